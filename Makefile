@@ -1,0 +1,44 @@
+# Thin wrapper over CMake: the commands a newcomer needs.
+#   make run    install what is missing, build, start a server on ./var
+#   make test   install what is missing, build with sanitizers, run every test
+#   make bench  release build, run the benchmarks (see bench/RESULTS.md)
+#   make fuzz   run every fuzz target for FUZZ_SECONDS each
+JOBS ?= $(shell nproc)
+BUILD ?= build
+RELEASE ?= build-release
+DATA ?= var
+LISTEN ?= 127.0.0.1:6143
+FUZZ_SECONDS ?= 300
+
+.PHONY: all deps build release run test bench fuzz soak check-valgrind clean format
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+test-deps:
+	@scripts/install-deps --test
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug -DLIAISON_SANITIZE=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+release: deps
+	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(RELEASE) -j $(JOBS)
+
+run: release
+	@scripts/run "$(RELEASE)/liaison" "$(DATA)" "$(LISTEN)"
+
+test: test-deps build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: release
+	bench/run "$(RELEASE)"
+
+clean:
+	rm -rf $(BUILD) $(RELEASE) build-fuzz
+
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'bench/*.c')

@@ -1,0 +1,106 @@
+/*
+ * stix: parse and validate STIX 2.1 content. The face of src/stix/.
+ *
+ * What it promises:
+ *  - stix_parse_envelope accepts a TAXII 2.1 envelope ({"objects": [...]})
+ *    or a STIX 2.1 bundle, as strict JSON: valid UTF-8 only (no lone
+ *    surrogates, no NUL), no duplicate keys at any level, nesting no deeper
+ *    than limits->max_depth, no string longer than limits->max_string, at
+ *    most limits->max_objects objects. For each element of "objects" it gives
+ *    the exact byte span of that element in the input text, so the store can
+ *    keep the text verbatim (design.md, invariant 2).
+ *  - stix_validate_object checks one object against STIX 2.1 (common
+ *    properties, the required properties of its type, ids, timestamps,
+ *    markings, extensions, custom content as the spec allows) and fills
+ *    struct stix_info with what the store indexes. It never changes the
+ *    object.
+ *  - Every refusal fills err with a message a user can act on, naming the
+ *    property at fault (and the byte offset for JSON syntax errors).
+ *
+ * What it assumes: jansson, with JSON_REJECT_DUPLICATES; callers own the
+ * json_t they pass and free it with json_decref.
+ */
+#ifndef LIAISON_STIX_H
+#define LIAISON_STIX_H
+
+#include <jansson.h>
+
+#include "util/util.h"
+
+/* Layer-specific result codes (besides LIA_EINVAL / LIA_ETOOBIG from util). */
+enum stix_rc {
+    STIX_EJSON = -101,    /* not well-formed JSON, or not UTF-8 */
+    STIX_EINVALID = -102, /* well-formed but not valid STIX 2.1 */
+    STIX_EVERSION = -103, /* STIX 2.0 (or other non-2.1) content */
+};
+
+struct stix_limits {
+    size_t max_depth;   /* deepest nesting of arrays/objects, e.g. 64 */
+    size_t max_string;  /* longest string value in bytes, e.g. 1 MiB */
+    size_t max_objects; /* most objects in one envelope or bundle */
+};
+
+/* One element of the "objects" array, in input order. */
+struct stix_item {
+    json_t *obj;      /* borrowed from the envelope's tree */
+    const char *text; /* points into the input text: the element's exact bytes */
+    size_t len;
+};
+
+struct stix_envelope {
+    json_t *root; /* owned; freed by stix_envelope_release */
+    bool is_bundle;
+    struct stix_item *items; /* malloc'd array of n_items */
+    size_t n_items;
+};
+
+/* Parses text as an envelope or bundle. On error env is left empty. Limits crossed give
+ * LIA_ETOOBIG; broken JSON gives STIX_EJSON; a 2.0 bundle gives STIX_EVERSION; a body that
+ * is JSON but neither envelope nor bundle gives STIX_EINVALID. Objects themselves are not
+ * validated here (a bad object must not sink the good ones: invariant 4). */
+int stix_parse_envelope(const char *text, size_t len, const struct stix_limits *limits,
+                        struct stix_envelope *env, struct lia_err *err);
+void stix_envelope_release(struct stix_envelope *env);
+
+/* Parses one JSON document (any value) with the same strictness and limits. Caller frees
+ * *out with json_decref. */
+int stix_parse_json(const char *text, size_t len, const struct stix_limits *limits,
+                    json_t **out, struct lia_err *err);
+
+enum stix_kind { STIX_KIND_SDO, STIX_KIND_SRO, STIX_KIND_SCO, STIX_KIND_META, STIX_KIND_CUSTOM };
+
+/* What the store indexes about one validated object. Strings are borrowed from the json_t
+ * and live as long as it does. */
+struct stix_info {
+    const char *id;   /* "type--uuid" */
+    const char *type;
+    const char *spec_version; /* "2.1" (SCOs without one are 2.1 by the spec) */
+    enum stix_kind kind;
+    bool versioned;           /* has created/modified (SDO, SRO, meta but not SCO) */
+    int64_t created_us;       /* 0 when !versioned */
+    int64_t modified_us;      /* == created_us when the object has no modified */
+    const char *modified;     /* the text of "modified" (or "created"), NULL when !versioned */
+    const char *created_by_ref; /* NULL when absent */
+    json_t *marking_refs;     /* the object_marking_refs array, or NULL */
+    bool revoked;
+};
+
+/* Validates obj as a STIX 2.1 object. Returns 0 and fills info, or STIX_EINVALID /
+ * STIX_EVERSION with err naming the fault. */
+int stix_validate_object(json_t *obj, struct stix_info *info, struct lia_err *err);
+
+/* Timestamps. stix_parse_timestamp accepts RFC 3339 in UTC with "Z" and any number of
+ * fractional digits (STIX 2.1 section 3.2); *us is truncated to microseconds, *digits tells
+ * how many fractional digits were written. Returns LIA_EINVAL with a message otherwise. */
+int stix_parse_timestamp(const char *s, size_t len, int64_t *us, int *digits,
+                         struct lia_err *err);
+
+/* True when s is "type--UUID" with a valid STIX type name and an RFC 4122 UUID. */
+bool stix_is_valid_id(const char *s, size_t len);
+/* True when s is a valid STIX type name (3-250 chars, [a-z0-9-], no "--" ...). */
+bool stix_is_valid_type(const char *s, size_t len);
+
+/* Writes a new random (v4) id for type into out (size >= strlen(type) + 39). */
+void stix_new_id(const char *type, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,241 @@
+/*
+ * Small helpers without a better home: clock, strict integer parsing,
+ * base64url, JSON-lines logging and whole-file I/O. gmtime and atoi are
+ * banned elsewhere (style.md); these are the sanctioned replacements.
+ */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t lia_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Civil date from days since 1970-01-01 (Howard Hinnant's algorithm). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yy + (*m <= 2);
+}
+
+void lia_format_ts(int64_t us, int digits, char out[32])
+{
+    int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+    int64_t frac = us - secs * 1000000;
+    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    int64_t rem = secs - days * 86400;
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    int n = snprintf(out, 32, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, m, d,
+                     (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+    if (digits == 3)
+        snprintf(out + n, 32 - (size_t)n, ".%03dZ", (int)(frac / 1000));
+    else if (digits == 6)
+        snprintf(out + n, 32 - (size_t)n, ".%06dZ", (int)frac);
+    else
+        snprintf(out + n, 32 - (size_t)n, "Z");
+}
+
+int lia_parse_i64(const char *s, size_t n, int64_t min, int64_t max, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (n > 0 && s[0] == '-' && min < 0) {
+        neg = true;
+        i = 1;
+    }
+    if (i >= n || n - i > 18)
+        return LIA_EINVAL;
+    int64_t v = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return LIA_EINVAL;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (neg)
+        v = -v;
+    if (v < min || v > max)
+        return LIA_EINVAL;
+    *out = v;
+    return LIA_OK;
+}
+
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t lia_b64url_len(size_t n)
+{
+    return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+}
+
+void lia_b64url_encode(const unsigned char *in, size_t n, char *out)
+{
+    size_t o = 0, i = 0;
+    for (; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = b64url[v >> 18];
+        out[o++] = b64url[v >> 12 & 63];
+        out[o++] = b64url[v >> 6 & 63];
+        out[o++] = b64url[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        out[o++] = b64url[v >> 18];
+        out[o++] = b64url[v >> 12 & 63];
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+        out[o++] = b64url[v >> 18];
+        out[o++] = b64url[v >> 12 & 63];
+        out[o++] = b64url[v >> 6 & 63];
+    }
+    out[o] = '\0';
+}
+
+static int b64url_val(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+long lia_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outmax)
+{
+    if (n % 4 == 1)
+        return -1;
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64url_val(in[i]);
+        if (v < 0)
+            return -1;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= outmax)
+                return -1;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    /* Leftover bits must be zero, or two encodings would decode alike. */
+    if (bits && (acc & ((1u << bits) - 1)))
+        return -1;
+    return (long)o;
+}
+
+static enum lia_log_level log_level = LIA_LOG_INFO;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void lia_log_set_level(enum lia_log_level lvl)
+{
+    log_level = lvl;
+}
+
+void lia_log(enum lia_log_level lvl, const char *event, const char *fmt, ...)
+{
+    static const char *names[] = {"debug", "info", "warn", "error"};
+    if (lvl < log_level)
+        return;
+    char ts[32];
+    lia_format_ts(lia_now_us(), 6, ts);
+    char extra[2048] = "";
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        extra[0] = ',';
+        vsnprintf(extra + 1, sizeof extra - 1, fmt, ap);
+        va_end(ap);
+    }
+    pthread_mutex_lock(&log_lock);
+    fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":\"%s\"%s}\n", ts, names[lvl],
+            event, extra);
+    fflush(stderr);
+    pthread_mutex_unlock(&log_lock);
+}
+
+int lia_read_file(const char *path, size_t max, char **out, size_t *len, struct lia_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lia_err_set(err, errno == ENOENT ? LIA_ENOTFOUND : LIA_EIO, "cannot open %s: %s",
+                           path, strerror(errno));
+    struct dbuf b;
+    dbuf_init(&b, max);
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = dbuf_append(&b, chunk, n);
+    if (rc == 0 && ferror(f))
+        rc = LIA_EIO;
+    fclose(f);
+    if (rc) {
+        dbuf_release(&b);
+        return lia_err_set(err, rc, rc == LIA_ETOOBIG ? "%s is larger than %zu bytes"
+                                                      : "cannot read %s",
+                           path, max);
+    }
+    *out = dbuf_detach(&b, len);
+    return 0;
+}
+
+int lia_write_file(const char *path, const void *data, size_t len, int mode, struct lia_err *err)
+{
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= sizeof tmp)
+        return lia_err_set(err, LIA_EINVAL, "path too long: %s", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0)
+        return lia_err_set(err, LIA_EIO, "cannot create %s: %s", tmp, strerror(errno));
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            close(fd);
+            unlink(tmp);
+            return lia_err_set(err, LIA_EIO, "cannot write %s: %s", tmp, strerror(errno));
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        unlink(tmp);
+        return lia_err_set(err, LIA_EIO, "cannot sync %s: %s", tmp, strerror(errno));
+    }
+    if (rename(tmp, path) != 0) {
+        unlink(tmp);
+        return lia_err_set(err, LIA_EIO, "cannot rename %s: %s", tmp, strerror(errno));
+    }
+    return 0;
+}
