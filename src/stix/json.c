@@ -1,0 +1,398 @@
+/*
+ * Strict JSON for STIX: parsing with limits, and the byte spans of envelope items.
+ *
+ * jansson does the parsing (JSON_REJECT_DUPLICATES, no JSON_ALLOW_NUL, end-of-input
+ * check on, so trailing garbage, duplicate keys at any level, invalid UTF-8, lone
+ * surrogate escapes and \u0000 are all refused). jansson's nesting limit is fixed
+ * at compile time, so a cheap pre-scan of the bytes enforces limits->max_depth
+ * and limits->max_string first, before any tree is built: a hostile body costs
+ * one linear pass and no allocation. Strings are measured by their decoded
+ * length in bytes (an escape counts as the bytes it stands for).
+ *
+ * Spans: once jansson has accepted the text, a small scanner walks the
+ * top-level object to its "objects" member and splits that array's elements.
+ * It may assume well-formed input, so it only tracks strings and nesting.
+ * Each span starts at the element's first byte and ends after its last one
+ * (surrounding whitespace excluded), which is what the store keeps verbatim.
+ *
+ * Envelope rules (decided here, documented in docs/stix-validation.md):
+ *  - a body with "type": "bundle" is a STIX bundle; it must have a valid
+ *    "bundle--" id; a "spec_version" other than "2.1" on it (STIX 2.0 bundles
+ *    carry "2.0") is refused with STIX_EVERSION;
+ *  - a body with another "type" is a lone object, not an envelope: STIX_EINVALID;
+ *  - a body without "type" is a TAXII envelope ("more"/"next" ignored), unless it
+ *    has "id" or "spec_version", which only a bundle has: then it is a bundle that
+ *    lost its type, refused with STIX_EINVALID;
+ *  - "objects" is optional, must be an array, and every element must be a JSON
+ *    object; one element that is not makes the whole body STIX_EINVALID (there is
+ *    no object to report a per-object status about, so nothing sensible to keep).
+ */
+#include "stix/stix.h"
+#include "stix/stix_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define STIX_DEFAULT_MAX_DEPTH 64
+#define STIX_DEFAULT_MAX_STRING (1024 * 1024)
+#define STIX_DEFAULT_MAX_OBJECTS 100000
+
+struct limits {
+    size_t depth, string, objects;
+};
+
+static struct limits effective_limits(const struct stix_limits *l)
+{
+    struct limits e = {STIX_DEFAULT_MAX_DEPTH, STIX_DEFAULT_MAX_STRING, STIX_DEFAULT_MAX_OBJECTS};
+    if (l && l->max_depth)
+        e.depth = l->max_depth;
+    if (l && l->max_string)
+        e.string = l->max_string;
+    if (l && l->max_objects)
+        e.objects = l->max_objects;
+    return e;
+}
+
+/* Line and column (1-based, column in bytes) of byte offset off. Only used on error paths. */
+static void position_of(const char *t, size_t off, size_t *line, size_t *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (t[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+static int hex_nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Value of the 4 hex digits at t[i..i+4), or -1. */
+static long hex4(const char *t, size_t n, size_t i)
+{
+    if (i + 4 > n)
+        return -1;
+    long v = 0;
+    for (size_t k = 0; k < 4; k++) {
+        int h = hex_nibble(t[i + k]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* One pass over the raw bytes: nesting depth, decoded string lengths, raw NUL bytes.
+ * Syntax errors are left to jansson. */
+static int prescan(const char *t, size_t n, const struct limits *lim, struct lia_err *err)
+{
+    size_t depth = 0, line, col;
+    for (size_t i = 0; i < n; i++) {
+        char c = t[i];
+        if (c == '"') {
+            size_t start = i, decoded = 0;
+            for (i++; i < n && t[i] != '"'; i++) {
+                if (t[i] == '\0')
+                    break;
+                if (t[i] == '\\' && i + 1 < n) {
+                    i++;
+                    if (t[i] == 'u') {
+                        long cp = hex4(t, n, i + 1);
+                        long lo = -1;
+                        if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < n && t[i + 5] == '\\' &&
+                            t[i + 6] == 'u')
+                            lo = hex4(t, n, i + 7);
+                        if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                            decoded += 4;
+                            i += 10;
+                        } else {
+                            decoded += cp < 0 ? 1 : cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
+                            if (cp >= 0)
+                                i += 4;
+                        }
+                        continue;
+                    }
+                }
+                decoded++;
+            }
+            if (i < n && t[i] == '\0') {
+                position_of(t, i, &line, &col);
+                return lia_err_set(err, STIX_EJSON, "JSON error at byte %zu (line %zu, column "
+                                   "%zu): NUL byte in a string", i, line, col);
+            }
+            if (decoded > lim->string) {
+                position_of(t, start, &line, &col);
+                return lia_err_set(err, LIA_ETOOBIG, "string at byte %zu (line %zu, column %zu) "
+                                   "is longer than the limit of %zu bytes", start, line, col,
+                                   lim->string);
+            }
+        } else if (c == '{' || c == '[') {
+            if (++depth > lim->depth) {
+                position_of(t, i, &line, &col);
+                return lia_err_set(err, LIA_ETOOBIG, "JSON nesting deeper than the limit of %zu "
+                                   "at byte %zu (line %zu, column %zu)", lim->depth, i, line, col);
+            }
+        } else if (c == '}' || c == ']') {
+            if (depth > 0)
+                depth--;
+        } else if (c == '\0') {
+            position_of(t, i, &line, &col);
+            return lia_err_set(err, STIX_EJSON, "JSON error at byte %zu (line %zu, column %zu): "
+                               "NUL byte", i, line, col);
+        }
+    }
+    return LIA_OK;
+}
+
+static int parse_strict(const char *text, size_t len, const struct limits *lim, json_t **out,
+                        struct lia_err *err)
+{
+    *out = NULL;
+    if (!text)
+        return lia_err_set(err, STIX_EJSON, "empty body: a JSON document is required");
+    int rc = prescan(text, len, lim, err);
+    if (rc)
+        return rc;
+    json_error_t je;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    if (!root) {
+        if (json_error_code(&je) == json_error_out_of_memory)
+            return lia_err_set(err, LIA_ENOMEM, "out of memory parsing JSON");
+        return lia_err_set(err, STIX_EJSON, "JSON error at byte %d (line %d, column %d): %s",
+                           je.position, je.line, je.column, je.text);
+    }
+    *out = root;
+    return LIA_OK;
+}
+
+int stix_parse_json(const char *text, size_t len, const struct stix_limits *limits,
+                    json_t **out, struct lia_err *err)
+{
+    struct limits lim = effective_limits(limits);
+    json_t *root;
+    int rc = parse_strict(text, len, &lim, &root, err);
+    if (rc)
+        return rc;
+    json_t *list = json_is_array(root) ? root : json_object_get(root, "objects");
+    if (json_is_array(list) && json_array_size(list) > lim.objects) {
+        size_t count = json_array_size(list);
+        json_decref(root);
+        return lia_err_set(err, LIA_ETOOBIG, "%zu objects, more than the limit of %zu", count,
+                           lim.objects);
+    }
+    *out = root;
+    return LIA_OK;
+}
+
+static size_t skip_ws(const char *t, size_t n, size_t i)
+{
+    while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* i is at an opening quote; returns the index after the closing one. */
+static size_t skip_string(const char *t, size_t n, size_t i)
+{
+    for (i++; i < n; i++) {
+        if (t[i] == '\\')
+            i++;
+        else if (t[i] == '"')
+            return i + 1;
+    }
+    return n;
+}
+
+/* Returns the index after the value that starts at i (well-formed input assumed). */
+static size_t skip_value(const char *t, size_t n, size_t i)
+{
+    if (i >= n)
+        return n;
+    if (t[i] == '"')
+        return skip_string(t, n, i);
+    if (t[i] != '{' && t[i] != '[') {
+        while (i < n && !strchr(",]} \t\r\n", t[i]))
+            i++;
+        return i;
+    }
+    size_t depth = 0;
+    for (; i < n; i++) {
+        char c = t[i];
+        if (c == '"') {
+            i = skip_string(t, n, i) - 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (--depth == 0)
+                return i + 1;
+        }
+    }
+    return n;
+}
+
+/* True when the raw member name t[a, b) (between the quotes, escapes undecoded) is "objects". */
+static bool name_is_objects(const char *t, size_t a, size_t b)
+{
+    static const char want[] = "objects";
+    size_t k = 0;
+    for (size_t i = a; i < b; i++, k++) {
+        long c = (unsigned char)t[i];
+        if (c == '\\' && i + 1 < b) {
+            i++;
+            if (t[i] == 'u') {
+                c = hex4(t, b, i + 1);
+                i += 4;
+            } else {
+                c = t[i] == '"' || t[i] == '\\' || t[i] == '/' ? t[i] : -1;
+            }
+        }
+        if (k >= sizeof want - 1 || c != want[k])
+            return false;
+    }
+    return k == sizeof want - 1;
+}
+
+/* Fills env->items with the spans of the "objects" elements. */
+static int split_objects(const char *t, size_t n, json_t *objects, struct stix_envelope *env,
+                         struct lia_err *err)
+{
+    size_t count = json_array_size(objects), found = 0;
+    if (count == 0)
+        return LIA_OK;
+    env->items = calloc(count, sizeof *env->items);
+    if (!env->items)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory splitting %zu objects", count);
+    size_t i = skip_ws(t, n, 0) + 1; /* after the root '{' */
+    while (i < n) {
+        i = skip_ws(t, n, i);
+        if (i >= n || t[i] != '"')
+            break;
+        size_t name_end = skip_string(t, n, i);
+        bool is_objects = name_is_objects(t, i + 1, name_end - 1);
+        i = skip_ws(t, n, name_end) + 1; /* past ':' */
+        i = skip_ws(t, n, i);
+        if (!is_objects) {
+            i = skip_value(t, n, i);
+        } else {
+            i++; /* past '[' */
+            for (;;) {
+                i = skip_ws(t, n, i);
+                if (i >= n || t[i] == ']')
+                    break;
+                size_t start = i;
+                i = skip_value(t, n, i);
+                if (found < count) {
+                    env->items[found].obj = json_array_get(objects, found);
+                    env->items[found].text = t + start;
+                    env->items[found].len = i - start;
+                }
+                found++;
+                i = skip_ws(t, n, i);
+                if (i < n && t[i] == ',')
+                    i++;
+            }
+            break;
+        }
+        i = skip_ws(t, n, i);
+        if (i < n && t[i] == ',')
+            i++;
+    }
+    if (found != count)
+        return lia_err_set(err, LIA_EINTERNAL, "span scanner found %zu objects, parser %zu",
+                           found, count);
+    env->n_items = count;
+    return LIA_OK;
+}
+
+/* Classifies the root as bundle or envelope and checks what the envelope rules ask. */
+static int check_envelope_root(json_t *root, struct stix_envelope *env, struct lia_err *err)
+{
+    if (!json_is_object(root))
+        return lia_err_set(err, STIX_EINVALID, "the body must be a JSON object: a STIX bundle "
+                           "or a TAXII envelope {\"objects\": [...]}");
+    json_t *type = json_object_get(root, "type");
+    json_t *id = json_object_get(root, "id");
+    json_t *spec = json_object_get(root, "spec_version");
+    if (type) {
+        if (!json_is_string(type) || strcmp(json_string_value(type), "bundle") != 0)
+            return lia_err_set(err, STIX_EINVALID, "the body is a single object of type \"%s\", "
+                               "not a bundle or envelope: wrap it in {\"objects\": [...]}",
+                               json_is_string(type) ? json_string_value(type) : "?");
+        if (spec && !(json_is_string(spec) && strcmp(json_string_value(spec), "2.1") == 0)) {
+            if (json_is_string(spec) && strcmp(json_string_value(spec), "2.0") == 0)
+                return lia_err_set(err, STIX_EVERSION, "the bundle has spec_version \"2.0\": STIX "
+                                   "2.0 content is not accepted; liaison stores STIX 2.1");
+            return lia_err_set(err, STIX_EVERSION, "the bundle's spec_version is not \"2.1\": "
+                               "liaison stores STIX 2.1 only");
+        }
+        if (!json_is_string(id) || !stix_is_valid_id(json_string_value(id),
+                                                     json_string_length(id)) ||
+            !stix_id_has_type(json_string_value(id), "bundle"))
+            return lia_err_set(err, STIX_EINVALID, "the bundle needs an \"id\" of the form "
+                               "bundle--<uuid>");
+        env->is_bundle = true;
+    } else if (id || spec) {
+        return lia_err_set(err, STIX_EINVALID, "the body has \"%s\" but no \"type\": a bundle "
+                           "needs \"type\": \"bundle\", a TAXII envelope has only objects, more "
+                           "and next", id ? "id" : "spec_version");
+    }
+    json_t *objects = json_object_get(root, "objects");
+    if (objects && !json_is_array(objects))
+        return lia_err_set(err, STIX_EINVALID, "\"objects\" must be an array");
+    size_t k;
+    json_t *v;
+    json_array_foreach(objects, k, v) {
+        if (!json_is_object(v))
+            return lia_err_set(err, STIX_EINVALID, "objects[%zu] is not a JSON object", k);
+    }
+    return LIA_OK;
+}
+
+int stix_parse_envelope(const char *text, size_t len, const struct stix_limits *limits,
+                        struct stix_envelope *env, struct lia_err *err)
+{
+    memset(env, 0, sizeof *env);
+    struct limits lim = effective_limits(limits);
+    json_t *root;
+    int rc = parse_strict(text, len, &lim, &root, err);
+    if (rc)
+        return rc;
+    json_t *objects = json_is_object(root) ? json_object_get(root, "objects") : NULL;
+    if (json_is_array(objects) && json_array_size(objects) > lim.objects) {
+        rc = lia_err_set(err, LIA_ETOOBIG, "%zu objects, more than the limit of %zu",
+                         json_array_size(objects), lim.objects);
+    } else {
+        rc = check_envelope_root(root, env, err);
+    }
+    if (!rc) {
+        env->root = root;
+        rc = split_objects(text, len, objects, env, err);
+    }
+    if (rc) {
+        free(env->items);
+        json_decref(root);
+        memset(env, 0, sizeof *env);
+    }
+    return rc;
+}
+
+void stix_envelope_release(struct stix_envelope *env)
+{
+    if (!env)
+        return;
+    free(env->items);
+    json_decref(env->root);
+    memset(env, 0, sizeof *env);
+}
