@@ -182,6 +182,7 @@ int stix_parse_json(const char *text, size_t len, const struct stix_limits *limi
 {
     struct limits lim = effective_limits(limits);
     json_t *root;
+    *out = NULL;
     int rc = parse_strict(text, len, &lim, &root, err);
     if (rc)
         return rc;
