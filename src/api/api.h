@@ -1,0 +1,42 @@
+/*
+ * api: TAXII 2.1 and the liaison endpoints beside it. The face of src/api/.
+ *
+ * api_handle is the http layer's handler: it authenticates the caller,
+ * checks media types and parameters, and answers from the store through the
+ * caller's policy. Every error leaves as a TAXII error message (JSON) with
+ * the HTTP status the specification names, worded in exactly one place
+ * (errors.c). A request that fails changes nothing.
+ */
+#ifndef LIAISON_API_H
+#define LIAISON_API_H
+
+#include "http/http.h"
+#include "stix/stix.h"
+#include "store/store.h"
+#include "util/util.h"
+
+struct api_config {
+    size_t max_content_length;
+    struct stix_limits stix;
+    size_t default_page_size;
+    size_t max_page_size;
+    size_t max_filter_values; /* most values in one match[...] list */
+    const char *title;
+    const char *description;
+    const char *contact;
+};
+
+struct api {
+    struct store *store;
+    struct api_config cfg;
+    unsigned char next_key[32]; /* HMAC key for next tokens, kept in the store */
+};
+
+/* Loads what the API keeps in the store (the next-token key). */
+int api_init(struct api *api, struct store *s, const struct api_config *cfg,
+             struct lia_err *err);
+
+/* The http_handler_fn: ctx is a struct api. */
+void api_handle(void *ctx, struct http_request *req, struct http_response *resp);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * Private to src/api/: helpers shared by the endpoint files.
+ */
+#ifndef LIAISON_API_INT_H
+#define LIAISON_API_INT_H
+
+#include "access/access.h"
+#include "api/api.h"
+
+#define TAXII_MEDIA "application/taxii+json;version=2.1"
+#define STIX_MEDIA "application/stix+json;version=2.1"
+
+struct api_call {
+    struct api *api;
+    struct http_request *req;
+    struct http_response *resp;
+    struct access_principal who;
+    const char *media; /* the media type the response will carry */
+};
+
+/* Fills resp with a TAXII error message for http status, from a message. Returns -1 so
+ * handlers can `return api_fail(...)`. */
+int api_fail(struct api_call *c, int status, const char *title, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Maps a layer error to status and message (the one place that does so). */
+int api_fail_err(struct api_call *c, const struct lia_err *err);
+
+/* Content negotiation: 406 when Accept allows neither; stix_ok allows the STIX type too. */
+int api_negotiate(struct api_call *c, bool stix_ok);
+/* 415 when Content-Type is not one of the TAXII/STIX 2.1 media types. */
+int api_check_content_type(struct api_call *c);
+
+/* Query parameters: refuses unknown and repeated ones (400). allowed is NULL-terminated. */
+int api_check_params(struct api_call *c, const char *const *allowed);
+const char *api_param(struct api_call *c, const char *key);
+
+/* Builds a store filter from match[...], added_after, limit and next. scope binds next tokens
+ * to the endpoint (and object id). */
+int api_parse_filter(struct api_call *c, int64_t coll, const char *scope,
+                     struct store_filter *f);
+/* Makes the opaque next token continuing after date_added `last`. */
+char *api_next_token(struct api_call *c, int64_t coll, const char *scope, int64_t last);
+
+void api_date_headers(struct api_call *c, const struct store_page *page);
+char *api_format_ts(struct api_call *c, int64_t us);
+
+void api_taxii_route(struct api_call *c, const char **seg, size_t nseg);
+
+#endif

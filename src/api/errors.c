@@ -1,0 +1,61 @@
+/*
+ * TAXII error messages (TAXII 2.1 section 3.6.1): the one place where a
+ * failure becomes an HTTP status and a JSON body. Internal details (store
+ * messages, paths) are logged, never sent to the client.
+ */
+#include "api/api_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int api_fail(struct api_call *c, int status, const char *title, const char *fmt, ...)
+{
+    char desc[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(desc, sizeof desc, fmt, ap);
+    va_end(ap);
+    struct dbuf *b = &c->resp->body;
+    dbuf_reset(b);
+    char code[8];
+    snprintf(code, sizeof code, "%d", status);
+    int rc = dbuf_puts(b, "{\"title\":");
+    if (!rc)
+        rc = dbuf_json_string(b, title, strlen(title));
+    if (!rc)
+        rc = dbuf_puts(b, ",\"description\":");
+    if (!rc)
+        rc = dbuf_json_string(b, desc, strlen(desc));
+    if (!rc)
+        rc = dbuf_printf(b, ",\"http_status\":\"%d\"}", status);
+    c->resp->status = status;
+    c->resp->content_type = TAXII_MEDIA;
+    if (status == 401) {
+        http_add_header(c->resp, "WWW-Authenticate", "Bearer realm=\"liaison\"");
+        http_add_header(c->resp, "WWW-Authenticate", "Basic realm=\"liaison\"");
+    }
+    return -1;
+}
+
+int api_fail_err(struct api_call *c, const struct lia_err *err)
+{
+    switch (err->code) {
+    case LIA_EINVAL:
+    case STIX_EJSON: return api_fail(c, 400, "Bad request", "%s", err->msg);
+    case STIX_EINVALID:
+    case STIX_EVERSION: return api_fail(c, 422, "Unprocessable content", "%s", err->msg);
+    case LIA_ETOOBIG: return api_fail(c, 413, "Too large", "%s", err->msg);
+    case LIA_ENOTFOUND: return api_fail(c, 404, "Not found", "%s", err->msg);
+    case LIA_EFORBIDDEN: return api_fail(c, 403, "Forbidden", "%s", err->msg);
+    case LIA_EUNAUTH: return api_fail(c, 401, "Unauthorized", "%s", err->msg);
+    case LIA_EBUSY: return api_fail(c, 503, "Busy", "the server is busy; try again shortly");
+    default: {
+        struct dbuf m;
+        dbuf_init(&m, 2048);
+        dbuf_json_string(&m, err->msg, strlen(err->msg));
+        lia_log(LIA_LOG_ERROR, "request_failed", "\"error\":%s", m.ptr ? m.ptr : "\"\"");
+        dbuf_release(&m);
+        return api_fail(c, 500, "Internal error", "the server could not complete the request");
+    }
+    }
+}

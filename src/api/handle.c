@@ -1,0 +1,105 @@
+/*
+ * The entry of every request: size check, authentication, routing, and one
+ * access-log line (no secrets: the token id, never the token).
+ */
+#include "api/api_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#define MAX_SEGMENTS 16
+
+int api_init(struct api *api, struct store *s, const struct api_config *cfg,
+             struct lia_err *err)
+{
+    memset(api, 0, sizeof *api);
+    api->store = s;
+    api->cfg = *cfg;
+    struct arena a;
+    arena_init(&a, 0);
+    char *hex = NULL;
+    int rc = store_meta_get(s, "next_token_key", &a, &hex, err);
+    if (rc == LIA_ENOTFOUND) {
+        lia_err_clear(err);
+        unsigned char key[32];
+        char buf[65];
+        randombytes_buf(key, sizeof key);
+        sodium_bin2hex(buf, sizeof buf, key, sizeof key);
+        rc = store_meta_set(s, "next_token_key", buf, err);
+        if (rc == 0)
+            rc = store_meta_get(s, "next_token_key", &a, &hex, err);
+    }
+    if (rc == 0 && (strlen(hex) != 64 || sodium_hex2bin(api->next_key, sizeof api->next_key, hex,
+                                                        64, NULL, NULL, NULL) != 0))
+        rc = lia_err_set(err, LIA_EIO, "store: next_token_key is corrupt");
+    arena_release(&a);
+    return rc;
+}
+
+static size_t split_path(struct arena *a, const char *path, const char **seg, bool *bad)
+{
+    size_t n = 0;
+    const char *p = path;
+    *bad = *p != '/';
+    while (!*bad && *p == '/' && p[1]) {
+        p++;
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        if (len == 0 || n == MAX_SEGMENTS) {
+            *bad = true;
+            break;
+        }
+        seg[n++] = arena_strndup(a, p, len);
+        if (!seg[n - 1])
+            *bad = true;
+        p += len;
+    }
+    return n;
+}
+
+void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
+{
+    struct api_call call = {0};
+    call.api = ctx;
+    call.req = req;
+    call.resp = resp;
+    call.media = TAXII_MEDIA;
+    int64_t start = lia_now_us();
+    struct api_call *c = &call;
+
+    const char *seg[MAX_SEGMENTS];
+    bool bad = false;
+    size_t nseg = split_path(req->arena, req->path, seg, &bad);
+    if (req->body_too_big) {
+        api_fail(c, 413, "Too large", "the request body is larger than max_content_length (%zu bytes)",
+                 c->api->cfg.max_content_length);
+    } else if (nseg == 1 && !strcmp(seg[0], "healthz")) {
+        dbuf_puts(&resp->body, "{\"status\":\"ok\"}");
+        resp->status = 200;
+        resp->content_type = "application/json";
+    } else {
+        struct lia_err err;
+        lia_err_clear(&err);
+        int rc = access_authenticate(c->api->store, http_header(req, "Authorization"),
+                                     req->arena, &c->who, &err);
+        if (rc) {
+            api_fail_err(c, &err);
+        } else if (bad || nseg == 0 || strcmp(seg[0], "taxii2") != 0) {
+            api_fail(c, 404, "Not found", "no such resource");
+        } else {
+            api_taxii_route(c, seg, nseg);
+        }
+    }
+    struct dbuf line;
+    dbuf_init(&line, 1024);
+    dbuf_json_string(&line, req->path, strlen(req->path) > 200 ? 200 : strlen(req->path));
+    lia_log(LIA_LOG_INFO, "request",
+            "\"method\":\"%.10s\",\"path\":%s,\"status\":%d,\"actor\":\"%s\",\"client\":\"%s\","
+            "\"bytes_in\":%zu,\"bytes_out\":%zu,\"us\":%lld",
+            req->method, line.ptr ? line.ptr : "\"\"", resp->status,
+            c->who.actor ? c->who.actor : "-", req->client_addr ? req->client_addr : "-",
+            req->body_len, resp->body.len, (long long)(lia_now_us() - start));
+    dbuf_release(&line);
+}

@@ -1,0 +1,164 @@
+/*
+ * POST objects (TAXII 2.1 section 5.4): validate each object of an envelope,
+ * store the good ones, report every failure with its reason, all in one
+ * transaction with the status resource and the audit entry. The answer says
+ * "success" for an object only after that transaction has committed
+ * (invariant 3); a bad object never sinks the good ones (invariant 4).
+ */
+#include "api/api_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "audit/audit.h"
+
+struct outcome {
+    struct dbuf ok;
+    struct dbuf bad;
+    size_t n_ok;
+    size_t n_bad;
+};
+
+static const char *str_member(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static int record(struct dbuf *b, size_t *n, const char *id, const char *version,
+                  const char *message)
+{
+    int rc = dbuf_puts(b, *n ? ",{\"id\":" : "{\"id\":");
+    rc = rc ? rc : dbuf_json_string(b, id, strlen(id));
+    rc = rc ? rc : dbuf_puts(b, ",\"version\":");
+    rc = rc ? rc : dbuf_json_string(b, version, strlen(version));
+    if (!rc && message) {
+        rc = dbuf_puts(b, ",\"message\":");
+        rc = rc ? rc : dbuf_json_string(b, message, strlen(message));
+    }
+    rc = rc ? rc : dbuf_puts(b, "}");
+    (*n)++;
+    return rc;
+}
+
+/* Validates and stores one item; a refusal is recorded, not returned. Returns non-zero only
+ * when the transaction itself failed. */
+static int store_item(struct api_call *c, struct store_txn *t, const struct store_collection *col,
+                      const struct stix_item *it, struct outcome *out, struct lia_err *err)
+{
+    struct stix_info info;
+    struct lia_err why;
+    lia_err_clear(&why);
+    const char *id = str_member(it->obj, "id");
+    const char *version = str_member(it->obj, "modified");
+    if (!*version)
+        version = str_member(it->obj, "created");
+    if (stix_validate_object(it->obj, &info, &why) != 0)
+        return record(&out->bad, &out->n_bad, id, version, why.msg);
+    if (!strcmp(info.type, "marking-definition") && !c->who.admin)
+        return record(&out->bad, &out->n_bad, id, version,
+                      "only an administrator may create marking definitions");
+
+    struct store_object o = {0};
+    o.id = info.id;
+    o.type = info.type;
+    o.spec_version = info.spec_version;
+    o.created_us = info.created_us;
+    o.modified_us = info.versioned ? info.modified_us : 0;
+    o.modified = info.versioned ? info.modified : NULL;
+    o.created_by_ref = info.created_by_ref;
+    o.tlp = access_object_tlp(it->obj);
+    o.json = it->text;
+    o.json_len = it->len;
+    int result;
+    int64_t added;
+    int rc = store_put_object(t, col->rid, &o, &result, &added, err);
+    if (rc)
+        return rc;
+    return record(&out->ok, &out->n_ok, info.id, info.versioned ? info.modified : version, NULL);
+}
+
+static char *status_json(struct api_call *c, const char *id, size_t total, struct outcome *out)
+{
+    struct dbuf b;
+    dbuf_init(&b, out->ok.len + out->bad.len + 4096);
+    char ts[32];
+    lia_format_ts(lia_now_us(), 6, ts);
+    int rc = dbuf_printf(&b,
+                         "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
+                         "\"total_count\":%zu,\"success_count\":%zu,\"successes\":[",
+                         id, ts, total, out->n_ok);
+    rc = rc ? rc : dbuf_append(&b, out->ok.ptr ? out->ok.ptr : "", out->ok.len);
+    rc = rc ? rc : dbuf_printf(&b, "],\"failure_count\":%zu,\"failures\":[", out->n_bad);
+    rc = rc ? rc : dbuf_append(&b, out->bad.ptr ? out->bad.ptr : "", out->bad.len);
+    rc = rc ? rc : dbuf_puts(&b, "],\"pending_count\":0,\"pendings\":[]}");
+    char *s = NULL;
+    if (!rc)
+        s = arena_strndup(c->req->arena, b.ptr, b.len);
+    dbuf_release(&b);
+    return s;
+}
+
+static void new_status_id(char out[37])
+{
+    unsigned char u[16];
+    randombytes_buf(u, sizeof u);
+    u[6] = (u[6] & 0x0f) | 0x40;
+    u[8] = (u[8] & 0x3f) | 0x80;
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+             u[13], u[14], u[15]);
+}
+
+void api_objects_post(struct api_call *c, const struct store_collection *col)
+{
+    if (c->who.read_only || !col->can_write)
+        return (void)api_fail(c, 403, "Forbidden", "this token may not write to this collection");
+    if (api_check_content_type(c))
+        return;
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct stix_envelope env;
+    if (stix_parse_envelope(c->req->body, c->req->body_len, &c->api->cfg.stix, &env, &err))
+        return (void)api_fail_err(c, &err);
+
+    struct outcome out;
+    dbuf_init(&out.ok, 64 * 1024 * 1024);
+    dbuf_init(&out.bad, 64 * 1024 * 1024);
+    out.n_ok = out.n_bad = 0;
+    struct store_txn *t = NULL;
+    int rc = store_begin(c->api->store, &t, &err);
+    for (size_t i = 0; i < env.n_items && rc == 0; i++)
+        rc = store_item(c, t, col, &env.items[i], &out, &err);
+    char sid[37];
+    new_status_id(sid);
+    char *json = NULL;
+    if (rc == 0 && !(json = status_json(c, sid, env.n_items, &out)))
+        rc = lia_err_set(&err, LIA_ENOMEM, "status too large");
+    if (rc == 0)
+        rc = store_status_put(t, sid, c->who.actor, json, &err);
+    if (rc == 0) {
+        char *detail = arena_printf(c->req->arena,
+                                    "{\"collection\":\"%s\",\"status\":\"%s\",\"stored\":%zu,"
+                                    "\"refused\":%zu}",
+                                    col->id, sid, out.n_ok, out.n_bad);
+        rc = detail ? audit_append(t, c->who.actor, "objects.add", detail, &err)
+                    : lia_err_set(&err, LIA_ENOMEM, "out of memory");
+    }
+    stix_envelope_release(&env);
+    dbuf_release(&out.ok);
+    dbuf_release(&out.bad);
+    if (rc) {
+        if (t)
+            store_rollback(t);
+        return (void)api_fail_err(c, &err);
+    }
+    if (store_commit(t, &err))
+        return (void)api_fail_err(c, &err);
+    if (dbuf_puts(&c->resp->body, json))
+        return (void)api_fail(c, 500, "Internal error", "status too large");
+    c->resp->status = 202;
+    c->resp->content_type = TAXII_MEDIA;
+}

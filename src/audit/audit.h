@@ -1,0 +1,31 @@
+/*
+ * audit: the append-only, hash-chained log of every change and disclosure.
+ * The face of src/audit/ (design.md invariant 5).
+ *
+ * Each entry's hash is BLAKE2b-256 over the previous entry's hash and the
+ * entry's own fields, each length-prefixed, so that editing, removing,
+ * reordering or truncating entries breaks the chain at a place
+ * audit_verify can name. Entries are appended inside the caller's store
+ * transaction: the entry exists exactly when the change does.
+ */
+#ifndef LIAISON_AUDIT_H
+#define LIAISON_AUDIT_H
+
+#include "store/store.h"
+#include "util/util.h"
+
+/* Appends one entry; detail must be a JSON text (object) without secrets. */
+int audit_append(struct store_txn *t, const char *actor, const char *action, const char *detail,
+                 struct lia_err *err);
+
+struct audit_report {
+    int64_t entries;  /* entries checked */
+    int64_t bad_seq;  /* first entry at fault, 0 when the chain is intact */
+    char problem[256];
+};
+
+/* Walks the whole chain. Returns 0 whether or not it is intact (see report->bad_seq);
+ * non-zero only when the log cannot be read. */
+int audit_verify(struct store *s, struct audit_report *report, struct lia_err *err);
+
+#endif

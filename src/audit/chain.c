@@ -1,0 +1,105 @@
+/*
+ * The audit hash chain: computing entry hashes, appending, verifying.
+ * hash(n) = BLAKE2b-256( "liaison-audit-v1" || hash(n-1) || seq || ts ||
+ *                        len(actor) actor || len(action) action || len(detail) detail )
+ * with integers as 8-byte big-endian. hash(0) is 32 zero bytes.
+ */
+#include "audit/audit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+static void put_u64(crypto_generichash_state *st, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 7; i >= 0; i--) {
+        b[i] = (unsigned char)(v & 0xff);
+        v >>= 8;
+    }
+    crypto_generichash_update(st, b, sizeof b);
+}
+
+static void put_str(crypto_generichash_state *st, const char *z)
+{
+    size_t n = strlen(z);
+    put_u64(st, n);
+    crypto_generichash_update(st, (const unsigned char *)z, n);
+}
+
+static void entry_hash(const struct store_audit_entry *e, unsigned char out[32])
+{
+    crypto_generichash_state st;
+    static const char tag[] = "liaison-audit-v1";
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, (const unsigned char *)tag, sizeof tag - 1);
+    crypto_generichash_update(&st, e->prev, 32);
+    put_u64(&st, (uint64_t)e->seq);
+    put_u64(&st, (uint64_t)e->ts);
+    put_str(&st, e->actor);
+    put_str(&st, e->action);
+    put_str(&st, e->detail);
+    crypto_generichash_final(&st, out, 32);
+}
+
+int audit_append(struct store_txn *t, const char *actor, const char *action, const char *detail,
+                 struct lia_err *err)
+{
+    struct store_audit_entry e = {0};
+    int rc = store_audit_last(t, &e.seq, e.prev, err);
+    if (rc)
+        return rc;
+    e.seq++;
+    e.ts = lia_now_us();
+    e.actor = actor ? actor : "";
+    e.action = action;
+    e.detail = detail ? detail : "{}";
+    entry_hash(&e, e.hash);
+    return store_audit_insert(t, &e, err);
+}
+
+struct verify_ctx {
+    struct audit_report *r;
+    int64_t expect_seq;
+    unsigned char prev[32];
+};
+
+static int verify_one(const struct store_audit_entry *e, void *arg)
+{
+    struct verify_ctx *v = arg;
+    unsigned char h[32];
+    v->r->entries++;
+    if (e->seq != v->expect_seq) {
+        v->r->bad_seq = e->seq;
+        snprintf(v->r->problem, sizeof v->r->problem,
+                 "entry %lld found where %lld was expected: entries removed or reordered",
+                 (long long)e->seq, (long long)v->expect_seq);
+        return 1;
+    }
+    if (sodium_memcmp(e->prev, v->prev, 32) != 0) {
+        v->r->bad_seq = e->seq;
+        snprintf(v->r->problem, sizeof v->r->problem,
+                 "entry %lld does not follow the entry before it (removed, reordered or edited)",
+                 (long long)e->seq);
+        return 1;
+    }
+    entry_hash(e, h);
+    if (sodium_memcmp(h, e->hash, 32) != 0) {
+        v->r->bad_seq = e->seq;
+        snprintf(v->r->problem, sizeof v->r->problem,
+                 "entry %lld was edited: its content does not match its hash", (long long)e->seq);
+        return 1;
+    }
+    memcpy(v->prev, e->hash, 32);
+    v->expect_seq++;
+    return 0;
+}
+
+int audit_verify(struct store *s, struct audit_report *report, struct lia_err *err)
+{
+    memset(report, 0, sizeof *report);
+    struct verify_ctx v = {.r = report, .expect_seq = 1};
+    int rc = store_audit_scan(s, 0, verify_one, &v, err);
+    return rc == 1 ? 0 : rc;
+}

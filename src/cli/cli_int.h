@@ -1,0 +1,25 @@
+/*
+ * Private to src/cli/: helpers shared by the command files.
+ */
+#ifndef LIAISON_CLI_INT_H
+#define LIAISON_CLI_INT_H
+
+#include "audit/audit.h"
+#include "cli/cli.h"
+#include "store/store.h"
+#include "util/util.h"
+
+/* Prints "liaison CMD: message" on stderr and returns code. */
+int cli_error(int code, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Opens DIR's store; prints the error and returns an exit code on failure. */
+int cli_open_store(const char *cmd, const char *dir, int pool, struct store **out);
+void cli_reset_getopt(void);
+/* Appends one audit entry for an administrative change made from the command line. */
+int cli_audit(struct store *s, const char *action, const char *detail, struct lia_err *err);
+
+int cli_init(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+int cli_collection(int argc, char **argv);
+int cli_token(int argc, char **argv);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * Helpers every command uses: opening the store of a data directory, the
+ * option parser set-up, and printing errors the same way everywhere.
+ */
+#include "cli/cli_int.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int cli_error(int code, const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "liaison %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+int cli_open_store(const char *cmd, const char *dir, int pool, struct store **out)
+{
+    if (!dir)
+        return cli_error(CLI_USAGE, cmd, "--data DIR is required");
+    char path[4096];
+    if (store_path_for_dir(dir, path, sizeof path))
+        return cli_error(CLI_USAGE, cmd, "data directory path too long");
+    struct store_options opt = {.pool_size = pool, .busy_timeout_ms = 10000, .create = false};
+    struct lia_err err;
+    lia_err_clear(&err);
+    int rc = store_open(path, &opt, out, &err);
+    if (rc)
+        return cli_error(cli_exit_for(rc), cmd, "%s", err.msg);
+    return 0;
+}
+
+void cli_reset_getopt(void)
+{
+    optind = 0;
+    opterr = 1;
+}
+
+int cli_audit(struct store *s, const char *action, const char *detail, struct lia_err *err)
+{
+    struct store_txn *t;
+    int rc = store_begin(s, &t, err);
+    if (rc)
+        return rc;
+    rc = audit_append(t, "cli", action, detail, err);
+    if (rc) {
+        store_rollback(t);
+        return rc;
+    }
+    return store_commit(t, err);
+}

@@ -1,0 +1,51 @@
+/*
+ * Private to src/cli/: the configuration of `liaison serve`. One file
+ * (DIR/liaison.conf, or --config FILE) of `key = value` lines, then
+ * command-line overrides (--set key=value and the dedicated flags). Every
+ * limit of design.md invariant 6 has a key here; docs/configuration.md
+ * lists them.
+ */
+#ifndef LIAISON_CLI_CONFIG_H
+#define LIAISON_CLI_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/util.h"
+
+struct cli_config {
+    char listen[128];
+    char tls_cert[1024];
+    char tls_key[1024];
+    char tls_client_ca[1024];
+    bool allow_plain_http;
+    size_t max_content_length;
+    size_t max_json_depth;
+    size_t max_string_length;
+    size_t max_objects_per_bundle;
+    size_t default_page_size;
+    size_t max_page_size;
+    size_t max_filter_values;
+    size_t max_connections;
+    size_t per_ip_connections;
+    size_t connection_timeout;
+    size_t threads;
+    size_t request_memory;
+    size_t max_response;
+    char title[256];
+    char description[512];
+    char contact[256];
+    char log_level[16];
+};
+
+void cli_config_defaults(struct cli_config *cfg);
+/* Applies one "key=value" (or key and value); LIA_EINVAL with a message for unknown keys
+ * and bad values. */
+int cli_config_set(struct cli_config *cfg, const char *key, const char *value,
+                   struct lia_err *err);
+/* Reads a config file; a missing file is not an error when optional. */
+int cli_config_load(struct cli_config *cfg, const char *path, bool optional, struct lia_err *err);
+/* Writes the defaults, commented, as a starting config file. */
+int cli_config_write_default(const char *path, struct lia_err *err);
+
+#endif

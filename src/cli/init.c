@@ -1,0 +1,118 @@
+/*
+ * `liaison init --data DIR`: creates a data directory (mode 0700) holding the
+ * store, the instance's identity and Ed25519 signing key, a commented
+ * configuration file, and the first admin token, printed once on the last
+ * line of stdout. Refuses to touch a directory that already holds a store.
+ */
+#include "cli/cli_int.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "access/access.h"
+#include "cli/config.h"
+#include "stix/stix.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: liaison init --data DIR [--name NAME]\n\n"
+                 "Creates DIR with an empty store, the instance's identity and signing key,\n"
+                 "a configuration file (DIR/liaison.conf), and an admin token. The token is\n"
+                 "printed once, on the last line of stdout; only its hash is kept.\n\n"
+                 "  --data DIR    data directory to create (must not hold a store yet)\n"
+                 "  --name NAME   this instance's name, for its STIX identity (default: liaison)\n");
+}
+
+static int write_keys(const char *dir, struct lia_err *err)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    crypto_sign_keypair(pk, sk);
+    char path[4200];
+    char hex[2 * crypto_sign_SECRETKEYBYTES + 2];
+    sodium_bin2hex(hex, sizeof hex - 1, sk, sizeof sk);
+    hex[2 * sizeof sk] = '\n';
+    hex[2 * sizeof sk + 1] = '\0';
+    snprintf(path, sizeof path, "%s/signing.key", dir);
+    int rc = lia_write_file(path, hex, strlen(hex), 0600, err);
+    sodium_memzero(sk, sizeof sk);
+    sodium_memzero(hex, sizeof hex);
+    if (rc)
+        return rc;
+    sodium_bin2hex(hex, sizeof hex - 1, pk, sizeof pk);
+    hex[2 * sizeof pk] = '\n';
+    hex[2 * sizeof pk + 1] = '\0';
+    snprintf(path, sizeof path, "%s/signing.pub", dir);
+    return lia_write_file(path, hex, strlen(hex), 0644, err);
+}
+
+int cli_init(int argc, char **argv)
+{
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *name = "liaison";
+    int ch;
+    cli_reset_getopt();
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': dir = optarg; break;
+        case 'n': name = optarg; break;
+        case 'h': usage(stdout); return CLI_OK;
+        default: usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (!dir || optind != argc) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return cli_error(CLI_FAIL, "init", "cannot create %s: %s", dir, strerror(errno));
+    char path[4096];
+    if (store_path_for_dir(dir, path, sizeof path))
+        return cli_error(CLI_USAGE, "init", "data directory path too long");
+    struct stat sb;
+    if (stat(path, &sb) == 0)
+        return cli_error(CLI_REFUSED, "init", "%s already holds a store; nothing changed", dir);
+
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store *s = NULL;
+    struct store_options sopt = {.pool_size = 1, .busy_timeout_ms = 10000, .create = true};
+    int rc = store_open(path, &sopt, &s, &err);
+    char identity[128];
+    stix_new_id("identity", identity, sizeof identity);
+    if (rc == 0)
+        rc = store_meta_set(s, "instance_identity", identity, &err);
+    if (rc == 0)
+        rc = store_meta_set(s, "instance_name", name, &err);
+    if (rc == 0)
+        rc = write_keys(dir, &err);
+    char conf[4200];
+    snprintf(conf, sizeof conf, "%s/liaison.conf", dir);
+    if (rc == 0 && stat(conf, &sb) != 0)
+        rc = cli_config_write_default(conf, &err);
+    char token[ACCESS_TOKEN_MAX], id[32];
+    struct access_token_spec spec = {.admin = true, .label = "created by init"};
+    if (rc == 0)
+        rc = access_token_issue(s, &spec, token, id, &err);
+    if (rc == 0) {
+        char detail[256];
+        snprintf(detail, sizeof detail, "{\"identity\":\"%s\",\"admin_token\":\"%s\"}", identity, id);
+        rc = cli_audit(s, "instance.init", detail, &err);
+    }
+    store_close(s);
+    if (rc)
+        return cli_error(cli_exit_for(rc), "init", "%s", err.msg);
+    printf("Initialised %s (identity %s).\n", dir, identity);
+    printf("Start it with: liaison serve --data %s\n", dir);
+    printf("Admin token (shown once; use it as 'Authorization: Bearer TOKEN'):\n");
+    printf("%s\n", token);
+    sodium_memzero(token, sizeof token);
+    return CLI_OK;
+}

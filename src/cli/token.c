@@ -1,0 +1,199 @@
+/*
+ * `liaison token issue|list|revoke`: credentials. A token is printed once,
+ * at issue; the store keeps only its hash, and `list` shows ids, never
+ * secrets.
+ */
+#include "cli/cli_int.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "access/access.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: liaison token issue --data DIR --admin [--read-only] [--expires DURATION]\n"
+            "                           [--label TEXT]\n"
+            "       liaison token list --data DIR\n"
+            "       liaison token revoke --data DIR ID\n\n"
+            "issue prints a new token once, on the last line of stdout. DURATION is a number\n"
+            "followed by s, m, h or d (e.g. 90d). Present it as 'Authorization: Bearer TOKEN'\n"
+            "or as the password of HTTP Basic.\n");
+}
+
+/* "90d" -> microseconds. */
+static int parse_duration(const char *s, int64_t *us)
+{
+    size_t n = strlen(s);
+    if (n < 2)
+        return -1;
+    int64_t v;
+    if (lia_parse_i64(s, n - 1, 1, 100000000, &v) != 0)
+        return -1;
+    int64_t unit;
+    switch (s[n - 1]) {
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    default: return -1;
+    }
+    if (v > INT64_MAX / 1000000 / unit)
+        return -1;
+    *us = v * unit * 1000000;
+    return 0;
+}
+
+static int issue(int argc, char **argv)
+{
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"admin", no_argument, NULL, 'A'},
+                                         {"read-only", no_argument, NULL, 'r'},
+                                         {"expires", required_argument, NULL, 'e'},
+                                         {"label", required_argument, NULL, 'L'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL;
+    struct access_token_spec spec = {0};
+    int ch;
+    cli_reset_getopt();
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': dir = optarg; break;
+        case 'A': spec.admin = true; break;
+        case 'r': spec.read_only = true; break;
+        case 'L': spec.label = optarg; break;
+        case 'e': {
+            int64_t d;
+            if (parse_duration(optarg, &d))
+                return cli_error(CLI_USAGE, "token issue",
+                                 "--expires expects a duration such as 3600s, 30m, 12h or 90d");
+            spec.expires = lia_now_us() + d;
+            break;
+        }
+        case 'h': usage(stdout); return CLI_OK;
+        default: usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (!dir || optind != argc) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!spec.admin)
+        return cli_error(CLI_USAGE, "token issue", "say whom the token is for: --admin");
+    if (spec.label && strlen(spec.label) > 200)
+        return cli_error(CLI_USAGE, "token issue", "--label is longer than 200 bytes");
+    struct store *s;
+    int rc = cli_open_store("token issue", dir, 1, &s);
+    if (rc)
+        return rc;
+    char token[ACCESS_TOKEN_MAX], id[32];
+    struct lia_err err;
+    lia_err_clear(&err);
+    rc = access_token_issue(s, &spec, token, id, &err);
+    if (rc == 0) {
+        char detail[200];
+        snprintf(detail, sizeof detail, "{\"token\":\"%s\",\"admin\":%s,\"read_only\":%s}", id,
+                 spec.admin ? "true" : "false", spec.read_only ? "true" : "false");
+        rc = cli_audit(s, "token.issue", detail, &err);
+    }
+    store_close(s);
+    if (rc)
+        return cli_error(cli_exit_for(rc), "token issue", "%s", err.msg);
+    printf("Token %s issued (shown once):\n%s\n", id, token);
+    sodium_memzero(token, sizeof token);
+    return CLI_OK;
+}
+
+static int list(int argc, char **argv)
+{
+    if (argc != 3 || strcmp(argv[1], "--data") != 0) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    struct store *s;
+    int rc = cli_open_store("token list", argv[2], 1, &s);
+    if (rc)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_token *toks;
+    size_t n;
+    struct lia_err err;
+    lia_err_clear(&err);
+    rc = store_token_list(s, &a, &toks, &n, &err);
+    if (rc == 0) {
+        printf("%-16s  %-8s  %-9s  %-24s  %-24s  %s\n", "ID", "KIND", "STATE", "CREATED",
+               "EXPIRES", "LABEL");
+        for (size_t i = 0; i < n; i++) {
+            char created[32], expires[32] = "never";
+            lia_format_ts(toks[i].created, 0, created);
+            if (toks[i].expires)
+                lia_format_ts(toks[i].expires, 0, expires);
+            const char *state = toks[i].revoked ? "revoked"
+                                : toks[i].expires && toks[i].expires <= lia_now_us() ? "expired"
+                                                                                     : "active";
+            printf("%-16s  %-8s  %-9s  %-24s  %-24s  %s\n", toks[i].id,
+                   toks[i].admin ? "admin" : toks[i].partner ? "partner" : "local", state, created,
+                   expires, toks[i].label ? toks[i].label : "");
+        }
+    }
+    arena_release(&a);
+    store_close(s);
+    return rc ? cli_error(cli_exit_for(rc), "token list", "%s", err.msg) : CLI_OK;
+}
+
+static int revoke(int argc, char **argv)
+{
+    const char *dir = NULL, *id = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--data") && i + 1 < argc)
+            dir = argv[++i];
+        else if (!strcmp(argv[i], "--help"))
+            return usage(stdout), CLI_OK;
+        else if (!id && argv[i][0] != '-')
+            id = argv[i];
+        else
+            return usage(stderr), CLI_USAGE;
+    }
+    if (!dir || !id)
+        return usage(stderr), CLI_USAGE;
+    struct store *s;
+    int rc = cli_open_store("token revoke", dir, 1, &s);
+    if (rc)
+        return rc;
+    struct lia_err err;
+    lia_err_clear(&err);
+    rc = strlen(id) < 64 ? store_token_revoke(s, id, &err)
+                         : lia_err_set(&err, LIA_ENOTFOUND, "no token with that id");
+    if (rc == 0) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "{\"token\":\"%s\"}", id);
+        rc = cli_audit(s, "token.revoke", detail, &err);
+    }
+    store_close(s);
+    if (rc)
+        return cli_error(cli_exit_for(rc), "token revoke", "%s", err.msg);
+    printf("Token %s revoked.\n", id);
+    return CLI_OK;
+}
+
+int cli_token(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    if (!strcmp(argv[1], "issue"))
+        return issue(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "list"))
+        return list(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "revoke"))
+        return revoke(argc - 1, argv + 1);
+    usage(stderr);
+    return cli_error(CLI_USAGE, "token", "unknown subcommand '%s'", argv[1]);
+}

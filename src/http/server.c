@@ -1,0 +1,316 @@
+/*
+ * The libmicrohttpd server behind http.h.
+ *
+ * libmicrohttpd calls the access handler several times per request: once
+ * when the headers are in (we set up the request's arena and check the
+ * announced length), once per chunk of body (appended to a bounded buffer),
+ * and once more when the body is complete (we call the handler and queue the
+ * response). A request that announces a body over the limit is answered at
+ * the first call, before any of its body is read; one that sends more than
+ * it announced (or uses chunked encoding) is cut off at the limit and
+ * answered when it ends.
+ */
+#include "http/http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <microhttpd.h>
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    http_handler_fn fn;
+    void *ctx;
+    struct http_config cfg;
+    uint16_t port;
+};
+
+struct conn_state {
+    struct arena arena;
+    struct dbuf body;
+    bool too_big;
+    bool answered;
+};
+
+const char *http_header(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void http_add_header(struct http_response *resp, const char *name, const char *value)
+{
+    if (resp->n_headers < HTTP_MAX_RESP_HEADERS) {
+        resp->header_names[resp->n_headers] = name;
+        resp->header_values[resp->n_headers] = value;
+        resp->n_headers++;
+    }
+}
+
+bool http_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return strcmp(host, "localhost") == 0;
+}
+
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct http_request *req = cls;
+    (void)kind;
+    if (req->n_params == HTTP_MAX_PARAMS) {
+        req->too_many_params = true;
+        return MHD_NO;
+    }
+    req->params[req->n_params].key = key;
+    req->params[req->n_params].value = value;
+    req->n_params++;
+    return MHD_YES;
+}
+
+static void client_identity(struct MHD_Connection *conn, struct http_request *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        char buf[INET6_ADDRSTRLEN] = "";
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+                      sizeof buf);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
+                      sizeof buf);
+        req->client_addr = arena_strndup(req->arena, buf, strlen(buf));
+    }
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ci || !ci->tls_session)
+        return;
+    req->tls = true;
+    gnutls_session_t session = (gnutls_session_t)ci->tls_session;
+    unsigned status = 0;
+    unsigned n = 0;
+    const gnutls_datum_t *certs = gnutls_certificate_get_peers(session, &n);
+    if (!certs || n == 0 || gnutls_certificate_verify_peers2(session, &status) != 0 || status)
+        return;
+    gnutls_x509_crt_t crt;
+    if (gnutls_x509_crt_init(&crt) != 0)
+        return;
+    if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0) {
+        unsigned char fp[32];
+        size_t fplen = sizeof fp;
+        if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &fplen) == 0) {
+            char *hex = arena_alloc(req->arena, 2 * fplen + 1);
+            for (size_t i = 0; hex && i < fplen; i++)
+                snprintf(hex + 2 * i, 3, "%02x", fp[i]);
+            req->client_cert_fingerprint = hex;
+        }
+        char dn[1024];
+        size_t dnlen = sizeof dn;
+        if (gnutls_x509_crt_get_dn(crt, dn, &dnlen) == 0)
+            req->client_cert_subject = arena_strndup(req->arena, dn, dnlen);
+    }
+    gnutls_x509_crt_deinit(crt);
+}
+
+static enum MHD_Result answer(struct http_server *srv, struct MHD_Connection *conn,
+                              struct conn_state *st, const char *url, const char *method)
+{
+    struct http_request req = {0};
+    req.arena = &st->arena;
+    req.method = method;
+    req.path = url;
+    req.conn = conn;
+    req.body = st->body.ptr ? st->body.ptr : "";
+    req.body_len = st->body.len;
+    req.body_too_big = st->too_big;
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &req);
+    client_identity(conn, &req);
+
+    struct http_response resp = {0};
+    resp.status = 500;
+    dbuf_init(&resp.body, srv->cfg.max_response);
+    srv->fn(srv->ctx, &req, &resp);
+
+    size_t len = 0;
+    char *body = dbuf_detach(&resp.body, &len);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    if (resp.content_type)
+        MHD_add_response_header(r, "Content-Type", resp.content_type);
+    for (size_t i = 0; i < resp.n_headers; i++)
+        MHD_add_response_header(r, resp.header_names[i], resp.header_values[i]);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (st->too_big)
+        MHD_add_response_header(r, "Connection", "close");
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp.status, r);
+    MHD_destroy_response(r);
+    st->answered = true;
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct http_server *srv = cls;
+    struct conn_state *st = *con_cls;
+    (void)version;
+    if (!st) {
+        st = calloc(1, sizeof *st);
+        if (!st)
+            return MHD_NO;
+        arena_init(&st->arena, srv->cfg.request_memory);
+        dbuf_init(&st->body, srv->cfg.max_content_length);
+        *con_cls = st;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        int64_t announced = 0;
+        if (cl && lia_parse_i64(cl, strlen(cl), 0, INT64_MAX, &announced) == 0 &&
+            (uint64_t)announced > srv->cfg.max_content_length) {
+            st->too_big = true;
+            return answer(srv, conn, st, url, method);
+        }
+        return MHD_YES;
+    }
+    if (st->answered) {
+        *upload_data_size = 0; /* discard the rest of a refused body */
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!st->too_big && dbuf_append(&st->body, upload_data, *upload_data_size) != 0) {
+            st->too_big = true;
+            dbuf_release(&st->body);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return answer(srv, conn, st, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct conn_state *st = *con_cls;
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (!st)
+        return;
+    arena_release(&st->arena);
+    dbuf_release(&st->body);
+    free(st);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    (void)cls;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    struct dbuf b;
+    dbuf_init(&b, 2048);
+    dbuf_json_string(&b, msg, n);
+    lia_log(LIA_LOG_WARN, "http", "\"detail\":%s", b.ptr ? b.ptr : "\"\"");
+    dbuf_release(&b);
+}
+
+int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *ctx,
+                      struct http_server **out, struct lia_err *err)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, cfg->host, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(cfg->port);
+    } else if (inet_pton(AF_INET6, cfg->host, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(cfg->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        return lia_err_set(err, LIA_EINVAL, "listen address '%s' is not a numeric IP address",
+                           cfg->host);
+    }
+    if (cfg->tls_cert_pem)
+        flags |= MHD_USE_TLS;
+
+    struct http_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    srv->fn = fn;
+    srv->ctx = ctx;
+    srv->cfg = *cfg;
+
+    struct MHD_OptionItem opts[16];
+    size_t n = 0;
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_seconds, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL};
+    if (cfg->per_ip_connections)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                            cfg->per_ip_connections, NULL};
+    if (cfg->threads > 1)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
+    if (cfg->tls_cert_pem) {
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key_pem};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                            "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
+        if (cfg->tls_client_ca_pem)
+            opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
+                                                (void *)cfg->tls_client_ca_pem};
+    }
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+
+    srv->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, srv,
+                                   MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!srv->daemon) {
+        free(srv);
+        return lia_err_set(err, LIA_EIO,
+                           "cannot listen on %s:%u (address in use, not local, or bad TLS "
+                           "certificate/key)",
+                           cfg->host, cfg->port);
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = di ? di->port : cfg->port;
+    *out = srv;
+    return 0;
+}
+
+uint16_t http_server_port(const struct http_server *srv)
+{
+    return srv->port;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+    if (!srv)
+        return;
+    MHD_stop_daemon(srv->daemon);
+    free(srv);
+}

@@ -1,0 +1,368 @@
+/*
+ * The embedded SQLite backend of store.h: connection pool, schema,
+ * transactions, metadata and collections.
+ *
+ * On disk: one database file in WAL mode with synchronous=FULL, so that a
+ * commit that returned has reached the disk (invariant 3) while readers never
+ * wait for the writer. Each worker thread borrows a connection from a small
+ * pool for the duration of a call; writers serialise on SQLite's own lock
+ * (BEGIN IMMEDIATE, with a busy timeout), which also keeps date_added
+ * strictly increasing: it is read and assigned under that lock.
+ *
+ * The schema is versioned in meta('schema_version'); a store written by a
+ * newer liaison is refused rather than misread.
+ */
+#include "store/sqlite_int.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#define SCHEMA_VERSION 1
+
+static const char *schema_sql =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS collection("
+    "  rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL,"
+    "  description TEXT, alias TEXT UNIQUE, default_tlp INTEGER NOT NULL DEFAULT 2,"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS partner("
+    "  rid INTEGER PRIMARY KEY, identity_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL UNIQUE,"
+    "  country TEXT, clearance INTEGER NOT NULL DEFAULT 1, trust TEXT, disabled INTEGER NOT NULL"
+    "  DEFAULT 0, pubkey TEXT, created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS grant_right("
+    "  coll INTEGER NOT NULL REFERENCES collection(rid), partner INTEGER NOT NULL,"
+    "  can_read INTEGER NOT NULL, can_write INTEGER NOT NULL, PRIMARY KEY(coll, partner))"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS object("
+    "  date_added INTEGER PRIMARY KEY, coll INTEGER NOT NULL, id TEXT NOT NULL,"
+    "  type TEXT NOT NULL, spec_version TEXT NOT NULL, created INTEGER NOT NULL,"
+    "  modified INTEGER NOT NULL, modified_text TEXT, created_by_ref TEXT,"
+    "  tlp INTEGER NOT NULL DEFAULT -1, restricted INTEGER NOT NULL DEFAULT 0,"
+    "  json TEXT NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS object_version ON object(coll, id, modified);"
+    "CREATE INDEX IF NOT EXISTS object_coll ON object(coll, date_added);"
+    "CREATE TABLE IF NOT EXISTS audience("
+    "  obj INTEGER NOT NULL, kind INTEGER NOT NULL, partner INTEGER NOT NULL,"
+    "  PRIMARY KEY(obj, kind, partner)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS status("
+    "  id TEXT PRIMARY KEY, owner TEXT, created INTEGER NOT NULL, json TEXT NOT NULL)"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS token("
+    "  id TEXT PRIMARY KEY, hash BLOB NOT NULL, partner INTEGER NOT NULL DEFAULT 0,"
+    "  admin INTEGER NOT NULL DEFAULT 0, read_only INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL, expires INTEGER NOT NULL DEFAULT 0,"
+    "  revoked INTEGER NOT NULL DEFAULT 0, label TEXT) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS audit("
+    "  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL, detail TEXT NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL);";
+
+int sqlite_fail(sqlite3 *db, int rc, struct lia_err *err, const char *what)
+{
+    int code = LIA_EIO;
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        code = LIA_EBUSY;
+    else if (rc == SQLITE_CONSTRAINT)
+        code = LIA_ECONFLICT;
+    else if (rc == SQLITE_NOMEM)
+        code = LIA_ENOMEM;
+    return lia_err_set(err, code, "store: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+static int conn_open(struct store *s, bool create, sqlite3 **out, struct lia_err *err)
+{
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(s->path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        lia_err_set(err, rc == SQLITE_CANTOPEN ? LIA_ENOTFOUND : LIA_EIO,
+                    "store: cannot open %s: %s", s->path,
+                    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return err ? err->code : LIA_EIO;
+    }
+    sqlite3_busy_timeout(db, s->busy_timeout_ms);
+    sqlite3_extended_result_codes(db, 0);
+    rc = sqlite3_exec(db,
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000;"
+                      "PRAGMA temp_store=MEMORY;",
+                      NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite_fail(db, rc, err, "configure connection");
+        sqlite3_close(db);
+        return err ? err->code : LIA_EIO;
+    }
+    *out = db;
+    return 0;
+}
+
+static int schema_apply(struct store *s, sqlite3 *db, struct lia_err *err)
+{
+    char *version = NULL;
+    sqlite3_stmt *st = NULL;
+    int have = 0;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st,
+                           NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            have = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    (void)version;
+    if (have > SCHEMA_VERSION)
+        return lia_err_set(err, LIA_EUNSUPPORTED,
+                           "store: %s has schema version %d; this liaison knows up to %d",
+                           s->path, have, SCHEMA_VERSION);
+    if (have == SCHEMA_VERSION)
+        return 0;
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK) {
+        char sql[128];
+        snprintf(sql, sizeof sql,
+                 "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '%d')",
+                 SCHEMA_VERSION);
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite_fail(db, rc, err, "create schema");
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return err ? err->code : LIA_EIO;
+    }
+    return 0;
+}
+
+int store_open(const char *path, const struct store_options *opt, struct store **out,
+               struct lia_err *err)
+{
+    if (sodium_init() < 0)
+        return lia_err_set(err, LIA_EINTERNAL, "libsodium failed to initialise");
+    struct stat sb;
+    if (!opt->create && stat(path, &sb) != 0)
+        return lia_err_set(err, LIA_ENOTFOUND,
+                           "store: %s does not exist (run `liaison init --data DIR` first)", path);
+    struct store *s = calloc(1, sizeof *s);
+    if (!s)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    s->path = strdup(path);
+    s->pool_size = opt->pool_size > 0 ? opt->pool_size : 4;
+    if (s->pool_size > SQLITE_POOL_MAX)
+        s->pool_size = SQLITE_POOL_MAX;
+    s->busy_timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    if (!s->path) {
+        store_close(s);
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    }
+    sqlite3 *db = NULL;
+    int rc = conn_open(s, opt->create, &db, err);
+    if (rc == 0)
+        rc = schema_apply(s, db, err);
+    if (rc) {
+        sqlite3_close(db);
+        store_close(s);
+        return rc;
+    }
+    s->conns[0].db = db;
+    s->n_conns = 1;
+    *out = s;
+    return 0;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->n_conns; i++) {
+        struct sqlite_conn *c = &s->conns[i];
+        for (int j = 0; j < SQLITE_STMT_COUNT; j++)
+            sqlite3_finalize(c->stmts[j]);
+        sqlite3_close(c->db);
+    }
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    free(s->path);
+    free(s);
+}
+
+int sqlite_acquire(struct store *s, struct sqlite_conn **out, struct lia_err *err)
+{
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        for (int i = 0; i < s->n_conns; i++) {
+            if (!s->conns[i].busy) {
+                s->conns[i].busy = true;
+                pthread_mutex_unlock(&s->lock);
+                *out = &s->conns[i];
+                return 0;
+            }
+        }
+        if (s->n_conns < s->pool_size) {
+            struct sqlite_conn *c = &s->conns[s->n_conns];
+            sqlite3 *db = NULL;
+            int rc = conn_open(s, false, &db, err);
+            if (rc) {
+                pthread_mutex_unlock(&s->lock);
+                return rc;
+            }
+            memset(c, 0, sizeof *c);
+            c->db = db;
+            c->busy = true;
+            s->n_conns++;
+            pthread_mutex_unlock(&s->lock);
+            *out = c;
+            return 0;
+        }
+        pthread_cond_wait(&s->cond, &s->lock);
+    }
+}
+
+void sqlite_release(struct store *s, struct sqlite_conn *c)
+{
+    pthread_mutex_lock(&s->lock);
+    c->busy = false;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+int sqlite_stmt(struct sqlite_conn *c, enum sqlite_stmt_id id, const char *sql,
+                sqlite3_stmt **out, struct lia_err *err)
+{
+    if (!c->stmts[id]) {
+        int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[id], NULL);
+        if (rc != SQLITE_OK)
+            return sqlite_fail(c->db, rc, err, "prepare");
+    }
+    sqlite3_reset(c->stmts[id]);
+    sqlite3_clear_bindings(c->stmts[id]);
+    *out = c->stmts[id];
+    return 0;
+}
+
+int store_begin(struct store *s, struct store_txn **out, struct lia_err *err)
+{
+    struct store_txn *t = calloc(1, sizeof *t);
+    if (!t)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    int rc = sqlite_acquire(s, &t->conn, err);
+    if (rc) {
+        free(t);
+        return rc;
+    }
+    t->store = s;
+    rc = sqlite3_exec(t->conn->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        rc = sqlite_fail(t->conn->db, rc, err, "begin");
+        sqlite_release(s, t->conn);
+        free(t);
+        return rc;
+    }
+    /* date_added continues after the newest version, whoever wrote it. */
+    sqlite3_stmt *st;
+    rc = sqlite_stmt(t->conn, STMT_LAST_ADDED, "SELECT max(date_added) FROM object", &st, err);
+    if (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+        t->last_added = sqlite3_column_int64(st, 0);
+    if (rc) {
+        store_rollback(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+int store_commit(struct store_txn *t, struct lia_err *err)
+{
+    int rc = sqlite3_exec(t->conn->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        rc = sqlite_fail(t->conn->db, rc, err, "commit");
+        sqlite3_exec(t->conn->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    sqlite_release(t->store, t->conn);
+    free(t);
+    return rc;
+}
+
+void store_rollback(struct store_txn *t)
+{
+    if (!t)
+        return;
+    sqlite3_exec(t->conn->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite_release(t->store, t->conn);
+    free(t);
+}
+
+int64_t sqlite_next_added(struct store_txn *t)
+{
+    int64_t now = lia_now_us();
+    t->last_added = now > t->last_added ? now : t->last_added + 1;
+    return t->last_added;
+}
+
+char *sqlite_column_dup(sqlite3_stmt *st, int col, struct arena *a)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    if (!v)
+        return NULL;
+    return arena_strndup(a, (const char *)v, (size_t)sqlite3_column_bytes(st, col));
+}
+
+int store_meta_get(struct store *s, const char *key, struct arena *a, char **value,
+                   struct lia_err *err)
+{
+    struct sqlite_conn *c;
+    int rc = sqlite_acquire(s, &c, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st;
+    rc = sqlite_stmt(c, STMT_META_GET, "SELECT value FROM meta WHERE key=?", &st, err);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            *value = sqlite_column_dup(st, 0, a);
+            rc = *value ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+        } else if (step == SQLITE_DONE) {
+            rc = lia_err_set(err, LIA_ENOTFOUND, "store: no setting %s", key);
+        } else {
+            rc = sqlite_fail(c->db, step, err, "read setting");
+        }
+        sqlite3_reset(st);
+    }
+    sqlite_release(s, c);
+    return rc;
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value, struct lia_err *err)
+{
+    struct sqlite_conn *c;
+    int rc = sqlite_acquire(s, &c, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st;
+    rc = sqlite_stmt(c, STMT_META_SET, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)",
+                     &st, err);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step != SQLITE_DONE)
+            rc = sqlite_fail(c->db, step, err, "write setting");
+        sqlite3_reset(st);
+    }
+    sqlite_release(s, c);
+    return rc;
+}
+
+int store_path_for_dir(const char *dir, char *out, size_t outlen)
+{
+    int n = snprintf(out, outlen, "%s/liaison.db", dir);
+    return n < 0 || (size_t)n >= outlen ? LIA_EINVAL : 0;
+}

@@ -1,0 +1,402 @@
+/*
+ * Object versions in the SQLite backend: put, the policy-aware query (the one
+ * gate of design.md invariant 1) and delete.
+ *
+ * The query is assembled from fixed SQL fragments with every value bound as a
+ * parameter: nothing a client sends is ever pasted into SQL text. The policy
+ * becomes a predicate on the same rows (and on the rows used to decide which
+ * version is "last" or "first"), so that an invisible version can neither be
+ * returned nor influence what is returned.
+ */
+#include "store/sqlite_int.h"
+
+#include <string.h>
+
+enum { AUDIENCE_REL = 1, AUDIENCE_RED = 2 };
+enum { RESTRICTED_REL = 1 };
+
+#define MAX_BINDS 1200
+
+struct binds {
+    int n;
+    struct {
+        bool is_text;
+        int64_t i;
+        const char *t;
+    } v[MAX_BINDS];
+};
+
+static int bind_int(struct binds *b, int64_t v)
+{
+    if (b->n >= MAX_BINDS)
+        return LIA_ETOOBIG;
+    b->v[b->n].is_text = false;
+    b->v[b->n].i = v;
+    b->n++;
+    return 0;
+}
+
+static int bind_text(struct binds *b, const char *t)
+{
+    if (b->n >= MAX_BINDS)
+        return LIA_ETOOBIG;
+    b->v[b->n].is_text = true;
+    b->v[b->n].t = t;
+    b->n++;
+    return 0;
+}
+
+static int apply_binds(sqlite3_stmt *st, const struct binds *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        int rc = b->v[i].is_text ? sqlite3_bind_text(st, i + 1, b->v[i].t, -1, SQLITE_STATIC)
+                                 : sqlite3_bind_int64(st, i + 1, b->v[i].i);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}
+
+/* The visibility predicate for rows aliased `o` (invariant 1). */
+static int policy_sql(struct dbuf *q, struct binds *b, const struct store_policy *p,
+                      int default_tlp, const char *o)
+{
+    if (p->all)
+        return 0;
+    int rc = dbuf_printf(q,
+                         " AND (CASE WHEN %s.tlp < 0 THEN ? ELSE %s.tlp END) <= ?"
+                         " AND ((CASE WHEN %s.tlp < 0 THEN ? ELSE %s.tlp END) < %d OR EXISTS("
+                         "SELECT 1 FROM audience a WHERE a.obj = %s.date_added AND a.kind = %d"
+                         " AND a.partner = ?))"
+                         " AND ((%s.restricted & %d) = 0 OR EXISTS(SELECT 1 FROM audience a"
+                         " WHERE a.obj = %s.date_added AND a.kind = %d AND a.partner = ?))",
+                         o, o, o, o, STORE_TLP_RED, o, AUDIENCE_RED, o, RESTRICTED_REL, o,
+                         AUDIENCE_REL);
+    if (rc == 0)
+        rc = bind_int(b, default_tlp);
+    if (rc == 0)
+        rc = bind_int(b, p->clearance);
+    if (rc == 0)
+        rc = bind_int(b, default_tlp);
+    if (rc == 0)
+        rc = bind_int(b, p->partner);
+    if (rc == 0)
+        rc = bind_int(b, p->partner);
+    return rc;
+}
+
+static int in_list_text(struct dbuf *q, struct binds *b, const char *col,
+                        const char *const *vals, size_t n)
+{
+    if (n == 0)
+        return 0;
+    int rc = dbuf_printf(q, " AND %s IN (", col);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = dbuf_puts(q, i ? ",?" : "?");
+        if (rc == 0)
+            rc = bind_text(b, vals[i]);
+    }
+    return rc ? rc : dbuf_puts(q, ")");
+}
+
+/* Looks up the collection's default TLP and whether policy p may read it. */
+static int collection_access(struct sqlite_conn *c, const struct store_policy *p, int64_t coll,
+                             bool need_write, int *default_tlp, struct lia_err *err)
+{
+    sqlite3_stmt *st;
+    const char *sql = "SELECT c.default_tlp, g.can_read, g.can_write FROM collection c"
+                      " LEFT JOIN grant_right g ON g.coll = c.rid AND g.partner = ?"
+                      " WHERE c.rid = ?";
+    int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_fail(c->db, rc, err, "prepare");
+    sqlite3_bind_int64(st, 1, p->partner);
+    sqlite3_bind_int64(st, 2, coll);
+    rc = sqlite3_step(st);
+    int out = 0;
+    if (rc == SQLITE_ROW) {
+        *default_tlp = sqlite3_column_int(st, 0);
+        bool can_read = sqlite3_column_int(st, 1) != 0;
+        bool can_write = sqlite3_column_int(st, 2) != 0;
+        if (!p->all && !(need_write ? can_write : can_read))
+            out = lia_err_set(err, LIA_ENOTFOUND, "no such collection");
+    } else if (rc == SQLITE_DONE) {
+        out = lia_err_set(err, LIA_ENOTFOUND, "no such collection");
+    } else {
+        out = sqlite_fail(c->db, rc, err, "read collection");
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+/* WHERE clause shared by query and delete: collection, filters, policy, versions. */
+static int where_sql(struct dbuf *q, struct binds *b, const struct store_policy *p,
+                     int default_tlp, int64_t coll, const struct store_filter *f, const char *id)
+{
+    int64_t after = f->added_after > f->after_key ? f->added_after : f->after_key;
+    int rc = dbuf_puts(q, " WHERE o.coll = ? AND o.date_added > ?");
+    if (rc == 0)
+        rc = bind_int(b, coll);
+    if (rc == 0)
+        rc = bind_int(b, after);
+    if (rc == 0 && id) {
+        rc = dbuf_puts(q, " AND o.id = ?");
+        if (rc == 0)
+            rc = bind_text(b, id);
+    }
+    if (rc == 0 && !id)
+        rc = in_list_text(q, b, "o.id", f->ids, f->n_ids);
+    if (rc == 0)
+        rc = in_list_text(q, b, "o.type", f->types, f->n_types);
+    if (rc == 0)
+        rc = in_list_text(q, b, "o.spec_version", f->spec_versions, f->n_spec_versions);
+    if (rc == 0)
+        rc = policy_sql(q, b, p, default_tlp, "o");
+
+    int sel = f->version_sel ? f->version_sel : (f->n_version_at ? 0 : STORE_VER_LAST);
+    if (rc || (sel & STORE_VER_ALL))
+        return rc;
+    rc = dbuf_puts(q, " AND (0");
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        int bit = k == 0 ? STORE_VER_LAST : STORE_VER_FIRST;
+        if (!(sel & bit))
+            continue;
+        rc = dbuf_printf(q,
+                         " OR NOT EXISTS(SELECT 1 FROM object o2 WHERE o2.coll = o.coll"
+                         " AND o2.id = o.id AND o2.modified %c o.modified",
+                         bit == STORE_VER_LAST ? '>' : '<');
+        if (rc == 0)
+            rc = policy_sql(q, b, p, default_tlp, "o2");
+        if (rc == 0)
+            rc = dbuf_puts(q, ")");
+    }
+    for (size_t i = 0; i < f->n_version_at && rc == 0; i++) {
+        rc = dbuf_puts(q, " OR o.modified = ?");
+        if (rc == 0)
+            rc = bind_int(b, f->version_at[i]);
+    }
+    return rc ? rc : dbuf_puts(q, ")");
+}
+
+int store_query_objects(struct store *s, const struct store_policy *p, int64_t coll,
+                        const struct store_filter *f, bool with_json, struct arena *a,
+                        struct store_page *out, struct lia_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (f->limit == 0)
+        return lia_err_set(err, LIA_EINVAL, "limit must be positive");
+    struct sqlite_conn *c;
+    int rc = sqlite_acquire(s, &c, err);
+    if (rc)
+        return rc;
+    int default_tlp = STORE_TLP_AMBER;
+    rc = collection_access(c, p, coll, false, &default_tlp, err);
+    struct dbuf q;
+    dbuf_init(&q, 256 * 1024);
+    struct binds *b = arena_alloc(a, sizeof *b);
+    sqlite3_stmt *st = NULL;
+    if (rc == 0 && !b)
+        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = dbuf_printf(&q, "SELECT o.date_added, o.id, o.modified_text, o.spec_version%s"
+                             " FROM object o",
+                         with_json ? ", o.json" : "");
+    if (rc == 0)
+        rc = where_sql(&q, b, p, default_tlp, coll, f, NULL);
+    if (rc == 0)
+        rc = dbuf_puts(&q, " ORDER BY o.date_added LIMIT ?");
+    if (rc == 0)
+        rc = bind_int(b, (int64_t)f->limit + 1);
+    if (rc == LIA_ETOOBIG)
+        rc = lia_err_set(err, LIA_ETOOBIG, "query has too many terms");
+    else if (rc && !err->code)
+        rc = lia_err_set(err, rc, "cannot build query");
+    if (rc == 0) {
+        int src = sqlite3_prepare_v2(c->db, q.ptr, (int)q.len, &st, NULL);
+        if (src == SQLITE_OK)
+            src = apply_binds(st, b);
+        if (src != SQLITE_OK)
+            rc = sqlite_fail(c->db, src, err, "prepare query");
+    }
+    if (rc == 0) {
+        out->rows = arena_alloc(a, sizeof *out->rows * f->limit);
+        if (!out->rows)
+            rc = lia_err_set(err, LIA_ENOMEM, "page too large for the request's memory limit");
+    }
+    while (rc == 0) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = sqlite_fail(c->db, step, err, "query");
+            break;
+        }
+        if (out->n == f->limit) {
+            out->more = true;
+            break;
+        }
+        struct store_row *r = &out->rows[out->n];
+        r->date_added = sqlite3_column_int64(st, 0);
+        r->id = sqlite_column_dup(st, 1, a);
+        r->modified = sqlite_column_dup(st, 2, a);
+        r->spec_version = sqlite_column_dup(st, 3, a);
+        if (with_json) {
+            r->json_len = (size_t)sqlite3_column_bytes(st, 4);
+            r->json = arena_strndup(a, (const char *)sqlite3_column_text(st, 4), r->json_len);
+        }
+        if (!r->id || !r->spec_version || (with_json && !r->json)) {
+            rc = lia_err_set(err, LIA_ETOOBIG, "page too large for the request's memory limit");
+            break;
+        }
+        out->n++;
+    }
+    sqlite3_finalize(st);
+    dbuf_release(&q);
+    sqlite_release(s, c);
+    if (rc)
+        out->n = 0;
+    return rc;
+}
+
+static int put_audience(struct store_txn *t, int64_t obj, int kind, const int64_t *partners,
+                        size_t n, struct lia_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st;
+        int rc = sqlite_stmt(t->conn, STMT_PUT_AUDIENCE,
+                             "INSERT OR IGNORE INTO audience(obj, kind, partner) VALUES(?,?,?)",
+                             &st, err);
+        if (rc)
+            return rc;
+        sqlite3_bind_int64(st, 1, obj);
+        sqlite3_bind_int(st, 2, kind);
+        sqlite3_bind_int64(st, 3, partners[i]);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return sqlite_fail(t->conn->db, rc, err, "store audience");
+    }
+    return 0;
+}
+
+int store_put_object(struct store_txn *t, int64_t coll, const struct store_object *o,
+                     int *result, int64_t *date_added, struct lia_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite_stmt(t->conn, STMT_PUT_OBJECT,
+                         "INSERT INTO object(date_added, coll, id, type, spec_version, created,"
+                         " modified, modified_text, created_by_ref, tlp, restricted, json)"
+                         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
+                         " ON CONFLICT(coll, id, modified) DO NOTHING",
+                         &st, err);
+    if (rc)
+        return rc;
+    int64_t added = sqlite_next_added(t);
+    sqlite3_bind_int64(st, 1, added);
+    sqlite3_bind_int64(st, 2, coll);
+    sqlite3_bind_text(st, 3, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, o->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, o->spec_version ? o->spec_version : "2.1", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, o->created_us);
+    sqlite3_bind_int64(st, 7, o->modified_us);
+    if (o->modified)
+        sqlite3_bind_text(st, 8, o->modified, -1, SQLITE_STATIC);
+    if (o->created_by_ref)
+        sqlite3_bind_text(st, 9, o->created_by_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 10, o->tlp);
+    sqlite3_bind_int(st, 11, o->has_rel ? RESTRICTED_REL : 0);
+    sqlite3_bind_text(st, 12, o->json, (int)o->json_len, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return sqlite_fail(t->conn->db, step, err, "store object");
+    if (sqlite3_changes(t->conn->db) == 0) {
+        rc = sqlite_stmt(t->conn, STMT_FIND_VERSION,
+                         "SELECT date_added FROM object WHERE coll=? AND id=? AND modified=?", &st,
+                         err);
+        if (rc)
+            return rc;
+        sqlite3_bind_int64(st, 1, coll);
+        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, o->modified_us);
+        step = sqlite3_step(st);
+        if (step == SQLITE_ROW)
+            *date_added = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (step != SQLITE_ROW)
+            return sqlite_fail(t->conn->db, step, err, "find version");
+        *result = STORE_PUT_EXISTS;
+        return 0;
+    }
+    rc = put_audience(t, added, AUDIENCE_REL, o->rel_to, o->n_rel_to, err);
+    if (rc == 0)
+        rc = put_audience(t, added, AUDIENCE_RED, o->red_to, o->n_red_to, err);
+    if (rc)
+        return rc;
+    *date_added = added;
+    *result = STORE_PUT_NEW;
+    return 0;
+}
+
+int store_delete_object(struct store_txn *t, const struct store_policy *p, int64_t coll,
+                        const char *id, const struct store_filter *f, size_t *deleted,
+                        struct lia_err *err)
+{
+    int default_tlp = STORE_TLP_AMBER;
+    int rc = collection_access(t->conn, p, coll, true, &default_tlp, err);
+    if (rc)
+        return rc;
+    struct dbuf q;
+    dbuf_init(&q, 64 * 1024);
+    struct binds b = {0};
+    struct store_filter g = *f;
+    g.added_after = g.after_key = 0;
+    if (!g.version_sel && !g.n_version_at)
+        g.version_sel = STORE_VER_ALL; /* DELETE without match[version] removes every version */
+    rc = dbuf_puts(&q, "SELECT o.date_added FROM object o");
+    if (rc == 0)
+        rc = where_sql(&q, &b, p, default_tlp, coll, &g, id);
+    if (rc) {
+        dbuf_release(&q);
+        return lia_err_set(err, rc, "cannot build query");
+    }
+    /* Collect the keys first: the policy predicate reads the audience rows we then remove. */
+    struct dbuf keys;
+    dbuf_init(&keys, 64 * 1024 * 1024);
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(t->conn->db, q.ptr, (int)q.len, &st, NULL);
+    if (src == SQLITE_OK)
+        src = apply_binds(st, &b);
+    while (src == SQLITE_OK || src == SQLITE_ROW) {
+        src = sqlite3_step(st);
+        if (src == SQLITE_ROW) {
+            int64_t k = sqlite3_column_int64(st, 0);
+            if (dbuf_append(&keys, &k, sizeof k)) {
+                src = SQLITE_NOMEM;
+                break;
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    dbuf_release(&q);
+    size_t n = keys.len / sizeof(int64_t);
+    const char *sql[2] = {"DELETE FROM audience WHERE obj = ?", "DELETE FROM object WHERE date_added = ?"};
+    for (int j = 0; j < 2 && src == SQLITE_DONE; j++) {
+        src = sqlite3_prepare_v2(t->conn->db, sql[j], -1, &st, NULL);
+        for (size_t i = 0; i < n && src == SQLITE_OK; i++) {
+            int64_t k;
+            memcpy(&k, keys.ptr + i * sizeof k, sizeof k);
+            sqlite3_bind_int64(st, 1, k);
+            src = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(t->conn->db);
+            sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+        if (src == SQLITE_OK)
+            src = SQLITE_DONE;
+    }
+    dbuf_release(&keys);
+    if (src != SQLITE_DONE)
+        return sqlite_fail(t->conn->db, src, err, "delete object");
+    *deleted = n;
+    return 0;
+}

@@ -1,0 +1,220 @@
+/*
+ * store: the only interface the rest of liaison has to persistent state.
+ * The face of src/store/ (design.md, "Storage").
+ *
+ * Invariants:
+ *  - One gate (design.md invariant 1): every read of objects goes through
+ *    store_query_objects, which takes the caller's struct store_policy and
+ *    turns it into part of the SQL WHERE clause. Nothing above this layer
+ *    filters objects after fetching them, and nothing here returns an object,
+ *    an id or a count the policy does not allow.
+ *  - Verbatim (invariant 2): an object version is stored as the exact JSON
+ *    text it arrived as, beside indexed columns; reads return that text.
+ *  - Durable before acknowledged (invariant 3): writes happen inside a
+ *    store_txn; nothing is visible or reported as stored before
+ *    store_commit returns 0 (SQLite: WAL, synchronous=FULL).
+ *  - date_added is the primary key of an object version: microseconds since
+ *    the epoch, strictly increasing across the whole store, assigned inside
+ *    the write transaction. Pages are ranges on it, never OFFSET.
+ *
+ * Ownership: strings in result structs live in the arena the caller passed;
+ * the store keeps no pointer to caller memory after a call returns.
+ * Threads: a struct store may be shared by threads; each call takes a
+ * connection from the store's pool. A struct store_txn belongs to one thread.
+ */
+#ifndef LIAISON_STORE_H
+#define LIAISON_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+struct store;
+struct store_txn;
+
+struct store_options {
+    int pool_size;       /* connections kept open (one per worker thread) */
+    int busy_timeout_ms; /* how long a writer waits for the lock */
+    bool create;         /* create the store if it does not exist */
+};
+
+/* Opens (or with opt->create, creates) the store at path: a SQLite file. */
+int store_open(const char *path, const struct store_options *opt, struct store **out,
+               struct lia_err *err);
+void store_close(struct store *s);
+
+/* TLP ranks, ordered from least to most restricted. */
+enum store_tlp {
+    STORE_TLP_CLEAR = 0,
+    STORE_TLP_GREEN = 1,
+    STORE_TLP_AMBER = 2,
+    STORE_TLP_AMBER_STRICT = 3,
+    STORE_TLP_RED = 4,
+    STORE_TLP_NONE = -1, /* unmarked: the collection's default applies */
+};
+
+/* Who is asking, as the store needs to know it to filter. Built by access/. */
+struct store_policy {
+    bool all;        /* a local admin: every object, every collection */
+    int64_t partner; /* partner rowid; 0 for local principals */
+    int clearance;   /* highest enum store_tlp the principal may receive */
+};
+
+/* Key/value settings kept in the store (instance identity, secrets for tokens). */
+int store_meta_get(struct store *s, const char *key, struct arena *a, char **value,
+                   struct lia_err *err);
+int store_meta_set(struct store *s, const char *key, const char *value, struct lia_err *err);
+
+/* Collections. */
+struct store_collection {
+    int64_t rid;
+    const char *id; /* UUID, the TAXII collection id */
+    const char *title;
+    const char *description; /* may be NULL */
+    const char *alias;       /* may be NULL */
+    int default_tlp;         /* enum store_tlp applied to unmarked objects */
+    bool can_read;           /* for the asking policy */
+    bool can_write;
+};
+
+int store_collection_add(struct store *s, const char *title, const char *description,
+                         const char *alias, int default_tlp, struct arena *a,
+                         struct store_collection *out, struct lia_err *err);
+/* Lists the collections the policy may read or write, in creation order. */
+int store_collection_list(struct store *s, const struct store_policy *p, struct arena *a,
+                          struct store_collection **out, size_t *n, struct lia_err *err);
+/* Finds one by id or alias; LIA_ENOTFOUND also when the policy has no right to it. */
+int store_collection_get(struct store *s, const struct store_policy *p, const char *id_or_alias,
+                         struct arena *a, struct store_collection *out, struct lia_err *err);
+
+/* Writing. */
+int store_begin(struct store *s, struct store_txn **t, struct lia_err *err);
+int store_commit(struct store_txn *t, struct lia_err *err); /* frees t, also on failure */
+void store_rollback(struct store_txn *t);                  /* frees t */
+
+struct store_object {
+    const char *id;
+    const char *type;
+    const char *spec_version;
+    int64_t created_us;
+    int64_t modified_us; /* 0 for unversioned objects (SCOs) */
+    const char *modified; /* text of the version timestamp, NULL for SCOs */
+    const char *created_by_ref;
+    int tlp;              /* enum store_tlp from the object's markings */
+    const int64_t *rel_to; /* partners named by a releasability marking */
+    size_t n_rel_to;
+    bool has_rel;          /* a releasability marking is present (even naming none here) */
+    const int64_t *red_to; /* partners named as TLP:RED recipients */
+    size_t n_red_to;
+    const char *json; /* the exact text */
+    size_t json_len;
+};
+
+enum store_put_result { STORE_PUT_NEW = 1, STORE_PUT_EXISTS = 2 };
+
+/* Stores one object version in collection coll. A version that is already there (same id and
+ * modified) is left alone and reported as STORE_PUT_EXISTS. *date_added gets the version's
+ * date_added (new or existing). */
+int store_put_object(struct store_txn *t, int64_t coll, const struct store_object *o,
+                     int *result, int64_t *date_added, struct lia_err *err);
+
+/* Reading: the one gate. */
+enum store_version_sel {
+    STORE_VER_LAST = 1,
+    STORE_VER_FIRST = 2,
+    STORE_VER_ALL = 4,
+};
+
+struct store_filter {
+    int64_t added_after; /* exclusive lower bound on date_added; 0 = none */
+    int64_t after_key;   /* from a next token: exclusive lower bound on date_added */
+    const char *const *ids;
+    size_t n_ids;
+    const char *const *types;
+    size_t n_types;
+    const char *const *spec_versions; /* none = every version (TAXII: latest spec only) */
+    size_t n_spec_versions;
+    int version_sel;                  /* bit set of enum store_version_sel; 0 = LAST */
+    const int64_t *version_at;        /* explicit modified timestamps, OR-ed with the sel */
+    size_t n_version_at;
+    size_t limit; /* rows to return; the store looks one further to set `more` */
+};
+
+struct store_row {
+    int64_t date_added;
+    const char *id;
+    const char *modified; /* NULL for SCOs */
+    const char *spec_version;
+    const char *json; /* NULL unless with_json */
+    size_t json_len;
+};
+
+struct store_page {
+    struct store_row *rows;
+    size_t n;
+    bool more;
+};
+
+/* Returns a page of object versions of collection coll that policy p may see and filter f
+ * selects, in date_added order. with_json also returns the stored text. */
+int store_query_objects(struct store *s, const struct store_policy *p, int64_t coll,
+                        const struct store_filter *f, bool with_json, struct arena *a,
+                        struct store_page *out, struct lia_err *err);
+
+/* Deletes the versions of object id in coll that f selects (ids/types ignored), after the
+ * same policy gate as reads; *deleted gets the count (0 means "not found" to the caller). */
+int store_delete_object(struct store_txn *t, const struct store_policy *p, int64_t coll,
+                        const char *id, const struct store_filter *f, size_t *deleted,
+                        struct lia_err *err);
+
+/* Status resources (TAXII 2.1 section 4.3): JSON text kept as built by the API layer. */
+int store_status_put(struct store_txn *t, const char *id, const char *owner, const char *json,
+                     struct lia_err *err);
+/* LIA_ENOTFOUND when absent or when owner does not match (NULL owner: admin, any). */
+int store_status_get(struct store *s, const char *id, const char *owner, struct arena *a,
+                     char **json, struct lia_err *err);
+
+/* Credentials. A token is "<id>.<secret>"; only a hash of the secret is stored. */
+struct store_token {
+    const char *id;
+    unsigned char hash[32];
+    int64_t partner; /* 0: a local principal */
+    bool admin;
+    bool read_only;
+    int64_t created;
+    int64_t expires; /* 0: never */
+    bool revoked;
+    const char *label;
+};
+int store_token_put(struct store *s, const struct store_token *tok, struct lia_err *err);
+int store_token_get(struct store *s, const char *id, struct arena *a, struct store_token *out,
+                    struct lia_err *err);
+int store_token_list(struct store *s, struct arena *a, struct store_token **out, size_t *n,
+                     struct lia_err *err);
+int store_token_revoke(struct store *s, const char *id, struct lia_err *err);
+
+/* Audit: appended in the caller's transaction, chained by hash (audit/). */
+struct store_audit_entry {
+    int64_t seq;
+    int64_t ts;
+    const char *actor;
+    const char *action;
+    const char *detail; /* JSON text */
+    unsigned char prev[32];
+    unsigned char hash[32];
+};
+/* Reads the last entry's seq and hash (seq 0 and zero hash when the log is empty). */
+int store_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32],
+                     struct lia_err *err);
+int store_audit_insert(struct store_txn *t, const struct store_audit_entry *e,
+                       struct lia_err *err);
+/* Calls fn for each entry from seq > after, in order, until fn returns non-zero. */
+int store_audit_scan(struct store *s, int64_t after,
+                     int (*fn)(const struct store_audit_entry *e, void *ctx), void *ctx,
+                     struct lia_err *err);
+
+/* The data directory: DIR/liaison.db plus files beside it. */
+int store_path_for_dir(const char *dir, char *out, size_t outlen);
+
+#endif
