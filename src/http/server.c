@@ -269,7 +269,6 @@ int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *c
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_seconds, NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL};
     if (cfg->per_ip_connections)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
@@ -288,7 +287,8 @@ int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *c
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
     srv->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, srv,
-                                   MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
+                                   opts, MHD_OPTION_END);
     if (!srv->daemon) {
         free(srv);
         return lia_err_set(err, LIA_EIO,
