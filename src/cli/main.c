@@ -7,12 +7,14 @@
 
 #include "cli/cli.h"
 #include "cli/cli_int.h"
+#include "intake/intake.h"
 
 static const struct cli_command commands[] = {
     {"init", cli_init, "create a data directory with a store and an admin token"},
     {"serve", cli_serve, "serve TAXII 2.1 from a data directory"},
     {"collection", cli_collection, "add and list collections"},
     {"token", cli_token, "issue, list and revoke access tokens"},
+    {"intake", intake_cli_main, "turn a news article into a draft STIX bundle"},
     {NULL, NULL, NULL},
 };
 

@@ -1,0 +1,411 @@
+/*
+ * Matching tokens against the gazetteer: longest multi-token alias first, with the clitic
+ * lattice on the first token only, detached proclitics (لـ"داعش"), context rules, nisba
+ * phrases (الأجهزة الأمنية الجزائرية, Algerian authorities) and the few relationship
+ * patterns the text supports (docs/intake.md, Relationships).
+ *
+ * Context: an alias flagged context=1 is accepted when a trigger word of its type stands
+ * just before or after it, when its clitic prefix is a trigger (بالساحل), or when the same
+ * entry is named elsewhere in the text without needing context (second pass). Everything
+ * is linear in the number of tokens: each token costs a handful of hash lookups.
+ */
+#include "intake/intake_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct matcher {
+    const struct intake_gazetteer *g;
+    const char *text;
+    struct token_list *tl;
+    struct raw_mention *v;
+    size_t n, cap;
+    char key[1024];
+};
+
+static const char *ttext(const struct matcher *m, size_t i)
+{
+    return m->tl->text.ptr + m->tl->v[i].noff;
+}
+
+static const char *const detached_forms[] = {"و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل",
+                                             "وك", "ال", "وال", "بال", "فال", "كال", "لل",
+                                             "ولل", "فلل"};
+
+/* A proclitic written apart from its word: لـ"داعش", بـ«القاعدة», لـISIS, لـ داعش. */
+static bool is_detached_clitic(const struct matcher *m, size_t i)
+{
+    const struct token *t = &m->tl->v[i];
+    if (t->script != SCRIPT_ARABIC || t->nlen > 6 || i + 1 >= m->tl->n)
+        return false;
+    if (!(t->flags & (TOK_TATWEEL_END | TOK_QUOTE_AFTER)) &&
+        m->tl->v[i + 1].script != SCRIPT_LATIN)
+        return false;
+    for (size_t k = 0; k < sizeof(detached_forms) / sizeof(detached_forms[0]); k++)
+        if (strlen(detached_forms[k]) == t->nlen && !memcmp(detached_forms[k], ttext(m, i), t->nlen))
+            return true;
+    return false;
+}
+
+/* Original offsets of the skip-th normalised code point of token i. */
+static void offset_in_token(const struct matcher *m, size_t i, int skip, uint32_t *ob,
+                            uint32_t *oc)
+{
+    const struct token *t = &m->tl->v[i];
+    *ob = t->ob;
+    *oc = t->oc;
+    if (skip <= 0)
+        return;
+    struct norm_iter it;
+    norm_iter_init(&it, m->text + t->ob, t->oe - t->ob);
+    struct norm_cp c;
+    int seen = 0;
+    while (norm_iter_next(&it, &c)) {
+        if (c.cp == 0x0640)
+            continue;
+        if (seen++ == skip) {
+            *ob = t->ob + c.ob;
+            *oc = t->oc + c.oc;
+            return;
+        }
+    }
+}
+
+static int push(struct matcher *m, int32_t entry, size_t ti, size_t tj, int skip,
+                uint32_t pfx_b, uint32_t pfx_e, bool pending)
+{
+    if (m->n == m->cap) {
+        size_t nc = m->cap ? m->cap * 2 : 64;
+        struct raw_mention *v = realloc(m->v, nc * sizeof(*v));
+        if (!v)
+            return LIA_ENOMEM;
+        m->v = v;
+        m->cap = nc;
+    }
+    struct raw_mention *r = &m->v[m->n++];
+    memset(r, 0, sizeof(*r));
+    r->entry = entry;
+    r->ti = (uint32_t)ti;
+    r->tj = (uint32_t)tj;
+    r->pending = pending;
+    offset_in_token(m, ti, skip, &r->m.byte_start, &r->m.start);
+    r->m.byte_end = m->tl->v[tj - 1].oe;
+    r->m.end = m->tl->v[tj - 1].oce;
+    /* a trailing tatweel belongs to the layout, not the name */
+    while (r->m.byte_end > r->m.byte_start && r->m.byte_end >= 2 &&
+           !memcmp(m->text + r->m.byte_end - 2, "\xd9\x80", 2)) {
+        r->m.byte_end -= 2;
+        r->m.end--;
+    }
+    if (skip > 0) {
+        pfx_b = m->tl->v[ti].ob;
+        pfx_e = r->m.byte_start;
+    }
+    r->m.prefix_byte_start = pfx_b;
+    r->m.prefix_byte_end = pfx_e;
+    return 0;
+}
+
+/* Joins the normalised text of tokens [i, j) after `first` (the first token's reading). */
+static bool phrase_rule(const struct matcher *m, char tag, const char *arg, size_t i, size_t j,
+                        int32_t *val)
+{
+    size_t o = 0;
+    for (size_t k = i; k < j; k++) {
+        const struct token *t = &m->tl->v[k];
+        if (o + t->nlen + 1 >= sizeof(((struct matcher *)0)->key))
+            return false;
+        if (k > i && (t->flags & TOK_BREAK_BEFORE))
+            return false;
+        char *buf = (char *)m->key;
+        if (k > i)
+            buf[o++] = ' ';
+        memcpy(buf + o, ttext(m, k), t->nlen);
+        o += t->nlen;
+    }
+    return intake_rule(m->g, tag, arg, m->key, o, val);
+}
+
+static bool context_ok(const struct matcher *m, const struct gz_entry *e, size_t i, size_t j,
+                       const char *prefix)
+{
+    const char *type = intake_type_name(e->type);
+    if (prefix[0] && intake_rule(m->g, 'P', type, prefix, strlen(prefix), NULL))
+        return true;
+    if (i > 0 && !(m->tl->v[i].flags & TOK_BREAK_BEFORE)) {
+        size_t p = i - 1;
+        if (is_detached_clitic(m, p))
+            return intake_rule(m->g, 'P', type, ttext(m, p), m->tl->v[p].nlen, NULL);
+        if (phrase_rule(m, 'B', type, p, i, NULL) || (p > 0 && phrase_rule(m, 'B', type, p - 1, i, NULL)))
+            return true;
+        struct clitic_cand c[12];
+        int nc = intake_clitic_candidates(m->g, ttext(m, p), m->tl->v[p].nlen, c, 12);
+        for (int k = 1; k < nc; k++)
+            if (intake_rule(m->g, 'B', type, c[k].form, c[k].len, NULL))
+                return true;
+    }
+    if (j < m->tl->n && !(m->tl->v[j].flags & TOK_BREAK_BEFORE) &&
+        phrase_rule(m, 'A', type, j, j + 1, NULL))
+        return true;
+    return false;
+}
+
+static bool blocked(const struct matcher *m, const struct gz_entry *e, size_t j)
+{
+    return j < m->tl->n && phrase_rule(m, 'K', e->key, j, j + 1, NULL);
+}
+
+struct hit {
+    int32_t entry;
+    size_t j;
+    uint32_t flags;
+};
+
+/* Longest alias from token i read as `form`; fills hits (shortest first), returns count. */
+static int walk(struct matcher *m, const char *form, size_t flen, size_t i, struct hit *hits,
+                int max)
+{
+    if (flen >= sizeof(m->key))
+        return 0;
+    memcpy(m->key, form, flen);
+    size_t o = flen;
+    int nh = 0;
+    size_t j = i + 1;
+    for (;;) {
+        const struct hslot *s = hmap_get(&m->g->aliases, m->key, o);
+        if (!s)
+            break;
+        if ((s->flags & AL_FULL) && nh < max)
+            hits[nh++] = (struct hit){s->val, j, s->flags};
+        if (!(s->flags & AL_PREFIX) || j >= m->tl->n)
+            break;
+        const struct token *t = &m->tl->v[j];
+        if ((t->flags & TOK_BREAK_BEFORE) || o + 1 + t->nlen >= sizeof(m->key))
+            break;
+        m->key[o++] = ' ';
+        memcpy(m->key + o, ttext(m, j), t->nlen);
+        o += t->nlen;
+        j++;
+    }
+    return nh;
+}
+
+/* Tries a gazetteer name at token i. Returns tokens consumed (0 = none) or < 0 on error. */
+static int try_alias(struct matcher *m, size_t i)
+{
+    const struct token *t = &m->tl->v[i];
+    struct clitic_cand c[12];
+    int nc;
+    uint32_t pb = t->ob, pe = t->ob;
+    const char *det = NULL;
+    if (i > 0 && is_detached_clitic(m, i - 1) && !(t->flags & TOK_BREAK_BEFORE)) {
+        const struct token *p = &m->tl->v[i - 1];
+        det = ttext(m, i - 1);
+        pb = p->ob;
+        pe = p->oe;
+        char dp[16];
+        snprintf(dp, sizeof(dp), "%.*s", (int)p->nlen, det);
+        nc = 0;
+        if (p->nlen >= 4 && !memcmp(dp + p->nlen - 4, "ال", 4))
+            nc = 1, snprintf(c[0].form, sizeof(c[0].form), "ال%.*s", (int)t->nlen, ttext(m, i)),
+            c[0].len = strlen(c[0].form), c[0].skip = 0, snprintf(c[0].prefix, 16, "%s", dp);
+        memcpy(c[nc].form, ttext(m, i), t->nlen < 255 ? t->nlen : 255);
+        c[nc].len = t->nlen < 255 ? t->nlen : 255;
+        c[nc].skip = 0;
+        snprintf(c[nc].prefix, 16, "%s", dp);
+        nc++;
+    } else {
+        nc = intake_clitic_candidates(m->g, ttext(m, i), t->nlen, c, 12);
+    }
+    struct hit best[8];
+    int nbest = 0, bestc = -1;
+    for (int k = 0; k < nc; k++) {
+        struct hit h[8];
+        int nh = walk(m, c[k].form, c[k].len, i, h, 8);
+        if (nh == 0)
+            continue;
+        if (bestc < 0 || h[nh - 1].j > best[nbest - 1].j) {
+            memcpy(best, h, sizeof(h[0]) * (size_t)nh);
+            nbest = nh;
+            bestc = k;
+        }
+        if (k == 0 && !det)
+            break; /* the token itself is a name: never strip (وهران) */
+    }
+    for (int b = nbest - 1; b >= 0; b--) {
+        const struct gz_entry *e = &m->g->entries[best[b].entry];
+        size_t j = best[b].j;
+        if ((best[b].flags & AL_CASE) && !(t->flags & TOK_ALLCAPS))
+            continue;
+        if (blocked(m, e, j))
+            continue;
+        bool pending = (best[b].flags & AL_CONTEXT) && !context_ok(m, e, i, j, c[bestc].prefix);
+        int rc = push(m, best[b].entry, i, j, c[bestc].skip, pb, det ? pe : pb, pending);
+        return rc < 0 ? rc : (int)(j - i);
+    }
+    return 0;
+}
+
+static const char *const nisba_suffixes[] = {"يتان", "يتين", "يات", "يان", "يين", "يون", "يه", "ي"};
+
+/* Country entry of an Arabic nisba token form, or -1. */
+static int32_t nisba_country(const struct matcher *m, const char *f, size_t n, bool *ctx)
+{
+    if (n >= 4 && !memcmp(f, "ال", 4)) {
+        f += 4;
+        n -= 4;
+    }
+    for (size_t s = 0; s < sizeof(nisba_suffixes) / sizeof(nisba_suffixes[0]); s++) {
+        size_t sl = strlen(nisba_suffixes[s]);
+        if (n < sl + 4 || memcmp(f + n - sl, nisba_suffixes[s], sl))
+            continue;
+        const struct hslot *d = hmap_get(&m->g->demonyms, f, n - sl);
+        if (d) {
+            *ctx = d->flags & AL_CONTEXT;
+            return d->val;
+        }
+    }
+    return -1;
+}
+
+/* "<head> + nisba": the head is 1 or 2 tokens just before the nisba at token i. */
+static int try_nisba(struct matcher *m, size_t i, size_t min_head)
+{
+    const struct token *t = &m->tl->v[i];
+    if (t->script != SCRIPT_ARABIC || i == 0 || (t->flags & TOK_BREAK_BEFORE))
+        return 0;
+    struct clitic_cand c[12];
+    int nc = intake_clitic_candidates(m->g, ttext(m, i), t->nlen, c, 12);
+    int32_t ci = -1;
+    bool ctx = false;
+    for (int k = 0; k < nc && ci < 0; k++)
+        if (k == 0 || !strstr(c[k].prefix, "ال") || !memcmp(c[k].form, "ال", 4))
+            ci = nisba_country(m, c[k].form, c[k].len, &ctx);
+    if (ci < 0)
+        return 0;
+    for (size_t len = 2; len >= 1; len--) {
+        if (i < len || i - len < min_head)
+            continue;
+        size_t h = i - len;
+        struct clitic_cand hc[12];
+        const struct token *ht = &m->tl->v[h];
+        int nh = intake_clitic_candidates(m->g, ttext(m, h), ht->nlen, hc, 12);
+        for (int k = 0; k < nh; k++) {
+            size_t o = hc[k].len;
+            memcpy(m->key, hc[k].form, o);
+            bool ok = true;
+            for (size_t q = h + 1; q < i && ok; q++) {
+                const struct token *qt = &m->tl->v[q];
+                if ((qt->flags & TOK_BREAK_BEFORE) || o + qt->nlen + 1 >= sizeof(m->key))
+                    ok = false;
+                else {
+                    m->key[o++] = ' ';
+                    memcpy(m->key + o, ttext(m, q), qt->nlen);
+                    o += qt->nlen;
+                }
+            }
+            int32_t cls;
+            if (ok && intake_rule(m->g, 'H', "", m->key, o, &cls)) {
+                int32_t body = m->g->entries[ci].body_of[cls];
+                if (body < 0)
+                    return 0;
+                int rc = push(m, body, h, i + 1, hc[k].skip, ht->ob, ht->ob, false);
+                return rc < 0 ? rc : 1;
+            }
+        }
+    }
+    (void)ctx; /* context=1 nisbas (المالية) are accepted only with a state head, as here */
+    return 0;
+}
+
+/* "<demonym> <head>" in English: Algerian authorities, US forces. */
+static int try_demonym(struct matcher *m, size_t i)
+{
+    const struct token *t = &m->tl->v[i];
+    if (t->script != SCRIPT_LATIN || i + 1 >= m->tl->n)
+        return 0;
+    const struct hslot *d = hmap_get(&m->g->demonyms, ttext(m, i), t->nlen);
+    if (!d || ((d->flags & AL_CASE) && !(t->flags & TOK_ALLCAPS)))
+        return 0;
+    for (size_t len = 2; len >= 1; len--) {
+        if (i + 1 + len > m->tl->n)
+            continue;
+        int32_t cls;
+        if (!(m->tl->v[i + 1].flags & TOK_BREAK_BEFORE) &&
+            phrase_rule(m, 'H', "", i + 1, i + 1 + len, &cls)) {
+            int32_t body = m->g->entries[d->val].body_of[cls];
+            if (body < 0)
+                return 0;
+            int rc = push(m, body, i, i + 1 + len, 0, t->ob, t->ob, false);
+            return rc < 0 ? rc : (int)(1 + len);
+        }
+    }
+    return 0;
+}
+
+int intake_match_tokens(const struct intake_gazetteer *g, const char *text,
+                        struct token_list *tl, struct raw_mention **out, size_t *n_out,
+                        struct lia_err *err)
+{
+    struct matcher m;
+    memset(&m, 0, sizeof(m));
+    m.g = g;
+    m.text = text;
+    m.tl = tl;
+    size_t last_end = 0;
+    int rc = 0;
+    for (size_t i = 0; i < tl->n;) {
+        if (is_detached_clitic(&m, i)) {
+            i++;
+            continue;
+        }
+        int k = try_demonym(&m, i);
+        if (k == 0)
+            k = try_alias(&m, i);
+        if (k == 0)
+            k = try_nisba(&m, i, last_end);
+        if (k < 0) {
+            rc = lia_err_set(err, k, "out of memory while matching");
+            break;
+        }
+        if (k > 0) {
+            i += (size_t)k;
+            last_end = i;
+        } else {
+            i++;
+        }
+    }
+    if (rc < 0) {
+        free(m.v);
+        return rc;
+    }
+    *out = m.v;
+    *n_out = m.n;
+    return 0;
+}
+
+bool intake_is_verb(const struct intake_gazetteer *g, struct token_list *tl, const char *text,
+                    size_t i, size_t *len)
+{
+    struct matcher m;
+    memset(&m, 0, sizeof(m));
+    m.g = g;
+    m.text = text;
+    m.tl = tl;
+    for (size_t l = 2; l >= 1; l--) {
+        if (i + l <= tl->n && phrase_rule(&m, 'V', "targets", i, i + l, NULL)) {
+            *len = l;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool intake_is_word(const struct intake_gazetteer *g, struct token_list *tl, size_t i,
+                    const char *w)
+{
+    (void)g;
+    const struct token *t = &tl->v[i];
+    return strlen(w) == t->nlen && !memcmp(tl->text.ptr + t->noff, w, t->nlen);
+}
