@@ -44,16 +44,19 @@ int stix_check_location(json_t *obj, struct lia_err *err)
     if (lat != lon)
         return lia_err_set(err, STIX_EINVALID, "location: latitude and longitude go together");
     if (!lat && !has(obj, "region") && !has(obj, "country"))
-        return lia_err_set(err, STIX_EINVALID, "location: needs region, country, or latitude "
+        return lia_err_set(err, STIX_EINVALID,
+                           "location: needs region, country, or latitude "
                            "and longitude");
     if (has(obj, "precision") && !lat)
-        return lia_err_set(err, STIX_EINVALID, "location: precision needs latitude and "
+        return lia_err_set(err, STIX_EINVALID,
+                           "location: precision needs latitude and "
                            "longitude");
     if (lat) {
         double la = json_number_value(json_object_get(obj, "latitude"));
         double lo = json_number_value(json_object_get(obj, "longitude"));
         if (la < -90.0 || la > 90.0 || lo < -180.0 || lo > 180.0)
-            return lia_err_set(err, STIX_EINVALID, "location: latitude must be within -90..90 "
+            return lia_err_set(err, STIX_EINVALID,
+                               "location: latitude must be within -90..90 "
                                "and longitude within -180..180");
     }
     return LIA_OK;
@@ -62,7 +65,8 @@ int stix_check_location(json_t *obj, struct lia_err *err)
 int stix_check_malware(json_t *obj, struct lia_err *err)
 {
     if (json_is_true(json_object_get(obj, "is_family")) && !has(obj, "name"))
-        return lia_err_set(err, STIX_EINVALID, "malware: a malware family (is_family true) needs "
+        return lia_err_set(err, STIX_EINVALID,
+                           "malware: a malware family (is_family true) needs "
                            "a name");
     return LIA_OK;
 }
@@ -70,7 +74,8 @@ int stix_check_malware(json_t *obj, struct lia_err *err)
 int stix_check_malware_analysis(json_t *obj, struct lia_err *err)
 {
     if (!has(obj, "result") && !has(obj, "analysis_sco_refs"))
-        return lia_err_set(err, STIX_EINVALID, "malware-analysis: needs result or "
+        return lia_err_set(err, STIX_EINVALID,
+                           "malware-analysis: needs result or "
                            "analysis_sco_refs");
     return LIA_OK;
 }
@@ -79,10 +84,12 @@ int stix_check_observed_data(json_t *obj, struct lia_err *err)
 {
     json_int_t n = json_integer_value(json_object_get(obj, "number_observed"));
     if (n < 1 || n > 999999999)
-        return lia_err_set(err, STIX_EINVALID, "observed-data: number_observed must be from 1 "
+        return lia_err_set(err, STIX_EINVALID,
+                           "observed-data: number_observed must be from 1 "
                            "to 999999999");
     if (has(obj, "objects") == has(obj, "object_refs"))
-        return lia_err_set(err, STIX_EINVALID, "observed-data: needs exactly one of objects "
+        return lia_err_set(err, STIX_EINVALID,
+                           "observed-data: needs exactly one of objects "
                            "(deprecated) and object_refs");
     return LIA_OK;
 }
@@ -92,7 +99,8 @@ int stix_check_opinion(json_t *obj, struct lia_err *err)
     static const char *const values[] = {"strongly-disagree", "disagree", "neutral", "agree",
                                          "strongly-agree"};
     if (!in_list(str(obj, "opinion"), values, sizeof values / sizeof values[0]))
-        return lia_err_set(err, STIX_EINVALID, "opinion: \"opinion\" must be one of "
+        return lia_err_set(err, STIX_EINVALID,
+                           "opinion: \"opinion\" must be one of "
                            "strongly-disagree, disagree, neutral, agree, strongly-agree");
     return LIA_OK;
 }
@@ -101,12 +109,14 @@ int stix_check_artifact(json_t *obj, struct lia_err *err)
 {
     bool bin = has(obj, "payload_bin"), url = has(obj, "url");
     if (bin == url)
-        return lia_err_set(err, STIX_EINVALID, "artifact: needs exactly one of payload_bin and "
+        return lia_err_set(err, STIX_EINVALID,
+                           "artifact: needs exactly one of payload_bin and "
                            "url");
     if (url && !has(obj, "hashes"))
         return lia_err_set(err, STIX_EINVALID, "artifact: url needs hashes");
     if (has(obj, "decryption_key") && !has(obj, "encryption_algorithm"))
-        return lia_err_set(err, STIX_EINVALID, "artifact: decryption_key needs "
+        return lia_err_set(err, STIX_EINVALID,
+                           "artifact: decryption_key needs "
                            "encryption_algorithm");
     return LIA_OK;
 }
@@ -115,7 +125,8 @@ int stix_check_autonomous_system(json_t *obj, struct lia_err *err)
 {
     json_int_t n = json_integer_value(json_object_get(obj, "number"));
     if (n < 0 || n > 4294967295LL)
-        return lia_err_set(err, STIX_EINVALID, "autonomous-system: number must be from 0 to "
+        return lia_err_set(err, STIX_EINVALID,
+                           "autonomous-system: number must be from 0 to "
                            "4294967295");
     return LIA_OK;
 }
@@ -124,10 +135,12 @@ int stix_check_email_message(json_t *obj, struct lia_err *err)
 {
     bool multipart = json_is_true(json_object_get(obj, "is_multipart"));
     if (multipart && has(obj, "body"))
-        return lia_err_set(err, STIX_EINVALID, "email-message: body is only for is_multipart "
+        return lia_err_set(err, STIX_EINVALID,
+                           "email-message: body is only for is_multipart "
                            "false");
     if (!multipart && has(obj, "body_multipart"))
-        return lia_err_set(err, STIX_EINVALID, "email-message: body_multipart needs "
+        return lia_err_set(err, STIX_EINVALID,
+                           "email-message: body_multipart needs "
                            "is_multipart true");
     return LIA_OK;
 }
@@ -145,7 +158,8 @@ int stix_check_network_traffic(json_t *obj, struct lia_err *err)
     if (!has(obj, "src_ref") && !has(obj, "dst_ref"))
         return lia_err_set(err, STIX_EINVALID, "network-traffic: needs src_ref or dst_ref");
     if (json_is_true(json_object_get(obj, "is_active")) && has(obj, "end"))
-        return lia_err_set(err, STIX_EINVALID, "network-traffic: an active flow (is_active "
+        return lia_err_set(err, STIX_EINVALID,
+                           "network-traffic: an active flow (is_active "
                            "true) has no end");
     for (size_t i = 0; i < 2; i++) {
         json_t *p = json_object_get(obj, ports[i]);
@@ -182,14 +196,17 @@ static int check_tlp1(json_t *obj, const char *id, struct lia_err *err)
         if (strcmp(id, tlp1[i].id) != 0)
             continue;
         if (!colour || strcmp(colour, tlp1[i].colour) != 0)
-            return lia_err_set(err, STIX_EINVALID, "marking-definition: %s is TLP:%s, its "
-                               "definition.tlp must be \"%s\"", id, tlp1[i].colour,
-                               tlp1[i].colour);
+            return lia_err_set(err, STIX_EINVALID,
+                               "marking-definition: %s is TLP:%s, its "
+                               "definition.tlp must be \"%s\"",
+                               id, tlp1[i].colour, tlp1[i].colour);
         return LIA_OK;
     }
-    return lia_err_set(err, STIX_EINVALID, "marking-definition: definition_type \"tlp\" is "
+    return lia_err_set(err, STIX_EINVALID,
+                       "marking-definition: definition_type \"tlp\" is "
                        "reserved for the four TLP 1.0 markings the spec predefines; %s is not "
-                       "one of them", id);
+                       "one of them",
+                       id);
 }
 
 static int check_tlp2(json_t *ext, const char *id, struct lia_err *err)
@@ -198,12 +215,15 @@ static int check_tlp2(json_t *ext, const char *id, struct lia_err *err)
     for (size_t i = 0; i < sizeof tlp2 / sizeof tlp2[0]; i++) {
         if (label && strcmp(label, tlp2[i].label) == 0) {
             if (strcmp(id, tlp2[i].id) != 0)
-                return lia_err_set(err, STIX_EINVALID, "marking-definition: TLP 2.0 \"%s\" "
-                                   "must have the predefined id %s", label, tlp2[i].id);
+                return lia_err_set(err, STIX_EINVALID,
+                                   "marking-definition: TLP 2.0 \"%s\" "
+                                   "must have the predefined id %s",
+                                   label, tlp2[i].id);
             return LIA_OK;
         }
     }
-    return lia_err_set(err, STIX_EINVALID, "marking-definition: tlp_2_0 must be one of clear, "
+    return lia_err_set(err, STIX_EINVALID,
+                       "marking-definition: tlp_2_0 must be one of clear, "
                        "green, amber, amber+strict, red");
 }
 
@@ -214,14 +234,17 @@ int stix_check_marking_definition(json_t *obj, struct lia_err *err)
     json_t *def = json_object_get(obj, "definition");
     json_t *exts = json_object_get(obj, "extensions");
     if (!dtype != !def)
-        return lia_err_set(err, STIX_EINVALID, "marking-definition: definition_type and "
+        return lia_err_set(err, STIX_EINVALID,
+                           "marking-definition: definition_type and "
                            "definition go together");
     if (!dtype && !exts)
-        return lia_err_set(err, STIX_EINVALID, "marking-definition: needs definition_type and "
+        return lia_err_set(err, STIX_EINVALID,
+                           "marking-definition: needs definition_type and "
                            "definition, or an extension (e.g. TLP 2.0)");
-    if (dtype && strcmp(dtype, "statement") == 0 && !json_is_string(json_object_get(def,
-                                                                                   "statement")))
-        return lia_err_set(err, STIX_EINVALID, "marking-definition: a statement definition "
+    if (dtype && strcmp(dtype, "statement") == 0 &&
+        !json_is_string(json_object_get(def, "statement")))
+        return lia_err_set(err, STIX_EINVALID,
+                           "marking-definition: a statement definition "
                            "needs a string \"statement\"");
     if (dtype && strcmp(dtype, "tlp") == 0) {
         int rc = check_tlp1(obj, id, err);
@@ -240,17 +263,22 @@ int stix_check_extension_definition(json_t *obj, struct lia_err *err)
     json_t *t;
     bool toplevel = false;
     if (!has(obj, "created_by_ref"))
-        return lia_err_set(err, STIX_EINVALID, "extension-definition: created_by_ref is "
+        return lia_err_set(err, STIX_EINVALID,
+                           "extension-definition: created_by_ref is "
                            "required");
-    json_array_foreach(json_object_get(obj, "extension_types"), i, t) {
+    json_array_foreach(json_object_get(obj, "extension_types"), i, t)
+    {
         if (!stix_is_extension_type(t))
-            return lia_err_set(err, STIX_EINVALID, "extension-definition: extension_types[%zu] "
+            return lia_err_set(err, STIX_EINVALID,
+                               "extension-definition: extension_types[%zu] "
                                "must be one of new-sdo, new-sco, new-sro, property-extension, "
-                               "toplevel-property-extension", i);
+                               "toplevel-property-extension",
+                               i);
         toplevel |= strcmp(json_string_value(t), "toplevel-property-extension") == 0;
     }
     if (has(obj, "extension_properties") && !toplevel)
-        return lia_err_set(err, STIX_EINVALID, "extension-definition: extension_properties "
+        return lia_err_set(err, STIX_EINVALID,
+                           "extension-definition: extension_properties "
                            "only go with a toplevel-property-extension");
     return LIA_OK;
 }
@@ -259,7 +287,8 @@ int stix_check_language_content(json_t *obj, struct lia_err *err)
 {
     const char *ref = str(obj, "object_ref");
     if (stix_id_has_type(ref, "bundle") || stix_id_has_type(ref, "language-content"))
-        return lia_err_set(err, STIX_EINVALID, "language-content: object_ref cannot point to a "
+        return lia_err_set(err, STIX_EINVALID,
+                           "language-content: object_ref cannot point to a "
                            "bundle or another language-content");
     return LIA_OK;
 }

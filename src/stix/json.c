@@ -129,28 +129,35 @@ static int prescan(const char *t, size_t n, const struct limits *lim, struct lia
             }
             if (i < n && t[i] == '\0') {
                 position_of(t, i, &line, &col);
-                return lia_err_set(err, STIX_EJSON, "JSON error at byte %zu (line %zu, column "
-                                   "%zu): NUL byte in a string", i, line, col);
+                return lia_err_set(err, STIX_EJSON,
+                                   "JSON error at byte %zu (line %zu, column "
+                                   "%zu): NUL byte in a string",
+                                   i, line, col);
             }
             if (decoded > lim->string) {
                 position_of(t, start, &line, &col);
-                return lia_err_set(err, LIA_ETOOBIG, "string at byte %zu (line %zu, column %zu) "
-                                   "is longer than the limit of %zu bytes", start, line, col,
-                                   lim->string);
+                return lia_err_set(err, LIA_ETOOBIG,
+                                   "string at byte %zu (line %zu, column %zu) "
+                                   "is longer than the limit of %zu bytes",
+                                   start, line, col, lim->string);
             }
         } else if (c == '{' || c == '[') {
             if (++depth > lim->depth) {
                 position_of(t, i, &line, &col);
-                return lia_err_set(err, LIA_ETOOBIG, "JSON nesting deeper than the limit of %zu "
-                                   "at byte %zu (line %zu, column %zu)", lim->depth, i, line, col);
+                return lia_err_set(err, LIA_ETOOBIG,
+                                   "JSON nesting deeper than the limit of %zu "
+                                   "at byte %zu (line %zu, column %zu)",
+                                   lim->depth, i, line, col);
             }
         } else if (c == '}' || c == ']') {
             if (depth > 0)
                 depth--;
         } else if (c == '\0') {
             position_of(t, i, &line, &col);
-            return lia_err_set(err, STIX_EJSON, "JSON error at byte %zu (line %zu, column %zu): "
-                               "NUL byte", i, line, col);
+            return lia_err_set(err, STIX_EJSON,
+                               "JSON error at byte %zu (line %zu, column %zu): "
+                               "NUL byte",
+                               i, line, col);
         }
     }
     return LIA_OK;
@@ -177,8 +184,8 @@ static int parse_strict(const char *text, size_t len, const struct limits *lim, 
     return LIA_OK;
 }
 
-int stix_parse_json(const char *text, size_t len, const struct stix_limits *limits,
-                    json_t **out, struct lia_err *err)
+int stix_parse_json(const char *text, size_t len, const struct stix_limits *limits, json_t **out,
+                    struct lia_err *err)
 {
     struct limits lim = effective_limits(limits);
     json_t *root;
@@ -311,8 +318,8 @@ static int split_objects(const char *t, size_t n, json_t *objects, struct stix_e
             i++;
     }
     if (found != count)
-        return lia_err_set(err, LIA_EINTERNAL, "span scanner found %zu objects, parser %zu",
-                           found, count);
+        return lia_err_set(err, LIA_EINTERNAL, "span scanner found %zu objects, parser %zu", found,
+                           count);
     env->n_items = count;
     return LIA_OK;
 }
@@ -321,40 +328,48 @@ static int split_objects(const char *t, size_t n, json_t *objects, struct stix_e
 static int check_envelope_root(json_t *root, struct stix_envelope *env, struct lia_err *err)
 {
     if (!json_is_object(root))
-        return lia_err_set(err, STIX_EINVALID, "the body must be a JSON object: a STIX bundle "
+        return lia_err_set(err, STIX_EINVALID,
+                           "the body must be a JSON object: a STIX bundle "
                            "or a TAXII envelope {\"objects\": [...]}");
     json_t *type = json_object_get(root, "type");
     json_t *id = json_object_get(root, "id");
     json_t *spec = json_object_get(root, "spec_version");
     if (type) {
         if (!json_is_string(type) || strcmp(json_string_value(type), "bundle") != 0)
-            return lia_err_set(err, STIX_EINVALID, "the body is a single object of type \"%s\", "
+            return lia_err_set(err, STIX_EINVALID,
+                               "the body is a single object of type \"%s\", "
                                "not a bundle or envelope: wrap it in {\"objects\": [...]}",
                                json_is_string(type) ? json_string_value(type) : "?");
         if (spec && !(json_is_string(spec) && strcmp(json_string_value(spec), "2.1") == 0)) {
             if (json_is_string(spec) && strcmp(json_string_value(spec), "2.0") == 0)
-                return lia_err_set(err, STIX_EVERSION, "the bundle has spec_version \"2.0\": STIX "
+                return lia_err_set(err, STIX_EVERSION,
+                                   "the bundle has spec_version \"2.0\": STIX "
                                    "2.0 content is not accepted; liaison stores STIX 2.1");
-            return lia_err_set(err, STIX_EVERSION, "the bundle's spec_version is not \"2.1\": "
+            return lia_err_set(err, STIX_EVERSION,
+                               "the bundle's spec_version is not \"2.1\": "
                                "liaison stores STIX 2.1 only");
         }
-        if (!json_is_string(id) || !stix_is_valid_id(json_string_value(id),
-                                                     json_string_length(id)) ||
+        if (!json_is_string(id) ||
+            !stix_is_valid_id(json_string_value(id), json_string_length(id)) ||
             !stix_id_has_type(json_string_value(id), "bundle"))
-            return lia_err_set(err, STIX_EINVALID, "the bundle needs an \"id\" of the form "
+            return lia_err_set(err, STIX_EINVALID,
+                               "the bundle needs an \"id\" of the form "
                                "bundle--<uuid>");
         env->is_bundle = true;
     } else if (id || spec) {
-        return lia_err_set(err, STIX_EINVALID, "the body has \"%s\" but no \"type\": a bundle "
+        return lia_err_set(err, STIX_EINVALID,
+                           "the body has \"%s\" but no \"type\": a bundle "
                            "needs \"type\": \"bundle\", a TAXII envelope has only objects, more "
-                           "and next", id ? "id" : "spec_version");
+                           "and next",
+                           id ? "id" : "spec_version");
     }
     json_t *objects = json_object_get(root, "objects");
     if (objects && !json_is_array(objects))
         return lia_err_set(err, STIX_EINVALID, "\"objects\" must be an array");
     size_t k;
     json_t *v;
-    json_array_foreach(objects, k, v) {
+    json_array_foreach(objects, k, v)
+    {
         if (!json_is_object(v))
             return lia_err_set(err, STIX_EINVALID, "objects[%zu] is not a JSON object", k);
     }

@@ -12,15 +12,15 @@ enum stix_ptype {
     STIX_P_STRING,
     STIX_P_TIMESTAMP,
     STIX_P_BOOL,
-    STIX_P_INT,         /* JSON integer */
-    STIX_P_NUMBER,      /* integer or real */
-    STIX_P_REF,         /* identifier */
-    STIX_P_REFS,        /* non-empty list of identifiers */
-    STIX_P_STRINGS,     /* non-empty list of strings */
-    STIX_P_KILL_CHAIN,  /* non-empty list of kill-chain-phase */
-    STIX_P_HASHES,      /* hashes dictionary */
-    STIX_P_DICT,        /* non-empty JSON object */
-    STIX_P_LIST,        /* non-empty JSON array */
+    STIX_P_INT,        /* JSON integer */
+    STIX_P_NUMBER,     /* integer or real */
+    STIX_P_REF,        /* identifier */
+    STIX_P_REFS,       /* non-empty list of identifiers */
+    STIX_P_STRINGS,    /* non-empty list of strings */
+    STIX_P_KILL_CHAIN, /* non-empty list of kill-chain-phase */
+    STIX_P_HASHES,     /* hashes dictionary */
+    STIX_P_DICT,       /* non-empty JSON object */
+    STIX_P_LIST,       /* non-empty JSON array */
 };
 
 /* One property a type defines. target limits a reference to types: "" for any, else a

@@ -51,20 +51,23 @@ static int64_t days_from_civil(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-int stix_parse_timestamp(const char *s, size_t len, int64_t *us, int *digits,
-                         struct lia_err *err)
+int stix_parse_timestamp(const char *s, size_t len, int64_t *us, int *digits, struct lia_err *err)
 {
     /* Fixed part: "YYYY-MM-DDTHH:MM:SS" is 19 bytes, then optional fraction, then "Z". */
     static const char shape[] = "dddd-dd-ddTdd:dd:dd";
     if (!s || len < 20)
-        return lia_err_set(err, LIA_EINVAL, "timestamp \"%.*s\" is too short for "
-                           "YYYY-MM-DDTHH:MM:SS[.s]Z", (int)(s ? len : 0), s ? s : "");
+        return lia_err_set(err, LIA_EINVAL,
+                           "timestamp \"%.*s\" is too short for "
+                           "YYYY-MM-DDTHH:MM:SS[.s]Z",
+                           (int)(s ? len : 0), s ? s : "");
     for (size_t i = 0; i < 19; i++) {
         bool ok = shape[i] == 'd' ? is_digit(s[i]) : s[i] == shape[i];
         if (!ok)
-            return lia_err_set(err, LIA_EINVAL, "timestamp \"%.*s\" is not "
+            return lia_err_set(err, LIA_EINVAL,
+                               "timestamp \"%.*s\" is not "
                                "YYYY-MM-DDTHH:MM:SS[.s]Z (uppercase T, UTC \"Z\"): bad character "
-                               "at position %zu", (int)(len > 64 ? 64 : len), s, i);
+                               "at position %zu",
+                               (int)(len > 64 ? 64 : len), s, i);
     }
     int year = digits_value(s, 4), month = digits_value(s + 5, 2), day = digits_value(s + 8, 2);
     int hour = digits_value(s + 11, 2), minute = digits_value(s + 14, 2);
@@ -83,13 +86,16 @@ int stix_parse_timestamp(const char *s, size_t len, int64_t *us, int *digits,
             i++;
         }
         if (nfrac == 0)
-            return lia_err_set(err, LIA_EINVAL, "timestamp \"%.*s\": a '.' must be "
-                               "followed by digits", (int)(len > 64 ? 64 : len), s);
+            return lia_err_set(err, LIA_EINVAL,
+                               "timestamp \"%.*s\": a '.' must be "
+                               "followed by digits",
+                               (int)(len > 64 ? 64 : len), s);
         for (int k = nfrac; k < 6; k++)
             frac_us *= 10;
     }
     if (i + 1 != len || s[i] != 'Z')
-        return lia_err_set(err, LIA_EINVAL, "timestamp \"%.*s\" must end in an uppercase "
+        return lia_err_set(err, LIA_EINVAL,
+                           "timestamp \"%.*s\" must end in an uppercase "
                            "\"Z\" (UTC); offsets such as +01:00 are not allowed in STIX",
                            (int)(len > 64 ? 64 : len), s);
     if (month < 1 || month > 12)
@@ -99,8 +105,10 @@ int stix_parse_timestamp(const char *s, size_t len, int64_t *us, int *digits,
         return lia_err_set(err, LIA_EINVAL, "timestamp \"%.*s\": %04d-%02d has no day %02d",
                            (int)len, s, year, month, day);
     if (hour > 23 || minute > 59 || second > 60)
-        return lia_err_set(err, LIA_EINVAL, "timestamp \"%.*s\": time of day out of range "
-                           "(hour 00-23, minute 00-59, second 00-60)", (int)len, s);
+        return lia_err_set(err, LIA_EINVAL,
+                           "timestamp \"%.*s\": time of day out of range "
+                           "(hour 00-23, minute 00-59, second 00-60)",
+                           (int)len, s);
     if (second == 60) {
         second = 59;
         frac_us = 999999;

@@ -58,8 +58,10 @@ static bool ref_target_ok(const char *id, const char *targets)
 static int check_ref(const char *prop, json_t *v, const char *target, struct lia_err *err)
 {
     if (!json_is_string(v) || !stix_is_valid_id(json_string_value(v), json_string_length(v)))
-        return lia_err_set(err, STIX_EINVALID, "property \"%s\": not a STIX identifier "
-                           "(type--uuid)", prop);
+        return lia_err_set(err, STIX_EINVALID,
+                           "property \"%s\": not a STIX identifier "
+                           "(type--uuid)",
+                           prop);
     if (!ref_target_ok(json_string_value(v), target))
         return lia_err_set(err, STIX_EINVALID, "property \"%s\": \"%s\" must refer to %s", prop,
                            json_string_value(v), target);
@@ -104,12 +106,12 @@ static int check_hash_value(const char *algo, const char *v, size_t n, struct li
     static const struct {
         const char *algo;
         size_t len;
-    } sizes[] = {{"MD5", 32},      {"SHA-1", 40},     {"SHA-256", 64},
+    } sizes[] = {{"MD5", 32},      {"SHA-1", 40},    {"SHA-256", 64},
                  {"SHA-512", 128}, {"SHA3-256", 64}, {"SHA3-512", 128}};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         if (strcmp(algo, sizes[i].algo) == 0 && (n != sizes[i].len || !is_hex_string(v, n)))
-            return lia_err_set(err, STIX_EINVALID, "hashes \"%s\": expected %zu hex digits",
-                               algo, sizes[i].len);
+            return lia_err_set(err, STIX_EINVALID, "hashes \"%s\": expected %zu hex digits", algo,
+                               sizes[i].len);
     }
     return LIA_OK;
 }
@@ -118,11 +120,14 @@ static int check_kill_chain(const char *prop, json_t *list, struct lia_err *err)
 {
     size_t i;
     json_t *phase;
-    json_array_foreach(list, i, phase) {
+    json_array_foreach(list, i, phase)
+    {
         if (!json_is_object(phase) || !json_is_string(json_object_get(phase, "kill_chain_name")) ||
             !json_is_string(json_object_get(phase, "phase_name")))
-            return lia_err_set(err, STIX_EINVALID, "property \"%s\"[%zu]: a kill chain phase "
-                               "needs string kill_chain_name and phase_name", prop, i);
+            return lia_err_set(err, STIX_EINVALID,
+                               "property \"%s\"[%zu]: a kill chain phase "
+                               "needs string kill_chain_name and phase_name",
+                               prop, i);
     }
     return LIA_OK;
 }
@@ -142,8 +147,10 @@ int stix_check_value(const char *prop, json_t *v, unsigned char ptype, const cha
         return LIA_OK;
     case STIX_P_TIMESTAMP:
         if (!json_is_string(v))
-            return lia_err_set(err, STIX_EINVALID, "property \"%s\" must be a timestamp "
-                               "string", prop);
+            return lia_err_set(err, STIX_EINVALID,
+                               "property \"%s\" must be a timestamp "
+                               "string",
+                               prop);
         if (stix_parse_timestamp(json_string_value(v), json_string_length(v), &us, NULL, &why))
             return lia_err_set(err, STIX_EINVALID, "property \"%s\": %s", prop, why.msg);
         return LIA_OK;
@@ -170,7 +177,8 @@ int stix_check_value(const char *prop, json_t *v, unsigned char ptype, const cha
                                prop);
         if (ptype == STIX_P_KILL_CHAIN)
             return check_kill_chain(prop, v, err);
-        json_array_foreach(v, i, item) {
+        json_array_foreach(v, i, item)
+        {
             if (ptype == STIX_P_REFS && check_ref(prop, item, target, err))
                 return STIX_EINVALID;
             if (ptype == STIX_P_STRINGS && !json_is_string(item))
@@ -181,13 +189,18 @@ int stix_check_value(const char *prop, json_t *v, unsigned char ptype, const cha
     case STIX_P_DICT:
     case STIX_P_HASHES:
         if (!json_is_object(v) || json_object_size(v) == 0)
-            return lia_err_set(err, STIX_EINVALID, "property \"%s\" must be a non-empty "
-                               "dictionary", prop);
+            return lia_err_set(err, STIX_EINVALID,
+                               "property \"%s\" must be a non-empty "
+                               "dictionary",
+                               prop);
         if (ptype == STIX_P_HASHES) {
-            json_object_foreach(v, k, item) {
+            json_object_foreach(v, k, item)
+            {
                 if (!json_is_string(item) || strlen(k) > 250)
-                    return lia_err_set(err, STIX_EINVALID, "property \"%s\": hash \"%s\" must "
-                                       "be a string", prop, k);
+                    return lia_err_set(err, STIX_EINVALID,
+                                       "property \"%s\": hash \"%s\" must "
+                                       "be a string",
+                                       prop, k);
                 if (check_hash_value(k, json_string_value(item), json_string_length(item), &why))
                     return lia_err_set(err, STIX_EINVALID, "property \"%s\": %s", prop, why.msg);
             }
@@ -218,16 +231,21 @@ static int check_encoded_members(json_t *o, struct lia_err *err)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(o, k, v) {
+    json_object_foreach(o, k, v)
+    {
         size_t n = strlen(k);
         if (ends_with(k, n, "_bin") &&
             !(json_is_string(v) && is_base64(json_string_value(v), json_string_length(v))))
-            return lia_err_set(err, STIX_EINVALID, "property \"%s\" must be base64 "
-                               "(RFC 4648)", k);
+            return lia_err_set(err, STIX_EINVALID,
+                               "property \"%s\" must be base64 "
+                               "(RFC 4648)",
+                               k);
         if (ends_with(k, n, "_hex") &&
             !(json_is_string(v) && is_hex_string(json_string_value(v), json_string_length(v))))
-            return lia_err_set(err, STIX_EINVALID, "property \"%s\" must be an even number of "
-                               "hex digits", k);
+            return lia_err_set(err, STIX_EINVALID,
+                               "property \"%s\" must be an even number of "
+                               "hex digits",
+                               k);
     }
     return LIA_OK;
 }
@@ -238,25 +256,35 @@ static int check_granular_markings(json_t *v, struct lia_err *err)
     json_t *gm, *sel;
     if (!json_is_array(v) || json_array_size(v) == 0)
         return lia_err_set(err, STIX_EINVALID, "granular_markings must be a non-empty list");
-    json_array_foreach(v, i, gm) {
+    json_array_foreach(v, i, gm)
+    {
         json_t *selectors = json_object_get(gm, "selectors");
         json_t *ref = json_object_get(gm, "marking_ref"), *lang = json_object_get(gm, "lang");
         if (!json_is_object(gm) || !json_is_array(selectors) || json_array_size(selectors) == 0)
-            return lia_err_set(err, STIX_EINVALID, "granular_markings[%zu] needs a non-empty "
-                               "selectors list", i);
-        json_array_foreach(selectors, j, sel) {
+            return lia_err_set(err, STIX_EINVALID,
+                               "granular_markings[%zu] needs a non-empty "
+                               "selectors list",
+                               i);
+        json_array_foreach(selectors, j, sel)
+        {
             if (!json_is_string(sel) || json_string_length(sel) == 0)
-                return lia_err_set(err, STIX_EINVALID, "granular_markings[%zu].selectors[%zu] "
-                                   "must be a non-empty string", i, j);
+                return lia_err_set(err, STIX_EINVALID,
+                                   "granular_markings[%zu].selectors[%zu] "
+                                   "must be a non-empty string",
+                                   i, j);
         }
         if (!ref == !lang)
-            return lia_err_set(err, STIX_EINVALID, "granular_markings[%zu] needs exactly one of "
-                               "marking_ref and lang", i);
+            return lia_err_set(err, STIX_EINVALID,
+                               "granular_markings[%zu] needs exactly one of "
+                               "marking_ref and lang",
+                               i);
         if (ref && check_ref("granular_markings.marking_ref", ref, "marking-definition", err))
             return STIX_EINVALID;
         if (lang && !json_is_string(lang))
-            return lia_err_set(err, STIX_EINVALID, "granular_markings[%zu].lang must be a "
-                               "string", i);
+            return lia_err_set(err, STIX_EINVALID,
+                               "granular_markings[%zu].lang must be a "
+                               "string",
+                               i);
     }
     return LIA_OK;
 }
@@ -267,30 +295,36 @@ static int check_external_references(json_t *v, struct lia_err *err)
     json_t *er;
     if (!json_is_array(v) || json_array_size(v) == 0)
         return lia_err_set(err, STIX_EINVALID, "external_references must be a non-empty list");
-    json_array_foreach(v, i, er) {
+    json_array_foreach(v, i, er)
+    {
         json_t *source = json_object_get(er, "source_name");
         json_t *ext_id = json_object_get(er, "external_id");
         json_t *desc = json_object_get(er, "description"), *url = json_object_get(er, "url");
         if (!json_is_object(er) || !json_is_string(source))
-            return lia_err_set(err, STIX_EINVALID, "external_references[%zu] needs a string "
-                               "source_name", i);
+            return lia_err_set(err, STIX_EINVALID,
+                               "external_references[%zu] needs a string "
+                               "source_name",
+                               i);
         if ((ext_id && !json_is_string(ext_id)) || (desc && !json_is_string(desc)) ||
             (url && !json_is_string(url)))
-            return lia_err_set(err, STIX_EINVALID, "external_references[%zu]: external_id, "
-                               "description and url must be strings", i);
+            return lia_err_set(err, STIX_EINVALID,
+                               "external_references[%zu]: external_id, "
+                               "description and url must be strings",
+                               i);
         if (!ext_id && !desc && !url)
-            return lia_err_set(err, STIX_EINVALID, "external_references[%zu] needs at least one "
-                               "of description, url and external_id", i);
+            return lia_err_set(err, STIX_EINVALID,
+                               "external_references[%zu] needs at least one "
+                               "of description, url and external_id",
+                               i);
         json_t *hashes = json_object_get(er, "hashes");
-        if (hashes && stix_check_value("external_references.hashes", hashes, STIX_P_HASHES, "",
-                                       err))
+        if (hashes &&
+            stix_check_value("external_references.hashes", hashes, STIX_P_HASHES, "", err))
             return STIX_EINVALID;
     }
     return LIA_OK;
 }
 
-static const char *const extension_types[] = {"new-sdo", "new-sco", "new-sro",
-                                              "property-extension",
+static const char *const extension_types[] = {"new-sdo", "new-sco", "new-sro", "property-extension",
                                               "toplevel-property-extension"};
 
 bool stix_is_extension_type(json_t *v)
@@ -310,19 +344,26 @@ static int check_extensions(json_t *v, bool sco, struct lia_err *err)
     json_t *ext;
     if (!json_is_object(v) || json_object_size(v) == 0)
         return lia_err_set(err, STIX_EINVALID, "extensions must be a non-empty dictionary");
-    json_object_foreach(v, k, ext) {
+    json_object_foreach(v, k, ext)
+    {
         size_t n = strlen(k);
         if (!json_is_object(ext) || json_object_size(ext) == 0)
-            return lia_err_set(err, STIX_EINVALID, "extensions[\"%s\"] must be a non-empty "
-                               "object", k);
+            return lia_err_set(err, STIX_EINVALID,
+                               "extensions[\"%s\"] must be a non-empty "
+                               "object",
+                               k);
         if (strncmp(k, "extension-definition--", 22) == 0 && stix_is_valid_id(k, n)) {
             if (!stix_is_extension_type(json_object_get(ext, "extension_type")))
-                return lia_err_set(err, STIX_EINVALID, "extensions[\"%s\"].extension_type must "
+                return lia_err_set(err, STIX_EINVALID,
+                                   "extensions[\"%s\"].extension_type must "
                                    "be one of new-sdo, new-sco, new-sro, property-extension, "
-                                   "toplevel-property-extension", k);
+                                   "toplevel-property-extension",
+                                   k);
         } else if (!(sco && stix_is_predefined_extension(k))) {
-            return lia_err_set(err, STIX_EINVALID, "extensions key \"%s\" is neither an "
-                               "extension-definition id nor a predefined SCO extension", k);
+            return lia_err_set(err, STIX_EINVALID,
+                               "extensions key \"%s\" is neither an "
+                               "extension-definition id nor a predefined SCO extension",
+                               k);
         }
         if (check_encoded_members(ext, err))
             return STIX_EINVALID;
@@ -335,15 +376,15 @@ static bool declares_new_sco(json_t *obj)
 {
     const char *k;
     json_t *ext;
-    json_object_foreach(json_object_get(obj, "extensions"), k, ext) {
+    json_object_foreach(json_object_get(obj, "extensions"), k, ext)
+    {
         if (str_eq(json_object_get(ext, "extension_type"), "new-sco"))
             return true;
     }
     return false;
 }
 
-static int check_spec_version(json_t *obj, bool sco, struct stix_info *info,
-                              struct lia_err *err)
+static int check_spec_version(json_t *obj, bool sco, struct stix_info *info, struct lia_err *err)
 {
     json_t *sv = json_object_get(obj, "spec_version");
     if (!sv) {
@@ -351,14 +392,17 @@ static int check_spec_version(json_t *obj, bool sco, struct stix_info *info,
             info->spec_version = "2.1";
             return LIA_OK;
         }
-        return lia_err_set(err, STIX_EVERSION, "no spec_version: this looks like STIX 2.0; "
+        return lia_err_set(err, STIX_EVERSION,
+                           "no spec_version: this looks like STIX 2.0; "
                            "STIX 2.0 content is not accepted, liaison stores STIX 2.1");
     }
     if (!json_is_string(sv))
         return lia_err_set(err, STIX_EINVALID, "spec_version must be the string \"2.1\"");
     if (strcmp(json_string_value(sv), "2.1") != 0)
-        return lia_err_set(err, STIX_EVERSION, "spec_version \"%s\" is not accepted; liaison "
-                           "stores STIX 2.1", json_string_value(sv));
+        return lia_err_set(err, STIX_EVERSION,
+                           "spec_version \"%s\" is not accepted; liaison "
+                           "stores STIX 2.1",
+                           json_string_value(sv));
     info->spec_version = json_string_value(sv);
     return LIA_OK;
 }
@@ -370,13 +414,17 @@ static int parse_version_time(json_t *obj, const char *prop, bool millis, int64_
     int digits;
     struct lia_err why;
     if (!json_is_string(v))
-        return lia_err_set(err, STIX_EINVALID, v ? "property \"%s\" must be a timestamp string"
-                                                 : "required property \"%s\" is missing", prop);
+        return lia_err_set(err, STIX_EINVALID,
+                           v ? "property \"%s\" must be a timestamp string"
+                             : "required property \"%s\" is missing",
+                           prop);
     if (stix_parse_timestamp(json_string_value(v), json_string_length(v), us, &digits, &why))
         return lia_err_set(err, STIX_EINVALID, "property \"%s\": %s", prop, why.msg);
     if (millis && digits < 3)
-        return lia_err_set(err, STIX_EINVALID, "property \"%s\" must be precise to the "
-                           "millisecond (at least 3 fractional digits)", prop);
+        return lia_err_set(err, STIX_EINVALID,
+                           "property \"%s\" must be precise to the "
+                           "millisecond (at least 3 fractional digits)",
+                           prop);
     return LIA_OK;
 }
 
@@ -416,7 +464,8 @@ static int check_common(json_t *obj, const char *k, json_t *v, bool sco, struct 
         }
         if (strcmp(k, "confidence") == 0) {
             if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 100)
-                return lia_err_set(err, STIX_EINVALID, "confidence must be an integer from 0 "
+                return lia_err_set(err, STIX_EINVALID,
+                                   "confidence must be an integer from 0 "
                                    "to 100");
             return 1;
         }
@@ -469,15 +518,17 @@ static int check_common(json_t *obj, const char *k, json_t *v, bool sco, struct 
 }
 
 /* Member pass: property names, common properties, and reference/encoding rules. */
-static int check_members(json_t *obj, const struct stix_type *t, bool sco,
-                         struct stix_info *info, struct lia_err *err)
+static int check_members(json_t *obj, const struct stix_type *t, bool sco, struct stix_info *info,
+                         struct lia_err *err)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(obj, k, v) {
+    json_object_foreach(obj, k, v)
+    {
         size_t n = strlen(k);
         if (!stix_is_valid_property_name(k, n))
-            return lia_err_set(err, STIX_EINVALID, "property name \"%.*s\" is not allowed: "
+            return lia_err_set(err, STIX_EINVALID,
+                               "property name \"%.*s\" is not allowed: "
                                "names are 3-250 characters of a-z, A-Z, 0-9 and _",
                                (int)(n > 64 ? 64 : n), k);
         int rc = check_common(obj, k, v, sco, info, err);
@@ -501,8 +552,10 @@ static int check_type_props(json_t *obj, const struct stix_type *t, struct lia_e
         json_t *v = json_object_get(obj, p->name);
         if (!v) {
             if (p->required)
-                return lia_err_set(err, STIX_EINVALID, "%s: required property \"%s\" is "
-                                   "missing", t->name, p->name);
+                return lia_err_set(err, STIX_EINVALID,
+                                   "%s: required property \"%s\" is "
+                                   "missing",
+                                   t->name, p->name);
             continue;
         }
         any = true;
@@ -527,15 +580,18 @@ int stix_validate_object(json_t *obj, struct stix_info *info, struct lia_err *er
     if (!json_is_object(obj))
         return lia_err_set(err, STIX_EINVALID, "a STIX object must be a JSON object");
     json_t *type = json_object_get(obj, "type"), *id = json_object_get(obj, "id");
-    if (!json_is_string(type) || !stix_is_valid_type(json_string_value(type),
-                                                      json_string_length(type)))
-        return lia_err_set(err, STIX_EINVALID, type ? "\"type\" is not a valid STIX type name "
-                           "(3-250 characters of a-z, 0-9 and single hyphens)"
-                                                    : "required property \"type\" is missing");
+    if (!json_is_string(type) ||
+        !stix_is_valid_type(json_string_value(type), json_string_length(type)))
+        return lia_err_set(err, STIX_EINVALID,
+                           type ? "\"type\" is not a valid STIX type name "
+                                  "(3-250 characters of a-z, 0-9 and single hyphens)"
+                                : "required property \"type\" is missing");
     info->type = json_string_value(type);
     if (!json_is_string(id) || !stix_is_valid_id(json_string_value(id), json_string_length(id)))
-        return lia_err_set(err, STIX_EINVALID, id ? "\"id\" is not a STIX identifier "
-                           "(type--uuid, RFC 4122 UUID)" : "required property \"id\" is missing");
+        return lia_err_set(err, STIX_EINVALID,
+                           id ? "\"id\" is not a STIX identifier "
+                                "(type--uuid, RFC 4122 UUID)"
+                              : "required property \"id\" is missing");
     info->id = json_string_value(id);
     if (!stix_id_has_type(info->id, info->type))
         return lia_err_set(err, STIX_EINVALID, "\"id\" %s does not start with its type \"%s--\"",

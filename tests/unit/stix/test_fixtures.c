@@ -170,9 +170,11 @@ static void test_every_fixture(void **state)
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/data/stix", shared);
     assert_int_equal(nftw(dir, visit, 16, FTW_PHYS), 0);
-    fprintf(stderr, "fixtures: %zu files, %zu objects, %zu valid, %zu refused as expected, "
-            "%zu envelopes refused\n", tally.files, tally.objects, tally.valid,
-            tally.refused_as_expected, tally.envelopes_refused);
+    fprintf(stderr,
+            "fixtures: %zu files, %zu objects, %zu valid, %zu refused as expected, "
+            "%zu envelopes refused\n",
+            tally.files, tally.objects, tally.valid, tally.refused_as_expected,
+            tally.envelopes_refused);
     assert_int_equal(tally.failures, 0);
     assert_int_equal(tally.files, 56);
     assert_int_equal(tally.envelopes_refused, 3);

@@ -25,8 +25,8 @@ static void test_types(void **state)
 {
     (void)state;
     static const char *const good[] = {"indicator", "x-mitre-tactic", "abc", "a1b", "new-type-2"};
-    static const char *const bad[] = {"", "ab", "Indicator", "x--y", "-abc", "abc-", "1abc",
-                                      "x_mitre", "ab c", "abcé"};
+    static const char *const bad[] = {"",     "ab",   "Indicator", "x--y", "-abc",
+                                      "abc-", "1abc", "x_mitre",   "ab c", "abcé"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         if (!valid_type(good[i]))
             fail_msg("type \"%s\" refused", good[i]);
@@ -45,28 +45,28 @@ static void test_ids(void **state)
     static const char *const good[] = {
         "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
         "x-mitre-tactic--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
-        "identity--1621d4d4-b67d-11e3-9670-f01faf20d111",         /* v1: SHOULD v4, not MUST */
-        "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd",        /* v5 */
-        "relationship--81f12913-1372-4c96-85ec-E9034ac98aba",     /* RFC 4122: case-insensitive */
-        "indicator--8e2e2d2b-17d4-4cbf-b38f-98ee46b3cd3f",        /* variant b */
+        "identity--1621d4d4-b67d-11e3-9670-f01faf20d111",     /* v1: SHOULD v4, not MUST */
+        "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd",    /* v5 */
+        "relationship--81f12913-1372-4c96-85ec-E9034ac98aba", /* RFC 4122: case-insensitive */
+        "indicator--8e2e2d2b-17d4-4cbf-b38f-98ee46b3cd3f",    /* variant b */
     };
     static const char *const bad[] = {
         "",
         "indicator",
         "indicator--",
-        "indicator-8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",        /* single hyphen */
-        "indicator8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",         /* no separator */
+        "indicator-8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", /* single hyphen */
+        "indicator8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",  /* no separator */
         "--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
-        "Indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",       /* uppercase type */
-        "indicator--8e2e2d2b-17d4-4cbf-c38f-98ee46b3cd3f",       /* variant 110x */
-        "indicator--8e2e2d2b-17d4-4cbf-738f-98ee46b3cd3f",       /* variant 0xxx */
-        "indicator--8e2e2d2b-17d4-0cbf-938f-98ee46b3cd3f",       /* version 0 */
-        "indicator--8e2e2d2b-17d4-6cbf-938f-98ee46b3cd3f",       /* version 6 */
-        "indicator--00000000-0000-0000-0000-000000000000",       /* nil */
-        "indicator--8e2e2d2b17d4-4cbf-938f-98ee46b3cd3f0",       /* misplaced hyphen */
-        "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3",        /* short */
-        "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3ff",      /* long */
-        "indicator--8e2e2d2g-17d4-4cbf-938f-98ee46b3cd3f",       /* not hex */
+        "Indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",  /* uppercase type */
+        "indicator--8e2e2d2b-17d4-4cbf-c38f-98ee46b3cd3f",  /* variant 110x */
+        "indicator--8e2e2d2b-17d4-4cbf-738f-98ee46b3cd3f",  /* variant 0xxx */
+        "indicator--8e2e2d2b-17d4-0cbf-938f-98ee46b3cd3f",  /* version 0 */
+        "indicator--8e2e2d2b-17d4-6cbf-938f-98ee46b3cd3f",  /* version 6 */
+        "indicator--00000000-0000-0000-0000-000000000000",  /* nil */
+        "indicator--8e2e2d2b17d4-4cbf-938f-98ee46b3cd3f0",  /* misplaced hyphen */
+        "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3",   /* short */
+        "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3ff", /* long */
+        "indicator--8e2e2d2g-17d4-4cbf-938f-98ee46b3cd3f",  /* not hex */
         "indicator--{8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f}",
         "in--dicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
     };

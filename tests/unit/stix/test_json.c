@@ -48,8 +48,9 @@ static const struct bad_json bad_inputs[] = {
     {"duplicate nested key", "{\"objects\": [{\"id\": 1, \"x\": {\"k\": 1, \"k\": 1}}]}", 0,
      STIX_EJSON, "duplicate"},
     {"depth over limit", "[[[[[[[[[1]]]]]]]]]", 0, LIA_ETOOBIG, "nesting"},
-    {"depth over limit, objects", "{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{}}}}}}}}}",
-     0, LIA_ETOOBIG, "nesting"},
+    {"depth over limit, objects",
+     "{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{}}}}}}}}}", 0, LIA_ETOOBIG,
+     "nesting"},
     {"string over limit",
      "{\"a\": \"0123456789012345678901234567890123456789012345678901234567890123456789\"}", 0,
      LIA_ETOOBIG, "string"},
@@ -96,10 +97,11 @@ static void test_within_limits(void **state)
      * a surrogate pair (4 bytes) */
     assert_int_equal(stix_parse_json("[[[[[[[[1]]]]]]]]", 17, &limits, &out, &err), 0);
     json_decref(out);
-    const char *s = "[\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
-                    "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
-                    "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\", "
-                    "\"\\ud83d\\ude00\"]";
+    const char *s =
+        "[\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+        "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+        "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\", "
+        "\"\\ud83d\\ude00\"]";
     assert_int_equal(stix_parse_json(s, strlen(s), &limits, &out, &err), 0);
     assert_int_equal(json_string_length(json_array_get(out, 0)), 64);
     assert_int_equal(json_string_length(json_array_get(out, 1)), 4);
@@ -123,13 +125,18 @@ static const struct env_case bad_envelopes[] = {
     {"single object", "{\"type\": \"indicator\", \"id\": \"x\"}", STIX_EINVALID, "single"},
     {"objects not array", "{\"objects\": {}}", STIX_EINVALID, "array"},
     {"non-object element", "{\"objects\": [{}, 1]}", STIX_EINVALID, "objects[1]"},
-    {"bundle without type", "{\"id\": \"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d\", "
-                            "\"objects\": []}", STIX_EINVALID, "no \"type\""},
+    {"bundle without type",
+     "{\"id\": \"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d\", "
+     "\"objects\": []}",
+     STIX_EINVALID, "no \"type\""},
     {"bundle without id", "{\"type\": \"bundle\", \"objects\": []}", STIX_EINVALID, "id"},
-    {"bundle with bad id", "{\"type\": \"bundle\", \"id\": \"report--5d0092c5-5f74-4287-9642-"
-                           "33f4c354e56d\"}", STIX_EINVALID, "bundle--"},
-    {"STIX 2.0 bundle", "{\"type\": \"bundle\", \"id\": \"bundle--5d0092c5-5f74-4287-9642-"
-                        "33f4c354e56d\", \"spec_version\": \"2.0\", \"objects\": []}",
+    {"bundle with bad id",
+     "{\"type\": \"bundle\", \"id\": \"report--5d0092c5-5f74-4287-9642-"
+     "33f4c354e56d\"}",
+     STIX_EINVALID, "bundle--"},
+    {"STIX 2.0 bundle",
+     "{\"type\": \"bundle\", \"id\": \"bundle--5d0092c5-5f74-4287-9642-"
+     "33f4c354e56d\", \"spec_version\": \"2.0\", \"objects\": []}",
      STIX_EVERSION, "STIX 2.0 content is not accepted; liaison stores STIX 2.1"},
 };
 
@@ -153,9 +160,9 @@ static void test_spans(void **state)
     (void)state;
     /* Escaped member names, strings holding brackets and quotes, nested arrays, odd spacing,
      * and a decoy "objects" member inside another value. */
-    const char *text =
-        " {\"more\": true, \"x\": {\"objects\": [1, 2]}, \"obj\\u0065cts\" :\n"
-        "  [ {\"a\": \"]}\\\"[{\"} ,\n\t{\"b\": [[], {\"c\": \"\\\\\"}]}\r\n, {}  ], \"next\": \"1\"}  ";
+    const char *text = " {\"more\": true, \"x\": {\"objects\": [1, 2]}, \"obj\\u0065cts\" :\n"
+                       "  [ {\"a\": \"]}\\\"[{\"} ,\n\t{\"b\": [[], {\"c\": \"\\\\\"}]}\r\n, {}  "
+                       "], \"next\": \"1\"}  ";
     struct stix_envelope env;
     struct lia_err err;
     assert_int_equal(stix_parse_envelope(text, strlen(text), &limits, &env, &err), 0);
