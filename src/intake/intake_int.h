@@ -37,7 +37,7 @@ enum tok_flag {
     TOK_QUOTE_AFTER = 2,  /* followed directly by a quote or bracket */
     TOK_ALLCAPS = 4,      /* Latin, written in capitals in the original */
     TOK_BREAK_BEFORE = 8, /* punctuation (not quote, not hyphen) or sentence end before it */
-    TOK_CLITIC = 16,      /* a detached proclitic (لـ"داعش"): prefix of the next token */
+    TOK_CAPITAL = 16,     /* Latin, begins with a capital letter in the original */
 };
 
 struct token {

@@ -238,6 +238,9 @@ static int try_alias(struct matcher *m, size_t i)
         size_t j = best[b].j;
         if ((best[b].flags & AL_CASE) && !(t->flags & TOK_ALLCAPS))
             continue;
+        /* an ambiguous English name (Chad, Turkey) is a name only when capitalised */
+        if ((best[b].flags & AL_CONTEXT) && t->script == SCRIPT_LATIN && !(t->flags & TOK_CAPITAL))
+            continue;
         if (blocked(m, e, j))
             continue;
         bool pending = (best[b].flags & AL_CONTEXT) && !context_ok(m, e, i, j, c[bestc].prefix);

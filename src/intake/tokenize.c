@@ -114,6 +114,8 @@ static int finish(struct tokenizer *t, struct lia_err *err)
                 lower = true;
         if (!lower)
             k->flags |= TOK_ALLCAPS;
+        if (t->text[k->ob] >= 'A' && t->text[k->ob] <= 'Z')
+            k->flags |= TOK_CAPITAL;
     }
     struct token_list *tl = t->tl;
     if (tl->n == tl->cap) {
@@ -215,8 +217,6 @@ int intake_tokenize(const char *text, size_t len, struct token_list *tl, struct 
                             if (have3)
                                 unread(&t, &c3);
                             if (!goes_on) { /* possessive 's: dropped */
-                                t.cur.oe = c2.oe;
-                                t.cur.oce = c2.oc + c2.occ;
                                 rc = finish(&t, err);
                                 break;
                             }
@@ -230,6 +230,11 @@ int intake_tokenize(const char *text, size_t len, struct token_list *tl, struct 
             }
             if (t.in_tok && cl == C_APOS)
                 t.cur.flags |= TOK_QUOTE_AFTER;
+            if (cl == C_DOT && t.in_tok && t.cur.script == SCRIPT_LATIN && t.cur.nlen >= 2 &&
+                tl->text.ptr[t.cur.noff + t.cur.nlen - 2] == '.') {
+                rc = finish(&t, err); /* the final dot of U.S. ends no sentence */
+                break;
+            }
             rc = rc ? rc : finish(&t, err);
             if (cl == C_DOT) {
                 t.sentence++;

@@ -1,0 +1,348 @@
+/*
+ * Tests of the intake pipeline end to end: clitic cases through the matcher, the sample
+ * article's required entities, stable ids, the bundle, bad input and the CLI exit codes.
+ * Needs LIAISON_SOURCE (repository root: data/gazetteer) and LIAISON_SHARED (samples/).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "intake/intake.h"
+
+static struct intake_gazetteer *G;
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *src = getenv("LIAISON_SOURCE");
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/data/gazetteer", src ? src : ".");
+    struct lia_err err = {0};
+    if (intake_gazetteer_load(dir, &G, &err) < 0) {
+        fprintf(stderr, "gazetteer: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    intake_gazetteer_free(G);
+    return 0;
+}
+
+/* Finds the entity with key in res, or NULL. */
+static const struct intake_entity *find(const struct intake_result *res, const char *key)
+{
+    for (size_t i = 0; i < res->n_entities; i++)
+        if (!strcmp(res->entities[i].key, key))
+            return &res->entities[i];
+    return NULL;
+}
+
+static void analyze(const char *text, struct intake_result *res)
+{
+    struct lia_err err = {0};
+    int rc = intake_analyze(G, text, strlen(text), NULL, res, &err);
+    if (rc < 0)
+        fail_msg("analyze: %s", err.msg);
+}
+
+/* Asserts that text yields entity key with a mention whose surface and prefix are given. */
+static void expect_mention(const char *text, const char *key, const char *surface,
+                           const char *prefix)
+{
+    struct intake_result res;
+    analyze(text, &res);
+    const struct intake_entity *e = find(&res, key);
+    if (!e)
+        fail_msg("%s: no %s", text, key);
+    bool ok = false;
+    for (size_t i = 0; i < e->n_mentions && !ok; i++) {
+        const struct intake_mention *m = &e->mentions[i];
+        size_t n = m->byte_end - m->byte_start, pn = m->prefix_byte_end - m->prefix_byte_start;
+        ok = n == strlen(surface) && !memcmp(text + m->byte_start, surface, n) &&
+             pn == strlen(prefix) && !memcmp(text + m->prefix_byte_start, prefix, pn);
+    }
+    if (!ok) {
+        const struct intake_mention *m = &e->mentions[0];
+        fail_msg("%s: %s mention is [%.*s] prefix [%.*s], want [%s] [%s]", text, key,
+                 (int)(m->byte_end - m->byte_start), text + m->byte_start,
+                 (int)(m->prefix_byte_end - m->prefix_byte_start), text + m->prefix_byte_start,
+                 surface, prefix);
+    }
+    intake_result_release(&res);
+}
+
+static void expect_none(const char *text, const char *key)
+{
+    struct intake_result res;
+    analyze(text, &res);
+    if (key ? find(&res, key) != NULL : res.n_entities != 0)
+        fail_msg("%s: unexpected %s", text, key ? key : res.entities[0].key);
+    intake_result_release(&res);
+}
+
+static void test_clitics_in_text(void **state)
+{
+    (void)state;
+    expect_mention("وتركز أمريكا عملياتها للتصدي لـ\"داعش\" في إفريقيا", "group-islamic-state",
+                   "داعش", "لـ");
+    expect_mention("التصدي لـ داعش في ليبيا", "group-islamic-state", "داعش", "لـ");
+    expect_mention("صرح قيادي في تنظيم القاعدة بأن علاقته بـ«القاعدة» قديمة.", "group-al-qaeda",
+                   "القاعدة", "بـ");
+    expect_mention("قدمت واشنطن طلبا للجزائر", "country-dz", "لجزائر", "ل");
+    expect_mention("وصل السلاح لليبيا عبر الحدود", "country-ly", "ليبيا", "ل");
+    expect_mention("توجه الوفد للاذقية أمس", "admin1-sy-la", "لاذقية", "ل");
+    expect_mention("تعاون وثيق بين بالجزائر والمغرب", "country-dz", "الجزائر", "ب");
+    expect_mention("عاد إلى وهران", "city-2485926", "وهران", "");
+    expect_mention("أعلنت السلطات بواشنطن", "city-4140963", "واشنطن", "ب");
+    expect_mention("الولايات المتحدة والجزائر", "country-dz", "الجزائر", "و");
+    expect_mention("attacks by ISIS-linked cells", "group-islamic-state", "ISIS", "");
+    expect_mention("the Islamic State's fighters", "group-islamic-state", "Islamic State", "");
+    expect_mention("لـISIS", "group-islamic-state", "ISIS", "لـ");
+    /* بشأن is not ب + شان; nothing matches in these */
+    expect_none("تجري الاتصالات بشأنها وبشأن المسألة", NULL);
+    expect_none("قال إن العالم يتابع الوضع في العاصمة", NULL);
+    expect_none("في إطار مكافحة الإرهاب", NULL);
+}
+
+static void test_algiers_vs_algeria(void **state)
+{
+    (void)state;
+    expect_mention("تفكيك خلايا في الجزائر العاصمة", "city-2507480", "الجزائر العاصمة", "");
+    expect_mention("يربط واشنطن بالعاصمة الجزائر", "city-2507480", "العاصمة الجزائر", "ب");
+    expect_none("تفكيك خلايا في الجزائر العاصمة", "country-dz");
+    expect_mention("Officials in Algiers said", "city-2507480", "Algiers", "");
+}
+
+static void test_context_rules(void **state)
+{
+    (void)state;
+    expect_none("قال بشار الأسد", "admin1-dz-08");
+    expect_mention("وصلت التعزيزات إلى ولاية بشار", "admin1-dz-08", "ولاية بشار", "");
+    expect_none("he is a member", "group-islamic-state");
+    expect_mention("IS fighters attacked", "group-islamic-state", "IS", "");
+    expect_none("We need to turkey the data", "country-tr");
+    expect_mention("flights to Chad resumed", "country-td", "Chad", "");
+    expect_mention("the Lake Chad basin", "region-lake-chad-basin", "Lake Chad basin", "");
+    expect_none("وزارة المالية أعلنت", NULL);
+    expect_mention("أعلن الجيش المالي", "body-ml-armed-forces", "الجيش المالي", "");
+    expect_mention("وطلبت السلطات الجزائرية", "body-dz-government", "السلطات الجزائرية", "");
+    expect_mention("Moroccan authorities arrested", "body-ma-government", "Moroccan authorities",
+                   "");
+    expect_mention("U.S. forces left", "body-us-armed-forces", "U.S. forces", "");
+}
+
+static void test_mixed_and_rtl(void **state)
+{
+    (void)state;
+    const char *t = "\u200Fأعلنت \u202Bالجزائر\u202C أن AQIM نشط في \u2067مالي\u2069.";
+    expect_mention(t, "country-dz", "الجزائر", "");
+    expect_mention(t, "group-aqim", "AQIM", "");
+    expect_mention(t, "country-ml", "مالي", "");
+    struct intake_result res;
+    analyze(t, &res);
+    const struct intake_entity *e = find(&res, "country-dz");
+    /* code point offsets: RLM (1) + أعلنت (5) + space + RLE = 8 */
+    assert_int_equal(e->mentions[0].start, 8);
+    assert_int_equal(e->mentions[0].end, 15);
+    intake_result_release(&res);
+}
+
+static bool contains(const char *h, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (!memcmp(h + i, needle, k))
+            return true;
+    return false;
+}
+
+static char *read_sample(size_t *len)
+{
+    const char *sh = getenv("LIAISON_SHARED");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/samples/article-ar-algeria-us-rfi.txt", sh ? sh : "../shared");
+    char *buf;
+    struct lia_err err;
+    if (lia_read_file(path, 1 << 20, &buf, len, &err) < 0)
+        fail_msg("%s", err.msg);
+    return buf;
+}
+
+static void test_sample_article(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = read_sample(&len);
+    struct intake_result res;
+    struct lia_err err = {0};
+    assert_int_equal(intake_analyze(G, text, len, NULL, &res, &err), 0);
+    static const char *want[] = {"country-dz", "country-us", "city-4140963", "city-2507480",
+                                 "country-iq", "country-sy", "country-ng", "country-ml",
+                                 "country-ly", "region-sahel", "region-maghreb",
+                                 "group-islamic-state", "group-aqim"};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        if (!find(&res, want[i]))
+            fail_msg("sample article: %s not found", want[i]);
+    /* ISIS under every name the article uses */
+    const struct intake_entity *is = find(&res, "group-islamic-state");
+    bool daesh = false, dawla = false, prefixed = false;
+    for (size_t i = 0; i < is->n_mentions; i++) {
+        const struct intake_mention *m = &is->mentions[i];
+        size_t n = m->byte_end - m->byte_start;
+        if (contains(text + m->byte_start, n, "داعش"))
+            daesh = true;
+        if (contains(text + m->byte_start, n, "الدولة الإسلامية"))
+            dawla = true;
+        if (m->prefix_byte_end - m->prefix_byte_start == strlen("لـ") &&
+            !memcmp(text + m->prefix_byte_start, "لـ", strlen("لـ")))
+            prefixed = true;
+    }
+    assert_true(daesh && dawla && prefixed);
+    assert_true(is->n_mentions >= 9);
+    assert_int_equal(res.lang, INTAKE_LANG_AR);
+    intake_result_release(&res);
+    free(text);
+}
+
+static void test_bundle_and_stable_ids(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = read_sample(&len);
+    struct dbuf a, b;
+    dbuf_init(&a, 8 << 20);
+    dbuf_init(&b, 8 << 20);
+    struct lia_err err = {0};
+    assert_int_equal(intake_extract(G, text, len, NULL, &a, &err), 0);
+    assert_int_equal(intake_extract(G, text, len, NULL, &b, &err), 0);
+    json_error_t je;
+    json_t *ja = json_loads(a.ptr, JSON_REJECT_DUPLICATES, &je);
+    json_t *jb = json_loads(b.ptr, JSON_REJECT_DUPLICATES, &je);
+    assert_non_null(ja);
+    assert_non_null(jb);
+    json_t *oa = json_object_get(ja, "objects"), *ob = json_object_get(jb, "objects");
+    assert_int_equal(json_array_size(oa), json_array_size(ob));
+    size_t reports = 0;
+    for (size_t i = 0; i < json_array_size(oa); i++) {
+        const char *type = json_string_value(json_object_get(json_array_get(oa, i), "type"));
+        const char *ida = json_string_value(json_object_get(json_array_get(oa, i), "id"));
+        const char *idb = json_string_value(json_object_get(json_array_get(ob, i), "id"));
+        if (!strcmp(type, "report")) {
+            reports++;
+            assert_string_not_equal(ida, idb);
+            assert_string_equal(json_string_value(json_object_get(json_array_get(oa, i), "lang")),
+                                "ar");
+        } else {
+            assert_string_equal(ida, idb);
+        }
+    }
+    assert_int_equal(reports, 1);
+    char id[80];
+    intake_entity_stix_id("location", "country-dz", id);
+    assert_non_null(strstr(a.ptr, id));
+    assert_int_equal(id[strlen("location--") + 14], '5'); /* UUID version 5 */
+    assert_non_null(strstr(a.ptr, "\"threat_actor_types\":[\"terrorist\"]"));
+    assert_non_null(strstr(a.ptr, INTAKE_EXTENSION_ID "\":{\"extension_type\":\"property-extension\""));
+    json_decref(ja);
+    json_decref(jb);
+    dbuf_release(&a);
+    dbuf_release(&b);
+    free(text);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    struct dbuf b;
+    dbuf_init(&b, 1 << 20);
+    struct lia_err err = {0};
+    assert_int_equal(intake_extract(G, "", 0, NULL, &b, &err), INTAKE_EREFUSED);
+    assert_non_null(strstr(err.msg, "empty"));
+    const char bad[] = "مالي \xC3\x28 x";
+    assert_int_equal(intake_extract(G, bad, sizeof(bad) - 1, NULL, &b, &err), INTAKE_EREFUSED);
+    assert_string_equal(err.msg, "invalid UTF-8 at byte 9");
+    const char bin[] = "ab\0\x01\x02";
+    assert_int_equal(intake_extract(G, bin, sizeof(bin) - 1, NULL, &b, &err), INTAKE_EREFUSED);
+    assert_non_null(strstr(err.msg, "NUL byte at byte 2"));
+    struct intake_options opt = {.max_input = 4};
+    assert_int_equal(intake_extract(G, "Mali Niger", 10, &opt, &b, &err), LIA_ETOOBIG);
+    assert_non_null(strstr(err.msg, "limit"));
+    dbuf_release(&b);
+}
+
+static int run_cli(const char *arg1, const char *arg2, char *errbuf, size_t n)
+{
+    char *argv[6] = {"intake", (char *)arg1, (char *)arg2, "--out", "/dev/null", NULL};
+    int argc = arg2 ? 5 : 4;
+    if (!arg2) {
+        argv[2] = "--out";
+        argv[3] = "/dev/null";
+        argv[4] = NULL;
+    }
+    fflush(stderr);
+    FILE *tmp = tmpfile();
+    int saved = dup(2);
+    dup2(fileno(tmp), 2);
+    int rc = intake_cli_main(argc, argv);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(tmp);
+    size_t k = fread(errbuf, 1, n - 1, tmp);
+    errbuf[k] = '\0';
+    fclose(tmp);
+    return rc;
+}
+
+static void test_cli(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/intake-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], msg[1024];
+    snprintf(path, sizeof(path), "%s/in.txt", dir);
+    struct lia_err err;
+    assert_int_equal(lia_write_file(path, "x\xff", 2, 0600, &err), 0);
+    assert_int_equal(run_cli(path, NULL, msg, sizeof(msg)), 4);
+    assert_non_null(strstr(msg, "invalid UTF-8 at byte 1"));
+    assert_int_equal(lia_write_file(path, "", 0, 0600, &err), 0);
+    assert_int_equal(run_cli(path, NULL, msg, sizeof(msg)), 4);
+    /* a 50 MB file is refused from its size, with the limit and the flag named */
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), 50 << 20), 0);
+    fclose(f);
+    assert_int_equal(run_cli(path, NULL, msg, sizeof(msg)), 4);
+    assert_non_null(strstr(msg, "8388608 byte input limit"));
+    assert_non_null(strstr(msg, "--max-bytes"));
+    assert_int_equal(run_cli("--lang", "fr", msg, sizeof(msg)), 2);
+    assert_int_equal(run_cli("--bogus", NULL, msg, sizeof(msg)), 2);
+    assert_int_equal(lia_write_file(path, "ISIS in Mali", 12, 0600, &err), 0);
+    assert_int_equal(run_cli(path, "--lang", msg, sizeof(msg)), 2); /* --lang without value */
+    assert_int_equal(run_cli(path, NULL, msg, sizeof(msg)), 0);
+    unlink(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clitics_in_text),   cmocka_unit_test(test_algiers_vs_algeria),
+        cmocka_unit_test(test_context_rules),     cmocka_unit_test(test_mixed_and_rtl),
+        cmocka_unit_test(test_sample_article),    cmocka_unit_test(test_bundle_and_stable_ids),
+        cmocka_unit_test(test_bad_input),         cmocka_unit_test(test_cli),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
