@@ -18,19 +18,45 @@
 #include "store/store.h"
 #include "util/util.h"
 
+/* The liaison extensions (docs/markings.md):
+ *  - HANDLING: a property-extension on any object; "red_recipients" lists the identities
+ *    (partners) that may receive the object when it is TLP:RED.
+ *  - RELEASABILITY: a property-extension on a marking-definition; "rel_to" lists the
+ *    identities an object carrying that marking may be released to. */
+#define ACCESS_EXT_HANDLING "extension-definition--b5fc933d-2a12-45ec-bf89-f6e3b754bcd0"
+#define ACCESS_EXT_RELEASABILITY "extension-definition--fe6c44b8-02ce-4c78-adda-645fef55531d"
+
 struct access_principal {
-    const char *actor;    /* for the audit log and logs: "local:<token id>" */
-    const char *token_id;
+    const char *actor;    /* for the audit log and logs: "local/<token>", "partner:<name>/<token>" */
+    const char *token_id; /* NULL when authenticated by client certificate */
+    const char *name;     /* partner name, NULL for local principals */
+    const char *identity; /* partner's STIX identity, NULL for local principals */
     bool admin;
     bool read_only;
     int64_t partner; /* 0 for local principals */
     struct store_policy policy;
 };
 
-/* Authenticates an Authorization header value. LIA_EUNAUTH (with a message safe to show)
- * when it is missing, malformed, unknown, revoked, expired or wrong. */
-int access_authenticate(struct store *s, const char *authorization, struct arena *a,
-                        struct access_principal *out, struct lia_err *err);
+/* Authenticates a request: the Authorization header (Bearer, or Basic with the token as the
+ * password) or, when there is none, a verified TLS client certificate tied to a partner.
+ * LIA_EUNAUTH (with a message safe to show) when credentials are missing, malformed,
+ * unknown, revoked, expired, wrong, or belong to a disabled partner. */
+int access_authenticate(struct store *s, const char *authorization, const char *cert_fingerprint,
+                        const char *cert_subject, struct arena *a, struct access_principal *out,
+                        struct lia_err *err);
+
+/* Write rules for one validated object (docs/markings.md): marking-definitions only from
+ * admins; a partner's objects carry its identity as created_by_ref (*inject gets the identity
+ * to add when absent; a forged one is refused); only the creator (or a local principal, for
+ * objects no partner created; or an admin) adds versions. LIA_EFORBIDDEN with the reason. */
+int access_check_write(struct store_txn *t, const struct access_principal *who, int64_t coll,
+                       const char *id, const char *type, const char *created_by_ref,
+                       struct arena *a, const char **inject, struct lia_err *err);
+
+/* Fills o->tlp, rel_to and red_to from the object's markings and handling extension.
+ * LIA_EINVAL when it refers to a marking-definition the store does not hold. */
+int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
+                           struct store_object *o, struct lia_err *err);
 
 struct access_token_spec {
     int64_t partner; /* 0: local */

@@ -96,49 +96,86 @@ static int token_from_header(const char *h, char *buf, size_t buflen)
     return -1;
 }
 
-int access_authenticate(struct store *s, const char *authorization, struct arena *a,
-                        struct access_principal *out, struct lia_err *err)
+static int principal_of_partner(struct store *s, const struct store_partner *p,
+                                struct arena *a, struct access_principal *out,
+                                struct lia_err *err)
+{
+    if (p->disabled)
+        return lia_err_set(err, LIA_EUNAUTH, "%s", bad_credentials);
+    out->partner = p->rid;
+    out->name = p->name;
+    out->identity = p->identity_id;
+    out->policy.all = false;
+    out->policy.partner = p->rid;
+    out->policy.clearance = p->clearance;
+    out->actor = arena_printf(a, "partner:%s/%s", p->name, out->token_id ? out->token_id : "cert");
+    (void)s;
+    return out->actor ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+}
+
+static int authenticate_cert(struct store *s, const char *fingerprint, const char *subject,
+                             struct arena *a, struct access_principal *out, struct lia_err *err)
+{
+    struct store_partner p;
+    struct lia_err lookup;
+    lia_err_clear(&lookup);
+    int rc = store_partner_get(s, 0, "fingerprint", fingerprint, a, &p, &lookup);
+    if (rc == LIA_ENOTFOUND && subject)
+        rc = store_partner_get(s, 0, "subject", subject, a, &p, &lookup);
+    if (rc == LIA_ENOTFOUND)
+        return lia_err_set(err, LIA_EUNAUTH, "%s", bad_credentials);
+    if (rc)
+        return lia_err_set(err, rc, "%s", lookup.msg);
+    return principal_of_partner(s, &p, a, out, err);
+}
+
+int access_authenticate(struct store *s, const char *authorization, const char *cert_fingerprint,
+                        const char *cert_subject, struct arena *a, struct access_principal *out,
+                        struct lia_err *err)
 {
     memset(out, 0, sizeof *out);
+    if ((!authorization || !*authorization) && cert_fingerprint)
+        return authenticate_cert(s, cert_fingerprint, cert_subject, a, out, err);
     char text[ACCESS_TOKEN_MAX + 8];
     if (!authorization || token_from_header(authorization, text, sizeof text) != 0)
         return lia_err_set(err, LIA_EUNAUTH, "%s", bad_credentials);
     char *dot = strchr(text, '.');
+    struct store_token tok;
     int rc = LIA_EUNAUTH;
+    struct lia_err lookup;
+    lia_err_clear(&lookup);
     if (dot && dot - text == 16 && strlen(dot + 1) == 43) {
         *dot = '\0';
-        struct store_token tok;
-        struct lia_err lookup;
-        lia_err_clear(&lookup);
         rc = store_token_get(s, text, a, &tok, &lookup);
         if (rc == 0) {
             unsigned char h[32];
             hash_secret(dot + 1, strlen(dot + 1), h);
             bool ok = sodium_memcmp(h, tok.hash, sizeof h) == 0;
-            if (!ok || tok.revoked || (tok.expires && tok.expires <= lia_now_us())) {
+            if (!ok || tok.revoked || (tok.expires && tok.expires <= lia_now_us()))
                 rc = LIA_EUNAUTH;
-            } else {
-                out->token_id = tok.id;
-                out->admin = tok.admin;
-                out->read_only = tok.read_only;
-                out->partner = tok.partner;
-                out->actor = arena_printf(a, "local:%s", tok.id);
-                out->policy.all = tok.partner == 0;
-                out->policy.partner = tok.partner;
-                out->policy.clearance = tok.partner == 0 ? STORE_TLP_RED : STORE_TLP_CLEAR;
-                if (!out->actor)
-                    rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
-            }
-        } else if (rc != LIA_ENOTFOUND) {
-            lia_err_set(err, rc, "%s", lookup.msg);
-            sodium_memzero(text, sizeof text);
-            return rc;
-        } else {
+        } else if (rc == LIA_ENOTFOUND) {
             rc = LIA_EUNAUTH;
         }
     }
     sodium_memzero(text, sizeof text);
     if (rc == LIA_EUNAUTH)
         return lia_err_set(err, LIA_EUNAUTH, "%s", bad_credentials);
-    return rc;
+    if (rc)
+        return lia_err_set(err, rc, "%s", lookup.msg);
+    out->token_id = tok.id;
+    out->admin = tok.admin && tok.partner == 0;
+    out->read_only = tok.read_only;
+    if (tok.partner) {
+        struct store_partner p;
+        rc = store_partner_get(s, tok.partner, NULL, NULL, a, &p, &lookup);
+        if (rc == LIA_ENOTFOUND)
+            return lia_err_set(err, LIA_EUNAUTH, "%s", bad_credentials);
+        if (rc)
+            return lia_err_set(err, rc, "%s", lookup.msg);
+        return principal_of_partner(s, &p, a, out, err);
+    }
+    out->policy.all = true;
+    out->policy.clearance = STORE_TLP_RED;
+    out->actor = arena_printf(a, "local/%s", tok.id);
+    return out->actor ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
 }

@@ -44,6 +44,12 @@ char *api_next_token(struct api_call *c, int64_t coll, const char *scope, int64_
 void api_date_headers(struct api_call *c, const struct store_page *page);
 char *api_format_ts(struct api_call *c, int64_t us);
 
+/* Who owns status resources the caller creates: the partner, or the local token. */
+const char *api_owner(struct api_call *c);
+/* Records a page about to be disclosed to a partner; answers 5xx and returns -1 on failure. */
+int api_audit_disclosure(struct api_call *c, const char *collection, const char *what,
+                         const struct store_page *page);
+
 void api_taxii_route(struct api_call *c, const char **seg, size_t nseg);
 
 #endif

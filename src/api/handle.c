@@ -83,6 +83,7 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
         struct lia_err err;
         lia_err_clear(&err);
         int rc = access_authenticate(c->api->store, http_header(req, "Authorization"),
+                                     req->client_cert_fingerprint, req->client_cert_subject,
                                      req->arena, &c->who, &err);
         if (rc) {
             api_fail_err(c, &err);

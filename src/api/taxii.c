@@ -108,7 +108,7 @@ static void status(struct api_call *c, const char *id)
     lia_err_clear(&err);
     if (strlen(id) != 36)
         return (void)api_fail(c, 404, "Not found", "no such status resource");
-    const char *owner = c->who.admin ? NULL : c->who.actor;
+    const char *owner = c->who.admin ? NULL : api_owner(c);
     if (store_status_get(c->api->store, id, owner, c->req->arena, &json, &err))
         return (void)api_fail_err(c, &err);
     if (dbuf_puts(&c->resp->body, json))
@@ -162,6 +162,8 @@ static void listing(struct api_call *c, const struct store_collection *col, cons
         return (void)api_fail_err(c, &err);
     if (object_id && page.n == 0 && !f.after_key)
         return (void)api_fail(c, 404, "Not found", "no such object in this collection");
+    if (api_audit_disclosure(c, col->id, scope, &page))
+        return;
 
     struct dbuf *b = &c->resp->body;
     int rc = dbuf_printf(b, "{\"more\":%s", page.more ? "true" : "false");

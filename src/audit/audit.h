@@ -5,7 +5,9 @@
  * Each entry's hash is BLAKE2b-256 over the previous entry's hash and the
  * entry's own fields, each length-prefixed, so that editing, removing,
  * reordering or truncating entries breaks the chain at a place
- * audit_verify can name. Entries are appended inside the caller's store
+ * audit_verify can name. The newest entry's seq and hash are also kept as
+ * the store setting audit_head, written in the same transaction, so removing
+ * entries from the end (truncation) is detected too. Entries are appended inside the caller's store
  * transaction: the entry exists exactly when the change does.
  */
 #ifndef LIAISON_AUDIT_H
@@ -22,6 +24,7 @@ struct audit_report {
     int64_t entries;  /* entries checked */
     int64_t bad_seq;  /* first entry at fault, 0 when the chain is intact */
     char problem[256];
+    char head[96]; /* "seq:hash" of the last entry, to record outside the server */
 };
 
 /* Walks the whole chain. Returns 0 whether or not it is intact (see report->bad_seq);

@@ -56,7 +56,13 @@ int audit_append(struct store_txn *t, const char *actor, const char *action, con
     e.action = action;
     e.detail = detail ? detail : "{}";
     entry_hash(&e, e.hash);
-    return store_audit_insert(t, &e, err);
+    rc = store_audit_insert(t, &e, err);
+    if (rc)
+        return rc;
+    char head[96], hex[65];
+    sodium_bin2hex(hex, sizeof hex, e.hash, 32);
+    snprintf(head, sizeof head, "%lld:%s", (long long)e.seq, hex);
+    return store_txn_meta_set(t, "audit_head", head, err);
 }
 
 struct verify_ctx {
@@ -101,5 +107,31 @@ int audit_verify(struct store *s, struct audit_report *report, struct lia_err *e
     memset(report, 0, sizeof *report);
     struct verify_ctx v = {.r = report, .expect_seq = 1};
     int rc = store_audit_scan(s, 0, verify_one, &v, err);
-    return rc == 1 ? 0 : rc;
+    if (rc == 1)
+        return 0;
+    if (rc)
+        return rc;
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, v.prev, 32);
+    snprintf(report->head, sizeof report->head, "%lld:%s", (long long)(v.expect_seq - 1), hex);
+    struct arena a;
+    arena_init(&a, 0);
+    char *recorded = NULL;
+    struct lia_err e2;
+    lia_err_clear(&e2);
+    rc = store_meta_get(s, "audit_head", &a, &recorded, &e2);
+    if (rc == LIA_ENOTFOUND && report->entries == 0) {
+        rc = 0;
+    } else if (rc == LIA_ENOTFOUND || (rc == 0 && strcmp(recorded, report->head) != 0)) {
+        report->bad_seq = v.expect_seq;
+        snprintf(report->problem, sizeof report->problem,
+                 "the log ends at entry %lld but its recorded head is %.40s: entries were removed "
+                 "from the end or the head was edited",
+                 (long long)(v.expect_seq - 1), recorded ? recorded : "missing");
+        rc = 0;
+    } else if (rc) {
+        lia_err_set(err, rc, "%s", e2.msg);
+    }
+    arena_release(&a);
+    return rc;
 }

@@ -14,6 +14,10 @@ static const struct cli_command commands[] = {
     {"serve", cli_serve, "serve TAXII 2.1 from a data directory"},
     {"collection", cli_collection, "add and list collections"},
     {"token", cli_token, "issue, list and revoke access tokens"},
+    {"partner", cli_partner, "register and manage partner services"},
+    {"grant", cli_grant, "give a partner rights on a collection"},
+    {"revoke", cli_revoke, "take a partner's rights on a collection away"},
+    {"audit", cli_audit_cmd, "show and verify the audit log"},
     {"intake", intake_cli_main, "turn a news article into a draft STIX bundle"},
     {NULL, NULL, NULL},
 };

@@ -16,8 +16,8 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: liaison token issue --data DIR --admin [--read-only] [--expires DURATION]\n"
-            "                           [--label TEXT]\n"
+            "usage: liaison token issue --data DIR (--admin | --partner PARTNER) [--read-only]\n"
+            "                           [--expires DURATION] [--label TEXT]\n"
             "       liaison token list --data DIR\n"
             "       liaison token revoke --data DIR ID\n\n"
             "issue prints a new token once, on the last line of stdout. DURATION is a number\n"
@@ -52,12 +52,13 @@ static int issue(int argc, char **argv)
 {
     static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
                                          {"admin", no_argument, NULL, 'A'},
+                                         {"partner", required_argument, NULL, 'p'},
                                          {"read-only", no_argument, NULL, 'r'},
                                          {"expires", required_argument, NULL, 'e'},
                                          {"label", required_argument, NULL, 'L'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *dir = NULL;
+    const char *dir = NULL, *partner = NULL;
     struct access_token_spec spec = {0};
     int ch;
     cli_reset_getopt();
@@ -65,6 +66,7 @@ static int issue(int argc, char **argv)
         switch (ch) {
         case 'd': dir = optarg; break;
         case 'A': spec.admin = true; break;
+        case 'p': partner = optarg; break;
         case 'r': spec.read_only = true; break;
         case 'L': spec.label = optarg; break;
         case 'e': {
@@ -83,8 +85,9 @@ static int issue(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
-    if (!spec.admin)
-        return cli_error(CLI_USAGE, "token issue", "say whom the token is for: --admin");
+    if (spec.admin == (partner != NULL))
+        return cli_error(CLI_USAGE, "token issue",
+                         "say whom the token is for: --admin or --partner PARTNER (one of them)");
     if (spec.label && strlen(spec.label) > 200)
         return cli_error(CLI_USAGE, "token issue", "--label is longer than 200 bytes");
     struct store *s;
@@ -94,13 +97,25 @@ static int issue(int argc, char **argv)
     char token[ACCESS_TOKEN_MAX], id[32];
     struct lia_err err;
     lia_err_clear(&err);
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_partner p = {0};
+    if (partner && (rc = cli_find_partner(s, partner, &a, &p)) != 0) {
+        arena_release(&a);
+        store_close(s);
+        return cli_exit_for(rc);
+    }
+    spec.partner = p.rid;
     rc = access_token_issue(s, &spec, token, id, &err);
     if (rc == 0) {
-        char detail[200];
-        snprintf(detail, sizeof detail, "{\"token\":\"%s\",\"admin\":%s,\"read_only\":%s}", id,
-                 spec.admin ? "true" : "false", spec.read_only ? "true" : "false");
+        char detail[300];
+        snprintf(detail, sizeof detail,
+                 "{\"token\":\"%s\",\"admin\":%s,\"read_only\":%s,\"partner\":\"%s\"}", id,
+                 spec.admin ? "true" : "false", spec.read_only ? "true" : "false",
+                 p.identity_id ? p.identity_id : "");
         rc = cli_audit(s, "token.issue", detail, &err);
     }
+    arena_release(&a);
     store_close(s);
     if (rc)
         return cli_error(cli_exit_for(rc), "token issue", "%s", err.msg);

@@ -33,7 +33,8 @@ static const char *schema_sql =
     "CREATE TABLE IF NOT EXISTS partner("
     "  rid INTEGER PRIMARY KEY, identity_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL UNIQUE,"
     "  country TEXT, clearance INTEGER NOT NULL DEFAULT 1, trust TEXT, disabled INTEGER NOT NULL"
-    "  DEFAULT 0, pubkey TEXT, created INTEGER NOT NULL);"
+    "  DEFAULT 0, pubkey TEXT, cert_fingerprint TEXT UNIQUE, cert_subject TEXT UNIQUE,"
+    "  identity_json TEXT NOT NULL, created INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS grant_right("
     "  coll INTEGER NOT NULL REFERENCES collection(rid), partner INTEGER NOT NULL,"
     "  can_read INTEGER NOT NULL, can_write INTEGER NOT NULL, PRIMARY KEY(coll, partner))"
@@ -46,6 +47,7 @@ static const char *schema_sql =
     "  json TEXT NOT NULL);"
     "CREATE UNIQUE INDEX IF NOT EXISTS object_version ON object(coll, id, modified);"
     "CREATE INDEX IF NOT EXISTS object_coll ON object(coll, date_added);"
+    "CREATE INDEX IF NOT EXISTS object_marking ON object(id) WHERE type = 'marking-definition';"
     "CREATE TABLE IF NOT EXISTS audience("
     "  obj INTEGER NOT NULL, kind INTEGER NOT NULL, partner INTEGER NOT NULL,"
     "  PRIMARY KEY(obj, kind, partner)) WITHOUT ROWID;"
@@ -103,7 +105,6 @@ static int conn_open(struct store *s, bool create, sqlite3 **out, struct lia_err
 
 static int schema_apply(struct store *s, sqlite3 *db, struct lia_err *err)
 {
-    char *version = NULL;
     sqlite3_stmt *st = NULL;
     int have = 0;
     if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st,
@@ -112,7 +113,6 @@ static int schema_apply(struct store *s, sqlite3 *db, struct lia_err *err)
             have = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
     }
-    (void)version;
     if (have > SCHEMA_VERSION)
         return lia_err_set(err, LIA_EUNSUPPORTED,
                            "store: %s has schema version %d; this liaison knows up to %d",
@@ -268,8 +268,13 @@ int store_begin(struct store *s, struct store_txn **out, struct lia_err *err)
     /* date_added continues after the newest version, whoever wrote it. */
     sqlite3_stmt *st;
     rc = sqlite_stmt(t->conn, STMT_LAST_ADDED, "SELECT max(date_added) FROM object", &st, err);
-    if (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
-        t->last_added = sqlite3_column_int64(st, 0);
+    if (rc == 0) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            t->last_added = sqlite3_column_int64(st, 0);
+        /* Reset at once: a statement left mid-row keeps an old read snapshot open after
+         * COMMIT, and the next BEGIN IMMEDIATE on this connection would fail as busy. */
+        sqlite3_reset(st);
+    }
     if (rc) {
         store_rollback(t);
         return rc;
@@ -359,6 +364,21 @@ int store_meta_set(struct store *s, const char *key, const char *value, struct l
     }
     sqlite_release(s, c);
     return rc;
+}
+
+int store_txn_meta_set(struct store_txn *t, const char *key, const char *value,
+                       struct lia_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite_stmt(t->conn, STMT_META_SET,
+                         "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? 0 : sqlite_fail(t->conn->db, step, err, "write setting");
 }
 
 int store_path_for_dir(const char *dir, char *out, size_t outlen)

@@ -25,6 +25,9 @@ enum sqlite_stmt_id {
     STMT_TOKEN_GET,
     STMT_AUDIT_LAST,
     STMT_AUDIT_INSERT,
+    STMT_PARTNER_RID,
+    STMT_CREATOR,
+    STMT_MARKING,
     SQLITE_STMT_COUNT
 };
 

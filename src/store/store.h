@@ -65,6 +65,9 @@ struct store_policy {
 int store_meta_get(struct store *s, const char *key, struct arena *a, char **value,
                    struct lia_err *err);
 int store_meta_set(struct store *s, const char *key, const char *value, struct lia_err *err);
+/* The same, inside a write transaction. */
+int store_txn_meta_set(struct store_txn *t, const char *key, const char *value,
+                       struct lia_err *err);
 
 /* Collections. */
 struct store_collection {
@@ -174,6 +177,49 @@ int store_status_put(struct store_txn *t, const char *id, const char *owner, con
 /* LIA_ENOTFOUND when absent or when owner does not match (NULL owner: admin, any). */
 int store_status_get(struct store *s, const char *id, const char *owner, struct arena *a,
                      char **json, struct lia_err *err);
+
+/* Partners: the other services this instance shares with. */
+struct store_partner {
+    int64_t rid;
+    const char *identity_id; /* their STIX identity */
+    const char *identity_json;
+    const char *name;
+    const char *country; /* ISO 3166-1 alpha-2, or NULL */
+    int clearance;       /* enum store_tlp */
+    const char *trust;   /* Admiralty source reliability A-F, or NULL */
+    bool disabled;
+    const char *pubkey; /* hex Ed25519 public key, or NULL */
+    const char *cert_fingerprint;
+    const char *cert_subject;
+    int64_t created;
+};
+int store_partner_add(struct store *s, const struct store_partner *p, int64_t *rid,
+                      struct lia_err *err);
+/* Finds a partner by rowid (key NULL), or by identity id, name, cert fingerprint or subject
+ * (field names "identity", "name", "fingerprint", "subject"). */
+int store_partner_get(struct store *s, int64_t rid, const char *field, const char *key,
+                      struct arena *a, struct store_partner *out, struct lia_err *err);
+int store_partner_list(struct store *s, struct arena *a, struct store_partner **out, size_t *n,
+                       struct lia_err *err);
+/* Sets one of "disabled", "pubkey", "cert_fingerprint", "cert_subject", "clearance", "trust". */
+int store_partner_update(struct store *s, int64_t rid, const char *field, const char *value,
+                         struct lia_err *err);
+/* Maps identity ids to partner rowids inside a transaction; unknown ids are skipped. */
+int store_partner_rids(struct store_txn *t, const char *const *identities, size_t n,
+                       int64_t *rids, size_t *n_rids, struct lia_err *err);
+
+/* Collection rights of a partner. read=false and write=false removes the grant. */
+int store_grant_set(struct store *s, int64_t coll, int64_t partner, bool read, bool write,
+                    struct lia_err *err);
+
+/* Inside a write: the created_by_ref of the newest version of id in coll (NULL when the
+ * object has none), or LIA_ENOTFOUND when no version exists. */
+int store_object_creator(struct store_txn *t, int64_t coll, const char *id, struct arena *a,
+                         const char **creator, struct lia_err *err);
+/* Inside a write: the stored text of the newest version of a marking-definition, from any
+ * collection, or LIA_ENOTFOUND. */
+int store_marking_text(struct store_txn *t, const char *id, struct arena *a, const char **json,
+                       struct lia_err *err);
 
 /* Credentials. A token is "<id>.<secret>"; only a hash of the secret is stored. */
 struct store_token {

@@ -1,0 +1,169 @@
+/*
+ * Handling of one object on write: its TLP rank, the partners a
+ * releasability (REL TO) marking limits it to, and the partners named as
+ * TLP:RED recipients. These become indexed columns and audience rows, so
+ * that reads filter by them in SQL (design.md invariant 1).
+ *
+ * Several REL TO markings on one object intersect: each one limits. A marking
+ * the store does not hold is refused, rather than guessed at: post the
+ * marking-definition first.
+ */
+#include "access/access.h"
+
+#include <string.h>
+
+#define MAX_AUDIENCE 256
+
+static int collect_ids(json_t *list, const char **ids, size_t *n)
+{
+    size_t i;
+    json_t *v;
+    *n = 0;
+    if (!json_is_array(list))
+        return list ? LIA_EINVAL : 0;
+    json_array_foreach(list, i, v)
+    {
+        if (!json_is_string(v) || *n == MAX_AUDIENCE)
+            return LIA_EINVAL;
+        ids[(*n)++] = json_string_value(v);
+    }
+    return 0;
+}
+
+/* Keeps in set only the rids also in other (intersection in place). */
+static void intersect(int64_t *set, size_t *n, const int64_t *other, size_t m)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++)
+        for (size_t j = 0; j < m; j++)
+            if (set[i] == other[j]) {
+                set[k++] = set[i];
+                break;
+            }
+    *n = k;
+}
+
+static int releasability(struct store_txn *t, const char *ref, struct arena *a, int64_t *rids,
+                         size_t *n, bool *found, struct lia_err *err)
+{
+    const char *text;
+    int rc = store_marking_text(t, ref, a, &text, err);
+    if (rc == LIA_ENOTFOUND)
+        return lia_err_set(err, LIA_EINVAL,
+                           "object_marking_refs names %s, which this server does not hold; post "
+                           "the marking-definition first",
+                           ref);
+    if (rc)
+        return rc;
+    json_t *m = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    json_t *ext = json_object_get(json_object_get(m, "extensions"), ACCESS_EXT_RELEASABILITY);
+    *found = ext != NULL;
+    if (ext) {
+        const char *ids[MAX_AUDIENCE];
+        size_t nid;
+        rc = collect_ids(json_object_get(ext, "rel_to"), ids, &nid);
+        if (rc == 0)
+            rc = store_partner_rids(t, ids, nid, rids, n, err);
+        else
+            lia_err_set(err, LIA_EINVAL, "marking %s: rel_to must list at most %d identity ids",
+                        ref, MAX_AUDIENCE);
+    }
+    json_decref(m);
+    return rc;
+}
+
+int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
+                           struct store_object *o, struct lia_err *err)
+{
+    o->tlp = access_object_tlp(obj);
+    o->has_rel = false;
+    o->n_rel_to = o->n_red_to = 0;
+    int64_t *rel = arena_alloc(a, MAX_AUDIENCE * sizeof *rel);
+    int64_t *red = arena_alloc(a, MAX_AUDIENCE * sizeof *red);
+    if (!rel || !red)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    size_t n_rel = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(obj, "object_marking_refs"), i, v)
+    {
+        const char *ref = json_string_value(v);
+        if (!ref || access_tlp_of_marking(ref) != STORE_TLP_NONE)
+            continue;
+        int64_t these[MAX_AUDIENCE];
+        size_t n = 0;
+        bool found = false;
+        int rc = releasability(t, ref, a, these, &n, &found, err);
+        if (rc)
+            return rc;
+        if (!found)
+            continue; /* a statement or other marking: no audience limit */
+        if (!o->has_rel) {
+            memcpy(rel, these, n * sizeof *these);
+            n_rel = n;
+            o->has_rel = true;
+        } else {
+            intersect(rel, &n_rel, these, n);
+        }
+    }
+    o->rel_to = rel;
+    o->n_rel_to = n_rel;
+
+    json_t *ext = json_object_get(json_object_get(obj, "extensions"), ACCESS_EXT_HANDLING);
+    if (ext) {
+        const char *ids[MAX_AUDIENCE];
+        size_t nid;
+        if (collect_ids(json_object_get(ext, "red_recipients"), ids, &nid))
+            return lia_err_set(err, LIA_EINVAL,
+                               "red_recipients must list at most %d identity ids", MAX_AUDIENCE);
+        int rc = store_partner_rids(t, ids, nid, red, &o->n_red_to, err);
+        if (rc)
+            return rc;
+    }
+    o->red_to = red;
+    return 0;
+}
+
+int access_check_write(struct store_txn *t, const struct access_principal *who, int64_t coll,
+                       const char *id, const char *type, const char *created_by_ref,
+                       struct arena *a, const char **inject, struct lia_err *err)
+{
+    *inject = NULL;
+    if (!strcmp(type, "marking-definition") && !who->admin)
+        return lia_err_set(err, LIA_EFORBIDDEN,
+                           "only an administrator may create marking definitions");
+    if (who->partner) {
+        if (!created_by_ref)
+            *inject = who->identity;
+        else if (strcmp(created_by_ref, who->identity) != 0)
+            return lia_err_set(err, LIA_EFORBIDDEN,
+                               "created_by_ref must be this partner's identity %s",
+                               who->identity);
+    }
+    const char *creator = NULL;
+    struct lia_err lookup;
+    lia_err_clear(&lookup);
+    int rc = store_object_creator(t, coll, id, a, &creator, &lookup);
+    if (rc == LIA_ENOTFOUND || (rc == 0 && who->admin))
+        return 0;
+    if (rc)
+        return lia_err_set(err, rc, "%s", lookup.msg);
+    if (who->partner) {
+        if (!creator || strcmp(creator, who->identity) != 0)
+            return lia_err_set(err, LIA_EFORBIDDEN,
+                               "%s was created by someone else; only its creator may add versions",
+                               id);
+        return 0;
+    }
+    /* A local principal may version what no partner created. */
+    int64_t rid;
+    size_t n = 0;
+    if (creator && (rc = store_partner_rids(t, &creator, 1, &rid, &n, err)) != 0)
+        return rc;
+    if (n)
+        return lia_err_set(err, LIA_EFORBIDDEN,
+                           "%s was created by partner %s; only it or an administrator may add "
+                           "versions",
+                           id, creator);
+    return 0;
+}

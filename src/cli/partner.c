@@ -1,0 +1,383 @@
+/*
+ * `liaison partner ...`, `liaison grant` and `liaison revoke`: the partners
+ * this instance shares with, and their rights on collections. Every change is
+ * audited. A partner is a STIX identity (class organization) plus a clearance
+ * (the highest TLP it may receive) and the trust this side gives its
+ * reporting (Admiralty source reliability, A-F).
+ */
+#include "cli/cli_int.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "access/access.h"
+#include "stix/stix.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: liaison partner add --data DIR --name NAME [--country CC]\n"
+            "                           [--clearance clear|green|amber|amber+strict|red] [--trust A-F]\n"
+            "       liaison partner list --data DIR\n"
+            "       liaison partner show --data DIR PARTNER\n"
+            "       liaison partner disable --data DIR PARTNER\n"
+            "       liaison partner enable --data DIR PARTNER\n"
+            "       liaison partner cert --data DIR --partner PARTNER (--fingerprint SHA256 | --subject DN)\n"
+            "       liaison partner key --data DIR --partner PARTNER --set PUBKEY\n\n"
+            "PARTNER is a partner's name or identity id. add prints the new identity id.\n"
+            "Clearance defaults to green; a partner receives TLP:RED only where an object names\n"
+            "it as a recipient. cert ties a TLS client certificate to the partner.\n");
+}
+
+static void grant_usage(FILE *out)
+{
+    fprintf(out, "usage: liaison grant --data DIR --collection C --partner P [--read] [--write]\n"
+                 "       liaison revoke --data DIR --collection C --partner P\n\n"
+                 "grant gives (or replaces) a partner's rights on a collection; without --read or\n"
+                 "--write it gives --read. revoke removes them.\n");
+}
+
+static bool valid_name(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > 100)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)n[i];
+        if (ch < 0x20 || ch == '/' || ch == ':' || ch == '"' || ch == '\\' || ch == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+int cli_find_partner(struct store *s, const char *key, struct arena *a, struct store_partner *p)
+{
+    struct lia_err err;
+    lia_err_clear(&err);
+    const char *field = !strncmp(key, "identity--", 10) ? "identity" : "name";
+    int rc = store_partner_get(s, 0, field, key, a, p, &err);
+    if (rc == LIA_ENOTFOUND)
+        fprintf(stderr, "liaison: no partner '%s' (see `liaison partner list`)\n", key);
+    else if (rc)
+        fprintf(stderr, "liaison: %s\n", err.msg);
+    return rc;
+}
+
+static int add(int argc, char **argv)
+{
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {"country", required_argument, NULL, 'c'},
+                                         {"clearance", required_argument, NULL, 'C'},
+                                         {"trust", required_argument, NULL, 't'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *name = NULL, *country = NULL, *trust = NULL;
+    int clearance = STORE_TLP_GREEN;
+    int ch;
+    cli_reset_getopt();
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': dir = optarg; break;
+        case 'n': name = optarg; break;
+        case 'c': country = optarg; break;
+        case 't': trust = optarg; break;
+        case 'C':
+            clearance = access_tlp_parse(optarg);
+            if (clearance < STORE_TLP_CLEAR)
+                return cli_error(CLI_USAGE, "partner add", "unknown clearance '%s'", optarg);
+            break;
+        case 'h': usage(stdout); return CLI_OK;
+        default: usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (!dir || !name || optind != argc)
+        return usage(stderr), CLI_USAGE;
+    if (!valid_name(name))
+        return cli_error(CLI_USAGE, "partner add",
+                         "--name must have 1-100 bytes without control characters, / : \" or \\");
+    if (country && !(strlen(country) == 2 && country[0] >= 'A' && country[0] <= 'Z' &&
+                     country[1] >= 'A' && country[1] <= 'Z'))
+        return cli_error(CLI_USAGE, "partner add",
+                         "--country expects an ISO 3166-1 alpha-2 code such as DZ or US");
+    if (trust && !(strlen(trust) == 1 && trust[0] >= 'A' && trust[0] <= 'F'))
+        return cli_error(CLI_USAGE, "partner add", "--trust expects one letter from A to F");
+    struct store *s;
+    int rc = cli_open_store("partner add", dir, 1, &s);
+    if (rc)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    struct lia_err err;
+    lia_err_clear(&err);
+    char id[128], now[32];
+    stix_new_id("identity", id, sizeof id);
+    lia_format_ts(lia_now_us(), 3, now);
+    struct dbuf j;
+    dbuf_init(&j, 4096);
+    dbuf_printf(&j,
+                "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"%s\",\"created\":\"%s\","
+                "\"modified\":\"%s\",\"name\":",
+                id, now, now);
+    dbuf_json_string(&j, name, strlen(name));
+    dbuf_puts(&j, ",\"identity_class\":\"organization\"");
+    if (country)
+        dbuf_printf(&j, ",\"x_liaison_country\":\"%s\"", country);
+    dbuf_puts(&j, "}");
+    struct store_partner p = {.identity_id = id, .identity_json = j.ptr, .name = name,
+                              .country = country, .clearance = clearance, .trust = trust};
+    int64_t rid;
+    rc = j.ptr ? store_partner_add(s, &p, &rid, &err) : lia_err_set(&err, LIA_ENOMEM, "oom");
+    if (rc == 0) {
+        char *detail = arena_printf(&a, "{\"partner\":\"%s\",\"clearance\":\"%s\",\"trust\":\"%s\"}",
+                                    id, access_tlp_name(clearance), trust ? trust : "");
+        rc = cli_audit(s, "partner.add", detail, &err);
+    }
+    if (rc == 0)
+        printf("%s\n", id);
+    dbuf_release(&j);
+    arena_release(&a);
+    store_close(s);
+    return rc ? cli_error(cli_exit_for(rc), "partner add", "%s", err.msg) : CLI_OK;
+}
+
+static void print_partner(const struct store_partner *p, bool full)
+{
+    if (!full) {
+        printf("%-48s  %-20s  %-3s  %-12s  %-5s  %s\n", p->identity_id, p->name,
+               p->country ? p->country : "-", access_tlp_name(p->clearance),
+               p->trust ? p->trust : "-", p->disabled ? "disabled" : "active");
+        return;
+    }
+    char created[32];
+    lia_format_ts(p->created, 0, created);
+    printf("name:        %s\nidentity:    %s\ncountry:     %s\nclearance:   %s\ntrust:       %s\n"
+           "state:       %s\ncreated:     %s\nsigning key: %s\ncertificate: %s\nsubject:     %s\n",
+           p->name, p->identity_id, p->country ? p->country : "-", access_tlp_name(p->clearance),
+           p->trust ? p->trust : "-", p->disabled ? "disabled" : "active", created,
+           p->pubkey ? p->pubkey : "-", p->cert_fingerprint ? p->cert_fingerprint : "-",
+           p->cert_subject ? p->cert_subject : "-");
+}
+
+/* Shared parsing of "--data DIR [--partner] PARTNER [extra flag VALUE]". */
+struct simple_args {
+    const char *dir, *partner, *fingerprint, *subject, *set;
+};
+
+static int simple_parse(int argc, char **argv, struct simple_args *sa)
+{
+    memset(sa, 0, sizeof *sa);
+    for (int i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--help"))
+            return 1;
+        if (!strcmp(argv[i], "--data") && v)
+            sa->dir = argv[++i];
+        else if (!strcmp(argv[i], "--partner") && v)
+            sa->partner = argv[++i];
+        else if (!strcmp(argv[i], "--fingerprint") && v)
+            sa->fingerprint = argv[++i];
+        else if (!strcmp(argv[i], "--subject") && v)
+            sa->subject = argv[++i];
+        else if (!strcmp(argv[i], "--set") && v)
+            sa->set = argv[++i];
+        else if (argv[i][0] != '-' && !sa->partner)
+            sa->partner = argv[i];
+        else
+            return -1;
+    }
+    return sa->dir && sa->partner ? 0 : -1;
+}
+
+static int list(int argc, char **argv)
+{
+    if (argc == 2 && !strcmp(argv[1], "--help"))
+        return usage(stdout), CLI_OK;
+    if (argc != 3 || strcmp(argv[1], "--data") != 0)
+        return usage(stderr), CLI_USAGE;
+    struct store *s;
+    int rc = cli_open_store("partner list", argv[2], 1, &s);
+    if (rc)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_partner *ps;
+    size_t n;
+    struct lia_err err;
+    lia_err_clear(&err);
+    rc = store_partner_list(s, &a, &ps, &n, &err);
+    if (rc == 0) {
+        printf("%-48s  %-20s  %-3s  %-12s  %-5s  %s\n", "IDENTITY", "NAME", "CC", "CLEARANCE",
+               "TRUST", "STATE");
+        for (size_t i = 0; i < n; i++)
+            print_partner(&ps[i], false);
+    }
+    arena_release(&a);
+    store_close(s);
+    return rc ? cli_error(cli_exit_for(rc), "partner list", "%s", err.msg) : CLI_OK;
+}
+
+/* show, disable, enable, cert, key. */
+static int one(const char *verb, int argc, char **argv)
+{
+    struct simple_args sa;
+    int prc = simple_parse(argc, argv, &sa);
+    if (prc == 1)
+        return usage(stdout), CLI_OK;
+    if (prc)
+        return usage(stderr), CLI_USAGE;
+    const char *field = NULL, *value = NULL;
+    if (!strcmp(verb, "disable") || !strcmp(verb, "enable")) {
+        field = "disabled";
+        value = verb[0] == 'd' ? "1" : "0";
+    } else if (!strcmp(verb, "cert")) {
+        if (!!sa.fingerprint == !!sa.subject)
+            return cli_error(CLI_USAGE, "partner cert", "give --fingerprint or --subject");
+        field = sa.fingerprint ? "cert_fingerprint" : "cert_subject";
+        value = sa.fingerprint ? sa.fingerprint : sa.subject;
+        if (sa.fingerprint) {
+            size_t n = strlen(value);
+            bool hex = n == 64;
+            for (size_t i = 0; hex && i < n; i++)
+                hex = (value[i] >= '0' && value[i] <= '9') || (value[i] >= 'a' && value[i] <= 'f');
+            if (!hex)
+                return cli_error(CLI_USAGE, "partner cert",
+                                 "--fingerprint expects 64 lowercase hex digits (SHA-256)");
+        }
+    } else if (!strcmp(verb, "key")) {
+        if (!sa.set)
+            return cli_error(CLI_USAGE, "partner key", "give --set PUBKEY (64 hex digits)");
+        size_t n = strlen(sa.set);
+        bool hex = n == 64;
+        for (size_t i = 0; hex && i < n; i++)
+            hex = (sa.set[i] >= '0' && sa.set[i] <= '9') || (sa.set[i] >= 'a' && sa.set[i] <= 'f');
+        if (!hex)
+            return cli_error(CLI_USAGE, "partner key",
+                             "--set expects an Ed25519 public key as 64 lowercase hex digits");
+        field = "pubkey";
+        value = sa.set;
+    }
+    struct store *s;
+    int rc = cli_open_store("partner", sa.dir, 1, &s);
+    if (rc)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_partner p;
+    struct lia_err err;
+    lia_err_clear(&err);
+    rc = cli_find_partner(s, sa.partner, &a, &p);
+    if (rc) {
+        arena_release(&a);
+        store_close(s);
+        return cli_exit_for(rc);
+    }
+    if (!field) {
+        print_partner(&p, true);
+    } else {
+        rc = store_partner_update(s, p.rid, field, value, &err);
+        if (rc == 0) {
+            char *detail = arena_printf(&a, "{\"partner\":\"%s\",\"field\":\"%s\"}", p.identity_id,
+                                        field);
+            rc = cli_audit(s, strcmp(verb, "key") ? "partner.update" : "partner.key", detail, &err);
+        }
+        if (rc == 0)
+            printf("Partner %s: %s updated.\n", p.name, field);
+    }
+    arena_release(&a);
+    store_close(s);
+    return rc ? cli_error(cli_exit_for(rc), "partner", "%s", err.msg) : CLI_OK;
+}
+
+int cli_partner(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    const char *verb = argv[1];
+    if (!strcmp(verb, "add"))
+        return add(argc - 1, argv + 1);
+    if (!strcmp(verb, "list"))
+        return list(argc - 1, argv + 1);
+    if (!strcmp(verb, "show") || !strcmp(verb, "disable") || !strcmp(verb, "enable") ||
+        !strcmp(verb, "cert") || !strcmp(verb, "key"))
+        return one(verb, argc - 1, argv + 1);
+    usage(stderr);
+    return cli_error(CLI_USAGE, "partner", "unknown subcommand '%s'", verb);
+}
+
+static int grant_or_revoke(bool grant, int argc, char **argv)
+{
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"collection", required_argument, NULL, 'c'},
+                                         {"partner", required_argument, NULL, 'p'},
+                                         {"read", no_argument, NULL, 'r'},
+                                         {"write", no_argument, NULL, 'w'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *coll = NULL, *partner = NULL;
+    bool read = false, write = false;
+    int ch;
+    cli_reset_getopt();
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': dir = optarg; break;
+        case 'c': coll = optarg; break;
+        case 'p': partner = optarg; break;
+        case 'r': read = true; break;
+        case 'w': write = true; break;
+        case 'h': grant_usage(stdout); return CLI_OK;
+        default: grant_usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (!dir || !coll || !partner || optind != argc || (!grant && (read || write)))
+        return grant_usage(stderr), CLI_USAGE;
+    if (grant && !read && !write)
+        read = true;
+    const char *cmd = grant ? "grant" : "revoke";
+    struct store *s;
+    int rc = cli_open_store(cmd, dir, 1, &s);
+    if (rc)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_partner p;
+    struct store_collection col;
+    struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+    rc = cli_find_partner(s, partner, &a, &p);
+    if (rc == 0) {
+        rc = store_collection_get(s, &all, coll, &a, &col, &err);
+        if (rc == 0)
+            rc = store_grant_set(s, col.rid, p.rid, read, write, &err);
+        if (rc == 0) {
+            char *detail = arena_printf(&a,
+                                        "{\"collection\":\"%s\",\"partner\":\"%s\",\"read\":%s,"
+                                        "\"write\":%s}",
+                                        col.id, p.identity_id, read ? "true" : "false",
+                                        write ? "true" : "false");
+            rc = cli_audit(s, grant ? "grant.set" : "grant.revoke", detail, &err);
+        }
+        if (rc == 0)
+            printf("%s: %s on %s: read=%s write=%s\n", cmd, p.name, col.id, read ? "yes" : "no",
+                   write ? "yes" : "no");
+        else
+            cli_error(cli_exit_for(rc), cmd, "%s", err.msg);
+    }
+    arena_release(&a);
+    store_close(s);
+    return cli_exit_for(rc);
+}
+
+int cli_grant(int argc, char **argv)
+{
+    return grant_or_revoke(true, argc, argv);
+}
+
+int cli_revoke(int argc, char **argv)
+{
+    return grant_or_revoke(false, argc, argv);
+}

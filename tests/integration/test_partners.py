@@ -1,0 +1,310 @@
+"""Partners and need-to-know, end to end (issue: partners, markings, audit).
+
+An Algiers instance shares a collection with a US partner (clearance red,
+read+write) and a Sahel partner (clearance green, read only); a third partner
+has no grant. Objects carry every kind of handling: TLP 2.0 and 1.0 levels,
+TLP:RED with and without the US as recipient, REL TO US, REL TO Sahel, and
+none (collection default). Each partner must see exactly what the policy
+allows on every read path, and an invisible object must look exactly like a
+missing one. Write rules, credentials and the audit chain are checked too.
+"""
+import json
+import os
+import sqlite3
+import urllib.parse
+import uuid
+
+import harness
+from harness import ROOT, TaxiiCase, run_cli, sdo
+
+TLP2 = {
+    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
+TLP1_GREEN = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"
+HANDLING = "extension-definition--b5fc933d-2a12-45ec-bf89-f6e3b754bcd0"
+RELEASABILITY = "extension-definition--fe6c44b8-02ce-4c78-adda-645fef55531d"
+
+
+def rel_marking(name, identities):
+    return {"type": "marking-definition", "spec_version": "2.1",
+            "id": "marking-definition--%s" % uuid.uuid4(), "created": "2024-01-01T00:00:00.000Z",
+            "name": name,
+            "extensions": {RELEASABILITY: {"extension_type": "property-extension",
+                                           "rel_to": identities}}}
+
+
+class World:
+    def __init__(self):
+        self.data = harness.DataDir()
+        d = self.data.path
+        self.coll = self.data.collection("Dismantled cells", "cells")
+        self.other_coll = self.data.collection("Internal", "internal")
+        self.us = run_cli("partner", "add", "--data", d, "--name", "US", "--country", "US",
+                          "--clearance", "red", "--trust", "B").stdout.strip()
+        self.sahel = run_cli("partner", "add", "--data", d, "--name", "Sahel", "--clearance",
+                             "green").stdout.strip()
+        self.third = run_cli("partner", "add", "--data", d, "--name", "Third", "--clearance",
+                             "red").stdout.strip()
+        run_cli("grant", "--data", d, "--collection", "cells", "--partner", "US", "--read", "--write")
+        run_cli("grant", "--data", d, "--collection", "cells", "--partner", "Sahel", "--read")
+        self.amber = run_cli("partner", "add", "--data", d, "--name", "Amber", "--clearance",
+                             "amber").stdout.strip()
+        run_cli("grant", "--data", d, "--collection", "cells", "--partner", "Amber", "--read")
+        self.tok = {}
+        for name in ("US", "Sahel", "Third", "Amber"):
+            self.tok[name] = run_cli("token", "issue", "--data", d, "--partner",
+                                     name).stdout.strip().splitlines()[-1]
+        self.server = harness.Server(self.data).start()
+
+
+class PartnersTest(TaxiiCase):
+    @classmethod
+    def setUpClass(cls):
+        w = cls.w = World()
+        s = w.server
+        rel_us = rel_marking("REL TO US", [w.us])
+        rel_sahel = rel_marking("REL TO SAHEL", [w.sahel])
+        cls.objs = {
+            "clear": sdo(name="clear", object_marking_refs=[TLP2["clear"]]),
+            "green": sdo(name="green", object_marking_refs=[TLP2["green"]]),
+            "green1": sdo(name="green1", object_marking_refs=[TLP1_GREEN]),
+            "amber": sdo(name="amber", object_marking_refs=[TLP2["amber"]]),
+            "strict": sdo(name="strict", object_marking_refs=[TLP2["amber+strict"]]),
+            "red": sdo(name="red", object_marking_refs=[TLP2["red"]]),
+            "red_us": sdo(name="red_us", object_marking_refs=[TLP2["red"]],
+                          extensions={HANDLING: {"extension_type": "property-extension",
+                                                 "red_recipients": [w.us]}}),
+            "red_amber": sdo(name="red_amber", object_marking_refs=[TLP2["red"]],
+                             extensions={HANDLING: {"extension_type": "property-extension",
+                                                    "red_recipients": [w.amber]}}),
+            "rel_us": sdo(name="rel_us", object_marking_refs=[rel_us["id"], TLP2["green"]]),
+            "rel_sahel": sdo(name="rel_sahel", object_marking_refs=[rel_sahel["id"], TLP2["clear"]]),
+            "unmarked": sdo(name="unmarked"),
+            "granular_red": sdo(name="granular_red", object_marking_refs=[TLP2["green"]],
+                                granular_markings=[{"marking_ref": TLP2["red"], "selectors": ["name"]}]),
+        }
+        st, _, j = s.post_objects("cells", [rel_us, rel_sahel] + list(cls.objs.values()))
+        assert st == 202 and j["failure_count"] == 0, j
+        cls.expect = {
+            "US": {"clear", "green", "green1", "amber", "strict", "red_us", "rel_us", "unmarked"},
+            "Sahel": {"clear", "green", "green1", "rel_sahel"},
+            "Third": set(),
+            "Amber": {"clear", "green", "green1", "amber", "unmarked"},
+        }
+        # TLP:RED needs both the clearance and being named as a recipient: Amber is named
+        # on red_amber but its clearance stops at amber.
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.w.server.stop()
+        cls.w.data.cleanup()
+
+    def names(self, objects):
+        return {o["name"] for o in objects if o.get("type") == "indicator"}
+
+    def test_objects_and_manifest_per_partner(self):
+        s = self.w.server
+        for partner in ("US", "Sahel", "Amber"):
+            tok = self.w.tok[partner]
+            got = self.names(s_objects(s, "cells", tok, limit=2))
+            self.assertEqual(got, self.expect[partner], partner)
+            man = manifest_ids(s, "cells", tok)
+            want_ids = {self.objs[n]["id"] for n in self.expect[partner]}
+            self.assertEqual({i for i in man if i.startswith("indicator--")}, want_ids, partner)
+            # No marking-definition leaks through the manifest either: REL TO markings are
+            # stored unmarked, so the collection default (amber) applies to them.
+            for mid in man:
+                self.assertFalse(mid.startswith("marking-definition--") and partner == "Sahel")
+
+    def test_admin_sees_everything(self):
+        got = self.names(s_objects(self.w.server, "cells", self.w.data.admin))
+        self.assertEqual(got, set(self.objs))
+
+    def test_invisible_looks_like_absent(self):
+        s = self.w.server
+        tok = self.w.tok["Sahel"]
+        hidden = self.objs["red"]["id"]
+        missing = "indicator--%s" % uuid.uuid4()
+        for suffix in ("", "versions/"):
+            a = s.request("GET", ROOT + "collections/cells/objects/%s/%s" % (hidden, suffix), token=tok)
+            b = s.request("GET", ROOT + "collections/cells/objects/%s/%s" % (missing, suffix), token=tok)
+            self.assertEqual(a[0], 404)
+            self.assertEqual((a[0], a[2]), (b[0], b[2]))
+        q = urllib.parse.urlencode({"match[id]": hidden})
+        st, hd, j = s.get_json(ROOT + "collections/cells/objects/?" + q, token=tok)
+        self.assertEqual(st, 200)
+        self.assertNotIn("objects", j)
+        self.assertIsNone(hd.get("X-TAXII-Date-Added-First"))
+        st, _, j = s.get_json(ROOT + "collections/cells/manifest/?" + q, token=tok)
+        self.assertNotIn("objects", j)
+
+    def test_collections_follow_grants(self):
+        s = self.w.server
+        st, _, j = s.get_json(ROOT + "collections/", token=self.w.tok["US"])
+        self.assertEqual([(c["alias"], c["can_read"], c["can_write"]) for c in j["collections"]],
+                         [("cells", True, True)])
+        st, _, j = s.get_json(ROOT + "collections/", token=self.w.tok["Sahel"])
+        self.assertEqual([(c["alias"], c["can_read"], c["can_write"]) for c in j["collections"]],
+                         [("cells", True, False)])
+        st, _, j = s.get_json(ROOT + "collections/", token=self.w.tok["Third"])
+        self.assertEqual(j.get("collections", []), [])
+        for alias in ("internal", self.w.other_coll):
+            a = s.request("GET", ROOT + "collections/%s/objects/" % alias, token=self.w.tok["Third"])
+            b = s.request("GET", ROOT + "collections/%s/objects/" % uuid.uuid4(), token=self.w.tok["Third"])
+            self.assertEqual(a[0], 404)
+            self.assertEqual(a[2], b[2])
+
+    def test_write_rules(self):
+        s = self.w.server
+        us, sahel = self.w.tok["US"], self.w.tok["Sahel"]
+        # Sahel may read but not write.
+        self.assertTaxiiError(s.request("POST", ROOT + "collections/cells/objects/",
+                                        body={"objects": [sdo(name="x")]}, token=sahel), 403)
+        # US posts without created_by_ref: the server sets its identity.
+        mine = sdo(name="us-own", object_marking_refs=[TLP2["green"]])
+        st, _, j = s.post_objects("cells", [mine], token=us)
+        self.assertEqual((st, j["success_count"]), (202, 1), j)
+        st, _, j = s.get_json(ROOT + "collections/cells/objects/%s/" % mine["id"], token=us)
+        self.assertEqual(j["objects"][0]["created_by_ref"], self.w.us)
+        # A forged created_by_ref is refused, with the reason.
+        forged = sdo(name="forged", created_by_ref=self.w.sahel)
+        st, _, j = s.post_objects("cells", [forged], token=us)
+        self.assertEqual((j["success_count"], j["failure_count"]), (0, 1))
+        self.assertIn("created_by_ref", j["failures"][0]["message"])
+        # US may add a version of its own object, not of an object the admin created.
+        v2 = dict(mine, modified="2024-06-01T00:00:00.000Z", created_by_ref=self.w.us)
+        st, _, j = s.post_objects("cells", [v2], token=us)
+        self.assertEqual(j["success_count"], 1, j)
+        theirs = dict(self.objs["green"], modified="2025-01-01T00:00:00.000Z", created_by_ref=self.w.us)
+        st, _, j = s.post_objects("cells", [theirs], token=us)
+        self.assertEqual(j["failure_count"], 1, j)
+        # Partners may not create marking definitions.
+        st, _, j = s.post_objects("cells", [rel_marking("REL TO ALL", [])], token=us)
+        self.assertEqual(j["failure_count"], 1, j)
+        self.assertIn("administrator", j["failures"][0]["message"])
+        # A partner's status resource is not visible to another partner or to the admin's peers.
+        st, _, j = s.post_objects("cells", [sdo(name="status-probe")], token=us)
+        sid = j["id"]
+        self.assertOk(s.request("GET", ROOT + "status/%s/" % sid, token=us))
+        self.assertTaxiiError(s.request("GET", ROOT + "status/%s/" % sid, token=sahel), 404)
+        self.assertOk(s.request("GET", ROOT + "status/%s/" % sid))
+
+    def test_unknown_marking_refused(self):
+        s = self.w.server
+        o = sdo(name="unknown-marking", object_marking_refs=["marking-definition--%s" % uuid.uuid4()])
+        st, _, j = s.post_objects("cells", [o])
+        self.assertEqual(j["failure_count"], 1)
+        self.assertIn("post the marking-definition first", j["failures"][0]["message"])
+
+    def test_disabled_partner_and_bad_tokens(self):
+        d = harness.DataDir()
+        try:
+            run_cli("partner", "add", "--data", d.path, "--name", "P")
+            tok = run_cli("token", "issue", "--data", d.path, "--partner", "P").stdout.split()[-1]
+            s = harness.Server(d).start()
+            try:
+                self.assertOk(s.request("GET", ROOT + "collections/", token=tok))
+                for bad in (tok[:-1], tok[:-1] + ("A" if tok[-1] != "A" else "B"), tok.split(".")[0],
+                            "x" * 60, tok + "x"):
+                    self.assertTaxiiError(s.request("GET", ROOT + "collections/", token=bad), 401)
+                run_cli("partner", "disable", "--data", d.path, "P")
+                self.assertTaxiiError(s.request("GET", ROOT + "collections/", token=tok), 401)
+                run_cli("partner", "enable", "--data", d.path, "P")
+                self.assertOk(s.request("GET", ROOT + "collections/", token=tok))
+            finally:
+                s.stop()
+        finally:
+            d.cleanup()
+
+    def test_audit_records_disclosures(self):
+        s = self.w.server
+        s_objects(s, "cells", self.w.tok["Sahel"])
+        out = run_cli("audit", "show", "--data", self.w.data.path, "--partner", "Sahel").stdout
+        entries = [json.loads(l) for l in out.splitlines() if l.strip()]
+        disclosed = set()
+        for e in entries:
+            self.assertTrue(e["actor"].startswith("partner:Sahel/"))
+            if e["action"] == "objects.disclose":
+                disclosed |= {i for i, _v in e["detail"]["objects"]}
+        want = {self.objs[n]["id"] for n in self.expect["Sahel"]}
+        self.assertTrue(want <= disclosed, (want - disclosed))
+        hidden = {o["id"] for n, o in self.objs.items() if n not in self.expect["Sahel"]}
+        self.assertFalse(hidden & disclosed)
+        p = run_cli("audit", "verify", "--data", self.w.data.path)
+        self.assertIn("intact", p.stdout)
+        for secret in self.w.tok.values():
+            self.assertNotIn(secret.split(".")[1], out)
+
+
+def s_objects(s, coll, tok, limit=1000):
+    out, nxt = [], None
+    for _ in range(1000):
+        q = {"limit": str(limit)}
+        if nxt:
+            q["next"] = nxt
+        st, _, j = s.get_json(ROOT + "collections/%s/objects/?%s" % (coll, urllib.parse.urlencode(q)),
+                              token=tok)
+        assert st == 200, (st, j)
+        out += j.get("objects", [])
+        if not j["more"]:
+            return out
+        nxt = j["next"]
+    raise AssertionError("paging did not end")
+
+
+def manifest_ids(s, coll, tok):
+    st, _, j = s.get_json(ROOT + "collections/%s/manifest/?limit=1000" % coll, token=tok)
+    assert st == 200
+    return [m["id"] for m in j.get("objects", [])]
+
+
+class AuditTamperTest(TaxiiCase):
+    """Each way of tampering with the audit log is detected by `audit verify`."""
+
+    def fresh(self):
+        d = harness.DataDir()
+        self.addCleanup(d.cleanup)
+        for i in range(6):
+            run_cli("collection", "add", "--data", d.path, "--title", "c%d" % i)
+        run_cli("audit", "verify", "--data", d.path)
+        return d, os.path.join(d.path, "liaison.db")
+
+    def assertTampered(self, d, where):
+        p = run_cli("audit", "verify", "--data", d.path, check=False)
+        self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+        self.assertIn("TAMPERED", p.stderr)
+        self.assertIn(where, p.stderr)
+
+    def test_edit(self):
+        d, db = self.fresh()
+        with sqlite3.connect(db) as c:
+            c.execute("UPDATE audit SET detail = '{\"collection\":\"forged\"}' WHERE seq = 3")
+        self.assertTampered(d, "entry 3 was edited")
+
+    def test_delete(self):
+        d, db = self.fresh()
+        with sqlite3.connect(db) as c:
+            c.execute("DELETE FROM audit WHERE seq = 4")
+        self.assertTampered(d, "entry 5")
+
+    def test_reorder(self):
+        d, db = self.fresh()
+        with sqlite3.connect(db) as c:
+            c.execute("UPDATE audit SET seq = 100 WHERE seq = 3")
+            c.execute("UPDATE audit SET seq = 3 WHERE seq = 4")
+            c.execute("UPDATE audit SET seq = 4 WHERE seq = 100")
+        self.assertTampered(d, "entry 3")
+
+    def test_truncate(self):
+        d, db = self.fresh()
+        with sqlite3.connect(db) as c:
+            c.execute("DELETE FROM audit WHERE seq >= 6")
+        self.assertTampered(d, "removed from the end")
+
+
+if __name__ == "__main__":
+    harness.main()
