@@ -95,6 +95,16 @@ static int relations(const struct intake_gazetteer *g, const char *text, struct 
     return rc;
 }
 
+/* True when tokens [a, b) only join two items of a list: nothing (a comma, a prefixed و)
+ * or one conjunction. */
+static bool list_gap(const struct intake_gazetteer *g, struct token_list *tl, size_t a, size_t b)
+{
+    if (b == a)
+        return true;
+    return b == a + 1 && (intake_is_word(g, tl, a, "and") || intake_is_word(g, tl, a, "or") ||
+                          intake_is_word(g, tl, a, "و") || intake_is_word(g, tl, a, "او"));
+}
+
 static enum intake_lang detect_lang(const char *text, size_t len)
 {
     size_t ar = 0, lat = 0;
@@ -141,6 +151,21 @@ int intake_analyze(const struct intake_gazetteer *g, const char *text, size_t le
         for (size_t i = 0; i < n; i++) /* confirmed entries */
             if (!v[i].pending)
                 res_of[v[i].entry] = -2;
+        /* a pending name listed next to a confirmed one of the same type (Nigeria, Niger,
+         * Chad and Cameroon) is confirmed by the list */
+        for (size_t i = 0; i < n; i++) {
+            if (!v[i].pending)
+                continue;
+            enum intake_type t = g->entries[v[i].entry].type;
+            bool prev = i > 0 && !v[i - 1].pending && g->entries[v[i - 1].entry].type == t &&
+                        list_gap(g, &tl, v[i - 1].tj, v[i].ti);
+            bool next = i + 1 < n && !v[i + 1].pending &&
+                        g->entries[v[i + 1].entry].type == t && list_gap(g, &tl, v[i].tj, v[i + 1].ti);
+            if (prev || next) {
+                v[i].pending = false;
+                res_of[v[i].entry] = -2;
+            }
+        }
         size_t k = 0;
         for (size_t i = 0; i < n; i++)
             if (res_of[v[i].entry] == -2 || !v[i].pending)

@@ -191,6 +191,30 @@ static int walk(struct matcher *m, const char *form, size_t flen, size_t i, stru
     return nh;
 }
 
+/* End (exclusive token index) of the longest alias read literally from token i, or 0. */
+static size_t longest_end(struct matcher *m, size_t i)
+{
+    struct hit h[8];
+    int nh = walk(m, ttext(m, i), m->tl->v[i].nlen, i, h, 8);
+    return nh ? h[nh - 1].j : 0;
+}
+
+/* A multi-token region name that contains a country (شمال مالي, northern Mali) names that
+ * country too: one more mention, for the inner tokens [i, j) read literally. */
+static int nested_country(struct matcher *m, size_t i, size_t j)
+{
+    for (size_t k = i; k < j; k++) {
+        struct hit h[8];
+        int nh = walk(m, ttext(m, k), m->tl->v[k].nlen, k, h, 8);
+        for (int b = nh - 1; b >= 0; b--) {
+            const struct gz_entry *e = &m->g->entries[h[b].entry];
+            if (e->type == INTAKE_COUNTRY && h[b].j <= j && !(h[b].flags & AL_CASE))
+                return push(m, h[b].entry, k, h[b].j, 0, m->tl->v[k].ob, m->tl->v[k].ob, false);
+        }
+    }
+    return 0;
+}
+
 /* Tries a gazetteer name at token i. Returns tokens consumed (0 = none) or < 0 on error. */
 static int try_alias(struct matcher *m, size_t i)
 {
@@ -233,6 +257,9 @@ static int try_alias(struct matcher *m, size_t i)
         if (k == 0 && !det)
             break; /* the token itself is a name: never strip (وهران) */
     }
+    if (nbest > 0 && !det && i + 1 < m->tl->n && best[nbest - 1].j > i + 1 &&
+        !(m->tl->v[i + 1].flags & TOK_BREAK_BEFORE) && longest_end(m, i + 1) > best[nbest - 1].j)
+        return 0; /* تنظيم داعش في الصحراء الكبرى: the name starting one token later is longer */
     for (int b = nbest - 1; b >= 0; b--) {
         const struct gz_entry *e = &m->g->entries[best[b].entry];
         size_t j = best[b].j;
@@ -245,6 +272,8 @@ static int try_alias(struct matcher *m, size_t i)
             continue;
         bool pending = (best[b].flags & AL_CONTEXT) && !context_ok(m, e, i, j, c[bestc].prefix);
         int rc = push(m, best[b].entry, i, j, c[bestc].skip, pb, det ? pe : pb, pending);
+        if (rc == 0 && (e->type == INTAKE_REGION || e->type == INTAKE_ADMIN1) && j - i > 1)
+            rc = nested_country(m, i + 1, j);
         return rc < 0 ? rc : (int)(j - i);
     }
     return 0;

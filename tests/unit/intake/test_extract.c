@@ -104,7 +104,7 @@ static void test_clitics_in_text(void **state)
     expect_mention("وصل السلاح لليبيا عبر الحدود", "country-ly", "ليبيا", "ل");
     expect_mention("توجه الوفد للاذقية أمس", "admin1-sy-la", "لاذقية", "ل");
     expect_mention("تعاون وثيق بين بالجزائر والمغرب", "country-dz", "الجزائر", "ب");
-    expect_mention("عاد إلى وهران", "city-2485926", "وهران", "");
+    expect_mention("عاد إلى وهران", "admin1-dz-31", "وهران", "");
     expect_mention("أعلنت السلطات بواشنطن", "city-4140963", "واشنطن", "ب");
     expect_mention("الولايات المتحدة والجزائر", "country-dz", "الجزائر", "و");
     expect_mention("attacks by ISIS-linked cells", "group-islamic-state", "ISIS", "");
