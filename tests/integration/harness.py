@@ -171,7 +171,7 @@ class Server:
         headers is an http.client.HTTPMessage (case-insensitive get/get_all)."""
         h = {}
         if auth:
-            h["Authorization"] = "Bearer " + (token or self.token)
+            h["Authorization"] = "Bearer " + (token if token is not None else self.token)
         if accept is not None:
             h["Accept"] = accept
         if body is not None:
