@@ -21,6 +21,8 @@ struct api_config {
     size_t default_page_size;
     size_t max_page_size;
     size_t max_filter_values; /* most values in one match[...] list */
+    size_t rate_limit;        /* requests per second per principal; 0 = no limit */
+    size_t rate_burst;        /* requests a principal may make at once */
     const char *title;
     const char *description;
     const char *contact;

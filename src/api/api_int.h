@@ -50,6 +50,9 @@ const char *api_owner(struct api_call *c);
 int api_audit_disclosure(struct api_call *c, const char *collection, const char *what,
                          const struct store_page *page);
 
+/* Token bucket per principal; -1 (and the seconds to wait) when over rate_limit. */
+int api_rate_check(struct api_call *c, int64_t *retry_after_s);
+
 void api_taxii_route(struct api_call *c, const char **seg, size_t nseg);
 
 #endif

@@ -85,8 +85,14 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
         int rc = access_authenticate(c->api->store, http_header(req, "Authorization"),
                                      req->client_cert_fingerprint, req->client_cert_subject,
                                      req->arena, &c->who, &err);
+        int64_t retry = 0;
         if (rc) {
             api_fail_err(c, &err);
+        } else if (api_rate_check(c, &retry)) {
+            api_fail(c, 429, "Too many requests",
+                     "this principal is over its rate limit of %zu requests per second",
+                     c->api->cfg.rate_limit);
+            http_add_header(resp, "Retry-After", arena_printf(req->arena, "%lld", (long long)retry));
         } else if (bad || nseg == 0 || strcmp(seg[0], "taxii2") != 0) {
             api_fail(c, 404, "Not found", "no such resource");
         } else {

@@ -37,6 +37,8 @@ static const struct key keys[] = {
     SIZE(default_page_size, "100", 1, 100000, "objects per page when no limit is given"),
     SIZE(max_page_size, "1000", 1, 100000, "most objects per page"),
     SIZE(max_filter_values, "100", 1, 10000, "most values in one match[...] list"),
+    SIZE(rate_limit, "200", 0, 1000000, "requests per second per principal (0: no limit)"),
+    SIZE(rate_burst, "400", 1, 10000000, "requests a principal may make in one burst"),
     SIZE(max_connections, "512", 1, 100000, "simultaneous connections"),
     SIZE(per_ip_connections, "0", 0, 100000, "simultaneous connections per client address (0: no limit)"),
     SIZE(connection_timeout, "30", 1, 3600, "seconds before an idle connection is closed"),

@@ -26,6 +26,8 @@ struct cli_config {
     size_t default_page_size;
     size_t max_page_size;
     size_t max_filter_values;
+    size_t rate_limit;
+    size_t rate_burst;
     size_t max_connections;
     size_t per_ip_connections;
     size_t connection_timeout;

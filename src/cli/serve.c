@@ -201,6 +201,8 @@ int cli_serve(int argc, char **argv)
     ac.default_page_size = cfg.default_page_size;
     ac.max_page_size = cfg.max_page_size;
     ac.max_filter_values = cfg.max_filter_values;
+    ac.rate_limit = cfg.rate_limit;
+    ac.rate_burst = cfg.rate_burst;
     ac.title = cfg.title;
     ac.description = cfg.description[0] ? cfg.description : NULL;
     ac.contact = cfg.contact[0] ? cfg.contact : NULL;

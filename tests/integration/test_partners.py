@@ -262,6 +262,30 @@ def manifest_ids(s, coll, tok):
     return [m["id"] for m in j.get("objects", [])]
 
 
+class RateLimitTest(TaxiiCase):
+    """A principal over its rate gets 429 with Retry-After; another principal does not."""
+
+    def test_rate_limit_per_principal(self):
+        d = harness.DataDir()
+        self.addCleanup(d.cleanup)
+        run_cli("partner", "add", "--data", d.path, "--name", "Busy")
+        run_cli("partner", "add", "--data", d.path, "--name", "Calm")
+        busy = run_cli("token", "issue", "--data", d.path, "--partner", "Busy").stdout.split()[-1]
+        calm = run_cli("token", "issue", "--data", d.path, "--partner", "Calm").stdout.split()[-1]
+        s = harness.Server(d, sets=["rate_limit=2", "rate_burst=5"]).start()
+        try:
+            statuses = [s.request("GET", ROOT + "collections/", token=busy) for _ in range(12)]
+            codes = [r[0] for r in statuses]
+            self.assertEqual(codes[:5], [200] * 5)
+            self.assertIn(429, codes)
+            limited = next(r for r in statuses if r[0] == 429)
+            self.assertTaxiiError(limited, 429, "rate limit")
+            self.assertGreaterEqual(int(limited[1].get("Retry-After")), 1)
+            self.assertOk(s.request("GET", ROOT + "collections/", token=calm))
+        finally:
+            s.stop()
+
+
 class AuditTamperTest(TaxiiCase):
     """Each way of tampering with the audit log is detected by `audit verify`."""
 
