@@ -240,6 +240,26 @@ class Endpoints(TaxiiCase):
         self.assertTaxiiError(S.request("GET", coll(c7) + "objects/indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f/"), 404)
         self.assertTaxiiError(S.request("GET", ROOT + "status/00000000-0000-4000-8000-000000000000/"), 404)
 
+    def test_11_every_store_connection_sees_committed_changes(self):
+        """Writes through one pooled store connection (or by the CLI) are seen by all of them."""
+        import concurrent.futures
+
+        def burst(fn, n=24):
+            with concurrent.futures.ThreadPoolExecutor(6) as ex:
+                return list(ex.map(lambda _: fn(), range(n)))
+        for _ in range(4):
+            o = sdo("indicator")
+            st, _, j = S.post_objects(CID, [o])
+            self.assertEqual(st, 202)
+            got = burst(lambda: S.request("GET", coll() + "objects/%s/" % o["id"])[0])
+            self.assertEqual(got, [200] * len(got), "a committed object is missing on some connections")
+        cnew = D.collection("added while serving")
+        got = burst(lambda: S.request("GET", coll(cnew))[0])
+        self.assertEqual(got, [200] * len(got), "a collection added by the CLI is missing on some connections")
+        _, tok = D.token()
+        got = burst(lambda: S.request("GET", ROOT, token=tok)[0])
+        self.assertEqual(got, [200] * len(got), "a token issued by the CLI is refused on some connections")
+
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,157 @@
+"""The command line: help, usage errors and exit codes, init on an existing
+directory, token list without secrets, duplicate collection aliases."""
+import hashlib
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import DataDir, TaxiiCase, main, run_cli  # noqa: E402
+
+D = None
+
+
+def setUpModule():
+    global D
+    D = DataDir()
+
+
+def tearDownModule():
+    if D:
+        D.cleanup()
+
+
+def tree_state(path):
+    """Name, mode, size and SHA-256 of every file under path."""
+    out = {}
+    for dirpath, _, files in os.walk(path):
+        for f in files:
+            p = os.path.join(dirpath, f)
+            st = os.stat(p)
+            with open(p, "rb") as fh:
+                out[os.path.relpath(p, path)] = (st.st_mode, st.st_size, st.st_mtime_ns,
+                                                 hashlib.sha256(fh.read()).hexdigest())
+    return out
+
+
+def commands():
+    out = run_cli("--help").stdout
+    return re.findall(r"^  ([a-z][a-z-]*) ", out, re.M)
+
+
+class Cli(TaxiiCase):
+    def test_01_help(self):
+        p = run_cli("--help")
+        self.assertIn("usage: liaison <command>", p.stdout)
+        cmds = commands()
+        for c in ("init", "serve", "collection", "token"):
+            self.assertIn(c, cmds)
+        for c in cmds:
+            with self.subTest(command=c):
+                p = run_cli(c, "--help", check=False)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertIn("usage: liaison " + c, p.stdout)
+        self.assertEqual(run_cli("-h").returncode, 0)
+        self.assertRegex(run_cli("--version").stdout, r"^liaison \S+")
+
+    def test_02_subcommand_help(self):
+        for args in (("collection", "add"), ("collection", "list"), ("token", "issue"),
+                     ("token", "revoke"), ("token", "list")):
+            with self.subTest(args=args):
+                p = run_cli(*args, "--help", check=False)
+                self.assertEqual(p.returncode, 0, "liaison %s --help: exit %d, stderr %s" %
+                                 (" ".join(args), p.returncode, p.stderr))
+                self.assertIn("usage:", p.stdout)
+
+    def test_03_usage_errors(self):
+        p = run_cli(check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("usage", p.stderr)
+        p = run_cli("frobnicate", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("unknown command 'frobnicate'", p.stderr)
+        self.assertEqual(p.stdout, "")
+        for args in (("init",), ("serve",), ("collection", "add", "--title", "x"), ("collection", "list"),
+                     ("token", "issue", "--admin"), ("token", "list"), ("token", "revoke", "abc"),
+                     ("collection",), ("token",), ("collection", "nope", "--data", D.path),
+                     ("token", "nope", "--data", D.path), ("serve", "--data", D.path, "extra"),
+                     ("serve", "--data", D.path, "--bogus"), ("serve", "--data", D.path, "--set", "nokey"),
+                     ("serve", "--data", D.path, "--set", "no_such_key=1"),
+                     ("serve", "--data", D.path, "--set", "max_json_depth=1"),
+                     ("serve", "--data", D.path, "--set", "threads=many"),
+                     ("serve", "--data", D.path, "--listen", "127.0.0.1"),
+                     ("token", "issue", "--data", D.path), ("collection", "add", "--data", D.path)):
+            with self.subTest(args=args):
+                p = run_cli(*args, check=False)
+                self.assertEqual(p.returncode, 2, (args, p.stdout, p.stderr))
+                self.assertTrue(p.stderr.strip(), "a usage error must say something on stderr")
+
+    def test_04_missing_data_dir(self):
+        missing = os.path.join(D.tmp, "does-not-exist")
+        for args in (("serve", "--data", missing), ("collection", "list", "--data", missing),
+                     ("token", "list", "--data", missing), ("token", "issue", "--admin", "--data", missing)):
+            with self.subTest(args=args):
+                p = run_cli(*args, check=False)
+                self.assertNotEqual(p.returncode, 0)
+                self.assertTrue(p.stderr.strip())
+                self.assertFalse(os.path.exists(os.path.join(missing, "liaison.db")))
+
+    def test_05_init_on_existing_directory(self):
+        before = tree_state(D.path)
+        self.assertTrue(before)
+        p = run_cli("init", "--data", D.path, check=False)
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertIn("already holds a store", p.stderr)
+        self.assertIn("nothing changed", p.stderr)
+        self.assertEqual(p.stdout, "")
+        self.assertEqual(tree_state(D.path), before)
+        # the admin token of the first init is still the only admin-from-init token
+        out = run_cli("token", "list", "--data", D.path).stdout
+        self.assertEqual(out.count("created by init"), 1)
+
+    def test_06_token_list_never_prints_a_secret(self):
+        tid, tok = D.token("--label", "listed")
+        tid2, tok2 = D.token("--read-only", "--expires", "1h")
+        self.assertRegex(tok, r"^[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$")
+        p = run_cli("token", "list", "--data", D.path)
+        out = p.stdout + p.stderr
+        for t in (D.admin, tok, tok2):
+            secret = t.split(".", 1)[1]
+            self.assertNotIn(secret, out)
+            self.assertNotIn(secret[:12], out)
+        self.assertIn(tid, out)
+        self.assertIn(tid2, out)
+        self.assertIn(D.admin.split(".")[0], out)
+        self.assertIn("listed", out)
+        # the secret is printed once, at issue, on the last line
+        p = run_cli("token", "issue", "--data", D.path, "--admin")
+        last = p.stdout.strip().splitlines()[-1]
+        self.assertRegex(last, r"^[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$")
+        self.assertNotIn(last.split(".")[1], run_cli("token", "list", "--data", D.path).stdout)
+        # nor is it in any file of the data directory
+        for dirpath, _, files in os.walk(D.path):
+            for f in files:
+                with open(os.path.join(dirpath, f), "rb") as fh:
+                    self.assertNotIn(last.split(".")[1].encode(), fh.read(), f)
+
+    def test_07_collection_duplicate_alias(self):
+        cid = D.collection("First", alias="dup-alias")
+        self.assertRegex(cid, r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+        p = run_cli("collection", "add", "--data", D.path, "--title", "Second", "--alias", "dup-alias",
+                    check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("dup-alias", p.stderr)
+        self.assertIn("exists", p.stderr)
+        self.assertEqual(p.stdout.strip(), "")
+        listing = run_cli("collection", "list", "--data", D.path).stdout
+        self.assertEqual(listing.count("dup-alias"), 1)
+        self.assertNotIn("Second", listing)
+        for bad in ("has space", "a/b", "", "x" * 101, "quote'"):
+            with self.subTest(alias=bad):
+                p = run_cli("collection", "add", "--data", D.path, "--title", "T", "--alias", bad, check=False)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn("--alias", p.stderr)
+
+
+if __name__ == "__main__":
+    main()
