@@ -5,7 +5,10 @@ reported as a failure when its objects are sent in an envelope.
 
 Known exceptions (tests/unit/stix/test_fixtures.c, data/stix/README.md):
 sco-examples-bundle.json is a bare array (wrapped here) whose three artifacts
-carry a payload_bin that is not base64; they are reported as failures."""
+carry a payload_bin that is not base64; they are reported as failures. Since
+the server refuses markings it does not hold, every fixture's
+marking-definitions are posted first; the one object marked with a marking
+no fixture defines (interop-objectmarking-test.json) is a reported failure."""
 import json
 import os
 import sys
@@ -18,6 +21,10 @@ STIX20 = ["mitre-cti-stix20/intrusion-set--32bca8ff-d900-4877-aa65-d70baa041b74.
           "oasis-cti-python-stix2/test-v21-stix2_data/malware/malware--b42378e0-f147-496f-992a-26a49705395b/"
           "20170531213215263882.json"]
 INVALID = "oasis-cti-stix-common-objects-tlp2/INVALID-using-tlp2.0-green.json"
+# interop-objectmarking-test.json marks its campaign with marking-definition--5e57c739-...-d5ec
+# (TLP:RED is ...-d5ed): a marking no fixture defines, which the server refuses rather than
+# guesses at (src/access/handling.c).
+UNKNOWN_MARKING = {"campaign--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061"}
 SCO_BAD = {"artifact--6f437177-6e48-5cf8-9d9e-872a2bddd641", "artifact--4cce66f8-6eaa-53cb-85d5-3a85fca3a6c5",
            "artifact--ca17bcf8-9846-5ab4-8662-75c1bf6e63ee"}
 
@@ -46,8 +53,35 @@ def setUpModule():
         COLL[f] = D.collection("fixture %d" % i)
     COLL["stix20"] = D.collection("stix20")
     COLL["invalid"] = D.collection("invalid")
+    COLL["markings"] = D.collection("markings")
     S = Server(D, sets=["max_objects_per_bundle=%d" % PER_BUNDLE, "max_content_length=8388608",
                         "max_page_size=1000"]).start()
+    post_markings_first()
+
+
+def post_markings_first():
+    """The server refuses an object whose object_marking_refs names a marking-definition it
+    does not hold (src/access/handling.c), and bundles may list a marking after the objects it
+    marks: so every fixture's marking-definitions go in first, into their own collection.
+    Markings that depend on other markings go in later rounds."""
+    pending = {}
+    for rel in FILES:
+        _, doc = load(rel)
+        objs = doc if isinstance(doc, list) else doc.get("objects", [doc]) if doc.get("type") == "bundle" else [doc]
+        for o in objs:
+            if o.get("type") == "marking-definition":
+                pending.setdefault((o["id"], o.get("modified", o.get("created"))), o)
+    for _ in range(5):
+        if not pending:
+            return
+        st, _, j = S.post_objects(COLL["markings"], list(pending.values()))
+        assert st == 202, j
+        done = {(x["id"], x["version"]) for x in j["successes"]}
+        left = {k: v for k, v in pending.items() if k not in done}
+        if len(left) == len(pending):
+            raise AssertionError("marking-definitions refused: %s" % j["failures"])
+        pending = left
+    assert not pending, pending
 
 
 def tearDownModule():
@@ -92,7 +126,8 @@ class Fixtures(TaxiiCase):
                 else:
                     objects = [doc]
                     bodies = [json.dumps({"objects": [doc]}).encode()]
-                expect_bad = SCO_BAD if "sco-examples-bundle" in rel else set()
+                expect_bad = (SCO_BAD if "sco-examples-bundle" in rel else
+                              UNKNOWN_MARKING if "interop-objectmarking-test" in rel else set())
                 ok = bad = 0
                 for body in bodies:
                     st, _, b = S.request("POST", ROOT + "collections/%s/objects/" % coll, body=body)
@@ -103,7 +138,7 @@ class Fixtures(TaxiiCase):
                     bad += j["failure_count"]
                     for f in j["failures"]:
                         self.assertIn(f["id"], expect_bad, f)
-                        self.assertIn("payload_bin", f["message"])
+                        self.assertIn("payload_bin" if f["id"] in SCO_BAD else "does not hold", f["message"])
                 self.assertEqual(bad, len(expect_bad))
                 self.assertEqual(ok + bad, len(objects))
                 total += len(objects)
