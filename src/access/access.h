@@ -53,8 +53,9 @@ int access_check_write(struct store_txn *t, const struct access_principal *who, 
                        const char *id, const char *type, const char *created_by_ref,
                        struct arena *a, const char **inject, struct lia_err *err);
 
-/* Fills o->tlp, rel_to and red_to from the object's markings and handling extension.
- * LIA_EINVAL when it refers to a marking-definition the store does not hold. */
+/* Fills o->tlp, rel_to and red_to from the object's markings and handling extension. A
+ * marking-definition the store does not hold restricts the object to no partner and is named
+ * in o->unknown_marking. LIA_EINVAL for a malformed handling extension. */
 int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
                            struct store_object *o, struct lia_err *err);
 

@@ -5,8 +5,9 @@
  * that reads filter by them in SQL (design.md invariant 1).
  *
  * Several REL TO markings on one object intersect: each one limits. A marking
- * the store does not hold is refused, rather than guessed at: post the
- * marking-definition first.
+ * the store does not hold when the object is written is not guessed at: the
+ * object is released to no partner (o->unknown_marking names it, so the
+ * writer can be told).
  */
 #include "access/access.h"
 
@@ -48,11 +49,13 @@ static int releasability(struct store_txn *t, const char *ref, struct arena *a, 
 {
     const char *text;
     int rc = store_marking_text(t, ref, a, &text, err);
-    if (rc == LIA_ENOTFOUND)
-        return lia_err_set(err, LIA_EINVAL,
-                           "object_marking_refs names %s, which this server does not hold; post "
-                           "the marking-definition first",
-                           ref);
+    if (rc == LIA_ENOTFOUND) {
+        /* Unknown handling: release to nobody rather than guess. */
+        lia_err_clear(err);
+        *found = true;
+        *n = 0;
+        return LIA_ENOTFOUND;
+    }
     if (rc)
         return rc;
     json_t *m = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
@@ -77,6 +80,7 @@ int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
 {
     o->tlp = access_object_tlp(obj);
     o->has_rel = false;
+    o->unknown_marking = NULL;
     o->n_rel_to = o->n_red_to = 0;
     int64_t *rel = arena_alloc(a, MAX_AUDIENCE * sizeof *rel);
     int64_t *red = arena_alloc(a, MAX_AUDIENCE * sizeof *red);
@@ -94,7 +98,9 @@ int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
         size_t n = 0;
         bool found = false;
         int rc = releasability(t, ref, a, these, &n, &found, err);
-        if (rc)
+        if (rc == LIA_ENOTFOUND && !o->unknown_marking)
+            o->unknown_marking = ref;
+        else if (rc)
             return rc;
         if (!found)
             continue; /* a statement or other marking: no audience limit */

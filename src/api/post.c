@@ -96,7 +96,13 @@ static int store_item(struct api_call *c, struct store_txn *t, const struct stor
     rc = store_put_object(t, col->rid, &o, &result, &added, err);
     if (rc)
         return rc;
-    return record(&out->ok, &out->n_ok, info.id, info.versioned ? info.modified : version, NULL);
+    const char *note = NULL;
+    if (o.unknown_marking)
+        note = arena_printf(c->req->arena,
+                            "stored, but released to no partner: %s is not known here (post the "
+                            "marking-definition, then the object again)",
+                            o.unknown_marking);
+    return record(&out->ok, &out->n_ok, info.id, info.versioned ? info.modified : version, note);
 }
 
 static char *status_json(struct api_call *c, const char *id, size_t total, struct outcome *out)
@@ -149,8 +155,13 @@ void api_objects_post(struct api_call *c, const struct store_collection *col)
     out.n_ok = out.n_bad = 0;
     struct store_txn *t = NULL;
     int rc = store_begin(c->api->store, &t, &err);
-    for (size_t i = 0; i < env.n_items && rc == 0; i++)
-        rc = store_item(c, t, col, &env.items[i], &out, &err);
+    /* Marking-definitions first, so objects of the same request can refer to them. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < env.n_items && rc == 0; i++) {
+            const char *type = str_member(env.items[i].obj, "type");
+            if ((strcmp(type, "marking-definition") == 0) == (pass == 0))
+                rc = store_item(c, t, col, &env.items[i], &out, &err);
+        }
     char sid[37];
     new_status_id(sid);
     char *json = NULL;

@@ -112,6 +112,7 @@ struct store_object {
     size_t n_red_to;
     const char *json; /* the exact text */
     size_t json_len;
+    const char *unknown_marking; /* set by access/: a marking ref it could not resolve */
 };
 
 enum store_put_result { STORE_PUT_NEW = 1, STORE_PUT_EXISTS = 2 };

@@ -104,7 +104,8 @@ class PartnersTest(TaxiiCase):
         cls.w.data.cleanup()
 
     def names(self, objects):
-        return {o["name"] for o in objects if o.get("type") == "indicator"}
+        """Names of this class's fixed objects among objects (other tests add their own)."""
+        return {o["name"] for o in objects if o.get("type") == "indicator"} & set(self.objs)
 
     def test_objects_and_manifest_per_partner(self):
         s = self.w.server
@@ -114,7 +115,8 @@ class PartnersTest(TaxiiCase):
             self.assertEqual(got, self.expect[partner], partner)
             man = manifest_ids(s, "cells", tok)
             want_ids = {self.objs[n]["id"] for n in self.expect[partner]}
-            self.assertEqual({i for i in man if i.startswith("indicator--")}, want_ids, partner)
+            fixed = {o["id"] for o in self.objs.values()}
+            self.assertEqual({i for i in man if i in fixed}, want_ids, partner)
             # No marking-definition leaks through the manifest either: REL TO markings are
             # stored unmarked, so the collection default (amber) applies to them.
             for mid in man:
@@ -193,12 +195,30 @@ class PartnersTest(TaxiiCase):
         self.assertTaxiiError(s.request("GET", ROOT + "status/%s/" % sid, token=sahel), 404)
         self.assertOk(s.request("GET", ROOT + "status/%s/" % sid))
 
-    def test_unknown_marking_refused(self):
+    def test_unknown_marking_releases_to_nobody(self):
         s = self.w.server
-        o = sdo(name="unknown-marking", object_marking_refs=["marking-definition--%s" % uuid.uuid4()])
+        o = sdo(name="unknown-marking", object_marking_refs=[TLP2["clear"],
+                                                              "marking-definition--%s" % uuid.uuid4()])
         st, _, j = s.post_objects("cells", [o])
-        self.assertEqual(j["failure_count"], 1)
-        self.assertIn("post the marking-definition first", j["failures"][0]["message"])
+        self.assertEqual((j["success_count"], j["failure_count"]), (1, 0), j)
+        self.assertIn("released to no partner", j["successes"][0]["message"])
+        for partner in ("US", "Sahel", "Amber"):
+            st, _, _ = s.request("GET", ROOT + "collections/cells/objects/%s/" % o["id"],
+                                 token=self.w.tok[partner])
+            self.assertEqual(st, 404, partner)
+        self.assertOk(s.request("GET", ROOT + "collections/cells/objects/%s/" % o["id"]))
+
+    def test_marking_later_in_the_same_request(self):
+        s = self.w.server
+        rel = rel_marking("REL TO SAHEL (same request)", [self.w.sahel])
+        o = sdo(name="same-request", object_marking_refs=[rel["id"], TLP2["green"]])
+        st, _, j = s.post_objects("cells", [o, rel])
+        self.assertEqual(j["success_count"], 2, j)
+        self.assertOk(s.request("GET", ROOT + "collections/cells/objects/%s/" % o["id"],
+                                token=self.w.tok["Sahel"]))
+        st, _, _ = s.request("GET", ROOT + "collections/cells/objects/%s/" % o["id"],
+                             token=self.w.tok["US"])
+        self.assertEqual(st, 404)
 
     def test_disabled_partner_and_bad_tokens(self):
         d = harness.DataDir()
