@@ -17,6 +17,19 @@ void cli_reset_getopt(void);
 /* Appends one audit entry for an administrative change made from the command line. */
 int cli_audit(struct store *s, const char *action, const char *detail, struct lia_err *err);
 
+/* What `init --tls` made (tlsgen.c): absolute paths and the two ways to pin it. */
+struct cli_tls_info {
+    char cert_path[1024];
+    char key_path[1024];
+    char fingerprint[65]; /* SHA-256 of the certificate's DER, lowercase hex */
+    char pubkey_pin[48];  /* SHA-256 of its SubjectPublicKeyInfo, base64 (curl's sha256//) */
+};
+/* Writes DIR/tls.key (0600) and a self-signed DIR/tls.crt (0644) for localhost; refuses,
+ * writing nothing, if either exists. */
+int cli_tls_generate(const char *dir, const char *name, struct cli_tls_info *info,
+                     struct lia_err *err);
+/* Appends tls_cert and tls_key = info's paths to the configuration file conf. */
+int cli_tls_configure(const char *conf, const struct cli_tls_info *info, struct lia_err *err);
 int cli_init(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_collection(int argc, char **argv);

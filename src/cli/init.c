@@ -3,6 +3,8 @@
  * store, the instance's identity and Ed25519 signing key, a commented
  * configuration file, and the first admin token, printed once on the last
  * line of stdout. Refuses to touch a directory that already holds a store.
+ * With --tls it also makes a self-signed certificate (tlsgen.c) and points
+ * the configuration at it, so that serve speaks HTTPS from the start.
  */
 #include "cli/cli_int.h"
 
@@ -20,12 +22,14 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: liaison init --data DIR [--name NAME]\n\n"
+    fprintf(out, "usage: liaison init --data DIR [--name NAME] [--tls]\n\n"
                  "Creates DIR with an empty store, the instance's identity and signing key,\n"
                  "a configuration file (DIR/liaison.conf), and an admin token. The token is\n"
                  "printed once, on the last line of stdout; only its hash is kept.\n\n"
                  "  --data DIR    data directory to create (must not hold a store yet)\n"
-                 "  --name NAME   this instance's name, for its STIX identity (default: liaison)\n");
+                 "  --name NAME   this instance's name, for its STIX identity (default: liaison)\n"
+                 "  --tls         also write DIR/tls.key and a self-signed DIR/tls.crt (for\n"
+                 "                localhost, 127.0.0.1, ::1), and serve HTTPS (docs/tls.md)\n");
 }
 
 static int write_keys(const char *dir, struct lia_err *err)
@@ -54,15 +58,18 @@ int cli_init(int argc, char **argv)
 {
     static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
                                          {"name", required_argument, NULL, 'n'},
+                                         {"tls", no_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *dir = NULL, *name = "liaison";
+    bool tls = false;
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
         case 'd': dir = optarg; break;
         case 'n': name = optarg; break;
+        case 't': tls = true; break;
         case 'h': usage(stdout); return CLI_OK;
         default: usage(stderr); return CLI_USAGE;
         }
@@ -84,7 +91,10 @@ int cli_init(int argc, char **argv)
     lia_err_clear(&err);
     struct store *s = NULL;
     struct store_options sopt = {.pool_size = 1, .busy_timeout_ms = 10000, .create = true};
-    int rc = store_open(path, &sopt, &s, &err);
+    struct cli_tls_info tls_info;
+    int rc = tls ? cli_tls_generate(dir, name, &tls_info, &err) : 0;
+    if (rc == 0)
+        rc = store_open(path, &sopt, &s, &err);
     char identity[128];
     stix_new_id("identity", identity, sizeof identity);
     if (rc == 0)
@@ -97,6 +107,8 @@ int cli_init(int argc, char **argv)
     snprintf(conf, sizeof conf, "%s/liaison.conf", dir);
     if (rc == 0 && stat(conf, &sb) != 0)
         rc = cli_config_write_default(conf, &err);
+    if (rc == 0 && tls)
+        rc = cli_tls_configure(conf, &tls_info, &err);
     char token[ACCESS_TOKEN_MAX], id[32];
     struct access_token_spec spec = {.admin = true, .label = "created by init"};
     if (rc == 0)
@@ -110,6 +122,12 @@ int cli_init(int argc, char **argv)
     if (rc)
         return cli_error(cli_exit_for(rc), "init", "%s", err.msg);
     printf("Initialised %s (identity %s).\n", dir, identity);
+    if (tls) {
+        printf("TLS certificate %s (self-signed, localhost/127.0.0.1/::1, 1 year)\n",
+               tls_info.cert_path);
+        printf("  SHA-256 fingerprint: %s\n", tls_info.fingerprint);
+        printf("  public key pin:      sha256//%s\n", tls_info.pubkey_pin);
+    }
     printf("Start it with: liaison serve --data %s\n", dir);
     printf("Admin token (shown once; use it as 'Authorization: Bearer TOKEN'):\n");
     printf("%s\n", token);

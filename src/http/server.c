@@ -116,10 +116,12 @@ static void client_identity(struct MHD_Connection *conn, struct http_request *re
                 snprintf(hex + 2 * i, 3, "%02x", fp[i]);
             req->client_cert_fingerprint = hex;
         }
-        char dn[1024];
-        size_t dnlen = sizeof dn;
-        if (gnutls_x509_crt_get_dn(crt, dn, &dnlen) == 0)
-            req->client_cert_subject = arena_strndup(req->arena, dn, dnlen);
+        /* RFC 4514 order (CN=..,O=..), as certtool and `openssl x509 -nameopt RFC2253`
+         * print it; gnutls_x509_crt_get_dn gives the reverse, which no partner would type. */
+        gnutls_datum_t dn = {NULL, 0};
+        if (gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0 && dn.size <= 1024)
+            req->client_cert_subject = arena_strndup(req->arena, (const char *)dn.data, dn.size);
+        gnutls_free(dn.data);
     }
     gnutls_x509_crt_deinit(crt);
 }
