@@ -53,6 +53,12 @@ int api_audit_disclosure(struct api_call *c, const char *collection, const char 
 /* Token bucket per principal; -1 (and the seconds to wait) when over rate_limit. */
 int api_rate_check(struct api_call *c, int64_t *retry_after_s);
 
+/* Metrics (metrics.c): counters bumped on the request path, and the /metrics answer. */
+void api_metrics_request(int status, size_t in, size_t out, int64_t us);
+void api_metrics_objects(size_t stored, size_t refused);
+void api_metrics_disclosed(size_t n);
+void api_metrics(struct api_call *c);
+
 void api_taxii_route(struct api_call *c, const char **seg, size_t nseg);
 
 #endif

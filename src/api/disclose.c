@@ -50,5 +50,6 @@ int api_audit_disclosure(struct api_call *c, const char *collection, const char 
         api_fail_err(c, &err);
         return -1;
     }
+    api_metrics_disclosed(page->n);
     return 0;
 }

@@ -93,12 +93,15 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
                      "this principal is over its rate limit of %zu requests per second",
                      c->api->cfg.rate_limit);
             http_add_header(resp, "Retry-After", arena_printf(req->arena, "%lld", (long long)retry));
+        } else if (!bad && nseg == 1 && !strcmp(seg[0], "metrics")) {
+            api_metrics(c);
         } else if (bad || nseg == 0 || strcmp(seg[0], "taxii2") != 0) {
             api_fail(c, 404, "Not found", "no such resource");
         } else {
             api_taxii_route(c, seg, nseg);
         }
     }
+    api_metrics_request(resp->status, req->body_len, resp->body.len, lia_now_us() - start);
     struct dbuf line;
     dbuf_init(&line, 1024);
     dbuf_json_string(&line, req->path, strlen(req->path) > 200 ? 200 : strlen(req->path));

@@ -187,6 +187,7 @@ void api_objects_post(struct api_call *c, const struct store_collection *col)
     }
     if (store_commit(t, &err))
         return (void)api_fail_err(c, &err);
+    api_metrics_objects(out.n_ok, out.n_bad);
     if (dbuf_puts(&c->resp->body, json))
         return (void)api_fail(c, 500, "Internal error", "status too large");
     c->resp->status = 202;

@@ -1,0 +1,87 @@
+/*
+ * /metrics in the Prometheus text format (version 0.0.4). Counters are
+ * process-wide atomics bumped on the request path; gauges that live in the
+ * store (sync checkpoints) are read when scraped. Reading metrics needs a
+ * local admin token: counts say something about what a server holds.
+ */
+#include "api/api_int.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+static const int tracked[] = {200, 202, 400, 401, 403, 404, 405, 406, 413, 415, 422, 429, 500, 503};
+#define N_TRACKED (sizeof tracked / sizeof tracked[0])
+
+static atomic_ullong by_status[N_TRACKED + 1];
+static atomic_ullong request_us;
+static atomic_ullong objects_stored;
+static atomic_ullong objects_refused;
+static atomic_ullong objects_disclosed;
+static atomic_ullong bytes_in;
+static atomic_ullong bytes_out;
+
+void api_metrics_request(int status, size_t in, size_t out, int64_t us)
+{
+    size_t i = 0;
+    while (i < N_TRACKED && tracked[i] != status)
+        i++;
+    atomic_fetch_add(&by_status[i], 1);
+    atomic_fetch_add(&request_us, (unsigned long long)(us > 0 ? us : 0));
+    atomic_fetch_add(&bytes_in, in);
+    atomic_fetch_add(&bytes_out, out);
+}
+
+void api_metrics_objects(size_t stored, size_t refused)
+{
+    atomic_fetch_add(&objects_stored, stored);
+    atomic_fetch_add(&objects_refused, refused);
+}
+
+void api_metrics_disclosed(size_t n)
+{
+    atomic_fetch_add(&objects_disclosed, n);
+}
+
+void api_metrics(struct api_call *c)
+{
+    if (!c->who.admin)
+        return (void)api_fail(c, 403, "Forbidden", "metrics need a local admin token");
+    struct dbuf *b = &c->resp->body;
+    int rc = dbuf_puts(b, "# HELP liaison_requests_total HTTP requests answered, by status.\n"
+                          "# TYPE liaison_requests_total counter\n");
+    for (size_t i = 0; i <= N_TRACKED && !rc; i++) {
+        unsigned long long v = atomic_load(&by_status[i]);
+        if (i < N_TRACKED)
+            rc = dbuf_printf(b, "liaison_requests_total{status=\"%d\"} %llu\n", tracked[i], v);
+        else
+            rc = dbuf_printf(b, "liaison_requests_total{status=\"other\"} %llu\n", v);
+    }
+    if (!rc)
+        rc = dbuf_printf(b,
+                         "# HELP liaison_request_seconds_total Time spent answering requests.\n"
+                         "# TYPE liaison_request_seconds_total counter\n"
+                         "liaison_request_seconds_total %.6f\n"
+                         "# HELP liaison_request_bytes_total Request body bytes received.\n"
+                         "# TYPE liaison_request_bytes_total counter\n"
+                         "liaison_request_bytes_total %llu\n"
+                         "# HELP liaison_response_bytes_total Response body bytes sent.\n"
+                         "# TYPE liaison_response_bytes_total counter\n"
+                         "liaison_response_bytes_total %llu\n"
+                         "# HELP liaison_objects_stored_total Object versions accepted by POST.\n"
+                         "# TYPE liaison_objects_stored_total counter\n"
+                         "liaison_objects_stored_total %llu\n"
+                         "# HELP liaison_objects_refused_total Objects refused by POST.\n"
+                         "# TYPE liaison_objects_refused_total counter\n"
+                         "liaison_objects_refused_total %llu\n"
+                         "# HELP liaison_objects_disclosed_total Object versions served to partners.\n"
+                         "# TYPE liaison_objects_disclosed_total counter\n"
+                         "liaison_objects_disclosed_total %llu\n",
+                         (double)atomic_load(&request_us) / 1e6, atomic_load(&bytes_in),
+                         atomic_load(&bytes_out), atomic_load(&objects_stored),
+                         atomic_load(&objects_refused), atomic_load(&objects_disclosed));
+    if (rc)
+        return (void)api_fail(c, 500, "Internal error", "metrics too large");
+    c->resp->status = 200;
+    c->resp->content_type = "text/plain; version=0.0.4";
+}
