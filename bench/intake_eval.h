@@ -92,9 +92,11 @@ static int eval_file(const struct intake_gazetteer *g, const char *path, struct 
     int rc = 0;
     char *p = buf, *end = buf + len;
     while (p < end && rc == 0) {
-        char *hdr = strstr(p, "@@ ");
+        char *hdr = !strncmp(p, "@@ ", 3) ? p : strstr(p, "\n@@ ");
         if (!hdr)
             break;
+        if (*hdr == '\n')
+            hdr++;
         char *nl = strchr(hdr, '\n');
         if (!nl)
             break;

@@ -14,6 +14,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Text is analysed in chunks cut at line ends (names never cross one), so working memory
+ * stays proportional to a chunk, not to the whole input. */
+#define CHUNK_MIN (64u << 10)
+#define CHUNK_MAX (512u << 10)
+
+struct entry_rel {
+    int32_t source, target;
+    const char *type;
+};
+
+struct doc {
+    struct raw_mention *v;
+    size_t n, cap;
+    struct entry_rel *rels;
+    size_t n_rels, cap_rels;
+};
+
 static bool is_place(enum intake_type t)
 {
     return t == INTAKE_COUNTRY || t == INTAKE_REGION || t == INTAKE_ADMIN1 || t == INTAKE_CITY;
@@ -40,26 +57,43 @@ static int add_relation(struct intake_result *res, size_t *cap, size_t s, size_t
     return 0;
 }
 
-static int relations(const struct intake_gazetteer *g, const char *text, struct token_list *tl,
-                     struct raw_mention *v, size_t n, const int *res_of,
-                     struct intake_result *res)
+/* True when tokens [a, b) only join two items of a list: nothing (a comma, a prefixed و)
+ * or one conjunction. */
+static bool list_gap(const struct intake_gazetteer *g, struct token_list *tl, size_t a, size_t b)
 {
-    size_t cap = 0;
-    int rc = 0;
-    for (size_t x = 0; rc == 0 && x < res->n_entities; x++) {
-        const struct intake_entity *e = &res->entities[x];
-        if (e->type != INTAKE_BODY || !e->country[0])
-            continue;
-        for (size_t y = 0; y < res->n_entities; y++)
-            if (res->entities[y].type == INTAKE_COUNTRY &&
-                !strcmp(res->entities[y].country, e->country))
-                rc = add_relation(res, &cap, x, y, "located-at");
+    if (b == a)
+        return true;
+    return b == a + 1 && (intake_is_word(g, tl, a, "and") || intake_is_word(g, tl, a, "or") ||
+                          intake_is_word(g, tl, a, "و") || intake_is_word(g, tl, a, "او"));
+}
+
+static int add_entry_rel(struct doc *d, int32_t s, int32_t t, const char *type)
+{
+    for (size_t i = 0; i < d->n_rels; i++)
+        if (d->rels[i].source == s && d->rels[i].target == t && !strcmp(d->rels[i].type, type))
+            return 0;
+    if (d->n_rels == d->cap_rels) {
+        size_t nc = d->cap_rels ? d->cap_rels * 2 : 16;
+        struct entry_rel *r = realloc(d->rels, nc * sizeof(*r));
+        if (!r)
+            return LIA_ENOMEM;
+        d->rels = r;
+        d->cap_rels = nc;
     }
+    d->rels[d->n_rels++] = (struct entry_rel){s, t, type};
+    return 0;
+}
+
+/* The threat-actor patterns of one chunk; v/n are the chunk's mentions (token indexes
+ * local to tl). */
+static int group_relations(const struct intake_gazetteer *g, const char *text,
+                           struct token_list *tl, struct raw_mention *v, size_t n, struct doc *d)
+{
+    int rc = 0;
     for (size_t a = 0; rc == 0 && a < n; a++) {
         if (g->entries[v[a].entry].type != INTAKE_GROUP)
             continue;
         uint32_t sent = tl->v[v[a].tj - 1].sentence;
-        size_t src = (size_t)res_of[v[a].entry];
         if (a + 1 < n && is_place(g->entries[v[a + 1].entry].type) &&
             tl->v[v[a + 1].ti].sentence == sent) {
             const struct raw_mention *b = &v[a + 1];
@@ -68,9 +102,10 @@ static int relations(const struct intake_gazetteer *g, const char *text, struct 
                                         intake_is_word(g, tl, v[a].tj, "in"));
             const char *pf = text + b->m.prefix_byte_start;
             size_t pl = b->m.prefix_byte_end - b->m.prefix_byte_start;
-            bool bi = gap == 0 && pl >= 2 && (!memcmp(pf, "ب", 2) || (pl >= 4 && !memcmp(pf, "وب", 4)));
+            bool bi = gap == 0 && pl >= 2 &&
+                      (!memcmp(pf, "ب", 2) || (pl >= 4 && !memcmp(pf, "وب", 4)));
             if (in_word || bi)
-                rc = add_relation(res, &cap, src, (size_t)res_of[b->entry], "located-at");
+                rc = add_entry_rel(d, v[a].entry, b->entry, "located-at");
         }
         for (size_t k = v[a].tj; rc == 0 && k < tl->n && k < v[a].tj + 6; k++) {
             if (tl->v[k].sentence != sent)
@@ -85,7 +120,7 @@ static int relations(const struct intake_gazetteer *g, const char *text, struct 
                     break;
                 enum intake_type bt = g->entries[v[b].entry].type;
                 if (is_place(bt) || bt == INTAKE_BODY) {
-                    rc = add_relation(res, &cap, src, (size_t)res_of[v[b].entry], "targets");
+                    rc = add_entry_rel(d, v[a].entry, v[b].entry, "targets");
                     break;
                 }
             }
@@ -95,14 +130,154 @@ static int relations(const struct intake_gazetteer *g, const char *text, struct 
     return rc;
 }
 
-/* True when tokens [a, b) only join two items of a list: nothing (a comma, a prefixed و)
- * or one conjunction. */
-static bool list_gap(const struct intake_gazetteer *g, struct token_list *tl, size_t a, size_t b)
+/* Tokenises and matches text[cs, ce) whose first code point is number cbase. */
+static int analyze_chunk(const struct intake_gazetteer *g, const char *text, size_t cs,
+                         size_t ce, uint32_t cbase, struct token_list *tl, struct doc *d,
+                         struct lia_err *err)
 {
-    if (b == a)
-        return true;
-    return b == a + 1 && (intake_is_word(g, tl, a, "and") || intake_is_word(g, tl, a, "or") ||
-                          intake_is_word(g, tl, a, "و") || intake_is_word(g, tl, a, "او"));
+    tl->n = 0;
+    dbuf_reset(&tl->text);
+    int rc = intake_tokenize(text + cs, ce - cs, tl, err);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < tl->n; i++) {
+        tl->v[i].ob += (uint32_t)cs;
+        tl->v[i].oe += (uint32_t)cs;
+        tl->v[i].oc += cbase;
+        tl->v[i].oce += cbase;
+    }
+    struct raw_mention *v;
+    size_t n;
+    rc = intake_match_tokens(g, text, tl, &v, &n, err);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 1; i < n; i++)
+        v[i].list_prev = g->entries[v[i - 1].entry].type == g->entries[v[i].entry].type &&
+                         list_gap(g, tl, v[i - 1].tj, v[i].ti);
+    if (group_relations(g, text, tl, v, n, d) < 0)
+        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    if (rc == 0 && d->n + n > d->cap) {
+        size_t nc = d->cap ? d->cap : 64;
+        while (nc < d->n + n)
+            nc *= 2;
+        struct raw_mention *nv = realloc(d->v, nc * sizeof(*nv));
+        if (!nv)
+            rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+        else {
+            d->v = nv;
+            d->cap = nc;
+        }
+    }
+    if (rc == 0 && n) {
+        memcpy(d->v + d->n, v, n * sizeof(*v));
+        d->n += n;
+    }
+    free(v);
+    return rc;
+}
+
+/* End of the chunk starting at cs: a line end after CHUNK_MIN bytes, else a space, else any
+ * code point boundary at CHUNK_MAX. */
+static size_t chunk_end(const char *text, size_t len, size_t cs)
+{
+    if (len - cs <= CHUNK_MAX)
+        return len;
+    const char *nl = memchr(text + cs + CHUNK_MIN, '\n', CHUNK_MAX - CHUNK_MIN);
+    if (nl)
+        return (size_t)(nl - text) + 1;
+    for (size_t i = cs + CHUNK_MAX; i > cs + CHUNK_MIN; i--)
+        if (text[i - 1] == ' ')
+            return i;
+    size_t i = cs + CHUNK_MAX;
+    while (i > cs && ((unsigned char)text[i] & 0xC0) == 0x80)
+        i--;
+    return i;
+}
+
+static uint32_t count_cps(const char *s, size_t n)
+{
+    uint32_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return k;
+}
+
+/* Keeps the mentions that need no context or got it, groups them per entry, resolves the
+ * relationships. */
+static int build_result(const struct intake_gazetteer *g, struct doc *d,
+                        struct intake_result *res, struct lia_err *err)
+{
+    struct raw_mention *v = d->v;
+    size_t n = d->n;
+    int *res_of = malloc((g->n_entries + 1) * sizeof(*res_of));
+    size_t *count = calloc(g->n_entries + 1, sizeof(*count));
+    res->entities = calloc(n + 1, sizeof(*res->entities));
+    int rc = 0;
+    if (!res_of || !count || !res->entities)
+        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < g->n_entries; i++)
+        res_of[i] = -1;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (!v[i].pending)
+            res_of[v[i].entry] = -2;
+    /* a pending name listed next to a confirmed one of the same type (Nigeria, Niger, Chad
+     * and Cameroon) is confirmed by the list */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (!v[i].pending)
+            continue;
+        if ((v[i].list_prev && !v[i - 1].pending) ||
+            (i + 1 < n && v[i + 1].list_prev && !v[i + 1].pending)) {
+            v[i].pending = false;
+            res_of[v[i].entry] = -2;
+        }
+    }
+    size_t k = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (res_of[v[i].entry] == -2)
+            v[k++] = v[i];
+    n = k;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        count[v[i].entry]++;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int32_t ei = v[i].entry;
+        if (res_of[ei] < 0) {
+            struct intake_entity *e = &res->entities[res->n_entities];
+            const struct gz_entry *ge = &g->entries[ei];
+            e->key = ge->key;
+            e->type = ge->type;
+            e->name = ge->name;
+            e->country = ge->country;
+            e->first = res->n_entities;
+            e->mentions = malloc(count[ei] * sizeof(*e->mentions));
+            if (!e->mentions) {
+                rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+                break;
+            }
+            res_of[ei] = (int)res->n_entities++;
+        }
+        struct intake_entity *e = &res->entities[res_of[ei]];
+        e->mentions[e->n_mentions++] = v[i].m;
+    }
+    size_t cap = 0;
+    for (size_t x = 0; rc == 0 && x < res->n_entities; x++) {
+        const struct intake_entity *e = &res->entities[x];
+        if (e->type != INTAKE_BODY || !e->country[0])
+            continue;
+        for (size_t y = 0; rc == 0 && y < res->n_entities; y++)
+            if (res->entities[y].type == INTAKE_COUNTRY &&
+                !strcmp(res->entities[y].country, e->country))
+                rc = add_relation(res, &cap, x, y, "located-at");
+    }
+    for (size_t i = 0; rc == 0 && i < d->n_rels; i++) {
+        int s = res_of[d->rels[i].source], t = res_of[d->rels[i].target];
+        if (s >= 0 && t >= 0)
+            rc = add_relation(res, &cap, (size_t)s, (size_t)t, d->rels[i].type);
+    }
+    if (rc < 0 && !err->code)
+        lia_err_set(err, rc, "out of memory");
+    free(res_of);
+    free(count);
+    return rc;
 }
 
 static enum intake_lang detect_lang(const char *text, size_t len)
@@ -133,71 +308,21 @@ int intake_analyze(const struct intake_gazetteer *g, const char *text, size_t le
     res->lang = opt && opt->lang != INTAKE_LANG_AUTO ? opt->lang : detect_lang(text, len);
     struct token_list tl;
     memset(&tl, 0, sizeof(tl));
-    rc = intake_tokenize(text, len, &tl, err);
-    struct raw_mention *v = NULL;
-    size_t n = 0;
-    if (rc == 0)
-        rc = intake_match_tokens(g, text, &tl, &v, &n, err);
-    int *res_of = NULL;
-    if (rc == 0) {
-        res_of = malloc((g->n_entries + 1) * sizeof(*res_of));
-        res->entities = calloc(n + 1, sizeof(*res->entities));
-        if (!res_of || !res->entities)
-            rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    dbuf_init(&tl.text, 40 * CHUNK_MAX); /* NFKC can expand one code point to 18 */
+    struct doc d;
+    memset(&d, 0, sizeof(d));
+    uint32_t cbase = 0;
+    for (size_t cs = 0; rc == 0 && cs < len;) {
+        size_t ce = chunk_end(text, len, cs);
+        rc = analyze_chunk(g, text, cs, ce, cbase, &tl, &d, err);
+        cbase += count_cps(text + cs, ce - cs);
+        cs = ce;
     }
-    if (rc == 0) {
-        for (size_t i = 0; i < g->n_entries; i++)
-            res_of[i] = -1;
-        for (size_t i = 0; i < n; i++) /* confirmed entries */
-            if (!v[i].pending)
-                res_of[v[i].entry] = -2;
-        /* a pending name listed next to a confirmed one of the same type (Nigeria, Niger,
-         * Chad and Cameroon) is confirmed by the list */
-        for (size_t i = 0; i < n; i++) {
-            if (!v[i].pending)
-                continue;
-            enum intake_type t = g->entries[v[i].entry].type;
-            bool prev = i > 0 && !v[i - 1].pending && g->entries[v[i - 1].entry].type == t &&
-                        list_gap(g, &tl, v[i - 1].tj, v[i].ti);
-            bool next = i + 1 < n && !v[i + 1].pending &&
-                        g->entries[v[i + 1].entry].type == t && list_gap(g, &tl, v[i].tj, v[i + 1].ti);
-            if (prev || next) {
-                v[i].pending = false;
-                res_of[v[i].entry] = -2;
-            }
-        }
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (res_of[v[i].entry] == -2 || !v[i].pending)
-                v[k++] = v[i];
-        n = k;
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            int32_t ei = v[i].entry;
-            if (res_of[ei] < 0) {
-                struct intake_entity *e = &res->entities[res->n_entities];
-                const struct gz_entry *ge = &g->entries[ei];
-                e->key = ge->key;
-                e->type = ge->type;
-                e->name = ge->name;
-                e->country = ge->country;
-                e->first = res->n_entities;
-                res_of[ei] = (int)res->n_entities++;
-            }
-            struct intake_entity *e = &res->entities[res_of[ei]];
-            struct intake_mention *m = realloc(e->mentions, (e->n_mentions + 1) * sizeof(*m));
-            if (!m) {
-                rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
-                break;
-            }
-            e->mentions = m;
-            m[e->n_mentions++] = v[i].m;
-        }
-    }
-    if (rc == 0 && relations(g, text, &tl, v, n, res_of, res) < 0)
-        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
-    free(res_of);
-    free(v);
     intake_tokens_release(&tl);
+    if (rc == 0)
+        rc = build_result(g, &d, res, err);
+    free(d.v);
+    free(d.rels);
     if (rc < 0)
         intake_result_release(res);
     return rc;

@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
+static int intake_clitic_readings(const struct intake_gazetteer *g, const char *tok, size_t n,
+                                  struct clitic_cand *out, int max, const uint64_t *filter);
+
 /* Normalised prefixes, longest first. Arabic letters are 2 bytes each in UTF-8. */
 static const char *const prefixes[] = {
     "وبال", "فبال", "وكال", "ولل", "فلل", "وال", "فال", "بال", "كال", "لل",
@@ -26,12 +29,23 @@ static bool ends_with(const char *p, size_t n, const char *suffix)
     return n >= k && !memcmp(p + n - k, suffix, k);
 }
 
+/* want_filter: the filter of alias first tokens when the caller wants only readings that may
+ * hit (NULL = all readings). */
 static int add(struct clitic_cand *out, int n, int max, const char *art, const char *rest,
-               size_t rn, int skip, const char *prefix)
+               size_t rn, int skip, const char *prefix, const uint64_t *want_filter)
 {
     if (n >= max)
         return n;
-    size_t al = strlen(art);
+    if (want_filter && n > 0) {
+        uint32_t h = 2166136261u; /* intake_hash of art + rest, without copying */
+        for (const char *p = art; *p; p++)
+            h = (h ^ (unsigned char)*p) * 16777619u;
+        for (size_t i = 0; i < rn; i++)
+            h = (h ^ (unsigned char)rest[i]) * 16777619u;
+        if (!intake_filter_maybe(want_filter, h ? h : 1))
+            return n;
+    }
+    size_t al = art[0] ? 4 : 0; /* "" or "ال" */
     if (al + rn >= sizeof(out[n].form))
         return n;
     memcpy(out[n].form, art, al);
@@ -42,16 +56,33 @@ static int add(struct clitic_cand *out, int n, int max, const char *art, const c
         if (out[i].len == out[n].len && !memcmp(out[i].form, out[n].form, out[n].len))
             return n;
     out[n].skip = skip;
-    snprintf(out[n].prefix, sizeof(out[n].prefix), "%s", prefix);
+    size_t pl = strlen(prefix);
+    memcpy(out[n].prefix, prefix, pl + 1);
     return n + 1;
 }
 
 int intake_clitic_candidates(const struct intake_gazetteer *g, const char *tok, size_t n,
                              struct clitic_cand *out, int max)
 {
-    int k = add(out, 0, max, "", tok, n, 0, "");
-    if (n < 2 || (unsigned char)tok[0] < 0xD8 || (unsigned char)tok[0] > 0xDB)
-        return k; /* not Arabic */
+    return intake_clitic_readings(g, tok, n, out, max, NULL);
+}
+
+int intake_clitic_alias_candidates(const struct intake_gazetteer *g, const char *tok, size_t n,
+                                   struct clitic_cand *out, int max)
+{
+    return intake_clitic_readings(g, tok, n, out, max, g->alias_filter);
+}
+
+static int intake_clitic_readings(const struct intake_gazetteer *g, const char *tok, size_t n,
+                                  struct clitic_cand *out, int max, const uint64_t *filter)
+{
+    int k = add(out, 0, max, "", tok, n, 0, "", filter);
+    const unsigned char *u = (const unsigned char *)tok;
+    /* every proclitic starts with و ف ب ل ك (UTF-8 d9 88, d9 81, d8 a8, d9 84, d9 83) */
+    if (n < 8 || !((u[0] == 0xD9 && (u[1] == 0x88 || u[1] == 0x81 || u[1] == 0x84 ||
+                                     u[1] == 0x83)) ||
+                   (u[0] == 0xD8 && u[1] == 0xA8)))
+        return k;
     if (g && intake_rule(g, 'S', "", tok, n, NULL))
         return k;
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
@@ -61,14 +92,14 @@ int intake_clitic_candidates(const struct intake_gazetteer *g, const char *tok, 
             continue; /* fewer than 3 letters would remain */
         int pcp = (int)(pl / 2);
         if (ends_with(p, pl, "لل")) {
-            k = add(out, k, max, "ال", tok + pl, n - pl, pcp - 1, p);
-            k = add(out, k, max, "ال", tok + pl - 2, n - pl + 2, pcp - 1, p);
-            k = add(out, k, max, "", tok + pl - 2, n - pl + 2, pcp - 1, p);
+            k = add(out, k, max, "ال", tok + pl, n - pl, pcp - 1, p, filter);
+            k = add(out, k, max, "ال", tok + pl - 2, n - pl + 2, pcp - 1, p, filter);
+            k = add(out, k, max, "", tok + pl - 2, n - pl + 2, pcp - 1, p, filter);
         } else if (ends_with(p, pl, "ال")) {
-            k = add(out, k, max, "ال", tok + pl, n - pl, pcp - 2, p);
-            k = add(out, k, max, "", tok + pl, n - pl, pcp, p);
+            k = add(out, k, max, "ال", tok + pl, n - pl, pcp - 2, p, filter);
+            k = add(out, k, max, "", tok + pl, n - pl, pcp, p, filter);
         } else {
-            k = add(out, k, max, "", tok + pl, n - pl, pcp, p);
+            k = add(out, k, max, "", tok + pl, n - pl, pcp, p, filter);
         }
     }
     return k;

@@ -48,9 +48,13 @@ static int hmap_grow(struct hmap *m)
 
 const struct hslot *hmap_get(const struct hmap *m, const char *key, size_t n)
 {
+    return hmap_get_h(m, key, n, intake_hash(key, n));
+}
+
+const struct hslot *hmap_get_h(const struct hmap *m, const char *key, size_t n, uint32_t h)
+{
     if (!m->cap)
         return NULL;
-    uint32_t h = intake_hash(key, n);
     size_t j = h & (m->cap - 1);
     while (m->slots[j].key) {
         const struct hslot *s = &m->slots[j];
@@ -281,6 +285,9 @@ static int add_alias(struct intake_gazetteer *g, int32_t ei, const char *alias, 
     struct hslot *s = hmap_find(&g->aliases, &g->arena, norm, n, true);
     if (!s)
         return -1;
+    size_t first = strcspn(norm, " ");
+    uint32_t fh = intake_hash(norm, first), fb = (fh ^ (fh >> 16)) & (INTAKE_FILTER_WORDS * 64 - 1);
+    g->alias_filter[fb >> 6] |= UINT64_C(1) << (fb & 63);
     if (s->flags & AL_FULL)
         return 0; /* an earlier file (or row) claimed it: first wins */
     s->flags |= flags;

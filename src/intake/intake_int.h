@@ -72,6 +72,16 @@ uint32_t intake_hash(const char *s, size_t n);
 /* Returns the slot for key, inserting an empty one (val -1, flags 0) when create is set. */
 struct hslot *hmap_find(struct hmap *m, struct arena *a, const char *key, size_t n, bool create);
 const struct hslot *hmap_get(const struct hmap *m, const char *key, size_t n);
+/* The same with the key's intake_hash already computed. */
+const struct hslot *hmap_get_h(const struct hmap *m, const char *key, size_t n, uint32_t h);
+/* A 64 Kibit filter over the hashes of a map's keys: a clear bit means "surely absent", so
+ * most tokens are rejected from L1 cache without probing the table. */
+#define INTAKE_FILTER_WORDS 1024
+static inline bool intake_filter_maybe(const uint64_t *f, uint32_t h)
+{
+    uint32_t b = (h ^ (h >> 16)) & (INTAKE_FILTER_WORDS * 64 - 1);
+    return f[b >> 6] >> (b & 63) & 1;
+}
 void hmap_release(struct hmap *m);
 
 enum alias_flag {
@@ -101,7 +111,8 @@ struct intake_gazetteer {
     struct hmap aliases;  /* normalised alias -> entry (AL_* flags) */
     struct hmap entry_by_key;
     struct hmap demonyms; /* normalised ar stem or lat word -> country entry; flags AL_CASE */
-    struct hmap rules;    /* tagged keys, see gazetteer.c rule_key() */
+    struct hmap rules;    /* tagged keys: a tag letter, the argument, 0x1f, the word */
+    uint64_t alias_filter[INTAKE_FILTER_WORDS];
 };
 
 /* Normalises a phrase exactly like text tokens, joined by single spaces, into the arena.
@@ -123,12 +134,16 @@ struct clitic_cand {
 };
 int intake_clitic_candidates(const struct intake_gazetteer *g, const char *tok, size_t n,
                              struct clitic_cand *out, int max);
+/* The same, keeping only readings that may start an alias (the first is always kept). */
+int intake_clitic_alias_candidates(const struct intake_gazetteer *g, const char *tok, size_t n,
+                                   struct clitic_cand *out, int max);
 
 struct raw_mention {
     int32_t entry;
     uint32_t ti, tj; /* tokens [ti, tj) */
     struct intake_mention m;
-    bool pending; /* needs the entry to be confirmed elsewhere */
+    bool pending;   /* needs the entry to be confirmed elsewhere */
+    bool list_prev; /* listed right after the previous mention (a, b and c) */
 };
 /* Runs the matcher over the tokens; *out is malloc'd (caller frees), in text order. */
 int intake_match_tokens(const struct intake_gazetteer *g, const char *text,

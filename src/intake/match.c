@@ -168,6 +168,12 @@ static int walk(struct matcher *m, const char *form, size_t flen, size_t i, stru
 {
     if (flen >= sizeof(m->key))
         return 0;
+    uint32_t h = intake_hash(form, flen);
+    if (!intake_filter_maybe(m->g->alias_filter, h))
+        return 0;
+    const struct hslot *first = hmap_get_h(&m->g->aliases, form, flen, h);
+    if (!first)
+        return 0;
     memcpy(m->key, form, flen);
     size_t o = flen;
     int nh = 0;
@@ -240,7 +246,7 @@ static int try_alias(struct matcher *m, size_t i)
         snprintf(c[nc].prefix, 16, "%s", dp);
         nc++;
     } else {
-        nc = intake_clitic_candidates(m->g, ttext(m, i), t->nlen, c, 12);
+        nc = intake_clitic_alias_candidates(m->g, ttext(m, i), t->nlen, c, 12);
     }
     struct hit best[8];
     int nbest = 0, bestc = -1;
@@ -305,8 +311,14 @@ static int32_t nisba_country(const struct matcher *m, const char *f, size_t n, b
 static int try_nisba(struct matcher *m, size_t i, size_t min_head)
 {
     const struct token *t = &m->tl->v[i];
-    if (t->script != SCRIPT_ARABIC || i == 0 || (t->flags & TOK_BREAK_BEFORE))
+    if (t->script != SCRIPT_ARABIC || i == 0 || (t->flags & TOK_BREAK_BEFORE) || t->nlen < 6)
         return 0;
+    /* a nisba ends in ي, ه (ية), ن (يان يين يون ...) or ت (يات) */
+    const unsigned char *last = (const unsigned char *)ttext(m, i) + t->nlen - 2;
+    if (last[0] != 0xD9 || (last[1] != 0x8A && last[1] != 0x87 && last[1] != 0x86) ) {
+        if (!(last[0] == 0xD8 && last[1] == 0xAA))
+            return 0;
+    }
     struct clitic_cand c[12];
     int nc = intake_clitic_candidates(m->g, ttext(m, i), t->nlen, c, 12);
     int32_t ci = -1;

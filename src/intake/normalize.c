@@ -26,6 +26,10 @@ static uint32_t decode(const unsigned char *s, size_t len, size_t pos, size_t *a
         *adv = 1;
         return c;
     }
+    if (c >= 0xC2 && c <= 0xDF && pos + 1 < len && (s[pos + 1] & 0xC0) == 0x80) {
+        *adv = 2; /* the common case for Arabic: decoded inline */
+        return (c & 0x1F) << 6 | (s[pos + 1] & 0x3F);
+    }
     utf8proc_int32_t cp;
     utf8proc_ssize_t n = utf8proc_iterate(s + pos, (utf8proc_ssize_t)(len - pos), &cp);
     if (n <= 0 || cp < 0) {
@@ -38,6 +42,15 @@ static uint32_t decode(const unsigned char *s, size_t len, size_t pos, size_t *a
 
 int intake_utf8_put(uint32_t cp, char *out)
 {
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
     return (int)utf8proc_encode_char((utf8proc_int32_t)cp, (utf8proc_uint8_t *)out);
 }
 
@@ -199,6 +212,21 @@ int norm_iter_next(struct norm_iter *it, struct norm_cp *out)
         uint32_t ob = (uint32_t)it->pos;
         uint32_t cp = decode(it->s, it->len, it->pos, &adv);
         size_t end = it->pos + adv;
+        /* fast path: ASCII or a plain Arabic letter not followed by a combining mark */
+        if ((cp < 0x80 || (cp >= 0x0621 && cp <= 0x064A)) &&
+            (end >= it->len || it->s[end] < 0xCC ||
+             (end + 1 < it->len && it->s[end] == 0xD8 && it->s[end + 1] >= 0xA1) ||
+             (end + 1 < it->len && it->s[end] == 0xD9 && it->s[end + 1] <= 0x8A))) {
+            uint32_t f[4];
+            int n = fold(cp, f);
+            it->pos = end;
+            it->cpos++;
+            if (n == 1) {
+                *out = (struct norm_cp){f[0], ob, (uint32_t)end, it->cpos - 1, 1};
+                return 1;
+            }
+            continue; /* deleted (never for these) */
+        }
         uint32_t ncp = 1;
         bool slow = needs_nfc(cp);
         /* gather the following combining marks into one segment */

@@ -152,8 +152,14 @@ static int add_cp(struct tokenizer *t, const struct norm_cp *c, int script, stru
     }
     char u[4];
     int k = intake_utf8_put(c->cp, u);
-    if (dbuf_append(&t->tl->text, u, (size_t)k) < 0)
+    struct dbuf *b = &t->tl->text;
+    if (b->len + (size_t)k < b->cap) { /* fast path; keeps dbuf's invariants */
+        memcpy(b->ptr + b->len, u, (size_t)k);
+        b->len += (size_t)k;
+        b->ptr[b->len] = '\0';
+    } else if (dbuf_append(b, u, (size_t)k) < 0) {
         return lia_err_set(err, LIA_ETOOBIG, "token text over its limit");
+    }
     t->cur.nlen += (uint32_t)k;
     t->cur.ncp++;
     t->cur.oe = c->oe;
@@ -176,7 +182,8 @@ int intake_tokenize(const char *text, size_t len, struct token_list *tl, struct 
     t.tl = tl;
     if (!tl->text.max)
         dbuf_init(&tl->text, len * 2 + 64);
-    tl->max = len + 1;
+    if (tl->max < len + 1)
+        tl->max = len + 1;
     struct norm_cp c;
     int rc = 0;
     while (rc == 0 && next_cp(&t, &c)) {

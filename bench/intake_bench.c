@@ -1,0 +1,174 @@
+/*
+ * bench_intake_bench: the intake's figures for `make bench` (issue 6).
+ *   - gazetteer load time (best and mean of 20 loads; target < 100 ms);
+ *   - precision and recall per entity type on the evaluation set (tests/intake/eval) and,
+ *     separately, on the held-out paragraphs (tests/intake/heldout);
+ *   - throughput of intake_analyze on Arabic text (the sample article repeated to 8 MiB,
+ *     then the Arabic evaluation paragraphs repeated), one core; target >= 20 MB/s.
+ * Usage: bench_intake_bench [SOURCE_DIR [SHARED_DIR]] (defaults: $LIAISON_SOURCE,
+ * $LIAISON_SHARED, else the source tree this was built from and ../shared next to it).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "intake_eval.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of this process: "on one core", undisturbed by other load on the machine. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double load_times(const char *gdir, double *best)
+{
+    double sum = 0;
+    *best = 1e9;
+    for (int i = 0; i < 20; i++) {
+        struct intake_gazetteer *g;
+        struct lia_err err = {0};
+        double t0 = now_s();
+        if (intake_gazetteer_load(gdir, &g, &err) < 0) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            exit(1);
+        }
+        double dt = now_s() - t0;
+        intake_gazetteer_free(g);
+        sum += dt;
+        if (dt < *best)
+            *best = dt;
+    }
+    return sum / 20;
+}
+
+/* Repeats the Arabic text of file (paragraph bodies only for eval files) up to size bytes. */
+static char *repeat(const char *path, bool eval_format, size_t size, size_t *len)
+{
+    char *src;
+    size_t n;
+    struct lia_err err = {0};
+    if (lia_read_file(path, 1 << 24, &src, &n, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        exit(1);
+    }
+    if (eval_format) { /* drop '#' and '@@' lines */
+        size_t o = 0;
+        for (char *p = src; p < src + n;) {
+            char *nl = memchr(p, '\n', (size_t)(src + n - p));
+            size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(src + n - p);
+            if (p[0] != '#' && p[0] != '@') {
+                memmove(src + o, p, l);
+                o += l;
+            }
+            p += l;
+        }
+        n = o;
+    }
+    char *out = malloc(size + 1);
+    size_t o = 0;
+    while (o + n + 1 <= size) {
+        memcpy(out + o, src, n);
+        o += n;
+        out[o++] = '\n';
+    }
+    out[o] = '\0';
+    *len = o;
+    free(src);
+    return out;
+}
+
+static void throughput(const struct intake_gazetteer *g, const char *label, const char *text,
+                       size_t len)
+{
+    struct intake_options opt = {.max_input = len + 1};
+    struct intake_result res;
+    struct lia_err err = {0};
+    double best = 1e9, wall = 1e9;
+    size_t mentions = 0;
+    for (int i = 0; i < 3; i++) {
+        double w0 = now_s();
+        double t0 = cpu_s();
+        if (intake_analyze(g, text, len, &opt, &res, &err) < 0) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            exit(1);
+        }
+        double dt = cpu_s() - t0, dw = now_s() - w0;
+        if (dw < wall)
+            wall = dw;
+        mentions = 0;
+        for (size_t k = 0; k < res.n_entities; k++)
+            mentions += res.entities[k].n_mentions;
+        intake_result_release(&res);
+        if (dt < best)
+            best = dt;
+    }
+    printf("intake throughput %-27s %5.2f MB in %.3f s CPU = %5.1f MB/s (wall %5.1f MB/s; %zu "
+           "mentions)\n",
+           label, (double)len / 1e6, best, (double)len / 1e6 / best, (double)len / 1e6 / wall,
+           mentions);
+}
+
+int main(int argc, char **argv)
+{
+    const char *src = argc > 1 ? argv[1] : getenv("LIAISON_SOURCE");
+    const char *shared = argc > 2 ? argv[2] : getenv("LIAISON_SHARED");
+    char srcbuf[4096], sharedbuf[4200], gdir[4300], path[4400];
+    if (!src) {
+        snprintf(srcbuf, sizeof(srcbuf), "%s/..", LIAISON_DATA_DIR);
+        src = srcbuf;
+    }
+    if (!shared) {
+        snprintf(sharedbuf, sizeof(sharedbuf), "%s/../shared", src);
+        shared = sharedbuf;
+    }
+    snprintf(gdir, sizeof(gdir), "%s/data/gazetteer", src);
+    double best, mean = load_times(gdir, &best);
+    struct intake_gazetteer *g;
+    struct lia_err err = {0};
+    if (intake_gazetteer_load(gdir, &g, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
+    printf("intake gazetteer load: best %.1f ms, mean %.1f ms (%zu entries, %zu aliases; "
+           "target < 100 ms)\n",
+           best * 1e3, mean * 1e3, intake_gazetteer_entry_count(g), intake_gazetteer_alias_count(g));
+    static const char *sets[] = {"eval", "heldout"};
+    for (int s = 0; s < 2; s++) {
+        struct eval_counts c;
+        memset(&c, 0, sizeof(c));
+        for (int f = 0; f < 2; f++) {
+            snprintf(path, sizeof(path), "%s/tests/intake/%s/%s", src, sets[s], f ? "en.txt" : "ar.txt");
+            if (eval_file(g, path, &c, NULL) < 0)
+                return 1;
+        }
+        double p, r;
+        printf("\nintake %s set (targets: precision >= 0.90, recall >= 0.85 overall)\n", sets[s]);
+        eval_print(&c, stdout, &p, &r);
+    }
+    printf("\n");
+    size_t len;
+    snprintf(path, sizeof(path), "%s/samples/article-ar-algeria-us-rfi.txt", shared);
+    char *text = repeat(path, false, 8u << 20, &len);
+    throughput(g, "(sample article x N, ar)", text, len);
+    free(text);
+    snprintf(path, sizeof(path), "%s/tests/intake/eval/ar.txt", src);
+    text = repeat(path, true, 8u << 20, &len);
+    throughput(g, "(eval paragraphs x N, ar)", text, len);
+    free(text);
+    snprintf(path, sizeof(path), "%s/tests/intake/eval/en.txt", src);
+    text = repeat(path, true, 8u << 20, &len);
+    throughput(g, "(eval paragraphs x N, en)", text, len);
+    free(text);
+    intake_gazetteer_free(g);
+    return 0;
+}
