@@ -1,0 +1,182 @@
+/*
+ * bench_raw_sqlite: the ingest baseline. Inserts the rows of bench_gen's
+ * objects (same seed, same bytes) straight into SQLite with the object table
+ * and indexes of src/store/sqlite.c, the same connection pragmas (WAL,
+ * synchronous=FULL, cache_size=-16000), the same INSERT statement, prepared
+ * once, B rows per transaction, no parsing and no validation. Only the time
+ * from BEGIN to COMMIT is counted (object generation is excluded).
+ *
+ *   bench_raw_sqlite -n N [-b 1000] [-s SEED] --db FILE          fresh database
+ *   bench_raw_sqlite -n N [-b 1000] [-s SEED] --into FILE --alias A
+ *
+ * --into appends to the collection A of an existing liaison store (stopped
+ * server): this is how bench/run builds a 1,000,000-object collection quickly.
+ * --fast (setup only, never for the baseline) turns synchronous off and
+ * enlarges the cache.
+ * Prints "rows=N ... seconds=S rows_per_s=R commit_seconds=C" on stdout.
+ */
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "stixgen.h"
+
+/* Copied from src/store/sqlite.c (schema_sql): the object table and its indexes. */
+static const char *schema_sql =
+    "CREATE TABLE IF NOT EXISTS object("
+    "  date_added INTEGER PRIMARY KEY, coll INTEGER NOT NULL, id TEXT NOT NULL,"
+    "  type TEXT NOT NULL, spec_version TEXT NOT NULL, created INTEGER NOT NULL,"
+    "  modified INTEGER NOT NULL, modified_text TEXT, created_by_ref TEXT,"
+    "  tlp INTEGER NOT NULL DEFAULT -1, restricted INTEGER NOT NULL DEFAULT 0,"
+    "  json TEXT NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS object_version ON object(coll, id, modified);"
+    "CREATE INDEX IF NOT EXISTS object_coll ON object(coll, date_added);";
+
+/* Copied from src/store/sqlite.c (conn_open). */
+static const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                             "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000;"
+                             "PRAGMA temp_store=MEMORY;";
+
+/* Copied from src/store/sqlite_objects.c (store_put_object). */
+static const char *insert_sql =
+    "INSERT INTO object(date_added, coll, id, type, spec_version, created,"
+    " modified, modified_text, created_by_ref, tlp, restricted, json)"
+    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
+    " ON CONFLICT(coll, id, modified) DO NOTHING";
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void die(sqlite3 *db, const char *what)
+{
+    fprintf(stderr, "bench_raw_sqlite: %s: %s\n", what, db ? sqlite3_errmsg(db) : "?");
+    exit(1);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+                                         {"into", required_argument, NULL, 'i'},
+                                         {"alias", required_argument, NULL, 'a'},
+                                         {"fast", no_argument, NULL, 'f'},
+                                         {NULL, 0, NULL, 0}};
+    unsigned long long n = 0, per = 1000, seed = 1;
+    const char *path = NULL, *alias = NULL;
+    int into = 0, fast = 0, ch;
+    while ((ch = getopt_long(argc, argv, "n:b:s:", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'n': n = strtoull(optarg, NULL, 10); break;
+        case 'b': per = strtoull(optarg, NULL, 10); break;
+        case 's': seed = strtoull(optarg, NULL, 10); break;
+        case 'd': path = optarg; into = 0; break;
+        case 'i': path = optarg; into = 1; break;
+        case 'a': alias = optarg; break;
+        case 'f': fast = 1; break;
+        default:
+            fprintf(stderr, "usage: bench_raw_sqlite -n N [-b B] [-s SEED] (--db FILE | --into "
+                            "FILE --alias A) [--fast]\n");
+            return 2;
+        }
+    }
+    if (!n || !per || !path || (into && !alias))
+        return fprintf(stderr, "bench_raw_sqlite: -n and --db or --into/--alias are needed\n"), 2;
+
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (into ? 0 : SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK)
+        die(db, "open");
+    sqlite3_busy_timeout(db, 10000);
+    if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+        die(db, "pragmas");
+    if (fast && sqlite3_exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;", NULL, NULL,
+                             NULL) != SQLITE_OK)
+        die(db, "pragmas");
+    int64_t coll = 1;
+    int64_t last = 0;
+    sqlite3_stmt *st;
+    if (into) {
+        if (sqlite3_prepare_v2(db, "SELECT rid FROM collection WHERE alias=?", -1, &st, NULL))
+            die(db, "prepare");
+        sqlite3_bind_text(st, 1, alias, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            return fprintf(stderr, "bench_raw_sqlite: no collection with alias %s\n", alias), 1;
+        coll = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        if (sqlite3_prepare_v2(db, "SELECT max(date_added) FROM object", -1, &st, NULL))
+            die(db, "prepare");
+        if (sqlite3_step(st) == SQLITE_ROW)
+            last = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    } else if (sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
+        die(db, "schema");
+    }
+    if (sqlite3_prepare_v3(db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        die(db, "prepare insert");
+
+    struct gen_obj *batch = calloc(per, sizeof *batch);
+    if (!batch)
+        return 1;
+    double spent = 0, in_commit = 0;
+    unsigned long long bytes = 0, stored = 0;
+    for (unsigned long long i = 0; i < n; i += per) {
+        unsigned long long m = n - i < per ? n - i : per;
+        for (unsigned long long k = 0; k < m; k++) {
+            gen_object(seed, i + k, &batch[k]);
+            bytes += batch[k].len;
+        }
+        double t0 = now_s();
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+            die(db, "begin");
+        for (unsigned long long k = 0; k < m; k++) {
+            const struct gen_obj *o = &batch[k];
+            /* date_added as liaison assigns it: near now, strictly increasing. */
+            int64_t t = now_us();
+            last = t > last ? t : last + 1;
+            sqlite3_bind_int64(st, 1, last);
+            sqlite3_bind_int64(st, 2, coll);
+            sqlite3_bind_text(st, 3, o->id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, o->type, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 5, "2.1", -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 6, o->created_us);
+            sqlite3_bind_int64(st, 7, o->modified_us);
+            sqlite3_bind_text(st, 8, o->modified, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 9, o->created_by_ref, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 10, o->tlp);
+            sqlite3_bind_int(st, 11, 0);
+            sqlite3_bind_text(st, 12, o->json, (int)o->len, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                die(db, "insert");
+            stored += (unsigned long long)sqlite3_changes(db);
+            sqlite3_reset(st);
+        }
+        double t1 = now_s();
+        if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            die(db, "commit");
+        double t2 = now_s();
+        spent += t2 - t0;
+        in_commit += t2 - t1;
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_close(db) != SQLITE_OK)
+        die(db, "close");
+    for (unsigned long long k = 0; k < per; k++)
+        free(batch[k].json);
+    free(batch);
+    printf("rows=%llu stored=%llu bytes=%llu seconds=%.3f rows_per_s=%.0f commit_seconds=%.3f\n", n,
+           stored, bytes, spent, (double)n / spent, in_commit);
+    return stored == n ? 0 : 1;
+}
