@@ -217,15 +217,21 @@ int norm_iter_next(struct norm_iter *it, struct norm_cp *out)
             (end >= it->len || it->s[end] < 0xCC ||
              (end + 1 < it->len && it->s[end] == 0xD8 && it->s[end + 1] >= 0xA1) ||
              (end + 1 < it->len && it->s[end] == 0xD9 && it->s[end + 1] <= 0x8A))) {
-            uint32_t f[4];
-            int n = fold(cp, f);
+            uint32_t f;
+            if (cp < 0x80)
+                f = (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+            else if (cp == 0x0623 || cp == 0x0625 || cp == 0x0622)
+                f = 0x0627;
+            else if (cp == 0x0649)
+                f = 0x064A;
+            else if (cp == 0x0629)
+                f = 0x0647;
+            else
+                f = cp; /* the rest of U+0621-U+064A folds to itself */
             it->pos = end;
             it->cpos++;
-            if (n == 1) {
-                *out = (struct norm_cp){f[0], ob, (uint32_t)end, it->cpos - 1, 1};
-                return 1;
-            }
-            continue; /* deleted (never for these) */
+            *out = (struct norm_cp){f, ob, (uint32_t)end, it->cpos - 1, 1};
+            return 1;
         }
         uint32_t ncp = 1;
         bool slow = needs_nfc(cp);

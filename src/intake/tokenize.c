@@ -20,6 +20,10 @@ enum cclass { C_SPACE, C_NEWLINE, C_AR, C_LAT, C_DIGIT, C_OTHER_LETTER, C_TATWEE
 
 static enum cclass classify(uint32_t cp)
 {
+    if (cp >= 0x0621 && cp <= 0x063A)
+        return C_AR;
+    if (cp >= 0x0641 && cp <= 0x064A)
+        return C_AR;
     if (cp < 0x80) {
         if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'))
             return C_LAT;

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "intake/intake.h"
+#include "stix/stix.h"
 
 static struct intake_gazetteer *G;
 
@@ -262,6 +263,32 @@ static void test_bundle_and_stable_ids(void **state)
     free(text);
 }
 
+/* Every object of the sample article's bundle is valid STIX 2.1 (src/stix). */
+static void test_bundle_validates(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = read_sample(&len);
+    struct dbuf b;
+    dbuf_init(&b, 8 << 20);
+    struct lia_err err = {0};
+    assert_int_equal(intake_extract(G, text, len, NULL, &b, &err), 0);
+    struct stix_limits lim = {64, 1 << 20, 10000};
+    struct stix_envelope env;
+    if (stix_parse_envelope(b.ptr, b.len, &lim, &env, &err) < 0)
+        fail_msg("bundle: %s", err.msg);
+    assert_true(env.is_bundle);
+    assert_true(env.n_items > 10);
+    for (size_t i = 0; i < env.n_items; i++) {
+        struct stix_info info;
+        if (stix_validate_object(env.items[i].obj, &info, &err) < 0)
+            fail_msg("object %zu (%.*s...): %s", i, 120, env.items[i].text, err.msg);
+    }
+    stix_envelope_release(&env);
+    dbuf_release(&b);
+    free(text);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -343,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_context_rules),     cmocka_unit_test(test_mixed_and_rtl),
         cmocka_unit_test(test_sample_article),    cmocka_unit_test(test_bundle_and_stable_ids),
         cmocka_unit_test(test_bad_input),         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_bundle_validates),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
