@@ -8,6 +8,7 @@ exits non-zero, or whose stderr mentions a sanitizer report, fails the test.
 Environment: LIAISON_BIN (the binary), LIAISON_SHARED (the shared/ folder with
 fixtures), LIAISON_SOURCE (the repository root).
 """
+import atexit
 import base64
 import http.client
 import json
@@ -51,6 +52,19 @@ def run_cli(*args, check=True, timeout=60):
         raise AssertionError("liaison %s exited %d\nstdout: %s\nstderr: %s" %
                              (" ".join(map(str, args)), p.returncode, p.stdout, p.stderr))
     return p
+
+
+_LIVE = []  # servers started and not yet stopped
+
+
+@atexit.register
+def _kill_leftovers():
+    """A setUpModule that fails after starting a server never reaches tearDownModule:
+    never leave such a server running."""
+    for proc in _LIVE:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def free_port():
@@ -112,6 +126,7 @@ class Server:
                 args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
             self.errlog = tempfile.TemporaryFile(mode="w+b")
             self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.errlog, env=ENV)
+            _LIVE.append(self.proc)
             deadline = time.time() + 30
             while time.time() < deadline:
                 if self.proc.poll() is not None:
