@@ -126,6 +126,8 @@ static int issue(int argc, char **argv)
 
 static int list(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "--help"))
+        return usage(stdout), CLI_OK;
     if (argc != 3 || strcmp(argv[1], "--data") != 0) {
         usage(stderr);
         return CLI_USAGE;
