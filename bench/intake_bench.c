@@ -141,13 +141,15 @@ int main(int argc, char **argv)
     }
     printf("intake gazetteer load: best %.1f ms, mean %.1f ms (%zu entries, %zu aliases; "
            "target < 100 ms)\n",
-           best * 1e3, mean * 1e3, intake_gazetteer_entry_count(g), intake_gazetteer_alias_count(g));
+           best * 1e3, mean * 1e3, intake_gazetteer_entry_count(g),
+           intake_gazetteer_alias_count(g));
     static const char *sets[] = {"eval", "heldout"};
     for (int s = 0; s < 2; s++) {
         struct eval_counts c;
         memset(&c, 0, sizeof(c));
         for (int f = 0; f < 2; f++) {
-            snprintf(path, sizeof(path), "%s/tests/intake/%s/%s", src, sets[s], f ? "en.txt" : "ar.txt");
+            snprintf(path, sizeof(path), "%s/tests/intake/%s/%s", src, sets[s],
+                     f ? "en.txt" : "ar.txt");
             if (eval_file(g, path, &c, NULL) < 0)
                 return 1;
         }

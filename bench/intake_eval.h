@@ -45,8 +45,8 @@ static int eval_in_list(const char *list, const char *key, size_t n)
     return 0;
 }
 
-static void eval_score(const struct intake_result *res, const char *expected,
-                       struct eval_counts *c, FILE *report, const char *id)
+static void eval_score(const struct intake_result *res, const char *expected, struct eval_counts *c,
+                       FILE *report, const char *id)
 {
     for (size_t i = 0; i < res->n_entities; i++) {
         const char *k = res->entities[i].key;
@@ -144,8 +144,8 @@ static void eval_print(const struct eval_counts *c, FILE *out, double *p, double
     }
     *p = eval_ratio(tp, tp + fp);
     *r = eval_ratio(tp, tp + fn);
-    fprintf(out, "%-8s %6zu %6zu %6zu %9.3f %7.3f   (%zu paragraphs)\n", "overall", tp, fp, fn,
-            *p, *r, c->paragraphs);
+    fprintf(out, "%-8s %6zu %6zu %6zu %9.3f %7.3f   (%zu paragraphs)\n", "overall", tp, fp, fn, *p,
+            *r, c->paragraphs);
 }
 
 #endif

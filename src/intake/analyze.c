@@ -102,8 +102,8 @@ static int group_relations(const struct intake_gazetteer *g, const char *text,
                                         intake_is_word(g, tl, v[a].tj, "in"));
             const char *pf = text + b->m.prefix_byte_start;
             size_t pl = b->m.prefix_byte_end - b->m.prefix_byte_start;
-            bool bi = gap == 0 && pl >= 2 &&
-                      (!memcmp(pf, "ب", 2) || (pl >= 4 && !memcmp(pf, "وب", 4)));
+            bool bi =
+                gap == 0 && pl >= 2 && (!memcmp(pf, "ب", 2) || (pl >= 4 && !memcmp(pf, "وب", 4)));
             if (in_word || bi)
                 rc = add_entry_rel(d, v[a].entry, b->entry, "located-at");
         }
@@ -131,9 +131,8 @@ static int group_relations(const struct intake_gazetteer *g, const char *text,
 }
 
 /* Tokenises and matches text[cs, ce) whose first code point is number cbase. */
-static int analyze_chunk(const struct intake_gazetteer *g, const char *text, size_t cs,
-                         size_t ce, uint32_t cbase, struct token_list *tl, struct doc *d,
-                         struct lia_err *err)
+static int analyze_chunk(const struct intake_gazetteer *g, const char *text, size_t cs, size_t ce,
+                         uint32_t cbase, struct token_list *tl, struct doc *d, struct lia_err *err)
 {
     tl->n = 0;
     dbuf_reset(&tl->text);
@@ -204,8 +203,8 @@ static uint32_t count_cps(const char *s, size_t n)
 
 /* Keeps the mentions that need no context or got it, groups them per entry, resolves the
  * relationships. */
-static int build_result(const struct intake_gazetteer *g, struct doc *d,
-                        struct intake_result *res, struct lia_err *err)
+static int build_result(const struct intake_gazetteer *g, struct doc *d, struct intake_result *res,
+                        struct lia_err *err)
 {
     struct raw_mention *v = d->v;
     size_t n = d->n;
@@ -294,8 +293,7 @@ static enum intake_lang detect_lang(const char *text, size_t len)
 }
 
 int intake_analyze(const struct intake_gazetteer *g, const char *text, size_t len,
-                   const struct intake_options *opt, struct intake_result *res,
-                   struct lia_err *err)
+                   const struct intake_options *opt, struct intake_result *res, struct lia_err *err)
 {
     memset(res, 0, sizeof(*res));
     size_t max = opt && opt->max_input ? opt->max_input : INTAKE_DEFAULT_MAX_INPUT;

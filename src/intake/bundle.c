@@ -64,9 +64,12 @@ static void random_id(const char *type, char out[80])
 static const char *stix_type_of(enum intake_type t)
 {
     switch (t) {
-    case INTAKE_GROUP: return "threat-actor";
-    case INTAKE_BODY: return "identity";
-    default: return "location";
+    case INTAKE_GROUP:
+        return "threat-actor";
+    case INTAKE_BODY:
+        return "identity";
+    default:
+        return "location";
     }
 }
 
@@ -83,8 +86,10 @@ static int str_member(struct dbuf *b, const char *name, const char *v, size_t n)
 
 static int mentions_ext(struct dbuf *b, const struct intake_entity *e, const char *text)
 {
-    int rc = dbuf_printf(b, ",\"extensions\":{\"%s\":{\"extension_type\":\"property-extension\","
-                            "\"mentions\":[", INTAKE_EXTENSION_ID);
+    int rc = dbuf_printf(b,
+                         ",\"extensions\":{\"%s\":{\"extension_type\":\"property-extension\","
+                         "\"mentions\":[",
+                         INTAKE_EXTENSION_ID);
     for (size_t i = 0; rc >= 0 && i < e->n_mentions; i++) {
         const struct intake_mention *m = &e->mentions[i];
         rc = dbuf_printf(b, "%s{\"start\":%u,\"end\":%u,\"byte_start\":%u,\"byte_end\":%u",
@@ -103,8 +108,9 @@ static int mentions_ext(struct dbuf *b, const struct intake_entity *e, const cha
 static int common(struct dbuf *b, const char *type, const char *id, const char *created,
                   const char *modified, const char *creator)
 {
-    int rc = dbuf_printf(b, "{\"type\":\"%s\",\"spec_version\":\"2.1\",\"id\":\"%s\","
-                            "\"created\":\"%s\",\"modified\":\"%s\"",
+    int rc = dbuf_printf(b,
+                         "{\"type\":\"%s\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+                         "\"created\":\"%s\",\"modified\":\"%s\"",
                          type, id, created, modified);
     if (rc >= 0 && creator)
         rc = dbuf_printf(b, ",\"created_by_ref\":\"%s\"", creator);
@@ -170,7 +176,8 @@ static int entity_object(struct dbuf *b, const struct intake_gazetteer *g,
     return rc < 0 ? rc : dbuf_puts(b, "}");
 }
 
-static int report_name(struct dbuf *b, const char *text, size_t len, const struct intake_options *opt)
+static int report_name(struct dbuf *b, const char *text, size_t len,
+                       const struct intake_options *opt)
 {
     if (opt && opt->name)
         return str_member(b, "name", opt->name, strlen(opt->name));
@@ -234,8 +241,10 @@ int intake_write_bundle(const struct intake_gazetteer *g, const struct intake_re
         entity_id(t, tid);
         rc = common(b, "relationship", rel_ids[0], GAZETTEER_EPOCH, now, creator);
         if (rc >= 0)
-            rc = dbuf_printf(b, ",\"relationship_type\":\"%s\",\"source_ref\":\"%s\","
-                                "\"target_ref\":\"%s\"},\n", r->type, sid, tid);
+            rc = dbuf_printf(b,
+                             ",\"relationship_type\":\"%s\",\"source_ref\":\"%s\","
+                             "\"target_ref\":\"%s\"},\n",
+                             r->type, sid, tid);
     }
     char rid[80];
     random_id("report", rid);
@@ -244,8 +253,9 @@ int intake_write_bundle(const struct intake_gazetteer *g, const struct intake_re
     if (rc >= 0)
         rc = report_name(b, text, len, opt);
     if (rc >= 0)
-        rc = dbuf_printf(b, ",\"report_types\":[\"threat-report\"],\"labels\":[\"draft\"],"
-                            "\"lang\":\"%s\",\"published\":\"%s\"",
+        rc = dbuf_printf(b,
+                         ",\"report_types\":[\"threat-report\"],\"labels\":[\"draft\"],"
+                         "\"lang\":\"%s\",\"published\":\"%s\"",
                          res->lang == INTAKE_LANG_AR ? "ar" : "en", published);
     if (rc >= 0)
         rc = str_member(b, "description", text, len);

@@ -150,8 +150,7 @@ int intake_cli_main(int argc, char **argv)
     }
     rc = intake_check_input(text, len, &err);
     if (rc < 0) {
-        fprintf(stderr, "intake: %s: %s\n", strcmp(input, "-") ? input : "standard input",
-                err.msg);
+        fprintf(stderr, "intake: %s: %s\n", strcmp(input, "-") ? input : "standard input", err.msg);
         free(text);
         return 4;
     }

@@ -79,9 +79,9 @@ static int intake_clitic_readings(const struct intake_gazetteer *g, const char *
     int k = add(out, 0, max, "", tok, n, 0, "", filter);
     const unsigned char *u = (const unsigned char *)tok;
     /* every proclitic starts with و ف ب ل ك (UTF-8 d9 88, d9 81, d8 a8, d9 84, d9 83) */
-    if (n < 8 || !((u[0] == 0xD9 && (u[1] == 0x88 || u[1] == 0x81 || u[1] == 0x84 ||
-                                     u[1] == 0x83)) ||
-                   (u[0] == 0xD8 && u[1] == 0xA8)))
+    if (n < 8 ||
+        !((u[0] == 0xD9 && (u[1] == 0x88 || u[1] == 0x81 || u[1] == 0x84 || u[1] == 0x83)) ||
+          (u[0] == 0xD8 && u[1] == 0xA8)))
         return k;
     if (g && intake_rule(g, 'S', "", tok, n, NULL))
         return k;

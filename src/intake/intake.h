@@ -87,7 +87,7 @@ struct intake_mention {
 };
 
 struct intake_entity {
-    const char *key;   /* gazetteer key, e.g. "country-dz" (borrowed from the gazetteer) */
+    const char *key; /* gazetteer key, e.g. "country-dz" (borrowed from the gazetteer) */
     enum intake_type type;
     const char *name;
     const char *country; /* ISO alpha-2 or "" */

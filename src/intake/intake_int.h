@@ -41,12 +41,12 @@ enum tok_flag {
 };
 
 struct token {
-    uint32_t noff, nlen;      /* normalised bytes in tokens.text */
-    uint32_t ob, oe;          /* original bytes */
-    uint32_t oc, oce;         /* original code points */
+    uint32_t noff, nlen; /* normalised bytes in tokens.text */
+    uint32_t ob, oe;     /* original bytes */
+    uint32_t oc, oce;    /* original code points */
     uint32_t sentence;
     uint8_t script, flags;
-    uint16_t ncp;             /* normalised code points */
+    uint16_t ncp; /* normalised code points */
 };
 
 struct token_list {
@@ -108,7 +108,7 @@ struct intake_gazetteer {
     struct gz_entry *entries;
     size_t n_entries, cap_entries;
     size_t n_aliases;
-    struct hmap aliases;  /* normalised alias -> entry (AL_* flags) */
+    struct hmap aliases; /* normalised alias -> entry (AL_* flags) */
     struct hmap entry_by_key;
     struct hmap demonyms; /* normalised ar stem or lat word -> country entry; flags AL_CASE */
     struct hmap rules;    /* tagged keys: a tag letter, the argument, 0x1f, the word */
@@ -129,8 +129,8 @@ bool intake_rule(const struct intake_gazetteer *g, char tag, const char *arg, co
 struct clitic_cand {
     char form[256];
     size_t len;
-    int skip;         /* code points of the token before the name span */
-    char prefix[16];  /* the normalised clitic (for trigger-prefix rules), "" if none */
+    int skip;        /* code points of the token before the name span */
+    char prefix[16]; /* the normalised clitic (for trigger-prefix rules), "" if none */
 };
 int intake_clitic_candidates(const struct intake_gazetteer *g, const char *tok, size_t n,
                              struct clitic_cand *out, int max);
@@ -146,9 +146,8 @@ struct raw_mention {
     bool list_prev; /* listed right after the previous mention (a, b and c) */
 };
 /* Runs the matcher over the tokens; *out is malloc'd (caller frees), in text order. */
-int intake_match_tokens(const struct intake_gazetteer *g, const char *text,
-                        struct token_list *tl, struct raw_mention **out, size_t *n_out,
-                        struct lia_err *err);
+int intake_match_tokens(const struct intake_gazetteer *g, const char *text, struct token_list *tl,
+                        struct raw_mention **out, size_t *n_out, struct lia_err *err);
 /* True when tokens from i form an attack verb of rules.tsv; *len gets its token count. */
 bool intake_is_verb(const struct intake_gazetteer *g, struct token_list *tl, const char *text,
                     size_t i, size_t *len);

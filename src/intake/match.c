@@ -29,9 +29,9 @@ static const char *ttext(const struct matcher *m, size_t i)
     return m->tl->text.ptr + m->tl->v[i].noff;
 }
 
-static const char *const detached_forms[] = {"و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل",
-                                             "وك", "ال", "وال", "بال", "فال", "كال", "لل",
-                                             "ولل", "فلل"};
+static const char *const detached_forms[] = {"و",   "ف",   "ب",   "ل",  "ك",   "وب",
+                                             "ول",  "فب",  "فل",  "وك", "ال",  "وال",
+                                             "بال", "فال", "كال", "لل", "ولل", "فلل"};
 
 /* A proclitic written apart from its word: لـ"داعش", بـ«القاعدة», لـISIS, لـ داعش. */
 static bool is_detached_clitic(const struct matcher *m, size_t i)
@@ -39,18 +39,17 @@ static bool is_detached_clitic(const struct matcher *m, size_t i)
     const struct token *t = &m->tl->v[i];
     if (t->script != SCRIPT_ARABIC || t->nlen > 6 || i + 1 >= m->tl->n)
         return false;
-    if (!(t->flags & (TOK_TATWEEL_END | TOK_QUOTE_AFTER)) &&
-        m->tl->v[i + 1].script != SCRIPT_LATIN)
+    if (!(t->flags & (TOK_TATWEEL_END | TOK_QUOTE_AFTER)) && m->tl->v[i + 1].script != SCRIPT_LATIN)
         return false;
     for (size_t k = 0; k < sizeof(detached_forms) / sizeof(detached_forms[0]); k++)
-        if (strlen(detached_forms[k]) == t->nlen && !memcmp(detached_forms[k], ttext(m, i), t->nlen))
+        if (strlen(detached_forms[k]) == t->nlen &&
+            !memcmp(detached_forms[k], ttext(m, i), t->nlen))
             return true;
     return false;
 }
 
 /* Original offsets of the skip-th normalised code point of token i. */
-static void offset_in_token(const struct matcher *m, size_t i, int skip, uint32_t *ob,
-                            uint32_t *oc)
+static void offset_in_token(const struct matcher *m, size_t i, int skip, uint32_t *ob, uint32_t *oc)
 {
     const struct token *t = &m->tl->v[i];
     *ob = t->ob;
@@ -72,8 +71,8 @@ static void offset_in_token(const struct matcher *m, size_t i, int skip, uint32_
     }
 }
 
-static int push(struct matcher *m, int32_t entry, size_t ti, size_t tj, int skip,
-                uint32_t pfx_b, uint32_t pfx_e, bool pending)
+static int push(struct matcher *m, int32_t entry, size_t ti, size_t tj, int skip, uint32_t pfx_b,
+                uint32_t pfx_e, bool pending)
 {
     if (m->n == m->cap) {
         size_t nc = m->cap ? m->cap * 2 : 64;
@@ -137,7 +136,8 @@ static bool context_ok(const struct matcher *m, const struct gz_entry *e, size_t
         size_t p = i - 1;
         if (is_detached_clitic(m, p))
             return intake_rule(m->g, 'P', type, ttext(m, p), m->tl->v[p].nlen, NULL);
-        if (phrase_rule(m, 'B', type, p, i, NULL) || (p > 0 && phrase_rule(m, 'B', type, p - 1, i, NULL)))
+        if (phrase_rule(m, 'B', type, p, i, NULL) ||
+            (p > 0 && phrase_rule(m, 'B', type, p - 1, i, NULL)))
             return true;
         struct clitic_cand c[12];
         int nc = intake_clitic_candidates(m->g, ttext(m, p), m->tl->v[p].nlen, c, 12);
@@ -315,7 +315,7 @@ static int try_nisba(struct matcher *m, size_t i, size_t min_head)
         return 0;
     /* a nisba ends in ي, ه (ية), ن (يان يين يون ...) or ت (يات) */
     const unsigned char *last = (const unsigned char *)ttext(m, i) + t->nlen - 2;
-    if (last[0] != 0xD9 || (last[1] != 0x8A && last[1] != 0x87 && last[1] != 0x86) ) {
+    if (last[0] != 0xD9 || (last[1] != 0x8A && last[1] != 0x87 && last[1] != 0x86)) {
         if (!(last[0] == 0xD8 && last[1] == 0xAA))
             return 0;
     }
@@ -388,9 +388,8 @@ static int try_demonym(struct matcher *m, size_t i)
     return 0;
 }
 
-int intake_match_tokens(const struct intake_gazetteer *g, const char *text,
-                        struct token_list *tl, struct raw_mention **out, size_t *n_out,
-                        struct lia_err *err)
+int intake_match_tokens(const struct intake_gazetteer *g, const char *text, struct token_list *tl,
+                        struct raw_mention **out, size_t *n_out, struct lia_err *err)
 {
     struct matcher m;
     memset(&m, 0, sizeof(m));

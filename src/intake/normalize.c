@@ -101,18 +101,47 @@ static int fold(uint32_t cp, uint32_t out[4])
         if (is_deleted_mark(cp) || (cp >= 0x0653 && cp <= 0x0655) || cp == 0x061C)
             return 0;
         switch (cp) {
-        case 0x0623: case 0x0625: case 0x0622: case 0x0671: out[0] = 0x0627; return 1;
-        case 0x0649: case 0x06CC: case 0x06D2: out[0] = 0x064A; return 1;
-        case 0x0629: out[0] = 0x0647; return 1;
-        case 0x06A9: case 0x06AA: out[0] = 0x0643; return 1;
-        case 0x060C: out[0] = ','; return 1;
-        case 0x061B: out[0] = ';'; return 1;
-        case 0x061F: out[0] = '?'; return 1;
-        case 0x06D4: out[0] = '.'; return 1;
-        case 0x066A: out[0] = '%'; return 1;
-        case 0x066B: out[0] = '.'; return 1;
-        case 0x066C: out[0] = ','; return 1;
-        default: break;
+        case 0x0623:
+        case 0x0625:
+        case 0x0622:
+        case 0x0671:
+            out[0] = 0x0627;
+            return 1;
+        case 0x0649:
+        case 0x06CC:
+        case 0x06D2:
+            out[0] = 0x064A;
+            return 1;
+        case 0x0629:
+            out[0] = 0x0647;
+            return 1;
+        case 0x06A9:
+        case 0x06AA:
+            out[0] = 0x0643;
+            return 1;
+        case 0x060C:
+            out[0] = ',';
+            return 1;
+        case 0x061B:
+            out[0] = ';';
+            return 1;
+        case 0x061F:
+            out[0] = '?';
+            return 1;
+        case 0x06D4:
+            out[0] = '.';
+            return 1;
+        case 0x066A:
+            out[0] = '%';
+            return 1;
+        case 0x066B:
+            out[0] = '.';
+            return 1;
+        case 0x066C:
+            out[0] = ',';
+            return 1;
+        default:
+            break;
         }
         if (cp >= 0x0660 && cp <= 0x0669) {
             out[0] = '0' + (cp - 0x0660);
@@ -159,8 +188,8 @@ void norm_iter_init(struct norm_iter *it, const char *s, size_t len)
     it->len = len;
 }
 
-static void push_folded(struct norm_iter *it, uint32_t cp, uint32_t ob, uint32_t oe,
-                        uint32_t oc, uint32_t occ)
+static void push_folded(struct norm_iter *it, uint32_t cp, uint32_t ob, uint32_t oe, uint32_t oc,
+                        uint32_t occ)
 {
     uint32_t f[4];
     int n;

@@ -15,8 +15,21 @@
 #include <string.h>
 #include <utf8proc.h>
 
-enum cclass { C_SPACE, C_NEWLINE, C_AR, C_LAT, C_DIGIT, C_OTHER_LETTER, C_TATWEEL, C_QUOTE,
-              C_HYPHEN, C_SENT_END, C_PUNCT, C_APOS, C_DOT };
+enum cclass {
+    C_SPACE,
+    C_NEWLINE,
+    C_AR,
+    C_LAT,
+    C_DIGIT,
+    C_OTHER_LETTER,
+    C_TATWEEL,
+    C_QUOTE,
+    C_HYPHEN,
+    C_SENT_END,
+    C_PUNCT,
+    C_APOS,
+    C_DOT
+};
 
 static enum cclass classify(uint32_t cp)
 {
@@ -30,15 +43,39 @@ static enum cclass classify(uint32_t cp)
         if (cp >= '0' && cp <= '9')
             return C_DIGIT;
         switch (cp) {
-        case ' ': case '\t': case '\r': case '\f': case '\v': return C_SPACE;
-        case '\n': return C_NEWLINE;
-        case '"': case '(': case ')': case '[': case ']': case '{': case '}': case '`':
-        case '<': case '>': return C_QUOTE;
-        case '\'': return C_APOS;
-        case '-': case '_': case '/': return C_HYPHEN;
-        case '.': return C_DOT;
-        case '!': case '?': case ';': return C_SENT_END;
-        default: return C_PUNCT;
+        case ' ':
+        case '\t':
+        case '\r':
+        case '\f':
+        case '\v':
+            return C_SPACE;
+        case '\n':
+            return C_NEWLINE;
+        case '"':
+        case '(':
+        case ')':
+        case '[':
+        case ']':
+        case '{':
+        case '}':
+        case '`':
+        case '<':
+        case '>':
+            return C_QUOTE;
+        case '\'':
+            return C_APOS;
+        case '-':
+        case '_':
+        case '/':
+            return C_HYPHEN;
+        case '.':
+            return C_DOT;
+        case '!':
+        case '?':
+        case ';':
+            return C_SENT_END;
+        default:
+            return C_PUNCT;
         }
     }
     if (cp == 0x0640)
@@ -47,35 +84,71 @@ static enum cclass classify(uint32_t cp)
         (cp >= 0x06FA && cp <= 0x06FF))
         return C_AR;
     switch (cp) {
-    case 0xAB: case 0xBB: case 0x201C: case 0x201D: case 0x201E: case 0x201F: case 0x2033:
-    case 0x301D: case 0x301E: case 0xFF02: case 0x2039: case 0x203A: case 0xFD3E: case 0xFD3F:
+    case 0xAB:
+    case 0xBB:
+    case 0x201C:
+    case 0x201D:
+    case 0x201E:
+    case 0x201F:
+    case 0x2033:
+    case 0x301D:
+    case 0x301E:
+    case 0xFF02:
+    case 0x2039:
+    case 0x203A:
+    case 0xFD3E:
+    case 0xFD3F:
         return C_QUOTE;
-    case 0x2018: case 0x2019: case 0x201A: case 0x201B: case 0xB4: case 0x2BC:
+    case 0x2018:
+    case 0x2019:
+    case 0x201A:
+    case 0x201B:
+    case 0xB4:
+    case 0x2BC:
         return C_APOS;
-    case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014: case 0x2015:
+    case 0x2010:
+    case 0x2011:
+    case 0x2012:
+    case 0x2013:
+    case 0x2014:
+    case 0x2015:
         return C_HYPHEN;
-    case 0x2026: return C_SENT_END;
-    default: break;
+    case 0x2026:
+        return C_SENT_END;
+    default:
+        break;
     }
     const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
     switch (p->category) {
-    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
         return cp < 0x0250 || (cp >= 0x1E00 && cp <= 0x1EFF) ? C_LAT : C_OTHER_LETTER;
-    case UTF8PROC_CATEGORY_ND: return C_OTHER_LETTER;
-    case UTF8PROC_CATEGORY_ZS: return C_SPACE;
-    case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP: return C_NEWLINE;
-    default: return C_PUNCT;
+    case UTF8PROC_CATEGORY_ND:
+        return C_OTHER_LETTER;
+    case UTF8PROC_CATEGORY_ZS:
+        return C_SPACE;
+    case UTF8PROC_CATEGORY_ZL:
+    case UTF8PROC_CATEGORY_ZP:
+        return C_NEWLINE;
+    default:
+        return C_PUNCT;
     }
 }
 
 static int script_of(enum cclass c)
 {
     switch (c) {
-    case C_AR: return SCRIPT_ARABIC;
-    case C_LAT: return SCRIPT_LATIN;
-    case C_DIGIT: return SCRIPT_DIGIT;
-    default: return SCRIPT_OTHER;
+    case C_AR:
+        return SCRIPT_ARABIC;
+    case C_LAT:
+        return SCRIPT_LATIN;
+    case C_DIGIT:
+        return SCRIPT_DIGIT;
+    default:
+        return SCRIPT_OTHER;
     }
 }
 
@@ -193,7 +266,10 @@ int intake_tokenize(const char *text, size_t len, struct token_list *tl, struct 
     while (rc == 0 && next_cp(&t, &c)) {
         enum cclass cl = classify(c.cp);
         switch (cl) {
-        case C_AR: case C_LAT: case C_DIGIT: case C_OTHER_LETTER:
+        case C_AR:
+        case C_LAT:
+        case C_DIGIT:
+        case C_OTHER_LETTER:
             rc = add_cp(&t, &c, script_of(cl), err);
             break;
         case C_TATWEEL:
@@ -223,8 +299,8 @@ int intake_tokenize(const char *text, size_t len, struct token_list *tl, struct 
                         if (c2.cp == 's') {
                             struct norm_cp c3;
                             bool have3 = next_cp(&t, &c3);
-                            bool goes_on = have3 && (classify(c3.cp) == C_LAT ||
-                                                     classify(c3.cp) == C_DIGIT);
+                            bool goes_on =
+                                have3 && (classify(c3.cp) == C_LAT || classify(c3.cp) == C_DIGIT);
                             if (have3)
                                 unread(&t, &c3);
                             if (!goes_on) { /* possessive 's: dropped */

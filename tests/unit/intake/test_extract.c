@@ -189,10 +189,10 @@ static void test_sample_article(void **state)
     struct intake_result res;
     struct lia_err err = {0};
     assert_int_equal(intake_analyze(G, text, len, NULL, &res, &err), 0);
-    static const char *want[] = {"country-dz", "country-us", "city-4140963", "city-2507480",
-                                 "country-iq", "country-sy", "country-ng", "country-ml",
-                                 "country-ly", "region-sahel", "region-maghreb",
-                                 "group-islamic-state", "group-aqim"};
+    static const char *want[] = {
+        "country-dz",     "country-us",          "city-4140963", "city-2507480", "country-iq",
+        "country-sy",     "country-ng",          "country-ml",   "country-ly",   "region-sahel",
+        "region-maghreb", "group-islamic-state", "group-aqim"};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         if (!find(&res, want[i]))
             fail_msg("sample article: %s not found", want[i]);
@@ -255,7 +255,8 @@ static void test_bundle_and_stable_ids(void **state)
     assert_non_null(strstr(a.ptr, id));
     assert_int_equal(id[strlen("location--") + 14], '5'); /* UUID version 5 */
     assert_non_null(strstr(a.ptr, "\"threat_actor_types\":[\"terrorist\"]"));
-    assert_non_null(strstr(a.ptr, INTAKE_EXTENSION_ID "\":{\"extension_type\":\"property-extension\""));
+    assert_non_null(
+        strstr(a.ptr, INTAKE_EXTENSION_ID "\":{\"extension_type\":\"property-extension\""));
     json_decref(ja);
     json_decref(jb);
     dbuf_release(&a);
@@ -366,10 +367,10 @@ static void test_cli(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_clitics_in_text),   cmocka_unit_test(test_algiers_vs_algeria),
-        cmocka_unit_test(test_context_rules),     cmocka_unit_test(test_mixed_and_rtl),
-        cmocka_unit_test(test_sample_article),    cmocka_unit_test(test_bundle_and_stable_ids),
-        cmocka_unit_test(test_bad_input),         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_clitics_in_text),  cmocka_unit_test(test_algiers_vs_algeria),
+        cmocka_unit_test(test_context_rules),    cmocka_unit_test(test_mixed_and_rtl),
+        cmocka_unit_test(test_sample_article),   cmocka_unit_test(test_bundle_and_stable_ids),
+        cmocka_unit_test(test_bad_input),        cmocka_unit_test(test_cli),
         cmocka_unit_test(test_bundle_validates),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

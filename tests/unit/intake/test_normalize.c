@@ -48,11 +48,11 @@ static void test_nfc_and_hamza(void **state)
 static void test_letters(void **state)
 {
     (void)state;
-    expect_norm("مصطفى", "مصطفي");   /* alef maqsura */
-    expect_norm("فارسی", "فارسي");   /* Persian yeh */
+    expect_norm("مصطفى", "مصطفي"); /* alef maqsura */
+    expect_norm("فارسی", "فارسي"); /* Persian yeh */
     expect_norm("ے", "ي");
-    expect_norm("مدينة", "مدينه");   /* taa marbuta */
-    expect_norm("کرد ڪ", "كرد ك");   /* keheh, swash kaf */
+    expect_norm("مدينة", "مدينه");     /* taa marbuta */
+    expect_norm("کرد ڪ", "كرد ك");     /* keheh, swash kaf */
     expect_norm("٢٠٢٤ ۱۲", "2024 12"); /* Arabic-Indic and Persian digits */
     expect_norm("،؛؟۔٪٫٬", ",;?.%.,");
 }
@@ -72,11 +72,11 @@ static void test_diacritics_and_tatweel(void **state)
 static void test_invisible_and_spaces(void **state)
 {
     (void)state;
-    expect_norm("ال\u200Cجزائر", "الجزائر");          /* ZWNJ */
-    expect_norm("\u200Fمالي\u200E", "مالي");          /* RLM, LRM */
-    expect_norm("\u202Bليبيا\u202C", "ليبيا");        /* RLE, PDF */
-    expect_norm("\u2067تونس\u2069", "تونس");          /* RLI, PDI */
-    expect_norm("\uFEFFمصر\u00AD\u061C", "مصر");      /* BOM, soft hyphen, ALM */
+    expect_norm("ال\u200Cجزائر", "الجزائر");     /* ZWNJ */
+    expect_norm("\u200Fمالي\u200E", "مالي");     /* RLM, LRM */
+    expect_norm("\u202Bليبيا\u202C", "ليبيا");   /* RLE, PDF */
+    expect_norm("\u2067تونس\u2069", "تونس");     /* RLI, PDI */
+    expect_norm("\uFEFFمصر\u00AD\u061C", "مصر"); /* BOM, soft hyphen, ALM */
     expect_norm("a\u00A0b\u2009c\u202Fd\u3000e", "a b c d e");
 }
 
@@ -84,11 +84,11 @@ static void test_presentation_forms(void **state)
 {
     (void)state;
     expect_norm("\uFEDF\uFEE3\uFE8E\uFEDF\uFEF2", "لمالي"); /* positional forms */
-    expect_norm("\uFEFB", "لا");                             /* lam-alef ligature */
-    expect_norm("\uFEF7", "لا");                             /* lam-alef with hamza -> لأ -> لا */
-    expect_norm("\uFDF2", "الله");                           /* ﷲ */
-    expect_norm("\uFF21\uFF22", "ab");                       /* full-width ASCII */
-    expect_norm("x\u00B2", "x\u00B2");                       /* no NFKC outside those ranges */
+    expect_norm("\uFEFB", "لا");                            /* lam-alef ligature */
+    expect_norm("\uFEF7", "لا");       /* lam-alef with hamza -> لأ -> لا */
+    expect_norm("\uFDF2", "الله");     /* ﷲ */
+    expect_norm("\uFF21\uFF22", "ab"); /* full-width ASCII */
+    expect_norm("x\u00B2", "x\u00B2"); /* no NFKC outside those ranges */
 }
 
 static void test_latin(void **state)
@@ -170,8 +170,7 @@ static void test_clitic_lattice(void **state)
 {
     (void)state;
     char b[1024];
-    assert_string_equal(cands("للجزائر", b, sizeof(b)),
-                        "للجزائر/0 الجزائر/1 اللجزائر/1 لجزائر/1");
+    assert_string_equal(cands("للجزائر", b, sizeof(b)), "للجزائر/0 الجزائر/1 اللجزائر/1 لجزائر/1");
     assert_non_null(strstr(cands("لليبيا", b, sizeof(b)), " ليبيا/1"));
     assert_non_null(strstr(cands("للاذقيه", b, sizeof(b)), " اللاذقيه/1"));
     assert_non_null(strstr(cands("بالعاصمه", b, sizeof(b)), " العاصمه/1"));
