@@ -23,10 +23,12 @@ test-deps:
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug -DLIAISON_SANITIZE=ON >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
+	scripts/build-web
 
 release: deps
 	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(RELEASE) -j $(JOBS)
+	scripts/build-web
 
 run: release
 	@scripts/run "$(RELEASE)/liaison" "$(DATA)" "$(LISTEN)"
@@ -36,6 +38,9 @@ test: test-deps build
 
 bench: release
 	bench/run "$(RELEASE)"
+
+fuzz: test-deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz
 
 clean:
 	rm -rf $(BUILD) $(RELEASE) build-fuzz

@@ -48,7 +48,7 @@ static int releasability(struct store_txn *t, const char *ref, struct arena *a, 
                          size_t *n, bool *found, struct lia_err *err)
 {
     const char *text;
-    int rc = store_marking_text(t, ref, a, &text, err);
+    int rc = store_object_text(t, ref, "marking-definition", a, &text, err);
     if (rc == LIA_ENOTFOUND) {
         /* Unknown handling: release to nobody rather than guess. */
         lia_err_clear(err);
@@ -111,6 +111,20 @@ int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
         } else {
             intersect(rel, &n_rel, these, n);
         }
+    }
+    /* Requests and responses reach their two parties only, on top of their markings. */
+    int64_t parties[2];
+    size_t n_parties;
+    bool applies;
+    int prc = access_party_audience(t, obj, o->type, parties, &n_parties, &applies, err);
+    if (prc)
+        return prc;
+    if (applies && !o->has_rel) {
+        memcpy(rel, parties, n_parties * sizeof *parties);
+        n_rel = n_parties;
+        o->has_rel = true;
+    } else if (applies) {
+        intersect(rel, &n_rel, parties, n_parties);
     }
     o->rel_to = rel;
     o->n_rel_to = n_rel;

@@ -8,6 +8,7 @@
  */
 #include "access/access.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -21,6 +22,23 @@ static const char *bad_credentials = "missing or invalid credentials";
 static void hash_secret(const char *secret, size_t len, unsigned char out[32])
 {
     crypto_generichash(out, 32, (const unsigned char *)secret, len, NULL, 0);
+}
+
+const char *access_instance_identity(struct store *s)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static char cached[128];
+    pthread_mutex_lock(&lock);
+    if (!cached[0]) {
+        struct arena a;
+        arena_init(&a, 0);
+        char *v = NULL;
+        if (store_meta_get(s, "instance_identity", &a, &v, NULL) == 0 && strlen(v) < sizeof cached)
+            memcpy(cached, v, strlen(v) + 1);
+        arena_release(&a);
+    }
+    pthread_mutex_unlock(&lock);
+    return cached[0] ? cached : NULL;
 }
 
 int access_token_issue(struct store *s, const struct access_token_spec *spec,
@@ -176,6 +194,7 @@ int access_authenticate(struct store *s, const char *authorization, const char *
     }
     out->policy.all = true;
     out->policy.clearance = STORE_TLP_RED;
+    out->identity = access_instance_identity(s);
     out->actor = arena_printf(a, "local/%s", tok.id);
     return out->actor ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
 }

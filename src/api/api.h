@@ -26,6 +26,7 @@ struct api_config {
     const char *title;
     const char *description;
     const char *contact;
+    const char *web_root; /* the analyst pages' files (web/dist); NULL or "" serves none */
 };
 
 struct api {

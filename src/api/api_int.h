@@ -40,6 +40,10 @@ int api_parse_filter(struct api_call *c, int64_t coll, const char *scope,
                      struct store_filter *f);
 /* Makes the opaque next token continuing after date_added `last`. */
 char *api_next_token(struct api_call *c, int64_t coll, const char *scope, int64_t last);
+/* Decodes a next token made for (coll, scope) and the request's filters into *after; answers
+ * 400 and returns -1 when it is malformed, forged or made for another query. */
+int api_parse_next(struct api_call *c, int64_t coll, const char *scope, const char *tok,
+                   int64_t *after);
 
 void api_date_headers(struct api_call *c, const struct store_page *page);
 char *api_format_ts(struct api_call *c, int64_t us);
@@ -59,6 +63,18 @@ void api_metrics_objects(size_t stored, size_t refused);
 void api_metrics_disclosed(size_t n);
 void api_metrics(struct api_call *c);
 
+/* /liaison/rfi... (liaison_rfi.c); seg[1] == "rfi". */
+void api_liaison_rfi(struct api_call *c, const char **seg, size_t nseg);
+
 void api_taxii_route(struct api_call *c, const char **seg, size_t nseg);
+
+/* The analyst pages' files under web_root (static.c), before authentication: true when it
+ * answered (a file, or index.html for a browser's page route); false leaves the request to
+ * the API. */
+bool api_static_route(struct api_call *c, const char **seg, size_t nseg);
+/* /liaison/... (liaison.c): the liaison API beside TAXII; seg[0] == "liaison". */
+void api_liaison_route(struct api_call *c, const char **seg, size_t nseg);
+void api_liaison_whoami(struct api_call *c);
+void api_liaison_partners(struct api_call *c);
 
 #endif

@@ -79,6 +79,8 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
         dbuf_puts(&resp->body, "{\"status\":\"ok\"}");
         resp->status = 200;
         resp->content_type = "application/json";
+    } else if (!bad && api_static_route(c, seg, nseg)) {
+        /* the analyst pages' files: public, no credentials (their API calls carry a token) */
     } else {
         struct lia_err err;
         lia_err_clear(&err);
@@ -95,6 +97,8 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
             http_add_header(resp, "Retry-After", arena_printf(req->arena, "%lld", (long long)retry));
         } else if (!bad && nseg == 1 && !strcmp(seg[0], "metrics")) {
             api_metrics(c);
+        } else if (!bad && nseg >= 1 && !strcmp(seg[0], "liaison")) {
+            api_liaison_route(c, seg, nseg);
         } else if (bad || nseg == 0 || strcmp(seg[0], "taxii2") != 0) {
             api_fail(c, 404, "Not found", "no such resource");
         } else {

@@ -43,66 +43,20 @@ static int record(struct dbuf *b, size_t *n, const char *id, const char *version
     return rc;
 }
 
-/* Validates and stores one item; a refusal is recorded, not returned. Returns non-zero only
- * when the transaction itself failed. */
+/* Validates and stores one item (access/ingest.c); a refusal is recorded, not returned.
+ * Returns non-zero only when the transaction itself failed. */
 static int store_item(struct api_call *c, struct store_txn *t, const struct store_collection *col,
                       const struct stix_item *it, struct outcome *out, struct lia_err *err)
 {
-    struct stix_info info;
-    struct lia_err why;
-    lia_err_clear(&why);
-    const char *id = str_member(it->obj, "id");
-    const char *version = str_member(it->obj, "modified");
-    if (!*version)
-        version = str_member(it->obj, "created");
-    if (stix_validate_object(it->obj, &info, &why) != 0)
-        return record(&out->bad, &out->n_bad, id, version, why.msg);
-    const char *inject = NULL;
-    int rc = access_check_write(t, &c->who, col->rid, info.id, info.type, info.created_by_ref,
-                                c->req->arena, &inject, &why);
-    if (rc == LIA_EFORBIDDEN)
-        return record(&out->bad, &out->n_bad, id, version, why.msg);
-    if (rc)
-        return lia_err_set(err, rc, "%s", why.msg);
-
-    struct store_object o = {0};
-    o.id = info.id;
-    o.type = info.type;
-    o.spec_version = info.spec_version;
-    o.created_us = info.created_us;
-    o.modified_us = info.versioned ? info.modified_us : 0;
-    o.modified = info.versioned ? info.modified : NULL;
-    o.created_by_ref = inject ? inject : info.created_by_ref;
-    o.json = it->text;
-    o.json_len = it->len;
-    if (inject) {
-        /* Verbatim but for the one property the server adds: the partner's identity. */
-        const char *brace = memchr(it->text, '{', it->len);
-        size_t head = (size_t)(brace - it->text) + 1;
-        char *text = arena_printf(c->req->arena, "{\"created_by_ref\":\"%s\",%.*s", inject,
-                                  (int)(it->len - head), brace + 1);
-        if (!text)
-            return lia_err_set(err, LIA_ENOMEM, "out of memory");
-        o.json = text;
-        o.json_len = strlen(text);
-    }
-    rc = access_object_handling(t, it->obj, c->req->arena, &o, &why);
-    if (rc == LIA_EINVAL)
-        return record(&out->bad, &out->n_bad, id, version, why.msg);
-    if (rc)
-        return lia_err_set(err, rc, "%s", why.msg);
-    int result;
-    int64_t added;
-    rc = store_put_object(t, col->rid, &o, &result, &added, err);
+    struct access_ingest ctx = {.store = c->api->store, .who = &c->who, .coll = col->rid,
+                                .a = c->req->arena};
+    struct access_ingest_result res;
+    int rc = access_ingest_object(t, &ctx, it->obj, it->text, it->len, &res, err);
     if (rc)
         return rc;
-    const char *note = NULL;
-    if (o.unknown_marking)
-        note = arena_printf(c->req->arena,
-                            "stored, but released to no partner: %s is not known here (post the "
-                            "marking-definition, then the object again)",
-                            o.unknown_marking);
-    return record(&out->ok, &out->n_ok, info.id, info.versioned ? info.modified : version, note);
+    if (!res.stored)
+        return record(&out->bad, &out->n_bad, res.id, res.version, res.message);
+    return record(&out->ok, &out->n_ok, res.id, res.version, res.message);
 }
 
 static char *status_json(struct api_call *c, const char *id, size_t total, struct outcome *out)

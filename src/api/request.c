@@ -218,8 +218,8 @@ char *api_next_token(struct api_call *c, int64_t coll, const char *scope, int64_
     return out;
 }
 
-static int parse_next(struct api_call *c, int64_t coll, const char *scope, const char *tok,
-                      int64_t *after)
+int api_parse_next(struct api_call *c, int64_t coll, const char *scope, const char *tok,
+                   int64_t *after)
 {
     unsigned char raw[NEXT_RAW + 4];
     size_t n = strlen(tok);
@@ -312,7 +312,7 @@ int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct
         }
         f->version_at = at;
     }
-    if ((v = api_param(c, "next")) && parse_next(c, coll, scope, v, &f->after_key))
+    if ((v = api_param(c, "next")) && api_parse_next(c, coll, scope, v, &f->after_key))
         return -1;
     return 0;
 }

@@ -38,6 +38,7 @@ int cli_partner(int argc, char **argv);
 int cli_grant(int argc, char **argv);
 int cli_revoke(int argc, char **argv);
 int cli_audit_cmd(int argc, char **argv);
+int cli_rfi(int argc, char **argv);
 /* Finds a partner by name or identity id; prints the error and returns its code. */
 int cli_find_partner(struct store *s, const char *key, struct arena *a, struct store_partner *p);
 

@@ -49,6 +49,7 @@ static const struct key keys[] = {
     STR(description, "Federated intelligence exchange (TAXII 2.1)", "server description"),
     STR(contact, "", "contact shown in TAXII discovery"),
     STR(log_level, "info", "debug, info, warn or error"),
+    STR(web_root, LIAISON_WEB_DIR, "folder of the analyst pages served at / (empty: none)"),
 };
 
 static const struct key *find_key(const char *name)

@@ -38,6 +38,7 @@ struct cli_config {
     char description[512];
     char contact[256];
     char log_level[16];
+    char web_root[1024];
 };
 
 void cli_config_defaults(struct cli_config *cfg);

@@ -18,6 +18,7 @@ static const struct cli_command commands[] = {
     {"grant", cli_grant, "give a partner rights on a collection"},
     {"revoke", cli_revoke, "take a partner's rights on a collection away"},
     {"audit", cli_audit_cmd, "show and verify the audit log"},
+    {"rfi", cli_rfi, "send, answer and track requests for information"},
     {"intake", intake_cli_main, "turn a news article into a draft STIX bundle"},
     {NULL, NULL, NULL},
 };

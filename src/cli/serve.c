@@ -206,6 +206,7 @@ int cli_serve(int argc, char **argv)
     ac.title = cfg.title;
     ac.description = cfg.description[0] ? cfg.description : NULL;
     ac.contact = cfg.contact[0] ? cfg.contact : NULL;
+    ac.web_root = cfg.web_root;
     struct api *api = calloc(1, sizeof *api);
     rc = api ? api_init(api, s, &ac, &err) : lia_err_set(&err, LIA_ENOMEM, "out of memory");
 

@@ -43,7 +43,11 @@ struct http_request {
     bool tls;
     const char *client_cert_fingerprint; /* SHA-256 hex of a verified client cert, or NULL */
     const char *client_cert_subject;     /* its subject DN, or NULL */
-    void *conn;                          /* private */
+    void *conn;                          /* private; NULL for a request built in memory */
+    /* Request headers of a request built in memory (tests, fuzzing): http_header reads
+     * these when conn is NULL. n_headers pairs; names compare case-insensitively. */
+    const struct http_param *headers;
+    size_t n_headers;
 };
 
 struct http_response {
@@ -57,6 +61,9 @@ struct http_response {
 
 /* The value of request header name (case-insensitive), or NULL. */
 const char *http_header(const struct http_request *req, const char *name);
+/* Decodes %HH escapes in place as the server does for paths and query keys and values,
+ * except %00 and %2F, which stay encoded. Returns the new length. */
+size_t http_unescape(char *s);
 /* Adds a response header; name and value must live until the response is sent (arena). */
 void http_add_header(struct http_response *resp, const char *name, const char *value);
 

@@ -41,7 +41,12 @@ struct conn_state {
 
 const char *http_header(const struct http_request *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+    if (req->conn)
+        return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (!strcasecmp(req->headers[i].key, name))
+            return req->headers[i].value;
+    return NULL;
 }
 
 void http_add_header(struct http_response *resp, const char *name, const char *value)
@@ -236,10 +241,8 @@ static int hex_value(char ch)
  * does, except %00 and %2F: a NUL would silently cut the path or a value short
  * ("/collections/a1%00/objects/" read as "/collections/a1"), and an encoded slash would become
  * a path separator. Both stay encoded, as literal text no route, id or filter accepts. */
-static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+size_t http_unescape(char *s)
 {
-    (void)cls;
-    (void)conn;
     char *w = s;
     const char *r = s;
     while (*r) {
@@ -256,7 +259,15 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     return (size_t)(w - s);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return http_unescape(s);
+}
+
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt,
+                                                          va_list ap)
 {
     char msg[512];
     (void)cls;

@@ -28,6 +28,7 @@ enum sqlite_stmt_id {
     STMT_PARTNER_RID,
     STMT_CREATOR,
     STMT_MARKING,
+    STMT_RFI,
     SQLITE_STMT_COUNT
 };
 

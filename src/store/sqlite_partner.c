@@ -253,14 +253,24 @@ int store_object_creator(struct store_txn *t, int64_t coll, const char *id, stru
     return rc;
 }
 
-int store_marking_text(struct store_txn *t, const char *id, struct arena *a, const char **json,
-                       struct lia_err *err)
+int store_object_text(struct store_txn *t, const char *id, const char *type, struct arena *a,
+                      const char **json, struct lia_err *err)
 {
+    /* The type is written into the SQL so that SQLite can use the partial index. */
     sqlite3_stmt *st;
-    int rc = sqlite_stmt(t->conn, STMT_MARKING,
+    int rc;
+    if (!strcmp(type, "marking-definition"))
+        rc = sqlite_stmt(t->conn, STMT_MARKING,
                          "SELECT json FROM object WHERE id = ? AND type = 'marking-definition'"
                          " ORDER BY modified DESC LIMIT 1",
                          &st, err);
+    else if (!strcmp(type, "liaison-rfi"))
+        rc = sqlite_stmt(t->conn, STMT_RFI,
+                         "SELECT json FROM object WHERE id = ? AND type = 'liaison-rfi'"
+                         " ORDER BY modified DESC LIMIT 1",
+                         &st, err);
+    else
+        rc = lia_err_set(err, LIA_EINTERNAL, "store_object_text: %s is not indexed", type);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -268,9 +278,9 @@ int store_marking_text(struct store_txn *t, const char *id, struct arena *a, con
     if (step == SQLITE_ROW)
         rc = (*json = sqlite_column_dup(st, 0, a)) ? 0 : lia_err_set(err, LIA_ENOMEM, "oom");
     else if (step == SQLITE_DONE)
-        rc = lia_err_set(err, LIA_ENOTFOUND, "unknown marking-definition %s", id);
+        rc = lia_err_set(err, LIA_ENOTFOUND, "unknown %s %s", type, id);
     else
-        rc = sqlite_fail(t->conn->db, step, err, "find marking");
+        rc = sqlite_fail(t->conn->db, step, err, "find object");
     sqlite3_reset(st);
     return rc;
 }

@@ -217,10 +217,10 @@ int store_grant_set(struct store *s, int64_t coll, int64_t partner, bool read, b
  * object has none), or LIA_ENOTFOUND when no version exists. */
 int store_object_creator(struct store_txn *t, int64_t coll, const char *id, struct arena *a,
                          const char **creator, struct lia_err *err);
-/* Inside a write: the stored text of the newest version of a marking-definition, from any
- * collection, or LIA_ENOTFOUND. */
-int store_marking_text(struct store_txn *t, const char *id, struct arena *a, const char **json,
-                       struct lia_err *err);
+/* Inside a write: the stored text of the newest version of object id of the given type from
+ * any collection, or LIA_ENOTFOUND. Indexed for marking-definition and liaison-rfi only. */
+int store_object_text(struct store_txn *t, const char *id, const char *type, struct arena *a,
+                      const char **json, struct lia_err *err);
 
 /* Credentials. A token is "<id>.<secret>"; only a hash of the secret is stored. */
 struct store_token {
@@ -260,6 +260,64 @@ int store_audit_insert(struct store_txn *t, const struct store_audit_entry *e,
 int store_audit_scan(struct store *s, int64_t after,
                      int (*fn)(const struct store_audit_entry *e, void *ctx), void *ctx,
                      struct lia_err *err);
+
+/* Exchange with other instances (src/exchange/, sqlite_exchange.c; docs/exchange.md).
+ * A peer is a remote TAXII 2.1 server and the local partner it stands for. Its credentials
+ * (token; paths of a client certificate and key) are kept here because pulls must present
+ * them; nothing prints or logs them. A checkpoint is one configured exchange of a peer:
+ * direction "pull" (remote collection -> local collection) or "push" (local -> remote), with
+ * how far it got (position), when it last succeeded and its last error. */
+struct store_peer {
+    int64_t rid;
+    const char *name;
+    const char *url;      /* discovery URL, or the API root URL when api_root is NULL */
+    const char *api_root; /* NULL: found by discovery; else a name or URL under url */
+    int64_t partner;      /* the local partner the peer acts for */
+    const char *token;    /* secret; NULL when a client certificate is used */
+    const char *client_cert, *client_key, *ca; /* file paths, or NULL */
+    int64_t created;
+};
+/* LIA_ECONFLICT when the name is taken. */
+int store_peer_add(struct store *s, const struct store_peer *p, int64_t *rid, struct lia_err *err);
+/* By name (key) or, when key is NULL, by rowid. LIA_ENOTFOUND when absent. */
+int store_peer_get(struct store *s, int64_t rid, const char *key, struct arena *a,
+                   struct store_peer *out, struct lia_err *err);
+int store_peer_list(struct store *s, struct arena *a, struct store_peer **out, size_t *n,
+                    struct lia_err *err);
+/* Removes the peer and its checkpoints (provenance rows stay: they are history). */
+int store_peer_remove(struct store *s, int64_t rid, struct lia_err *err);
+
+struct store_checkpoint {
+    int64_t peer;
+    const char *direction;   /* "pull" or "push" */
+    const char *remote_coll; /* the remote collection id */
+    int64_t local_coll;      /* local collection rowid */
+    const char *position;    /* pull: the remote date_added to continue after; push: the local
+                                date_added (decimal microseconds); NULL = from the start */
+    int64_t last_ok;         /* microseconds; 0 = never */
+    const char *last_error;  /* NULL after a success */
+    int64_t updated;
+    int64_t objects;         /* object versions moved by this exchange, all runs */
+};
+/* Creates or replaces the row (key: peer, direction, remote_coll, local_coll) inside t, so
+ * that a position moves in the transaction of the objects it covers. */
+int store_checkpoint_put(struct store_txn *t, const struct store_checkpoint *c,
+                         struct lia_err *err);
+/* LIA_ENOTFOUND when there is no such row. */
+int store_checkpoint_get(struct store *s, int64_t peer, const char *direction,
+                         const char *remote_coll, int64_t local_coll, struct arena *a,
+                         struct store_checkpoint *out, struct lia_err *err);
+/* Every checkpoint of peer (0: of every peer), by peer, direction and collection. */
+int store_checkpoint_list(struct store *s, int64_t peer, struct arena *a,
+                          struct store_checkpoint **out, size_t *n, struct lia_err *err);
+/* One provenance row per stored version (date_added): who sent it, when, the trust this side
+ * gives that partner, and how ("pull" or "import"). peer 0 for imports. */
+int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t n, int64_t peer,
+                         int64_t partner, int64_t received, const char *trust, const char *via,
+                         struct lia_err *err);
+/* A setting read inside a write transaction (LIA_ENOTFOUND when absent). */
+int store_txn_meta_get(struct store_txn *t, const char *key, struct arena *a, char **value,
+                       struct lia_err *err);
 
 /* The data directory: DIR/liaison.db plus files beside it. */
 int store_path_for_dir(const char *dir, char *out, size_t outlen);

@@ -1,0 +1,275 @@
+/*
+ * Write rules of liaison's own object types, applied on every write path
+ * (POST, pull, import) so that no route can bypass them:
+ *
+ *  - liaison-rfi: a request from its creator (the requester) to one
+ *    addressee. The addressee must be a registered partner or this instance,
+ *    and not the requester. A new request's due date must not be past, and
+ *    every object it is about must be in the same collection and visible to
+ *    the addressee: a request must never tell the addressee that something it
+ *    may not see exists. Versions (amend, withdraw, close) come only from the
+ *    creator, by the general creator rule.
+ *  - liaison-rfi-response: acknowledge, answer or decline, written only by
+ *    the addressee of a request this server holds.
+ *  - the grading extension: Admiralty (A-F, 1-6) or Europol 4x4 (A, B, C, X
+ *    and 1-4), on SDOs.
+ *
+ * Both request and response are released only to their two parties
+ * (access_object_handling adds that audience), whatever else they carry.
+ */
+#include "access/access.h"
+
+#include <string.h>
+
+#include "stix/stix.h"
+
+static const char *str(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static bool one_of(const char *v, const char *const *set)
+{
+    for (; v && *set; set++)
+        if (!strcmp(v, *set))
+            return true;
+    return false;
+}
+
+static int check_grading(json_t *obj, struct lia_err *err)
+{
+    json_t *g = json_object_get(json_object_get(obj, "extensions"), ACCESS_EXT_GRADING);
+    if (!g)
+        return 0;
+    static const char *const scales[] = {"admiralty", "europol", NULL};
+    static const char *const adm_src[] = {"A", "B", "C", "D", "E", "F", NULL};
+    static const char *const adm_info[] = {"1", "2", "3", "4", "5", "6", NULL};
+    static const char *const eu_src[] = {"A", "B", "C", "X", NULL};
+    static const char *const eu_info[] = {"1", "2", "3", "4", NULL};
+    const char *scale = str(g, "scale");
+    const char *src = str(g, "source_reliability");
+    const char *info = str(g, "information_credibility");
+    if (!one_of(str(g, "extension_type"), (const char *const[]){"property-extension", NULL}))
+        return lia_err_set(err, LIA_EINVAL, "grading: extension_type must be property-extension");
+    if (!one_of(scale, scales))
+        return lia_err_set(err, LIA_EINVAL, "grading: scale must be admiralty or europol");
+    bool adm = !strcmp(scale, "admiralty");
+    if (!one_of(src, adm ? adm_src : eu_src))
+        return lia_err_set(err, LIA_EINVAL, "grading: source_reliability must be %s on the %s scale",
+                           adm ? "A-F" : "A, B, C or X", scale);
+    if (!one_of(info, adm ? adm_info : eu_info))
+        return lia_err_set(err, LIA_EINVAL,
+                           "grading: information_credibility must be %s on the %s scale",
+                           adm ? "1-6" : "1-4", scale);
+    return 0;
+}
+
+int access_find_visible(struct store *s, const struct store_policy *p, const char *id,
+                        struct arena *a, const char **json, size_t *len, struct lia_err *err)
+{
+    struct store_collection *cols;
+    size_t n;
+    *json = NULL;
+    *len = 0;
+    int rc = store_collection_list(s, p, a, &cols, &n, err);
+    for (size_t i = 0; i < n && rc == 0 && !*json; i++) {
+        if (!cols[i].can_read)
+            continue;
+        struct store_filter f = {.ids = &id, .n_ids = 1, .version_sel = STORE_VER_LAST, .limit = 1};
+        struct store_page page;
+        rc = store_query_objects(s, p, cols[i].rid, &f, true, a, &page, err);
+        if (rc == 0 && page.n > 0) {
+            *json = page.rows[0].json;
+            *len = page.rows[0].json_len;
+        }
+    }
+    return rc;
+}
+
+static int visible_somewhere(struct store *s, const struct store_policy *p, const char *id,
+                             struct arena *a, bool *seen, struct lia_err *err)
+{
+    const char *json;
+    size_t len;
+    int rc = access_find_visible(s, p, id, a, &json, &len, err);
+    *seen = rc == 0 && json != NULL;
+    return rc;
+}
+
+/* True when identity is this instance or a registered partner. */
+static int known_party(struct store_txn *t, struct store *s, const char *identity, bool *known,
+                       struct lia_err *err)
+{
+    const char *self = access_instance_identity(s);
+    *known = self && !strcmp(self, identity);
+    if (*known)
+        return 0;
+    int64_t rid;
+    size_t n = 0;
+    int rc = store_partner_rids(t, &identity, 1, &rid, &n, err);
+    *known = n == 1;
+    return rc;
+}
+
+static int check_rfi(struct store_txn *t, struct store *s, const struct access_principal *who,
+                     int64_t coll, json_t *obj, bool is_new, struct arena *a, struct lia_err *err)
+{
+    static const char *const priorities[] = {"routine", "priority", "immediate", NULL};
+    static const char *const states[] = {"open", "withdrawn", "closed", NULL};
+    const char *addressee = str(obj, "addressee_ref");
+    const char *requester = str(obj, "created_by_ref");
+    const char *subject = str(obj, "subject");
+    if (!addressee || !stix_is_valid_id(addressee, strlen(addressee)) ||
+        strncmp(addressee, "identity--", 10) != 0)
+        return lia_err_set(err, LIA_EINVAL, "a request needs addressee_ref, an identity id");
+    if (!subject || !*subject || strlen(subject) > 1000)
+        return lia_err_set(err, LIA_EINVAL, "a request needs a subject of 1-1000 bytes");
+    if (!one_of(str(obj, "priority"), priorities))
+        return lia_err_set(err, LIA_EINVAL, "priority must be routine, priority or immediate");
+    if (!one_of(str(obj, "state"), states))
+        return lia_err_set(err, LIA_EINVAL, "state must be open, withdrawn or closed");
+    json_t *q = json_object_get(obj, "questions");
+    size_t i;
+    json_t *v;
+    if (q && (!json_is_array(q) || json_array_size(q) > 50))
+        return lia_err_set(err, LIA_EINVAL, "questions must be a list of at most 50 texts");
+    json_array_foreach(q, i, v)
+    {
+        if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 4000)
+            return lia_err_set(err, LIA_EINVAL, "each question must be a text of 1-4000 bytes");
+    }
+    if (requester && !strcmp(requester, addressee))
+        return lia_err_set(err, LIA_EFORBIDDEN, "a request cannot be addressed to its requester");
+    bool known;
+    int rc = known_party(t, s, addressee, &known, err);
+    if (rc)
+        return rc;
+    if (!known)
+        return lia_err_set(err, LIA_EINVAL, "the addressee %s is not a registered partner",
+                           addressee);
+    const char *due = str(obj, "due");
+    int64_t due_us = 0;
+    int digits;
+    if (due && stix_parse_timestamp(due, strlen(due), &due_us, &digits, err) != 0)
+        return LIA_EINVAL;
+    if (!is_new || who->via_exchange)
+        return 0;
+    if (due && due_us < lia_now_us())
+        return lia_err_set(err, LIA_EINVAL, "the due date %s is in the past", due);
+    /* The objects it is about must be visible to both parties: otherwise the request would
+     * tell the addressee about something it may not see, or let a requester probe for ids. */
+    json_t *about = json_object_get(obj, "about_refs");
+    if (about && (!json_is_array(about) || json_array_size(about) > 100))
+        return lia_err_set(err, LIA_EINVAL, "about_refs must list at most 100 ids");
+    if (!about || json_array_size(about) == 0)
+        return 0;
+    struct store_policy views[2];
+    size_t n_views = 0;
+    if (who->partner)
+        views[n_views++] = who->policy;
+    int64_t rid = 0;
+    size_t n = 0;
+    rc = store_partner_rids(t, &addressee, 1, &rid, &n, err);
+    if (rc)
+        return rc;
+    if (n == 1) {
+        struct store_partner p;
+        rc = store_partner_get(s, rid, NULL, NULL, a, &p, err);
+        if (rc)
+            return rc;
+        views[n_views++] = (struct store_policy){.partner = rid, .clearance = p.clearance};
+    }
+    json_array_foreach(about, i, v)
+    {
+        const char *ref = json_string_value(v);
+        if (!ref || !stix_is_valid_id(ref, strlen(ref)))
+            return lia_err_set(err, LIA_EINVAL, "about_refs must hold STIX ids");
+        for (size_t k = 0; k < n_views; k++) {
+            bool seen = false;
+            rc = visible_somewhere(s, &views[k], ref, a, &seen, err);
+            if (rc)
+                return rc;
+            if (!seen)
+                return lia_err_set(err, LIA_EFORBIDDEN,
+                                   "about_refs: %s is not visible to both parties of the request",
+                                   ref);
+        }
+    }
+    return 0;
+}
+
+static int check_response(struct store_txn *t, const struct access_principal *who, json_t *obj,
+                          struct arena *a, struct lia_err *err)
+{
+    static const char *const actions[] = {"acknowledge", "answer", "decline", NULL};
+    const char *rfi = str(obj, "rfi_ref");
+    const char *action = str(obj, "action");
+    const char *by = str(obj, "created_by_ref");
+    if (!rfi || strncmp(rfi, ACCESS_TYPE_RFI "--", strlen(ACCESS_TYPE_RFI) + 2) != 0 ||
+        !stix_is_valid_id(rfi, strlen(rfi)))
+        return lia_err_set(err, LIA_EINVAL, "a response needs rfi_ref, a liaison-rfi id");
+    if (!one_of(action, actions))
+        return lia_err_set(err, LIA_EINVAL, "action must be acknowledge, answer or decline");
+    if (!strcmp(action, "answer") && !str(obj, "text") && !json_array_size(json_object_get(obj, "object_refs")))
+        return lia_err_set(err, LIA_EINVAL, "an answer needs text or object_refs");
+    if (!strcmp(action, "decline") && !str(obj, "reason"))
+        return lia_err_set(err, LIA_EINVAL, "declining needs a reason");
+    const char *text;
+    int rc = store_object_text(t, rfi, ACCESS_TYPE_RFI, a, &text, err);
+    if (rc == LIA_ENOTFOUND)
+        return lia_err_set(err, LIA_EINVAL, "no request %s is held here", rfi);
+    if (rc)
+        return rc;
+    json_t *req = json_loads(text, 0, NULL);
+    const char *addressee = str(req, "addressee_ref");
+    const char *requester = str(req, "created_by_ref");
+    const char *claimed = str(obj, "requester_ref");
+    rc = 0;
+    if (!by || !addressee || strcmp(by, addressee) != 0)
+        rc = lia_err_set(err, LIA_EFORBIDDEN, "only the addressee of %s may respond to it", rfi);
+    else if (!claimed || !requester || strcmp(claimed, requester) != 0)
+        rc = lia_err_set(err, LIA_EINVAL, "requester_ref must name the request's requester");
+    json_decref(req);
+    (void)who;
+    return rc;
+}
+
+int access_check_liaison_types(struct store_txn *t, struct store *s,
+                               const struct access_principal *who, int64_t coll, json_t *obj,
+                               const char *type, bool is_new, struct arena *a,
+                               struct lia_err *err)
+{
+    int rc = check_grading(obj, err);
+    if (rc)
+        return rc;
+    if (!strcmp(type, ACCESS_TYPE_RFI))
+        return check_rfi(t, s, who, coll, obj, is_new, a, err);
+    if (!strcmp(type, ACCESS_TYPE_RFI_RESPONSE))
+        return check_response(t, who, obj, a, err);
+    return 0;
+}
+
+int access_party_audience(struct store_txn *t, json_t *obj, const char *type, int64_t *rids,
+                          size_t *n, bool *applies, struct lia_err *err)
+{
+    *applies = false;
+    *n = 0;
+    const char *parties[2];
+    if (!strcmp(type, ACCESS_TYPE_RFI)) {
+        parties[0] = str(obj, "created_by_ref");
+        parties[1] = str(obj, "addressee_ref");
+    } else if (!strcmp(type, ACCESS_TYPE_RFI_RESPONSE)) {
+        parties[0] = str(obj, "created_by_ref");
+        parties[1] = str(obj, "requester_ref");
+    } else {
+        return 0;
+    }
+    *applies = true;
+    const char *ids[2];
+    size_t k = 0;
+    for (int i = 0; i < 2; i++)
+        if (parties[i])
+            ids[k++] = parties[i];
+    return store_partner_rids(t, ids, k, rids, n, err);
+}

@@ -1,0 +1,74 @@
+/*
+ * rfi: formal Requests For Information between partners. The face of
+ * src/rfi/ (docs/rfi.md).
+ *
+ * A request is a `liaison-rfi` object written by its requester; each
+ * acknowledgement, answer or refusal is a `liaison-rfi-response` written by
+ * the addressee. Each side writes only its own objects (the write rules live
+ * in access/rfi_rules.c and apply on every write path), both travel between
+ * instances like any STIX object, and the status everybody sees is derived
+ * from both. This module builds those objects, stores them through the one
+ * write path, and reads them back into views through the one read gate.
+ */
+#ifndef LIAISON_RFI_H
+#define LIAISON_RFI_H
+
+#include <jansson.h>
+
+#include "access/access.h"
+#include "store/store.h"
+#include "util/util.h"
+
+struct rfi_request_spec {
+    const char *to; /* addressee identity id */
+    const char *subject;
+    const char *const *questions;
+    size_t n_questions;
+    const char *const *about; /* object ids */
+    size_t n_about;
+    const char *priority; /* routine (default), priority, immediate */
+    const char *due;      /* RFC 3339, or NULL */
+    int tlp;              /* enum store_tlp of the request (default amber) */
+    const char *collection; /* id or alias; NULL: the "rfi" collection, made on first use */
+};
+
+/* What a response or change says. */
+struct rfi_action {
+    const char *verb; /* acknowledge, answer, decline, amend, withdraw, close */
+    const char *text;
+    const char *reason;
+    const char *const *refs;
+    size_t n_refs;
+    const char *subject;               /* amend */
+    const char *const *questions;      /* amend */
+    size_t n_questions;
+    const char *due;                   /* amend */
+};
+
+/* Creates a request as principal who. On success *id (arena) is its id. A refusal by the
+ * rules gives LIA_EFORBIDDEN / LIA_EINVAL with the reason. */
+int rfi_create(struct store *s, const struct access_principal *who,
+               const struct rfi_request_spec *spec, struct arena *a, const char **id,
+               struct lia_err *err);
+
+/* Acts on request id: acknowledge/answer/decline (addressee), amend/withdraw/close
+ * (requester). *written gets the id of the object written. */
+int rfi_act(struct store *s, const struct access_principal *who, const char *id,
+            const struct rfi_action *act, struct arena *a, const char **written,
+            struct lia_err *err);
+
+/* Filters of rfi_list. */
+struct rfi_filter {
+    const char *box;    /* "incoming", "outgoing" or NULL for both */
+    const char *status; /* open, acknowledged, answered, declined, withdrawn, closed, overdue */
+};
+
+/* Writes a JSON array of request views the principal may see into out. */
+int rfi_list_json(struct store *s, const struct access_principal *who, const struct rfi_filter *f,
+                  struct arena *a, struct dbuf *out, struct lia_err *err);
+/* Writes one request view (with responses, referenced objects, grading and trust) into out;
+ * LIA_ENOTFOUND when absent or invisible. */
+int rfi_show_json(struct store *s, const struct access_principal *who, const char *id,
+                  struct arena *a, struct dbuf *out, struct lia_err *err);
+
+#endif

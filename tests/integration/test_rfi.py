@@ -1,0 +1,199 @@
+"""Requests for information on one instance: a US officer, signed in to the
+Algiers instance with the US partner's token, asks Algiers about dismantled
+recruitment cells; Algiers (the command line, acting as the instance) answers
+with a graded report; forbidden moves are refused; a third partner learns
+nothing. The exchange of requests between two instances is in
+test_exchange_rfi.py.
+"""
+import json
+import uuid
+
+import harness
+from harness import ROOT, TaxiiCase, run_cli, sdo
+
+TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+TLP_RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+GRADING = "extension-definition--79cbf8a2-1d41-4b10-9682-2577872b23b7"
+RELEASABILITY = "extension-definition--fe6c44b8-02ce-4c78-adda-645fef55531d"
+
+
+def graded(scale, src, info):
+    return {GRADING: {"extension_type": "property-extension", "scale": scale,
+                      "source_reliability": src, "information_credibility": info}}
+
+
+class RfiTest(TaxiiCase):
+    @classmethod
+    def setUpClass(cls):
+        d = cls.d = harness.DataDir()
+        run_cli("collection", "add", "--data", d.path, "--title", "Cells", "--alias", "cells")
+        cls.us = run_cli("partner", "add", "--data", d.path, "--name", "US", "--clearance", "amber",
+                         "--trust", "B").stdout.strip()
+        cls.third = run_cli("partner", "add", "--data", d.path, "--name", "Third",
+                            "--clearance", "red").stdout.strip()
+        # Partners post their requests to Algiers in the "rfi" collection.
+        run_cli("collection", "add", "--data", d.path, "--title", "Requests", "--alias", "rfi")
+        for p in ("US", "Third"):
+            run_cli("grant", "--data", d.path, "--collection", "cells", "--partner", p, "--read")
+            run_cli("grant", "--data", d.path, "--collection", "rfi", "--partner", p, "--read",
+                    "--write")
+        cls.tok = {p: run_cli("token", "issue", "--data", d.path, "--partner", p).stdout.split()[-1]
+                   for p in ("US", "Third")}
+        cls.s = harness.Server(d).start()
+        st, _, j = cls.s.get_json("/liaison/whoami")
+        cls.algiers = j["identity"]
+        # What Algiers may share with the US, and what it may not.
+        rel = {"type": "marking-definition", "spec_version": "2.1",
+               "id": "marking-definition--%s" % uuid.uuid4(), "created": "2024-01-01T00:00:00.000Z",
+               "name": "REL TO US", "extensions": {RELEASABILITY: {
+                   "extension_type": "property-extension", "rel_to": [cls.us]}}}
+        cls.actor = sdo("threat-actor", name="Recruitment network", threat_actor_types=["terrorist"],
+                        object_marking_refs=[TLP_GREEN])
+        cls.report = sdo("report", name="Dismantled cells, Algiers wilaya", published="2026-11-01T00:00:00Z",
+                         object_refs=[cls.actor["id"]], object_marking_refs=[rel["id"], TLP_GREEN],
+                         extensions=graded("admiralty", "B", "2"))
+        cls.secret = sdo("report", name="Source network", published="2026-11-01T00:00:00Z",
+                         object_refs=[cls.actor["id"]], object_marking_refs=[TLP_RED])
+        st, _, j = cls.s.post_objects("cells", [rel, cls.actor, cls.report, cls.secret])
+        assert j["failure_count"] == 0, j
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+        cls.d.cleanup()
+
+    def api(self, method, path, body=None, partner="US"):
+        tok = self.tok[partner] if partner else None
+        st, hd, b = self.s.request(method, path, body=json.dumps(body).encode() if body is not None else None,
+                                   token=tok, content_type="application/json" if body is not None else None)
+        return st, (json.loads(b) if b else None)
+
+    def new_request(self, **extra):
+        body = {"to": self.algiers, "subject": "Recruitment cells dismantled in 2026",
+                "questions": ["Names and aliases of the cells' leaders?",
+                              "Links to ISIS in Libya?"],
+                "about": [self.actor["id"]], "priority": "priority", "due": "2099-01-31T00:00:00Z"}
+        body.update(extra)
+        return self.api("POST", "/liaison/rfi", body)
+
+    def test_full_cycle(self):
+        st, j = self.new_request()
+        self.assertEqual(st, 201, j)
+        rid = j["id"]
+        # Algiers sees it as incoming, open.
+        out = run_cli("rfi", "list", "--data", self.d.path, "--incoming", "--json").stdout
+        mine = [r for r in json.loads(out) if r["id"] == rid]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual((mine[0]["status"], mine[0]["direction"]), ("open", "incoming"))
+        self.assertEqual(mine[0]["requester"]["trust"], "B")
+        # Algiers acknowledges then answers with the graded report.
+        run_cli("rfi", "ack", "--data", self.d.path, rid)
+        st, v = self.api("GET", "/liaison/rfi/" + rid)
+        self.assertEqual(v["status"], "acknowledged")
+        run_cli("rfi", "answer", "--data", self.d.path, rid, "--text", "Three cells, see report.",
+                "--ref", self.report["id"])
+        st, v = self.api("GET", "/liaison/rfi/" + rid)
+        self.assertEqual((st, v["status"], v["direction"]), (200, "answered", "outgoing"))
+        ans = [r for r in v["responses"] if r["action"] == "answer"][0]
+        self.assertEqual(ans["text"], "Three cells, see report.")
+        self.assertEqual(ans["refs"][0]["id"], self.report["id"])
+        self.assertEqual(ans["refs"][0]["grading"]["source_reliability"], "B")
+        self.assertEqual(ans["refs"][0]["grading"]["information_credibility"], "2")
+        # The requester closes it; both sides see it closed.
+        st, j = self.api("POST", "/liaison/rfi/%s/close" % rid, {})
+        self.assertEqual(st, 200, j)
+        show = run_cli("rfi", "show", "--data", self.d.path, rid).stdout
+        self.assertIn("closed", show)
+        self.assertIn("graded B2 by sender", show)
+
+    def test_forbidden_moves(self):
+        st, j = self.new_request()
+        rid = j["id"]
+        # The addressee may not amend the request; the requester may not answer it.
+        p = run_cli("rfi", "amend", "--data", self.d.path, rid, "--subject", "changed", check=False)
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertIn("only the requester", p.stderr)
+        st, j = self.api("POST", "/liaison/rfi/%s/answer" % rid, {"text": "I answer myself"})
+        self.assertEqual(st, 403, j)
+        self.assertIn("only the addressee", j["description"])
+        # A third partner neither sees nor answers it: it looks absent.
+        st, j = self.api("GET", "/liaison/rfi/" + rid, partner="Third")
+        self.assertEqual(st, 404)
+        st, j = self.api("POST", "/liaison/rfi/%s/answer" % rid, {"text": "x"}, partner="Third")
+        self.assertEqual(st, 404)
+        st, j = self.api("GET", "/liaison/rfi", partner="Third")
+        self.assertEqual([r["id"] for r in j["rfis"]], [])
+        # Nor can it read the request objects over TAXII.
+        st, hd, b = self.s.request("GET", ROOT + "collections/rfi/objects/%s/" % rid, token=self.tok["Third"])
+        self.assertEqual(st, 404)
+        # A forged response written directly over TAXII by the requester is refused.
+        forged = {"type": "liaison-rfi-response", "spec_version": "2.1",
+                  "id": "liaison-rfi-response--%s" % uuid.uuid4(), "created": "2026-11-30T00:00:00.000Z",
+                  "modified": "2026-11-30T00:00:00.000Z", "rfi_ref": rid, "requester_ref": self.us,
+                  "action": "answer", "text": "forged",
+                  "extensions": {"extension-definition--4de4d126-9d7d-42f3-a891-2d3f78185723":
+                                 {"extension_type": "new-sdo"}}}
+        st, _, j = self.s.post_objects("rfi", [forged], token=self.tok["US"])
+        self.assertEqual(j["failure_count"], 1, j)
+        self.assertIn("only the addressee", j["failures"][0]["message"])
+        # Withdraw, then nothing more can change.
+        st, j = self.api("POST", "/liaison/rfi/%s/withdraw" % rid, {})
+        self.assertEqual(st, 200, j)
+        st, j = self.api("POST", "/liaison/rfi/%s/amend" % rid, {"subject": "again"})
+        self.assertEqual(st, 422, j)
+
+    def test_bad_input(self):
+        st, j = self.new_request(to="identity--%s" % uuid.uuid4())
+        self.assertEqual(st, 403, j)  # partners address this instance only
+        p = run_cli("rfi", "new", "--data", self.d.path, "--to", "Nobody", "--subject", "x", check=False)
+        self.assertEqual(p.returncode, 3)
+        p = run_cli("rfi", "new", "--data", self.d.path, "--to", "US", "--subject", "x",
+                    "--due", "2001-01-01", check=False)
+        self.assertEqual(p.returncode, 4)
+        self.assertIn("in the past", p.stderr)
+        st, j = self.new_request(due="2001-01-01T00:00:00Z")
+        self.assertEqual(st, 422)
+        st, j = self.new_request(priority="whenever")
+        self.assertEqual(st, 403, j)
+        self.assertIn("priority", j["description"])
+        st, hd, b = self.s.request("POST", "/liaison/rfi", body=b"{not json", token=self.tok["US"],
+                                   content_type="application/json")
+        self.assertEqual(st, 400)
+        st, hd, b = self.s.request("POST", "/liaison/rfi", body=b"{}", token=self.tok["US"],
+                                   content_type="text/plain")
+        self.assertEqual(st, 415)
+        # A request about an object the addressee may not see is refused, and says nothing more.
+        st, j = self.new_request(about=[self.secret["id"]])
+        self.assertEqual(st, 403, j)
+        # Malformed grading on write.
+        bad = sdo("report", name="bad grade", published="2026-11-01T00:00:00Z",
+                  object_refs=[self.actor["id"]], extensions=graded("admiralty", "G", "2"))
+        st, _, j = self.s.post_objects("cells", [bad])
+        self.assertEqual(j["failure_count"], 1)
+        self.assertIn("source_reliability", j["failures"][0]["message"])
+        eu = sdo("report", name="europol grade", published="2026-11-01T00:00:00Z",
+                 object_refs=[self.actor["id"]], extensions=graded("europol", "X", "4"))
+        bad_eu = sdo("report", name="bad europol", published="2026-11-01T00:00:00Z",
+                     object_refs=[self.actor["id"]], extensions=graded("europol", "D", "5"))
+        st, _, j = self.s.post_objects("cells", [eu, bad_eu])
+        self.assertEqual((j["success_count"], j["failure_count"]), (1, 1), j)
+
+    def test_overdue(self):
+        # Due in two seconds, then overdue on both sides while open.
+        import time
+        due = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2))
+        st, j = self.new_request(due=due)
+        rid = j["id"]
+        time.sleep(3)
+        st, v = self.api("GET", "/liaison/rfi/" + rid)
+        self.assertTrue(v["overdue"])
+        out = json.loads(run_cli("rfi", "list", "--data", self.d.path, "--status", "overdue",
+                                 "--json").stdout)
+        self.assertIn(rid, [r["id"] for r in out])
+        run_cli("rfi", "answer", "--data", self.d.path, rid, "--text", "late but here")
+        st, v = self.api("GET", "/liaison/rfi/" + rid)
+        self.assertFalse(v["overdue"])
+
+
+if __name__ == "__main__":
+    harness.main()
