@@ -88,6 +88,33 @@ static int read_input(const char *path, size_t max, char **out, size_t *len, str
     return 0;
 }
 
+/* Writes the bundle to path: atomically (temp + rename) for a regular file or a new one,
+ * straight into anything else (/dev/stdout, a pipe), which a rename would replace. */
+static int write_out(const char *path, const char *data, size_t len, struct lia_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) < 0 || S_ISREG(st.st_mode))
+        return lia_write_file(path, data, len, 0644, err);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lia_err_set(err, LIA_EIO, "cannot open %s: %s", path, strerror(errno));
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = errno;
+            close(fd);
+            return lia_err_set(err, LIA_EIO, "cannot write %s: %s", path, strerror(e));
+        }
+        off += (size_t)w;
+    }
+    if (close(fd) < 0)
+        return lia_err_set(err, LIA_EIO, "cannot write %s: %s", path, strerror(errno));
+    return 0;
+}
+
 int intake_cli_main(int argc, char **argv)
 {
     const char *input = NULL, *out_path = NULL, *gdir = NULL;
@@ -171,7 +198,7 @@ int intake_cli_main(int argc, char **argv)
         fprintf(stderr, "intake: %s\n", err.msg);
         code = rc == INTAKE_EREFUSED || rc == LIA_ETOOBIG ? 4 : 1;
     } else if (out_path) {
-        if (lia_write_file(out_path, b.ptr, b.len, 0644, &err) < 0) {
+        if (write_out(out_path, b.ptr, b.len, &err) < 0) {
             fprintf(stderr, "intake: %s\n", err.msg);
             code = 1;
         }

@@ -310,14 +310,19 @@ static void test_bad_input(void **state)
     dbuf_release(&b);
 }
 
-static int run_cli(const char *arg1, const char *arg2, char *errbuf, size_t n)
+/* Runs the command with up to two arguments, output to a file in dir (never a device: the
+ * atomic write would replace it), stderr captured into errbuf. */
+static int run_cli(const char *dir, const char *arg1, const char *arg2, char *errbuf, size_t n)
 {
-    char *argv[6] = {"intake", (char *)arg1, (char *)arg2, "--out", "/dev/null", NULL};
-    int argc = arg2 ? 5 : 4;
+    char out[300];
+    snprintf(out, sizeof(out), "%s/out.json", dir);
+    char *argv[6] = {"intake", (char *)arg1, (char *)arg2, "--out", out, NULL};
+    int argc = 5;
     if (!arg2) {
         argv[2] = "--out";
-        argv[3] = "/dev/null";
+        argv[3] = out;
         argv[4] = NULL;
+        argc = 4;
     }
     fflush(stderr);
     FILE *tmp = tmpfile();
@@ -343,23 +348,31 @@ static void test_cli(void **state)
     snprintf(path, sizeof(path), "%s/in.txt", dir);
     struct lia_err err;
     assert_int_equal(lia_write_file(path, "x\xff", 2, 0600, &err), 0);
-    assert_int_equal(run_cli(path, NULL, msg, sizeof(msg)), 4);
+    assert_int_equal(run_cli(dir, path, NULL, msg, sizeof(msg)), 4);
     assert_non_null(strstr(msg, "invalid UTF-8 at byte 1"));
     assert_int_equal(lia_write_file(path, "", 0, 0600, &err), 0);
-    assert_int_equal(run_cli(path, NULL, msg, sizeof(msg)), 4);
+    assert_int_equal(run_cli(dir, path, NULL, msg, sizeof(msg)), 4);
     /* a 50 MB file is refused from its size, with the limit and the flag named */
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     assert_int_equal(ftruncate(fileno(f), 50 << 20), 0);
     fclose(f);
-    assert_int_equal(run_cli(path, NULL, msg, sizeof(msg)), 4);
+    assert_int_equal(run_cli(dir, path, NULL, msg, sizeof(msg)), 4);
     assert_non_null(strstr(msg, "8388608 byte input limit"));
     assert_non_null(strstr(msg, "--max-bytes"));
-    assert_int_equal(run_cli("--lang", "fr", msg, sizeof(msg)), 2);
-    assert_int_equal(run_cli("--bogus", NULL, msg, sizeof(msg)), 2);
+    assert_int_equal(run_cli(dir, "--lang", "fr", msg, sizeof(msg)), 2);
+    assert_int_equal(run_cli(dir, "--bogus", NULL, msg, sizeof(msg)), 2);
     assert_int_equal(lia_write_file(path, "ISIS in Mali", 12, 0600, &err), 0);
-    assert_int_equal(run_cli(path, "--lang", msg, sizeof(msg)), 2); /* --lang without value */
-    assert_int_equal(run_cli(path, NULL, msg, sizeof(msg)), 0);
+    assert_int_equal(run_cli(dir, path, "--lang", msg, sizeof(msg)), 2); /* --lang without value */
+    assert_int_equal(run_cli(dir, path, NULL, msg, sizeof(msg)), 0);
+    char out[300];
+    snprintf(out, sizeof(out), "%s/out.json", dir);
+    char *bundle;
+    size_t blen;
+    assert_int_equal(lia_read_file(out, 1 << 20, &bundle, &blen, &err), 0);
+    assert_true(blen > 20 && !strncmp(bundle, "{\"type\":\"bundle\"", 16));
+    free(bundle);
+    unlink(out);
     unlink(path);
     rmdir(dir);
 }
