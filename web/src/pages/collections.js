@@ -1,0 +1,28 @@
+// The collections the principal has a right on (TAXII GET collections/).
+import { h, clear, bidi } from '../dom.js';
+import { t } from '../i18n.js';
+import { taxii } from '../api.js';
+import { loading } from '../ui.js';
+
+export default {
+  match: /^\/(?:collections\/?)?$/,
+  nav: { href: '/', prefix: '/collections', label: 'nav_collections' },
+  async render(main, _params, ctx) {
+    clear(main).append(loading());
+    const res = await taxii.collections();
+    if (!ctx.isCurrent()) return;
+    const list = (res && res.collections) || [];
+    clear(main).append(
+      h('h1', null, t('collections')),
+      list.length === 0
+        ? h('p', { class: 'empty' }, t('no_collections'))
+        : h('ul', { class: 'cards', id: 'collections' }, list.map((c) =>
+            h('li', { class: 'card', 'data-id': c.id },
+              h('h2', null, h('a', { href: '/collections/' + encodeURIComponent(c.id), 'data-link': true }, bidi(c.title))),
+              c.description ? h('p', { class: 'desc' }, bidi(c.description)) : null,
+              h('p', { class: 'meta' },
+                c.alias ? [t('alias'), ': ', h('code', null, c.alias), ' · '] : null,
+                c.can_read ? h('span', { class: 'right' }, t('can_read')) : null, ' ',
+                c.can_write ? h('span', { class: 'right' }, t('can_write')) : null)))));
+  },
+};

@@ -1,0 +1,10 @@
+// The pages of the app, in routing order. A page is {match, nav?, render(main, params, ctx)}:
+// match is a RegExp on location.pathname with named groups; nav puts it in the header.
+import signin from './signin.js';
+import collections from './collections.js';
+import objects from './objects.js';
+import object from './object.js';
+import graph from './graph.js';
+
+export const signinPage = signin;
+export const pages = [collections, objects, object, graph];
