@@ -17,7 +17,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: liaison partner add --data DIR --name NAME [--country CC]\n"
+            "usage: liaison partner add --data DIR --name NAME [--country CC] [--identity ID]\n"
             "                           [--clearance clear|green|amber|amber+strict|red] [--trust A-F]\n"
             "       liaison partner list --data DIR\n"
             "       liaison partner show --data DIR PARTNER\n"
@@ -25,7 +25,10 @@ static void usage(FILE *out)
             "       liaison partner enable --data DIR PARTNER\n"
             "       liaison partner cert --data DIR --partner PARTNER (--fingerprint SHA256 | --subject DN)\n"
             "       liaison partner key --data DIR --partner PARTNER --set PUBKEY\n\n"
-            "PARTNER is a partner's name or identity id. add prints the new identity id.\n"
+            "PARTNER is a partner's name or identity id. add prints the partner's identity id:\n"
+            "--identity registers the partner's own instance identity (what `liaison key show`\n"
+            "prints on its side), so that objects and requests between the two instances name\n"
+            "the same identities; without it a new identity is made.\n"
             "Clearance defaults to green; a partner receives TLP:RED only where an object names\n"
             "it as a recipient. cert ties a TLS client certificate to the partner.\n");
 }
@@ -71,9 +74,10 @@ static int add(int argc, char **argv)
                                          {"country", required_argument, NULL, 'c'},
                                          {"clearance", required_argument, NULL, 'C'},
                                          {"trust", required_argument, NULL, 't'},
+                                         {"identity", required_argument, NULL, 'i'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *name = NULL, *country = NULL, *trust = NULL;
+    const char *dir = NULL, *name = NULL, *country = NULL, *trust = NULL, *identity = NULL;
     int clearance = STORE_TLP_GREEN;
     int ch;
     cli_reset_getopt();
@@ -83,6 +87,7 @@ static int add(int argc, char **argv)
         case 'n': name = optarg; break;
         case 'c': country = optarg; break;
         case 't': trust = optarg; break;
+        case 'i': identity = optarg; break;
         case 'C':
             clearance = access_tlp_parse(optarg);
             if (clearance < STORE_TLP_CLEAR)
@@ -103,6 +108,9 @@ static int add(int argc, char **argv)
                          "--country expects an ISO 3166-1 alpha-2 code such as DZ or US");
     if (trust && !(strlen(trust) == 1 && trust[0] >= 'A' && trust[0] <= 'F'))
         return cli_error(CLI_USAGE, "partner add", "--trust expects one letter from A to F");
+    if (identity && (strncmp(identity, "identity--", 10) != 0 ||
+                     !stix_is_valid_id(identity, strlen(identity))))
+        return cli_error(CLI_USAGE, "partner add", "--identity expects an identity--UUID id");
     struct store *s;
     int rc = cli_open_store("partner add", dir, 1, &s);
     if (rc)
@@ -112,7 +120,10 @@ static int add(int argc, char **argv)
     struct lia_err err;
     lia_err_clear(&err);
     char id[128], now[32];
-    stix_new_id("identity", id, sizeof id);
+    if (identity)
+        snprintf(id, sizeof id, "%s", identity);
+    else
+        stix_new_id("identity", id, sizeof id);
     lia_format_ts(lia_now_us(), 3, now);
     struct dbuf j;
     dbuf_init(&j, 4096);
