@@ -199,6 +199,10 @@ void store_close(struct store *s)
         struct sqlite_conn *c = &s->conns[i];
         for (int j = 0; j < SQLITE_STMT_COUNT; j++)
             sqlite3_finalize(c->stmts[j]);
+        for (int j = 0; j < SQLITE_DYN_CACHE; j++) {
+            sqlite3_finalize(c->dyn[j].st);
+            free(c->dyn[j].sql);
+        }
         sqlite3_close(c->db);
     }
     pthread_mutex_destroy(&s->lock);
@@ -207,14 +211,33 @@ void store_close(struct store *s)
     free(s);
 }
 
+/* The connection this thread used last: taken again without the pool's mutex when free. */
+static _Thread_local struct store *tl_store;
+static _Thread_local struct sqlite_conn *tl_conn;
+
+static bool try_take(struct sqlite_conn *c)
+{
+    bool expected = false;
+    return atomic_compare_exchange_strong(&c->busy, &expected, true);
+}
+
 int sqlite_acquire(struct store *s, struct sqlite_conn **out, struct lia_err *err)
 {
+    if (tl_store == s && tl_conn && try_take(tl_conn)) {
+        *out = tl_conn;
+        return 0;
+    }
     pthread_mutex_lock(&s->lock);
+    /* Counted before scanning, so that a release racing with the scan either is seen by it
+     * or sees this waiter and signals (both sides use sequentially consistent atomics). */
+    atomic_fetch_add(&s->waiters, 1);
     for (;;) {
         for (int i = 0; i < s->n_conns; i++) {
-            if (!s->conns[i].busy) {
-                s->conns[i].busy = true;
+            if (try_take(&s->conns[i])) {
+                atomic_fetch_sub(&s->waiters, 1);
                 pthread_mutex_unlock(&s->lock);
+                tl_store = s;
+                tl_conn = &s->conns[i];
                 *out = &s->conns[i];
                 return 0;
             }
@@ -224,14 +247,18 @@ int sqlite_acquire(struct store *s, struct sqlite_conn **out, struct lia_err *er
             sqlite3 *db = NULL;
             int rc = conn_open(s, false, &db, err);
             if (rc) {
+                atomic_fetch_sub(&s->waiters, 1);
                 pthread_mutex_unlock(&s->lock);
                 return rc;
             }
             memset(c, 0, sizeof *c);
             c->db = db;
-            c->busy = true;
+            atomic_store(&c->busy, true);
             s->n_conns++;
+            atomic_fetch_sub(&s->waiters, 1);
             pthread_mutex_unlock(&s->lock);
+            tl_store = s;
+            tl_conn = c;
             *out = c;
             return 0;
         }
@@ -241,10 +268,49 @@ int sqlite_acquire(struct store *s, struct sqlite_conn **out, struct lia_err *er
 
 void sqlite_release(struct store *s, struct sqlite_conn *c)
 {
-    pthread_mutex_lock(&s->lock);
-    c->busy = false;
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
+    atomic_store(&c->busy, false);
+    if (atomic_load(&s->waiters) > 0) {
+        pthread_mutex_lock(&s->lock);
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+int sqlite_stmt_sql(struct sqlite_conn *c, const char *sql, size_t len, sqlite3_stmt **out,
+                    struct lia_err *err)
+{
+    struct sqlite_dyn *victim = &c->dyn[0];
+    c->dyn_clock++;
+    for (int i = 0; i < SQLITE_DYN_CACHE; i++) {
+        struct sqlite_dyn *d = &c->dyn[i];
+        if (d->sql && d->len == len && memcmp(d->sql, sql, len) == 0) {
+            d->used = c->dyn_clock;
+            sqlite3_reset(d->st);
+            sqlite3_clear_bindings(d->st);
+            *out = d->st;
+            return 0;
+        }
+        if (d->used < victim->used)
+            victim = d;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_fail(c->db, rc, err, "prepare query");
+    char *copy = malloc(len);
+    if (!copy) {
+        sqlite3_finalize(st);
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    }
+    memcpy(copy, sql, len);
+    sqlite3_finalize(victim->st);
+    free(victim->sql);
+    victim->sql = copy;
+    victim->len = len;
+    victim->st = st;
+    victim->used = c->dyn_clock;
+    *out = st;
+    return 0;
 }
 
 int sqlite_stmt(struct sqlite_conn *c, enum sqlite_stmt_id id, const char *sql,
@@ -280,7 +346,7 @@ int store_begin(struct store *s, struct store_txn **out, struct lia_err *err)
         return rc;
     }
     /* date_added continues after the newest version, whoever wrote it. */
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     rc = sqlite_stmt(t->conn, STMT_LAST_ADDED, "SELECT max(date_added) FROM object", &st, err);
     if (rc == 0) {
         if (sqlite3_step(st) == SQLITE_ROW)
@@ -340,7 +406,7 @@ int store_meta_get(struct store *s, const char *key, struct arena *a, char **val
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     rc = sqlite_stmt(c, STMT_META_GET, "SELECT value FROM meta WHERE key=?", &st, err);
     if (rc == 0) {
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -365,7 +431,7 @@ int store_meta_set(struct store *s, const char *key, const char *value, struct l
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     rc = sqlite_stmt(c, STMT_META_SET, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)",
                      &st, err);
     if (rc == 0) {
@@ -383,7 +449,7 @@ int store_meta_set(struct store *s, const char *key, const char *value, struct l
 int store_txn_meta_set(struct store_txn *t, const char *key, const char *value,
                        struct lia_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_META_SET,
                          "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", &st, err);
     if (rc)

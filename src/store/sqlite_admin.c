@@ -53,7 +53,7 @@ int store_collection_add(struct store *s, const char *title, const char *descrip
         return rc;
     char id[37];
     new_uuid(id);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db,
                                  "INSERT INTO collection(id, title, description, alias,"
                                  " default_tlp, created) VALUES(?,?,?,?,?,?)",
@@ -94,7 +94,7 @@ int store_collection_list(struct store *s, const struct store_policy *p, struct 
         return rc;
     char sql[512];
     snprintf(sql, sizeof sql, "%s ORDER BY c.rid", collection_select);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
     size_t cap = 16;
     *n = 0;
@@ -136,8 +136,8 @@ int store_collection_get(struct store *s, const struct store_policy *p, const ch
         return rc;
     char sql[512];
     snprintf(sql, sizeof sql, "%s AND (c.id = ?3 OR c.alias = ?3)", collection_select);
-    sqlite3_stmt *st;
-    int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+    sqlite3_stmt *st = NULL;
+    int src = sqlite_stmt(c, STMT_COLLECTION_GET, sql, &st, NULL) ? SQLITE_ERROR : SQLITE_OK;
     if (src == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, p->partner);
         sqlite3_bind_int(st, 2, p->all);
@@ -152,7 +152,7 @@ int store_collection_get(struct store *s, const struct store_policy *p, const ch
     } else {
         rc = sqlite_fail(c->db, src, err, "read collection");
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     sqlite_release(s, c);
     return rc;
 }
@@ -160,7 +160,7 @@ int store_collection_get(struct store *s, const struct store_policy *p, const ch
 int store_status_put(struct store_txn *t, const char *id, const char *owner, const char *json,
                      struct lia_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_STATUS_PUT,
                          "INSERT OR REPLACE INTO status(id, owner, created, json) VALUES(?,?,?,?)",
                          &st, err);
@@ -182,7 +182,7 @@ int store_status_get(struct store *s, const char *id, const char *owner, struct 
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     rc = sqlite_stmt(c, STMT_STATUS_GET,
                      "SELECT json FROM status WHERE id = ?1 AND (?2 IS NULL OR owner = ?2)", &st,
                      err);
@@ -209,7 +209,7 @@ int store_token_put(struct store *s, const struct store_token *tok, struct lia_e
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db,
                                  "INSERT INTO token(id, hash, partner, admin, read_only, created,"
                                  " expires, revoked, label) VALUES(?,?,?,?,?,?,?,0,?)",
@@ -258,7 +258,7 @@ int store_token_get(struct store *s, const char *id, struct arena *a, struct sto
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     char sql[256];
     snprintf(sql, sizeof sql, "%s WHERE id = ?", token_select);
     rc = sqlite_stmt(c, STMT_TOKEN_GET, sql, &st, err);
@@ -286,7 +286,7 @@ int store_token_list(struct store *s, struct arena *a, struct store_token **out,
         return rc;
     char sql[256];
     snprintf(sql, sizeof sql, "%s ORDER BY created", token_select);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
     size_t cap = 0;
     *n = 0;
@@ -325,7 +325,7 @@ int store_token_revoke(struct store *s, const char *id, struct lia_err *err)
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db, "UPDATE token SET revoked = 1 WHERE id = ?", -1, &st, NULL);
     if (src == SQLITE_OK) {
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -343,7 +343,7 @@ int store_token_revoke(struct store *s, const char *id, struct lia_err *err)
 int store_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32],
                      struct lia_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_AUDIT_LAST,
                          "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &st, err);
     if (rc)
@@ -364,7 +364,7 @@ int store_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32],
 int store_audit_insert(struct store_txn *t, const struct store_audit_entry *e,
                        struct lia_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_AUDIT_INSERT,
                          "INSERT INTO audit(seq, ts, actor, action, detail, prev, hash)"
                          " VALUES(?,?,?,?,?,?,?)",
@@ -391,7 +391,7 @@ int store_audit_scan(struct store *s, int64_t after,
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db,
                                  "SELECT seq, ts, actor, action, detail, prev, hash FROM audit"
                                  " WHERE seq > ? ORDER BY seq",

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include "store/store.h"
 
@@ -29,13 +30,27 @@ enum sqlite_stmt_id {
     STMT_CREATOR,
     STMT_MARKING,
     STMT_RFI,
+    STMT_COLLECTION_ACCESS,
+    STMT_COLLECTION_GET,
     SQLITE_STMT_COUNT
+};
+
+#define SQLITE_DYN_CACHE 16
+
+/* A prepared statement of generated SQL (object queries), kept for reuse. */
+struct sqlite_dyn {
+    char *sql;
+    size_t len;
+    sqlite3_stmt *st;
+    uint64_t used; /* for least-recently-used eviction */
 };
 
 struct sqlite_conn {
     sqlite3 *db;
-    bool busy;
+    atomic_bool busy;
     sqlite3_stmt *stmts[SQLITE_STMT_COUNT];
+    struct sqlite_dyn dyn[SQLITE_DYN_CACHE];
+    uint64_t dyn_clock;
 };
 
 struct store {
@@ -44,6 +59,7 @@ struct store {
     int busy_timeout_ms;
     pthread_mutex_t lock;
     pthread_cond_t cond;
+    atomic_int waiters;
     int n_conns;
     struct sqlite_conn conns[SQLITE_POOL_MAX];
 };
@@ -59,6 +75,10 @@ void sqlite_release(struct store *s, struct sqlite_conn *c);
 /* Returns the cached statement id, preparing sql on first use; reset and unbound. */
 int sqlite_stmt(struct sqlite_conn *c, enum sqlite_stmt_id id, const char *sql,
                 sqlite3_stmt **out, struct lia_err *err);
+/* Returns a cached statement for generated SQL text, preparing it on a miss; reset and
+ * unbound. The connection owns it: never finalize it. */
+int sqlite_stmt_sql(struct sqlite_conn *c, const char *sql, size_t len, sqlite3_stmt **out,
+                    struct lia_err *err);
 /* Fills err from the connection's last error and returns the mapped code. */
 int sqlite_fail(sqlite3 *db, int rc, struct lia_err *err, const char *what);
 /* The next date_added inside a write transaction: strictly increasing, near now. */

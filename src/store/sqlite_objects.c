@@ -103,13 +103,13 @@ static int in_list_text(struct dbuf *q, struct binds *b, const char *col,
 static int collection_access(struct sqlite_conn *c, const struct store_policy *p, int64_t coll,
                              bool need_write, int *default_tlp, struct lia_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     const char *sql = "SELECT c.default_tlp, g.can_read, g.can_write FROM collection c"
                       " LEFT JOIN grant_right g ON g.coll = c.rid AND g.partner = ?"
                       " WHERE c.rid = ?";
-    int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return sqlite_fail(c->db, rc, err, "prepare");
+    int rc = sqlite_stmt(c, STMT_COLLECTION_ACCESS, sql, &st, err);
+    if (rc)
+        return rc;
     sqlite3_bind_int64(st, 1, p->partner);
     sqlite3_bind_int64(st, 2, coll);
     rc = sqlite3_step(st);
@@ -125,7 +125,7 @@ static int collection_access(struct sqlite_conn *c, const struct store_policy *p
     } else {
         out = sqlite_fail(c->db, rc, err, "read collection");
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return out;
 }
 
@@ -199,8 +199,12 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
         rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
     if (rc == 0)
         rc = dbuf_printf(&q, "SELECT o.date_added, o.id, o.modified_text, o.spec_version%s"
-                             " FROM object o",
-                         with_json ? ", o.json" : "");
+                             " FROM object o%s",
+                         with_json ? ", o.json" : "",
+                         /* Without statistics SQLite would rather walk the collection in
+                          * date_added order than look ids up; a few ids are far cheaper
+                          * found directly and sorted. */
+                         f->n_ids ? " INDEXED BY object_version" : "");
     if (rc == 0)
         rc = where_sql(&q, b, p, default_tlp, coll, f, NULL);
     if (rc == 0)
@@ -211,12 +215,12 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
         rc = lia_err_set(err, LIA_ETOOBIG, "query has too many terms");
     else if (rc && !err->code)
         rc = lia_err_set(err, rc, "cannot build query");
+    if (rc == 0)
+        rc = sqlite_stmt_sql(c, q.ptr, q.len, &st, err);
     if (rc == 0) {
-        int src = sqlite3_prepare_v2(c->db, q.ptr, (int)q.len, &st, NULL);
-        if (src == SQLITE_OK)
-            src = apply_binds(st, b);
+        int src = apply_binds(st, b);
         if (src != SQLITE_OK)
-            rc = sqlite_fail(c->db, src, err, "prepare query");
+            rc = sqlite_fail(c->db, src, err, "bind query");
     }
     if (rc == 0) {
         out->rows = arena_alloc(a, sizeof *out->rows * f->limit);
@@ -250,7 +254,8 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
         }
         out->n++;
     }
-    sqlite3_finalize(st);
+    if (st)
+        sqlite3_reset(st); /* cached: reset, never finalize (and end the read snapshot) */
     dbuf_release(&q);
     sqlite_release(s, c);
     if (rc)
@@ -262,7 +267,7 @@ static int put_audience(struct store_txn *t, int64_t obj, int kind, const int64_
                         size_t n, struct lia_err *err)
 {
     for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *st;
+        sqlite3_stmt *st = NULL;
         int rc = sqlite_stmt(t->conn, STMT_PUT_AUDIENCE,
                              "INSERT OR IGNORE INTO audience(obj, kind, partner) VALUES(?,?,?)",
                              &st, err);
@@ -282,7 +287,7 @@ static int put_audience(struct store_txn *t, int64_t obj, int kind, const int64_
 int store_put_object(struct store_txn *t, int64_t coll, const struct store_object *o,
                      int *result, int64_t *date_added, struct lia_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_PUT_OBJECT,
                          "INSERT INTO object(date_added, coll, id, type, spec_version, created,"
                          " modified, modified_text, created_by_ref, tlp, restricted, json)"
@@ -353,7 +358,7 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
     g.added_after = g.after_key = 0;
     if (!g.version_sel && !g.n_version_at)
         g.version_sel = STORE_VER_ALL; /* DELETE without match[version] removes every version */
-    rc = dbuf_puts(&q, "SELECT o.date_added FROM object o");
+    rc = dbuf_puts(&q, "SELECT o.date_added FROM object o INDEXED BY object_version");
     if (rc == 0)
         rc = where_sql(&q, &b, p, default_tlp, coll, &g, id);
     if (rc) {

@@ -37,7 +37,7 @@ int store_partner_add(struct store *s, const struct store_partner *p, int64_t *r
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db,
                                  "INSERT INTO partner(identity_id, identity_json, name, country,"
                                  " clearance, trust, disabled, created) VALUES(?,?,?,?,?,?,0,?)",
@@ -83,7 +83,7 @@ int store_partner_get(struct store *s, int64_t rid, const char *field, const cha
         return rc;
     char sql[512];
     snprintf(sql, sizeof sql, "%s WHERE %s = ?", partner_select, col);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
     if (src == SQLITE_OK) {
         if (field)
@@ -114,7 +114,7 @@ int store_partner_list(struct store *s, struct arena *a, struct store_partner **
         return rc;
     char sql[512];
     snprintf(sql, sizeof sql, "%s ORDER BY rid", partner_select);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
     size_t cap = 0;
     *n = 0;
@@ -163,7 +163,7 @@ int store_partner_update(struct store *s, int64_t rid, const char *field, const 
         return rc;
     char sql[128];
     snprintf(sql, sizeof sql, "UPDATE partner SET %s = ? WHERE rid = ?", *f);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
     if (src == SQLITE_OK) {
         sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
@@ -186,7 +186,7 @@ int store_partner_rids(struct store_txn *t, const char *const *identities, size_
 {
     *n_rids = 0;
     for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *st;
+        sqlite3_stmt *st = NULL;
         int rc = sqlite_stmt(t->conn, STMT_PARTNER_RID,
                              "SELECT rid FROM partner WHERE identity_id = ?", &st, err);
         if (rc)
@@ -209,7 +209,7 @@ int store_grant_set(struct store *s, int64_t coll, int64_t partner, bool read, b
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     const char *sql = read || write ? "INSERT OR REPLACE INTO grant_right(coll, partner, can_read,"
                                       " can_write) VALUES(?,?,?,?)"
                                     : "DELETE FROM grant_right WHERE coll = ? AND partner = ?";
@@ -233,7 +233,7 @@ int store_grant_set(struct store *s, int64_t coll, int64_t partner, bool read, b
 int store_object_creator(struct store_txn *t, int64_t coll, const char *id, struct arena *a,
                          const char **creator, struct lia_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_CREATOR,
                          "SELECT created_by_ref FROM object WHERE coll = ? AND id = ?"
                          " ORDER BY modified DESC LIMIT 1",
@@ -257,7 +257,7 @@ int store_object_text(struct store_txn *t, const char *id, const char *type, str
                       const char **json, struct lia_err *err)
 {
     /* The type is written into the SQL so that SQLite can use the partial index. */
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
     if (!strcmp(type, "marking-definition"))
         rc = sqlite_stmt(t->conn, STMT_MARKING,
