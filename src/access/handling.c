@@ -87,9 +87,20 @@ int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
     if (!rel || !red)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
     size_t n_rel = 0;
+    /* Object-level and granular marking refs alike: a REL TO marking on any part of an
+     * object limits the whole object (sharing a part is sharing the object). */
+    json_t *refs = json_array();
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(obj, "object_marking_refs"), i, v)
+        json_array_append(refs, v);
+    json_array_foreach(json_object_get(obj, "granular_markings"), i, v)
+    {
+        json_t *ref = json_object_get(v, "marking_ref");
+        if (json_is_string(ref))
+            json_array_append(refs, ref);
+    }
+    json_array_foreach(refs, i, v)
     {
         const char *ref = json_string_value(v);
         if (!ref || access_tlp_of_marking(ref) != STORE_TLP_NONE)
@@ -98,10 +109,12 @@ int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
         size_t n = 0;
         bool found = false;
         int rc = releasability(t, ref, a, these, &n, &found, err);
-        if (rc == LIA_ENOTFOUND && !o->unknown_marking)
-            o->unknown_marking = ref;
-        else if (rc)
+        if (rc == LIA_ENOTFOUND && !o->unknown_marking) {
+            o->unknown_marking = arena_strndup(a, ref, strlen(ref));
+        } else if (rc && rc != LIA_ENOTFOUND) {
+            json_decref(refs);
             return rc;
+        }
         if (!found)
             continue; /* a statement or other marking: no audience limit */
         if (!o->has_rel) {
@@ -112,6 +125,7 @@ int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
             intersect(rel, &n_rel, these, n);
         }
     }
+    json_decref(refs);
     /* Requests and responses reach their two parties only, on top of their markings. */
     int64_t parties[2];
     size_t n_parties;

@@ -144,7 +144,8 @@ class Model:
         for ref in refs + [g["marking_ref"] for g in obj.get("granular_markings", []) if "marking_ref" in g]:
             if ref in TLP_RANK:
                 tlp = TLP_RANK[ref] if tlp is None else max(tlp, TLP_RANK[ref])
-        rels = [set(self.rel_to[r]) for r in refs if r in self.rel_to]
+        grefs = [g["marking_ref"] for g in obj.get("granular_markings", []) if "marking_ref" in g]
+        rels = [set(self.rel_to[r]) for r in refs + grefs if r in self.rel_to]
         red = set(obj.get("extensions", {}).get(HANDLING, {}).get("red_recipients", []))
         return tlp, rels, red
 
@@ -324,7 +325,7 @@ class World:
         refs += rng.sample(rels, rng.choice([0, 0, 0, 1, 1, 2]))
         if rng.random() < 0.1:
             refs.append(self.statement)
-        if rng.random() < 0.05:                   # a granular REL TO does not limit the object
+        if rng.random() < 0.05:                   # a granular REL TO limits the whole object
             gran.append({"marking_ref": rng.choice(rels), "selectors": [selector]})
         refs = list(dict.fromkeys(refs))
         rng.shuffle(refs)
