@@ -63,6 +63,8 @@ void api_metrics_objects(size_t stored, size_t refused);
 void api_metrics_disclosed(size_t n);
 void api_metrics(struct api_call *c);
 
+/* /liaison/intake... (liaison_intake.c); seg[1] == "intake". */
+void api_liaison_intake(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/rfi... (liaison_rfi.c); seg[1] == "rfi". */
 void api_liaison_rfi(struct api_call *c, const char **seg, size_t nseg);
 

@@ -1,11 +1,13 @@
 /*
  * `liaison intake FILE|-`: reads one article (bounded: a file over the limit is refused
  * from its size, standard input stops reading one byte past it), analyses it and prints
- * the draft STIX bundle. Storing the draft (--publish) is wired by the store layer later.
+ * the draft STIX bundle, or stores it (--publish COLLECTION --data DIR) as this instance.
  */
 #include "intake/intake.h"
 
 #include <errno.h>
+#include "access/access.h"
+#include "store/store.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +19,19 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: liaison intake FILE|- [--lang auto|ar|en] [--out FILE] [--gazetteer DIR]\n"
-            "                      [--max-bytes N]\n\n"
+            "                      [--max-bytes N]\n"
+            "                      [--publish COLLECTION --data DIR [--marking LEVEL]]\n\n"
             "Turns a news article (UTF-8 text, Arabic or English) into a draft STIX 2.1 bundle:\n"
             "a report, the places, state bodies and armed groups it names, with every mention\n"
             "as character offsets (extension %s).\n\n"
             "  --lang L        language of the report (default: detected)\n"
             "  --out FILE      write the bundle there instead of standard output\n"
             "  --gazetteer DIR gazetteer directory (default $LIAISON_GAZETTEER or the built-in)\n"
-            "  --max-bytes N   largest input accepted (default %u)\n\n"
+            "  --max-bytes N   largest input accepted (default %u)\n"
+            "  --publish C     store the draft in collection C of --data DIR as this instance:\n"
+            "                  entities already there are reused; prints what was stored\n"
+            "  --marking LEVEL TLP of the new objects (clear, green, amber (default),\n"
+            "                  amber+strict, red)\n\n"
             "exit codes: 0 ok, 1 failure, 2 usage, 4 input refused (not UTF-8 text, empty, too "
             "big)\n",
             INTAKE_EXTENSION_ID, INTAKE_DEFAULT_MAX_INPUT);
@@ -115,9 +122,50 @@ static int write_out(const char *path, const char *data, size_t len, struct lia_
     return 0;
 }
 
+/* Stores the draft as this instance; prints the publish report. Returns the exit code. */
+static int publish_draft(const char *dir, const char *collection, int tlp, const char *bundle,
+                         size_t len)
+{
+    char path[4096];
+    struct lia_err err = {0};
+    if (store_path_for_dir(dir, path, sizeof path)) {
+        fprintf(stderr, "intake: data directory path too long\n");
+        return 2;
+    }
+    struct store_options sopt = {.pool_size = 2, .busy_timeout_ms = 10000, .create = false};
+    struct store *s = NULL;
+    if (store_open(path, &sopt, &s, &err) < 0) {
+        fprintf(stderr, "intake: %s\n", err.msg);
+        return 1;
+    }
+    struct access_principal who = {0};
+    who.actor = "cli";
+    who.admin = true;
+    who.identity = access_instance_identity(s);
+    who.policy.all = true;
+    who.policy.clearance = STORE_TLP_RED;
+    struct arena a;
+    arena_init(&a, 0);
+    struct dbuf out;
+    dbuf_init(&out, 64u << 20);
+    int rc = intake_publish(s, &who, collection, tlp, bundle, len, &a, &out, &err);
+    int code = 0;
+    if (rc < 0) {
+        fprintf(stderr, "intake: %s\n", err.msg);
+        code = rc == LIA_ENOTFOUND ? 3 : rc == LIA_EFORBIDDEN ? 4 : 1;
+    } else {
+        printf("%s\n", out.ptr);
+    }
+    dbuf_release(&out);
+    arena_release(&a);
+    store_close(s);
+    return code;
+}
+
 int intake_cli_main(int argc, char **argv)
 {
-    const char *input = NULL, *out_path = NULL, *gdir = NULL;
+    const char *input = NULL, *out_path = NULL, *gdir = NULL, *publish = NULL, *data = NULL;
+    int tlp = STORE_TLP_AMBER;
     struct intake_options opt = {0};
     opt.max_input = INTAKE_DEFAULT_MAX_INPUT;
     for (int i = 1; i < argc; i++) {
@@ -140,6 +188,19 @@ int intake_cli_main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--out") && v) {
             out_path = v;
+            i++;
+        } else if (!strcmp(a, "--publish") && v) {
+            publish = v;
+            i++;
+        } else if (!strcmp(a, "--data") && v) {
+            data = v;
+            i++;
+        } else if (!strcmp(a, "--marking") && v) {
+            tlp = access_tlp_parse(v);
+            if (tlp < STORE_TLP_CLEAR) {
+                fprintf(stderr, "intake: unknown marking '%s'\n", v);
+                return 2;
+            }
             i++;
         } else if (!strcmp(a, "--gazetteer") && v) {
             gdir = v;
@@ -165,6 +226,10 @@ int intake_cli_main(int argc, char **argv)
     }
     if (!input) {
         usage(stderr);
+        return 2;
+    }
+    if (!!publish != !!data) {
+        fprintf(stderr, "intake: --publish COLLECTION and --data DIR go together\n");
         return 2;
     }
     struct lia_err err = {0};
@@ -197,6 +262,8 @@ int intake_cli_main(int argc, char **argv)
     if (rc < 0) {
         fprintf(stderr, "intake: %s\n", err.msg);
         code = rc == INTAKE_EREFUSED || rc == LIA_ETOOBIG ? 4 : 1;
+    } else if (publish) {
+        code = publish_draft(data, publish, tlp, b.ptr, b.len);
     } else if (out_path) {
         if (write_out(out_path, b.ptr, b.len, &err) < 0) {
             fprintf(stderr, "intake: %s\n", err.msg);

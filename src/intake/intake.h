@@ -129,6 +129,17 @@ int intake_extract(const struct intake_gazetteer *g, const char *text, size_t le
 /* The STIX id ("type--uuid") of a gazetteer entry key: UUIDv5, stable across runs. */
 void intake_entity_stix_id(const char *stix_type, const char *key, char out[80]);
 
+/* Stores a reviewed draft bundle in collection (id or alias) as principal who, through the one
+ * write path, in one transaction with an audit entry (publish.c). Entities and relationships
+ * already in the collection are reused; new objects get the TLP marking tlp (when they carry
+ * none) and who's identity as creator. out gets {"collection", "objects": [{"id", "result":
+ * "stored"|"reused"|"refused", "message"}], "stored", "reused", "refused"}. */
+struct store;
+struct access_principal;
+int intake_publish(struct store *s, const struct access_principal *who, const char *collection,
+                   int tlp, const char *bundle, size_t len, struct arena *a, struct dbuf *out,
+                   struct lia_err *err);
+
 /* `liaison intake FILE|- [--lang auto|ar|en] [--out FILE] [--gazetteer DIR] [--max-bytes N]`;
  * argv[0] is "intake". Exit codes: 0 ok, 1 runtime failure, 2 usage, 4 refused input. */
 int intake_cli_main(int argc, char **argv);
