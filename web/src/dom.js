@@ -27,6 +27,13 @@ function append(el, children) {
   }
 }
 
+/** Replaces el's children (null, false and nested arrays allowed, as in h()). */
+export function fill(el, ...children) {
+  clear(el);
+  append(el, children);
+  return el;
+}
+
 export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
   return el;

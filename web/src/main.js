@@ -1,7 +1,7 @@
 // The analyst's desk: shell, session and router. Each page is a module under
 // pages/ listed in pages/index.js; adding a page is adding a module there.
 import './style.css';
-import { h, clear } from './dom.js';
+import { h, fill } from './dom.js';
 import { t, setLang, applyLang, currentLang } from './i18n.js';
 import { getToken, dropToken, liaison, whenUnauthorized } from './api.js';
 import { pages, signinPage } from './pages/index.js';
@@ -95,7 +95,7 @@ export async function render() {
   if (!session.me && path !== '/signin') return navigate('/signin', true);
   if (session.me && path === '/signin') return navigate('/', true);
   const main = h('main', { id: 'main', class: 'main' });
-  clear(app).append(header(), main);
+  fill(app, header(), main);
   const ctx = {
     session,
     navigate,

@@ -1,10 +1,10 @@
 // Pieces every page shows the same way: markings, creator and trust, grading, names.
-import { h, clear, bidi } from './dom.js';
+import { h, fill, bidi } from './dom.js';
 import { t, typeName } from './i18n.js';
 import { tlpOf, otherMarkings, names, gradingOf } from './stix.js';
 
 export function showError(el, err) {
-  clear(el).append(h('div', { class: 'error', role: 'alert' },
+  fill(el, h('div', { class: 'error', role: 'alert' },
     err && err.status === 404 ? t('not_found') : t('error') + (err && err.message ? ': ' + err.message : '')));
 }
 

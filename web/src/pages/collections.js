@@ -1,5 +1,5 @@
 // The collections the principal has a right on (TAXII GET collections/).
-import { h, clear, bidi } from '../dom.js';
+import { h, fill, bidi } from '../dom.js';
 import { t } from '../i18n.js';
 import { taxii } from '../api.js';
 import { loading } from '../ui.js';
@@ -8,11 +8,11 @@ export default {
   match: /^\/(?:collections\/?)?$/,
   nav: { href: '/', prefix: '/collections', label: 'nav_collections' },
   async render(main, _params, ctx) {
-    clear(main).append(loading());
+    fill(main, loading());
     const res = await taxii.collections();
     if (!ctx.isCurrent()) return;
     const list = (res && res.collections) || [];
-    clear(main).append(
+    fill(main, 
       h('h1', null, t('collections')),
       list.length === 0
         ? h('p', { class: 'empty' }, t('no_collections'))

@@ -3,7 +3,7 @@
 // source or target is the node, the ids the node's own *_ref(s) properties name, and the
 // reports and groupings that list it. A node is drawn only when its object could be read
 // (an id the principal may not see never becomes a node, not even as a placeholder).
-import { h, clear, bidi } from '../dom.js';
+import { h, fill, bidi } from '../dom.js';
 import { t, typeName, currentLang } from '../i18n.js';
 import { taxii } from '../api.js';
 import { names, refsOf, tlpOf, isStixId } from '../stix.js';
@@ -87,7 +87,7 @@ function label(o) {
 export default {
   match: /^\/collections\/(?<cid>[^/]+)\/graph\/(?<oid>[^/]+)\/?$/,
   async render(main, { cid, oid }, ctx) {
-    clear(main).append(loading());
+    fill(main, loading());
     const nb = new Neighbourhood(cid);
     await nb.load();
     await nb.fetch([oid]);
@@ -103,7 +103,7 @@ export default {
     const detail = h('div', { class: 'graph-detail', id: 'graph-detail' });
     const list = h('ul', { class: 'graph-nodes', id: 'graph-nodes' });
     const objHref = (id) => '/collections/' + encodeURIComponent(cid) + '/objects/' + encodeURIComponent(id);
-    clear(main).append(
+    fill(main, 
       h('p', { class: 'crumbs' }, h('a', { href: objHref(oid), 'data-link': true }, '← ', nameCell(root))),
       h('h1', null, t('graph'), ': ', bidi(label(root))),
       h('p', { class: 'help' }, t('graph_help')),
@@ -135,7 +135,7 @@ export default {
     };
     const refreshList = () => {
       status.textContent = t('graph_nodes', { n: cy.nodes().length, e: cy.edges().length });
-      clear(list).append(cy.nodes().map((n) => {
+      fill(list, cy.nodes().map((n) => {
         const o = nb.objects.get(n.id());
         return h('li', { 'data-id': n.id(), 'data-tlp': tlpOf(o) || 'none' },
           typeLabel(o.type), ' ', h('a', { href: objHref(o.id), 'data-link': true }, bidi(label(o))), ' ',
@@ -145,7 +145,7 @@ export default {
     };
     const showDetail = (id) => {
       const o = nb.objects.get(id);
-      clear(detail).append(h('h2', null, t('graph_selected')), h('p', null, typeLabel(o.type)), h('p', null, nameCell(o)),
+      fill(detail, h('h2', null, t('graph_selected')), h('p', null, typeLabel(o.type)), h('p', null, nameCell(o)),
         h('p', null, markingBadges(o)), h('p', null, creator(o, ctx.session)),
         h('p', null, h('a', { href: objHref(id), 'data-link': true, class: 'button' }, t('open'))));
     };

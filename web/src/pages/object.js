@@ -1,7 +1,7 @@
 // One object: every property, its markings plainly, its creator and that partner's
 // trust, its grading, and all its versions (TAXII versions endpoint); any version can be
 // shown. Ids it refers to link to their own page in the same collection.
-import { h, clear, bidi } from '../dom.js';
+import { h, fill, bidi } from '../dom.js';
 import { t, fmtDate, fmtNumber } from '../i18n.js';
 import { taxii } from '../api.js';
 import { otherMarkings, isStixId } from '../stix.js';
@@ -30,7 +30,7 @@ export default {
   match: /^\/collections\/(?<cid>[^/]+)\/objects\/(?<oid>[^/]+)\/?$/,
   async render(main, { cid, oid }, ctx) {
     const version = new URLSearchParams(location.search).get('version') || 'last';
-    clear(main).append(loading());
+    fill(main, loading());
     const [vers, env] = await Promise.all([taxii.versions(cid, oid), taxii.object(cid, oid, version)]);
     if (!ctx.isCurrent()) return;
     const o = env && env.objects && env.objects[0];
@@ -53,7 +53,7 @@ export default {
     const shown = o.modified || o.created || versions[versions.length - 1];
     const latest = versions[versions.length - 1];
     const props = Object.keys(o).filter((k) => k !== 'extensions' || Object.keys(o.extensions).length);
-    clear(main).append(
+    fill(main, 
       h('p', { class: 'crumbs' }, h('a', { href: '/collections/' + encodeURIComponent(cid), 'data-link': true }, t('back_to_list'))),
       h('h1', { class: 'obj-title' }, typeLabel(o.type), ' ', nameCell(o)),
       h('dl', { class: 'summary', id: 'summary' },

@@ -1,7 +1,7 @@
 // Objects of one collection, a page at a time (TAXII "next"), with filters: type and
 // date added are TAXII filters (match[type], added_after); TLP and creator narrow the
 // page the server returned (which already holds only what the principal may see).
-import { h, clear, bidi } from '../dom.js';
+import { h, fill, bidi } from '../dom.js';
 import { t, fmtDate, typeName } from '../i18n.js';
 import { taxii } from '../api.js';
 import { tlpOf, TLP_LEVELS } from '../stix.js';
@@ -21,9 +21,12 @@ export default {
   async render(main, { cid }, ctx) {
     const q = new URLSearchParams(location.search);
     const f = { type: q.get('type') || '', tlp: q.get('tlp') || '', partner: q.get('partner') || '', after: q.get('after') || '' };
-    clear(main).append(loading());
-    const coll = await taxii.collection(cid);
+    fill(main, loading());
+    const [coll, defs] = await Promise.all([taxii.collection(cid),
+      taxii.objects(cid, { 'match[type]': 'marking-definition', limit: 200 }).catch(() => null)]);
     if (!ctx.isCurrent()) return;
+    // Names of the REL TO and statement markings defined in this collection.
+    const markingNames = new Map(((defs && defs.objects) || []).map((d) => [d.id, d.name || d.id]));
 
     const partnerOpts = [['', t('any')]];
     if (ctx.session.instance) partnerOpts.push([ctx.session.instance.identity, t('this_instance')]);
@@ -49,7 +52,7 @@ export default {
 
     const table = h('div', { id: 'objects-area' });
     const pager = h('div', { class: 'pager' });
-    clear(main).append(
+    fill(main, 
       h('h1', null, bidi(coll.title)),
       coll.description ? h('p', { class: 'desc' }, bidi(coll.description)) : null,
       form, table, pager);
@@ -59,15 +62,15 @@ export default {
     if (f.after) params.added_after = f.after + 'T00:00:00.000Z';
 
     const showPage = async (next) => {
-      clear(table).append(loading());
-      clear(pager);
+      fill(table, loading());
+      fill(pager);
       const page = await taxii.objects(cid, { ...params, next });
       if (!ctx.isCurrent()) return;
       const all = (page && page.objects) || [];
       const rows = all.filter((o) =>
         (!f.tlp || (f.tlp === 'none' ? tlpOf(o) === null : tlpOf(o) === f.tlp)) &&
         (!f.partner || o.created_by_ref === f.partner));
-      clear(table).append(
+      fill(table, 
         h('p', { class: 'count', id: 'count' }, t('page_count', { shown: rows.length, total: all.length })),
         rows.length === 0 ? h('p', { class: 'empty' }, t('no_objects')) :
           h('table', { class: 'objects', id: 'objects' },
@@ -77,7 +80,7 @@ export default {
               return h('tr', { 'data-id': o.id, 'data-tlp': tlpOf(o) || 'none' },
                 h('td', null, typeLabel(o.type)),
                 h('td', null, h('a', { href, 'data-link': true, class: 'obj-link' }, nameCell(o))),
-                h('td', null, markingBadges(o)),
+                h('td', null, markingBadges(o, markingNames)),
                 h('td', null, creator(o, ctx.session)),
                 h('td', null, grading(o)),
                 h('td', { class: 'date' }, h('time', { datetime: o.modified || o.created || '' }, fmtDate(o.modified || o.created))),

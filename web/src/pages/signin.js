@@ -1,6 +1,6 @@
 // Sign in with a token. The token is checked with GET /liaison/whoami, then kept in
 // sessionStorage for this tab. The form never submits anywhere: no URL ever holds it.
-import { h, clear } from '../dom.js';
+import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { liaison, setToken } from '../api.js';
 
@@ -38,7 +38,7 @@ export default {
         button.disabled = false;
       }
     });
-    clear(main).append(form);
+    fill(main, form);
     input.focus();
   },
 };

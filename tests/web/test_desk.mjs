@@ -1,0 +1,177 @@
+// The analyst's desk, end to end in headless Chromium against a real `liaison serve`:
+// sign in (a wrong token refused, the token never in a URL or localStorage), the role
+// shown, collections, the objects browser and its filters, an object with its versions,
+// the graph opened and expanded by a click, Arabic (right-to-left, Arabic-Indic digits,
+// remembered across a reload), a partner's view with its clearance and trust, sign out.
+// Screenshots of each page go to LIAISON_TEST_OUT.
+import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb } from './lib.mjs';
+
+buildWeb();
+const s = await new Server().start();
+let b;
+let code = 1;
+try {
+  const w = await seed(s);
+  b = await browser();
+  const { page, seen } = await watchedPage(b.ctx);
+  const allTokens = Object.values(w.tokens);
+
+  await step('a visitor is sent to sign in; a wrong token is refused', async () => {
+    await page.goto(s.base + '/collections/cells');
+    await page.waitForSelector('#token');
+    assert(new URL(page.url()).pathname === '/signin', 'redirected to /signin, got ' + page.url());
+    await shot(page, '01-signin');
+    await page.fill('#token', 'AAAAAAAAAAAAAAAA.' + 'x'.repeat(43));
+    await page.click('#signin-submit');
+    await page.waitForFunction(() => document.getElementById('signin-error').textContent.includes('not accepted'));
+    assert(!(await page.$('#role')), 'no role shown after a refused token');
+  });
+
+  await step('the admin signs in and sees the role', async () => {
+    await signIn(page, s.base, w.tokens.admin);
+    const role = await page.textContent('#role');
+    assert(role.includes('Local administrator') && role.includes('TLP:RED'), 'role line: ' + role);
+    assert(await page.evaluate(() => sessionStorage.getItem('liaison.token')) === w.tokens.admin, 'token in sessionStorage');
+    assert(await page.evaluate(() => JSON.stringify(localStorage).includes('.') === false || !Object.values(localStorage).some((v) => v.length > 40)), 'no token in localStorage');
+  });
+
+  await step('collections are listed', async () => {
+    await page.waitForSelector('#collections li');
+    const titles = await page.$$eval('#collections h2', (els) => els.map((e) => e.textContent));
+    assert(titles.includes('Dismantled recruitment cells') && titles.includes('الساحل: الصورة المشتركة'), 'titles: ' + titles);
+    await shot(page, '02-collections');
+  });
+
+  await step('the objects browser shows markings, creators, grading and filters', async () => {
+    await page.click('text=Dismantled recruitment cells');
+    await page.waitForSelector('#objects tbody tr');
+    const text = await page.textContent('#objects');
+    for (const want of ['Al-Qaeda in the Islamic Maghreb', 'تنظيم القاعدة في بلاد المغرب الإسلامي', 'TLP:GREEN', 'TLP:AMBER', 'TLP:RED', 'B2', 'This service', 'REL TO US', 'US'])
+      assert(text.includes(want), 'objects table lacks ' + want);
+    const usRow = await page.textContent(`tr[data-id="${w.obj.usReport.id}"]`);
+    assert(usRow.includes('US') && usRow.includes('Trust B'), 'the US report shows its partner and trust: ' + usRow);
+    await shot(page, '03-objects');
+    await page.selectOption('#f-type', 'threat-actor');
+    await page.selectOption('#f-tlp', 'red');
+    await page.click('#f-apply');
+    await page.waitForFunction(() => location.search.includes('tlp=red'));
+    await page.waitForSelector('#count');
+    const rows = await page.$$eval('#objects tbody tr', (els) => els.map((e) => e.dataset.id));
+    assert(rows.length === 1 && rows[0] === w.obj.redCell.id, 'filtered to the one red threat actor: ' + rows);
+    await page.click('#f-reset');
+    await page.waitForFunction(() => !location.search);
+    await page.fill('#f-after', '2099-01-01');
+    await page.click('#f-apply');
+    await page.waitForSelector('.empty');
+  });
+
+  await step('an object shows its properties and every version', async () => {
+    await page.goto(s.base + `/collections/cells/objects/${w.obj.report1.id}`);
+    await page.waitForSelector('#versions li');
+    const versions = await page.$$eval('#versions li', (els) => els.map((e) => e.dataset.version));
+    assert(versions.length === 2, 'two versions: ' + versions);
+    assert((await page.textContent('#obj-grading')).includes('B2'), 'grading shown');
+    assert((await page.textContent('#obj-markings')).includes('TLP:AMBER'), 'marking shown');
+    assert((await page.textContent('#props')).includes('وأكدت السلطات'), 'the latest description');
+    await shot(page, '04-object');
+    await page.click('#versions li:not(.current) a');
+    await page.waitForFunction(() => location.search.includes('version='));
+    await page.waitForSelector('#versions li.current');
+    const props = await page.textContent('#props');
+    assert(!props.includes('وأكدت السلطات') && props.includes('أعلنت الجزائر'), 'the older version is shown');
+  });
+
+  await step('the graph opens on an actor and expands on a click', async () => {
+    await page.goto(s.base + `/collections/cells/graph/${w.obj.aqim.id}`);
+    const first = await graphNodes(page, 3);
+    for (const id of [w.obj.aqim.id, w.obj.mali.id, w.obj.isgs.id, w.obj.report1.id, w.obj.redCell.id])
+      assert(first.includes(id), 'first ring holds ' + id + ': ' + first);
+    assert(!first.includes(w.obj.usReport.id), 'the US report is two steps away');
+    // Click ISGS where Cytoscape drew it: its neighbourhood (the US report) appears.
+    const pos = await page.evaluate((id) => {
+      const g = document.getElementById('graph');
+      const p = g.cy.getElementById(id).renderedPosition();
+      const r = g.getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    }, w.obj.isgs.id);
+    await page.mouse.click(pos.x, pos.y);
+    await page.waitForFunction((id) => document.getElementById('graph').cy.getElementById(id).nonempty(), w.obj.usReport.id);
+    await page.waitForSelector(`#graph-detail`);
+    assert((await page.textContent('#graph-detail')).includes('Islamic State in the Greater Sahara'), 'the clicked node is detailed');
+    // and from the list beside the graph
+    await page.click(`#graph-nodes li[data-id="${w.obj.report1.id}"] button.expand`);
+    await page.waitForSelector(`#graph-nodes li[data-id="${w.obj.report1.id}"] .muted`);
+    await page.waitForSelector(`#graph-nodes li[data-id="${w.obj.algeria.id}"]`);
+    await page.waitForTimeout(300);
+    await shot(page, '05-graph');
+  });
+
+  await step('Arabic: right-to-left, Arabic-Indic digits, remembered', async () => {
+    await page.goto(s.base + '/collections/cells');
+    await page.waitForSelector('#objects');
+    await page.click('#lang-switch');
+    await page.waitForFunction(() => document.documentElement.lang === 'ar');
+    await page.waitForSelector('#objects tbody tr');
+    const dir = await page.evaluate(() => ({ doc: document.dir, main: getComputedStyle(document.getElementById('main')).direction, table: getComputedStyle(document.getElementById('objects')).direction }));
+    assert(dir.doc === 'rtl' && dir.main === 'rtl' && dir.table === 'rtl', 'rtl: ' + JSON.stringify(dir));
+    const dates = await page.$$eval('td.date time', (els) => els.map((e) => e.textContent));
+    assert(dates.length > 0 && dates.every((d) => /[٠-٩]/.test(d) && !/[0-9]/.test(d)), 'Arabic-Indic digits in dates: ' + dates.slice(0, 3));
+    const count = await page.textContent('#count');
+    assert(/[٠-٩]/.test(count) && !/[0-9]/.test(count), 'Arabic-Indic digits in counts: ' + count);
+    assert((await page.textContent('header')).includes('مسؤول محلي'), 'the role in Arabic');
+    // The table's first column is on the right in RTL.
+    const [th1, th2] = await page.$$eval('#objects thead th', (els) => els.slice(0, 2).map((e) => e.getBoundingClientRect().left));
+    assert(th1 > th2, 'columns run right to left');
+    await shot(page, '06-objects-ar');
+    await page.reload();
+    await page.waitForSelector('#objects tbody tr');
+    assert(await page.evaluate(() => document.dir) === 'rtl', 'Arabic remembered after a reload');
+    await page.goto(s.base + `/collections/cells/objects/${w.obj.report1.id}`);
+    await page.waitForSelector('#versions li');
+    await shot(page, '07-object-ar');
+    await page.goto(s.base + `/collections/cells/graph/${w.obj.aqim.id}`);
+    await graphNodes(page, 3);
+    await page.waitForTimeout(300);
+    await shot(page, '08-graph-ar');
+    await page.click('#lang-switch');
+    await page.waitForFunction(() => document.dir === 'ltr');
+  });
+
+  await step('sign out forgets the token', async () => {
+    await page.click('#sign-out');
+    await page.waitForSelector('#token');
+    assert(await page.evaluate(() => sessionStorage.getItem('liaison.token')) === null, 'token dropped');
+  });
+
+  await step('a partner sees its role, clearance and trust, and only its collections', async () => {
+    await signIn(page, s.base, w.tokens.US);
+    const role = await page.textContent('#role');
+    assert(role.includes('Partner') && role.includes('US') && role.includes('TLP:AMBER') && role.includes('B'), 'role: ' + role);
+    await page.waitForSelector('#collections li');
+    const titles = await page.$$eval('#collections h2', (els) => els.map((e) => e.textContent));
+    assert(titles.length === 1 && titles[0] === 'Dismantled recruitment cells', 'US sees one collection: ' + titles);
+    await page.click('text=Dismantled recruitment cells');
+    await page.waitForSelector('#objects tbody tr');
+    const text = await page.textContent('#objects');
+    assert(text.includes('REL TO US') && !text.includes('TLP:RED'), 'US sees its REL TO object and nothing red');
+    await shot(page, '09-partner-objects');
+    await page.click('#sign-out');
+  });
+
+  await step('no token in any URL, no CSP violation, no script error', async () => {
+    for (const u of seen.urls) for (const tok of allTokens) assert(!u.includes(tok) && !u.includes(tok.split('.')[1]), 'token in a URL: ' + u);
+    assert(seen.problems.filter((p) => !/401|Unauthorized/.test(p)).length === 0, 'console problems:\n' + seen.problems.join('\n'));
+  });
+  code = 0;
+} catch {
+  code = 1;
+} finally {
+  if (b) await b.close();
+  try {
+    await s.stop();
+  } catch (err) {
+    console.log('FAIL server: ' + err.message);
+    code = 1;
+  }
+}
+process.exit(summary(import.meta.url) || code);

@@ -1,0 +1,120 @@
+// Need-to-know in the pages: a partner with clearance green signs in and walks every
+// listing, every object page and the graph of every object it can open; none of the
+// TLP:RED objects (nor the AMBER ones above its clearance, nor another partner's REL TO
+// object) appears anywhere, neither in the page text nor in any response the browser
+// received. A TLP:RED object's address answers "not found" like an absent one.
+import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb } from './lib.mjs';
+
+buildWeb();
+const s = await new Server().start();
+let b;
+let code = 1;
+try {
+  const w = await seed(s);
+  b = await browser();
+  const { page, seen } = await watchedPage(b.ctx);
+  const forbidden = [...w.redStrings, w.obj.report1.id, w.obj.usReport.id, w.obj.usOnly.id, 'Courier phone numbers',
+    'Dismantled recruitment cells in the south', 'Travel of facilitators to Gao'];
+  const pageTexts = [];
+  const record = async (what) => pageTexts.push({ what, text: await page.evaluate(() => document.body.innerText) });
+  const visible = new Set();
+
+  await step('the green partner signs in and sees its clearance', async () => {
+    await signIn(page, s.base, w.tokens.Sahel);
+    const role = await page.textContent('#role');
+    assert(role.includes('Sahel') && role.includes('TLP:GREEN') && role.includes('C'), 'role: ' + role);
+    await page.waitForSelector('#collections li');
+    await record('collections');
+    await shot(page, '10-green-partner-collections');
+  });
+
+  await step('every listing of both collections, in both languages', async () => {
+    for (const coll of ['cells', 'sahel']) {
+      for (const lang of ['en', 'ar']) {
+        await page.goto(s.base + '/collections/' + coll);
+        await page.waitForSelector('#count');
+        if ((await page.evaluate(() => document.documentElement.lang)) !== lang) {
+          await page.click('#lang-switch');
+          await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+          await page.waitForSelector('#count');
+        }
+        for (;;) {
+          await record(`${coll} list ${lang}`);
+          for (const id of await page.$$eval('#objects tbody tr', (els) => els.map((e) => e.dataset.id))) visible.add(coll + '|' + id);
+          if (!(await page.$('#next-page'))) break;
+          await page.click('#next-page');
+          await page.waitForSelector('#count');
+        }
+        for (const lvl of ['red', 'amber']) {
+          await page.goto(s.base + `/collections/${coll}?tlp=${lvl}`);
+          await page.waitForSelector('.empty');
+        }
+      }
+    }
+    await page.goto(s.base + '/collections/cells');
+    await page.waitForSelector('#objects tbody tr');
+    await shot(page, '11-green-partner-objects');
+    await page.click('#lang-switch');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    assert(visible.size >= 5, 'the partner sees its green objects: ' + visible.size);
+  });
+
+  await step('every visible object page and its graph', async () => {
+    for (const key of visible) {
+      const [coll, id] = key.split('|');
+      await page.goto(s.base + `/collections/${coll}/objects/${id}`);
+      await page.waitForSelector('#versions li');
+      await record('object ' + id);
+      if (id.startsWith('marking-definition--')) continue;
+      await page.goto(s.base + `/collections/${coll}/graph/${id}`);
+      const nodes = await graphNodes(page, 1);
+      // expand everything reachable
+      for (let i = 0; i < 10 && (await page.$('#graph-nodes button.expand')); i++) {
+        const n = await page.$$eval('#graph-nodes li', (els) => els.length);
+        await page.click('#graph-nodes button.expand');
+        await page.waitForFunction((k) => document.querySelectorAll('#graph-nodes li').length >= k, n);
+        await page.waitForTimeout(50);
+      }
+      const all = await page.evaluate(() => document.getElementById('graph').cy.nodes().map((x) => x.id()));
+      for (const r of w.red) assert(!all.includes(r.id) && !nodes.includes(r.id), 'a red node in the graph of ' + id);
+      await record('graph ' + id);
+    }
+    await page.goto(s.base + `/collections/cells/graph/${w.obj.aqim.id}`);
+    await graphNodes(page, 2);
+    await page.waitForTimeout(300);
+    await shot(page, '12-green-partner-graph');
+  });
+
+  await step('a TLP:RED object, its versions and its graph answer "not found"', async () => {
+    for (const r of w.red) {
+      for (const p of [`/collections/cells/objects/${r.id}`, `/collections/cells/graph/${r.id}`]) {
+        await page.goto(s.base + p);
+        await page.waitForSelector('.error');
+        assert((await page.textContent('.error')).includes('Not found'), 'not found for ' + p);
+        await record(p);
+      }
+    }
+  });
+
+  await step('nothing red in any page text or any response', async () => {
+    for (const { what, text } of pageTexts)
+      for (const f of forbidden) assert(!text.includes(f), `"${f}" shown on ${what}`);
+    assert(seen.bodies.length > 20, 'responses recorded: ' + seen.bodies.length);
+    for (const { url, body } of seen.bodies)
+      for (const f of forbidden) assert(!body.includes(f), `"${f}" in the response of ${url}`);
+    assert(!seen.urls.some((u) => u.includes(w.tokens.Sahel.split('.')[1])), 'the token in a URL');
+    assert(seen.problems.filter((p) => !/404|Not Found/i.test(p)).length === 0, 'console problems:\n' + seen.problems.join('\n'));
+  });
+  code = 0;
+} catch {
+  code = 1;
+} finally {
+  if (b) await b.close();
+  try {
+    await s.stop();
+  } catch (err) {
+    console.log('FAIL server: ' + err.message);
+    code = 1;
+  }
+}
+process.exit(summary(import.meta.url) || code);
