@@ -43,6 +43,57 @@ void api_metrics_disclosed(size_t n)
     atomic_fetch_add(&objects_disclosed, n);
 }
 
+/* Exchange with peers: per peer and direction, when every configured exchange last succeeded
+ * (the oldest of them) and how long ago that was. Read from the checkpoints when scraped. */
+static int sync_gauges(struct api_call *c, struct dbuf *b)
+{
+    struct store_peer *peers;
+    struct store_checkpoint *cps;
+    size_t n_peers, n_cps;
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (store_peer_list(c->api->store, c->req->arena, &peers, &n_peers, &err) ||
+        store_checkpoint_list(c->api->store, 0, c->req->arena, &cps, &n_cps, &err))
+        return 0; /* the counters above are still worth serving */
+    int rc = dbuf_puts(b, "# HELP liaison_sync_last_success_timestamp_seconds When every pull "
+                          "(push) of the peer last succeeded: the oldest of them; 0 = never.\n"
+                          "# TYPE liaison_sync_last_success_timestamp_seconds gauge\n");
+    struct dbuf lag;
+    dbuf_init(&lag, 1u << 20);
+    rc = rc ? rc
+            : dbuf_puts(&lag, "# HELP liaison_sync_lag_seconds Seconds since that success.\n"
+                              "# TYPE liaison_sync_lag_seconds gauge\n");
+    int64_t now = lia_now_us();
+    static const char *const dirs[] = {"pull", "push"};
+    for (size_t i = 0; i < n_peers && !rc; i++)
+        for (size_t d = 0; d < 2 && !rc; d++) {
+            bool any = false;
+            int64_t oldest = INT64_MAX;
+            for (size_t k = 0; k < n_cps; k++)
+                if (cps[k].peer == peers[i].rid && !strcmp(cps[k].direction, dirs[d])) {
+                    any = true;
+                    oldest = cps[k].last_ok < oldest ? cps[k].last_ok : oldest;
+                }
+            if (!any)
+                continue;
+            struct dbuf name;
+            dbuf_init(&name, 1024);
+            int r2 = dbuf_json_string(&name, peers[i].name, strlen(peers[i].name));
+            rc = r2 ? r2
+                    : dbuf_printf(b,
+                                  "liaison_sync_last_success_timestamp_seconds{peer=%s,"
+                                  "direction=\"%s\"} %.3f\n",
+                                  name.ptr, dirs[d], (double)oldest / 1e6);
+            if (!rc && oldest)
+                rc = dbuf_printf(&lag, "liaison_sync_lag_seconds{peer=%s,direction=\"%s\"} %.3f\n",
+                                 name.ptr, dirs[d], (double)(now - oldest) / 1e6);
+            dbuf_release(&name);
+        }
+    rc = rc ? rc : dbuf_append(b, lag.ptr, lag.len);
+    dbuf_release(&lag);
+    return rc;
+}
+
 void api_metrics(struct api_call *c)
 {
     if (!c->who.admin)
@@ -80,6 +131,8 @@ void api_metrics(struct api_call *c)
                          (double)atomic_load(&request_us) / 1e6, atomic_load(&bytes_in),
                          atomic_load(&bytes_out), atomic_load(&objects_stored),
                          atomic_load(&objects_refused), atomic_load(&objects_disclosed));
+    if (!rc)
+        rc = sync_gauges(c, b);
     if (rc)
         return (void)api_fail(c, 500, "Internal error", "metrics too large");
     c->resp->status = 200;

@@ -39,6 +39,16 @@ int cli_grant(int argc, char **argv);
 int cli_revoke(int argc, char **argv);
 int cli_audit_cmd(int argc, char **argv);
 int cli_rfi(int argc, char **argv);
+int cli_peer(int argc, char **argv);   /* peer.c */
+int cli_pull(int argc, char **argv);   /* sync.c */
+int cli_push(int argc, char **argv);
+int cli_export(int argc, char **argv); /* bundle.c */
+int cli_import(int argc, char **argv);
+int cli_key(int argc, char **argv);
+/* The scheduled exchanges of serve (sync.c): a thread running every configured pull and push
+ * each interval seconds (0: none); stop waits for the run under way. */
+int cli_sync_start(struct store *s, const char *dir, size_t interval);
+void cli_sync_stop(void);
 /* Finds a partner by name or identity id; prints the error and returns its code. */
 int cli_find_partner(struct store *s, const char *key, struct arena *a, struct store_partner *p);
 

@@ -49,6 +49,7 @@ static const struct key keys[] = {
     STR(description, "Federated intelligence exchange (TAXII 2.1)", "server description"),
     STR(contact, "", "contact shown in TAXII discovery"),
     STR(log_level, "info", "debug, info, warn or error"),
+    SIZE(sync_interval, "0", 0, 604800, "seconds between runs of the configured pulls and pushes (0: off)"),
     STR(web_root, LIAISON_WEB_DIR, "folder of the analyst pages served at / (empty: none)"),
 };
 

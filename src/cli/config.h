@@ -38,6 +38,7 @@ struct cli_config {
     char description[512];
     char contact[256];
     char log_level[16];
+    size_t sync_interval; /* seconds between scheduled exchanges with peers; 0 = off */
     char web_root[1024];
 };
 

@@ -19,6 +19,12 @@ static const struct cli_command commands[] = {
     {"revoke", cli_revoke, "take a partner's rights on a collection away"},
     {"audit", cli_audit_cmd, "show and verify the audit log"},
     {"rfi", cli_rfi, "send, answer and track requests for information"},
+    {"peer", cli_peer, "register the TAXII servers of partners to exchange with"},
+    {"pull", cli_pull, "fetch what a peer added since the last pull"},
+    {"push", cli_push, "send a peer what its partner may receive"},
+    {"export", cli_export, "write a signed bundle file for a partner"},
+    {"import", cli_import, "verify and store a partner's signed bundle file"},
+    {"key", cli_key, "show this instance's public signing key"},
     {"intake", intake_cli_main, "turn a news article into a draft STIX bundle"},
     {NULL, NULL, NULL},
 };

@@ -231,10 +231,12 @@ int cli_serve(int argc, char **argv)
     lia_log(LIA_LOG_INFO, "listening", "\"url\":\"%s://%s%s%s:%u/taxii2/\"", tls ? "https" : "http",
             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
             http_server_port(srv));
+    cli_sync_start(s, dir, cfg.sync_interval);
     int sig = 0;
     sigwait(&sigs, &sig);
     lia_log(LIA_LOG_INFO, "stopping", "\"signal\":%d", sig);
     http_server_stop(srv);
+    cli_sync_stop();
     store_close(s);
     free(api);
     free(cert_pem);

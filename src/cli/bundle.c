@@ -1,0 +1,181 @@
+/*
+ * `liaison export`, `liaison import` and `liaison key show`: the offline
+ * exchange of signed bundle files between instances that share no network
+ * (src/exchange/offline.c does the work; docs/exchange.md has the format).
+ * A file that fails verification exits 4 with nothing imported.
+ */
+#include "cli/cli_int.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exchange/exchange.h"
+#include "stix/stix.h"
+
+static void export_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: liaison export --data DIR --for PARTNER --collection C [--since TIMESTAMP]\n"
+            "                      --out FILE\n\n"
+            "Writes FILE: a bundle of every version in C that PARTNER may receive (the same gate\n"
+            "as its reads), added after TIMESTAMP when given, signed with this instance's\n"
+            "Ed25519 key. The disclosure is audited.\n");
+}
+
+static void import_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: liaison import --data DIR [--into C] FILE\n\n"
+            "Verifies FILE's signature against the keys registered with `liaison partner key`\n"
+            "and stores its objects as written by that partner. A tampered, truncated, unsigned\n"
+            "or unknown-sender file is refused (exit 4) with nothing imported. Without --into:\n"
+            "the collection used before for the sender's collection, or a new one. Importing\n"
+            "the same file again adds nothing.\n");
+}
+
+static void key_usage(FILE *out)
+{
+    fprintf(out, "usage: liaison key show --data DIR\n\n"
+                 "Prints this instance's Ed25519 public key (hex), for partners to register with\n"
+                 "`liaison partner key --set`.\n");
+}
+
+int cli_export(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},       {"for", required_argument, NULL, 'f'},
+        {"collection", required_argument, NULL, 'c'}, {"since", required_argument, NULL, 's'},
+        {"out", required_argument, NULL, 'o'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *partner = NULL, *coll = NULL, *since = NULL, *out = NULL;
+    int ch;
+    cli_reset_getopt();
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': dir = optarg; break;
+        case 'f': partner = optarg; break;
+        case 'c': coll = optarg; break;
+        case 's': since = optarg; break;
+        case 'o': out = optarg; break;
+        case 'h': export_usage(stdout); return CLI_OK;
+        default: export_usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (!dir || !partner || !coll || !out || optind != argc)
+        return export_usage(stderr), CLI_USAGE;
+    struct lia_err err;
+    lia_err_clear(&err);
+    int64_t since_us = 0;
+    int digits;
+    if (since && stix_parse_timestamp(since, strlen(since), &since_us, &digits, &err))
+        return cli_error(CLI_USAGE, "export", "--since: %s", err.msg);
+    struct store *s;
+    int rc = cli_open_store("export", dir, 2, &s);
+    if (rc)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_partner p;
+    rc = cli_find_partner(s, partner, &a, &p);
+    if (rc) {
+        arena_release(&a);
+        store_close(s);
+        return cli_exit_for(rc);
+    }
+    struct exchange_progress pr;
+    exchange_progress_init(&pr, "export", stderr);
+    struct exchange_export e = {.collection = coll, .partner = p.rid, .since = since_us,
+                                .out_path = out, .data_dir = dir, .progress = &pr};
+    uint64_t n = 0;
+    rc = exchange_export_file(s, &e, &n, &err);
+    if (rc == 0) {
+        char extra[300];
+        snprintf(extra, sizeof extra, "exported for %s to %s", p.name, out);
+        exchange_progress_done(&pr, extra);
+    }
+    arena_release(&a);
+    store_close(s);
+    return rc ? cli_error(cli_exit_for(rc), "export", "%s", err.msg) : CLI_OK;
+}
+
+int cli_import(int argc, char **argv)
+{
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"into", required_argument, NULL, 'i'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *into = NULL;
+    int ch;
+    cli_reset_getopt();
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': dir = optarg; break;
+        case 'i': into = optarg; break;
+        case 'h': import_usage(stdout); return CLI_OK;
+        default: import_usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (!dir || optind != argc - 1)
+        return import_usage(stderr), CLI_USAGE;
+    struct store *s;
+    int rc = cli_open_store("import", dir, 2, &s);
+    if (rc)
+        return rc;
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct exchange_progress pr;
+    exchange_progress_init(&pr, "import", stderr);
+    struct exchange_import im = {.path = argv[optind], .into = into, .progress = &pr,
+                                 .report = stderr};
+    struct exchange_result res;
+    rc = exchange_import_file(s, &im, &res, &err);
+    if (rc == 0) {
+        char extra[300];
+        snprintf(extra, sizeof extra, "imported %s: %llu new, %llu already held, %llu refused",
+                 argv[optind], (unsigned long long)res.stored, (unsigned long long)res.existed,
+                 (unsigned long long)res.refused);
+        exchange_progress_done(&pr, extra);
+    }
+    store_close(s);
+    return rc ? cli_error(cli_exit_for(rc), "import", "%s", err.msg) : CLI_OK;
+}
+
+int cli_key(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "show") != 0) {
+        if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+            return key_usage(stdout), CLI_OK;
+        return key_usage(stderr), CLI_USAGE;
+    }
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL;
+    int ch;
+    cli_reset_getopt();
+    while ((ch = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': dir = optarg; break;
+        case 'h': key_usage(stdout); return CLI_OK;
+        default: key_usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (!dir || optind != argc - 1)
+        return key_usage(stderr), CLI_USAGE;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/signing.pub", dir);
+    char *text = NULL;
+    size_t len = 0;
+    struct lia_err err;
+    lia_err_clear(&err);
+    int rc = lia_read_file(path, 4096, &text, &len, &err);
+    if (rc)
+        return cli_error(cli_exit_for(rc), "key show", "%s", err.msg);
+    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
+    printf("%.*s\n", (int)len, text);
+    free(text);
+    return CLI_OK;
+}

@@ -1,0 +1,337 @@
+/*
+ * `liaison peer ...`: the remote TAXII 2.1 servers this instance exchanges
+ * with (another liaison, or any TAXII 2.1 server), each tied to the local
+ * partner it acts for: what is pulled from it is written as that partner,
+ * and what is pushed to it is what that partner may read. The peer's token
+ * is kept in the store (pulls must present it) and never printed: `show`
+ * says only which kind of credential is set. Changes are audited.
+ */
+#include "cli/cli_int.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: liaison peer add --data DIR --name NAME --url URL [--partner P]\n"
+            "                        (--token T | --client-cert F --client-key F) [--ca F]\n"
+            "                        [--api-root R]\n"
+            "       liaison peer list --data DIR\n"
+            "       liaison peer show --data DIR NAME\n"
+            "       liaison peer remove --data DIR NAME\n\n"
+            "A peer is a remote TAXII 2.1 server and the local partner it acts for (--partner,\n"
+            "default: the partner named NAME). URL is its discovery URL (or, with --api-root,\n"
+            "the base its API root is under). --token - reads the token from stdin. The token\n"
+            "is stored, never shown. show prints each configured pull and push: when it last\n"
+            "succeeded, how far behind it is, its last error.\n");
+}
+
+static bool valid_name(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > 100)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)n[i];
+        if (ch < 0x21 || ch == '/' || ch == '"' || ch == '\\' || ch == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+static int read_token(char *buf, size_t size)
+{
+    if (!fgets(buf, (int)size, stdin))
+        return -1;
+    size_t n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    return n ? 0 : -1;
+}
+
+static int add(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},        {"name", required_argument, NULL, 'n'},
+        {"url", required_argument, NULL, 'u'},         {"partner", required_argument, NULL, 'p'},
+        {"token", required_argument, NULL, 't'},       {"client-cert", required_argument, NULL, 'c'},
+        {"client-key", required_argument, NULL, 'k'},  {"ca", required_argument, NULL, 'a'},
+        {"api-root", required_argument, NULL, 'r'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *name = NULL, *url = NULL, *partner = NULL, *token = NULL;
+    const char *cert = NULL, *key = NULL, *ca = NULL, *root = NULL;
+    int ch;
+    cli_reset_getopt();
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': dir = optarg; break;
+        case 'n': name = optarg; break;
+        case 'u': url = optarg; break;
+        case 'p': partner = optarg; break;
+        case 't': token = optarg; break;
+        case 'c': cert = optarg; break;
+        case 'k': key = optarg; break;
+        case 'a': ca = optarg; break;
+        case 'r': root = optarg; break;
+        case 'h': usage(stdout); return CLI_OK;
+        default: usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (!dir || !name || !url || optind != argc)
+        return usage(stderr), CLI_USAGE;
+    if (!valid_name(name))
+        return cli_error(CLI_USAGE, "peer add",
+                         "--name must have 1-100 bytes without spaces, control characters, / \" or \\");
+    if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+        return cli_error(CLI_USAGE, "peer add", "--url must start with http:// or https://");
+    if (!token == !(cert || key))
+        return cli_error(CLI_USAGE, "peer add",
+                         "give either --token or --client-cert with --client-key");
+    if (!token && !(cert && key))
+        return cli_error(CLI_USAGE, "peer add", "--client-cert and --client-key go together");
+    char tokbuf[4096];
+    if (token && !strcmp(token, "-")) {
+        if (read_token(tokbuf, sizeof tokbuf))
+            return cli_error(CLI_USAGE, "peer add", "no token on stdin");
+        token = tokbuf;
+    }
+    char rcert[4096], rkey[4096], rca[4096];
+    if ((cert && !realpath(cert, rcert)) || (key && !realpath(key, rkey)) ||
+        (ca && !realpath(ca, rca)))
+        return cli_error(CLI_NOTFOUND, "peer add", "cannot find %s",
+                         cert && !realpath(cert, rcert) ? cert
+                         : key && !realpath(key, rkey)  ? key
+                                                        : ca);
+    struct store *s;
+    int rc = cli_open_store("peer add", dir, 1, &s);
+    if (rc)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_partner p;
+    rc = cli_find_partner(s, partner ? partner : name, &a, &p);
+    if (rc) {
+        if (!partner)
+            fprintf(stderr, "liaison peer add: give --partner for the partner this peer acts "
+                            "for\n");
+        arena_release(&a);
+        store_close(s);
+        sodium_memzero(tokbuf, sizeof tokbuf);
+        return cli_exit_for(rc);
+    }
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_peer peer = {.name = name, .url = url, .api_root = root, .partner = p.rid,
+                              .token = token, .client_cert = cert ? rcert : NULL,
+                              .client_key = key ? rkey : NULL, .ca = ca ? rca : NULL};
+    int64_t rid;
+    rc = store_peer_add(s, &peer, &rid, &err);
+    sodium_memzero(tokbuf, sizeof tokbuf);
+    if (rc == 0) {
+        struct dbuf d;
+        dbuf_init(&d, 8192);
+        dbuf_puts(&d, "{\"peer\":");
+        dbuf_json_string(&d, name, strlen(name));
+        dbuf_puts(&d, ",\"url\":");
+        dbuf_json_string(&d, url, strlen(url));
+        dbuf_printf(&d, ",\"partner\":\"%s\",\"auth\":\"%s\"}", p.identity_id,
+                    token ? "token" : "certificate");
+        rc = cli_audit(s, "peer.add", d.ptr, &err);
+        dbuf_release(&d);
+    }
+    if (rc == 0)
+        printf("peer %s added: %s, acting for partner %s\n", name, url, p.name);
+    arena_release(&a);
+    store_close(s);
+    return rc ? cli_error(cli_exit_for(rc), "peer add", "%s", err.msg) : CLI_OK;
+}
+
+static int parse_dir_and_name(int argc, char **argv, const char *cmd, const char **dir,
+                              const char **name)
+{
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int ch;
+    *dir = NULL;
+    cli_reset_getopt();
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': *dir = optarg; break;
+        case 'h': usage(stdout); return -1;
+        default: usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (!*dir || (name && optind != argc - 1) || (!name && optind != argc)) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (name)
+        *name = argv[optind];
+    (void)cmd;
+    return 0;
+}
+
+static void fmt_ts(int64_t us, char out[32])
+{
+    if (us)
+        lia_format_ts(us, 0, out);
+    else
+        snprintf(out, 32, "never");
+}
+
+static int list(int argc, char **argv)
+{
+    const char *dir;
+    int rc = parse_dir_and_name(argc, argv, "peer list", &dir, NULL);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    struct store *s;
+    if ((rc = cli_open_store("peer list", dir, 1, &s)) != 0)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_peer *ps;
+    size_t n;
+    rc = store_peer_list(s, &a, &ps, &n, &err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct store_partner p;
+        const char *pname = store_partner_get(s, ps[i].partner, NULL, NULL, &a, &p, NULL) == 0
+                                ? p.name
+                                : "?";
+        printf("%-20s %-10s %-12s %s\n", ps[i].name, pname, ps[i].token ? "token" : "certificate",
+               ps[i].url);
+    }
+    arena_release(&a);
+    store_close(s);
+    return rc ? cli_error(cli_exit_for(rc), "peer list", "%s", err.msg) : CLI_OK;
+}
+
+static int show(int argc, char **argv)
+{
+    const char *dir, *name;
+    int rc = parse_dir_and_name(argc, argv, "peer show", &dir, &name);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    struct store *s;
+    if ((rc = cli_open_store("peer show", dir, 1, &s)) != 0)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_peer peer;
+    rc = store_peer_get(s, 0, name, &a, &peer, &err);
+    struct store_partner p;
+    struct store_checkpoint *cps = NULL;
+    size_t n = 0;
+    struct store_collection *cols = NULL;
+    size_t n_cols = 0;
+    struct store_policy admin = {.all = true, .clearance = STORE_TLP_RED};
+    if (rc == 0)
+        rc = store_partner_get(s, peer.partner, NULL, NULL, &a, &p, &err);
+    if (rc == 0)
+        rc = store_checkpoint_list(s, peer.rid, &a, &cps, &n, &err);
+    if (rc == 0)
+        rc = store_collection_list(s, &admin, &a, &cols, &n_cols, &err);
+    if (rc == 0) {
+        char created[32];
+        lia_format_ts(peer.created, 0, created);
+        printf("name:        %s\nurl:         %s\napi root:    %s\npartner:     %s (%s)\n"
+               "trust:       %s\nauth:        %s\nca:          %s\nadded:       %s\n",
+               peer.name, peer.url, peer.api_root ? peer.api_root : "(discovery)", p.name,
+               p.identity_id, p.trust ? p.trust : "-",
+               peer.token ? "bearer token (stored, not shown)" : "client certificate",
+               peer.ca ? peer.ca : "system", created);
+        if (peer.client_cert)
+            printf("client cert: %s\n", peer.client_cert);
+        printf("exchanges:   %zu\n", n);
+        int64_t now = lia_now_us();
+        for (size_t i = 0; i < n; i++) {
+            const char *local = "?";
+            for (size_t k = 0; k < n_cols; k++)
+                if (cols[k].rid == cps[i].local_coll)
+                    local = cols[k].id;
+            char ok[32];
+            fmt_ts(cps[i].last_ok, ok);
+            printf("  %s %s %s %s\n", cps[i].direction,
+                   !strcmp(cps[i].direction, "pull") ? cps[i].remote_coll : local,
+                   !strcmp(cps[i].direction, "pull") ? "->" : "->",
+                   !strcmp(cps[i].direction, "pull") ? local : cps[i].remote_coll);
+            printf("    last success: %s", ok);
+            if (cps[i].last_ok)
+                printf(" (%lld s behind)", (long long)((now - cps[i].last_ok) / 1000000));
+            printf("\n    position:     %s\n    objects:      %lld\n",
+                   cps[i].position ? cps[i].position : "(start)", (long long)cps[i].objects);
+            if (cps[i].last_error)
+                printf("    last error:   %s\n", cps[i].last_error);
+        }
+    }
+    arena_release(&a);
+    store_close(s);
+    return rc ? cli_error(cli_exit_for(rc), "peer show", "%s", err.msg) : CLI_OK;
+}
+
+static int remove_peer(int argc, char **argv)
+{
+    const char *dir, *name;
+    int rc = parse_dir_and_name(argc, argv, "peer remove", &dir, &name);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    struct store *s;
+    if ((rc = cli_open_store("peer remove", dir, 1, &s)) != 0)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_peer peer;
+    rc = store_peer_get(s, 0, name, &a, &peer, &err);
+    if (rc == 0)
+        rc = store_peer_remove(s, peer.rid, &err);
+    if (rc == 0) {
+        struct dbuf d;
+        dbuf_init(&d, 4096);
+        dbuf_puts(&d, "{\"peer\":");
+        dbuf_json_string(&d, name, strlen(name));
+        dbuf_puts(&d, "}");
+        rc = cli_audit(s, "peer.remove", d.ptr, &err);
+        dbuf_release(&d);
+    }
+    if (rc == 0)
+        printf("peer %s removed\n", name);
+    arena_release(&a);
+    store_close(s);
+    return rc ? cli_error(cli_exit_for(rc), "peer remove", "%s", err.msg) : CLI_OK;
+}
+
+int cli_peer(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(sub, "add"))
+        return add(argc - 1, argv + 1);
+    if (!strcmp(sub, "list"))
+        return list(argc - 1, argv + 1);
+    if (!strcmp(sub, "show"))
+        return show(argc - 1, argv + 1);
+    if (!strcmp(sub, "remove"))
+        return remove_peer(argc - 1, argv + 1);
+    fprintf(stderr, "liaison peer: unknown subcommand '%s'\n", sub);
+    usage(stderr);
+    return CLI_USAGE;
+}

@@ -1,0 +1,79 @@
+/*
+ * Private to src/exchange/: the TAXII 2.1 client the pull and push share,
+ * and the small helpers around it.
+ */
+#ifndef LIAISON_EXCHANGE_INT_H
+#define LIAISON_EXCHANGE_INT_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "access/access.h"
+#include "exchange/exchange.h"
+
+#define XC_TAXII "application/taxii+json;version=2.1"
+
+/* One connection to one peer; reused across requests (keep-alive). */
+struct xc_client {
+    CURL *curl;
+    struct curl_slist *get_headers;  /* Accept, Authorization (secret) */
+    struct curl_slist *post_headers; /* the same plus Content-Type */
+    const struct store_peer *peer;
+    const struct exchange_opts *o;
+    char *root; /* the API root URL, ending in '/'; malloc'd */
+};
+
+/* One answer. body is bounded by o->max_response. */
+struct xc_resp {
+    long status;
+    struct dbuf body;
+    char content_type[160];
+    char added_last[64]; /* X-TAXII-Date-Added-Last, "" when absent */
+    long retry_after;    /* seconds, -1 when absent */
+};
+
+int xc_open(const struct store_peer *peer, const struct exchange_opts *o, struct xc_client *c,
+            struct lia_err *err);
+void xc_close(struct xc_client *c);
+void xc_resp_release(struct xc_resp *r);
+/* GET (body NULL) or POST; retries 429, 5xx, timeouts and network faults with backoff. 0 when
+ * the peer gave an answer that is not retried (any status); LIA_EIO when it gave up. */
+int xc_request(struct xc_client *c, const char *url, const char *body, size_t len,
+               struct xc_resp *r, struct lia_err *err);
+/* GET url expecting 200 and a TAXII 2.1 JSON object. Caller json_decref()s *out. */
+int xc_get_json(struct xc_client *c, const char *url, json_t **out, struct lia_err *err);
+/* Finds the API root (configured, or by discovery) and sets c->root. */
+int xc_find_root(struct xc_client *c, struct lia_err *err);
+/* Fills err with the peer's error answer (TAXII error message when there is one). */
+int xc_http_error(struct xc_client *c, const char *what, const struct xc_resp *r,
+                  struct lia_err *err);
+/* True when the Content-Type is a TAXII (or, with stix_ok, STIX) 2.1 media type. */
+bool xc_media_ok(const char *content_type, bool stix_ok);
+/* Appends s to url escaped as a query value or path segment. */
+int xc_escape(struct dbuf *url, const char *s);
+
+/* A lock per exchange (lock.c): flock() on a file in o->lock_dir, released when the holder
+ * exits, even when killed. Returns the descriptor, or LIA_EBUSY when held by another run. */
+int exchange_lock(const struct exchange_opts *o, const char *direction, int64_t peer,
+                  int64_t local_coll, const char *remote_coll, int *fd, struct lia_err *err);
+void exchange_unlock(int fd);
+
+/* The principal a peer's objects are written as: its partner, under the exchange rule. */
+int exchange_principal(struct store *s, int64_t partner, const char *actor, struct arena *a,
+                       struct access_principal *who, struct store_partner *p,
+                       struct lia_err *err);
+/* Records the end of a run in its checkpoint: last_ok on success, last_error otherwise. */
+void exchange_checkpoint_result(struct store *s, const struct store_checkpoint *cp, int rc,
+                                const char *error);
+struct stix_envelope;
+/* Stores a batch a peer sent (ingest.c), as who (exchange rule), with provenance (peer 0 for
+ * imports); counts into res and reports refusals. Non-zero only when t failed. */
+int exchange_ingest_batch(struct store_txn *t, struct store *s, const struct access_principal *who,
+                          int64_t coll, const struct stix_envelope *env, int64_t peer,
+                          const char *trust, const char *via, const struct exchange_opts *o,
+                          struct arena *a, struct exchange_result *res, struct lia_err *err);
+/* Prints (or logs) one refused object. */
+void exchange_report(const struct exchange_opts *o, const char *who, const char *id,
+                     const char *version, const char *why);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * Offline exchange: `liaison export` writes a signed bundle file of what one
+ * partner may receive; `liaison import` verifies such a file and stores it.
+ *
+ * Export reads through the one gate with the recipient's policy (every
+ * version it may see, nothing filtered afterwards), audits the disclosure in
+ * the transaction before the file is written, and signs with DIR/signing.key.
+ *
+ * Import reads the whole file (bounded by EXCHANGE_MAX_FILE), verifies the
+ * signature and digest, and finds the sending partner by the public key
+ * registered with `liaison partner key`. Only then does it parse and store,
+ * in one transaction, as that partner under the exchange write rule, with
+ * provenance via "import". A file that fails any check stores nothing;
+ * importing the same file again finds every version held and adds none.
+ */
+#include "exchange/exchange_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "audit/audit.h"
+#include "stix/stix.h"
+
+int exchange_export_file(struct store *s, const struct exchange_export *e, uint64_t *objects,
+                         struct lia_err *err)
+{
+    *objects = 0;
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_partner p;
+    int rc = store_partner_get(s, e->partner, NULL, NULL, &a, &p, err);
+    struct store_policy pol = {.all = false, .partner = e->partner, .clearance = p.clearance};
+    struct store_collection col;
+    if (rc == 0 && store_collection_get(s, &pol, e->collection, &a, &col, err) != 0)
+        rc = lia_err_set(err, LIA_ENOTFOUND,
+                         "partner %s may not read collection %s (grant it --read first)", p.name,
+                         e->collection);
+    char *instance = NULL;
+    if (rc == 0)
+        rc = store_meta_get(s, "instance_identity", &a, &instance, err);
+    unsigned char sk[64];
+    bool have_key = false;
+    if (rc == 0)
+        have_key = (rc = exchange_load_secret_key(e->data_dir, sk, err)) == 0;
+    struct dbuf bundle;
+    dbuf_init(&bundle, EXCHANGE_MAX_FILE);
+    char bid[64];
+    stix_new_id("bundle", bid, sizeof bid);
+    if (rc == 0 && dbuf_printf(&bundle, "{\"type\":\"bundle\",\"id\":\"%s\",\"objects\":[", bid))
+        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    struct dbuf audit;
+    dbuf_init(&audit, 1u << 30);
+    if (rc == 0) {
+        dbuf_puts(&audit, "{\"partner\":");
+        dbuf_json_string(&audit, p.identity_id, strlen(p.identity_id));
+        dbuf_printf(&audit, ",\"collection\":\"%s\",\"objects\":[", col.id);
+    }
+    int64_t after = 0;
+    bool more = rc == 0;
+    while (rc == 0 && more) {
+        struct arena pa;
+        arena_init(&pa, 0);
+        struct store_filter f = {.added_after = e->since, .after_key = after,
+                                 .version_sel = STORE_VER_ALL, .limit = 1000};
+        struct store_page page;
+        rc = store_query_objects(s, &pol, col.rid, &f, true, &pa, &page, err);
+        for (size_t i = 0; rc == 0 && i < page.n; i++) {
+            const struct store_row *r = &page.rows[i];
+            int w = dbuf_puts(&bundle, *objects ? "," : "");
+            w = w ? w : dbuf_append(&bundle, r->json, r->json_len);
+            w = w ? w
+                  : dbuf_printf(&audit, "%s[\"%s\",\"%s\"]", *objects ? "," : "", r->id,
+                                r->modified ? r->modified : "");
+            if (w)
+                rc = lia_err_set(err, LIA_ETOOBIG, "export larger than %zu bytes",
+                                 (size_t)EXCHANGE_MAX_FILE);
+            (*objects)++;
+            exchange_progress_add(e->progress, 1, r->json_len);
+        }
+        more = rc == 0 && page.more;
+        if (rc == 0 && page.n)
+            after = page.rows[page.n - 1].date_added;
+        arena_release(&pa);
+    }
+    if (rc == 0 && (dbuf_puts(&bundle, "]}") || dbuf_puts(&audit, "]}")))
+        rc = lia_err_set(err, LIA_ETOOBIG, "export too large");
+    struct dbuf file;
+    dbuf_init(&file, EXCHANGE_MAX_FILE + 65536);
+    if (rc == 0) {
+        struct exchange_header h;
+        memset(&h, 0, sizeof h);
+        snprintf(h.sender, sizeof h.sender, "%s", instance);
+        lia_format_ts(lia_now_us(), 6, h.created);
+        snprintf(h.collection, sizeof h.collection, "%s", col.id);
+        snprintf(h.recipient, sizeof h.recipient, "%s", p.identity_id);
+        h.objects = (int64_t)*objects;
+        rc = exchange_signed_build(sk, &h, bundle.ptr, bundle.len, &file, err);
+    }
+    if (have_key)
+        sodium_memzero(sk, sizeof sk);
+    dbuf_release(&bundle);
+    /* The disclosure is on record before the file exists (invariant 5). */
+    if (rc == 0) {
+        struct store_txn *t;
+        rc = store_begin(s, &t, err);
+        if (rc == 0 && (rc = audit_append(t, "cli", "objects.export", audit.ptr, err)) != 0)
+            store_rollback(t);
+        else if (rc == 0)
+            rc = store_commit(t, err);
+    }
+    dbuf_release(&audit);
+    if (rc == 0)
+        rc = lia_write_file(e->out_path, file.ptr, file.len, 0600, err);
+    dbuf_release(&file);
+    arena_release(&a);
+    return rc;
+}
+
+/* The partner whose registered key is hex (lowercase), or LIA_EFORBIDDEN. */
+static int find_sender(struct store *s, const char *hex, struct arena *a, struct store_partner *out,
+                       struct lia_err *err)
+{
+    struct store_partner *ps;
+    size_t n;
+    int rc = store_partner_list(s, a, &ps, &n, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (!ps[i].pubkey || strlen(ps[i].pubkey) != 64)
+            continue;
+        bool same = true;
+        for (size_t k = 0; k < 64; k++) {
+            char c = ps[i].pubkey[k];
+            if (c >= 'A' && c <= 'F')
+                c = (char)(c + 32);
+            same = same && c == hex[k];
+        }
+        if (same) {
+            *out = ps[i];
+            return out->disabled ? lia_err_set(err, LIA_EFORBIDDEN,
+                                               "refused: the sender, partner %s, is disabled; "
+                                               "nothing imported",
+                                               out->name)
+                                 : 0;
+        }
+    }
+    return lia_err_set(err, LIA_EFORBIDDEN,
+                       "refused: the file is signed by key %.16s..., which belongs to no partner "
+                       "here (register it with `liaison partner key`); nothing imported",
+                       hex);
+}
+
+/* The local collection an import goes to: --into, the one used before, or a new one. */
+static int import_target(struct store *s, const struct exchange_import *im,
+                         const struct store_partner *from, const struct exchange_header *h,
+                         struct arena *a, struct store_collection *col, struct lia_err *err)
+{
+    struct store_policy admin = {.all = true, .clearance = STORE_TLP_RED};
+    if (im->into)
+        return store_collection_get(s, &admin, im->into, a, col, err);
+    char *key = arena_printf(a, "import_into:%lld:%s", (long long)from->rid, h->collection);
+    char *id = NULL;
+    struct lia_err e2;
+    lia_err_clear(&e2);
+    if (key && store_meta_get(s, key, a, &id, &e2) == 0 &&
+        store_collection_get(s, &admin, id, a, col, &e2) == 0)
+        return 0;
+    char *title = arena_printf(a, "Imported from %s", from->name);
+    if (!key || !title)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    int rc = store_collection_add(s, title, "signed bundles imported from a partner", NULL,
+                                  STORE_TLP_AMBER, a, col, err);
+    return rc ? rc : store_meta_set(s, key, col->id, err);
+}
+
+int exchange_import_file(struct store *s, const struct exchange_import *im,
+                         struct exchange_result *res, struct lia_err *err)
+{
+    memset(res, 0, sizeof *res);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = lia_read_file(im->path, EXCHANGE_MAX_FILE + 65536, &text, &len, err);
+    if (rc == LIA_ETOOBIG)
+        rc = lia_err_set(err, LIA_EFORBIDDEN, "refused: the file is larger than %zu bytes",
+                         (size_t)EXCHANGE_MAX_FILE);
+    if (rc)
+        return rc;
+    struct exchange_header h;
+    const char *bundle;
+    size_t blen;
+    rc = exchange_signed_verify(text, len, &h, &bundle, &blen, err);
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_partner from;
+    if (rc == 0)
+        rc = find_sender(s, h.sender_key, &a, &from, err);
+    struct stix_envelope env = {0};
+    if (rc == 0) {
+        struct stix_limits lim = {.max_depth = 64, .max_string = 16u << 20,
+                                  .max_objects = 1u << 24};
+        struct lia_err why;
+        lia_err_clear(&why);
+        if (stix_parse_envelope(bundle, blen, &lim, &env, &why) != 0 || !env.is_bundle)
+            rc = lia_err_set(err, LIA_EFORBIDDEN,
+                             "refused: the signed content is not a STIX 2.1 bundle (%s); nothing "
+                             "imported",
+                             why.msg[0] ? why.msg : "an envelope");
+    }
+    struct store_collection col;
+    if (rc == 0)
+        rc = import_target(s, im, &from, &h, &a, &col, err);
+    struct access_principal who;
+    char *actor = rc ? NULL : arena_printf(&a, "partner:%s/import", from.name);
+    if (rc == 0)
+        rc = exchange_principal(s, from.rid, actor, &a, &who, &from, err);
+    if (im->progress)
+        im->progress->total_objects = env.n_items;
+    struct exchange_opts o;
+    exchange_opts_defaults(&o);
+    o.report = im->report;
+    struct store_txn *t = NULL;
+    if (rc == 0)
+        rc = store_begin(s, &t, err);
+    if (rc == 0)
+        rc = exchange_ingest_batch(t, s, &who, col.rid, &env, 0, from.trust, "import", &o, &a,
+                                   res, err);
+    if (rc == 0) {
+        struct dbuf d;
+        dbuf_init(&d, 8192);
+        dbuf_puts(&d, "{\"partner\":");
+        dbuf_json_string(&d, from.identity_id, strlen(from.identity_id));
+        dbuf_printf(&d,
+                    ",\"collection\":\"%s\",\"sha256\":\"%s\",\"received\":%llu,\"stored\":%llu,"
+                    "\"refused\":%llu}",
+                    col.id, h.sha256, (unsigned long long)res->received,
+                    (unsigned long long)res->stored, (unsigned long long)res->refused);
+        rc = d.ptr ? audit_append(t, actor, "objects.import", d.ptr, err)
+                   : lia_err_set(err, LIA_ENOMEM, "out of memory");
+        dbuf_release(&d);
+    }
+    if (rc == 0)
+        rc = store_commit(t, err);
+    else if (t)
+        store_rollback(t);
+    if (rc == 0)
+        exchange_progress_add(im->progress, res->received, blen);
+    else
+        memset(res, 0, sizeof *res);
+    stix_envelope_release(&env);
+    arena_release(&a);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,308 @@
+/*
+ * `liaison pull`: fetch what a peer added to one of its collections since
+ * the checkpoint, and store it here.
+ *
+ * A run asks GET .../objects/?match[version]=all&limit=N&added_after=<pos>
+ * and follows `next` while `more` is true (with the same filters, as TAXII
+ * 2.1 asks). Each page is one transaction: its objects (through the one
+ * write path, as the peer's partner), their provenance, an audit entry and
+ * the new position (the page's X-TAXII-Date-Added-Last) commit together. A
+ * run killed at any moment resumes at the first page not committed, and
+ * pages that arrive twice store nothing twice ((collection, id, modified)
+ * is unique), so every version ends up here exactly once.
+ *
+ * An answer that is not TAXII 2.1 (wrong status, wrong media type, not JSON,
+ * a STIX 2.0 bundle, a bundle instead of an envelope) stops the run before
+ * anything of that page is stored, with a message saying what came back.
+ */
+#include "exchange/exchange_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "stix/stix.h"
+
+struct pull {
+    struct store *s;
+    const struct store_peer *peer;
+    const char *remote;
+    const struct store_collection *local;
+    const struct exchange_opts *o;
+    struct xc_client c;
+    struct access_principal who;
+    struct store_partner partner;
+    struct store_checkpoint cp;
+    struct exchange_result *res;
+    char *owned_position; /* the position a committed page set (malloc'd) */
+    char actor[160];
+};
+
+static char *page_url(struct pull *p, const char *after, const char *next)
+{
+    struct dbuf u;
+    dbuf_init(&u, 16384);
+    int rc = dbuf_printf(&u, "%scollections/", p->c.root);
+    rc = rc ? rc : xc_escape(&u, p->remote);
+    rc = rc ? rc : dbuf_printf(&u, "/objects/?match%%5Bversion%%5D=all&limit=%zu", p->o->page);
+    if (!rc && after) {
+        rc = dbuf_puts(&u, "&added_after=");
+        rc = rc ? rc : xc_escape(&u, after);
+    }
+    if (!rc && next) {
+        rc = dbuf_puts(&u, "&next=");
+        rc = rc ? rc : xc_escape(&u, next);
+    }
+    size_t len;
+    char *s = rc ? NULL : dbuf_detach(&u, &len);
+    dbuf_release(&u);
+    return s;
+}
+
+/* Checks and parses one answer; nothing is stored when this fails. */
+static int parse_page(struct pull *p, const char *url, struct xc_resp *r,
+                      struct stix_envelope *env, bool *more, char **next, struct lia_err *err)
+{
+    if (r->status != 200)
+        return xc_http_error(&p->c, "objects", r, err);
+    if (!xc_media_ok(r->content_type, true))
+        return lia_err_set(err, LIA_EIO,
+                           "peer %s: objects answered Content-Type '%.80s', not TAXII 2.1; nothing "
+                           "stored from it",
+                           p->peer->name, r->content_type);
+    struct stix_limits lim = {.max_depth = 64, .max_string = 16u << 20, .max_objects = 1u << 24};
+    struct lia_err why;
+    lia_err_clear(&why);
+    int rc = stix_parse_envelope(r->body.ptr ? r->body.ptr : "", r->body.len, &lim, env, &why);
+    if (rc == STIX_EVERSION)
+        return lia_err_set(err, LIA_EIO,
+                           "peer %s: answered STIX 2.0 content, not STIX 2.1 (%s); nothing stored "
+                           "from it",
+                           p->peer->name, why.msg);
+    if (rc)
+        return lia_err_set(err, LIA_EIO,
+                           "peer %s: the answer is not a TAXII 2.1 envelope (%s); nothing stored "
+                           "from it",
+                           p->peer->name, why.msg);
+    if (env->is_bundle) {
+        stix_envelope_release(env);
+        return lia_err_set(err, LIA_EIO,
+                           "peer %s: answered a STIX bundle where TAXII 2.1 sends an envelope; "
+                           "nothing stored from it",
+                           p->peer->name);
+    }
+    json_t *m = json_object_get(env->root, "more");
+    json_t *n = json_object_get(env->root, "next");
+    if ((m && !json_is_boolean(m)) || (n && !json_is_string(n))) {
+        stix_envelope_release(env);
+        return lia_err_set(err, LIA_EIO,
+                           "peer %s: the envelope's more/next are malformed; nothing stored from it",
+                           p->peer->name);
+    }
+    *more = json_is_true(m);
+    *next = n ? strdup(json_string_value(n)) : NULL;
+    (void)url;
+    return 0;
+}
+
+/* Stores one page with its provenance, audit entry and new position, in one transaction. */
+static int store_page(struct pull *p, const struct stix_envelope *env, const char *position,
+                      struct lia_err *err)
+{
+    struct arena a;
+    arena_init(&a, 0);
+    struct exchange_result before = *p->res;
+    struct store_txn *t = NULL;
+    int rc = store_begin(p->s, &t, err);
+    if (rc == 0)
+        rc = exchange_ingest_batch(t, p->s, &p->who, p->local->rid, env, p->peer->rid,
+                                   p->partner.trust, "pull", p->o, &a, p->res, err);
+    struct store_checkpoint cp = p->cp;
+    if (position) {
+        char *pos = arena_strndup(&a, position, strlen(position));
+        if (pos)
+            cp.position = pos;
+    }
+    cp.objects += (int64_t)(p->res->received - before.received);
+    if (rc == 0)
+        rc = store_checkpoint_put(t, &cp, err);
+    if (rc == 0) {
+        struct dbuf d;
+        dbuf_init(&d, 8192);
+        dbuf_puts(&d, "{\"peer\":");
+        dbuf_json_string(&d, p->peer->name, strlen(p->peer->name));
+        dbuf_printf(&d, ",\"collection\":\"%s\",\"remote\":", p->local->id);
+        dbuf_json_string(&d, p->remote, strlen(p->remote));
+        int r2 = dbuf_printf(&d, ",\"received\":%llu,\"stored\":%llu,\"refused\":%llu}",
+                             (unsigned long long)(p->res->received - before.received),
+                             (unsigned long long)(p->res->stored - before.stored),
+                             (unsigned long long)(p->res->refused - before.refused));
+        rc = r2 ? lia_err_set(err, r2, "audit record too large")
+                : audit_append(t, p->actor, "objects.pull", d.ptr, err);
+        dbuf_release(&d);
+    }
+    if (rc == 0) {
+        rc = store_commit(t, err);
+    } else if (t) {
+        store_rollback(t);
+    }
+    if (rc == 0) {
+        if (position) {
+            free(p->owned_position);
+            p->owned_position = strdup(position);
+            p->cp.position = p->owned_position;
+        }
+        p->cp.objects = cp.objects;
+    } else {
+        *p->res = before;
+    }
+    arena_release(&a);
+    return rc;
+}
+
+static int run(struct pull *p, struct lia_err *err)
+{
+    int rc = xc_find_root(&p->c, err);
+    char *next = NULL;
+    bool more = true;
+    /* A next token is bound to the filters it was issued for: keep added_after fixed along one
+     * chain of next tokens, and take the new position only when a chain starts. */
+    char chain_after[64] = "";
+    while (rc == 0 && more) {
+        if (!next)
+            snprintf(chain_after, sizeof chain_after, "%s", p->cp.position ? p->cp.position : "");
+        char *url = page_url(p, chain_after[0] ? chain_after : NULL, next);
+        if (!url)
+            return lia_err_set(err, LIA_ENOMEM, "out of memory");
+        struct xc_resp r;
+        rc = xc_request(&p->c, url, NULL, 0, &r, err);
+        if (rc) {
+            free(url);
+            break;
+        }
+        struct stix_envelope env;
+        char *nnext = NULL;
+        bool nmore = false;
+        rc = parse_page(p, url, &r, &env, &nmore, &nnext, err);
+        free(url);
+        size_t body_bytes = r.body.len;
+        char position[64];
+        snprintf(position, sizeof position, "%s", r.added_last);
+        if (rc) {
+            xc_resp_release(&r);
+            break;
+        }
+        uint64_t got = p->res->received;
+        char old[64];
+        snprintf(old, sizeof old, "%s", p->cp.position ? p->cp.position : "");
+        rc = store_page(p, &env, env.n_items && position[0] ? position : NULL, err);
+        stix_envelope_release(&env);
+        xc_resp_release(&r); /* after the page: the envelope's items point into it */
+        if (rc) {
+            free(nnext);
+            break;
+        }
+        exchange_progress_add(p->o->progress, p->res->received - got, body_bytes);
+        free(next);
+        next = nnext;
+        more = nmore;
+        if (more && !next) {
+            /* more without next: continue by added_after when the position moved. */
+            if (!p->cp.position || !strcmp(p->cp.position, old))
+                more = false;
+        }
+    }
+    free(next);
+    return rc;
+}
+
+int exchange_pull(struct store *s, const struct store_peer *peer, const char *remote_coll,
+                  const struct store_collection *local, const struct exchange_opts *o,
+                  struct exchange_result *res, struct lia_err *err)
+{
+    memset(res, 0, sizeof *res);
+    struct pull p = {.s = s, .peer = peer, .remote = remote_coll, .local = local, .o = o,
+                     .res = res};
+    snprintf(p.actor, sizeof p.actor, "peer:%s", peer->name);
+    int fd;
+    int rc = exchange_lock(o, "pull", peer->rid, local->rid, remote_coll, &fd, err);
+    if (rc)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    rc = exchange_principal(s, peer->partner, p.actor, &a, &p.who, &p.partner, err);
+    struct lia_err e2;
+    lia_err_clear(&e2);
+    int gc = rc ? rc
+                : store_checkpoint_get(s, peer->rid, "pull", remote_coll, local->rid, &a, &p.cp,
+                                       &e2);
+    if (rc == 0 && gc == LIA_ENOTFOUND) {
+        memset(&p.cp, 0, sizeof p.cp);
+        p.cp.peer = peer->rid;
+        p.cp.direction = "pull";
+        p.cp.remote_coll = remote_coll;
+        p.cp.local_coll = local->rid;
+        /* Configure the exchange now, so a first run that fails is still remembered. */
+        struct store_txn *t;
+        if ((rc = store_begin(s, &t, err)) == 0) {
+            if ((rc = store_checkpoint_put(t, &p.cp, err)) == 0)
+                rc = store_commit(t, err);
+            else
+                store_rollback(t);
+        }
+    } else if (rc == 0 && gc) {
+        rc = lia_err_set(err, gc, "%s", e2.msg);
+    }
+    if (rc == 0)
+        rc = xc_open(peer, o, &p.c, err);
+    if (rc == 0) {
+        rc = run(&p, err);
+        xc_close(&p.c);
+    }
+    if (rc != LIA_EBUSY && (rc == 0 || p.cp.peer))
+        exchange_checkpoint_result(s, &p.cp, rc, rc ? err->msg : NULL);
+    free(p.owned_position);
+    arena_release(&a);
+    exchange_unlock(fd);
+    return rc;
+}
+
+int exchange_remote_collections(const struct store_peer *peer, const struct exchange_opts *o,
+                                struct arena *a, struct exchange_remote_collection **out,
+                                size_t *n, struct lia_err *err)
+{
+    struct xc_client c;
+    *out = NULL;
+    *n = 0;
+    int rc = xc_open(peer, o, &c, err);
+    if (rc)
+        return rc;
+    rc = xc_find_root(&c, err);
+    json_t *j = NULL;
+    char *url = rc ? NULL : arena_printf(a, "%scollections/", c.root);
+    if (rc == 0)
+        rc = url ? xc_get_json(&c, url, &j, err) : lia_err_set(err, LIA_ENOMEM, "out of memory");
+    json_t *list = json_object_get(j, "collections");
+    size_t count = json_is_array(list) ? json_array_size(list) : 0;
+    if (rc == 0 && count) {
+        *out = arena_alloc(a, count * sizeof **out);
+        if (!*out)
+            rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        json_t *e = json_array_get(list, i);
+        const char *id = json_string_value(json_object_get(e, "id"));
+        if (!id)
+            continue;
+        const char *title = json_string_value(json_object_get(e, "title"));
+        struct exchange_remote_collection *rcoll = &(*out)[(*n)++];
+        rcoll->id = arena_strndup(a, id, strlen(id));
+        rcoll->title = title ? arena_strndup(a, title, strlen(title)) : "";
+        rcoll->can_read = json_is_true(json_object_get(e, "can_read"));
+        rcoll->can_write = json_is_true(json_object_get(e, "can_write"));
+    }
+    json_decref(j);
+    xc_close(&c);
+    return rc;
+}

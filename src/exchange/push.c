@@ -1,0 +1,313 @@
+/*
+ * `liaison push`: send a peer what its partner may receive and has not
+ * received yet.
+ *
+ * What is sent is read through the one gate (store_query_objects with the
+ * partner's policy, design.md invariant 1): exactly what the partner would
+ * get by reading the collection itself, every version, in date_added order
+ * after the checkpoint. Nothing is filtered after fetching. Each envelope
+ * stays under the peer's max_content_length (from its API root); before it
+ * leaves, the disclosure is audited and committed (invariant 5). The status
+ * the peer returns is followed until it is complete; objects it refused are
+ * reported with its reason. The checkpoint moves after each envelope the
+ * peer has finished with, so a push that stops resumes after the last
+ * envelope the peer accepted.
+ */
+#include "exchange/exchange_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit/audit.h"
+
+#define ENVELOPE_OPEN "{\"objects\":["
+#define ENVELOPE_CLOSE "]}"
+
+struct push {
+    struct store *s;
+    const struct store_peer *peer;
+    const struct store_collection *local;
+    const char *remote;
+    const struct exchange_opts *o;
+    struct xc_client c;
+    struct access_principal who;
+    struct store_partner partner;
+    struct store_checkpoint cp;
+    struct exchange_result *res;
+    size_t max_body;
+    char actor[160];
+    char position[32];
+};
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static int audit_disclosure(struct push *p, const struct store_row *rows, size_t n,
+                            struct lia_err *err)
+{
+    struct dbuf d;
+    dbuf_init(&d, 64 * 1024 * 1024);
+    int rc = dbuf_puts(&d, "{\"peer\":");
+    rc = rc ? rc : dbuf_json_string(&d, p->peer->name, strlen(p->peer->name));
+    rc = rc ? rc : dbuf_printf(&d, ",\"collection\":\"%s\",\"objects\":[", p->local->id);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = dbuf_printf(&d, "%s[\"%s\",\"%s\"]", i ? "," : "", rows[i].id,
+                         rows[i].modified ? rows[i].modified : "");
+    rc = rc ? rc : dbuf_puts(&d, "]}");
+    struct store_txn *t = NULL;
+    if (rc)
+        rc = lia_err_set(err, rc, "audit record too large");
+    else
+        rc = store_begin(p->s, &t, err);
+    if (rc == 0)
+        rc = audit_append(t, p->actor, "objects.push", d.ptr, err);
+    if (rc == 0)
+        rc = store_commit(t, err);
+    else if (t)
+        store_rollback(t);
+    dbuf_release(&d);
+    return rc;
+}
+
+/* Reads a status resource's counts and reports its failures. *done when not pending. */
+static int take_status(struct push *p, json_t *st, bool *done, struct lia_err *err)
+{
+    const char *status = json_string_value(json_object_get(st, "status"));
+    if (!status || !json_is_string(json_object_get(st, "id")))
+        return lia_err_set(err, LIA_EIO, "peer %s: the answer to a POST is not a status resource",
+                           p->peer->name);
+    *done = !strcmp(status, "complete");
+    if (!*done)
+        return 0;
+    json_t *s = json_object_get(st, "success_count");
+    p->res->stored += json_is_integer(s) ? (uint64_t)json_integer_value(s) : 0;
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(st, "failures"), i, f)
+    {
+        const char *id = json_string_value(json_object_get(f, "id"));
+        const char *ver = json_string_value(json_object_get(f, "version"));
+        const char *msg = json_string_value(json_object_get(f, "message"));
+        p->res->refused++;
+        char by[200];
+        snprintf(by, sizeof by, "peer %s", p->peer->name);
+        exchange_report(p->o, by, id ? id : "?", ver ? ver : "", msg ? msg : "(no reason given)");
+    }
+    return 0;
+}
+
+/* Posts rows[0..n) as one envelope and follows its status until complete. */
+static int send_envelope(struct push *p, const struct store_row *rows, size_t n,
+                         struct lia_err *err)
+{
+    int rc = audit_disclosure(p, rows, n, err);
+    if (rc)
+        return rc;
+    struct dbuf body;
+    dbuf_init(&body, p->max_body);
+    rc = dbuf_puts(&body, ENVELOPE_OPEN);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (i)
+            rc = dbuf_puts(&body, ",");
+        rc = rc ? rc : dbuf_append(&body, rows[i].json, rows[i].json_len);
+    }
+    rc = rc ? rc : dbuf_puts(&body, ENVELOPE_CLOSE);
+    if (rc) {
+        dbuf_release(&body);
+        return lia_err_set(err, LIA_EINTERNAL, "envelope over the peer's limit");
+    }
+    struct dbuf u;
+    dbuf_init(&u, 16384);
+    rc = dbuf_printf(&u, "%scollections/", p->c.root);
+    rc = rc ? rc : xc_escape(&u, p->remote);
+    rc = rc ? rc : dbuf_puts(&u, "/objects/");
+    struct xc_resp r;
+    if (rc == 0)
+        rc = xc_request(&p->c, u.ptr, body.ptr, body.len, &r, err);
+    else
+        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    size_t sent = body.len;
+    dbuf_release(&body);
+    json_t *st = NULL;
+    if (rc == 0) {
+        if (r.status != 202 && r.status != 200)
+            rc = xc_http_error(&p->c, "POST objects", &r, err);
+        else if (!xc_media_ok(r.content_type, false) ||
+                 !(st = json_loadb(r.body.ptr ? r.body.ptr : "", r.body.len, 0, NULL)))
+            rc = lia_err_set(err, LIA_EIO, "peer %s: the answer to a POST is not TAXII 2.1 JSON",
+                             p->peer->name);
+        xc_resp_release(&r);
+    }
+    bool done = false;
+    if (rc == 0)
+        rc = take_status(p, st, &done, err);
+    long wait = 200;
+    for (int polls = 0; rc == 0 && !done; polls++) {
+        if (polls > 600) {
+            rc = lia_err_set(err, LIA_EIO, "peer %s: status %s still pending; giving up",
+                             p->peer->name, json_string_value(json_object_get(st, "id")));
+            break;
+        }
+        sleep_ms(wait);
+        wait = wait * 2 > 5000 ? 5000 : wait * 2;
+        dbuf_reset(&u);
+        rc = dbuf_printf(&u, "%sstatus/", p->c.root);
+        rc = rc ? rc : xc_escape(&u, json_string_value(json_object_get(st, "id")));
+        rc = rc ? rc : dbuf_puts(&u, "/");
+        json_t *next = NULL;
+        if (rc == 0)
+            rc = xc_get_json(&p->c, u.ptr, &next, err);
+        if (rc == 0) {
+            json_decref(st);
+            st = next;
+            rc = take_status(p, st, &done, err);
+        }
+    }
+    json_decref(st);
+    dbuf_release(&u);
+    if (rc == 0) {
+        p->res->received += n;
+        exchange_progress_add(p->o->progress, n, sent);
+    }
+    return rc;
+}
+
+static int advance(struct push *p, int64_t last, size_t n, struct lia_err *err)
+{
+    snprintf(p->position, sizeof p->position, "%lld", (long long)last);
+    p->cp.position = p->position;
+    p->cp.objects += (int64_t)n;
+    struct store_txn *t;
+    int rc = store_begin(p->s, &t, err);
+    if (rc)
+        return rc;
+    rc = store_checkpoint_put(t, &p->cp, err);
+    if (rc) {
+        store_rollback(t);
+        return rc;
+    }
+    return store_commit(t, err);
+}
+
+static int run(struct push *p, struct lia_err *err)
+{
+    int rc = xc_find_root(&p->c, err);
+    json_t *root = NULL;
+    if (rc == 0)
+        rc = xc_get_json(&p->c, p->c.root, &root, err);
+    if (rc)
+        return rc;
+    json_t *mcl = json_object_get(root, "max_content_length");
+    p->max_body = json_is_integer(mcl) && json_integer_value(mcl) > 1024
+                      ? (size_t)json_integer_value(mcl)
+                      : 10u * 1024 * 1024;
+    json_decref(root);
+    int64_t after = 0;
+    if (p->cp.position &&
+        lia_parse_i64(p->cp.position, strlen(p->cp.position), 0, INT64_MAX, &after) != 0)
+        after = 0;
+    bool more = true;
+    while (rc == 0 && more) {
+        struct arena a;
+        arena_init(&a, 0);
+        struct store_filter f = {.after_key = after, .version_sel = STORE_VER_ALL,
+                                 .limit = p->o->page};
+        struct store_page page;
+        rc = store_query_objects(p->s, &p->who.policy, p->local->rid, &f, true, &a, &page, err);
+        more = rc == 0 && page.more;
+        size_t start = 0, size = strlen(ENVELOPE_OPEN) + strlen(ENVELOPE_CLOSE);
+        for (size_t i = 0; rc == 0 && i <= page.n; i++) {
+            bool flush = i == page.n;
+            size_t need = i < page.n ? page.rows[i].json_len + 1 : 0;
+            if (!flush && size + need > p->max_body && i > start)
+                flush = true;
+            if (flush && i > start) {
+                rc = send_envelope(p, page.rows + start, i - start, err);
+                if (rc == 0)
+                    rc = advance(p, page.rows[i - 1].date_added, i - start, err);
+                start = i;
+                size = strlen(ENVELOPE_OPEN) + strlen(ENVELOPE_CLOSE);
+            }
+            if (rc || i == page.n)
+                break;
+            if (size + need > p->max_body) {
+                /* Alone over the peer's limit: it can never be sent. Say so, move on. */
+                char by[200];
+                snprintf(by, sizeof by, "peer %s", p->peer->name);
+                exchange_report(p->o, by, page.rows[i].id,
+                                page.rows[i].modified ? page.rows[i].modified : "",
+                                "larger than the peer's max_content_length; not sent");
+                p->res->refused++;
+                rc = advance(p, page.rows[i].date_added, 0, err);
+                start = i + 1;
+                continue;
+            }
+            size += need;
+        }
+        if (rc == 0 && page.n)
+            after = page.rows[page.n - 1].date_added;
+        arena_release(&a);
+    }
+    return rc;
+}
+
+int exchange_push(struct store *s, const struct store_peer *peer,
+                  const struct store_collection *local, const char *remote_coll,
+                  const struct exchange_opts *o, struct exchange_result *res, struct lia_err *err)
+{
+    memset(res, 0, sizeof *res);
+    struct push p = {.s = s, .peer = peer, .local = local, .remote = remote_coll, .o = o,
+                     .res = res};
+    snprintf(p.actor, sizeof p.actor, "peer:%s", peer->name);
+    int fd;
+    int rc = exchange_lock(o, "push", peer->rid, local->rid, remote_coll, &fd, err);
+    if (rc)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    rc = exchange_principal(s, peer->partner, p.actor, &a, &p.who, &p.partner, err);
+    struct store_collection visible;
+    if (rc == 0 && store_collection_get(s, &p.who.policy, local->id, &a, &visible, err) != 0)
+        rc = lia_err_set(err, LIA_ENOTFOUND,
+                         "partner %s may not read collection %s: nothing to push (grant it "
+                         "--read first)",
+                         p.partner.name, local->id);
+    struct lia_err e2;
+    lia_err_clear(&e2);
+    int gc = rc ? rc
+                : store_checkpoint_get(s, peer->rid, "push", remote_coll, local->rid, &a, &p.cp,
+                                       &e2);
+    if (rc == 0 && gc == LIA_ENOTFOUND) {
+        memset(&p.cp, 0, sizeof p.cp);
+        p.cp.peer = peer->rid;
+        p.cp.direction = "push";
+        p.cp.remote_coll = remote_coll;
+        p.cp.local_coll = local->rid;
+        struct store_txn *t;
+        if ((rc = store_begin(s, &t, err)) == 0) {
+            if ((rc = store_checkpoint_put(t, &p.cp, err)) == 0)
+                rc = store_commit(t, err);
+            else
+                store_rollback(t);
+        }
+    } else if (rc == 0 && gc) {
+        rc = lia_err_set(err, gc, "%s", e2.msg);
+    }
+    if (rc == 0)
+        rc = xc_open(peer, o, &p.c, err);
+    if (rc == 0) {
+        rc = run(&p, err);
+        xc_close(&p.c);
+    }
+    if (p.cp.peer)
+        exchange_checkpoint_result(s, &p.cp, rc, rc ? err->msg : NULL);
+    arena_release(&a);
+    exchange_unlock(fd);
+    return rc;
+}
