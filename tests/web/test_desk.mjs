@@ -32,7 +32,9 @@ try {
     const role = await page.textContent('#role');
     assert(role.includes('Local administrator') && role.includes('TLP:RED'), 'role line: ' + role);
     assert(await page.evaluate(() => sessionStorage.getItem('liaison.token')) === w.tokens.admin, 'token in sessionStorage');
-    assert(await page.evaluate(() => JSON.stringify(localStorage).includes('.') === false || !Object.values(localStorage).some((v) => v.length > 40)), 'no token in localStorage');
+    const secret = w.tokens.admin.split('.')[1];
+    assert(await page.evaluate((x) => !JSON.stringify({ ...localStorage }).includes(x) && !document.cookie.includes(x), secret), 'no token in localStorage or cookies');
+    assert(!page.url().includes(secret), 'no token in the address');
   });
 
   await step('collections are listed', async () => {

@@ -104,7 +104,7 @@ export default {
     const list = h('ul', { class: 'graph-nodes', id: 'graph-nodes' });
     const objHref = (id) => '/collections/' + encodeURIComponent(cid) + '/objects/' + encodeURIComponent(id);
     fill(main, 
-      h('p', { class: 'crumbs' }, h('a', { href: objHref(oid), 'data-link': true }, '← ', nameCell(root))),
+      h('p', { class: 'crumbs' }, h('a', { href: objHref(oid), 'data-link': true }, currentLang() === 'ar' ? '→ ' : '← ', nameCell(root))),
       h('h1', null, t('graph'), ': ', bidi(label(root))),
       h('p', { class: 'help' }, t('graph_help')),
       h('div', { class: 'graph-layout' }, container, h('aside', { class: 'graph-side' }, status, detail, list)));
