@@ -34,9 +34,9 @@
 #define STATIC_MAX_DEPTH 8
 #define STATIC_MAX_NAME 128
 
-#define STATIC_CSP                                                                                \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "            \
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "                   \
+#define STATIC_CSP                                                                                 \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "                    \
     "form-action 'self'; frame-ancestors 'none'"
 
 static const struct {
@@ -208,7 +208,8 @@ bool api_static_route(struct api_call *c, const char **seg, size_t nseg)
         if (rc == 0)
             return true;
         if (rc != LIA_ENOTFOUND) {
-            api_fail(c, rc == LIA_ETOOBIG ? 413 : 500, rc == LIA_ETOOBIG ? "Too large" : "Internal error",
+            api_fail(c, rc == LIA_ETOOBIG ? 413 : 500,
+                     rc == LIA_ETOOBIG ? "Too large" : "Internal error",
                      "the file could not be served");
             return true;
         }
