@@ -22,6 +22,10 @@ struct api_call {
  * handlers can `return api_fail(...)`. */
 int api_fail(struct api_call *c, int status, const char *title, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+#ifdef __clang_analyzer__
+/* For the static analyzer, which cannot see into errors.c: the result is always -1. */
+#define api_fail(c, status, ...) (api_fail((c), (status), __VA_ARGS__), -1)
+#endif
 /* Maps a layer error to status and message (the one place that does so). */
 int api_fail_err(struct api_call *c, const struct lia_err *err);
 

@@ -8,13 +8,21 @@
 #include <stdio.h>
 #include <string.h>
 
-int api_fail(struct api_call *c, int status, const char *title, const char *fmt, ...)
+int(api_fail)(struct api_call *c, int status, const char *title, const char *fmt, ...)
 {
     char desc[600];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(desc, sizeof desc, fmt, ap);
     va_end(ap);
+    if (status == 500 && c->req->arena && c->req->arena->refused) {
+        /* The request outgrew request_memory: its size is at fault, not the server. */
+        status = 413;
+        title = "Too large";
+        snprintf(desc, sizeof desc,
+                 "the request needs more memory than request_memory (%zu bytes) allows",
+                 c->req->arena->max);
+    }
     struct dbuf *b = &c->resp->body;
     dbuf_reset(b);
     char code[8];
@@ -28,6 +36,11 @@ int api_fail(struct api_call *c, int status, const char *title, const char *fmt,
         rc = dbuf_json_string(b, desc, strlen(desc));
     if (!rc)
         rc = dbuf_printf(b, ",\"http_status\":\"%d\"}", status);
+    if (rc) { /* never half a message: this one fits any response limit worth having */
+        dbuf_reset(b);
+        dbuf_printf(b, "{\"title\":\"Error\",\"description\":\"-\",\"http_status\":\"%d\"}",
+                    status);
+    }
     c->resp->status = status;
     c->resp->content_type = TAXII_MEDIA;
     if (status == 401) {

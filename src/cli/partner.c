@@ -181,6 +181,7 @@ static int simple_parse(int argc, char **argv, struct simple_args *sa)
     memset(sa, 0, sizeof *sa);
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): argv[i] is never NULL below argc */
         if (!strcmp(argv[i], "--help"))
             return 1;
         if (!strcmp(argv[i], "--data") && v)

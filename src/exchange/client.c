@@ -212,7 +212,7 @@ int xc_request(struct xc_client *c, const char *url, const char *body, size_t le
 
 bool xc_media_ok(const char *ct, bool stix_ok)
 {
-    char t[160];
+    char t[160] = ""; /* zeroed: t[k] below is read only after strncmp matched k bytes */
     size_t n = 0;
     for (const char *p = ct; *p && n + 1 < sizeof t; p++)
         if (*p != ' ' && *p != '\t')

@@ -238,6 +238,7 @@ static int try_alias(struct matcher *m, size_t i)
         snprintf(dp, sizeof(dp), "%.*s", (int)p->nlen, det);
         nc = 0;
         if (p->nlen >= 4 && !memcmp(dp + p->nlen - 4, "ال", 4))
+            /* cppcheck-suppress legacyUninitvar ; c[0].form is written here, not read */
             nc = 1, snprintf(c[0].form, sizeof(c[0].form), "ال%.*s", (int)t->nlen, ttext(m, i)),
             c[0].len = strlen(c[0].form), c[0].skip = 0, snprintf(c[0].prefix, 16, "%s", dp);
         memcpy(c[nc].form, ttext(m, i), t->nlen < 255 ? t->nlen : 255);

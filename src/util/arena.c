@@ -24,6 +24,7 @@ void arena_init(struct arena *a, size_t max)
     a->head = NULL;
     a->used = 0;
     a->max = max;
+    a->refused = false;
 }
 
 void *arena_alloc(struct arena *a, size_t n)
@@ -31,8 +32,10 @@ void *arena_alloc(struct arena *a, size_t n)
     n = (n + 15) & ~(size_t)15;
     if (n == 0)
         n = 16;
-    if (a->max && (n > a->max || a->used > a->max - n))
+    if (a->max && (n > a->max || a->used > a->max - n)) {
+        a->refused = true;
         return NULL;
+    }
     struct arena_block *b = a->head;
     if (!b || b->size - b->off < n) {
         size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;

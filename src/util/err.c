@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int lia_err_set(struct lia_err *err, int code, const char *fmt, ...)
+int(lia_err_set)(struct lia_err *err, int code, const char *fmt, ...)
 {
     if (err) {
         va_list ap;

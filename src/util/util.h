@@ -45,6 +45,10 @@ struct lia_err {
 /* Fills err (if not NULL) and returns code, so callers can `return lia_err_set(...)`. */
 int lia_err_set(struct lia_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+#ifdef __clang_analyzer__
+/* Tells the static analyzer what it cannot see across files: the result is `code`. */
+#define lia_err_set(err, code, ...) (lia_err_set((err), (code), __VA_ARGS__), (code))
+#endif
 void lia_err_clear(struct lia_err *err);
 const char *lia_rc_name(int code);
 
@@ -61,6 +65,7 @@ struct arena {
     struct arena_block *head;
     size_t used;
     size_t max;
+    bool refused; /* an allocation was refused for crossing max */
 };
 void arena_init(struct arena *a, size_t max);
 /* Returns zeroed memory owned by the arena, or NULL when out of memory or over max. */
