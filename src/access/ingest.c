@@ -13,12 +13,58 @@
 
 #include <string.h>
 
+#include "intake/intake.h"
 #include "stix/stix.h"
 
 static const char *str_member(json_t *obj, const char *key)
 {
     json_t *v = json_object_get(obj, key);
     return json_is_string(v) ? json_string_value(v) : "";
+}
+
+#define SEARCH_SOURCE_MAX (64u << 10)
+
+static void add_text(struct dbuf *b, json_t *v)
+{
+    if (json_is_string(v)) {
+        dbuf_append(b, json_string_value(v), json_string_length(v));
+        dbuf_puts(b, "\n");
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+            add_text(b, e);
+    }
+}
+
+/* The normalised text search matches (names, aliases, descriptions, request texts), the same
+ * normalisation as intake and watches, so that الاسلامية finds الإسلامية. */
+static const char *search_text(json_t *obj, const char *type, struct arena *a)
+{
+    /* Names and aliases of everything; the text of reports, notes, opinions and requests
+     * (other descriptions are not searched: indexing them would cost ingest for little). */
+    static const char *const names[] = {"name", "aliases", "x_mitre_aliases", NULL};
+    static const char *const texts[] = {"description", "abstract", "content", "explanation",
+                                        "subject", "questions", "text", "reason", NULL};
+    static const char *const text_types[] = {"report", "note", "opinion", "liaison-rfi",
+                                             "liaison-rfi-response", NULL};
+    bool with_text = false;
+    for (const char *const *t = text_types; *t && !with_text; t++)
+        with_text = !strcmp(*t, type);
+    struct dbuf src, out;
+    dbuf_init(&src, SEARCH_SOURCE_MAX);
+    dbuf_init(&out, 4 * SEARCH_SOURCE_MAX);
+    for (const char *const *f = names; *f; f++)
+        add_text(&src, json_object_get(obj, *f));
+    for (const char *const *f = texts; with_text && *f; f++)
+        add_text(&src, json_object_get(obj, *f));
+    const char *res = NULL;
+    size_t ncp;
+    if (src.len && intake_normalize(src.ptr, src.len, &out, NULL, NULL, &ncp, NULL) == 0)
+        res = arena_strndup(a, out.ptr, out.len);
+    dbuf_release(&src);
+    dbuf_release(&out);
+    return res;
 }
 
 static int refuse(struct access_ingest_result *r, struct arena *a, const char *msg)
@@ -124,6 +170,7 @@ int access_ingest_object(struct store_txn *t, const struct access_ingest *ctx, j
         o.json = with;
         o.json_len = strlen(with);
     }
+    o.search_text = search_text(obj, info.type, a);
     rc = access_object_handling(t, obj, a, &o, &why);
     if (rc == LIA_EINVAL)
         return refuse(r, a, why.msg);

@@ -84,6 +84,9 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
     } else {
         struct lia_err err;
         lia_err_clear(&err);
+        /* A read request sees one snapshot, taken once. */
+        bool held = (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) &&
+                    store_read_begin(c->api->store, NULL) == 0;
         int rc = access_authenticate(c->api->store, http_header(req, "Authorization"),
                                      req->client_cert_fingerprint, req->client_cert_subject,
                                      req->arena, &c->who, &err);
@@ -104,6 +107,8 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
         } else {
             api_taxii_route(c, seg, nseg);
         }
+        if (held)
+            store_read_end(c->api->store);
     }
     api_metrics_request(resp->status, req->body_len, resp->body.len, lia_now_us() - start);
     struct dbuf line;

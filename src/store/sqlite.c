@@ -12,7 +12,7 @@
  * The schema is versioned in meta('schema_version'); a store written by a
  * newer liaison is refused rather than misread.
  */
-#include "store/sqlite_int.h"
+#include "store/pg_int.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -50,6 +50,7 @@ static const char *schema_sql =
     "CREATE INDEX IF NOT EXISTS object_marking ON object(id, type)"
     "  WHERE type = 'marking-definition';"
     "CREATE INDEX IF NOT EXISTS object_rfi ON object(id, type) WHERE type = 'liaison-rfi';"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(body, tokenize='trigram');"
     "CREATE TABLE IF NOT EXISTS audience("
     "  obj INTEGER NOT NULL, kind INTEGER NOT NULL, partner INTEGER NOT NULL,"
     "  PRIMARY KEY(obj, kind, partner)) WITHOUT ROWID;"
@@ -73,6 +74,18 @@ static const char *schema_sql =
     "CREATE TABLE IF NOT EXISTS provenance("
     "  obj INTEGER PRIMARY KEY, peer INTEGER, partner INTEGER, received INTEGER NOT NULL,"
     "  trust TEXT, via TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS watch("
+    "  rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, owner INTEGER NOT NULL,"
+    "  name TEXT NOT NULL, query TEXT NOT NULL, webhook TEXT, secret TEXT,"
+    "  created INTEGER NOT NULL, UNIQUE(owner, name));"
+    "CREATE TABLE IF NOT EXISTS watch_event("
+    "  seq INTEGER PRIMARY KEY, watch INTEGER NOT NULL, obj_date_added INTEGER NOT NULL,"
+    "  coll INTEGER NOT NULL, obj_id TEXT NOT NULL, obj_modified INTEGER NOT NULL,"
+    "  summary TEXT NOT NULL, created INTEGER NOT NULL, hook_state INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT, UNIQUE(watch, obj_date_added));"
+    "CREATE INDEX IF NOT EXISTS watch_event_due ON watch_event(hook_state, next_attempt)"
+    "  WHERE hook_state = 1;"
     "CREATE TABLE IF NOT EXISTS audit("
     "  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, actor TEXT NOT NULL,"
     "  action TEXT NOT NULL, detail TEXT NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL);";
@@ -158,6 +171,10 @@ int store_open(const char *path, const struct store_options *opt, struct store *
 {
     if (sodium_init() < 0)
         return lia_err_set(err, LIA_EINTERNAL, "libsodium failed to initialise");
+    if (pgstore_is_url(path))
+        return pgstore_open(path, opt, out, err);
+    if (!strncmp(path, "sqlite:", 7))
+        path += 7;
     struct stat sb;
     if (!opt->create && stat(path, &sb) != 0)
         return lia_err_set(err, LIA_ENOTFOUND,
@@ -195,6 +212,10 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
+    if (s->pg) {
+        pgstore_close(s);
+        return;
+    }
     for (int i = 0; i < s->n_conns; i++) {
         struct sqlite_conn *c = &s->conns[i];
         for (int j = 0; j < SQLITE_STMT_COUNT; j++)
@@ -221,7 +242,23 @@ static bool try_take(struct sqlite_conn *c)
     return atomic_compare_exchange_strong(&c->busy, &expected, true);
 }
 
+/* A connection this thread holds for a whole read request (store_read_begin): every store
+ * call of the thread uses it, in one read transaction, until store_read_end. */
+static _Thread_local struct store *tl_held_store;
+static _Thread_local struct sqlite_conn *tl_held;
+
+static int acquire(struct store *s, struct sqlite_conn **out, struct lia_err *err);
+
 int sqlite_acquire(struct store *s, struct sqlite_conn **out, struct lia_err *err)
+{
+    if (tl_held_store == s && tl_held) {
+        *out = tl_held;
+        return 0;
+    }
+    return acquire(s, out, err);
+}
+
+static int acquire(struct store *s, struct sqlite_conn **out, struct lia_err *err)
 {
     if (tl_store == s && tl_conn && try_take(tl_conn)) {
         *out = tl_conn;
@@ -268,6 +305,8 @@ int sqlite_acquire(struct store *s, struct sqlite_conn **out, struct lia_err *er
 
 void sqlite_release(struct store *s, struct sqlite_conn *c)
 {
+    if (c == tl_held && tl_held_store == s)
+        return; /* held for the request: store_read_end gives it back */
     atomic_store(&c->busy, false);
     if (atomic_load(&s->waiters) > 0) {
         pthread_mutex_lock(&s->lock);
@@ -327,12 +366,51 @@ int sqlite_stmt(struct sqlite_conn *c, enum sqlite_stmt_id id, const char *sql,
     return 0;
 }
 
+int store_read_begin(struct store *s, struct lia_err *err)
+{
+    if (s->pg)
+        return pgstore_read_begin(s, err);
+    if (tl_held_store == s && tl_held)
+        return 0;
+    struct sqlite_conn *c;
+    int rc = acquire(s, &c, err);
+    if (rc)
+        return rc;
+    rc = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        rc = sqlite_fail(c->db, rc, err, "begin read");
+        atomic_store(&c->busy, false);
+        return rc;
+    }
+    tl_held_store = s;
+    tl_held = c;
+    return 0;
+}
+
+void store_read_end(struct store *s)
+{
+    if (s->pg) {
+        pgstore_read_end(s);
+        return;
+    }
+    if (tl_held_store != s || !tl_held)
+        return;
+    struct sqlite_conn *c = tl_held;
+    tl_held = NULL;
+    tl_held_store = NULL;
+    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    sqlite_release(s, c);
+}
+
 int store_begin(struct store *s, struct store_txn **out, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_begin(s, out, err);
     struct store_txn *t = calloc(1, sizeof *t);
     if (!t)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
-    int rc = sqlite_acquire(s, &t->conn, err);
+    /* Never the connection held for reading: a write needs its own transaction. */
+    int rc = acquire(s, &t->conn, err);
     if (rc) {
         free(t);
         return rc;
@@ -365,6 +443,8 @@ int store_begin(struct store *s, struct store_txn **out, struct lia_err *err)
 
 int store_commit(struct store_txn *t, struct lia_err *err)
 {
+    if (t->pg)
+        return pgstore_commit(t, err);
     int rc = sqlite3_exec(t->conn->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         rc = sqlite_fail(t->conn->db, rc, err, "commit");
@@ -402,6 +482,8 @@ char *sqlite_column_dup(sqlite3_stmt *st, int col, struct arena *a)
 int store_meta_get(struct store *s, const char *key, struct arena *a, char **value,
                    struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_meta_get(s, key, a, value, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -427,6 +509,8 @@ int store_meta_get(struct store *s, const char *key, struct arena *a, char **val
 
 int store_meta_set(struct store *s, const char *key, const char *value, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_meta_set(s, key, value, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -449,6 +533,8 @@ int store_meta_set(struct store *s, const char *key, const char *value, struct l
 int store_txn_meta_set(struct store_txn *t, const char *key, const char *value,
                        struct lia_err *err)
 {
+    if (t->pg)
+        return pgstore_txn_meta_set(t, key, value, err);
     sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_META_SET,
                          "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", &st, err);

@@ -4,7 +4,7 @@
  * object reads: a partner sees a collection only through a grant, and an
  * unseen collection is reported exactly like a missing one.
  */
-#include "store/sqlite_int.h"
+#include "store/pg_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +47,8 @@ int store_collection_add(struct store *s, const char *title, const char *descrip
                          const char *alias, int default_tlp, struct arena *a,
                          struct store_collection *out, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_collection_add(s, title, description, alias, default_tlp, a, out, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -88,6 +90,8 @@ int store_collection_add(struct store *s, const char *title, const char *descrip
 int store_collection_list(struct store *s, const struct store_policy *p, struct arena *a,
                           struct store_collection **out, size_t *n, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_collection_list(s, p, a, out, n, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -130,6 +134,8 @@ int store_collection_list(struct store *s, const struct store_policy *p, struct 
 int store_collection_get(struct store *s, const struct store_policy *p, const char *id_or_alias,
                          struct arena *a, struct store_collection *out, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_collection_get(s, p, id_or_alias, a, out, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -160,6 +166,8 @@ int store_collection_get(struct store *s, const struct store_policy *p, const ch
 int store_status_put(struct store_txn *t, const char *id, const char *owner, const char *json,
                      struct lia_err *err)
 {
+    if (t->pg)
+        return pgstore_status_put(t, id, owner, json, err);
     sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_STATUS_PUT,
                          "INSERT OR REPLACE INTO status(id, owner, created, json) VALUES(?,?,?,?)",
@@ -178,6 +186,8 @@ int store_status_put(struct store_txn *t, const char *id, const char *owner, con
 int store_status_get(struct store *s, const char *id, const char *owner, struct arena *a,
                      char **json, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_status_get(s, id, owner, a, json, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -205,6 +215,8 @@ int store_status_get(struct store *s, const char *id, const char *owner, struct 
 
 int store_token_put(struct store *s, const struct store_token *tok, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_token_put(s, tok, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -254,6 +266,8 @@ static int token_row(sqlite3_stmt *st, struct arena *a, struct store_token *t)
 int store_token_get(struct store *s, const char *id, struct arena *a, struct store_token *out,
                     struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_token_get(s, id, a, out, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -280,6 +294,8 @@ int store_token_get(struct store *s, const char *id, struct arena *a, struct sto
 int store_token_list(struct store *s, struct arena *a, struct store_token **out, size_t *n,
                      struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_token_list(s, a, out, n, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -321,6 +337,8 @@ int store_token_list(struct store *s, struct arena *a, struct store_token **out,
 
 int store_token_revoke(struct store *s, const char *id, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_token_revoke(s, id, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -343,6 +361,8 @@ int store_token_revoke(struct store *s, const char *id, struct lia_err *err)
 int store_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32],
                      struct lia_err *err)
 {
+    if (t->pg)
+        return pgstore_audit_last(t, seq, hash, err);
     sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_AUDIT_LAST,
                          "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &st, err);
@@ -364,6 +384,8 @@ int store_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32],
 int store_audit_insert(struct store_txn *t, const struct store_audit_entry *e,
                        struct lia_err *err)
 {
+    if (t->pg)
+        return pgstore_audit_insert(t, e, err);
     sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_AUDIT_INSERT,
                          "INSERT INTO audit(seq, ts, actor, action, detail, prev, hash)"
@@ -387,6 +409,8 @@ int store_audit_scan(struct store *s, int64_t after,
                      int (*fn)(const struct store_audit_entry *e, void *ctx), void *ctx,
                      struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_audit_scan(s, after, fn, ctx, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)

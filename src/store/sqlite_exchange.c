@@ -10,7 +10,7 @@
  * exact). Peer tokens are stored because pulls must present them; this file
  * never logs them.
  */
-#include "store/sqlite_int.h"
+#include "store/pg_int.h"
 
 #include <string.h>
 
@@ -35,6 +35,8 @@ static int peer_row(sqlite3_stmt *st, struct arena *a, struct store_peer *p)
 
 int store_peer_add(struct store *s, const struct store_peer *p, int64_t *rid, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_peer_add(s, p, rid, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -70,6 +72,8 @@ int store_peer_add(struct store *s, const struct store_peer *p, int64_t *rid, st
 int store_peer_get(struct store *s, int64_t rid, const char *key, struct arena *a,
                    struct store_peer *out, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_peer_get(s, rid, key, a, out, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -151,6 +155,8 @@ static int peer_row_any(sqlite3_stmt *st, struct arena *a, void *dst)
 int store_peer_list(struct store *s, struct arena *a, struct store_peer **out, size_t *n,
                     struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_peer_list(s, a, out, n, err);
     char *sql = arena_printf(a, "%s ORDER BY rid", peer_select);
     if (!sql)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
@@ -162,6 +168,8 @@ int store_peer_list(struct store *s, struct arena *a, struct store_peer **out, s
 
 int store_peer_remove(struct store *s, int64_t rid, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_peer_remove(s, rid, err);
     struct store_txn *t;
     int rc = store_begin(s, &t, err);
     if (rc)
@@ -211,6 +219,8 @@ static int checkpoint_row(sqlite3_stmt *st, struct arena *a, void *dst)
 int store_checkpoint_put(struct store_txn *t, const struct store_checkpoint *c,
                          struct lia_err *err)
 {
+    if (t->pg)
+        return pgstore_checkpoint_put(t, c, err);
     sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(t->conn->db,
                                  "INSERT OR REPLACE INTO checkpoint(peer, direction, remote_coll,"
@@ -238,6 +248,8 @@ int store_checkpoint_get(struct store *s, int64_t peer, const char *direction,
                          const char *remote_coll, int64_t local_coll, struct arena *a,
                          struct store_checkpoint *out, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_checkpoint_get(s, peer, direction, remote_coll, local_coll, a, out, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -271,11 +283,13 @@ int store_checkpoint_get(struct store *s, int64_t peer, const char *direction,
 int store_checkpoint_list(struct store *s, int64_t peer, struct arena *a,
                           struct store_checkpoint **out, size_t *n, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_checkpoint_list(s, peer, a, out, n, err);
     char *sql = arena_printf(a, "%s%s ORDER BY peer, direction, remote_coll, local_coll",
                              checkpoint_select, peer ? " WHERE peer = ?" : "");
     if (!sql)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
-    void *rows;
+    void *rows = NULL;
     int rc = list_rows(s, sql, peer, a, sizeof **out, &rows, n, checkpoint_row,
                        "list checkpoints", err);
     *out = rows;
@@ -316,6 +330,8 @@ int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t 
 int store_txn_meta_get(struct store_txn *t, const char *key, struct arena *a, char **value,
                        struct lia_err *err)
 {
+    if (t->pg)
+        return pgstore_txn_meta_get(t, key, a, value, err);
     sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_META_GET, "SELECT value FROM meta WHERE key=?", &st, err);
     if (rc)

@@ -32,6 +32,7 @@ enum sqlite_stmt_id {
     STMT_RFI,
     STMT_COLLECTION_ACCESS,
     STMT_COLLECTION_GET,
+    STMT_PUT_SEARCH,
     SQLITE_STMT_COUNT
 };
 
@@ -53,7 +54,11 @@ struct sqlite_conn {
     uint64_t dyn_clock;
 };
 
+struct pgstore;
+struct pg_conn;
+
 struct store {
+    struct pgstore *pg; /* the PostgreSQL backend (pg_int.h); NULL for SQLite */
     char *path;
     int pool_size;
     int busy_timeout_ms;
@@ -66,6 +71,7 @@ struct store {
 
 struct store_txn {
     struct store *store;
+    struct pg_conn *pg; /* PostgreSQL: the transaction's connection; NULL for SQLite */
     struct sqlite_conn *conn;
     int64_t last_added;
 };

@@ -8,7 +8,7 @@
  * version is "last" or "first"), so that an invisible version can neither be
  * returned nor influence what is returned.
  */
-#include "store/sqlite_int.h"
+#include "store/pg_int.h"
 
 #include <string.h>
 
@@ -17,32 +17,61 @@ enum { RESTRICTED_REL = 1 };
 
 #define MAX_BINDS 1200
 
-struct binds {
-    int n;
-    struct {
-        bool is_text;
-        int64_t i;
-        const char *t;
-    } v[MAX_BINDS];
+struct bind_value {
+    bool is_text;
+    int64_t i;
+    const char *t;
 };
+
+/* Values bound to a generated query, in order: starts small, grows in the arena. */
+struct binds {
+    int n, cap;
+    struct bind_value *v;
+    struct bind_value inline_v[24];
+    struct arena *a;
+};
+
+static void binds_init(struct binds *b, struct arena *a)
+{
+    b->n = 0;
+    b->cap = (int)(sizeof b->inline_v / sizeof b->inline_v[0]);
+    b->v = b->inline_v;
+    b->a = a;
+}
+
+static struct bind_value *bind_next(struct binds *b)
+{
+    if (b->n >= MAX_BINDS)
+        return NULL;
+    if (b->n == b->cap) {
+        struct bind_value *bigger = b->a ? arena_alloc(b->a, 2 * (size_t)b->cap * sizeof *bigger)
+                                         : NULL;
+        if (!bigger)
+            return NULL;
+        memcpy(bigger, b->v, (size_t)b->n * sizeof *bigger);
+        b->v = bigger;
+        b->cap *= 2;
+    }
+    return &b->v[b->n++];
+}
 
 static int bind_int(struct binds *b, int64_t v)
 {
-    if (b->n >= MAX_BINDS)
+    struct bind_value *x = bind_next(b);
+    if (!x)
         return LIA_ETOOBIG;
-    b->v[b->n].is_text = false;
-    b->v[b->n].i = v;
-    b->n++;
+    x->is_text = false;
+    x->i = v;
     return 0;
 }
 
 static int bind_text(struct binds *b, const char *t)
 {
-    if (b->n >= MAX_BINDS)
+    struct bind_value *x = bind_next(b);
+    if (!x)
         return LIA_ETOOBIG;
-    b->v[b->n].is_text = true;
-    b->v[b->n].t = t;
-    b->n++;
+    x->is_text = true;
+    x->t = t;
     return 0;
 }
 
@@ -150,6 +179,25 @@ static int where_sql(struct dbuf *q, struct binds *b, const struct store_policy 
         rc = in_list_text(q, b, "o.type", f->types, f->n_types);
     if (rc == 0)
         rc = in_list_text(q, b, "o.spec_version", f->spec_versions, f->n_spec_versions);
+    if (rc == 0 && f->text_match) {
+        /* Substring search (trigram index) over the normalised text, as a phrase. */
+        size_t n = strlen(f->text_match);
+        char *phrase = b->a ? arena_alloc(b->a, 2 * n + 3) : NULL;
+        if (!phrase)
+            return LIA_ENOMEM;
+        size_t k = 0;
+        phrase[k++] = '"';
+        for (size_t i = 0; i < n; i++) {
+            if (f->text_match[i] == '"')
+                phrase[k++] = '"';
+            phrase[k++] = f->text_match[i];
+        }
+        phrase[k++] = '"';
+        phrase[k] = '\0';
+        rc = dbuf_puts(q, " AND o.date_added IN (SELECT rowid FROM search WHERE search MATCH ?)");
+        if (rc == 0)
+            rc = bind_text(b, phrase);
+    }
     if (rc == 0)
         rc = policy_sql(q, b, p, default_tlp, "o");
 
@@ -182,6 +230,8 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
                         const struct store_filter *f, bool with_json, struct arena *a,
                         struct store_page *out, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_query_objects(s, p, coll, f, with_json, a, out, err);
     memset(out, 0, sizeof *out);
     if (f->limit == 0)
         return lia_err_set(err, LIA_EINVAL, "limit must be positive");
@@ -193,10 +243,9 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
     rc = collection_access(c, p, coll, false, &default_tlp, err);
     struct dbuf q;
     dbuf_init(&q, 256 * 1024);
-    struct binds *b = arena_alloc(a, sizeof *b);
+    struct binds bb, *b = &bb;
+    binds_init(b, a);
     sqlite3_stmt *st = NULL;
-    if (rc == 0 && !b)
-        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
     if (rc == 0)
         rc = dbuf_printf(&q, "SELECT o.date_added, o.id, o.modified_text, o.spec_version%s"
                              " FROM object o%s",
@@ -287,6 +336,8 @@ static int put_audience(struct store_txn *t, int64_t obj, int kind, const int64_
 int store_put_object(struct store_txn *t, int64_t coll, const struct store_object *o,
                      int *result, int64_t *date_added, struct lia_err *err)
 {
+    if (t->pg)
+        return pgstore_put_object(t, coll, o, result, date_added, err);
     sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_PUT_OBJECT,
                          "INSERT INTO object(date_added, coll, id, type, spec_version, created,"
@@ -333,6 +384,18 @@ int store_put_object(struct store_txn *t, int64_t coll, const struct store_objec
         *result = STORE_PUT_EXISTS;
         return 0;
     }
+    if (o->search_text && *o->search_text) {
+        rc = sqlite_stmt(t->conn, STMT_PUT_SEARCH, "INSERT INTO search(rowid, body) VALUES(?, ?)",
+                         &st, err);
+        if (rc)
+            return rc;
+        sqlite3_bind_int64(st, 1, added);
+        sqlite3_bind_text(st, 2, o->search_text, -1, SQLITE_STATIC);
+        step = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (step != SQLITE_DONE)
+            return sqlite_fail(t->conn->db, step, err, "index object text");
+    }
     rc = put_audience(t, added, AUDIENCE_REL, o->rel_to, o->n_rel_to, err);
     if (rc == 0)
         rc = put_audience(t, added, AUDIENCE_RED, o->red_to, o->n_red_to, err);
@@ -347,13 +410,18 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
                         const char *id, const struct store_filter *f, size_t *deleted,
                         struct lia_err *err)
 {
+    if (t->pg)
+        return pgstore_delete_object(t, p, coll, id, f, deleted, err);
     int default_tlp = STORE_TLP_AMBER;
     int rc = collection_access(t->conn, p, coll, true, &default_tlp, err);
     if (rc)
         return rc;
     struct dbuf q;
     dbuf_init(&q, 64 * 1024);
-    struct binds b = {0};
+    struct arena scratch;
+    arena_init(&scratch, 0);
+    struct binds b;
+    binds_init(&b, &scratch);
     struct store_filter g = *f;
     g.added_after = g.after_key = 0;
     if (!g.version_sel && !g.n_version_at)
@@ -363,6 +431,7 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
         rc = where_sql(&q, &b, p, default_tlp, coll, &g, id);
     if (rc) {
         dbuf_release(&q);
+        arena_release(&scratch);
         return lia_err_set(err, rc, "cannot build query");
     }
     /* Collect the keys first: the policy predicate reads the audience rows we then remove. */
@@ -384,9 +453,11 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
     }
     sqlite3_finalize(st);
     dbuf_release(&q);
+    arena_release(&scratch);
     size_t n = keys.len / sizeof(int64_t);
-    const char *sql[2] = {"DELETE FROM audience WHERE obj = ?", "DELETE FROM object WHERE date_added = ?"};
-    for (int j = 0; j < 2 && src == SQLITE_DONE; j++) {
+    const char *sql[3] = {"DELETE FROM audience WHERE obj = ?", "DELETE FROM search WHERE rowid = ?",
+                          "DELETE FROM object WHERE date_added = ?"};
+    for (int j = 0; j < 3 && src == SQLITE_DONE; j++) {
         src = sqlite3_prepare_v2(t->conn->db, sql[j], -1, &st, NULL);
         for (size_t i = 0; i < n && src == SQLITE_OK; i++) {
             int64_t k;

@@ -3,7 +3,7 @@
  * rules need inside a transaction: who created an object, and what a
  * marking-definition says.
  */
-#include "store/sqlite_int.h"
+#include "store/pg_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -33,6 +33,8 @@ static int partner_row(sqlite3_stmt *st, struct arena *a, struct store_partner *
 int store_partner_add(struct store *s, const struct store_partner *p, int64_t *rid,
                       struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_partner_add(s, p, rid, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -66,6 +68,8 @@ int store_partner_add(struct store *s, const struct store_partner *p, int64_t *r
 int store_partner_get(struct store *s, int64_t rid, const char *field, const char *key,
                       struct arena *a, struct store_partner *out, struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_partner_get(s, rid, field, key, a, out, err);
     const char *col = "rid";
     if (field && !strcmp(field, "identity"))
         col = "identity_id";
@@ -108,6 +112,8 @@ int store_partner_get(struct store *s, int64_t rid, const char *field, const cha
 int store_partner_list(struct store *s, struct arena *a, struct store_partner **out, size_t *n,
                        struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_partner_list(s, a, out, n, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -150,6 +156,8 @@ int store_partner_list(struct store *s, struct arena *a, struct store_partner **
 int store_partner_update(struct store *s, int64_t rid, const char *field, const char *value,
                          struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_partner_update(s, rid, field, value, err);
     static const char *const fields[] = {"disabled", "pubkey", "cert_fingerprint",
                                          "cert_subject", "clearance", "trust", NULL};
     const char *const *f = fields;
@@ -184,6 +192,8 @@ int store_partner_update(struct store *s, int64_t rid, const char *field, const 
 int store_partner_rids(struct store_txn *t, const char *const *identities, size_t n,
                        int64_t *rids, size_t *n_rids, struct lia_err *err)
 {
+    if (t->pg)
+        return pgstore_partner_rids(t, identities, n, rids, n_rids, err);
     *n_rids = 0;
     for (size_t i = 0; i < n; i++) {
         sqlite3_stmt *st = NULL;
@@ -205,6 +215,8 @@ int store_partner_rids(struct store_txn *t, const char *const *identities, size_
 int store_grant_set(struct store *s, int64_t coll, int64_t partner, bool read, bool write,
                     struct lia_err *err)
 {
+    if (s->pg)
+        return pgstore_grant_set(s, coll, partner, read, write, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -233,6 +245,8 @@ int store_grant_set(struct store *s, int64_t coll, int64_t partner, bool read, b
 int store_object_creator(struct store_txn *t, int64_t coll, const char *id, struct arena *a,
                          const char **creator, struct lia_err *err)
 {
+    if (t->pg)
+        return pgstore_object_creator(t, coll, id, a, creator, err);
     sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_CREATOR,
                          "SELECT created_by_ref FROM object WHERE coll = ? AND id = ?"
@@ -256,6 +270,8 @@ int store_object_creator(struct store_txn *t, int64_t coll, const char *id, stru
 int store_object_text(struct store_txn *t, const char *id, const char *type, struct arena *a,
                       const char **json, struct lia_err *err)
 {
+    if (t->pg)
+        return pgstore_object_text(t, id, type, a, json, err);
     /* The type is written into the SQL so that SQLite can use the partial index. */
     sqlite3_stmt *st = NULL;
     int rc;

@@ -37,9 +37,12 @@ struct store_options {
     int pool_size;       /* connections kept open (one per worker thread) */
     int busy_timeout_ms; /* how long a writer waits for the lock */
     bool create;         /* create the store if it does not exist */
+    bool migrate;        /* PostgreSQL: apply pending schema migrations (liaison migrate) */
 };
 
-/* Opens (or with opt->create, creates) the store at path: a SQLite file. */
+/* Opens (or with opt->create, creates) the store at path: a SQLite file ("sqlite:PATH" or a
+ * plain path), or a PostgreSQL database ("postgres://..." or "postgresql://...", pg.c), whose
+ * schema version must be the one this liaison knows unless opt->create or opt->migrate. */
 int store_open(const char *path, const struct store_options *opt, struct store **out,
                struct lia_err *err);
 void store_close(struct store *s);
@@ -91,6 +94,13 @@ int store_collection_list(struct store *s, const struct store_policy *p, struct 
 int store_collection_get(struct store *s, const struct store_policy *p, const char *id_or_alias,
                          struct arena *a, struct store_collection *out, struct lia_err *err);
 
+/* Reading a whole request in one read transaction (one consistent snapshot, one lock
+ * round trip): every store call this thread makes until store_read_end uses the same
+ * connection. Writes (store_begin) still get a connection of their own. Optional: calls
+ * without it work the same, each in its own transaction. */
+int store_read_begin(struct store *s, struct lia_err *err);
+void store_read_end(struct store *s);
+
 /* Writing. */
 int store_begin(struct store *s, struct store_txn **t, struct lia_err *err);
 int store_commit(struct store_txn *t, struct lia_err *err); /* frees t, also on failure */
@@ -113,6 +123,7 @@ struct store_object {
     const char *json; /* the exact text */
     size_t json_len;
     const char *unknown_marking; /* set by access/: a marking ref it could not resolve */
+    const char *search_text;     /* normalised names, aliases and text to search, or NULL */
 };
 
 enum store_put_result { STORE_PUT_NEW = 1, STORE_PUT_EXISTS = 2 };
@@ -143,6 +154,7 @@ struct store_filter {
     const int64_t *version_at;        /* explicit modified timestamps, OR-ed with the sel */
     size_t n_version_at;
     size_t limit; /* rows to return; the store looks one further to set `more` */
+    const char *text_match; /* normalised text (>= 3 characters) the search text must contain */
 };
 
 struct store_row {
@@ -319,7 +331,129 @@ int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t 
 int store_txn_meta_get(struct store_txn *t, const char *key, struct arena *a, char **value,
                        struct lia_err *err);
 
+/* Watches (src/watch/, sqlite_watch.c; docs/watches.md): standing queries of a principal
+ * (owner: a partner rowid, 0 for this instance's local principals) and the events they fired.
+ * An event is unique per (watch, object version): recording one twice stores nothing, so a
+ * watch fires once per version, across restarts and across nodes sharing a store. A webhook's
+ * secret is kept because deliveries are signed with it; nothing lists, prints or logs it. */
+struct store_watch {
+    int64_t rid;
+    const char *id; /* "watch--<uuid>" */
+    int64_t owner;
+    const char *name;
+    const char *query;   /* JSON text of the filters, as watch/ wrote it */
+    const char *webhook; /* URL, or NULL */
+    const char *secret;  /* webhook signing key, or NULL */
+    int64_t created;
+    int64_t events; /* store_watch_list only: events fired */
+    int64_t failed; /* store_watch_list only: webhook deliveries given up */
+};
+/* LIA_ECONFLICT when the owner has a watch of that name, LIA_ETOOBIG when it has max already. */
+int store_watch_add(struct store *s, const struct store_watch *w, size_t max, int64_t *rid,
+                    struct lia_err *err);
+/* The watches of owner (owner < 0: of every owner), oldest first. */
+int store_watch_list(struct store *s, int64_t owner, struct arena *a, struct store_watch **out,
+                     size_t *n, struct lia_err *err);
+/* By id; LIA_ENOTFOUND when absent or another owner's (owner < 0: any owner's). */
+int store_watch_get(struct store *s, int64_t owner, const char *id, struct arena *a,
+                    struct store_watch *out, struct lia_err *err);
+/* Removes the watch and its events; LIA_ENOTFOUND as store_watch_get. */
+int store_watch_remove(struct store *s, int64_t owner, const char *id, struct lia_err *err);
+
+/* An object version as the watch engine reads it: every version added after a cursor, in any
+ * collection, in date_added order. Not a disclosure: the engine shows nothing of a version to
+ * an owner before store_query_objects with that owner's policy has returned it. */
+struct store_watch_version {
+    int64_t date_added;
+    int64_t coll;
+    const char *coll_id;
+    const char *id;
+    const char *type;
+    int64_t modified_us;
+    const char *modified; /* NULL for SCOs */
+    int tlp;              /* effective: the collection's default when unmarked */
+    const char *json;
+    size_t json_len;
+};
+int store_watch_versions(struct store *s, int64_t after, size_t limit, struct arena *a,
+                         struct store_watch_version **out, size_t *n, struct lia_err *err);
+
+enum store_hook_state {
+    STORE_HOOK_NONE = 0,      /* the watch has no webhook */
+    STORE_HOOK_PENDING = 1,   /* to deliver at next_attempt */
+    STORE_HOOK_DELIVERED = 2, /* the receiver answered 2xx */
+    STORE_HOOK_FAILED = 3,    /* given up after the last attempt */
+};
+struct store_watch_event {
+    int64_t seq; /* increasing across the store: the server-sent event id */
+    int64_t watch;
+    const char *watch_id;
+    int64_t owner;
+    int64_t obj_date_added;
+    int64_t coll;
+    const char *obj_id;
+    int64_t obj_modified; /* modified_us of the version */
+    const char *summary;  /* JSON text sent to the owner */
+    int64_t created;
+    int hook_state; /* enum store_hook_state */
+    int attempts;
+    int64_t next_attempt;
+    const char *last_error;
+    const char *webhook; /* of the watch: store_watch_events_due only */
+    const char *secret;
+};
+/* Records e (watch, obj_date_added, coll, obj_id, obj_modified, summary, hook_state) in t;
+ * *inserted is false when that watch already fired for that version. */
+int store_watch_event_put(struct store_txn *t, const struct store_watch_event *e, bool *inserted,
+                          struct lia_err *err);
+/* Events of owner's watches with seq > after, oldest first, at most limit. */
+int store_watch_events(struct store *s, int64_t owner, int64_t after, size_t limit,
+                       struct arena *a, struct store_watch_event **out, size_t *n,
+                       struct lia_err *err);
+/* The newest event seq of owner's watches, 0 when none. */
+int store_watch_event_last(struct store *s, int64_t owner, int64_t *seq, struct lia_err *err);
+/* Pending webhook deliveries with next_attempt <= now, oldest first, with the watch's
+ * webhook and secret. */
+int store_watch_events_due(struct store *s, int64_t now, size_t limit, struct arena *a,
+                           struct store_watch_event **out, size_t *n, struct lia_err *err);
+/* Records the outcome of a delivery attempt. */
+int store_watch_event_update(struct store *s, int64_t seq, int hook_state, int attempts,
+                             int64_t next_attempt, const char *last_error, struct lia_err *err);
+
 /* The data directory: DIR/liaison.db plus files beside it. */
 int store_path_for_dir(const char *dir, char *out, size_t outlen);
+/* Where DIR's store is: the `store = ...` line of DIR/liaison.conf when there is one (a
+ * PostgreSQL URL, or sqlite:PATH), else DIR/liaison.db (location.c). */
+int store_location_for_dir(const char *dir, char *out, size_t outlen);
+/* A store location fit for messages and logs: a URL's password replaced by ***. */
+void store_location_redact(const char *location, char *out, size_t outlen);
+
+/* A lock shared by every process on the same store (every node on one PostgreSQL database),
+ * for work one node at a time must do: scheduled pulls and pushes, watch deliveries (lock.c).
+ * LIA_EBUSY when another holder has it. */
+struct store_lock;
+int store_lock_try(struct store *s, const char *name, struct store_lock **out,
+                   struct lia_err *err);
+void store_lock_release(struct store_lock *l);
+
+/* Copying a whole store into another, empty one (`liaison store copy`, copy.c): every table,
+ * row by row, keys kept. A value is text (integers in decimal) or, in hash and blob columns,
+ * bytes; ptr NULL is SQL NULL. */
+struct store_copy_value {
+    const char *ptr;
+    size_t len;
+};
+/* The tables in copy order, NULL-terminated. */
+const char *const *store_copy_tables(void);
+/* Calls fn with each row of table in key order, until fn returns non-zero (returned). */
+int store_copy_read(struct store *s, const char *table,
+                    int (*fn)(const struct store_copy_value *row, size_t n, void *ctx), void *ctx,
+                    struct lia_err *err);
+/* Inserts one row as store_copy_read gave it; meta rows replace the target's. n == 0 (row
+ * NULL) empties the table first (meta: all but the schema version). */
+int store_copy_write(struct store_txn *t, const char *table, const struct store_copy_value *row,
+                     size_t n, struct lia_err *err);
+/* After the last row: moves the target's row-id sequences past the copied keys. */
+int store_copy_finish(struct store_txn *t, struct lia_err *err);
 
 #endif
