@@ -166,9 +166,18 @@ static int schema_apply(struct store *s, sqlite3 *db, struct lia_err *err)
     return 0;
 }
 
+static void sqlite_global_setup(void)
+{
+    /* Memory statistics take a global mutex on every allocation, which every worker thread
+     * then contends for; liaison reads none of them. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_open(const char *path, const struct store_options *opt, struct store **out,
                struct lia_err *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_global_setup);
     if (sodium_init() < 0)
         return lia_err_set(err, LIA_EINTERNAL, "libsodium failed to initialise");
     if (pgstore_is_url(path))
