@@ -27,12 +27,16 @@ struct api_config {
     const char *description;
     const char *contact;
     const char *web_root; /* the analyst pages' files (web/dist); NULL or "" serves none */
+    size_t watch_max_per_principal; /* watches one principal may have (docs/watches.md) */
 };
+
+struct watch_engine;
 
 struct api {
     struct store *store;
     struct api_config cfg;
     unsigned char next_key[32]; /* HMAC key for next tokens, kept in the store */
+    struct watch_engine *watches; /* set by the caller after api_init; NULL: no event streams */
 };
 
 /* Loads what the API keeps in the store (the next-token key). */

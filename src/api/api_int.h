@@ -67,8 +67,12 @@ void api_metrics_objects(size_t stored, size_t refused);
 void api_metrics_disclosed(size_t n);
 void api_metrics(struct api_call *c);
 
+/* GET /liaison/search (liaison_search.c). */
+void api_liaison_search(struct api_call *c);
 /* /liaison/intake... (liaison_intake.c); seg[1] == "intake". */
 void api_liaison_intake(struct api_call *c, const char **seg, size_t nseg);
+/* /liaison/watches... and /liaison/events (liaison_watch.c); seg[1] is one of them. */
+void api_liaison_watches(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/rfi... (liaison_rfi.c); seg[1] == "rfi". */
 void api_liaison_rfi(struct api_call *c, const char **seg, size_t nseg);
 

@@ -39,6 +39,7 @@ int cli_grant(int argc, char **argv);
 int cli_revoke(int argc, char **argv);
 int cli_audit_cmd(int argc, char **argv);
 int cli_rfi(int argc, char **argv);
+int cli_watch(int argc, char **argv); /* watch.c */
 int cli_peer(int argc, char **argv);   /* peer.c */
 int cli_pull(int argc, char **argv);   /* sync.c */
 int cli_push(int argc, char **argv);

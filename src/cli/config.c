@@ -50,6 +50,13 @@ static const struct key keys[] = {
     STR(contact, "", "contact shown in TAXII discovery"),
     STR(log_level, "info", "debug, info, warn or error"),
     SIZE(sync_interval, "0", 0, 604800, "seconds between runs of the configured pulls and pushes (0: off)"),
+    SIZE(watch_max_per_principal, "100", 1, 100000, "watches one principal may have"),
+    SIZE(watch_poll_ms, "500", 10, 60000, "milliseconds between looks for new object versions to match"),
+    SIZE(watch_keepalive, "15", 1, 3600, "seconds between keep-alive comments on idle event streams"),
+    SIZE(sse_max_streams, "64", 0, 100000, "event streams (/liaison/events) open at once"),
+    SIZE(watch_webhook_attempts, "6", 1, 100, "deliveries of one event to a webhook before giving up"),
+    SIZE(watch_webhook_retry_ms, "2000", 10, 3600000, "milliseconds before the first webhook retry (doubles each time)"),
+    SIZE(watch_webhook_timeout, "10", 1, 300, "seconds one webhook delivery may take"),
     STR(web_root, LIAISON_WEB_DIR, "folder of the analyst pages served at / (empty: none)"),
 };
 

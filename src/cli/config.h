@@ -39,6 +39,13 @@ struct cli_config {
     char contact[256];
     char log_level[16];
     size_t sync_interval; /* seconds between scheduled exchanges with peers; 0 = off */
+    size_t watch_max_per_principal; /* docs/watches.md */
+    size_t watch_poll_ms;
+    size_t watch_keepalive;
+    size_t sse_max_streams;
+    size_t watch_webhook_attempts;
+    size_t watch_webhook_retry_ms;
+    size_t watch_webhook_timeout;
     char web_root[1024];
 };
 

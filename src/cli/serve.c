@@ -18,6 +18,7 @@
 #include "api/api.h"
 #include "cli/config.h"
 #include "http/http.h"
+#include "watch/watch.h"
 
 static void usage(FILE *out)
 {
@@ -207,6 +208,7 @@ int cli_serve(int argc, char **argv)
     ac.description = cfg.description[0] ? cfg.description : NULL;
     ac.contact = cfg.contact[0] ? cfg.contact : NULL;
     ac.web_root = cfg.web_root;
+    ac.watch_max_per_principal = cfg.watch_max_per_principal;
     struct api *api = calloc(1, sizeof *api);
     rc = api ? api_init(api, s, &ac, &err) : lia_err_set(&err, LIA_ENOMEM, "out of memory");
 
@@ -217,10 +219,21 @@ int cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    struct watch_engine_config wc = {0};
+    wc.poll_ms = (int64_t)cfg.watch_poll_ms;
+    wc.keepalive_ms = (int64_t)cfg.watch_keepalive * 1000;
+    wc.max_streams = cfg.sse_max_streams;
+    wc.max_attempts = (int)cfg.watch_webhook_attempts;
+    wc.retry_base_ms = (int64_t)cfg.watch_webhook_retry_ms;
+    wc.webhook_timeout_s = (long)cfg.watch_webhook_timeout;
+    struct watch_engine *watches = NULL;
+    if (rc == 0 && (rc = watch_engine_start(s, &wc, &watches, &err)) == 0)
+        api->watches = watches;
     struct http_server *srv = NULL;
     if (rc == 0)
         rc = http_server_start(&hc, api_handle, api, &srv, &err);
     if (rc) {
+        watch_engine_stop(watches);
         store_close(s);
         free(api);
         free(cert_pem);
@@ -235,7 +248,8 @@ int cli_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&sigs, &sig);
     lia_log(LIA_LOG_INFO, "stopping", "\"signal\":%d", sig);
-    http_server_stop(srv);
+    http_server_stop(srv); /* ends the event streams first: the engine outlives them */
+    watch_engine_stop(watches);
     cli_sync_stop();
     store_close(s);
     free(api);

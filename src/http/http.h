@@ -57,6 +57,7 @@ struct http_response {
     const char *header_names[HTTP_MAX_RESP_HEADERS];
     const char *header_values[HTTP_MAX_RESP_HEADERS];
     size_t n_headers;
+    struct http_stream *stream; /* set by http_stream_start: the body is a stream */
 };
 
 /* The value of request header name (case-insensitive), or NULL. */
@@ -68,6 +69,28 @@ size_t http_unescape(char *s);
 void http_add_header(struct http_response *resp, const char *name, const char *value);
 
 typedef void (*http_handler_fn)(void *ctx, struct http_request *req, struct http_response *resp);
+
+/* Streaming responses (server-sent events; docs/watches.md). A handler that calls
+ * http_stream_start answers with status, headers and a body produced over time instead of
+ * resp->body: the server calls read(ctx, buf, max) whenever it can send, from one of its
+ * worker threads. read returns the bytes it wrote into buf (at most max), HTTP_STREAM_END to
+ * end the body, or 0 when it has nothing now: the connection is then parked (it holds no
+ * worker thread) until http_stream_wake. A wake that comes while read runs is not lost: read
+ * is called again before the connection is parked. close(ctx) is called exactly once, when the
+ * connection ends (client gone, stream ended, server stopping, or the response could not be
+ * queued); the handle is valid until close returns, and close must make sure no
+ * http_stream_wake of it runs or starts afterwards. http_server_stop ends every stream
+ * before stopping. Parked streams do not time out (connection_timeout does not apply to
+ * them): read should send something (an SSE comment) when woken now and then. */
+#define HTTP_STREAM_END (-1L)
+struct http_stream;
+typedef long (*http_stream_read_fn)(void *ctx, char *buf, size_t max);
+/* Makes resp a stream; NULL when out of memory (resp is unchanged and close is not called). */
+struct http_stream *http_stream_start(struct http_request *req, struct http_response *resp,
+                                      http_stream_read_fn read, void (*close)(void *ctx),
+                                      void *ctx);
+/* Has read called again soon; callable from any thread while the handle is valid. */
+void http_stream_wake(struct http_stream *stream);
 
 struct http_config {
     const char *host; /* numeric IPv4 or IPv6 address */

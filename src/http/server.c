@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,23 @@ struct http_server {
     void *ctx;
     struct http_config cfg;
     uint16_t port;
+    pthread_mutex_t streams_lock; /* guards streams and stopping */
+    struct http_stream *streams;  /* the streaming responses being sent */
+    bool stopping;
+};
+
+/* A streaming response (http.h). lock guards the three flags and the suspend/resume calls:
+ * a connection is resumed only when it was suspended, and never suspended while a wake is
+ * pending, so no wake is lost between "nothing to send" and parking. */
+struct http_stream {
+    pthread_mutex_t lock;
+    struct MHD_Connection *conn;
+    struct http_server *srv; /* set once linked into srv->streams */
+    http_stream_read_fn read;
+    void (*close)(void *ctx);
+    void *ctx;
+    bool suspended, pending, ended;
+    struct http_stream *prev, *next;
 };
 
 struct conn_state {
@@ -131,6 +149,117 @@ static void client_identity(struct MHD_Connection *conn, struct http_request *re
     gnutls_x509_crt_deinit(crt);
 }
 
+struct http_stream *http_stream_start(struct http_request *req, struct http_response *resp,
+                                      http_stream_read_fn read, void (*close)(void *ctx),
+                                      void *ctx)
+{
+    struct http_stream *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    pthread_mutex_init(&st->lock, NULL);
+    st->conn = req->conn;
+    st->read = read;
+    st->close = close;
+    st->ctx = ctx;
+    resp->stream = st;
+    return st;
+}
+
+void http_stream_wake(struct http_stream *st)
+{
+    pthread_mutex_lock(&st->lock);
+    if (st->suspended) {
+        st->suspended = false;
+        MHD_resume_connection(st->conn);
+    } else {
+        st->pending = true;
+    }
+    pthread_mutex_unlock(&st->lock);
+}
+
+/* Ends a stream: its next read returns the end of the body. */
+static void stream_end(struct http_stream *st)
+{
+    pthread_mutex_lock(&st->lock);
+    st->ended = true;
+    if (st->suspended) {
+        st->suspended = false;
+        MHD_resume_connection(st->conn);
+    }
+    pthread_mutex_unlock(&st->lock);
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct http_stream *st = cls;
+    (void)pos;
+    for (;;) {
+        pthread_mutex_lock(&st->lock);
+        bool ended = st->ended;
+        st->pending = false;
+        pthread_mutex_unlock(&st->lock);
+        if (ended)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        long n = st->read(st->ctx, buf, max);
+        if (n > 0)
+            return (ssize_t)n;
+        if (n < 0)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        pthread_mutex_lock(&st->lock);
+        if (!st->pending && !st->ended) {
+            /* Parked until http_stream_wake: returning 0 after suspending does not spin. */
+            st->suspended = true;
+            MHD_suspend_connection(st->conn);
+            pthread_mutex_unlock(&st->lock);
+            return 0;
+        }
+        pthread_mutex_unlock(&st->lock);
+    }
+}
+
+static void stream_free(void *cls)
+{
+    struct http_stream *st = cls;
+    st->close(st->ctx); /* after this no wake of st runs or starts */
+    struct http_server *srv = st->srv;
+    if (srv) {
+        pthread_mutex_lock(&srv->streams_lock);
+        if (st->prev)
+            st->prev->next = st->next;
+        else
+            srv->streams = st->next;
+        if (st->next)
+            st->next->prev = st->prev;
+        pthread_mutex_unlock(&srv->streams_lock);
+    }
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+}
+
+/* The MHD response of a stream, linked into the server's list (ended at once when the server
+ * is stopping). NULL when it cannot be made; the stream is closed and freed then. */
+static struct MHD_Response *stream_response(struct http_server *srv, struct MHD_Connection *conn,
+                                            struct http_stream *st)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_reader, st,
+                                          stream_free);
+    if (!r) {
+        stream_free(st);
+        return NULL;
+    }
+    pthread_mutex_lock(&srv->streams_lock);
+    st->srv = srv;
+    st->next = srv->streams;
+    if (srv->streams)
+        srv->streams->prev = st;
+    srv->streams = st;
+    st->ended = srv->stopping;
+    pthread_mutex_unlock(&srv->streams_lock);
+    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int)0);
+    return r;
+}
+
 static enum MHD_Result answer(struct http_server *srv, struct MHD_Connection *conn,
                               struct conn_state *st, const char *url, const char *method)
 {
@@ -150,13 +279,19 @@ static enum MHD_Result answer(struct http_server *srv, struct MHD_Connection *co
     dbuf_init(&resp.body, srv->cfg.max_response);
     srv->fn(srv->ctx, &req, &resp);
 
-    size_t len = 0;
-    char *body = dbuf_detach(&resp.body, &len);
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(body);
-        return MHD_NO;
+    struct MHD_Response *r;
+    if (resp.stream) {
+        dbuf_release(&resp.body);
+        if (!(r = stream_response(srv, conn, resp.stream)))
+            return MHD_NO;
+    } else {
+        size_t len = 0;
+        char *body = dbuf_detach(&resp.body, &len);
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        if (!r) {
+            free(body);
+            return MHD_NO;
+        }
     }
     if (resp.content_type)
         MHD_add_response_header(r, "Content-Type", resp.content_type);
@@ -287,7 +422,8 @@ int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *c
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, cfg->host, &s4->sin_addr) == 1) {
@@ -310,6 +446,7 @@ int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *c
     srv->fn = fn;
     srv->ctx = ctx;
     srv->cfg = *cfg;
+    pthread_mutex_init(&srv->streams_lock, NULL);
 
     struct MHD_OptionItem opts[16];
     size_t n = 0;
@@ -339,6 +476,7 @@ int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *c
                                    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
                                    opts, MHD_OPTION_END);
     if (!srv->daemon) {
+        pthread_mutex_destroy(&srv->streams_lock);
         free(srv);
         return lia_err_set(err, LIA_EIO,
                            "cannot listen on %s:%u (address in use, not local, or bad TLS "
@@ -360,6 +498,13 @@ void http_server_stop(struct http_server *srv)
 {
     if (!srv)
         return;
+    /* Suspended connections must be resumed before MHD_stop_daemon: end every stream. */
+    pthread_mutex_lock(&srv->streams_lock);
+    srv->stopping = true;
+    for (struct http_stream *st = srv->streams; st; st = st->next)
+        stream_end(st);
+    pthread_mutex_unlock(&srv->streams_lock);
     MHD_stop_daemon(srv->daemon);
+    pthread_mutex_destroy(&srv->streams_lock);
     free(srv);
 }

@@ -99,6 +99,8 @@ int stix_parse_timestamp(const char *s, size_t len, int64_t *us, int *digits,
 bool stix_is_valid_id(const char *s, size_t len);
 /* True when s is a valid STIX type name (3-250 chars, [a-z0-9-], no "--" ...). */
 bool stix_is_valid_type(const char *s, size_t len);
+/* True when name is an object type of the STIX 2.1 specification (SDO, SRO, SCO, meta). */
+bool stix_is_known_type(const char *name);
 
 /* Writes a new random (v4) id for type into out (size >= strlen(type) + 39). */
 void stix_new_id(const char *type, char *out, size_t outlen);

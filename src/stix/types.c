@@ -429,6 +429,11 @@ const struct stix_type *stix_type_lookup(const char *name)
     return bsearch(name, types, N(types), sizeof types[0], compare_type);
 }
 
+bool stix_is_known_type(const char *name)
+{
+    return stix_type_lookup(name) != NULL;
+}
+
 /* For the unit tests: the table, to check it is sorted and complete. */
 const struct stix_type *stix_type_table(size_t *n)
 {

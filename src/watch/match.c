@@ -1,0 +1,258 @@
+/*
+ * A watch's filters: validation when a watch is made, the stored JSON form, and the test of
+ * one object version against them.
+ *
+ * Names are compared after the normalisation of intake/ (harakat and tatweel dropped, alef
+ * and hamza seats, alef maqsura and taa marbuta folded, Latin case and accents folded), with
+ * every run of spaces and punctuation reduced to one space: "الدولة الإسلامية" and
+ * "الدولة  الاسلاميه" are the same text here. A name-like text matches when it is a substring
+ * of the normalised name, or of one alias (aliases, x_mitre_aliases), of the object: the data
+ * decides which names meet, by listing them as aliases of one object.
+ *
+ * Locations: a two-letter code matches an object whose "country" property is that code (a
+ * location, or any object carrying one); a STIX region name matches an object whose "region"
+ * is that region.
+ */
+#include "watch/watch_int.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "access/access.h"
+#include "intake/intake.h"
+#include "stix/stix.h"
+
+/* The region-ov vocabulary of STIX 2.1 (section 10.24). */
+static const char *const regions[] = {
+    "africa", "eastern-africa", "middle-africa", "northern-africa", "southern-africa",
+    "western-africa", "americas", "caribbean", "central-america", "latin-america-caribbean",
+    "northern-america", "south-america", "asia", "central-asia", "eastern-asia", "southern-asia",
+    "south-eastern-asia", "western-asia", "europe", "eastern-europe", "northern-europe",
+    "southern-europe", "western-europe", "antarctica", "oceania", "australia-new-zealand",
+    "melanesia", "micronesia", "polynesia",
+};
+
+static bool is_region(const char *v)
+{
+    for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++)
+        if (!strcmp(regions[i], v))
+            return true;
+    return false;
+}
+
+static bool is_country(const char *v)
+{
+    return strlen(v) == 2 && isalpha((unsigned char)v[0]) && isalpha((unsigned char)v[1]);
+}
+
+static bool known_type(const char *t)
+{
+    if (stix_is_known_type(t) || !strcmp(t, ACCESS_TYPE_RFI) ||
+        !strcmp(t, ACCESS_TYPE_RFI_RESPONSE))
+        return true;
+    /* custom object types (STIX 2.1 section 11.1) */
+    return !strncmp(t, "x-", 2) && stix_is_valid_type(t, strlen(t));
+}
+
+char *watch_normalize_name(const char *text, size_t len)
+{
+    struct dbuf norm;
+    dbuf_init(&norm, 8 * len + 64);
+    size_t n_cps = 0;
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (intake_normalize(text, len, &norm, NULL, NULL, &n_cps, &err) != 0) {
+        dbuf_release(&norm);
+        return NULL;
+    }
+    char *out = malloc(norm.len + 1);
+    size_t w = 0;
+    bool gap = false;
+    for (size_t i = 0; out && i < norm.len; i++) {
+        unsigned char ch = (unsigned char)norm.ptr[i];
+        if (ch < 0x80 && !isalnum(ch)) {
+            gap = w > 0;
+            continue;
+        }
+        if (gap)
+            out[w++] = ' ';
+        gap = false;
+        out[w++] = (char)ch;
+    }
+    if (out)
+        out[w] = '\0';
+    dbuf_release(&norm);
+    return out;
+}
+
+/* Reads a list of texts from spec into a JSON array, checking each with ok. */
+static int add_list(json_t *q, const char *key, const char *const *vals, size_t n,
+                    bool (*ok)(const char *), const char *what, bool lower, struct lia_err *err)
+{
+    if (n == 0)
+        return 0;
+    if (n > WATCH_MAX_VALUES)
+        return lia_err_set(err, LIA_EINVAL, "at most %d %ss in one watch", WATCH_MAX_VALUES, what);
+    json_t *arr = json_array();
+    json_object_set_new(q, key, arr);
+    for (size_t i = 0; i < n; i++) {
+        char v[64];
+        size_t len = strlen(vals[i]);
+        if (len == 0 || len >= sizeof v)
+            return lia_err_set(err, LIA_EINVAL, "unknown %s '%.80s'", what, vals[i]);
+        for (size_t k = 0; k <= len; k++)
+            v[k] = lower ? (char)tolower((unsigned char)vals[i][k]) : vals[i][k];
+        if (lower && len > 2)
+            for (char *p = v; *p; p++)
+                if (*p == ' ' || *p == '_')
+                    *p = '-';
+        if (!ok(v))
+            return lia_err_set(err, LIA_EINVAL, "unknown %s '%.80s'", what, vals[i]);
+        json_array_append_new(arr, json_string(v));
+    }
+    return 0;
+}
+
+static bool location_ok(const char *v)
+{
+    return is_country(v) || is_region(v);
+}
+
+int watch_query_build(const struct watch_spec *spec, char **json, struct lia_err *err)
+{
+    json_t *q = json_object();
+    if (!q)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    int rc = add_list(q, "types", spec->types, spec->n_types, known_type, "object type", false,
+                      err);
+    if (rc == 0)
+        rc = add_list(q, "locations", spec->locations, spec->n_locations, location_ok,
+                      "location (a two-letter country code or a STIX region)", true, err);
+    if (rc == 0 && spec->name_like) {
+        size_t len = strlen(spec->name_like);
+        char *needle = len && len <= WATCH_MAX_TEXT ? watch_normalize_name(spec->name_like, len)
+                                                    : NULL;
+        if (!needle || !*needle)
+            rc = lia_err_set(err, LIA_EINVAL,
+                             "name-like must be 1-%d bytes of UTF-8 text with a letter or digit",
+                             WATCH_MAX_TEXT);
+        else
+            json_object_set_new(q, "name_like", json_string(spec->name_like));
+        free(needle);
+    }
+    if (rc == 0 && spec->marking_at_most) {
+        int tlp = access_tlp_parse(spec->marking_at_most);
+        if (tlp < STORE_TLP_CLEAR)
+            rc = lia_err_set(err, LIA_EINVAL,
+                             "unknown marking '%.40s' (clear, green, amber, amber+strict, red)",
+                             spec->marking_at_most);
+        else
+            json_object_set_new(q, "marking_at_most", json_string(access_tlp_name(tlp)));
+    }
+    if (rc == 0) {
+        *json = json_dumps(q, JSON_COMPACT | JSON_SORT_KEYS);
+        if (!*json)
+            rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    }
+    json_decref(q);
+    return rc;
+}
+
+static size_t read_list(json_t *arr, const char **out)
+{
+    size_t n = 0, i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (json_is_string(v) && n < WATCH_MAX_VALUES)
+            out[n++] = json_string_value(v);
+    }
+    return n;
+}
+
+int watch_query_parse(const char *json, struct watch_query *q, struct lia_err *err)
+{
+    memset(q, 0, sizeof *q);
+    q->max_tlp = STORE_TLP_NONE;
+    q->root = json_loads(json, 0, NULL);
+    if (!json_is_object(q->root)) {
+        json_decref(q->root);
+        q->root = NULL;
+        return lia_err_set(err, LIA_EINVAL, "watch: stored query is not a JSON object");
+    }
+    q->n_types = read_list(json_object_get(q->root, "types"), q->types);
+    q->n_locations = read_list(json_object_get(q->root, "locations"), q->locations);
+    const char *like = json_string_value(json_object_get(q->root, "name_like"));
+    if (like && !(q->needle = watch_normalize_name(like, strlen(like)))) {
+        watch_query_release(q);
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    }
+    const char *m = json_string_value(json_object_get(q->root, "marking_at_most"));
+    if (m)
+        q->max_tlp = access_tlp_parse(m);
+    return 0;
+}
+
+void watch_query_release(struct watch_query *q)
+{
+    free(q->needle);
+    json_decref(q->root);
+    memset(q, 0, sizeof *q);
+}
+
+static bool name_matches(const char *needle, json_t *v)
+{
+    if (!json_is_string(v))
+        return false;
+    char *norm = watch_normalize_name(json_string_value(v), json_string_length(v));
+    bool hit = norm && strstr(norm, needle) != NULL;
+    free(norm);
+    return hit;
+}
+
+static bool any_name_matches(const char *needle, json_t *obj)
+{
+    if (name_matches(needle, json_object_get(obj, "name")))
+        return true;
+    static const char *const lists[] = {"aliases", "x_mitre_aliases"};
+    for (size_t k = 0; k < 2; k++) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(obj, lists[k]), i, v)
+        {
+            if (name_matches(needle, v))
+                return true;
+        }
+    }
+    return false;
+}
+
+static bool location_matches(const char *loc, json_t *obj)
+{
+    const char *key = is_country(loc) ? "country" : "region";
+    const char *v = json_string_value(json_object_get(obj, key));
+    return v && !strcasecmp(v, loc);
+}
+
+bool watch_query_selects(const struct watch_query *q, const char *type, int tlp, json_t *obj)
+{
+    if (q->n_types) {
+        bool hit = false;
+        for (size_t i = 0; i < q->n_types && !hit; i++)
+            hit = !strcmp(q->types[i], type);
+        if (!hit)
+            return false;
+    }
+    if (q->max_tlp != STORE_TLP_NONE && tlp > q->max_tlp)
+        return false;
+    if (q->n_locations) {
+        bool hit = false;
+        for (size_t i = 0; i < q->n_locations && !hit; i++)
+            hit = location_matches(q->locations[i], obj);
+        if (!hit)
+            return false;
+    }
+    return !q->needle || any_name_matches(q->needle, obj);
+}

@@ -1,0 +1,52 @@
+/*
+ * Private to src/watch/: the parsed form of a watch's filters, matching, and the visibility
+ * check every disclosure of an event goes through.
+ */
+#ifndef LIAISON_WATCH_INT_H
+#define LIAISON_WATCH_INT_H
+
+#include <jansson.h>
+
+#include "watch/watch.h"
+
+/* A watch's filters, parsed from its stored query JSON. Strings point into the json_t the
+ * query was parsed from, except needle (malloc'd; watch_query_release frees it). */
+struct watch_query {
+    const char *types[WATCH_MAX_VALUES];
+    size_t n_types;
+    char *needle; /* normalised name-like text; NULL: any name */
+    const char *locations[WATCH_MAX_VALUES];
+    size_t n_locations;
+    int max_tlp; /* enum store_tlp; STORE_TLP_NONE: no limit */
+    json_t *root;
+};
+
+/* Validates spec and writes its filters as query JSON text (malloc'd, caller frees). */
+int watch_query_build(const struct watch_spec *spec, char **json, struct lia_err *err);
+/* Parses stored query JSON. LIA_EINVAL when it is not one watch_query_build wrote. */
+int watch_query_parse(const char *json, struct watch_query *q, struct lia_err *err);
+void watch_query_release(struct watch_query *q);
+
+/* True when the filters of q select the object version obj of type with effective tlp. */
+bool watch_query_selects(const struct watch_query *q, const char *type, int tlp, json_t *obj);
+
+/* Normalises text for name matching: intake_normalize, then runs of spaces and punctuation
+ * become one space, trimmed. Returns a malloc'd string, or NULL when out of memory. */
+char *watch_normalize_name(const char *text, size_t len);
+
+/* Asks the one gate whether policy p may see the version of id stored at date_added in coll
+ * (modified_us identifies the version). A collection p may not read is "not visible". */
+int watch_visible(struct store *s, const struct store_policy *p, int64_t coll, const char *id,
+                  int64_t modified_us, int64_t date_added, bool *visible, struct lia_err *err);
+
+/* The JSON text an owner receives about a version (event summaries, watch test). */
+int watch_summary(struct dbuf *out, const char *watch_id, const char *watch_name, json_t *obj,
+                  const char *id, const char *type, const char *version, int64_t date_added,
+                  const char *collection);
+
+/* Delivers one event to its webhook (deliver.c): body signed with the watch's secret.
+ * Returns 0 on a 2xx answer; otherwise fills err with what went wrong (no secret in it). */
+int watch_webhook_post(const char *url, const char *secret, int64_t seq, const char *summary,
+                       long timeout_s, struct lia_err *err);
+
+#endif
