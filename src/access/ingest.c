@@ -81,9 +81,23 @@ static int check_exchange_write(struct store_txn *t, const struct access_ingest 
     const char *by = info->created_by_ref;
     if (!strcmp(info->type, "marking-definition") || !by)
         return 0;
-    if (ctx->instance_identity && !strcmp(by, ctx->instance_identity))
+    if (ctx->instance_identity && !strcmp(by, ctx->instance_identity)) {
+        /* Our own object coming back (a request pulled back from its addressee): the exact
+         * version we hold is no news; anything else in our name is refused. */
+        if (ctx->store && info->versioned) {
+            struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+            struct store_filter f = {.ids = &info->id, .n_ids = 1, .version_at = &info->modified_us,
+                                     .n_version_at = 1, .limit = 1};
+            struct store_page page;
+            struct lia_err e2;
+            lia_err_clear(&e2);
+            if (store_query_objects(ctx->store, &all, ctx->coll, &f, false, ctx->a, &page, &e2) == 0 &&
+                page.n == 1)
+                return LIA_ECONFLICT;
+        }
         return lia_err_set(err, LIA_EFORBIDDEN,
                            "created_by_ref names this instance; a peer cannot write in its name");
+    }
     int64_t rid;
     size_t n = 0;
     int rc = store_partner_rids(t, &by, 1, &rid, &n, err);
@@ -127,6 +141,11 @@ int access_ingest_object(struct store_txn *t, const struct access_ingest *ctx, j
     int rc = ctx->exchange ? check_exchange_write(t, ctx, &info, &why)
                            : access_check_write(t, ctx->who, ctx->coll, info.id, info.type,
                                                 info.created_by_ref, a, &inject, &why);
+    if (rc == LIA_ECONFLICT) { /* exactly this version is held already: nothing to do */
+        r->stored = true;
+        r->id = info.id;
+        return 0;
+    }
     if (rc == LIA_EFORBIDDEN)
         return refuse(r, a, why.msg);
     if (rc)
