@@ -3,12 +3,15 @@
 #   make test   install what is missing, build with sanitizers, run every test
 #   make bench  release build, run the benchmarks (see bench/RESULTS.md)
 #   make fuzz   run every fuzz target for FUZZ_SECONDS each
+#   make soak   mixed load at 16 and 128 connections, SOAK_SECONDS each
+#   make check-valgrind  integration tests with the server under valgrind
 JOBS ?= $(shell nproc)
 BUILD ?= build
 RELEASE ?= build-release
 DATA ?= var
 LISTEN ?= 127.0.0.1:6143
 FUZZ_SECONDS ?= 300
+SOAK_SECONDS ?= 60
 
 .PHONY: all deps build release run test bench fuzz soak check-valgrind clean format
 
@@ -41,6 +44,16 @@ bench: release
 
 fuzz: test-deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz
+
+# Integration tests with every server under valgrind (no sanitizers: they do not mix).
+check-valgrind: test-deps
+	cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Debug -DLIAISON_SANITIZE=OFF >/dev/null
+	cmake --build build-valgrind -j $(JOBS)
+	cd build-valgrind && LIAISON_VALGRIND=1 ctest --output-on-failure -j $(JOBS) -L integration
+
+# Bounded mixed load at 16 and 128 connections (bench/soak; SOAK_SECONDS per phase).
+soak: release
+	SOAK_SECONDS=$(SOAK_SECONDS) bench/soak "$(RELEASE)/liaison"
 
 clean:
 	rm -rf $(BUILD) $(RELEASE) build-fuzz

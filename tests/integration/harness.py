@@ -33,12 +33,20 @@ STIX_DIR = os.path.join(SHARED, "data", "stix")
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
 ROOT = "/taxii2/default/"
+PG_URL = os.environ.get("LIAISON_TEST_PG", "")
+USE_PG = os.environ.get("LIAISON_STORE") == "pg"
+SKIP_EXIT = 77  # ctest SKIP_RETURN_CODE
 SANITIZER_MARKS = ("AddressSanitizer", "runtime error:", "LeakSanitizer", "UndefinedBehaviorSanitizer")
 
 # Sanitizer settings for every process we start: report and exit non-zero.
 ENV = dict(os.environ)
 ENV.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
 ENV.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+# LIAISON_VALGRIND=1 (make check-valgrind, a build without sanitizers) runs every server under
+# valgrind; an error or a definite leak makes it exit 99, which stop() reports.
+VALGRIND = (["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
+             "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite"]
+            if os.environ.get("LIAISON_VALGRIND") == "1" else [])
 
 
 def run_cli(*args, check=True, timeout=60):
@@ -119,7 +127,8 @@ class Server:
         last = ""
         for _attempt in range(5):
             self.port = free_port()
-            args = [BIN, "serve", "--data", self.data.path, "--listen", "127.0.0.1:%d" % self.port]
+            args = VALGRIND + [BIN, "serve", "--data", self.data.path,
+                               "--listen", "127.0.0.1:%d" % self.port]
             for s in self.sets:
                 args += ["--set", s]
             if self.tls:
