@@ -42,8 +42,7 @@ static int fail_watch(struct api_call *c, const struct lia_err *err)
 }
 
 /* Reads body[key], a list of at most WATCH_MAX_VALUES texts. */
-static int text_list(struct api_call *c, json_t *body, const char *key, const char **out,
-                     size_t *n)
+static int text_list(struct api_call *c, json_t *body, const char *key, const char **out, size_t *n)
 {
     json_t *v = json_object_get(body, key);
     size_t i;
@@ -76,7 +75,8 @@ static void create(struct api_call *c)
         return (void)api_fail(c, 403, "Forbidden", "this token is read-only");
     const char *ct = http_header(c->req, "Content-Type");
     if (!ct || strncmp(ct, "application/json", 16) != 0)
-        return (void)api_fail(c, 415, "Unsupported media type", "send the body as application/json");
+        return (void)api_fail(c, 415, "Unsupported media type",
+                              "send the body as application/json");
     json_t *body = NULL;
     struct lia_err err;
     lia_err_clear(&err);

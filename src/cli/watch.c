@@ -43,37 +43,57 @@ struct args {
 
 static int parse(int argc, char **argv, struct args *x)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},      {"name", required_argument, NULL, 'n'},
-        {"type", required_argument, NULL, 't'},      {"name-like", required_argument, NULL, 'l'},
-        {"location", required_argument, NULL, 'L'},  {"marking-at-most", required_argument, NULL, 'm'},
-        {"webhook", required_argument, NULL, 'w'},   {"partner", required_argument, NULL, 'p'},
-        {"json", no_argument, NULL, 'j'},            {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {"type", required_argument, NULL, 't'},
+                                         {"name-like", required_argument, NULL, 'l'},
+                                         {"location", required_argument, NULL, 'L'},
+                                         {"marking-at-most", required_argument, NULL, 'm'},
+                                         {"webhook", required_argument, NULL, 'w'},
+                                         {"partner", required_argument, NULL, 'p'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     memset(x, 0, sizeof *x);
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': x->dir = optarg; break;
-        case 'n': x->spec.name = optarg; break;
+        case 'd':
+            x->dir = optarg;
+            break;
+        case 'n':
+            x->spec.name = optarg;
+            break;
         case 't':
             if (x->spec.n_types == WATCH_MAX_VALUES)
                 return cli_error(-1, "watch", "at most %d --type options", WATCH_MAX_VALUES);
             x->spec.types[x->spec.n_types++] = optarg;
             break;
-        case 'l': x->spec.name_like = optarg; break;
+        case 'l':
+            x->spec.name_like = optarg;
+            break;
         case 'L':
             if (x->spec.n_locations == WATCH_MAX_VALUES)
                 return cli_error(-1, "watch", "at most %d --location options", WATCH_MAX_VALUES);
             x->spec.locations[x->spec.n_locations++] = optarg;
             break;
-        case 'm': x->spec.marking_at_most = optarg; break;
-        case 'w': x->spec.webhook = optarg; break;
-        case 'p': x->partner = optarg; break;
-        case 'j': x->json = true; break;
-        case 'h': return 1;
-        default: return -1;
+        case 'm':
+            x->spec.marking_at_most = optarg;
+            break;
+        case 'w':
+            x->spec.webhook = optarg;
+            break;
+        case 'p':
+            x->partner = optarg;
+            break;
+        case 'j':
+            x->json = true;
+            break;
+        case 'h':
+            return 1;
+        default:
+            return -1;
         }
     }
     if (optind < argc)
@@ -155,7 +175,8 @@ static void print_test(const char *text)
                json_string_value(json_object_get(e, "type")), name ? name : "-",
                json_string_value(json_object_get(e, "collection")));
     }
-    printf("%zu match%s%s (nothing fired)\n", json_array_size(m), json_array_size(m) == 1 ? "" : "es",
+    printf("%zu match%s%s (nothing fired)\n", json_array_size(m),
+           json_array_size(m) == 1 ? "" : "es",
            json_is_true(json_object_get(v, "truncated")) ? ", more not shown" : "");
     json_decref(v);
 }

@@ -13,17 +13,11 @@
  * owner's policy before recording or sending anything about it. Secrets are
  * read only for deliveries (store_watch_events_due) and never logged.
  *
- * The PostgreSQL backend has no watch tables yet: there every function here
- * answers LIA_EUNSUPPORTED.
+ * On PostgreSQL every function here hands over to its twin in pg_watch.c.
  */
-#include "store/sqlite_int.h"
+#include "store/pg_int.h"
 
 #include <string.h>
-
-static int no_pg(struct lia_err *err)
-{
-    return lia_err_set(err, LIA_EUNSUPPORTED, "store: watches need the SQLite backend for now");
-}
 
 /* Prepares sql on c (cached by text), or fails into err. */
 static int prepare(struct sqlite_conn *c, const char *sql, sqlite3_stmt **st, struct lia_err *err)
@@ -35,7 +29,7 @@ int store_watch_add(struct store *s, const struct store_watch *w, size_t max, in
                     struct lia_err *err)
 {
     if (s->pg)
-        return no_pg(err);
+        return pgstore_watch_add(s, w, max, rid, err);
     struct store_txn *t;
     int rc = store_begin(s, &t, err);
     if (rc)
@@ -107,7 +101,7 @@ int store_watch_list(struct store *s, int64_t owner, struct arena *a, struct sto
                      size_t *n, struct lia_err *err)
 {
     if (s->pg)
-        return no_pg(err);
+        return pgstore_watch_list(s, owner, a, out, n, err);
     *out = NULL;
     *n = 0;
     struct sqlite_conn *c;
@@ -157,7 +151,7 @@ int store_watch_get(struct store *s, int64_t owner, const char *id, struct arena
                     struct store_watch *out, struct lia_err *err)
 {
     if (s->pg)
-        return no_pg(err);
+        return pgstore_watch_get(s, owner, id, a, out, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -185,7 +179,7 @@ int store_watch_get(struct store *s, int64_t owner, const char *id, struct arena
 int store_watch_remove(struct store *s, int64_t owner, const char *id, struct lia_err *err)
 {
     if (s->pg)
-        return no_pg(err);
+        return pgstore_watch_remove(s, owner, id, err);
     struct store_txn *t;
     int rc = store_begin(s, &t, err);
     if (rc)
@@ -207,7 +201,7 @@ int store_watch_remove(struct store *s, int64_t owner, const char *id, struct li
         sqlite3_reset(st);
     }
     static const char *const del[2] = {"DELETE FROM watch_event WHERE watch = ?",
-                                        "DELETE FROM watch WHERE rid = ?"};
+                                       "DELETE FROM watch WHERE rid = ?"};
     for (int i = 0; i < 2 && rc == 0; i++) {
         rc = prepare(t->conn, del[i], &st, err);
         if (rc)
@@ -229,7 +223,7 @@ int store_watch_versions(struct store *s, int64_t after, size_t limit, struct ar
                          struct store_watch_version **out, size_t *n, struct lia_err *err)
 {
     if (s->pg)
-        return no_pg(err);
+        return pgstore_watch_versions(s, after, limit, a, out, n, err);
     *n = 0;
     *out = arena_alloc(a, (limit ? limit : 1) * sizeof **out);
     if (!*out)
@@ -284,7 +278,7 @@ int store_watch_event_put(struct store_txn *t, const struct store_watch_event *e
                           struct lia_err *err)
 {
     if (t->pg)
-        return no_pg(err);
+        return pgstore_watch_event_put(t, e, inserted, err);
     sqlite3_stmt *st = NULL;
     int rc = prepare(t->conn,
                      "INSERT OR IGNORE INTO watch_event(watch, obj_date_added, coll, obj_id,"
@@ -357,18 +351,17 @@ static int event_rows(struct sqlite_conn *c, sqlite3_stmt *st, size_t limit, boo
     return 0;
 }
 
-int store_watch_events(struct store *s, int64_t owner, int64_t after, size_t limit,
-                       struct arena *a, struct store_watch_event **out, size_t *n,
-                       struct lia_err *err)
+int store_watch_events(struct store *s, int64_t owner, int64_t after, size_t limit, struct arena *a,
+                       struct store_watch_event **out, size_t *n, struct lia_err *err)
 {
     if (s->pg)
-        return no_pg(err);
+        return pgstore_watch_events(s, owner, after, limit, a, out, n, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
-    char *sql = arena_printf(a, "%s WHERE w.owner = ? AND e.seq > ? ORDER BY e.seq LIMIT ?",
-                             event_columns);
+    char *sql =
+        arena_printf(a, "%s WHERE w.owner = ? AND e.seq > ? ORDER BY e.seq LIMIT ?", event_columns);
     sqlite3_stmt *st = NULL;
     rc = sql ? prepare(c, sql, &st, err) : lia_err_set(err, LIA_ENOMEM, "out of memory");
     if (rc == 0) {
@@ -385,7 +378,7 @@ int store_watch_events(struct store *s, int64_t owner, int64_t after, size_t lim
 int store_watch_event_last(struct store *s, int64_t owner, int64_t *seq, struct lia_err *err)
 {
     if (s->pg)
-        return no_pg(err);
+        return pgstore_watch_event_last(s, owner, seq, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -412,7 +405,7 @@ int store_watch_events_due(struct store *s, int64_t now, size_t limit, struct ar
                            struct store_watch_event **out, size_t *n, struct lia_err *err)
 {
     if (s->pg)
-        return no_pg(err);
+        return pgstore_watch_events_due(s, now, limit, a, out, n, err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
@@ -437,7 +430,8 @@ int store_watch_event_update(struct store *s, int64_t seq, int hook_state, int a
                              int64_t next_attempt, const char *last_error, struct lia_err *err)
 {
     if (s->pg)
-        return no_pg(err);
+        return pgstore_watch_event_update(s, seq, hook_state, attempts, next_attempt, last_error,
+                                          err);
     struct sqlite_conn *c;
     int rc = sqlite_acquire(s, &c, err);
     if (rc)

@@ -32,9 +32,8 @@ int watch_webhook_post(const char *url, const char *secret, int64_t seq, const c
     int64_t now_s = lia_now_us() / 1000000;
     struct dbuf body;
     dbuf_init(&body, strlen(summary) + 128);
-    if (summary[0] != '{' ||
-        dbuf_printf(&body, "{\"event\":%lld,\"timestamp\":%lld,%s", (long long)seq,
-                    (long long)now_s, summary + 1) != 0) {
+    if (summary[0] != '{' || dbuf_printf(&body, "{\"event\":%lld,\"timestamp\":%lld,%s",
+                                         (long long)seq, (long long)now_s, summary + 1) != 0) {
         dbuf_release(&body);
         return lia_err_set(err, LIA_EINTERNAL, "cannot build the webhook body");
     }
@@ -80,7 +79,8 @@ int watch_webhook_post(const char *url, const char *secret, int64_t seq, const c
         long status = 0;
         curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &status);
         if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && status))
-            rc = lia_err_set(err, LIA_EIO, "webhook: %s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+            rc = lia_err_set(err, LIA_EIO, "webhook: %s",
+                             errbuf[0] ? errbuf : curl_easy_strerror(cc));
         else if (status < 200 || status > 299)
             rc = lia_err_set(err, LIA_EIO, "webhook: the receiver answered %ld", status);
     }

@@ -111,9 +111,8 @@ static int read_cursor(struct watch_engine *e, const struct store_watch *ws, siz
 
 /* Tests every loaded watch against version v; appends the matches to *found. */
 static int match_version(struct watch_engine *e, struct loaded *ls, size_t nw,
-                         const struct store_watch_version *v, struct arena *a,
-                         struct found **found, size_t *n_found, size_t *cap,
-                         struct lia_err *err)
+                         const struct store_watch_version *v, struct arena *a, struct found **found,
+                         size_t *n_found, size_t *cap, struct lia_err *err)
 {
     json_t *obj = json_loadb(v->json, v->json_len, 0, NULL);
     if (!obj)
@@ -307,8 +306,7 @@ static void *matcher_main(void *arg)
 }
 
 /* One delivery attempt of ev; records the outcome. */
-static int deliver(struct watch_engine *e, const struct store_watch_event *ev,
-                   struct lia_err *err)
+static int deliver(struct watch_engine *e, const struct store_watch_event *ev, struct lia_err *err)
 {
     struct store_policy p;
     struct lia_err why;
@@ -330,11 +328,10 @@ static int deliver(struct watch_engine *e, const struct store_watch_event *ev,
         return rc;
     if (!visible)
         return store_watch_event_update(e->s, ev->seq, STORE_HOOK_FAILED, ev->attempts, now,
-                                        "withheld: the owner may no longer see the object",
-                                        err);
+                                        "withheld: the owner may no longer see the object", err);
     int attempts = ev->attempts + 1;
-    rc = watch_webhook_post(ev->webhook, ev->secret, ev->seq, ev->summary,
-                            e->cfg.webhook_timeout_s, &why);
+    rc = watch_webhook_post(ev->webhook, ev->secret, ev->seq, ev->summary, e->cfg.webhook_timeout_s,
+                            &why);
     if (rc == 0)
         return store_watch_event_update(e->s, ev->seq, STORE_HOOK_DELIVERED, attempts, now, NULL,
                                         err);
@@ -352,9 +349,8 @@ static int deliver(struct watch_engine *e, const struct store_watch_event *ev,
             ev->watch_id, (long long)ev->seq, attempts, give_up ? "true" : "false",
             m.ptr ? m.ptr : "\"\"");
     dbuf_release(&m);
-    return store_watch_event_update(e->s, ev->seq,
-                                    give_up ? STORE_HOOK_FAILED : STORE_HOOK_PENDING, attempts,
-                                    now + delay, why.msg, err);
+    return store_watch_event_update(e->s, ev->seq, give_up ? STORE_HOOK_FAILED : STORE_HOOK_PENDING,
+                                    attempts, now + delay, why.msg, err);
 }
 
 static void *deliverer_main(void *arg)
@@ -417,8 +413,8 @@ int watch_engine_start(struct store *s, const struct watch_engine_config *cfg,
     pthread_cond_init(&e->hook_cond, &ca);
     pthread_condattr_destroy(&ca);
     e->have_matcher = pthread_create(&e->matcher, NULL, matcher_main, e) == 0;
-    e->have_deliverer = e->have_matcher &&
-                        pthread_create(&e->deliverer, NULL, deliverer_main, e) == 0;
+    e->have_deliverer =
+        e->have_matcher && pthread_create(&e->deliverer, NULL, deliverer_main, e) == 0;
     if (!e->have_deliverer) {
         watch_engine_stop(e);
         return lia_err_set(err, LIA_EINTERNAL, "cannot start the watch engine's threads");

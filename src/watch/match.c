@@ -26,12 +26,35 @@
 
 /* The region-ov vocabulary of STIX 2.1 (section 10.24). */
 static const char *const regions[] = {
-    "africa", "eastern-africa", "middle-africa", "northern-africa", "southern-africa",
-    "western-africa", "americas", "caribbean", "central-america", "latin-america-caribbean",
-    "northern-america", "south-america", "asia", "central-asia", "eastern-asia", "southern-asia",
-    "south-eastern-asia", "western-asia", "europe", "eastern-europe", "northern-europe",
-    "southern-europe", "western-europe", "antarctica", "oceania", "australia-new-zealand",
-    "melanesia", "micronesia", "polynesia",
+    "africa",
+    "eastern-africa",
+    "middle-africa",
+    "northern-africa",
+    "southern-africa",
+    "western-africa",
+    "americas",
+    "caribbean",
+    "central-america",
+    "latin-america-caribbean",
+    "northern-america",
+    "south-america",
+    "asia",
+    "central-asia",
+    "eastern-asia",
+    "southern-asia",
+    "south-eastern-asia",
+    "western-asia",
+    "europe",
+    "eastern-europe",
+    "northern-europe",
+    "southern-europe",
+    "western-europe",
+    "antarctica",
+    "oceania",
+    "australia-new-zealand",
+    "melanesia",
+    "micronesia",
+    "polynesia",
 };
 
 static bool is_region(const char *v)
@@ -125,15 +148,15 @@ int watch_query_build(const struct watch_spec *spec, char **json, struct lia_err
     json_t *q = json_object();
     if (!q)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
-    int rc = add_list(q, "types", spec->types, spec->n_types, known_type, "object type", false,
-                      err);
+    int rc =
+        add_list(q, "types", spec->types, spec->n_types, known_type, "object type", false, err);
     if (rc == 0)
         rc = add_list(q, "locations", spec->locations, spec->n_locations, location_ok,
                       "location (a two-letter country code or a STIX region)", true, err);
     if (rc == 0 && spec->name_like) {
         size_t len = strlen(spec->name_like);
-        char *needle = len && len <= WATCH_MAX_TEXT ? watch_normalize_name(spec->name_like, len)
-                                                    : NULL;
+        char *needle =
+            len && len <= WATCH_MAX_TEXT ? watch_normalize_name(spec->name_like, len) : NULL;
         if (!needle || !*needle)
             rc = lia_err_set(err, LIA_EINVAL,
                              "name-like must be 1-%d bytes of UTF-8 text with a letter or digit",

@@ -19,8 +19,7 @@
 
 #define TEST_PAGE 200
 
-int watch_owner_policy(struct store *s, int64_t owner, struct store_policy *p,
-                       struct lia_err *err)
+int watch_owner_policy(struct store *s, int64_t owner, struct store_policy *p, struct lia_err *err)
 {
     memset(p, 0, sizeof *p);
     if (owner == 0) {
@@ -108,7 +107,8 @@ static int check_webhook(const char *url, struct lia_err *err)
         return lia_err_set(err, LIA_EINVAL, "webhook: only http:// and https:// URLs are allowed");
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
-            return lia_err_set(err, LIA_EINVAL, "webhook: the URL has a space or control character");
+            return lia_err_set(err, LIA_EINVAL,
+                               "webhook: the URL has a space or control character");
     CURLU *u = curl_url();
     char *host = NULL;
     bool ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
@@ -229,9 +229,9 @@ static int test_collection(struct store *s, const struct store_policy *p,
                 } else {
                     rc = dbuf_puts(out, *found ? "," : "");
                     if (rc == 0)
-                        rc = watch_summary(out, NULL, NULL, obj, page.rows[i].id, type,
-                                           page.rows[i].modified, page.rows[i].date_added,
-                                           coll->id);
+                        rc =
+                            watch_summary(out, NULL, NULL, obj, page.rows[i].id, type,
+                                          page.rows[i].modified, page.rows[i].date_added, coll->id);
                     (*found)++;
                 }
             }
@@ -246,8 +246,8 @@ static int test_collection(struct store *s, const struct store_policy *p,
     }
 }
 
-int watch_test_json(struct store *s, int64_t owner, const char *id, size_t limit,
-                    struct dbuf *out, struct lia_err *err)
+int watch_test_json(struct store *s, int64_t owner, const char *id, size_t limit, struct dbuf *out,
+                    struct lia_err *err)
 {
     struct arena a;
     arena_init(&a, 0);
@@ -279,8 +279,8 @@ int watch_test_json(struct store *s, int64_t owner, const char *id, size_t limit
     return rc;
 }
 
-int watch_events_sse(struct store *s, int64_t owner, const struct store_policy *p,
-                     int64_t *after, size_t limit, struct dbuf *out, struct lia_err *err)
+int watch_events_sse(struct store *s, int64_t owner, const struct store_policy *p, int64_t *after,
+                     size_t limit, struct dbuf *out, struct lia_err *err)
 {
     struct arena a;
     arena_init(&a, 0);
@@ -289,8 +289,8 @@ int watch_events_sse(struct store *s, int64_t owner, const struct store_policy *
     int rc = store_watch_events(s, owner, *after, limit, &a, &ev, &n, err);
     for (size_t i = 0; i < n && rc == 0; i++) {
         bool visible = false;
-        rc = watch_visible(s, p, ev[i].coll, ev[i].obj_id, ev[i].obj_modified,
-                           ev[i].obj_date_added, &visible, err);
+        rc = watch_visible(s, p, ev[i].coll, ev[i].obj_id, ev[i].obj_modified, ev[i].obj_date_added,
+                           &visible, err);
         if (rc == 0 && visible &&
             dbuf_printf(out, "id: %lld\nevent: watch\ndata: %s\n\n", (long long)ev[i].seq,
                         ev[i].summary) != 0)

@@ -26,9 +26,9 @@
 #include "store/store.h"
 #include "util/util.h"
 
-#define WATCH_MAX_VALUES 16   /* types or locations in one watch */
-#define WATCH_MAX_TEXT 256    /* bytes of a name or a name-like text */
-#define WATCH_MAX_URL 2048    /* bytes of a webhook URL */
+#define WATCH_MAX_VALUES 16 /* types or locations in one watch */
+#define WATCH_MAX_TEXT 256  /* bytes of a name or a name-like text */
+#define WATCH_MAX_URL 2048  /* bytes of a webhook URL */
 
 /* What a new watch asks for. Lists are OR-ed; the kinds of filter are AND-ed; an empty kind
  * selects everything. */
@@ -36,7 +36,7 @@ struct watch_spec {
     const char *name;
     const char *types[WATCH_MAX_VALUES];
     size_t n_types;
-    const char *name_like; /* NULL: any name */
+    const char *name_like;                   /* NULL: any name */
     const char *locations[WATCH_MAX_VALUES]; /* ISO 3166-1 alpha-2 codes or STIX regions */
     size_t n_locations;
     const char *marking_at_most; /* TLP name ("green", "amber+strict"...), NULL: any */
@@ -45,8 +45,7 @@ struct watch_spec {
 
 /* The policy the store applies for owner: local (0) sees all; a partner its grants and
  * clearance. LIA_ENOTFOUND when the partner is gone or disabled. */
-int watch_owner_policy(struct store *s, int64_t owner, struct store_policy *p,
-                       struct lia_err *err);
+int watch_owner_policy(struct store *s, int64_t owner, struct store_policy *p, struct lia_err *err);
 
 /* Validates spec (LIA_EINVAL naming the bad value) and stores it as a watch of owner, at most
  * max per owner (LIA_ETOOBIG). *id gets the new id and *secret the webhook signing secret —
@@ -62,16 +61,16 @@ int watch_list_json(struct store *s, int64_t owner, struct dbuf *out, struct lia
  * "truncated"} to out: the newest versions of stored objects the watch selects now and its
  * owner may see, at most limit; nothing is recorded or sent. LIA_ENOTFOUND when owner
  * (< 0: any) has no such watch. */
-int watch_test_json(struct store *s, int64_t owner, const char *id, size_t limit,
-                    struct dbuf *out, struct lia_err *err);
+int watch_test_json(struct store *s, int64_t owner, const char *id, size_t limit, struct dbuf *out,
+                    struct lia_err *err);
 
 struct watch_engine_config {
-    int64_t poll_ms;         /* how often new versions are looked for */
-    int64_t keepalive_ms;    /* streams are woken at least this often */
-    size_t max_streams;      /* server-sent-event streams at once */
-    int max_attempts;        /* webhook deliveries before giving up */
-    int64_t retry_base_ms;   /* first retry delay; doubles each attempt */
-    long webhook_timeout_s;  /* one delivery's whole time */
+    int64_t poll_ms;        /* how often new versions are looked for */
+    int64_t keepalive_ms;   /* streams are woken at least this often */
+    size_t max_streams;     /* server-sent-event streams at once */
+    int max_attempts;       /* webhook deliveries before giving up */
+    int64_t retry_base_ms;  /* first retry delay; doubles each attempt */
+    long webhook_timeout_s; /* one delivery's whole time */
 };
 
 struct watch_engine;
@@ -97,7 +96,7 @@ void watch_unsubscribe(struct watch_engine *e, struct watch_subscriber *sub);
 /* For a stream: appends to out, as server-sent events ("id:", "event: watch", "data:"), the
  * events of owner's watches after *after that policy p may still see (checked through the
  * gate now), at most limit; *after moves past every event read, shown or not. */
-int watch_events_sse(struct store *s, int64_t owner, const struct store_policy *p,
-                     int64_t *after, size_t limit, struct dbuf *out, struct lia_err *err);
+int watch_events_sse(struct store *s, int64_t owner, const struct store_policy *p, int64_t *after,
+                     size_t limit, struct dbuf *out, struct lia_err *err);
 
 #endif
