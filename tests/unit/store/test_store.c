@@ -1,0 +1,202 @@
+/*
+ * Tests for the store's one gate (src/store/sqlite_objects.c): what a
+ * partner's policy lets through, "last" and "first" among visible versions
+ * only, paging by date_added, the text match, delete, and idempotent puts.
+ */
+#include "../unit_common.h"
+
+#define COLL_DEFAULT STORE_TLP_AMBER
+
+struct world {
+    struct unit_store u;
+    int64_t coll;
+    int64_t us, sahel;
+};
+
+static void put(struct world *w, const char *id, int64_t modified, int tlp, const int64_t *rel,
+                size_t n_rel, bool has_rel, const int64_t *red, size_t n_red, const char *text)
+{
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_txn *t;
+    assert_int_equal(store_begin(w->u.s, &t, &err), 0);
+    char json[256], mod[32];
+    lia_format_ts(modified, 3, mod);
+    snprintf(json, sizeof json, "{\"id\":\"%s\",\"modified\":\"%s\"}", id, mod);
+    struct store_object o = {.id = id, .type = "indicator", .spec_version = "2.1",
+                             .created_us = 0, .modified_us = modified, .modified = mod,
+                             .tlp = tlp, .rel_to = rel, .n_rel_to = n_rel, .has_rel = has_rel,
+                             .red_to = red, .n_red_to = n_red, .json = json,
+                             .json_len = strlen(json), .search_text = text};
+    int result;
+    int64_t added;
+    assert_int_equal(store_put_object(t, w->coll, &o, &result, &added, &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+}
+
+static size_t query(struct world *w, const struct store_policy *p, struct store_filter *f,
+                    const char **ids_out, int64_t *added_out)
+{
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_page page;
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (!f->limit)
+        f->limit = 100;
+    int rc = store_query_objects(w->u.s, p, w->coll, f, true, &a, &page, &err);
+    size_t n = rc ? 0 : page.n;
+    static char keep[64][80];
+    for (size_t i = 0; i < n && i < 64; i++) {
+        snprintf(keep[i], sizeof keep[i], "%s@%s", page.rows[i].id,
+                 page.rows[i].modified ? page.rows[i].modified : "");
+        if (ids_out)
+            ids_out[i] = keep[i];
+        if (added_out)
+            added_out[i] = page.rows[i].date_added;
+    }
+    arena_release(&a);
+    return rc == LIA_ENOTFOUND ? (size_t)-1 : n;
+}
+
+static void setup_world(struct world *w)
+{
+    unit_store_open(&w->u);
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_collection col;
+    assert_int_equal(store_collection_add(w->u.s, "c", NULL, "c", COLL_DEFAULT, &a, &col, &err), 0);
+    w->coll = col.rid;
+    struct store_partner p = {.identity_id = "identity--00000000-0000-4000-8000-000000000001",
+                              .identity_json = "{}", .name = "US", .clearance = STORE_TLP_RED};
+    assert_int_equal(store_partner_add(w->u.s, &p, &w->us, &err), 0);
+    p.identity_id = "identity--00000000-0000-4000-8000-000000000002";
+    p.name = "Sahel";
+    p.clearance = STORE_TLP_GREEN;
+    assert_int_equal(store_partner_add(w->u.s, &p, &w->sahel, &err), 0);
+    assert_int_equal(store_grant_set(w->u.s, w->coll, w->us, true, false, &err), 0);
+    assert_int_equal(store_grant_set(w->u.s, w->coll, w->sahel, true, false, &err), 0);
+    arena_release(&a);
+}
+
+static void test_policy(void **state)
+{
+    (void)state;
+    struct world w;
+    setup_world(&w);
+    int64_t us[] = {w.us};
+    put(&w, "indicator--00000000-0000-4000-8000-00000000000a", 1000, STORE_TLP_GREEN, NULL, 0,
+        false, NULL, 0, NULL);
+    put(&w, "indicator--00000000-0000-4000-8000-00000000000b", 1000, STORE_TLP_NONE, NULL, 0,
+        false, NULL, 0, NULL); /* collection default: amber */
+    put(&w, "indicator--00000000-0000-4000-8000-00000000000c", 1000, STORE_TLP_RED, NULL, 0,
+        false, us, 1, NULL); /* red to the US */
+    put(&w, "indicator--00000000-0000-4000-8000-00000000000d", 1000, STORE_TLP_CLEAR, us, 1, true,
+        NULL, 0, NULL); /* REL TO US */
+    put(&w, "indicator--00000000-0000-4000-8000-00000000000e", 1000, STORE_TLP_CLEAR, NULL, 0, true,
+        NULL, 0, NULL); /* releasable to nobody */
+    struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+    struct store_policy pus = {.partner = w.us, .clearance = STORE_TLP_RED};
+    struct store_policy psahel = {.partner = w.sahel, .clearance = STORE_TLP_GREEN};
+    struct store_policy nobody = {.partner = 999, .clearance = STORE_TLP_RED};
+    struct store_filter f = {0};
+    assert_int_equal(query(&w, &all, &f, NULL, NULL), 5);
+    assert_int_equal(query(&w, &pus, &f, NULL, NULL), 4); /* all but e */
+    const char *ids[8];
+    assert_int_equal(query(&w, &psahel, &f, ids, NULL), 1);
+    assert_non_null(strstr(ids[0], "0000000a@"));
+    /* No grant: the collection itself is not found. */
+    assert_int_equal(query(&w, &nobody, &f, NULL, NULL), (size_t)-1);
+    unit_store_close(&w.u);
+}
+
+static void test_versions_among_visible(void **state)
+{
+    (void)state;
+    struct world w;
+    setup_world(&w);
+    const char *id = "indicator--00000000-0000-4000-8000-0000000000f1";
+    put(&w, id, 1000, STORE_TLP_GREEN, NULL, 0, false, NULL, 0, NULL);
+    put(&w, id, 2000, STORE_TLP_GREEN, NULL, 0, false, NULL, 0, NULL);
+    put(&w, id, 3000, STORE_TLP_RED, NULL, 0, false, NULL, 0, NULL); /* newest, red */
+    put(&w, id, 2000, STORE_TLP_GREEN, NULL, 0, false, NULL, 0, NULL); /* again: no-op */
+    struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+    struct store_policy psahel = {.partner = w.sahel, .clearance = STORE_TLP_GREEN};
+    const char *ids[8];
+    struct store_filter f = {.version_sel = STORE_VER_ALL};
+    assert_int_equal(query(&w, &all, &f, NULL, NULL), 3);
+    struct store_filter last = {0};
+    assert_int_equal(query(&w, &all, &last, ids, NULL), 1);
+    assert_non_null(strstr(ids[0], "@1970-01-01T00:00:00.003Z"));
+    /* For Sahel the red version does not exist: its last is the second. */
+    assert_int_equal(query(&w, &psahel, &last, ids, NULL), 1);
+    assert_non_null(strstr(ids[0], "@1970-01-01T00:00:00.002Z"));
+    struct store_filter first = {.version_sel = STORE_VER_FIRST};
+    assert_int_equal(query(&w, &psahel, &first, ids, NULL), 1);
+    assert_non_null(strstr(ids[0], "@1970-01-01T00:00:00.001Z"));
+    int64_t at = 3000;
+    struct store_filter exact = {.version_at = &at, .n_version_at = 1};
+    assert_int_equal(query(&w, &psahel, &exact, NULL, NULL), 0);
+    assert_int_equal(query(&w, &all, &exact, NULL, NULL), 1);
+    unit_store_close(&w.u);
+}
+
+static void test_paging_and_search(void **state)
+{
+    (void)state;
+    struct world w;
+    setup_world(&w);
+    char id[80];
+    for (int i = 0; i < 25; i++) {
+        snprintf(id, sizeof id, "indicator--00000000-0000-4000-8000-%012d", i + 100);
+        put(&w, id, 1000, STORE_TLP_GREEN, NULL, 0, false, NULL, 0,
+            i % 5 == 0 ? "الدوله الاسلاميه" : "other text");
+    }
+    struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+    int64_t added[64], last = 0, prev = 0;
+    size_t total = 0;
+    for (int page = 0; page < 10; page++) {
+        struct store_filter f = {.limit = 7, .after_key = last};
+        size_t n = query(&w, &all, &f, NULL, added);
+        for (size_t i = 0; i < n; i++) {
+            assert_true(added[i] > prev); /* strictly increasing, never repeated */
+            prev = added[i];
+        }
+        total += n;
+        if (n < 7)
+            break;
+        last = added[n - 1];
+    }
+    assert_int_equal(total, 25);
+    struct store_filter s = {.text_match = "الاسلاميه"};
+    assert_int_equal(query(&w, &all, &s, NULL, NULL), 5);
+    struct store_filter s2 = {.text_match = "nothing like it"};
+    assert_int_equal(query(&w, &all, &s2, NULL, NULL), 0);
+    /* Delete one object: it is gone from listings and from search. */
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_txn *t;
+    assert_int_equal(store_begin(w.u.s, &t, &err), 0);
+    struct store_filter none = {0};
+    size_t deleted = 0;
+    assert_int_equal(store_delete_object(t, &all, w.coll,
+                                         "indicator--00000000-0000-4000-8000-000000000100", &none,
+                                         &deleted, &err),
+                     0);
+    assert_int_equal(store_commit(t, &err), 0);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(query(&w, &all, &s, NULL, NULL), 4);
+    unit_store_close(&w.u);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_policy),
+        cmocka_unit_test(test_versions_among_visible),
+        cmocka_unit_test(test_paging_and_search),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,118 @@
+/*
+ * Tests for src/util: the bounded buffer, JSON string escaping, base64url,
+ * strict integer parsing, timestamp formatting and the arena's limit.
+ */
+#include "../unit_common.h"
+
+#include "util/util.h"
+
+static void test_dbuf_limit(void **state)
+{
+    (void)state;
+    struct dbuf b;
+    dbuf_init(&b, 8);
+    assert_int_equal(dbuf_puts(&b, "12345"), 0);
+    assert_int_equal(dbuf_puts(&b, "6789"), LIA_ETOOBIG); /* would make 9 > 8 */
+    assert_string_equal(b.ptr, "12345");                  /* unchanged by the refusal */
+    assert_int_equal(dbuf_puts(&b, "678"), 0);
+    assert_int_equal(b.len, 8);
+    assert_int_equal(dbuf_puts(&b, "x"), LIA_ETOOBIG);
+    size_t len;
+    char *p = dbuf_detach(&b, &len);
+    assert_int_equal(len, 8);
+    assert_string_equal(p, "12345678");
+    free(p);
+    assert_null(b.ptr);
+}
+
+static void test_json_string(void **state)
+{
+    (void)state;
+    struct dbuf b;
+    dbuf_init(&b, 1024);
+    const char in[] = "a\"b\\c\n\t\x01 داعش";
+    assert_int_equal(dbuf_json_string(&b, in, sizeof in - 1), 0);
+    assert_string_equal(b.ptr, "\"a\\\"b\\\\c\\n\\t\\u0001 داعش\"");
+    dbuf_release(&b);
+}
+
+static void test_b64url(void **state)
+{
+    (void)state;
+    const unsigned char raw[] = {0xfb, 0xff, 0x00, 0x10, 0x83};
+    for (size_t n = 0; n <= sizeof raw; n++) {
+        char enc[16];
+        lia_b64url_encode(raw, n, enc);
+        assert_int_equal(strlen(enc), lia_b64url_len(n));
+        assert_null(strchr(enc, '+'));
+        assert_null(strchr(enc, '/'));
+        unsigned char dec[16];
+        long m = lia_b64url_decode(enc, strlen(enc), dec, sizeof dec);
+        assert_int_equal(m, (long)n);
+        assert_memory_equal(dec, raw, n);
+    }
+    unsigned char dec[16];
+    assert_int_equal(lia_b64url_decode("ab+c", 4, dec, sizeof dec), -1); /* not url-safe */
+    assert_int_equal(lia_b64url_decode("abcde", 5, dec, sizeof dec), -1); /* impossible length */
+    assert_int_equal(lia_b64url_decode("QR", 2, dec, sizeof dec), -1);    /* non-zero tail bits */
+    assert_int_equal(lia_b64url_decode("QQ", 2, dec, sizeof dec), 1);
+    assert_int_equal(lia_b64url_decode("QUFB", 4, dec, 2), -1); /* output bound */
+}
+
+static void test_parse_i64(void **state)
+{
+    (void)state;
+    int64_t v;
+    assert_int_equal(lia_parse_i64("42", 2, 0, 100, &v), 0);
+    assert_int_equal(v, 42);
+    assert_int_equal(lia_parse_i64("101", 3, 0, 100, &v), LIA_EINVAL);
+    assert_int_equal(lia_parse_i64("-1", 2, 0, 100, &v), LIA_EINVAL);
+    assert_int_equal(lia_parse_i64("-1", 2, -5, 100, &v), 0);
+    assert_int_equal(v, -1);
+    assert_int_equal(lia_parse_i64("4x", 2, 0, 100, &v), LIA_EINVAL);
+    assert_int_equal(lia_parse_i64("", 0, 0, 100, &v), LIA_EINVAL);
+    assert_int_equal(lia_parse_i64(" 4", 2, 0, 100, &v), LIA_EINVAL);
+    assert_int_equal(lia_parse_i64("9999999999999999999", 19, 0, INT64_MAX, &v), LIA_EINVAL);
+}
+
+static void test_format_ts(void **state)
+{
+    (void)state;
+    char out[32];
+    lia_format_ts(0, 6, out);
+    assert_string_equal(out, "1970-01-01T00:00:00.000000Z");
+    lia_format_ts(1484870400123456LL, 3, out);
+    assert_string_equal(out, "2017-01-20T00:00:00.123Z");
+    lia_format_ts(951782400000000LL, 0, out);
+    assert_string_equal(out, "2000-02-29T00:00:00Z");
+    lia_format_ts(-1, 6, out);
+    assert_string_equal(out, "1969-12-31T23:59:59.999999Z");
+}
+
+static void test_arena_limit(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a, 1024);
+    char *p = arena_alloc(&a, 1000);
+    assert_non_null(p);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(p[i], 0);
+    assert_null(arena_alloc(&a, 100)); /* over the request's bound */
+    assert_non_null(arena_strndup(&a, "ab", 2));
+    arena_release(&a);
+    arena_init(&a, 0);
+    assert_non_null(arena_alloc(&a, 100000)); /* larger than a block */
+    assert_string_equal(arena_printf(&a, "%d-%s", 7, "x"), "7-x");
+    arena_release(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dbuf_limit), cmocka_unit_test(test_json_string),
+        cmocka_unit_test(test_b64url),     cmocka_unit_test(test_parse_i64),
+        cmocka_unit_test(test_format_ts),  cmocka_unit_test(test_arena_limit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
