@@ -22,7 +22,10 @@
 
 #include <sodium.h>
 
-#define SCHEMA_VERSION 1
+/* 2: exchange (peer, checkpoint, provenance), search and watch tables. Every statement of
+ * schema_sql is idempotent (IF NOT EXISTS), so a store of an older version gains what it
+ * lacks by running it again. */
+#define SCHEMA_VERSION 2
 
 static const char *schema_sql =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
