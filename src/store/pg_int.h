@@ -25,7 +25,7 @@
 #include "store/sqlite_int.h"
 
 #define PG_POOL_MAX 64
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 /* Advisory lock keys (first int4 of the two-key form): writes, migrations, named locks. */
 #define PG_LOCK_CLASS 0x6c696169 /* "liai" */
 #define PG_LOCK_WRITE 1
@@ -98,8 +98,8 @@ int pg_param_bytes(struct pg_params *p, const void *v, size_t n);
 /* Runs sql (or the prepared statement id when id >= 0). *res gets a tuples or command
  * result the caller PQclears; on failure err is filled (connection loss: LIA_EBUSY,
  * unique violation: LIA_ECONFLICT) and *res is NULL. */
-int pg_exec(struct store *s, struct pg_conn *c, int id, const char *sql,
-            const struct pg_params *p, PGresult **res, const char *what, struct lia_err *err);
+int pg_exec(struct store *s, struct pg_conn *c, int id, const char *sql, const struct pg_params *p,
+            PGresult **res, const char *what, struct lia_err *err);
 /* The same for a statement whose result is not needed. */
 int pg_run(struct store *s, struct pg_conn *c, int id, const char *sql, const struct pg_params *p,
            const char *what, struct lia_err *err);
@@ -134,8 +134,8 @@ int pgstore_collection_list(struct store *s, const struct store_policy *p, struc
 int pgstore_collection_get(struct store *s, const struct store_policy *p, const char *id_or_alias,
                            struct arena *a, struct store_collection *out, struct lia_err *err);
 
-int pgstore_put_object(struct store_txn *t, int64_t coll, const struct store_object *o,
-                       int *result, int64_t *date_added, struct lia_err *err);
+int pgstore_put_object(struct store_txn *t, int64_t coll, const struct store_object *o, int *result,
+                       int64_t *date_added, struct lia_err *err);
 int pgstore_query_objects(struct store *s, const struct store_policy *p, int64_t coll,
                           const struct store_filter *f, bool with_json, struct arena *a,
                           struct store_page *out, struct lia_err *err);
@@ -194,8 +194,29 @@ int pgstore_checkpoint_get(struct store *s, int64_t peer, const char *direction,
                            struct store_checkpoint *out, struct lia_err *err);
 int pgstore_checkpoint_list(struct store *s, int64_t peer, struct arena *a,
                             struct store_checkpoint **out, size_t *n, struct lia_err *err);
-int pgstore_provenance_put(struct store_txn *t, const int64_t *date_added, size_t n,
-                           int64_t peer, int64_t partner, int64_t received, const char *trust,
-                           const char *via, struct lia_err *err);
+int pgstore_provenance_put(struct store_txn *t, const int64_t *date_added, size_t n, int64_t peer,
+                           int64_t partner, int64_t received, const char *trust, const char *via,
+                           struct lia_err *err);
+
+/* Watches (pg_watch.c). */
+int pgstore_watch_add(struct store *s, const struct store_watch *w, size_t max, int64_t *rid,
+                      struct lia_err *err);
+int pgstore_watch_list(struct store *s, int64_t owner, struct arena *a, struct store_watch **out,
+                       size_t *n, struct lia_err *err);
+int pgstore_watch_get(struct store *s, int64_t owner, const char *id, struct arena *a,
+                      struct store_watch *out, struct lia_err *err);
+int pgstore_watch_remove(struct store *s, int64_t owner, const char *id, struct lia_err *err);
+int pgstore_watch_versions(struct store *s, int64_t after, size_t limit, struct arena *a,
+                           struct store_watch_version **out, size_t *n, struct lia_err *err);
+int pgstore_watch_event_put(struct store_txn *t, const struct store_watch_event *e, bool *inserted,
+                            struct lia_err *err);
+int pgstore_watch_events(struct store *s, int64_t owner, int64_t after, size_t limit,
+                         struct arena *a, struct store_watch_event **out, size_t *n,
+                         struct lia_err *err);
+int pgstore_watch_event_last(struct store *s, int64_t owner, int64_t *seq, struct lia_err *err);
+int pgstore_watch_events_due(struct store *s, int64_t now, size_t limit, struct arena *a,
+                             struct store_watch_event **out, size_t *n, struct lia_err *err);
+int pgstore_watch_event_update(struct store *s, int64_t seq, int hook_state, int attempts,
+                               int64_t next_attempt, const char *last_error, struct lia_err *err);
 
 #endif

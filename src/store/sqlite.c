@@ -469,6 +469,10 @@ int store_commit(struct store_txn *t, struct lia_err *err)
 
 void store_rollback(struct store_txn *t)
 {
+    if (t && t->pg) {
+        pgstore_rollback(t);
+        return;
+    }
     if (!t)
         return;
     sqlite3_exec(t->conn->db, "ROLLBACK", NULL, NULL, NULL);

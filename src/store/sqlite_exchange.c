@@ -300,6 +300,8 @@ int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t 
                          int64_t partner, int64_t received, const char *trust, const char *via,
                          struct lia_err *err)
 {
+    if (t->pg)
+        return pgstore_provenance_put(t, date_added, n, peer, partner, received, trust, via, err);
     if (n == 0)
         return 0;
     sqlite3_stmt *st = NULL;

@@ -330,6 +330,8 @@ static int deliver(struct watch_engine *e, const struct store_watch_event *ev, s
         return store_watch_event_update(e->s, ev->seq, STORE_HOOK_FAILED, ev->attempts, now,
                                         "withheld: the owner may no longer see the object", err);
     int attempts = ev->attempts + 1;
+    if (ev->attempts == 0 && (rc = watch_audit_disclosure(e->s, ev, "webhook", err)) != 0)
+        return rc; /* not on record, not sent: tried again on the next round */
     rc = watch_webhook_post(ev->webhook, ev->secret, ev->seq, ev->summary, e->cfg.webhook_timeout_s,
                             &why);
     if (rc == 0)

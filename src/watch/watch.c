@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "access/access.h"
+#include "audit/audit.h"
 #include "stix/stix.h"
 
 #define TEST_PAGE 200
@@ -279,6 +280,37 @@ int watch_test_json(struct store *s, int64_t owner, const char *id, size_t limit
     return rc;
 }
 
+int watch_audit_disclosure(struct store *s, const struct store_watch_event *ev, const char *channel,
+                           struct lia_err *err)
+{
+    if (ev->owner == 0)
+        return 0; /* this instance's own principals: nothing is disclosed */
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_partner p;
+    struct lia_err e2;
+    lia_err_clear(&e2);
+    const char *name = store_partner_get(s, ev->owner, NULL, NULL, &a, &p, &e2) == 0 ? p.name : "?";
+    char *actor = arena_printf(&a, "partner:%s/watch", name);
+    char mod[32];
+    lia_format_ts(ev->obj_modified, 3, mod);
+    char *detail = arena_printf(&a,
+                                "{\"watch\":\"%s\",\"event\":%lld,\"channel\":\"%s\","
+                                "\"objects\":[[\"%s\",\"%s\"]]}",
+                                ev->watch_id ? ev->watch_id : "", (long long)ev->seq, channel,
+                                ev->obj_id ? ev->obj_id : "", mod);
+    struct store_txn *t = NULL;
+    int rc = actor && detail ? store_begin(s, &t, err) : lia_err_set(err, LIA_ENOMEM, "oom");
+    if (rc == 0)
+        rc = audit_append(t, actor, "objects.disclose", detail, err);
+    if (rc == 0)
+        rc = store_commit(t, err);
+    else if (t)
+        store_rollback(t);
+    arena_release(&a);
+    return rc;
+}
+
 int watch_events_sse(struct store *s, int64_t owner, const struct store_policy *p, int64_t *after,
                      size_t limit, struct dbuf *out, struct lia_err *err)
 {
@@ -291,6 +323,9 @@ int watch_events_sse(struct store *s, int64_t owner, const struct store_policy *
         bool visible = false;
         rc = watch_visible(s, p, ev[i].coll, ev[i].obj_id, ev[i].obj_modified, ev[i].obj_date_added,
                            &visible, err);
+        /* A partner's event goes on the audit record before it goes on the stream. */
+        if (rc == 0 && visible)
+            rc = watch_audit_disclosure(s, &ev[i], "sse", err);
         if (rc == 0 && visible &&
             dbuf_printf(out, "id: %lld\nevent: watch\ndata: %s\n\n", (long long)ev[i].seq,
                         ev[i].summary) != 0)

@@ -49,4 +49,9 @@ int watch_summary(struct dbuf *out, const char *watch_id, const char *watch_name
 int watch_webhook_post(const char *url, const char *secret, int64_t seq, const char *summary,
                        long timeout_s, struct lia_err *err);
 
+/* Records in the audit log that event ev is being disclosed to its owner, a partner, over
+ * channel ("sse" or "webhook"); nothing for local owners. Committed before the disclosure. */
+int watch_audit_disclosure(struct store *s, const struct store_watch_event *ev, const char *channel,
+                           struct lia_err *err);
+
 #endif

@@ -286,6 +286,13 @@ class WatchTest(TaxiiCase):
         got = stream.events_until(lambda d: d["id"] == visible2["id"])
         self.assertEqual([d["id"] for _, d in got], [visible2["id"]])
         stream.close()
+        # What the stream disclosed to Paris is on the audit record, and nothing else.
+        out = run_cli("audit", "show", "--data", self.d.path, "--partner", "Paris").stdout
+        disclosed = [json.loads(l)["detail"] for l in out.splitlines()
+                     if '"objects.disclose"' in l and '"sse"' in l]
+        ids = {o[0] for d in disclosed for o in d["objects"]}
+        self.assertTrue({visible["id"], visible2["id"]} <= ids, disclosed)
+        self.assertFalse({red["id"], rome_only["id"]} & ids)
         # Resume after the first event: the second comes at once, the first does not.
         again = Stream(self.s, self.tok["Paris"], last_event_id=first_id)
         got = again.events_until(lambda d: True, timeout=5)
