@@ -129,6 +129,15 @@ export class Server {
     return { status: r.status, json: text ? JSON.parse(text) : null };
   }
 
+  /** The liaison JSON API (Content-Type application/json). */
+  async json(method, p, token, body) {
+    const headers = { Accept: 'application/json', Authorization: 'Bearer ' + (token || this.admin) };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const r = await fetch(this.base + p, { method, headers, body: body !== undefined ? JSON.stringify(body) : undefined });
+    const text = await r.text();
+    return { status: r.status, json: text ? JSON.parse(text) : null };
+  }
+
   async post(coll, objects, token) {
     const r = await this.api('POST', `/taxii2/default/collections/${coll}/objects/`, token, { objects });
     assert(r.status === 202, 'POST status ' + r.status + ' ' + JSON.stringify(r.json));

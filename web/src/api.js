@@ -92,7 +92,23 @@ export const taxii = {
   versions: (cid, oid) => call(ROOT + 'collections/' + enc(cid) + '/objects/' + enc(oid) + '/versions/'),
 };
 
+const JSON_TYPE = 'application/json';
+const jsonCall = (path, method, body) =>
+  call(path, { method, accept: JSON_TYPE, contentType: body === undefined ? undefined : JSON_TYPE, body });
+
 export const liaison = {
-  whoami: (token) => call('/liaison/whoami', { accept: 'application/json', token }),
-  partners: () => call('/liaison/partners', { accept: 'application/json' }),
+  whoami: (token) => call('/liaison/whoami', { accept: JSON_TYPE, token }),
+  partners: () => call('/liaison/partners', { accept: JSON_TYPE }),
+  /** Requests for information (docs/rfi.md): box incoming|outgoing, status as docs/api.md. */
+  rfis: (params) => jsonCall('/liaison/rfi' + query(params), 'GET'),
+  rfi: (id) => jsonCall('/liaison/rfi/' + enc(id), 'GET'),
+  rfiNew: (body) => jsonCall('/liaison/rfi', 'POST', body),
+  /** verb: ack, answer, decline, amend, withdraw, close. */
+  rfiAct: (id, verb, body) => jsonCall('/liaison/rfi/' + enc(id) + '/' + enc(verb), 'POST', body || {}),
+  /** An article analysed into a draft bundle (nothing stored). */
+  intake: (text, lang) => jsonCall('/liaison/intake', 'POST', { text, lang: lang || 'auto' }),
+  intakePublish: (collection, marking, bundle) =>
+    jsonCall('/liaison/intake/publish', 'POST', { collection, marking, bundle }),
+  /** Names, aliases and text, matched after Arabic normalisation on the server. */
+  search: (params) => jsonCall('/liaison/search' + query(params), 'GET'),
 };

@@ -6,6 +6,7 @@ import { t, setLang, applyLang, currentLang } from './i18n.js';
 import { getToken, dropToken, liaison, whenUnauthorized } from './api.js';
 import { pages, signinPage } from './pages/index.js';
 import { showError } from './ui.js';
+import { searchBox } from './pages/search.js';
 
 const app = document.getElementById('app');
 const session = { me: null, partners: new Map(), instance: null, notice: null };
@@ -80,6 +81,7 @@ function header() {
     h('a', { href: '/', 'data-link': true, class: 'brand' }, t('app_name')),
     nav,
     h('div', { class: 'spacer' }),
+    session.me ? searchBox({ navigate }, 'header-search', location.pathname === '/search' ? new URLSearchParams(location.search).get('q') : '') : null,
     session.me ? roleLine(session.me) : null,
     langBtn,
     session.me ? h('button', { type: 'button', id: 'sign-out', onclick: () => signOut() }, t('sign_out')) : null);

@@ -5,6 +5,10 @@ import collections from './collections.js';
 import objects from './objects.js';
 import object from './object.js';
 import graph from './graph.js';
+import inbox from './inbox.js';
+import intake from './intake.js';
+import search from './search.js';
+import find from './find.js';
 
 export const signinPage = signin;
-export const pages = [collections, objects, object, graph];
+export const pages = [collections, objects, object, graph, ...inbox, intake, search, find];

@@ -1,0 +1,142 @@
+// Requests for information in the pages, end to end: the US partner sends this instance a
+// request (POST /liaison/rfi with its own token); the admin sees it in the incoming inbox
+// with its status, due date, priority and the partner's trust, opens it, answers with text
+// and a referenced object the requester may see, and the status becomes answered; a new
+// request with a past due date is refused plainly, a good one is sent; the US partner signs
+// in, sees the answer (and the referenced object opens for it), and closes the request; the
+// inbox in Arabic is right-to-left with Arabic-Indic digits. Screenshots: 20-26.
+import { Server, seed, browser, watchedPage, shot, signIn, step, summary, assert, buildWeb, cli } from './lib.mjs';
+
+buildWeb();
+const s = await new Server().start();
+let b;
+let code = 1;
+try {
+  const w = await seed(s);
+  cli('collection', 'add', '--data', s.data, '--title', 'Requests for information', '--alias', 'rfi');
+  cli('grant', '--data', s.data, '--collection', 'rfi', '--partner', 'US', '--read', '--write');
+  const me = (await s.json('GET', '/liaison/whoami')).json;
+  const subject = 'Recruitment cells dismantled in 2025 — طلب معلومات';
+  const due = new Date(Date.now() + 20 * 86400e3).toISOString().slice(0, 10) + 'T23:59:59.000Z';
+  const sent = await s.json('POST', '/liaison/rfi', w.tokens.US, {
+    to: me.identity, subject, collection: 'rfi', priority: 'priority', due, marking: 'amber',
+    questions: ['Names and aliases of the cell leaders?', 'ما هي صلات الخلايا بتنظيم القاعدة في بلاد المغرب الإسلامي؟'],
+    about: [w.obj.aqim.id],
+  });
+  assert(sent.status === 201, 'the US partner sends a request: ' + JSON.stringify(sent));
+  const rid = sent.json.id;
+
+  b = await browser();
+  const { page, seen } = await watchedPage(b.ctx);
+
+  await step('the admin sees the incoming request in the inbox', async () => {
+    await signIn(page, s.base, w.tokens.admin);
+    await page.click('nav a[href="/inbox"]');
+    await page.waitForSelector(`#rfis tr[data-id="${rid}"]`);
+    const row = await page.textContent(`#rfis tr[data-id="${rid}"]`);
+    for (const want of ['Recruitment cells dismantled', 'Open', 'Priority', 'US', 'Trust B', 'TLP:AMBER', due.slice(0, 4)])
+      assert(row.includes(want), `inbox row lacks "${want}": ${row}`);
+    await shot(page, '20-inbox');
+  });
+
+  await step('the request shows its questions, the object it is about and the actions', async () => {
+    await page.click(`#rfis tr[data-id="${rid}"] a.rfi-link`);
+    await page.waitForSelector('#rfi-questions li');
+    const qs = await page.$$eval('#rfi-questions li', (els) => els.map((e) => e.textContent));
+    assert(qs.length === 2 && qs[1].includes('صلات الخلايا'), 'questions: ' + qs);
+    assert((await page.textContent('#rfi-about')).includes('Al-Qaeda in the Islamic Maghreb'), 'about lists AQIM');
+    assert((await page.textContent('#rfi-from')).includes('Trust B'), 'our trust in the requester');
+    for (const f of ['#rfi-ack', '#rfi-answer', '#rfi-decline']) assert(await page.$(f), 'action ' + f);
+    assert(!(await page.$('#rfi-close')), 'the addressee cannot close');
+    await shot(page, '21-rfi-incoming');
+  });
+
+  await step('the admin answers with text and a referenced object: answered', async () => {
+    await page.fill('#answer-text', 'Three cells were dismantled; their leaders and links are in the referenced actor. تم تفكيك ثلاث خلايا.');
+    await page.fill('#answer-pick-q', 'AQIM');
+    await page.click('#answer-pick-find');
+    await page.click(`#answer-pick-results li[data-id="${w.obj.aqim.id}"] button.add`);
+    await page.waitForSelector(`#answer-pick-chosen li[data-id="${w.obj.aqim.id}"]`);
+    await page.click('#rfi-answer-submit');
+    await page.waitForSelector('#rfi-status-value [data-status="answered"]');
+    const resp = await page.textContent('#rfi-responses');
+    assert(resp.includes('Three cells were dismantled') && resp.includes('Al-Qaeda in the Islamic Maghreb'), 'the response: ' + resp);
+    await shot(page, '22-rfi-answered');
+  });
+
+  await step('a refused move is shown plainly; a new request is sent', async () => {
+    await page.goto(s.base + '/inbox/new');
+    await page.waitForSelector('#rfi-new-form');
+    await page.selectOption('#new-to', w.partners.US);
+    await page.fill('#new-subject', 'Travel of facilitators to Gao');
+    await page.fill('#new-questions', 'Dates of travel?\nWho paid?');
+    await page.selectOption('#new-priority', 'immediate');
+    await page.fill('#new-due', '2020-01-01');
+    await page.click('#new-submit');
+    await page.waitForFunction(() => /Not accepted: .*past/.test(document.getElementById('new-error').textContent));
+    await shot(page, '23-rfi-new-refused');
+    await page.fill('#new-due', new Date(Date.now() + 5 * 86400e3).toISOString().slice(0, 10));
+    await page.click('#new-submit');
+    await page.waitForSelector('#rfi-close');
+    assert((await page.textContent('#rfi-to')).includes('US'), 'sent to US');
+    assert(await page.$('#rfi-amend') && await page.$('#rfi-withdraw') && !(await page.$('#rfi-answer')), 'requester moves only');
+    await page.goto(s.base + '/inbox?box=outgoing');
+    await page.waitForSelector('#rfis tbody tr');
+    assert((await page.textContent('#rfis')).includes('Immediate'), 'the outgoing list');
+    await page.click('#sign-out');
+    await page.waitForSelector('#token');
+  });
+
+  await step('the US partner sees the answer, opens the referenced object, closes the request', async () => {
+    await signIn(page, s.base, w.tokens.US);
+    await page.goto(s.base + '/inbox?box=outgoing');
+    await page.waitForSelector(`#rfis tr[data-id="${rid}"][data-status="answered"]`);
+    await page.click(`#rfis tr[data-id="${rid}"] a.rfi-link`);
+    await page.waitForSelector('#rfi-responses');
+    assert((await page.textContent('#rfi-responses')).includes('Three cells were dismantled'), 'the partner reads the answer');
+    await shot(page, '24-rfi-partner-answered');
+    await page.click('#rfi-close-submit');
+    await page.waitForSelector('#rfi-status-value [data-status="closed"]');
+    assert(!(await page.$('#rfi-actions')), 'no moves left on a closed request');
+    await page.click(`#rfi-responses a.obj-link`);
+    await page.waitForSelector('#props');
+    assert(page.url().includes(w.obj.aqim.id) && page.url().includes('/collections/'), 'the ref opens in its collection: ' + page.url());
+  });
+
+  await step('the inbox in Arabic is right-to-left with Arabic-Indic digits', async () => {
+    await page.goto(s.base + '/inbox?box=outgoing');
+    await page.waitForSelector('#rfis tbody tr');
+    await page.click('#lang-switch');
+    await page.waitForFunction(() => document.documentElement.dir === 'rtl');
+    await page.waitForSelector('#rfis tbody tr');
+    const dir = await page.evaluate(() => getComputedStyle(document.getElementById('rfis')).direction);
+    assert(dir === 'rtl', 'table direction ' + dir);
+    const text = await page.textContent(`#rfis tr[data-id="${rid}"]`);
+    assert(text.includes('مغلق') && /[\u0660-\u0669]/.test(text), 'Arabic status and digits: ' + text);
+    const xs = await page.$$eval('#rfis thead th', (els) => els.map((e) => e.getBoundingClientRect().x));
+    assert(xs[0] > xs[xs.length - 1], 'columns run right to left');
+    await shot(page, '25-inbox-ar');
+    await page.click(`#rfis tr[data-id="${rid}"] a.rfi-link`);
+    await page.waitForSelector('#rfi-responses');
+    await shot(page, '26-rfi-ar');
+    await page.click('#lang-switch');
+    await page.waitForFunction(() => document.documentElement.dir === 'ltr');
+  });
+
+  await step('no script error, no CSP violation, no token in a URL', async () => {
+    for (const tok of [w.tokens.admin, w.tokens.US]) assert(!seen.urls.some((u) => u.includes(tok.split('.')[1])), 'a token in a URL');
+    assert(seen.problems.filter((p) => !/status of (403|404|422)/.test(p)).length === 0, 'console problems:\n' + seen.problems.join('\n'));
+  });
+  code = 0;
+} catch {
+  code = 1;
+} finally {
+  if (b) await b.close();
+  try {
+    await s.stop();
+  } catch (err) {
+    console.log('FAIL server: ' + err.message);
+    code = 1;
+  }
+}
+process.exit(summary(import.meta.url) || code);

@@ -1,0 +1,243 @@
+// Requests for information (docs/rfi.md): the inbox (incoming and outgoing, by status),
+// one request with its questions, the objects it is about and every response, the moves
+// the caller's side may make, and the form for a new request. Everything goes through
+// /liaison/rfi; the server decides (403/422 are shown as they come).
+import { h, fill, bidi } from '../dom.js';
+
+/** Free text in the direction of its first strong letter (mixed Arabic and English reads right). */
+const auto = (text) => h('bdi', { dir: 'auto' }, text);
+import { t, fmtDate, typeName } from '../i18n.js';
+import { liaison } from '../api.js';
+import { TLP_LEVELS } from '../stix.js';
+import { loading, tlpBadge } from '../ui.js';
+import { objectPicker } from '../picker.js';
+
+const STATUSES = ['open', 'acknowledged', 'answered', 'declined', 'withdrawn', 'closed', 'overdue'];
+const PRIORITIES = ['routine', 'priority', 'immediate'];
+const FINAL = new Set(['withdrawn', 'closed']);
+
+export function statusBadge(v) {
+  return h('span', { class: 'status status-' + v.status, 'data-status': v.status }, t('st_' + v.status));
+}
+
+function overdueFlag(v) {
+  return v.overdue ? h('span', { class: 'overdue', 'data-overdue': '' }, t('overdue')) : null;
+}
+
+/** A party of a request: its name (or this service) and our trust in it. */
+function party(p) {
+  if (!p) return null;
+  if (p.self) return h('span', { class: 'party self' }, t('this_instance'));
+  return h('span', { class: 'party' }, bidi(p.name || p.identity),
+    p.trust ? h('span', { class: 'trust', title: t('trust_of', { t: p.trust }) }, t('trust') + ' ' + p.trust) : null);
+}
+
+function gradingText(g) {
+  if (!g) return null;
+  return (g.source_reliability || '?') + (g.information_credibility || '?');
+}
+
+const rfiHref = (id) => '/inbox/' + encodeURIComponent(id);
+const objHref = (id) => '/object/' + encodeURIComponent(id);
+
+function objectLine(o, sender) {
+  const g = gradingText(o.grading);
+  return h('li', { 'data-id': o.id },
+    h('span', { class: 'type type-' + o.type }, typeName(o.type)), ' ',
+    h('a', { href: objHref(o.id), 'data-link': true, class: 'obj-link' }, o.name ? bidi(o.name) : h('code', null, o.id)),
+    g ? [' ', h('span', { class: 'grading', title: t(o.grading.scale === 'europol' ? 'europol' : 'admiralty') },
+      sender ? t('graded_by', { g, who: sender }) : g)] : null);
+}
+
+function errorText(err) {
+  if (err.status === 403) return t('refused') + ': ' + err.message;
+  if (err.status === 422) return t('invalid') + ': ' + err.message;
+  return t('error') + ': ' + err.message;
+}
+
+// ---- the list ----
+const list = {
+  match: /^\/inbox\/?$/,
+  nav: { href: '/inbox', prefix: '/inbox', label: 'nav_inbox' },
+  async render(main, _p, ctx) {
+    const q = new URLSearchParams(location.search);
+    const box = q.get('box') === 'outgoing' ? 'outgoing' : 'incoming';
+    const status = STATUSES.includes(q.get('status')) ? q.get('status') : '';
+    fill(main, loading());
+    const res = await liaison.rfis({ box, status });
+    if (!ctx.isCurrent()) return;
+    const rfis = (res && res.rfis) || [];
+    rfis.sort((a, b) => (b.modified || '').localeCompare(a.modified || ''));
+    const go = (b, s) => ctx.navigate('/inbox?box=' + b + (s ? '&status=' + s : ''));
+    const statusSel = h('select', { id: 'rfi-status', 'aria-label': t('status'), onchange: (e) => go(box, e.target.value) },
+      h('option', { value: '' }, t('any')),
+      STATUSES.map((s) => h('option', { value: s, selected: s === status ? true : null }, t('st_' + s))));
+    fill(main,
+      h('div', { class: 'title-row' }, h('h1', null, t('inbox')),
+        ctx.session.me.read_only ? null : h('a', { href: '/inbox/new', 'data-link': true, class: 'button', id: 'rfi-new' }, t('new_request'))),
+      h('div', { class: 'tabs', role: 'tablist' },
+        ['incoming', 'outgoing'].map((b) => h('button', {
+          type: 'button', role: 'tab', id: 'box-' + b, class: b === box ? 'tab active' : 'tab',
+          'aria-selected': b === box ? 'true' : 'false', onclick: () => go(b, status),
+        }, t('box_' + b))),
+        h('label', { class: 'inline' }, t('status'), ' ', statusSel)),
+      rfis.length === 0 ? h('p', { class: 'empty', id: 'rfi-empty' }, t('no_requests')) :
+        h('table', { class: 'objects', id: 'rfis' },
+          h('thead', null, h('tr', null, [t('subject'), t('status'), t('priority'), t(box === 'incoming' ? 'from' : 'to'), t('due'), t('marking'), t('modified')].map((c) => h('th', null, c)))),
+          h('tbody', null, rfis.map((v) => h('tr', { 'data-id': v.id, 'data-status': v.status, class: v.overdue ? 'is-overdue' : null },
+            h('td', null, h('a', { href: rfiHref(v.id), 'data-link': true, class: 'rfi-link' }, auto(v.subject || v.id))),
+            h('td', null, statusBadge(v), ' ', overdueFlag(v)),
+            h('td', null, h('span', { class: 'priority priority-' + v.priority }, t('pr_' + v.priority))),
+            h('td', null, party(box === 'incoming' ? v.requester : v.addressee)),
+            h('td', { class: 'date' }, v.due ? h('time', { datetime: v.due }, fmtDate(v.due)) : t('no_due')),
+            h('td', null, tlpBadge(v.tlp)),
+            h('td', { class: 'date' }, h('time', { datetime: v.modified }, fmtDate(v.modified))))))));
+  },
+};
+
+// ---- one request ----
+function actionForm(id, legend, fields, submitLabel, submit) {
+  const msg = h('p', { class: 'form-error', role: 'alert' });
+  const button = h('button', { type: 'submit', id: id + '-submit' }, submitLabel);
+  const form = h('form', { class: 'action', id }, h('h3', null, legend), fields, msg, button);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    msg.textContent = '';
+    try {
+      await submit();
+    } catch (err) {
+      msg.textContent = errorText(err);
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
+const detail = {
+  match: /^\/inbox\/(?<id>liaison-rfi--[^/]+)\/?$/,
+  async render(main, { id }, ctx) {
+    fill(main, loading());
+    const v = await liaison.rfi(id);
+    if (!ctx.isCurrent()) return;
+    const incoming = v.direction === 'incoming';
+    const senderName = v.addressee && (v.addressee.self ? t('this_instance') : v.addressee.name);
+    const reload = () => ctx.navigate(rfiHref(id), true);
+    const act = async (verb, body) => {
+      await liaison.rfiAct(id, verb, body);
+      reload();
+    };
+    const actions = [];
+    const ro = ctx.session.me.read_only;
+    if (!ro && !FINAL.has(v.status)) {
+      if (incoming) {
+        if (v.status === 'open' || v.status === 'overdue')
+          actions.push(actionForm('rfi-ack', t('act_ack'), h('p', { class: 'help' }, t('act_ack_help')), t('act_ack'), () => act('ack')));
+        const text = h('textarea', { id: 'answer-text', rows: 5, dir: 'auto', required: true });
+        const picker = objectPicker('answer-pick');
+        actions.push(actionForm('rfi-answer', t('act_answer'),
+          [h('label', { for: 'answer-text' }, t('answer_text')), text, h('p', { class: 'help' }, t('answer_refs')), picker.el],
+          t('act_answer'), () => act('answer', { text: text.value, refs: picker.ids() })));
+        const reason = h('textarea', { id: 'decline-reason', rows: 2, dir: 'auto', required: true });
+        actions.push(actionForm('rfi-decline', t('act_decline'), [h('label', { for: 'decline-reason' }, t('reason')), reason],
+          t('act_decline'), () => act('decline', { reason: reason.value })));
+      } else {
+        const subj = h('input', { id: 'amend-subject', value: v.subject || '', dir: 'auto' });
+        const qs = h('textarea', { id: 'amend-questions', rows: 4, dir: 'auto' }, (v.questions || []).join('\n'));
+        const due = h('input', { type: 'date', id: 'amend-due', value: v.due ? v.due.slice(0, 10) : '' });
+        actions.push(actionForm('rfi-amend', t('act_amend'),
+          [h('label', { for: 'amend-subject' }, t('subject')), subj,
+            h('label', { for: 'amend-questions' }, t('questions_one_per_line')), qs,
+            h('label', { for: 'amend-due' }, t('due')), due],
+          t('act_amend'), () => {
+            const body = {};
+            if (subj.value.trim() && subj.value.trim() !== v.subject) body.subject = subj.value.trim();
+            const ql = qs.value.split('\n').map((x) => x.trim()).filter(Boolean);
+            if (ql.join('\n') !== (v.questions || []).join('\n')) body.questions = ql;
+            if (due.value && (!v.due || due.value !== v.due.slice(0, 10))) body.due = due.value + 'T23:59:59.000Z';
+            return act('amend', body);
+          }));
+        actions.push(actionForm('rfi-withdraw', t('act_withdraw'), h('p', { class: 'help' }, t('act_withdraw_help')), t('act_withdraw'), () => act('withdraw')));
+        actions.push(actionForm('rfi-close', t('act_close'), h('p', { class: 'help' }, t('act_close_help')), t('act_close'), () => act('close')));
+      }
+    }
+    fill(main,
+      h('p', { class: 'crumbs' }, h('a', { href: '/inbox?box=' + (incoming ? 'incoming' : 'outgoing'), 'data-link': true }, t('back_to_inbox'))),
+      h('h1', { class: 'obj-title', id: 'rfi-subject' }, h('span', { class: 'type' }, typeName('liaison-rfi')), ' ', auto(v.subject || v.id)),
+      h('dl', { class: 'summary', id: 'rfi-summary' },
+        h('dt', null, t('status')), h('dd', { id: 'rfi-status-value' }, statusBadge(v), ' ', overdueFlag(v)),
+        h('dt', null, t('direction')), h('dd', null, t('box_' + v.direction)),
+        h('dt', null, t('from')), h('dd', { id: 'rfi-from' }, party(v.requester)),
+        h('dt', null, t('to')), h('dd', { id: 'rfi-to' }, party(v.addressee)),
+        h('dt', null, t('priority')), h('dd', null, h('span', { class: 'priority priority-' + v.priority }, t('pr_' + v.priority))),
+        h('dt', null, t('due')), h('dd', null, v.due ? h('time', { datetime: v.due }, fmtDate(v.due)) : t('no_due')),
+        h('dt', null, t('marking')), h('dd', null, tlpBadge(v.tlp)),
+        h('dt', null, t('created')), h('dd', null, h('time', { datetime: v.created }, fmtDate(v.created))),
+        h('dt', null, t('modified')), h('dd', null, h('time', { datetime: v.modified }, fmtDate(v.modified)))),
+      h('section', null, h('h2', null, t('questions')),
+        (v.questions || []).length ? h('ol', { id: 'rfi-questions', class: 'questions' }, v.questions.map((x) => h('li', { dir: 'auto' }, x))) : h('p', { class: 'empty' }, t('no_questions'))),
+      h('section', null, h('h2', null, t('about')),
+        (v.about || []).length ? h('ul', { id: 'rfi-about', class: 'plain objs' }, v.about.map((o) => objectLine(o))) : h('p', { class: 'empty' }, t('about_none'))),
+      h('section', null, h('h2', null, t('responses')),
+        (v.responses || []).length === 0 ? h('p', { class: 'empty' }, t('no_responses')) :
+          h('ol', { id: 'rfi-responses', class: 'responses' }, v.responses.map((r) => h('li', { class: 'response response-' + r.action, 'data-action': r.action },
+            h('div', { class: 'response-head' },
+              h('strong', null, t('ra_' + r.action)), ' · ', party(r.by), ' · ', h('time', { datetime: r.created }, fmtDate(r.created))),
+            r.text ? h('p', { class: 'response-text', dir: 'auto' }, r.text) : null,
+            r.reason ? h('p', { class: 'response-text' }, t('reason'), ': ', auto(r.reason)) : null,
+            (r.refs || []).length ? h('ul', { class: 'plain objs' }, r.refs.map((o) => objectLine(o, r.by && r.by.name ? r.by.name : senderName))) : null)))),
+      actions.length ? h('section', { class: 'actions', id: 'rfi-actions' }, h('h2', null, t('actions')), actions) : null);
+  },
+};
+
+// ---- a new request ----
+const create = {
+  match: /^\/inbox\/new\/?$/,
+  async render(main, _p, ctx) {
+    const me = ctx.session.me;
+    // A partner may ask this instance only; a local principal asks a registered partner.
+    const targets = me.kind === 'partner'
+      ? (ctx.session.instance ? [[ctx.session.instance.identity, ctx.session.instance.name || t('this_instance')]] : [])
+      : [...ctx.session.partners.values()].filter((p) => !p.disabled).map((p) => [p.identity, p.name + (p.trust ? ' · ' + t('trust') + ' ' + p.trust : '')]);
+    const to = h('select', { id: 'new-to', required: true }, targets.map(([v, l]) => h('option', { value: v }, l)));
+    const subject = h('input', { id: 'new-subject', required: true, dir: 'auto' });
+    const questions = h('textarea', { id: 'new-questions', rows: 5, dir: 'auto', required: true });
+    const priority = h('select', { id: 'new-priority' }, PRIORITIES.map((p) => h('option', { value: p }, t('pr_' + p))));
+    const due = h('input', { type: 'date', id: 'new-due' });
+    const marking = h('select', { id: 'new-marking' }, TLP_LEVELS.map((l) => h('option', { value: l, selected: l === 'amber' ? true : null }, t('tlp_' + l))));
+    const picker = objectPicker('about-pick');
+    const msg = h('p', { class: 'form-error', role: 'alert', id: 'new-error' });
+    const form = h('form', { class: 'action wide', id: 'rfi-new-form' },
+      h('label', { for: 'new-to' }, t('to')), to,
+      h('label', { for: 'new-subject' }, t('subject')), subject,
+      h('label', { for: 'new-questions' }, t('questions_one_per_line')), questions,
+      h('div', { class: 'row' },
+        h('label', null, t('priority'), priority),
+        h('label', null, t('due'), due),
+        h('label', null, t('marking'), marking)),
+      h('p', { class: 'help' }, t('about_help')), picker.el,
+      msg, h('button', { type: 'submit', id: 'new-submit' }, t('send_request')));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      msg.textContent = '';
+      const body = {
+        to: to.value, subject: subject.value.trim(),
+        questions: questions.value.split('\n').map((x) => x.trim()).filter(Boolean),
+        about: picker.ids(), priority: priority.value, marking: marking.value,
+      };
+      if (due.value) body.due = due.value + 'T23:59:59.000Z';
+      try {
+        const res = await liaison.rfiNew(body);
+        ctx.navigate(rfiHref(res.id));
+      } catch (err) {
+        msg.textContent = errorText(err);
+      }
+    });
+    fill(main,
+      h('p', { class: 'crumbs' }, h('a', { href: '/inbox?box=outgoing', 'data-link': true }, t('back_to_inbox'))),
+      h('h1', null, t('new_request')),
+      targets.length ? form : h('p', { class: 'empty' }, t('no_partners')));
+  },
+};
+
+export default [list, create, detail];

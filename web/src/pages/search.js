@@ -1,0 +1,71 @@
+// Search: one box across names, aliases and report text (GET /liaison/search). The
+// server matches after the intake's Arabic normalisation (الاسلامية finds الإسلامية), and
+// answers only what a listing would show the caller. Pages follow the server's "next".
+import { h, fill } from '../dom.js';
+import { t } from '../i18n.js';
+import { liaison, taxii } from '../api.js';
+import { loading, markingBadges, creator, nameCell, typeLabel } from '../ui.js';
+
+const PAGE = 25;
+
+export function searchBox(ctx, id, value) {
+  const input = h('input', { type: 'search', id, name: 'q', value: value || '', dir: 'auto', 'aria-label': t('search'), placeholder: t('search_placeholder'), minlength: 3 });
+  const form = h('form', { class: 'search-box', role: 'search', id: id + '-form' }, input,
+    h('button', { type: 'submit', id: id + '-go' }, t('search')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const q = input.value.trim();
+    if (q) ctx.navigate('/search?q=' + encodeURIComponent(q));
+  });
+  return form;
+}
+
+export default {
+  match: /^\/search\/?$/,
+  nav: { href: '/search', prefix: '/search', label: 'nav_search' },
+  async render(main, _p, ctx) {
+    const params = new URLSearchParams(location.search);
+    const q = (params.get('q') || '').trim();
+    const only = params.get('collection') || '';
+    const limit = Math.min(Math.max(parseInt(params.get('limit'), 10) || PAGE, 1), 200);
+    const area = h('div', { id: 'search-area' });
+    const pager = h('div', { class: 'pager' });
+    fill(main, h('h1', null, t('search')), h('p', { class: 'help' }, t('search_help')), searchBox(ctx, 'search-q', q), area, pager);
+    if (!q) return;
+    if ([...q].length < 3) return void fill(area, h('p', { class: 'error', role: 'alert' }, t('search_short')));
+    fill(area, loading());
+    const cols = new Map((((await taxii.collections()) || {}).collections || []).map((c) => [c.id, c]));
+    if (!ctx.isCurrent()) return;
+    const show = async (next, pageNo) => {
+      fill(area, loading());
+      fill(pager);
+      let res;
+      try {
+        res = await liaison.search({ q, collection: only, limit, next });
+      } catch (err) {
+        if (!ctx.isCurrent()) return;
+        return void fill(area, h('p', { class: 'error', role: 'alert' }, err.status === 400 ? t('search_short') : t('error') + ': ' + err.message));
+      }
+      if (!ctx.isCurrent()) return;
+      const rows = (res && res.results) || [];
+      fill(area,
+        h('p', { class: 'count', id: 'search-count' }, t('search_count', { n: rows.length, page: pageNo })),
+        rows.length === 0 ? h('p', { class: 'empty', id: 'search-empty' }, t('no_results')) :
+          h('table', { class: 'objects', id: 'search-results' },
+            h('thead', null, h('tr', null, [t('type'), t('name'), t('marking'), t('created_by'), t('collection')].map((c) => h('th', null, c)))),
+            h('tbody', null, rows.map(({ collection, object: o }) => {
+              const c = cols.get(collection);
+              const cid = encodeURIComponent(collection);
+              return h('tr', { 'data-id': o.id, 'data-collection': collection },
+                h('td', null, typeLabel(o.type)),
+                h('td', null, h('a', { href: '/collections/' + cid + '/objects/' + encodeURIComponent(o.id), 'data-link': true, class: 'obj-link' }, nameCell(o))),
+                h('td', null, markingBadges(o)),
+                h('td', null, creator(o, ctx.session)),
+                h('td', null, h('a', { href: '/collections/' + cid, 'data-link': true }, c ? c.title : collection)));
+            }))));
+      if (next) pager.append(h('button', { type: 'button', id: 'search-first', onclick: () => show(undefined, 1) }, t('first_page')));
+      if (res && res.more && res.next) pager.append(h('button', { type: 'button', id: 'search-next', onclick: () => show(res.next, pageNo + 1) }, t('next_page')));
+    };
+    await show(undefined, 1);
+  },
+};
