@@ -13,6 +13,10 @@
 int cli_error(int code, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Opens DIR's store; prints the error and returns an exit code on failure. */
 int cli_open_store(const char *cmd, const char *dir, int pool, struct store **out);
+/* The same for an explicit store location (a URL or path; NULL or "": DIR's, store.h's
+ * store_location_for_dir). Messages never show a password of the location. */
+int cli_open_store_at(const char *cmd, const char *dir, const char *location, int pool,
+                      struct store **out);
 void cli_reset_getopt(void);
 /* Appends one audit entry for an administrative change made from the command line. */
 int cli_audit(struct store *s, const char *action, const char *detail, struct lia_err *err);
@@ -46,6 +50,10 @@ int cli_push(int argc, char **argv);
 int cli_export(int argc, char **argv); /* bundle.c */
 int cli_import(int argc, char **argv);
 int cli_key(int argc, char **argv);
+int cli_migrate(int argc, char **argv); /* storecopy.c */
+int cli_store(int argc, char **argv);
+/* Appends "store = location" to the configuration file conf (init --store). */
+int cli_config_add_store(const char *conf, const char *location, struct lia_err *err);
 /* The scheduled exchanges of serve (sync.c): a thread running every configured pull and push
  * each interval seconds (0: none); stop waits for the run under way. */
 int cli_sync_start(struct store *s, const char *dir, size_t interval);

@@ -22,11 +22,22 @@ int cli_error(int code, const char *cmd, const char *fmt, ...)
 
 int cli_open_store(const char *cmd, const char *dir, int pool, struct store **out)
 {
-    if (!dir)
-        return cli_error(CLI_USAGE, cmd, "--data DIR is required");
+    return cli_open_store_at(cmd, dir, NULL, pool, out);
+}
+
+int cli_open_store_at(const char *cmd, const char *dir, const char *location, int pool,
+                      struct store **out)
+{
     char path[4096];
-    if (store_path_for_dir(dir, path, sizeof path))
-        return cli_error(CLI_USAGE, cmd, "data directory path too long");
+    if (location && *location) {
+        if (strlen(location) >= sizeof path)
+            return cli_error(CLI_USAGE, cmd, "store location too long");
+        memcpy(path, location, strlen(location) + 1);
+    } else if (!dir) {
+        return cli_error(CLI_USAGE, cmd, "--data DIR is required");
+    } else if (store_location_for_dir(dir, path, sizeof path)) {
+        return cli_error(CLI_USAGE, cmd, "data directory path or its store location too long");
+    }
     struct store_options opt = {.pool_size = pool, .busy_timeout_ms = 10000, .create = false};
     struct lia_err err;
     lia_err_clear(&err);

@@ -26,6 +26,7 @@ struct key {
 
 static const struct key keys[] = {
     STR(listen, "127.0.0.1:6143", "address and port to serve on"),
+    STR(store, "", "the store: empty for DIR/liaison.db, or postgres://... or sqlite:PATH"),
     STR(tls_cert, "", "PEM certificate chain: serve HTTPS (TLS 1.2+)"),
     STR(tls_key, "", "PEM private key for tls_cert"),
     STR(tls_client_ca, "", "PEM CA: ask partners for client certificates signed by it"),

@@ -15,6 +15,7 @@
 
 struct cli_config {
     char listen[128];
+    char store[1024]; /* "" = DIR/liaison.db; else a store location (docs/scale-out.md) */
     char tls_cert[1024];
     char tls_key[1024];
     char tls_client_ca[1024];

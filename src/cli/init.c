@@ -5,12 +5,19 @@
  * line of stdout. Refuses to touch a directory that already holds a store.
  * With --tls it also makes a self-signed certificate (tlsgen.c) and points
  * the configuration at it, so that serve speaks HTTPS from the start.
+ *
+ * With --store URL the store is a PostgreSQL database instead of
+ * DIR/liaison.db: init applies the schema migrations, refuses a database that
+ * already holds an instance, and writes `store = URL` into DIR/liaison.conf.
+ * DIR still keeps the configuration, the signing key and the TLS files; each
+ * node of a cluster gets a copy of it (docs/scale-out.md).
  */
 #include "cli/cli_int.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -22,14 +29,17 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: liaison init --data DIR [--name NAME] [--tls]\n\n"
+    fprintf(out, "usage: liaison init --data DIR [--name NAME] [--tls] [--store URL]\n\n"
                  "Creates DIR with an empty store, the instance's identity and signing key,\n"
                  "a configuration file (DIR/liaison.conf), and an admin token. The token is\n"
                  "printed once, on the last line of stdout; only its hash is kept.\n\n"
                  "  --data DIR    data directory to create (must not hold a store yet)\n"
                  "  --name NAME   this instance's name, for its STIX identity (default: liaison)\n"
                  "  --tls         also write DIR/tls.key and a self-signed DIR/tls.crt (for\n"
-                 "                localhost, 127.0.0.1, ::1), and serve HTTPS (docs/tls.md)\n");
+                 "                localhost, 127.0.0.1, ::1), and serve HTTPS (docs/tls.md)\n"
+                 "  --store URL   keep the store in PostgreSQL (postgres://...) instead of\n"
+                 "                DIR/liaison.db: migrates an empty database, and writes\n"
+                 "                store = URL into DIR/liaison.conf (docs/scale-out.md)\n");
 }
 
 static int write_keys(const char *dir, struct lia_err *err)
@@ -59,9 +69,10 @@ int cli_init(int argc, char **argv)
     static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
                                          {"name", required_argument, NULL, 'n'},
                                          {"tls", no_argument, NULL, 't'},
+                                         {"store", required_argument, NULL, 's'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *name = "liaison";
+    const char *dir = NULL, *name = "liaison", *location = NULL;
     bool tls = false;
     int ch;
     cli_reset_getopt();
@@ -70,6 +81,7 @@ int cli_init(int argc, char **argv)
         case 'd': dir = optarg; break;
         case 'n': name = optarg; break;
         case 't': tls = true; break;
+        case 's': location = optarg; break;
         case 'h': usage(stdout); return CLI_OK;
         default: usage(stderr); return CLI_USAGE;
         }
@@ -86,6 +98,10 @@ int cli_init(int argc, char **argv)
     struct stat sb;
     if (stat(path, &sb) == 0)
         return cli_error(CLI_REFUSED, "init", "%s already holds a store; nothing changed", dir);
+    if (location && strlen(location) >= sizeof path)
+        return cli_error(CLI_USAGE, "init", "--store: location too long");
+    if (location)
+        memcpy(path, location, strlen(location) + 1);
 
     struct lia_err err;
     lia_err_clear(&err);
@@ -95,6 +111,13 @@ int cli_init(int argc, char **argv)
     int rc = tls ? cli_tls_generate(dir, name, &tls_info, &err) : 0;
     if (rc == 0)
         rc = store_open(path, &sopt, &s, &err);
+    struct arena a;
+    arena_init(&a, 0);
+    char *existing = NULL;
+    if (rc == 0 && store_meta_get(s, "instance_identity", &a, &existing, NULL) == 0)
+        rc = lia_err_set(&err, LIA_ECONFLICT,
+                         "the store already holds instance %s; nothing changed", existing);
+    arena_release(&a);
     char identity[128];
     stix_new_id("identity", identity, sizeof identity);
     if (rc == 0)
@@ -109,6 +132,8 @@ int cli_init(int argc, char **argv)
         rc = cli_config_write_default(conf, &err);
     if (rc == 0 && tls)
         rc = cli_tls_configure(conf, &tls_info, &err);
+    if (rc == 0 && location)
+        rc = cli_config_add_store(conf, location, &err);
     char token[ACCESS_TOKEN_MAX], id[32];
     struct access_token_spec spec = {.admin = true, .label = "created by init"};
     if (rc == 0)
@@ -133,4 +158,25 @@ int cli_init(int argc, char **argv)
     printf("%s\n", token);
     sodium_memzero(token, sizeof token);
     return CLI_OK;
+}
+
+int cli_config_add_store(const char *conf, const char *location, struct lia_err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = lia_read_file(conf, 1024 * 1024, &text, &len, err);
+    if (rc)
+        return rc;
+    struct dbuf b;
+    dbuf_init(&b, len + strlen(location) + 256);
+    rc = dbuf_append(&b, text, len);
+    if (rc == 0)
+        rc = dbuf_printf(&b, "\n# set by init --store (docs/scale-out.md)\nstore = %s\n", location);
+    free(text);
+    if (rc == 0)
+        rc = lia_write_file(conf, b.ptr, b.len, 0600, err);
+    else
+        rc = lia_err_set(err, rc, "configuration file too large");
+    dbuf_release(&b);
+    return rc;
 }

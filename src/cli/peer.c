@@ -263,7 +263,7 @@ static int show(int argc, char **argv)
             fmt_ts(cps[i].last_ok, ok);
             printf("  %s %s %s %s\n", cps[i].direction,
                    !strcmp(cps[i].direction, "pull") ? cps[i].remote_coll : local,
-                   !strcmp(cps[i].direction, "pull") ? "->" : "->",
+                   "->",
                    !strcmp(cps[i].direction, "pull") ? local : cps[i].remote_coll);
             printf("    last success: %s", ok);
             if (cps[i].last_ok)

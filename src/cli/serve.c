@@ -24,9 +24,11 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: liaison serve --data DIR [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
-            "                     [--tls-client-ca F] [--config FILE] [--set KEY=VALUE]...\n\n"
+            "                     [--tls-client-ca F] [--config FILE] [--set KEY=VALUE]...\n"
+            "                     [--store URL]\n\n"
             "Serves TAXII 2.1 at /taxii2/ from the store in DIR until SIGINT or SIGTERM.\n\n"
             "  --data DIR          data directory made by `liaison init`\n"
+            "  --store URL         the store, if not DIR's (postgres://..., docs/scale-out.md)\n"
             "  --listen HOST:PORT  address to listen on (default 127.0.0.1:6143; port 0 picks one)\n"
             "  --tls-cert F        PEM certificate chain: serve HTTPS, TLS 1.2 or later only\n"
             "  --tls-key F         PEM private key of the certificate\n"
@@ -85,11 +87,12 @@ int cli_serve(int argc, char **argv)
         {"tls-cert", required_argument, NULL, 'c'},   {"tls-key", required_argument, NULL, 'k'},
         {"tls-client-ca", required_argument, NULL, 'a'}, {"config", required_argument, NULL, 'f'},
         {"set", required_argument, NULL, 's'},        {"help", no_argument, NULL, 'h'},
+        {"store", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0}};
     const char *dir = NULL, *config = NULL;
     const char *sets[64];
     size_t n_sets = 0;
-    const char *listen = NULL, *cert = NULL, *key = NULL, *ca = NULL;
+    const char *listen = NULL, *cert = NULL, *key = NULL, *ca = NULL, *store = NULL;
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -99,6 +102,7 @@ int cli_serve(int argc, char **argv)
         case 'c': cert = optarg; break;
         case 'k': key = optarg; break;
         case 'a': ca = optarg; break;
+        case 'S': store = optarg; break;
         case 'f': config = optarg; break;
         case 's':
             if (n_sets == 64)
@@ -134,7 +138,8 @@ int cli_serve(int argc, char **argv)
     if ((listen && cli_config_set(&cfg, "listen", listen, &err)) ||
         (cert && cli_config_set(&cfg, "tls_cert", cert, &err)) ||
         (key && cli_config_set(&cfg, "tls_key", key, &err)) ||
-        (ca && cli_config_set(&cfg, "tls_client_ca", ca, &err)))
+        (ca && cli_config_set(&cfg, "tls_client_ca", ca, &err)) ||
+        (store && cli_config_set(&cfg, "store", store, &err)))
         return cli_error(CLI_USAGE, "serve", "%s", err.msg);
     if (!strcmp(cfg.log_level, "debug"))
         lia_log_set_level(LIA_LOG_DEBUG);
@@ -187,7 +192,7 @@ int cli_serve(int argc, char **argv)
     }
 
     struct store *s;
-    int rc = cli_open_store("serve", dir, (int)cfg.threads + 2, &s);
+    int rc = cli_open_store_at("serve", dir, cfg.store, (int)cfg.threads + 2, &s);
     if (rc) {
         free(cert_pem);
         free(key_pem);

@@ -286,7 +286,12 @@ static void *sync_main(void *arg)
     pthread_mutex_lock(&syncer.lock);
     while (!syncer.stop) {
         pthread_mutex_unlock(&syncer.lock);
-        exchange_sync_all(syncer.store, &syncer.o);
+        /* One node at a time runs the exchanges of a store shared by several. */
+        struct store_lock *held = NULL;
+        if (store_lock_try(syncer.store, "sync", &held, NULL) == 0) {
+            exchange_sync_all(syncer.store, &syncer.o);
+            store_lock_release(held);
+        }
         pthread_mutex_lock(&syncer.lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);

@@ -33,10 +33,17 @@ int exchange_ingest_batch(struct store_txn *t, struct store *s, const struct acc
             const char *type = json_string_value(json_object_get(it->obj, "type"));
             if ((type && !strcmp(type, "marking-definition")) != (pass == 0))
                 continue;
+            /* Per-object scratch: a 100,000-object import must not hold every object's
+             * handling arrays at once. Results are reported before it is released. */
+            struct arena oa;
+            arena_init(&oa, 0);
+            ctx.a = &oa;
             struct access_ingest_result r;
             rc = access_ingest_object(t, &ctx, it->obj, it->text, it->len, &r, err);
-            if (rc)
+            if (rc) {
+                arena_release(&oa);
                 break;
+            }
             res->received++;
             res->bytes += it->len;
             if (!r.stored) {
@@ -48,6 +55,7 @@ int exchange_ingest_batch(struct store_txn *t, struct store *s, const struct acc
             } else {
                 res->existed++;
             }
+            arena_release(&oa);
         }
     if (rc == 0)
         rc = store_provenance_put(t, fresh, n_fresh, peer, who->partner, lia_now_us(), trust, via,

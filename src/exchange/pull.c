@@ -173,15 +173,17 @@ static int run(struct pull *p, struct lia_err *err)
         if (!next)
             snprintf(chain_after, sizeof chain_after, "%s", p->cp.position ? p->cp.position : "");
         char *url = page_url(p, chain_after[0] ? chain_after : NULL, next);
-        if (!url)
+        if (!url) {
+            free(next);
             return lia_err_set(err, LIA_ENOMEM, "out of memory");
+        }
         struct xc_resp r;
         rc = xc_request(&p->c, url, NULL, 0, &r, err);
         if (rc) {
             free(url);
             break;
         }
-        struct stix_envelope env;
+        struct stix_envelope env = {0};
         char *nnext = NULL;
         bool nmore = false;
         rc = parse_page(p, url, &r, &env, &nmore, &nnext, err);

@@ -128,7 +128,7 @@ static int publish_draft(const char *dir, const char *collection, int tlp, const
 {
     char path[4096];
     struct lia_err err = {0};
-    if (store_path_for_dir(dir, path, sizeof path)) {
+    if (store_location_for_dir(dir, path, sizeof path)) {
         fprintf(stderr, "intake: data directory path too long\n");
         return 2;
     }

@@ -6,7 +6,10 @@ them with ``request``/``Client`` and stops them with SIGTERM. A server that
 exits non-zero, or whose stderr mentions a sanitizer report, fails the test.
 
 Environment: LIAISON_BIN (the binary), LIAISON_SHARED (the shared/ folder with
-fixtures), LIAISON_SOURCE (the repository root).
+fixtures), LIAISON_SOURCE (the repository root). LIAISON_STORE=pg runs every
+DataDir on PostgreSQL: a database of its own (liaison_test_<random>) on the
+cluster at LIAISON_TEST_PG (a postgres:// URL), dropped at cleanup; without
+LIAISON_TEST_PG such a run is skipped (exit 77, which ctest reports as skipped).
 """
 import atexit
 import base64
@@ -83,14 +86,50 @@ def free_port():
     return port
 
 
-class DataDir:
-    """A fresh data directory with an admin token; removed by cleanup()."""
+def pg_database_url(name):
+    """LIAISON_TEST_PG with its database replaced by name."""
+    u = urllib.parse.urlsplit(PG_URL)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + name, u.query, ""))
 
-    def __init__(self):
+
+def pg_admin(sql, database="postgres"):
+    """Runs sql with psql on the test cluster; returns stdout."""
+    p = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
+                        pg_database_url(database), "-c", sql],
+                       capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise AssertionError("psql %r: %s" % (sql, p.stderr))
+    return p.stdout
+
+
+class DataDir:
+    """A fresh data directory with an admin token; removed by cleanup().
+
+    With LIAISON_STORE=pg its store is a new PostgreSQL database (self.store)."""
+
+    def __init__(self, store=None):
         self.tmp = tempfile.mkdtemp(prefix="liaison-integ-")
         self.path = os.path.join(self.tmp, "data")
-        p = run_cli("init", "--data", self.path)
+        self.pgdb = None
+        self.store = store
+        if store is None and USE_PG:
+            self.pgdb = "liaison_test_" + os.urandom(6).hex()
+            pg_admin("CREATE DATABASE %s" % self.pgdb)
+            self.store = pg_database_url(self.pgdb)
+        extra = ["--store", self.store] if self.store else []
+        p = run_cli("init", "--data", self.path, *extra)
         self.admin = p.stdout.strip().splitlines()[-1].strip()
+
+    def sql(self, *statements):
+        """Runs statements straight on the store (tests that tamper with it)."""
+        if self.pgdb:
+            for s in statements:
+                pg_admin(s, self.pgdb)
+            return
+        import sqlite3
+        with sqlite3.connect(os.path.join(self.path, "liaison.db")) as c:
+            for s in statements:
+                c.execute(s)
 
     def collection(self, title="Test", alias=None):
         args = ["collection", "add", "--data", self.path, "--title", title]
@@ -106,6 +145,9 @@ class DataDir:
 
     def cleanup(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.pgdb:
+            pg_admin("DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.pgdb)
+            self.pgdb = None
 
 
 class Server:
@@ -339,6 +381,10 @@ def main():
     if not os.path.exists(BIN):
         print("LIAISON_BIN %s does not exist" % BIN, file=sys.stderr)
         sys.exit(2)
+    if USE_PG and not PG_URL:
+        print("SKIPPED %s on PostgreSQL: LIAISON_TEST_PG is not set (.ci/run sets it)" %
+              os.path.basename(sys.argv[0]))
+        sys.exit(SKIP_EXIT)
     start = time.time()
     prog = unittest.main(exit=False, verbosity=2)
     r = prog.result

@@ -315,7 +315,7 @@ class AuditTamperTest(TaxiiCase):
         for i in range(6):
             run_cli("collection", "add", "--data", d.path, "--title", "c%d" % i)
         run_cli("audit", "verify", "--data", d.path)
-        return d, os.path.join(d.path, "liaison.db")
+        return d, d
 
     def assertTampered(self, d, where):
         p = run_cli("audit", "verify", "--data", d.path, check=False)
@@ -325,28 +325,24 @@ class AuditTamperTest(TaxiiCase):
 
     def test_edit(self):
         d, db = self.fresh()
-        with sqlite3.connect(db) as c:
-            c.execute("UPDATE audit SET detail = '{\"collection\":\"forged\"}' WHERE seq = 3")
+        db.sql("UPDATE audit SET detail = '{\"collection\":\"forged\"}' WHERE seq = 3")
         self.assertTampered(d, "entry 3 was edited")
 
     def test_delete(self):
         d, db = self.fresh()
-        with sqlite3.connect(db) as c:
-            c.execute("DELETE FROM audit WHERE seq = 4")
+        db.sql("DELETE FROM audit WHERE seq = 4")
         self.assertTampered(d, "entry 5")
 
     def test_reorder(self):
         d, db = self.fresh()
-        with sqlite3.connect(db) as c:
-            c.execute("UPDATE audit SET seq = 100 WHERE seq = 3")
-            c.execute("UPDATE audit SET seq = 3 WHERE seq = 4")
-            c.execute("UPDATE audit SET seq = 4 WHERE seq = 100")
+        db.sql("UPDATE audit SET seq = 100 WHERE seq = 3",
+               "UPDATE audit SET seq = 3 WHERE seq = 4",
+               "UPDATE audit SET seq = 4 WHERE seq = 100")
         self.assertTampered(d, "entry 3")
 
     def test_truncate(self):
         d, db = self.fresh()
-        with sqlite3.connect(db) as c:
-            c.execute("DELETE FROM audit WHERE seq >= 6")
+        db.sql("DELETE FROM audit WHERE seq >= 6")
         self.assertTampered(d, "removed from the end")
 
 
