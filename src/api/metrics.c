@@ -6,6 +6,8 @@
  */
 #include "api/api_int.h"
 
+#include "audit/audit.h"
+
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -133,6 +135,17 @@ void api_metrics(struct api_call *c)
                          atomic_load(&objects_refused), atomic_load(&objects_disclosed));
     if (!rc)
         rc = sync_gauges(c, b);
+    unsigned long long appends, audit_us;
+    audit_stats(&appends, &audit_us);
+    if (!rc)
+        rc = dbuf_printf(b,
+                         "# HELP liaison_audit_appends_total Audit entries appended.\n"
+                         "# TYPE liaison_audit_appends_total counter\n"
+                         "liaison_audit_appends_total %llu\n"
+                         "# HELP liaison_audit_seconds_total Time spent appending audit entries.\n"
+                         "# TYPE liaison_audit_seconds_total counter\n"
+                         "liaison_audit_seconds_total %.6f\n",
+                         appends, (double)audit_us / 1e6);
     if (rc)
         return (void)api_fail(c, 500, "Internal error", "metrics too large");
     c->resp->status = 200;

@@ -20,6 +20,9 @@
 int audit_append(struct store_txn *t, const char *actor, const char *action, const char *detail,
                  struct lia_err *err);
 
+/* Appends made by this process and the time spent in them (for /metrics and benchmarks). */
+void audit_stats(unsigned long long *appends, unsigned long long *us);
+
 struct audit_report {
     int64_t entries;  /* entries checked */
     int64_t bad_seq;  /* first entry at fault, 0 when the chain is intact */

@@ -6,6 +6,7 @@
  */
 #include "audit/audit.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,8 +44,29 @@ static void entry_hash(const struct store_audit_entry *e, unsigned char out[32])
     crypto_generichash_final(&st, out, 32);
 }
 
+static atomic_ullong stat_appends, stat_us;
+
+void audit_stats(unsigned long long *appends, unsigned long long *us)
+{
+    *appends = atomic_load(&stat_appends);
+    *us = atomic_load(&stat_us);
+}
+
+static int append(struct store_txn *t, const char *actor, const char *action, const char *detail,
+                  struct lia_err *err);
+
 int audit_append(struct store_txn *t, const char *actor, const char *action, const char *detail,
                  struct lia_err *err)
+{
+    int64_t start = lia_now_us();
+    int rc = append(t, actor, action, detail, err);
+    atomic_fetch_add(&stat_appends, 1);
+    atomic_fetch_add(&stat_us, (unsigned long long)(lia_now_us() - start));
+    return rc;
+}
+
+static int append(struct store_txn *t, const char *actor, const char *action, const char *detail,
+                  struct lia_err *err)
 {
     struct store_audit_entry e = {0};
     int rc = store_audit_last(t, &e.seq, e.prev, err);

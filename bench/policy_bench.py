@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Need-to-know and audit costs (issue: partners and need-to-know).
+
+  policy_bench.py LIAISON_BIN [N]
+
+Makes a fresh data directory and server (loopback, free port, stopped at the
+end), two partners (US: clearance amber; Other), N objects of ~800 bytes with
+a realistic policy: a third REL TO US, a third REL TO Other, a third TLP
+GREEN/AMBER/RED. Measures, in the same run:
+  - ingest objects/s, and the share of ingest time spent appending audit
+    entries (from /metrics: liaison_audit_seconds_total)
+  - paging with limit=1000 as the admin and as the US partner (whose every
+    page is filtered in SQL and recorded in the audit log before it is sent):
+    objects/s and pages/s, and the partner/admin ratio.
+Prints key=value lines and a summary with the targets (partner >= 0.90 of
+admin; audit < 10% of ingest).
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+MEDIA = "application/taxii+json;version=2.1"
+TLP = {"green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+       "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+       "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"}
+REL = "extension-definition--fe6c44b8-02ce-4c78-adda-645fef55531d"
+
+
+def cli(binary, *args):
+    return subprocess.run([binary] + list(args), check=True, capture_output=True, text=True).stdout
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def request(conn, method, path, token, body=None):
+    h = {"Authorization": "Bearer " + token, "Accept": MEDIA}
+    if body is not None:
+        h["Content-Type"] = MEDIA
+    conn.request(method, path, body=body, headers=h)
+    r = conn.getresponse()
+    return r.status, r.read()
+
+
+def metric(conn, token, name):
+    st, body = request(conn, "GET", "/metrics", token)
+    m = re.search(rb"^" + name.encode() + rb" ([0-9.e+-]+)$", body, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+def page_all(conn, token, alias):
+    nxt, pages, objs = None, 0, 0
+    t0 = time.perf_counter()
+    while True:
+        path = "/taxii2/default/collections/%s/objects/?limit=1000" % alias
+        if nxt:
+            path += "&next=" + nxt
+        st, body = request(conn, "GET", path, token)
+        assert st == 200, (st, body[:200])
+        j = json.loads(body)
+        pages += 1
+        objs += len(j.get("objects", []))
+        if not j["more"]:
+            break
+        nxt = j["next"]
+    return time.perf_counter() - t0, pages, objs
+
+
+def main():
+    binary = sys.argv[1]
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
+    tmp = tempfile.mkdtemp(prefix="liaison-policy-bench-")
+    proc = None
+    try:
+        data = os.path.join(tmp, "data")
+        admin = cli(binary, "init", "--data", data).strip().splitlines()[-1]
+        cli(binary, "collection", "add", "--data", data, "--title", "bench", "--alias", "b")
+        us = cli(binary, "partner", "add", "--data", data, "--name", "US", "--clearance", "amber").strip()
+        other = cli(binary, "partner", "add", "--data", data, "--name", "Other").strip()
+        cli(binary, "grant", "--data", data, "--collection", "b", "--partner", "US", "--read")
+        us_tok = cli(binary, "token", "issue", "--data", data, "--partner", "US").split()[-1]
+        port = free_port()
+        proc = subprocess.Popen([binary, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port,
+                                 "--set", "rate_limit=0"], stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                c.request("GET", "/healthz")
+                if c.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        rel = {}
+        for name, ident in (("us", us), ("other", other)):
+            rel[name] = {"type": "marking-definition", "spec_version": "2.1",
+                         "id": "marking-definition--%s" % uuid.uuid4(),
+                         "created": "2024-01-01T00:00:00.000Z", "name": "REL TO " + name,
+                         "extensions": {REL: {"extension_type": "property-extension", "rel_to": [ident]}}}
+        request(conn, "POST", "/taxii2/default/collections/b/objects/", admin,
+                json.dumps({"objects": list(rel.values())}).encode())
+        pad = "Recruitment cell dismantled; members linked to a regional network. " * 8
+        bundles = []
+        for start in range(0, n, 1000):
+            objs = []
+            for i in range(start, min(n, start + 1000)):
+                k = i % 3
+                marks = ([rel["us"]["id"], TLP["green"]] if k == 0 else
+                         [rel["other"]["id"], TLP["green"]] if k == 1 else
+                         [TLP[("green", "amber", "red")[(i // 3) % 3]]])
+                objs.append({"type": "indicator", "spec_version": "2.1",
+                             "id": "indicator--%s" % uuid.uuid4(),
+                             "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+                             "name": "indicator %d" % i, "description": pad[:560],
+                             "pattern": "[ipv4-addr:value = '10.%d.%d.%d']" % (i >> 16 & 255, i >> 8 & 255, i & 255),
+                             "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z",
+                             "object_marking_refs": marks})
+            bundles.append(json.dumps({"objects": objs}).encode())
+        a0 = metric(conn, admin, "liaison_audit_seconds_total")
+        t0 = time.perf_counter()
+        for body in bundles:
+            st, b = request(conn, "POST", "/taxii2/default/collections/b/objects/", admin, body)
+            assert st == 202, b[:200]
+        ingest_s = time.perf_counter() - t0
+        audit_ingest = metric(conn, admin, "liaison_audit_seconds_total") - a0
+        print("ingest objects=%d seconds=%.3f objects_per_s=%.0f audit_seconds=%.4f audit_share=%.4f"
+              % (n, ingest_s, n / ingest_s, audit_ingest, audit_ingest / ingest_s))
+        best = {}
+        for who, tok in (("admin", admin), ("partner", us_tok)):
+            runs = [page_all(conn, tok, "b") for _ in range(3)]
+            secs, pages, objs = min(runs)
+            best[who] = (objs / secs, pages / secs, objs, pages)
+            print("paging %s objects=%d pages=%d objects_per_s=%.0f pages_per_s=%.1f"
+                  % (who, objs, pages, objs / secs, pages / secs))
+        ratio = best["partner"][0] / best["admin"][0]
+        page_ratio = best["partner"][1] / best["admin"][1]
+        share = audit_ingest / ingest_s
+        print("\nsummary")
+        print("  partner/admin paging, objects/s: %.3f  (target >= 0.90: %s)" % (ratio, "PASS" if ratio >= 0.9 else "MISS"))
+        print("  partner/admin paging, pages/s:   %.3f" % page_ratio)
+        print("  audit share of ingest time:      %.4f  (target < 0.10: %s)" % (share, "PASS" if share < 0.1 else "MISS"))
+    finally:
+        if proc:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
