@@ -2,8 +2,10 @@
 // listing, every object page and the graph of every object it can open; none of the
 // TLP:RED objects (nor the AMBER ones above its clearance, nor another partner's REL TO
 // object) appears anywhere, neither in the page text nor in any response the browser
-// received. A TLP:RED object's address answers "not found" like an absent one.
-import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb } from './lib.mjs';
+// received. A TLP:RED object's address answers "not found" like an absent one. The same
+// holds for search (names and text of red objects find nothing) and for the request inbox
+// (a red request to another partner never shows; the partner's own green one does).
+import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb, cli } from './lib.mjs';
 
 buildWeb();
 const s = await new Server().start();
@@ -11,6 +13,13 @@ let b;
 let code = 1;
 try {
   const w = await seed(s);
+  // Requests: one to Sahel (green), one to Paris (red, about a source: Sahel must never see it).
+  const due = new Date(Date.now() + 30 * 86400e3).toISOString().slice(0, 10);
+  cli('rfi', 'new', '--data', s.data, '--to', 'Sahel', '--subject', 'Movements of the ISGS convoys near Menaka',
+    '--question', 'Routes used since October?', '--priority', 'routine', '--due', due, '--marking', 'green', '--about', w.obj.isgs.id);
+  cli('rfi', 'new', '--data', s.data, '--to', 'Paris', '--subject', 'Tamanrasset source meeting schedule',
+    '--question', 'موعد لقاء المصدر البشري الحساس؟', '--priority', 'immediate', '--due', due, '--marking', 'red');
+  w.redStrings.push('Tamanrasset source meeting', 'موعد لقاء المصدر');
   b = await browser();
   const { page, seen } = await watchedPage(b.ctx);
   const forbidden = [...w.redStrings, w.obj.report1.id, w.obj.usReport.id, w.obj.usOnly.id, 'Courier phone numbers',
@@ -83,6 +92,48 @@ try {
     await graphNodes(page, 2);
     await page.waitForTimeout(300);
     await shot(page, '12-green-partner-graph');
+  });
+
+  await step('search finds nothing red, in either language', async () => {
+    for (const q of ['Tamanrasset', 'تمنراست', 'Hidden cell', 'مصدر بشري', 'Source handling']) {
+      await page.goto(s.base + '/search?q=' + encodeURIComponent(q));
+      await page.waitForSelector('#search-count');
+      assert(await page.$('#search-empty'), 'no result for ' + q);
+      await record('search ' + q);
+    }
+    for (const q of ['Islamic', 'الاسلامية']) {
+      await page.goto(s.base + '/search?q=' + encodeURIComponent(q));
+      await page.waitForSelector('#search-results tbody tr');
+      const tlps = await page.$$eval('#search-results .tlp', (els) => els.map((e) => e.textContent));
+      assert(tlps.length > 0 && tlps.every((x) => x === 'TLP:GREEN'), q + ': only green results: ' + tlps);
+      await record('search ' + q);
+    }
+    await shot(page, '13-green-partner-search');
+  });
+
+  await step("the inbox shows the partner's own request and nothing red", async () => {
+    for (const lang of ['en', 'ar']) {
+      for (const box of ['incoming', 'outgoing']) {
+        await page.goto(s.base + '/inbox?box=' + box);
+        await page.waitForSelector('#rfis, #rfi-empty');
+        if ((await page.evaluate(() => document.documentElement.lang)) !== lang) {
+          await page.click('#lang-switch');
+          await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+          await page.waitForSelector('#rfis, #rfi-empty');
+        }
+        await record(`inbox ${box} ${lang}`);
+      }
+    }
+    await page.goto(s.base + '/inbox?box=incoming');
+    await page.waitForSelector('#rfis tbody tr');
+    const rows = await page.$$eval('#rfis tbody tr', (els) => els.map((e) => e.textContent));
+    assert(rows.length === 1 && rows[0].includes('Menaka'), 'one incoming request: ' + rows);
+    await shot(page, '14-green-partner-inbox');
+    await page.click('#rfis a.rfi-link');
+    await page.waitForSelector('#rfi-questions');
+    await record('rfi');
+    await page.click('#lang-switch');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
   });
 
   await step('a TLP:RED object, its versions and its graph answer "not found"', async () => {

@@ -8,7 +8,7 @@ import { h, fill, bidi, isArabic } from '../dom.js';
 import { t, typeName } from '../i18n.js';
 import { liaison, taxii } from '../api.js';
 import { TLP_LEVELS } from '../stix.js';
-import { loading } from '../ui.js';
+import { loading, typeLabel, nameCell } from '../ui.js';
 
 export const MENTIONS_EXT = 'extension-definition--6f1d3c0a-5b7e-4c2a-9e51-2d7a4b8c9f10';
 const ENTITY_TYPES = ['location', 'identity', 'threat-actor'];
@@ -263,6 +263,7 @@ function showPublished(el, res, reviewed) {
   const report = reviewed.objects.find((o) => o.type === 'report');
   const count = (r) => (res.objects || []).filter((x) => x.result === r).length;
   const cid = encodeURIComponent(res.collection);
+  const byId = new Map(reviewed.objects.filter((o) => o.type !== 'relationship').map((o) => [o.id, o]));
   fill(el,
     h('section', { class: 'publish-report', id: 'publish-report' },
       h('h2', null, t('published')),
@@ -273,7 +274,7 @@ function showPublished(el, res, reviewed) {
       h('table', { class: 'objects', id: 'publish-objects' },
         h('thead', null, h('tr', null, h('th', null, t('object')), h('th', null, t('result')), h('th', null, t('message')))),
         h('tbody', null, (res.objects || []).map((x) => h('tr', { 'data-id': x.id, 'data-result': x.result },
-          h('td', null, h('code', null, x.id)),
+          h('td', null, byId.get(x.id) ? [typeLabel(byId.get(x.id).type), ' ', nameCell(byId.get(x.id)), ' '] : null, h('code', { class: 'muted' }, x.id)),
           h('td', null, h('span', { class: 'result result-' + x.result }, t('res_' + x.result))),
           h('td', null, x.message ? bidi(x.message) : '')))))));
 }
