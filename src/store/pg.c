@@ -93,6 +93,8 @@ static const char *const migrations[] = {
     "  hook_state integer NOT NULL, attempts integer NOT NULL DEFAULT 0,"
     "  next_attempt bigint NOT NULL DEFAULT 0, last_error text, UNIQUE(watch, obj_date_added));"
     "CREATE INDEX watch_event_due ON watch_event(hook_state, next_attempt) WHERE hook_state = 1;",
+    /* 3: search text (store_filter.text_match), matched as a case-insensitive substring */
+    "CREATE TABLE search(obj bigint PRIMARY KEY, body text NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the last migration");

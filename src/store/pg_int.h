@@ -25,7 +25,7 @@
 #include "store/sqlite_int.h"
 
 #define PG_POOL_MAX 64
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 /* Advisory lock keys (first int4 of the two-key form): writes, migrations, named locks. */
 #define PG_LOCK_CLASS 0x6c696169 /* "liai" */
 #define PG_LOCK_WRITE 1

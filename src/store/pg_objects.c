@@ -43,16 +43,18 @@ static int policy_sql(struct dbuf *q, struct pg_params *b, const struct store_po
     rc = rc ? rc : arg_int(q, b, p->clearance);
     rc = rc ? rc : dbuf_printf(q, " AND ((CASE WHEN %s.tlp < 0 THEN ", o);
     rc = rc ? rc : arg_int(q, b, default_tlp);
-    rc = rc ? rc : dbuf_printf(q,
-                               " ELSE %s.tlp END) < %d OR EXISTS(SELECT 1 FROM audience a"
-                               " WHERE a.obj = %s.date_added AND a.kind = %d AND a.partner = ",
-                               o, STORE_TLP_RED, o, AUDIENCE_RED);
+    rc = rc ? rc
+            : dbuf_printf(q,
+                          " ELSE %s.tlp END) < %d OR EXISTS(SELECT 1 FROM audience a"
+                          " WHERE a.obj = %s.date_added AND a.kind = %d AND a.partner = ",
+                          o, STORE_TLP_RED, o, AUDIENCE_RED);
     rc = rc ? rc : arg_int(q, b, p->partner);
-    rc = rc ? rc : dbuf_printf(q,
-                               ")) AND ((%s.restricted & %d) = 0 OR EXISTS(SELECT 1 FROM"
-                               " audience a WHERE a.obj = %s.date_added AND a.kind = %d AND"
-                               " a.partner = ",
-                               o, RESTRICTED_REL, o, AUDIENCE_REL);
+    rc = rc ? rc
+            : dbuf_printf(q,
+                          ")) AND ((%s.restricted & %d) = 0 OR EXISTS(SELECT 1 FROM"
+                          " audience a WHERE a.obj = %s.date_added AND a.kind = %d AND"
+                          " a.partner = ",
+                          o, RESTRICTED_REL, o, AUDIENCE_REL);
     rc = rc ? rc : arg_int(q, b, p->partner);
     return rc ? rc : dbuf_puts(q, "))");
 }
@@ -73,8 +75,7 @@ static int in_list_text(struct dbuf *q, struct pg_params *b, const char *col,
 
 /* The collection's default TLP, and whether policy p may read (or write) it. */
 static int collection_access(struct store *s, struct pg_conn *c, const struct store_policy *p,
-                             int64_t coll, bool need_write, int *default_tlp,
-                             struct lia_err *err)
+                             int64_t coll, bool need_write, int *default_tlp, struct lia_err *err)
 {
     struct pg_params b;
     pg_param_reset(&b);
@@ -119,6 +120,13 @@ static int where_sql(struct dbuf *q, struct pg_params *b, const struct store_pol
         rc = in_list_text(q, b, "o.type", f->types, f->n_types);
     if (rc == 0)
         rc = in_list_text(q, b, "o.spec_version", f->spec_versions, f->n_spec_versions);
+    if (rc == 0 && f->text_match) {
+        /* The substring SQLite's trigram index finds: case-insensitive, no pattern syntax. */
+        rc = dbuf_puts(q, " AND o.date_added IN (SELECT obj FROM search WHERE"
+                          " strpos(lower(body), lower(");
+        rc = rc ? rc : arg_text(q, b, f->text_match);
+        rc = rc ? rc : dbuf_puts(q, ")) > 0)");
+    }
     if (rc == 0)
         rc = policy_sql(q, b, p, default_tlp, "o");
 
@@ -166,8 +174,9 @@ int pgstore_query_objects(struct store *s, const struct store_policy *p, int64_t
         rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
     if (rc == 0) {
         pg_param_reset(b);
-        rc = dbuf_printf(&q, "SELECT o.date_added, o.id, o.modified_text, o.spec_version%s"
-                             " FROM object o",
+        rc = dbuf_printf(&q,
+                         "SELECT o.date_added, o.id, o.modified_text, o.spec_version%s"
+                         " FROM object o",
                          with_json ? ", o.json" : "");
     }
     if (rc == 0)
@@ -217,8 +226,8 @@ int pgstore_query_objects(struct store *s, const struct store_policy *p, int64_t
     return rc;
 }
 
-int pgstore_put_object(struct store_txn *t, int64_t coll, const struct store_object *o,
-                       int *result, int64_t *date_added, struct lia_err *err)
+int pgstore_put_object(struct store_txn *t, int64_t coll, const struct store_object *o, int *result,
+                       int64_t *date_added, struct lia_err *err)
 {
     struct store *s = t->store;
     int64_t now = lia_now_us();
@@ -269,6 +278,13 @@ int pgstore_put_object(struct store_txn *t, int64_t coll, const struct store_obj
             *result = STORE_PUT_EXISTS;
         return rc;
     }
+    if (o->search_text && *o->search_text) {
+        pg_param_reset(&p);
+        pg_param_int(&p, added);
+        pg_param_text(&p, o->search_text);
+        rc = pg_run(s, t->pg, -1, "INSERT INTO search(obj, body) VALUES($1::bigint, $2)", &p,
+                    "index object text", err);
+    }
     for (int kind = AUDIENCE_REL; kind <= AUDIENCE_RED && rc == 0; kind++) {
         const int64_t *who = kind == AUDIENCE_REL ? o->rel_to : o->red_to;
         size_t n = kind == AUDIENCE_REL ? o->n_rel_to : o->n_red_to;
@@ -315,9 +331,12 @@ int pgstore_delete_object(struct store_txn *t, const struct store_policy *p, int
     if (rc == 0)
         rc = where_sql(&q, b, p, default_tlp, coll, &g, id);
     if (rc == 0)
-        rc = dbuf_puts(&q, "), gone AS (DELETE FROM audience WHERE obj IN (SELECT date_added"
-                           " FROM k)) DELETE FROM object WHERE date_added IN (SELECT date_added"
-                           " FROM k)");
+        rc = dbuf_puts(
+            &q,
+            "), gone AS (DELETE FROM audience WHERE obj IN (SELECT date_added"
+            " FROM k)), unsearched AS (DELETE FROM search WHERE obj IN"
+            " (SELECT date_added FROM k)) DELETE FROM object WHERE date_added IN (SELECT date_added"
+            " FROM k)");
     if (rc) {
         dbuf_release(&q);
         free(b);
