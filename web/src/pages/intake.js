@@ -212,13 +212,18 @@ function showReview(el, bundle, writable, ctx) {
     form, result);
 }
 
+/** The first Arabic name of a gazetteer entity (threat actors carry aliases; places their mention). */
+function arabicAlias(o) {
+  return (o.aliases || []).find(isArabic) || (mentionsOf(o).find((m) => isArabic(m.text)) || {}).text || null;
+}
+
 function entityItem(ent, st, redraw) {
   const o = st.fix ? { ...ent.orig, name: st.fix.name || ent.orig.name, type: st.fix.type || ent.orig.type } : ent.orig;
   const decide = (d) => {
     st.decision = d;
     redraw();
   };
-  const aliases = (ent.orig.aliases || []).slice(0, 4);
+  const aliases = (ent.orig.aliases || []).filter((a) => a !== arabicAlias(ent.orig)).slice(0, 4);
   const fixForm = h('form', { class: 'fix', hidden: true });
   const name = h('input', { name: 'name', value: o.name || '', dir: 'auto', 'aria-label': t('name') });
   const type = h('select', { name: 'type', 'aria-label': t('type') }, ENTITY_TYPES.map((x) => h('option', { value: x, selected: x === o.type ? true : null }, typeName(x))));
@@ -248,10 +253,11 @@ function entityItem(ent, st, redraw) {
     h('div', { class: 'entity-head' },
       h('span', { class: 'type type-' + o.type }, typeName(o.type)), ' ',
       h('strong', { class: 'entity-name' }, bidi(o.name || '')),
+      !isArabic(o.name) && arabicAlias(ent.orig) ? [' ', h('span', { class: 'entity-ar', lang: 'ar', dir: 'rtl' }, arabicAlias(ent.orig))] : null,
       ' ', h('span', { class: 'muted' }, t('mentions_n', { n })),
       st.fix ? h('span', { class: 'badge corrected-badge' }, t('corrected')) : null),
     aliases.length ? h('div', { class: 'aliases' }, aliases.map((a) => [bidi(a), ' '])) : null,
-    h('div', { class: 'entity-id' }, h('code', null, ent.id), st.fix ? h('span', { class: 'muted' }, ' → ', t('new_id')) : null),
+    h('div', { class: 'entity-id' }, h('code', { dir: 'ltr' }, ent.id), st.fix ? h('span', { class: 'muted' }, ' → ', t('new_id')) : null),
     h('div', { class: 'entity-actions' },
       h('button', { type: 'button', class: 'accept' + (st.decision === 'accept' ? ' on' : ''), 'aria-pressed': String(st.decision === 'accept'), onclick: () => decide('accept') }, t('accept')),
       h('button', { type: 'button', class: 'reject' + (st.decision === 'reject' ? ' on' : ''), 'aria-pressed': String(st.decision === 'reject'), onclick: () => decide('reject') }, t('reject')),
