@@ -209,7 +209,7 @@ static void delete_object(struct api_call *c, const struct store_collection *col
         return;
     struct lia_err err;
     lia_err_clear(&err);
-    struct store_txn *t;
+    struct store_txn *t = NULL; /* stays NULL when store_begin fails */
     size_t deleted = 0;
     int rc = store_begin(c->api->store, &t, &err);
     if (rc == 0)
@@ -224,8 +224,7 @@ static void delete_object(struct api_call *c, const struct store_collection *col
                     : lia_err_set(&err, LIA_ENOMEM, "out of memory");
     }
     if (rc) {
-        if (t && rc != LIA_EBUSY)
-            store_rollback(t);
+        store_rollback(t); /* NULL-safe: gives the connection back whatever failed */
         return (void)api_fail_err(c, &err);
     }
     if (store_commit(t, &err))
