@@ -9,7 +9,7 @@ import { loading, markingBadges, creator, nameCell, typeLabel } from '../ui.js';
 const PAGE = 25;
 
 export function searchBox(ctx, id, value) {
-  const input = h('input', { type: 'search', id, name: 'q', value: value || '', dir: 'auto', 'aria-label': t('search'), placeholder: t('search_placeholder'), minlength: 3 });
+  const input = h('input', { type: 'search', id, name: 'q', value: value || '', dir: 'auto', 'aria-label': t('search'), placeholder: id === 'header-search' ? t('search') + '…' : t('search_placeholder'), minlength: 3 });
   const form = h('form', { class: 'search-box', role: 'search', id: id + '-form' }, input,
     h('button', { type: 'submit', id: id + '-go' }, t('search')));
   form.addEventListener('submit', (e) => {
