@@ -102,7 +102,12 @@ class CrashTest(TaxiiCase):
             s = Server(d).start()
             w = Writers(s, "crash")
             w.start()
-            time.sleep(rng.uniform(0.2, 1.2))
+            # kill while writes are flowing: after the cycle's first acknowledgement (a server
+            # under valgrind takes seconds for it), then at a random moment
+            deadline = time.time() + 120
+            while not w.acked and not w.errors and time.time() < deadline:
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 1.0))
             s.proc.send_signal(signal.SIGKILL)
             s.proc.wait()
             kills += 1
