@@ -137,6 +137,30 @@ int access_ingest_object(struct store_txn *t, const struct access_ingest *ctx, j
     if (stix_validate_object(obj, &info, &why) != 0)
         return refuse(r, a, why.msg);
 
+    /* A releasability marking's meaning must not change under our feet: once a REL TO
+     * marking-definition is held, its id cannot come back (by any collection or path: POST,
+     * pull, import) with other content, nor can another marking take over an id whose text
+     * limits release. Other markings (statements, copyright) may be restated. */
+    if (!strcmp(info.type, "marking-definition")) {
+        const char *held = NULL;
+        struct lia_err e2;
+        lia_err_clear(&e2);
+        int mrc = store_object_text(t, info.id, "marking-definition", a, &held, &e2);
+        if (mrc && mrc != LIA_ENOTFOUND)
+            return lia_err_set(err, mrc, "%s", e2.msg);
+        if (mrc == 0) {
+            json_t *old = json_loads(held, 0, NULL);
+            bool same = old && json_equal(old, obj);
+            bool releasability =
+                json_object_get(json_object_get(obj, "extensions"), ACCESS_EXT_RELEASABILITY) ||
+                json_object_get(json_object_get(old, "extensions"), ACCESS_EXT_RELEASABILITY);
+            json_decref(old);
+            if (!same && releasability)
+                return refuse(r, a,
+                              "a different marking-definition with this id is held already; a "
+                              "releasability marking cannot be redefined");
+        }
+    }
     const char *inject = NULL;
     int rc = ctx->exchange ? check_exchange_write(t, ctx, &info, &why)
                            : access_check_write(t, ctx->who, ctx->coll, info.id, info.type,

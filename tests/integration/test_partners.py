@@ -208,6 +208,33 @@ class PartnersTest(TaxiiCase):
             self.assertEqual(st, 404, partner)
         self.assertOk(s.request("GET", ROOT + "collections/cells/objects/%s/" % o["id"]))
 
+    def test_marking_definition_cannot_be_redefined(self):
+        s = self.w.server
+        rel = rel_marking("REL TO SAHEL (fixed)", [self.w.sahel])
+        st, _, j = s.post_objects("cells", [rel])
+        self.assertEqual(j["success_count"], 1, j)
+        # The same text again (here or in another collection) is fine: nothing changes.
+        st, _, j = s.post_objects("internal", [rel])
+        self.assertEqual(j["success_count"], 1, j)
+        # The same id meaning something else is refused, wherever it comes.
+        forged = dict(rel, extensions={RELEASABILITY: {"extension_type": "property-extension",
+                                                       "rel_to": [self.w.us]}})
+        for coll in ("cells", "internal"):
+            st, _, j = s.post_objects(coll, [forged])
+            self.assertEqual(j["failure_count"], 1, j)
+            self.assertIn("cannot be redefined", j["failures"][0]["message"])
+        # A statement marking may be restated (MITRE's copyright statement changes text).
+        stmt = {"type": "marking-definition", "spec_version": "2.1",
+                "id": "marking-definition--%s" % uuid.uuid4(), "created": "2024-01-01T00:00:00.000Z",
+                "definition_type": "statement", "definition": {"statement": "v1"}}
+        self.assertEqual(s.post_objects("cells", [stmt])[2]["success_count"], 1)
+        stmt2 = dict(stmt, definition={"statement": "v2"})
+        self.assertEqual(s.post_objects("internal", [stmt2])[2]["success_count"], 1)
+        o = sdo(name="still-sahel-only", object_marking_refs=[rel["id"], TLP2["green"]])
+        s.post_objects("cells", [o])
+        self.assertEqual(s.request("GET", ROOT + "collections/cells/objects/%s/" % o["id"],
+                                   token=self.w.tok["US"])[0], 404)
+
     def test_marking_later_in_the_same_request(self):
         s = self.w.server
         rel = rel_marking("REL TO SAHEL (same request)", [self.w.sahel])
