@@ -21,7 +21,6 @@
 static const unsigned char ns_liaison[16] = {0x8e, 0x4b, 0x2f, 0x61, 0x0c, 0x3d, 0x4a, 0x97,
                                              0xb5, 0x1e, 0x6a, 0x70, 0xd2, 0x39, 0xc4, 0x5f};
 #define GAZETTEER_EPOCH "2026-01-01T00:00:00.000Z"
-#define INTAKE_IDENTITY_KEY "liaison-intake-system"
 
 static void format_uuid(const unsigned char u[16], char out[37])
 {

@@ -31,6 +31,9 @@ enum intake_rc {
 };
 
 #define INTAKE_DEFAULT_MAX_INPUT (8u << 20)
+/* The gazetteer-style key of the "liaison intake" system identity that drafts name as their
+ * creator until an analyst publishes them (intake_entity_stix_id gives its id). */
+#define INTAKE_IDENTITY_KEY "liaison-intake-system"
 /* The mentions extension: fixed id, schema in docs/schemas/intake-mentions.json. */
 #define INTAKE_EXTENSION_ID "extension-definition--6f1d3c0a-5b7e-4c2a-9e51-2d7a4b8c9f10"
 

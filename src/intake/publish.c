@@ -5,7 +5,9 @@
  * ids (one per gazetteer entry), so an object already in the collection is
  * reused, not versioned again: intake of many articles links them instead of
  * multiplying entities. Each new object gets the chosen TLP marking (unless
- * it carries markings already) and this instance as created_by_ref.
+ * it carries markings already) and the publisher as created_by_ref (in place
+ * of the "liaison intake" system identity the draft names, except on the
+ * mentions extension-definition, which that system defines).
  */
 #include "intake/intake.h"
 
@@ -57,6 +59,9 @@ int intake_publish(struct store *s, const struct access_principal *who, const ch
     if (rc)
         return rc;
     const char *marking = access_tlp_marking_id(tlp >= 0 ? tlp : STORE_TLP_AMBER);
+    /* What the draft says "liaison intake" made, the publisher now vouches for. */
+    char tool[80];
+    intake_entity_stix_id("identity", INTAKE_IDENTITY_KEY, tool);
     const char *self = access_instance_identity(s);
     struct store_txn *t = NULL;
     rc = store_begin(s, &t, err);
@@ -93,7 +98,9 @@ int intake_publish(struct store *s, const struct access_principal *who, const ch
         }
         if (!json_object_get(o, "object_marking_refs") && strcmp(type, "extension-definition"))
             json_object_set_new(o, "object_marking_refs", json_pack("[s]", marking));
-        if (!json_object_get(o, "created_by_ref") && who->identity)
+        const char *by = json_string_value(json_object_get(o, "created_by_ref"));
+        bool tool_made = by && !strcmp(by, tool) && strcmp(type, "extension-definition") != 0;
+        if ((!by || tool_made) && who->identity)
             json_object_set_new(o, "created_by_ref", json_string(who->identity));
         char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         char *copy = text ? arena_strndup(a, text, strlen(text)) : NULL;

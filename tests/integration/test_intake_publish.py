@@ -61,7 +61,11 @@ class IntakePublishTest(TaxiiCase):
         self.assertNotIn(dropped["id"], stored)
         report = next(o for o in stored.values() if o["type"] == "report")
         self.assertIn(GREEN, report["object_marking_refs"])
-        self.assertIn("created_by_ref", report)
+        st, _, me = self.s.get_json("/liaison/whoami")
+        self.assertEqual(report["created_by_ref"], me["identity"])  # the publisher vouches
+        tool = next(o for o in bundle["objects"] if o.get("name") == "liaison intake")
+        ext = next(o for o in stored.values() if o["type"] == "extension-definition")
+        self.assertEqual(ext["created_by_ref"], tool["id"])  # the tool still defines its extension
         # The partner with a read grant sees the published (green) draft.
         st, _, j = self.s.get_json(ROOT + "collections/drafts/objects/%s/" % report["id"], token=self.reader)
         self.assertEqual(st, 200)
