@@ -22,39 +22,57 @@ struct copy_table {
     const char *name;
     const char *cols;
     const char *kinds;
-    const char *order;    /* SQLite ORDER BY */
-    const char *pg_order; /* PostgreSQL ORDER BY: byte order for text keys, like SQLite's */
-    const char *identity; /* column with a PostgreSQL identity sequence, or NULL */
+    const char *order;       /* SQLite ORDER BY */
+    const char *pg_order;    /* PostgreSQL ORDER BY: byte order for text keys, like SQLite's */
+    const char *identity;    /* column with a PostgreSQL identity sequence, or NULL */
+    const char *sqlite_cols; /* SQLite's names for cols, when they differ, or NULL */
 };
 
 static const struct copy_table tables[] = {
-    {"meta", "key, value", "tt", "key", "key COLLATE \"C\"", NULL},
-    {"collection", "rid, id, title, description, alias, default_tlp, created", "ittttii", "rid", "rid", "rid"},
+    {"meta", "key, value", "tt", "key", "key COLLATE \"C\"", NULL, NULL},
+    {"collection", "rid, id, title, description, alias, default_tlp, created", "ittttii", "rid",
+     "rid", "rid", NULL},
     {"partner",
      "rid, identity_id, name, country, clearance, trust, disabled, pubkey, cert_fingerprint,"
      " cert_subject, identity_json, created",
-     "itttititttti", "rid", "rid", "rid"},
+     "itttititttti", "rid", "rid", "rid", NULL},
     {"grant_right", "coll, partner, can_read, can_write", "iiii", "coll, partner", "coll, partner",
-     NULL},
+     NULL, NULL},
     {"object",
      "date_added, coll, id, type, spec_version, created, modified, modified_text, created_by_ref,"
      " tlp, restricted, json",
-     "iitttiittiit", "date_added", "date_added", NULL},
-    {"audience", "obj, kind, partner", "iii", "obj, kind, partner", "obj, kind, partner", NULL},
-    {"status", "id, owner, created, json", "ttit", "id", "id COLLATE \"C\"", NULL},
+     "iitttiittiit", "date_added", "date_added", NULL, NULL},
+    /* SQLite's search is an FTS5 table keyed by rowid (= object.date_added); PostgreSQL's
+     * is a plain table keyed by obj. */
+    {"search", "obj, body", "it", "rowid", "obj", NULL, "rowid, body"},
+    {"audience", "obj, kind, partner", "iii", "obj, kind, partner", "obj, kind, partner", NULL,
+     NULL},
+    {"status", "id, owner, created, json", "ttit", "id", "id COLLATE \"C\"", NULL, NULL},
     {"token", "id, hash, partner, admin, read_only, created, expires, revoked, label", "tbiiiiiit",
-     "id", "id COLLATE \"C\"", NULL},
+     "id", "id COLLATE \"C\"", NULL, NULL},
     {"peer", "rid, name, url, api_root, partner, token, client_cert, client_key, ca, created",
-     "ittttittti", "rid", "rid", "rid"},
+     "ittttittti", "rid", "rid", "rid", NULL},
     {"checkpoint",
      "peer, direction, remote_coll, local_coll, position, last_ok, last_error, updated, objects",
      "ittititii", "peer, direction, remote_coll, local_coll",
-     "peer, direction COLLATE \"C\", remote_coll COLLATE \"C\", local_coll", NULL},
-    {"provenance", "obj, peer, partner, received, trust, via", "iiiitt", "obj", "obj", NULL},
-    {"audit", "seq, ts, actor, action, detail, prev, hash", "iitttbb", "seq", "seq", NULL},
+     "peer, direction COLLATE \"C\", remote_coll COLLATE \"C\", local_coll", NULL, NULL},
+    {"provenance", "obj, peer, partner, received, trust, via", "iiiitt", "obj", "obj", NULL, NULL},
+    {"watch", "rid, id, owner, name, query, webhook, secret, created", "ititttti", "rid", "rid",
+     "rid", NULL},
+    {"watch_event",
+     "seq, watch, obj_date_added, coll, obj_id, obj_modified, summary, created, hook_state,"
+     " attempts, next_attempt, last_error",
+     "iiiititiiiit", "seq", "seq", "seq", NULL},
+    {"audit", "seq, ts, actor, action, detail, prev, hash", "iitttbb", "seq", "seq", NULL, NULL},
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
 #define MAX_COLS 16
+_Static_assert(N_TABLES <= 32, "pg_conn.copy_prepared has one bit per table");
+
+static const char *sqlite_cols(const struct copy_table *tb)
+{
+    return tb->sqlite_cols ? tb->sqlite_cols : tb->cols;
+}
 
 const char *const *store_copy_tables(void)
 {
@@ -83,7 +101,7 @@ static int sqlite_copy_read(struct store *s, const struct copy_table *tb,
     if (rc)
         return rc;
     char sql[512];
-    snprintf(sql, sizeof sql, "SELECT %s FROM %s%s ORDER BY %s", tb->cols, tb->name,
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s%s ORDER BY %s", sqlite_cols(tb), tb->name,
              strcmp(tb->name, "meta") ? "" : " WHERE key <> 'schema_version'", tb->order);
     sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
@@ -193,7 +211,8 @@ static int insert_sql(const struct copy_table *tb, bool pg, char *sql, size_t le
 {
     size_t n = strlen(tb->kinds);
     int k = snprintf(sql, len, "INSERT %sINTO %s(%s) VALUES(",
-                     !pg && !strcmp(tb->name, "meta") ? "OR REPLACE " : "", tb->name, tb->cols);
+                     !pg && !strcmp(tb->name, "meta") ? "OR REPLACE " : "", tb->name,
+                     pg ? tb->cols : sqlite_cols(tb));
     for (size_t i = 0; i < n && k > 0 && (size_t)k < len; i++) {
         if (pg)
             k += snprintf(sql + k, len - (size_t)k, "%s$%zu", i ? "," : "", i + 1);
@@ -233,8 +252,8 @@ int store_copy_write(struct store_txn *t, const char *table, const struct store_
         snprintf(name, sizeof name, "copy_%s", tb->name);
         if (!(c->copy_prepared & (1u << index))) {
             PGresult *r = PQprepare(c->db, name, sql, 0, NULL);
-            int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0
-                                                           : pg_fail(t->store, c, r, "copy", err);
+            int rc =
+                PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(t->store, c, r, "copy", err);
             PQclear(r);
             if (rc)
                 return rc;
