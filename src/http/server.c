@@ -417,6 +417,98 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
     dbuf_release(&b);
 }
 
+/* Per-address connection counts: a fixed open-addressing table (bounded memory whatever the
+ * number of addresses; a full table refuses new addresses rather than growing). */
+#define IP_SLOTS 4096
+
+struct ip_slot {
+    unsigned char addr[16];
+    unsigned char len; /* 0: free */
+    unsigned count;
+};
+
+static pthread_mutex_t ip_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ip_slot ip_table[IP_SLOTS];
+
+static size_t addr_key(const struct sockaddr *sa, unsigned char out[16])
+{
+    if (sa->sa_family == AF_INET) {
+        memcpy(out, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        return 4;
+    }
+    if (sa->sa_family == AF_INET6) {
+        memcpy(out, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+        return 16;
+    }
+    return 0;
+}
+
+/* The slot of addr (made when create), or NULL. Caller holds ip_lock. A probe chain ends at
+ * a never-used slot; slots whose count fell to 0 are reused, but only after the whole chain
+ * was searched for addr, so one address never holds two slots. */
+static struct ip_slot *ip_find(const unsigned char *addr, size_t len, bool create)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ addr[i]) * 16777619u;
+    struct ip_slot *spare = NULL;
+    for (size_t probe = 0; probe < IP_SLOTS; probe++) {
+        struct ip_slot *sl = &ip_table[(h + probe) % IP_SLOTS];
+        if (sl->len == len && !memcmp(sl->addr, addr, len))
+            return sl;
+        if (!spare && (sl->len == 0 || sl->count == 0))
+            spare = sl;
+        if (sl->len == 0)
+            break;
+    }
+    if (!create || !spare)
+        return NULL;
+    memcpy(spare->addr, addr, len);
+    spare->len = (unsigned char)len;
+    spare->count = 0;
+    return spare;
+}
+
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct http_server *srv = cls;
+    unsigned char key[16];
+    size_t len = addrlen ? addr_key(addr, key) : 0;
+    if (!len)
+        return MHD_YES;
+    pthread_mutex_lock(&ip_lock);
+    struct ip_slot *sl = ip_find(key, len, false);
+    bool ok = !sl || sl->count < srv->cfg.per_ip_connections;
+    pthread_mutex_unlock(&ip_lock);
+    return ok ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    unsigned char key[16];
+    size_t len = ci && ci->client_addr ? addr_key(ci->client_addr, key) : 0;
+    if (!len)
+        return;
+    pthread_mutex_lock(&ip_lock);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct ip_slot *sl = ip_find(key, len, true);
+        if (sl) {
+            sl->count++;
+            *socket_context = sl; /* counted: give it back when the connection closes */
+        }
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        struct ip_slot *sl = *socket_context;
+        if (sl->count)
+            sl->count--;
+        *socket_context = NULL;
+    }
+    pthread_mutex_unlock(&ip_lock);
+}
+
 int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *ctx,
                       struct http_server **out, struct lia_err *err)
 {
@@ -456,9 +548,12 @@ int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *c
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_seconds, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 * 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL};
-    if (cfg->per_ip_connections)
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                                            cfg->per_ip_connections, NULL};
+    if (cfg->per_ip_connections) {
+        /* Counted here, not by libmicrohttpd: its own per-address limit did not hold in this
+         * threading mode (a third connection from one address was served with a limit of 2). */
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+                                            (intptr_t)on_connection, srv};
+    }
     if (cfg->threads > 1)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
     if (cfg->tls_cert_pem) {
@@ -472,7 +567,8 @@ int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *c
     }
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-    srv->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, srv,
+    srv->daemon = MHD_start_daemon(flags, cfg->port, cfg->per_ip_connections ? accept_policy : NULL,
+                                   srv, on_request, srv,
                                    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
                                    opts, MHD_OPTION_END);
     if (!srv->daemon) {
