@@ -1,7 +1,8 @@
 /*
  * Tests for src/access/token.c: tokens authenticate by Bearer and by Basic
  * (any user name), and every kind of bad credential gets the same refusal;
- * only a hash of the secret reaches the store.
+ * only a hash of the secret reaches the store (the SQLite file, or with
+ * LIAISON_STORE=pg any column of any table of the PostgreSQL database).
  */
 #include "../unit_common.h"
 
@@ -16,6 +17,44 @@ static bool contains(const char *hay, size_t n, const char *needle)
         if (!memcmp(hay + i, needle, m))
             return true;
     return false;
+}
+
+/* No row of any table of u's PostgreSQL database holds secret, as text or as the bytes it
+ * encodes (bytea columns read as hex). */
+static void assert_no_secret_in_pg(struct unit_store *u, const char *secret)
+{
+    unsigned char raw[64];
+    size_t raw_len = 0;
+    assert_int_equal(sodium_base642bin(raw, sizeof raw, secret, strlen(secret), NULL, &raw_len,
+                                       NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                     0);
+    char hex[2 * sizeof raw + 1];
+    sodium_bin2hex(hex, sizeof hex, raw, raw_len);
+    PGconn *db = unit_pg_connect(u->path);
+    PGresult *tables = PQexec(db, "SELECT quote_ident(table_name) FROM information_schema.tables"
+                                  " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'");
+    assert_int_equal(PQresultStatus(tables), PGRES_TUPLES_OK);
+    assert_true(PQntuples(tables) >= 10);
+    int64_t token_rows = 0;
+    for (int i = 0; i < PQntuples(tables); i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*), count(*) FILTER (WHERE strpos(t::text, $1) > 0"
+                 " OR strpos(t::text, $2) > 0) FROM %s t",
+                 PQgetvalue(tables, i, 0));
+        const char *params[2] = {secret, hex};
+        PGresult *r = PQexecParams(db, sql, 2, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            fail_msg("%s: %s", sql, PQerrorMessage(db));
+        if (!strcmp(PQgetvalue(tables, i, 0), "token"))
+            token_rows = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        if (strcmp(PQgetvalue(r, 0, 1), "0") != 0)
+            fail_msg("table %s holds the token's secret", PQgetvalue(tables, i, 0));
+        PQclear(r);
+    }
+    assert_int_equal(token_rows, 3); /* the check did look where the tokens are */
+    PQclear(tables);
+    PQfinish(db);
 }
 
 static int auth(struct store *s, const char *header, struct access_principal *who)
@@ -86,14 +125,19 @@ static void test_tokens(void **state)
     snprintf(header, sizeof header, "Bearer %s", tok);
     assert_int_equal(auth(u.s, header, &who), LIA_EUNAUTH);
 
-    /* Only the hash is stored: the secret is nowhere in the database file. */
+    /* Only the hash is stored: the secret is nowhere in the database. */
     spec.expires = 0;
     assert_int_equal(access_token_issue(u.s, &spec, tok, id, &err), 0);
+    if (u.pg) {
+        assert_no_secret_in_pg(&u, strchr(tok, '.') + 1);
+        unit_store_close(&u);
+        return;
+    }
     store_close(u.s);
     char *db;
     size_t len;
     assert_int_equal(lia_read_file(u.path, 64u << 20, &db, &len, &err), 0);
-    char wal[320];
+    char wal[1100];
     snprintf(wal, sizeof wal, "%s-wal", u.path);
     char *wdb = NULL;
     size_t wlen = 0;
@@ -145,6 +189,7 @@ static void test_partner_principal(void **state)
 
 int main(void)
 {
+    unit_store_backend("unit_access_test_token");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_partner_principal),

@@ -1,6 +1,7 @@
 /*
  * Tests for src/audit/chain.c: an intact chain verifies; an edited,
- * removed, reordered or truncated entry is found and named.
+ * removed, reordered or truncated entry is found and named, on SQLite and
+ * (LIAISON_STORE=pg) on PostgreSQL, tampered with straight through sqlite3 or libpq.
  */
 #include "../unit_common.h"
 
@@ -34,7 +35,9 @@ static int64_t tamper_and_verify(const char *sql)
     assert_int_equal(r.bad_seq, 0);
     assert_int_equal(r.entries, 6);
     assert_non_null(strstr(r.head, "6:"));
-    if (sql) {
+    if (sql && u.pg) {
+        unit_pg_run(u.path, sql);
+    } else if (sql) {
         sqlite3 *db;
         assert_int_equal(sqlite3_open(u.path, &db), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
@@ -71,6 +74,7 @@ static void test_remove_reorder_truncate(void **state)
 
 int main(void)
 {
+    unit_store_backend("unit_audit_test_chain");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_intact),
         cmocka_unit_test(test_edit),

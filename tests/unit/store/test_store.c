@@ -1,7 +1,8 @@
 /*
  * Tests for the store's one gate (src/store/sqlite_objects.c): what a
  * partner's policy lets through, "last" and "first" among visible versions
- * only, paging by date_added, the text match, delete, and idempotent puts.
+ * only, paging by date_added, the text match, delete, and idempotent puts. The same
+ * tests run on PostgreSQL (src/store/pg_objects.c) with LIAISON_STORE=pg.
  */
 #include "../unit_common.h"
 
@@ -193,6 +194,7 @@ static void test_paging_and_search(void **state)
 
 int main(void)
 {
+    unit_store_backend("unit_store_test_store");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy),
         cmocka_unit_test(test_versions_among_visible),
