@@ -495,6 +495,33 @@ char *sqlite_column_dup(sqlite3_stmt *st, int col, struct arena *a)
     return arena_strndup(a, (const char *)v, (size_t)sqlite3_column_bytes(st, col));
 }
 
+int sqlite_collect(sqlite3_stmt *st, struct arena *a, size_t size,
+                   int (*row)(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx), void *ctx,
+                   void **out, size_t *n)
+{
+    size_t cap = 0;
+    char *rows = NULL;
+    int step;
+    *n = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            char *bigger = arena_alloc(a, ncap * size);
+            if (!bigger)
+                return SQLITE_NOMEM;
+            if (cap)
+                memcpy(bigger, rows, cap * size);
+            rows = bigger;
+            cap = ncap;
+        }
+        if (row(st, a, rows + *n * size, ctx))
+            return SQLITE_NOMEM;
+        (*n)++;
+    }
+    *out = rows;
+    return step;
+}
+
 int store_meta_get(struct store *s, const char *key, struct arena *a, char **value,
                    struct lia_err *err)
 {

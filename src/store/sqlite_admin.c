@@ -37,6 +37,11 @@ static int collection_row(sqlite3_stmt *st, const struct store_policy *p, struct
     return c->id && c->title ? 0 : LIA_ENOMEM;
 }
 
+static int collection_row_any(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx)
+{
+    return collection_row(st, ctx, a, dst);
+}
+
 static const char *collection_select =
     "SELECT c.rid, c.id, c.title, c.description, c.alias, c.default_tlp,"
     " coalesce(g.can_read, 0), coalesce(g.can_write, 0) FROM collection c"
@@ -100,29 +105,14 @@ int store_collection_list(struct store *s, const struct store_policy *p, struct 
     snprintf(sql, sizeof sql, "%s ORDER BY c.rid", collection_select);
     sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-    size_t cap = 16;
     *n = 0;
-    *out = arena_alloc(a, cap * sizeof **out);
-    if (src == SQLITE_OK && *out) {
+    *out = NULL;
+    if (src == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, p->partner);
         sqlite3_bind_int(st, 2, p->all);
-        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-            if (*n == cap) {
-                struct store_collection *bigger = arena_alloc(a, 2 * cap * sizeof **out);
-                if (!bigger) {
-                    src = SQLITE_NOMEM;
-                    break;
-                }
-                memcpy(bigger, *out, cap * sizeof **out);
-                *out = bigger;
-                cap *= 2;
-            }
-            if (collection_row(st, p, a, &(*out)[*n])) {
-                src = SQLITE_NOMEM;
-                break;
-            }
-            (*n)++;
-        }
+        void *rows = NULL;
+        src = sqlite_collect(st, a, sizeof **out, collection_row_any, (void *)p, &rows, n);
+        *out = rows;
     }
     sqlite3_finalize(st);
     if (src != SQLITE_DONE)
@@ -263,6 +253,12 @@ static int token_row(sqlite3_stmt *st, struct arena *a, struct store_token *t)
     return t->id ? 0 : LIA_ENOMEM;
 }
 
+static int token_row_any(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx)
+{
+    (void)ctx;
+    return token_row(st, a, dst);
+}
+
 int store_token_get(struct store *s, const char *id, struct arena *a, struct store_token *out,
                     struct lia_err *err)
 {
@@ -304,29 +300,12 @@ int store_token_list(struct store *s, struct arena *a, struct store_token **out,
     snprintf(sql, sizeof sql, "%s ORDER BY created", token_select);
     sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-    size_t cap = 0;
     *n = 0;
     *out = NULL;
-    while (src == SQLITE_OK || src == SQLITE_ROW) {
-        src = sqlite3_step(st);
-        if (src != SQLITE_ROW)
-            break;
-        if (*n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct store_token *bigger = arena_alloc(a, ncap * sizeof *bigger);
-            if (!bigger) {
-                src = SQLITE_NOMEM;
-                break;
-            }
-            if (cap)
-                memcpy(bigger, *out, cap * sizeof *bigger);
-            *out = bigger;
-            cap = ncap;
-        }
-        if (token_row(st, a, &(*out)[(*n)++])) {
-            src = SQLITE_NOMEM;
-            break;
-        }
+    if (src == SQLITE_OK) {
+        void *rows = NULL;
+        src = sqlite_collect(st, a, sizeof **out, token_row_any, NULL, &rows, n);
+        *out = rows;
     }
     sqlite3_finalize(st);
     if (src != SQLITE_DONE)

@@ -105,7 +105,8 @@ int store_peer_get(struct store *s, int64_t rid, const char *key, struct arena *
 /* Runs sql (no parameters but an optional peer rowid) and collects rows with fn. */
 static int list_rows(struct store *s, const char *sql, int64_t bind, struct arena *a,
                      size_t size, void **out, size_t *n,
-                     int (*row)(sqlite3_stmt *st, struct arena *a, void *dst), const char *what,
+                     int (*row)(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx),
+                     const char *what,
                      struct lia_err *err)
 {
     struct sqlite_conn *c;
@@ -116,30 +117,10 @@ static int list_rows(struct store *s, const char *sql, int64_t bind, struct aren
     int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
     if (src == SQLITE_OK && bind)
         sqlite3_bind_int64(st, 1, bind);
-    size_t cap = 0;
     *n = 0;
     *out = NULL;
-    while (src == SQLITE_OK || src == SQLITE_ROW) {
-        src = sqlite3_step(st);
-        if (src != SQLITE_ROW)
-            break;
-        if (*n == cap) {
-            size_t ncap = cap ? 2 * cap : 16;
-            char *bigger = arena_alloc(a, ncap * size);
-            if (!bigger) {
-                src = SQLITE_NOMEM;
-                break;
-            }
-            if (cap)
-                memcpy(bigger, *out, cap * size);
-            *out = bigger;
-            cap = ncap;
-        }
-        if (row(st, a, (char *)*out + (*n)++ * size)) {
-            src = SQLITE_NOMEM;
-            break;
-        }
-    }
+    if (src == SQLITE_OK)
+        src = sqlite_collect(st, a, size, row, NULL, out, n);
     sqlite3_finalize(st);
     if (src != SQLITE_DONE)
         rc = sqlite_fail(c->db, src, err, what);
@@ -147,8 +128,9 @@ static int list_rows(struct store *s, const char *sql, int64_t bind, struct aren
     return rc;
 }
 
-static int peer_row_any(sqlite3_stmt *st, struct arena *a, void *dst)
+static int peer_row_any(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx)
 {
+    (void)ctx;
     return peer_row(st, a, dst);
 }
 
@@ -200,8 +182,9 @@ static const char *checkpoint_select =
     "SELECT peer, direction, remote_coll, local_coll, position, last_ok, last_error, updated,"
     " objects FROM checkpoint";
 
-static int checkpoint_row(sqlite3_stmt *st, struct arena *a, void *dst)
+static int checkpoint_row(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx)
 {
+    (void)ctx;
     struct store_checkpoint *c = dst;
     memset(c, 0, sizeof *c);
     c->peer = sqlite3_column_int64(st, 0);
@@ -267,7 +250,8 @@ int store_checkpoint_get(struct store *s, int64_t peer, const char *direction,
         sqlite3_bind_int64(st, 4, local_coll);
         src = sqlite3_step(st);
         if (src == SQLITE_ROW)
-            rc = checkpoint_row(st, a, out) ? lia_err_set(err, LIA_ENOMEM, "out of memory") : 0;
+            rc = checkpoint_row(st, a, out, NULL) ? lia_err_set(err, LIA_ENOMEM, "out of memory")
+                                                  : 0;
         else if (src == SQLITE_DONE)
             rc = lia_err_set(err, LIA_ENOTFOUND, "no such checkpoint");
         else

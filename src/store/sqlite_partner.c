@@ -30,6 +30,12 @@ static int partner_row(sqlite3_stmt *st, struct arena *a, struct store_partner *
     return p->identity_id && p->name && p->identity_json ? 0 : LIA_ENOMEM;
 }
 
+static int partner_row_any(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx)
+{
+    (void)ctx;
+    return partner_row(st, a, dst);
+}
+
 int store_partner_add(struct store *s, const struct store_partner *p, int64_t *rid,
                       struct lia_err *err)
 {
@@ -122,29 +128,12 @@ int store_partner_list(struct store *s, struct arena *a, struct store_partner **
     snprintf(sql, sizeof sql, "%s ORDER BY rid", partner_select);
     sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-    size_t cap = 0;
     *n = 0;
     *out = NULL;
-    while (src == SQLITE_OK || src == SQLITE_ROW) {
-        src = sqlite3_step(st);
-        if (src != SQLITE_ROW)
-            break;
-        if (*n == cap) {
-            size_t ncap = cap ? 2 * cap : 16;
-            struct store_partner *bigger = arena_alloc(a, ncap * sizeof *bigger);
-            if (!bigger) {
-                src = SQLITE_NOMEM;
-                break;
-            }
-            if (cap)
-                memcpy(bigger, *out, cap * sizeof *bigger);
-            *out = bigger;
-            cap = ncap;
-        }
-        if (partner_row(st, a, &(*out)[(*n)++])) {
-            src = SQLITE_NOMEM;
-            break;
-        }
+    if (src == SQLITE_OK) {
+        void *rows = NULL;
+        src = sqlite_collect(st, a, sizeof **out, partner_row_any, NULL, &rows, n);
+        *out = rows;
     }
     sqlite3_finalize(st);
     if (src != SQLITE_DONE)

@@ -97,6 +97,12 @@ static int watch_row(sqlite3_stmt *st, struct arena *a, struct store_watch *w)
     return w->id && w->name && w->query ? 0 : LIA_ENOMEM;
 }
 
+static int watch_row_any(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx)
+{
+    (void)ctx;
+    return watch_row(st, a, dst);
+}
+
 int store_watch_list(struct store *s, int64_t owner, struct arena *a, struct store_watch **out,
                      size_t *n, struct lia_err *err)
 {
@@ -111,35 +117,14 @@ int store_watch_list(struct store *s, int64_t owner, struct arena *a, struct sto
     char *sql = arena_printf(a, "%s WHERE ? < 0 OR w.owner = ? ORDER BY w.rid", watch_columns);
     sqlite3_stmt *st = NULL;
     rc = sql ? prepare(c, sql, &st, err) : lia_err_set(err, LIA_ENOMEM, "out of memory");
-    size_t cap = 0;
     if (rc == 0) {
         sqlite3_bind_int64(st, 1, owner);
         sqlite3_bind_int64(st, 2, owner);
-    }
-    while (rc == 0) {
-        int step = sqlite3_step(st);
-        if (step == SQLITE_DONE)
-            break;
-        if (step != SQLITE_ROW) {
+        void *rows = NULL;
+        int step = sqlite_collect(st, a, sizeof **out, watch_row_any, NULL, &rows, n);
+        *out = rows;
+        if (step != SQLITE_DONE)
             rc = sqlite_fail(c->db, step, err, "list watches");
-            break;
-        }
-        if (*n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct store_watch *grown = arena_alloc(a, ncap * sizeof *grown);
-            if (!grown) {
-                rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
-                break;
-            }
-            if (*n)
-                memcpy(grown, *out, *n * sizeof *grown);
-            *out = grown;
-            cap = ncap;
-        }
-        if (watch_row(st, a, &(*out)[*n]))
-            rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
-        else
-            (*n)++;
     }
     if (st)
         sqlite3_reset(st);
