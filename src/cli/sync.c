@@ -157,6 +157,7 @@ static int pull_one(struct store *s, const struct store_peer *peer, const char *
     struct exchange_result res;
     rc = exchange_pull(s, peer, remote, &col, &sa->o, &res, &err);
     summary(&pr, "pulled", peer->name, remote, col.id, &res, rc);
+    sa->o.progress = NULL; /* pr lives on this stack frame only */
     return rc ? cli_error(cli_exit_for(rc), "pull", "%s", err.msg) : CLI_OK;
 }
 
