@@ -142,7 +142,7 @@ int store_peer_list(struct store *s, struct arena *a, struct store_peer **out, s
     char *sql = arena_printf(a, "%s ORDER BY rid", peer_select);
     if (!sql)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
-    void *rows;
+    void *rows = NULL;
     int rc = list_rows(s, sql, 0, a, sizeof **out, &rows, n, peer_row_any, "list peers", err);
     *out = rows;
     return rc;
