@@ -193,7 +193,9 @@ static int match_pass(struct watch_engine *e, bool *more, struct lia_err *err)
     int rc = store_watch_list(e->s, -1, &a, &ws, &nw, err);
     if (rc == 0)
         rc = read_cursor(e, ws, nw, &cursor, err);
-    if (rc == 0)
+    /* No watch, nothing to match: the versions are not even read (the cursor of the first
+     * watch starts at its creation, so nothing is missed). */
+    if (rc == 0 && nw)
         rc = store_watch_versions(e->s, cursor, BATCH, &a, &vs, &nv, err);
     if (rc == 0 && nw && nv) {
         ls = arena_alloc(&a, nw * sizeof *ls);
