@@ -41,13 +41,13 @@ static void add_text(struct dbuf *b, json_t *v)
  * normalisation as intake and watches, so that الاسلامية finds الإسلامية. */
 static const char *search_text(json_t *obj, const char *type, struct arena *a)
 {
-    /* Names and aliases of everything; the text of reports, notes, opinions and requests
-     * (other descriptions are not searched: indexing them would cost ingest for little). */
+    /* Names and aliases of everything; the text of reports and requests (other descriptions
+     * are not searched: every indexed character costs ingest). */
     static const char *const names[] = {"name", "aliases", "x_mitre_aliases", NULL};
     static const char *const texts[] = {"description", "abstract", "content", "explanation",
                                         "subject", "questions", "text", "reason", NULL};
-    static const char *const text_types[] = {"report", "note", "opinion", "liaison-rfi",
-                                             "liaison-rfi-response", NULL};
+    static const char *const text_types[] = {"report", "liaison-rfi", "liaison-rfi-response",
+                                             NULL};
     bool with_text = false;
     for (const char *const *t = text_types; *t && !with_text; t++)
         with_text = !strcmp(*t, type);

@@ -122,7 +122,7 @@ static int conn_open(struct store *s, bool create, sqlite3 **out, struct lia_err
     sqlite3_extended_result_codes(db, 0);
     rc = sqlite3_exec(db,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-4000;"
+                      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-8000;"
                       "PRAGMA temp_store=MEMORY;",
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
