@@ -523,6 +523,30 @@ int sqlite_collect(sqlite3_stmt *st, struct arena *a, size_t size,
     return step;
 }
 
+int sqlite_list(struct store *s, const char *sql, const int64_t *binds, size_t nb,
+                struct arena *a, size_t size,
+                int (*row)(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx), void *ctx,
+                void **out, size_t *n, const char *what, struct lia_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    struct sqlite_conn *c;
+    int rc = sqlite_acquire(s, &c, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+    for (size_t i = 0; i < nb && src == SQLITE_OK; i++)
+        src = sqlite3_bind_int64(st, (int)i + 1, binds[i]);
+    if (src == SQLITE_OK)
+        src = sqlite_collect(st, a, size, row, ctx, out, n);
+    sqlite3_finalize(st);
+    if (src != SQLITE_DONE)
+        rc = sqlite_fail(c->db, src, err, what);
+    sqlite_release(s, c);
+    return rc;
+}
+
 int store_meta_get(struct store *s, const char *key, struct arena *a, char **value,
                    struct lia_err *err)
 {

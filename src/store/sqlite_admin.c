@@ -97,27 +97,13 @@ int store_collection_list(struct store *s, const struct store_policy *p, struct 
 {
     if (s->pg)
         return pgstore_collection_list(s, p, a, out, n, err);
-    struct sqlite_conn *c;
-    int rc = sqlite_acquire(s, &c, err);
-    if (rc)
-        return rc;
     char sql[512];
     snprintf(sql, sizeof sql, "%s ORDER BY c.rid", collection_select);
-    sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-    *n = 0;
-    *out = NULL;
-    if (src == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, p->partner);
-        sqlite3_bind_int(st, 2, p->all);
-        void *rows = NULL;
-        src = sqlite_collect(st, a, sizeof **out, collection_row_any, (void *)p, &rows, n);
-        *out = rows;
-    }
-    sqlite3_finalize(st);
-    if (src != SQLITE_DONE)
-        rc = sqlite_fail(c->db, src, err, "list collections");
-    sqlite_release(s, c);
+    const int64_t binds[] = {p->partner, p->all};
+    void *rows;
+    int rc = sqlite_list(s, sql, binds, 2, a, sizeof **out, collection_row_any, (void *)p, &rows,
+                         n, "list collections", err);
+    *out = rows;
     return rc;
 }
 
@@ -292,25 +278,12 @@ int store_token_list(struct store *s, struct arena *a, struct store_token **out,
 {
     if (s->pg)
         return pgstore_token_list(s, a, out, n, err);
-    struct sqlite_conn *c;
-    int rc = sqlite_acquire(s, &c, err);
-    if (rc)
-        return rc;
     char sql[256];
     snprintf(sql, sizeof sql, "%s ORDER BY created", token_select);
-    sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-    *n = 0;
-    *out = NULL;
-    if (src == SQLITE_OK) {
-        void *rows = NULL;
-        src = sqlite_collect(st, a, sizeof **out, token_row_any, NULL, &rows, n);
-        *out = rows;
-    }
-    sqlite3_finalize(st);
-    if (src != SQLITE_DONE)
-        rc = sqlite_fail(c->db, src, err, "list tokens");
-    sqlite_release(s, c);
+    void *rows;
+    int rc = sqlite_list(s, sql, NULL, 0, a, sizeof **out, token_row_any, NULL, &rows, n,
+                         "list tokens", err);
+    *out = rows;
     return rc;
 }
 

@@ -106,26 +106,9 @@ int store_peer_get(struct store *s, int64_t rid, const char *key, struct arena *
 static int list_rows(struct store *s, const char *sql, int64_t bind, struct arena *a,
                      size_t size, void **out, size_t *n,
                      int (*row)(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx),
-                     const char *what,
-                     struct lia_err *err)
+                     const char *what, struct lia_err *err)
 {
-    struct sqlite_conn *c;
-    int rc = sqlite_acquire(s, &c, err);
-    if (rc)
-        return rc;
-    sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-    if (src == SQLITE_OK && bind)
-        sqlite3_bind_int64(st, 1, bind);
-    *n = 0;
-    *out = NULL;
-    if (src == SQLITE_OK)
-        src = sqlite_collect(st, a, size, row, NULL, out, n);
-    sqlite3_finalize(st);
-    if (src != SQLITE_DONE)
-        rc = sqlite_fail(c->db, src, err, what);
-    sqlite_release(s, c);
-    return rc;
+    return sqlite_list(s, sql, &bind, bind ? 1 : 0, a, size, row, NULL, out, n, what, err);
 }
 
 static int peer_row_any(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx)

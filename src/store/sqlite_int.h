@@ -90,6 +90,12 @@ int sqlite_fail(sqlite3 *db, int rc, struct lia_err *err, const char *what);
 /* The next date_added inside a write transaction: strictly increasing, near now. */
 int64_t sqlite_next_added(struct store_txn *t);
 char *sqlite_column_dup(sqlite3_stmt *st, int col, struct arena *a);
+/* Runs sql with the integer parameters binds[0..nb) on a pooled connection and collects
+ * its rows with sqlite_collect; err says "<what>: ..." on failure. */
+int sqlite_list(struct store *s, const char *sql, const int64_t *binds, size_t nb,
+                struct arena *a, size_t size,
+                int (*row)(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx), void *ctx,
+                void **out, size_t *n, const char *what, struct lia_err *err);
 /* Steps st to its end, filling an arena array of size-byte rows with row(st, a, dst, ctx);
  * *out and *n get the array. Returns SQLITE_DONE, SQLITE_NOMEM, or the failing step's code. */
 int sqlite_collect(sqlite3_stmt *st, struct arena *a, size_t size,

@@ -120,25 +120,12 @@ int store_partner_list(struct store *s, struct arena *a, struct store_partner **
 {
     if (s->pg)
         return pgstore_partner_list(s, a, out, n, err);
-    struct sqlite_conn *c;
-    int rc = sqlite_acquire(s, &c, err);
-    if (rc)
-        return rc;
     char sql[512];
     snprintf(sql, sizeof sql, "%s ORDER BY rid", partner_select);
-    sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-    *n = 0;
-    *out = NULL;
-    if (src == SQLITE_OK) {
-        void *rows = NULL;
-        src = sqlite_collect(st, a, sizeof **out, partner_row_any, NULL, &rows, n);
-        *out = rows;
-    }
-    sqlite3_finalize(st);
-    if (src != SQLITE_DONE)
-        rc = sqlite_fail(c->db, src, err, "list partners");
-    sqlite_release(s, c);
+    void *rows;
+    int rc = sqlite_list(s, sql, NULL, 0, a, sizeof **out, partner_row_any, NULL, &rows, n,
+                         "list partners", err);
+    *out = rows;
     return rc;
 }
 
