@@ -78,6 +78,32 @@ int exchange_principal(struct store *s, int64_t partner, const char *actor, stru
     return 0;
 }
 
+int exchange_checkpoint_load(struct store *s, int64_t peer, const char *direction,
+                             const char *remote_coll, int64_t local_coll, struct arena *a,
+                             struct store_checkpoint *cp, struct lia_err *err)
+{
+    struct lia_err e2;
+    lia_err_clear(&e2);
+    int rc = store_checkpoint_get(s, peer, direction, remote_coll, local_coll, a, cp, &e2);
+    if (rc && rc != LIA_ENOTFOUND)
+        return lia_err_set(err, rc, "%s", e2.msg);
+    if (rc == 0)
+        return 0;
+    memset(cp, 0, sizeof *cp);
+    cp->peer = peer;
+    cp->direction = direction;
+    cp->remote_coll = remote_coll;
+    cp->local_coll = local_coll;
+    struct store_txn *t;
+    if ((rc = store_begin(s, &t, err)) != 0)
+        return rc;
+    if ((rc = store_checkpoint_put(t, cp, err)) != 0) {
+        store_rollback(t);
+        return rc;
+    }
+    return store_commit(t, err);
+}
+
 void exchange_checkpoint_result(struct store *s, const struct store_checkpoint *cp, int rc,
                                 const char *error)
 {

@@ -63,6 +63,12 @@ int exchange_principal(struct store *s, int64_t partner, const char *actor, stru
                        struct access_principal *who, struct store_partner *p,
                        struct lia_err *err);
 /* Records the end of a run in its checkpoint: last_ok on success, last_error otherwise. */
+/* The checkpoint of one exchange (peer, direction, remote and local collection), read from
+ * the store, or made and stored when this exchange runs for the first time (so that a first
+ * run that fails is still remembered). */
+int exchange_checkpoint_load(struct store *s, int64_t peer, const char *direction,
+                             const char *remote_coll, int64_t local_coll, struct arena *a,
+                             struct store_checkpoint *cp, struct lia_err *err);
 void exchange_checkpoint_result(struct store *s, const struct store_checkpoint *cp, int rc,
                                 const char *error);
 struct stix_envelope;

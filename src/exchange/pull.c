@@ -234,28 +234,9 @@ int exchange_pull(struct store *s, const struct store_peer *peer, const char *re
     struct arena a;
     arena_init(&a, 0);
     rc = exchange_principal(s, peer->partner, p.actor, &a, &p.who, &p.partner, err);
-    struct lia_err e2;
-    lia_err_clear(&e2);
-    int gc = rc ? rc
-                : store_checkpoint_get(s, peer->rid, "pull", remote_coll, local->rid, &a, &p.cp,
-                                       &e2);
-    if (rc == 0 && gc == LIA_ENOTFOUND) {
-        memset(&p.cp, 0, sizeof p.cp);
-        p.cp.peer = peer->rid;
-        p.cp.direction = "pull";
-        p.cp.remote_coll = remote_coll;
-        p.cp.local_coll = local->rid;
-        /* Configure the exchange now, so a first run that fails is still remembered. */
-        struct store_txn *t;
-        if ((rc = store_begin(s, &t, err)) == 0) {
-            if ((rc = store_checkpoint_put(t, &p.cp, err)) == 0)
-                rc = store_commit(t, err);
-            else
-                store_rollback(t);
-        }
-    } else if (rc == 0 && gc) {
-        rc = lia_err_set(err, gc, "%s", e2.msg);
-    }
+    if (rc == 0)
+        rc = exchange_checkpoint_load(s, peer->rid, "pull", remote_coll, local->rid, &a, &p.cp,
+                                      err);
     if (rc == 0)
         rc = xc_open(peer, o, &p.c, err);
     if (rc == 0) {
