@@ -329,6 +329,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             st->too_big = true;
             return answer(srv, conn, st, url, method);
         }
+        /* A body of announced size: one allocation, not a doubling per chunk. */
+        if (announced > 0 && dbuf_reserve(&st->body, (size_t)announced) != 0) {
+            st->too_big = true;
+            return answer(srv, conn, st, url, method);
+        }
         return MHD_YES;
     }
     if (st->answered) {

@@ -37,6 +37,11 @@ static int dbuf_grow(struct dbuf *b, size_t extra)
     return LIA_OK;
 }
 
+int dbuf_reserve(struct dbuf *b, size_t n)
+{
+    return dbuf_grow(b, n);
+}
+
 int dbuf_append(struct dbuf *b, const void *data, size_t n)
 {
     int rc = dbuf_grow(b, n);

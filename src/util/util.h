@@ -83,6 +83,8 @@ struct dbuf {
 };
 void dbuf_init(struct dbuf *b, size_t max);
 int dbuf_append(struct dbuf *b, const void *data, size_t n);
+/* Makes room for n more bytes at once (one allocation instead of doublings); within max. */
+int dbuf_reserve(struct dbuf *b, size_t n);
 int dbuf_puts(struct dbuf *b, const char *z);
 int dbuf_printf(struct dbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends z as a JSON string literal with quotes, escaping as RFC 8259 asks. */
