@@ -82,19 +82,25 @@ int intake_publish(struct store *s, const struct access_principal *who, const ch
             first = false;
             continue;
         }
-        const char *creator;
-        struct lia_err e2;
-        lia_err_clear(&e2);
-        int ex = store_object_creator(t, col.rid, id, a, &creator, &e2);
-        if (ex == 0 && reusable_type(type)) {
-            reused++;
-            rc = record(out, first, id, "reused", NULL);
-            first = false;
-            continue;
-        }
-        if (ex && ex != LIA_ENOTFOUND) {
-            rc = lia_err_set(err, ex, "%s", e2.msg);
-            break;
+        /* Reused only when the publisher can see it (the store's gate): "reused" must not
+         * tell a partner that an object it may not see is held. */
+        if (reusable_type(type)) {
+            struct store_filter f = {.ids = &id, .n_ids = 1, .version_sel = STORE_VER_ALL,
+                                     .limit = 1};
+            struct store_page page;
+            struct lia_err e2;
+            lia_err_clear(&e2);
+            int vrc = store_query_objects(s, &who->policy, col.rid, &f, false, a, &page, &e2);
+            if (vrc) {
+                rc = lia_err_set(err, vrc, "%s", e2.msg);
+                break;
+            }
+            if (page.n) {
+                reused++;
+                rc = record(out, first, id, "reused", NULL);
+                first = false;
+                continue;
+            }
         }
         if (!json_object_get(o, "object_marking_refs") && strcmp(type, "extension-definition"))
             json_object_set_new(o, "object_marking_refs", json_pack("[s]", marking));

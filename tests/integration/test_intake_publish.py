@@ -88,6 +88,29 @@ class IntakePublishTest(TaxiiCase):
         audit = run_cli("audit", "show", "--data", self.d.path).stdout
         self.assertEqual(audit.count('"intake.publish"'), 2)
 
+    def test_reuse_goes_through_the_gate(self):
+        # The instance holds the Algeria location at TLP:RED in "secret"; a partner with write
+        # rights publishes a draft naming Algeria there: it must not be told "reused".
+        d = self.d.path
+        run_cli("collection", "add", "--data", d, "--title", "Secret", "--alias", "secret")
+        run_cli("partner", "add", "--data", d, "--name", "Writer", "--clearance", "amber")
+        run_cli("grant", "--data", d, "--collection", "secret", "--partner", "Writer", "--read",
+                "--write")
+        writer = run_cli("token", "issue", "--data", d, "--partner", "Writer").stdout.split()[-1]
+        bundle = self.draft()
+        first = json.loads(run_cli("intake", SAMPLE, "--publish", "secret", "--data", d,
+                                   "--marking", "red").stdout)
+        self.assertGreater(first["stored"], 10)
+        body = json.dumps({"collection": "secret", "marking": "green", "bundle": bundle}).encode()
+        st, _, b = self.s.request("POST", "/liaison/intake/publish", body=body,
+                                  content_type="application/json", token=writer)
+        self.assertEqual(st, 200, b[:300])
+        rep = json.loads(b)
+        reused = {o["id"].split("--")[0] for o in rep["objects"] if o["result"] == "reused"}
+        # Only the (unmarked, amber by default, so visible) extension-definition; never the
+        # TLP:RED entities the writer may not see.
+        self.assertEqual(reused, {"extension-definition"}, rep)
+
     def test_bad_input(self):
         st, _, b = self.s.request("POST", "/liaison/intake", body=b"\xff\xfe bad",
                                   content_type="text/plain")
