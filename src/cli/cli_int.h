@@ -18,6 +18,10 @@ int cli_open_store(const char *cmd, const char *dir, int pool, struct store **ou
 int cli_open_store_at(const char *cmd, const char *dir, const char *location, int pool,
                       struct store **out);
 void cli_reset_getopt(void);
+/* A name of 1-100 bytes without control characters, '/', '"', '\\' or any of extra. */
+bool cli_valid_name(const char *n, const char *extra);
+/* Exactly len lowercase hex digits. */
+bool cli_is_hex(const char *s, size_t len);
 /* Appends one audit entry for an administrative change made from the command line. */
 int cli_audit(struct store *s, const char *action, const char *detail, struct lia_err *err);
 

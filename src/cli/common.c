@@ -47,6 +47,30 @@ int cli_open_store_at(const char *cmd, const char *dir, const char *location, in
     return 0;
 }
 
+bool cli_valid_name(const char *n, const char *extra)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > 100)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)n[i];
+        if (ch < 0x20 || ch == 0x7f || ch == '/' || ch == '"' || ch == '\\' ||
+            strchr(extra, ch))
+            return false;
+    }
+    return true;
+}
+
+bool cli_is_hex(const char *s, size_t len)
+{
+    if (strlen(s) != len)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
 void cli_reset_getopt(void)
 {
     optind = 0;

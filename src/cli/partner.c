@@ -41,19 +41,6 @@ static void grant_usage(FILE *out)
                  "--write it gives --read. revoke removes them.\n");
 }
 
-static bool valid_name(const char *n)
-{
-    size_t len = strlen(n);
-    if (len == 0 || len > 100)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)n[i];
-        if (ch < 0x20 || ch == '/' || ch == ':' || ch == '"' || ch == '\\' || ch == 0x7f)
-            return false;
-    }
-    return true;
-}
-
 int cli_find_partner(struct store *s, const char *key, struct arena *a, struct store_partner *p)
 {
     struct lia_err err;
@@ -99,7 +86,7 @@ static int add(int argc, char **argv)
     }
     if (!dir || !name || optind != argc)
         return usage(stderr), CLI_USAGE;
-    if (!valid_name(name))
+    if (!cli_valid_name(name, ":"))
         return cli_error(CLI_USAGE, "partner add",
                          "--name must have 1-100 bytes without control characters, / : \" or \\");
     if (country && !(strlen(country) == 2 && country[0] >= 'A' && country[0] <= 'Z' &&
@@ -249,22 +236,14 @@ static int one(const char *verb, int argc, char **argv)
         field = sa.fingerprint ? "cert_fingerprint" : "cert_subject";
         value = sa.fingerprint ? sa.fingerprint : sa.subject;
         if (sa.fingerprint) {
-            size_t n = strlen(value);
-            bool hex = n == 64;
-            for (size_t i = 0; hex && i < n; i++)
-                hex = (value[i] >= '0' && value[i] <= '9') || (value[i] >= 'a' && value[i] <= 'f');
-            if (!hex)
+            if (!cli_is_hex(value, 64))
                 return cli_error(CLI_USAGE, "partner cert",
                                  "--fingerprint expects 64 lowercase hex digits (SHA-256)");
         }
     } else if (!strcmp(verb, "key")) {
         if (!sa.set)
             return cli_error(CLI_USAGE, "partner key", "give --set PUBKEY (64 hex digits)");
-        size_t n = strlen(sa.set);
-        bool hex = n == 64;
-        for (size_t i = 0; hex && i < n; i++)
-            hex = (sa.set[i] >= '0' && sa.set[i] <= '9') || (sa.set[i] >= 'a' && sa.set[i] <= 'f');
-        if (!hex)
+        if (!cli_is_hex(sa.set, 64))
             return cli_error(CLI_USAGE, "partner key",
                              "--set expects an Ed25519 public key as 64 lowercase hex digits");
         field = "pubkey";

@@ -31,19 +31,6 @@ static void usage(FILE *out)
             "succeeded, how far behind it is, its last error.\n");
 }
 
-static bool valid_name(const char *n)
-{
-    size_t len = strlen(n);
-    if (len == 0 || len > 100)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)n[i];
-        if (ch < 0x21 || ch == '/' || ch == '"' || ch == '\\' || ch == 0x7f)
-            return false;
-    }
-    return true;
-}
-
 static int read_token(char *buf, size_t size)
 {
     if (!fgets(buf, (int)size, stdin))
@@ -84,7 +71,7 @@ static int add(int argc, char **argv)
     }
     if (!dir || !name || !url || optind != argc)
         return usage(stderr), CLI_USAGE;
-    if (!valid_name(name))
+    if (!cli_valid_name(name, " "))
         return cli_error(CLI_USAGE, "peer add",
                          "--name must have 1-100 bytes without spaces, control characters, / \" or \\");
     if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))

@@ -152,6 +152,19 @@ class Cli(TaxiiCase):
                 p = run_cli("collection", "add", "--data", D.path, "--title", "T", "--alias", bad, check=False)
                 self.assertEqual(p.returncode, 2, p.stderr)
                 self.assertIn("--alias", p.stderr)
+        # Partner and peer names: bounded, no control characters, separators or quotes.
+        for bad in ("a/b", "a:b", "", "x" * 101, 'q"', "tab\there"):
+            with self.subTest(partner=bad):
+                p = run_cli("partner", "add", "--data", D.path, "--name", bad, check=False)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn("--name", p.stderr)
+        for bad in ("has space", "a/b", "", "x" * 101):
+            with self.subTest(peer=bad):
+                p = run_cli("peer", "add", "--data", D.path, "--name", bad, "--url",
+                            "http://127.0.0.1:1/taxii2/", "--token", "t", check=False)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn("--name", p.stderr)
+        self.assertEqual(run_cli("partner", "list", "--data", D.path).stdout.count("\n"), 1)
 
 
 if __name__ == "__main__":
