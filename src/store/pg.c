@@ -653,3 +653,30 @@ void pgstore_read_end(struct store *s)
         PQclear(PQexec(c->db, "COMMIT"));
     pg_release(s, c);
 }
+
+int pg_exec_once(struct store *s, int id, const char *sql, const struct pg_params *p,
+                 PGresult **res, const char *what, struct lia_err *err)
+{
+    struct pg_conn *c;
+    *res = NULL;
+    int rc = pg_acquire(s, &c, err);
+    if (rc)
+        return rc;
+    rc = pg_exec(s, c, id, sql, p, res, what, err);
+    pg_release(s, c);
+    return rc;
+}
+
+int pg_collect(PGresult *r, struct arena *a, size_t size, void **out, size_t *n,
+               int (*fn)(const PGresult *r, int i, struct arena *a, void *dst), struct lia_err *err)
+{
+    int rows = PQntuples(r);
+    *n = 0;
+    *out = arena_alloc(a, ((size_t)rows + 1) * size);
+    if (!*out)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    for (int i = 0; i < rows; i++, (*n)++)
+        if (fn(r, i, a, (char *)*out + (size_t)i * size))
+            return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    return 0;
+}

@@ -14,39 +14,14 @@
 
 #include <sodium.h>
 
-static void new_uuid(char out[37])
-{
-    unsigned char u[16];
-    randombytes_buf(u, sizeof u);
-    u[6] = (u[6] & 0x0f) | 0x40;
-    u[8] = (u[8] & 0x3f) | 0x80;
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
-             u[13], u[14], u[15]);
-}
-
-/* Runs one statement on a pooled connection; *res as pg_exec. */
-static int exec_once(struct store *s, int id, const char *sql, const struct pg_params *p,
-                     PGresult **res, const char *what, struct lia_err *err)
-{
-    struct pg_conn *c;
-    *res = NULL;
-    int rc = pg_acquire(s, &c, err);
-    if (rc)
-        return rc;
-    rc = pg_exec(s, c, id, sql, p, res, what, err);
-    pg_release(s, c);
-    return rc;
-}
-
 static const char *collection_select =
     "SELECT c.rid, c.id, c.title, c.description, c.alias, c.default_tlp,"
     " coalesce(g.can_read, 0), coalesce(g.can_write, 0) FROM collection c"
     " LEFT JOIN grant_right g ON g.coll = c.rid AND g.partner = $1::bigint"
     " WHERE ($2::boolean OR g.can_read <> 0 OR g.can_write <> 0)";
 
-static int collection_row(const PGresult *r, int i, const struct store_policy *p,
-                          struct arena *a, struct store_collection *c)
+static int collection_row(const PGresult *r, int i, const struct store_policy *p, struct arena *a,
+                          struct store_collection *c)
 {
     memset(c, 0, sizeof *c);
     c->rid = pg_int(r, i, 0);
@@ -65,7 +40,7 @@ int pgstore_collection_add(struct store *s, const char *title, const char *descr
                            struct store_collection *out, struct lia_err *err)
 {
     char id[37];
-    new_uuid(id);
+    lia_uuid4(id);
     struct pg_params p;
     pg_param_reset(&p);
     pg_param_text(&p, id);
@@ -75,10 +50,11 @@ int pgstore_collection_add(struct store *s, const char *title, const char *descr
     pg_param_int(&p, default_tlp);
     pg_param_int(&p, lia_now_us());
     PGresult *r;
-    int rc = exec_once(s, -1,
-                       "INSERT INTO collection(id, title, description, alias, default_tlp, created)"
-                       " VALUES($1, $2, $3, $4, $5::integer, $6::bigint) RETURNING rid",
-                       &p, &r, "add collection", err);
+    int rc =
+        pg_exec_once(s, -1,
+                     "INSERT INTO collection(id, title, description, alias, default_tlp, created)"
+                     " VALUES($1, $2, $3, $4, $5::integer, $6::bigint) RETURNING rid",
+                     &p, &r, "add collection", err);
     if (rc == LIA_ECONFLICT)
         return lia_err_set(err, LIA_ECONFLICT, "a collection with alias '%s' exists already",
                            alias ? alias : "");
@@ -106,7 +82,7 @@ int pgstore_collection_list(struct store *s, const struct store_policy *pol, str
     PGresult *r;
     *n = 0;
     *out = NULL;
-    int rc = exec_once(s, -1, sql, &p, &r, "list collections", err);
+    int rc = pg_exec_once(s, -1, sql, &p, &r, "list collections", err);
     if (rc)
         return rc;
     int rows = PQntuples(r);
@@ -120,9 +96,8 @@ int pgstore_collection_list(struct store *s, const struct store_policy *pol, str
     return rc;
 }
 
-int pgstore_collection_get(struct store *s, const struct store_policy *pol,
-                           const char *id_or_alias, struct arena *a, struct store_collection *out,
-                           struct lia_err *err)
+int pgstore_collection_get(struct store *s, const struct store_policy *pol, const char *id_or_alias,
+                           struct arena *a, struct store_collection *out, struct lia_err *err)
 {
     char sql[512];
     snprintf(sql, sizeof sql, "%s AND (c.id = $3 OR c.alias = $3)", collection_select);
@@ -132,7 +107,7 @@ int pgstore_collection_get(struct store *s, const struct store_policy *pol,
     pg_param_text(&p, pol->all ? "true" : "false");
     pg_param_text(&p, id_or_alias);
     PGresult *r;
-    int rc = exec_once(s, PGS_COLLECTION_GET, sql, &p, &r, "read collection", err);
+    int rc = pg_exec_once(s, PGS_COLLECTION_GET, sql, &p, &r, "read collection", err);
     if (rc)
         return rc;
     if (PQntuples(r) == 0)
@@ -167,9 +142,10 @@ int pgstore_status_get(struct store *s, const char *id, const char *owner, struc
     pg_param_text(&p, id);
     pg_param_text(&p, owner);
     PGresult *r;
-    int rc = exec_once(s, PGS_STATUS_GET,
-                       "SELECT json FROM status WHERE id = $1 AND ($2::text IS NULL OR owner = $2)",
-                       &p, &r, "read status", err);
+    int rc =
+        pg_exec_once(s, PGS_STATUS_GET,
+                     "SELECT json FROM status WHERE id = $1 AND ($2::text IS NULL OR owner = $2)",
+                     &p, &r, "read status", err);
     if (rc)
         return rc;
     if (PQntuples(r) == 0)
@@ -193,11 +169,11 @@ int pgstore_token_put(struct store *s, const struct store_token *tok, struct lia
     pg_param_int(&p, tok->expires);
     pg_param_text(&p, tok->label);
     PGresult *r;
-    int rc = exec_once(s, -1,
-                       "INSERT INTO token(id, hash, partner, admin, read_only, created, expires,"
-                       " revoked, label) VALUES($1, $2::bytea, $3::bigint, $4::integer,"
-                       " $5::integer, $6::bigint, $7::bigint, 0, $8)",
-                       &p, &r, "store token", err);
+    int rc = pg_exec_once(s, -1,
+                          "INSERT INTO token(id, hash, partner, admin, read_only, created, expires,"
+                          " revoked, label) VALUES($1, $2::bytea, $3::bigint, $4::integer,"
+                          " $5::integer, $6::bigint, $7::bigint, 0, $8)",
+                          &p, &r, "store token", err);
     PQclear(r);
     return rc;
 }
@@ -205,8 +181,9 @@ int pgstore_token_put(struct store *s, const struct store_token *tok, struct lia
 static const char *token_select = "SELECT id, hash, partner, admin, read_only, created, expires,"
                                   " revoked, label FROM token";
 
-static int token_row(const PGresult *r, int i, struct arena *a, struct store_token *t)
+static int token_row(const PGresult *r, int i, struct arena *a, void *dst)
 {
+    struct store_token *t = dst;
     memset(t, 0, sizeof *t);
     t->id = pg_text(r, i, 0, a);
     pg_bytes(r, i, 1, t->hash, sizeof t->hash);
@@ -229,7 +206,7 @@ int pgstore_token_get(struct store *s, const char *id, struct arena *a, struct s
     pg_param_reset(&p);
     pg_param_text(&p, id);
     PGresult *r;
-    int rc = exec_once(s, PGS_TOKEN_GET, sql, &p, &r, "read token", err);
+    int rc = pg_exec_once(s, PGS_TOKEN_GET, sql, &p, &r, "read token", err);
     if (rc)
         return rc;
     if (PQntuples(r) == 0)
@@ -248,16 +225,12 @@ int pgstore_token_list(struct store *s, struct arena *a, struct store_token **ou
     PGresult *r;
     *n = 0;
     *out = NULL;
-    int rc = exec_once(s, -1, sql, NULL, &r, "list tokens", err);
+    int rc = pg_exec_once(s, -1, sql, NULL, &r, "list tokens", err);
     if (rc)
         return rc;
-    int rows = PQntuples(r);
-    *out = arena_alloc(a, ((size_t)rows + 1) * sizeof **out);
-    if (!*out)
-        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
-    for (int i = 0; i < rows && rc == 0; i++, (*n)++)
-        if (token_row(r, i, a, &(*out)[i]))
-            rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    void *rows = NULL;
+    rc = pg_collect(r, a, sizeof **out, &rows, n, token_row, err);
+    *out = rows;
     PQclear(r);
     return rc;
 }
@@ -268,8 +241,8 @@ int pgstore_token_revoke(struct store *s, const char *id, struct lia_err *err)
     pg_param_reset(&p);
     pg_param_text(&p, id);
     PGresult *r;
-    int rc = exec_once(s, -1, "UPDATE token SET revoked = 1 WHERE id = $1", &p, &r,
-                       "revoke token", err);
+    int rc = pg_exec_once(s, -1, "UPDATE token SET revoked = 1 WHERE id = $1", &p, &r,
+                          "revoke token", err);
     if (rc)
         return rc;
     if (!strcmp(PQcmdTuples(r), "0"))
@@ -282,9 +255,9 @@ int pgstore_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32]
                        struct lia_err *err)
 {
     PGresult *r;
-    int rc = pg_exec(t->store, t->pg, PGS_AUDIT_LAST,
-                     "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", NULL, &r, "audit",
-                     err);
+    int rc =
+        pg_exec(t->store, t->pg, PGS_AUDIT_LAST,
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", NULL, &r, "audit", err);
     if (rc)
         return rc;
     *seq = 0;
@@ -326,10 +299,10 @@ int pgstore_audit_scan(struct store *s, int64_t after,
         pg_param_reset(&p);
         pg_param_int(&p, after);
         PGresult *r;
-        rc = exec_once(s, -1,
-                       "SELECT seq, ts, actor, action, detail, prev, hash FROM audit"
-                       " WHERE seq > $1::bigint ORDER BY seq LIMIT 10000",
-                       &p, &r, "read audit", err);
+        rc = pg_exec_once(s, -1,
+                          "SELECT seq, ts, actor, action, detail, prev, hash FROM audit"
+                          " WHERE seq > $1::bigint ORDER BY seq LIMIT 10000",
+                          &p, &r, "read audit", err);
         if (rc)
             return rc;
         int rows = PQntuples(r);

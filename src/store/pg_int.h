@@ -219,4 +219,12 @@ int pgstore_watch_events_due(struct store *s, int64_t now, size_t limit, struct 
 int pgstore_watch_event_update(struct store *s, int64_t seq, int hook_state, int attempts,
                                int64_t next_attempt, const char *last_error, struct lia_err *err);
 
+/* pg_exec on a pooled connection taken and given back around it. */
+int pg_exec_once(struct store *s, int id, const char *sql, const struct pg_params *p,
+                 PGresult **res, const char *what, struct lia_err *err);
+/* Every row of r through fn into an arena array of size-byte elements (*out, *n). */
+int pg_collect(PGresult *r, struct arena *a, size_t size, void **out, size_t *n,
+               int (*fn)(const PGresult *r, int i, struct arena *a, void *dst),
+               struct lia_err *err);
+
 #endif

@@ -9,35 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int exec_once(struct store *s, const char *sql, const struct pg_params *p,
-                     PGresult **res, const char *what, struct lia_err *err)
-{
-    struct pg_conn *c;
-    *res = NULL;
-    int rc = pg_acquire(s, &c, err);
-    if (rc)
-        return rc;
-    rc = pg_exec(s, c, -1, sql, p, res, what, err);
-    pg_release(s, c);
-    return rc;
-}
-
-/* Collects every row of r with fn into an arena array of elements of size bytes. */
-static int collect(PGresult *r, struct arena *a, size_t size, void **out, size_t *n,
-                   int (*fn)(const PGresult *r, int i, struct arena *a, void *dst),
-                   struct lia_err *err)
-{
-    int rows = PQntuples(r);
-    *n = 0;
-    *out = arena_alloc(a, ((size_t)rows + 1) * size);
-    if (!*out)
-        return lia_err_set(err, LIA_ENOMEM, "out of memory");
-    for (int i = 0; i < rows; i++, (*n)++)
-        if (fn(r, i, a, (char *)*out + (size_t)i * size))
-            return lia_err_set(err, LIA_ENOMEM, "out of memory");
-    return 0;
-}
-
 static const char *partner_select =
     "SELECT rid, identity_id, identity_json, name, country, clearance, trust, disabled, pubkey,"
     " cert_fingerprint, cert_subject, created FROM partner";
@@ -74,11 +45,12 @@ int pgstore_partner_add(struct store *s, const struct store_partner *p, int64_t 
     pg_param_text(&b, p->trust);
     pg_param_int(&b, lia_now_us());
     PGresult *r;
-    int rc = exec_once(s,
-                       "INSERT INTO partner(identity_id, identity_json, name, country, clearance,"
-                       " trust, disabled, created) VALUES($1, $2, $3, $4, $5::integer, $6, 0,"
-                       " $7::bigint) RETURNING rid",
-                       &b, &r, "add partner", err);
+    int rc =
+        pg_exec_once(s, -1,
+                     "INSERT INTO partner(identity_id, identity_json, name, country, clearance,"
+                     " trust, disabled, created) VALUES($1, $2, $3, $4, $5::integer, $6, 0,"
+                     " $7::bigint) RETURNING rid",
+                     &b, &r, "add partner", err);
     if (rc == LIA_ECONFLICT)
         return lia_err_set(err, LIA_ECONFLICT, "a partner named '%s' exists already", p->name);
     if (rc)
@@ -111,7 +83,7 @@ int pgstore_partner_get(struct store *s, int64_t rid, const char *field, const c
     else
         pg_param_int(&b, rid);
     PGresult *r;
-    int rc = exec_once(s, sql, &b, &r, "read partner", err);
+    int rc = pg_exec_once(s, -1, sql, &b, &r, "read partner", err);
     if (rc)
         return rc;
     if (PQntuples(r) == 0)
@@ -130,11 +102,11 @@ int pgstore_partner_list(struct store *s, struct arena *a, struct store_partner 
     PGresult *r;
     *n = 0;
     *out = NULL;
-    int rc = exec_once(s, sql, NULL, &r, "list partners", err);
+    int rc = pg_exec_once(s, -1, sql, NULL, &r, "list partners", err);
     if (rc)
         return rc;
     void *rows = NULL;
-    rc = collect(r, a, sizeof **out, &rows, n, partner_row, err);
+    rc = pg_collect(r, a, sizeof **out, &rows, n, partner_row, err);
     *out = rows;
     PQclear(r);
     return rc;
@@ -144,9 +116,9 @@ int pgstore_partner_update(struct store *s, int64_t rid, const char *field, cons
                            struct lia_err *err)
 {
     /* Integer columns take the decimal text SQLite would have converted. */
-    static const char *const fields[][2] = {
-        {"disabled", "$1::integer"}, {"pubkey", "$1"},          {"cert_fingerprint", "$1"},
-        {"cert_subject", "$1"},      {"clearance", "$1::integer"}, {"trust", "$1"}};
+    static const char *const fields[][2] = {{"disabled", "$1::integer"},  {"pubkey", "$1"},
+                                            {"cert_fingerprint", "$1"},   {"cert_subject", "$1"},
+                                            {"clearance", "$1::integer"}, {"trust", "$1"}};
     size_t i = 0;
     while (i < sizeof fields / sizeof fields[0] && strcmp(fields[i][0], field) != 0)
         i++;
@@ -160,7 +132,7 @@ int pgstore_partner_update(struct store *s, int64_t rid, const char *field, cons
     pg_param_text(&b, value);
     pg_param_int(&b, rid);
     PGresult *r;
-    int rc = exec_once(s, sql, &b, &r, "update partner", err);
+    int rc = pg_exec_once(s, -1, sql, &b, &r, "update partner", err);
     if (rc == LIA_ECONFLICT)
         return lia_err_set(err, LIA_ECONFLICT, "another partner has that %s already", field);
     if (rc)
@@ -180,9 +152,9 @@ int pgstore_partner_rids(struct store_txn *t, const char *const *identities, siz
         pg_param_reset(&b);
         pg_param_text(&b, identities[i]);
         PGresult *r;
-        int rc = pg_exec(t->store, t->pg, PGS_PARTNER_RID,
-                         "SELECT rid FROM partner WHERE identity_id = $1", &b, &r, "find partner",
-                         err);
+        int rc =
+            pg_exec(t->store, t->pg, PGS_PARTNER_RID,
+                    "SELECT rid FROM partner WHERE identity_id = $1", &b, &r, "find partner", err);
         if (rc)
             return rc;
         if (PQntuples(r) == 1)
@@ -204,15 +176,15 @@ int pgstore_grant_set(struct store *s, int64_t coll, int64_t partner, bool read,
         pg_param_int(&b, write);
     }
     PGresult *r;
-    int rc = exec_once(s,
-                       read || write
-                           ? "INSERT INTO grant_right(coll, partner, can_read, can_write)"
-                             " VALUES($1::bigint, $2::bigint, $3::integer, $4::integer)"
-                             " ON CONFLICT(coll, partner) DO UPDATE SET can_read ="
-                             " excluded.can_read, can_write = excluded.can_write"
-                           : "DELETE FROM grant_right WHERE coll = $1::bigint AND"
-                             " partner = $2::bigint",
-                       &b, &r, "set grant", err);
+    int rc =
+        pg_exec_once(s, -1,
+                     read || write ? "INSERT INTO grant_right(coll, partner, can_read, can_write)"
+                                     " VALUES($1::bigint, $2::bigint, $3::integer, $4::integer)"
+                                     " ON CONFLICT(coll, partner) DO UPDATE SET can_read ="
+                                     " excluded.can_read, can_write = excluded.can_write"
+                                   : "DELETE FROM grant_right WHERE coll = $1::bigint AND"
+                                     " partner = $2::bigint",
+                     &b, &r, "set grant", err);
     PQclear(r);
     return rc;
 }
@@ -237,8 +209,7 @@ static int peer_row(const PGresult *r, int i, struct arena *a, void *dst)
     return p->name && p->url ? 0 : LIA_ENOMEM;
 }
 
-int pgstore_peer_add(struct store *s, const struct store_peer *p, int64_t *rid,
-                     struct lia_err *err)
+int pgstore_peer_add(struct store *s, const struct store_peer *p, int64_t *rid, struct lia_err *err)
 {
     struct pg_params b;
     pg_param_reset(&b);
@@ -252,11 +223,11 @@ int pgstore_peer_add(struct store *s, const struct store_peer *p, int64_t *rid,
     pg_param_text(&b, p->ca);
     pg_param_int(&b, lia_now_us());
     PGresult *r;
-    int rc = exec_once(s,
-                       "INSERT INTO peer(name, url, api_root, partner, token, client_cert,"
-                       " client_key, ca, created) VALUES($1, $2, $3, $4::bigint, $5, $6, $7, $8,"
-                       " $9::bigint) RETURNING rid",
-                       &b, &r, "add peer", err);
+    int rc = pg_exec_once(s, -1,
+                          "INSERT INTO peer(name, url, api_root, partner, token, client_cert,"
+                          " client_key, ca, created) VALUES($1, $2, $3, $4::bigint, $5, $6, $7, $8,"
+                          " $9::bigint) RETURNING rid",
+                          &b, &r, "add peer", err);
     if (rc == LIA_ECONFLICT)
         return lia_err_set(err, LIA_ECONFLICT, "a peer named '%s' exists already", p->name);
     if (rc)
@@ -278,7 +249,7 @@ int pgstore_peer_get(struct store *s, int64_t rid, const char *key, struct arena
     else
         pg_param_int(&b, rid);
     PGresult *r;
-    int rc = exec_once(s, sql, &b, &r, "read peer", err);
+    int rc = pg_exec_once(s, -1, sql, &b, &r, "read peer", err);
     if (rc)
         return rc;
     if (PQntuples(r) == 0)
@@ -298,11 +269,11 @@ int pgstore_peer_list(struct store *s, struct arena *a, struct store_peer **out,
     PGresult *r;
     *n = 0;
     *out = NULL;
-    int rc = exec_once(s, sql, NULL, &r, "list peers", err);
+    int rc = pg_exec_once(s, -1, sql, NULL, &r, "list peers", err);
     if (rc)
         return rc;
     void *rows = NULL;
-    rc = collect(r, a, sizeof **out, &rows, n, peer_row, err);
+    rc = pg_collect(r, a, sizeof **out, &rows, n, peer_row, err);
     *out = rows;
     PQclear(r);
     return rc;
@@ -317,12 +288,12 @@ int pgstore_peer_remove(struct store *s, int64_t rid, struct lia_err *err)
     struct pg_params b;
     pg_param_reset(&b);
     pg_param_int(&b, rid);
-    rc = pg_run(s, t->pg, -1, "DELETE FROM checkpoint WHERE peer = $1::bigint", &b,
-                "remove peer", err);
+    rc = pg_run(s, t->pg, -1, "DELETE FROM checkpoint WHERE peer = $1::bigint", &b, "remove peer",
+                err);
     PGresult *r = NULL;
     if (rc == 0)
-        rc = pg_exec(s, t->pg, -1, "DELETE FROM peer WHERE rid = $1::bigint", &b, &r,
-                     "remove peer", err);
+        rc = pg_exec(s, t->pg, -1, "DELETE FROM peer WHERE rid = $1::bigint", &b, &r, "remove peer",
+                     err);
     if (rc == 0 && !strcmp(PQcmdTuples(r), "0"))
         rc = lia_err_set(err, LIA_ENOTFOUND, "no such peer");
     PQclear(r);
@@ -397,7 +368,7 @@ int pgstore_checkpoint_get(struct store *s, int64_t peer, const char *direction,
     pg_param_text(&b, remote_coll);
     pg_param_int(&b, local_coll);
     PGresult *r;
-    int rc = exec_once(s, sql, &b, &r, "read checkpoint", err);
+    int rc = pg_exec_once(s, -1, sql, &b, &r, "read checkpoint", err);
     if (rc)
         return rc;
     if (PQntuples(r) == 0)
@@ -423,19 +394,19 @@ int pgstore_checkpoint_list(struct store *s, int64_t peer, struct arena *a,
     PGresult *r;
     *n = 0;
     *out = NULL;
-    int rc = exec_once(s, sql, &b, &r, "list checkpoints", err);
+    int rc = pg_exec_once(s, -1, sql, &b, &r, "list checkpoints", err);
     if (rc)
         return rc;
     void *rows = NULL;
-    rc = collect(r, a, sizeof **out, &rows, n, checkpoint_row, err);
+    rc = pg_collect(r, a, sizeof **out, &rows, n, checkpoint_row, err);
     *out = rows;
     PQclear(r);
     return rc;
 }
 
-int pgstore_provenance_put(struct store_txn *t, const int64_t *date_added, size_t n,
-                           int64_t peer, int64_t partner, int64_t received, const char *trust,
-                           const char *via, struct lia_err *err)
+int pgstore_provenance_put(struct store_txn *t, const int64_t *date_added, size_t n, int64_t peer,
+                           int64_t partner, int64_t received, const char *trust, const char *via,
+                           struct lia_err *err)
 {
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {

@@ -12,19 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int exec_once(struct store *s, const char *sql, const struct pg_params *p, PGresult **res,
-                     const char *what, struct lia_err *err)
-{
-    struct pg_conn *c;
-    *res = NULL;
-    int rc = pg_acquire(s, &c, err);
-    if (rc)
-        return rc;
-    rc = pg_exec(s, c, -1, sql, p, res, what, err);
-    pg_release(s, c);
-    return rc;
-}
-
 int pgstore_watch_add(struct store *s, const struct store_watch *w, size_t max, int64_t *rid,
                       struct lia_err *err)
 {
@@ -76,8 +63,9 @@ static const char *watch_columns =
     " (SELECT count(*) FROM watch_event e WHERE e.watch = w.rid AND e.hook_state = 3)"
     " FROM watch w";
 
-static int watch_row(const PGresult *r, int i, struct arena *a, struct store_watch *w)
+static int watch_row(const PGresult *r, int i, struct arena *a, void *dst)
 {
+    struct store_watch *w = dst;
     memset(w, 0, sizeof *w);
     w->rid = pg_int(r, i, 0);
     w->id = pg_text(r, i, 1, a);
@@ -104,16 +92,12 @@ int pgstore_watch_list(struct store *s, int64_t owner, struct arena *a, struct s
     pg_param_reset(&p);
     pg_param_int(&p, owner);
     PGresult *r;
-    int rc = exec_once(s, sql, &p, &r, "list watches", err);
+    int rc = pg_exec_once(s, -1, sql, &p, &r, "list watches", err);
     if (rc)
         return rc;
-    int rows = PQntuples(r);
-    *out = arena_alloc(a, ((size_t)rows + 1) * sizeof **out);
-    if (!*out)
-        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
-    for (int i = 0; i < rows && rc == 0; i++, (*n)++)
-        if (watch_row(r, i, a, &(*out)[i]))
-            rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    void *rows = NULL;
+    rc = pg_collect(r, a, sizeof **out, &rows, n, watch_row, err);
+    *out = rows;
     PQclear(r);
     return rc;
 }
@@ -129,7 +113,7 @@ int pgstore_watch_get(struct store *s, int64_t owner, const char *id, struct are
     pg_param_text(&p, id);
     pg_param_int(&p, owner);
     PGresult *r;
-    int rc = exec_once(s, sql, &p, &r, "read watch", err);
+    int rc = pg_exec_once(s, -1, sql, &p, &r, "read watch", err);
     if (rc)
         return rc;
     if (PQntuples(r) == 0)
@@ -178,12 +162,12 @@ int pgstore_watch_versions(struct store *s, int64_t after, size_t limit, struct 
     pg_param_int(&p, after);
     pg_param_int(&p, (int64_t)limit);
     PGresult *r;
-    int rc = exec_once(s,
-                       "SELECT o.date_added, o.coll, c.id, o.id, o.type, o.modified,"
-                       " o.modified_text, CASE WHEN o.tlp < 0 THEN c.default_tlp ELSE o.tlp END,"
-                       " o.json FROM object o JOIN collection c ON c.rid = o.coll"
-                       " WHERE o.date_added > $1::bigint ORDER BY o.date_added LIMIT $2::bigint",
-                       &p, &r, "read new versions", err);
+    int rc = pg_exec_once(s, -1,
+                          "SELECT o.date_added, o.coll, c.id, o.id, o.type, o.modified,"
+                          " o.modified_text, CASE WHEN o.tlp < 0 THEN c.default_tlp ELSE o.tlp END,"
+                          " o.json FROM object o JOIN collection c ON c.rid = o.coll"
+                          " WHERE o.date_added > $1::bigint ORDER BY o.date_added LIMIT $2::bigint",
+                          &p, &r, "read new versions", err);
     if (rc)
         return rc;
     int rows = PQntuples(r);
@@ -294,7 +278,7 @@ int pgstore_watch_events(struct store *s, int64_t owner, int64_t after, size_t l
     pg_param_int(&p, (int64_t)limit);
     PGresult *r;
     *n = 0;
-    int rc = exec_once(s, sql, &p, &r, "read watch events", err);
+    int rc = pg_exec_once(s, -1, sql, &p, &r, "read watch events", err);
     if (rc)
         return rc;
     rc = event_rows(r, false, a, out, n, err);
@@ -308,10 +292,10 @@ int pgstore_watch_event_last(struct store *s, int64_t owner, int64_t *seq, struc
     pg_param_reset(&p);
     pg_param_int(&p, owner);
     PGresult *r;
-    int rc = exec_once(s,
-                       "SELECT coalesce(max(e.seq), 0) FROM watch_event e JOIN watch w"
-                       " ON w.rid = e.watch WHERE w.owner = $1::bigint",
-                       &p, &r, "read last watch event", err);
+    int rc = pg_exec_once(s, -1,
+                          "SELECT coalesce(max(e.seq), 0) FROM watch_event e JOIN watch w"
+                          " ON w.rid = e.watch WHERE w.owner = $1::bigint",
+                          &p, &r, "read last watch event", err);
     if (rc)
         return rc;
     *seq = pg_int(r, 0, 0);
@@ -333,7 +317,7 @@ int pgstore_watch_events_due(struct store *s, int64_t now, size_t limit, struct 
     pg_param_int(&p, (int64_t)limit);
     PGresult *r;
     *n = 0;
-    int rc = exec_once(s, sql, &p, &r, "read due deliveries", err);
+    int rc = pg_exec_once(s, -1, sql, &p, &r, "read due deliveries", err);
     if (rc)
         return rc;
     rc = event_rows(r, true, a, out, n, err);
@@ -352,10 +336,10 @@ int pgstore_watch_event_update(struct store *s, int64_t seq, int hook_state, int
     pg_param_text(&p, last_error);
     pg_param_int(&p, seq);
     PGresult *r;
-    int rc = exec_once(s,
-                       "UPDATE watch_event SET hook_state = $1::integer, attempts = $2::integer,"
-                       " next_attempt = $3::bigint, last_error = $4 WHERE seq = $5::bigint",
-                       &p, &r, "record delivery", err);
+    int rc = pg_exec_once(s, -1,
+                          "UPDATE watch_event SET hook_state = $1::integer, attempts = $2::integer,"
+                          " next_attempt = $3::bigint, last_error = $4 WHERE seq = $5::bigint",
+                          &p, &r, "record delivery", err);
     PQclear(r);
     return rc;
 }
