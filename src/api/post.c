@@ -80,17 +80,6 @@ static char *status_json(struct api_call *c, const char *id, size_t total, struc
     return s;
 }
 
-static void new_status_id(char out[37])
-{
-    unsigned char u[16];
-    randombytes_buf(u, sizeof u);
-    u[6] = (u[6] & 0x0f) | 0x40;
-    u[8] = (u[8] & 0x3f) | 0x80;
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
-             u[13], u[14], u[15]);
-}
-
 void api_objects_post(struct api_call *c, const struct store_collection *col)
 {
     if (c->who.read_only || !col->can_write)
@@ -117,7 +106,7 @@ void api_objects_post(struct api_call *c, const struct store_collection *col)
                 rc = store_item(c, t, col, &env.items[i], &out, &err);
         }
     char sid[37];
-    new_status_id(sid);
+    lia_uuid4(sid);
     char *json = NULL;
     if (rc == 0 && !(json = status_json(c, sid, env.n_items, &out)))
         rc = lia_err_set(&err, LIA_ENOMEM, "status too large");

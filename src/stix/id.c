@@ -93,8 +93,6 @@ bool stix_is_valid_property_name(const char *s, size_t len)
 
 void stix_new_id(const char *type, char *out, size_t outlen)
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char b[16];
     char uuid[37];
     if (sodium_init() < 0) {
         /* libsodium could not initialise its RNG: never hand out a guessable id. */
@@ -102,17 +100,7 @@ void stix_new_id(const char *type, char *out, size_t outlen)
             out[0] = '\0';
         return;
     }
-    randombytes_buf(b, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* variant 10xx */
-    size_t k = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            uuid[k++] = '-';
-        uuid[k++] = hex[b[i] >> 4];
-        uuid[k++] = hex[b[i] & 15];
-    }
-    uuid[k] = '\0';
+    lia_uuid4(uuid);
     int n = snprintf(out, outlen, "%s--%s", type, uuid);
     if (n < 0 || (size_t)n >= outlen) {
         if (outlen)

@@ -11,17 +11,6 @@
 
 #include <sodium.h>
 
-static void new_uuid(char out[37])
-{
-    unsigned char u[16];
-    randombytes_buf(u, sizeof u);
-    u[6] = (u[6] & 0x0f) | 0x40;
-    u[8] = (u[8] & 0x3f) | 0x80;
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
-             u[13], u[14], u[15]);
-}
-
 static int collection_row(sqlite3_stmt *st, const struct store_policy *p, struct arena *a,
                           struct store_collection *c)
 {
@@ -59,7 +48,7 @@ int store_collection_add(struct store *s, const char *title, const char *descrip
     if (rc)
         return rc;
     char id[37];
-    new_uuid(id);
+    lia_uuid4(id);
     sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(c->db,
                                  "INSERT INTO collection(id, title, description, alias,"

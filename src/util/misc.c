@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 int64_t lia_now_us(void)
 {
     struct timespec ts;
@@ -54,6 +56,23 @@ void lia_format_ts(int64_t us, int digits, char out[32])
         snprintf(out + n, 32 - (size_t)n, ".%06dZ", (int)frac);
     else
         snprintf(out + n, 32 - (size_t)n, "Z");
+}
+
+void lia_uuid4(char out[37])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char b[16];
+    randombytes_buf(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* variant 10xx */
+    size_t k = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[k++] = '-';
+        out[k++] = hex[b[i] >> 4];
+        out[k++] = hex[b[i] & 15];
+    }
+    out[k] = '\0';
 }
 
 int lia_parse_i64(const char *s, size_t n, int64_t min, int64_t max, int64_t *out)

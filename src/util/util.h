@@ -99,6 +99,9 @@ int64_t lia_now_us(void);
 /* Formats us as RFC 3339 UTC with exactly `digits` fractional digits (0, 3 or 6): out >= 32 bytes. */
 void lia_format_ts(int64_t us, int digits, char out[32]);
 
+/* A random (version 4, RFC 4122) UUID in lowercase text, from libsodium's generator. */
+void lia_uuid4(char out[37]);
+
 /* Strict decimal parse of [s, s+n) into *out within [min, max]; no sign unless min < 0. */
 int lia_parse_i64(const char *s, size_t n, int64_t min, int64_t max, int64_t *out);
 
