@@ -24,8 +24,10 @@
 
 /* 2: exchange (peer, checkpoint, provenance), search and watch tables. Every statement of
  * schema_sql is idempotent (IF NOT EXISTS), so a store of an older version gains what it
- * lacks by running it again. */
-#define SCHEMA_VERSION 2
+ * lacks by running it again. 3: auth_gen, raised by triggers on every change to tokens,
+ * partners, collections and grants, so that a connection may cache those rows
+ * (sqlite_cache.c) and still see a revocation in the next transaction. */
+#define SCHEMA_VERSION 3
 
 static const char *schema_sql =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -92,7 +94,34 @@ static const char *schema_sql =
     "  WHERE hook_state = 1;"
     "CREATE TABLE IF NOT EXISTS audit("
     "  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, actor TEXT NOT NULL,"
-    "  action TEXT NOT NULL, detail TEXT NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL);";
+    "  action TEXT NOT NULL, detail TEXT NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS auth_gen(k INTEGER PRIMARY KEY CHECK (k = 1),"
+    "  gen INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO auth_gen(k, gen) VALUES(1, 0);"
+    "CREATE TRIGGER IF NOT EXISTS auth_gen_token_i AFTER INSERT ON token"
+    "  BEGIN UPDATE auth_gen SET gen = gen + 1 WHERE k = 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS auth_gen_token_u AFTER UPDATE ON token"
+    "  BEGIN UPDATE auth_gen SET gen = gen + 1 WHERE k = 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS auth_gen_token_d AFTER DELETE ON token"
+    "  BEGIN UPDATE auth_gen SET gen = gen + 1 WHERE k = 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS auth_gen_partner_i AFTER INSERT ON partner"
+    "  BEGIN UPDATE auth_gen SET gen = gen + 1 WHERE k = 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS auth_gen_partner_u AFTER UPDATE ON partner"
+    "  BEGIN UPDATE auth_gen SET gen = gen + 1 WHERE k = 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS auth_gen_partner_d AFTER DELETE ON partner"
+    "  BEGIN UPDATE auth_gen SET gen = gen + 1 WHERE k = 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS auth_gen_collection_i AFTER INSERT ON collection"
+    "  BEGIN UPDATE auth_gen SET gen = gen + 1 WHERE k = 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS auth_gen_collection_u AFTER UPDATE ON collection"
+    "  BEGIN UPDATE auth_gen SET gen = gen + 1 WHERE k = 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS auth_gen_collection_d AFTER DELETE ON collection"
+    "  BEGIN UPDATE auth_gen SET gen = gen + 1 WHERE k = 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS auth_gen_grant_right_i AFTER INSERT ON grant_right"
+    "  BEGIN UPDATE auth_gen SET gen = gen + 1 WHERE k = 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS auth_gen_grant_right_u AFTER UPDATE ON grant_right"
+    "  BEGIN UPDATE auth_gen SET gen = gen + 1 WHERE k = 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS auth_gen_grant_right_d AFTER DELETE ON grant_right"
+    "  BEGIN UPDATE auth_gen SET gen = gen + 1 WHERE k = 1; END;";
 
 int sqlite_fail(sqlite3 *db, int rc, struct lia_err *err, const char *what)
 {
@@ -237,6 +266,7 @@ void store_close(struct store *s)
             sqlite3_finalize(c->dyn[j].st);
             free(c->dyn[j].sql);
         }
+        sqlite_cache_free(c);
         sqlite3_close(c->db);
     }
     pthread_mutex_destroy(&s->lock);
@@ -389,7 +419,13 @@ int store_read_begin(struct store *s, struct lia_err *err)
     int rc = acquire(s, &c, err);
     if (rc)
         return rc;
-    rc = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
+    /* Prepared once per connection: parsing BEGIN and COMMIT showed in small reads. */
+    sqlite3_stmt *st = NULL;
+    rc = sqlite_stmt(c, STMT_READ_BEGIN, "BEGIN", &st, err) ? SQLITE_ERROR : sqlite3_step(st);
+    if (st)
+        sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
     if (rc != SQLITE_OK) {
         rc = sqlite_fail(c->db, rc, err, "begin read");
         atomic_store(&c->busy, false);
@@ -397,6 +433,7 @@ int store_read_begin(struct store *s, struct lia_err *err)
     }
     tl_held_store = s;
     tl_held = c;
+    sqlite_cache_begin(c);
     return 0;
 }
 
@@ -411,7 +448,14 @@ void store_read_end(struct store *s)
     struct sqlite_conn *c = tl_held;
     tl_held = NULL;
     tl_held_store = NULL;
-    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_stmt *st = NULL;
+    if (sqlite_stmt(c, STMT_READ_END, "COMMIT", &st, NULL) == 0) {
+        sqlite3_step(st);
+        sqlite3_reset(st);
+    } else {
+        sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    }
+    sqlite_cache_end(c);
     sqlite_release(s, c);
 }
 

@@ -7,6 +7,7 @@
 #include "store/pg_int.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -105,6 +106,15 @@ int store_collection_get(struct store *s, const struct store_policy *p, const ch
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
+    static const size_t strs[] = {offsetof(struct store_collection, id),
+                                  offsetof(struct store_collection, title),
+                                  offsetof(struct store_collection, description),
+                                  offsetof(struct store_collection, alias)};
+    if (sqlite_cache_get(c, CACHE_COLLECTION, p->partner, p->all, id_or_alias, out, sizeof *out,
+                         strs, 4, a)) {
+        sqlite_release(s, c);
+        return 0;
+    }
     char sql[512];
     snprintf(sql, sizeof sql, "%s AND (c.id = ?3 OR c.alias = ?3)", collection_select);
     sqlite3_stmt *st = NULL;
@@ -114,12 +124,16 @@ int store_collection_get(struct store *s, const struct store_policy *p, const ch
         sqlite3_bind_int(st, 2, p->all);
         sqlite3_bind_text(st, 3, id_or_alias, -1, SQLITE_STATIC);
         src = sqlite3_step(st);
-        if (src == SQLITE_ROW)
+        if (src == SQLITE_ROW) {
             rc = collection_row(st, p, a, out) ? lia_err_set(err, LIA_ENOMEM, "out of memory") : 0;
-        else if (src == SQLITE_DONE)
+            if (rc == 0)
+                sqlite_cache_put(c, CACHE_COLLECTION, p->partner, p->all, id_or_alias, out,
+                                 sizeof *out, strs, 4);
+        } else if (src == SQLITE_DONE) {
             rc = lia_err_set(err, LIA_ENOTFOUND, "no such collection");
-        else
+        } else {
             rc = sqlite_fail(c->db, src, err, "read collection");
+        }
     } else {
         rc = sqlite_fail(c->db, src, err, "read collection");
     }
@@ -243,6 +257,12 @@ int store_token_get(struct store *s, const char *id, struct arena *a, struct sto
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
+    static const size_t strs[] = {offsetof(struct store_token, id),
+                                  offsetof(struct store_token, label)};
+    if (sqlite_cache_get(c, CACHE_TOKEN, 0, 0, id, out, sizeof *out, strs, 2, a)) {
+        sqlite_release(s, c);
+        return 0;
+    }
     sqlite3_stmt *st = NULL;
     char sql[256];
     snprintf(sql, sizeof sql, "%s WHERE id = ?", token_select);
@@ -250,9 +270,11 @@ int store_token_get(struct store *s, const char *id, struct arena *a, struct sto
     if (rc == 0) {
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         int step = sqlite3_step(st);
-        if (step == SQLITE_ROW)
+        if (step == SQLITE_ROW) {
             rc = token_row(st, a, out) ? lia_err_set(err, LIA_ENOMEM, "out of memory") : 0;
-        else if (step == SQLITE_DONE)
+            if (rc == 0)
+                sqlite_cache_put(c, CACHE_TOKEN, 0, 0, id, out, sizeof *out, strs, 2);
+        } else if (step == SQLITE_DONE)
             rc = lia_err_set(err, LIA_ENOTFOUND, "no such token");
         else
             rc = sqlite_fail(c->db, step, err, "read token");

@@ -33,6 +33,9 @@ enum sqlite_stmt_id {
     STMT_COLLECTION_ACCESS,
     STMT_COLLECTION_GET,
     STMT_PUT_SEARCH,
+    STMT_READ_BEGIN,
+    STMT_READ_END,
+    STMT_AUTH_GEN,
     SQLITE_STMT_COUNT
 };
 
@@ -46,9 +49,13 @@ struct sqlite_dyn {
     uint64_t used; /* for least-recently-used eviction */
 };
 
+struct sqlite_cache;
+
 struct sqlite_conn {
     sqlite3 *db;
     atomic_bool busy;
+    bool in_read;                /* inside a read transaction held for a request */
+    struct sqlite_cache *cache; /* sqlite_cache.c */
     sqlite3_stmt *stmts[SQLITE_STMT_COUNT];
     struct sqlite_dyn dyn[SQLITE_DYN_CACHE];
     uint64_t dyn_clock;
@@ -101,5 +108,18 @@ int sqlite_list(struct store *s, const char *sql, const int64_t *binds, size_t n
 int sqlite_collect(sqlite3_stmt *st, struct arena *a, size_t size,
                    int (*row)(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx), void *ctx,
                    void **out, size_t *n);
+
+/* The per-connection cache of authentication rows (sqlite_cache.c): used only inside a
+ * read transaction held for a request, after checking auth_gen in that transaction. */
+enum sqlite_cache_kind { CACHE_TOKEN = 1, CACHE_PARTNER, CACHE_COLLECTION, CACHE_ACCESS };
+void sqlite_cache_begin(struct sqlite_conn *c);
+void sqlite_cache_end(struct sqlite_conn *c);
+void sqlite_cache_free(struct sqlite_conn *c);
+/* On a hit copies the size-byte row into out, duplicating its strings (the char pointers at
+ * offsets strs) into a, and returns true. */
+bool sqlite_cache_get(struct sqlite_conn *c, int kind, int64_t k1, int64_t k2, const char *key,
+                      void *out, size_t size, const size_t *strs, size_t n_strs, struct arena *a);
+void sqlite_cache_put(struct sqlite_conn *c, int kind, int64_t k1, int64_t k2, const char *key,
+                      const void *row, size_t size, const size_t *strs, size_t n_strs);
 
 #endif

@@ -128,9 +128,37 @@ static int in_list_text(struct dbuf *q, struct binds *b, const char *col,
     return rc ? rc : dbuf_puts(q, ")");
 }
 
+static int access_read(struct sqlite_conn *c, int64_t partner, int64_t coll, int *found,
+                       int *default_tlp, int *can_read, int *can_write, struct lia_err *err);
+
 /* Looks up the collection's default TLP and whether policy p may read it. */
 static int collection_access(struct sqlite_conn *c, const struct store_policy *p, int64_t coll,
                              bool need_write, int *default_tlp, struct lia_err *err)
+{
+    struct access_row {
+        int found, default_tlp, can_read, can_write;
+    } row;
+    if (!sqlite_cache_get(c, CACHE_ACCESS, p->partner, coll, NULL, &row, sizeof row, NULL, 0,
+                          NULL)) {
+        memset(&row, 0, sizeof row);
+        int rc = access_read(c, p->partner, coll, &row.found, &row.default_tlp, &row.can_read,
+                             &row.can_write, err);
+        if (rc)
+            return rc;
+        sqlite_cache_put(c, CACHE_ACCESS, p->partner, coll, NULL, &row, sizeof row, NULL, 0);
+    }
+    if (!row.found)
+        return lia_err_set(err, LIA_ENOTFOUND, "no such collection");
+    *default_tlp = row.default_tlp;
+    if (!p->all && !(need_write ? row.can_write : row.can_read))
+        return lia_err_set(err, LIA_ENOTFOUND, "no such collection");
+    return 0;
+}
+
+/* Reads the collection's default TLP and the partner's rights on it; *found = 0 when the
+ * collection does not exist. */
+static int access_read(struct sqlite_conn *c, int64_t partner, int64_t coll, int *found,
+                       int *default_tlp, int *can_read, int *can_write, struct lia_err *err)
 {
     sqlite3_stmt *st = NULL;
     const char *sql = "SELECT c.default_tlp, g.can_read, g.can_write FROM collection c"
@@ -139,18 +167,17 @@ static int collection_access(struct sqlite_conn *c, const struct store_policy *p
     int rc = sqlite_stmt(c, STMT_COLLECTION_ACCESS, sql, &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, p->partner);
+    sqlite3_bind_int64(st, 1, partner);
     sqlite3_bind_int64(st, 2, coll);
     rc = sqlite3_step(st);
     int out = 0;
     if (rc == SQLITE_ROW) {
+        *found = 1;
         *default_tlp = sqlite3_column_int(st, 0);
-        bool can_read = sqlite3_column_int(st, 1) != 0;
-        bool can_write = sqlite3_column_int(st, 2) != 0;
-        if (!p->all && !(need_write ? can_write : can_read))
-            out = lia_err_set(err, LIA_ENOTFOUND, "no such collection");
+        *can_read = sqlite3_column_int(st, 1) != 0;
+        *can_write = sqlite3_column_int(st, 2) != 0;
     } else if (rc == SQLITE_DONE) {
-        out = lia_err_set(err, LIA_ENOTFOUND, "no such collection");
+        *found = 0;
     } else {
         out = sqlite_fail(c->db, rc, err, "read collection");
     }
@@ -274,8 +301,11 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
         if (src != SQLITE_OK)
             rc = sqlite_fail(c->db, src, err, "bind query");
     }
+    /* Rows grow by doubling: a by-id read with the default page size must not zero a
+     * thousand rows it will never fill. */
+    size_t cap = f->limit < 16 ? f->limit : 16;
     if (rc == 0) {
-        out->rows = arena_alloc(a, sizeof *out->rows * f->limit);
+        out->rows = arena_alloc(a, sizeof *out->rows * cap);
         if (!out->rows)
             rc = lia_err_set(err, LIA_ENOMEM, "page too large for the request's memory limit");
     }
@@ -290,6 +320,17 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
         if (out->n == f->limit) {
             out->more = true;
             break;
+        }
+        if (out->n == cap) {
+            size_t bigger = cap * 2 < f->limit ? cap * 2 : f->limit;
+            struct store_row *grown = arena_alloc(a, sizeof *grown * bigger);
+            if (!grown) {
+                rc = lia_err_set(err, LIA_ETOOBIG, "page too large for the request's memory limit");
+                break;
+            }
+            memcpy(grown, out->rows, sizeof *grown * out->n);
+            out->rows = grown;
+            cap = bigger;
         }
         struct store_row *r = &out->rows[out->n];
         r->date_added = sqlite3_column_int64(st, 0);

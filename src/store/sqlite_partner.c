@@ -6,6 +6,7 @@
 #include "store/pg_int.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 static const char *partner_select =
@@ -91,26 +92,53 @@ int store_partner_get(struct store *s, int64_t rid, const char *field, const cha
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
+    static const size_t strs[] = {
+        offsetof(struct store_partner, identity_id), offsetof(struct store_partner, identity_json),
+        offsetof(struct store_partner, name),        offsetof(struct store_partner, country),
+        offsetof(struct store_partner, trust),       offsetof(struct store_partner, pubkey),
+        offsetof(struct store_partner, cert_fingerprint),
+        offsetof(struct store_partner, cert_subject)};
+    const size_t n_strs = sizeof strs / sizeof strs[0];
+    /* The column name tells the lookups apart in the cache: k1 is the rowid, key the value. */
+    char ckey[640];
+    const char *cache_key = NULL;
+    if (field && strlen(col) + strlen(key) + 2 <= sizeof ckey) {
+        size_t cl = strlen(col), kl = strlen(key);
+        memcpy(ckey, col, cl);
+        ckey[cl] = '=';
+        memcpy(ckey + cl + 1, key, kl + 1);
+        cache_key = ckey;
+    }
+    bool cacheable = !field || cache_key;
+    if (cacheable && sqlite_cache_get(c, CACHE_PARTNER, field ? 0 : rid, 0, cache_key, out,
+                                      sizeof *out, strs, n_strs, a)) {
+        sqlite_release(s, c);
+        return 0;
+    }
     char sql[512];
-    snprintf(sql, sizeof sql, "%s WHERE %s = ?", partner_select, col);
+    int sql_len = snprintf(sql, sizeof sql, "%s WHERE %s = ?", partner_select, col);
     sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+    int src = sqlite_stmt_sql(c, sql, (size_t)sql_len, &st, NULL) ? SQLITE_ERROR : SQLITE_OK;
     if (src == SQLITE_OK) {
         if (field)
             sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         else
             sqlite3_bind_int64(st, 1, rid);
         src = sqlite3_step(st);
-        if (src == SQLITE_ROW)
+        if (src == SQLITE_ROW) {
             rc = partner_row(st, a, out) ? lia_err_set(err, LIA_ENOMEM, "out of memory") : 0;
-        else if (src == SQLITE_DONE)
+            if (rc == 0 && cacheable)
+                sqlite_cache_put(c, CACHE_PARTNER, field ? 0 : rid, 0, cache_key, out,
+                                 sizeof *out, strs, n_strs);
+        } else if (src == SQLITE_DONE)
             rc = lia_err_set(err, LIA_ENOTFOUND, "no such partner");
         else
             rc = sqlite_fail(c->db, src, err, "read partner");
     } else {
         rc = sqlite_fail(c->db, src, err, "read partner");
     }
-    sqlite3_finalize(st);
+    if (st)
+        sqlite3_reset(st); /* cached by the connection: reset, never finalize */
     sqlite_release(s, c);
     return rc;
 }

@@ -247,6 +247,53 @@ class PartnersTest(TaxiiCase):
                              token=self.w.tok["US"])
         self.assertEqual(st, 404)
 
+    def test_changes_take_effect_on_the_next_request(self):
+        """The server caches tokens, partners, collections and rights per store connection;
+        a change made by the CLI (another process) must still hold on the very next request,
+        on every connection, however warm the caches are."""
+        d = harness.DataDir()
+        try:
+            cid = d.collection("Shared", "shared")
+            run_cli("partner", "add", "--data", d.path, "--name", "P", "--clearance", "amber")
+            run_cli("grant", "--data", d.path, "--collection", "shared", "--partner", "P", "--read")
+            tok = run_cli("token", "issue", "--data", d.path, "--partner", "P").stdout.split()[-1]
+            s = harness.Server(d).start()
+            try:
+                o = sdo(name="shared", object_marking_refs=[TLP2["green"]])
+                self.assertEqual(s.post_objects("shared", [o])[0], 202)
+                path = ROOT + "collections/%s/objects/%s/" % (cid, o["id"])
+                by_alias = ROOT + "collections/shared/objects/"
+
+                def warm():  # enough requests for every pooled connection to cache the rows
+                    for _ in range(40):
+                        st, _, j = s.get_json(path, token=tok)
+                        self.assertEqual(st, 200, j)
+                        self.assertEqual(s.get_json(by_alias, token=tok)[0], 200)
+
+                warm()
+                run_cli("revoke", "--data", d.path, "--collection", "shared", "--partner", "P")
+                for _ in range(40):
+                    self.assertTaxiiError(s.request("GET", path, token=tok), 404)
+                    self.assertTaxiiError(s.request("GET", by_alias, token=tok), 404)
+                run_cli("grant", "--data", d.path, "--collection", "shared", "--partner", "P",
+                        "--read")
+                warm()
+                run_cli("partner", "disable", "--data", d.path, "P")
+                for _ in range(40):
+                    self.assertTaxiiError(s.request("GET", path, token=tok), 401)
+                run_cli("partner", "enable", "--data", d.path, "P")
+                warm()
+                tid = tok.split(".")[0]
+                run_cli("token", "revoke", "--data", d.path, tid)
+                for _ in range(40):
+                    self.assertTaxiiError(s.request("GET", path, token=tok), 401)
+                # The admin's own reads were cached too and still work.
+                self.assertEqual(s.get_json(path)[0], 200)
+            finally:
+                s.stop()
+        finally:
+            d.cleanup()
+
     def test_disabled_partner_and_bad_tokens(self):
         d = harness.DataDir()
         try:

@@ -1,0 +1,181 @@
+/*
+ * The per-connection cache of authentication rows in the SQLite backend:
+ * tokens, partners, collections and collection rights, the rows every request
+ * reads before its object query.
+ *
+ * Correctness comes first: a cached row is used only inside a read
+ * transaction held for a request (store_read_begin), and only after the
+ * transaction has read auth_gen.gen, a counter that triggers on token,
+ * partner, collection and grant_right raise in the same transaction as any
+ * change to them (schema version 3). The read and the rows it vouches for
+ * belong to one snapshot, so a revocation, a disabled partner or a withdrawn
+ * grant committed by anyone (this server, another node, the CLI in another
+ * process) is seen by the next transaction that starts after its commit,
+ * exactly as without the cache. Outside a held read transaction (writes,
+ * the CLI) nothing is cached. Each connection has its own cache: no locks.
+ */
+#include "store/pg_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CACHE_SLOTS 64
+
+struct cache_slot {
+    int kind; /* 0: empty */
+    int64_t k1, k2;
+    char *key; /* inside mem, or NULL */
+    void *row; /* inside mem: the row, its strings after it */
+    uint64_t used;
+    void *mem;
+};
+
+struct sqlite_cache {
+    int64_t gen;  /* auth_gen.gen the entries were read under */
+    bool checked; /* gen read in the current read transaction */
+    bool usable;  /* inside a held read transaction, gen checked and equal */
+    uint64_t clock;
+    struct cache_slot slot[CACHE_SLOTS];
+};
+
+static void slot_clear(struct cache_slot *sl)
+{
+    free(sl->mem);
+    memset(sl, 0, sizeof *sl);
+}
+
+void sqlite_cache_free(struct sqlite_conn *c)
+{
+    if (!c->cache)
+        return;
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        slot_clear(&c->cache->slot[i]);
+    free(c->cache);
+    c->cache = NULL;
+}
+
+void sqlite_cache_begin(struct sqlite_conn *c)
+{
+    c->in_read = true;
+    if (c->cache)
+        c->cache->checked = c->cache->usable = false;
+}
+
+void sqlite_cache_end(struct sqlite_conn *c)
+{
+    c->in_read = false;
+    if (c->cache)
+        c->cache->checked = c->cache->usable = false;
+}
+
+/* True when cached rows may answer on this connection now: checks the generation once per
+ * read transaction, dropping every entry when it moved. */
+static bool cache_ready(struct sqlite_conn *c)
+{
+    if (!c->in_read)
+        return false;
+    if (!c->cache) {
+        c->cache = calloc(1, sizeof *c->cache);
+        if (!c->cache)
+            return false;
+        c->cache->gen = -1;
+    }
+    struct sqlite_cache *k = c->cache;
+    if (k->checked)
+        return k->usable;
+    k->checked = true;
+    k->usable = false;
+    sqlite3_stmt *st = NULL;
+    if (sqlite_stmt(c, STMT_AUTH_GEN, "SELECT gen FROM auth_gen WHERE k = 1", &st, NULL))
+        return false;
+    int64_t gen = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        gen = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (gen < 0)
+        return false; /* no counter (should not happen after schema 3): never cache */
+    if (gen != k->gen) {
+        for (int i = 0; i < CACHE_SLOTS; i++)
+            slot_clear(&k->slot[i]);
+        k->gen = gen;
+    }
+    k->usable = true;
+    return true;
+}
+
+static struct cache_slot *find(struct sqlite_cache *k, int kind, int64_t k1, int64_t k2,
+                               const char *key)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        struct cache_slot *sl = &k->slot[i];
+        if (sl->kind == kind && sl->k1 == k1 && sl->k2 == k2 &&
+            (key ? sl->key && !strcmp(sl->key, key) : !sl->key))
+            return sl;
+    }
+    return NULL;
+}
+
+bool sqlite_cache_get(struct sqlite_conn *c, int kind, int64_t k1, int64_t k2, const char *key,
+                      void *out, size_t size, const size_t *strs, size_t n_strs, struct arena *a)
+{
+    if (!cache_ready(c))
+        return false;
+    struct cache_slot *sl = find(c->cache, kind, k1, k2, key);
+    if (!sl)
+        return false;
+    memcpy(out, sl->row, size);
+    for (size_t i = 0; i < n_strs; i++) {
+        const char **f = (const char **)((char *)out + strs[i]);
+        if (*f && !(*f = arena_strndup(a, *f, strlen(*f))))
+            return false; /* the caller reads the store instead */
+    }
+    sl->used = ++c->cache->clock;
+    return true;
+}
+
+void sqlite_cache_put(struct sqlite_conn *c, int kind, int64_t k1, int64_t k2, const char *key,
+                      const void *row, size_t size, const size_t *strs, size_t n_strs)
+{
+    if (!cache_ready(c))
+        return;
+    struct sqlite_cache *k = c->cache;
+    size_t total = size + (key ? strlen(key) + 1 : 0);
+    for (size_t i = 0; i < n_strs; i++) {
+        const char *v = *(const char *const *)((const char *)row + strs[i]);
+        total += v ? strlen(v) + 1 : 0;
+    }
+    char *mem = malloc(total);
+    if (!mem)
+        return;
+    memcpy(mem, row, size);
+    char *p = mem + size;
+    for (size_t i = 0; i < n_strs; i++) {
+        const char **f = (const char **)(mem + strs[i]);
+        if (*f) {
+            size_t n = strlen(*f) + 1;
+            memcpy(p, *f, n);
+            *f = p;
+            p += n;
+        }
+    }
+    if (key)
+        memcpy(p, key, strlen(key) + 1);
+    struct cache_slot *victim = find(k, kind, k1, k2, key);
+    for (int i = 0; !victim && i < CACHE_SLOTS; i++)
+        if (!k->slot[i].kind)
+            victim = &k->slot[i];
+    if (!victim) { /* the least recently used */
+        victim = &k->slot[0];
+        for (int i = 1; i < CACHE_SLOTS; i++)
+            if (k->slot[i].used < victim->used)
+                victim = &k->slot[i];
+    }
+    slot_clear(victim);
+    victim->kind = kind;
+    victim->k1 = k1;
+    victim->k2 = k2;
+    victim->key = key ? p : NULL;
+    victim->row = mem;
+    victim->mem = mem;
+    victim->used = ++k->clock;
+}
