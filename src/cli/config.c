@@ -50,6 +50,7 @@ static const struct key keys[] = {
     STR(description, "Federated intelligence exchange (TAXII 2.1)", "server description"),
     STR(contact, "", "contact shown in TAXII discovery"),
     STR(log_level, "info", "debug, info, warn or error"),
+    SIZE(log_flush_ms, "100", 0, 10000, "milliseconds info lines may wait in a thread's buffer (0: write each at once)"),
     SIZE(sync_interval, "0", 0, 604800, "seconds between runs of the configured pulls and pushes (0: off)"),
     SIZE(watch_max_per_principal, "100", 1, 100000, "watches one principal may have"),
     SIZE(watch_poll_ms, "500", 10, 60000, "milliseconds between looks for new object versions to match"),

@@ -33,6 +33,7 @@ struct cli_config {
     size_t per_ip_connections;
     size_t connection_timeout;
     size_t threads;
+    size_t log_flush_ms;
     size_t request_memory;
     size_t max_response;
     char title[256];

@@ -249,6 +249,9 @@ int cli_serve(int argc, char **argv)
     lia_log(LIA_LOG_INFO, "listening", "\"url\":\"%s://%s%s%s:%u/taxii2/\"", tls ? "https" : "http",
             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
             http_server_port(srv));
+    /* After the listening line, which scripts wait for, lines are gathered per thread. */
+    if (lia_log_buffer((int)cfg.log_flush_ms))
+        lia_log(LIA_LOG_WARN, "log_unbuffered", "\"reason\":\"cannot start the log flusher\"");
     cli_sync_start(s, dir, cfg.sync_interval);
     int sig = 0;
     sigwait(&sigs, &sig);
@@ -256,6 +259,7 @@ int cli_serve(int argc, char **argv)
     http_server_stop(srv); /* ends the event streams first: the engine outlives them */
     watch_engine_stop(watches);
     cli_sync_stop();
+    lia_log_flush();
     store_close(s);
     free(api);
     free(cert_pem);

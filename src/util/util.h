@@ -114,6 +114,12 @@ long lia_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outm
 /* Logging: one JSON object per line on stderr. Never pass secrets. */
 enum lia_log_level { LIA_LOG_DEBUG, LIA_LOG_INFO, LIA_LOG_WARN, LIA_LOG_ERROR };
 void lia_log_set_level(enum lia_log_level lvl);
+/* From now on each thread gathers its info and debug lines in a buffer written when full
+ * and at least every flush_ms by a flusher thread (0: off, every line written at once).
+ * Warnings and errors are written at once, after their thread's buffer. */
+int lia_log_buffer(int flush_ms);
+/* Stops the flusher and writes every buffer; later lines are written at once. */
+void lia_log_flush(void);
 /* msg is a short event name; fmt formats extra "key":value JSON members (may be NULL). */
 void lia_log(enum lia_log_level lvl, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
