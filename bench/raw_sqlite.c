@@ -2,7 +2,7 @@
  * bench_raw_sqlite: the ingest baseline. Inserts the rows of bench_gen's
  * objects (same seed, same bytes) straight into SQLite with the object table
  * and indexes of src/store/sqlite.c, the same connection pragmas (WAL,
- * synchronous=FULL, cache_size=-16000), the same INSERT statement, prepared
+ * synchronous=FULL, cache_size=-8000), the same INSERT statement, prepared
  * once, B rows per transaction, no parsing and no validation. Only the time
  * from BEGIN to COMMIT is counted (object generation is excluded).
  *
@@ -31,20 +31,27 @@ static const char *schema_sql =
     "  type TEXT NOT NULL, spec_version TEXT NOT NULL, created INTEGER NOT NULL,"
     "  modified INTEGER NOT NULL, modified_text TEXT, created_by_ref TEXT,"
     "  tlp INTEGER NOT NULL DEFAULT -1, restricted INTEGER NOT NULL DEFAULT 0,"
-    "  json TEXT NOT NULL);"
+    "  json TEXT NOT NULL, superseded INTEGER NOT NULL DEFAULT 0,"
+    "  preceded INTEGER NOT NULL DEFAULT 0);"
     "CREATE UNIQUE INDEX IF NOT EXISTS object_version ON object(coll, id, modified);"
-    "CREATE INDEX IF NOT EXISTS object_coll ON object(coll, date_added);";
+    "CREATE INDEX IF NOT EXISTS object_page ON object(coll, date_added, tlp, restricted,"
+    "  superseded, preceded);";
 
 /* Copied from src/store/sqlite.c (conn_open). */
 static const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                             "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000;"
+                             "PRAGMA foreign_keys=ON; PRAGMA cache_size=-8000;"
                              "PRAGMA temp_store=MEMORY;";
 
 /* Copied from src/store/sqlite_objects.c (store_put_object). */
 static const char *insert_sql =
     "INSERT INTO object(date_added, coll, id, type, spec_version, created,"
-    " modified, modified_text, created_by_ref, tlp, restricted, json)"
-    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
+    " modified, modified_text, created_by_ref, tlp, restricted, json,"
+    " superseded, preceded)"
+    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+    " EXISTS(SELECT 1 FROM object n WHERE n.coll = ?2 AND n.id = ?3"
+    "   AND n.modified > ?7),"
+    " EXISTS(SELECT 1 FROM object n WHERE n.coll = ?2 AND n.id = ?3"
+    "   AND n.modified < ?7))"
     " ON CONFLICT(coll, id, modified) DO NOTHING";
 
 static double now_s(void)

@@ -26,10 +26,16 @@ int api_audit_disclosure(struct api_call *c, const char *collection, const char 
     dbuf_init(&d, 64 * 1024 * 1024);
     int rc = dbuf_printf(&d, "{\"collection\":\"%s\",\"endpoint\":\"%s\",\"objects\":[", collection,
                          what);
+    /* Ids and timestamps are validated on write: no character in them needs escaping. Built
+     * by hand, as printf showed at a thousand rows a page. */
     for (size_t i = 0; i < page->n && !rc; i++) {
         const struct store_row *r = &page->rows[i];
-        rc = dbuf_printf(&d, "%s[\"%s\",\"%s\"]", i ? "," : "", r->id,
-                         r->modified ? r->modified : "");
+        const char *m = r->modified ? r->modified : "";
+        rc = dbuf_puts(&d, i ? ",[\"" : "[\"");
+        rc = rc ? rc : dbuf_puts(&d, r->id);
+        rc = rc ? rc : dbuf_puts(&d, "\",\"");
+        rc = rc ? rc : dbuf_puts(&d, m);
+        rc = rc ? rc : dbuf_puts(&d, "\"]");
     }
     rc = rc ? rc : dbuf_puts(&d, "]}");
     struct lia_err err;

@@ -199,6 +199,10 @@ int cli_serve(int argc, char **argv)
         free(ca_pem);
         return rc;
     }
+    struct lia_err ckerr;
+    lia_err_clear(&ckerr);
+    if (store_background_checkpoints(s, &ckerr)) /* requests then never checkpoint */
+        lia_log(LIA_LOG_WARN, "checkpoints_inline", "\"reason\":\"%s\"", ckerr.msg);
     struct api_config ac = {0};
     ac.max_content_length = cfg.max_content_length;
     ac.stix.max_depth = cfg.max_json_depth;

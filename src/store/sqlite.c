@@ -26,7 +26,9 @@
  * schema_sql is idempotent (IF NOT EXISTS), so a store of an older version gains what it
  * lacks by running it again. 3: auth_gen, raised by triggers on every change to tokens,
  * partners, collections and grants, so that a connection may cache those rows
- * (sqlite_cache.c) and still see a revocation in the next transaction. */
+ * (sqlite_cache.c) and still see a revocation in the next transaction; object.superseded
+ * and object.preceded, kept at write time, so that reading the last or first versions
+ * needs no probe per row. */
 #define SCHEMA_VERSION 3
 
 static const char *schema_sql =
@@ -49,9 +51,14 @@ static const char *schema_sql =
     "  type TEXT NOT NULL, spec_version TEXT NOT NULL, created INTEGER NOT NULL,"
     "  modified INTEGER NOT NULL, modified_text TEXT, created_by_ref TEXT,"
     "  tlp INTEGER NOT NULL DEFAULT -1, restricted INTEGER NOT NULL DEFAULT 0,"
-    "  json TEXT NOT NULL);"
+    "  json TEXT NOT NULL, superseded INTEGER NOT NULL DEFAULT 0,"
+    "  preceded INTEGER NOT NULL DEFAULT 0);"
     "CREATE UNIQUE INDEX IF NOT EXISTS object_version ON object(coll, id, modified);"
-    "CREATE INDEX IF NOT EXISTS object_coll ON object(coll, date_added);"
+    /* Pages walk a collection in date_added order; the policy and version columns in the
+     * index let the walk reject rows a caller may not see without reading them. */
+    "DROP INDEX IF EXISTS object_coll;"
+    "CREATE INDEX IF NOT EXISTS object_page ON object(coll, date_added, tlp, restricted,"
+    "  superseded, preceded);"
     "CREATE INDEX IF NOT EXISTS object_marking ON object(id, type)"
     "  WHERE type = 'marking-definition';"
     "CREATE INDEX IF NOT EXISTS object_rfi ON object(id, type) WHERE type = 'liaison-rfi';"
@@ -163,7 +170,7 @@ static int conn_open(struct store *s, bool create, sqlite3 **out, struct lia_err
     return 0;
 }
 
-static int schema_apply(struct store *s, sqlite3 *db, struct lia_err *err)
+static int schema_version(sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
     int have = 0;
@@ -173,6 +180,12 @@ static int schema_apply(struct store *s, sqlite3 *db, struct lia_err *err)
             have = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
     }
+    return have;
+}
+
+static int schema_apply(struct store *s, sqlite3 *db, struct lia_err *err)
+{
+    int have = schema_version(db);
     if (have > SCHEMA_VERSION)
         return lia_err_set(err, LIA_EUNSUPPORTED,
                            "store: %s has schema version %d; this liaison knows up to %d",
@@ -180,6 +193,18 @@ static int schema_apply(struct store *s, sqlite3 *db, struct lia_err *err)
     if (have == SCHEMA_VERSION)
         return 0;
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        have = schema_version(db); /* again under the lock: another process may have upgraded */
+    if (rc == SQLITE_OK && have > 0 && have < 3) {
+        /* 3: the object table gains superseded/preceded, computed for the rows it has. */
+        char alter[1024];
+        snprintf(alter, sizeof alter,
+                 "ALTER TABLE object ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;"
+                 "ALTER TABLE object ADD COLUMN preceded INTEGER NOT NULL DEFAULT 0;"
+                 "%s;",
+                 sqlite_reflag_sql);
+        rc = sqlite3_exec(db, alter, NULL, NULL, NULL);
+    }
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
     if (rc == SQLITE_OK) {
@@ -258,6 +283,7 @@ void store_close(struct store *s)
         pgstore_close(s);
         return;
     }
+    sqlite_ckpt_stop(s);
     for (int i = 0; i < s->n_conns; i++) {
         struct sqlite_conn *c = &s->conns[i];
         for (int j = 0; j < SQLITE_STMT_COUNT; j++)
@@ -331,6 +357,7 @@ static int acquire(struct store *s, struct sqlite_conn **out, struct lia_err *er
                 pthread_mutex_unlock(&s->lock);
                 return rc;
             }
+            sqlite_ckpt_conn(s, db);
             memset(c, 0, sizeof *c);
             c->db = db;
             atomic_store(&c->busy, true);
@@ -409,6 +436,18 @@ int sqlite_stmt(struct sqlite_conn *c, enum sqlite_stmt_id id, const char *sql,
     return 0;
 }
 
+/* Runs a statement without parameters, prepared once per connection (BEGIN, COMMIT: their
+ * parsing showed in small requests). Returns the SQLite result code. */
+static int exec_cached(struct sqlite_conn *c, enum sqlite_stmt_id id, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite_stmt(c, id, sql, &st, NULL))
+        return sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 int store_read_begin(struct store *s, struct lia_err *err)
 {
     if (s->pg)
@@ -419,13 +458,7 @@ int store_read_begin(struct store *s, struct lia_err *err)
     int rc = acquire(s, &c, err);
     if (rc)
         return rc;
-    /* Prepared once per connection: parsing BEGIN and COMMIT showed in small reads. */
-    sqlite3_stmt *st = NULL;
-    rc = sqlite_stmt(c, STMT_READ_BEGIN, "BEGIN", &st, err) ? SQLITE_ERROR : sqlite3_step(st);
-    if (st)
-        sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        rc = SQLITE_OK;
+    rc = exec_cached(c, STMT_READ_BEGIN, "BEGIN");
     if (rc != SQLITE_OK) {
         rc = sqlite_fail(c->db, rc, err, "begin read");
         atomic_store(&c->busy, false);
@@ -448,13 +481,7 @@ void store_read_end(struct store *s)
     struct sqlite_conn *c = tl_held;
     tl_held = NULL;
     tl_held_store = NULL;
-    sqlite3_stmt *st = NULL;
-    if (sqlite_stmt(c, STMT_READ_END, "COMMIT", &st, NULL) == 0) {
-        sqlite3_step(st);
-        sqlite3_reset(st);
-    } else {
-        sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-    }
+    exec_cached(c, STMT_READ_END, "COMMIT");
     sqlite_cache_end(c);
     sqlite_release(s, c);
 }
@@ -473,7 +500,7 @@ int store_begin(struct store *s, struct store_txn **out, struct lia_err *err)
         return rc;
     }
     t->store = s;
-    rc = sqlite3_exec(t->conn->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    rc = exec_cached(t->conn, STMT_WRITE_BEGIN, "BEGIN IMMEDIATE");
     if (rc != SQLITE_OK) {
         rc = sqlite_fail(t->conn->db, rc, err, "begin");
         sqlite_release(s, t->conn);
@@ -502,7 +529,7 @@ int store_commit(struct store_txn *t, struct lia_err *err)
 {
     if (t->pg)
         return pgstore_commit(t, err);
-    int rc = sqlite3_exec(t->conn->db, "COMMIT", NULL, NULL, NULL);
+    int rc = exec_cached(t->conn, STMT_WRITE_COMMIT, "COMMIT");
     if (rc != SQLITE_OK) {
         rc = sqlite_fail(t->conn->db, rc, err, "commit");
         sqlite3_exec(t->conn->db, "ROLLBACK", NULL, NULL, NULL);

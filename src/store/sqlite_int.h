@@ -36,6 +36,9 @@ enum sqlite_stmt_id {
     STMT_READ_BEGIN,
     STMT_READ_END,
     STMT_AUTH_GEN,
+    STMT_MARK_VERSIONS,
+    STMT_WRITE_BEGIN,
+    STMT_WRITE_COMMIT,
     SQLITE_STMT_COUNT
 };
 
@@ -74,6 +77,7 @@ struct store {
     atomic_int waiters;
     int n_conns;
     struct sqlite_conn conns[SQLITE_POOL_MAX];
+    struct sqlite_ckpt *ckpt; /* background checkpoints (sqlite_checkpoint.c), or NULL */
 };
 
 struct store_txn {
@@ -108,6 +112,16 @@ int sqlite_list(struct store *s, const char *sql, const int64_t *binds, size_t n
 int sqlite_collect(sqlite3_stmt *st, struct arena *a, size_t size,
                    int (*row)(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx), void *ctx,
                    void **out, size_t *n);
+
+/* Background checkpoints (sqlite_checkpoint.c): sets up a new connection when they are on;
+ * stops the thread (store_close). */
+struct sqlite_ckpt;
+void sqlite_ckpt_conn(struct store *s, sqlite3 *db);
+void sqlite_ckpt_stop(struct store *s);
+
+/* "UPDATE object SET superseded = ..., preceded = ..." from the versions present; append a
+ * WHERE clause to limit it. */
+extern const char *const sqlite_reflag_sql;
 
 /* The per-connection cache of authentication rows (sqlite_cache.c): used only inside a
  * read transaction held for a request, after checking auth_gen in that transaction. */

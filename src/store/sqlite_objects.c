@@ -10,6 +10,7 @@
  */
 #include "store/pg_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 enum { AUDIENCE_REL = 1, AUDIENCE_RED = 2 };
@@ -239,6 +240,13 @@ static int where_sql(struct dbuf *q, struct binds *b, const struct store_policy 
         int bit = k == 0 ? STORE_VER_LAST : STORE_VER_FIRST;
         if (!(sel & bit))
             continue;
+        /* superseded / preceded say, kept at write time, whether any later / earlier
+         * version exists at all. Without one the row is the last / first for everyone; with
+         * one, it still is for a caller who may see none of those versions. */
+        const char *flag = bit == STORE_VER_LAST ? "superseded" : "preceded";
+        rc = dbuf_printf(q, " OR o.%s = 0", flag);
+        if (rc || p->all)
+            continue;
         rc = dbuf_printf(q,
                          " OR NOT EXISTS(SELECT 1 FROM object o2 WHERE o2.coll = o.coll"
                          " AND o2.id = o.id AND o2.modified %c o.modified",
@@ -397,6 +405,38 @@ static int put_audience(struct store_txn *t, int64_t obj, int kind, const int64_
     return 0;
 }
 
+/* Recomputes superseded and preceded (after a delete; and for stores older than schema 3). */
+const char *const sqlite_reflag_sql =
+    "UPDATE object SET"
+    " superseded = EXISTS(SELECT 1 FROM object n WHERE n.coll = object.coll AND n.id = object.id"
+    "   AND n.modified > object.modified),"
+    " preceded = EXISTS(SELECT 1 FROM object n WHERE n.coll = object.coll AND n.id = object.id"
+    "   AND n.modified < object.modified)";
+
+/* A new version (coll, id, modified) was inserted: older versions are now superseded and
+ * newer ones preceded (the new row got its own flags in the INSERT). Only rows whose flag
+ * changes are written; a first version finds nothing: one index probe. */
+static int mark_versions(struct store_txn *t, int64_t coll, const char *id, int64_t modified,
+                         struct lia_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite_stmt(t->conn, STMT_MARK_VERSIONS,
+                         "UPDATE object SET superseded = superseded OR modified < ?3,"
+                         " preceded = preceded OR modified > ?3"
+                         " WHERE coll = ?1 AND id = ?2"
+                         " AND ((modified < ?3 AND superseded = 0)"
+                         "   OR (modified > ?3 AND preceded = 0))",
+                         &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, coll);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, modified);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? 0 : sqlite_fail(t->conn->db, step, err, "mark versions");
+}
+
 int store_put_object(struct store_txn *t, int64_t coll, const struct store_object *o,
                      int *result, int64_t *date_added, struct lia_err *err)
 {
@@ -405,8 +445,13 @@ int store_put_object(struct store_txn *t, int64_t coll, const struct store_objec
     sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_PUT_OBJECT,
                          "INSERT INTO object(date_added, coll, id, type, spec_version, created,"
-                         " modified, modified_text, created_by_ref, tlp, restricted, json)"
-                         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
+                         " modified, modified_text, created_by_ref, tlp, restricted, json,"
+                         " superseded, preceded)"
+                         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+                         " EXISTS(SELECT 1 FROM object n WHERE n.coll = ?2 AND n.id = ?3"
+                         "   AND n.modified > ?7),"
+                         " EXISTS(SELECT 1 FROM object n WHERE n.coll = ?2 AND n.id = ?3"
+                         "   AND n.modified < ?7))"
                          " ON CONFLICT(coll, id, modified) DO NOTHING",
                          &st, err);
     if (rc)
@@ -448,6 +493,9 @@ int store_put_object(struct store_txn *t, int64_t coll, const struct store_objec
         *result = STORE_PUT_EXISTS;
         return 0;
     }
+    rc = mark_versions(t, coll, o->id, o->modified_us, err);
+    if (rc)
+        return rc;
     if (o->search_text && *o->search_text) {
         rc = sqlite_stmt(t->conn, STMT_PUT_SEARCH, "INSERT INTO search(rowid, body) VALUES(?, ?)",
                          &st, err);
@@ -535,6 +583,17 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
             src = SQLITE_DONE;
     }
     dbuf_release(&keys);
+    if (src == SQLITE_DONE && n > 0) { /* the versions left: their neighbours changed */
+        char reflag[512];
+        snprintf(reflag, sizeof reflag, "%s WHERE coll = ? AND id = ?", sqlite_reflag_sql);
+        src = sqlite3_prepare_v2(t->conn->db, reflag, -1, &st, NULL);
+        if (src == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, coll);
+            sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+            src = sqlite3_step(st);
+            sqlite3_finalize(st);
+        }
+    }
     if (src != SQLITE_DONE)
         return sqlite_fail(t->conn->db, src, err, "delete object");
     *deleted = n;

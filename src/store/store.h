@@ -46,6 +46,9 @@ struct store_options {
 int store_open(const char *path, const struct store_options *opt, struct store **out,
                struct lia_err *err);
 void store_close(struct store *s);
+/* SQLite: moves WAL checkpoints from the committing request to a background thread (the
+ * server calls it after opening; CLI commands keep SQLite's own). PostgreSQL: nothing. */
+int store_background_checkpoints(struct store *s, struct lia_err *err);
 
 /* TLP ranks, ordered from least to most restricted. */
 enum store_tlp {

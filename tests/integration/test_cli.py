@@ -166,6 +166,60 @@ class Cli(TaxiiCase):
                 self.assertIn("--name", p.stderr)
         self.assertEqual(run_cli("partner", "list", "--data", D.path).stdout.count("\n"), 1)
 
+    def test_08_upgrade_from_schema_2(self):
+        """A store written by the previous release (schema 2: no version flags, no auth_gen)
+        is upgraded when opened: the flags are computed from the versions present, so
+        last/first answer as before, and a revoked token is refused at once."""
+        import sqlite3
+        import urllib.parse
+        import harness
+        from harness import ROOT, sdo
+        d = DataDir()
+        self.addCleanup(d.cleanup)
+        d.collection("c", "c")
+        s = harness.Server(d).start()
+        oid = "indicator--6c4c1a9e-0a57-4c1e-9a43-5d2c2f6f0b11"
+        mods = ["2024-01-0%dT00:00:00.000Z" % i for i in (3, 1, 2)]  # out of order
+        for m in mods:
+            self.assertEqual(s.post_objects("c", [sdo(id_=oid, modified=m)])[0], 202)
+        s.stop()
+        db = sqlite3.connect(os.path.join(d.path, "liaison.db"))
+        db.executescript(
+            "DROP INDEX object_page; CREATE INDEX object_coll ON object(coll, date_added);"
+            "ALTER TABLE object DROP COLUMN superseded; ALTER TABLE object DROP COLUMN preceded;"
+            "DROP TABLE auth_gen; UPDATE meta SET value = '2' WHERE key = 'schema_version';")
+        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            db.execute('DROP TRIGGER "%s"' % name)
+        db.commit()
+        db.close()
+        s.start()
+        try:
+            for sel, want in (("last", ["2024-01-03T00:00:00.000Z"]), ("first", ["2024-01-01T00:00:00.000Z"]),
+                              ("first,last", ["2024-01-01T00:00:00.000Z", "2024-01-03T00:00:00.000Z"])):
+                q = urllib.parse.urlencode({"match[id]": oid, "match[version]": sel})
+                st, _, j = s.get_json(ROOT + "collections/c/objects/?" + q)
+                self.assertEqual(st, 200, j)
+                self.assertEqual(sorted(o["modified"] for o in j["objects"]), want, sel)
+            st, _, j = s.get_json(ROOT + "collections/c/objects/%s/" % oid)
+            self.assertEqual([o["modified"] for o in j["objects"]], ["2024-01-03T00:00:00.000Z"])
+            tid, tok = d.token()
+            self.assertEqual(s.request("GET", ROOT, token=tok)[0], 200)
+            run_cli("token", "revoke", "--data", d.path, tid)
+            self.assertEqual(s.request("GET", ROOT, token=tok)[0], 401)
+        finally:
+            s.stop()
+        db = sqlite3.connect(os.path.join(d.path, "liaison.db"))
+        self.assertEqual(db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone(), ("3",))
+        self.assertEqual([r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'"
+                                                   " AND tbl_name = 'object' AND name LIKE 'object_%'"
+                                                   " ORDER BY name")],
+                         ["object_marking", "object_page", "object_rfi", "object_version"])
+        self.assertEqual(db.execute("SELECT modified_text, superseded, preceded FROM object"
+                                    " WHERE id = ? ORDER BY modified", (oid,)).fetchall(),
+                         [("2024-01-01T00:00:00.000Z", 1, 0), ("2024-01-02T00:00:00.000Z", 1, 1),
+                          ("2024-01-03T00:00:00.000Z", 0, 1)])
+        db.close()
+
 
 if __name__ == "__main__":
     main()
