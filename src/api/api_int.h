@@ -57,6 +57,9 @@ const char *api_owner(struct api_call *c);
 /* Records a page about to be disclosed to a partner; answers 5xx and returns -1 on failure. */
 int api_audit_disclosure(struct api_call *c, const char *collection, const char *what,
                          const struct store_page *page);
+/* The detail of an "object.delete" entry: what was removed, keys and versions. */
+char *api_delete_detail(struct api_call *c, const char *collection, const char *id,
+                        const struct store_row *gone, size_t n);
 
 /* Token bucket per principal; -1 (and the seconds to wait) when over rate_limit. */
 int api_rate_check(struct api_call *c, int64_t *retry_after_s);

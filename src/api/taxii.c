@@ -211,15 +211,17 @@ static void delete_object(struct api_call *c, const struct store_collection *col
     lia_err_clear(&err);
     struct store_txn *t = NULL; /* stays NULL when store_begin fails */
     size_t deleted = 0;
+    struct store_row *gone = NULL;
     int rc = store_begin(c->api->store, &t, &err);
     if (rc == 0)
-        rc = store_delete_object(t, &c->who.policy, col->rid, id, &f, &deleted, &err);
+        rc = store_delete_object(t, &c->who.policy, col->rid, id, &f, c->req->arena, &gone,
+                                 &deleted, &err);
     if (rc == 0 && deleted == 0)
         rc = lia_err_set(&err, LIA_ENOTFOUND, "no such object in this collection");
-    char *detail = NULL;
     if (rc == 0) {
-        detail = arena_printf(c->req->arena, "{\"collection\":\"%s\",\"id\":\"%s\",\"versions\":%zu}",
-                              col->id, id, deleted);
+        /* The keys of the removed versions: disclosure records name versions by key, and
+         * this entry keeps them readable (and checkable) after the rows are gone. */
+        char *detail = api_delete_detail(c, col->id, id, gone, deleted);
         rc = detail ? audit_append(t, c->who.actor, "object.delete", detail, &err)
                     : lia_err_set(&err, LIA_ENOMEM, "out of memory");
     }

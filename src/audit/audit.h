@@ -23,6 +23,34 @@ int audit_append(struct store_txn *t, const char *actor, const char *action, con
 /* Appends made by this process and the time spent in them (for /metrics and benchmarks). */
 void audit_stats(unsigned long long *appends, unsigned long long *us);
 
+/* Disclosure records (disclosure.c): a page sent to a partner is named by the store keys
+ * of its versions and a digest of their ids and versions, not by the pairs themselves.
+ * Builds the detail of an "objects.disclose" entry for rows, in the order sent. */
+int audit_disclosure_detail(const char *collection, const char *endpoint,
+                            const struct store_row *rows, size_t n, struct dbuf *out);
+
+/* The versions deleted on record (from "object.delete" entries), to name keys whose rows are
+ * gone. audit_removed_note takes any entry and keeps what a delete removed. */
+struct audit_removed;
+struct audit_removed *audit_removed_new(void);
+void audit_removed_free(struct audit_removed *m);
+int audit_removed_note(struct audit_removed *m, const struct store_audit_entry *e);
+
+struct audit_disclosure {
+    bool keyed;     /* a disclosure entry naming versions by key (else nothing below is set) */
+    bool malformed; /* its keys, count or digest cannot be read */
+    size_t n;
+    const int64_t *keys;
+    const struct store_keyed *versions; /* id NULL where missing */
+    size_t deleted; /* named from a delete entry */
+    size_t missing; /* neither stored nor deleted on record */
+    bool digest_ok; /* the named versions hash to the recorded digest */
+};
+/* Names the versions of entry e when it is a keyed disclosure (out->keyed). */
+int audit_disclosure_resolve(struct store *s, const struct store_audit_entry *e,
+                             struct audit_removed *removed, struct arena *a,
+                             struct audit_disclosure *out, struct lia_err *err);
+
 struct audit_report {
     int64_t entries;  /* entries checked */
     int64_t bad_seq;  /* first entry at fault, 0 when the chain is intact */

@@ -124,6 +124,69 @@ static int verify_one(const struct store_audit_entry *e, void *arg)
     return 0;
 }
 
+struct digest_ctx {
+    struct store *s;
+    struct audit_report *r;
+    struct audit_removed *removed;
+    int failed;
+    struct lia_err *err;
+};
+
+static int removed_one(const struct store_audit_entry *e, void *arg)
+{
+    return audit_removed_note(arg, e) ? 1 : 0;
+}
+
+/* A keyed disclosure must still name exactly the versions it named when it was sent. */
+static int digest_one(const struct store_audit_entry *e, void *arg)
+{
+    struct digest_ctx *d = arg;
+    struct arena a;
+    arena_init(&a, 0);
+    struct audit_disclosure x;
+    int rc = audit_disclosure_resolve(d->s, e, d->removed, &a, &x, d->err);
+    arena_release(&a);
+    if (rc) {
+        d->failed = rc;
+        return 1;
+    }
+    if (!x.keyed || (!x.malformed && x.digest_ok))
+        return 0;
+    d->r->bad_seq = e->seq;
+    if (x.malformed)
+        snprintf(d->r->problem, sizeof d->r->problem,
+                 "entry %lld is a disclosure whose keys cannot be read", (long long)e->seq);
+    else if (x.missing)
+        snprintf(d->r->problem, sizeof d->r->problem,
+                 "entry %lld discloses %zu object versions that are neither stored nor deleted "
+                 "on record: object rows were removed behind the log's back",
+                 (long long)e->seq, x.missing);
+    else
+        snprintf(d->r->problem, sizeof d->r->problem,
+                 "entry %lld discloses object versions whose ids or versions no longer match "
+                 "its digest: object rows were edited",
+                 (long long)e->seq);
+    return 1;
+}
+
+/* Second walk, once the chain is intact: the disclosures against the object rows. */
+static int verify_disclosures(struct store *s, struct audit_report *report, struct lia_err *err)
+{
+    struct digest_ctx d = {.s = s, .r = report, .removed = audit_removed_new(), .err = err};
+    if (!d.removed)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    int rc = store_audit_scan(s, 0, removed_one, d.removed, err);
+    if (rc == 1)
+        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    if (rc == 0) {
+        rc = store_audit_scan(s, 0, digest_one, &d, err);
+        if (rc == 1)
+            rc = d.failed;
+    }
+    audit_removed_free(d.removed);
+    return rc;
+}
+
 int audit_verify(struct store *s, struct audit_report *report, struct lia_err *err)
 {
     memset(report, 0, sizeof *report);
@@ -155,5 +218,7 @@ int audit_verify(struct store *s, struct audit_report *report, struct lia_err *e
         lia_err_set(err, rc, "%s", e2.msg);
     }
     arena_release(&a);
+    if (rc == 0 && report->bad_seq == 0)
+        rc = verify_disclosures(s, report, err);
     return rc;
 }

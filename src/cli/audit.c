@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "audit/audit.h"
 #include "stix/stix.h"
 
 static void usage(FILE *out)
@@ -27,7 +28,52 @@ struct show_ctx {
     const char *actor_prefix;
     int64_t since;
     int64_t shown;
+    struct store *s;
+    struct audit_removed *removed;
+    int failed; /* a store error while naming disclosed versions */
+    struct lia_err err;
 };
+
+static int note_removed(const struct store_audit_entry *e, void *arg)
+{
+    return audit_removed_note(arg, e) ? 1 : 0;
+}
+
+/* A keyed disclosure's detail as stored, plus "objects": the [id, modified] pairs its keys
+ * name (null for a version that is neither stored nor deleted on record). */
+static int named_versions(struct show_ctx *sc, const struct store_audit_entry *e, struct dbuf *b)
+{
+    struct arena a;
+    arena_init(&a, 0);
+    struct audit_disclosure d;
+    int rc = audit_disclosure_resolve(sc->s, e, sc->removed, &a, &d, &sc->err);
+    if (rc == 0 && d.keyed && !d.malformed) {
+        size_t len = strlen(e->detail);
+        while (len && e->detail[len - 1] != '}')
+            len--;
+        rc = dbuf_append(b, e->detail, len ? len - 1 : 0);
+        rc = rc ? rc : dbuf_puts(b, ",\"objects\":[");
+        for (size_t i = 0; i < d.n && !rc; i++) {
+            const struct store_keyed *v = &d.versions[i];
+            rc = dbuf_puts(b, i ? ",[" : "[");
+            if (!rc && v->id) {
+                rc = dbuf_json_string(b, v->id, strlen(v->id));
+                rc = rc ? rc : dbuf_puts(b, ",");
+                rc = rc ? rc : dbuf_json_string(b, v->modified, strlen(v->modified));
+            } else if (!rc) {
+                rc = dbuf_puts(b, "null,null");
+            }
+            rc = rc ? rc : dbuf_puts(b, "]");
+        }
+        rc = rc ? rc : dbuf_puts(b, "]}");
+    } else if (rc == 0) {
+        rc = dbuf_puts(b, e->detail[0] ? e->detail : "{}");
+    } else {
+        sc->failed = rc;
+    }
+    arena_release(&a);
+    return rc;
+}
 
 static int show_one(const struct store_audit_entry *e, void *arg)
 {
@@ -45,7 +91,12 @@ static int show_one(const struct store_audit_entry *e, void *arg)
     dbuf_json_string(&b, e->actor, strlen(e->actor));
     dbuf_puts(&b, ",\"action\":");
     dbuf_json_string(&b, e->action, strlen(e->action));
-    dbuf_printf(&b, ",\"detail\":%s,\"hash\":\"%s\"}", e->detail[0] ? e->detail : "{}", hash);
+    dbuf_puts(&b, ",\"detail\":");
+    if (named_versions(sc, e, &b)) {
+        dbuf_release(&b);
+        return 1;
+    }
+    dbuf_printf(&b, ",\"hash\":\"%s\"}", hash);
     if (b.ptr)
         puts(b.ptr);
     dbuf_release(&b);
@@ -90,7 +141,8 @@ int cli_audit_cmd(int argc, char **argv)
             return cli_error(CLI_USAGE, "audit show", "--since: %s", err.msg);
     }
     struct store *s;
-    int rc = cli_open_store("audit", dir, 1, &s);
+    /* Two connections: show names disclosed versions while it walks the log. */
+    int rc = cli_open_store("audit", dir, 2, &s);
     if (rc)
         return rc;
     struct arena a;
@@ -120,7 +172,22 @@ int cli_audit_cmd(int argc, char **argv)
         }
         sc.actor_prefix = arena_printf(&a, "partner:%s/", p.name);
     }
-    rc = store_audit_scan(s, 0, show_one, &sc, &err);
+    sc.s = s;
+    sc.removed = audit_removed_new();
+    lia_err_clear(&sc.err);
+    rc = sc.removed ? 0 : lia_err_set(&err, LIA_ENOMEM, "out of memory");
+    if (rc == 0) { /* first the versions deletes removed, which later disclosures may name */
+        rc = store_audit_scan(s, 0, note_removed, sc.removed, &err);
+        if (rc == 1)
+            rc = lia_err_set(&err, LIA_ENOMEM, "out of memory");
+    }
+    if (rc == 0)
+        rc = store_audit_scan(s, 0, show_one, &sc, &err);
+    if (rc == 1 || sc.failed) {
+        rc = sc.failed ? sc.failed : LIA_ENOMEM;
+        lia_err_set(&err, rc, "%s", sc.err.msg[0] ? sc.err.msg : "out of memory");
+    }
+    audit_removed_free(sc.removed);
     arena_release(&a);
     store_close(s);
     return rc ? cli_error(cli_exit_for(rc), "audit show", "%s", err.msg) : CLI_OK;

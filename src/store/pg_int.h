@@ -140,8 +140,10 @@ int pgstore_query_objects(struct store *s, const struct store_policy *p, int64_t
                           const struct store_filter *f, bool with_json, struct arena *a,
                           struct store_page *out, struct lia_err *err);
 int pgstore_delete_object(struct store_txn *t, const struct store_policy *p, int64_t coll,
-                          const char *id, const struct store_filter *f, size_t *deleted,
-                          struct lia_err *err);
+                          const char *id, const struct store_filter *f, struct arena *a,
+                          struct store_row **gone, size_t *deleted, struct lia_err *err);
+int pgstore_versions_by_key(struct store *s, const int64_t *keys, size_t n, struct arena *a,
+                            struct store_keyed *out, struct lia_err *err);
 int pgstore_object_creator(struct store_txn *t, int64_t coll, const char *id, struct arena *a,
                            const char **creator, struct lia_err *err);
 int pgstore_object_text(struct store_txn *t, const char *id, const char *type, struct arena *a,

@@ -307,9 +307,10 @@ int pgstore_put_object(struct store_txn *t, int64_t coll, const struct store_obj
 }
 
 int pgstore_delete_object(struct store_txn *t, const struct store_policy *p, int64_t coll,
-                          const char *id, const struct store_filter *f, size_t *deleted,
-                          struct lia_err *err)
+                          const char *id, const struct store_filter *f, struct arena *a,
+                          struct store_row **gone, size_t *deleted, struct lia_err *err)
 {
+    *gone = NULL;
     struct store *s = t->store;
     int default_tlp = STORE_TLP_AMBER;
     int rc = collection_access(s, t->pg, p, coll, true, &default_tlp, err);
@@ -336,7 +337,7 @@ int pgstore_delete_object(struct store_txn *t, const struct store_policy *p, int
             "), gone AS (DELETE FROM audience WHERE obj IN (SELECT date_added"
             " FROM k)), unsearched AS (DELETE FROM search WHERE obj IN"
             " (SELECT date_added FROM k)) DELETE FROM object WHERE date_added IN (SELECT date_added"
-            " FROM k)");
+            " FROM k) RETURNING date_added, modified_text");
     if (rc) {
         dbuf_release(&q);
         free(b);
@@ -345,7 +346,19 @@ int pgstore_delete_object(struct store_txn *t, const struct store_policy *p, int
     PGresult *r;
     rc = pg_exec(s, t->pg, -1, q.ptr, b, &r, "delete object", err);
     if (rc == 0) {
-        *deleted = (size_t)strtoull(PQcmdTuples(r), NULL, 10);
+        int n = PQntuples(r);
+        struct store_row *rows = n ? arena_alloc(a, (size_t)n * sizeof *rows) : NULL;
+        for (int i = 0; rows && i < n; i++) {
+            rows[i].date_added = pg_int(r, i, 0);
+            rows[i].id = id;
+            rows[i].modified = arena_strndup(a, PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));
+            if (!rows[i].modified)
+                rows = NULL;
+        }
+        if (n && !rows)
+            rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+        *gone = rows;
+        *deleted = (size_t)n;
         PQclear(r);
     }
     dbuf_release(&q);
@@ -404,5 +417,54 @@ int pgstore_object_text(struct store_txn *t, const char *id, const char *type, s
     else if (!(*json = pg_text(r, 0, 0, a)))
         rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
     PQclear(r);
+    return rc;
+}
+
+int pgstore_versions_by_key(struct store *s, const int64_t *keys, size_t n, struct arena *a,
+                            struct store_keyed *out, struct lia_err *err)
+{
+    /* In batches of up to 1,000 keys, one array parameter each. */
+    int rc = 0;
+    for (size_t base = 0; base < n && rc == 0; base += 1000) {
+        size_t m = n - base < 1000 ? n - base : 1000;
+        struct dbuf arr;
+        dbuf_init(&arr, 32 * 1024);
+        rc = dbuf_puts(&arr, "{");
+        for (size_t i = 0; i < m && rc == 0; i++)
+            rc = dbuf_printf(&arr, "%s%lld", i ? "," : "", (long long)keys[base + i]);
+        rc = rc ? rc : dbuf_puts(&arr, "}");
+        if (rc) {
+            dbuf_release(&arr);
+            return lia_err_set(err, rc, "too many keys");
+        }
+        struct pg_params p;
+        pg_param_reset(&p);
+        pg_param_text(&p, arr.ptr);
+        PGresult *r;
+        rc = pg_exec_once(s, -1,
+                          "SELECT o.date_added, o.id, o.modified_text, c.id FROM object o"
+                          " JOIN collection c ON c.rid = o.coll"
+                          " WHERE o.date_added = ANY($1::bigint[])",
+                          &p, &r, "read versions by key", err);
+        dbuf_release(&arr);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < m; i++)
+            memset(&out[base + i], 0, sizeof out[base + i]);
+        for (int row = 0; row < PQntuples(r) && rc == 0; row++) {
+            int64_t k = pg_int(r, row, 0);
+            for (size_t i = 0; i < m; i++) {
+                if (keys[base + i] != k)
+                    continue;
+                struct store_keyed *o = &out[base + i];
+                o->id = arena_strndup(a, PQgetvalue(r, row, 1), (size_t)PQgetlength(r, row, 1));
+                o->modified = arena_strndup(a, PQgetvalue(r, row, 2), (size_t)PQgetlength(r, row, 2));
+                o->collection = arena_strndup(a, PQgetvalue(r, row, 3), (size_t)PQgetlength(r, row, 3));
+                if (!o->id || !o->modified || !o->collection)
+                    rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+            }
+        }
+        PQclear(r);
+    }
     return rc;
 }

@@ -413,14 +413,29 @@ const char *const sqlite_reflag_sql =
     " preceded = EXISTS(SELECT 1 FROM object n WHERE n.coll = object.coll AND n.id = object.id"
     "   AND n.modified < object.modified)";
 
-/* A new version (coll, id, modified) was inserted: older versions are now superseded and
- * newer ones preceded (the new row got its own flags in the INSERT). Only rows whose flag
- * changes are written; a first version finds nothing: one index probe. */
+/* A new version (coll, id, modified) was inserted as row `added`: older versions are now
+ * superseded and newer ones preceded (the new row got its own flags in the INSERT). Only
+ * rows whose flag changes are written. The first version of an object, the common case,
+ * has neither flag, so there is nothing to mark: the UPDATE is not even run, because any
+ * writing statement makes the FTS5 search table flush its pending terms (a savepoint),
+ * which cost a third of ingest time. */
 static int mark_versions(struct store_txn *t, int64_t coll, const char *id, int64_t modified,
-                         struct lia_err *err)
+                         int64_t added, struct lia_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite_stmt(t->conn, STMT_MARK_VERSIONS,
+    int rc = sqlite_stmt(t->conn, STMT_OWN_FLAGS,
+                         "SELECT superseded OR preceded FROM object WHERE date_added = ?", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, added);
+    int step = sqlite3_step(st);
+    bool neighbours = step == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW)
+        return sqlite_fail(t->conn->db, step, err, "read version flags");
+    if (!neighbours)
+        return 0;
+    rc = sqlite_stmt(t->conn, STMT_MARK_VERSIONS,
                          "UPDATE object SET superseded = superseded OR modified < ?3,"
                          " preceded = preceded OR modified > ?3"
                          " WHERE coll = ?1 AND id = ?2"
@@ -432,7 +447,7 @@ static int mark_versions(struct store_txn *t, int64_t coll, const char *id, int6
     sqlite3_bind_int64(st, 1, coll);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, modified);
-    int step = sqlite3_step(st);
+    step = sqlite3_step(st);
     sqlite3_reset(st);
     return step == SQLITE_DONE ? 0 : sqlite_fail(t->conn->db, step, err, "mark versions");
 }
@@ -493,7 +508,7 @@ int store_put_object(struct store_txn *t, int64_t coll, const struct store_objec
         *result = STORE_PUT_EXISTS;
         return 0;
     }
-    rc = mark_versions(t, coll, o->id, o->modified_us, err);
+    rc = mark_versions(t, coll, o->id, o->modified_us, added, err);
     if (rc)
         return rc;
     if (o->search_text && *o->search_text) {
@@ -519,11 +534,12 @@ int store_put_object(struct store_txn *t, int64_t coll, const struct store_objec
 }
 
 int store_delete_object(struct store_txn *t, const struct store_policy *p, int64_t coll,
-                        const char *id, const struct store_filter *f, size_t *deleted,
-                        struct lia_err *err)
+                        const char *id, const struct store_filter *f, struct arena *a,
+                        struct store_row **gone, size_t *deleted, struct lia_err *err)
 {
     if (t->pg)
-        return pgstore_delete_object(t, p, coll, id, f, deleted, err);
+        return pgstore_delete_object(t, p, coll, id, f, a, gone, deleted, err);
+    *gone = NULL;
     int default_tlp = STORE_TLP_AMBER;
     int rc = collection_access(t->conn, p, coll, true, &default_tlp, err);
     if (rc)
@@ -538,7 +554,8 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
     g.added_after = g.after_key = 0;
     if (!g.version_sel && !g.n_version_at)
         g.version_sel = STORE_VER_ALL; /* DELETE without match[version] removes every version */
-    rc = dbuf_puts(&q, "SELECT o.date_added FROM object o INDEXED BY object_version");
+    rc = dbuf_puts(&q, "SELECT o.date_added, o.modified_text FROM object o"
+                       " INDEXED BY object_version");
     if (rc == 0)
         rc = where_sql(&q, &b, p, default_tlp, coll, &g, id);
     if (rc) {
@@ -553,11 +570,15 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
     int src = sqlite3_prepare_v2(t->conn->db, q.ptr, (int)q.len, &st, NULL);
     if (src == SQLITE_OK)
         src = apply_binds(st, &b);
+    struct dbuf mods; /* the modified texts, NUL-separated, in key order */
+    dbuf_init(&mods, 64 * 1024 * 1024);
     while (src == SQLITE_OK || src == SQLITE_ROW) {
         src = sqlite3_step(st);
         if (src == SQLITE_ROW) {
             int64_t k = sqlite3_column_int64(st, 0);
-            if (dbuf_append(&keys, &k, sizeof k)) {
+            const char *m = (const char *)sqlite3_column_text(st, 1);
+            if (dbuf_append(&keys, &k, sizeof k) ||
+                dbuf_append(&mods, m ? m : "", (m ? strlen(m) : 0) + 1)) {
                 src = SQLITE_NOMEM;
                 break;
             }
@@ -567,6 +588,22 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
     dbuf_release(&q);
     arena_release(&scratch);
     size_t n = keys.len / sizeof(int64_t);
+    if (src == SQLITE_DONE && n > 0) {
+        struct store_row *rows = arena_alloc(a, n * sizeof *rows);
+        const char *m = mods.ptr;
+        for (size_t i = 0; rows && i < n; i++) {
+            memcpy(&rows[i].date_added, keys.ptr + i * sizeof(int64_t), sizeof(int64_t));
+            rows[i].id = id;
+            rows[i].modified = arena_strndup(a, m, strlen(m));
+            if (!rows[i].modified)
+                rows = NULL;
+            m += strlen(m) + 1;
+        }
+        if (!rows)
+            src = SQLITE_NOMEM;
+        *gone = rows;
+    }
+    dbuf_release(&mods);
     const char *sql[3] = {"DELETE FROM audience WHERE obj = ?", "DELETE FROM search WHERE rowid = ?",
                           "DELETE FROM object WHERE date_added = ?"};
     for (int j = 0; j < 3 && src == SQLITE_DONE; j++) {
@@ -598,4 +635,40 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
         return sqlite_fail(t->conn->db, src, err, "delete object");
     *deleted = n;
     return 0;
+}
+
+int store_versions_by_key(struct store *s, const int64_t *keys, size_t n, struct arena *a,
+                          struct store_keyed *out, struct lia_err *err)
+{
+    if (s->pg)
+        return pgstore_versions_by_key(s, keys, n, a, out, err);
+    struct sqlite_conn *c;
+    int rc = sqlite_acquire(s, &c, err);
+    if (rc)
+        return rc;
+    static const char sql[] = "SELECT o.id, o.modified_text, c.id FROM object o"
+                              " JOIN collection c ON c.rid = o.coll WHERE o.date_added = ?";
+    sqlite3_stmt *st = NULL;
+    rc = sqlite_stmt_sql(c, sql, sizeof sql - 1, &st, err);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, keys[i]);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            out[i].id = sqlite_column_dup(st, 0, a);
+            out[i].modified = sqlite_column_dup(st, 1, a);
+            if (!out[i].modified)
+                out[i].modified = "";
+            out[i].collection = sqlite_column_dup(st, 2, a);
+            if (!out[i].id || !out[i].collection)
+                rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+        } else if (step != SQLITE_DONE) {
+            rc = sqlite_fail(c->db, step, err, "read versions by key");
+        }
+    }
+    if (st)
+        sqlite3_reset(st);
+    sqlite_release(s, c);
+    return rc;
 }

@@ -182,10 +182,22 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
                         struct store_page *out, struct lia_err *err);
 
 /* Deletes the versions of object id in coll that f selects (ids/types ignored), after the
- * same policy gate as reads; *deleted gets the count (0 means "not found" to the caller). */
+ * same policy gate as reads; *deleted gets the count (0 means "not found" to the caller) and
+ * *gone (in a) each removed version's date_added and modified text, for the audit record. */
 int store_delete_object(struct store_txn *t, const struct store_policy *p, int64_t coll,
-                        const char *id, const struct store_filter *f, size_t *deleted,
-                        struct lia_err *err);
+                        const char *id, const struct store_filter *f, struct arena *a,
+                        struct store_row **gone, size_t *deleted, struct lia_err *err);
+
+/* An object version named by its date_added key, as disclosure records name them. */
+struct store_keyed {
+    const char *id;         /* NULL when no version is stored under the key (deleted) */
+    const char *modified;   /* modified text; "" for objects without versions */
+    const char *collection; /* the collection's id */
+};
+/* Looks up the versions stored under keys[0..n): out[i] answers keys[i]. No policy: for
+ * the audit commands only. */
+int store_versions_by_key(struct store *s, const int64_t *keys, size_t n, struct arena *a,
+                          struct store_keyed *out, struct lia_err *err);
 
 /* Status resources (TAXII 2.1 section 4.3): JSON text kept as built by the API layer. */
 int store_status_put(struct store_txn *t, const char *id, const char *owner, const char *json,

@@ -294,6 +294,57 @@ class PartnersTest(TaxiiCase):
         finally:
             d.cleanup()
 
+    def test_disclosures_named_by_key_and_checked(self):
+        """A page sent to a partner is recorded by the keys of its versions and a digest:
+        small, yet `audit show` names every [id, version], also after a delete on record,
+        and `audit verify` catches object rows edited or removed behind the log's back."""
+        d = harness.DataDir()
+        self.addCleanup(d.cleanup)
+        cid = d.collection("Shared", "shared")
+        run_cli("partner", "add", "--data", d.path, "--name", "P", "--clearance", "amber")
+        run_cli("grant", "--data", d.path, "--collection", "shared", "--partner", "P", "--read")
+        tok = run_cli("token", "issue", "--data", d.path, "--partner", "P").stdout.split()[-1]
+        s = harness.Server(d).start()
+        try:
+            objs = [sdo(name="o%d" % i, object_marking_refs=[TLP2["green"]]) for i in range(1000)]
+            v2 = dict(objs[5], modified="2024-02-01T00:00:00.000Z", name="o5 v2")
+            self.assertEqual(s.post_objects("shared", objs + [v2])[0], 202)
+            got = s_objects(s, "shared", tok)
+            self.assertEqual(len(got), 1000)
+            sent = sorted((o["id"], o["modified"]) for o in got)
+            st, _, _ = s.request("DELETE", ROOT + "collections/shared/objects/%s/" % objs[7]["id"])
+            self.assertEqual(st, 200)
+        finally:
+            s.stop()
+
+        def disclosures():
+            out = run_cli("audit", "show", "--data", d.path, "--partner", "P").stdout
+            return [e for e in map(json.loads, out.splitlines()) if e["action"] == "objects.disclose"]
+
+        entries = disclosures()
+        named = sorted(tuple(p) for e in entries for p in e["detail"]["objects"])
+        self.assertEqual(named, sent)  # the deleted object too, from the delete entry
+        self.assertEqual(sum(e["detail"]["count"] for e in entries), 1000)
+        # Small: [id, version] pairs took ~79 bytes an object, a 1,000-object page 79 KB.
+        largest = max(len(json.dumps(e["detail"]["keys"])) for e in entries)
+        self.assertLess(largest, 8000)
+        self.assertIn("intact", run_cli("audit", "verify", "--data", d.path).stdout)
+        # An object row edited behind the log: its version no longer matches the digest.
+        d.sql("UPDATE object SET modified_text = '2030-01-01T00:00:00.000Z' WHERE id = '%s'"
+              % objs[3]["id"])
+        p = run_cli("audit", "verify", "--data", d.path, check=False)
+        self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+        self.assertIn("no longer match its digest", p.stderr)
+        d.sql("UPDATE object SET modified_text = '%s' WHERE id = '%s'"
+              % (objs[3]["modified"], objs[3]["id"]))
+        self.assertIn("intact", run_cli("audit", "verify", "--data", d.path).stdout)
+        # A row removed without a delete on record.
+        d.sql("DELETE FROM object WHERE id = '%s'" % objs[9]["id"])
+        p = run_cli("audit", "verify", "--data", d.path, check=False)
+        self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+        self.assertIn("neither stored nor deleted on record", p.stderr)
+        self.assertIn([None, None], [o for e in disclosures() for o in e["detail"]["objects"]])
+
     def test_disabled_partner_and_bad_tokens(self):
         d = harness.DataDir()
         try:

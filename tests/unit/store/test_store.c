@@ -182,12 +182,22 @@ static void test_paging_and_search(void **state)
     assert_int_equal(store_begin(w.u.s, &t, &err), 0);
     struct store_filter none = {0};
     size_t deleted = 0;
+    struct store_row *gone = NULL;
+    struct arena ga;
+    arena_init(&ga, 0);
     assert_int_equal(store_delete_object(t, &all, w.coll,
                                          "indicator--00000000-0000-4000-8000-000000000100", &none,
-                                         &deleted, &err),
+                                         &ga, &gone, &deleted, &err),
                      0);
     assert_int_equal(store_commit(t, &err), 0);
     assert_int_equal(deleted, 1);
+    /* The removed version is reported (for the audit record) and no longer found by key. */
+    assert_non_null(gone);
+    assert_string_equal(gone[0].id, "indicator--00000000-0000-4000-8000-000000000100");
+    struct store_keyed kv;
+    assert_int_equal(store_versions_by_key(w.u.s, &gone[0].date_added, 1, &ga, &kv, &err), 0);
+    assert_null(kv.id);
+    arena_release(&ga);
     assert_int_equal(query(&w, &all, &s, NULL, NULL), 4);
     unit_store_close(&w.u);
 }
