@@ -32,10 +32,11 @@ static const char *schema_sql =
     "  modified INTEGER NOT NULL, modified_text TEXT, created_by_ref TEXT,"
     "  tlp INTEGER NOT NULL DEFAULT -1, restricted INTEGER NOT NULL DEFAULT 0,"
     "  json TEXT NOT NULL, superseded INTEGER NOT NULL DEFAULT 0,"
-    "  preceded INTEGER NOT NULL DEFAULT 0);"
+    "  preceded INTEGER NOT NULL DEFAULT 0, rel_mask INTEGER NOT NULL DEFAULT 0,"
+    "  red_mask INTEGER NOT NULL DEFAULT 0);"
     "CREATE UNIQUE INDEX IF NOT EXISTS object_version ON object(coll, id, modified);"
     "CREATE INDEX IF NOT EXISTS object_page ON object(coll, date_added, tlp, restricted,"
-    "  superseded, preceded);";
+    "  superseded, preceded, rel_mask, red_mask);";
 
 /* Copied from src/store/sqlite.c (conn_open). */
 static const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
@@ -46,8 +47,8 @@ static const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 static const char *insert_sql =
     "INSERT INTO object(date_added, coll, id, type, spec_version, created,"
     " modified, modified_text, created_by_ref, tlp, restricted, json,"
-    " superseded, preceded)"
-    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+    " rel_mask, red_mask, superseded, preceded)"
+    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
     " EXISTS(SELECT 1 FROM object n WHERE n.coll = ?2 AND n.id = ?3"
     "   AND n.modified > ?7),"
     " EXISTS(SELECT 1 FROM object n WHERE n.coll = ?2 AND n.id = ?3"
@@ -165,6 +166,8 @@ int main(int argc, char **argv)
             sqlite3_bind_int(st, 10, o->tlp);
             sqlite3_bind_int(st, 11, 0);
             sqlite3_bind_text(st, 12, o->json, (int)o->len, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 13, 0); /* no audience in these rows */
+            sqlite3_bind_int64(st, 14, 0);
             if (sqlite3_step(st) != SQLITE_DONE)
                 die(db, "insert");
             stored += (unsigned long long)sqlite3_changes(db);

@@ -294,8 +294,11 @@ int store_copy_write(struct store_txn *t, const char *table, const struct store_
 int store_copy_finish(struct store_txn *t, struct lia_err *err)
 {
     if (!t->pg) {
-        /* superseded/preceded are SQLite's own, not copied: computed from the versions. */
+        /* superseded/preceded and the audience masks are SQLite's own, not copied:
+         * computed from the versions and the audience rows. */
         int src = sqlite3_exec(t->conn->db, sqlite_reflag_sql, NULL, NULL, NULL);
+        if (src == SQLITE_OK)
+            src = sqlite3_exec(t->conn->db, sqlite_remask_sql, NULL, NULL, NULL);
         return src == SQLITE_OK ? 0 : sqlite_fail(t->conn->db, src, err, "copy: version flags");
     }
     for (size_t i = 0; i < N_TABLES; i++) {

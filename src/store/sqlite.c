@@ -28,7 +28,8 @@
  * partners, collections and grants, so that a connection may cache those rows
  * (sqlite_cache.c) and still see a revocation in the next transaction; object.superseded
  * and object.preceded, kept at write time, so that reading the last or first versions
- * needs no probe per row. */
+ * needs no probe per row; object.rel_mask and object.red_mask, the audience of partners
+ * 1 to 63 as bits, so that most partners' visibility is read from the page index. */
 #define SCHEMA_VERSION 3
 
 static const char *schema_sql =
@@ -52,13 +53,14 @@ static const char *schema_sql =
     "  modified INTEGER NOT NULL, modified_text TEXT, created_by_ref TEXT,"
     "  tlp INTEGER NOT NULL DEFAULT -1, restricted INTEGER NOT NULL DEFAULT 0,"
     "  json TEXT NOT NULL, superseded INTEGER NOT NULL DEFAULT 0,"
-    "  preceded INTEGER NOT NULL DEFAULT 0);"
+    "  preceded INTEGER NOT NULL DEFAULT 0, rel_mask INTEGER NOT NULL DEFAULT 0,"
+    "  red_mask INTEGER NOT NULL DEFAULT 0);"
     "CREATE UNIQUE INDEX IF NOT EXISTS object_version ON object(coll, id, modified);"
     /* Pages walk a collection in date_added order; the policy and version columns in the
      * index let the walk reject rows a caller may not see without reading them. */
     "DROP INDEX IF EXISTS object_coll;"
     "CREATE INDEX IF NOT EXISTS object_page ON object(coll, date_added, tlp, restricted,"
-    "  superseded, preceded);"
+    "  superseded, preceded, rel_mask, red_mask);"
     "CREATE INDEX IF NOT EXISTS object_marking ON object(id, type)"
     "  WHERE type = 'marking-definition';"
     "CREATE INDEX IF NOT EXISTS object_rfi ON object(id, type) WHERE type = 'liaison-rfi';"
@@ -197,12 +199,14 @@ static int schema_apply(struct store *s, sqlite3 *db, struct lia_err *err)
         have = schema_version(db); /* again under the lock: another process may have upgraded */
     if (rc == SQLITE_OK && have > 0 && have < 3) {
         /* 3: the object table gains superseded/preceded, computed for the rows it has. */
-        char alter[1024];
+        char alter[2048];
         snprintf(alter, sizeof alter,
                  "ALTER TABLE object ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;"
                  "ALTER TABLE object ADD COLUMN preceded INTEGER NOT NULL DEFAULT 0;"
-                 "%s;",
-                 sqlite_reflag_sql);
+                 "ALTER TABLE object ADD COLUMN rel_mask INTEGER NOT NULL DEFAULT 0;"
+                 "ALTER TABLE object ADD COLUMN red_mask INTEGER NOT NULL DEFAULT 0;"
+                 "%s; %s;",
+                 sqlite_reflag_sql, sqlite_remask_sql);
         rc = sqlite3_exec(db, alter, NULL, NULL, NULL);
     }
     if (rc == SQLITE_OK)

@@ -123,6 +123,11 @@ void sqlite_ckpt_stop(struct store *s);
 /* "UPDATE object SET superseded = ..., preceded = ..." from the versions present; append a
  * WHERE clause to limit it. */
 extern const char *const sqlite_reflag_sql;
+/* "UPDATE object SET rel_mask = ..., red_mask = ..." from the audience rows. */
+extern const char *const sqlite_remask_sql;
+/* Partners 1..63 have a bit in object.rel_mask / red_mask (bit rid - 1); others are found in
+ * the audience table only. */
+#define SQLITE_MASK_MAX_PARTNER 63
 
 /* The per-connection cache of authentication rows (sqlite_cache.c): used only inside a
  * read transaction held for a request, after checking auth_gen in that transaction. */

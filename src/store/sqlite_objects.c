@@ -87,6 +87,40 @@ static int apply_binds(sqlite3_stmt *st, const struct binds *b)
     return SQLITE_OK;
 }
 
+const char *const sqlite_remask_sql =
+    "UPDATE object SET"
+    " rel_mask = coalesce((SELECT sum(1 << (a.partner - 1)) FROM audience a"
+    "   WHERE a.obj = object.date_added AND a.kind = 1 AND a.partner BETWEEN 1 AND 63), 0),"
+    " red_mask = coalesce((SELECT sum(1 << (a.partner - 1)) FROM audience a"
+    "   WHERE a.obj = object.date_added AND a.kind = 2 AND a.partner BETWEEN 1 AND 63), 0)";
+_Static_assert(AUDIENCE_REL == 1 && AUDIENCE_RED == 2, "sqlite_remask_sql names the kinds");
+
+/* The audience bits of partners 1..63 (the rest are in the audience table only). */
+static int64_t audience_mask(const int64_t *partners, size_t n)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (partners[i] >= 1 && partners[i] <= SQLITE_MASK_MAX_PARTNER)
+            m |= (uint64_t)1 << (partners[i] - 1);
+    return (int64_t)m;
+}
+
+/* Whether the caller is named in the audience of `kind` of row `o`: its bit in the row's
+ * mask when it has one (the mask is in the page index: no look-up), else its audience row. */
+static int audience_sql(struct dbuf *q, struct binds *b, const struct store_policy *p,
+                        const char *o, int kind)
+{
+    if (p->partner >= 1 && p->partner <= SQLITE_MASK_MAX_PARTNER) {
+        int rc = dbuf_printf(q, "(%s.%s & ?) <> 0", o, kind == AUDIENCE_REL ? "rel_mask" : "red_mask");
+        return rc ? rc : bind_int(b, (int64_t)((uint64_t)1 << (p->partner - 1)));
+    }
+    int rc = dbuf_printf(q,
+                         "EXISTS(SELECT 1 FROM audience a WHERE a.obj = %s.date_added"
+                         " AND a.kind = %d AND a.partner = ?)",
+                         o, kind);
+    return rc ? rc : bind_int(b, p->partner);
+}
+
 /* The visibility predicate for rows aliased `o` (invariant 1). */
 static int policy_sql(struct dbuf *q, struct binds *b, const struct store_policy *p,
                       int default_tlp, const char *o)
@@ -95,13 +129,8 @@ static int policy_sql(struct dbuf *q, struct binds *b, const struct store_policy
         return 0;
     int rc = dbuf_printf(q,
                          " AND (CASE WHEN %s.tlp < 0 THEN ? ELSE %s.tlp END) <= ?"
-                         " AND ((CASE WHEN %s.tlp < 0 THEN ? ELSE %s.tlp END) < %d OR EXISTS("
-                         "SELECT 1 FROM audience a WHERE a.obj = %s.date_added AND a.kind = %d"
-                         " AND a.partner = ?))"
-                         " AND ((%s.restricted & %d) = 0 OR EXISTS(SELECT 1 FROM audience a"
-                         " WHERE a.obj = %s.date_added AND a.kind = %d AND a.partner = ?))",
-                         o, o, o, o, STORE_TLP_RED, o, AUDIENCE_RED, o, RESTRICTED_REL, o,
-                         AUDIENCE_REL);
+                         " AND ((CASE WHEN %s.tlp < 0 THEN ? ELSE %s.tlp END) < %d OR ",
+                         o, o, o, o, STORE_TLP_RED);
     if (rc == 0)
         rc = bind_int(b, default_tlp);
     if (rc == 0)
@@ -109,10 +138,12 @@ static int policy_sql(struct dbuf *q, struct binds *b, const struct store_policy
     if (rc == 0)
         rc = bind_int(b, default_tlp);
     if (rc == 0)
-        rc = bind_int(b, p->partner);
+        rc = audience_sql(q, b, p, o, AUDIENCE_RED);
     if (rc == 0)
-        rc = bind_int(b, p->partner);
-    return rc;
+        rc = dbuf_printf(q, ") AND ((%s.restricted & %d) = 0 OR ", o, RESTRICTED_REL);
+    if (rc == 0)
+        rc = audience_sql(q, b, p, o, AUDIENCE_REL);
+    return rc ? rc : dbuf_puts(q, ")");
 }
 
 static int in_list_text(struct dbuf *q, struct binds *b, const char *col,
@@ -461,8 +492,8 @@ int store_put_object(struct store_txn *t, int64_t coll, const struct store_objec
     int rc = sqlite_stmt(t->conn, STMT_PUT_OBJECT,
                          "INSERT INTO object(date_added, coll, id, type, spec_version, created,"
                          " modified, modified_text, created_by_ref, tlp, restricted, json,"
-                         " superseded, preceded)"
-                         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+                         " rel_mask, red_mask, superseded, preceded)"
+                         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
                          " EXISTS(SELECT 1 FROM object n WHERE n.coll = ?2 AND n.id = ?3"
                          "   AND n.modified > ?7),"
                          " EXISTS(SELECT 1 FROM object n WHERE n.coll = ?2 AND n.id = ?3"
@@ -486,6 +517,8 @@ int store_put_object(struct store_txn *t, int64_t coll, const struct store_objec
     sqlite3_bind_int(st, 10, o->tlp);
     sqlite3_bind_int(st, 11, o->has_rel ? RESTRICTED_REL : 0);
     sqlite3_bind_text(st, 12, o->json, (int)o->json_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 13, audience_mask(o->rel_to, o->n_rel_to));
+    sqlite3_bind_int64(st, 14, audience_mask(o->red_to, o->n_red_to));
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE)

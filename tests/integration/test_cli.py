@@ -177,16 +177,29 @@ class Cli(TaxiiCase):
         d = DataDir()
         self.addCleanup(d.cleanup)
         d.collection("c", "c")
+        pid = run_cli("partner", "add", "--data", d.path, "--name", "P", "--clearance", "amber").stdout.strip()
+        run_cli("grant", "--data", d.path, "--collection", "c", "--partner", "P", "--read")
+        ptok = run_cli("token", "issue", "--data", d.path, "--partner", "P").stdout.split()[-1]
         s = harness.Server(d).start()
         oid = "indicator--6c4c1a9e-0a57-4c1e-9a43-5d2c2f6f0b11"
         mods = ["2024-01-0%dT00:00:00.000Z" % i for i in (3, 1, 2)]  # out of order
         for m in mods:
             self.assertEqual(s.post_objects("c", [sdo(id_=oid, modified=m)])[0], 202)
+        rel = {"type": "marking-definition", "spec_version": "2.1",
+               "id": "marking-definition--0b7e3b1c-54a1-4f3e-8d43-1f2d7a1c9e01",
+               "created": "2024-01-01T00:00:00.000Z", "name": "REL TO P",
+               "extensions": {"extension-definition--fe6c44b8-02ce-4c78-adda-645fef55531d": {
+                   "extension_type": "property-extension", "rel_to": [pid]}}}
+        released = sdo(name="for P", object_marking_refs=[rel["id"]])
+        self.assertEqual(s.post_objects("c", [rel, released])[0], 202)
+        seen = [o["id"] for o in s.get_json(ROOT + "collections/c/objects/", token=ptok)[2]["objects"]]
+        self.assertIn(released["id"], seen)
         s.stop()
         db = sqlite3.connect(os.path.join(d.path, "liaison.db"))
         db.executescript(
             "DROP INDEX object_page; CREATE INDEX object_coll ON object(coll, date_added);"
             "ALTER TABLE object DROP COLUMN superseded; ALTER TABLE object DROP COLUMN preceded;"
+            "ALTER TABLE object DROP COLUMN rel_mask; ALTER TABLE object DROP COLUMN red_mask;"
             "DROP TABLE auth_gen; UPDATE meta SET value = '2' WHERE key = 'schema_version';")
         for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
             db.execute('DROP TRIGGER "%s"' % name)
@@ -202,6 +215,9 @@ class Cli(TaxiiCase):
                 self.assertEqual(sorted(o["modified"] for o in j["objects"]), want, sel)
             st, _, j = s.get_json(ROOT + "collections/c/objects/%s/" % oid)
             self.assertEqual([o["modified"] for o in j["objects"]], ["2024-01-03T00:00:00.000Z"])
+            # The REL TO audience was carried into the new masks: P still sees its object.
+            after = [o["id"] for o in s.get_json(ROOT + "collections/c/objects/", token=ptok)[2]["objects"]]
+            self.assertEqual(sorted(after), sorted(seen))
             tid, tok = d.token()
             self.assertEqual(s.request("GET", ROOT, token=tok)[0], 200)
             run_cli("token", "revoke", "--data", d.path, tid)

@@ -113,6 +113,45 @@ static void test_policy(void **state)
     unit_store_close(&w.u);
 }
 
+/* Partners 1..63 are found by a bit of the row's audience masks, others by audience rows:
+ * both ways must answer alike, also for lists that mix them. */
+static void test_audience_masks_and_rows(void **state)
+{
+    (void)state;
+    struct world w;
+    setup_world(&w);
+    struct lia_err err;
+    lia_err_clear(&err);
+    const int64_t far = 70, other_far = 71, near = 3, edge = 63, past = 64;
+    const int64_t granted[] = {far, other_far, near, edge, past, 5};
+    for (size_t i = 0; i < sizeof granted / sizeof granted[0]; i++)
+        assert_int_equal(store_grant_set(w.u.s, w.coll, granted[i], true, false, &err), 0);
+    int64_t mixed[] = {far, near}, five[] = {5}, edges[] = {edge, past}, red_far[] = {far};
+    put(&w, "indicator--00000000-0000-4000-8000-0000000000f1", 1000, STORE_TLP_CLEAR, mixed, 2,
+        true, NULL, 0, NULL);
+    put(&w, "indicator--00000000-0000-4000-8000-0000000000f2", 1000, STORE_TLP_CLEAR, five, 1,
+        true, NULL, 0, NULL);
+    put(&w, "indicator--00000000-0000-4000-8000-0000000000f3", 1000, STORE_TLP_RED, NULL, 0,
+        false, red_far, 1, NULL);
+    put(&w, "indicator--00000000-0000-4000-8000-0000000000f4", 1000, STORE_TLP_CLEAR, edges, 2,
+        true, NULL, 0, NULL);
+    struct {
+        int64_t partner;
+        size_t sees;
+        const char *first;
+    } want[] = {{far, 2, "0000000000f1"},  {other_far, 0, NULL}, {near, 1, "0000000000f1"},
+                {5, 1, "0000000000f2"},    {edge, 1, "0000000000f4"}, {past, 1, "0000000000f4"}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        struct store_policy p = {.partner = want[i].partner, .clearance = STORE_TLP_RED};
+        struct store_filter f = {0};
+        const char *ids[8];
+        assert_int_equal(query(&w, &p, &f, ids, NULL), want[i].sees);
+        if (want[i].first)
+            assert_non_null(strstr(ids[0], want[i].first));
+    }
+    unit_store_close(&w.u);
+}
+
 static void test_versions_among_visible(void **state)
 {
     (void)state;
@@ -207,6 +246,7 @@ int main(void)
     unit_store_backend("unit_store_test_store");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy),
+        cmocka_unit_test(test_audience_masks_and_rows),
         cmocka_unit_test(test_versions_among_visible),
         cmocka_unit_test(test_paging_and_search),
     };
