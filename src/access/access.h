@@ -60,10 +60,12 @@ int access_authenticate(struct store *s, const char *authorization, const char *
 /* Write rules for one validated object (docs/markings.md): marking-definitions only from
  * admins; a partner's objects carry its identity as created_by_ref (*inject gets the identity
  * to add when absent; a forged one is refused); only the creator (or a local principal, for
- * objects no partner created; or an admin) adds versions. LIA_EFORBIDDEN with the reason. */
+ * objects no partner created; or an admin) adds versions. LIA_EFORBIDDEN with the reason.
+ * *held (unless NULL) says whether coll holds a version of id already: the caller needs it too,
+ * and the look-up is not free. */
 int access_check_write(struct store_txn *t, const struct access_principal *who, int64_t coll,
                        const char *id, const char *type, const char *created_by_ref,
-                       struct arena *a, const char **inject, struct lia_err *err);
+                       struct arena *a, const char **inject, bool *held, struct lia_err *err);
 
 /* Rules of the liaison object types (rfi_rules.c): a request names a registered addressee
  * other than its requester, has a due date in the future when new, and refers only to objects

@@ -160,9 +160,11 @@ int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
 
 int access_check_write(struct store_txn *t, const struct access_principal *who, int64_t coll,
                        const char *id, const char *type, const char *created_by_ref,
-                       struct arena *a, const char **inject, struct lia_err *err)
+                       struct arena *a, const char **inject, bool *held, struct lia_err *err)
 {
     *inject = NULL;
+    if (held)
+        *held = false;
     if (!strcmp(type, "marking-definition") && !who->admin)
         return lia_err_set(err, LIA_EFORBIDDEN,
                            "only an administrator may create marking definitions");
@@ -178,6 +180,8 @@ int access_check_write(struct store_txn *t, const struct access_principal *who, 
     struct lia_err lookup;
     lia_err_clear(&lookup);
     int rc = store_object_creator(t, coll, id, a, &creator, &lookup);
+    if (held)
+        *held = rc == 0;
     if (rc == LIA_ENOTFOUND || (rc == 0 && who->admin))
         return 0;
     if (rc)

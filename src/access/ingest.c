@@ -162,9 +162,10 @@ int access_ingest_object(struct store_txn *t, const struct access_ingest *ctx, j
         }
     }
     const char *inject = NULL;
+    bool held = false;
     int rc = ctx->exchange ? check_exchange_write(t, ctx, &info, &why)
                            : access_check_write(t, ctx->who, ctx->coll, info.id, info.type,
-                                                info.created_by_ref, a, &inject, &why);
+                                                info.created_by_ref, a, &inject, &held, &why);
     if (rc == LIA_ECONFLICT) { /* exactly this version is held already: nothing to do */
         r->stored = true;
         r->id = info.id;
@@ -177,12 +178,16 @@ int access_ingest_object(struct store_txn *t, const struct access_ingest *ctx, j
     if (inject) /* the type rules below read the effective creator */
         json_object_set_new(obj, "created_by_ref", json_string(inject));
 
-    const char *existing = NULL;
-    struct lia_err e2;
-    lia_err_clear(&e2);
-    int ex = store_object_creator(t, ctx->coll, info.id, a, &existing, &e2);
-    if (ex && ex != LIA_ENOTFOUND)
-        return lia_err_set(err, ex, "%s", e2.msg);
+    /* Whether this collection holds the object already: access_check_write looked it up. */
+    int ex = held ? 0 : LIA_ENOTFOUND;
+    if (ctx->exchange) {
+        const char *existing = NULL;
+        struct lia_err e2;
+        lia_err_clear(&e2);
+        ex = store_object_creator(t, ctx->coll, info.id, a, &existing, &e2);
+        if (ex && ex != LIA_ENOTFOUND)
+            return lia_err_set(err, ex, "%s", e2.msg);
+    }
     struct access_principal who = *ctx->who;
     who.via_exchange = ctx->exchange;
     rc = access_check_liaison_types(t, ctx->store, &who, ctx->coll, obj, info.type,

@@ -120,7 +120,7 @@ void api_objects_post(struct api_call *c, const struct store_collection *col)
         rc = detail ? audit_append(t, c->who.actor, "objects.add", detail, &err)
                     : lia_err_set(&err, LIA_ENOMEM, "out of memory");
     }
-    stix_envelope_release(&env);
+    stix_envelope_release_later(&env);
     dbuf_release(&out.ok);
     dbuf_release(&out.bad);
     if (rc) {

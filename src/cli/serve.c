@@ -263,6 +263,7 @@ int cli_serve(int argc, char **argv)
     http_server_stop(srv); /* ends the event streams first: the engine outlives them */
     watch_engine_stop(watches);
     cli_sync_stop();
+    stix_reaper_drain();
     lia_log_flush();
     store_close(s);
     free(api);

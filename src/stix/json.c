@@ -30,6 +30,10 @@
 #include "stix/stix.h"
 #include "stix/stix_internal.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -376,11 +380,214 @@ static int check_envelope_root(json_t *root, struct stix_envelope *env, struct l
     return LIA_OK;
 }
 
+/*
+ * Parallel parse of a large envelope: the same strictness, on two cores.
+ *
+ * The span scanner runs first, on bytes not yet known to be JSON, and the text is split in
+ * two: the skeleton, where element i of the "objects" array is replaced by the number i,
+ * and the elements themselves. The skeleton is parsed strictly and must hold exactly the
+ * numbers 0..n-1 as its "objects" elements; each element is parsed strictly, half of them
+ * on a second thread, and must be a JSON object. The scanner tells strings apart exactly as
+ * JSON does, so a number it wrote lies outside every string of the skeleton; then the text
+ * is the skeleton with valid objects put where valid numbers were, so it is valid JSON with
+ * the same tree, duplicate keys having been looked for at every level. Anything else
+ * (a scanner confused by broken input, an element that does not parse) falls back to the
+ * one strict parse of the whole text, which gives the error its exact position.
+ */
+#define PARALLEL_MIN_ITEMS 64
+#define PARALLEL_MIN_BYTES (64 * 1024)
+
+struct span {
+    size_t start, end;
+};
+
+struct half {
+    const char *text;
+    const struct span *spans;
+    json_t **out;
+    size_t from, to;
+    bool ok;
+};
+
+static void *parse_half(void *arg)
+{
+    struct half *h = arg;
+    h->ok = true;
+    for (size_t i = h->from; i < h->to; i++) {
+        json_error_t je;
+        const struct span *sp = &h->spans[i];
+        h->out[i] = json_loadb(h->text + sp->start, sp->end - sp->start, JSON_REJECT_DUPLICATES,
+                               &je);
+        if (!json_is_object(h->out[i])) {
+            h->ok = false;
+            break;
+        }
+    }
+    return NULL;
+}
+
+static pthread_once_t seed_once = PTHREAD_ONCE_INIT;
+static void seed_jansson(void)
+{
+    json_object_seed(0); /* before two threads may build objects at once */
+}
+
+/* The spans of the root "objects" elements, scanned as split_objects does; 0 when there is
+ * no such array or the scan runs off the text. */
+static size_t scan_spans(const char *t, size_t n, struct span **out, size_t max)
+{
+    *out = NULL;
+    size_t i = skip_ws(t, n, 0);
+    if (i >= n || t[i] != '{')
+        return 0;
+    i++;
+    while (i < n) {
+        i = skip_ws(t, n, i);
+        if (i >= n || t[i] != '"')
+            return 0;
+        size_t name_end = skip_string(t, n, i);
+        bool is_objects = name_is_objects(t, i + 1, name_end - 1);
+        i = skip_ws(t, n, name_end);
+        if (i >= n || t[i] != ':')
+            return 0;
+        i = skip_ws(t, n, i + 1);
+        if (!is_objects) {
+            i = skip_ws(t, n, skip_value(t, n, i));
+            if (i < n && t[i] == ',')
+                i++;
+            continue;
+        }
+        if (i >= n || t[i] != '[')
+            return 0;
+        i++;
+        size_t cap = 256, count = 0;
+        struct span *v = malloc(cap * sizeof *v);
+        while (v) {
+            i = skip_ws(t, n, i);
+            if (i >= n || t[i] == ']')
+                break;
+            if (count == max || (count == cap && !(v = realloc(v, (cap *= 2) * sizeof *v))))
+                break;
+            v[count].start = i;
+            i = skip_value(t, n, i);
+            v[count++].end = i;
+            i = skip_ws(t, n, i);
+            if (i < n && t[i] == ',')
+                i++;
+        }
+        if (!v || i >= n || t[i] != ']') {
+            free(v);
+            return 0;
+        }
+        *out = v;
+        return count;
+    }
+    return 0;
+}
+
+static atomic_ulong parallel_parses;
+
+unsigned long stix_parallel_parses(void)
+{
+    return atomic_load(&parallel_parses);
+}
+
+/* Returns LIA_OK with env filled, or -1 to let the caller parse the whole text instead. */
+static int parse_parallel(const char *text, size_t len, const struct limits *lim,
+                          struct stix_envelope *env, struct lia_err *err)
+{
+    struct span *spans;
+    size_t n = scan_spans(text, len, &spans, lim->objects);
+    if (n < PARALLEL_MIN_ITEMS) {
+        free(spans);
+        return -1;
+    }
+    int rc = -1;
+    json_t **objs = calloc(n, sizeof *objs);
+    char *skel = malloc(len + 32); /* room for the last number written past the check */
+    json_t *root = NULL;
+    if (!objs || !skel)
+        goto out;
+    size_t k = 0, at = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(skel + k, text + at, spans[i].start - at);
+        k += spans[i].start - at;
+        k += (size_t)snprintf(skel + k, 24, "%zu", i); /* a span is >= 2 bytes: "{}" */
+        at = spans[i].end;
+        if (k > at) /* more digits than the objects they stand for: not worth it */
+            goto out;
+    }
+    memcpy(skel + k, text + at, len - at);
+    k += len - at;
+    json_error_t je;
+    root = json_loadb(skel, k, JSON_REJECT_DUPLICATES, &je);
+    json_t *list = json_object_get(root, "objects");
+    if (!json_is_object(root) || !json_is_array(list) || json_array_size(list) != n)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(list, i);
+        if (!json_is_integer(e) || json_integer_value(e) != (json_int_t)i)
+            goto out;
+    }
+    pthread_once(&seed_once, seed_jansson);
+    struct half a = {text, spans, objs, 0, n / 2, false}, b = {text, spans, objs, n / 2, n, false};
+    pthread_t th;
+    bool threaded = pthread_create(&th, NULL, parse_half, &b) == 0;
+    parse_half(&a);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        parse_half(&b);
+    if (!a.ok || !b.ok)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (json_array_set_new(list, i, objs[i]) != 0)
+            goto out;
+        objs[i] = NULL; /* the tree owns it now */
+    }
+    rc = check_envelope_root(root, env, err);
+    if (rc == LIA_OK) {
+        env->items = calloc(n, sizeof *env->items);
+        if (!env->items) {
+            rc = lia_err_set(err, LIA_ENOMEM, "out of memory splitting %zu objects", n);
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                env->items[i].obj = json_array_get(list, i);
+                env->items[i].text = text + spans[i].start;
+                env->items[i].len = spans[i].end - spans[i].start;
+            }
+            env->n_items = n;
+            env->root = root;
+            root = NULL;
+            atomic_fetch_add(&parallel_parses, 1);
+        }
+    }
+out:
+    if (objs)
+        for (size_t i = 0; i < n; i++)
+            json_decref(objs[i]);
+    free(objs);
+    free(skel);
+    free(spans);
+    json_decref(root);
+    return rc;
+}
+
 int stix_parse_envelope(const char *text, size_t len, const struct stix_limits *limits,
                         struct stix_envelope *env, struct lia_err *err)
 {
     memset(env, 0, sizeof *env);
     struct limits lim = effective_limits(limits);
+    if (text && len >= PARALLEL_MIN_BYTES) {
+        int prc = prescan(text, len, &lim, err);
+        if (prc)
+            return prc;
+        prc = parse_parallel(text, len, &lim, env, err);
+        if (prc != -1)
+            return prc;
+        memset(env, 0, sizeof *env);
+        lia_err_clear(err);
+    }
     json_t *root;
     int rc = parse_strict(text, len, &lim, &root, err);
     if (rc)
@@ -402,6 +609,85 @@ int stix_parse_envelope(const char *text, size_t len, const struct stix_limits *
         memset(env, 0, sizeof *env);
     }
     return rc;
+}
+
+/* The reaper: a thread that frees envelopes handed to stix_envelope_release_later. */
+struct reap {
+    struct reap *next;
+    json_t *root;
+    struct stix_item *items;
+};
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct reap *head;
+    bool started, busy;
+} reaper = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false, false};
+
+static void *reaper_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&reaper.lock);
+    for (;;) {
+        while (!reaper.head)
+            pthread_cond_wait(&reaper.cond, &reaper.lock);
+        struct reap *r = reaper.head;
+        reaper.head = NULL;
+        reaper.busy = true;
+        pthread_mutex_unlock(&reaper.lock);
+        while (r) {
+            struct reap *next = r->next;
+            json_decref(r->root);
+            free(r->items);
+            free(r);
+            r = next;
+        }
+        pthread_mutex_lock(&reaper.lock);
+        reaper.busy = false;
+        pthread_cond_broadcast(&reaper.cond);
+    }
+    return NULL;
+}
+
+void stix_envelope_release_later(struct stix_envelope *env)
+{
+    struct reap *r = env && env->root ? malloc(sizeof *r) : NULL;
+    pthread_mutex_lock(&reaper.lock);
+    if (r && !reaper.started) {
+        pthread_t th;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        /* Signals stay with the thread that waits for them: block them all here. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        reaper.started = pthread_create(&th, &at, reaper_main, NULL) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&at);
+    }
+    if (r && reaper.started) {
+        r->root = env->root;
+        r->items = env->items;
+        r->next = reaper.head;
+        reaper.head = r;
+        pthread_cond_signal(&reaper.cond);
+        pthread_mutex_unlock(&reaper.lock);
+        memset(env, 0, sizeof *env);
+        return;
+    }
+    pthread_mutex_unlock(&reaper.lock);
+    free(r);
+    stix_envelope_release(env);
+}
+
+void stix_reaper_drain(void)
+{
+    pthread_mutex_lock(&reaper.lock);
+    while (reaper.started && (reaper.head || reaper.busy))
+        pthread_cond_wait(&reaper.cond, &reaper.lock);
+    pthread_mutex_unlock(&reaper.lock);
 }
 
 void stix_envelope_release(struct stix_envelope *env)

@@ -209,12 +209,113 @@ static void test_error_position(void **state)
     assert_non_null(strstr(err.msg, "line 2"));
 }
 
+/* Large envelopes take the two-core parse (json.c: parse_parallel). Each case is built from
+ * 120 objects of ~700 bytes with one change at object `at`; the answer must be what one
+ * strict parse of the whole text gives: the same tree when valid, the same code when not. */
+struct big_case {
+    const char *name;
+    const char *find, *replace; /* in object `at` (NULL: no change) */
+    const char *prefix, *suffix;  /* around the objects array (NULL: the plain envelope) */
+    int rc;
+};
+
+static char *big_envelope(const struct big_case *c, size_t at, size_t *len)
+{
+    size_t cap = 256 * 1024;
+    char *b = malloc(cap);
+    size_t n = (size_t)snprintf(b, cap, "%s", c->prefix ? c->prefix : "{\"more\": false, \"objects\": [");
+    for (size_t i = 0; i < 120; i++) {
+        char obj[1024];
+        snprintf(obj, sizeof obj,
+                 "{\"type\": \"note\", \"spec_version\": \"2.1\", \"id\": "
+                 "\"note--00000000-0000-4000-8000-%012zu\", \"created\": "
+                 "\"2024-01-01T00:00:00.000Z\", \"modified\": \"2024-01-01T00:00:00.000Z\", "
+                 "\"content\": \"brace } bracket ] quote \\\" comma , %s\", \"object_refs\": "
+                 "[\"note--00000000-0000-4000-8000-000000000001\"], \"x\": {\"deep\": [1, {\"k\": "
+                 "\"v\"}]}, \"pad\": \"%0500d\"}",
+                 i, "\xd8\xa7\xd9\x84\xd8\xac\xd8\xb2\xd8\xa7\xd8\xa6\xd8\xb1", 0);
+        if (c->find && i == at) {
+            char *f = strstr(obj, c->find);
+            assert_non_null(f);
+            char tmp[1200];
+            snprintf(tmp, sizeof tmp, "%.*s%s%s", (int)(f - obj), obj, c->replace,
+                     f + strlen(c->find));
+            assert_true(strlen(tmp) < sizeof obj);
+            memcpy(obj, tmp, strlen(tmp) + 1);
+        }
+        n += (size_t)snprintf(b + n, cap - n, "%s%s", i ? ",\n  " : "", obj);
+    }
+    n += (size_t)snprintf(b + n, cap - n, "%s", c->suffix ? c->suffix : "]}");
+    *len = n;
+    return b;
+}
+
+static void test_parallel_parse(void **state)
+{
+    (void)state;
+    static const struct big_case cases[] = {
+        {"valid", NULL, NULL, NULL, NULL, LIA_OK},
+        {"escaped member name", NULL, NULL, "{\"obj\\u0065cts\": [", NULL, LIA_OK},
+        {"other members around", NULL, NULL, "{\"next\": \"a]b}\\\"\", \"objects\": [",
+         "], \"more\": true}", LIA_OK},
+        {"duplicate key inside", "\"x\": {", "\"type\": \"note\", \"x\": {", NULL, NULL, STIX_EJSON},
+        {"duplicate root member", NULL, NULL, NULL, "], \"objects\": []}", STIX_EJSON},
+        {"missing comma", "0\"}", "0\"} {}", NULL, NULL, STIX_EJSON},
+        {"brace inside a string", "brace }", "brace }]}, {", NULL, NULL, LIA_OK},
+        {"trailing garbage", NULL, NULL, NULL, "]} x", STIX_EJSON},
+        {"invalid UTF-8", "brace", "br\xc0\xaf" "ce", NULL, NULL, STIX_EJSON},
+        {"lone surrogate escape", "brace", "\\ud800", NULL, NULL, STIX_EJSON},
+        {"unterminated string", "\"v\"}", "\"v}", NULL, NULL, STIX_EJSON},
+        {"unbalanced brace", "[1, {", "[1, {{", NULL, NULL, STIX_EJSON},
+        {"number element", NULL, NULL, "{\"objects\": [0, ", NULL, STIX_EINVALID},
+        {"element not an object", NULL, NULL, "{\"objects\": [[1], ", NULL, STIX_EINVALID},
+        {"bundle without id", NULL, NULL, "{\"type\": \"bundle\", \"objects\": [", NULL,
+         STIX_EINVALID},
+    };
+    struct stix_limits lim = {64, 1024 * 1024, 1000};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        for (size_t at = 0; at < 120; at += 59) {
+            size_t len;
+            char *text = big_envelope(&cases[k], at, &len);
+            assert_true(len > 64 * 1024);
+            struct stix_envelope env;
+            struct lia_err err;
+            lia_err_clear(&err);
+            unsigned long before = stix_parallel_parses();
+            int rc = stix_parse_envelope(text, len, &lim, &env, &err);
+            /* Valid envelopes of objects take the two-core path (else this tests nothing). */
+            if (cases[k].rc == LIA_OK && stix_parallel_parses() != before + 1)
+                fail_msg("%s at %zu: not parsed in parallel", cases[k].name, at);
+            if (rc != cases[k].rc)
+                fail_msg("%s at %zu: rc %d, want %d (%s)", cases[k].name, at, rc, cases[k].rc,
+                         err.msg);
+            if (rc == LIA_OK) {
+                json_error_t je;
+                json_t *whole = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+                assert_non_null(whole);
+                assert_true(json_equal(whole, env.root));
+                size_t extra = cases[k].prefix && strstr(cases[k].prefix, "[0") ? 1 : 0;
+                assert_int_equal(env.n_items, 120 + extra);
+                for (size_t i = 0; i < env.n_items; i++) {
+                    json_t *one = json_loadb(env.items[i].text, env.items[i].len, 0, &je);
+                    assert_non_null(one);
+                    assert_true(json_equal(one, env.items[i].obj));
+                    json_decref(one);
+                }
+                json_decref(whole);
+                stix_envelope_release(&env);
+            }
+            free(text);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_inputs),     cmocka_unit_test(test_within_limits),
         cmocka_unit_test(test_bad_envelopes),  cmocka_unit_test(test_spans),
-        cmocka_unit_test(test_error_position),
+        cmocka_unit_test(test_error_position), cmocka_unit_test(test_parallel_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
