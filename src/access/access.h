@@ -103,6 +103,7 @@ struct access_ingest {
     bool exchange;                     /* pull/import: the exchange write rule (docs/exchange.md) */
     const char *instance_identity;     /* this instance's identity; needed when exchange */
     struct arena *a;                   /* result strings and scratch */
+    const struct stix_checked *checked; /* the object's validation, when already done */
 };
 struct access_ingest_result {
     bool stored;         /* accepted: new, or a version already held */

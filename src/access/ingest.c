@@ -134,8 +134,13 @@ int access_ingest_object(struct store_txn *t, const struct access_ingest *ctx, j
     struct stix_info info;
     struct lia_err why;
     lia_err_clear(&why);
-    if (stix_validate_object(obj, &info, &why) != 0)
+    if (ctx->checked) { /* validated by the thread that parsed it (api/post.c) */
+        if (ctx->checked->rc != 0)
+            return refuse(r, a, ctx->checked->why.msg);
+        info = ctx->checked->info;
+    } else if (stix_validate_object(obj, &info, &why) != 0) {
         return refuse(r, a, why.msg);
+    }
 
     /* A releasability marking's meaning must not change under our feet: once a REL TO
      * marking-definition is held, its id cannot come back (by any collection or path: POST,

@@ -144,8 +144,12 @@ void api_metrics(struct api_call *c)
                          "liaison_audit_appends_total %llu\n"
                          "# HELP liaison_audit_seconds_total Time spent appending audit entries.\n"
                          "# TYPE liaison_audit_seconds_total counter\n"
-                         "liaison_audit_seconds_total %.6f\n",
-                         appends, (double)audit_us / 1e6);
+                         "liaison_audit_seconds_total %.6f\n"
+                         "# HELP liaison_envelopes_parallel_total Large envelopes parsed on two "
+                         "cores (while being stored, for POST).\n"
+                         "# TYPE liaison_envelopes_parallel_total counter\n"
+                         "liaison_envelopes_parallel_total %lu\n",
+                         appends, (double)audit_us / 1e6, stix_parallel_parses());
     if (rc)
         return (void)api_fail(c, 500, "Internal error", "metrics too large");
     c->resp->status = 200;

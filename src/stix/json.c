@@ -329,7 +329,16 @@ static int split_objects(const char *t, size_t n, json_t *objects, struct stix_e
 }
 
 /* Classifies the root as bundle or envelope and checks what the envelope rules ask. */
+static int check_root(json_t *root, struct stix_envelope *env, bool elements,
+                      struct lia_err *err);
+
 static int check_envelope_root(json_t *root, struct stix_envelope *env, struct lia_err *err)
+{
+    return check_root(root, env, true, err);
+}
+
+/* The envelope rules; with elements false, not the one that every element is an object. */
+static int check_root(json_t *root, struct stix_envelope *env, bool elements, struct lia_err *err)
 {
     if (!json_is_object(root))
         return lia_err_set(err, STIX_EINVALID,
@@ -370,6 +379,8 @@ static int check_envelope_root(json_t *root, struct stix_envelope *env, struct l
     json_t *objects = json_object_get(root, "objects");
     if (objects && !json_is_array(objects))
         return lia_err_set(err, STIX_EINVALID, "\"objects\" must be an array");
+    if (!elements)
+        return LIA_OK;
     size_t k;
     json_t *v;
     json_array_foreach(objects, k, v)
@@ -571,6 +582,236 @@ out:
     free(spans);
     json_decref(root);
     return rc;
+}
+
+/*
+ * Streamed parse: the same split as parse_parallel, but two threads parse the elements
+ * (even and odd ones, so they come out nearly in order) while the caller already works on
+ * those that are ready. Only the skeleton is checked before the first element is handed
+ * out; an element that fails, or envelope rules that fail, make the caller start over with
+ * stix_parse_envelope, which gives the exact error.
+ */
+struct stix_stream {
+    const char *text;
+    size_t n;
+    struct span *spans;
+    json_t **objs;
+    struct stix_checked *checked; /* validation of each parsed item */
+    unsigned char *state; /* 0 pending, 1 parsed, 2 failed; guarded by lock */
+    json_t *root;         /* the skeleton */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t th[2];
+    int threads;
+    bool stop;
+};
+
+struct stream_worker {
+    struct stix_stream *s;
+    size_t first;
+};
+
+static void *stream_main(void *arg)
+{
+    struct stream_worker *w = arg;
+    struct stix_stream *s = w->s;
+    for (size_t i = w->first; i < s->n; i += 2) {
+        pthread_mutex_lock(&s->lock);
+        bool stop = s->stop;
+        pthread_mutex_unlock(&s->lock);
+        if (stop)
+            break;
+        json_error_t je;
+        json_t *o = json_loadb(s->text + s->spans[i].start, s->spans[i].end - s->spans[i].start,
+                               JSON_REJECT_DUPLICATES, &je);
+        bool ok = json_is_object(o);
+        if (!ok) {
+            json_decref(o);
+            o = NULL;
+        } else { /* validation is pure: done here, off the storing thread */
+            struct stix_checked *ck = &s->checked[i];
+            lia_err_clear(&ck->why);
+            ck->rc = stix_validate_object(o, &ck->info, &ck->why);
+        }
+        pthread_mutex_lock(&s->lock);
+        s->objs[i] = o;
+        s->state[i] = ok ? 1 : 2;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+    }
+    free(w);
+    return NULL;
+}
+
+static void stream_free(struct stix_stream *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stop = true;
+    pthread_mutex_unlock(&s->lock);
+    for (int i = 0; i < s->threads; i++)
+        pthread_join(s->th[i], NULL);
+    if (s->objs)
+        for (size_t i = 0; i < s->n; i++)
+            json_decref(s->objs[i]);
+    free(s->objs);
+    free(s->checked);
+    free(s->state);
+    free(s->spans);
+    json_decref(s->root);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+}
+
+int stix_stream_start(const char *text, size_t len, const struct stix_limits *limits,
+                      struct stix_stream **out, size_t *n_items)
+{
+    *out = NULL;
+    *n_items = 0;
+    struct limits lim = effective_limits(limits);
+    if (!text || len < PARALLEL_MIN_BYTES || prescan(text, len, &lim, NULL) != LIA_OK)
+        return -1;
+    struct span *spans;
+    size_t n = scan_spans(text, len, &spans, lim.objects);
+    if (n < PARALLEL_MIN_ITEMS) {
+        free(spans);
+        return -1;
+    }
+    struct stix_stream *s = calloc(1, sizeof *s);
+    char *skel = malloc(len + 32);
+    if (!s || !skel) {
+        free(s);
+        free(skel);
+        free(spans);
+        return -1;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    s->text = text;
+    s->n = n;
+    s->spans = spans;
+    s->objs = calloc(n, sizeof *s->objs);
+    s->checked = calloc(n, sizeof *s->checked);
+    s->state = calloc(n, 1);
+    size_t k = 0, at = 0;
+    bool ok = s->objs && s->state && s->checked;
+    for (size_t i = 0; ok && i < n; i++) {
+        memcpy(skel + k, text + at, spans[i].start - at);
+        k += spans[i].start - at;
+        k += (size_t)snprintf(skel + k, 24, "%zu", i);
+        at = spans[i].end;
+        ok = k <= at;
+    }
+    if (ok) {
+        memcpy(skel + k, text + at, len - at);
+        k += len - at;
+        json_error_t je;
+        s->root = json_loadb(skel, k, JSON_REJECT_DUPLICATES, &je);
+        json_t *list = json_object_get(s->root, "objects");
+        struct stix_envelope probe = {0};
+        ok = json_is_object(s->root) && json_is_array(list) && json_array_size(list) == n &&
+             check_root(s->root, &probe, false, NULL) == LIA_OK;
+        for (size_t i = 0; ok && i < n; i++) {
+            json_t *e = json_array_get(list, i);
+            ok = json_is_integer(e) && json_integer_value(e) == (json_int_t)i;
+        }
+    }
+    free(skel);
+    if (!ok) {
+        stream_free(s);
+        return -1;
+    }
+    pthread_once(&seed_once, seed_jansson);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* signals stay with the server's own threads */
+    for (size_t t = 0; t < 2; t++) {
+        struct stream_worker *w = malloc(sizeof *w);
+        if (!w)
+            break;
+        w->s = s;
+        w->first = t;
+        if (pthread_create(&s->th[s->threads], NULL, stream_main, w) != 0) {
+            free(w);
+            break;
+        }
+        s->threads++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (s->threads < 2) {
+        stream_free(s);
+        return -1;
+    }
+    *out = s;
+    *n_items = n;
+    return 0;
+}
+
+json_t *stix_stream_item(struct stix_stream *s, size_t i, const char **text, size_t *len,
+                         const struct stix_checked **checked)
+{
+    if (i >= s->n)
+        return NULL;
+    pthread_mutex_lock(&s->lock);
+    while (s->state[i] == 0)
+        pthread_cond_wait(&s->cond, &s->lock);
+    json_t *o = s->state[i] == 1 ? s->objs[i] : NULL;
+    pthread_mutex_unlock(&s->lock);
+    *text = s->text + s->spans[i].start;
+    *len = s->spans[i].end - s->spans[i].start;
+    if (checked)
+        *checked = &s->checked[i];
+    return o;
+}
+
+int stix_stream_finish(struct stix_stream *s, struct stix_envelope *env, struct lia_err *err)
+{
+    memset(env, 0, sizeof *env);
+    int rc = -1;
+    for (size_t i = 0; i < s->n; i++) {
+        const char *t;
+        size_t l;
+        if (!stix_stream_item(s, i, &t, &l, NULL))
+            goto out;
+    }
+    for (int i = 0; i < s->threads; i++)
+        pthread_join(s->th[i], NULL);
+    s->threads = 0;
+    json_t *list = json_object_get(s->root, "objects");
+    for (size_t i = 0; i < s->n; i++) {
+        if (json_array_set_new(list, i, s->objs[i]) != 0)
+            goto out;
+        s->objs[i] = NULL;
+    }
+    rc = check_envelope_root(s->root, env, err);
+    if (rc == LIA_OK) {
+        env->items = calloc(s->n, sizeof *env->items);
+        if (!env->items) {
+            rc = lia_err_set(err, LIA_ENOMEM, "out of memory splitting %zu objects", s->n);
+        } else {
+            for (size_t i = 0; i < s->n; i++) {
+                env->items[i].obj = json_array_get(list, i);
+                env->items[i].text = s->text + s->spans[i].start;
+                env->items[i].len = s->spans[i].end - s->spans[i].start;
+            }
+            env->n_items = s->n;
+            env->root = s->root;
+            s->root = NULL;
+            atomic_fetch_add(&parallel_parses, 1);
+        }
+    }
+out:
+    if (rc != LIA_OK)
+        memset(env, 0, sizeof *env);
+    stream_free(s);
+    return rc;
+}
+
+void stix_stream_abort(struct stix_stream *s)
+{
+    stream_free(s);
 }
 
 int stix_parse_envelope(const char *text, size_t len, const struct stix_limits *limits,

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 
 #define CKPT_PAGES 1000
-#define CKPT_HARD_PAGES 16000
+#define CKPT_HARD_PAGES 4000
 
 struct sqlite_ckpt {
     pthread_t thread;
