@@ -12,10 +12,13 @@
  * --into appends to the collection A of an existing liaison store (stopped
  * server): this is how bench/run builds a 1,000,000-object collection quickly.
  * --fast (setup only, never for the baseline) turns synchronous off and
- * enlarges the cache.
+ * enlarges the cache. --bg-checkpoint checkpoints as `liaison serve` does: automatic
+ * checkpoints off, a thread on its own connection running PASSIVE checkpoints once the log
+ * passes 1,000 pages, the writer itself past 4,000 (src/store/sqlite_checkpoint.c).
  * Prints "rows=N ... seconds=S rows_per_s=R commit_seconds=C" on stdout.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +72,45 @@ static int64_t now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int wanted, stop;
+    sqlite3 *db;
+} ck = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL};
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)arg;
+    if (frames >= 1000) {
+        pthread_mutex_lock(&ck.lock);
+        ck.wanted = 1;
+        pthread_cond_signal(&ck.cond);
+        pthread_mutex_unlock(&ck.lock);
+    }
+    if (frames >= 4000)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&ck.lock);
+    while (!ck.stop) {
+        if (!ck.wanted) {
+            pthread_cond_wait(&ck.cond, &ck.lock);
+            continue;
+        }
+        ck.wanted = 0;
+        pthread_mutex_unlock(&ck.lock);
+        sqlite3_wal_checkpoint_v2(ck.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&ck.lock);
+    }
+    pthread_mutex_unlock(&ck.lock);
+    return NULL;
+}
+
 static void die(sqlite3 *db, const char *what)
 {
     fprintf(stderr, "bench_raw_sqlite: %s: %s\n", what, db ? sqlite3_errmsg(db) : "?");
@@ -81,10 +123,11 @@ int main(int argc, char **argv)
                                          {"into", required_argument, NULL, 'i'},
                                          {"alias", required_argument, NULL, 'a'},
                                          {"fast", no_argument, NULL, 'f'},
+                                         {"bg-checkpoint", no_argument, NULL, 'c'},
                                          {NULL, 0, NULL, 0}};
     unsigned long long n = 0, per = 1000, seed = 1;
     const char *path = NULL, *alias = NULL;
-    int into = 0, fast = 0, ch;
+    int into = 0, fast = 0, bg = 0, ch;
     while ((ch = getopt_long(argc, argv, "n:b:s:", opts, NULL)) != -1) {
         switch (ch) {
         case 'n': n = strtoull(optarg, NULL, 10); break;
@@ -94,9 +137,10 @@ int main(int argc, char **argv)
         case 'i': path = optarg; into = 1; break;
         case 'a': alias = optarg; break;
         case 'f': fast = 1; break;
+        case 'c': bg = 1; break;
         default:
             fprintf(stderr, "usage: bench_raw_sqlite -n N [-b B] [-s SEED] (--db FILE | --into "
-                            "FILE --alias A) [--fast]\n");
+                            "FILE --alias A) [--fast] [--bg-checkpoint]\n");
             return 2;
         }
     }
@@ -134,6 +178,16 @@ int main(int argc, char **argv)
     }
     if (sqlite3_prepare_v3(db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
         die(db, "prepare insert");
+    pthread_t ckth;
+    if (bg) {
+        if (sqlite3_open_v2(path, &ck.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK)
+            die(ck.db, "open checkpoint connection");
+        sqlite3_wal_autocheckpoint(db, 0);
+        sqlite3_wal_hook(db, wal_hook, NULL);
+        if (pthread_create(&ckth, NULL, ckpt_main, NULL) != 0)
+            return fprintf(stderr, "bench_raw_sqlite: cannot start the checkpoint thread\n"), 1;
+    }
 
     struct gen_obj *batch = calloc(per, sizeof *batch);
     if (!batch)
@@ -181,6 +235,14 @@ int main(int argc, char **argv)
         in_commit += t2 - t1;
     }
     sqlite3_finalize(st);
+    if (bg) {
+        pthread_mutex_lock(&ck.lock);
+        ck.stop = 1;
+        pthread_cond_signal(&ck.cond);
+        pthread_mutex_unlock(&ck.lock);
+        pthread_join(ckth, NULL);
+        sqlite3_close(ck.db);
+    }
     if (sqlite3_close(db) != SQLITE_OK)
         die(db, "close");
     for (unsigned long long k = 0; k < per; k++)
