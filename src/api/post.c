@@ -128,7 +128,7 @@ static bool store_streamed(struct api_call *c, const struct store_collection *co
     struct stix_stream *st = NULL;
     size_t n = 0;
     if (!body || has_bytes(body, len, marking, sizeof marking - 1) ||
-        stix_stream_start(body, len, &c->api->cfg.stix, &st, &n) != 0)
+        stix_stream_start(body, len, &c->api->cfg.stix, true, &st, &n) != 0)
         return false;
     int rc = store_begin(c->api->store, t, err);
     bool redo = false;

@@ -397,8 +397,8 @@ static int check_root(json_t *root, struct stix_envelope *env, bool elements, st
  * The span scanner runs first, on bytes not yet known to be JSON, and the text is split in
  * two: the skeleton, where element i of the "objects" array is replaced by the number i,
  * and the elements themselves. The skeleton is parsed strictly and must hold exactly the
- * numbers 0..n-1 as its "objects" elements; each element is parsed strictly, half of them
- * on a second thread, and must be a JSON object. The scanner tells strings apart exactly as
+ * numbers 0..n-1 as its "objects" elements; each element is parsed strictly, by one of two
+ * threads, and must be a JSON object. The scanner tells strings apart exactly as
  * JSON does, so a number it wrote lies outside every string of the skeleton; then the text
  * is the skeleton with valid objects put where valid numbers were, so it is valid JSON with
  * the same tree, duplicate keys having been looked for at every level. Anything else
@@ -411,31 +411,6 @@ static int check_root(json_t *root, struct stix_envelope *env, bool elements, st
 struct span {
     size_t start, end;
 };
-
-struct half {
-    const char *text;
-    const struct span *spans;
-    json_t **out;
-    size_t from, to;
-    bool ok;
-};
-
-static void *parse_half(void *arg)
-{
-    struct half *h = arg;
-    h->ok = true;
-    for (size_t i = h->from; i < h->to; i++) {
-        json_error_t je;
-        const struct span *sp = &h->spans[i];
-        h->out[i] = json_loadb(h->text + sp->start, sp->end - sp->start, JSON_REJECT_DUPLICATES,
-                               &je);
-        if (!json_is_object(h->out[i])) {
-            h->ok = false;
-            break;
-        }
-    }
-    return NULL;
-}
 
 static pthread_once_t seed_once = PTHREAD_ONCE_INIT;
 static void seed_jansson(void)
@@ -503,93 +478,12 @@ unsigned long stix_parallel_parses(void)
     return atomic_load(&parallel_parses);
 }
 
-/* Returns LIA_OK with env filled, or -1 to let the caller parse the whole text instead. */
-static int parse_parallel(const char *text, size_t len, const struct limits *lim,
-                          struct stix_envelope *env, struct lia_err *err)
-{
-    struct span *spans;
-    size_t n = scan_spans(text, len, &spans, lim->objects);
-    if (n < PARALLEL_MIN_ITEMS) {
-        free(spans);
-        return -1;
-    }
-    int rc = -1;
-    json_t **objs = calloc(n, sizeof *objs);
-    char *skel = malloc(len + 32); /* room for the last number written past the check */
-    json_t *root = NULL;
-    if (!objs || !skel)
-        goto out;
-    size_t k = 0, at = 0;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(skel + k, text + at, spans[i].start - at);
-        k += spans[i].start - at;
-        k += (size_t)snprintf(skel + k, 24, "%zu", i); /* a span is >= 2 bytes: "{}" */
-        at = spans[i].end;
-        if (k > at) /* more digits than the objects they stand for: not worth it */
-            goto out;
-    }
-    memcpy(skel + k, text + at, len - at);
-    k += len - at;
-    json_error_t je;
-    root = json_loadb(skel, k, JSON_REJECT_DUPLICATES, &je);
-    json_t *list = json_object_get(root, "objects");
-    if (!json_is_object(root) || !json_is_array(list) || json_array_size(list) != n)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        json_t *e = json_array_get(list, i);
-        if (!json_is_integer(e) || json_integer_value(e) != (json_int_t)i)
-            goto out;
-    }
-    pthread_once(&seed_once, seed_jansson);
-    struct half a = {text, spans, objs, 0, n / 2, false}, b = {text, spans, objs, n / 2, n, false};
-    pthread_t th;
-    bool threaded = pthread_create(&th, NULL, parse_half, &b) == 0;
-    parse_half(&a);
-    if (threaded)
-        pthread_join(th, NULL);
-    else
-        parse_half(&b);
-    if (!a.ok || !b.ok)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        if (json_array_set_new(list, i, objs[i]) != 0)
-            goto out;
-        objs[i] = NULL; /* the tree owns it now */
-    }
-    rc = check_envelope_root(root, env, err);
-    if (rc == LIA_OK) {
-        env->items = calloc(n, sizeof *env->items);
-        if (!env->items) {
-            rc = lia_err_set(err, LIA_ENOMEM, "out of memory splitting %zu objects", n);
-        } else {
-            for (size_t i = 0; i < n; i++) {
-                env->items[i].obj = json_array_get(list, i);
-                env->items[i].text = text + spans[i].start;
-                env->items[i].len = spans[i].end - spans[i].start;
-            }
-            env->n_items = n;
-            env->root = root;
-            root = NULL;
-            atomic_fetch_add(&parallel_parses, 1);
-        }
-    }
-out:
-    if (objs)
-        for (size_t i = 0; i < n; i++)
-            json_decref(objs[i]);
-    free(objs);
-    free(skel);
-    free(spans);
-    json_decref(root);
-    return rc;
-}
-
 /*
- * Streamed parse: the same split as parse_parallel, but two threads parse the elements
- * (even and odd ones, so they come out nearly in order) while the caller already works on
- * those that are ready. Only the skeleton is checked before the first element is handed
- * out; an element that fails, or envelope rules that fail, make the caller start over with
- * stix_parse_envelope, which gives the exact error.
+ * The stream: two threads parse the elements (even and odd ones, so they come out nearly in
+ * order) while the caller may already work on those that are ready (api/post.c), or just
+ * waits for all (stix_parse_envelope). Only the skeleton is checked before the first
+ * element is handed out; an element that fails makes the caller start over with the whole
+ * parse, which gives the exact error.
  */
 struct stix_stream {
     const char *text;
@@ -604,6 +498,7 @@ struct stix_stream {
     pthread_t th[2];
     int threads;
     bool stop;
+    bool validate; /* also run stix_validate_object on each item */
 };
 
 struct stream_worker {
@@ -628,7 +523,7 @@ static void *stream_main(void *arg)
         if (!ok) {
             json_decref(o);
             o = NULL;
-        } else { /* validation is pure: done here, off the storing thread */
+        } else if (s->validate) { /* validation is pure: done here, off the storing thread */
             struct stix_checked *ck = &s->checked[i];
             lia_err_clear(&ck->why);
             ck->rc = stix_validate_object(o, &ck->info, &ck->why);
@@ -666,7 +561,7 @@ static void stream_free(struct stix_stream *s)
 }
 
 int stix_stream_start(const char *text, size_t len, const struct stix_limits *limits,
-                      struct stix_stream **out, size_t *n_items)
+                      bool validate, struct stix_stream **out, size_t *n_items)
 {
     *out = NULL;
     *n_items = 0;
@@ -692,6 +587,7 @@ int stix_stream_start(const char *text, size_t len, const struct stix_limits *li
     s->text = text;
     s->n = n;
     s->spans = spans;
+    s->validate = validate;
     s->objs = calloc(n, sizeof *s->objs);
     s->checked = calloc(n, sizeof *s->checked);
     s->state = calloc(n, 1);
@@ -819,15 +715,13 @@ int stix_parse_envelope(const char *text, size_t len, const struct stix_limits *
 {
     memset(env, 0, sizeof *env);
     struct limits lim = effective_limits(limits);
-    if (text && len >= PARALLEL_MIN_BYTES) {
-        int prc = prescan(text, len, &lim, err);
-        if (prc)
-            return prc;
-        prc = parse_parallel(text, len, &lim, env, err);
+    struct stix_stream *st;
+    size_t n;
+    if (stix_stream_start(text, len, limits, false, &st, &n) == 0) {
+        int prc = stix_stream_finish(st, env, err);
         if (prc != -1)
             return prc;
-        memset(env, 0, sizeof *env);
-        lia_err_clear(err);
+        lia_err_clear(err); /* an item that does not parse: the whole parse words it */
     }
     json_t *root;
     int rc = parse_strict(text, len, &lim, &root, err);

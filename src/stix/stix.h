@@ -99,8 +99,8 @@ int stix_validate_object(json_t *obj, struct stix_info *info, struct lia_err *er
  * while the caller works on those already parsed, in order. stix_stream_start returns -1
  * when the text does not qualify or its skeleton (the body with every element taken out)
  * is not a valid envelope: then use stix_parse_envelope. stix_stream_item waits for item i
- * and returns it (borrowed; text/len get its bytes, *checked its validation, valid until
- * the stream is finished), or NULL when it does not parse as a
+ * and returns it (borrowed; text/len get its bytes, *checked its validation when validate
+ * was asked, valid until the stream is finished), or NULL when it does not parse as a
  * JSON object: then abort the stream and use stix_parse_envelope, which gives the error.
  * stix_stream_finish waits for the rest and hands the whole tree to env (LIA_OK), or
  * returns non-zero (-1 when some item failed); it frees the stream either way. */
@@ -112,7 +112,7 @@ struct stix_checked {
     struct lia_err why;
 };
 int stix_stream_start(const char *text, size_t len, const struct stix_limits *limits,
-                      struct stix_stream **out, size_t *n_items);
+                      bool validate, struct stix_stream **out, size_t *n_items);
 json_t *stix_stream_item(struct stix_stream *s, size_t i, const char **text, size_t *len,
                          const struct stix_checked **checked);
 int stix_stream_finish(struct stix_stream *s, struct stix_envelope *env, struct lia_err *err);
