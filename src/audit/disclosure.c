@@ -47,7 +47,8 @@ int audit_disclosure_detail(const char *collection, const char *endpoint,
     dbuf_init(&text, 64 * 1024 * 1024);
     for (size_t i = 0; i < n; i++) {
         int64_t d = (int64_t)((uint64_t)rows[i].date_added - (uint64_t)prev);
-        uint64_t z = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
+        /* zigzag: 0, -1, 1, -2 ... -> 0, 1, 2, 3 ... (no shift of a negative number) */
+        uint64_t z = d < 0 ? ((uint64_t)(-(d + 1)) << 1) | 1 : (uint64_t)d << 1;
         prev = rows[i].date_added;
         do {
             raw[len++] = (unsigned char)((z & 0x7f) | (z > 0x7f ? 0x80 : 0));

@@ -448,12 +448,26 @@ static size_t scan_spans(const char *t, size_t n, struct span **out, size_t max)
         i++;
         size_t cap = 256, count = 0;
         struct span *v = malloc(cap * sizeof *v);
-        while (v) {
+        if (!v)
+            return 0;
+        bool full = false;
+        for (;;) {
             i = skip_ws(t, n, i);
             if (i >= n || t[i] == ']')
                 break;
-            if (count == max || (count == cap && !(v = realloc(v, (cap *= 2) * sizeof *v))))
+            if (count == cap) {
+                struct span *bigger = realloc(v, 2 * cap * sizeof *v);
+                if (!bigger) {
+                    free(v);
+                    return 0;
+                }
+                v = bigger;
+                cap *= 2;
+            }
+            if (count == max) {
+                full = true; /* one more than allowed: the whole parse says so */
                 break;
+            }
             v[count].start = i;
             i = skip_value(t, n, i);
             v[count++].end = i;
@@ -461,7 +475,7 @@ static size_t scan_spans(const char *t, size_t n, struct span **out, size_t max)
             if (i < n && t[i] == ',')
                 i++;
         }
-        if (!v || i >= n || t[i] != ']') {
+        if (full || i >= n || t[i] != ']') {
             free(v);
             return 0;
         }
@@ -588,7 +602,7 @@ int stix_stream_start(const char *text, size_t len, const struct stix_limits *li
     s->n = n;
     s->spans = spans;
     s->validate = validate;
-    s->objs = calloc(n, sizeof *s->objs);
+    s->objs = calloc(n, sizeof(json_t *));
     s->checked = calloc(n, sizeof *s->checked);
     s->state = calloc(n, 1);
     size_t k = 0, at = 0;
@@ -666,7 +680,12 @@ int stix_stream_finish(struct stix_stream *s, struct stix_envelope *env, struct 
 {
     memset(env, 0, sizeof *env);
     int rc = -1;
-    for (size_t i = 0; i < s->n; i++) {
+    const size_t n = s->n;
+    if (n == 0) { /* stix_stream_start never makes one: the whole parse decides */
+        stream_free(s);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
         const char *t;
         size_t l;
         if (!stix_stream_item(s, i, &t, &l, NULL))
@@ -676,23 +695,23 @@ int stix_stream_finish(struct stix_stream *s, struct stix_envelope *env, struct 
         pthread_join(s->th[i], NULL);
     s->threads = 0;
     json_t *list = json_object_get(s->root, "objects");
-    for (size_t i = 0; i < s->n; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (json_array_set_new(list, i, s->objs[i]) != 0)
             goto out;
         s->objs[i] = NULL;
     }
     rc = check_envelope_root(s->root, env, err);
     if (rc == LIA_OK) {
-        env->items = calloc(s->n, sizeof *env->items);
+        env->items = calloc(n, sizeof *env->items);
         if (!env->items) {
-            rc = lia_err_set(err, LIA_ENOMEM, "out of memory splitting %zu objects", s->n);
+            rc = lia_err_set(err, LIA_ENOMEM, "out of memory splitting %zu objects", n);
         } else {
-            for (size_t i = 0; i < s->n; i++) {
+            for (size_t i = 0; i < n; i++) {
                 env->items[i].obj = json_array_get(list, i);
                 env->items[i].text = s->text + s->spans[i].start;
                 env->items[i].len = s->spans[i].end - s->spans[i].start;
             }
-            env->n_items = s->n;
+            env->n_items = n;
             env->root = s->root;
             s->root = NULL;
             atomic_fetch_add(&parallel_parses, 1);
