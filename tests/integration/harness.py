@@ -137,6 +137,15 @@ class DataDir:
             args += ["--alias", alias]
         return run_cli(*args).stdout.strip().splitlines()[-1].strip()
 
+    def reader(self, collection, name="P", clearance="amber"):
+        """Adds partner name with clearance, lets it read collection, issues it a token;
+        returns (its identity id, its token)."""
+        ident = run_cli("partner", "add", "--data", self.path, "--name", name, "--clearance",
+                        clearance).stdout.strip()
+        run_cli("grant", "--data", self.path, "--collection", collection, "--partner", name, "--read")
+        tok = run_cli("token", "issue", "--data", self.path, "--partner", name).stdout.split()[-1]
+        return ident, tok
+
     def token(self, *extra):
         """Issues an admin token (extra: --read-only, --expires 1s...); returns (id, token)."""
         p = run_cli("token", "issue", "--data", self.path, "--admin", *extra)

@@ -177,9 +177,7 @@ class Cli(TaxiiCase):
         d = DataDir()
         self.addCleanup(d.cleanup)
         d.collection("c", "c")
-        pid = run_cli("partner", "add", "--data", d.path, "--name", "P", "--clearance", "amber").stdout.strip()
-        run_cli("grant", "--data", d.path, "--collection", "c", "--partner", "P", "--read")
-        ptok = run_cli("token", "issue", "--data", d.path, "--partner", "P").stdout.split()[-1]
+        pid, ptok = d.reader("c")
         s = harness.Server(d).start()
         oid = "indicator--6c4c1a9e-0a57-4c1e-9a43-5d2c2f6f0b11"
         mods = ["2024-01-0%dT00:00:00.000Z" % i for i in (3, 1, 2)]  # out of order

@@ -40,9 +40,7 @@ class LargeEnvelopeTest(TaxiiCase):
         d = harness.DataDir()
         self.addCleanup(d.cleanup)
         d.collection("big", "big")
-        pid = run_cli("partner", "add", "--data", d.path, "--name", "P", "--clearance", "amber").stdout.strip()
-        run_cli("grant", "--data", d.path, "--collection", "big", "--partner", "P", "--read")
-        ptok = run_cli("token", "issue", "--data", d.path, "--partner", "P").stdout.split()[-1]
+        pid, ptok = d.reader("big")
         s = harness.Server(d).start()
         try:
             def streamed():

@@ -254,9 +254,7 @@ class PartnersTest(TaxiiCase):
         d = harness.DataDir()
         try:
             cid = d.collection("Shared", "shared")
-            run_cli("partner", "add", "--data", d.path, "--name", "P", "--clearance", "amber")
-            run_cli("grant", "--data", d.path, "--collection", "shared", "--partner", "P", "--read")
-            tok = run_cli("token", "issue", "--data", d.path, "--partner", "P").stdout.split()[-1]
+            _, tok = d.reader("shared")
             s = harness.Server(d).start()
             try:
                 o = sdo(name="shared", object_marking_refs=[TLP2["green"]])
@@ -300,10 +298,8 @@ class PartnersTest(TaxiiCase):
         and `audit verify` catches object rows edited or removed behind the log's back."""
         d = harness.DataDir()
         self.addCleanup(d.cleanup)
-        cid = d.collection("Shared", "shared")
-        run_cli("partner", "add", "--data", d.path, "--name", "P", "--clearance", "amber")
-        run_cli("grant", "--data", d.path, "--collection", "shared", "--partner", "P", "--read")
-        tok = run_cli("token", "issue", "--data", d.path, "--partner", "P").stdout.split()[-1]
+        d.collection("Shared", "shared")
+        _, tok = d.reader("shared")
         s = harness.Server(d).start()
         try:
             objs = [sdo(name="o%d" % i, object_marking_refs=[TLP2["green"]]) for i in range(1000)]
