@@ -405,8 +405,13 @@ static int check_root(json_t *root, struct stix_envelope *env, bool elements, st
  * (a scanner confused by broken input, an element that does not parse) falls back to the
  * one strict parse of the whole text, which gives the error its exact position.
  */
-#define PARALLEL_MIN_ITEMS 64
-#define PARALLEL_MIN_BYTES (64 * 1024)
+static size_t split_min_items = 64, split_min_bytes = 64 * 1024;
+
+void stix_set_split_thresholds(size_t min_items, size_t min_bytes)
+{
+    split_min_items = min_items ? min_items : 1;
+    split_min_bytes = min_bytes;
+}
 
 struct span {
     size_t start, end;
@@ -580,11 +585,11 @@ int stix_stream_start(const char *text, size_t len, const struct stix_limits *li
     *out = NULL;
     *n_items = 0;
     struct limits lim = effective_limits(limits);
-    if (!text || len < PARALLEL_MIN_BYTES || prescan(text, len, &lim, NULL) != LIA_OK)
+    if (!text || len < split_min_bytes || prescan(text, len, &lim, NULL) != LIA_OK)
         return -1;
     struct span *spans;
     size_t n = scan_spans(text, len, &spans, lim.objects);
-    if (n < PARALLEL_MIN_ITEMS) {
+    if (n < split_min_items) {
         free(spans);
         return -1;
     }

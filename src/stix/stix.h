@@ -65,6 +65,9 @@ void stix_envelope_release(struct stix_envelope *env);
  * POST. env is emptied at once. stix_reaper_drain waits until every such tree is freed. */
 void stix_envelope_release_later(struct stix_envelope *env);
 void stix_reaper_drain(void);
+/* The size from which envelopes are split (64 objects and 64 KiB): lower for tests and the
+ * fuzzer, which compare the split parse with the whole one on small inputs. */
+void stix_set_split_thresholds(size_t min_items, size_t min_bytes);
 /* Envelopes parsed on two cores so far (large ones: json.c, parse_parallel). */
 unsigned long stix_parallel_parses(void);
 
