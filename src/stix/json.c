@@ -589,7 +589,7 @@ int stix_stream_start(const char *text, size_t len, const struct stix_limits *li
         return -1;
     struct span *spans;
     size_t n = scan_spans(text, len, &spans, lim.objects);
-    if (n < split_min_items) {
+    if (n == 0 || n < split_min_items) {
         free(spans);
         return -1;
     }
