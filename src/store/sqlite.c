@@ -610,12 +610,14 @@ int sqlite_list(struct store *s, const char *sql, const int64_t *binds, size_t n
     if (rc)
         return rc;
     sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+    /* From the connection's statement cache: lists such as the watch matcher's run often. */
+    int src = sqlite_stmt_sql(c, sql, strlen(sql), &st, NULL) ? SQLITE_ERROR : SQLITE_OK;
     for (size_t i = 0; i < nb && src == SQLITE_OK; i++)
         src = sqlite3_bind_int64(st, (int)i + 1, binds[i]);
     if (src == SQLITE_OK)
         src = sqlite_collect(st, a, size, row, ctx, out, n);
-    sqlite3_finalize(st);
+    if (st)
+        sqlite3_reset(st); /* cached: reset, never finalize */
     if (src != SQLITE_DONE)
         rc = sqlite_fail(c->db, src, err, what);
     sqlite_release(s, c);

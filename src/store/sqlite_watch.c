@@ -110,25 +110,14 @@ int store_watch_list(struct store *s, int64_t owner, struct arena *a, struct sto
         return pgstore_watch_list(s, owner, a, out, n, err);
     *out = NULL;
     *n = 0;
-    struct sqlite_conn *c;
-    int rc = sqlite_acquire(s, &c, err);
-    if (rc)
-        return rc;
     char *sql = arena_printf(a, "%s WHERE ? < 0 OR w.owner = ? ORDER BY w.rid", watch_columns);
-    sqlite3_stmt *st = NULL;
-    rc = sql ? prepare(c, sql, &st, err) : lia_err_set(err, LIA_ENOMEM, "out of memory");
-    if (rc == 0) {
-        sqlite3_bind_int64(st, 1, owner);
-        sqlite3_bind_int64(st, 2, owner);
-        void *rows = NULL;
-        int step = sqlite_collect(st, a, sizeof **out, watch_row_any, NULL, &rows, n);
-        *out = rows;
-        if (step != SQLITE_DONE)
-            rc = sqlite_fail(c->db, step, err, "list watches");
-    }
-    if (st)
-        sqlite3_reset(st);
-    sqlite_release(s, c);
+    if (!sql)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    const int64_t binds[] = {owner, owner};
+    void *rows = NULL;
+    int rc = sqlite_list(s, sql, binds, 2, a, sizeof **out, watch_row_any, NULL, &rows, n,
+                         "list watches", err);
+    *out = rows;
     return rc;
 }
 
