@@ -54,6 +54,19 @@ export function summary(file) {
   console.log(`\n=== ${path.basename(file)}: ${results.length} steps, ${failed} failed: ${failed ? 'FAIL' : 'PASS'} ===`);
   return failed ? 1 : 0;
 }
+// Closes the browser and stops the server at the end of a test; 1 when the server did not
+// stop cleanly (a non-zero exit or a sanitizer report), else 0.
+export async function stopAll(b, s) {
+  if (b) await b.close();
+  try {
+    await s.stop();
+    return 0;
+  } catch (err) {
+    console.log('FAIL server: ' + err.message);
+    return 1;
+  }
+}
+
 export function assert(cond, msg) {
   if (!cond) throw new Error('assertion failed: ' + msg);
 }

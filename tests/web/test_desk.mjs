@@ -4,7 +4,7 @@
 // the graph opened and expanded by a click, Arabic (right-to-left, Arabic-Indic digits,
 // remembered across a reload), a partner's view with its clearance and trust, sign out.
 // Screenshots of each page go to LIAISON_TEST_OUT.
-import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb } from './lib.mjs';
+import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb, stopAll } from './lib.mjs';
 
 buildWeb();
 const s = await new Server().start();
@@ -168,12 +168,6 @@ try {
 } catch {
   code = 1;
 } finally {
-  if (b) await b.close();
-  try {
-    await s.stop();
-  } catch (err) {
-    console.log('FAIL server: ' + err.message);
-    code = 1;
-  }
+  code = (await stopAll(b, s)) || code;
 }
 process.exit(summary(import.meta.url) || code);

@@ -5,7 +5,7 @@
 // request with a past due date is refused plainly, a good one is sent; the US partner signs
 // in, sees the answer (and the referenced object opens for it), and closes the request; the
 // inbox in Arabic is right-to-left with Arabic-Indic digits. Screenshots: 20-26.
-import { Server, seed, browser, watchedPage, shot, signIn, step, summary, assert, buildWeb, cli } from './lib.mjs';
+import { Server, seed, browser, watchedPage, shot, signIn, step, summary, assert, buildWeb, cli, stopAll } from './lib.mjs';
 
 buildWeb();
 const s = await new Server().start();
@@ -131,12 +131,6 @@ try {
 } catch {
   code = 1;
 } finally {
-  if (b) await b.close();
-  try {
-    await s.stop();
-  } catch (err) {
-    console.log('FAIL server: ' + err.message);
-    code = 1;
-  }
+  code = (await stopAll(b, s)) || code;
 }
 process.exit(summary(import.meta.url) || code);

@@ -8,7 +8,7 @@
 // opens; the pages in Arabic are right-to-left. Screenshots: 30-36.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb, cli, SOURCE } from './lib.mjs';
+import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb, cli, SOURCE, stopAll } from './lib.mjs';
 
 const SHARED = process.env.LIAISON_SHARED || path.resolve(SOURCE, '..', 'shared');
 const article = readFileSync(path.join(SHARED, 'samples', 'article-ar-algeria-us-rfi.txt'), 'utf8');
@@ -152,12 +152,6 @@ try {
 } catch {
   code = 1;
 } finally {
-  if (b) await b.close();
-  try {
-    await s.stop();
-  } catch (err) {
-    console.log('FAIL server: ' + err.message);
-    code = 1;
-  }
+  code = (await stopAll(b, s)) || code;
 }
 process.exit(summary(import.meta.url) || code);

@@ -5,7 +5,7 @@
 // received. A TLP:RED object's address answers "not found" like an absent one. The same
 // holds for search (names and text of red objects find nothing) and for the request inbox
 // (a red request to another partner never shows; the partner's own green one does).
-import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb, cli } from './lib.mjs';
+import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb, cli, stopAll } from './lib.mjs';
 
 buildWeb();
 const s = await new Server().start();
@@ -160,12 +160,6 @@ try {
 } catch {
   code = 1;
 } finally {
-  if (b) await b.close();
-  try {
-    await s.stop();
-  } catch (err) {
-    console.log('FAIL server: ' + err.message);
-    code = 1;
-  }
+  code = (await stopAll(b, s)) || code;
 }
 process.exit(summary(import.meta.url) || code);
