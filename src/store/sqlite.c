@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -144,6 +147,57 @@ int sqlite_fail(sqlite3 *db, int rc, struct lia_err *err, const char *what)
     return lia_err_set(err, code, "store: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
+/* The commit generation lives in a small file beside the database, mapped shared by every
+ * liaison process that opens the store, so that a CLI command's commit is seen by the server
+ * without a read transaction. Bumped from the WAL hook, which SQLite calls after the commit is
+ * visible to new readers and its write lock released: a reader that sees the old generation
+ * after that has read the old data under it, and will see the new one next time. */
+static void gen_map(struct store *s)
+{
+    size_t n = strlen(s->path) + 5;
+    char *name = malloc(n);
+    if (!name)
+        return;
+    snprintf(name, n, "%s-gen", s->path);
+    int fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    free(name);
+    if (fd < 0)
+        return; /* no cache: store_generation says so */
+    struct stat sb;
+    void *m = MAP_FAILED;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        (sb.st_size >= (off_t)sizeof(uint64_t) || ftruncate(fd, sizeof(uint64_t)) == 0))
+        m = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m != MAP_FAILED)
+        s->gen = m;
+}
+
+void sqlite_gen_bump(struct store *s)
+{
+    if (s->gen)
+        atomic_fetch_add_explicit(s->gen, 1, memory_order_acq_rel);
+}
+
+bool store_generation(struct store *s, uint64_t *gen)
+{
+    if (s->pg || !s->gen)
+        return false;
+    *gen = atomic_load_explicit(s->gen, memory_order_acquire);
+    return true;
+}
+
+/* Every connection's WAL hook until the server moves checkpoints to a thread
+ * (sqlite_checkpoint.c): the generation, then SQLite's own automatic checkpoint, which a hook
+ * replaces. */
+static int default_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    sqlite_gen_bump(arg);
+    if (frames >= 1000)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
 static int conn_open(struct store *s, bool create, sqlite3 **out, struct lia_err *err)
 {
     sqlite3 *db = NULL;
@@ -168,6 +222,7 @@ static int conn_open(struct store *s, bool create, sqlite3 **out, struct lia_err
         sqlite3_close(db);
         return err ? err->code : LIA_EIO;
     }
+    sqlite3_wal_hook(db, default_wal_hook, s);
     *out = db;
     return 0;
 }
@@ -267,6 +322,8 @@ int store_open(const char *path, const struct store_options *opt, struct store *
     sqlite3 *db = NULL;
     int rc = conn_open(s, opt->create, &db, err);
     if (rc == 0)
+        gen_map(s); /* after the database exists: the file goes beside it */
+    if (rc == 0)
         rc = schema_apply(s, db, err);
     if (rc) {
         sqlite3_close(db);
@@ -299,6 +356,8 @@ void store_close(struct store *s)
         sqlite_cache_free(c);
         sqlite3_close(c->db);
     }
+    if (s->gen)
+        munmap((void *)s->gen, sizeof(uint64_t));
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
     free(s->path);

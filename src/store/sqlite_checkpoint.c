@@ -31,14 +31,16 @@ struct sqlite_ckpt {
 
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
-    struct sqlite_ckpt *k = arg;
-    if (frames >= CKPT_PAGES) {
+    struct store *s = arg;
+    struct sqlite_ckpt *k = s->ckpt;
+    sqlite_gen_bump(s);
+    if (k && frames >= CKPT_PAGES) {
         pthread_mutex_lock(&k->lock);
         k->wanted = true;
         pthread_cond_signal(&k->cond);
         pthread_mutex_unlock(&k->lock);
     }
-    if (frames >= CKPT_HARD_PAGES)
+    if (frames >= (k ? CKPT_HARD_PAGES : CKPT_PAGES))
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return SQLITE_OK;
 }
@@ -48,7 +50,7 @@ void sqlite_ckpt_conn(struct store *s, sqlite3 *db)
     if (!s->ckpt)
         return;
     sqlite3_wal_autocheckpoint(db, 0);
-    sqlite3_wal_hook(db, wal_hook, s->ckpt);
+    sqlite3_wal_hook(db, wal_hook, s); /* replaces sqlite.c's, generation included */
 }
 
 static void *ckpt_main(void *arg)

@@ -79,6 +79,7 @@ struct store {
     int n_conns;
     struct sqlite_conn conns[SQLITE_POOL_MAX];
     struct sqlite_ckpt *ckpt; /* background checkpoints (sqlite_checkpoint.c), or NULL */
+    _Atomic uint64_t *gen;     /* the commit generation, in the shared file <path>-gen */
 };
 
 struct store_txn {
@@ -87,6 +88,9 @@ struct store_txn {
     struct sqlite_conn *conn;
     int64_t last_added;
 };
+
+/* Called after every commit on a connection (its WAL hook): moves the commit generation. */
+void sqlite_gen_bump(struct store *s);
 
 int sqlite_acquire(struct store *s, struct sqlite_conn **out, struct lia_err *err);
 void sqlite_release(struct store *s, struct sqlite_conn *c);

@@ -104,6 +104,15 @@ int store_collection_get(struct store *s, const struct store_policy *p, const ch
 int store_read_begin(struct store *s, struct lia_err *err);
 void store_read_end(struct store *s);
 
+/* The store's commit generation: a number that changes after every commit any liaison
+ * process makes to this store (the server, and CLI commands run beside it), read without a
+ * transaction. Read it before a read transaction begins and again after it ends: when both
+ * match, what was read is current for as long as the generation stays the same (the
+ * response cache, docs/architecture.md). False when the backend cannot tell (PostgreSQL,
+ * whose nodes do not share memory, or a data directory where the generation file cannot be
+ * mapped): then nothing may be cached. */
+bool store_generation(struct store *s, uint64_t *gen);
+
 /* Writing. */
 int store_begin(struct store *s, struct store_txn **t, struct lia_err *err);
 int store_commit(struct store_txn *t, struct lia_err *err); /* frees t, also on failure */

@@ -130,9 +130,9 @@ static inline void unit_store_close(struct unit_store *u)
         unit_pg_run(getenv("LIAISON_TEST_PG"), sql);
         return;
     }
-    static const char *const suffix[] = {"", "-wal", "-shm"};
+    static const char *const suffix[] = {"", "-wal", "-shm", "-gen"};
     char p[1100];
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s%s", u->path, suffix[i]);
         unlink(p);
     }

@@ -241,6 +241,61 @@ static void test_paging_and_search(void **state)
     unit_store_close(&w.u);
 }
 
+/* The commit generation (store_generation): moved by every commit, by this handle or by
+ * another one on the same file (as a CLI command beside the server), never by reads or a
+ * rollback. PostgreSQL has none: the response cache is off there. */
+static void test_generation(void **state)
+{
+    (void)state;
+    struct world w;
+    setup_world(&w);
+    uint64_t g0, g;
+    if (w.u.pg) {
+        assert_false(store_generation(w.u.s, &g0));
+        unit_store_close(&w.u);
+        return;
+    }
+    assert_true(store_generation(w.u.s, &g0));
+    struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+    struct store_filter f = {0};
+    assert_int_equal(store_read_begin(w.u.s, NULL), 0);
+    assert_int_equal(query(&w, &all, &f, NULL, NULL), 0);
+    store_read_end(w.u.s);
+    assert_true(store_generation(w.u.s, &g));
+    assert_true(g == g0);
+    put(&w, "indicator--00000000-0000-4000-8000-0000000000a1", 1000000, STORE_TLP_GREEN, NULL, 0,
+        false, NULL, 0, "gen");
+    assert_true(store_generation(w.u.s, &g));
+    assert_true(g != g0);
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_txn *t;
+    assert_int_equal(store_begin(w.u.s, &t, &err), 0);
+    const char *json = "{\"id\":\"indicator--00000000-0000-4000-8000-0000000000a2\"}";
+    struct store_object o = {.id = "indicator--00000000-0000-4000-8000-0000000000a2",
+                             .type = "indicator", .spec_version = "2.1", .modified_us = 1,
+                             .modified = "1970-01-01T00:00:00.000Z", .tlp = STORE_TLP_GREEN,
+                             .json = json, .json_len = strlen(json), .search_text = "x"};
+    int result;
+    int64_t added;
+    assert_int_equal(store_put_object(t, w.coll, &o, &result, &added, &err), 0);
+    store_rollback(t);
+    uint64_t g1;
+    assert_true(store_generation(w.u.s, &g1));
+    assert_true(g1 == g);
+    /* A second handle maps the same file: each sees the other's commits. */
+    struct store *other = NULL;
+    struct store_options opt = {.pool_size = 1, .busy_timeout_ms = 5000};
+    assert_int_equal(store_open(w.u.path, &opt, &other, &err), 0);
+    assert_true(store_generation(other, &g));
+    assert_true(g == g1);
+    assert_int_equal(store_meta_set(other, "gen_test", "y", &err), 0);
+    assert_true(store_generation(w.u.s, &g));
+    assert_true(g != g1);
+    store_close(other);
+    unit_store_close(&w.u);
+}
+
 int main(void)
 {
     unit_store_backend("unit_store_test_store");
@@ -249,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_audience_masks_and_rows),
         cmocka_unit_test(test_versions_among_visible),
         cmocka_unit_test(test_paging_and_search),
+        cmocka_unit_test(test_generation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
