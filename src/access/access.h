@@ -37,6 +37,7 @@
 struct access_principal {
     const char *actor;    /* for the audit log and logs: "local/<token>", "partner:<name>/<token>" */
     const char *token_id; /* NULL when authenticated by client certificate */
+    int64_t expires;      /* when the token expires (microseconds since 1970), 0: never */
     const char *name;     /* partner name, NULL for local principals */
     const char *identity; /* the STIX identity it acts as: the partner's, or this instance's */
     bool admin;

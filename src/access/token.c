@@ -181,6 +181,7 @@ int access_authenticate(struct store *s, const char *authorization, const char *
     if (rc)
         return lia_err_set(err, rc, "%s", lookup.msg);
     out->token_id = tok.id;
+    out->expires = tok.expires;
     out->admin = tok.admin && tok.partner == 0;
     out->read_only = tok.read_only;
     if (tok.partner) {

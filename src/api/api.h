@@ -23,6 +23,8 @@ struct api_config {
     size_t max_filter_values; /* most values in one match[...] list */
     size_t rate_limit;        /* requests per second per principal; 0 = no limit */
     size_t rate_burst;        /* requests a principal may make at once */
+    size_t response_cache_bytes; /* per worker thread (rcache.c); 0: no response cache */
+    size_t response_cache_ms;    /* longest a cached answer is replayed */
     const char *title;
     const char *description;
     const char *contact;
@@ -36,6 +38,7 @@ struct api {
     struct store *store;
     struct api_config cfg;
     unsigned char next_key[32]; /* HMAC key for next tokens, kept in the store */
+    uint64_t instance;          /* distinguishes this instance's cached answers (rcache.c) */
     struct watch_engine *watches; /* set by the caller after api_init; NULL: no event streams */
 };
 

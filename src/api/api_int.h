@@ -16,7 +16,25 @@ struct api_call {
     struct http_response *resp;
     struct access_principal who;
     const char *media; /* the media type the response will carry */
+    bool disclosed;    /* objects went on record as disclosed to a partner (disclose.c) */
 };
+
+/* The response cache (rcache.c). A probe is made before the request reads the store. */
+struct api_rcache_probe {
+    bool on;               /* the request may be answered from, or kept in, the cache */
+    uint64_t gen;          /* the store's commit generation before anything was read */
+    unsigned char key[32]; /* hash of the instance, path, parameters, Accept, credentials */
+    void *hit;             /* the kept answer found, or NULL */
+};
+/* Looks the request up; true when a kept answer may be replayed, with c->who set to the
+ * principal it was made for (for the rate limit and the log). */
+bool api_rcache_find(struct api_call *c, struct api_rcache_probe *p);
+/* Fills the response from the answer api_rcache_find found. */
+void api_rcache_replay(struct api_call *c, const struct api_rcache_probe *p);
+/* Keeps the answer just made, when it qualifies (see rcache.c). */
+void api_rcache_keep(struct api_call *c, const struct api_rcache_probe *p);
+/* A number no other API instance in this process has: part of every key. */
+uint64_t api_rcache_instance(void);
 
 /* Fills resp with a TAXII error message for http status, from a message. Returns -1 so
  * handlers can `return api_fail(...)`. */
@@ -68,6 +86,7 @@ int api_rate_check(struct api_call *c, int64_t *retry_after_s);
 void api_metrics_request(int status, size_t in, size_t out, int64_t us);
 void api_metrics_objects(size_t stored, size_t refused);
 void api_metrics_disclosed(size_t n);
+void api_metrics_rcache(bool hit);
 void api_metrics(struct api_call *c);
 
 /* GET /liaison/search (liaison_search.c). */

@@ -23,6 +23,7 @@ int api_audit_disclosure(struct api_call *c, const char *collection, const char 
 {
     if (!c->who.partner || page->n == 0)
         return 0;
+    c->disclosed = true; /* never cached, even should the record fail */
     struct dbuf d;
     dbuf_init(&d, 64 * 1024 * 1024);
     int rc = audit_disclosure_detail(collection, what, page->rows, page->n, &d);

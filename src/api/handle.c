@@ -17,6 +17,7 @@ int api_init(struct api *api, struct store *s, const struct api_config *cfg,
     memset(api, 0, sizeof *api);
     api->store = s;
     api->cfg = *cfg;
+    api->instance = api_rcache_instance();
     struct arena a;
     arena_init(&a, 0);
     char *hex = NULL;
@@ -84,12 +85,16 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
     } else {
         struct lia_err err;
         lia_err_clear(&err);
+        /* Before the store is read: the generation the answer will be valid for. */
+        struct api_rcache_probe probe;
+        bool cached = api_rcache_find(c, &probe);
         /* A read request sees one snapshot, taken once. */
-        bool held = (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) &&
+        bool held = !cached && (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) &&
                     store_read_begin(c->api->store, NULL) == 0;
-        int rc = access_authenticate(c->api->store, http_header(req, "Authorization"),
-                                     req->client_cert_fingerprint, req->client_cert_subject,
-                                     req->arena, &c->who, &err);
+        int rc = cached ? 0
+                        : access_authenticate(c->api->store, http_header(req, "Authorization"),
+                                              req->client_cert_fingerprint,
+                                              req->client_cert_subject, req->arena, &c->who, &err);
         int64_t retry = 0;
         if (rc) {
             api_fail_err(c, &err);
@@ -98,6 +103,8 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
                      "this principal is over its rate limit of %zu requests per second",
                      c->api->cfg.rate_limit);
             http_add_header(resp, "Retry-After", arena_printf(req->arena, "%lld", (long long)retry));
+        } else if (cached) {
+            api_rcache_replay(c, &probe);
         } else if (!bad && nseg == 1 && !strcmp(seg[0], "metrics")) {
             api_metrics(c);
         } else if (!bad && nseg >= 1 && !strcmp(seg[0], "liaison")) {
@@ -109,6 +116,8 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
         }
         if (held)
             store_read_end(c->api->store);
+        if (!cached && rc == 0)
+            api_rcache_keep(c, &probe);
     }
     api_metrics_request(resp->status, req->body_len, resp->body.len, lia_now_us() - start);
     struct dbuf line;

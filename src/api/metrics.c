@@ -22,6 +22,8 @@ static atomic_ullong objects_refused;
 static atomic_ullong objects_disclosed;
 static atomic_ullong bytes_in;
 static atomic_ullong bytes_out;
+static atomic_ullong rcache_hits;
+static atomic_ullong rcache_misses;
 
 void api_metrics_request(int status, size_t in, size_t out, int64_t us)
 {
@@ -38,6 +40,11 @@ void api_metrics_objects(size_t stored, size_t refused)
 {
     atomic_fetch_add(&objects_stored, stored);
     atomic_fetch_add(&objects_refused, refused);
+}
+
+void api_metrics_rcache(bool hit)
+{
+    atomic_fetch_add_explicit(hit ? &rcache_hits : &rcache_misses, 1, memory_order_relaxed);
 }
 
 void api_metrics_disclosed(size_t n)
@@ -148,8 +155,17 @@ void api_metrics(struct api_call *c)
                          "# HELP liaison_envelopes_parallel_total Large envelopes parsed on two "
                          "cores (while being stored, for POST).\n"
                          "# TYPE liaison_envelopes_parallel_total counter\n"
-                         "liaison_envelopes_parallel_total %lu\n",
-                         appends, (double)audit_us / 1e6, stix_parallel_parses());
+                         "liaison_envelopes_parallel_total %lu\n"
+                         "# HELP liaison_response_cache_hits_total TAXII GETs answered from the "
+                         "response cache.\n"
+                         "# TYPE liaison_response_cache_hits_total counter\n"
+                         "liaison_response_cache_hits_total %llu\n"
+                         "# HELP liaison_response_cache_misses_total TAXII GETs that could have "
+                         "been, but were not, answered from the response cache.\n"
+                         "# TYPE liaison_response_cache_misses_total counter\n"
+                         "liaison_response_cache_misses_total %llu\n",
+                         appends, (double)audit_us / 1e6, stix_parallel_parses(),
+                         atomic_load(&rcache_hits), atomic_load(&rcache_misses));
     if (rc)
         return (void)api_fail(c, 500, "Internal error", "metrics too large");
     c->resp->status = 200;

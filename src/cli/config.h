@@ -29,6 +29,8 @@ struct cli_config {
     size_t max_filter_values;
     size_t rate_limit;
     size_t rate_burst;
+    size_t response_cache_bytes;
+    size_t response_cache_ms;
     size_t max_connections;
     size_t per_ip_connections;
     size_t connection_timeout;

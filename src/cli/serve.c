@@ -213,6 +213,8 @@ int cli_serve(int argc, char **argv)
     ac.max_filter_values = cfg.max_filter_values;
     ac.rate_limit = cfg.rate_limit;
     ac.rate_burst = cfg.rate_burst;
+    ac.response_cache_bytes = cfg.response_cache_bytes;
+    ac.response_cache_ms = cfg.response_cache_ms;
     ac.title = cfg.title;
     ac.description = cfg.description[0] ? cfg.description : NULL;
     ac.contact = cfg.contact[0] ? cfg.contact : NULL;

@@ -39,8 +39,8 @@ static void cleanup(void)
 {
     char path[300];
     store_close(store);
-    const char *suffix[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *suffix[] = {"", "-wal", "-shm", "-journal", "-gen"};
+    for (size_t i = 0; i < 5; i++) {
         snprintf(path, sizeof path, "%s/liaison.db%s", dir, suffix[i]);
         unlink(path);
     }
@@ -101,6 +101,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                                       .max_objects = 64},
                              .default_page_size = 20, .max_page_size = 100,
                              .max_filter_values = 10, .rate_limit = 0, .rate_burst = 0,
+                             .response_cache_bytes = 64 * 1024, .response_cache_ms = 1000,
                              .title = "fuzz"};
     must(api_init(&api, store, &cfg, &err), &err);
     return 0;
