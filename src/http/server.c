@@ -102,6 +102,21 @@ static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
+/* Dotted quad, as inet_ntop writes it, without its sprintf (a few percent of a small GET). */
+static void format_ipv4(const struct in_addr *a, char *out)
+{
+    const unsigned char *b = (const unsigned char *)&a->s_addr;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (v >= 100)
+            *out++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *out++ = (char)('0' + v / 10 % 10);
+        *out++ = (char)('0' + v % 10);
+        *out++ = i < 3 ? '.' : '\0';
+    }
+}
+
 static void client_identity(struct MHD_Connection *conn, struct http_request *req)
 {
     const union MHD_ConnectionInfo *ci =
@@ -110,8 +125,7 @@ static void client_identity(struct MHD_Connection *conn, struct http_request *re
         char buf[INET6_ADDRSTRLEN] = "";
         const struct sockaddr *sa = ci->client_addr;
         if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
-                      sizeof buf);
+            format_ipv4(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf);
         else if (sa->sa_family == AF_INET6)
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
                       sizeof buf);
