@@ -121,26 +121,36 @@ static int audience_sql(struct dbuf *q, struct binds *b, const struct store_poli
     return rc ? rc : bind_int(b, p->partner);
 }
 
-/* The visibility predicate for rows aliased `o` (invariant 1). */
+/* The visibility predicate for rows aliased `o` (invariant 1), compiled for this caller.
+ * Unmarked rows (tlp < 0) take the collection's default d; with e the effective TLP and c the
+ * clearance, a row is visible when e <= c, when e < RED or the caller is a TLP:RED recipient,
+ * and when it carries no REL TO or the caller is in it. Knowing c and d here, each part is
+ * written as the plain comparison it amounts to (a partner's walk evaluates it on every index
+ * entry it passes, visible or not):
+ *   e <= c:   always, when c is RED; tlp <= c, when d <= c (unmarked rows pass);
+ *             tlp BETWEEN 0 AND c, when d > c (unmarked rows fail).
+ *   e < RED:  implied by e <= c when c is below RED; else tlp < RED, when d < RED;
+ *             tlp BETWEEN 0 AND RED - 1, when d is RED. */
 static int policy_sql(struct dbuf *q, struct binds *b, const struct store_policy *p,
                       int default_tlp, const char *o)
 {
     if (p->all)
         return 0;
-    int rc = dbuf_printf(q,
-                         " AND (CASE WHEN %s.tlp < 0 THEN ? ELSE %s.tlp END) <= ?"
-                         " AND ((CASE WHEN %s.tlp < 0 THEN ? ELSE %s.tlp END) < %d OR ",
-                         o, o, o, o, STORE_TLP_RED);
+    int c = p->clearance, d = default_tlp, rc = 0;
+    if (c < STORE_TLP_RED) {
+        rc = dbuf_printf(q, d <= c ? " AND %s.tlp <= ?" : " AND %s.tlp BETWEEN 0 AND ?", o);
+        if (rc == 0)
+            rc = bind_int(b, c);
+    } else {
+        rc = dbuf_printf(q, d < STORE_TLP_RED ? " AND (%s.tlp < %d OR " : " AND (%s.tlp BETWEEN 0 AND %d OR ",
+                         o, d < STORE_TLP_RED ? STORE_TLP_RED : STORE_TLP_RED - 1);
+        if (rc == 0)
+            rc = audience_sql(q, b, p, o, AUDIENCE_RED);
+        if (rc == 0)
+            rc = dbuf_puts(q, ")");
+    }
     if (rc == 0)
-        rc = bind_int(b, default_tlp);
-    if (rc == 0)
-        rc = bind_int(b, p->clearance);
-    if (rc == 0)
-        rc = bind_int(b, default_tlp);
-    if (rc == 0)
-        rc = audience_sql(q, b, p, o, AUDIENCE_RED);
-    if (rc == 0)
-        rc = dbuf_printf(q, ") AND ((%s.restricted & %d) = 0 OR ", o, RESTRICTED_REL);
+        rc = dbuf_printf(q, " AND ((%s.restricted & %d) = 0 OR ", o, RESTRICTED_REL);
     if (rc == 0)
         rc = audience_sql(q, b, p, o, AUDIENCE_REL);
     return rc ? rc : dbuf_puts(q, ")");
