@@ -341,6 +341,38 @@ class PartnersTest(TaxiiCase):
         self.assertIn("neither stored nor deleted on record", p.stderr)
         self.assertIn([None, None], [o for e in disclosures() for o in e["detail"]["objects"]])
 
+    def test_nothing_leaves_unless_on_record(self):
+        """A page is sent to a partner only once its disclosure record is committed: when the
+        record cannot be written, the partner gets an error that names nothing, on every read
+        path."""
+        if harness.USE_PG:
+            self.skipTest("the failing record is made with a SQLite trigger")
+        d = harness.DataDir()
+        self.addCleanup(d.cleanup)
+        cid = d.collection("Shared", "shared")
+        _, tok = d.reader("shared")
+        s = harness.Server(d).start()
+        self.addCleanup(s.stop)
+        objs = [sdo(name="o%d" % i, object_marking_refs=[TLP2["green"]]) for i in range(30)]
+        self.assertEqual(s.post_objects("shared", objs)[0], 202)
+        d.sql("CREATE TRIGGER no_disclosure BEFORE INSERT ON audit"
+              " WHEN NEW.action = 'objects.disclose'"
+              " BEGIN SELECT RAISE(ABORT, 'disclosures refused'); END")
+        base = ROOT + "collections/%s/" % cid
+        paths = [base + "objects/", base + "objects/?limit=5", base + "manifest/",
+                 base + "objects/%s/" % objs[3]["id"], base + "objects/%s/versions/" % objs[3]["id"]]
+        for path in paths:
+            st, h, body = s.request("GET", path, token=tok)
+            self.assertGreaterEqual(st, 500, (path, st, body))
+            self.assertIsNone(h.get("X-TAXII-Date-Added-First"), path)
+            for o in objs:
+                self.assertNotIn(o["id"][-12:].encode(), body, path)
+        # The administrator's reads are not disclosures, and the partner's come back with the
+        # record.
+        self.assertEqual(len(s_objects(s, "shared", d.admin)), 30)
+        d.sql("DROP TRIGGER no_disclosure")
+        self.assertEqual(len(s_objects(s, "shared", tok)), 30)
+
     def test_disabled_partner_and_bad_tokens(self):
         d = harness.DataDir()
         try:
