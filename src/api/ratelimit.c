@@ -2,9 +2,11 @@
  * Per-principal request rate limit: a token bucket per principal (a
  * partner, or a local token), refilled at rate_limit requests per second up
  * to rate_burst. The buckets live in a fixed table, so a flood of distinct
- * principals cannot grow memory; when the table is full the least recently
- * used bucket is reused (its owner starts again with a full burst, which only
- * errs towards serving).
+ * principals cannot grow memory. A principal's bucket is found by hashing its
+ * key and probing a few slots from there (every request pays a look-up, so no
+ * scan of the whole table); when all of them belong to others, the least
+ * recently used of them is reused (its owner starts again with a full burst,
+ * which only errs towards serving).
  */
 #include "api/api_int.h"
 
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #define BUCKETS 1024
+#define PROBES 8 /* slots a principal may hash to */
 
 struct bucket {
     char key[64];
@@ -36,15 +39,17 @@ int api_rate_check(struct api_call *c, int64_t *retry_after_s)
     int64_t now = lia_now_us();
     double rate = (double)cfg->rate_limit, burst = (double)(cfg->rate_burst ? cfg->rate_burst : 1);
     int allowed = 1;
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
     pthread_mutex_lock(&lock);
-    struct bucket *b = NULL, *oldest = &buckets[0];
-    for (size_t i = 0; i < BUCKETS; i++) {
-        if (!strcmp(buckets[i].key, key)) {
-            b = &buckets[i];
-            break;
-        }
-        if (buckets[i].last_us < oldest->last_us)
-            oldest = &buckets[i];
+    struct bucket *b = NULL, *oldest = &buckets[h % BUCKETS];
+    for (size_t i = 0; i < PROBES && !b; i++) {
+        struct bucket *cand = &buckets[(h + i) % BUCKETS];
+        if (!strcmp(cand->key, key))
+            b = cand;
+        else if (cand->last_us < oldest->last_us)
+            oldest = cand;
     }
     if (!b) {
         b = oldest;
