@@ -427,6 +427,44 @@ class ClientCertTest(TaxiiCase):
         run_cli("grant", "--data", d, "--collection", "shared", "--partner", "Old", "--read")
         self.assertNoData(self.try_get(ROOT + "collections/shared/objects/", client_cert=old))
 
+    def test_one_connection_follows_changes_and_expiry(self):
+        """The certificate's verification is kept for the connection: which partner it
+        stands for is still looked up on every request, and the certificate stops working on
+        the same connection once it expires."""
+        d = self.data.path
+        ends = time.time() + 5
+        brief = self.pki.client("brief", "Brief liaison", "Brief Agency",
+                                validity='expiration_date = "%s UTC"\n'
+                                         % time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ends)))
+        run_cli("partner", "add", "--data", d, "--name", "Brief", "--clearance", "green")
+        run_cli("partner", "cert", "--data", d, "--partner", "Brief", "--fingerprint",
+                sha256_of_pem(brief[0]))
+        run_cli("grant", "--data", d, "--collection", "shared", "--partner", "Brief", "--read")
+        conn = self.server.connection(client_cert=brief)
+        self.addCleanup(conn.close)
+        path = ROOT + "collections/shared/objects/"
+
+        def get():
+            conn.request("GET", path, headers={"Accept": TAXII})
+            r = conn.getresponse()
+            return r.status, r.read()
+
+        for _ in range(3):
+            st, body = get()
+            self.assertEqual(st, 200, body)
+            self.assertIn(self.obj["id"].encode(), body)
+        run_cli("partner", "disable", "--data", d, "--partner", "Brief")
+        st, body = get()
+        self.assertEqual(st, 401, body)
+        run_cli("partner", "enable", "--data", d, "--partner", "Brief")
+        self.assertEqual(get()[0], 200)
+        if time.time() > ends - 1:
+            self.skipTest("the machine was too slow to use the certificate before it expired")
+        time.sleep(max(0.0, ends + 1.2 - time.time()))
+        st, body = get()  # the same TLS session, now with an expired certificate
+        self.assertEqual(st, 401, body)
+        self.assertNotIn(self.obj["id"].encode(), body)
+
     def test_disabled_partner_cert_is_401(self):
         d = self.data.path
         run_cli("partner", "disable", "--data", d, "--partner", "US")
