@@ -10,6 +10,8 @@
 #ifndef LIAISON_API_H
 #define LIAISON_API_H
 
+#include <pthread.h>
+
 #include "http/http.h"
 #include "stix/stix.h"
 #include "store/store.h"
@@ -40,6 +42,11 @@ struct api {
     unsigned char next_key[32]; /* HMAC key for next tokens, kept in the store */
     uint64_t instance;          /* distinguishes this instance's cached answers (rcache.c) */
     struct watch_engine *watches; /* set by the caller after api_init; NULL: no event streams */
+    /* Disclosure records waiting to be committed together (disclose.c). */
+    pthread_mutex_t disclose_lock;
+    pthread_cond_t disclose_cond;
+    struct api_disclosure *disclose_queue; /* oldest first */
+    bool disclose_leader;                  /* a request is committing a group */
 };
 
 /* Loads what the API keeps in the store (the next-token key). */

@@ -18,6 +18,8 @@ int api_init(struct api *api, struct store *s, const struct api_config *cfg,
     api->store = s;
     api->cfg = *cfg;
     api->instance = api_rcache_instance();
+    pthread_mutex_init(&api->disclose_lock, NULL);
+    pthread_cond_init(&api->disclose_cond, NULL);
     struct arena a;
     arena_init(&a, 0);
     char *hex = NULL;

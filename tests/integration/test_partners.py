@@ -341,6 +341,38 @@ class PartnersTest(TaxiiCase):
         self.assertIn("neither stored nor deleted on record", p.stderr)
         self.assertIn([None, None], [o for e in disclosures() for o in e["detail"]["objects"]])
 
+    def test_concurrent_reads_all_on_record(self):
+        """Partner reads at the same time share one commit of their disclosure records (group
+        commit): each read still answers with its object, and each has its own entry, in one
+        intact chain."""
+        import concurrent.futures
+        d = harness.DataDir()
+        self.addCleanup(d.cleanup)
+        d.collection("Shared", "shared")
+        _, tok = d.reader("shared")
+        s = harness.Server(d).start()
+        objs = [sdo(name="o%d" % i, object_marking_refs=[TLP2["green"]]) for i in range(40)]
+        try:
+            self.assertEqual(s.post_objects("shared", objs)[0], 202)
+
+            def read(i):
+                o = objs[i % len(objs)]
+                st, _, j = s.get_json(ROOT + "collections/shared/objects/%s/" % o["id"], token=tok)
+                return st, [x["id"] for x in j.get("objects", [])], o["id"]
+
+            with concurrent.futures.ThreadPoolExecutor(12) as pool:
+                got = list(pool.map(read, range(240)))
+        finally:
+            s.stop()
+        for st, ids, want in got:
+            self.assertEqual((st, ids), (200, [want]))
+        out = run_cli("audit", "show", "--data", d.path, "--partner", "P").stdout
+        entries = [e for e in map(json.loads, out.splitlines()) if e["action"] == "objects.disclose"]
+        self.assertEqual(len(entries), 240)
+        self.assertEqual(sorted(e["detail"]["objects"][0][0] for e in entries),
+                         sorted(want for _, _, want in got))
+        self.assertIn("intact", run_cli("audit", "verify", "--data", d.path).stdout)
+
     def test_nothing_leaves_unless_on_record(self):
         """A page is sent to a partner only once its disclosure record is committed: when the
         record cannot be written, the partner gets an error that names nothing, on every read
