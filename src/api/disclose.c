@@ -83,8 +83,8 @@ static int record_disclosure(struct api *api, struct api_disclosure *me)
             pthread_cond_wait(&api->disclose_cond, &api->disclose_lock);
             continue;
         }
-        /* Lead: take up to DISCLOSE_GROUP records from the head of the queue (this one among
-         * them: it is queued and not done, and no one else takes from the queue now). */
+        /* Lead: take up to DISCLOSE_GROUP records from the head of the queue, this one among
+         * them unless more were ahead of it (then it leads again: it is still not done). */
         api->disclose_leader = true;
         struct api_disclosure *group = api->disclose_queue, *last = group;
         size_t n = 1;
