@@ -45,10 +45,12 @@ int access_token_issue(struct store *s, const struct access_token_spec *spec,
                        char token[ACCESS_TOKEN_MAX], char id[32], struct lia_err *err)
 {
     unsigned char raw_id[ID_BYTES], raw_secret[SECRET_BYTES];
-    randombytes_buf(raw_id, sizeof raw_id);
+    do { /* an id that starts with '-' reads as an option on a command line: 1 in 64 did */
+        randombytes_buf(raw_id, sizeof raw_id);
+        lia_b64url_encode(raw_id, sizeof raw_id, id);
+    } while (id[0] == '-');
     randombytes_buf(raw_secret, sizeof raw_secret);
     char secret[64];
-    lia_b64url_encode(raw_id, sizeof raw_id, id);
     lia_b64url_encode(raw_secret, sizeof raw_secret, secret);
     sodium_memzero(raw_secret, sizeof raw_secret);
 

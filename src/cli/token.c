@@ -19,7 +19,7 @@ static void usage(FILE *out)
             "usage: liaison token issue --data DIR (--admin | --partner PARTNER) [--read-only]\n"
             "                           [--expires DURATION] [--label TEXT]\n"
             "       liaison token list --data DIR\n"
-            "       liaison token revoke --data DIR ID\n\n"
+            "       liaison token revoke --data DIR [--] ID\n\n"
             "issue prints a new token once, on the last line of stdout. DURATION is a number\n"
             "followed by s, m, h or d (e.g. 90d). Present it as 'Authorization: Bearer TOKEN'\n"
             "or as the password of HTTP Basic.\n");
@@ -164,16 +164,30 @@ static int list(int argc, char **argv)
     return rc ? cli_error(cli_exit_for(rc), "token list", "%s", err.msg) : CLI_OK;
 }
 
+/* The shape of a token id: 16 base64url characters (no option has it). */
+static bool is_token_id(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+            return false;
+    return n == 16;
+}
+
 static int revoke(int argc, char **argv)
 {
     const char *dir = NULL, *id = NULL;
+    bool options = true; /* until "--" */
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--data") && i + 1 < argc)
+        if (options && !strcmp(argv[i], "--"))
+            options = false;
+        else if (options && !strcmp(argv[i], "--data") && i + 1 < argc)
             dir = argv[++i];
-        else if (!strcmp(argv[i], "--help"))
+        else if (options && !strcmp(argv[i], "--help"))
             return usage(stdout), CLI_OK;
-        else if (!id && argv[i][0] != '-')
-            id = argv[i];
+        else if (!id && (!options || argv[i][0] != '-' || is_token_id(argv[i])))
+            id = argv[i]; /* ids made before 2026-11-30 may start with '-' */
         else
             return usage(stderr), CLI_USAGE;
     }

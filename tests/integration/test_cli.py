@@ -166,6 +166,25 @@ class Cli(TaxiiCase):
                 self.assertIn("--name", p.stderr)
         self.assertEqual(run_cli("partner", "list", "--data", D.path).stdout.count("\n"), 1)
 
+    def test_07b_revoke_an_id_that_looks_like_an_option(self):
+        """Token ids made before 2026-11-30 may start with '-' (1 in 64 did, and `token
+        revoke` refused them as an unknown option); such an id is revoked as given, and after
+        "--" too. New ids never start with '-' (unit_access_test_token)."""
+        for n, form in enumerate((["-{}"], ["--", "-{}"])):
+            tid, _ = D.token("--label", "dash %d" % n)
+            dashed = "-" + tid[1:]
+            D.sql("UPDATE token SET id = '%s' WHERE id = '%s'" % (dashed, tid))
+            args = [a.format(tid[1:]) for a in form]
+            p = run_cli("token", "revoke", "--data", D.path, *args)
+            self.assertIn("revoked", p.stdout)
+            listed = [l for l in run_cli("token", "list", "--data", D.path).stdout.splitlines()
+                      if l.startswith(dashed)]
+            self.assertEqual(len(listed), 1, listed)
+            self.assertIn("revoked", listed[0])
+        # Anything else that starts with '-' is still a usage error.
+        p = run_cli("token", "revoke", "--data", D.path, "-x", check=False)
+        self.assertEqual(p.returncode, 2, p.stderr)
+
     def test_08_upgrade_from_schema_2(self):
         """A store written by the previous release (schema 2: no version flags, no auth_gen)
         is upgraded when opened: the flags are computed from the versions present, so
