@@ -26,8 +26,9 @@ const char *api_owner(struct api_call *c)
  * every record queued (up to DISCLOSE_GROUP), appends them in one transaction and commits
  * once, then wakes their requests with the outcome; records queued meanwhile go with the next
  * leader. A lone request is its own leader and commits at once, as before. Every request
- * still sends nothing until its own record is committed; when a group fails, each of its
- * records is tried again alone, so one bad record cannot fail the others. */
+ * still sends nothing until its own record is committed; when a group fails (other than by
+ * the store staying busy), each of its records is tried again alone, so one bad record cannot
+ * fail the others. */
 #define DISCLOSE_GROUP 64
 
 struct api_disclosure {
@@ -59,9 +60,12 @@ static void commit_group(struct store *s, struct api_disclosure *group, size_t n
     struct lia_err err;
     lia_err_clear(&err);
     int rc = commit_records(s, group, n, &err);
+    /* Alone again only for a failure one record may have caused, not for a store that stayed
+     * locked past busy_timeout: that would wait as long again for each record. */
+    bool retry = rc && rc != LIA_EBUSY && n > 1;
     struct api_disclosure *r = group;
     for (size_t i = 0; i < n; i++, r = r->next) {
-        if (rc && n > 1) {
+        if (retry) {
             lia_err_clear(&r->err);
             r->rc = commit_records(s, r, 1, &r->err);
         } else {
