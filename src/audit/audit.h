@@ -30,11 +30,10 @@ int audit_disclosure_detail(const char *collection, const char *endpoint,
                             const struct store_row *rows, size_t n, struct dbuf *out);
 
 /* The versions deleted on record (from "object.delete" entries), to name keys whose rows are
- * gone. audit_removed_note takes any entry and keeps what a delete removed. */
+ * gone: audit_removed_load reads them from the whole log. */
 struct audit_removed;
-struct audit_removed *audit_removed_new(void);
+int audit_removed_load(struct store *s, struct audit_removed **out, struct lia_err *err);
 void audit_removed_free(struct audit_removed *m);
-int audit_removed_note(struct audit_removed *m, const struct store_audit_entry *e);
 
 struct audit_disclosure {
     bool keyed;     /* a disclosure entry naming versions by key (else nothing below is set) */

@@ -132,11 +132,6 @@ struct digest_ctx {
     struct lia_err *err;
 };
 
-static int removed_one(const struct store_audit_entry *e, void *arg)
-{
-    return audit_removed_note(arg, e) ? 1 : 0;
-}
-
 /* A keyed disclosure must still name exactly the versions it named when it was sent. */
 static int digest_one(const struct store_audit_entry *e, void *arg)
 {
@@ -172,12 +167,8 @@ static int digest_one(const struct store_audit_entry *e, void *arg)
 /* Second walk, once the chain is intact: the disclosures against the object rows. */
 static int verify_disclosures(struct store *s, struct audit_report *report, struct lia_err *err)
 {
-    struct digest_ctx d = {.s = s, .r = report, .removed = audit_removed_new(), .err = err};
-    if (!d.removed)
-        return lia_err_set(err, LIA_ENOMEM, "out of memory");
-    int rc = store_audit_scan(s, 0, removed_one, d.removed, err);
-    if (rc == 1)
-        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    struct digest_ctx d = {.s = s, .r = report, .err = err};
+    int rc = audit_removed_load(s, &d.removed, err);
     if (rc == 0) {
         rc = store_audit_scan(s, 0, digest_one, &d, err);
         if (rc == 1)

@@ -134,10 +134,6 @@ struct audit_removed {
     bool sorted;
 };
 
-struct audit_removed *audit_removed_new(void)
-{
-    return calloc(1, sizeof(struct audit_removed));
-}
 
 void audit_removed_free(struct audit_removed *m)
 {
@@ -151,7 +147,8 @@ void audit_removed_free(struct audit_removed *m)
     free(m);
 }
 
-int audit_removed_note(struct audit_removed *m, const struct store_audit_entry *e)
+/* Keeps what an "object.delete" entry removed (other entries: nothing). */
+static int removed_note(struct audit_removed *m, const struct store_audit_entry *e)
 {
     if (strcmp(e->action, "object.delete") != 0)
         return 0;
@@ -191,6 +188,28 @@ int audit_removed_note(struct audit_removed *m, const struct store_audit_entry *
     }
     json_decref(d);
     return rc;
+}
+
+static int removed_scan(const struct store_audit_entry *e, void *arg)
+{
+    return removed_note(arg, e) ? 1 : 0;
+}
+
+int audit_removed_load(struct store *s, struct audit_removed **out, struct lia_err *err)
+{
+    *out = NULL;
+    struct audit_removed *m = calloc(1, sizeof *m);
+    if (!m)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    int rc = store_audit_scan(s, 0, removed_scan, m, err);
+    if (rc == 1)
+        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    if (rc) {
+        audit_removed_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
 }
 
 static int by_key(const void *a, const void *b)

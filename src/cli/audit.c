@@ -34,10 +34,6 @@ struct show_ctx {
     struct lia_err err;
 };
 
-static int note_removed(const struct store_audit_entry *e, void *arg)
-{
-    return audit_removed_note(arg, e) ? 1 : 0;
-}
 
 /* A keyed disclosure's detail as stored, plus "objects": the [id, modified] pairs its keys
  * name (null for a version that is neither stored nor deleted on record). */
@@ -173,14 +169,9 @@ int cli_audit_cmd(int argc, char **argv)
         sc.actor_prefix = arena_printf(&a, "partner:%s/", p.name);
     }
     sc.s = s;
-    sc.removed = audit_removed_new();
     lia_err_clear(&sc.err);
-    rc = sc.removed ? 0 : lia_err_set(&err, LIA_ENOMEM, "out of memory");
-    if (rc == 0) { /* first the versions deletes removed, which later disclosures may name */
-        rc = store_audit_scan(s, 0, note_removed, sc.removed, &err);
-        if (rc == 1)
-            rc = lia_err_set(&err, LIA_ENOMEM, "out of memory");
-    }
+    /* first the versions deletes removed, which later disclosures may name */
+    rc = audit_removed_load(s, &sc.removed, &err);
     if (rc == 0)
         rc = store_audit_scan(s, 0, show_one, &sc, &err);
     if (rc == 1 || sc.failed) {
