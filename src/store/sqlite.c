@@ -187,17 +187,6 @@ bool store_generation(struct store *s, uint64_t *gen)
     return true;
 }
 
-/* Every connection's WAL hook until the server moves checkpoints to a thread
- * (sqlite_checkpoint.c): the generation, then SQLite's own automatic checkpoint, which a hook
- * replaces. */
-static int default_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
-{
-    sqlite_gen_bump(arg);
-    if (frames >= 1000)
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    return SQLITE_OK;
-}
-
 static int conn_open(struct store *s, bool create, sqlite3 **out, struct lia_err *err)
 {
     sqlite3 *db = NULL;
@@ -222,7 +211,7 @@ static int conn_open(struct store *s, bool create, sqlite3 **out, struct lia_err
         sqlite3_close(db);
         return err ? err->code : LIA_EIO;
     }
-    sqlite3_wal_hook(db, default_wal_hook, s);
+    sqlite3_wal_hook(db, sqlite_wal_hook, s); /* replaces SQLite's automatic checkpoint */
     *out = db;
     return 0;
 }
@@ -420,7 +409,6 @@ static int acquire(struct store *s, struct sqlite_conn **out, struct lia_err *er
                 pthread_mutex_unlock(&s->lock);
                 return rc;
             }
-            sqlite_ckpt_conn(s, db);
             memset(c, 0, sizeof *c);
             c->db = db;
             atomic_store(&c->busy, true);

@@ -3,9 +3,11 @@
  *
  * By default SQLite checkpoints inside the commit that pushes the write-ahead log
  * past 1,000 pages: that request then copies the log into the database file and
- * waits for its fsync. With background checkpoints every pooled connection has
- * automatic checkpoints off and a WAL hook that wakes a checkpointer thread, on
- * its own connection, once the log passes CKPT_PAGES; the thread runs PASSIVE
+ * waits for its fsync. Every connection has sqlite_wal_hook instead (conn_open
+ * installs it; it also moves the store's commit generation after each commit).
+ * Without background checkpoints it checkpoints at CKPT_PAGES as SQLite would;
+ * with them it wakes a checkpointer thread, on its own connection, once the log
+ * passes CKPT_PAGES; the thread runs PASSIVE
  * checkpoints (it never waits for readers or writers) while requests go on.
  * Durability is unchanged: a commit is on disk when it returns (the log is
  * synced at commit, synchronous=FULL); a checkpoint only moves pages from the
@@ -26,13 +28,12 @@ struct sqlite_ckpt {
     pthread_cond_t cond;
     bool wanted, stop;
     sqlite3 *db;
-    atomic_ullong runs;
 };
 
-static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+int sqlite_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
     struct store *s = arg;
-    struct sqlite_ckpt *k = s->ckpt;
+    struct sqlite_ckpt *k = atomic_load(&s->ckpt);
     sqlite_gen_bump(s);
     if (k && frames >= CKPT_PAGES) {
         pthread_mutex_lock(&k->lock);
@@ -40,17 +41,10 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
         pthread_cond_signal(&k->cond);
         pthread_mutex_unlock(&k->lock);
     }
+    /* Without the thread, as SQLite's own automatic checkpoint would (the hook replaces it). */
     if (frames >= (k ? CKPT_HARD_PAGES : CKPT_PAGES))
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return SQLITE_OK;
-}
-
-void sqlite_ckpt_conn(struct store *s, sqlite3 *db)
-{
-    if (!s->ckpt)
-        return;
-    sqlite3_wal_autocheckpoint(db, 0);
-    sqlite3_wal_hook(db, wal_hook, s); /* replaces sqlite.c's, generation included */
 }
 
 static void *ckpt_main(void *arg)
@@ -66,7 +60,6 @@ static void *ckpt_main(void *arg)
         pthread_mutex_unlock(&k->lock);
         int log = 0, done = 0;
         int rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-        atomic_fetch_add(&k->runs, 1);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY)
             lia_log(LIA_LOG_WARN, "checkpoint_failed", "\"error\":\"%s\"", sqlite3_errmsg(k->db));
         pthread_mutex_lock(&k->lock);
@@ -77,7 +70,7 @@ static void *ckpt_main(void *arg)
 
 int store_background_checkpoints(struct store *s, struct lia_err *err)
 {
-    if (s->pg || s->ckpt)
+    if (s->pg || atomic_load(&s->ckpt))
         return 0;
     struct sqlite_ckpt *k = calloc(1, sizeof *k);
     if (!k)
@@ -97,17 +90,13 @@ int store_background_checkpoints(struct store *s, struct lia_err *err)
         free(k);
         return lia_err_set(err, LIA_EIO, "cannot start the checkpoint thread");
     }
-    pthread_mutex_lock(&s->lock);
-    s->ckpt = k;
-    for (int i = 0; i < s->n_conns; i++) /* connections opened later get it in conn_open */
-        sqlite_ckpt_conn(s, s->conns[i].db);
-    pthread_mutex_unlock(&s->lock);
+    atomic_store(&s->ckpt, k); /* every connection's hook sees it from its next commit */
     return 0;
 }
 
 void sqlite_ckpt_stop(struct store *s)
 {
-    struct sqlite_ckpt *k = s->ckpt;
+    struct sqlite_ckpt *k = atomic_exchange(&s->ckpt, NULL); /* hooks stop using it first */
     if (!k)
         return;
     pthread_mutex_lock(&k->lock);
@@ -121,10 +110,4 @@ void sqlite_ckpt_stop(struct store *s)
     pthread_mutex_destroy(&k->lock);
     pthread_cond_destroy(&k->cond);
     free(k);
-    s->ckpt = NULL;
-}
-
-unsigned long long sqlite_ckpt_runs(struct store *s)
-{
-    return s->ckpt ? atomic_load(&s->ckpt->runs) : 0;
 }

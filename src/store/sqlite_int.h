@@ -78,7 +78,7 @@ struct store {
     atomic_int waiters;
     int n_conns;
     struct sqlite_conn conns[SQLITE_POOL_MAX];
-    struct sqlite_ckpt *ckpt; /* background checkpoints (sqlite_checkpoint.c), or NULL */
+    _Atomic(struct sqlite_ckpt *) ckpt; /* background checkpoints (sqlite_checkpoint.c) */
     _Atomic uint64_t *gen;     /* the commit generation, in the shared file <path>-gen */
 };
 
@@ -118,10 +118,11 @@ int sqlite_collect(sqlite3_stmt *st, struct arena *a, size_t size,
                    int (*row)(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx), void *ctx,
                    void **out, size_t *n);
 
-/* Background checkpoints (sqlite_checkpoint.c): sets up a new connection when they are on;
- * stops the thread (store_close). */
+/* Every connection's WAL hook (sqlite_checkpoint.c; arg is the store): the commit generation,
+ * then the checkpoint, on the background thread when there is one. Stopping that thread:
+ * store_close. */
 struct sqlite_ckpt;
-void sqlite_ckpt_conn(struct store *s, sqlite3 *db);
+int sqlite_wal_hook(void *arg, sqlite3 *db, const char *name, int frames);
 void sqlite_ckpt_stop(struct store *s);
 
 /* "UPDATE object SET superseded = ..., preceded = ..." from the versions present; append a
