@@ -196,11 +196,10 @@ void api_objects_post(struct api_call *c, const struct store_collection *col)
         if (rc == 0)
             rc = store_envelope(c, t, col, &env, &out, &err);
     }
-    size_t n_items = total;
     char sid[37];
     lia_uuid4(sid);
     char *json = NULL;
-    if (rc == 0 && !(json = status_json(c, sid, n_items, &out)))
+    if (rc == 0 && !(json = status_json(c, sid, total, &out)))
         rc = lia_err_set(&err, LIA_ENOMEM, "status too large");
     if (rc == 0)
         rc = store_status_put(t, sid, api_owner(c), json, &err);

@@ -142,8 +142,10 @@ static int policy_sql(struct dbuf *q, struct binds *b, const struct store_policy
         if (rc == 0)
             rc = bind_int(b, c);
     } else {
-        rc = dbuf_printf(q, d < STORE_TLP_RED ? " AND (%s.tlp < %d OR " : " AND (%s.tlp BETWEEN 0 AND %d OR ",
-                         o, d < STORE_TLP_RED ? STORE_TLP_RED : STORE_TLP_RED - 1);
+        if (d < STORE_TLP_RED)
+            rc = dbuf_printf(q, " AND (%s.tlp < %d OR ", o, STORE_TLP_RED);
+        else
+            rc = dbuf_printf(q, " AND (%s.tlp BETWEEN 0 AND %d OR ", o, STORE_TLP_RED - 1);
         if (rc == 0)
             rc = audience_sql(q, b, p, o, AUDIENCE_RED);
         if (rc == 0)
