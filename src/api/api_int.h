@@ -72,7 +72,9 @@ char *api_format_ts(struct api_call *c, int64_t us);
 
 /* Who owns status resources the caller creates: the partner, or the local token. */
 const char *api_owner(struct api_call *c);
-/* Records a page about to be disclosed to a partner; answers 5xx and returns -1 on failure. */
+/* Records a page about to be disclosed to a partner; answers 5xx and returns -1 on failure.
+ * Ends the request's read transaction (store_read_end) when it records anything: later store
+ * calls of the request each take their own snapshot. */
 int api_audit_disclosure(struct api_call *c, const char *collection, const char *what,
                          const struct store_page *page);
 /* The detail of an "object.delete" entry: what was removed, keys and versions. */
