@@ -5,14 +5,20 @@
 
 Makes a fresh data directory and server (loopback, free port, stopped at the
 end), two partners (US: clearance amber; Other), N objects of ~800 bytes with
-a realistic policy: a third REL TO US, a third REL TO Other, a third TLP
-GREEN/AMBER/RED. Measures, in the same run:
+the issue's realistic policy (POLICY_MIX=issue, the default): REL TO on a third
+of the objects (half of them REL TO US, half REL TO Other, all TLP GREEN), the
+other two thirds TLP GREEN, AMBER and RED in equal parts; US may see 11/18 of
+the objects. POLICY_MIX=strict is the harder mix measured before run 7: a
+third REL TO US, a third REL TO Other, a third GREEN/AMBER/RED (US sees 5/9,
+and two thirds of all objects carry REL TO). Measures, in the same run:
   - ingest objects/s, and the share of ingest time spent appending audit
     entries (from /metrics: liaison_audit_seconds_total)
   - paging with limit=1000 as the admin and as the US partner (whose every
     page is filtered in SQL and recorded in the audit log before it is sent):
     objects/s and pages/s, and the partner/admin ratio. Admin and partner runs
-    alternate (POLICY_ROUNDS, 5, of each); the best of each is compared.
+    alternate (POLICY_ROUNDS, 15, of each: the machine is noisy, and 5 rounds
+    gave best-of ratios from 0.63 to 0.93 for one build); the best of each is
+    compared, and the medians are printed beside.
 Prints key=value lines and a summary with the targets (partner >= 0.90 of
 admin; audit < 10% of ingest).
 """
@@ -30,7 +36,8 @@ import time
 import uuid
 
 MEDIA = "application/taxii+json;version=2.1"
-ROUNDS = int(os.environ.get("POLICY_ROUNDS", "5"))
+ROUNDS = int(os.environ.get("POLICY_ROUNDS", "15"))
+MIX = os.environ.get("POLICY_MIX", "issue")
 TLP = {"green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
        "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
        "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"}
@@ -83,6 +90,8 @@ def page_all(conn, token, alias):
 
 
 def main():
+    if MIX not in ("issue", "strict"):
+        sys.exit("policy_bench: POLICY_MIX is issue or strict")
     binary = sys.argv[1]
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
     tmp = tempfile.mkdtemp(prefix="liaison-policy-bench-")
@@ -120,10 +129,16 @@ def main():
         for start in range(0, n, 1000):
             objs = []
             for i in range(start, min(n, start + 1000)):
-                k = i % 3
-                marks = ([rel["us"]["id"], TLP["green"]] if k == 0 else
-                         [rel["other"]["id"], TLP["green"]] if k == 1 else
-                         [TLP[("green", "amber", "red")[(i // 3) % 3]]])
+                if MIX == "strict":
+                    k = i % 3
+                    marks = ([rel["us"]["id"], TLP["green"]] if k == 0 else
+                             [rel["other"]["id"], TLP["green"]] if k == 1 else
+                             [TLP[("green", "amber", "red")[(i // 3) % 3]]])
+                else:  # the issue's: REL TO on one object in three (i % 6 in 0, 3)
+                    k = i % 6
+                    marks = ([rel["us"]["id"], TLP["green"]] if k == 0 else
+                             [rel["other"]["id"], TLP["green"]] if k == 3 else
+                             [TLP[("green", "amber", "red")[(i // 6 * 4 + k - 1 - (k > 3)) % 3]]])
                 objs.append({"type": "indicator", "spec_version": "2.1",
                              "id": "indicator--%s" % uuid.uuid4(),
                              "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
@@ -139,6 +154,7 @@ def main():
             assert st == 202, b[:200]
         ingest_s = time.perf_counter() - t0
         audit_ingest = metric(conn, admin, "liaison_audit_seconds_total") - a0
+        print("mix %s" % MIX)
         print("ingest objects=%d seconds=%.3f objects_per_s=%.0f audit_seconds=%.4f audit_share=%.4f"
               % (n, ingest_s, n / ingest_s, audit_ingest, audit_ingest / ingest_s))
         # Admin and partner runs alternate, so that whatever else the machine (or the
@@ -161,6 +177,8 @@ def main():
         print("\nsummary")
         print("  partner/admin paging, objects/s: %.3f  (target >= 0.90: %s)" % (ratio, "PASS" if ratio >= 0.9 else "MISS"))
         print("  partner/admin paging, pages/s:   %.3f" % page_ratio)
+        med = {who: sorted(objs / secs for secs, _, objs in runs[who])[ROUNDS // 2] for who in runs}
+        print("  partner/admin paging, medians:   %.3f" % (med["partner"] / med["admin"]))
         print("  audit share of ingest time:      %.4f  (target < 0.10: %s)" % (share, "PASS" if share < 0.1 else "MISS"))
     finally:
         if proc:
