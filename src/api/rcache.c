@@ -15,7 +15,8 @@
  *   - the store's commit generation is the one read before the answer's
  *     transaction began, which had not moved by the time the answer was made
  *     (any commit by the server or by a CLI command beside it moves it: an
- *     object stored or deleted, a token revoked, a grant or partner changed);
+ *     object stored or deleted, a token revoked, a grant or partner changed;
+ *     all but one that only appends to the audit log, which no answer shows);
  *   - the token it was made for has not expired;
  *   - it is younger than response_cache_ms, a bound on what the generation
  *     cannot see (another program editing the database).

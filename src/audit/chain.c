@@ -78,13 +78,10 @@ static int append(struct store_txn *t, const char *actor, const char *action, co
     e.action = action;
     e.detail = detail ? detail : "{}";
     entry_hash(&e, e.hash);
-    rc = store_audit_insert(t, &e, err);
-    if (rc)
-        return rc;
     char head[96], hex[65];
     sodium_bin2hex(hex, sizeof hex, e.hash, 32);
     snprintf(head, sizeof head, "%lld:%s", (long long)e.seq, hex);
-    return store_txn_meta_set(t, "audit_head", head, err);
+    return store_audit_insert(t, &e, head, err);
 }
 
 struct verify_ctx {
@@ -195,7 +192,7 @@ int audit_verify(struct store *s, struct audit_report *report, struct lia_err *e
     char *recorded = NULL;
     struct lia_err e2;
     lia_err_clear(&e2);
-    rc = store_meta_get(s, "audit_head", &a, &recorded, &e2);
+    rc = store_meta_get(s, STORE_AUDIT_HEAD, &a, &recorded, &e2);
     if (rc == LIA_ENOTFOUND && report->entries == 0) {
         rc = 0;
     } else if (rc == LIA_ENOTFOUND || (rc == 0 && strcmp(recorded, report->head) != 0)) {

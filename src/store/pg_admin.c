@@ -270,7 +270,7 @@ int pgstore_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32]
     return 0;
 }
 
-int pgstore_audit_insert(struct store_txn *t, const struct store_audit_entry *e,
+int pgstore_audit_insert(struct store_txn *t, const struct store_audit_entry *e, const char *head,
                          struct lia_err *err)
 {
     struct pg_params p;
@@ -282,10 +282,11 @@ int pgstore_audit_insert(struct store_txn *t, const struct store_audit_entry *e,
     pg_param_text(&p, e->detail);
     pg_param_bytes(&p, e->prev, 32);
     pg_param_bytes(&p, e->hash, 32);
-    return pg_run(t->store, t->pg, PGS_AUDIT_INSERT,
-                  "INSERT INTO audit(seq, ts, actor, action, detail, prev, hash)"
-                  " VALUES($1::bigint, $2::bigint, $3, $4, $5, $6::bytea, $7::bytea)",
-                  &p, "append audit", err);
+    int rc = pg_run(t->store, t->pg, PGS_AUDIT_INSERT,
+                    "INSERT INTO audit(seq, ts, actor, action, detail, prev, hash)"
+                    " VALUES($1::bigint, $2::bigint, $3, $4, $5, $6::bytea, $7::bytea)",
+                    &p, "append audit", err);
+    return rc ? rc : pgstore_txn_meta_set(t, STORE_AUDIT_HEAD, head, err);
 }
 
 /* Reads the log in batches so that a long log never sits in memory at once. */

@@ -176,7 +176,7 @@ int pgstore_token_revoke(struct store *s, const char *id, struct lia_err *err);
 
 int pgstore_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32],
                        struct lia_err *err);
-int pgstore_audit_insert(struct store_txn *t, const struct store_audit_entry *e,
+int pgstore_audit_insert(struct store_txn *t, const struct store_audit_entry *e, const char *head,
                          struct lia_err *err);
 int pgstore_audit_scan(struct store *s, int64_t after,
                        int (*fn)(const struct store_audit_entry *e, void *ctx), void *ctx,

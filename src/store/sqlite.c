@@ -552,6 +552,7 @@ int store_begin(struct store *s, struct store_txn **out, struct lia_err *err)
     }
     t->store = s;
     rc = exec_cached(t->conn, STMT_WRITE_BEGIN, "BEGIN IMMEDIATE");
+    t->changes0 = sqlite3_total_changes64(t->conn->db);
     if (rc != SQLITE_OK) {
         rc = sqlite_fail(t->conn->db, rc, err, "begin");
         sqlite_release(s, t->conn);
@@ -576,11 +577,27 @@ int store_begin(struct store *s, struct store_txn **out, struct lia_err *err)
     return 0;
 }
 
+/* Set by store_commit around a COMMIT that changes nothing a cached answer can show. */
+static _Thread_local bool tl_quiet_commit;
+
+bool sqlite_commit_quiet(void)
+{
+    return tl_quiet_commit;
+}
+
 int store_commit(struct store_txn *t, struct lia_err *err)
 {
     if (t->pg)
         return pgstore_commit(t, err);
+    /* A transaction that did nothing but append audit entries (a partner's disclosure record)
+     * changes no answer the response cache keeps (no HTTP endpoint reads the audit log), so
+     * its commit leaves the generation alone: partners' reads no longer empty everyone's
+     * caches. Counted, not assumed: any other row changed, by a statement or a trigger,
+     * makes the connection's change count exceed the audit entries, and the commit bumps. */
+    tl_quiet_commit = t->audit_rows > 0 &&
+                      sqlite3_total_changes64(t->conn->db) - t->changes0 == t->audit_rows;
     int rc = exec_cached(t->conn, STMT_WRITE_COMMIT, "COMMIT");
+    tl_quiet_commit = false;
     if (rc != SQLITE_OK) {
         rc = sqlite_fail(t->conn->db, rc, err, "commit");
         sqlite3_exec(t->conn->db, "ROLLBACK", NULL, NULL, NULL);

@@ -344,11 +344,11 @@ int store_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32],
                                                      : sqlite_fail(t->conn->db, step, err, "audit");
 }
 
-int store_audit_insert(struct store_txn *t, const struct store_audit_entry *e,
+int store_audit_insert(struct store_txn *t, const struct store_audit_entry *e, const char *head,
                        struct lia_err *err)
 {
     if (t->pg)
-        return pgstore_audit_insert(t, e, err);
+        return pgstore_audit_insert(t, e, head, err);
     sqlite3_stmt *st = NULL;
     int rc = sqlite_stmt(t->conn, STMT_AUDIT_INSERT,
                          "INSERT INTO audit(seq, ts, actor, action, detail, prev, hash)"
@@ -365,7 +365,13 @@ int store_audit_insert(struct store_txn *t, const struct store_audit_entry *e,
     sqlite3_bind_blob(st, 7, e->hash, 32, SQLITE_STATIC);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
-    return step == SQLITE_DONE ? 0 : sqlite_fail(t->conn->db, step, err, "append audit");
+    if (step != SQLITE_DONE)
+        return sqlite_fail(t->conn->db, step, err, "append audit");
+    t->audit_rows += sqlite3_changes64(t->conn->db);
+    rc = store_txn_meta_set(t, STORE_AUDIT_HEAD, head, err);
+    if (rc == 0)
+        t->audit_rows += sqlite3_changes64(t->conn->db); /* the head is the log's own */
+    return rc;
 }
 
 int store_audit_scan(struct store *s, int64_t after,

@@ -4,7 +4,8 @@
  * By default SQLite checkpoints inside the commit that pushes the write-ahead log
  * past 1,000 pages: that request then copies the log into the database file and
  * waits for its fsync. Every connection has sqlite_wal_hook instead (conn_open
- * installs it; it also moves the store's commit generation after each commit).
+ * installs it; it also moves the store's commit generation after each commit that changes
+ * more than the audit log: store_commit).
  * Without background checkpoints it checkpoints at CKPT_PAGES as SQLite would;
  * with them it wakes a checkpointer thread, on its own connection, once the log
  * passes CKPT_PAGES; the thread runs PASSIVE
@@ -34,7 +35,8 @@ int sqlite_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
     struct store *s = arg;
     struct sqlite_ckpt *k = atomic_load(&s->ckpt);
-    sqlite_gen_bump(s);
+    if (!sqlite_commit_quiet())
+        sqlite_gen_bump(s);
     if (k && frames >= CKPT_PAGES) {
         pthread_mutex_lock(&k->lock);
         k->wanted = true;

@@ -87,10 +87,14 @@ struct store_txn {
     struct pg_conn *pg; /* PostgreSQL: the transaction's connection; NULL for SQLite */
     struct sqlite_conn *conn;
     int64_t last_added;
+    int64_t changes0;   /* sqlite3_total_changes64 at BEGIN */
+    int64_t audit_rows; /* audit entries this transaction appended */
 };
 
-/* Called after every commit on a connection (its WAL hook): moves the commit generation. */
+/* Called after every commit on a connection (its WAL hook): moves the commit generation,
+ * unless the commit only appended audit entries (store_commit says so for its thread). */
 void sqlite_gen_bump(struct store *s);
+bool sqlite_commit_quiet(void);
 
 int sqlite_acquire(struct store *s, struct sqlite_conn **out, struct lia_err *err);
 void sqlite_release(struct store *s, struct sqlite_conn *c);

@@ -106,7 +106,8 @@ void store_read_end(struct store *s);
 
 /* The store's commit generation: a number that changes after every commit any liaison
  * process makes to this store (the server, and CLI commands run beside it), read without a
- * transaction. Read it before a read transaction begins and again after it ends: when both
+ * transaction; except a commit whose only changes are audit entries and the log's head (a
+ * partner's disclosure record), which no answer shows. Read it before a read transaction begins and again after it ends: when both
  * match, what was read is current for as long as the generation stays the same (the
  * response cache, docs/architecture.md). False when the backend cannot tell (PostgreSQL,
  * whose nodes do not share memory, or a data directory where the generation file cannot be
@@ -290,7 +291,10 @@ struct store_audit_entry {
 /* Reads the last entry's seq and hash (seq 0 and zero hash when the log is empty). */
 int store_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32],
                      struct lia_err *err);
-int store_audit_insert(struct store_txn *t, const struct store_audit_entry *e,
+/* Appends e and, in the same transaction, records head ("seq:hash", the setting
+ * STORE_AUDIT_HEAD) as the log's head, which `audit verify` compares with the last entry. */
+#define STORE_AUDIT_HEAD "audit_head"
+int store_audit_insert(struct store_txn *t, const struct store_audit_entry *e, const char *head,
                        struct lia_err *err);
 /* Calls fn for each entry from seq > after, in order, until fn returns non-zero. */
 int store_audit_scan(struct store *s, int64_t after,

@@ -119,6 +119,30 @@ class ResponseCacheTest(TaxiiCase):
         entries = [e for e in map(json.loads, out.splitlines()) if e["action"] == "objects.disclose"]
         self.assertEqual(len(entries), 20)  # every one of them on record
 
+    def test_partner_reads_leave_other_answers_cached(self):
+        # A partner's read commits its disclosure record, which touches only the audit log: the
+        # other answers kept stay valid and are replayed; a write after it still shows at once.
+        _, ptok = self.d.reader("shared")
+        o = sdo(name="v1", object_marking_refs=[GREEN])
+        self.assertEqual(self.s.post_objects("shared", [o])[0], 202)
+        path = ROOT + "collections/shared/objects/%s/" % o["id"]
+        self.warm(path)
+        before = hits(self.s)
+        for _ in range(12):  # each answer to the administrator follows a partner's read
+            st, _, j = self.s.get_json(path, token=ptok)
+            self.assertEqual((st, j["objects"][0]["name"]), (200, "v1"))
+            st, _, j = self.s.get_json(path)
+            self.assertEqual((st, j["objects"][0]["name"]), (200, "v1"))
+        if CACHING:
+            self.assertGreater(hits(self.s) - before, 6, "a partner's read emptied the cache")
+        else:
+            self.assertEqual(hits(self.s), before)
+        v2 = dict(o, name="v2", modified="2024-02-01T00:00:00.000Z")
+        self.assertEqual(self.s.post_objects("shared", [v2])[0], 202)
+        for _ in range(8):
+            st, _, j = self.s.get_json(path)
+            self.assertEqual((st, j["objects"][0]["name"]), (200, "v2"))
+
     def test_expired_token_is_refused_though_cached(self):
         # Answers may be replayed for a minute: only the token's expiry can stop them.
         self.s.stop()

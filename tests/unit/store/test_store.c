@@ -296,6 +296,54 @@ static void test_generation(void **state)
     unit_store_close(&w.u);
 }
 
+/* Appends one audit entry, alone or with an object stored in the same transaction. */
+static void audit_txn(struct world *w, bool with_object)
+{
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_txn *t;
+    assert_int_equal(store_begin(w->u.s, &t, &err), 0);
+    struct store_audit_entry e = {.ts = 1, .actor = "partner:P", .action = "objects.disclose",
+                                  .detail = "{}"};
+    assert_int_equal(store_audit_last(t, &e.seq, e.prev, &err), 0);
+    e.seq++;
+    assert_int_equal(store_audit_insert(t, &e, "1:00", &err), 0);
+    if (with_object) {
+        const char *json = "{\"id\":\"indicator--00000000-0000-4000-8000-0000000000b1\"}";
+        struct store_object o = {.id = "indicator--00000000-0000-4000-8000-0000000000b1",
+                                 .type = "indicator", .spec_version = "2.1", .modified_us = 1,
+                                 .modified = "1970-01-01T00:00:00.000Z", .tlp = STORE_TLP_GREEN,
+                                 .json = json, .json_len = strlen(json)};
+        int result;
+        int64_t added;
+        assert_int_equal(store_put_object(t, w->coll, &o, &result, &added, &err), 0);
+        assert_int_equal(result, STORE_PUT_NEW);
+    }
+    assert_int_equal(store_commit(t, &err), 0);
+}
+
+/* A commit that only appends to the audit log (a partner's disclosure record) leaves the
+ * generation alone; one that changes anything else with it does not. */
+static void test_generation_audit_only(void **state)
+{
+    (void)state;
+    struct world w;
+    setup_world(&w);
+    uint64_t g0, g;
+    if (!store_generation(w.u.s, &g0)) {
+        unit_store_close(&w.u);
+        return;
+    }
+    audit_txn(&w, false);
+    audit_txn(&w, false);
+    assert_true(store_generation(w.u.s, &g));
+    assert_true(g == g0);
+    audit_txn(&w, true);
+    assert_true(store_generation(w.u.s, &g));
+    assert_true(g != g0);
+    unit_store_close(&w.u);
+}
+
 int main(void)
 {
     unit_store_backend("unit_store_test_store");
@@ -305,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_versions_among_visible),
         cmocka_unit_test(test_paging_and_search),
         cmocka_unit_test(test_generation),
+        cmocka_unit_test(test_generation_audit_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
