@@ -127,8 +127,8 @@ int api_audit_disclosure(struct api_call *c, const char *collection, const char 
         /* The page has been read: end the request's read transaction first, so that the
          * record is written on the connection that read the page. A write on a second
          * connection made the reading one drop its whole page cache at its next read (the
-         * store changed under it), and the two swapped roles on every page: 0.4-0.5 ms of
-         * a partner's 1,000-object page (bench/RESULTS.md). Nothing is read after this. */
+         * store changed under it), and the two swapped roles on every page: 0.7 to 1 ms of
+         * server CPU per 1,000-object page (bench/RESULTS.md, run 7). Nothing is read after this. */
         store_read_end(c->api->store);
         rc = record_disclosure(c->api, &me);
     }

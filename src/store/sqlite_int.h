@@ -88,7 +88,7 @@ struct store_txn {
     struct sqlite_conn *conn;
     int64_t last_added;
     int64_t changes0;   /* sqlite3_total_changes64 at BEGIN */
-    int64_t audit_rows; /* audit entries this transaction appended */
+    int64_t audit_rows; /* rows of the audit log (entries, head) this transaction wrote */
 };
 
 /* Called after every commit on a connection (its WAL hook): moves the commit generation,

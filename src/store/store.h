@@ -107,11 +107,11 @@ void store_read_end(struct store *s);
 /* The store's commit generation: a number that changes after every commit any liaison
  * process makes to this store (the server, and CLI commands run beside it), read without a
  * transaction; except a commit whose only changes are audit entries and the log's head (a
- * partner's disclosure record), which no answer shows. Read it before a read transaction begins and again after it ends: when both
- * match, what was read is current for as long as the generation stays the same (the
- * response cache, docs/architecture.md). False when the backend cannot tell (PostgreSQL,
- * whose nodes do not share memory, or a data directory where the generation file cannot be
- * mapped): then nothing may be cached. */
+ * partner's disclosure record), which no answer shows. Read it before a read transaction
+ * begins and again after it ends: when both match, what was read is current for as long as
+ * the generation stays the same (the response cache, docs/architecture.md). False when the
+ * backend cannot tell (PostgreSQL, whose nodes do not share memory, or a data directory where
+ * the generation file cannot be mapped): then nothing may be cached. */
 bool store_generation(struct store *s, uint64_t *gen);
 
 /* Writing. */
