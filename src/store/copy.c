@@ -313,5 +313,8 @@ int store_copy_finish(struct store_txn *t, struct lia_err *err)
         if (rc)
             return rc;
     }
-    return 0;
+    /* Statistics for the tables just filled, committed with them: never analysed, the planner
+     * takes the object table for a few hundred rows and pages by reading the whole collection
+     * and sorting it (O(N) a page) until autovacuum gets to it. */
+    return pg_run(t->store, t->pg, -1, "ANALYZE", NULL, "copy: statistics", err);
 }
