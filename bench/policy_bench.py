@@ -19,6 +19,8 @@ and two thirds of all objects carry REL TO). Measures, in the same run:
     alternate (POLICY_ROUNDS, 15, of each: the machine is noisy, and 5 rounds
     gave best-of ratios from 0.63 to 0.93 for one build); the best of each is
     compared, and the medians are printed beside.
+POLICY_STORE=postgres://... runs the same against that (empty) PostgreSQL
+database instead of the embedded SQLite store.
 Prints key=value lines and a summary with the targets (partner >= 0.90 of
 admin; audit < 10% of ingest).
 """
@@ -98,7 +100,9 @@ def main():
     proc = None
     try:
         data = os.path.join(tmp, "data")
-        admin = cli(binary, "init", "--data", data).strip().splitlines()[-1]
+        store = os.environ.get("POLICY_STORE")  # a PostgreSQL URL (an empty database)
+        admin = cli(binary, "init", "--data", data,
+                    *(["--store", store] if store else [])).strip().splitlines()[-1]
         cli(binary, "collection", "add", "--data", data, "--title", "bench", "--alias", "b")
         us = cli(binary, "partner", "add", "--data", data, "--name", "US", "--clearance", "amber").strip()
         other = cli(binary, "partner", "add", "--data", data, "--name", "Other").strip()
@@ -154,7 +158,7 @@ def main():
             assert st == 202, b[:200]
         ingest_s = time.perf_counter() - t0
         audit_ingest = metric(conn, admin, "liaison_audit_seconds_total") - a0
-        print("mix %s" % MIX)
+        print("mix %s store %s" % (MIX, "postgresql" if store else "sqlite"))
         print("ingest objects=%d seconds=%.3f objects_per_s=%.0f audit_seconds=%.4f audit_share=%.4f"
               % (n, ingest_s, n / ingest_s, audit_ingest, audit_ingest / ingest_s))
         # Admin and partner runs alternate, so that whatever else the machine (or the
