@@ -535,6 +535,38 @@ int pgstore_begin(struct store *s, struct store_txn **out, struct lia_err *err)
     return 0;
 }
 
+/* A new database's object table has no planner statistics until autovacuum analyses it,
+ * within about a minute; until then PostgreSQL takes it for a few hundred rows and reads
+ * every page of objects by sorting the whole collection (bench/RESULTS.md, PostgreSQL run
+ * 3). So once this process has stored STATS_FIRST_OBJECTS new versions while the table still
+ * has none (reltuples < 0), it analyses the tables pages read, once; afterwards autovacuum
+ * keeps them. After the commit: a failure here changes nothing stored. */
+#define STATS_FIRST_OBJECTS 1000
+
+static void first_statistics(struct store *s, struct pg_conn *c, int64_t put)
+{
+    long long total = atomic_fetch_add(&s->pg->objects_put, put) + put;
+    if (total < STATS_FIRST_OBJECTS)
+        return;
+    bool expected = false;
+    if (!atomic_compare_exchange_strong(&s->pg->stats_seen, &expected, true))
+        return; /* another request got here first */
+    PGresult *r = PQexec(c->db, "SELECT reltuples < 0 FROM pg_class WHERE oid = 'object'::regclass");
+    bool none = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                !strcmp(PQgetvalue(r, 0, 0), "t");
+    PQclear(r);
+    if (!none)
+        return;
+    r = PQexec(c->db, "ANALYZE (SKIP_LOCKED) object, audience");
+    if (PQresultStatus(r) == PGRES_COMMAND_OK)
+        lia_log(LIA_LOG_INFO, "store_analyzed", "\"objects\":%lld", total);
+    else
+        lia_log(LIA_LOG_WARN, "store_analyze_failed", "\"error\":\"%s\"",
+                PQresultErrorField(r, PG_DIAG_SQLSTATE) ? PQresultErrorField(r, PG_DIAG_SQLSTATE)
+                                                        : "unknown");
+    PQclear(r);
+}
+
 int pgstore_commit(struct store_txn *t, struct lia_err *err)
 {
     struct store *s = t->store;
@@ -545,6 +577,8 @@ int pgstore_commit(struct store_txn *t, struct lia_err *err)
     else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) /* an aborted transaction rolls back */
         rc = lia_err_set(err, LIA_EIO, "store: commit: the transaction was rolled back");
     PQclear(r);
+    if (rc == 0 && t->objects_put > 0 && !atomic_load(&s->pg->stats_seen))
+        first_statistics(s, t->pg, t->objects_put);
     pg_release(s, t->pg);
     free(t);
     return rc;

@@ -313,6 +313,7 @@ int pgstore_put_object(struct store_txn *t, int64_t coll, const struct store_obj
         return rc;
     *date_added = added;
     *result = STORE_PUT_NEW;
+    t->objects_put++;
     return 0;
 }
 

@@ -89,6 +89,7 @@ struct store_txn {
     int64_t last_added;
     int64_t changes0;   /* sqlite3_total_changes64 at BEGIN */
     int64_t audit_rows; /* rows of the audit log (entries, head) this transaction wrote */
+    int64_t objects_put; /* PostgreSQL: new object versions this transaction stored */
 };
 
 /* Called after every commit on a connection (its WAL hook): moves the commit generation,

@@ -65,6 +65,29 @@ def answers(server, token):
 
 @unittest.skipUnless(harness.PG_URL, "LIAISON_TEST_PG is not set: PostgreSQL tests skipped")
 class StoreCopy(TaxiiCase):
+    def test_first_objects_get_statistics(self):
+        # A new PostgreSQL store analyses its tables once the server has stored 1,000 new
+        # versions while the object table still has no statistics, without waiting a minute
+        # for autovacuum: pages are then planned on real row counts.
+        name = "liaison_test_" + os.urandom(6).hex()
+        harness.pg_admin("CREATE DATABASE %s" % name)
+        self.addCleanup(harness.pg_admin, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+        d = DataDir(store=harness.pg_database_url(name))
+        self.addCleanup(d.cleanup)
+        d.collection("stats", "stats")
+        # last_analyze is set by an explicit ANALYZE only (autovacuum sets last_autoanalyze).
+        analysed = lambda: harness.pg_admin(
+            "SELECT last_analyze IS NOT NULL, reltuples::bigint FROM pg_stat_user_tables"
+            " JOIN pg_class USING (relname) WHERE relname = 'object'", database=name).strip()
+        s = Server(d).start()
+        self.assertEqual(s.post_objects("stats", [sdo() for _ in range(600)])[0], 202)
+        self.assertEqual(analysed().split("|")[0], "f")  # not yet: fewer than 1,000 stored
+        self.assertEqual(s.post_objects("stats", [sdo() for _ in range(600)])[0], 202)
+        done, rows = analysed().split("|")
+        self.assertEqual(done, "t")
+        self.assertGreaterEqual(int(rows), 1000)
+        s.stop()
+
     def test_round_trip(self):
         d = DataDir(store=os.path.join(harness.tempfile.mkdtemp(prefix="liaison-copy-"), "s.db"))
         self.addCleanup(d.cleanup)
