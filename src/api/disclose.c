@@ -128,7 +128,8 @@ int api_audit_disclosure(struct api_call *c, const char *collection, const char 
          * record is written on the connection that read the page. A write on a second
          * connection made the reading one drop its whole page cache at its next read (the
          * store changed under it), and the two swapped roles on every page: 0.7 to 1 ms of
-         * server CPU per 1,000-object page (bench/RESULTS.md, run 7). Nothing is read after this. */
+         * server CPU per 1,000-object page (bench/RESULTS.md, run 7). Nothing is read after
+         * this. */
         store_read_end(c->api->store);
         rc = record_disclosure(c->api, &me);
     }

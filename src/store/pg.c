@@ -551,7 +551,8 @@ static void first_statistics(struct store *s, struct pg_conn *c, int64_t put)
     bool expected = false;
     if (!atomic_compare_exchange_strong(&s->pg->stats_seen, &expected, true))
         return; /* another request got here first */
-    PGresult *r = PQexec(c->db, "SELECT reltuples < 0 FROM pg_class WHERE oid = 'object'::regclass");
+    PGresult *r =
+        PQexec(c->db, "SELECT reltuples < 0 FROM pg_class WHERE oid = 'object'::regclass");
     bool none = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
                 !strcmp(PQgetvalue(r, 0, 0), "t");
     PQclear(r);
