@@ -15,9 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { AUDIENCE_REL = 1, AUDIENCE_RED = 2 };
-enum { RESTRICTED_REL = 1 };
-
 /* Appends "$n" for a new parameter v (a number). */
 static int arg_int(struct dbuf *q, struct pg_params *p, int64_t v)
 {
@@ -32,41 +29,22 @@ static int arg_text(struct dbuf *q, struct pg_params *p, const char *v)
 }
 
 /* Whether the caller is named in the audience of `kind` of row o (the audience rows). */
-static int audience_sql(struct dbuf *q, struct pg_params *b, const struct store_policy *p,
-                        const char *o, int kind)
+static int audience_sql(struct dbuf *q, void *ctx, const struct store_policy *p, const char *o,
+                        int kind)
 {
     int rc = dbuf_printf(q,
                          "EXISTS(SELECT 1 FROM audience a WHERE a.obj = %s.date_added"
                          " AND a.kind = %d AND a.partner = ",
                          o, kind);
-    rc = rc ? rc : arg_int(q, b, p->partner);
+    rc = rc ? rc : arg_int(q, ctx, p->partner);
     return rc ? rc : dbuf_puts(q, ")");
 }
 
-/* The visibility predicate for rows aliased o (invariant 1), compiled for this caller as the
- * SQLite backend's is (sqlite_objects.c, policy_sql, which says why each part is what it
- * is): knowing the clearance c and the collection's default TLP d, the effective TLP needs
- * no CASE. Cheaper per row, and the planner estimates plain comparisons better. */
+/* The visibility predicate for rows aliased o (invariant 1; store/policy.c). */
 static int policy_sql(struct dbuf *q, struct pg_params *b, const struct store_policy *p,
                       int default_tlp, const char *o)
 {
-    if (p->all)
-        return 0;
-    int c = p->clearance, d = default_tlp, rc = 0;
-    if (c < STORE_TLP_RED) {
-        rc = dbuf_printf(q, d <= c ? " AND %s.tlp <= " : " AND %s.tlp BETWEEN 0 AND ", o);
-        rc = rc ? rc : arg_int(q, b, c);
-    } else {
-        if (d < STORE_TLP_RED)
-            rc = dbuf_printf(q, " AND (%s.tlp < %d OR ", o, STORE_TLP_RED);
-        else
-            rc = dbuf_printf(q, " AND (%s.tlp BETWEEN 0 AND %d OR ", o, STORE_TLP_RED - 1);
-        rc = rc ? rc : audience_sql(q, b, p, o, AUDIENCE_RED);
-        rc = rc ? rc : dbuf_puts(q, ")");
-    }
-    rc = rc ? rc : dbuf_printf(q, " AND ((%s.restricted & %d) = 0 OR ", o, RESTRICTED_REL);
-    rc = rc ? rc : audience_sql(q, b, p, o, AUDIENCE_REL);
-    return rc ? rc : dbuf_puts(q, ")");
+    return store_policy_sql(q, p, default_tlp, o, audience_sql, b);
 }
 
 static int in_list_text(struct dbuf *q, struct pg_params *b, const char *col,

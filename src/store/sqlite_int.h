@@ -92,6 +92,19 @@ struct store_txn {
     int64_t objects_put; /* PostgreSQL: new object versions this transaction stored */
 };
 
+/* Shared by both backends. audience rows name partners by kind; object.restricted bits. */
+enum { AUDIENCE_REL = 1, AUDIENCE_RED = 2 };
+enum { RESTRICTED_REL = 1 };
+
+/* Appends to q the SQL that tells whether policy p is named in the audience of `kind` of row
+ * o (binding what it needs through ctx). */
+typedef int (*store_audience_fn)(struct dbuf *q, void *ctx, const struct store_policy *p,
+                                 const char *o, int kind);
+/* Appends " AND <visibility of row o for policy p>" (policy.c; nothing when p sees all), for a
+ * collection whose default TLP is default_tlp. */
+int store_policy_sql(struct dbuf *q, const struct store_policy *p, int default_tlp,
+                     const char *o, store_audience_fn audience, void *ctx);
+
 /* Called after every commit on a connection (its WAL hook): moves the commit generation,
  * unless the commit only appended audit entries (store_commit says so for its thread). */
 void sqlite_gen_bump(struct store *s);

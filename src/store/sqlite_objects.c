@@ -13,9 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { AUDIENCE_REL = 1, AUDIENCE_RED = 2 };
-enum { RESTRICTED_REL = 1 };
-
 #define MAX_BINDS 1200
 
 struct bind_value {
@@ -107,9 +104,10 @@ static int64_t audience_mask(const int64_t *partners, size_t n)
 
 /* Whether the caller is named in the audience of `kind` of row `o`: its bit in the row's
  * mask when it has one (the mask is in the page index: no look-up), else its audience row. */
-static int audience_sql(struct dbuf *q, struct binds *b, const struct store_policy *p,
-                        const char *o, int kind)
+static int audience_sql(struct dbuf *q, void *ctx, const struct store_policy *p, const char *o,
+                        int kind)
 {
+    struct binds *b = ctx;
     if (p->partner >= 1 && p->partner <= SQLITE_MASK_MAX_PARTNER) {
         int rc = dbuf_printf(q, "(%s.%s & ?) <> 0", o, kind == AUDIENCE_REL ? "rel_mask" : "red_mask");
         return rc ? rc : bind_int(b, (int64_t)((uint64_t)1 << (p->partner - 1)));
@@ -121,41 +119,11 @@ static int audience_sql(struct dbuf *q, struct binds *b, const struct store_poli
     return rc ? rc : bind_int(b, p->partner);
 }
 
-/* The visibility predicate for rows aliased `o` (invariant 1), compiled for this caller.
- * Unmarked rows (tlp < 0) take the collection's default d; with e the effective TLP and c the
- * clearance, a row is visible when e <= c, when e < RED or the caller is a TLP:RED recipient,
- * and when it carries no REL TO or the caller is in it. Knowing c and d here, each part is
- * written as the plain comparison it amounts to (a partner's walk evaluates it on every index
- * entry it passes, visible or not):
- *   e <= c:   always, when c is RED; tlp <= c, when d <= c (unmarked rows pass);
- *             tlp BETWEEN 0 AND c, when d > c (unmarked rows fail).
- *   e < RED:  implied by e <= c when c is below RED; else tlp < RED, when d < RED;
- *             tlp BETWEEN 0 AND RED - 1, when d is RED. */
+/* The visibility predicate for rows aliased `o` (invariant 1; store/policy.c). */
 static int policy_sql(struct dbuf *q, struct binds *b, const struct store_policy *p,
                       int default_tlp, const char *o)
 {
-    if (p->all)
-        return 0;
-    int c = p->clearance, d = default_tlp, rc = 0;
-    if (c < STORE_TLP_RED) {
-        rc = dbuf_printf(q, d <= c ? " AND %s.tlp <= ?" : " AND %s.tlp BETWEEN 0 AND ?", o);
-        if (rc == 0)
-            rc = bind_int(b, c);
-    } else {
-        if (d < STORE_TLP_RED)
-            rc = dbuf_printf(q, " AND (%s.tlp < %d OR ", o, STORE_TLP_RED);
-        else
-            rc = dbuf_printf(q, " AND (%s.tlp BETWEEN 0 AND %d OR ", o, STORE_TLP_RED - 1);
-        if (rc == 0)
-            rc = audience_sql(q, b, p, o, AUDIENCE_RED);
-        if (rc == 0)
-            rc = dbuf_puts(q, ")");
-    }
-    if (rc == 0)
-        rc = dbuf_printf(q, " AND ((%s.restricted & %d) = 0 OR ", o, RESTRICTED_REL);
-    if (rc == 0)
-        rc = audience_sql(q, b, p, o, AUDIENCE_REL);
-    return rc ? rc : dbuf_puts(q, ")");
+    return store_policy_sql(q, p, default_tlp, o, audience_sql, b);
 }
 
 static int in_list_text(struct dbuf *q, struct binds *b, const char *col,
