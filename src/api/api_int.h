@@ -23,6 +23,7 @@ struct api_call {
 struct api_rcache_probe {
     bool on;               /* the request may be answered from, or kept in, the cache */
     uint64_t gen;          /* the store's commit generation before anything was read */
+    int64_t at_us;         /* and the time then: a kept answer's age counts from it */
     unsigned char key[32]; /* hash of the instance, path, parameters, Accept, credentials */
     void *hit;             /* the kept answer found, or NULL */
 };

@@ -116,6 +116,16 @@ static void hash_field(crypto_generichash_state *st, const char *s)
         crypto_generichash_update(st, (const unsigned char *)s, (size_t)n);
 }
 
+/* The least recently used kept answer, or NULL when none is kept. */
+static struct entry *oldest(struct rcache *rc)
+{
+    struct entry *old = NULL;
+    for (size_t i = 0; i < SLOTS; i++)
+        if (rc->e[i].live && (!old || rc->e[i].used < old->used))
+            old = &rc->e[i];
+    return old;
+}
+
 static struct entry *find(struct rcache *rc, const unsigned char key[32])
 {
     for (size_t i = 0; i < SLOTS; i++)
@@ -149,6 +159,7 @@ bool api_rcache_find(struct api_call *c, struct api_rcache_probe *p)
     hash_field(&st, req->client_cert_subject);
     crypto_generichash_final(&st, p->key, sizeof p->key);
     p->on = true;
+    p->at_us = lia_now_us();
 
     struct rcache *rc = thread_cache();
     struct entry *e = rc ? find(rc, p->key) : NULL;
@@ -156,7 +167,7 @@ bool api_rcache_find(struct api_call *c, struct api_rcache_probe *p)
         api_metrics_rcache(false);
         return false;
     }
-    int64_t now = lia_now_us();
+    int64_t now = p->at_us;
     if (e->gen != p->gen || now - e->born_us >= (int64_t)c->api->cfg.response_cache_ms * 1000 ||
         (e->expires_us && e->expires_us <= now)) {
         drop(rc, e);
@@ -229,10 +240,7 @@ void api_rcache_keep(struct api_call *c, const struct api_rcache_probe *p)
     if (slot)
         drop(rc, slot);
     while (rc->bytes + need > budget) { /* least recently used first */
-        struct entry *old = NULL;
-        for (size_t i = 0; i < SLOTS; i++)
-            if (rc->e[i].live && (!old || rc->e[i].used < old->used))
-                old = &rc->e[i];
+        struct entry *old = oldest(rc);
         if (!old)
             return;
         drop(rc, old);
@@ -241,9 +249,7 @@ void api_rcache_keep(struct api_call *c, const struct api_rcache_probe *p)
         if (!rc->e[i].live)
             slot = &rc->e[i];
     if (!slot) { /* every slot taken: the least recently used goes */
-        for (size_t i = 0; i < SLOTS; i++)
-            if (!slot || rc->e[i].used < slot->used)
-                slot = &rc->e[i];
+        slot = oldest(rc);
         drop(rc, slot);
     }
     char *block = malloc(need - sizeof(struct entry));
@@ -255,7 +261,7 @@ void api_rcache_keep(struct api_call *c, const struct api_rcache_probe *p)
     e->block = block;
     e->size = need;
     e->gen = p->gen;
-    e->born_us = lia_now_us();
+    e->born_us = p->at_us; /* made from what the store held then */
     e->expires_us = c->who.expires;
     e->status = resp->status;
     e->body = at;
