@@ -27,6 +27,10 @@ struct api_config {
     size_t rate_burst;        /* requests a principal may make at once */
     size_t response_cache_bytes; /* per worker thread (rcache.c); 0: no response cache */
     size_t response_cache_ms;    /* longest a cached answer is replayed */
+    size_t readahead_bytes;      /* answers made ahead, at most (readahead.c); 0: none */
+    size_t readahead_threads;    /* threads making them; 0: none */
+    size_t request_memory;       /* one request's arena, for requests made ahead */
+    size_t max_response;         /* one response body, for requests made ahead */
     const char *title;
     const char *description;
     const char *contact;
@@ -47,11 +51,18 @@ struct api {
     pthread_cond_t disclose_cond;
     struct api_disclosure *disclose_queue; /* oldest first */
     bool disclose_leader;                  /* a request is committing a group */
+    struct api_readahead *ahead;           /* NULL until api_readahead_start */
 };
 
 /* Loads what the API keeps in the store (the next-token key). */
 int api_init(struct api *api, struct store *s, const struct api_config *cfg,
              struct lia_err *err);
+
+/* Starts the threads that make the next page of a paged listing while its client reads this
+ * one (readahead.c; none when cfg.readahead_threads or readahead_bytes is 0, or when the store
+ * cannot tell whether it changed: PostgreSQL). Stop before the store is closed. */
+int api_readahead_start(struct api *api, struct lia_err *err);
+void api_readahead_stop(struct api *api);
 
 /* The http_handler_fn: ctx is a struct api. */
 void api_handle(void *ctx, struct http_request *req, struct http_response *resp);

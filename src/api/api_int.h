@@ -17,7 +17,64 @@ struct api_call {
     struct access_principal who;
     const char *media; /* the media type the response will carry */
     bool disclosed;    /* objects went on record as disclosed to a partner (disclose.c) */
+    const char *next;  /* the next token of the page answered, when there is a next page */
+    /* A read-ahead (readahead.c) makes the answer before its request comes: the record of
+     * what it would disclose is kept with it, to be committed when it is sent. */
+    bool ahead;
+    const char *ahead_record; /* the disclosure record's detail, or NULL */
+    size_t ahead_disclosed;   /* object versions in it */
+    struct api_answer *ahead_taken; /* the answer made ahead that this request took */
+    bool ahead_sent;                /* and sent */
 };
+
+/* A whole answer kept apart from the request that made them, in one allocation (answer.c):
+ * by the response cache, to send again, and by the read-ahead, made before it was asked. */
+struct api_answer {
+    size_t size; /* bytes held, this struct included */
+    int status;
+    const char *content_type;
+    size_t n_headers;
+    const char *names[HTTP_MAX_RESP_HEADERS];
+    const char *values[HTTP_MAX_RESP_HEADERS];
+    const char *actor, *token_id, *name; /* who it was made for */
+    int64_t partner, expires_us;
+    const char *body;
+    size_t body_len;
+    const char *disclosure; /* read-ahead: the record to commit before it is sent, or NULL */
+    size_t disclosed;       /* object versions in that record */
+    const char *next;       /* read-ahead: the next token in it, or NULL */
+};
+/* Hash of everything a GET's answer is made from: instance, path, parameters (in the order of
+ * their names), Accept, and the credentials (Authorization, client certificate). */
+void api_request_key(uint64_t instance, const struct http_request *req, unsigned char key[32]);
+/* Bytes api_answer_pack would take for the response of c. */
+size_t api_answer_size(const struct api_call *c, const char *disclosure, const char *next);
+/* Copies the response of c, and who it was made for, into one allocation; NULL when out of
+ * memory. Freed with free(). */
+struct api_answer *api_answer_pack(const struct api_call *c, const char *disclosure,
+                                   size_t disclosed, const char *next);
+/* Sets c->who to whom a was made for (its actor, token, partner: for the rate limit and the
+ * request log). */
+void api_answer_who(struct api_call *c, const struct api_answer *a);
+/* Fills the response from a; answers 500 and returns -1 when out of memory. copy: a is freed
+ * before the response is sent, so its strings are copied into the request's arena (the body
+ * always is). */
+int api_answer_replay(struct api_call *c, const struct api_answer *a, bool copy);
+
+/* Read-ahead (readahead.c): the next page of a paged TAXII listing, made while its client
+ * reads this one; docs/architecture.md, "Read-ahead". */
+/* Takes the answer made ahead for this request, if one was and is still right (waits for one
+ * being made); NULL otherwise. c->who is set when it returns one; free() it after use. */
+struct api_answer *api_readahead_take(struct api_call *c);
+/* Sends a taken answer (on record since it was made). */
+void api_readahead_send(struct api_call *c, const struct api_answer *a);
+/* After the request: frees a taken answer, withdrawing its record when it was not sent. */
+void api_readahead_finish(struct api_call *c, struct api_answer *a);
+/* After an answer with a next page (c->next): asks for that page to be made. */
+void api_readahead_schedule(struct api_call *c);
+/* The request of a read-ahead, answered as api_handle would, minus the rate limit, the
+ * response cache, metrics and log line (handle.c). */
+void api_handle_ahead(struct api_call *c);
 
 /* The response cache (rcache.c). A probe is made before the request reads the store. */
 struct api_rcache_probe {
@@ -78,6 +135,13 @@ const char *api_owner(struct api_call *c);
  * calls of the request each take their own snapshot. */
 int api_audit_disclosure(struct api_call *c, const char *collection, const char *what,
                          const struct store_page *page);
+/* Appends one audit entry of a disclosure (action objects.disclose, or objects.withdraw) and
+ * commits it, in a group commit with other requests' records. */
+int api_disclosure_record(struct api *api, const char *actor, const char *action,
+                          const char *detail, struct lia_err *err);
+/* Commits a disclosure record (detail, of n object versions) before a page is sent: answers
+ * 5xx and returns -1 when it cannot be committed. */
+int api_disclosure_commit(struct api_call *c, const char *detail, size_t n);
 /* The detail of an "object.delete" entry: what was removed, keys and versions. */
 char *api_delete_detail(struct api_call *c, const char *collection, const char *id,
                         const struct store_row *gone, size_t n);
@@ -90,6 +154,8 @@ void api_metrics_request(int status, size_t in, size_t out, int64_t us);
 void api_metrics_objects(size_t stored, size_t refused);
 void api_metrics_disclosed(size_t n);
 void api_metrics_rcache(bool hit);
+enum readahead_event { READAHEAD_MADE, READAHEAD_SENT, READAHEAD_DISCARDED };
+void api_metrics_readahead(enum readahead_event e);
 void api_metrics(struct api_call *c);
 
 /* GET /liaison/search (liaison_search.c). */

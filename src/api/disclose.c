@@ -33,6 +33,7 @@ const char *api_owner(struct api_call *c)
 
 struct api_disclosure {
     const char *actor;
+    const char *action; /* objects.disclose, or objects.withdraw (readahead.c) */
     const char *detail;
     int rc;
     struct lia_err err;
@@ -47,7 +48,7 @@ static int commit_records(struct store *s, struct api_disclosure *first, size_t 
     int rc = store_begin(s, &t, err);
     struct api_disclosure *r = first;
     for (size_t i = 0; i < n && rc == 0; i++, r = r->next)
-        rc = audit_append(t, r->actor, "objects.disclose", r->detail, err);
+        rc = audit_append(t, r->actor, r->action, r->detail, err);
     if (rc == 0)
         rc = store_commit(t, err);
     else if (t)
@@ -110,6 +111,29 @@ static int record_disclosure(struct api *api, struct api_disclosure *me)
     return me->rc;
 }
 
+int api_disclosure_record(struct api *api, const char *actor, const char *action,
+                          const char *detail, struct lia_err *err)
+{
+    struct api_disclosure me = {.actor = actor, .action = action, .detail = detail};
+    int rc = record_disclosure(api, &me);
+    if (rc)
+        *err = me.err;
+    return rc;
+}
+
+int api_disclosure_commit(struct api_call *c, const char *detail, size_t n)
+{
+    c->disclosed = true; /* never cached, even should the record fail */
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (api_disclosure_record(c->api, c->who.actor, "objects.disclose", detail, &err)) {
+        api_fail_err(c, &err);
+        return -1;
+    }
+    api_metrics_disclosed(n);
+    return 0;
+}
+
 int api_audit_disclosure(struct api_call *c, const char *collection, const char *what,
                          const struct store_page *page)
 {
@@ -118,28 +142,33 @@ int api_audit_disclosure(struct api_call *c, const char *collection, const char 
     c->disclosed = true; /* never cached, even should the record fail */
     struct dbuf d;
     dbuf_init(&d, 64 * 1024 * 1024);
-    struct api_disclosure me = {.actor = c->who.actor};
     int rc = audit_disclosure_detail(collection, what, page->rows, page->n, &d);
     if (rc) {
-        lia_err_set(&me.err, rc, "audit record too large");
-    } else {
-        me.detail = d.ptr;
-        /* The page has been read: end the request's read transaction first, so that the
-         * record is written on the connection that read the page. A write on a second
-         * connection made the reading one drop its whole page cache at its next read (the
-         * store changed under it), and the two swapped roles on every page: 0.7 to 1 ms of
-         * server CPU per 1,000-object page (bench/RESULTS.md, run 7). Nothing is read after
-         * this. */
-        store_read_end(c->api->store);
-        rc = record_disclosure(c->api, &me);
+        struct lia_err err;
+        lia_err_set(&err, rc, "audit record too large");
+        dbuf_release(&d);
+        return api_fail_err(c, &err);
     }
+    if (c->ahead) {
+        /* Made ahead of its request (readahead.c): the record goes with the answer, to be
+         * committed when, and only if, the answer is sent. One page per answer. */
+        if (c->ahead_record)
+            rc = api_fail(c, 500, "Internal error", "two disclosures in one answer made ahead");
+        else if (!(c->ahead_record = arena_strndup(c->req->arena, d.ptr, d.len)))
+            rc = api_fail(c, 500, "Internal error", "out of memory");
+        c->ahead_disclosed = page->n;
+        dbuf_release(&d);
+        return rc;
+    }
+    /* The page has been read: end the request's read transaction first, so that the record
+     * is written on the connection that read the page. A write on a second connection made
+     * the reading one drop its whole page cache at its next read (the store changed under
+     * it), and the two swapped roles on every page: 0.7 to 1 ms of server CPU per 1,000-object
+     * page (bench/RESULTS.md, run 7). Nothing is read after this. */
+    store_read_end(c->api->store);
+    rc = api_disclosure_commit(c, d.ptr, page->n);
     dbuf_release(&d);
-    if (rc) {
-        api_fail_err(c, &me.err);
-        return -1;
-    }
-    api_metrics_disclosed(page->n);
-    return 0;
+    return rc;
 }
 
 char *api_delete_detail(struct api_call *c, const char *collection, const char *id,

@@ -5,6 +5,7 @@
 #include "api/api_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -90,13 +91,16 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
         /* Before the store is read: the generation the answer will be valid for. */
         struct api_rcache_probe probe;
         bool cached = api_rcache_find(c, &probe);
+        /* The next page of a listing, made while the client read this one (readahead.c). */
+        struct api_answer *ahead = cached ? NULL : api_readahead_take(c);
+        bool made = cached || ahead;
         /* A read request sees one snapshot, taken once. */
-        bool held = !cached && (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) &&
+        bool held = !made && (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) &&
                     store_read_begin(c->api->store, NULL) == 0;
-        int rc = cached ? 0
-                        : access_authenticate(c->api->store, http_header(req, "Authorization"),
-                                              req->client_cert_fingerprint,
-                                              req->client_cert_subject, req->arena, &c->who, &err);
+        int rc = made ? 0
+                      : access_authenticate(c->api->store, http_header(req, "Authorization"),
+                                            req->client_cert_fingerprint,
+                                            req->client_cert_subject, req->arena, &c->who, &err);
         int64_t retry = 0;
         if (rc) {
             api_fail_err(c, &err);
@@ -107,6 +111,8 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
             http_add_header(resp, "Retry-After", arena_printf(req->arena, "%lld", (long long)retry));
         } else if (cached) {
             api_rcache_replay(c, &probe);
+        } else if (ahead) {
+            api_readahead_send(c, ahead);
         } else if (!bad && nseg == 1 && !strcmp(seg[0], "metrics")) {
             api_metrics(c);
         } else if (!bad && nseg >= 1 && !strcmp(seg[0], "liaison")) {
@@ -118,8 +124,12 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
         }
         if (held)
             store_read_end(c->api->store);
-        if (!cached && rc == 0)
+        if (!made && rc == 0)
             api_rcache_keep(c, &probe);
+        if (rc == 0)
+            api_readahead_schedule(c);
+        /* c->who points into it until the log line below */
+        c->ahead_taken = ahead;
     }
     api_metrics_request(resp->status, req->body_len, resp->body.len, lia_now_us() - start);
     struct dbuf line;
@@ -132,4 +142,23 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
             c->who.actor ? c->who.actor : "-", req->client_addr ? req->client_addr : "-",
             req->body_len, resp->body.len, (long long)(lia_now_us() - start));
     dbuf_release(&line);
+    api_readahead_finish(c, c->ahead_taken);
+}
+
+void api_handle_ahead(struct api_call *c)
+{
+    const char *seg[MAX_SEGMENTS];
+    bool bad = false;
+    size_t nseg = split_path(c->req->arena, c->req->path, seg, &bad);
+    if (bad || nseg == 0 || strcmp(seg[0], "taxii2") != 0)
+        return;
+    bool held = store_read_begin(c->api->store, NULL) == 0;
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (access_authenticate(c->api->store, http_header(c->req, "Authorization"),
+                            c->req->client_cert_fingerprint, c->req->client_cert_subject,
+                            c->req->arena, &c->who, &err) == 0)
+        api_taxii_route(c, seg, nseg);
+    if (held)
+        store_read_end(c->api->store);
 }

@@ -47,6 +47,13 @@ void api_metrics_rcache(bool hit)
     atomic_fetch_add_explicit(hit ? &rcache_hits : &rcache_misses, 1, memory_order_relaxed);
 }
 
+static atomic_ullong readahead[3];
+
+void api_metrics_readahead(enum readahead_event e)
+{
+    atomic_fetch_add_explicit(&readahead[e], 1, memory_order_relaxed);
+}
+
 void api_metrics_disclosed(size_t n)
 {
     atomic_fetch_add(&objects_disclosed, n);
@@ -163,9 +170,24 @@ void api_metrics(struct api_call *c)
                          "# HELP liaison_response_cache_misses_total TAXII GETs that could have "
                          "been, but were not, answered from the response cache.\n"
                          "# TYPE liaison_response_cache_misses_total counter\n"
-                         "liaison_response_cache_misses_total %llu\n",
+                         "liaison_response_cache_misses_total %llu\n"
+                         "# HELP liaison_readahead_made_total Next pages of paged listings made "
+                         "while their client read the page before.\n"
+                         "# TYPE liaison_readahead_made_total counter\n"
+                         "liaison_readahead_made_total %llu\n"
+                         "# HELP liaison_readahead_sent_total Pages made ahead and sent when "
+                         "asked for.\n"
+                         "# TYPE liaison_readahead_sent_total counter\n"
+                         "liaison_readahead_sent_total %llu\n"
+                         "# HELP liaison_readahead_discarded_total Pages made ahead and never "
+                         "sent (the store changed, too old, or room needed).\n"
+                         "# TYPE liaison_readahead_discarded_total counter\n"
+                         "liaison_readahead_discarded_total %llu\n",
                          appends, (double)audit_us / 1e6, stix_parallel_parses(),
-                         atomic_load(&rcache_hits), atomic_load(&rcache_misses));
+                         atomic_load(&rcache_hits), atomic_load(&rcache_misses),
+                         atomic_load(&readahead[READAHEAD_MADE]),
+                         atomic_load(&readahead[READAHEAD_SENT]),
+                         atomic_load(&readahead[READAHEAD_DISCARDED]));
     if (rc)
         return (void)api_fail(c, 500, "Internal error", "metrics too large");
     c->resp->status = 200;

@@ -39,21 +39,10 @@
 
 struct entry {
     unsigned char key[32];
-    bool live;
     uint64_t gen;
-    int64_t born_us, expires_us;
+    int64_t born_us;
     uint64_t used;
-    char *block; /* one allocation: the strings and the body */
-    size_t size;
-    int status;
-    const char *content_type;
-    size_t n_headers;
-    const char *names[HTTP_MAX_RESP_HEADERS];
-    const char *values[HTTP_MAX_RESP_HEADERS];
-    const char *actor, *token_id, *name;
-    int64_t partner;
-    const char *body;
-    size_t body_len;
+    struct api_answer *ans; /* NULL: a free slot */
 };
 
 struct rcache {
@@ -68,10 +57,10 @@ static atomic_ullong next_instance = 1;
 
 static void drop(struct rcache *rc, struct entry *e)
 {
-    if (!e->live)
+    if (!e->ans)
         return;
-    rc->bytes -= e->size;
-    free(e->block);
+    rc->bytes -= e->ans->size;
+    free(e->ans);
     memset(e, 0, sizeof *e);
 }
 
@@ -108,20 +97,12 @@ uint64_t api_rcache_instance(void)
     return atomic_fetch_add(&next_instance, 1);
 }
 
-static void hash_field(crypto_generichash_state *st, const char *s)
-{
-    uint64_t n = s ? strlen(s) : UINT64_MAX; /* absent differs from empty */
-    crypto_generichash_update(st, (const unsigned char *)&n, sizeof n);
-    if (s)
-        crypto_generichash_update(st, (const unsigned char *)s, (size_t)n);
-}
-
 /* The least recently used kept answer, or NULL when none is kept. */
 static struct entry *oldest(struct rcache *rc)
 {
     struct entry *old = NULL;
     for (size_t i = 0; i < SLOTS; i++)
-        if (rc->e[i].live && (!old || rc->e[i].used < old->used))
+        if (rc->e[i].ans && (!old || rc->e[i].used < old->used))
             old = &rc->e[i];
     return old;
 }
@@ -129,7 +110,7 @@ static struct entry *oldest(struct rcache *rc)
 static struct entry *find(struct rcache *rc, const unsigned char key[32])
 {
     for (size_t i = 0; i < SLOTS; i++)
-        if (rc->e[i].live && sodium_memcmp(rc->e[i].key, key, 32) == 0)
+        if (rc->e[i].ans && sodium_memcmp(rc->e[i].key, key, 32) == 0)
             return &rc->e[i];
     return NULL;
 }
@@ -142,22 +123,7 @@ bool api_rcache_find(struct api_call *c, struct api_rcache_probe *p)
         req->body_too_big || req->too_many_params || strncmp(req->path, "/taxii2/", 8) != 0 ||
         !store_generation(c->api->store, &p->gen))
         return false;
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, sizeof p->key);
-    crypto_generichash_update(&st, (const unsigned char *)&c->api->instance,
-                              sizeof c->api->instance);
-    hash_field(&st, req->path);
-    uint64_t n = req->n_params;
-    crypto_generichash_update(&st, (const unsigned char *)&n, sizeof n);
-    for (size_t i = 0; i < req->n_params; i++) {
-        hash_field(&st, req->params[i].key);
-        hash_field(&st, req->params[i].value);
-    }
-    hash_field(&st, http_header(req, "Accept"));
-    hash_field(&st, http_header(req, "Authorization"));
-    hash_field(&st, req->client_cert_fingerprint);
-    hash_field(&st, req->client_cert_subject);
-    crypto_generichash_final(&st, p->key, sizeof p->key);
+    api_request_key(c->api->instance, req, p->key);
     p->on = true;
     p->at_us = lia_now_us();
 
@@ -169,19 +135,14 @@ bool api_rcache_find(struct api_call *c, struct api_rcache_probe *p)
     }
     int64_t now = p->at_us;
     if (e->gen != p->gen || now - e->born_us >= (int64_t)c->api->cfg.response_cache_ms * 1000 ||
-        (e->expires_us && e->expires_us <= now)) {
+        (e->ans->expires_us && e->ans->expires_us <= now)) {
         drop(rc, e);
         api_metrics_rcache(false);
         return false;
     }
     e->used = ++rc->clock;
     p->hit = e;
-    /* Who asked: for the rate limit and the request log. */
-    c->who.actor = e->actor;
-    c->who.token_id = e->token_id;
-    c->who.name = e->name;
-    c->who.partner = e->partner;
-    c->who.expires = e->expires_us;
+    api_answer_who(c, e->ans); /* who asked: for the rate limit and the request log */
     api_metrics_rcache(true);
     return true;
 }
@@ -189,34 +150,8 @@ bool api_rcache_find(struct api_call *c, struct api_rcache_probe *p)
 void api_rcache_replay(struct api_call *c, const struct api_rcache_probe *p)
 {
     const struct entry *e = p->hit;
-    if (!e)
-        return;
-    struct http_response *resp = c->resp;
-    if (e->body_len && dbuf_append(&resp->body, e->body, e->body_len)) {
-        api_fail(c, 500, "Internal error", "out of memory");
-        return;
-    }
-    resp->status = e->status;
-    resp->content_type = e->content_type;
-    for (size_t i = 0; i < e->n_headers; i++)
-        http_add_header(resp, e->names[i], e->values[i]);
-}
-
-/* Copies s into the block at *at. */
-static const char *put(char **at, const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    memcpy(*at, s, n);
-    const char *r = *at;
-    *at += n;
-    return r;
-}
-
-static size_t len0(const char *s)
-{
-    return s ? strlen(s) + 1 : 0;
+    if (e)
+        api_answer_replay(c, e->ans, false); /* kept past the response */
 }
 
 void api_rcache_keep(struct api_call *c, const struct api_rcache_probe *p)
@@ -227,10 +162,7 @@ void api_rcache_keep(struct api_call *c, const struct api_rcache_probe *p)
     if (!p->on || p->hit || resp->status != 200 || resp->stream || c->disclosed ||
         !store_generation(c->api->store, &now_gen) || now_gen != p->gen)
         return;
-    size_t need = sizeof(struct entry) + resp->body.len + len0(resp->content_type) +
-                  len0(c->who.actor) + len0(c->who.token_id) + len0(c->who.name);
-    for (size_t i = 0; i < resp->n_headers; i++)
-        need += len0(resp->header_names[i]) + len0(resp->header_values[i]);
+    size_t need = api_answer_size(c, NULL, NULL);
     if (need > budget / 8)
         return; /* pages of objects: too big to be worth keeping */
     struct rcache *rc = thread_cache();
@@ -246,40 +178,19 @@ void api_rcache_keep(struct api_call *c, const struct api_rcache_probe *p)
         drop(rc, old);
     }
     for (size_t i = 0; i < SLOTS && !slot; i++)
-        if (!rc->e[i].live)
+        if (!rc->e[i].ans)
             slot = &rc->e[i];
     if (!slot) { /* every slot taken: the least recently used goes */
         slot = oldest(rc);
         drop(rc, slot);
     }
-    char *block = malloc(need - sizeof(struct entry));
-    if (!block)
+    struct api_answer *a = api_answer_pack(c, NULL, 0, NULL);
+    if (!a)
         return;
-    char *at = block;
-    struct entry *e = slot;
-    memcpy(e->key, p->key, sizeof e->key);
-    e->block = block;
-    e->size = need;
-    e->gen = p->gen;
-    e->born_us = p->at_us; /* made from what the store held then */
-    e->expires_us = c->who.expires;
-    e->status = resp->status;
-    e->body = at;
-    if (resp->body.len)
-        memcpy(at, resp->body.ptr, resp->body.len);
-    at += resp->body.len;
-    e->body_len = resp->body.len;
-    e->content_type = put(&at, resp->content_type);
-    e->n_headers = resp->n_headers;
-    for (size_t i = 0; i < resp->n_headers; i++) {
-        e->names[i] = put(&at, resp->header_names[i]);
-        e->values[i] = put(&at, resp->header_values[i]);
-    }
-    e->actor = put(&at, c->who.actor);
-    e->token_id = put(&at, c->who.token_id);
-    e->name = put(&at, c->who.name);
-    e->partner = c->who.partner;
-    e->used = ++rc->clock;
-    e->live = true;
-    rc->bytes += need;
+    memcpy(slot->key, p->key, sizeof slot->key);
+    slot->ans = a;
+    slot->gen = p->gen;
+    slot->born_us = p->at_us; /* made from what the store held then */
+    slot->used = ++rc->clock;
+    rc->bytes += a->size;
 }

@@ -131,6 +131,7 @@ static int page_tail(struct api_call *c, int64_t coll, const char *scope,
     char *next = api_next_token(c, coll, scope, page->rows[page->n - 1].date_added);
     if (!next)
         return LIA_ENOMEM;
+    c->next = next; /* the page a read-ahead may make (readahead.c) */
     return dbuf_printf(b, ",\"next\":\"%s\"", next);
 }
 

@@ -42,6 +42,8 @@ static const struct key keys[] = {
     SIZE(rate_burst, "400", 1, 10000000, "requests a principal may make in one burst"),
     SIZE(response_cache_bytes, "1048576", 0, 1073741824, "bytes of recent TAXII answers each worker thread keeps for repeated GETs (0: no cache)"),
     SIZE(response_cache_ms, "1000", 1, 3600000, "milliseconds a cached answer may be replayed at most, even when nothing changed"),
+    SIZE(readahead_bytes, "16777216", 0, 1073741824, "bytes of next pages made while paging clients read the last one (0: no read-ahead)"),
+    SIZE(readahead_threads, "1", 0, 16, "threads making next pages ahead (0: no read-ahead)"),
     SIZE(max_connections, "512", 1, 100000, "simultaneous connections"),
     SIZE(per_ip_connections, "0", 0, 100000, "simultaneous connections per client address (0: no limit)"),
     SIZE(connection_timeout, "30", 1, 3600, "seconds before an idle connection is closed"),

@@ -31,6 +31,8 @@ struct cli_config {
     size_t rate_burst;
     size_t response_cache_bytes;
     size_t response_cache_ms;
+    size_t readahead_bytes;
+    size_t readahead_threads;
     size_t max_connections;
     size_t per_ip_connections;
     size_t connection_timeout;

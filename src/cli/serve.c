@@ -192,7 +192,9 @@ int cli_serve(int argc, char **argv)
     }
 
     struct store *s;
-    int rc = cli_open_store_at("serve", dir, cfg.store, (int)cfg.threads + 2, &s);
+    /* A connection for each worker, the watch engine, the sync thread and each read-ahead. */
+    int rc = cli_open_store_at("serve", dir, cfg.store,
+                               (int)(cfg.threads + 2 + cfg.readahead_threads), &s);
     if (rc) {
         free(cert_pem);
         free(key_pem);
@@ -215,6 +217,10 @@ int cli_serve(int argc, char **argv)
     ac.rate_burst = cfg.rate_burst;
     ac.response_cache_bytes = cfg.response_cache_bytes;
     ac.response_cache_ms = cfg.response_cache_ms;
+    ac.readahead_bytes = cfg.readahead_bytes;
+    ac.readahead_threads = cfg.readahead_threads;
+    ac.request_memory = cfg.request_memory;
+    ac.max_response = cfg.max_response;
     ac.title = cfg.title;
     ac.description = cfg.description[0] ? cfg.description : NULL;
     ac.contact = cfg.contact[0] ? cfg.contact : NULL;
@@ -222,6 +228,8 @@ int cli_serve(int argc, char **argv)
     ac.watch_max_per_principal = cfg.watch_max_per_principal;
     struct api *api = calloc(1, sizeof *api);
     rc = api ? api_init(api, s, &ac, &err) : lia_err_set(&err, LIA_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = api_readahead_start(api, &err);
 
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -245,6 +253,8 @@ int cli_serve(int argc, char **argv)
         rc = http_server_start(&hc, api_handle, api, &srv, &err);
     if (rc) {
         watch_engine_stop(watches);
+        if (api)
+            api_readahead_stop(api);
         store_close(s);
         free(api);
         free(cert_pem);
@@ -263,6 +273,7 @@ int cli_serve(int argc, char **argv)
     sigwait(&sigs, &sig);
     lia_log(LIA_LOG_INFO, "stopping", "\"signal\":%d", sig);
     http_server_stop(srv); /* ends the event streams first: the engine outlives them */
+    api_readahead_stop(api); /* no request is left to take what it made */
     watch_engine_stop(watches);
     cli_sync_stop();
     stix_reaper_drain();

@@ -1,0 +1,152 @@
+/*
+ * Whole answers kept apart from the request that made them: by the response
+ * cache (rcache.c), to send again, and by the read-ahead (readahead.c), made
+ * before their request came. Both find them under the same key, a hash of
+ * everything a TAXII GET's answer is made from.
+ */
+#include "api/api_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+static void hash_field(crypto_generichash_state *st, const char *s)
+{
+    uint64_t n = s ? strlen(s) : UINT64_MAX; /* absent differs from empty */
+    crypto_generichash_update(st, (const unsigned char *)&n, sizeof n);
+    if (s)
+        crypto_generichash_update(st, (const unsigned char *)s, (size_t)n);
+}
+
+void api_request_key(uint64_t instance, const struct http_request *req, unsigned char key[32])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, (const unsigned char *)&instance, sizeof instance);
+    hash_field(&st, req->path);
+    /* Parameters in the order of their names: a client that puts next= first asks for the
+     * same page as one that puts it last (a repeated name is refused before any answer is
+     * kept, so names are unique here; ties keep their order all the same). */
+    size_t n = req->n_params < HTTP_MAX_PARAMS ? req->n_params : HTTP_MAX_PARAMS;
+    size_t order[HTTP_MAX_PARAMS];
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        while (j > 0 && strcmp(req->params[order[j - 1]].key, req->params[i].key) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    uint64_t count = n;
+    crypto_generichash_update(&st, (const unsigned char *)&count, sizeof count);
+    for (size_t i = 0; i < n; i++) {
+        hash_field(&st, req->params[order[i]].key);
+        hash_field(&st, req->params[order[i]].value);
+    }
+    hash_field(&st, http_header(req, "Accept"));
+    hash_field(&st, http_header(req, "Authorization"));
+    hash_field(&st, req->client_cert_fingerprint);
+    hash_field(&st, req->client_cert_subject);
+    crypto_generichash_final(&st, key, 32);
+}
+
+/* Copies s into the block at *at. */
+static const char *put(char **at, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    memcpy(*at, s, n);
+    const char *r = *at;
+    *at += n;
+    return r;
+}
+
+static size_t len0(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+size_t api_answer_size(const struct api_call *c, const char *disclosure, const char *next)
+{
+    const struct http_response *resp = c->resp;
+    size_t need = sizeof(struct api_answer) + resp->body.len + len0(resp->content_type) +
+                  len0(c->who.actor) + len0(c->who.token_id) + len0(c->who.name) +
+                  len0(disclosure) + len0(next);
+    for (size_t i = 0; i < resp->n_headers; i++)
+        need += len0(resp->header_names[i]) + len0(resp->header_values[i]);
+    return need;
+}
+
+struct api_answer *api_answer_pack(const struct api_call *c, const char *disclosure,
+                                   size_t disclosed, const char *next)
+{
+    const struct http_response *resp = c->resp;
+    size_t need = api_answer_size(c, disclosure, next);
+    struct api_answer *a = malloc(need);
+    if (!a)
+        return NULL;
+    memset(a, 0, sizeof *a);
+    char *at = (char *)(a + 1);
+    a->size = need;
+    a->status = resp->status;
+    a->body = at;
+    if (resp->body.len)
+        memcpy(at, resp->body.ptr, resp->body.len);
+    at += resp->body.len;
+    a->body_len = resp->body.len;
+    a->content_type = put(&at, resp->content_type);
+    a->n_headers = resp->n_headers;
+    for (size_t i = 0; i < resp->n_headers; i++) {
+        a->names[i] = put(&at, resp->header_names[i]);
+        a->values[i] = put(&at, resp->header_values[i]);
+    }
+    a->actor = put(&at, c->who.actor);
+    a->token_id = put(&at, c->who.token_id);
+    a->name = put(&at, c->who.name);
+    a->partner = c->who.partner;
+    a->expires_us = c->who.expires;
+    a->disclosure = put(&at, disclosure);
+    a->disclosed = disclosed;
+    a->next = put(&at, next);
+    return a;
+}
+
+void api_answer_who(struct api_call *c, const struct api_answer *a)
+{
+    c->who.actor = a->actor;
+    c->who.token_id = a->token_id;
+    c->who.name = a->name;
+    c->who.partner = a->partner;
+    c->who.expires = a->expires_us;
+}
+
+/* s, or its copy in the request's arena when the answer goes before the response is sent. */
+static const char *keep(struct api_call *c, const char *s, bool copy, bool *oom)
+{
+    if (!copy || !s)
+        return s;
+    char *d = arena_strndup(c->req->arena, s, strlen(s));
+    *oom |= d == NULL;
+    return d;
+}
+
+int api_answer_replay(struct api_call *c, const struct api_answer *a, bool copy)
+{
+    struct http_response *resp = c->resp;
+    bool oom = a->body_len && dbuf_append(&resp->body, a->body, a->body_len);
+    const char *type = keep(c, a->content_type, copy, &oom);
+    const char *names[HTTP_MAX_RESP_HEADERS], *values[HTTP_MAX_RESP_HEADERS];
+    for (size_t i = 0; i < a->n_headers; i++) {
+        names[i] = keep(c, a->names[i], copy, &oom);
+        values[i] = keep(c, a->values[i], copy, &oom);
+    }
+    if (oom)
+        return api_fail(c, 500, "Internal error", "out of memory");
+    resp->status = a->status;
+    resp->content_type = type;
+    for (size_t i = 0; i < a->n_headers; i++)
+        http_add_header(resp, names[i], values[i]);
+    return 0;
+}

@@ -1,0 +1,496 @@
+/*
+ * Read-ahead: the next page of a paged TAXII listing (objects, manifest,
+ * versions), made while the client reads the page it was just sent
+ * (docs/architecture.md, "Read-ahead").
+ *
+ * A client pages by asking again with the `next` token of the last answer,
+ * and until it has read that answer the server has nothing to do. So when an
+ * answer has a next page, the request that page will be (the same path,
+ * parameters, Accept and credentials, with next= the new token) is queued,
+ * and a read-ahead thread answers it as api_handle would: the same
+ * authentication, the same routing, the same store query with the caller's
+ * policy in it (design.md invariant 1). The answer is kept under the request's
+ * key (answer.c) and sent when that request comes, if it is still right:
+ *   - the store's commit generation has not moved since it was read (any
+ *     commit but a disclosure record moves it: an object stored or deleted, a
+ *     grant, token or partner changed, by this server or a CLI beside it);
+ *   - it is younger than response_cache_ms and the token has not expired.
+ * A page made for a partner goes on record (design.md invariant 5) when it is
+ * made, before it is kept: its disclosure entry is committed, and synced, by
+ * the read-ahead thread, while the client is still reading the page before;
+ * so no page is ever sent that is not on record, and the sync no longer
+ * stands between a partner's request and its answer. A page made and then
+ * not sent (not asked for within response_cache_ms, made stale by a commit,
+ * pushed out for room, refused by the rate limit, or held at shutdown) gets
+ * an "objects.withdraw" entry naming the disclosure it takes back. The log
+ * can so say more than was sent, never less: should the server stop before
+ * the withdrawal is written, the page counts as disclosed.
+ * The request that finds its page still queued makes it itself; one that
+ * finds it being made waits for it. The rate limit, metrics and the request
+ * log count the request, not the read-ahead. Answers made ahead take at most
+ * readahead_bytes; the least recently made go first. PostgreSQL stores have
+ * no commit generation here, so no read-ahead.
+ */
+#include "api/api_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#define SLOTS 16
+#define MAX_THREADS 16
+
+enum { SLOT_FREE, SLOT_QUEUED, SLOT_RUNNING, SLOT_READY };
+
+/* The request to make, with everything it points to in its own arena. */
+struct job {
+    struct arena arena;
+    struct http_request req;
+    struct http_param headers[2]; /* Accept, Authorization: all a TAXII GET reads */
+};
+
+struct slot {
+    int state;
+    unsigned char key[32];
+    uint64_t seq;            /* when it was queued: the oldest is made first */
+    struct job *job;         /* QUEUED */
+    struct api_answer *ans;  /* READY */
+    uint64_t gen;            /* READY: the store's generation it was made from */
+    int64_t born_us;         /* READY: when its making began */
+};
+
+struct api_readahead {
+    struct api *api;
+    pthread_mutex_t lock;
+    pthread_cond_t work; /* a slot was queued, or stop */
+    pthread_cond_t done; /* a slot stopped being made */
+    struct slot s[SLOTS];
+    uint64_t seq;
+    size_t bytes; /* held by READY answers */
+    bool stop;
+    size_t n_threads;
+    pthread_t threads[MAX_THREADS];
+};
+
+static void job_free(struct job *j)
+{
+    if (!j)
+        return;
+    arena_release(&j->arena);
+    free(j);
+}
+
+/* Frees slot s; returns the answer it held (on record, for a partner: see withdraw), or NULL. */
+static struct api_answer *slot_clear(struct api_readahead *ra, struct slot *s)
+{
+    struct api_answer *a = s->ans;
+    job_free(s->job);
+    if (a)
+        ra->bytes -= a->size;
+    memset(s, 0, sizeof *s);
+    return a;
+}
+
+/* An answer made and not sent: its disclosure record, if it has one, is taken back on record.
+ * Never under ra->lock: it commits, and may wait for other requests' records. */
+static void withdraw(struct api *api, struct api_answer *a, const char *reason)
+{
+    if (!a)
+        return;
+    if (a->disclosure) {
+        struct dbuf d;
+        dbuf_init(&d, 64 * 1024 * 1024);
+        struct lia_err err;
+        lia_err_clear(&err);
+        int rc = dbuf_printf(&d, "{\"reason\":\"%s\",\"disclosure\":%s}", reason, a->disclosure);
+        rc = rc ? lia_err_set(&err, rc, "out of memory")
+                : api_disclosure_record(api, a->actor, "objects.withdraw", d.ptr, &err);
+        if (rc) /* the log says more was disclosed than was: the safe side */
+            lia_log(LIA_LOG_WARN, "withdraw_failed", "\"reason\":\"%s\"", err.msg);
+        dbuf_release(&d);
+    }
+    api_metrics_readahead(READAHEAD_DISCARDED);
+    free(a);
+}
+
+static struct slot *find(struct api_readahead *ra, const unsigned char key[32])
+{
+    for (size_t i = 0; i < SLOTS; i++)
+        if (ra->s[i].state != SLOT_FREE && sodium_memcmp(ra->s[i].key, key, 32) == 0)
+            return &ra->s[i];
+    return NULL;
+}
+
+/* The oldest answer made and not taken, other than keep; NULL when there is none. */
+static struct slot *oldest_ready(struct api_readahead *ra, const struct slot *keep)
+{
+    struct slot *old = NULL;
+    for (size_t i = 0; i < SLOTS; i++)
+        if (ra->s[i].state == SLOT_READY && &ra->s[i] != keep && (!old || ra->s[i].seq < old->seq))
+            old = &ra->s[i];
+    return old;
+}
+
+static const char *copy(struct arena *a, const char *s)
+{
+    return s ? arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+/* The request for the page after the one c answered: c's, with next= its token. */
+static struct job *job_new(const struct api_call *c)
+{
+    const struct http_request *in = c->req;
+    struct job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    arena_init(&j->arena, 0);
+    struct arena *a = &j->arena;
+    struct http_request *r = &j->req;
+    r->arena = NULL; /* the making gets an arena of its own, bounded like a request's */
+    r->method = "GET";
+    r->path = copy(a, in->path);
+    bool ok = r->path != NULL;
+    for (size_t i = 0; i < in->n_params && ok; i++) {
+        if (!strcmp(in->params[i].key, "next"))
+            continue;
+        if (r->n_params == HTTP_MAX_PARAMS - 1) {
+            ok = false;
+            break;
+        }
+        r->params[r->n_params].key = copy(a, in->params[i].key);
+        r->params[r->n_params].value = copy(a, in->params[i].value);
+        ok = r->params[r->n_params].key && (!in->params[i].value || r->params[r->n_params].value);
+        r->n_params++;
+    }
+    if (ok) {
+        r->params[r->n_params].key = "next";
+        r->params[r->n_params].value = copy(a, c->next);
+        ok = r->params[r->n_params++].value != NULL;
+    }
+    const char *names[2] = {"Accept", "Authorization"};
+    for (size_t i = 0; i < 2 && ok; i++) {
+        const char *v = http_header(in, names[i]);
+        if (!v)
+            continue;
+        j->headers[r->n_headers].key = names[i];
+        j->headers[r->n_headers].value = copy(a, v);
+        ok = j->headers[r->n_headers++].value != NULL;
+    }
+    r->headers = j->headers;
+    r->client_addr = copy(a, in->client_addr);
+    r->tls = in->tls;
+    r->client_cert_fingerprint = copy(a, in->client_cert_fingerprint);
+    r->client_cert_subject = copy(a, in->client_cert_subject);
+    if (!ok || (in->client_addr && !r->client_addr) ||
+        (in->client_cert_fingerprint && !r->client_cert_fingerprint) ||
+        (in->client_cert_subject && !r->client_cert_subject)) {
+        job_free(j);
+        return NULL;
+    }
+    return j;
+}
+
+void api_readahead_schedule(struct api_call *c)
+{
+    struct api_readahead *ra = c->api->ahead;
+    uint64_t gen;
+    if (!ra || c->ahead || !c->next || c->resp->status != 200 || c->resp->stream ||
+        strcmp(c->req->method, "GET") != 0 || !store_generation(c->api->store, &gen))
+        return;
+    struct job *j = job_new(c);
+    if (!j)
+        return;
+    unsigned char key[32];
+    api_request_key(c->api->instance, &j->req, key);
+    pthread_mutex_lock(&ra->lock);
+    struct slot *s = NULL;
+    struct api_answer *evicted = NULL;
+    if (!ra->stop && !find(ra, key)) {
+        for (size_t i = 0; i < SLOTS && !s; i++)
+            if (ra->s[i].state == SLOT_FREE)
+                s = &ra->s[i];
+        if (!s && (s = oldest_ready(ra, NULL)) != NULL)
+            evicted = slot_clear(ra, s); /* made, never asked for: the newest matters more */
+    }
+    if (s) {
+        s->state = SLOT_QUEUED;
+        memcpy(s->key, key, sizeof s->key);
+        s->seq = ++ra->seq;
+        s->job = j;
+        j = NULL;
+        pthread_cond_signal(&ra->work);
+    }
+    pthread_mutex_unlock(&ra->lock);
+    job_free(j);
+    withdraw(c->api, evicted, "room for a newer page");
+}
+
+/* Answers job as its request would be answered; the answer, or NULL when it is not one to
+ * keep (not a 200, or the store changed while it was made). */
+static struct api_answer *make(struct api_readahead *ra, struct job *j, uint64_t *gen)
+{
+    struct api *api = ra->api;
+    if (!store_generation(api->store, gen))
+        return NULL;
+    struct arena a;
+    arena_init(&a, api->cfg.request_memory);
+    j->req.arena = &a;
+    struct http_response resp;
+    memset(&resp, 0, sizeof resp);
+    dbuf_init(&resp.body, api->cfg.max_response);
+    struct api_call call;
+    memset(&call, 0, sizeof call);
+    call.api = api;
+    call.req = &j->req;
+    call.resp = &resp;
+    call.media = TAXII_MEDIA;
+    call.ahead = true;
+    api_handle_ahead(&call);
+    uint64_t now;
+    struct api_answer *ans = NULL;
+    if (resp.status == 200 && !resp.stream && store_generation(api->store, &now) && now == *gen)
+        ans = api_answer_pack(&call, call.ahead_record, call.ahead_disclosed, call.next);
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (ans && ans->disclosure &&
+        api_disclosure_record(api, ans->actor, "objects.disclose", ans->disclosure, &err)) {
+        free(ans); /* not on record: never sent */
+        ans = NULL;
+    }
+    dbuf_release(&resp.body);
+    arena_release(&a);
+    j->req.arena = NULL;
+    return ans;
+}
+
+/* The answers a pass of run gives up, withdrawn after the lock: at most every slot's and the
+ * one just made. */
+struct dropped {
+    struct api_answer *a[SLOTS + 1];
+    const char *why[SLOTS + 1];
+    size_t n;
+};
+
+static void drop(struct dropped *d, struct api_answer *a, const char *why)
+{
+    if (!a)
+        return;
+    if (d->n == SLOTS + 1) { /* cannot happen; were it to, the page stays on record as sent */
+        free(a);
+        return;
+    }
+    d->a[d->n] = a;
+    d->why[d->n++] = why;
+}
+
+static void withdraw_all(struct api *api, struct dropped *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        withdraw(api, d->a[i], d->why[i]);
+    d->n = 0;
+}
+
+/* Gives up answers kept longer than response_cache_ms: their clients stopped paging. */
+static void sweep(struct api_readahead *ra, struct dropped *d, int64_t *next_us)
+{
+    int64_t now = lia_now_us(), max_us = (int64_t)ra->api->cfg.response_cache_ms * 1000;
+    *next_us = 0;
+    for (size_t i = 0; i < SLOTS; i++) {
+        struct slot *s = &ra->s[i];
+        if (s->state != SLOT_READY)
+            continue;
+        if (now - s->born_us >= max_us)
+            drop(d, slot_clear(ra, s), "not asked for in time");
+        else if (!*next_us || s->born_us + max_us < *next_us)
+            *next_us = s->born_us + max_us;
+    }
+}
+
+static void *run(void *arg)
+{
+    struct api_readahead *ra = arg;
+    struct api *api = ra->api;
+    size_t budget = api->cfg.readahead_bytes;
+    struct dropped d = {.n = 0};
+    pthread_mutex_lock(&ra->lock);
+    for (;;) {
+        struct slot *s = NULL;
+        while (!ra->stop) {
+            int64_t next_us;
+            sweep(ra, &d, &next_us);
+            if (d.n) { /* withdrawals commit: not under the lock */
+                pthread_mutex_unlock(&ra->lock);
+                withdraw_all(api, &d);
+                pthread_mutex_lock(&ra->lock);
+                continue;
+            }
+            for (size_t i = 0; i < SLOTS; i++)
+                if (ra->s[i].state == SLOT_QUEUED && (!s || ra->s[i].seq < s->seq))
+                    s = &ra->s[i];
+            if (s)
+                break;
+            if (next_us) { /* wake when the oldest kept answer is due to go */
+                int64_t at = next_us + 1; /* lia_now_us: CLOCK_REALTIME, the condition's clock */
+                struct timespec ts = {.tv_sec = (time_t)(at / 1000000),
+                                      .tv_nsec = (long)(at % 1000000) * 1000};
+                pthread_cond_timedwait(&ra->work, &ra->lock, &ts);
+            } else {
+                pthread_cond_wait(&ra->work, &ra->lock);
+            }
+        }
+        if (ra->stop)
+            break;
+        /* RUNNING: nobody else touches the slot until it is READY or FREE again. */
+        s->state = SLOT_RUNNING;
+        struct job *j = s->job;
+        s->job = NULL;
+        pthread_mutex_unlock(&ra->lock);
+        int64_t born = lia_now_us();
+        uint64_t gen = 0;
+        struct api_answer *a = make(ra, j, &gen);
+        job_free(j);
+        pthread_mutex_lock(&ra->lock);
+        if (a && a->size <= budget && !ra->stop) {
+            struct slot *old;
+            while (ra->bytes + a->size > budget && (old = oldest_ready(ra, s)) != NULL)
+                drop(&d, slot_clear(ra, old), "room for a newer page");
+        }
+        if (a && ra->bytes + a->size <= budget && !ra->stop) {
+            s->state = SLOT_READY;
+            s->ans = a;
+            s->gen = gen;
+            s->born_us = born;
+            ra->bytes += a->size;
+            a = NULL;
+            api_metrics_readahead(READAHEAD_MADE);
+        } else {
+            slot_clear(ra, s);
+            drop(&d, a, ra->stop ? "server stopping" : "no room");
+        }
+        pthread_cond_broadcast(&ra->done);
+        pthread_mutex_unlock(&ra->lock);
+        withdraw_all(api, &d);
+        pthread_mutex_lock(&ra->lock);
+    }
+    pthread_mutex_unlock(&ra->lock);
+    return NULL;
+}
+
+struct api_answer *api_readahead_take(struct api_call *c)
+{
+    struct api_readahead *ra = c->api->ahead;
+    const struct http_request *req = c->req;
+    if (!ra || strcmp(req->method, "GET") != 0 || req->body_len || req->body_too_big ||
+        req->too_many_params || strncmp(req->path, "/taxii2/", 8) != 0)
+        return NULL;
+    bool paging = false; /* only a request with next= can have been made ahead */
+    for (size_t i = 0; i < req->n_params && !paging; i++)
+        paging = !strcmp(req->params[i].key, "next");
+    if (!paging)
+        return NULL;
+    unsigned char key[32];
+    api_request_key(c->api->instance, req, key);
+    struct api_answer *a = NULL;
+    uint64_t gen = 0;
+    int64_t born = 0;
+    pthread_mutex_lock(&ra->lock);
+    struct slot *s;
+    while ((s = find(ra, key)) != NULL && s->state == SLOT_RUNNING)
+        pthread_cond_wait(&ra->done, &ra->lock);
+    if (s && s->state == SLOT_READY) {
+        gen = s->gen;
+        born = s->born_us;
+    }
+    if (s) /* taken; or queued and not begun: this request makes it itself */
+        a = slot_clear(ra, s);
+    pthread_mutex_unlock(&ra->lock);
+    if (!a)
+        return NULL;
+    uint64_t now_gen;
+    int64_t now = lia_now_us();
+    const char *stale = !store_generation(c->api->store, &now_gen) || now_gen != gen
+                            ? "the store changed"
+                        : now - born >= (int64_t)c->api->cfg.response_cache_ms * 1000
+                            ? "not asked for in time"
+                        : a->expires_us && a->expires_us <= now ? "token expired"
+                                                                : NULL;
+    if (stale) {
+        withdraw(c->api, a, stale);
+        return NULL;
+    }
+    api_answer_who(c, a);
+    return a;
+}
+
+void api_readahead_send(struct api_call *c, const struct api_answer *a)
+{
+    c->next = a->next; /* the page after it is the next to make */
+    if (a->disclosure)
+        c->disclosed = true; /* on record since it was made; never cached */
+    if (api_answer_replay(c, a, true) == 0) {
+        c->ahead_sent = true;
+        if (a->disclosure)
+            api_metrics_disclosed(a->disclosed);
+        api_metrics_readahead(READAHEAD_SENT);
+    }
+}
+
+void api_readahead_finish(struct api_call *c, struct api_answer *a)
+{
+    if (a && !c->ahead_sent)
+        withdraw(c->api, a, c->resp->status == 429 ? "rate limit" : "not sent");
+    else
+        free(a);
+}
+
+int api_readahead_start(struct api *api, struct lia_err *err)
+{
+    uint64_t gen;
+    size_t n = api->cfg.readahead_threads;
+    if (n == 0 || api->cfg.readahead_bytes == 0 || !store_generation(api->store, &gen))
+        return 0;
+    if (n > MAX_THREADS)
+        return lia_err_set(err, LIA_EINVAL, "readahead_threads: at most %d", MAX_THREADS);
+    struct api_readahead *ra = calloc(1, sizeof *ra);
+    if (!ra)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    ra->api = api;
+    pthread_mutex_init(&ra->lock, NULL);
+    pthread_cond_init(&ra->work, NULL);
+    pthread_cond_init(&ra->done, NULL);
+    for (; ra->n_threads < n; ra->n_threads++)
+        if (pthread_create(&ra->threads[ra->n_threads], NULL, run, ra) != 0)
+            break;
+    if (ra->n_threads == 0) {
+        pthread_cond_destroy(&ra->done);
+        pthread_cond_destroy(&ra->work);
+        pthread_mutex_destroy(&ra->lock);
+        free(ra);
+        return lia_err_set(err, LIA_ENOMEM, "cannot start the read-ahead threads");
+    }
+    api->ahead = ra;
+    return 0;
+}
+
+void api_readahead_stop(struct api *api)
+{
+    struct api_readahead *ra = api->ahead;
+    if (!ra)
+        return;
+    pthread_mutex_lock(&ra->lock);
+    ra->stop = true;
+    pthread_cond_broadcast(&ra->work);
+    pthread_mutex_unlock(&ra->lock);
+    for (size_t i = 0; i < ra->n_threads; i++)
+        pthread_join(ra->threads[i], NULL);
+    for (size_t i = 0; i < SLOTS; i++)
+        withdraw(api, slot_clear(ra, &ra->s[i]), "server stopping");
+    pthread_cond_destroy(&ra->done);
+    pthread_cond_destroy(&ra->work);
+    pthread_mutex_destroy(&ra->lock);
+    free(ra);
+    api->ahead = NULL;
+}
