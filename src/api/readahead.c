@@ -38,6 +38,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/prctl.h>
+
 #include <sodium.h>
 
 #define SLOTS 16
@@ -200,6 +202,8 @@ void api_readahead_schedule(struct api_call *c)
     if (!ra || c->ahead || !c->next || c->resp->status != 200 || c->resp->stream ||
         strcmp(c->req->method, "GET") != 0 || !store_generation(c->api->store, &gen))
         return;
+    /* Queued before this answer is sent, so that the next request, on whichever connection,
+     * finds it (queued, being made or made): never makes it twice. */
     struct job *j = job_new(c);
     if (!j)
         return;
@@ -314,6 +318,7 @@ static void *run(void *arg)
     struct api_readahead *ra = arg;
     struct api *api = ra->api;
     size_t budget = api->cfg.readahead_bytes;
+    prctl(PR_SET_NAME, "readahead", 0, 0, 0); /* for top -H and ps -L */
     struct dropped d = {.n = 0};
     pthread_mutex_lock(&ra->lock);
     for (;;) {
