@@ -255,7 +255,10 @@ static struct api_answer *make(struct api_readahead *ra, struct job *j, uint64_t
     api_handle_ahead(&call);
     uint64_t now;
     struct api_answer *ans = NULL;
-    if (resp.status == 200 && !resp.stream && store_generation(api->store, &now) && now == *gen)
+    /* Only an answer that may be kept: one larger than readahead_bytes is not even put on
+     * record (its request will make it). */
+    if (resp.status == 200 && !resp.stream && store_generation(api->store, &now) && now == *gen &&
+        api_answer_size(&call, call.ahead_record, call.next) <= api->cfg.readahead_bytes)
         ans = api_answer_pack(&call, call.ahead_record, call.ahead_disclosed, call.next);
     struct lia_err err;
     lia_err_clear(&err);

@@ -247,6 +247,20 @@ class ReadAheadTest(TaxiiCase):
         self.assertEqual(got, [[o["id"] for o in j["objects"]],
                                    [o["id"] for o in j2["objects"]]])
 
+    def test_pages_larger_than_readahead_bytes_are_not_made(self):
+        # 512 bytes: no page fits, not even one of a single object; each is made when asked,
+        # and nothing made ahead goes on record.
+        self.start(KEEP, "readahead_bytes=512")
+        self.fill(12)
+        items, pages = walk(self.s, self.ptok, 4)
+        self.assertGreater(pages, 1)
+        self.assertEqual(metric(self.s, "liaison_readahead_made_total"), 0)
+        self.assertEqual(metric(self.s, "liaison_readahead_sent_total"), 0)
+        self.s.stop()
+        entries = audit(self.d)
+        self.assertEqual([e["action"] for e in entries], ["objects.disclose"] * pages)
+        self.assertEqual([p for e in net_disclosed(entries) for p in e], [o["id"] for o in items])
+
     def test_a_new_object_between_pages_shows(self):
         self.start(KEEP)
         self.fill(12)
