@@ -792,6 +792,28 @@ def check_world(world, listings):
     return sum(ch.cases for ch in checkers), [e for ch in checkers for e in ch.errors]
 
 
+def check_disclosures(world):
+    """What the audit log says each partner was sent names only versions it may see, pages
+    made ahead of their request included (those go on record when they are made). Returns
+    (versions checked, errors)."""
+    by_key = {(c.id, v.id, v.mod_us): v for c in world.colls for v in c.versions}
+    checked, errors = 0, []
+    for p in world.partners:
+        out = run_cli("audit", "show", "--data", world.data.path, "--partner", p.name).stdout
+        for e in map(json.loads, out.splitlines()):
+            if e["action"] != "objects.disclose":
+                continue
+            coll = e["detail"]["collection"]
+            for oid, ver in e["detail"]["objects"]:
+                checked += 1
+                v = by_key.get((coll, oid, ts_us(ver) if ver else None))
+                if v is None or not world.model.visible(p, v):
+                    errors.append("[base seed %d, world seed %d] %r: audit entry %d names %s %s in "
+                                  "%s, which it may not see" % (BASE_SEED, world.seed, p, e["seq"],
+                                                                 oid, ver, coll))
+    return checked, errors
+
+
 class NeedToKnowTest(TaxiiCase):
     total_cases = 0
     worlds = 0
@@ -812,6 +834,9 @@ class NeedToKnowTest(TaxiiCase):
         try:
             w.populate()
             cases, errors = check_world(w, listings)
+            named, wrong = check_disclosures(w)
+            cases += named
+            errors += wrong[:MAX_REPORTED]
         finally:
             w.close()
         type(self).total_cases += cases
