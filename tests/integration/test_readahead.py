@@ -13,6 +13,7 @@ SQLite only: PostgreSQL nodes have no read-ahead (no commit generation).
 """
 import json
 import re
+import threading
 import time
 import urllib.parse
 
@@ -260,6 +261,36 @@ class ReadAheadTest(TaxiiCase):
         entries = audit(self.d)
         self.assertEqual([e["action"] for e in entries], ["objects.disclose"] * pages)
         self.assertEqual([p for e in net_disclosed(entries) for p in e], [o["id"] for o in items])
+
+    def test_concurrent_walks_are_each_on_record_once(self):
+        # Eight clients of two partners page at once; one read-ahead thread serves them all
+        # (queued pages are taken over by their requests, pages being made are waited for).
+        self.start(KEEP)
+        self.fill()
+        want = {tok: walk(self.s, tok, 4)[0] for tok in (self.ptok, self.qtok)}
+        got = []
+
+        def one(tok):
+            items, _ = walk(self.s, tok, 4)
+            got.append((tok, items))
+
+        threads = [threading.Thread(target=one, args=(tok,)) for tok in [self.ptok, self.qtok] * 4]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(len(got), 8)
+        for tok, items in got:
+            self.assertEqual(items, want[tok])
+        self.assertGreater(metric(self.s, "liaison_readahead_sent_total"), 0)
+        self.s.stop()
+        for name, tok in (("P", self.ptok), ("Q", self.qtok)):
+            pages = sorted(p for e in net_disclosed(audit(self.d, name)) for p in [tuple(e)])
+            received = []
+            for _ in range(5):  # the walk above and four concurrent ones
+                items = want[tok]
+                received += [tuple(o["id"] for o in items[i:i + 4]) for i in range(0, len(items), 4)]
+            self.assertEqual(pages, sorted(received), name)
 
     def test_a_new_object_between_pages_shows(self):
         self.start(KEEP)
