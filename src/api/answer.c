@@ -80,22 +80,33 @@ size_t api_answer_size(const struct api_call *c, const char *disclosure, const c
 }
 
 struct api_answer *api_answer_pack(const struct api_call *c, const char *disclosure,
-                                   size_t disclosed, const char *next)
+                                   size_t disclosed, const char *next, bool take_body)
 {
-    const struct http_response *resp = c->resp;
+    struct http_response *resp = c->resp;
     size_t need = api_answer_size(c, disclosure, next);
-    struct api_answer *a = malloc(need);
+    size_t body_len = resp->body.len;
+    struct api_answer *a = malloc(take_body ? need - body_len : need);
+    char *owned = NULL;
+    if (a && take_body && !(owned = dbuf_detach(&resp->body, &body_len))) {
+        free(a);
+        a = NULL;
+    }
     if (!a)
         return NULL;
     memset(a, 0, sizeof *a);
     char *at = (char *)(a + 1);
-    a->size = need;
+    a->size = need; /* the body counts, wherever it lies */
     a->status = resp->status;
-    a->body = at;
-    if (resp->body.len)
-        memcpy(at, resp->body.ptr, resp->body.len);
-    at += resp->body.len;
-    a->body_len = resp->body.len;
+    if (owned) {
+        a->owned_body = owned;
+        a->body = owned;
+    } else {
+        a->body = at;
+        if (body_len)
+            memcpy(at, resp->body.ptr, body_len);
+        at += body_len;
+    }
+    a->body_len = body_len;
     a->content_type = put(&at, resp->content_type);
     a->n_headers = resp->n_headers;
     for (size_t i = 0; i < resp->n_headers; i++) {
@@ -111,6 +122,14 @@ struct api_answer *api_answer_pack(const struct api_call *c, const char *disclos
     a->disclosed = disclosed;
     a->next = put(&at, next);
     return a;
+}
+
+void api_answer_free(struct api_answer *a)
+{
+    if (!a)
+        return;
+    free(a->owned_body);
+    free(a);
 }
 
 void api_answer_who(struct api_call *c, const struct api_answer *a)
@@ -132,15 +151,25 @@ static const char *keep(struct api_call *c, const char *s, bool copy, bool *oom)
     return d;
 }
 
-int api_answer_replay(struct api_call *c, const struct api_answer *a, bool copy)
+int api_answer_replay(struct api_call *c, struct api_answer *a, bool last)
 {
     struct http_response *resp = c->resp;
-    bool oom = a->body_len && dbuf_append(&resp->body, a->body, a->body_len);
-    const char *type = keep(c, a->content_type, copy, &oom);
+    bool oom = false;
+    const char *type = keep(c, a->content_type, last, &oom);
     const char *names[HTTP_MAX_RESP_HEADERS], *values[HTTP_MAX_RESP_HEADERS];
     for (size_t i = 0; i < a->n_headers; i++) {
-        names[i] = keep(c, a->names[i], copy, &oom);
-        values[i] = keep(c, a->values[i], copy, &oom);
+        names[i] = keep(c, a->names[i], last, &oom);
+        values[i] = keep(c, a->values[i], last, &oom);
+    }
+    if (!oom && last && a->owned_body && resp->body.len == 0) {
+        /* Its last use: the response takes the body over instead of a copy of it. */
+        dbuf_release(&resp->body);
+        resp->body.ptr = a->owned_body;
+        resp->body.len = resp->body.cap = a->body_len;
+        a->owned_body = NULL;
+        a->body = NULL;
+    } else if (!oom && a->body_len) {
+        oom = dbuf_append(&resp->body, a->body, a->body_len) != 0;
     }
     if (oom)
         return api_fail(c, 500, "Internal error", "out of memory");

@@ -40,6 +40,7 @@ struct api_answer {
     int64_t partner, expires_us;
     const char *body;
     size_t body_len;
+    char *owned_body;       /* the body, when it is not in the same allocation */
     const char *disclosure; /* read-ahead: the record to commit before it is sent, or NULL */
     size_t disclosed;       /* object versions in that record */
     const char *next;       /* read-ahead: the next token in it, or NULL */
@@ -50,16 +51,18 @@ void api_request_key(uint64_t instance, const struct http_request *req, unsigned
 /* Bytes api_answer_pack would take for the response of c. */
 size_t api_answer_size(const struct api_call *c, const char *disclosure, const char *next);
 /* Copies the response of c, and who it was made for, into one allocation; NULL when out of
- * memory. Freed with free(). */
+ * memory. take_body: the body is taken from the response instead (which is left empty), for
+ * an answer whose response will not be sent. Freed with api_answer_free. */
 struct api_answer *api_answer_pack(const struct api_call *c, const char *disclosure,
-                                   size_t disclosed, const char *next);
+                                   size_t disclosed, const char *next, bool take_body);
+void api_answer_free(struct api_answer *a);
 /* Sets c->who to whom a was made for (its actor, token, partner: for the rate limit and the
  * request log). */
 void api_answer_who(struct api_call *c, const struct api_answer *a);
-/* Fills the response from a; answers 500 and returns -1 when out of memory. copy: a is freed
- * before the response is sent, so its strings are copied into the request's arena (the body
- * always is). */
-int api_answer_replay(struct api_call *c, const struct api_answer *a, bool copy);
+/* Fills the response from a; answers 500 and returns -1 when out of memory. last: a is freed
+ * before the response is sent, so its strings are copied into the request's arena and a body
+ * of its own is handed over to the response, not copied. */
+int api_answer_replay(struct api_call *c, struct api_answer *a, bool last);
 
 /* Read-ahead (readahead.c): the next page of a paged TAXII listing, made while its client
  * reads this one; docs/architecture.md, "Read-ahead". */
@@ -67,7 +70,7 @@ int api_answer_replay(struct api_call *c, const struct api_answer *a, bool copy)
  * being made); NULL otherwise. c->who is set when it returns one; free() it after use. */
 struct api_answer *api_readahead_take(struct api_call *c);
 /* Sends a taken answer (on record since it was made). */
-void api_readahead_send(struct api_call *c, const struct api_answer *a);
+void api_readahead_send(struct api_call *c, struct api_answer *a);
 /* After the request: frees a taken answer, withdrawing its record when it was not sent. */
 void api_readahead_finish(struct api_call *c, struct api_answer *a);
 /* After an answer with a next page (c->next): asks for that page to be made. */

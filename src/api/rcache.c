@@ -60,7 +60,7 @@ static void drop(struct rcache *rc, struct entry *e)
     if (!e->ans)
         return;
     rc->bytes -= e->ans->size;
-    free(e->ans);
+    api_answer_free(e->ans);
     memset(e, 0, sizeof *e);
 }
 
@@ -184,7 +184,7 @@ void api_rcache_keep(struct api_call *c, const struct api_rcache_probe *p)
         slot = oldest(rc);
         drop(rc, slot);
     }
-    struct api_answer *a = api_answer_pack(c, NULL, 0, NULL);
+    struct api_answer *a = api_answer_pack(c, NULL, 0, NULL, false);
     if (!a)
         return;
     memcpy(slot->key, p->key, sizeof slot->key);

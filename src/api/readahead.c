@@ -115,7 +115,7 @@ static void withdraw(struct api *api, struct api_answer *a, const char *reason)
         dbuf_release(&d);
     }
     api_metrics_readahead(READAHEAD_DISCARDED);
-    free(a);
+    api_answer_free(a);
 }
 
 static struct slot *find(struct api_readahead *ra, const unsigned char key[32])
@@ -259,12 +259,12 @@ static struct api_answer *make(struct api_readahead *ra, struct job *j, uint64_t
      * record (its request will make it). */
     if (resp.status == 200 && !resp.stream && store_generation(api->store, &now) && now == *gen &&
         api_answer_size(&call, call.ahead_record, call.next) <= api->cfg.readahead_bytes)
-        ans = api_answer_pack(&call, call.ahead_record, call.ahead_disclosed, call.next);
+        ans = api_answer_pack(&call, call.ahead_record, call.ahead_disclosed, call.next, true);
     struct lia_err err;
     lia_err_clear(&err);
     if (ans && ans->disclosure &&
         api_disclosure_record(api, ans->actor, "objects.disclose", ans->disclosure, &err)) {
-        free(ans); /* not on record: never sent */
+        api_answer_free(ans); /* not on record: never sent */
         ans = NULL;
     }
     dbuf_release(&resp.body);
@@ -286,7 +286,7 @@ static void drop(struct dropped *d, struct api_answer *a, const char *why)
     if (!a)
         return;
     if (d->n == SLOTS + 1) { /* cannot happen; were it to, the page stays on record as sent */
-        free(a);
+        api_answer_free(a);
         return;
     }
     d->a[d->n] = a;
@@ -433,7 +433,7 @@ struct api_answer *api_readahead_take(struct api_call *c)
     return a;
 }
 
-void api_readahead_send(struct api_call *c, const struct api_answer *a)
+void api_readahead_send(struct api_call *c, struct api_answer *a)
 {
     c->next = a->next; /* the page after it is the next to make */
     if (a->disclosure)
@@ -451,7 +451,7 @@ void api_readahead_finish(struct api_call *c, struct api_answer *a)
     if (a && !c->ahead_sent)
         withdraw(c->api, a, c->resp->status == 429 ? "rate limit" : "not sent");
     else
-        free(a);
+        api_answer_free(a);
 }
 
 int api_readahead_start(struct api *api, struct lia_err *err)
