@@ -67,8 +67,9 @@ int api_answer_replay(struct api_call *c, struct api_answer *a, bool last);
 /* Read-ahead (readahead.c): the next page of a paged TAXII listing, made while its client
  * reads this one; docs/architecture.md, "Read-ahead". */
 /* Takes the answer made ahead for this request, if one was and is still right (waits for one
- * being made); NULL otherwise. c->who is set when it returns one; free() it after use. */
-struct api_answer *api_readahead_take(struct api_call *c);
+ * being made); NULL otherwise. c->who is set when it returns one; api_readahead_finish after
+ * use. key: the request's key when already hashed (api_request_key), or NULL. */
+struct api_answer *api_readahead_take(struct api_call *c, const unsigned char *key);
 /* Sends a taken answer (on record since it was made). */
 void api_readahead_send(struct api_call *c, struct api_answer *a);
 /* After the request: frees a taken answer, withdrawing its record when it was not sent. */

@@ -150,8 +150,9 @@ int api_audit_disclosure(struct api_call *c, const char *collection, const char 
         return api_fail_err(c, &err);
     }
     if (c->ahead) {
-        /* Made ahead of its request (readahead.c): the record goes with the answer, to be
-         * committed when, and only if, the answer is sent. One page per answer. */
+        /* Made ahead of its request (readahead.c): the record goes with the answer, and the
+         * read-ahead thread commits it before it keeps the answer (withdrawing it if the
+         * answer is never sent). One page per answer. */
         if (c->ahead_record)
             rc = api_fail(c, 500, "Internal error", "two disclosures in one answer made ahead");
         else if (!(c->ahead_record = arena_strndup(c->req->arena, d.ptr, d.len)))

@@ -92,7 +92,8 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
         struct api_rcache_probe probe;
         bool cached = api_rcache_find(c, &probe);
         /* The next page of a listing, made while the client read this one (readahead.c). */
-        struct api_answer *ahead = cached ? NULL : api_readahead_take(c);
+        struct api_answer *ahead =
+            cached ? NULL : api_readahead_take(c, probe.on ? probe.key : NULL);
         bool made = cached || ahead;
         /* A read request sees one snapshot, taken once. */
         bool held = !made && (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) &&

@@ -387,7 +387,7 @@ static void *run(void *arg)
     return NULL;
 }
 
-struct api_answer *api_readahead_take(struct api_call *c)
+struct api_answer *api_readahead_take(struct api_call *c, const unsigned char *key_known)
 {
     struct api_readahead *ra = c->api->ahead;
     const struct http_request *req = c->req;
@@ -400,7 +400,10 @@ struct api_answer *api_readahead_take(struct api_call *c)
     if (!paging)
         return NULL;
     unsigned char key[32];
-    api_request_key(c->api->instance, req, key);
+    if (key_known) /* the response cache's probe hashed the same things */
+        memcpy(key, key_known, sizeof key);
+    else
+        api_request_key(c->api->instance, req, key);
     struct api_answer *a = NULL;
     uint64_t gen = 0;
     int64_t born = 0;
