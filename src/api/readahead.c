@@ -475,14 +475,11 @@ int api_readahead_start(struct api *api, struct lia_err *err)
     for (; ra->n_threads < n; ra->n_threads++)
         if (pthread_create(&ra->threads[ra->n_threads], NULL, run, ra) != 0)
             break;
-    if (ra->n_threads == 0) {
-        pthread_cond_destroy(&ra->done);
-        pthread_cond_destroy(&ra->work);
-        pthread_mutex_destroy(&ra->lock);
-        free(ra);
+    api->ahead = ra;
+    if (ra->n_threads == 0) { /* nothing to join, nothing made: stop only frees */
+        api_readahead_stop(api);
         return lia_err_set(err, LIA_ENOMEM, "cannot start the read-ahead threads");
     }
-    api->ahead = ra;
     return 0;
 }
 

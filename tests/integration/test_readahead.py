@@ -292,6 +292,20 @@ class ReadAheadTest(TaxiiCase):
                 received += [tuple(o["id"] for o in items[i:i + 4]) for i in range(0, len(items), 4)]
             self.assertEqual(pages, sorted(received), name)
 
+    def test_no_readahead_threads_no_pages_made(self):
+        self.start(KEEP, "readahead_threads=0")
+        self.fill(12)
+        items, pages = walk(self.s, self.ptok, 4)
+        self.assertGreater(pages, 1)
+        self.assertEqual(metric(self.s, "liaison_readahead_made_total"), 0)
+        self.s.stop()
+        self.assertEqual([e["action"] for e in audit(self.d)], ["objects.disclose"] * pages)
+        # Beyond the limit, the server refuses to start and says which setting.
+        p = run_cli("serve", "--data", self.d.path, "--listen", "127.0.0.1:%d" % harness.free_port(),
+                    "--set", "readahead_threads=17", check=False, timeout=30)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("readahead_threads", p.stderr)
+
     def test_a_new_object_between_pages_shows(self):
         self.start(KEEP)
         self.fill(12)
