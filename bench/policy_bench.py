@@ -28,7 +28,9 @@ and two thirds of all objects carry REL TO). Measures, in the same run:
     Pages after the first of each walk are made ahead while the client reads
     the one before (docs/architecture.md, "Read-ahead"), for both; the
     read-ahead counters are printed at the end.
-POLICY_SET="key=value ..." passes settings to the server (readahead_bytes=0
+POLICY_COLLECT=0 leaves out the collection before each walk (to see what it
+removes: the count of full collections inside each principal's walks is
+printed either way). POLICY_SET="key=value ..." passes settings to the server (readahead_bytes=0
 turns read-ahead off, for a comparison). POLICY_STORE=postgres://... runs the same against that (empty) PostgreSQL
 database instead of the embedded SQLite store (and runs ANALYZE, with psql,
 after the ingest, as autovacuum would within a minute: docs/scale-out.md).
@@ -54,6 +56,7 @@ MEDIA = "application/taxii+json;version=2.1"
 ROUNDS = int(os.environ.get("POLICY_ROUNDS", "32"))
 MIX = os.environ.get("POLICY_MIX", "issue")
 SETS = os.environ.get("POLICY_SET", "").split()  # extra server settings: readahead_bytes=0
+COLLECT = os.environ.get("POLICY_COLLECT", "1") != "0"  # gc.collect() before each walk
 TLP = {"green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
        "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
        "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"}
@@ -197,6 +200,13 @@ def main():
         # server's background checkpoint) does at the time weighs on both; and which comes
         # first alternates too (see above).
         runs = {"admin": [], "partner": []}
+        # Full collections of this client's heap during each principal's walks.
+        walking, full = [None], {"admin": 0, "partner": 0}
+
+        def count_full(phase, info):
+            if phase == "start" and info["generation"] == 2 and walking[0]:
+                full[walking[0]] += 1
+        gc.callbacks.append(count_full)
         for r in range(ROUNDS):
             order = (("admin", admin), ("partner", us_tok))
             for who, tok in (order if r % 2 == 0 else order[::-1]):
@@ -205,8 +215,11 @@ def main():
                 # rounds, none in admin walks: +0.5 us per object of this client's time,
                 # bench/RESULTS.md, run 8). Collecting before each walk, untimed, keeps the
                 # collector on and out of the comparison.
-                gc.collect()
+                if COLLECT:
+                    gc.collect()
+                walking[0] = who
                 runs[who].append(page_all(conn, tok, "b", proc.pid))
+                walking[0] = None
         best = {}
         for who in ("admin", "partner"):
             secs, pages, objs = min(runs[who])[:3]
@@ -243,6 +256,8 @@ def main():
         print("  partner/admin paging, objects/s: %.3f  (best of %d each)" % (ratio, ROUNDS))
         print("  partner/admin paging, pages/s:   %.3f" % page_ratio)
         print("  partner/admin paging, medians:   %.3f" % (med["partner"] / med["admin"]))
+        print("  client full collections in walks, admin/partner: %d/%d%s"
+              % (full["admin"], full["partner"], "" if COLLECT else " (POLICY_COLLECT=0)"))
         print("  read-ahead pages made/sent/discarded: %d/%d/%d"
               % tuple(metric(conn, admin, "liaison_readahead_%s_total" % k)
                       for k in ("made", "sent", "discarded")))
