@@ -31,11 +31,20 @@ int main(int argc, char **argv)
     int ch;
     while ((ch = getopt(argc, argv, "n:b:s:o:")) != -1) {
         switch (ch) {
-        case 'n': n = strtoull(optarg, NULL, 10); break;
-        case 'b': per = strtoull(optarg, NULL, 10); break;
-        case 's': seed = strtoull(optarg, NULL, 10); break;
-        case 'o': dir = optarg; break;
-        default: usage();
+        case 'n':
+            n = strtoull(optarg, NULL, 10);
+            break;
+        case 'b':
+            per = strtoull(optarg, NULL, 10);
+            break;
+        case 's':
+            seed = strtoull(optarg, NULL, 10);
+            break;
+        case 'o':
+            dir = optarg;
+            break;
+        default:
+            usage();
         }
     }
     if (n == 0 || per == 0 || optind != argc)
@@ -86,8 +95,9 @@ int main(int argc, char **argv)
         perror("write");
         return 1;
     }
-    fprintf(stderr, "bench_gen: %llu objects, %llu bytes, %.0f bytes/object average, %llu%% with "
-                    "a TLP marking, %llu%% with Arabic text\n",
+    fprintf(stderr,
+            "bench_gen: %llu objects, %llu bytes, %.0f bytes/object average, %llu%% with "
+            "a TLP marking, %llu%% with Arabic text\n",
             n, bytes, (double)bytes / (double)n, marked * 100 / n, arabic * 100 / n);
     fprintf(stderr, "bench_gen: mix");
     for (int t = 0; t < 8; t++)

@@ -119,25 +119,41 @@ static void die(sqlite3 *db, const char *what)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
-                                         {"into", required_argument, NULL, 'i'},
-                                         {"alias", required_argument, NULL, 'a'},
-                                         {"fast", no_argument, NULL, 'f'},
-                                         {"bg-checkpoint", no_argument, NULL, 'c'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},      {"into", required_argument, NULL, 'i'},
+        {"alias", required_argument, NULL, 'a'},   {"fast", no_argument, NULL, 'f'},
+        {"bg-checkpoint", no_argument, NULL, 'c'}, {NULL, 0, NULL, 0}};
     unsigned long long n = 0, per = 1000, seed = 1;
     const char *path = NULL, *alias = NULL;
     int into = 0, fast = 0, bg = 0, ch;
     while ((ch = getopt_long(argc, argv, "n:b:s:", opts, NULL)) != -1) {
         switch (ch) {
-        case 'n': n = strtoull(optarg, NULL, 10); break;
-        case 'b': per = strtoull(optarg, NULL, 10); break;
-        case 's': seed = strtoull(optarg, NULL, 10); break;
-        case 'd': path = optarg; into = 0; break;
-        case 'i': path = optarg; into = 1; break;
-        case 'a': alias = optarg; break;
-        case 'f': fast = 1; break;
-        case 'c': bg = 1; break;
+        case 'n':
+            n = strtoull(optarg, NULL, 10);
+            break;
+        case 'b':
+            per = strtoull(optarg, NULL, 10);
+            break;
+        case 's':
+            seed = strtoull(optarg, NULL, 10);
+            break;
+        case 'd':
+            path = optarg;
+            into = 0;
+            break;
+        case 'i':
+            path = optarg;
+            into = 1;
+            break;
+        case 'a':
+            alias = optarg;
+            break;
+        case 'f':
+            fast = 1;
+            break;
+        case 'c':
+            bg = 1;
+            break;
         default:
             fprintf(stderr, "usage: bench_raw_sqlite -n N [-b B] [-s SEED] (--db FILE | --into "
                             "FILE --alias A) [--fast] [--bg-checkpoint]\n");

@@ -35,14 +35,14 @@
 #define ACCESS_EXT_GRADING "extension-definition--79cbf8a2-1d41-4b10-9682-2577872b23b7"
 
 struct access_principal {
-    const char *actor;    /* for the audit log and logs: "local/<token>", "partner:<name>/<token>" */
+    const char *actor; /* for the audit log and logs: "local/<token>", "partner:<name>/<token>" */
     const char *token_id; /* NULL when authenticated by client certificate */
     int64_t expires;      /* when the token expires (microseconds since 1970), 0: never */
     const char *name;     /* partner name, NULL for local principals */
     const char *identity; /* the STIX identity it acts as: the partner's, or this instance's */
     bool admin;
     bool read_only;
-    int64_t partner; /* 0 for local principals */
+    int64_t partner;   /* 0 for local principals */
     bool via_exchange; /* writing what a peer sent (pull, import): see docs/exchange.md */
     struct store_policy policy;
 };
@@ -75,8 +75,7 @@ int access_check_write(struct store_txn *t, const struct access_principal *who, 
  * with the reason. */
 int access_check_liaison_types(struct store_txn *t, struct store *s,
                                const struct access_principal *who, int64_t coll, json_t *obj,
-                               const char *type, bool is_new, struct arena *a,
-                               struct lia_err *err);
+                               const char *type, bool is_new, struct arena *a, struct lia_err *err);
 
 /* The newest version of object id that policy p may see, in any collection it may read
  * (through the one gate); *json NULL when there is none. */
@@ -100,17 +99,17 @@ int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
 struct access_ingest {
     struct store *store;                /* for look-ups outside the transaction (RFI rules) */
     const struct access_principal *who; /* the writer; for exchange: the peer's partner */
-    int64_t coll;                      /* collection rowid */
-    bool exchange;                     /* pull/import: the exchange write rule (docs/exchange.md) */
-    const char *instance_identity;     /* this instance's identity; needed when exchange */
-    struct arena *a;                   /* result strings and scratch */
+    int64_t coll;                       /* collection rowid */
+    bool exchange;                 /* pull/import: the exchange write rule (docs/exchange.md) */
+    const char *instance_identity; /* this instance's identity; needed when exchange */
+    struct arena *a;               /* result strings and scratch */
     const struct stix_checked *checked; /* the object's validation, when already done */
 };
 struct access_ingest_result {
-    bool stored;         /* accepted: new, or a version already held */
-    bool is_new;         /* a version this store did not hold */
-    int64_t date_added;  /* of the stored (or existing) version */
-    const char *id;      /* for the status: the object's id and version */
+    bool stored;        /* accepted: new, or a version already held */
+    bool is_new;        /* a version this store did not hold */
+    int64_t date_added; /* of the stored (or existing) version */
+    const char *id;     /* for the status: the object's id and version */
     const char *version;
     const char *message; /* the refusal reason, or a note on a stored object; NULL if none */
 };

@@ -148,8 +148,8 @@ int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
         const char *ids[MAX_AUDIENCE];
         size_t nid;
         if (collect_ids(json_object_get(ext, "red_recipients"), ids, &nid))
-            return lia_err_set(err, LIA_EINVAL,
-                               "red_recipients must list at most %d identity ids", MAX_AUDIENCE);
+            return lia_err_set(err, LIA_EINVAL, "red_recipients must list at most %d identity ids",
+                               MAX_AUDIENCE);
         int rc = store_partner_rids(t, ids, nid, red, &o->n_red_to, err);
         if (rc)
             return rc;
@@ -173,8 +173,7 @@ int access_check_write(struct store_txn *t, const struct access_principal *who, 
             *inject = who->identity;
         else if (strcmp(created_by_ref, who->identity) != 0)
             return lia_err_set(err, LIA_EFORBIDDEN,
-                               "created_by_ref must be this partner's identity %s",
-                               who->identity);
+                               "created_by_ref must be this partner's identity %s", who->identity);
     }
     const char *creator = NULL;
     struct lia_err lookup;

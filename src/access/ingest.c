@@ -32,8 +32,7 @@ static void add_text(struct dbuf *b, json_t *v)
     } else if (json_is_array(v)) {
         size_t i;
         json_t *e;
-        json_array_foreach(v, i, e)
-            add_text(b, e);
+        json_array_foreach(v, i, e) add_text(b, e);
     }
 }
 
@@ -44,10 +43,10 @@ static const char *search_text(json_t *obj, const char *type, struct arena *a)
     /* Names and aliases of everything; the text of reports and requests (other descriptions
      * are not searched: every indexed character costs ingest). */
     static const char *const names[] = {"name", "aliases", "x_mitre_aliases", NULL};
-    static const char *const texts[] = {"description", "abstract", "content", "explanation",
-                                        "subject", "questions", "text", "reason", NULL};
-    static const char *const text_types[] = {"report", "liaison-rfi", "liaison-rfi-response",
-                                             NULL};
+    static const char *const texts[] = {"description", "abstract", "content",
+                                        "explanation", "subject",  "questions",
+                                        "text",        "reason",   NULL};
+    static const char *const text_types[] = {"report", "liaison-rfi", "liaison-rfi-response", NULL};
     bool with_text = false;
     for (const char *const *t = text_types; *t && !with_text; t++)
         with_text = !strcmp(*t, type);
@@ -86,12 +85,16 @@ static int check_exchange_write(struct store_txn *t, const struct access_ingest 
          * version we hold is no news; anything else in our name is refused. */
         if (ctx->store && info->versioned) {
             struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
-            struct store_filter f = {.ids = &info->id, .n_ids = 1, .version_at = &info->modified_us,
-                                     .n_version_at = 1, .limit = 1};
+            struct store_filter f = {.ids = &info->id,
+                                     .n_ids = 1,
+                                     .version_at = &info->modified_us,
+                                     .n_version_at = 1,
+                                     .limit = 1};
             struct store_page page;
             struct lia_err e2;
             lia_err_clear(&e2);
-            if (store_query_objects(ctx->store, &all, ctx->coll, &f, false, ctx->a, &page, &e2) == 0 &&
+            if (store_query_objects(ctx->store, &all, ctx->coll, &f, false, ctx->a, &page, &e2) ==
+                    0 &&
                 page.n == 1)
                 return LIA_ECONFLICT;
         }
@@ -216,8 +219,8 @@ int access_ingest_object(struct store_txn *t, const struct access_ingest *ctx, j
         /* Verbatim but for the one property the server adds: the writer's identity. */
         const char *brace = memchr(text, '{', len);
         size_t head = (size_t)(brace - text) + 1;
-        char *with = arena_printf(a, "{\"created_by_ref\":\"%s\",%.*s", inject,
-                                  (int)(len - head), brace + 1);
+        char *with = arena_printf(a, "{\"created_by_ref\":\"%s\",%.*s", inject, (int)(len - head),
+                                  brace + 1);
         if (!with)
             return lia_err_set(err, LIA_ENOMEM, "out of memory");
         o.json = with;

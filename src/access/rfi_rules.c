@@ -56,7 +56,8 @@ static int check_grading(json_t *obj, struct lia_err *err)
         return lia_err_set(err, LIA_EINVAL, "grading: scale must be admiralty or europol");
     bool adm = !strcmp(scale, "admiralty");
     if (!one_of(src, adm ? adm_src : eu_src))
-        return lia_err_set(err, LIA_EINVAL, "grading: source_reliability must be %s on the %s scale",
+        return lia_err_set(err, LIA_EINVAL,
+                           "grading: source_reliability must be %s on the %s scale",
                            adm ? "A-F" : "A, B, C or X", scale);
     if (!one_of(info, adm ? adm_info : eu_info))
         return lia_err_set(err, LIA_EINVAL,
@@ -211,7 +212,8 @@ static int check_response(struct store_txn *t, const struct access_principal *wh
         return lia_err_set(err, LIA_EINVAL, "a response needs rfi_ref, a liaison-rfi id");
     if (!one_of(action, actions))
         return lia_err_set(err, LIA_EINVAL, "action must be acknowledge, answer or decline");
-    if (!strcmp(action, "answer") && !str(obj, "text") && !json_array_size(json_object_get(obj, "object_refs")))
+    if (!strcmp(action, "answer") && !str(obj, "text") &&
+        !json_array_size(json_object_get(obj, "object_refs")))
         return lia_err_set(err, LIA_EINVAL, "an answer needs text or object_refs");
     if (!strcmp(action, "decline") && !str(obj, "reason"))
         return lia_err_set(err, LIA_EINVAL, "declining needs a reason");
@@ -237,8 +239,7 @@ static int check_response(struct store_txn *t, const struct access_principal *wh
 
 int access_check_liaison_types(struct store_txn *t, struct store *s,
                                const struct access_principal *who, int64_t coll, json_t *obj,
-                               const char *type, bool is_new, struct arena *a,
-                               struct lia_err *err)
+                               const char *type, bool is_new, struct arena *a, struct lia_err *err)
 {
     int rc = check_grading(obj, err);
     if (rc)

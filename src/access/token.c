@@ -116,9 +116,8 @@ static int token_from_header(const char *h, char *buf, size_t buflen)
     return -1;
 }
 
-static int principal_of_partner(struct store *s, const struct store_partner *p,
-                                struct arena *a, struct access_principal *out,
-                                struct lia_err *err)
+static int principal_of_partner(struct store *s, const struct store_partner *p, struct arena *a,
+                                struct access_principal *out, struct lia_err *err)
 {
     if (p->disabled)
         return lia_err_set(err, LIA_EUNAUTH, "%s", bad_credentials);

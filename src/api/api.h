@@ -22,9 +22,9 @@ struct api_config {
     struct stix_limits stix;
     size_t default_page_size;
     size_t max_page_size;
-    size_t max_filter_values; /* most values in one match[...] list */
-    size_t rate_limit;        /* requests per second per principal; 0 = no limit */
-    size_t rate_burst;        /* requests a principal may make at once */
+    size_t max_filter_values;    /* most values in one match[...] list */
+    size_t rate_limit;           /* requests per second per principal; 0 = no limit */
+    size_t rate_burst;           /* requests a principal may make at once */
     size_t response_cache_bytes; /* per worker thread (rcache.c); 0: no response cache */
     size_t response_cache_ms;    /* longest a cached answer is replayed */
     size_t readahead_bytes;      /* answers made ahead, at most (readahead.c); 0: none */
@@ -43,8 +43,8 @@ struct watch_engine;
 struct api {
     struct store *store;
     struct api_config cfg;
-    unsigned char next_key[32]; /* HMAC key for next tokens, kept in the store */
-    uint64_t instance;          /* distinguishes this instance's cached answers (rcache.c) */
+    unsigned char next_key[32];   /* HMAC key for next tokens, kept in the store */
+    uint64_t instance;            /* distinguishes this instance's cached answers (rcache.c) */
     struct watch_engine *watches; /* set by the caller after api_init; NULL: no event streams */
     /* Disclosure records waiting to be committed together (disclose.c). */
     pthread_mutex_t disclose_lock;
@@ -55,8 +55,7 @@ struct api {
 };
 
 /* Loads what the API keeps in the store (the next-token key). */
-int api_init(struct api *api, struct store *s, const struct api_config *cfg,
-             struct lia_err *err);
+int api_init(struct api *api, struct store *s, const struct api_config *cfg, struct lia_err *err);
 
 /* Starts the threads that make the next page of a paged listing while its client reads this
  * one (readahead.c; none when cfg.readahead_threads or readahead_bytes is 0, or when the store

@@ -21,8 +21,8 @@ struct api_call {
     /* A read-ahead (readahead.c) makes the answer before its request comes: the record of
      * what it would disclose is kept with it, to be committed when it is sent. */
     bool ahead;
-    const char *ahead_record; /* the disclosure record's detail, or NULL */
-    size_t ahead_disclosed;   /* object versions in it */
+    const char *ahead_record;       /* the disclosure record's detail, or NULL */
+    size_t ahead_disclosed;         /* object versions in it */
     struct api_answer *ahead_taken; /* the answer made ahead that this request took */
     bool ahead_sent;                /* and sent */
 };
@@ -120,8 +120,7 @@ const char *api_param(struct api_call *c, const char *key);
 
 /* Builds a store filter from match[...], added_after, limit and next. scope binds next tokens
  * to the endpoint (and object id). */
-int api_parse_filter(struct api_call *c, int64_t coll, const char *scope,
-                     struct store_filter *f);
+int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct store_filter *f);
 /* Makes the opaque next token continuing after date_added `last`. */
 char *api_next_token(struct api_call *c, int64_t coll, const char *scope, int64_t last);
 /* Decodes a next token made for (coll, scope) and the request's filters into *after; answers

@@ -54,14 +54,21 @@ int api_fail_err(struct api_call *c, const struct lia_err *err)
 {
     switch (err->code) {
     case LIA_EINVAL:
-    case STIX_EJSON: return api_fail(c, 400, "Bad request", "%s", err->msg);
+    case STIX_EJSON:
+        return api_fail(c, 400, "Bad request", "%s", err->msg);
     case STIX_EINVALID:
-    case STIX_EVERSION: return api_fail(c, 422, "Unprocessable content", "%s", err->msg);
-    case LIA_ETOOBIG: return api_fail(c, 413, "Too large", "%s", err->msg);
-    case LIA_ENOTFOUND: return api_fail(c, 404, "Not found", "%s", err->msg);
-    case LIA_EFORBIDDEN: return api_fail(c, 403, "Forbidden", "%s", err->msg);
-    case LIA_EUNAUTH: return api_fail(c, 401, "Unauthorized", "%s", err->msg);
-    case LIA_EBUSY: return api_fail(c, 503, "Busy", "the server is busy; try again shortly");
+    case STIX_EVERSION:
+        return api_fail(c, 422, "Unprocessable content", "%s", err->msg);
+    case LIA_ETOOBIG:
+        return api_fail(c, 413, "Too large", "%s", err->msg);
+    case LIA_ENOTFOUND:
+        return api_fail(c, 404, "Not found", "%s", err->msg);
+    case LIA_EFORBIDDEN:
+        return api_fail(c, 403, "Forbidden", "%s", err->msg);
+    case LIA_EUNAUTH:
+        return api_fail(c, 401, "Unauthorized", "%s", err->msg);
+    case LIA_EBUSY:
+        return api_fail(c, 503, "Busy", "the server is busy; try again shortly");
     default: {
         struct dbuf m;
         dbuf_init(&m, 2048);

@@ -12,8 +12,7 @@
 
 #define MAX_SEGMENTS 16
 
-int api_init(struct api *api, struct store *s, const struct api_config *cfg,
-             struct lia_err *err)
+int api_init(struct api *api, struct store *s, const struct api_config *cfg, struct lia_err *err)
 {
     memset(api, 0, sizeof *api);
     api->store = s;
@@ -77,7 +76,8 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
     bool bad = false;
     size_t nseg = split_path(req->arena, req->path, seg, &bad);
     if (req->body_too_big) {
-        api_fail(c, 413, "Too large", "the request body is larger than max_content_length (%zu bytes)",
+        api_fail(c, 413, "Too large",
+                 "the request body is larger than max_content_length (%zu bytes)",
                  c->api->cfg.max_content_length);
     } else if (nseg == 1 && !strcmp(seg[0], "healthz")) {
         dbuf_puts(&resp->body, "{\"status\":\"ok\"}");
@@ -100,8 +100,8 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
                     store_read_begin(c->api->store, NULL) == 0;
         int rc = made ? 0
                       : access_authenticate(c->api->store, http_header(req, "Authorization"),
-                                            req->client_cert_fingerprint,
-                                            req->client_cert_subject, req->arena, &c->who, &err);
+                                            req->client_cert_fingerprint, req->client_cert_subject,
+                                            req->arena, &c->who, &err);
         int64_t retry = 0;
         if (rc) {
             api_fail_err(c, &err);
@@ -109,7 +109,8 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
             api_fail(c, 429, "Too many requests",
                      "this principal is over its rate limit of %zu requests per second",
                      c->api->cfg.rate_limit);
-            http_add_header(resp, "Retry-After", arena_printf(req->arena, "%lld", (long long)retry));
+            http_add_header(resp, "Retry-After",
+                            arena_printf(req->arena, "%lld", (long long)retry));
         } else if (cached) {
             api_rcache_replay(c, &probe);
         } else if (ahead) {

@@ -57,7 +57,7 @@ static void analyse(struct api_call *c)
         opt.lang = !lang || !strcmp(lang, "auto") ? INTAKE_LANG_AUTO
                    : !strcmp(lang, "ar")          ? INTAKE_LANG_AR
                    : !strcmp(lang, "en")          ? INTAKE_LANG_EN
-                                                  : (enum intake_lang)-1;
+                                                  : (enum intake_lang) - 1;
         if ((int)opt.lang < 0) {
             json_decref(body);
             return (void)api_fail(c, 400, "Bad request", "lang must be auto, ar or en");
@@ -96,7 +96,8 @@ static void analyse(struct api_call *c)
 static void publish(struct api_call *c)
 {
     if (!content_type_is(c, "application/json"))
-        return (void)api_fail(c, 415, "Unsupported media type", "send the body as application/json");
+        return (void)api_fail(c, 415, "Unsupported media type",
+                              "send the body as application/json");
     struct lia_err err;
     lia_err_clear(&err);
     json_t *body = NULL;

@@ -24,8 +24,7 @@ static const char *jstr(json_t *o, const char *k)
 }
 
 /* Reads a list of strings from body[key] into out (at most MAX_LIST). */
-static int str_list(struct api_call *c, json_t *body, const char *key, const char **out,
-                    size_t *n)
+static int str_list(struct api_call *c, json_t *body, const char *key, const char **out, size_t *n)
 {
     json_t *v = json_object_get(body, key);
     *n = 0;
@@ -179,8 +178,8 @@ void api_liaison_rfi(struct api_call *c, const char **seg, size_t nseg)
         if (api_check_params(c, list_params))
             return;
         struct rfi_filter f = {.box = api_param(c, "box"), .status = api_param(c, "status")};
-        static const char *const statuses[] = {"open", "acknowledged", "answered", "declined",
-                                               "withdrawn", "closed", "overdue", NULL};
+        static const char *const statuses[] = {"open",      "acknowledged", "answered", "declined",
+                                               "withdrawn", "closed",       "overdue",  NULL};
         bool ok = !f.status;
         for (const char *const *s = statuses; f.status && *s; s++)
             ok |= !strcmp(*s, f.status);
@@ -210,10 +209,11 @@ void api_liaison_rfi(struct api_call *c, const char **seg, size_t nseg)
         api_fail(c, 405, "Method not allowed", "use POST");
         return http_add_header(c->resp, "Allow", "POST");
     }
-    static const char *const verbs[] = {"ack", "answer", "decline", "amend", "withdraw", "close",
-                                        NULL};
+    static const char *const verbs[] = {"ack",      "answer", "decline", "amend",
+                                        "withdraw", "close",  NULL};
     for (const char *const *v = verbs; *v; v++)
         if (!strcmp(*v, seg[3]))
             return act(c, id, *v);
-    api_fail(c, 404, "Not found", "no such action; use ack, answer, decline, amend, withdraw or close");
+    api_fail(c, 404, "Not found",
+             "no such action; use ack, answer, decline, amend, withdraw or close");
 }

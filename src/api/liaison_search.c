@@ -91,14 +91,16 @@ void api_liaison_search(struct api_call *c)
     for (size_t i = 0; i < n && rc == 0 && !more; i++) {
         if (!cols[i].can_read || cols[i].rid < start_coll)
             continue;
-        if (only && strcmp(only, cols[i].id) != 0 && (!cols[i].alias || strcmp(only, cols[i].alias)))
+        if (only && strcmp(only, cols[i].id) != 0 &&
+            (!cols[i].alias || strcmp(only, cols[i].alias)))
             continue;
-        struct store_filter f = {.text_match = match, .version_sel = STORE_VER_LAST,
+        struct store_filter f = {.text_match = match,
+                                 .version_sel = STORE_VER_LAST,
                                  .limit = limit - got,
                                  .after_key = cols[i].rid == start_coll ? after : 0};
         struct store_page page;
-        if (store_query_objects(c->api->store, &c->who.policy, cols[i].rid, &f, true,
-                                c->req->arena, &page, &err))
+        if (store_query_objects(c->api->store, &c->who.policy, cols[i].rid, &f, true, c->req->arena,
+                                &page, &err))
             return (void)api_fail_err(c, &err);
         if (api_audit_disclosure(c, cols[i].id, "search", &page))
             return;

@@ -125,69 +125,69 @@ void api_metrics(struct api_call *c)
             rc = dbuf_printf(b, "liaison_requests_total{status=\"other\"} %llu\n", v);
     }
     if (!rc)
-        rc = dbuf_printf(b,
-                         "# HELP liaison_request_seconds_total Time spent answering requests.\n"
-                         "# TYPE liaison_request_seconds_total counter\n"
-                         "liaison_request_seconds_total %.6f\n"
-                         "# HELP liaison_request_bytes_total Request body bytes received.\n"
-                         "# TYPE liaison_request_bytes_total counter\n"
-                         "liaison_request_bytes_total %llu\n"
-                         "# HELP liaison_response_bytes_total Response body bytes sent.\n"
-                         "# TYPE liaison_response_bytes_total counter\n"
-                         "liaison_response_bytes_total %llu\n"
-                         "# HELP liaison_objects_stored_total Object versions accepted by POST.\n"
-                         "# TYPE liaison_objects_stored_total counter\n"
-                         "liaison_objects_stored_total %llu\n"
-                         "# HELP liaison_objects_refused_total Objects refused by POST.\n"
-                         "# TYPE liaison_objects_refused_total counter\n"
-                         "liaison_objects_refused_total %llu\n"
-                         "# HELP liaison_objects_disclosed_total Object versions served to partners.\n"
-                         "# TYPE liaison_objects_disclosed_total counter\n"
-                         "liaison_objects_disclosed_total %llu\n",
-                         (double)atomic_load(&request_us) / 1e6, atomic_load(&bytes_in),
-                         atomic_load(&bytes_out), atomic_load(&objects_stored),
-                         atomic_load(&objects_refused), atomic_load(&objects_disclosed));
+        rc = dbuf_printf(
+            b,
+            "# HELP liaison_request_seconds_total Time spent answering requests.\n"
+            "# TYPE liaison_request_seconds_total counter\n"
+            "liaison_request_seconds_total %.6f\n"
+            "# HELP liaison_request_bytes_total Request body bytes received.\n"
+            "# TYPE liaison_request_bytes_total counter\n"
+            "liaison_request_bytes_total %llu\n"
+            "# HELP liaison_response_bytes_total Response body bytes sent.\n"
+            "# TYPE liaison_response_bytes_total counter\n"
+            "liaison_response_bytes_total %llu\n"
+            "# HELP liaison_objects_stored_total Object versions accepted by POST.\n"
+            "# TYPE liaison_objects_stored_total counter\n"
+            "liaison_objects_stored_total %llu\n"
+            "# HELP liaison_objects_refused_total Objects refused by POST.\n"
+            "# TYPE liaison_objects_refused_total counter\n"
+            "liaison_objects_refused_total %llu\n"
+            "# HELP liaison_objects_disclosed_total Object versions served to partners.\n"
+            "# TYPE liaison_objects_disclosed_total counter\n"
+            "liaison_objects_disclosed_total %llu\n",
+            (double)atomic_load(&request_us) / 1e6, atomic_load(&bytes_in), atomic_load(&bytes_out),
+            atomic_load(&objects_stored), atomic_load(&objects_refused),
+            atomic_load(&objects_disclosed));
     if (!rc)
         rc = sync_gauges(c, b);
     unsigned long long appends, audit_us;
     audit_stats(&appends, &audit_us);
     if (!rc)
-        rc = dbuf_printf(b,
-                         "# HELP liaison_audit_appends_total Audit entries appended.\n"
-                         "# TYPE liaison_audit_appends_total counter\n"
-                         "liaison_audit_appends_total %llu\n"
-                         "# HELP liaison_audit_seconds_total Time spent appending audit entries.\n"
-                         "# TYPE liaison_audit_seconds_total counter\n"
-                         "liaison_audit_seconds_total %.6f\n"
-                         "# HELP liaison_envelopes_parallel_total Large envelopes parsed on two "
-                         "cores (while being stored, for POST).\n"
-                         "# TYPE liaison_envelopes_parallel_total counter\n"
-                         "liaison_envelopes_parallel_total %lu\n"
-                         "# HELP liaison_response_cache_hits_total TAXII GETs answered from the "
-                         "response cache.\n"
-                         "# TYPE liaison_response_cache_hits_total counter\n"
-                         "liaison_response_cache_hits_total %llu\n"
-                         "# HELP liaison_response_cache_misses_total TAXII GETs that could have "
-                         "been, but were not, answered from the response cache.\n"
-                         "# TYPE liaison_response_cache_misses_total counter\n"
-                         "liaison_response_cache_misses_total %llu\n"
-                         "# HELP liaison_readahead_made_total Next pages of paged listings made "
-                         "while their client read the page before.\n"
-                         "# TYPE liaison_readahead_made_total counter\n"
-                         "liaison_readahead_made_total %llu\n"
-                         "# HELP liaison_readahead_sent_total Pages made ahead and sent when "
-                         "asked for.\n"
-                         "# TYPE liaison_readahead_sent_total counter\n"
-                         "liaison_readahead_sent_total %llu\n"
-                         "# HELP liaison_readahead_discarded_total Pages made ahead and never "
-                         "sent (the store changed, too old, or room needed).\n"
-                         "# TYPE liaison_readahead_discarded_total counter\n"
-                         "liaison_readahead_discarded_total %llu\n",
-                         appends, (double)audit_us / 1e6, stix_parallel_parses(),
-                         atomic_load(&rcache_hits), atomic_load(&rcache_misses),
-                         atomic_load(&readahead[READAHEAD_MADE]),
-                         atomic_load(&readahead[READAHEAD_SENT]),
-                         atomic_load(&readahead[READAHEAD_DISCARDED]));
+        rc = dbuf_printf(
+            b,
+            "# HELP liaison_audit_appends_total Audit entries appended.\n"
+            "# TYPE liaison_audit_appends_total counter\n"
+            "liaison_audit_appends_total %llu\n"
+            "# HELP liaison_audit_seconds_total Time spent appending audit entries.\n"
+            "# TYPE liaison_audit_seconds_total counter\n"
+            "liaison_audit_seconds_total %.6f\n"
+            "# HELP liaison_envelopes_parallel_total Large envelopes parsed on two "
+            "cores (while being stored, for POST).\n"
+            "# TYPE liaison_envelopes_parallel_total counter\n"
+            "liaison_envelopes_parallel_total %lu\n"
+            "# HELP liaison_response_cache_hits_total TAXII GETs answered from the "
+            "response cache.\n"
+            "# TYPE liaison_response_cache_hits_total counter\n"
+            "liaison_response_cache_hits_total %llu\n"
+            "# HELP liaison_response_cache_misses_total TAXII GETs that could have "
+            "been, but were not, answered from the response cache.\n"
+            "# TYPE liaison_response_cache_misses_total counter\n"
+            "liaison_response_cache_misses_total %llu\n"
+            "# HELP liaison_readahead_made_total Next pages of paged listings made "
+            "while their client read the page before.\n"
+            "# TYPE liaison_readahead_made_total counter\n"
+            "liaison_readahead_made_total %llu\n"
+            "# HELP liaison_readahead_sent_total Pages made ahead and sent when "
+            "asked for.\n"
+            "# TYPE liaison_readahead_sent_total counter\n"
+            "liaison_readahead_sent_total %llu\n"
+            "# HELP liaison_readahead_discarded_total Pages made ahead and never "
+            "sent (the store changed, too old, or room needed).\n"
+            "# TYPE liaison_readahead_discarded_total counter\n"
+            "liaison_readahead_discarded_total %llu\n",
+            appends, (double)audit_us / 1e6, stix_parallel_parses(), atomic_load(&rcache_hits),
+            atomic_load(&rcache_misses), atomic_load(&readahead[READAHEAD_MADE]),
+            atomic_load(&readahead[READAHEAD_SENT]), atomic_load(&readahead[READAHEAD_DISCARDED]));
     if (rc)
         return (void)api_fail(c, 500, "Internal error", "metrics too large");
     c->resp->status = 200;

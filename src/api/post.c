@@ -49,8 +49,11 @@ static int store_item(struct api_call *c, struct store_txn *t, const struct stor
                       const struct stix_item *it, const struct stix_checked *checked,
                       struct outcome *out, struct lia_err *err)
 {
-    struct access_ingest ctx = {.store = c->api->store, .who = &c->who, .coll = col->rid,
-                                .a = c->req->arena, .checked = checked};
+    struct access_ingest ctx = {.store = c->api->store,
+                                .who = &c->who,
+                                .coll = col->rid,
+                                .a = c->req->arena,
+                                .checked = checked};
     struct access_ingest_result res;
     int rc = access_ingest_object(t, &ctx, it->obj, it->text, it->len, &res, err);
     if (rc)

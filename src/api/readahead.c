@@ -57,11 +57,11 @@ struct job {
 struct slot {
     int state;
     unsigned char key[32];
-    uint64_t seq;            /* when it was queued: the oldest is made first */
-    struct job *job;         /* QUEUED */
-    struct api_answer *ans;  /* READY */
-    uint64_t gen;            /* READY: the store's generation it was made from */
-    int64_t born_us;         /* READY: when its making began */
+    uint64_t seq;           /* when it was queued: the oldest is made first */
+    struct job *job;        /* QUEUED */
+    struct api_answer *ans; /* READY */
+    uint64_t gen;           /* READY: the store's generation it was made from */
+    int64_t born_us;        /* READY: when its making began */
 };
 
 struct api_readahead {
@@ -340,7 +340,7 @@ static void *run(void *arg)
                     s = &ra->s[i];
             if (s)
                 break;
-            if (next_us) { /* wake when the oldest kept answer is due to go */
+            if (next_us) {                /* wake when the oldest kept answer is due to go */
                 int64_t at = next_us + 1; /* lia_now_us: CLOCK_REALTIME, the condition's clock */
                 struct timespec ts = {.tv_sec = (time_t)(at / 1000000),
                                       .tv_nsec = (long)(at % 1000000) * 1000};
@@ -422,12 +422,11 @@ struct api_answer *api_readahead_take(struct api_call *c, const unsigned char *k
         return NULL;
     uint64_t now_gen;
     int64_t now = lia_now_us();
-    const char *stale = !store_generation(c->api->store, &now_gen) || now_gen != gen
-                            ? "the store changed"
-                        : now - born >= (int64_t)c->api->cfg.response_cache_ms * 1000
-                            ? "not asked for in time"
-                        : a->expires_us && a->expires_us <= now ? "token expired"
-                                                                : NULL;
+    const char *stale =
+        !store_generation(c->api->store, &now_gen) || now_gen != gen  ? "the store changed"
+        : now - born >= (int64_t)c->api->cfg.response_cache_ms * 1000 ? "not asked for in time"
+        : a->expires_us && a->expires_us <= now                       ? "token expired"
+                                                                      : NULL;
     if (stale) {
         withdraw(c->api, a, stale);
         return NULL;

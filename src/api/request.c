@@ -85,8 +85,8 @@ int api_check_content_type(struct api_call *c)
     if (ct && (media_matches(ct, strlen(ct), "application/taxii+json", NULL) ||
                media_matches(ct, strlen(ct), "application/stix+json", NULL)))
         return 0;
-    return api_fail(c, 415, "Unsupported media type",
-                    "send the body as %s (got %s)", TAXII_MEDIA, ct ? ct : "no Content-Type");
+    return api_fail(c, 415, "Unsupported media type", "send the body as %s (got %s)", TAXII_MEDIA,
+                    ct ? ct : "no Content-Type");
 }
 
 int api_check_params(struct api_call *c, const char *const *allowed)
@@ -121,8 +121,8 @@ const char *api_param(struct api_call *c, const char *key)
 }
 
 /* Splits a comma list into arena strings; refuses empty members and more than max. */
-static int split_list(struct api_call *c, const char *key, const char *v, size_t max,
-                      char ***out, size_t *n)
+static int split_list(struct api_call *c, const char *key, const char *v, size_t max, char ***out,
+                      size_t *n)
 {
     size_t count = 1;
     for (const char *p = v; *p; p++)
@@ -177,7 +177,7 @@ static void scope_hash(struct api_call *c, int64_t coll, const char *scope, unsi
     crypto_generichash_init(&st, NULL, 0, 16);
     crypto_generichash_update(&st, (const unsigned char *)&coll, sizeof coll);
     crypto_generichash_update(&st, (const unsigned char *)scope, strlen(scope) + 1);
-    static const char *const keys[] = {"added_after", "match[id]", "match[type]",
+    static const char *const keys[] = {"added_after",    "match[id]",           "match[type]",
                                        "match[version]", "match[spec_version]", NULL};
     for (const char *const *k = keys; *k; k++) {
         const char *v = api_param(c, *k);
@@ -303,8 +303,8 @@ int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct
                 f->version_sel |= STORE_VER_FIRST;
             else if (!strcmp(list[i], "all"))
                 f->version_sel |= STORE_VER_ALL;
-            else if (stix_parse_timestamp(list[i], strlen(list[i]), &at[f->n_version_at++],
-                                          &digits, &err) != 0)
+            else if (stix_parse_timestamp(list[i], strlen(list[i]), &at[f->n_version_at++], &digits,
+                                          &err) != 0)
                 return api_fail(c, 400, "Bad request",
                                 "match[version]: '%.64s' is not last, first, all or a timestamp "
                                 "(%s)",
@@ -329,7 +329,8 @@ void api_date_headers(struct api_call *c, const struct store_page *page)
 {
     if (page->n == 0)
         return;
-    http_add_header(c->resp, "X-TAXII-Date-Added-First", api_format_ts(c, page->rows[0].date_added));
+    http_add_header(c->resp, "X-TAXII-Date-Added-First",
+                    api_format_ts(c, page->rows[0].date_added));
     http_add_header(c->resp, "X-TAXII-Date-Added-Last",
                     api_format_ts(c, page->rows[page->n - 1].date_added));
 }

@@ -17,14 +17,14 @@
 #define API_ROOT "/taxii2/default/"
 
 static const char *const no_params[] = {NULL};
-static const char *const objects_params[] = {"added_after", "limit", "next", "match[id]",
-                                             "match[type]", "match[version]",
+static const char *const objects_params[] = {"added_after",         "limit",       "next",
+                                             "match[id]",           "match[type]", "match[version]",
                                              "match[spec_version]", NULL};
-static const char *const object_params[] = {"added_after", "limit", "next", "match[version]",
-                                            "match[spec_version]", NULL};
+static const char *const object_params[] = {
+    "added_after", "limit", "next", "match[version]", "match[spec_version]", NULL};
 static const char *const delete_params[] = {"match[version]", "match[spec_version]", NULL};
-static const char *const versions_params[] = {"added_after", "limit", "next",
-                                              "match[spec_version]", NULL};
+static const char *const versions_params[] = {"added_after", "limit", "next", "match[spec_version]",
+                                              NULL};
 
 static void ok_json(struct api_call *c, int status)
 {
@@ -61,8 +61,9 @@ static void api_root(struct api_call *c)
     int rc = dbuf_puts(b, "{");
     rc = rc ? rc : put_json_member(b, "", "title", cfg->title);
     rc = rc ? rc : put_json_member(b, ",", "description", cfg->description);
-    rc = rc ? rc : dbuf_printf(b, ",\"versions\":[\"%s\"],\"max_content_length\":%zu}",
-                               TAXII_MEDIA, cfg->max_content_length);
+    rc = rc ? rc
+            : dbuf_printf(b, ",\"versions\":[\"%s\"],\"max_content_length\":%zu}", TAXII_MEDIA,
+                          cfg->max_content_length);
     if (rc)
         return (void)api_fail(c, 500, "Internal error", "response too large");
     ok_json(c, 200);
@@ -74,9 +75,10 @@ static int collection_json(struct dbuf *b, const struct store_collection *col)
     rc = rc ? rc : put_json_member(b, ",", "title", col->title);
     rc = rc ? rc : put_json_member(b, ",", "description", col->description);
     rc = rc ? rc : put_json_member(b, ",", "alias", col->alias);
-    rc = rc ? rc : dbuf_printf(b, ",\"can_read\":%s,\"can_write\":%s,\"media_types\":[\"%s\"]}",
-                               col->can_read ? "true" : "false",
-                               col->can_write ? "true" : "false", STIX_MEDIA);
+    rc = rc ? rc
+            : dbuf_printf(b, ",\"can_read\":%s,\"can_write\":%s,\"media_types\":[\"%s\"]}",
+                          col->can_read ? "true" : "false", col->can_write ? "true" : "false",
+                          STIX_MEDIA);
     return rc;
 }
 
@@ -141,10 +143,11 @@ enum listing { LIST_OBJECTS, LIST_MANIFEST, LIST_VERSIONS };
 static void listing(struct api_call *c, const struct store_collection *col, const char *object_id,
                     enum listing kind)
 {
-    const char *scope = kind == LIST_MANIFEST   ? "manifest"
-                        : kind == LIST_VERSIONS ? arena_printf(c->req->arena, "versions:%s", object_id)
-                        : object_id             ? arena_printf(c->req->arena, "object:%s", object_id)
-                                                : "objects";
+    const char *scope = kind == LIST_MANIFEST ? "manifest"
+                        : kind == LIST_VERSIONS
+                            ? arena_printf(c->req->arena, "versions:%s", object_id)
+                        : object_id ? arena_printf(c->req->arena, "object:%s", object_id)
+                                    : "objects";
     struct store_filter f;
     if (!scope || api_parse_filter(c, col->rid, scope, &f))
         return;

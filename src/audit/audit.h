@@ -41,9 +41,9 @@ struct audit_disclosure {
     size_t n;
     const int64_t *keys;
     const struct store_keyed *versions; /* id NULL where missing */
-    size_t deleted; /* named from a delete entry */
-    size_t missing; /* neither stored nor deleted on record */
-    bool digest_ok; /* the named versions hash to the recorded digest */
+    size_t deleted;                     /* named from a delete entry */
+    size_t missing;                     /* neither stored nor deleted on record */
+    bool digest_ok;                     /* the named versions hash to the recorded digest */
 };
 /* Names the versions of entry e when it is a keyed disclosure (out->keyed). */
 int audit_disclosure_resolve(struct store *s, const struct store_audit_entry *e,
@@ -51,8 +51,8 @@ int audit_disclosure_resolve(struct store *s, const struct store_audit_entry *e,
                              struct audit_disclosure *out, struct lia_err *err);
 
 struct audit_report {
-    int64_t entries;  /* entries checked */
-    int64_t bad_seq;  /* first entry at fault, 0 when the chain is intact */
+    int64_t entries; /* entries checked */
+    int64_t bad_seq; /* first entry at fault, 0 when the chain is intact */
     char problem[256];
     char head[96]; /* "seq:hash" of the last entry, to record outside the server */
 };

@@ -83,7 +83,8 @@ int audit_disclosure_detail(const char *collection, const char *endpoint,
     rc = rc ? rc : dbuf_json_string(out, collection, strlen(collection));
     rc = rc ? rc : dbuf_puts(out, ",\"endpoint\":");
     rc = rc ? rc : dbuf_json_string(out, endpoint, strlen(endpoint));
-    rc = rc ? rc : dbuf_printf(out, ",\"count\":%zu,\"keys\":\"%s\",\"digest\":\"%s\"}", n, b64, hex);
+    rc = rc ? rc
+            : dbuf_printf(out, ",\"count\":%zu,\"keys\":\"%s\",\"digest\":\"%s\"}", n, b64, hex);
     free(b64);
     return rc;
 }
@@ -134,7 +135,6 @@ struct audit_removed {
     bool sorted;
 };
 
-
 void audit_removed_free(struct audit_removed *m)
 {
     if (!m)
@@ -158,7 +158,8 @@ static int removed_note(struct audit_removed *m, const struct store_audit_entry 
     size_t i;
     json_t *pair;
     if (json_is_string(id) && json_is_array(rm)) {
-        json_array_foreach(rm, i, pair) {
+        json_array_foreach(rm, i, pair)
+        {
             json_t *k = json_array_get(pair, 0), *mod = json_array_get(pair, 1);
             if (!json_is_integer(k) || !json_is_string(mod))
                 continue;

@@ -10,7 +10,8 @@
 #include "util/util.h"
 
 /* Prints "liaison CMD: message" on stderr and returns code. */
-int cli_error(int code, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int cli_error(int code, const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Opens DIR's store; prints the error and returns an exit code on failure. */
 int cli_open_store(const char *cmd, const char *dir, int pool, struct store **out);
 /* The same for an explicit store location (a URL or path; NULL or "": DIR's, store.h's
@@ -47,14 +48,14 @@ int cli_grant(int argc, char **argv);
 int cli_revoke(int argc, char **argv);
 int cli_audit_cmd(int argc, char **argv);
 int cli_rfi(int argc, char **argv);
-int cli_watch(int argc, char **argv); /* watch.c */
-int cli_peer(int argc, char **argv);   /* peer.c */
-int cli_pull(int argc, char **argv);   /* sync.c */
+int cli_watch(int argc, char **argv); /* cmd_watch.c */
+int cli_peer(int argc, char **argv);  /* cmd_peer.c */
+int cli_pull(int argc, char **argv);  /* cmd_sync.c */
 int cli_push(int argc, char **argv);
-int cli_export(int argc, char **argv); /* bundle.c */
+int cli_export(int argc, char **argv); /* cmd_bundle.c */
 int cli_import(int argc, char **argv);
 int cli_key(int argc, char **argv);
-int cli_migrate(int argc, char **argv); /* storecopy.c */
+int cli_migrate(int argc, char **argv); /* cmd_storecopy.c */
 int cli_store(int argc, char **argv);
 /* Appends "store = location" to the configuration file conf (init --store). */
 int cli_config_add_store(const char *conf, const char *location, struct lia_err *err);

@@ -20,9 +20,19 @@ struct key {
     const char *doc;
 };
 
-#define STR(f, d, doc) {#f, K_STR, offsetof(struct cli_config, f), sizeof(((struct cli_config *)0)->f), d, 0, 0, doc}
-#define SIZE(f, d, lo, hi, doc) {#f, K_SIZE, offsetof(struct cli_config, f), 0, d, lo, hi, doc}
-#define BOOL(f, d, doc) {#f, K_BOOL, offsetof(struct cli_config, f), 0, d, 0, 1, doc}
+#define STR(f, d, doc)                                                                             \
+    {                                                                                              \
+#f, K_STR, offsetof(struct cli_config, f), sizeof(((struct cli_config *)0)->f), d, 0, 0,   \
+            doc                                                                                    \
+    }
+#define SIZE(f, d, lo, hi, doc)                                                                    \
+    {                                                                                              \
+#f, K_SIZE, offsetof(struct cli_config, f), 0, d, lo, hi, doc                              \
+    }
+#define BOOL(f, d, doc)                                                                            \
+    {                                                                                              \
+#f, K_BOOL, offsetof(struct cli_config, f), 0, d, 0, 1, doc                                \
+    }
 
 static const struct key keys[] = {
     STR(listen, "127.0.0.1:6143", "address and port to serve on"),
@@ -40,12 +50,16 @@ static const struct key keys[] = {
     SIZE(max_filter_values, "100", 1, 10000, "most values in one match[...] list"),
     SIZE(rate_limit, "200", 0, 1000000, "requests per second per principal (0: no limit)"),
     SIZE(rate_burst, "400", 1, 10000000, "requests a principal may make in one burst"),
-    SIZE(response_cache_bytes, "1048576", 0, 1073741824, "bytes of recent TAXII answers each worker thread keeps for repeated GETs (0: no cache)"),
-    SIZE(response_cache_ms, "1000", 1, 3600000, "milliseconds a cached answer may be replayed at most, even when nothing changed"),
-    SIZE(readahead_bytes, "16777216", 0, 1073741824, "bytes of next pages made while paging clients read the last one (0: no read-ahead)"),
+    SIZE(response_cache_bytes, "1048576", 0, 1073741824,
+         "bytes of recent TAXII answers each worker thread keeps for repeated GETs (0: no cache)"),
+    SIZE(response_cache_ms, "1000", 1, 3600000,
+         "milliseconds a cached answer may be replayed at most, even when nothing changed"),
+    SIZE(readahead_bytes, "16777216", 0, 1073741824,
+         "bytes of next pages made while paging clients read the last one (0: no read-ahead)"),
     SIZE(readahead_threads, "1", 0, 16, "threads making next pages ahead (0: no read-ahead)"),
     SIZE(max_connections, "512", 1, 100000, "simultaneous connections"),
-    SIZE(per_ip_connections, "0", 0, 100000, "simultaneous connections per client address (0: no limit)"),
+    SIZE(per_ip_connections, "0", 0, 100000,
+         "simultaneous connections per client address (0: no limit)"),
     SIZE(connection_timeout, "30", 1, 3600, "seconds before an idle connection is closed"),
     SIZE(threads, "4", 1, 64, "worker threads"),
     SIZE(request_memory, "268435456", 1048576, 4294967296, "memory one request may use, bytes"),
@@ -54,14 +68,20 @@ static const struct key keys[] = {
     STR(description, "Federated intelligence exchange (TAXII 2.1)", "server description"),
     STR(contact, "", "contact shown in TAXII discovery"),
     STR(log_level, "info", "debug, info, warn or error"),
-    SIZE(log_flush_ms, "100", 0, 10000, "milliseconds info lines may wait in a thread's buffer (0: write each at once)"),
-    SIZE(sync_interval, "0", 0, 604800, "seconds between runs of the configured pulls and pushes (0: off)"),
+    SIZE(log_flush_ms, "100", 0, 10000,
+         "milliseconds info lines may wait in a thread's buffer (0: write each at once)"),
+    SIZE(sync_interval, "0", 0, 604800,
+         "seconds between runs of the configured pulls and pushes (0: off)"),
     SIZE(watch_max_per_principal, "100", 1, 100000, "watches one principal may have"),
-    SIZE(watch_poll_ms, "500", 10, 60000, "milliseconds between looks for new object versions to match"),
-    SIZE(watch_keepalive, "15", 1, 3600, "seconds between keep-alive comments on idle event streams"),
+    SIZE(watch_poll_ms, "500", 10, 60000,
+         "milliseconds between looks for new object versions to match"),
+    SIZE(watch_keepalive, "15", 1, 3600,
+         "seconds between keep-alive comments on idle event streams"),
     SIZE(sse_max_streams, "64", 0, 100000, "event streams (/liaison/events) open at once"),
-    SIZE(watch_webhook_attempts, "6", 1, 100, "deliveries of one event to a webhook before giving up"),
-    SIZE(watch_webhook_retry_ms, "2000", 10, 3600000, "milliseconds before the first webhook retry (doubles each time)"),
+    SIZE(watch_webhook_attempts, "6", 1, 100,
+         "deliveries of one event to a webhook before giving up"),
+    SIZE(watch_webhook_retry_ms, "2000", 10, 3600000,
+         "milliseconds before the first webhook retry (doubles each time)"),
     SIZE(watch_webhook_timeout, "10", 1, 300, "seconds one webhook delivery may take"),
     STR(web_root, LIAISON_WEB_DIR, "folder of the analyst pages served at / (empty: none)"),
 };
@@ -81,8 +101,7 @@ void cli_config_defaults(struct cli_config *cfg)
         cli_config_set(cfg, keys[i].name, keys[i].def, NULL);
 }
 
-int cli_config_set(struct cli_config *cfg, const char *name, const char *value,
-                   struct lia_err *err)
+int cli_config_set(struct cli_config *cfg, const char *name, const char *value, struct lia_err *err)
 {
     const struct key *k = find_key(name);
     if (!k)
@@ -107,8 +126,9 @@ int cli_config_set(struct cli_config *cfg, const char *name, const char *value,
     } else {
         int64_t v;
         if (lia_parse_i64(value, strlen(value), (int64_t)k->min, (int64_t)k->max, &v) != 0)
-            return lia_err_set(err, LIA_EINVAL, "%s: expected a whole number from %zu to %zu, got '%s'",
-                               name, k->min, k->max, value);
+            return lia_err_set(err, LIA_EINVAL,
+                               "%s: expected a whole number from %zu to %zu, got '%s'", name,
+                               k->min, k->max, value);
         size_t sv = (size_t)v;
         memcpy(field, &sv, sizeof sv);
     }
@@ -166,8 +186,9 @@ int cli_config_write_default(const char *path, struct lia_err *err)
 {
     struct dbuf b;
     dbuf_init(&b, 64 * 1024);
-    int rc = dbuf_puts(&b, "# liaison configuration: key = value. Command-line flags and\n"
-                           "# --set key=value override this file. docs/configuration.md has more.\n\n");
+    int rc =
+        dbuf_puts(&b, "# liaison configuration: key = value. Command-line flags and\n"
+                      "# --set key=value override this file. docs/configuration.md has more.\n\n");
     for (size_t i = 0; i < sizeof keys / sizeof keys[0] && rc == 0; i++)
         rc = dbuf_printf(&b, "# %s\n# %s = %s\n\n", keys[i].doc, keys[i].name, keys[i].def);
     if (rc == 0)

@@ -44,7 +44,7 @@ struct cli_config {
     char description[512];
     char contact[256];
     char log_level[16];
-    size_t sync_interval; /* seconds between scheduled exchanges with peers; 0 = off */
+    size_t sync_interval;           /* seconds between scheduled exchanges with peers; 0 = off */
     size_t watch_max_per_principal; /* docs/watches.md */
     size_t watch_poll_ms;
     size_t watch_keepalive;
@@ -58,8 +58,7 @@ struct cli_config {
 void cli_config_defaults(struct cli_config *cfg);
 /* Applies one "key=value" (or key and value); LIA_EINVAL with a message for unknown keys
  * and bad values. */
-int cli_config_set(struct cli_config *cfg, const char *key, const char *value,
-                   struct lia_err *err);
+int cli_config_set(struct cli_config *cfg, const char *key, const char *value, struct lia_err *err);
 /* Reads a config file; a missing file is not an error when optional. */
 int cli_config_load(struct cli_config *cfg, const char *path, bool optional, struct lia_err *err);
 /* Writes the defaults, commented, as a starting config file. */

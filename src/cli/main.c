@@ -37,7 +37,8 @@ static void usage(FILE *out)
     fprintf(out, "usage: liaison <command> [options]\n\ncommands:\n");
     for (const struct cli_command *c = commands; c->name; c++)
         fprintf(out, "  %-12s %s\n", c->name, c->summary);
-    fprintf(out, "\n`liaison <command> --help` describes each command; docs/cli.md has them all.\n");
+    fprintf(out,
+            "\n`liaison <command> --help` describes each command; docs/cli.md has them all.\n");
 }
 
 int main(int argc, char **argv)

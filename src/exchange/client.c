@@ -148,8 +148,10 @@ static bool transient(CURLcode cc)
     case CURLE_SEND_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
-    case CURLE_COULDNT_RESOLVE_HOST: return true;
-    default: return false;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -218,10 +220,8 @@ bool xc_media_ok(const char *ct, bool stix_ok)
         if (*p != ' ' && *p != '\t')
             t[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
     t[n] = '\0';
-    static const char *const ok[] = {"application/taxii+json;version=2.1",
-                                     "application/taxii+json",
-                                     "application/stix+json;version=2.1",
-                                     "application/stix+json"};
+    static const char *const ok[] = {"application/taxii+json;version=2.1", "application/taxii+json",
+                                     "application/stix+json;version=2.1", "application/stix+json"};
     for (size_t i = 0; i < 4; i++) {
         if (i >= 2 && !stix_ok)
             break;
@@ -239,12 +239,11 @@ int xc_http_error(struct xc_client *c, const char *what, const struct xc_resp *r
     json_t *j = r->body.ptr ? json_loadb(r->body.ptr, r->body.len, 0, NULL) : NULL;
     const char *title = json_string_value(json_object_get(j, "title"));
     const char *desc = json_string_value(json_object_get(j, "description"));
-    int code = r->status == 404 ? LIA_ENOTFOUND
+    int code = r->status == 404                       ? LIA_ENOTFOUND
                : r->status == 401 || r->status == 403 ? LIA_EFORBIDDEN
                                                       : LIA_EIO;
-    lia_err_set(err, code, "peer %s: %s: HTTP %ld%s%.100s%s%.300s", c->peer->name, what,
-                r->status, title ? " " : "", title ? title : "", desc ? ": " : "",
-                desc ? desc : "");
+    lia_err_set(err, code, "peer %s: %s: HTTP %ld%s%.100s%s%.300s", c->peer->name, what, r->status,
+                title ? " " : "", title ? title : "", desc ? ": " : "", desc ? desc : "");
     json_decref(j);
     return code;
 }
@@ -266,8 +265,9 @@ int xc_get_json(struct xc_client *c, const char *url, json_t **out, struct lia_e
         if (!json_is_object(*out)) {
             json_decref(*out);
             *out = NULL;
-            rc = lia_err_set(err, LIA_EIO, "peer %s: %s answered something that is not a JSON "
-                                           "object",
+            rc = lia_err_set(err, LIA_EIO,
+                             "peer %s: %s answered something that is not a JSON "
+                             "object",
                              c->peer->name, url);
         }
     }
@@ -350,7 +350,7 @@ int xc_find_root(struct xc_client *c, struct lia_err *err)
     json_decref(d);
     if (!c->root)
         return lia_err_set(err, LIA_EIO,
-                           "peer %s: discovery at %s names no API root (give --api-root)",
-                           p->name, p->url);
+                           "peer %s: discovery at %s names no API root (give --api-root)", p->name,
+                           p->url);
     return 0;
 }

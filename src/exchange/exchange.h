@@ -56,7 +56,7 @@ struct exchange_opts {
     size_t page;            /* objects per page (pull) or per read of the store (push) */
     const char *lock_dir;   /* directory for the per-exchange lock files (the data dir) */
     struct exchange_progress *progress; /* may be NULL */
-    FILE *report;           /* refused objects, one per line; NULL: logged */
+    FILE *report;                       /* refused objects, one per line; NULL: logged */
 };
 void exchange_opts_defaults(struct exchange_opts *o);
 
@@ -78,8 +78,8 @@ int exchange_pull(struct store *s, const struct store_peer *peer, const char *re
 /* Sends what peer's partner may receive from local collection local, and has not been
  * sent yet, to the peer's collection remote_coll. */
 int exchange_push(struct store *s, const struct store_peer *peer,
-                  const struct store_collection *local, const char *remote_coll, const struct exchange_opts *o,
-                  struct exchange_result *res, struct lia_err *err);
+                  const struct store_collection *local, const char *remote_coll,
+                  const struct exchange_opts *o, struct exchange_result *res, struct lia_err *err);
 
 /* The remote collections a peer lets us read (id and title), for `pull` without
  * --collection. */
@@ -89,8 +89,8 @@ struct exchange_remote_collection {
     bool can_read, can_write;
 };
 int exchange_remote_collections(const struct store_peer *peer, const struct exchange_opts *o,
-                                struct arena *a, struct exchange_remote_collection **out,
-                                size_t *n, struct lia_err *err);
+                                struct arena *a, struct exchange_remote_collection **out, size_t *n,
+                                struct lia_err *err);
 
 /* Runs every configured checkpoint (pull and push) once, recording results; for the sync
  * thread of `liaison serve`. Returns the number of exchanges that failed. */
@@ -106,11 +106,11 @@ int exchange_sync_all(struct store *s, const struct exchange_opts *o);
 #define EXCHANGE_MAX_FILE ((size_t)2 << 30)
 
 struct exchange_header {
-    char sender[128];     /* the sending instance's STIX identity */
-    char sender_key[65];  /* hex Ed25519 public key */
-    char created[40];     /* RFC 3339 */
-    char collection[64];  /* the sender's collection id */
-    char recipient[128];  /* the partner it was exported for (sender's name for it) */
+    char sender[128];    /* the sending instance's STIX identity */
+    char sender_key[65]; /* hex Ed25519 public key */
+    char created[40];    /* RFC 3339 */
+    char collection[64]; /* the sender's collection id */
+    char recipient[128]; /* the partner it was exported for (sender's name for it) */
     int64_t objects;
     int64_t bytes;
     char sha256[65];
@@ -135,7 +135,7 @@ struct exchange_export {
     int64_t partner;        /* the recipient */
     int64_t since;          /* only versions added after this (microseconds); 0 = all */
     const char *out_path;
-    const char *data_dir;   /* where signing.key is */
+    const char *data_dir; /* where signing.key is */
     struct exchange_progress *progress;
 };
 /* Writes the signed file of what the partner may receive (through the one gate) and audits

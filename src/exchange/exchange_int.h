@@ -60,8 +60,7 @@ void exchange_unlock(int fd);
 
 /* The principal a peer's objects are written as: its partner, under the exchange rule. */
 int exchange_principal(struct store *s, int64_t partner, const char *actor, struct arena *a,
-                       struct access_principal *who, struct store_partner *p,
-                       struct lia_err *err);
+                       struct access_principal *who, struct store_partner *p, struct lia_err *err);
 /* Records the end of a run in its checkpoint: last_ok on success, last_error otherwise. */
 /* The checkpoint of one exchange (peer, direction, remote and local collection), read from
  * the store, or made and stored when this exchange runs for the first time (so that a first

@@ -63,8 +63,10 @@ int exchange_export_file(struct store *s, const struct exchange_export *e, uint6
     while (rc == 0 && more) {
         struct arena pa;
         arena_init(&pa, 0);
-        struct store_filter f = {.added_after = e->since, .after_key = after,
-                                 .version_sel = STORE_VER_ALL, .limit = 1000};
+        struct store_filter f = {.added_after = e->since,
+                                 .after_key = after,
+                                 .version_sel = STORE_VER_ALL,
+                                 .limit = 1000};
         struct store_page page;
         rc = store_query_objects(s, &pol, col.rid, &f, true, &pa, &page, err);
         for (size_t i = 0; rc == 0 && i < page.n; i++) {
@@ -199,8 +201,8 @@ int exchange_import_file(struct store *s, const struct exchange_import *im,
         rc = find_sender(s, h.sender_key, &a, &from, err);
     struct stix_envelope env = {0};
     if (rc == 0) {
-        struct stix_limits lim = {.max_depth = 64, .max_string = 16u << 20,
-                                  .max_objects = 1u << 24};
+        struct stix_limits lim = {
+            .max_depth = 64, .max_string = 16u << 20, .max_objects = 1u << 24};
         struct lia_err why;
         lia_err_clear(&why);
         if (stix_parse_envelope(bundle, blen, &lim, &env, &why) != 0 || !env.is_bundle)
@@ -225,8 +227,8 @@ int exchange_import_file(struct store *s, const struct exchange_import *im,
     if (rc == 0)
         rc = store_begin(s, &t, err);
     if (rc == 0)
-        rc = exchange_ingest_batch(t, s, &who, col.rid, &env, 0, from.trust, "import", &o, &a,
-                                   res, err);
+        rc = exchange_ingest_batch(t, s, &who, col.rid, &env, 0, from.trust, "import", &o, &a, res,
+                                   err);
     if (rc == 0) {
         struct dbuf d;
         dbuf_init(&d, 8192);

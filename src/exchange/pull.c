@@ -61,8 +61,8 @@ static char *page_url(struct pull *p, const char *after, const char *next)
 }
 
 /* Checks and parses one answer; nothing is stored when this fails. */
-static int parse_page(struct pull *p, const char *url, struct xc_resp *r,
-                      struct stix_envelope *env, bool *more, char **next, struct lia_err *err)
+static int parse_page(struct pull *p, const char *url, struct xc_resp *r, struct stix_envelope *env,
+                      bool *more, char **next, struct lia_err *err)
 {
     if (r->status != 200)
         return xc_http_error(&p->c, "objects", r, err);
@@ -96,9 +96,9 @@ static int parse_page(struct pull *p, const char *url, struct xc_resp *r,
     json_t *n = json_object_get(env->root, "next");
     if ((m && !json_is_boolean(m)) || (n && !json_is_string(n))) {
         stix_envelope_release(env);
-        return lia_err_set(err, LIA_EIO,
-                           "peer %s: the envelope's more/next are malformed; nothing stored from it",
-                           p->peer->name);
+        return lia_err_set(
+            err, LIA_EIO, "peer %s: the envelope's more/next are malformed; nothing stored from it",
+            p->peer->name);
     }
     *more = json_is_true(m);
     *next = n ? strdup(json_string_value(n)) : NULL;
@@ -224,8 +224,8 @@ int exchange_pull(struct store *s, const struct store_peer *peer, const char *re
                   struct exchange_result *res, struct lia_err *err)
 {
     memset(res, 0, sizeof *res);
-    struct pull p = {.s = s, .peer = peer, .remote = remote_coll, .local = local, .o = o,
-                     .res = res};
+    struct pull p = {
+        .s = s, .peer = peer, .remote = remote_coll, .local = local, .o = o, .res = res};
     snprintf(p.actor, sizeof p.actor, "peer:%s", peer->name);
     int fd;
     int rc = exchange_lock(o, "pull", peer->rid, local->rid, remote_coll, &fd, err);
@@ -235,8 +235,8 @@ int exchange_pull(struct store *s, const struct store_peer *peer, const char *re
     arena_init(&a, 0);
     rc = exchange_principal(s, peer->partner, p.actor, &a, &p.who, &p.partner, err);
     if (rc == 0)
-        rc = exchange_checkpoint_load(s, peer->rid, "pull", remote_coll, local->rid, &a, &p.cp,
-                                      err);
+        rc =
+            exchange_checkpoint_load(s, peer->rid, "pull", remote_coll, local->rid, &a, &p.cp, err);
     if (rc == 0)
         rc = xc_open(peer, o, &p.c, err);
     if (rc == 0) {
@@ -252,8 +252,8 @@ int exchange_pull(struct store *s, const struct store_peer *peer, const char *re
 }
 
 int exchange_remote_collections(const struct store_peer *peer, const struct exchange_opts *o,
-                                struct arena *a, struct exchange_remote_collection **out,
-                                size_t *n, struct lia_err *err)
+                                struct arena *a, struct exchange_remote_collection **out, size_t *n,
+                                struct lia_err *err)
 {
     struct xc_client c;
     *out = NULL;

@@ -216,8 +216,8 @@ static int run(struct push *p, struct lia_err *err)
     while (rc == 0 && more) {
         struct arena a;
         arena_init(&a, 0);
-        struct store_filter f = {.after_key = after, .version_sel = STORE_VER_ALL,
-                                 .limit = p->o->page};
+        struct store_filter f = {
+            .after_key = after, .version_sel = STORE_VER_ALL, .limit = p->o->page};
         struct store_page page;
         rc = store_query_objects(p->s, &p->who.policy, p->local->rid, &f, true, &a, &page, err);
         more = rc == 0 && page.more;
@@ -262,8 +262,8 @@ int exchange_push(struct store *s, const struct store_peer *peer,
                   const struct exchange_opts *o, struct exchange_result *res, struct lia_err *err)
 {
     memset(res, 0, sizeof *res);
-    struct push p = {.s = s, .peer = peer, .local = local, .remote = remote_coll, .o = o,
-                     .res = res};
+    struct push p = {
+        .s = s, .peer = peer, .local = local, .remote = remote_coll, .o = o, .res = res};
     snprintf(p.actor, sizeof p.actor, "peer:%s", peer->name);
     int fd;
     int rc = exchange_lock(o, "push", peer->rid, local->rid, remote_coll, &fd, err);
@@ -279,8 +279,8 @@ int exchange_push(struct store *s, const struct store_peer *peer,
                          "--read first)",
                          p.partner.name, local->id);
     if (rc == 0)
-        rc = exchange_checkpoint_load(s, peer->rid, "push", remote_coll, local->rid, &a, &p.cp,
-                                      err);
+        rc =
+            exchange_checkpoint_load(s, peer->rid, "push", remote_coll, local->rid, &a, &p.cp, err);
     if (rc == 0)
         rc = xc_open(peer, o, &p.c, err);
     if (rc == 0) {

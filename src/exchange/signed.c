@@ -107,8 +107,8 @@ static int parse_header(const char *line, size_t n, struct exchange_header *h)
                 copy_str(root, "sha256", h->sha256, sizeof h->sha256)))
         rc = -1;
     json_t *obj = json_object_get(root, "objects"), *bytes = json_object_get(root, "bytes");
-    if (!rc && (!json_is_integer(obj) || !json_is_integer(bytes) ||
-                json_integer_value(obj) < 0 || json_integer_value(bytes) < 0 ||
+    if (!rc && (!json_is_integer(obj) || !json_is_integer(bytes) || json_integer_value(obj) < 0 ||
+                json_integer_value(bytes) < 0 ||
                 json_integer_value(bytes) > (json_int_t)EXCHANGE_MAX_FILE))
         rc = -1;
     if (!rc) {

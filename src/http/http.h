@@ -96,8 +96,8 @@ struct http_config {
     const char *host; /* numeric IPv4 or IPv6 address */
     uint16_t port;
     size_t max_content_length;
-    size_t max_response;      /* bound on one response body */
-    size_t request_memory;    /* bound on one request's arena */
+    size_t max_response;   /* bound on one response body */
+    size_t request_memory; /* bound on one request's arena */
     unsigned max_connections;
     unsigned per_ip_connections; /* 0 = unlimited */
     unsigned timeout_seconds;

@@ -205,8 +205,7 @@ static void client_identity(struct MHD_Connection *conn, struct http_request *re
 }
 
 struct http_stream *http_stream_start(struct http_request *req, struct http_response *resp,
-                                      http_stream_read_fn read, void (*close)(void *ctx),
-                                      void *ctx)
+                                      http_stream_read_fn read, void (*close)(void *ctx), void *ctx)
 {
     struct http_stream *st = calloc(1, sizeof *st);
     if (!st)
@@ -296,9 +295,8 @@ static void stream_free(void *cls)
 static struct MHD_Response *stream_response(struct http_server *srv, struct MHD_Connection *conn,
                                             struct http_stream *st)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_reader, st,
-                                          stream_free);
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+                                                               stream_reader, st, stream_free);
     if (!r) {
         stream_free(st);
         return NULL;
@@ -363,9 +361,8 @@ static enum MHD_Result answer(struct http_server *srv, struct MHD_Connection *co
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct http_server *srv = cls;
     struct conn_state *st = *con_cls;
@@ -461,8 +458,7 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     return http_unescape(s);
 }
 
-__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt,
-                                                          va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
     (void)cls;
@@ -621,12 +617,12 @@ int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *c
     /* Per-connection state: the client certificate's verification, and the per-address
      * count (kept here, not by libmicrohttpd: its own per-address limit did not hold in this
      * threading mode; a third connection from one address was served with a limit of 2). */
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection,
-                                        srv};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv};
     if (cfg->threads > 1)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
     if (cfg->tls_cert_pem) {
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem};
+        opts[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key_pem};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
                                             "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
@@ -637,9 +633,8 @@ int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *c
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
     srv->daemon = MHD_start_daemon(flags, cfg->port, cfg->per_ip_connections ? accept_policy : NULL,
-                                   srv, on_request, srv,
-                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
-                                   opts, MHD_OPTION_END);
+                                   srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                                   MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!srv->daemon) {
         pthread_mutex_destroy(&srv->streams_lock);
         free(srv);

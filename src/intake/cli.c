@@ -171,7 +171,7 @@ int intake_cli_main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): argv[i] is never NULL below argc */
+        /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): argv[i] set */
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;

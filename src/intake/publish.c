@@ -20,8 +20,8 @@
 
 static bool reusable_type(const char *type)
 {
-    static const char *const types[] = {"location", "identity", "threat-actor", "relationship",
-                                        "extension-definition", NULL};
+    static const char *const types[] = {
+        "location", "identity", "threat-actor", "relationship", "extension-definition", NULL};
     for (const char *const *t = types; *t; t++)
         if (!strcmp(*t, type))
             return true;
@@ -65,8 +65,8 @@ int intake_publish(struct store *s, const struct access_principal *who, const ch
     const char *self = access_instance_identity(s);
     struct store_txn *t = NULL;
     rc = store_begin(s, &t, err);
-    struct access_ingest ctx = {.store = s, .who = who, .coll = col.rid, .a = a,
-                                .instance_identity = self};
+    struct access_ingest ctx = {
+        .store = s, .who = who, .coll = col.rid, .a = a, .instance_identity = self};
     size_t stored = 0, reused = 0, refused = 0;
     rc = rc ? rc : dbuf_puts(out, "{\"collection\":");
     rc = rc ? rc : dbuf_json_string(out, col.id, strlen(col.id));
@@ -85,8 +85,8 @@ int intake_publish(struct store *s, const struct access_principal *who, const ch
         /* Reused only when the publisher can see it (the store's gate): "reused" must not
          * tell a partner that an object it may not see is held. */
         if (reusable_type(type)) {
-            struct store_filter f = {.ids = &id, .n_ids = 1, .version_sel = STORE_VER_ALL,
-                                     .limit = 1};
+            struct store_filter f = {
+                .ids = &id, .n_ids = 1, .version_sel = STORE_VER_ALL, .limit = 1};
             struct store_page page;
             struct lia_err e2;
             lia_err_clear(&e2);
@@ -126,11 +126,13 @@ int intake_publish(struct store *s, const struct access_principal *who, const ch
         rc = record(out, first, id, res.stored ? "stored" : "refused", res.message);
         first = false;
     }
-    rc = rc ? rc : dbuf_printf(out, "],\"stored\":%zu,\"reused\":%zu,\"refused\":%zu}", stored,
-                               reused, refused);
+    rc = rc ? rc
+            : dbuf_printf(out, "],\"stored\":%zu,\"reused\":%zu,\"refused\":%zu}", stored, reused,
+                          refused);
     if (rc == 0) {
-        char *detail = arena_printf(a, "{\"collection\":\"%s\",\"stored\":%zu,\"reused\":%zu,"
-                                       "\"refused\":%zu}",
+        char *detail = arena_printf(a,
+                                    "{\"collection\":\"%s\",\"stored\":%zu,\"reused\":%zu,"
+                                    "\"refused\":%zu}",
                                     col.id, stored, reused, refused);
         rc = detail ? audit_append(t, who->actor, "intake.publish", detail, err)
                     : lia_err_set(err, LIA_ENOMEM, "out of memory");

@@ -45,9 +45,9 @@ static void version_time(const char *after, char out[32])
 }
 
 /* Finds (or, for local principals, makes) the collection a new request goes to. */
-static int request_collection(struct store *s, const struct access_principal *who,
-                              const char *want, const char *addressee, struct arena *a,
-                              struct store_collection *col, struct lia_err *err)
+static int request_collection(struct store *s, const struct access_principal *who, const char *want,
+                              const char *addressee, struct arena *a, struct store_collection *col,
+                              struct lia_err *err)
 {
     int rc = store_collection_get(s, &who->policy, want ? want : "rfi", a, col, err);
     if (rc == LIA_ENOTFOUND && !want && !who->partner) {
@@ -150,9 +150,9 @@ static const struct rfi_item *find(const struct rfi_set *set, const char *id)
     return NULL;
 }
 
-static int respond(struct store *s, const struct access_principal *who,
-                   const struct rfi_item *req, const struct rfi_action *act, struct arena *a,
-                   const char **written, struct lia_err *err)
+static int respond(struct store *s, const struct access_principal *who, const struct rfi_item *req,
+                   const struct rfi_action *act, struct arena *a, const char **written,
+                   struct lia_err *err)
 {
     const char *verb = !strcmp(act->verb, "ack") ? "acknowledge" : act->verb;
     if (!strcmp(verb, "answer") && !act->text && !act->n_refs)

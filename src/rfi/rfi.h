@@ -26,9 +26,9 @@ struct rfi_request_spec {
     size_t n_questions;
     const char *const *about; /* object ids */
     size_t n_about;
-    const char *priority; /* routine (default), priority, immediate */
-    const char *due;      /* RFC 3339, or NULL */
-    int tlp;              /* enum store_tlp of the request (default amber) */
+    const char *priority;   /* routine (default), priority, immediate */
+    const char *due;        /* RFC 3339, or NULL */
+    int tlp;                /* enum store_tlp of the request (default amber) */
     const char *collection; /* id or alias; NULL: the "rfi" collection, made on first use */
 };
 
@@ -39,10 +39,10 @@ struct rfi_action {
     const char *reason;
     const char *const *refs;
     size_t n_refs;
-    const char *subject;               /* amend */
-    const char *const *questions;      /* amend */
+    const char *subject;          /* amend */
+    const char *const *questions; /* amend */
     size_t n_questions;
-    const char *due;                   /* amend */
+    const char *due; /* amend */
 };
 
 /* Creates a request as principal who. On success *id (arena) is its id. A refusal by the

@@ -25,7 +25,7 @@ int rfi_load(struct store *s, const struct access_principal *who, struct arena *
 void rfi_set_release(struct rfi_set *set);
 /* Stores one object text as who in coll, with an audit entry `action`. A refusal by the rules
  * is LIA_EFORBIDDEN with the reason. */
-int rfi_write(struct store *s, const struct access_principal *who, int64_t coll,
-              const char *text, const char *action, struct arena *a, struct lia_err *err);
+int rfi_write(struct store *s, const struct access_principal *who, int64_t coll, const char *text,
+              const char *action, struct arena *a, struct lia_err *err);
 
 #endif

@@ -49,14 +49,14 @@ int rfi_load(struct store *s, const struct access_principal *who, struct arena *
     for (size_t i = 0; i < ncols && rc == 0; i++) {
         if (!cols[i].can_read)
             continue;
-        struct store_filter f = {.types = types, .n_types = 2, .version_sel = STORE_VER_LAST,
-                                 .limit = 500};
+        struct store_filter f = {
+            .types = types, .n_types = 2, .version_sel = STORE_VER_LAST, .limit = 500};
         for (;;) {
             struct store_page page;
             rc = store_query_objects(s, &who->policy, cols[i].rid, &f, true, a, &page, err);
             for (size_t k = 0; k < page.n && rc == 0; k++) {
-                bool is_req = !strncmp(page.rows[k].id, ACCESS_TYPE_RFI "--",
-                                       strlen(ACCESS_TYPE_RFI) + 2);
+                bool is_req =
+                    !strncmp(page.rows[k].id, ACCESS_TYPE_RFI "--", strlen(ACCESS_TYPE_RFI) + 2);
                 struct rfi_set *set = is_req ? requests : responses;
                 if (requests->n + responses->n >= MAX_RFI_OBJECTS)
                     rc = lia_err_set(err, LIA_ETOOBIG, "more than %d requests and responses",
@@ -79,8 +79,8 @@ void rfi_set_release(struct rfi_set *set)
     set->n = 0;
 }
 
-int rfi_write(struct store *s, const struct access_principal *who, int64_t coll,
-              const char *text, const char *action, struct arena *a, struct lia_err *err)
+int rfi_write(struct store *s, const struct access_principal *who, int64_t coll, const char *text,
+              const char *action, struct arena *a, struct lia_err *err)
 {
     struct stix_limits lim = {.max_depth = 32, .max_string = 1 << 20, .max_objects = 1};
     json_t *obj = NULL;
@@ -89,7 +89,10 @@ int rfi_write(struct store *s, const struct access_principal *who, int64_t coll,
         return rc;
     struct store_txn *t = NULL;
     rc = store_begin(s, &t, err);
-    struct access_ingest ctx = {.store = s, .who = who, .coll = coll, .a = a,
+    struct access_ingest ctx = {.store = s,
+                                .who = who,
+                                .coll = coll,
+                                .a = a,
                                 .instance_identity = access_instance_identity(s)};
     struct access_ingest_result res;
     if (rc == 0)

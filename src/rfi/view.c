@@ -122,8 +122,9 @@ static int put_ref(struct store *s, const struct access_principal *who, int64_t 
     rc = rc ? rc : dbuf_puts(b, ",");
     rc = rc ? rc : put_str(b, "name", jstr(o, "name"));
     rc = rc ? rc : dbuf_puts(b, ",");
-    rc = rc ? rc : put_json(b, "grading",
-                            json_object_get(json_object_get(o, "extensions"), ACCESS_EXT_GRADING));
+    rc = rc ? rc
+            : put_json(b, "grading",
+                       json_object_get(json_object_get(o, "extensions"), ACCESS_EXT_GRADING));
     rc = rc ? rc : dbuf_puts(b, "}");
     json_decref(o);
     return rc;
@@ -140,21 +141,22 @@ static int put_view(struct store *s, const struct access_principal *who, const s
     const char *me = who->identity;
     const char *direction = me && requester && !strcmp(me, requester)   ? "outgoing"
                             : me && addressee && !strcmp(me, addressee) ? "incoming"
-                                                                         : "other";
+                                                                        : "other";
     int rc = dbuf_puts(b, "{");
     rc = rc ? rc : put_str(b, "id", jstr(req, "id"));
     rc = rc ? rc : dbuf_puts(b, ",");
     rc = rc ? rc : put_str(b, "collection", it->coll_id);
-    static const char *const fields[] = {"subject", "priority", "due", "created", "modified",
-                                         "state", NULL};
+    static const char *const fields[] = {"subject",  "priority", "due", "created",
+                                         "modified", "state",    NULL};
     for (const char *const *k = fields; *k && !rc; k++) {
         rc = dbuf_puts(b, ",");
         rc = rc ? rc : put_str(b, *k, jstr(req, *k));
     }
     rc = rc ? rc : dbuf_puts(b, ",");
     rc = rc ? rc : put_json(b, "questions", json_object_get(req, "questions"));
-    rc = rc ? rc : dbuf_printf(b, ",\"status\":\"%s\",\"overdue\":%s,\"direction\":\"%s\",", status,
-                               is_overdue(req, status) ? "true" : "false", direction);
+    rc = rc ? rc
+            : dbuf_printf(b, ",\"status\":\"%s\",\"overdue\":%s,\"direction\":\"%s\",", status,
+                          is_overdue(req, status) ? "true" : "false", direction);
     rc = rc ? rc : put_party(s, b, "requester", requester, a);
     rc = rc ? rc : dbuf_puts(b, ",");
     rc = rc ? rc : put_party(s, b, "addressee", addressee, a);

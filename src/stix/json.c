@@ -329,8 +329,7 @@ static int split_objects(const char *t, size_t n, json_t *objects, struct stix_e
 }
 
 /* Classifies the root as bundle or envelope and checks what the envelope rules ask. */
-static int check_root(json_t *root, struct stix_envelope *env, bool elements,
-                      struct lia_err *err);
+static int check_root(json_t *root, struct stix_envelope *env, bool elements, struct lia_err *err);
 
 static int check_envelope_root(json_t *root, struct stix_envelope *env, struct lia_err *err)
 {
@@ -510,8 +509,8 @@ struct stix_stream {
     struct span *spans;
     json_t **objs;
     struct stix_checked *checked; /* validation of each parsed item */
-    unsigned char *state; /* 0 pending, 1 parsed, 2 failed; guarded by lock */
-    json_t *root;         /* the skeleton */
+    unsigned char *state;         /* 0 pending, 1 parsed, 2 failed; guarded by lock */
+    json_t *root;                 /* the skeleton */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     pthread_t th[2];
@@ -579,8 +578,8 @@ static void stream_free(struct stix_stream *s)
     free(s);
 }
 
-int stix_stream_start(const char *text, size_t len, const struct stix_limits *limits,
-                      bool validate, struct stix_stream **out, size_t *n_items)
+int stix_stream_start(const char *text, size_t len, const struct stix_limits *limits, bool validate,
+                      struct stix_stream **out, size_t *n_items)
 {
     *out = NULL;
     *n_items = 0;

@@ -73,24 +73,24 @@ unsigned long stix_parallel_parses(void);
 
 /* Parses one JSON document (any value) with the same strictness and limits. Caller frees
  * *out with json_decref. */
-int stix_parse_json(const char *text, size_t len, const struct stix_limits *limits,
-                    json_t **out, struct lia_err *err);
+int stix_parse_json(const char *text, size_t len, const struct stix_limits *limits, json_t **out,
+                    struct lia_err *err);
 
 enum stix_kind { STIX_KIND_SDO, STIX_KIND_SRO, STIX_KIND_SCO, STIX_KIND_META, STIX_KIND_CUSTOM };
 
 /* What the store indexes about one validated object. Strings are borrowed from the json_t
  * and live as long as it does. */
 struct stix_info {
-    const char *id;   /* "type--uuid" */
+    const char *id; /* "type--uuid" */
     const char *type;
     const char *spec_version; /* "2.1" (SCOs without one are 2.1 by the spec) */
     enum stix_kind kind;
-    bool versioned;           /* has created/modified (SDO, SRO, meta but not SCO) */
-    int64_t created_us;       /* 0 when !versioned */
-    int64_t modified_us;      /* == created_us when the object has no modified */
-    const char *modified;     /* the text of "modified" (or "created"), NULL when !versioned */
+    bool versioned;             /* has created/modified (SDO, SRO, meta but not SCO) */
+    int64_t created_us;         /* 0 when !versioned */
+    int64_t modified_us;        /* == created_us when the object has no modified */
+    const char *modified;       /* the text of "modified" (or "created"), NULL when !versioned */
     const char *created_by_ref; /* NULL when absent */
-    json_t *marking_refs;     /* the object_marking_refs array, or NULL */
+    json_t *marking_refs;       /* the object_marking_refs array, or NULL */
     bool revoked;
 };
 
@@ -114,8 +114,8 @@ struct stix_checked {
     struct stix_info info;
     struct lia_err why;
 };
-int stix_stream_start(const char *text, size_t len, const struct stix_limits *limits,
-                      bool validate, struct stix_stream **out, size_t *n_items);
+int stix_stream_start(const char *text, size_t len, const struct stix_limits *limits, bool validate,
+                      struct stix_stream **out, size_t *n_items);
 json_t *stix_stream_item(struct stix_stream *s, size_t i, const char **text, size_t *len,
                          const struct stix_checked **checked);
 int stix_stream_finish(struct stix_stream *s, struct stix_envelope *env, struct lia_err *err);
@@ -124,8 +124,7 @@ void stix_stream_abort(struct stix_stream *s);
 /* Timestamps. stix_parse_timestamp accepts RFC 3339 in UTC with "Z" and any number of
  * fractional digits (STIX 2.1 section 3.2); *us is truncated to microseconds, *digits tells
  * how many fractional digits were written. Returns LIA_EINVAL with a message otherwise. */
-int stix_parse_timestamp(const char *s, size_t len, int64_t *us, int *digits,
-                         struct lia_err *err);
+int stix_parse_timestamp(const char *s, size_t len, int64_t *us, int *digits, struct lia_err *err);
 
 /* True when s is "type--UUID" with a valid STIX type name and an RFC 4122 UUID. */
 bool stix_is_valid_id(const char *s, size_t len);

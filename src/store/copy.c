@@ -3,7 +3,7 @@
  * SQLite and PostgreSQL, either way). Every table is read in key order and
  * written row by row with its keys, so date_added values, rowids and the
  * audit chain arrive unchanged; the CLI then reads both stores again and
- * compares counts and hashes (cli/storecopy.c).
+ * compares counts and hashes (cli/cmd_storecopy.c).
  *
  * The table list below is the one place that knows both schemas' columns:
  * a table added to the schema must be added here too, or copies will lack

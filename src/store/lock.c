@@ -22,8 +22,7 @@ struct store_lock {
     int fd; /* SQLite */
 };
 
-int store_lock_try(struct store *s, const char *name, struct store_lock **out,
-                   struct lia_err *err)
+int store_lock_try(struct store *s, const char *name, struct store_lock **out, struct lia_err *err)
 {
     struct store_lock *l = calloc(1, sizeof *l);
     if (!l)

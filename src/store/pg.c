@@ -377,7 +377,7 @@ static int schema_version(struct store *s, struct pg_conn *c, int *version, stru
     if (rc)
         return rc;
     if (PQntuples(r) == 1)
-        *version = atoi(PQgetvalue(r, 0, 0)); /* NOLINT: our own decimal text */
+        *version = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10); /* our own decimal text */
     PQclear(r);
     return 0;
 }

@@ -64,8 +64,8 @@ struct pgstore {
     char *redacted; /* for messages and logs */
     int pool_size;
     int lock_timeout_ms;
-    atomic_bool stats_seen;     /* the object table has planner statistics (pgstore_commit) */
-    atomic_llong objects_put;   /* new object versions this process committed, until then */
+    atomic_bool stats_seen;   /* the object table has planner statistics (pgstore_commit) */
+    atomic_llong objects_put; /* new object versions this process committed, until then */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int n_conns;

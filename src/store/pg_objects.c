@@ -447,8 +447,10 @@ int pgstore_versions_by_key(struct store *s, const int64_t *keys, size_t n, stru
                     continue;
                 struct store_keyed *o = &out[base + i];
                 o->id = arena_strndup(a, PQgetvalue(r, row, 1), (size_t)PQgetlength(r, row, 1));
-                o->modified = arena_strndup(a, PQgetvalue(r, row, 2), (size_t)PQgetlength(r, row, 2));
-                o->collection = arena_strndup(a, PQgetvalue(r, row, 3), (size_t)PQgetlength(r, row, 3));
+                o->modified =
+                    arena_strndup(a, PQgetvalue(r, row, 2), (size_t)PQgetlength(r, row, 2));
+                o->collection =
+                    arena_strndup(a, PQgetvalue(r, row, 3), (size_t)PQgetlength(r, row, 3));
                 if (!o->id || !o->modified || !o->collection)
                     rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
             }

@@ -16,8 +16,8 @@
  */
 #include "store/sqlite_int.h"
 
-int store_policy_sql(struct dbuf *q, const struct store_policy *p, int default_tlp,
-                     const char *o, store_audience_fn audience, void *ctx)
+int store_policy_sql(struct dbuf *q, const struct store_policy *p, int default_tlp, const char *o,
+                     store_audience_fn audience, void *ctx)
 {
     if (p->all)
         return 0;

@@ -87,7 +87,8 @@ static const char *schema_sql =
     "CREATE TABLE IF NOT EXISTS checkpoint("
     "  peer INTEGER NOT NULL, direction TEXT NOT NULL, remote_coll TEXT NOT NULL,"
     "  local_coll INTEGER NOT NULL, position TEXT, last_ok INTEGER, last_error TEXT,"
-    "  updated INTEGER NOT NULL, objects INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(peer, direction, remote_coll, local_coll))"
+    "  updated INTEGER NOT NULL, objects INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(peer, direction, "
+    "remote_coll, local_coll))"
     "  WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS provenance("
     "  obj INTEGER PRIMARY KEY, peer INTEGER, partner INTEGER, received INTEGER NOT NULL,"
@@ -144,7 +145,8 @@ int sqlite_fail(sqlite3 *db, int rc, struct lia_err *err, const char *what)
         code = LIA_ECONFLICT;
     else if (rc == SQLITE_NOMEM)
         code = LIA_ENOMEM;
-    return lia_err_set(err, code, "store: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    return lia_err_set(err, code, "store: %s: %s", what,
+                       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
 /* The commit generation lives in a small file beside the database, mapped shared by every
@@ -234,8 +236,8 @@ static int schema_apply(struct store *s, sqlite3 *db, struct lia_err *err)
     int have = schema_version(db);
     if (have > SCHEMA_VERSION)
         return lia_err_set(err, LIA_EUNSUPPORTED,
-                           "store: %s has schema version %d; this liaison knows up to %d",
-                           s->path, have, SCHEMA_VERSION);
+                           "store: %s has schema version %d; this liaison knows up to %d", s->path,
+                           have, SCHEMA_VERSION);
     if (have == SCHEMA_VERSION)
         return 0;
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -473,8 +475,8 @@ int sqlite_stmt_sql(struct sqlite_conn *c, const char *sql, size_t len, sqlite3_
     return 0;
 }
 
-int sqlite_stmt(struct sqlite_conn *c, enum sqlite_stmt_id id, const char *sql,
-                sqlite3_stmt **out, struct lia_err *err)
+int sqlite_stmt(struct sqlite_conn *c, enum sqlite_stmt_id id, const char *sql, sqlite3_stmt **out,
+                struct lia_err *err)
 {
     if (!c->stmts[id]) {
         int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[id], NULL);
@@ -594,8 +596,8 @@ int store_commit(struct store_txn *t, struct lia_err *err)
      * its commit leaves the generation alone: partners' reads no longer empty everyone's
      * caches. Counted, not assumed: any other row changed, by a statement or a trigger,
      * makes the connection's change count exceed the audit entries, and the commit bumps. */
-    tl_quiet_commit = t->audit_rows > 0 &&
-                      sqlite3_total_changes64(t->conn->db) - t->changes0 == t->audit_rows;
+    tl_quiet_commit =
+        t->audit_rows > 0 && sqlite3_total_changes64(t->conn->db) - t->changes0 == t->audit_rows;
     int rc = exec_cached(t->conn, STMT_WRITE_COMMIT, "COMMIT");
     tl_quiet_commit = false;
     if (rc != SQLITE_OK) {
@@ -662,10 +664,9 @@ int sqlite_collect(sqlite3_stmt *st, struct arena *a, size_t size,
     return step;
 }
 
-int sqlite_list(struct store *s, const char *sql, const int64_t *binds, size_t nb,
-                struct arena *a, size_t size,
-                int (*row)(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx), void *ctx,
-                void **out, size_t *n, const char *what, struct lia_err *err)
+int sqlite_list(struct store *s, const char *sql, const int64_t *binds, size_t nb, struct arena *a,
+                size_t size, int (*row)(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx),
+                void *ctx, void **out, size_t *n, const char *what, struct lia_err *err)
 {
     *out = NULL;
     *n = 0;
@@ -725,8 +726,8 @@ int store_meta_set(struct store *s, const char *key, const char *value, struct l
     if (rc)
         return rc;
     sqlite3_stmt *st = NULL;
-    rc = sqlite_stmt(c, STMT_META_SET, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)",
-                     &st, err);
+    rc = sqlite_stmt(c, STMT_META_SET, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", &st,
+                     err);
     if (rc == 0) {
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
@@ -739,8 +740,7 @@ int store_meta_set(struct store *s, const char *key, const char *value, struct l
     return rc;
 }
 
-int store_txn_meta_set(struct store_txn *t, const char *key, const char *value,
-                       struct lia_err *err)
+int store_txn_meta_set(struct store_txn *t, const char *key, const char *value, struct lia_err *err)
 {
     if (t->pg)
         return pgstore_txn_meta_set(t, key, value, err);

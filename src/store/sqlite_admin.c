@@ -91,8 +91,8 @@ int store_collection_list(struct store *s, const struct store_policy *p, struct 
     snprintf(sql, sizeof sql, "%s ORDER BY c.rid", collection_select);
     const int64_t binds[] = {p->partner, p->all};
     void *rows;
-    int rc = sqlite_list(s, sql, binds, 2, a, sizeof **out, collection_row_any, (void *)p, &rows,
-                         n, "list collections", err);
+    int rc = sqlite_list(s, sql, binds, 2, a, sizeof **out, collection_row_any, (void *)p, &rows, n,
+                         "list collections", err);
     *out = rows;
     return rc;
 }
@@ -106,10 +106,9 @@ int store_collection_get(struct store *s, const struct store_policy *p, const ch
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
-    static const size_t strs[] = {offsetof(struct store_collection, id),
-                                  offsetof(struct store_collection, title),
-                                  offsetof(struct store_collection, description),
-                                  offsetof(struct store_collection, alias)};
+    static const size_t strs[] = {
+        offsetof(struct store_collection, id), offsetof(struct store_collection, title),
+        offsetof(struct store_collection, description), offsetof(struct store_collection, alias)};
     if (sqlite_cache_get(c, CACHE_COLLECTION, p->partner, p->all, id_or_alias, out, sizeof *out,
                          strs, 4, a)) {
         sqlite_release(s, c);
@@ -321,8 +320,7 @@ int store_token_revoke(struct store *s, const char *id, struct lia_err *err)
     return rc;
 }
 
-int store_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32],
-                     struct lia_err *err)
+int store_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32], struct lia_err *err)
 {
     if (t->pg)
         return pgstore_audit_last(t, seq, hash, err);

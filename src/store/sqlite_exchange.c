@@ -42,10 +42,11 @@ int store_peer_add(struct store *s, const struct store_peer *p, int64_t *rid, st
     if (rc)
         return rc;
     sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(c->db,
-                                 "INSERT INTO peer(name, url, api_root, partner, token, client_cert,"
-                                 " client_key, ca, created) VALUES(?,?,?,?,?,?,?,?,?)",
-                                 -1, &st, NULL);
+    int src =
+        sqlite3_prepare_v2(c->db,
+                           "INSERT INTO peer(name, url, api_root, partner, token, client_cert,"
+                           " client_key, ca, created) VALUES(?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL);
     if (src == SQLITE_OK) {
         sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, p->url, -1, SQLITE_STATIC);
@@ -103,8 +104,8 @@ int store_peer_get(struct store *s, int64_t rid, const char *key, struct arena *
 }
 
 /* Runs sql (no parameters but an optional peer rowid) and collects rows with fn. */
-static int list_rows(struct store *s, const char *sql, int64_t bind, struct arena *a,
-                     size_t size, void **out, size_t *n,
+static int list_rows(struct store *s, const char *sql, int64_t bind, struct arena *a, size_t size,
+                     void **out, size_t *n,
                      int (*row)(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx),
                      const char *what, struct lia_err *err)
 {
@@ -182,8 +183,7 @@ static int checkpoint_row(sqlite3_stmt *st, struct arena *a, void *dst, void *ct
     return c->direction && c->remote_coll ? 0 : LIA_ENOMEM;
 }
 
-int store_checkpoint_put(struct store_txn *t, const struct store_checkpoint *c,
-                         struct lia_err *err)
+int store_checkpoint_put(struct store_txn *t, const struct store_checkpoint *c, struct lia_err *err)
 {
     if (t->pg)
         return pgstore_checkpoint_put(t, c, err);
@@ -257,8 +257,8 @@ int store_checkpoint_list(struct store *s, int64_t peer, struct arena *a,
     if (!sql)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
     void *rows = NULL;
-    int rc = list_rows(s, sql, peer, a, sizeof **out, &rows, n, checkpoint_row,
-                       "list checkpoints", err);
+    int rc =
+        list_rows(s, sql, peer, a, sizeof **out, &rows, n, checkpoint_row, "list checkpoints", err);
     *out = rows;
     return rc;
 }

@@ -58,7 +58,7 @@ struct sqlite_cache;
 struct sqlite_conn {
     sqlite3 *db;
     atomic_bool busy;
-    bool in_read;                /* inside a read transaction held for a request */
+    bool in_read;               /* inside a read transaction held for a request */
     struct sqlite_cache *cache; /* sqlite_cache.c */
     sqlite3_stmt *stmts[SQLITE_STMT_COUNT];
     struct sqlite_dyn dyn[SQLITE_DYN_CACHE];
@@ -79,7 +79,7 @@ struct store {
     int n_conns;
     struct sqlite_conn conns[SQLITE_POOL_MAX];
     _Atomic(struct sqlite_ckpt *) ckpt; /* background checkpoints (sqlite_checkpoint.c) */
-    _Atomic uint64_t *gen;     /* the commit generation, in the shared file <path>-gen */
+    _Atomic uint64_t *gen;              /* the commit generation, in the shared file <path>-gen */
 };
 
 struct store_txn {
@@ -87,8 +87,8 @@ struct store_txn {
     struct pg_conn *pg; /* PostgreSQL: the transaction's connection; NULL for SQLite */
     struct sqlite_conn *conn;
     int64_t last_added;
-    int64_t changes0;   /* sqlite3_total_changes64 at BEGIN */
-    int64_t audit_rows; /* rows of the audit log (entries, head) this transaction wrote */
+    int64_t changes0;    /* sqlite3_total_changes64 at BEGIN */
+    int64_t audit_rows;  /* rows of the audit log (entries, head) this transaction wrote */
     int64_t objects_put; /* PostgreSQL: new object versions this transaction stored */
 };
 
@@ -102,8 +102,8 @@ typedef int (*store_audience_fn)(struct dbuf *q, void *ctx, const struct store_p
                                  const char *o, int kind);
 /* Appends " AND <visibility of row o for policy p>" (policy.c; nothing when p sees all), for a
  * collection whose default TLP is default_tlp. */
-int store_policy_sql(struct dbuf *q, const struct store_policy *p, int default_tlp,
-                     const char *o, store_audience_fn audience, void *ctx);
+int store_policy_sql(struct dbuf *q, const struct store_policy *p, int default_tlp, const char *o,
+                     store_audience_fn audience, void *ctx);
 
 /* Called after every commit on a connection (its WAL hook): moves the commit generation,
  * unless the commit only appended audit entries (store_commit says so for its thread). */
@@ -113,8 +113,8 @@ bool sqlite_commit_quiet(void);
 int sqlite_acquire(struct store *s, struct sqlite_conn **out, struct lia_err *err);
 void sqlite_release(struct store *s, struct sqlite_conn *c);
 /* Returns the cached statement id, preparing sql on first use; reset and unbound. */
-int sqlite_stmt(struct sqlite_conn *c, enum sqlite_stmt_id id, const char *sql,
-                sqlite3_stmt **out, struct lia_err *err);
+int sqlite_stmt(struct sqlite_conn *c, enum sqlite_stmt_id id, const char *sql, sqlite3_stmt **out,
+                struct lia_err *err);
 /* Returns a cached statement for generated SQL text, preparing it on a miss; reset and
  * unbound. The connection owns it: never finalize it. */
 int sqlite_stmt_sql(struct sqlite_conn *c, const char *sql, size_t len, sqlite3_stmt **out,
@@ -126,10 +126,9 @@ int64_t sqlite_next_added(struct store_txn *t);
 char *sqlite_column_dup(sqlite3_stmt *st, int col, struct arena *a);
 /* Runs sql with the integer parameters binds[0..nb) on a pooled connection and collects
  * its rows with sqlite_collect; err says "<what>: ..." on failure. */
-int sqlite_list(struct store *s, const char *sql, const int64_t *binds, size_t nb,
-                struct arena *a, size_t size,
-                int (*row)(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx), void *ctx,
-                void **out, size_t *n, const char *what, struct lia_err *err);
+int sqlite_list(struct store *s, const char *sql, const int64_t *binds, size_t nb, struct arena *a,
+                size_t size, int (*row)(sqlite3_stmt *st, struct arena *a, void *dst, void *ctx),
+                void *ctx, void **out, size_t *n, const char *what, struct lia_err *err);
 /* Steps st to its end, filling an arena array of size-byte rows with row(st, a, dst, ctx);
  * *out and *n get the array. Returns SQLITE_DONE, SQLITE_NOMEM, or the failing step's code. */
 int sqlite_collect(sqlite3_stmt *st, struct arena *a, size_t size,

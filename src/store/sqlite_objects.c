@@ -42,8 +42,8 @@ static struct bind_value *bind_next(struct binds *b)
     if (b->n >= MAX_BINDS)
         return NULL;
     if (b->n == b->cap) {
-        struct bind_value *bigger = b->a ? arena_alloc(b->a, 2 * (size_t)b->cap * sizeof *bigger)
-                                         : NULL;
+        struct bind_value *bigger =
+            b->a ? arena_alloc(b->a, 2 * (size_t)b->cap * sizeof *bigger) : NULL;
         if (!bigger)
             return NULL;
         memcpy(bigger, b->v, (size_t)b->n * sizeof *bigger);
@@ -109,7 +109,8 @@ static int audience_sql(struct dbuf *q, void *ctx, const struct store_policy *p,
 {
     struct binds *b = ctx;
     if (p->partner >= 1 && p->partner <= SQLITE_MASK_MAX_PARTNER) {
-        int rc = dbuf_printf(q, "(%s.%s & ?) <> 0", o, kind == AUDIENCE_REL ? "rel_mask" : "red_mask");
+        int rc =
+            dbuf_printf(q, "(%s.%s & ?) <> 0", o, kind == AUDIENCE_REL ? "rel_mask" : "red_mask");
         return rc ? rc : bind_int(b, (int64_t)((uint64_t)1 << (p->partner - 1)));
     }
     int rc = dbuf_printf(q,
@@ -126,8 +127,8 @@ static int policy_sql(struct dbuf *q, struct binds *b, const struct store_policy
     return store_policy_sql(q, p, default_tlp, o, audience_sql, b);
 }
 
-static int in_list_text(struct dbuf *q, struct binds *b, const char *col,
-                        const char *const *vals, size_t n)
+static int in_list_text(struct dbuf *q, struct binds *b, const char *col, const char *const *vals,
+                        size_t n)
 {
     if (n == 0)
         return 0;
@@ -198,8 +199,8 @@ static int access_read(struct sqlite_conn *c, int64_t partner, int64_t coll, int
 }
 
 /* WHERE clause shared by query and delete: collection, filters, policy, versions. */
-static int where_sql(struct dbuf *q, struct binds *b, const struct store_policy *p,
-                     int default_tlp, int64_t coll, const struct store_filter *f, const char *id)
+static int where_sql(struct dbuf *q, struct binds *b, const struct store_policy *p, int default_tlp,
+                     int64_t coll, const struct store_filter *f, const char *id)
 {
     int64_t after = f->added_after > f->after_key ? f->added_after : f->after_key;
     int rc = dbuf_puts(q, " WHERE o.coll = ? AND o.date_added > ?");
@@ -296,8 +297,9 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
     binds_init(b, a);
     sqlite3_stmt *st = NULL;
     if (rc == 0)
-        rc = dbuf_printf(&q, "SELECT o.date_added, o.id, o.modified_text, o.spec_version%s"
-                             " FROM object o%s",
+        rc = dbuf_printf(&q,
+                         "SELECT o.date_added, o.id, o.modified_text, o.spec_version%s"
+                         " FROM object o%s",
                          with_json ? ", o.json" : "",
                          /* Without statistics SQLite would rather walk the collection in
                           * date_added order than look ids up; a few ids are far cheaper
@@ -434,8 +436,9 @@ static int mark_versions(struct store_txn *t, int64_t coll, const char *id, int6
                          int64_t added, struct lia_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite_stmt(t->conn, STMT_OWN_FLAGS,
-                         "SELECT superseded OR preceded FROM object WHERE date_added = ?", &st, err);
+    int rc =
+        sqlite_stmt(t->conn, STMT_OWN_FLAGS,
+                    "SELECT superseded OR preceded FROM object WHERE date_added = ?", &st, err);
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, added);
@@ -447,12 +450,12 @@ static int mark_versions(struct store_txn *t, int64_t coll, const char *id, int6
     if (!neighbours)
         return 0;
     rc = sqlite_stmt(t->conn, STMT_MARK_VERSIONS,
-                         "UPDATE object SET superseded = superseded OR modified < ?3,"
-                         " preceded = preceded OR modified > ?3"
-                         " WHERE coll = ?1 AND id = ?2"
-                         " AND ((modified < ?3 AND superseded = 0)"
-                         "   OR (modified > ?3 AND preceded = 0))",
-                         &st, err);
+                     "UPDATE object SET superseded = superseded OR modified < ?3,"
+                     " preceded = preceded OR modified > ?3"
+                     " WHERE coll = ?1 AND id = ?2"
+                     " AND ((modified < ?3 AND superseded = 0)"
+                     "   OR (modified > ?3 AND preceded = 0))",
+                     &st, err);
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, coll);
@@ -463,8 +466,8 @@ static int mark_versions(struct store_txn *t, int64_t coll, const char *id, int6
     return step == SQLITE_DONE ? 0 : sqlite_fail(t->conn->db, step, err, "mark versions");
 }
 
-int store_put_object(struct store_txn *t, int64_t coll, const struct store_object *o,
-                     int *result, int64_t *date_added, struct lia_err *err)
+int store_put_object(struct store_txn *t, int64_t coll, const struct store_object *o, int *result,
+                     int64_t *date_added, struct lia_err *err)
 {
     if (t->pg)
         return pgstore_put_object(t, coll, o, result, date_added, err);
@@ -617,7 +620,8 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
         *gone = rows;
     }
     dbuf_release(&mods);
-    const char *sql[3] = {"DELETE FROM audience WHERE obj = ?", "DELETE FROM search WHERE rowid = ?",
+    const char *sql[3] = {"DELETE FROM audience WHERE obj = ?",
+                          "DELETE FROM search WHERE rowid = ?",
                           "DELETE FROM object WHERE date_added = ?"};
     for (int j = 0; j < 3 && src == SQLITE_DONE; j++) {
         src = sqlite3_prepare_v2(t->conn->db, sql[j], -1, &st, NULL);

@@ -92,12 +92,14 @@ int store_partner_get(struct store *s, int64_t rid, const char *field, const cha
     int rc = sqlite_acquire(s, &c, err);
     if (rc)
         return rc;
-    static const size_t strs[] = {
-        offsetof(struct store_partner, identity_id), offsetof(struct store_partner, identity_json),
-        offsetof(struct store_partner, name),        offsetof(struct store_partner, country),
-        offsetof(struct store_partner, trust),       offsetof(struct store_partner, pubkey),
-        offsetof(struct store_partner, cert_fingerprint),
-        offsetof(struct store_partner, cert_subject)};
+    static const size_t strs[] = {offsetof(struct store_partner, identity_id),
+                                  offsetof(struct store_partner, identity_json),
+                                  offsetof(struct store_partner, name),
+                                  offsetof(struct store_partner, country),
+                                  offsetof(struct store_partner, trust),
+                                  offsetof(struct store_partner, pubkey),
+                                  offsetof(struct store_partner, cert_fingerprint),
+                                  offsetof(struct store_partner, cert_subject)};
     const size_t n_strs = sizeof strs / sizeof strs[0];
     /* The column name tells the lookups apart in the cache: k1 is the rowid, key the value. */
     char ckey[640];
@@ -128,8 +130,8 @@ int store_partner_get(struct store *s, int64_t rid, const char *field, const cha
         if (src == SQLITE_ROW) {
             rc = partner_row(st, a, out) ? lia_err_set(err, LIA_ENOMEM, "out of memory") : 0;
             if (rc == 0 && cacheable)
-                sqlite_cache_put(c, CACHE_PARTNER, field ? 0 : rid, 0, cache_key, out,
-                                 sizeof *out, strs, n_strs);
+                sqlite_cache_put(c, CACHE_PARTNER, field ? 0 : rid, 0, cache_key, out, sizeof *out,
+                                 strs, n_strs);
         } else if (src == SQLITE_DONE)
             rc = lia_err_set(err, LIA_ENOTFOUND, "no such partner");
         else
@@ -162,8 +164,8 @@ int store_partner_update(struct store *s, int64_t rid, const char *field, const 
 {
     if (s->pg)
         return pgstore_partner_update(s, rid, field, value, err);
-    static const char *const fields[] = {"disabled", "pubkey", "cert_fingerprint",
-                                         "cert_subject", "clearance", "trust", NULL};
+    static const char *const fields[] = {
+        "disabled", "pubkey", "cert_fingerprint", "cert_subject", "clearance", "trust", NULL};
     const char *const *f = fields;
     while (*f && strcmp(*f, field) != 0)
         f++;
@@ -193,8 +195,8 @@ int store_partner_update(struct store *s, int64_t rid, const char *field, const 
     return rc;
 }
 
-int store_partner_rids(struct store_txn *t, const char *const *identities, size_t n,
-                       int64_t *rids, size_t *n_rids, struct lia_err *err)
+int store_partner_rids(struct store_txn *t, const char *const *identities, size_t n, int64_t *rids,
+                       size_t *n_rids, struct lia_err *err)
 {
     if (t->pg)
         return pgstore_partner_rids(t, identities, n, rids, n_rids, err);

@@ -117,17 +117,17 @@ bool store_generation(struct store *s, uint64_t *gen);
 /* Writing. */
 int store_begin(struct store *s, struct store_txn **t, struct lia_err *err);
 int store_commit(struct store_txn *t, struct lia_err *err); /* frees t, also on failure */
-void store_rollback(struct store_txn *t);                  /* frees t */
+void store_rollback(struct store_txn *t);                   /* frees t */
 
 struct store_object {
     const char *id;
     const char *type;
     const char *spec_version;
     int64_t created_us;
-    int64_t modified_us; /* 0 for unversioned objects (SCOs) */
+    int64_t modified_us;  /* 0 for unversioned objects (SCOs) */
     const char *modified; /* text of the version timestamp, NULL for SCOs */
     const char *created_by_ref;
-    int tlp;              /* enum store_tlp from the object's markings */
+    int tlp;               /* enum store_tlp from the object's markings */
     const int64_t *rel_to; /* partners named by a releasability marking */
     size_t n_rel_to;
     bool has_rel;          /* a releasability marking is present (even naming none here) */
@@ -144,8 +144,8 @@ enum store_put_result { STORE_PUT_NEW = 1, STORE_PUT_EXISTS = 2 };
 /* Stores one object version in collection coll. A version that is already there (same id and
  * modified) is left alone and reported as STORE_PUT_EXISTS. *date_added gets the version's
  * date_added (new or existing). */
-int store_put_object(struct store_txn *t, int64_t coll, const struct store_object *o,
-                     int *result, int64_t *date_added, struct lia_err *err);
+int store_put_object(struct store_txn *t, int64_t coll, const struct store_object *o, int *result,
+                     int64_t *date_added, struct lia_err *err);
 
 /* Reading: the one gate. */
 enum store_version_sel {
@@ -163,10 +163,10 @@ struct store_filter {
     size_t n_types;
     const char *const *spec_versions; /* none = every version (TAXII: latest spec only) */
     size_t n_spec_versions;
-    int version_sel;                  /* bit set of enum store_version_sel; 0 = LAST */
-    const int64_t *version_at;        /* explicit modified timestamps, OR-ed with the sel */
+    int version_sel;           /* bit set of enum store_version_sel; 0 = LAST */
+    const int64_t *version_at; /* explicit modified timestamps, OR-ed with the sel */
     size_t n_version_at;
-    size_t limit; /* rows to return; the store looks one further to set `more` */
+    size_t limit;           /* rows to return; the store looks one further to set `more` */
     const char *text_match; /* normalised text (>= 3 characters) the search text must contain */
 };
 
@@ -243,8 +243,8 @@ int store_partner_list(struct store *s, struct arena *a, struct store_partner **
 int store_partner_update(struct store *s, int64_t rid, const char *field, const char *value,
                          struct lia_err *err);
 /* Maps identity ids to partner rowids inside a transaction; unknown ids are skipped. */
-int store_partner_rids(struct store_txn *t, const char *const *identities, size_t n,
-                       int64_t *rids, size_t *n_rids, struct lia_err *err);
+int store_partner_rids(struct store_txn *t, const char *const *identities, size_t n, int64_t *rids,
+                       size_t *n_rids, struct lia_err *err);
 
 /* Collection rights of a partner. read=false and write=false removes the grant. */
 int store_grant_set(struct store *s, int64_t coll, int64_t partner, bool read, bool write,
@@ -337,7 +337,7 @@ struct store_checkpoint {
     int64_t last_ok;         /* microseconds; 0 = never */
     const char *last_error;  /* NULL after a success */
     int64_t updated;
-    int64_t objects;         /* object versions moved by this exchange, all runs */
+    int64_t objects; /* object versions moved by this exchange, all runs */
 };
 /* Creates or replaces the row (key: peer, direction, remote_coll, local_coll) inside t, so
  * that a position moves in the transaction of the objects it covers. */
@@ -435,9 +435,8 @@ struct store_watch_event {
 int store_watch_event_put(struct store_txn *t, const struct store_watch_event *e, bool *inserted,
                           struct lia_err *err);
 /* Events of owner's watches with seq > after, oldest first, at most limit. */
-int store_watch_events(struct store *s, int64_t owner, int64_t after, size_t limit,
-                       struct arena *a, struct store_watch_event **out, size_t *n,
-                       struct lia_err *err);
+int store_watch_events(struct store *s, int64_t owner, int64_t after, size_t limit, struct arena *a,
+                       struct store_watch_event **out, size_t *n, struct lia_err *err);
 /* The newest event seq of owner's watches, 0 when none. */
 int store_watch_event_last(struct store *s, int64_t owner, int64_t *seq, struct lia_err *err);
 /* Pending webhook deliveries with next_attempt <= now, oldest first, with the watch's
@@ -460,8 +459,7 @@ void store_location_redact(const char *location, char *out, size_t outlen);
  * for work one node at a time must do: scheduled pulls and pushes, watch deliveries (lock.c).
  * LIA_EBUSY when another holder has it. */
 struct store_lock;
-int store_lock_try(struct store *s, const char *name, struct store_lock **out,
-                   struct lia_err *err);
+int store_lock_try(struct store *s, const char *name, struct store_lock **out, struct lia_err *err);
 void store_lock_release(struct store_lock *l);
 
 /* Copying a whole store into another, empty one (`liaison store copy`, copy.c): every table,

@@ -31,19 +31,32 @@ void lia_err_clear(struct lia_err *err)
 const char *lia_rc_name(int code)
 {
     switch (code) {
-    case LIA_OK: return "ok";
-    case LIA_ENOMEM: return "out of memory";
-    case LIA_EINVAL: return "invalid input";
-    case LIA_ETOOBIG: return "limit exceeded";
-    case LIA_ENOTFOUND: return "not found";
-    case LIA_EIO: return "i/o error";
-    case LIA_EFORBIDDEN: return "forbidden";
-    case LIA_EUNAUTH: return "unauthorized";
-    case LIA_ECONFLICT: return "conflict";
-    case LIA_EUNSUPPORTED: return "unsupported";
-    case LIA_EBUSY: return "busy";
-    case LIA_EINTERNAL: return "internal error";
-    default: return "error";
+    case LIA_OK:
+        return "ok";
+    case LIA_ENOMEM:
+        return "out of memory";
+    case LIA_EINVAL:
+        return "invalid input";
+    case LIA_ETOOBIG:
+        return "limit exceeded";
+    case LIA_ENOTFOUND:
+        return "not found";
+    case LIA_EIO:
+        return "i/o error";
+    case LIA_EFORBIDDEN:
+        return "forbidden";
+    case LIA_EUNAUTH:
+        return "unauthorized";
+    case LIA_ECONFLICT:
+        return "conflict";
+    case LIA_EUNSUPPORTED:
+        return "unsupported";
+    case LIA_EBUSY:
+        return "busy";
+    case LIA_EINTERNAL:
+        return "internal error";
+    default:
+        return "error";
     }
 }
 

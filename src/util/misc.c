@@ -415,8 +415,8 @@ int lia_read_file(const char *path, size_t max, char **out, size_t *len, struct 
     fclose(f);
     if (rc) {
         dbuf_release(&b);
-        return lia_err_set(err, rc, rc == LIA_ETOOBIG ? "%s is larger than %zu bytes"
-                                                      : "cannot read %s",
+        return lia_err_set(err, rc,
+                           rc == LIA_ETOOBIG ? "%s is larger than %zu bytes" : "cannot read %s",
                            path, max);
     }
     *out = dbuf_detach(&b, len);

@@ -33,7 +33,7 @@ enum lia_rc {
     LIA_EUNAUTH = -7,    /* no or bad credentials */
     LIA_ECONFLICT = -8,  /* exists already / state does not allow it */
     LIA_EUNSUPPORTED = -9,
-    LIA_EBUSY = -10, /* try again later (rate limit, lock) */
+    LIA_EBUSY = -10,     /* try again later (rate limit, lock) */
     LIA_EINTERNAL = -11, /* our own bug */
 };
 
@@ -96,7 +96,8 @@ void dbuf_release(struct dbuf *b);
 
 /* Time. All timestamps inside liaison are int64 microseconds since the Unix epoch, UTC. */
 int64_t lia_now_us(void);
-/* Formats us as RFC 3339 UTC with exactly `digits` fractional digits (0, 3 or 6): out >= 32 bytes. */
+/* Formats us as RFC 3339 UTC with exactly `digits` fractional digits (0, 3 or 6): out >= 32 bytes.
+ */
 void lia_format_ts(int64_t us, int digits, char out[32]);
 
 /* A random (version 4, RFC 4122) UUID in lowercase text, from libsodium's generator. */

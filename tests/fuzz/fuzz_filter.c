@@ -11,8 +11,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const allowed[] = {"added_after", "limit", "next", "match[id]",
-                                          "match[type]", "match[version]",
+    static const char *const allowed[] = {"added_after",         "limit",       "next",
+                                          "match[id]",           "match[type]", "match[version]",
                                           "match[spec_version]", NULL};
     struct api api = {0};
     api.cfg.default_page_size = 100;
@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (api_check_params(&c, allowed) == 0) {
         struct store_filter f;
         if (api_parse_filter(&c, 1, "objects", &f) == 0) {
-            if (f.limit < 1 || f.limit > api.cfg.max_page_size || f.n_ids > 10 ||
-                f.n_types > 10 || f.n_spec_versions > 10 || f.n_version_at > 10)
+            if (f.limit < 1 || f.limit > api.cfg.max_page_size || f.n_ids > 10 || f.n_types > 10 ||
+                f.n_spec_versions > 10 || f.n_version_at > 10)
                 abort(); /* a filter past the configured limits */
         } else if (resp.status < 400 || resp.body.len == 0) {
             abort(); /* a refusal must carry an error */

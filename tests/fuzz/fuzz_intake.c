@@ -48,8 +48,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(char_map);
     dbuf_release(&out);
 
-    struct intake_options opt = {.lang = INTAKE_LANG_AUTO, .max_input = 64 * 1024,
-                                 .published_us = 1700000000000000, .now_us = 1700000000000000};
+    struct intake_options opt = {.lang = INTAKE_LANG_AUTO,
+                                 .max_input = 64 * 1024,
+                                 .published_us = 1700000000000000,
+                                 .now_us = 1700000000000000};
     struct dbuf bundle;
     dbuf_init(&bundle, 64u << 20);
     lia_err_clear(&err);

@@ -79,8 +79,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     struct store_collection col;
     must(store_collection_add(store, "Fuzz", NULL, "c", STORE_TLP_AMBER, &a, &col, &err), &err);
     struct store_partner p = {.identity_id = "identity--6d5e3f4a-1b2c-4d3e-8f9a-0b1c2d3e4f5a",
-                              .identity_json = "{}", .name = "P", .country = "DZ",
-                              .clearance = STORE_TLP_AMBER, .trust = "B"};
+                              .identity_json = "{}",
+                              .name = "P",
+                              .country = "DZ",
+                              .clearance = STORE_TLP_AMBER,
+                              .trust = "B"};
     int64_t prid = 0;
     must(store_partner_add(store, &p, &prid, &err), &err);
     must(store_grant_set(store, col.rid, prid, true, true, &err), &err);
@@ -97,11 +100,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     arena_release(&a);
 
     struct api_config cfg = {.max_content_length = 1u << 20,
-                             .stix = {.max_depth = 32, .max_string = 1u << 16,
-                                      .max_objects = 64},
-                             .default_page_size = 20, .max_page_size = 100,
-                             .max_filter_values = 10, .rate_limit = 0, .rate_burst = 0,
-                             .response_cache_bytes = 64 * 1024, .response_cache_ms = 1000,
+                             .stix = {.max_depth = 32, .max_string = 1u << 16, .max_objects = 64},
+                             .default_page_size = 20,
+                             .max_page_size = 100,
+                             .max_filter_values = 10,
+                             .rate_limit = 0,
+                             .rate_burst = 0,
+                             .response_cache_bytes = 64 * 1024,
+                             .response_cache_ms = 1000,
                              .title = "fuzz"};
     must(api_init(&api, store, &cfg, &err), &err);
     return 0;

@@ -64,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dbuf_init(&file, 16u << 20);
     if (exchange_signed_build(sk, &mk, (const char *)data, size, &file, &err) != 0)
         abort();
-    if (exchange_signed_verify(file.ptr, file.len, &h, &bundle, &blen, &err) != 0 ||
-        blen != size || memcmp(bundle, data, size) != 0)
+    if (exchange_signed_verify(file.ptr, file.len, &h, &bundle, &blen, &err) != 0 || blen != size ||
+        memcmp(bundle, data, size) != 0)
         abort(); /* a genuine file refused or misread */
     size_t bit = flip % (file.len * 8);
     file.ptr[bit / 8] = (char)(file.ptr[bit / 8] ^ (1 << (bit % 8)));

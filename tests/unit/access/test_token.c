@@ -181,7 +181,9 @@ static void test_partner_principal(void **state)
     struct lia_err err;
     lia_err_clear(&err);
     struct store_partner p = {.identity_id = "identity--0f0e0d0c-0b0a-4908-8706-050403020100",
-                              .identity_json = "{}", .name = "US", .clearance = STORE_TLP_AMBER};
+                              .identity_json = "{}",
+                              .name = "US",
+                              .clearance = STORE_TLP_AMBER};
     int64_t rid;
     assert_int_equal(store_partner_add(u.s, &p, &rid, &err), 0);
     char tok[ACCESS_TOKEN_MAX], id[32], header[200];

@@ -37,7 +37,8 @@ static int setup(void **state)
     snprintf(h.sender, sizeof h.sender, "%s", "identity--0f8b4c8e-9c1a-4c8e-9d7a-1b2c3d4e5f60");
     snprintf(h.created, sizeof h.created, "%s", "2024-01-01T00:00:00Z");
     snprintf(h.collection, sizeof h.collection, "%s", "cells");
-    snprintf(h.recipient, sizeof h.recipient, "%s", "identity--1f8b4c8e-9c1a-4c8e-9d7a-1b2c3d4e5f60");
+    snprintf(h.recipient, sizeof h.recipient, "%s",
+             "identity--1f8b4c8e-9c1a-4c8e-9d7a-1b2c3d4e5f60");
     struct lia_err err;
     if (exchange_signed_build(f.sk, &h, bundle, strlen(bundle), &f.file, &err) != 0)
         return -1;
@@ -157,9 +158,9 @@ static void test_garbage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good),          cmocka_unit_test(test_every_byte_flipped),
-        cmocka_unit_test(test_truncated),     cmocka_unit_test(test_unsigned_and_trailing),
-        cmocka_unit_test(test_other_key),     cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_good),      cmocka_unit_test(test_every_byte_flipped),
+        cmocka_unit_test(test_truncated), cmocka_unit_test(test_unsigned_and_trailing),
+        cmocka_unit_test(test_other_key), cmocka_unit_test(test_garbage),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

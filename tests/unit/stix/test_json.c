@@ -214,8 +214,8 @@ static void test_error_position(void **state)
  * strict parse of the whole text gives: the same tree when valid, the same code when not. */
 struct big_case {
     const char *name;
-    const char *find, *replace; /* in object `at` (NULL: no change) */
-    const char *prefix, *suffix;  /* around the objects array (NULL: the plain envelope) */
+    const char *find, *replace;  /* in object `at` (NULL: no change) */
+    const char *prefix, *suffix; /* around the objects array (NULL: the plain envelope) */
     int rc;
 };
 
@@ -223,7 +223,8 @@ static char *big_envelope(const struct big_case *c, size_t at, size_t *len)
 {
     size_t cap = 256 * 1024;
     char *b = malloc(cap);
-    size_t n = (size_t)snprintf(b, cap, "%s", c->prefix ? c->prefix : "{\"more\": false, \"objects\": [");
+    size_t n =
+        (size_t)snprintf(b, cap, "%s", c->prefix ? c->prefix : "{\"more\": false, \"objects\": [");
     for (size_t i = 0; i < 120; i++) {
         char obj[1024];
         snprintf(obj, sizeof obj,
@@ -258,12 +259,16 @@ static void test_parallel_parse(void **state)
         {"escaped member name", NULL, NULL, "{\"obj\\u0065cts\": [", NULL, LIA_OK},
         {"other members around", NULL, NULL, "{\"next\": \"a]b}\\\"\", \"objects\": [",
          "], \"more\": true}", LIA_OK},
-        {"duplicate key inside", "\"x\": {", "\"type\": \"note\", \"x\": {", NULL, NULL, STIX_EJSON},
+        {"duplicate key inside", "\"x\": {", "\"type\": \"note\", \"x\": {", NULL, NULL,
+         STIX_EJSON},
         {"duplicate root member", NULL, NULL, NULL, "], \"objects\": []}", STIX_EJSON},
         {"missing comma", "0\"}", "0\"} {}", NULL, NULL, STIX_EJSON},
         {"brace inside a string", "brace }", "brace }]}, {", NULL, NULL, LIA_OK},
         {"trailing garbage", NULL, NULL, NULL, "]} x", STIX_EJSON},
-        {"invalid UTF-8", "brace", "br\xc0\xaf" "ce", NULL, NULL, STIX_EJSON},
+        {"invalid UTF-8", "brace",
+         "br\xc0\xaf"
+         "ce",
+         NULL, NULL, STIX_EJSON},
         {"lone surrogate escape", "brace", "\\ud800", NULL, NULL, STIX_EJSON},
         {"unterminated string", "\"v\"}", "\"v}", NULL, NULL, STIX_EJSON},
         {"unbalanced brace", "[1, {", "[1, {{", NULL, NULL, STIX_EJSON},

@@ -24,11 +24,21 @@ static void put(struct world *w, const char *id, int64_t modified, int tlp, cons
     char json[256], mod[32];
     lia_format_ts(modified, 3, mod);
     snprintf(json, sizeof json, "{\"id\":\"%s\",\"modified\":\"%s\"}", id, mod);
-    struct store_object o = {.id = id, .type = "indicator", .spec_version = "2.1",
-                             .created_us = 0, .modified_us = modified, .modified = mod,
-                             .tlp = tlp, .rel_to = rel, .n_rel_to = n_rel, .has_rel = has_rel,
-                             .red_to = red, .n_red_to = n_red, .json = json,
-                             .json_len = strlen(json), .search_text = text};
+    struct store_object o = {.id = id,
+                             .type = "indicator",
+                             .spec_version = "2.1",
+                             .created_us = 0,
+                             .modified_us = modified,
+                             .modified = mod,
+                             .tlp = tlp,
+                             .rel_to = rel,
+                             .n_rel_to = n_rel,
+                             .has_rel = has_rel,
+                             .red_to = red,
+                             .n_red_to = n_red,
+                             .json = json,
+                             .json_len = strlen(json),
+                             .search_text = text};
     int result;
     int64_t added;
     assert_int_equal(store_put_object(t, w->coll, &o, &result, &added, &err), 0);
@@ -71,7 +81,9 @@ static void setup_world(struct world *w)
     assert_int_equal(store_collection_add(w->u.s, "c", NULL, "c", COLL_DEFAULT, &a, &col, &err), 0);
     w->coll = col.rid;
     struct store_partner p = {.identity_id = "identity--00000000-0000-4000-8000-000000000001",
-                              .identity_json = "{}", .name = "US", .clearance = STORE_TLP_RED};
+                              .identity_json = "{}",
+                              .name = "US",
+                              .clearance = STORE_TLP_RED};
     assert_int_equal(store_partner_add(w->u.s, &p, &w->us, &err), 0);
     p.identity_id = "identity--00000000-0000-4000-8000-000000000002";
     p.name = "Sahel";
@@ -90,10 +102,10 @@ static void test_policy(void **state)
     int64_t us[] = {w.us};
     put(&w, "indicator--00000000-0000-4000-8000-00000000000a", 1000, STORE_TLP_GREEN, NULL, 0,
         false, NULL, 0, NULL);
-    put(&w, "indicator--00000000-0000-4000-8000-00000000000b", 1000, STORE_TLP_NONE, NULL, 0,
-        false, NULL, 0, NULL); /* collection default: amber */
-    put(&w, "indicator--00000000-0000-4000-8000-00000000000c", 1000, STORE_TLP_RED, NULL, 0,
-        false, us, 1, NULL); /* red to the US */
+    put(&w, "indicator--00000000-0000-4000-8000-00000000000b", 1000, STORE_TLP_NONE, NULL, 0, false,
+        NULL, 0, NULL); /* collection default: amber */
+    put(&w, "indicator--00000000-0000-4000-8000-00000000000c", 1000, STORE_TLP_RED, NULL, 0, false,
+        us, 1, NULL); /* red to the US */
     put(&w, "indicator--00000000-0000-4000-8000-00000000000d", 1000, STORE_TLP_CLEAR, us, 1, true,
         NULL, 0, NULL); /* REL TO US */
     put(&w, "indicator--00000000-0000-4000-8000-00000000000e", 1000, STORE_TLP_CLEAR, NULL, 0, true,
@@ -129,18 +141,18 @@ static void test_audience_masks_and_rows(void **state)
     int64_t mixed[] = {far, near}, five[] = {5}, edges[] = {edge, past}, red_far[] = {far};
     put(&w, "indicator--00000000-0000-4000-8000-0000000000f1", 1000, STORE_TLP_CLEAR, mixed, 2,
         true, NULL, 0, NULL);
-    put(&w, "indicator--00000000-0000-4000-8000-0000000000f2", 1000, STORE_TLP_CLEAR, five, 1,
-        true, NULL, 0, NULL);
-    put(&w, "indicator--00000000-0000-4000-8000-0000000000f3", 1000, STORE_TLP_RED, NULL, 0,
-        false, red_far, 1, NULL);
+    put(&w, "indicator--00000000-0000-4000-8000-0000000000f2", 1000, STORE_TLP_CLEAR, five, 1, true,
+        NULL, 0, NULL);
+    put(&w, "indicator--00000000-0000-4000-8000-0000000000f3", 1000, STORE_TLP_RED, NULL, 0, false,
+        red_far, 1, NULL);
     put(&w, "indicator--00000000-0000-4000-8000-0000000000f4", 1000, STORE_TLP_CLEAR, edges, 2,
         true, NULL, 0, NULL);
     struct {
         int64_t partner;
         size_t sees;
         const char *first;
-    } want[] = {{far, 2, "0000000000f1"},  {other_far, 0, NULL}, {near, 1, "0000000000f1"},
-                {5, 1, "0000000000f2"},    {edge, 1, "0000000000f4"}, {past, 1, "0000000000f4"}};
+    } want[] = {{far, 2, "0000000000f1"}, {other_far, 0, NULL},      {near, 1, "0000000000f1"},
+                {5, 1, "0000000000f2"},   {edge, 1, "0000000000f4"}, {past, 1, "0000000000f4"}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         struct store_policy p = {.partner = want[i].partner, .clearance = STORE_TLP_RED};
         struct store_filter f = {0};
@@ -160,7 +172,7 @@ static void test_versions_among_visible(void **state)
     const char *id = "indicator--00000000-0000-4000-8000-0000000000f1";
     put(&w, id, 1000, STORE_TLP_GREEN, NULL, 0, false, NULL, 0, NULL);
     put(&w, id, 2000, STORE_TLP_GREEN, NULL, 0, false, NULL, 0, NULL);
-    put(&w, id, 3000, STORE_TLP_RED, NULL, 0, false, NULL, 0, NULL); /* newest, red */
+    put(&w, id, 3000, STORE_TLP_RED, NULL, 0, false, NULL, 0, NULL);   /* newest, red */
     put(&w, id, 2000, STORE_TLP_GREEN, NULL, 0, false, NULL, 0, NULL); /* again: no-op */
     struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
     struct store_policy psahel = {.partner = w.sahel, .clearance = STORE_TLP_GREEN};
@@ -273,9 +285,14 @@ static void test_generation(void **state)
     assert_int_equal(store_begin(w.u.s, &t, &err), 0);
     const char *json = "{\"id\":\"indicator--00000000-0000-4000-8000-0000000000a2\"}";
     struct store_object o = {.id = "indicator--00000000-0000-4000-8000-0000000000a2",
-                             .type = "indicator", .spec_version = "2.1", .modified_us = 1,
-                             .modified = "1970-01-01T00:00:00.000Z", .tlp = STORE_TLP_GREEN,
-                             .json = json, .json_len = strlen(json), .search_text = "x"};
+                             .type = "indicator",
+                             .spec_version = "2.1",
+                             .modified_us = 1,
+                             .modified = "1970-01-01T00:00:00.000Z",
+                             .tlp = STORE_TLP_GREEN,
+                             .json = json,
+                             .json_len = strlen(json),
+                             .search_text = "x"};
     int result;
     int64_t added;
     assert_int_equal(store_put_object(t, w.coll, &o, &result, &added, &err), 0);
@@ -303,17 +320,21 @@ static void audit_txn(struct world *w, bool with_object)
     lia_err_clear(&err);
     struct store_txn *t;
     assert_int_equal(store_begin(w->u.s, &t, &err), 0);
-    struct store_audit_entry e = {.ts = 1, .actor = "partner:P", .action = "objects.disclose",
-                                  .detail = "{}"};
+    struct store_audit_entry e = {
+        .ts = 1, .actor = "partner:P", .action = "objects.disclose", .detail = "{}"};
     assert_int_equal(store_audit_last(t, &e.seq, e.prev, &err), 0);
     e.seq++;
     assert_int_equal(store_audit_insert(t, &e, "1:00", &err), 0);
     if (with_object) {
         const char *json = "{\"id\":\"indicator--00000000-0000-4000-8000-0000000000b1\"}";
         struct store_object o = {.id = "indicator--00000000-0000-4000-8000-0000000000b1",
-                                 .type = "indicator", .spec_version = "2.1", .modified_us = 1,
-                                 .modified = "1970-01-01T00:00:00.000Z", .tlp = STORE_TLP_GREEN,
-                                 .json = json, .json_len = strlen(json)};
+                                 .type = "indicator",
+                                 .spec_version = "2.1",
+                                 .modified_us = 1,
+                                 .modified = "1970-01-01T00:00:00.000Z",
+                                 .tlp = STORE_TLP_GREEN,
+                                 .json = json,
+                                 .json_len = strlen(json)};
         int result;
         int64_t added;
         assert_int_equal(store_put_object(t, w->coll, &o, &result, &added, &err), 0);

@@ -52,7 +52,7 @@ static void test_b64url(void **state)
         assert_memory_equal(dec, raw, n);
     }
     unsigned char dec[16];
-    assert_int_equal(lia_b64url_decode("ab+c", 4, dec, sizeof dec), -1); /* not url-safe */
+    assert_int_equal(lia_b64url_decode("ab+c", 4, dec, sizeof dec), -1);  /* not url-safe */
     assert_int_equal(lia_b64url_decode("abcde", 5, dec, sizeof dec), -1); /* impossible length */
     assert_int_equal(lia_b64url_decode("QR", 2, dec, sizeof dec), -1);    /* non-zero tail bits */
     assert_int_equal(lia_b64url_decode("QQ", 2, dec, sizeof dec), 1);

@@ -43,37 +43,64 @@ static int read_token(char *buf, size_t size)
 
 static int add(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},        {"name", required_argument, NULL, 'n'},
-        {"url", required_argument, NULL, 'u'},         {"partner", required_argument, NULL, 'p'},
-        {"token", required_argument, NULL, 't'},       {"client-cert", required_argument, NULL, 'c'},
-        {"client-key", required_argument, NULL, 'k'},  {"ca", required_argument, NULL, 'a'},
-        {"api-root", required_argument, NULL, 'r'},    {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {"url", required_argument, NULL, 'u'},
+                                         {"partner", required_argument, NULL, 'p'},
+                                         {"token", required_argument, NULL, 't'},
+                                         {"client-cert", required_argument, NULL, 'c'},
+                                         {"client-key", required_argument, NULL, 'k'},
+                                         {"ca", required_argument, NULL, 'a'},
+                                         {"api-root", required_argument, NULL, 'r'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *dir = NULL, *name = NULL, *url = NULL, *partner = NULL, *token = NULL;
     const char *cert = NULL, *key = NULL, *ca = NULL, *root = NULL;
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': dir = optarg; break;
-        case 'n': name = optarg; break;
-        case 'u': url = optarg; break;
-        case 'p': partner = optarg; break;
-        case 't': token = optarg; break;
-        case 'c': cert = optarg; break;
-        case 'k': key = optarg; break;
-        case 'a': ca = optarg; break;
-        case 'r': root = optarg; break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'u':
+            url = optarg;
+            break;
+        case 'p':
+            partner = optarg;
+            break;
+        case 't':
+            token = optarg;
+            break;
+        case 'c':
+            cert = optarg;
+            break;
+        case 'k':
+            key = optarg;
+            break;
+        case 'a':
+            ca = optarg;
+            break;
+        case 'r':
+            root = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!dir || !name || !url || optind != argc)
         return usage(stderr), CLI_USAGE;
     if (!cli_valid_name(name, " "))
-        return cli_error(CLI_USAGE, "peer add",
-                         "--name must have 1-100 bytes without spaces, control characters, / \" or \\");
+        return cli_error(
+            CLI_USAGE, "peer add",
+            "--name must have 1-100 bytes without spaces, control characters, / \" or \\");
     if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
         return cli_error(CLI_USAGE, "peer add", "--url must start with http:// or https://");
     if (!token == !(cert || key))
@@ -113,9 +140,14 @@ static int add(int argc, char **argv)
     }
     struct lia_err err;
     lia_err_clear(&err);
-    struct store_peer peer = {.name = name, .url = url, .api_root = root, .partner = p.rid,
-                              .token = token, .client_cert = cert ? rcert : NULL,
-                              .client_key = key ? rkey : NULL, .ca = ca ? rca : NULL};
+    struct store_peer peer = {.name = name,
+                              .url = url,
+                              .api_root = root,
+                              .partner = p.rid,
+                              .token = token,
+                              .client_cert = cert ? rcert : NULL,
+                              .client_key = key ? rkey : NULL,
+                              .ca = ca ? rca : NULL};
     int64_t rid;
     rc = store_peer_add(s, &peer, &rid, &err);
     sodium_memzero(tokbuf, sizeof tokbuf);
@@ -149,9 +181,15 @@ static int parse_dir_and_name(int argc, char **argv, const char *cmd, const char
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': *dir = optarg; break;
-        case 'h': usage(stdout); return -1;
-        default: usage(stderr); return CLI_USAGE;
+        case 'd':
+            *dir = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!*dir || (name && optind != argc - 1) || (!name && optind != argc)) {
@@ -190,9 +228,8 @@ static int list(int argc, char **argv)
     rc = store_peer_list(s, &a, &ps, &n, &err);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct store_partner p;
-        const char *pname = store_partner_get(s, ps[i].partner, NULL, NULL, &a, &p, NULL) == 0
-                                ? p.name
-                                : "?";
+        const char *pname =
+            store_partner_get(s, ps[i].partner, NULL, NULL, &a, &p, NULL) == 0 ? p.name : "?";
         printf("%-20s %-10s %-12s %s\n", ps[i].name, pname, ps[i].token ? "token" : "certificate",
                ps[i].url);
     }
@@ -249,8 +286,7 @@ static int show(int argc, char **argv)
             char ok[32];
             fmt_ts(cps[i].last_ok, ok);
             printf("  %s %s %s %s\n", cps[i].direction,
-                   !strcmp(cps[i].direction, "pull") ? cps[i].remote_coll : local,
-                   "->",
+                   !strcmp(cps[i].direction, "pull") ? cps[i].remote_coll : local, "->",
                    !strcmp(cps[i].direction, "pull") ? local : cps[i].remote_coll);
             printf("    last success: %s", ok);
             if (cps[i].last_ok)

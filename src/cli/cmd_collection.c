@@ -47,17 +47,29 @@ static int add(int argc, char **argv)
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': dir = optarg; break;
-        case 't': title = optarg; break;
-        case 'a': alias = optarg; break;
-        case 'D': desc = optarg; break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 't':
+            title = optarg;
+            break;
+        case 'a':
+            alias = optarg;
+            break;
+        case 'D':
+            desc = optarg;
+            break;
         case 'T':
             tlp = access_tlp_parse(optarg);
             if (tlp < STORE_TLP_CLEAR)
                 return cli_error(CLI_USAGE, "collection add", "unknown TLP level '%s'", optarg);
             break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!dir || !title || optind != argc) {
@@ -102,9 +114,15 @@ static int list(int argc, char **argv)
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': dir = optarg; break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!dir || optind != argc) {

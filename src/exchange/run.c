@@ -40,8 +40,8 @@ int exchange_lock(const struct exchange_opts *o, const char *direction, int64_t 
     if (flock(f, LOCK_EX | LOCK_NB) != 0) {
         close(f);
         return lia_err_set(err, LIA_EBUSY,
-                           "another %s of this peer and collection is running (lock %s)",
-                           direction, path);
+                           "another %s of this peer and collection is running (lock %s)", direction,
+                           path);
     }
     *fd = f;
     return 0;
@@ -56,8 +56,7 @@ void exchange_unlock(int fd)
 }
 
 int exchange_principal(struct store *s, int64_t partner, const char *actor, struct arena *a,
-                       struct access_principal *who, struct store_partner *p,
-                       struct lia_err *err)
+                       struct access_principal *who, struct store_partner *p, struct lia_err *err)
 {
     int rc = store_partner_get(s, partner, NULL, NULL, a, p, err);
     if (rc == LIA_ENOTFOUND)
@@ -112,8 +111,8 @@ void exchange_checkpoint_result(struct store *s, const struct store_checkpoint *
     struct lia_err err;
     lia_err_clear(&err);
     struct store_checkpoint now;
-    if (store_checkpoint_get(s, cp->peer, cp->direction, cp->remote_coll, cp->local_coll, &a,
-                             &now, &err) != 0)
+    if (store_checkpoint_get(s, cp->peer, cp->direction, cp->remote_coll, cp->local_coll, &a, &now,
+                             &err) != 0)
         now = *cp;
     if (rc == 0) {
         now.last_ok = lia_now_us();

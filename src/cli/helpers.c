@@ -54,8 +54,7 @@ bool cli_valid_name(const char *n, const char *extra)
         return false;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)n[i];
-        if (ch < 0x20 || ch == 0x7f || ch == '/' || ch == '"' || ch == '\\' ||
-            strchr(extra, ch))
+        if (ch < 0x20 || ch == 0x7f || ch == '/' || ch == '"' || ch == '\\' || strchr(extra, ch))
             return false;
     }
     return true;

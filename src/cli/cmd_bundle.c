@@ -44,23 +44,39 @@ static void key_usage(FILE *out)
 
 int cli_export(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},       {"for", required_argument, NULL, 'f'},
-        {"collection", required_argument, NULL, 'c'}, {"since", required_argument, NULL, 's'},
-        {"out", required_argument, NULL, 'o'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"for", required_argument, NULL, 'f'},
+                                         {"collection", required_argument, NULL, 'c'},
+                                         {"since", required_argument, NULL, 's'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *dir = NULL, *partner = NULL, *coll = NULL, *since = NULL, *out = NULL;
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': dir = optarg; break;
-        case 'f': partner = optarg; break;
-        case 'c': coll = optarg; break;
-        case 's': since = optarg; break;
-        case 'o': out = optarg; break;
-        case 'h': export_usage(stdout); return CLI_OK;
-        default: export_usage(stderr); return CLI_USAGE;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'f':
+            partner = optarg;
+            break;
+        case 'c':
+            coll = optarg;
+            break;
+        case 's':
+            since = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            export_usage(stdout);
+            return CLI_OK;
+        default:
+            export_usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!dir || !partner || !coll || !out || optind != argc)
@@ -86,8 +102,12 @@ int cli_export(int argc, char **argv)
     }
     struct exchange_progress pr;
     exchange_progress_init(&pr, "export", stderr);
-    struct exchange_export e = {.collection = coll, .partner = p.rid, .since = since_us,
-                                .out_path = out, .data_dir = dir, .progress = &pr};
+    struct exchange_export e = {.collection = coll,
+                                .partner = p.rid,
+                                .since = since_us,
+                                .out_path = out,
+                                .data_dir = dir,
+                                .progress = &pr};
     uint64_t n = 0;
     rc = exchange_export_file(s, &e, &n, &err);
     if (rc == 0) {
@@ -111,10 +131,18 @@ int cli_import(int argc, char **argv)
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': dir = optarg; break;
-        case 'i': into = optarg; break;
-        case 'h': import_usage(stdout); return CLI_OK;
-        default: import_usage(stderr); return CLI_USAGE;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'i':
+            into = optarg;
+            break;
+        case 'h':
+            import_usage(stdout);
+            return CLI_OK;
+        default:
+            import_usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!dir || optind != argc - 1)
@@ -127,8 +155,8 @@ int cli_import(int argc, char **argv)
     lia_err_clear(&err);
     struct exchange_progress pr;
     exchange_progress_init(&pr, "import", stderr);
-    struct exchange_import im = {.path = argv[optind], .into = into, .progress = &pr,
-                                 .report = stderr};
+    struct exchange_import im = {
+        .path = argv[optind], .into = into, .progress = &pr, .report = stderr};
     struct exchange_result res;
     rc = exchange_import_file(s, &im, &res, &err);
     if (rc == 0) {
@@ -157,9 +185,15 @@ int cli_key(int argc, char **argv)
     cli_reset_getopt();
     while ((ch = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': dir = optarg; break;
-        case 'h': key_usage(stdout); return CLI_OK;
-        default: key_usage(stderr); return CLI_USAGE;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'h':
+            key_usage(stdout);
+            return CLI_OK;
+        default:
+            key_usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!dir || optind != argc - 1)

@@ -34,7 +34,6 @@ struct show_ctx {
     struct lia_err err;
 };
 
-
 /* A keyed disclosure's detail as stored, plus "objects": the [id, modified] pairs its keys
  * name (null for a version that is neither stored nor deleted on record). */
 static int named_versions(struct show_ctx *sc, const struct store_audit_entry *e, struct dbuf *b)
@@ -119,11 +118,21 @@ int cli_audit_cmd(int argc, char **argv)
     cli_reset_getopt();
     while ((ch = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': dir = optarg; break;
-        case 'p': partner = optarg; break;
-        case 's': since = optarg; break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'p':
+            partner = optarg;
+            break;
+        case 's':
+            since = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!dir || optind != argc - 1 || (verify && (partner || since)))

@@ -61,8 +61,12 @@ static int parse(int argc, char **argv, bool is_pull, struct sync_args *sa)
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': sa->dir = optarg; break;
-        case 'c': sa->coll = optarg; break;
+        case 'd':
+            sa->dir = optarg;
+            break;
+        case 'c':
+            sa->coll = optarg;
+            break;
         case 'i':
             if (!is_pull)
                 return usage(stderr), CLI_USAGE;
@@ -85,8 +89,12 @@ static int parse(int argc, char **argv, bool is_pull, struct sync_args *sa)
                                  "--page expects 1 to 100000");
             sa->o.page = (size_t)v;
             break;
-        case 'h': usage(stdout); return -1;
-        default: usage(stderr); return CLI_USAGE;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!sa->dir || optind != argc - 1 || (!is_pull && !sa->coll))
@@ -98,14 +106,12 @@ static int parse(int argc, char **argv, bool is_pull, struct sync_args *sa)
 }
 
 static void summary(struct exchange_progress *pr, const char *verb, const char *peer,
-                    const char *from, const char *to, const struct exchange_result *r,
-                    int rc)
+                    const char *from, const char *to, const struct exchange_result *r, int rc)
 {
     char extra[512];
     snprintf(extra, sizeof extra, "%s %s %s -> %s: %llu new, %llu already held, %llu refused%s",
-             verb, peer, from, to, (unsigned long long)r->stored,
-             (unsigned long long)r->existed, (unsigned long long)r->refused,
-             rc ? " (stopped: see the error)" : "");
+             verb, peer, from, to, (unsigned long long)r->stored, (unsigned long long)r->existed,
+             (unsigned long long)r->refused, rc ? " (stopped: see the error)" : "");
     exchange_progress_done(pr, extra);
 }
 

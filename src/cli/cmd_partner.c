@@ -18,12 +18,14 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: liaison partner add --data DIR --name NAME [--country CC] [--identity ID]\n"
-            "                           [--clearance clear|green|amber|amber+strict|red] [--trust A-F]\n"
+            "                           [--clearance clear|green|amber|amber+strict|red] [--trust "
+            "A-F]\n"
             "       liaison partner list --data DIR\n"
             "       liaison partner show --data DIR PARTNER\n"
             "       liaison partner disable --data DIR PARTNER\n"
             "       liaison partner enable --data DIR PARTNER\n"
-            "       liaison partner cert --data DIR --partner PARTNER (--fingerprint SHA256 | --subject DN)\n"
+            "       liaison partner cert --data DIR --partner PARTNER (--fingerprint SHA256 | "
+            "--subject DN)\n"
             "       liaison partner key --data DIR --partner PARTNER --set PUBKEY\n\n"
             "PARTNER is a partner's name or identity id. add prints the partner's identity id:\n"
             "--identity registers the partner's own instance identity (what `liaison key show`\n"
@@ -56,32 +58,43 @@ int cli_find_partner(struct store *s, const char *key, struct arena *a, struct s
 
 static int add(int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-                                         {"name", required_argument, NULL, 'n'},
-                                         {"country", required_argument, NULL, 'c'},
-                                         {"clearance", required_argument, NULL, 'C'},
-                                         {"trust", required_argument, NULL, 't'},
-                                         {"identity", required_argument, NULL, 'i'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},    {"name", required_argument, NULL, 'n'},
+        {"country", required_argument, NULL, 'c'}, {"clearance", required_argument, NULL, 'C'},
+        {"trust", required_argument, NULL, 't'},   {"identity", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *dir = NULL, *name = NULL, *country = NULL, *trust = NULL, *identity = NULL;
     int clearance = STORE_TLP_GREEN;
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': dir = optarg; break;
-        case 'n': name = optarg; break;
-        case 'c': country = optarg; break;
-        case 't': trust = optarg; break;
-        case 'i': identity = optarg; break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'c':
+            country = optarg;
+            break;
+        case 't':
+            trust = optarg;
+            break;
+        case 'i':
+            identity = optarg;
+            break;
         case 'C':
             clearance = access_tlp_parse(optarg);
             if (clearance < STORE_TLP_CLEAR)
                 return cli_error(CLI_USAGE, "partner add", "unknown clearance '%s'", optarg);
             break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!dir || !name || optind != argc)
@@ -95,8 +108,8 @@ static int add(int argc, char **argv)
                          "--country expects an ISO 3166-1 alpha-2 code such as DZ or US");
     if (trust && !(strlen(trust) == 1 && trust[0] >= 'A' && trust[0] <= 'F'))
         return cli_error(CLI_USAGE, "partner add", "--trust expects one letter from A to F");
-    if (identity && (strncmp(identity, "identity--", 10) != 0 ||
-                     !stix_is_valid_id(identity, strlen(identity))))
+    if (identity &&
+        (strncmp(identity, "identity--", 10) != 0 || !stix_is_valid_id(identity, strlen(identity))))
         return cli_error(CLI_USAGE, "partner add", "--identity expects an identity--UUID id");
     struct store *s;
     int rc = cli_open_store("partner add", dir, 1, &s);
@@ -123,13 +136,18 @@ static int add(int argc, char **argv)
     if (country)
         dbuf_printf(&j, ",\"x_liaison_country\":\"%s\"", country);
     dbuf_puts(&j, "}");
-    struct store_partner p = {.identity_id = id, .identity_json = j.ptr, .name = name,
-                              .country = country, .clearance = clearance, .trust = trust};
+    struct store_partner p = {.identity_id = id,
+                              .identity_json = j.ptr,
+                              .name = name,
+                              .country = country,
+                              .clearance = clearance,
+                              .trust = trust};
     int64_t rid;
     rc = j.ptr ? store_partner_add(s, &p, &rid, &err) : lia_err_set(&err, LIA_ENOMEM, "oom");
     if (rc == 0) {
-        char *detail = arena_printf(&a, "{\"partner\":\"%s\",\"clearance\":\"%s\",\"trust\":\"%s\"}",
-                                    id, access_tlp_name(clearance), trust ? trust : "");
+        char *detail =
+            arena_printf(&a, "{\"partner\":\"%s\",\"clearance\":\"%s\",\"trust\":\"%s\"}", id,
+                         access_tlp_name(clearance), trust ? trust : "");
         rc = cli_audit(s, "partner.add", detail, &err);
     }
     if (rc == 0)
@@ -168,7 +186,7 @@ static int simple_parse(int argc, char **argv, struct simple_args *sa)
     memset(sa, 0, sizeof *sa);
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): argv[i] is never NULL below argc */
+        /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): argv[i] set */
         if (!strcmp(argv[i], "--help"))
             return 1;
         if (!strcmp(argv[i], "--data") && v)
@@ -269,8 +287,8 @@ static int one(const char *verb, int argc, char **argv)
     } else {
         rc = store_partner_update(s, p.rid, field, value, &err);
         if (rc == 0) {
-            char *detail = arena_printf(&a, "{\"partner\":\"%s\",\"field\":\"%s\"}", p.identity_id,
-                                        field);
+            char *detail =
+                arena_printf(&a, "{\"partner\":\"%s\",\"field\":\"%s\"}", p.identity_id, field);
             rc = cli_audit(s, strcmp(verb, "key") ? "partner.update" : "partner.key", detail, &err);
         }
         if (rc == 0)
@@ -314,13 +332,27 @@ static int grant_or_revoke(bool grant, int argc, char **argv)
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': dir = optarg; break;
-        case 'c': coll = optarg; break;
-        case 'p': partner = optarg; break;
-        case 'r': read = true; break;
-        case 'w': write = true; break;
-        case 'h': grant_usage(stdout); return CLI_OK;
-        default: grant_usage(stderr); return CLI_USAGE;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'c':
+            coll = optarg;
+            break;
+        case 'p':
+            partner = optarg;
+            break;
+        case 'r':
+            read = true;
+            break;
+        case 'w':
+            write = true;
+            break;
+        case 'h':
+            grant_usage(stdout);
+            return CLI_OK;
+        default:
+            grant_usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!dir || !coll || !partner || optind != argc || (!grant && (read || write)))

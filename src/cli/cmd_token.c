@@ -36,11 +36,20 @@ static int parse_duration(const char *s, int64_t *us)
         return -1;
     int64_t unit;
     switch (s[n - 1]) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    default: return -1;
+    case 's':
+        unit = 1;
+        break;
+    case 'm':
+        unit = 60;
+        break;
+    case 'h':
+        unit = 3600;
+        break;
+    case 'd':
+        unit = 86400;
+        break;
+    default:
+        return -1;
     }
     if (v > INT64_MAX / 1000000 / unit)
         return -1;
@@ -50,25 +59,32 @@ static int parse_duration(const char *s, int64_t *us)
 
 static int issue(int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-                                         {"admin", no_argument, NULL, 'A'},
-                                         {"partner", required_argument, NULL, 'p'},
-                                         {"read-only", no_argument, NULL, 'r'},
-                                         {"expires", required_argument, NULL, 'e'},
-                                         {"label", required_argument, NULL, 'L'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},    {"admin", no_argument, NULL, 'A'},
+        {"partner", required_argument, NULL, 'p'}, {"read-only", no_argument, NULL, 'r'},
+        {"expires", required_argument, NULL, 'e'}, {"label", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *dir = NULL, *partner = NULL;
     struct access_token_spec spec = {0};
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': dir = optarg; break;
-        case 'A': spec.admin = true; break;
-        case 'p': partner = optarg; break;
-        case 'r': spec.read_only = true; break;
-        case 'L': spec.label = optarg; break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'A':
+            spec.admin = true;
+            break;
+        case 'p':
+            partner = optarg;
+            break;
+        case 'r':
+            spec.read_only = true;
+            break;
+        case 'L':
+            spec.label = optarg;
+            break;
         case 'e': {
             int64_t d;
             if (parse_duration(optarg, &d))
@@ -77,8 +93,12 @@ static int issue(int argc, char **argv)
             spec.expires = lia_now_us() + d;
             break;
         }
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!dir || optind != argc) {
@@ -144,19 +164,21 @@ static int list(int argc, char **argv)
     lia_err_clear(&err);
     rc = store_token_list(s, &a, &toks, &n, &err);
     if (rc == 0) {
-        printf("%-16s  %-8s  %-9s  %-24s  %-24s  %s\n", "ID", "KIND", "STATE", "CREATED",
-               "EXPIRES", "LABEL");
+        printf("%-16s  %-8s  %-9s  %-24s  %-24s  %s\n", "ID", "KIND", "STATE", "CREATED", "EXPIRES",
+               "LABEL");
         for (size_t i = 0; i < n; i++) {
             char created[32], expires[32] = "never";
             lia_format_ts(toks[i].created, 0, created);
             if (toks[i].expires)
                 lia_format_ts(toks[i].expires, 0, expires);
-            const char *state = toks[i].revoked ? "revoked"
+            const char *state = toks[i].revoked                                      ? "revoked"
                                 : toks[i].expires && toks[i].expires <= lia_now_us() ? "expired"
                                                                                      : "active";
             printf("%-16s  %-8s  %-9s  %-24s  %-24s  %s\n", toks[i].id,
-                   toks[i].admin ? "admin" : toks[i].partner ? "partner" : "local", state, created,
-                   expires, toks[i].label ? toks[i].label : "");
+                   toks[i].admin     ? "admin"
+                   : toks[i].partner ? "partner"
+                                     : "local",
+                   state, created, expires, toks[i].label ? toks[i].label : "");
         }
     }
     arena_release(&a);

@@ -22,19 +22,20 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: liaison serve --data DIR [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
-            "                     [--tls-client-ca F] [--config FILE] [--set KEY=VALUE]...\n"
-            "                     [--store URL]\n\n"
-            "Serves TAXII 2.1 at /taxii2/ from the store in DIR until SIGINT or SIGTERM.\n\n"
-            "  --data DIR          data directory made by `liaison init`\n"
-            "  --store URL         the store, if not DIR's (postgres://..., docs/scale-out.md)\n"
-            "  --listen HOST:PORT  address to listen on (default 127.0.0.1:6143; port 0 picks one)\n"
-            "  --tls-cert F        PEM certificate chain: serve HTTPS, TLS 1.2 or later only\n"
-            "  --tls-key F         PEM private key of the certificate\n"
-            "  --tls-client-ca F   accept partner client certificates signed by this CA\n"
-            "  --config FILE       configuration file (default DIR/liaison.conf)\n"
-            "  --set KEY=VALUE     override one configuration key (see docs/configuration.md)\n");
+    fprintf(
+        out,
+        "usage: liaison serve --data DIR [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
+        "                     [--tls-client-ca F] [--config FILE] [--set KEY=VALUE]...\n"
+        "                     [--store URL]\n\n"
+        "Serves TAXII 2.1 at /taxii2/ from the store in DIR until SIGINT or SIGTERM.\n\n"
+        "  --data DIR          data directory made by `liaison init`\n"
+        "  --store URL         the store, if not DIR's (postgres://..., docs/scale-out.md)\n"
+        "  --listen HOST:PORT  address to listen on (default 127.0.0.1:6143; port 0 picks one)\n"
+        "  --tls-cert F        PEM certificate chain: serve HTTPS, TLS 1.2 or later only\n"
+        "  --tls-key F         PEM private key of the certificate\n"
+        "  --tls-client-ca F   accept partner client certificates signed by this CA\n"
+        "  --config FILE       configuration file (default DIR/liaison.conf)\n"
+        "  --set KEY=VALUE     override one configuration key (see docs/configuration.md)\n");
 }
 
 /* Splits "host:port" or "[v6]:port". */
@@ -83,12 +84,11 @@ static char *read_pem(const char *path, const char *what)
 int cli_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},       {"listen", required_argument, NULL, 'l'},
-        {"tls-cert", required_argument, NULL, 'c'},   {"tls-key", required_argument, NULL, 'k'},
+        {"data", required_argument, NULL, 'd'},          {"listen", required_argument, NULL, 'l'},
+        {"tls-cert", required_argument, NULL, 'c'},      {"tls-key", required_argument, NULL, 'k'},
         {"tls-client-ca", required_argument, NULL, 'a'}, {"config", required_argument, NULL, 'f'},
-        {"set", required_argument, NULL, 's'},        {"help", no_argument, NULL, 'h'},
-        {"store", required_argument, NULL, 'S'},
-        {NULL, 0, NULL, 0}};
+        {"set", required_argument, NULL, 's'},           {"help", no_argument, NULL, 'h'},
+        {"store", required_argument, NULL, 'S'},         {NULL, 0, NULL, 0}};
     const char *dir = NULL, *config = NULL;
     const char *sets[64];
     size_t n_sets = 0;
@@ -97,20 +97,38 @@ int cli_serve(int argc, char **argv)
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': dir = optarg; break;
-        case 'l': listen = optarg; break;
-        case 'c': cert = optarg; break;
-        case 'k': key = optarg; break;
-        case 'a': ca = optarg; break;
-        case 'S': store = optarg; break;
-        case 'f': config = optarg; break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'l':
+            listen = optarg;
+            break;
+        case 'c':
+            cert = optarg;
+            break;
+        case 'k':
+            key = optarg;
+            break;
+        case 'a':
+            ca = optarg;
+            break;
+        case 'S':
+            store = optarg;
+            break;
+        case 'f':
+            config = optarg;
+            break;
         case 's':
             if (n_sets == 64)
                 return cli_error(CLI_USAGE, "serve", "too many --set options");
             sets[n_sets++] = optarg;
             break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!dir || optind != argc) {
@@ -272,7 +290,7 @@ int cli_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&sigs, &sig);
     lia_log(LIA_LOG_INFO, "stopping", "\"signal\":%d", sig);
-    http_server_stop(srv); /* ends the event streams first: the engine outlives them */
+    http_server_stop(srv);   /* ends the event streams first: the engine outlives them */
     api_readahead_stop(api); /* no request is left to take what it made */
     watch_engine_stop(watches);
     cli_sync_stop();

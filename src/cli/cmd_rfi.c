@@ -18,22 +18,24 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: liaison rfi new --data DIR --to PARTNER --subject TEXT [--question TEXT]...\n"
-            "                       [--about OBJECT_ID]... [--priority routine|priority|immediate]\n"
-            "                       [--due DATE] [--marking clear|green|amber|amber+strict|red]\n"
-            "                       [--collection C]\n"
-            "       liaison rfi list --data DIR [--incoming|--outgoing] [--status S] [--json]\n"
-            "       liaison rfi show --data DIR ID [--json]\n"
-            "       liaison rfi ack --data DIR ID\n"
-            "       liaison rfi answer --data DIR ID [--text TEXT] [--ref OBJECT_ID]...\n"
-            "       liaison rfi decline --data DIR ID --reason TEXT\n"
-            "       liaison rfi amend --data DIR ID [--subject TEXT] [--question TEXT]... [--due DATE]\n"
-            "       liaison rfi withdraw|close --data DIR ID\n\n"
-            "new prints the request's id. DATE is YYYY-MM-DD (end of that day, UTC) or an RFC 3339\n"
-            "time. Only the requester amends, withdraws or closes; only the addressee acknowledges,\n"
-            "answers or declines. S: open, acknowledged, answered, declined, withdrawn, closed,\n"
-            "overdue. docs/rfi.md explains the objects and how they travel.\n");
+    fprintf(
+        out,
+        "usage: liaison rfi new --data DIR --to PARTNER --subject TEXT [--question TEXT]...\n"
+        "                       [--about OBJECT_ID]... [--priority routine|priority|immediate]\n"
+        "                       [--due DATE] [--marking clear|green|amber|amber+strict|red]\n"
+        "                       [--collection C]\n"
+        "       liaison rfi list --data DIR [--incoming|--outgoing] [--status S] [--json]\n"
+        "       liaison rfi show --data DIR ID [--json]\n"
+        "       liaison rfi ack --data DIR ID\n"
+        "       liaison rfi answer --data DIR ID [--text TEXT] [--ref OBJECT_ID]...\n"
+        "       liaison rfi decline --data DIR ID --reason TEXT\n"
+        "       liaison rfi amend --data DIR ID [--subject TEXT] [--question TEXT]... [--due "
+        "DATE]\n"
+        "       liaison rfi withdraw|close --data DIR ID\n\n"
+        "new prints the request's id. DATE is YYYY-MM-DD (end of that day, UTC) or an RFC 3339\n"
+        "time. Only the requester amends, withdraws or closes; only the addressee acknowledges,\n"
+        "answers or declines. S: open, acknowledged, answered, declined, withdrawn, closed,\n"
+        "overdue. docs/rfi.md explains the objects and how they travel.\n");
 }
 
 struct args {
@@ -54,40 +56,82 @@ static int push(const char **list, size_t *n, const char *v)
 
 static int parse(int argc, char **argv, struct args *x)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},      {"to", required_argument, NULL, 't'},
-        {"subject", required_argument, NULL, 's'},   {"question", required_argument, NULL, 'q'},
-        {"about", required_argument, NULL, 'a'},     {"priority", required_argument, NULL, 'p'},
-        {"due", required_argument, NULL, 'D'},       {"marking", required_argument, NULL, 'm'},
-        {"collection", required_argument, NULL, 'c'}, {"text", required_argument, NULL, 'x'},
-        {"ref", required_argument, NULL, 'r'},       {"reason", required_argument, NULL, 'R'},
-        {"status", required_argument, NULL, 'S'},    {"incoming", no_argument, NULL, 'i'},
-        {"outgoing", no_argument, NULL, 'o'},        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"to", required_argument, NULL, 't'},
+                                         {"subject", required_argument, NULL, 's'},
+                                         {"question", required_argument, NULL, 'q'},
+                                         {"about", required_argument, NULL, 'a'},
+                                         {"priority", required_argument, NULL, 'p'},
+                                         {"due", required_argument, NULL, 'D'},
+                                         {"marking", required_argument, NULL, 'm'},
+                                         {"collection", required_argument, NULL, 'c'},
+                                         {"text", required_argument, NULL, 'x'},
+                                         {"ref", required_argument, NULL, 'r'},
+                                         {"reason", required_argument, NULL, 'R'},
+                                         {"status", required_argument, NULL, 'S'},
+                                         {"incoming", no_argument, NULL, 'i'},
+                                         {"outgoing", no_argument, NULL, 'o'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     memset(x, 0, sizeof *x);
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int bad = 0;
         switch (ch) {
-        case 'd': x->dir = optarg; break;
-        case 't': x->to = optarg; break;
-        case 's': x->subject = optarg; break;
-        case 'q': bad = push(x->questions, &x->nq, optarg); break;
-        case 'a': bad = push(x->about, &x->na, optarg); break;
-        case 'p': x->priority = optarg; break;
-        case 'D': x->due = optarg; break;
-        case 'm': x->marking = optarg; break;
-        case 'c': x->collection = optarg; break;
-        case 'x': x->text = optarg; break;
-        case 'r': bad = push(x->refs, &x->nr, optarg); break;
-        case 'R': x->reason = optarg; break;
-        case 'S': x->status = optarg; break;
-        case 'i': x->box = "incoming"; break;
-        case 'o': x->box = "outgoing"; break;
-        case 'j': x->json = true; break;
-        case 'h': return 1;
-        default: return -1;
+        case 'd':
+            x->dir = optarg;
+            break;
+        case 't':
+            x->to = optarg;
+            break;
+        case 's':
+            x->subject = optarg;
+            break;
+        case 'q':
+            bad = push(x->questions, &x->nq, optarg);
+            break;
+        case 'a':
+            bad = push(x->about, &x->na, optarg);
+            break;
+        case 'p':
+            x->priority = optarg;
+            break;
+        case 'D':
+            x->due = optarg;
+            break;
+        case 'm':
+            x->marking = optarg;
+            break;
+        case 'c':
+            x->collection = optarg;
+            break;
+        case 'x':
+            x->text = optarg;
+            break;
+        case 'r':
+            bad = push(x->refs, &x->nr, optarg);
+            break;
+        case 'R':
+            x->reason = optarg;
+            break;
+        case 'S':
+            x->status = optarg;
+            break;
+        case 'i':
+            x->box = "incoming";
+            break;
+        case 'o':
+            x->box = "outgoing";
+            break;
+        case 'j':
+            x->json = true;
+            break;
+        case 'h':
+            return 1;
+        default:
+            return -1;
         }
         if (bad)
             return cli_error(-1, "rfi", "at most %d of each repeated option", MAX_MULTI);
@@ -245,17 +289,23 @@ int cli_rfi(int argc, char **argv)
         else if ((rc = cli_find_partner(s, x.to, &a, &p)) != 0)
             rc = cli_exit_for(rc);
         else {
-            struct rfi_request_spec spec = {
-                .to = p.identity_id, .subject = x.subject, .questions = x.questions,
-                .n_questions = x.nq, .about = x.about, .n_about = x.na, .priority = x.priority,
-                .due = due_time(x.due, due), .tlp = tlp, .collection = x.collection};
+            struct rfi_request_spec spec = {.to = p.identity_id,
+                                            .subject = x.subject,
+                                            .questions = x.questions,
+                                            .n_questions = x.nq,
+                                            .about = x.about,
+                                            .n_about = x.na,
+                                            .priority = x.priority,
+                                            .due = due_time(x.due, due),
+                                            .tlp = tlp,
+                                            .collection = x.collection};
             const char *id;
             rc = rfi_create(s, &who, &spec, &a, &id, &err);
             if (rc == 0)
                 printf("%s\n", id);
             else
-                rc = cli_error(cli_exit_for(rc == LIA_EINVAL ? LIA_ECONFLICT : rc), "rfi new",
-                               "%s", err.msg);
+                rc = cli_error(cli_exit_for(rc == LIA_EINVAL ? LIA_ECONFLICT : rc), "rfi new", "%s",
+                               err.msg);
         }
     } else if (is_list || !strcmp(verb, "show")) {
         struct rfi_filter f = {.box = x.box, .status = x.status};
@@ -270,9 +320,15 @@ int cli_rfi(int argc, char **argv)
         else
             print_show(out.ptr);
     } else {
-        struct rfi_action act = {.verb = verb, .text = x.text, .reason = x.reason, .refs = x.refs,
-                                 .n_refs = x.nr, .subject = x.subject, .questions = x.questions,
-                                 .n_questions = x.nq, .due = due_time(x.due, due)};
+        struct rfi_action act = {.verb = verb,
+                                 .text = x.text,
+                                 .reason = x.reason,
+                                 .refs = x.refs,
+                                 .n_refs = x.nr,
+                                 .subject = x.subject,
+                                 .questions = x.questions,
+                                 .n_questions = x.nq,
+                                 .due = due_time(x.due, due)};
         const char *written;
         rc = rfi_act(s, &who, x.id, &act, &a, &written, &err);
         if (rc == 0)

@@ -66,24 +66,34 @@ static int write_keys(const char *dir, struct lia_err *err)
 
 int cli_init(int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-                                         {"name", required_argument, NULL, 'n'},
-                                         {"tls", no_argument, NULL, 't'},
-                                         {"store", required_argument, NULL, 's'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'}, {"name", required_argument, NULL, 'n'},
+        {"tls", no_argument, NULL, 't'},        {"store", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
     const char *dir = NULL, *name = "liaison", *location = NULL;
     bool tls = false;
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': dir = optarg; break;
-        case 'n': name = optarg; break;
-        case 't': tls = true; break;
-        case 's': location = optarg; break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 't':
+            tls = true;
+            break;
+        case 's':
+            location = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!dir || optind != argc) {
@@ -140,7 +150,8 @@ int cli_init(int argc, char **argv)
         rc = access_token_issue(s, &spec, token, id, &err);
     if (rc == 0) {
         char detail[256];
-        snprintf(detail, sizeof detail, "{\"identity\":\"%s\",\"admin_token\":\"%s\"}", identity, id);
+        snprintf(detail, sizeof detail, "{\"identity\":\"%s\",\"admin_token\":\"%s\"}", identity,
+                 id);
         rc = cli_audit(s, "instance.init", detail, &err);
     }
     store_close(s);
