@@ -21,6 +21,12 @@ static char *trim(char *s)
     return s;
 }
 
+int store_path_for_dir(const char *dir, char *out, size_t outlen)
+{
+    int n = snprintf(out, outlen, "%s/liaison.db", dir);
+    return n < 0 || (size_t)n >= outlen ? LIA_EINVAL : 0;
+}
+
 int store_location_for_dir(const char *dir, char *out, size_t outlen)
 {
     char conf[4200];

@@ -137,6 +137,7 @@ struct store_object {
     size_t json_len;
     const char *unknown_marking; /* set by access/: a marking ref it could not resolve */
     const char *search_text;     /* normalised names, aliases and text to search, or NULL */
+    bool first; /* no version of id is in the collection (looked up in this transaction) */
 };
 
 enum store_put_result { STORE_PUT_NEW = 1, STORE_PUT_EXISTS = 2 };
@@ -146,6 +147,13 @@ enum store_put_result { STORE_PUT_NEW = 1, STORE_PUT_EXISTS = 2 };
  * date_added (new or existing). */
 int store_put_object(struct store_txn *t, int64_t coll, const struct store_object *o, int *result,
                      int64_t *date_added, struct lia_err *err);
+/* The same for o[0..n), in order, as one batch (PostgreSQL: one statement). */
+struct store_put {
+    int result; /* enum store_put_result */
+    int64_t date_added;
+};
+int store_put_objects(struct store_txn *t, int64_t coll, const struct store_object *o, size_t n,
+                      struct store_put *out, struct lia_err *err);
 
 /* Reading: the one gate. */
 enum store_version_sel {
@@ -254,6 +262,15 @@ int store_grant_set(struct store *s, int64_t coll, int64_t partner, bool read, b
  * object has none), or LIA_ENOTFOUND when no version exists. */
 int store_object_creator(struct store_txn *t, int64_t coll, const char *id, struct arena *a,
                          const char **creator, struct lia_err *err);
+/* The same for ids[0..n) at once: out[i].found, and the newest version's creator (NULL when it
+ * names none) and modified time. */
+struct store_creator {
+    bool found;
+    const char *created_by_ref;
+    int64_t modified_us;
+};
+int store_object_creators(struct store_txn *t, int64_t coll, const char *const *ids, size_t n,
+                          struct arena *a, struct store_creator *out, struct lia_err *err);
 /* Inside a write: the stored text of the newest version of object id of the given type from
  * any collection, or LIA_ENOTFOUND. Indexed for marking-definition and liaison-rfi only. */
 int store_object_text(struct store_txn *t, const char *id, const char *type, struct arena *a,

@@ -1,0 +1,202 @@
+/*
+ * The watch tables (docs/watches.md): standing queries (`watch`) and the events they fired
+ * (`watch_event`).
+ *
+ * UNIQUE(watch, obj_date_added) is what makes a watch fire once per object version: the
+ * engine inserts with ON CONFLICT DO NOTHING, so a second engine (another node, or the same
+ * one after a crash between the insert and the cursor update) records nothing new. Events
+ * are recorded in write transactions, which hold the write lock, so seq (the row id, which
+ * doubles as the id of a server-sent event) grows in commit order and Last-Event-ID resumes
+ * exactly. Secrets are read only for deliveries (store_watch_events_due) and never logged.
+ */
+#include "store/store_int.h"
+
+int store_watch_add(struct store *s, const struct store_watch *w, size_t max, int64_t *rid,
+                    struct lia_err *err)
+{
+    static struct sq count = SQ("SELECT count(*) FROM watch WHERE owner = ?");
+    static struct sq add = SQ("INSERT INTO watch(id, owner, name, query, webhook, secret, created)"
+                              " VALUES(?, ?, ?, ?, ?, ?, ?) RETURNING rid");
+    struct store_txn *t;
+    int rc = store_begin(s, &t, err);
+    if (rc)
+        return rc;
+    int64_t have = 0;
+    rc = store_one(t->conn, &count, SV(sv_int(w->owner)), store_row_int, NULL, &have, "",
+                   "add watch", err);
+    if (rc == 0 && (size_t)have >= max)
+        rc = lia_err_set(err, LIA_ETOOBIG,
+                         "this principal has %lld watches already, the most allowed "
+                         "(watch_max_per_principal)",
+                         (long long)have);
+    if (rc == 0)
+        rc = store_one(t->conn, &add,
+                       SV(sv_text(w->id), sv_int(w->owner), sv_text(w->name), sv_text(w->query),
+                          sv_text(w->webhook), sv_text(w->secret), sv_int(lia_now_us())),
+                       store_row_int, NULL, rid, "", "add watch", err);
+    if (rc == LIA_ECONFLICT)
+        lia_err_set(err, LIA_ECONFLICT, "a watch named '%s' exists already", w->name);
+    if (rc) {
+        store_rollback(t);
+        return rc;
+    }
+    return store_commit(t, err);
+}
+
+#define WATCH_SELECT                                                                               \
+    "SELECT w.rid, w.id, w.owner, w.name, w.query, w.webhook, w.secret, w.created,"                \
+    " (SELECT count(*) FROM watch_event e WHERE e.watch = w.rid),"                                 \
+    " (SELECT count(*) FROM watch_event e WHERE e.watch = w.rid AND e.hook_state = 3)"             \
+    " FROM watch w"
+
+static int watch_row(struct store_cur *cur, struct arena *a, void *dst)
+{
+    struct store_watch *w = dst;
+    memset(w, 0, sizeof *w);
+    w->rid = store_col_int(cur, 0);
+    w->id = store_col_dup(cur, 1, a);
+    w->owner = store_col_int(cur, 2);
+    w->name = store_col_dup(cur, 3, a);
+    w->query = store_col_dup(cur, 4, a);
+    w->webhook = store_col_dup(cur, 5, a);
+    w->secret = store_col_dup(cur, 6, a);
+    w->created = store_col_int(cur, 7);
+    w->events = store_col_int(cur, 8);
+    w->failed = store_col_int(cur, 9);
+    return w->id && w->name && w->query ? 0 : LIA_ENOMEM;
+}
+
+int store_watch_list(struct store *s, int64_t owner, struct arena *a, struct store_watch **out,
+                     size_t *n, struct lia_err *err)
+{
+    static struct sq q = SQ(WATCH_SELECT " WHERE ?1 < 0 OR w.owner = ?1 ORDER BY w.rid");
+    void *rows;
+    int rc = store_list(s, &q, SV(sv_int(owner)), sizeof **out, watch_row, a, &rows, n,
+                        "list watches", err);
+    *out = rows;
+    return rc;
+}
+
+int store_watch_get(struct store *s, int64_t owner, const char *id, struct arena *a,
+                    struct store_watch *out, struct lia_err *err)
+{
+    static struct sq q = SQ(WATCH_SELECT " WHERE w.id = ?1 AND (?2 < 0 OR w.owner = ?2)");
+    return store_get(s, &q, SV(sv_text(id), sv_int(owner)), watch_row, a, out, "no such watch",
+                     "read watch", err);
+}
+
+int store_watch_remove(struct store *s, int64_t owner, const char *id, struct lia_err *err)
+{
+    static struct sq find = SQ("SELECT rid FROM watch WHERE id = ?1 AND (?2 < 0 OR owner = ?2)");
+    static struct sq events = SQ("DELETE FROM watch_event WHERE watch = ?");
+    static struct sq watch = SQ("DELETE FROM watch WHERE rid = ?");
+    struct store_txn *t;
+    int rc = store_begin(s, &t, err);
+    if (rc)
+        return rc;
+    int64_t rid = 0;
+    rc = store_one(t->conn, &find, SV(sv_text(id), sv_int(owner)), store_row_int, NULL, &rid,
+                   "no such watch", "find watch", err);
+    rc = rc ? rc : store_do(t->conn, &events, SV(sv_int(rid)), NULL, "remove watch", err);
+    rc = rc ? rc : store_do(t->conn, &watch, SV(sv_int(rid)), NULL, "remove watch", err);
+    if (rc) {
+        store_rollback(t);
+        return rc;
+    }
+    return store_commit(t, err);
+}
+
+int store_watch_event_put(struct store_txn *t, const struct store_watch_event *e, bool *inserted,
+                          struct lia_err *err)
+{
+    static struct sq q = SQ("INSERT INTO watch_event(watch, obj_date_added, coll, obj_id,"
+                            " obj_modified, summary, created, hook_state, next_attempt)"
+                            " VALUES(?, ?, ?, ?, ?, ?, ?7, ?, ?7) ON CONFLICT DO NOTHING");
+    int64_t changed = 0;
+    int rc = store_do(t->conn, &q,
+                      SV(sv_int(e->watch), sv_int(e->obj_date_added), sv_int(e->coll),
+                         sv_text(e->obj_id), sv_int(e->obj_modified), sv_text(e->summary),
+                         sv_int(lia_now_us()), sv_int(e->hook_state)),
+                      &changed, "record watch event", err);
+    *inserted = changed > 0;
+    return rc;
+}
+
+#define EVENT_SELECT                                                                               \
+    "SELECT e.seq, e.watch, w.id, w.owner, e.obj_date_added, e.coll, e.obj_id, e.obj_modified,"    \
+    " e.summary, e.created, e.hook_state, e.attempts, e.next_attempt, e.last_error, w.webhook,"    \
+    " w.secret FROM watch_event e JOIN watch w ON w.rid = e.watch"
+
+static int event_row(struct store_cur *cur, struct arena *a, void *dst)
+{
+    struct store_watch_event *e = dst;
+    bool with_secret = e->webhook != NULL; /* set by the caller that wants them */
+    memset(e, 0, sizeof *e);
+    e->seq = store_col_int(cur, 0);
+    e->watch = store_col_int(cur, 1);
+    e->watch_id = store_col_dup(cur, 2, a);
+    e->owner = store_col_int(cur, 3);
+    e->obj_date_added = store_col_int(cur, 4);
+    e->coll = store_col_int(cur, 5);
+    e->obj_id = store_col_dup(cur, 6, a);
+    e->obj_modified = store_col_int(cur, 7);
+    e->summary = store_col_dup(cur, 8, a);
+    e->created = store_col_int(cur, 9);
+    e->hook_state = (int)store_col_int(cur, 10);
+    e->attempts = (int)store_col_int(cur, 11);
+    e->next_attempt = store_col_int(cur, 12);
+    e->last_error = store_col_dup(cur, 13, a);
+    if (with_secret) {
+        e->webhook = store_col_dup(cur, 14, a);
+        e->secret = store_col_dup(cur, 15, a);
+    }
+    return e->watch_id && e->obj_id && e->summary ? 0 : LIA_ENOMEM;
+}
+
+static int event_secret_row(struct store_cur *cur, struct arena *a, void *dst)
+{
+    ((struct store_watch_event *)dst)->webhook = "";
+    return event_row(cur, a, dst);
+}
+
+int store_watch_events(struct store *s, int64_t owner, int64_t after, size_t limit, struct arena *a,
+                       struct store_watch_event **out, size_t *n, struct lia_err *err)
+{
+    static struct sq q = SQ(EVENT_SELECT " WHERE w.owner = ? AND e.seq > ? ORDER BY e.seq LIMIT ?");
+    void *rows;
+    int rc = store_list(s, &q, SV(sv_int(owner), sv_int(after), sv_int((int64_t)limit)),
+                        sizeof **out, event_row, a, &rows, n, "read watch events", err);
+    *out = rows;
+    return rc;
+}
+
+int store_watch_event_last(struct store *s, int64_t owner, int64_t *seq, struct lia_err *err)
+{
+    static struct sq q = SQ("SELECT coalesce(max(e.seq), 0) FROM watch_event e JOIN watch w"
+                            " ON w.rid = e.watch WHERE w.owner = ?");
+    return store_get(s, &q, SV(sv_int(owner)), store_row_int, NULL, seq, "",
+                     "read last watch event", err);
+}
+
+int store_watch_events_due(struct store *s, int64_t now, size_t limit, struct arena *a,
+                           struct store_watch_event **out, size_t *n, struct lia_err *err)
+{
+    static struct sq q = SQ(EVENT_SELECT " WHERE e.hook_state = 1 AND e.next_attempt <= ?"
+                                         " ORDER BY e.next_attempt, e.seq LIMIT ?");
+    void *rows;
+    int rc = store_list(s, &q, SV(sv_int(now), sv_int((int64_t)limit)), sizeof **out,
+                        event_secret_row, a, &rows, n, "read watch events", err);
+    *out = rows;
+    return rc;
+}
+
+int store_watch_event_update(struct store *s, int64_t seq, int hook_state, int attempts,
+                             int64_t next_attempt, const char *last_error, struct lia_err *err)
+{
+    static struct sq q = SQ("UPDATE watch_event SET hook_state = ?, attempts = ?,"
+                            " next_attempt = ?, last_error = ? WHERE seq = ?");
+    return store_run(s, &q,
+                     SV(sv_int(hook_state), sv_int(attempts), sv_int(next_attempt),
+                        sv_text(last_error), sv_int(seq)),
+                     NULL, "record delivery", err);
+}
