@@ -128,6 +128,8 @@ static int put_slice(struct store_txn *t, int64_t coll, const struct store_objec
         rc = 0;
         out[i].result = store_col_int(&cur, 0) ? STORE_PUT_NEW : STORE_PUT_EXISTS;
         out[i].date_added = store_col_int(&cur, 1);
+        /* The statement is a SELECT at its top: count what its parts wrote. */
+        ((struct pg_conn *)t->conn->be)->changes += out[i].result == STORE_PUT_NEW;
     }
     store_end(&cur);
     dbuf_release(&q);

@@ -10,20 +10,21 @@
  * lost, notifications may be missed: store_generation then says "cannot tell" (so nothing is
  * replayed from a cache) until a new session listens again, and the generation moves when it
  * is lost and when listening starts again, so nothing kept before is ever replayed after.
- * The thread starts on the first store_generation call (the server's caches); CLI commands
- * never start it.
+ * The thread starts on the first store_generation call (the server's caches, which wait for
+ * its first attempt to listen); CLI commands never start it.
  */
 #include "store/pg/pg.h"
 
 #include <poll.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 struct pg_listen {
     pthread_t thread;
     struct store *store;
-    atomic_bool stop, ok;
-    int wake[2]; /* written to stop the thread */
+    atomic_bool stop, ok, tried; /* tried: the first attempt to listen is over */
+    int wake[2];                 /* written to stop the thread */
 };
 
 /* Waits for the session (or the wake pipe) at most ms; false when stopping. */
@@ -50,11 +51,13 @@ static void *listen_main(void *arg)
             lia_log(LIA_LOG_INFO, "store_listening", "\"channel\":\"%s\"", PG_CHANNEL);
             backoff = 100;
         }
+        atomic_store(&l->tried, true);
         while (up && wait_for(l, PQsocket(db), 60000)) {
             up = PQconsumeInput(db) == 1 && PQstatus(db) == CONNECTION_OK;
             PGnotify *n;
             while ((n = PQnotifies(db))) {
-                atomic_fetch_add(&p->gen, 1);
+                if (strcmp(n->extra, p->node) != 0) /* this node's own are counted already */
+                    atomic_fetch_add(&p->gen, 1);
                 PQfreemem(n);
             }
         }
@@ -83,6 +86,9 @@ bool pg_generation(struct store *s, uint64_t *gen)
             l->wake[0] = l->wake[1] = -1;
             if (pipe(l->wake) == 0 && pthread_create(&l->thread, NULL, listen_main, l) == 0) {
                 atomic_store(&p->listen, l);
+                /* The first caller (the server starting) finds it listening, or not at all. */
+                for (int i = 0; i < 8000 && !atomic_load(&l->tried); i++)
+                    usleep(1000);
             } else {
                 lia_log(LIA_LOG_WARN, "store_listen_failed", "\"effect\":\"no cached answers\"");
                 close(l->wake[0]);

@@ -90,6 +90,12 @@ static int pg_open(struct store *s, const struct store_options *o, struct lia_er
     if (!(s->bs = calloc(1, sizeof(struct pg_store))))
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
     pthread_mutex_init(&PS(s)->listen_lock, NULL);
+    /* Commits name their node, so that its listener skips its own (it counted them). */
+    unsigned char id[8];
+    randombytes_buf(id, sizeof id);
+    sodium_bin2hex(PS(s)->node, sizeof PS(s)->node, id, sizeof id);
+    snprintf(PS(s)->notify, sizeof PS(s)->notify, "NOTIFY %s, '%s'", PG_CHANNEL, PS(s)->node);
+    snprintf(PS(s)->commit, sizeof PS(s)->commit, "%s; COMMIT", PS(s)->notify);
     return 0;
 }
 
@@ -248,8 +254,15 @@ static int pq_exec(struct store_cur *cur, struct sq *q, const char *sql, size_t 
         } else {
             cur->h = r;
             cur->rows = PQntuples(r);
-            cur->changes = strtoll(PQcmdTuples(r), NULL, 10);
+            bool write = strncmp(PQcmdStatus(r), "SELECT", 6) != 0;
+            cur->changes = write ? strtoll(PQcmdTuples(r), NULL, 10) : 0;
             k->changes += cur->changes;
+            /* A write outside a transaction (settings, partners, tokens...) commits alone:
+             * every node's listener hears of it too. */
+            if (cur->changes && PQtransactionStatus(k->db) == PQTRANS_IDLE) {
+                PQclear(PQexec(k->db, PS(s)->notify));
+                atomic_fetch_add(&PS(s)->gen, 1);
+            }
         }
     }
     params_free(&p);
@@ -390,7 +403,7 @@ static int pq_commit(struct store_txn *t, bool quiet, struct lia_err *err)
     PGconn *db = PDB(t->conn);
     /* Every node's listener hears of the commit (listen.c), unless it changed nothing a
      * cached answer shows. NOTIFY is delivered only if the transaction commits. */
-    PGresult *r = PQexec(db, quiet ? "COMMIT" : "NOTIFY " PG_CHANNEL "; COMMIT");
+    PGresult *r = PQexec(db, quiet ? "COMMIT" : PS(s)->commit);
     int rc = 0;
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         rc = pg_fail(s, db, r, "commit", err);

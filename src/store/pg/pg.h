@@ -23,9 +23,11 @@
 
 struct pg_listen;
 struct pg_store {
-    atomic_bool stats_seen;   /* the object table has planner statistics (pg.c) */
-    atomic_llong objects_put; /* new object versions this process committed, until then */
-    _Atomic uint64_t gen;     /* the commit generation as this process knows it (listen.c) */
+    atomic_bool stats_seen;      /* the object table has planner statistics (pg.c) */
+    atomic_llong objects_put;    /* new object versions this process committed, until then */
+    _Atomic uint64_t gen;        /* the commit generation as this process knows it (listen.c) */
+    char node[17];               /* random: this handle's commits name it in their NOTIFY */
+    char notify[48], commit[64]; /* "NOTIFY liaison_gen, '<node>'", and "; COMMIT" after it */
     _Atomic(struct pg_listen *) listen;
     atomic_bool listen_started;
     pthread_mutex_t listen_lock;
