@@ -109,7 +109,7 @@ static int put_ref(struct store *s, const struct access_principal *who, int64_t 
     size_t len;
     struct lia_err e;
     (void)coll;
-    if (access_find_visible(s, &who->policy, ref, a, &json, &len, &e) != 0 || !json)
+    if (rfi_find_visible(s, &who->policy, ref, a, &json, &len, &e) != 0 || !json)
         return 0; /* not visible to this viewer: say nothing about it */
     json_t *o = json_loadb(json, len, 0, NULL);
     if (!o)

@@ -503,6 +503,7 @@ static int each_in(struct store_conn *c, const char *prefix, const char *suffix,
         if (rc == 0)
             rc = store_exec_text(c, q.ptr, q.len, &b, false, &cur, what, err);
         while (rc == 0 && (rc = store_step(&cur, err)) == 1) {
+            rc = 0;
             size_t len;
             struct keyed want = {NULL, 0, 0}, *hit = NULL;
             if (strs)
@@ -511,7 +512,11 @@ static int each_in(struct store_conn *c, const char *prefix, const char *suffix,
                 want.k = store_col_int(&cur, col);
             if (!strs || want.s)
                 hit = bsearch(&want, sorted + base, m, sizeof *sorted, keyed_cmp);
-            rc = hit ? fn(&cur, hit->i, ctx) : 0;
+            /* Every place the value was asked for (an id may come twice). */
+            while (hit && hit > sorted + base && !keyed_cmp(hit - 1, &want))
+                hit--;
+            for (; rc == 0 && hit && hit < sorted + base + m && !keyed_cmp(hit, &want); hit++)
+                rc = fn(&cur, hit->i, ctx);
         }
         store_end(&cur);
         arena_release(&a);
@@ -561,10 +566,12 @@ static int creator_row(struct store_cur *cur, size_t i, void *ctx)
 {
     struct keyed_ctx *x = ctx;
     struct store_creator *o = &x->creators[i];
+    size_t n;
+    const char *by = cur->conn->store->be->col_text(cur, 1, &n);
     o->found = true;
-    o->created_by_ref = store_col_dup(cur, 1, x->a);
+    o->created_by_ref = by ? arena_strndup(x->a, by, n) : NULL;
     o->modified_us = store_col_int(cur, 2);
-    return 0;
+    return by && !o->created_by_ref ? lia_err_set(x->err, LIA_ENOMEM, "out of memory") : 0;
 }
 
 int store_object_creators(struct store_txn *t, int64_t coll, const char *const *ids, size_t n,

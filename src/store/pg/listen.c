@@ -16,6 +16,7 @@
 #include "store/pg/pg.h"
 
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -84,7 +85,14 @@ bool pg_generation(struct store *s, uint64_t *gen)
         if (l) {
             l->store = s;
             l->wake[0] = l->wake[1] = -1;
-            if (pipe(l->wake) == 0 && pthread_create(&l->thread, NULL, listen_main, l) == 0) {
+            /* No signal for this thread: the server's own threads take them. */
+            sigset_t all, old;
+            sigfillset(&all);
+            pthread_sigmask(SIG_BLOCK, &all, &old);
+            bool started =
+                pipe(l->wake) == 0 && pthread_create(&l->thread, NULL, listen_main, l) == 0;
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            if (started) {
                 atomic_store(&p->listen, l);
                 /* The first caller (the server starting) finds it listening, or not at all. */
                 for (int i = 0; i < 8000 && !atomic_load(&l->tried); i++)

@@ -18,6 +18,7 @@
  */
 #include "store/sqlite/sqlite.h"
 
+#include <signal.h>
 #include <stdlib.h>
 
 #define CKPT_PAGES 1000
@@ -89,7 +90,13 @@ int sqlite_checkpoints(struct store *s, struct lia_err *err)
         return rc;
     }
     sqlite3_busy_timeout(k->db, 0); /* PASSIVE: never wait */
-    if (pthread_create(&k->thread, NULL, ckpt_main, k) != 0) {
+    /* No signal for this thread: the server's own threads take them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int started = pthread_create(&k->thread, NULL, ckpt_main, k);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (started != 0) {
         sqlite3_close(k->db);
         free(k);
         return lia_err_set(err, LIA_EIO, "cannot start the checkpoint thread");
