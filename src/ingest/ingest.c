@@ -232,65 +232,104 @@ static int store_chunk(struct ingest_batch *b, struct chunk *c, struct lia_err *
     return rc;
 }
 
-static int add(struct ingest_batch *b, struct chunk *c, const struct stix_item *it, size_t index,
-               const struct stix_checked *checked, struct lia_err *err)
-{
-    c->o[c->n++] = (struct obj){
-        .obj = it->obj, .text = it->text, .len = it->len, .index = index, .checked = checked};
-    return c->n == CHUNK ? store_chunk(b, c, err) : 0;
-}
+/* Where a batch's objects come from: items at hand (marking-definitions taken first), or a
+ * stream being parsed (which has none). */
+struct source {
+    size_t n;
+    bool two_passes;
+    /* Item i; false when the batch must start over another way (a stream's object that
+     * does not parse, or is a marking-definition). */
+    bool (*get)(struct source *src, size_t i, struct stix_item *it,
+                const struct stix_checked **checked);
+    /* After the last item, before the commit; false: start over. */
+    bool (*done)(struct source *src);
+    const struct stix_item *items;
+    struct stix_stream *stream;
+    struct stix_envelope env; /* the stream's tree, once done */
+};
 
-static int begin(struct ingest_batch *b, const struct ingest_spec *spec, struct lia_err *err)
+/* The one function that owns a batch from begin to commit: the write right, the one write
+ * transaction, the objects chunk by chunk (marking-definitions first), the caller's rows,
+ * the audit entry and the commit. *again: it rolled back for the caller to start over. */
+static int batch_run(const struct ingest_spec *spec, struct source *src, struct ingest_tally *out,
+                     bool *again, struct lia_err *err)
 {
-    memset(b, 0, sizeof *b);
-    b->spec = spec;
-    arena_init(&b->own, 0);
-    b->a = spec->a ? spec->a : &b->own;
-    if (spec->col && ingest_may_write(spec->who, spec->col, err))
-        return LIA_EFORBIDDEN;
-    if (spec->who->via_exchange)
-        b->self = access_instance_identity(spec->store);
-    return store_begin(spec->store, &b->t, err);
-}
-
-/* The end of every batch: the caller's rows, the audit entry, the commit (or, rc non-zero,
- * the rollback). */
-static int end(struct ingest_batch *b, int rc, struct ingest_tally *out, struct lia_err *err)
-{
+    struct ingest_batch b = {.spec = spec};
+    arena_init(&b.own, 0);
+    b.a = spec->a ? spec->a : &b.own;
+    *again = false;
+    struct chunk *c = calloc(1, sizeof *c);
+    int rc = c ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+    if (rc == 0 && spec->col)
+        rc = ingest_may_write(spec->who, spec->col, err);
+    if (rc == 0 && spec->who->via_exchange)
+        b.self = access_instance_identity(spec->store);
+    if (rc == 0)
+        rc = store_begin(spec->store, &b.t, err);
+    for (int pass = src->two_passes ? 0 : 1; pass < 2 && rc == 0 && !*again; pass++) {
+        for (size_t i = 0; i < src->n && rc == 0 && !*again; i++) {
+            const struct stix_checked *checked = NULL;
+            struct stix_item it;
+            *again = !src->get(src, i, &it, &checked);
+            if (*again || (!strcmp(str_member(it.obj, "type"), "marking-definition") !=
+                           (pass == 0 && src->two_passes)))
+                continue;
+            c->o[c->n++] = (struct obj){
+                .obj = it.obj, .text = it.text, .len = it.len, .index = i, .checked = checked};
+            rc = c->n == CHUNK ? store_chunk(&b, c, err) : 0;
+        }
+        rc = rc || *again || !c->n ? rc : store_chunk(&b, c, err);
+    }
+    if (rc == 0 && !*again && src->done)
+        *again = !src->done(src);
     const char *detail = "{}";
-    if (rc == 0 && b->spec->finish)
-        rc = b->spec->finish(b->t, &b->n, b->spec->ctx, &detail, err);
-    if (rc == 0)
-        rc = audit_append(b->t, b->spec->who->actor, b->spec->action, detail, err);
-    if (rc == 0)
-        rc = store_commit(b->t, err);
-    else if (b->t)
-        store_rollback(b->t);
-    b->t = NULL;
-    arena_release(&b->own);
+    if (rc == 0 && !*again && spec->finish)
+        rc = spec->finish(b.t, &b.n, spec->ctx, &detail, err);
+    if (rc == 0 && !*again)
+        rc = audit_append(b.t, spec->who->actor, spec->action, detail, err);
+    if (rc == 0 && !*again)
+        rc = store_commit(b.t, err);
+    else if (b.t)
+        store_rollback(b.t);
     if (out)
-        *out = rc ? (struct ingest_tally){0} : b->n;
+        *out = rc || *again ? (struct ingest_tally){0} : b.n;
+    arena_release(&b.own);
+    free(c);
     return rc;
+}
+
+static bool item_at(struct source *src, size_t i, struct stix_item *it,
+                    const struct stix_checked **checked)
+{
+    (void)checked;
+    *it = src->items[i];
+    return true;
 }
 
 int ingest_items(const struct ingest_spec *spec, const struct stix_item *items, size_t n,
                  struct ingest_tally *out, struct lia_err *err)
 {
-    struct ingest_batch b;
-    struct chunk *c = calloc(1, sizeof *c);
-    int rc = c ? begin(&b, spec, err) : lia_err_set(err, LIA_ENOMEM, "out of memory");
-    for (int pass = 0; pass < 2 && rc == 0; pass++) {
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            const char *type = str_member(items[i].obj, "type");
-            if (!strcmp(type, "marking-definition") == (pass == 0))
-                rc = add(&b, c, &items[i], i, NULL, err);
-        }
-        rc = rc || !c->n ? rc : store_chunk(&b, c, err);
-    }
-    if (c)
-        rc = end(&b, rc, out, err);
-    free(c);
-    return rc;
+    struct source src = {.n = n, .two_passes = true, .get = item_at, .items = items};
+    bool again;
+    return batch_run(spec, &src, out, &again, err);
+}
+
+static bool stream_item(struct source *src, size_t i, struct stix_item *it,
+                        const struct stix_checked **checked)
+{
+    it->obj = stix_stream_item(src->stream, i, &it->text, &it->len, checked);
+    /* An object that does not parse, or a marking-definition spelled with escapes: the whole
+     * parse and the two passes decide. */
+    return it->obj && strcmp(str_member(it->obj, "type"), "marking-definition") != 0;
+}
+
+static bool stream_done(struct source *src)
+{
+    struct lia_err e;
+    lia_err_clear(&e);
+    struct stix_stream *st = src->stream;
+    src->stream = NULL;
+    return stix_stream_finish(st, &src->env, &e) == 0;
 }
 
 /* Whether needle (starting with '"') occurs in the n bytes at hay. */
@@ -307,70 +346,29 @@ static bool has_bytes(const char *hay, size_t n, const char *needle, size_t k)
     return false;
 }
 
-/* A large envelope without marking-definitions, stored while it is parsed. False, with
- * nothing begun or left over, when the body is not such an envelope after all (not large, a
- * marking-definition in it, an object that does not parse): the caller then parses it
- * whole, which also gives any error its exact wording. */
-static bool streamed(const struct ingest_spec *spec, const char *body, size_t len,
-                     const struct stix_limits *limits, struct ingest_tally *out, int *result,
-                     struct lia_err *err)
-{
-    static const char marking[] = "\"marking-definition\"";
-    struct stix_stream *st = NULL;
-    size_t n = 0;
-    if (!body || has_bytes(body, len, marking, sizeof marking - 1) ||
-        stix_stream_start(body, len, limits, true, &st, &n) != 0)
-        return false;
-    struct ingest_batch b;
-    struct chunk *c = calloc(1, sizeof *c);
-    int rc = c ? begin(&b, spec, err) : lia_err_set(err, LIA_ENOMEM, "out of memory");
-    bool redo = false;
-    for (size_t i = 0; i < n && rc == 0 && !redo; i++) {
-        struct stix_item it;
-        const struct stix_checked *checked = NULL;
-        it.obj = stix_stream_item(st, i, &it.text, &it.len, &checked);
-        /* An object that does not parse, or a marking-definition spelled with escapes: the
-         * whole parse and the two passes decide. */
-        redo = !it.obj || !strcmp(str_member(it.obj, "type"), "marking-definition");
-        if (!redo)
-            rc = add(&b, c, &it, i, checked, err);
-    }
-    if (!redo && rc == 0 && c->n)
-        rc = store_chunk(&b, c, err);
-    struct stix_envelope env = {0};
-    if (!redo && rc == 0) {
-        rc = stix_stream_finish(st, &env, err);
-        st = NULL;
-        redo = rc != 0;
-    }
-    if (st)
-        stix_stream_abort(st);
-    if (redo) {
-        if (c && b.t)
-            store_rollback(b.t);
-        if (c)
-            arena_release(&b.own);
-        free(c);
-        stix_envelope_release(&env);
-        if (spec->result)
-            spec->result(NULL, spec->ctx); /* forget what was reported: it starts over */
-        lia_err_clear(err);
-        return false;
-    }
-    *result = c ? end(&b, rc, out, err) : rc;
-    free(c);
-    stix_envelope_release_later(&env);
-    return true;
-}
-
 int ingest_body(const struct ingest_spec *spec, const char *body, size_t len,
                 const struct stix_limits *limits, struct ingest_tally *out, struct lia_err *err)
 {
     int rc = 0;
     if (spec->col && (rc = ingest_may_write(spec->who, spec->col, err)) != 0)
         return rc;
-    if (streamed(spec, body, len, limits, out, &rc, err))
-        return rc;
+    /* A large envelope without marking-definitions is stored while it is parsed. */
+    static const char marking[] = "\"marking-definition\"";
+    struct source src = {.get = stream_item, .done = stream_done};
+    bool again = true;
+    if (body && !has_bytes(body, len, marking, sizeof marking - 1) &&
+        stix_stream_start(body, len, limits, true, &src.stream, &src.n) == 0) {
+        rc = batch_run(spec, &src, out, &again, err);
+        if (src.stream)
+            stix_stream_abort(src.stream);
+        stix_envelope_release_later(&src.env); /* the tree is large: freed on the side */
+        if (!again)
+            return rc;
+        if (spec->result)
+            spec->result(NULL, spec->ctx); /* forget what was reported: it starts over */
+        lia_err_clear(err);
+    }
+    /* Not such an envelope after all: parsed whole, which also gives any error its wording. */
     struct stix_envelope env = {0};
     rc = stix_parse_envelope(body, len, limits, &env, err);
     if (rc == 0)
