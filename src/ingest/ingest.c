@@ -36,7 +36,8 @@ struct obj {
     const struct stix_checked *checked;
     struct stix_info info;
     bool valid, put;
-    size_t slot; /* its place among the chunk's puts */
+    size_t slot;            /* its place among the chunk's puts */
+    const struct obj *prev; /* the chunk's object before it with the same id, or NULL */
     struct ingest_result r;
 };
 
@@ -84,16 +85,36 @@ static int flush(struct ingest_batch *b, struct chunk *c, struct lia_err *err)
  * newer than the one held (ties go to what is held, then to the first). */
 static void seen_in_chunk(struct chunk *c, const struct obj *o, struct store_creator *held)
 {
-    for (const struct obj *p = c->o; p < o; p++) {
-        if (!p->put || strcmp(p->info.id, o->info.id) != 0)
-            continue;
-        const struct store_object *s = &c->so[p->slot];
-        if (!held->found || s->modified_us > held->modified_us) {
-            held->found = true;
-            held->modified_us = s->modified_us;
-            held->created_by_ref = s->created_by_ref;
-        }
+    const struct store_object *newest = NULL;
+    for (const struct obj *p = o->prev; p; p = p->prev) /* nearest first: >= keeps the first */
+        if (p->put && (!newest || c->so[p->slot].modified_us >= newest->modified_us))
+            newest = &c->so[p->slot];
+    if (newest && (!held->found || newest->modified_us > held->modified_us)) {
+        held->found = true;
+        held->modified_us = newest->modified_us;
+        held->created_by_ref = newest->created_by_ref;
     }
+}
+
+static int by_id(const void *a, const void *b)
+{
+    const struct obj *x = *(const struct obj *const *)a, *y = *(const struct obj *const *)b;
+    int c = strcmp(x->info.id, y->info.id);
+    return c ? c : x < y ? -1 : x > y;
+}
+
+/* Links each valid object of the chunk to the one before it with the same id. */
+static void link_ids(struct chunk *c)
+{
+    const struct obj *sorted[CHUNK];
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->o[i].valid)
+            sorted[n++] = &c->o[i];
+    qsort(sorted, n, sizeof *sorted, by_id);
+    for (size_t i = 1; i < n; i++)
+        if (!strcmp(sorted[i]->info.id, sorted[i - 1]->info.id))
+            ((struct obj *)sorted[i])->prev = sorted[i - 1];
 }
 
 /* The rules of one object, and its row; refusals are recorded in o->r. Non-zero only when
@@ -176,21 +197,24 @@ static int store_chunk(struct ingest_batch *b, struct chunk *c, struct lia_err *
     for (size_t i = 0; i < c->n && rc == 0; i++) {
         struct obj *o = &c->o[i];
         o->r = (struct ingest_result){.index = o->index, .bytes = o->len};
+        struct lia_err why;
+        lia_err_clear(&why);
+        if (o->checked) /* validated by the thread that parsed it */
+            o->valid = o->checked->rc == 0, o->info = o->checked->info;
+        else
+            o->valid = stix_validate_object(o->obj, &o->info, &why) == 0;
+        if (o->valid) {
+            ids[n_ids++] = o->r.id = o->info.id;
+            o->r.version = o->info.versioned ? o->info.modified : str_member(o->obj, "created");
+            continue;
+        }
         o->r.id = str_member(o->obj, "id");
         o->r.version = str_member(o->obj, "modified");
         if (!*o->r.version)
             o->r.version = str_member(o->obj, "created");
-        struct lia_err why;
-        lia_err_clear(&why);
-        if (o->checked) /* validated by the thread that parsed it */
-            o->valid = o->checked->rc == 0, o->info = o->checked->info, why = o->checked->why;
-        else
-            o->valid = stix_validate_object(o->obj, &o->info, &why) == 0;
-        if (!o->valid)
-            rc = refuse(b, o, &why, err);
-        else
-            ids[n_ids++] = o->info.id;
+        rc = refuse(b, o, o->checked ? &o->checked->why : &why, err);
     }
+    link_ids(c);
     struct store_creator held[CHUNK];
     rc = rc ? rc : store_object_creators(b->t, b->spec->coll, ids, n_ids, b->a, held, err);
     for (size_t i = 0, k = 0; i < c->n && rc == 0; i++)
@@ -209,11 +233,6 @@ static int store_chunk(struct ingest_batch *b, struct chunk *c, struct lia_err *
                                             "here (post the marking-definition, then the object "
                                             "again)",
                                             c->so[o->slot].unknown_marking);
-        }
-        if (o->valid && o->r.stored) {
-            o->r.id = o->info.id;
-            if (o->info.versioned)
-                o->r.version = o->info.modified;
         }
         b->n.received++;
         b->n.bytes += o->len;

@@ -38,6 +38,7 @@ struct store_val {
     int64_t i;
     const void *p;
     size_t n;
+    unsigned pgtype; /* bytes in PostgreSQL's binary form of this type (pg/ only), or 0 */
 };
 static inline struct store_val sv_int(int64_t i)
 {

@@ -148,6 +148,15 @@ PGconn *pg_connect(struct store *s, const char *application, struct lia_err *err
     return db;
 }
 
+static void dyn_forget(struct pg_conn *k)
+{
+    for (int i = 0; i < PG_DYN_CACHE; i++) {
+        free(k->dyn[i].sql);
+        free(k->dyn[i].types);
+    }
+    memset(k->dyn, 0, sizeof k->dyn);
+}
+
 /* A session found broken is replaced before use. */
 static int pq_connect(struct store *s, struct store_conn *c, struct lia_err *err)
 {
@@ -158,12 +167,14 @@ static int pq_connect(struct store *s, struct store_conn *c, struct lia_err *err
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
     PQfinish(k->db);
     memset(k->prepared, 0, sizeof k->prepared);
+    dyn_forget(k);
     k->db = pg_connect(s, "liaison", err);
     return k->db ? 0 : err ? err->code : LIA_EBUSY;
 }
 
 static void pq_disconnect(struct store_conn *c)
 {
+    dyn_forget(c->be);
     PQfinish(PDB(c));
     free(c->be);
     c->be = NULL;
@@ -188,7 +199,10 @@ static int params_make(struct params *p, const struct store_val *v, int n)
     if (!p->types || !p->v || !p->len || !p->fmt || !p->num)
         return LIA_ENOMEM;
     for (int i = 0; i < n; i++) {
-        p->types[i] = v[i].kind == SV_INT ? INT8OID : v[i].kind == SV_TEXT ? TEXTOID : BYTEAOID;
+        p->types[i] = v[i].pgtype            ? v[i].pgtype
+                      : v[i].kind == SV_INT  ? INT8OID
+                      : v[i].kind == SV_TEXT ? TEXTOID
+                                             : BYTEAOID;
         p->fmt[i] = 1;
         if (v[i].kind == SV_INT) {
             uint64_t x = (uint64_t)v[i].i;
@@ -214,6 +228,56 @@ static void params_free(struct params *p)
     free(p->num);
 }
 
+/* The name of the session's prepared statement for generated text (and these types),
+ * preparing it on a miss in the place of the least recently used. */
+static int dyn_prepare(struct store *s, struct pg_conn *k, const struct dbuf *text,
+                       const struct params *p, int n, char name[16], const char *what,
+                       struct lia_err *err)
+{
+    int victim = 0;
+    k->clock++;
+    for (int i = 0; i < PG_DYN_CACHE; i++) {
+        struct pg_dyn *d = &k->dyn[i];
+        if (d->sql && d->len == text->len && d->n == n && !memcmp(d->sql, text->ptr, d->len) &&
+            !memcmp(d->types, p->types, (size_t)n * sizeof *p->types)) {
+            d->used = k->clock;
+            snprintf(name, 16, "d%d", i);
+            return 0;
+        }
+        if (d->used < k->dyn[victim].used)
+            victim = i;
+    }
+    struct pg_dyn *d = &k->dyn[victim];
+    snprintf(name, 16, "d%d", victim);
+    if (d->sql) {
+        char sql[32];
+        snprintf(sql, sizeof sql, "DEALLOCATE %s", name);
+        PQclear(PQexec(k->db, sql));
+        free(d->sql);
+        free(d->types);
+        memset(d, 0, sizeof *d);
+    }
+    PGresult *r = PQprepare(k->db, name, text->ptr, n, p->types);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(s, k->db, r, what, err);
+    PQclear(r);
+    if (rc)
+        return rc;
+    d->sql = malloc(text->len);
+    d->types = malloc((size_t)(n ? n : 1) * sizeof *d->types);
+    if (!d->sql || !d->types) {
+        free(d->sql);
+        free(d->types);
+        memset(d, 0, sizeof *d);
+        return 0; /* prepared, not kept: prepared again next time */
+    }
+    memcpy(d->sql, text->ptr, text->len);
+    memcpy(d->types, p->types, (size_t)n * sizeof *d->types);
+    d->len = text->len;
+    d->n = n;
+    d->used = k->clock;
+    return 0;
+}
+
 static int pq_exec(struct store_cur *cur, struct sq *q, const char *sql, size_t len,
                    const struct store_val *v, int n, bool stream, const char *what,
                    struct lia_err *err)
@@ -236,17 +300,17 @@ static int pq_exec(struct store_cur *cur, struct sq *q, const char *sql, size_t 
             k->prepared[q->id] = true;
         PQclear(r);
     }
+    if (rc == 0 && !q)
+        rc = dyn_prepare(s, k, &text, &p, n, name, what, err);
     cur->what = what;
     cur->row = -1;
     cur->flags = stream;
     if (rc == 0 && stream) {
-        int sent = q ? PQsendQueryPrepared(k->db, name, n, p.v, p.len, p.fmt, 0)
-                     : PQsendQueryParams(k->db, text.ptr, n, p.types, p.v, p.len, p.fmt, 0);
-        if (!sent || !PQsetSingleRowMode(k->db))
+        if (!PQsendQueryPrepared(k->db, name, n, p.v, p.len, p.fmt, 0) ||
+            !PQsetSingleRowMode(k->db))
             rc = pg_fail(s, k->db, NULL, what, err);
     } else if (rc == 0) {
-        PGresult *r = q ? PQexecPrepared(k->db, name, n, p.v, p.len, p.fmt, 0)
-                        : PQexecParams(k->db, text.ptr, n, p.types, p.v, p.len, p.fmt, 0);
+        PGresult *r = PQexecPrepared(k->db, name, n, p.v, p.len, p.fmt, 0);
         ExecStatusType st = PQresultStatus(r);
         if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
             rc = pg_fail(s, k->db, r, what, err);
