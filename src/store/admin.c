@@ -8,34 +8,19 @@
  */
 #include "store/store_int.h"
 
-#include <stddef.h>
 #include <stdio.h>
 
 static struct sq meta_get = SQ("SELECT value FROM meta WHERE key = ?");
 static struct sq meta_set = SQ("INSERT INTO meta(key, value) VALUES(?, ?)"
                                " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
 
-static int meta_read(struct store *s, struct store_conn *c, const char *key, struct arena *a,
-                     char **value, struct lia_err *err)
-{
-    char nf[160];
-    snprintf(nf, sizeof nf, "store: no setting %s", key);
-    return c ? store_one(c, &meta_get, SV(sv_text(key)), store_row_str, a, value, nf,
-                         "read setting", err)
-             : store_get(s, &meta_get, SV(sv_text(key)), store_row_str, a, value, nf,
-                         "read setting", err);
-}
-
 int store_meta_get(struct store *s, const char *key, struct arena *a, char **value,
                    struct lia_err *err)
 {
-    return meta_read(s, NULL, key, a, value, err);
-}
-
-int store_txn_meta_get(struct store_txn *t, const char *key, struct arena *a, char **value,
-                       struct lia_err *err)
-{
-    return meta_read(t->store, t->conn, key, a, value, err);
+    char nf[160];
+    snprintf(nf, sizeof nf, "store: no setting %s", key);
+    return store_get(s, &meta_get, SV(sv_text(key)), store_row_str, a, value, nf, "read setting",
+                     err);
 }
 
 int store_meta_set(struct store *s, const char *key, const char *value, struct lia_err *err)
@@ -54,21 +39,14 @@ int store_txn_meta_set(struct store_txn *t, const char *key, const char *value, 
     " coalesce(g.can_read, 0), coalesce(g.can_write, 0) FROM collection c"                         \
     " LEFT JOIN grant_right g ON g.coll = c.rid AND g.partner = ?1"                                \
     " WHERE (?2 <> 0 OR g.can_read <> 0 OR g.can_write <> 0)"
+#define C(m, k) FIELD(struct store_collection, m, k)
+static const struct store_field collection_fields[] = {
+    C(rid, 'i'),   C(id, 't'),          C(title, 't'),    C(description, 't'),
+    C(alias, 't'), C(default_tlp, 'n'), C(can_read, 'b'), C(can_write, 'b')};
 
 static int collection_row(struct store_cur *cur, struct arena *a, void *dst)
 {
-    struct store_collection *c = dst;
-    bool all = c->can_read; /* the caller's policy->all, passed in */
-    memset(c, 0, sizeof *c);
-    c->rid = store_col_int(cur, 0);
-    c->id = store_col_dup(cur, 1, a);
-    c->title = store_col_dup(cur, 2, a);
-    c->description = store_col_dup(cur, 3, a);
-    c->alias = store_col_dup(cur, 4, a);
-    c->default_tlp = (int)store_col_int(cur, 5);
-    c->can_read = all || store_col_int(cur, 6);
-    c->can_write = all || store_col_int(cur, 7);
-    return c->id && c->title ? 0 : LIA_ENOMEM;
+    return store_decode(cur, a, dst, collection_fields, N_FIELDS(collection_fields));
 }
 
 int store_collection_add(struct store *s, const char *title, const char *description,
@@ -111,21 +89,19 @@ int store_collection_get(struct store *s, const struct store_policy *p, const ch
                          struct arena *a, struct store_collection *out, struct lia_err *err)
 {
     static struct sq q = SQ(COLLECTION_SELECT " AND (c.id = ?3 OR c.alias = ?3)");
-    static const size_t strs[] = {
-        offsetof(struct store_collection, id), offsetof(struct store_collection, title),
-        offsetof(struct store_collection, description), offsetof(struct store_collection, alias)};
     struct store_conn *c;
     int rc = store_acquire(s, &c, err);
     if (rc)
         return rc;
     if (!store_cache_get(s, c, CACHE_COLLECTION, p->partner, p->all, id_or_alias, out, sizeof *out,
-                         strs, 4, a)) {
-        out->can_read = p->all;
+                         collection_fields, N_FIELDS(collection_fields), a)) {
         rc = store_one(c, &q, SV(sv_int(p->partner), sv_int(p->all), sv_text(id_or_alias)),
                        collection_row, a, out, "no such collection", "read collection", err);
+        if (rc == 0 && p->all)
+            out->can_read = out->can_write = true;
         if (rc == 0)
             store_cache_put(s, c, CACHE_COLLECTION, p->partner, p->all, id_or_alias, out,
-                            sizeof *out, strs, 4);
+                            sizeof *out, collection_fields, N_FIELDS(collection_fields));
     }
     store_release(s, c);
     return rc;
@@ -163,38 +139,31 @@ int store_token_put(struct store *s, const struct store_token *tok, struct lia_e
 
 #define TOKEN_SELECT                                                                               \
     "SELECT id, hash, partner, admin, read_only, created, expires, revoked, label FROM token"
+#define T(m, k) FIELD(struct store_token, m, k)
+static const struct store_field token_fields[] = {
+    T(id, 't'),      T(hash, 'h'),    T(partner, 'i'), T(admin, 'b'), T(read_only, 'b'),
+    T(created, 'i'), T(expires, 'i'), T(revoked, 'b'), T(label, 't')};
 
 static int token_row(struct store_cur *cur, struct arena *a, void *dst)
 {
-    struct store_token *t = dst;
-    memset(t, 0, sizeof *t);
-    t->id = store_col_dup(cur, 0, a);
-    store_col_bytes(cur, 1, t->hash, sizeof t->hash);
-    t->partner = store_col_int(cur, 2);
-    t->admin = store_col_int(cur, 3) != 0;
-    t->read_only = store_col_int(cur, 4) != 0;
-    t->created = store_col_int(cur, 5);
-    t->expires = store_col_int(cur, 6);
-    t->revoked = store_col_int(cur, 7) != 0;
-    t->label = store_col_dup(cur, 8, a);
-    return t->id ? 0 : LIA_ENOMEM;
+    return store_decode(cur, a, dst, token_fields, N_FIELDS(token_fields));
 }
 
 int store_token_get(struct store *s, const char *id, struct arena *a, struct store_token *out,
                     struct lia_err *err)
 {
     static struct sq q = SQ(TOKEN_SELECT " WHERE id = ?");
-    static const size_t strs[] = {offsetof(struct store_token, id),
-                                  offsetof(struct store_token, label)};
     struct store_conn *c;
     int rc = store_acquire(s, &c, err);
     if (rc)
         return rc;
-    if (!store_cache_get(s, c, CACHE_TOKEN, 0, 0, id, out, sizeof *out, strs, 2, a)) {
+    if (!store_cache_get(s, c, CACHE_TOKEN, 0, 0, id, out, sizeof *out, token_fields,
+                         N_FIELDS(token_fields), a)) {
         rc = store_one(c, &q, SV(sv_text(id)), token_row, a, out, "no such token", "read token",
                        err);
         if (rc == 0)
-            store_cache_put(s, c, CACHE_TOKEN, 0, 0, id, out, sizeof *out, strs, 2);
+            store_cache_put(s, c, CACHE_TOKEN, 0, 0, id, out, sizeof *out, token_fields,
+                            N_FIELDS(token_fields));
     }
     store_release(s, c);
     return rc;
@@ -218,20 +187,25 @@ int store_token_revoke(struct store *s, const char *id, struct lia_err *err)
     return rc ? rc : changed ? 0 : lia_err_set(err, LIA_ENOTFOUND, "no token with id %s", id);
 }
 
+#define A(m, k) FIELD(struct store_audit_entry, m, k)
+static const struct store_field audit_fields[] = {A(seq, 'i'),    A(ts, 'i'),     A(actor, 't'),
+                                                  A(action, 't'), A(detail, 't'), A(prev, 'h'),
+                                                  A(hash, 'h')};
+
+static int last_row(struct store_cur *cur, struct arena *a, void *dst)
+{
+    static const struct store_field f[] = {A(seq, 'i'), A(prev, 'h')};
+    return store_decode(cur, a, dst, f, 2);
+}
+
 int store_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32], struct lia_err *err)
 {
     static struct sq q = SQ("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
-    struct store_cur cur;
-    *seq = 0;
-    memset(hash, 0, 32);
-    int rc = store_exec(t->conn, &q, SV_NONE, &cur, "audit", err);
-    if (rc == 0 && (rc = store_step(&cur, err)) == 1) {
-        *seq = store_col_int(&cur, 0);
-        store_col_bytes(&cur, 1, hash, 32);
-        rc = 0;
-    }
-    store_end(&cur);
-    return rc;
+    struct store_audit_entry e = {0};
+    int rc = store_one(t->conn, &q, SV_NONE, last_row, NULL, &e, "", "audit", err);
+    *seq = e.seq;
+    memcpy(hash, e.prev, 32);
+    return rc == LIA_ENOTFOUND ? 0 : rc;
 }
 
 int store_audit_insert(struct store_txn *t, const struct store_audit_entry *e, const char *head,
@@ -262,24 +236,19 @@ int store_audit_scan(struct store *s, int64_t after,
     int rc = store_acquire(s, &c, err);
     for (int rows = 10000; rc == 0 && rows == 10000;) {
         struct store_cur cur;
-        rows = 0;
-        rc = store_exec(c, &q, SV(sv_int(after)), &cur, "read audit", err);
         struct arena a;
         arena_init(&a, 0);
+        rows = 0;
+        rc = store_exec(c, &q, SV(sv_int(after)), &cur, "read audit", err);
         while (rc == 0 && (rc = store_step(&cur, err)) == 1) {
             struct store_audit_entry e = {0};
-            e.seq = after = store_col_int(&cur, 0);
-            e.ts = store_col_int(&cur, 1);
-            e.actor = store_col_dup(&cur, 2, &a);
-            e.action = store_col_dup(&cur, 3, &a);
-            e.detail = store_col_dup(&cur, 4, &a);
-            store_col_bytes(&cur, 5, e.prev, 32);
-            store_col_bytes(&cur, 6, e.hash, 32);
+            rc = store_decode(&cur, &a, &e, audit_fields, N_FIELDS(audit_fields));
             e.actor = e.actor ? e.actor : "";
             e.action = e.action ? e.action : "";
             e.detail = e.detail ? e.detail : "";
+            after = e.seq;
             rows++;
-            rc = fn(&e, ctx);
+            rc = rc ? lia_err_set(err, rc, "out of memory") : fn(&e, ctx);
             arena_release(&a);
         }
         store_end(&cur);

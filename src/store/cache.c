@@ -101,8 +101,8 @@ static struct cache_slot *find(struct store_cache *k, int kind, int64_t k1, int6
 }
 
 bool store_cache_get(struct store *s, struct store_conn *c, int kind, int64_t k1, int64_t k2,
-                     const char *key, void *out, size_t size, const size_t *strs, size_t n_strs,
-                     struct arena *a)
+                     const char *key, void *out, size_t size, const struct store_field *f,
+                     size_t nf, struct arena *a)
 {
     if (!cache_ready(s, c))
         return false;
@@ -110,9 +110,9 @@ bool store_cache_get(struct store *s, struct store_conn *c, int kind, int64_t k1
     if (!sl)
         return false;
     memcpy(out, sl->row, size);
-    for (size_t i = 0; i < n_strs; i++) {
-        const char **f = (const char **)((char *)out + strs[i]);
-        if (*f && !(*f = arena_strndup(a, *f, strlen(*f))))
+    for (size_t i = 0; i < nf; i++) {
+        const char **t = (const char **)(void *)((char *)out + f[i].off);
+        if (f[i].kind == 't' && *t && !(*t = arena_strndup(a, *t, strlen(*t))))
             return false; /* the caller reads the store instead */
     }
     sl->used = ++c->cache->clock;
@@ -120,28 +120,28 @@ bool store_cache_get(struct store *s, struct store_conn *c, int kind, int64_t k1
 }
 
 void store_cache_put(struct store *s, struct store_conn *c, int kind, int64_t k1, int64_t k2,
-                     const char *key, const void *row, size_t size, const size_t *strs,
-                     size_t n_strs)
+                     const char *key, const void *row, size_t size, const struct store_field *f,
+                     size_t nf)
 {
     if (!cache_ready(s, c))
         return;
     struct store_cache *k = c->cache;
     size_t total = size + (key ? strlen(key) + 1 : 0);
-    for (size_t i = 0; i < n_strs; i++) {
-        const char *v = *(const char *const *)((const char *)row + strs[i]);
-        total += v ? strlen(v) + 1 : 0;
+    for (size_t i = 0; i < nf; i++) {
+        const char *const *v = (const char *const *)(const void *)((const char *)row + f[i].off);
+        total += f[i].kind == 't' && *v ? strlen(*v) + 1 : 0;
     }
     char *mem = malloc(total);
     if (!mem)
         return;
     memcpy(mem, row, size);
     char *p = mem + size;
-    for (size_t i = 0; i < n_strs; i++) {
-        const char **f = (const char **)(mem + strs[i]);
-        if (*f) {
-            size_t n = strlen(*f) + 1;
-            memcpy(p, *f, n);
-            *f = p;
+    for (size_t i = 0; i < nf; i++) {
+        const char **t = (const char **)(void *)(mem + f[i].off);
+        if (f[i].kind == 't' && *t) {
+            size_t n = strlen(*t) + 1;
+            memcpy(p, *t, n);
+            *t = p;
             p += n;
         }
     }

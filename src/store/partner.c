@@ -11,7 +11,6 @@
  */
 #include "store/store_int.h"
 
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -19,23 +18,15 @@
     "SELECT rid, identity_id, identity_json, name, country, clearance, trust, disabled, pubkey,"   \
     " cert_fingerprint, cert_subject, created FROM partner"
 
+#define P(m, k) FIELD(struct store_partner, m, k)
+static const struct store_field partner_fields[] = {
+    P(rid, 'i'),     P(identity_id, 't'),      P(identity_json, 't'), P(name, 't'),
+    P(country, 't'), P(clearance, 'n'),        P(trust, 't'),         P(disabled, 'b'),
+    P(pubkey, 't'),  P(cert_fingerprint, 't'), P(cert_subject, 't'),  P(created, 'i')};
+
 static int partner_row(struct store_cur *cur, struct arena *a, void *dst)
 {
-    struct store_partner *p = dst;
-    memset(p, 0, sizeof *p);
-    p->rid = store_col_int(cur, 0);
-    p->identity_id = store_col_dup(cur, 1, a);
-    p->identity_json = store_col_dup(cur, 2, a);
-    p->name = store_col_dup(cur, 3, a);
-    p->country = store_col_dup(cur, 4, a);
-    p->clearance = (int)store_col_int(cur, 5);
-    p->trust = store_col_dup(cur, 6, a);
-    p->disabled = store_col_int(cur, 7) != 0;
-    p->pubkey = store_col_dup(cur, 8, a);
-    p->cert_fingerprint = store_col_dup(cur, 9, a);
-    p->cert_subject = store_col_dup(cur, 10, a);
-    p->created = store_col_int(cur, 11);
-    return p->identity_id && p->name && p->identity_json ? 0 : LIA_ENOMEM;
+    return store_decode(cur, a, dst, partner_fields, N_FIELDS(partner_fields));
 }
 
 int store_partner_add(struct store *s, const struct store_partner *p, int64_t *rid,
@@ -62,14 +53,6 @@ int store_partner_get(struct store *s, int64_t rid, const char *field, const cha
         SQ(PARTNER_SELECT " WHERE name = ?"), SQ(PARTNER_SELECT " WHERE cert_fingerprint = ?"),
         SQ(PARTNER_SELECT " WHERE cert_subject = ?")};
     static const char *const fields[] = {"identity", "name", "fingerprint", "subject"};
-    static const size_t strs[] = {offsetof(struct store_partner, identity_id),
-                                  offsetof(struct store_partner, identity_json),
-                                  offsetof(struct store_partner, name),
-                                  offsetof(struct store_partner, country),
-                                  offsetof(struct store_partner, trust),
-                                  offsetof(struct store_partner, pubkey),
-                                  offsetof(struct store_partner, cert_fingerprint),
-                                  offsetof(struct store_partner, cert_subject)};
     size_t f = 0;
     while (field && f < 4 && strcmp(fields[f], field) != 0)
         f++;
@@ -81,14 +64,13 @@ int store_partner_get(struct store *s, int64_t rid, const char *field, const cha
     int rc = store_acquire(s, &c, err);
     if (rc)
         return rc;
-    const size_t n_strs = sizeof strs / sizeof strs[0];
     if (!store_cache_get(s, c, CACHE_PARTNER, field ? 0 : rid, (int64_t)f, key, out, sizeof *out,
-                         strs, n_strs, a)) {
+                         partner_fields, N_FIELDS(partner_fields), a)) {
         rc = store_one(c, &by[f], SV(field ? sv_text(key) : sv_int(rid)), partner_row, a, out,
                        "no such partner", "read partner", err);
         if (rc == 0)
             store_cache_put(s, c, CACHE_PARTNER, field ? 0 : rid, (int64_t)f, key, out, sizeof *out,
-                            strs, n_strs);
+                            partner_fields, N_FIELDS(partner_fields));
     }
     store_release(s, c);
     return rc;
@@ -147,21 +129,14 @@ int store_grant_set(struct store *s, int64_t coll, int64_t partner, bool read, b
     "SELECT rid, name, url, api_root, partner, token, client_cert, client_key, ca, created"        \
     " FROM peer"
 
+#define R(m, k) FIELD(struct store_peer, m, k)
+static const struct store_field peer_fields[] = {
+    R(rid, 'i'),   R(name, 't'),        R(url, 't'),        R(api_root, 't'), R(partner, 'i'),
+    R(token, 't'), R(client_cert, 't'), R(client_key, 't'), R(ca, 't'),       R(created, 'i')};
+
 static int peer_row(struct store_cur *cur, struct arena *a, void *dst)
 {
-    struct store_peer *p = dst;
-    memset(p, 0, sizeof *p);
-    p->rid = store_col_int(cur, 0);
-    p->name = store_col_dup(cur, 1, a);
-    p->url = store_col_dup(cur, 2, a);
-    p->api_root = store_col_dup(cur, 3, a);
-    p->partner = store_col_int(cur, 4);
-    p->token = store_col_dup(cur, 5, a);
-    p->client_cert = store_col_dup(cur, 6, a);
-    p->client_key = store_col_dup(cur, 7, a);
-    p->ca = store_col_dup(cur, 8, a);
-    p->created = store_col_int(cur, 9);
-    return p->name && p->url ? 0 : LIA_ENOMEM;
+    return store_decode(cur, a, dst, peer_fields, N_FIELDS(peer_fields));
 }
 
 int store_peer_add(struct store *s, const struct store_peer *p, int64_t *rid, struct lia_err *err)
@@ -224,20 +199,14 @@ int store_peer_remove(struct store *s, int64_t rid, struct lia_err *err)
     "SELECT peer, direction, remote_coll, local_coll, position, last_ok, last_error, updated,"     \
     " objects FROM checkpoint"
 
+#define K(m, k) FIELD(struct store_checkpoint, m, k)
+static const struct store_field checkpoint_fields[] = {
+    K(peer, 'i'),    K(direction, 't'),  K(remote_coll, 't'), K(local_coll, 'i'), K(position, 't'),
+    K(last_ok, 'i'), K(last_error, 't'), K(updated, 'i'),     K(objects, 'i')};
+
 static int checkpoint_row(struct store_cur *cur, struct arena *a, void *dst)
 {
-    struct store_checkpoint *c = dst;
-    memset(c, 0, sizeof *c);
-    c->peer = store_col_int(cur, 0);
-    c->direction = store_col_dup(cur, 1, a);
-    c->remote_coll = store_col_dup(cur, 2, a);
-    c->local_coll = store_col_int(cur, 3);
-    c->position = store_col_dup(cur, 4, a);
-    c->last_ok = store_col_int(cur, 5);
-    c->last_error = store_col_dup(cur, 6, a);
-    c->updated = store_col_int(cur, 7);
-    c->objects = store_col_int(cur, 8);
-    return c->direction && c->remote_coll ? 0 : LIA_ENOMEM;
+    return store_decode(cur, a, dst, checkpoint_fields, N_FIELDS(checkpoint_fields));
 }
 
 int store_checkpoint_put(struct store_txn *t, const struct store_checkpoint *c, struct lia_err *err)

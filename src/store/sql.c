@@ -109,6 +109,38 @@ void store_release(struct store *s, struct store_conn *c)
     }
 }
 
+int store_dyn_slot(struct store_conn *c, const char *key, size_t len, bool *hit)
+{
+    int victim = 0;
+    c->clock++;
+    for (int i = 0; i < STORE_DYN; i++) {
+        if (c->dyn[i].key && c->dyn[i].len == len && !memcmp(c->dyn[i].key, key, len)) {
+            c->dyn[i].used = c->clock;
+            return *hit = true, i;
+        }
+        victim = c->dyn[i].used < c->dyn[victim].used ? i : victim;
+    }
+    free(c->dyn[victim].key); /* whatever the backend kept there goes */
+    c->dyn[victim].key = NULL;
+    return *hit = false, victim;
+}
+
+void store_dyn_keep(struct store_conn *c, int slot, const char *key, size_t len)
+{
+    c->dyn[slot].key = malloc(len ? len : 1); /* not kept (NULL): prepared again next time */
+    if (c->dyn[slot].key)
+        memcpy(c->dyn[slot].key, key, len);
+    c->dyn[slot].len = len;
+    c->dyn[slot].used = c->clock;
+}
+
+void store_dyn_forget(struct store_conn *c)
+{
+    for (int i = 0; i < STORE_DYN; i++)
+        free(c->dyn[i].key);
+    memset(c->dyn, 0, sizeof c->dyn);
+}
+
 int store_exec(struct store_conn *c, struct sq *q, const struct store_val *v, int n,
                struct store_cur *cur, const char *what, struct lia_err *err)
 {
@@ -153,11 +185,16 @@ int64_t store_col_int(struct store_cur *cur, int col)
     return BE(cur)->col_int(cur, col);
 }
 
+char *store_col_dupn(struct store_cur *cur, int col, struct arena *a, size_t *len)
+{
+    const char *t = BE(cur)->col_text(cur, col, len);
+    return t ? arena_strndup(a, t, *len) : NULL;
+}
+
 char *store_col_dup(struct store_cur *cur, int col, struct arena *a)
 {
     size_t n;
-    const char *t = BE(cur)->col_text(cur, col, &n);
-    return t ? arena_strndup(a, t, n) : NULL;
+    return store_col_dupn(cur, col, a, &n);
 }
 
 void store_col_bytes(struct store_cur *cur, int col, unsigned char *out, size_t n)
@@ -180,6 +217,27 @@ int store_row_str(struct store_cur *cur, struct arena *a, void *dst)
     char **out = dst;
     *out = t ? arena_strndup(a, t, n) : NULL;
     return t && !*out ? LIA_ENOMEM : 0;
+}
+
+int store_decode(struct store_cur *cur, struct arena *a, void *dst, const struct store_field *f,
+                 size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *m = (char *)dst + f[i].off;
+        int64_t v = f[i].kind == 't' || f[i].kind == 'h' ? 0 : store_col_int(cur, (int)i);
+        if (f[i].kind == 'i')
+            memcpy(m, &v, sizeof v);
+        else if (f[i].kind == 'n')
+            *(int *)(void *)m = (int)v;
+        else if (f[i].kind == 'b')
+            *(bool *)m = v != 0;
+        else if (f[i].kind == 'h')
+            store_col_bytes(cur, (int)i, (unsigned char *)m, 32);
+        else if (!(*(char **)(void *)m = store_col_dup(cur, (int)i, a)) &&
+                 BE(cur)->col_text(cur, (int)i, &(size_t){0}))
+            return LIA_ENOMEM;
+    }
+    return 0;
 }
 
 int store_row_int(struct store_cur *cur, struct arena *a, void *dst)
@@ -223,6 +281,34 @@ int store_get(struct store *s, struct sq *q, const struct store_val *v, int n, s
     return rc;
 }
 
+/* The rest of cur's rows through fn into an arena array of size-byte elements. */
+static int collect(struct store_cur *cur, int rc, size_t size, store_row_fn fn, struct arena *a,
+                   void **out, size_t *n_out, struct lia_err *err)
+{
+    size_t cap = 0;
+    char *rows = NULL;
+    while (rc == 0 && (rc = store_step(cur, err)) == 1) {
+        rc = 0;
+        if (*n_out == cap) {
+            char *bigger = arena_alloc(a, (cap = cap ? 2 * cap : 16) * size);
+            if (!bigger) {
+                rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+                break;
+            }
+            if (rows)
+                memcpy(bigger, rows, *n_out * size);
+            rows = bigger;
+        }
+        if (fn(cur, a, rows + *n_out * size))
+            rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+        else
+            (*n_out)++;
+    }
+    store_end(cur);
+    *out = rows;
+    return rc;
+}
+
 int store_list(struct store *s, struct sq *q, const struct store_val *v, int n, size_t size,
                store_row_fn fn, struct arena *a, void **out, size_t *n_out, const char *what,
                struct lia_err *err)
@@ -233,33 +319,22 @@ int store_list(struct store *s, struct sq *q, const struct store_val *v, int n, 
     int rc = store_acquire(s, &c, err);
     if (rc)
         return rc;
-    struct store_cur cur;
+    struct store_cur cur = {0};
     rc = store_exec(c, q, v, n, &cur, what, err);
-    size_t cap = 0;
-    char *rows = NULL;
-    while (rc == 0 && (rc = store_step(&cur, err)) == 1) {
-        rc = 0;
-        if (*n_out == cap) {
-            size_t ncap = cap ? 2 * cap : 16;
-            char *bigger = arena_alloc(a, ncap * size);
-            if (!bigger) {
-                rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
-                break;
-            }
-            if (cap)
-                memcpy(bigger, rows, cap * size);
-            rows = bigger;
-            cap = ncap;
-        }
-        if (fn(&cur, a, rows + *n_out * size))
-            rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
-        else
-            (*n_out)++;
-    }
-    store_end(&cur);
+    rc = collect(&cur, rc, size, fn, a, out, n_out, err);
     store_release(s, c);
-    *out = rows;
     return rc;
+}
+
+int store_list_text(struct store_conn *c, const char *sql, size_t len, const struct store_args *b,
+                    size_t size, store_row_fn fn, struct arena *a, void **out, size_t *n_out,
+                    const char *what, struct lia_err *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    struct store_cur cur = {0};
+    int rc = store_exec_text(c, sql, len, b, false, &cur, what, err);
+    return collect(&cur, rc, size, fn, a, out, n_out, err);
 }
 
 int store_do(struct store_conn *c, struct sq *q, const struct store_val *v, int n, int64_t *changes,
@@ -473,6 +548,7 @@ void store_close(struct store *s)
         store_cache_free(&s->conns[i]);
         if (s->conns[i].be)
             s->be->disconnect(&s->conns[i]);
+        store_dyn_forget(&s->conns[i]);
     }
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->write_lock);

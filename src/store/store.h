@@ -258,12 +258,8 @@ int store_partner_rids(struct store_txn *t, const char *const *identities, size_
 int store_grant_set(struct store *s, int64_t coll, int64_t partner, bool read, bool write,
                     struct lia_err *err);
 
-/* Inside a write: the created_by_ref of the newest version of id in coll (NULL when the
- * object has none), or LIA_ENOTFOUND when no version exists. */
-int store_object_creator(struct store_txn *t, int64_t coll, const char *id, struct arena *a,
-                         const char **creator, struct lia_err *err);
-/* The same for ids[0..n) at once: out[i].found, and the newest version's creator (NULL when it
- * names none) and modified time. */
+/* Inside a write: whether coll holds a version of each of ids[0..n) (out[i].found), and the
+ * newest one's created_by_ref (NULL when it names none) and modified time. */
 struct store_creator {
     bool found;
     const char *created_by_ref;
@@ -372,9 +368,6 @@ int store_checkpoint_list(struct store *s, int64_t peer, struct arena *a,
 int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t n, int64_t peer,
                          int64_t partner, int64_t received, const char *trust, const char *via,
                          struct lia_err *err);
-/* A setting read inside a write transaction (LIA_ENOTFOUND when absent). */
-int store_txn_meta_get(struct store_txn *t, const char *key, struct arena *a, char **value,
-                       struct lia_err *err);
 
 /* Watches (src/watch/, sqlite_watch.c; docs/watches.md): standing queries of a principal
  * (owner: a partner rowid, 0 for this instance's local principals) and the events they fired.

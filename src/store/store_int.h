@@ -22,6 +22,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "store/store.h"
@@ -40,10 +41,8 @@ struct store_val {
     size_t n;
     unsigned pgtype; /* bytes in PostgreSQL's binary form of this type (pg/ only), or 0 */
 };
-static inline struct store_val sv_int(int64_t i)
-{
-    return (struct store_val){.kind = SV_INT, .i = i};
-}
+#define sv_int(x) ((struct store_val){.kind = SV_INT, .i = (int64_t)(x)})
+#define sv_null_int() ((struct store_val){.kind = SV_INT, .null = true})
 static inline struct store_val sv_textn(const char *s, size_t n)
 {
     return (struct store_val){.kind = SV_TEXT, .null = !s, .p = s, .n = n};
@@ -52,14 +51,7 @@ static inline struct store_val sv_text(const char *s)
 {
     return sv_textn(s, s ? strlen(s) : 0);
 }
-static inline struct store_val sv_blob(const void *p, size_t n)
-{
-    return (struct store_val){.kind = SV_BLOB, .p = p, .n = n};
-}
-static inline struct store_val sv_null_int(void)
-{
-    return (struct store_val){.kind = SV_INT, .null = true};
-}
+#define sv_blob(b, len) ((struct store_val){.kind = SV_BLOB, .p = (b), .n = (len)})
 /* An argument list written in place: SV(sv_int(x), sv_text(y)) -> array, count. */
 #define SV(...)                                                                                    \
     (const struct store_val[]){__VA_ARGS__},                                                       \
@@ -88,6 +80,7 @@ struct sq {
     }
 
 struct store_cache;
+#define STORE_DYN 16 /* statements of generated text kept prepared per connection */
 struct store_conn {
     atomic_bool busy;
     bool in_read;     /* inside a read transaction held for a request */
@@ -95,6 +88,12 @@ struct store_conn {
     struct store *store;
     struct store_cache *cache; /* cache.c */
     void *be;                  /* the backend's connection; NULL until first used */
+    struct {
+        char *key; /* the text (and anything else that tells two apart) */
+        size_t len;
+        uint64_t used;
+    } dyn[STORE_DYN];
+    uint64_t clock;
 };
 
 struct store_memo;
@@ -184,6 +183,13 @@ extern const struct store_backend store_sqlite, store_pg;
 int store_acquire(struct store *s, struct store_conn **out, struct lia_err *err);
 void store_release(struct store *s, struct store_conn *c);
 
+/* The slot of c's cache of prepared statements for generated text that holds key (*hit), or
+ * the least recently used one, emptied, for the backend to prepare key's statement into and
+ * then keep it there (store_dyn_keep). */
+int store_dyn_slot(struct store_conn *c, const char *key, size_t len, bool *hit);
+void store_dyn_keep(struct store_conn *c, int slot, const char *key, size_t len);
+void store_dyn_forget(struct store_conn *c);
+
 /* Statements (sql.c). A statement that fails fills err "store: <what>: <reason>". */
 int store_exec(struct store_conn *c, struct sq *q, const struct store_val *v, int n,
                struct store_cur *cur, const char *what, struct lia_err *err);
@@ -193,10 +199,24 @@ int store_step(struct store_cur *cur, struct lia_err *err);
 void store_end(struct store_cur *cur);
 int64_t store_col_int(struct store_cur *cur, int col);
 char *store_col_dup(struct store_cur *cur, int col, struct arena *a); /* NULL for SQL NULL */
+char *store_col_dupn(struct store_cur *cur, int col, struct arena *a, size_t *len);
 void store_col_bytes(struct store_cur *cur, int col, unsigned char *out, size_t n);
 
 /* Row decoders: fill dst from the cursor's row; non-zero when out of memory. */
 typedef int (*store_row_fn)(struct store_cur *cur, struct arena *a, void *dst);
+/* Most are a table: column i goes to the member at f[i].off, of kind i (int64_t), n (int),
+ * b (bool), t (text, in a; NULL for SQL NULL) or h (32 bytes). */
+struct store_field {
+    unsigned short off;
+    char kind;
+};
+#define FIELD(type, member, kind)                                                                  \
+    {                                                                                              \
+        (unsigned short)offsetof(type, member), kind                                               \
+    }
+#define N_FIELDS(f) (sizeof(f) / sizeof((f)[0]))
+int store_decode(struct store_cur *cur, struct arena *a, void *dst, const struct store_field *f,
+                 size_t n);
 /* Column 0 as text into *(char **)dst (NULL for SQL NULL). */
 int store_row_str(struct store_cur *cur, struct arena *a, void *dst);
 /* Column 0 as an integer into *(int64_t *)dst. */
@@ -214,6 +234,10 @@ int store_get(struct store *s, struct sq *q, const struct store_val *v, int n, s
 int store_list(struct store *s, struct sq *q, const struct store_val *v, int n, size_t size,
                store_row_fn fn, struct arena *a, void **out, size_t *n_out, const char *what,
                struct lia_err *err);
+/* The same for generated text, on c. */
+int store_list_text(struct store_conn *c, const char *sql, size_t len, const struct store_args *b,
+                    size_t size, store_row_fn fn, struct arena *a, void **out, size_t *n_out,
+                    const char *what, struct lia_err *err);
 /* Runs a statement that returns no rows; *changes (may be NULL) gets the rows changed. */
 int store_do(struct store_conn *c, struct sq *q, const struct store_val *v, int n, int64_t *changes,
              const char *what, struct lia_err *err);
@@ -261,12 +285,13 @@ extern struct sq store_reflag_sql, store_remask_sql;
  * transaction held for a request, after checking auth_gen in that transaction. */
 enum store_cache_kind { CACHE_TOKEN = 1, CACHE_PARTNER, CACHE_COLLECTION, CACHE_ACCESS };
 void store_cache_free(struct store_conn *c);
+/* A row is size bytes; its text members are those of kind t in f[0..nf). */
 bool store_cache_get(struct store *s, struct store_conn *c, int kind, int64_t k1, int64_t k2,
-                     const char *key, void *out, size_t size, const size_t *strs, size_t n_strs,
-                     struct arena *a);
+                     const char *key, void *out, size_t size, const struct store_field *f,
+                     size_t nf, struct arena *a);
 void store_cache_put(struct store *s, struct store_conn *c, int kind, int64_t k1, int64_t k2,
-                     const char *key, const void *row, size_t size, const size_t *strs,
-                     size_t n_strs);
+                     const char *key, const void *row, size_t size, const struct store_field *f,
+                     size_t nf);
 
 /* The visibility predicate for rows aliased o (policy.c; nothing when p sees all), with its
  * values appended to b. */

@@ -49,21 +49,14 @@ int store_watch_add(struct store *s, const struct store_watch *w, size_t max, in
     " (SELECT count(*) FROM watch_event e WHERE e.watch = w.rid AND e.hook_state = 3)"             \
     " FROM watch w"
 
+#define W(m, k) FIELD(struct store_watch, m, k)
+static const struct store_field watch_fields[] = {
+    W(rid, 'i'),     W(id, 't'),     W(owner, 'i'),   W(name, 't'),   W(query, 't'),
+    W(webhook, 't'), W(secret, 't'), W(created, 'i'), W(events, 'i'), W(failed, 'i')};
+
 static int watch_row(struct store_cur *cur, struct arena *a, void *dst)
 {
-    struct store_watch *w = dst;
-    memset(w, 0, sizeof *w);
-    w->rid = store_col_int(cur, 0);
-    w->id = store_col_dup(cur, 1, a);
-    w->owner = store_col_int(cur, 2);
-    w->name = store_col_dup(cur, 3, a);
-    w->query = store_col_dup(cur, 4, a);
-    w->webhook = store_col_dup(cur, 5, a);
-    w->secret = store_col_dup(cur, 6, a);
-    w->created = store_col_int(cur, 7);
-    w->events = store_col_int(cur, 8);
-    w->failed = store_col_int(cur, 9);
-    return w->id && w->name && w->query ? 0 : LIA_ENOMEM;
+    return store_decode(cur, a, dst, watch_fields, N_FIELDS(watch_fields));
 }
 
 int store_watch_list(struct store *s, int64_t owner, struct arena *a, struct store_watch **out,
@@ -127,36 +120,24 @@ int store_watch_event_put(struct store_txn *t, const struct store_watch_event *e
     " e.summary, e.created, e.hook_state, e.attempts, e.next_attempt, e.last_error, w.webhook,"    \
     " w.secret FROM watch_event e JOIN watch w ON w.rid = e.watch"
 
+#define E(m, k) FIELD(struct store_watch_event, m, k)
+static const struct store_field event_fields[] = {
+    E(seq, 'i'),          E(watch, 'i'),          E(watch_id, 't'),
+    E(owner, 'i'),        E(obj_date_added, 'i'), E(coll, 'i'),
+    E(obj_id, 't'),       E(obj_modified, 'i'),   E(summary, 't'),
+    E(created, 'i'),      E(hook_state, 'n'),     E(attempts, 'n'),
+    E(next_attempt, 'i'), E(last_error, 't'),     E(webhook, 't'),
+    E(secret, 't')};
+
+/* Without the webhook and its secret (the last two columns), but for deliveries. */
 static int event_row(struct store_cur *cur, struct arena *a, void *dst)
 {
-    struct store_watch_event *e = dst;
-    bool with_secret = e->webhook != NULL; /* set by the caller that wants them */
-    memset(e, 0, sizeof *e);
-    e->seq = store_col_int(cur, 0);
-    e->watch = store_col_int(cur, 1);
-    e->watch_id = store_col_dup(cur, 2, a);
-    e->owner = store_col_int(cur, 3);
-    e->obj_date_added = store_col_int(cur, 4);
-    e->coll = store_col_int(cur, 5);
-    e->obj_id = store_col_dup(cur, 6, a);
-    e->obj_modified = store_col_int(cur, 7);
-    e->summary = store_col_dup(cur, 8, a);
-    e->created = store_col_int(cur, 9);
-    e->hook_state = (int)store_col_int(cur, 10);
-    e->attempts = (int)store_col_int(cur, 11);
-    e->next_attempt = store_col_int(cur, 12);
-    e->last_error = store_col_dup(cur, 13, a);
-    if (with_secret) {
-        e->webhook = store_col_dup(cur, 14, a);
-        e->secret = store_col_dup(cur, 15, a);
-    }
-    return e->watch_id && e->obj_id && e->summary ? 0 : LIA_ENOMEM;
+    return store_decode(cur, a, dst, event_fields, N_FIELDS(event_fields) - 2);
 }
 
 static int event_secret_row(struct store_cur *cur, struct arena *a, void *dst)
 {
-    ((struct store_watch_event *)dst)->webhook = "";
-    return event_row(cur, a, dst);
+    return store_decode(cur, a, dst, event_fields, N_FIELDS(event_fields));
 }
 
 int store_watch_events(struct store *s, int64_t owner, int64_t after, size_t limit, struct arena *a,
@@ -199,4 +180,33 @@ int store_watch_event_update(struct store *s, int64_t seq, int hook_state, int a
                      SV(sv_int(hook_state), sv_int(attempts), sv_int(next_attempt),
                         sv_text(last_error), sv_int(seq)),
                      NULL, "record delivery", err);
+}
+
+#define V(m, k) FIELD(struct store_watch_version, m, k)
+static const struct store_field version_fields[] = {
+    V(date_added, 'i'), V(coll, 'i'),        V(coll_id, 't'),  V(id, 't'),
+    V(type, 't'),       V(modified_us, 'i'), V(modified, 't'), V(tlp, 'n')};
+
+static int version_row(struct store_cur *cur, struct arena *a, void *dst)
+{
+    struct store_watch_version *v = dst;
+    int rc = store_decode(cur, a, dst, version_fields, N_FIELDS(version_fields));
+    v->json = store_col_dupn(cur, 8, a, &v->json_len);
+    return rc || !v->json ? LIA_ENOMEM : 0;
+}
+
+/* Every version after a cursor, for the engine, which shows nothing of one to an owner before
+ * store_query_objects with that owner's policy has returned it. */
+int store_watch_versions(struct store *s, int64_t after, size_t limit, struct arena *a,
+                         struct store_watch_version **out, size_t *n, struct lia_err *err)
+{
+    static struct sq q = SQ("SELECT o.date_added, o.coll, c.id, o.id, o.type, o.modified,"
+                            " o.modified_text, CASE WHEN o.tlp < 0 THEN c.default_tlp ELSE o.tlp"
+                            " END, o.json FROM object o JOIN collection c ON c.rid = o.coll"
+                            " WHERE o.date_added > ? ORDER BY o.date_added LIMIT ?");
+    void *rows;
+    int rc = store_list(s, &q, SV(sv_int(after), sv_int((int64_t)limit)), sizeof **out, version_row,
+                        a, &rows, n, "read new versions", err);
+    *out = rows;
+    return rc;
 }

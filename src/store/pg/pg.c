@@ -148,15 +148,6 @@ PGconn *pg_connect(struct store *s, const char *application, struct lia_err *err
     return db;
 }
 
-static void dyn_forget(struct pg_conn *k)
-{
-    for (int i = 0; i < PG_DYN_CACHE; i++) {
-        free(k->dyn[i].sql);
-        free(k->dyn[i].types);
-    }
-    memset(k->dyn, 0, sizeof k->dyn);
-}
-
 /* A session found broken is replaced before use. */
 static int pq_connect(struct store *s, struct store_conn *c, struct lia_err *err)
 {
@@ -167,14 +158,14 @@ static int pq_connect(struct store *s, struct store_conn *c, struct lia_err *err
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
     PQfinish(k->db);
     memset(k->prepared, 0, sizeof k->prepared);
-    dyn_forget(k);
+    store_dyn_forget(c);
+    k->dyn_used = 0;
     k->db = pg_connect(s, "liaison", err);
     return k->db ? 0 : err ? err->code : LIA_EBUSY;
 }
 
 static void pq_disconnect(struct store_conn *c)
 {
-    dyn_forget(c->be);
     PQfinish(PDB(c));
     free(c->be);
     c->be = NULL;
@@ -229,53 +220,36 @@ static void params_free(struct params *p)
 }
 
 /* The name of the session's prepared statement for generated text (and these types),
- * preparing it on a miss in the place of the least recently used. */
-static int dyn_prepare(struct store *s, struct pg_conn *k, const struct dbuf *text,
-                       const struct params *p, int n, char name[16], const char *what,
-                       struct lia_err *err)
+ * preparing it on a miss in the slot the connection's cache (sql.c) gives. */
+static int dyn_prepare(struct store_conn *c, const struct dbuf *text, const struct params *p, int n,
+                       char name[16], const char *what, struct lia_err *err)
 {
-    int victim = 0;
-    k->clock++;
-    for (int i = 0; i < PG_DYN_CACHE; i++) {
-        struct pg_dyn *d = &k->dyn[i];
-        if (d->sql && d->len == text->len && d->n == n && !memcmp(d->sql, text->ptr, d->len) &&
-            !memcmp(d->types, p->types, (size_t)n * sizeof *p->types)) {
-            d->used = k->clock;
-            snprintf(name, 16, "d%d", i);
-            return 0;
-        }
-        if (d->used < k->dyn[victim].used)
-            victim = i;
-    }
-    struct pg_dyn *d = &k->dyn[victim];
-    snprintf(name, 16, "d%d", victim);
-    if (d->sql) {
+    struct pg_conn *k = c->be;
+    struct dbuf key; /* the text and the types */
+    dbuf_init(&key, 1u << 30);
+    int rc = dbuf_append(&key, text->ptr, text->len);
+    rc = rc ? rc : dbuf_append(&key, p->types, (size_t)n * sizeof *p->types);
+    bool hit = false;
+    int slot = rc ? 0 : store_dyn_slot(c, key.ptr, key.len, &hit);
+    snprintf(name, 16, "d%d", slot);
+    if (rc == 0 && !hit) {
         char sql[32];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", name);
-        PQclear(PQexec(k->db, sql));
-        free(d->sql);
-        free(d->types);
-        memset(d, 0, sizeof *d);
+        if (k->dyn_used & (1u << slot))
+            PQclear(PQexec(k->db, sql));
+        k->dyn_used &= ~(1u << slot);
+        PGresult *r = PQprepare(k->db, name, text->ptr, n, p->types);
+        rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(c->store, k->db, r, what, err);
+        PQclear(r);
+        if (rc == 0)
+            k->dyn_used |= 1u << slot;
+        if (rc == 0)
+            store_dyn_keep(c, slot, key.ptr, key.len);
+    } else if (rc) {
+        rc = lia_err_set(err, LIA_ETOOBIG, "store: %s: statement too long", what);
     }
-    PGresult *r = PQprepare(k->db, name, text->ptr, n, p->types);
-    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(s, k->db, r, what, err);
-    PQclear(r);
-    if (rc)
-        return rc;
-    d->sql = malloc(text->len);
-    d->types = malloc((size_t)(n ? n : 1) * sizeof *d->types);
-    if (!d->sql || !d->types) {
-        free(d->sql);
-        free(d->types);
-        memset(d, 0, sizeof *d);
-        return 0; /* prepared, not kept: prepared again next time */
-    }
-    memcpy(d->sql, text->ptr, text->len);
-    memcpy(d->types, p->types, (size_t)n * sizeof *d->types);
-    d->len = text->len;
-    d->n = n;
-    d->used = k->clock;
-    return 0;
+    dbuf_release(&key);
+    return rc;
 }
 
 static int pq_exec(struct store_cur *cur, struct sq *q, const char *sql, size_t len,
@@ -301,7 +275,7 @@ static int pq_exec(struct store_cur *cur, struct sq *q, const char *sql, size_t 
         PQclear(r);
     }
     if (rc == 0 && !q)
-        rc = dyn_prepare(s, k, &text, &p, n, name, what, err);
+        rc = dyn_prepare(cur->conn, &text, &p, n, name, what, err);
     cur->what = what;
     cur->row = -1;
     cur->flags = stream;

@@ -33,19 +33,11 @@ struct pg_store {
     pthread_mutex_t listen_lock;
 };
 
-#define PG_DYN_CACHE 16
 struct pg_conn {
     PGconn *db;
     int64_t changes; /* rows changed by statements on this session */
     bool prepared[STORE_SQ_MAX + 1];
-    struct pg_dyn { /* statements of generated text, prepared as d0, d1...; LRU out */
-        char *sql;
-        size_t len;
-        int n;
-        Oid *types;
-        uint64_t used;
-    } dyn[PG_DYN_CACHE];
-    uint64_t clock;
+    unsigned dyn_used; /* slots of generated text prepared as d0, d1... (sql.c's cache) */
 };
 
 #define PS(s) ((struct pg_store *)(s)->bs)

@@ -24,18 +24,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DYN_CACHE 16
-
 struct sqlite_conn {
     sqlite3 *db;
-    sqlite3_stmt *st[STORE_SQ_MAX + 1];
-    struct {
-        char *sql;
-        size_t len;
-        sqlite3_stmt *st;
-        uint64_t used;
-    } dyn[DYN_CACHE];
-    uint64_t clock;
+    sqlite3_stmt *st[STORE_SQ_MAX + 1]; /* by statement id */
+    sqlite3_stmt *dyn[STORE_DYN];       /* by slot of the connection's cache (sql.c) */
 };
 
 #define SS(s) ((struct sqlite_store *)(s)->bs)
@@ -165,47 +157,11 @@ static void sl_disconnect(struct store_conn *c)
     struct sqlite_conn *k = c->be;
     for (int i = 0; i <= STORE_SQ_MAX; i++)
         sqlite3_finalize(k->st[i]);
-    for (int i = 0; i < DYN_CACHE; i++) {
-        sqlite3_finalize(k->dyn[i].st);
-        free(k->dyn[i].sql);
-    }
+    for (int i = 0; i < STORE_DYN; i++)
+        sqlite3_finalize(k->dyn[i]);
     sqlite3_close(k->db);
     free(k);
     c->be = NULL;
-}
-
-/* The connection's statement for generated text, prepared on a miss. */
-static int dyn_stmt(struct sqlite_conn *k, const char *sql, size_t len, sqlite3_stmt **out)
-{
-    int victim = 0;
-    k->clock++;
-    for (int i = 0; i < DYN_CACHE; i++) {
-        if (k->dyn[i].sql && k->dyn[i].len == len && !memcmp(k->dyn[i].sql, sql, len)) {
-            k->dyn[i].used = k->clock;
-            *out = k->dyn[i].st;
-            return SQLITE_OK;
-        }
-        if (k->dyn[i].used < k->dyn[victim].used)
-            victim = i;
-    }
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v3(k->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-    char *copy = rc == SQLITE_OK ? malloc(len) : NULL;
-    if (rc == SQLITE_OK && !copy) {
-        sqlite3_finalize(st);
-        rc = SQLITE_NOMEM;
-    }
-    if (rc != SQLITE_OK)
-        return rc;
-    memcpy(copy, sql, len);
-    sqlite3_finalize(k->dyn[victim].st);
-    free(k->dyn[victim].sql);
-    k->dyn[victim].sql = copy;
-    k->dyn[victim].len = len;
-    k->dyn[victim].st = st;
-    k->dyn[victim].used = k->clock;
-    *out = st;
-    return SQLITE_OK;
 }
 
 static int sl_exec(struct store_cur *cur, struct sq *q, const char *sql, size_t len,
@@ -214,34 +170,35 @@ static int sl_exec(struct store_cur *cur, struct sq *q, const char *sql, size_t 
 {
     (void)stream;
     struct sqlite_conn *k = cur->conn->be;
-    sqlite3_stmt *st = NULL;
+    bool hit = q && k->st[q->id];
+    int slot = q ? 0 : store_dyn_slot(cur->conn, sql, len, &hit);
+    sqlite3_stmt **st = q ? &k->st[q->id] : &k->dyn[slot];
     int rc = SQLITE_OK;
-    if (q && !(st = k->st[q->id]))
-        rc = sqlite3_prepare_v3(k->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &k->st[q->id],
-                                NULL);
-    if (q)
-        st = k->st[q->id];
-    else
-        rc = dyn_stmt(k, sql, len, &st);
+    if (!hit) {
+        sqlite3_finalize(*st);
+        *st = NULL;
+        rc = sqlite3_prepare_v3(k->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, st, NULL);
+        if (rc == SQLITE_OK && !q)
+            store_dyn_keep(cur->conn, slot, sql, len);
+    }
     if (rc != SQLITE_OK)
         return sqlite_fail(k->db, rc, err, what);
-    sqlite3_clear_bindings(st);
+    sqlite3_clear_bindings(*st);
     for (int i = 0; i < n && rc == SQLITE_OK; i++) {
         if (v[i].null)
             continue;
         if (v[i].kind == SV_INT)
-            rc = sqlite3_bind_int64(st, i + 1, v[i].i);
+            rc = sqlite3_bind_int64(*st, i + 1, v[i].i);
         else if (v[i].kind == SV_TEXT)
-            rc = sqlite3_bind_text(st, i + 1, v[i].p, (int)v[i].n, SQLITE_STATIC);
+            rc = sqlite3_bind_text(*st, i + 1, v[i].p, (int)v[i].n, SQLITE_STATIC);
         else
-            rc = sqlite3_bind_blob(st, i + 1, v[i].p, (int)v[i].n, SQLITE_STATIC);
+            rc = sqlite3_bind_blob(*st, i + 1, v[i].p, (int)v[i].n, SQLITE_STATIC);
     }
     if (rc != SQLITE_OK) {
-        sqlite3_reset(st);
+        sqlite3_reset(*st);
         return sqlite_fail(k->db, rc, err, what);
     }
-    cur->h = st;
-    cur->flags = 0;
+    cur->h = *st;
     cur->what = what;
     return 0;
 }
