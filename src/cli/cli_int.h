@@ -55,7 +55,8 @@ int cli_push(int argc, char **argv);
 int cli_export(int argc, char **argv); /* cmd_bundle.c */
 int cli_import(int argc, char **argv);
 int cli_key(int argc, char **argv);
-int cli_migrate(int argc, char **argv); /* cmd_storecopy.c */
+int cli_migrate(int argc, char **argv);    /* cmd_storecopy.c */
+int cli_config_cmd(int argc, char **argv); /* cmd_config.c */
 int cli_store(int argc, char **argv);
 /* Appends "store = location" to the configuration file conf (init --store). */
 int cli_config_add_store(const char *conf, const char *location, struct lia_err *err);

@@ -143,16 +143,8 @@ int cli_serve(int argc, char **argv)
     snprintf(conf, sizeof conf, "%s/liaison.conf", dir);
     if (cli_config_load(&cfg, config ? config : conf, config == NULL, &err))
         return cli_error(CLI_USAGE, "serve", "%s", err.msg);
-    for (size_t i = 0; i < n_sets; i++) {
-        char kv[2048];
-        snprintf(kv, sizeof kv, "%s", sets[i]);
-        char *eq = strchr(kv, '=');
-        if (!eq)
-            return cli_error(CLI_USAGE, "serve", "--set expects KEY=VALUE, got '%s'", sets[i]);
-        *eq = '\0';
-        if (cli_config_set(&cfg, kv, eq + 1, &err))
-            return cli_error(CLI_USAGE, "serve", "%s", err.msg);
-    }
+    if (cli_config_apply_sets(&cfg, sets, n_sets, &err))
+        return cli_error(CLI_USAGE, "serve", "%s", err.msg);
     if ((listen && cli_config_set(&cfg, "listen", listen, &err)) ||
         (cert && cli_config_set(&cfg, "tls_cert", cert, &err)) ||
         (key && cli_config_set(&cfg, "tls_key", key, &err)) ||

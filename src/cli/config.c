@@ -182,17 +182,44 @@ int cli_config_load(struct cli_config *cfg, const char *path, bool optional, str
     return rc;
 }
 
+int cli_config_apply_sets(struct cli_config *cfg, const char *const *sets, size_t n,
+                          struct lia_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        char kv[2048];
+        if ((size_t)snprintf(kv, sizeof kv, "%s", sets[i]) >= sizeof kv)
+            return lia_err_set(err, LIA_EINVAL, "--set %.40s...: longer than %zu bytes", sets[i],
+                               sizeof kv - 1);
+        char *eq = strchr(kv, '=');
+        if (!eq)
+            return lia_err_set(err, LIA_EINVAL, "--set expects KEY=VALUE, got '%s'", sets[i]);
+        *eq = '\0';
+        int rc = cli_config_set(cfg, kv, eq + 1, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int cli_config_default_text(struct dbuf *b)
+{
+    int rc =
+        dbuf_puts(b, "# liaison configuration: key = value. Command-line flags and\n"
+                     "# --set key=value override this file. docs/configuration.md has more.\n\n");
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0] && rc == 0; i++)
+        rc = dbuf_printf(b, "# %s\n# %s = %s\n\n", keys[i].doc, keys[i].name, keys[i].def);
+    return rc;
+}
+
 int cli_config_write_default(const char *path, struct lia_err *err)
 {
     struct dbuf b;
     dbuf_init(&b, 64 * 1024);
-    int rc =
-        dbuf_puts(&b, "# liaison configuration: key = value. Command-line flags and\n"
-                      "# --set key=value override this file. docs/configuration.md has more.\n\n");
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0] && rc == 0; i++)
-        rc = dbuf_printf(&b, "# %s\n# %s = %s\n\n", keys[i].doc, keys[i].name, keys[i].def);
+    int rc = cli_config_default_text(&b);
     if (rc == 0)
         rc = lia_write_file(path, b.ptr, b.len, 0600, err);
+    else
+        rc = lia_err_set(err, rc, "default configuration larger than 64 KiB");
     dbuf_release(&b);
     return rc;
 }

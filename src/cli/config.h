@@ -61,7 +61,12 @@ void cli_config_defaults(struct cli_config *cfg);
 int cli_config_set(struct cli_config *cfg, const char *key, const char *value, struct lia_err *err);
 /* Reads a config file; a missing file is not an error when optional. */
 int cli_config_load(struct cli_config *cfg, const char *path, bool optional, struct lia_err *err);
-/* Writes the defaults, commented, as a starting config file. */
+/* Applies command-line overrides, each "KEY=VALUE" (--set), in order. */
+int cli_config_apply_sets(struct cli_config *cfg, const char *const *sets, size_t n,
+                          struct lia_err *err);
+/* Appends the defaults, commented, as the text of a starting config file. */
+int cli_config_default_text(struct dbuf *b);
+/* Writes that text to path (mode 0600). */
 int cli_config_write_default(const char *path, struct lia_err *err);
 
 #endif

@@ -12,6 +12,7 @@
 static const struct cli_command commands[] = {
     {"init", cli_init, "create a data directory with a store and an admin token"},
     {"serve", cli_serve, "serve TAXII 2.1 from a data directory"},
+    {"config", cli_config_cmd, "print the default configuration, or check one"},
     {"collection", cli_collection, "add and list collections"},
     {"token", cli_token, "issue, list and revoke access tokens"},
     {"partner", cli_partner, "register and manage partner services"},
