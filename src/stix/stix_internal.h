@@ -65,4 +65,29 @@ bool stix_id_has_type(const char *id, const char *type);
 /* Property names (STIX 2.1 section 3.1): [a-zA-Z0-9_]{3,250}, or "id". */
 bool stix_is_valid_property_name(const char *s, size_t len);
 
+/* json.c: the strict parser. Limits with defaults filled in (docs/stix-validation.md). */
+struct stix_json_limits {
+    size_t depth, string, objects;
+};
+struct stix_json_limits stix_effective_limits(const struct stix_limits *l);
+/* One pass over raw bytes: depth, decoded string lengths, NUL bytes (err may be NULL). */
+int stix_prescan(const char *t, size_t n, const struct stix_json_limits *lim, struct lia_err *err);
+/* prescan, then jansson with duplicate keys refused; *out owned by the caller. */
+int stix_parse_strict(const char *text, size_t len, const struct stix_json_limits *lim,
+                      json_t **out, struct lia_err *err);
+/* Value of the 4 hex digits at t[i..i+4), or -1. */
+long stix_hex4(const char *t, size_t n, size_t i);
+
+/* envelope.c: the envelope rules and the span scanner. */
+struct stix_span {
+    size_t start, end;
+};
+/* Classifies root as bundle or envelope (env->is_bundle) and applies the envelope rules;
+ * with elements false, not the one that every element is an object. */
+int stix_check_envelope_root(json_t *root, struct stix_envelope *env, bool elements,
+                             struct lia_err *err);
+/* The spans of the root "objects" elements of text not yet parsed (malloc'd into *out);
+ * 0 when there is no such array, the scan runs off the text, or there are more than max. */
+size_t stix_scan_spans(const char *t, size_t n, struct stix_span **out, size_t max);
+
 #endif
