@@ -88,7 +88,6 @@
       "software languages are ISO 639-2 codes (RFC 5646 tags per errata 01)")                      \
     X(REGISTRY_HIVE, "registry-hive", "6.17",                                                      \
       "registry key hives are written out in full (HKEY_LOCAL_MACHINE, not HKLM)")                 \
-    X(OPINION, "opinion", "4.15", "opinion comes from opinion-enum")                               \
     X(EXTENSION_DEFINITION, "extension-definition", "7.3",                                         \
       "extension definitions: created_by_ref, extension types, extension_properties")              \
     X(LANGUAGE_CONTENT, "language-content", "7.1",                                                 \

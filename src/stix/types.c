@@ -37,7 +37,7 @@
     }
 #define PS(n, t, sub)                                                                              \
     {                                                                                              \
-        n, STIX_P_##t, false, "", &sub                                                             \
+        n, STIX_P_##t, false, "", &(sub)                                                           \
     }
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
