@@ -81,7 +81,7 @@
     X(URL, "url", "6.1, 6.15", "URLs conform to RFC 3986")                                         \
     X(EMAIL_ADDRESS, "email-address", "6.5",                                                       \
       "email-addr values are RFC 5322 addr-spec, without a display name")                          \
-    X(MIME_TYPE, "mime-type", "6.1, 6.7", "MIME types are type/subtype (RFC 6838)")                \
+    X(MIME_TYPE, "mime-type", "6.1", "artifact MIME types are type/subtype (RFC 6838)")            \
     X(CHARSET, "charset", "3.9.1", "*_enc names an IANA character set, by its MIME name")          \
     X(CPE, "cpe", "6.14", "software cpe is a CPE 2.3 formatted string")                            \
     X(SOFTWARE_LANGUAGES, "software-languages", "6.14",                                            \

@@ -274,7 +274,7 @@ static const struct stix_prop file[] = {
     P("name", STRING),
     P("name_enc", CHARSET),
     P("magic_number_hex", STRING),
-    P("mime_type", MIME),
+    P("mime_type", STRING), /* SHOULD be an IANA media type (6.7.1): not checked */
     P("ctime", TIMESTAMP),
     P("mtime", TIMESTAMP),
     P("atime", TIMESTAMP),

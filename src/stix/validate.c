@@ -522,6 +522,19 @@ bool stix_is_extension_type(json_t *v)
     return false;
 }
 
+/* Section 11.3.1 (deprecated custom SCO extensions): 3-250 of a-z, 0-9 and hyphen, ending
+ * in "-ext". */
+static bool custom_extension_name(const char *k, size_t n)
+{
+    if (n < 5 || n > 250 || !ends_with(k, n, "-ext"))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') || k[i] == '-'))
+            return false;
+    }
+    return true;
+}
+
 /* extensions: keys are extension-definition ids (value has a valid extension_type) or, on
  * SCOs, predefined extension names of that SCO type, whose contents are checked like a
  * type's; values are non-empty objects with valid property names. */
@@ -545,10 +558,13 @@ static int check_extensions(json_t *v, const char *type, bool sco, struct lia_er
                 return stix_refuse(err, STIX_RULE_EXTENSIONS, path,
                                    "extension_type must be one of new-sdo, new-sco, new-sro, "
                                    "property-extension, toplevel-property-extension");
-        } else if (!(sco && (pre = stix_extension_lookup(k)))) {
+        } else if (sco && !(pre = stix_extension_lookup(k)) && custom_extension_name(k, n)) {
+            /* a custom SCO extension of section 11.3 (deprecated, still allowed) */
+        } else if (!pre) {
             return stix_refuse(err, STIX_RULE_EXTENSIONS, path,
-                               "\"%s\" is neither an extension-definition id nor a predefined "
-                               "SCO extension",
+                               "\"%s\" is neither an extension-definition id, a predefined SCO "
+                               "extension nor a custom SCO extension name (a-z, 0-9, -, ending "
+                               "in -ext)",
                                k);
         } else if (strcmp(pre->extends, type) != 0) {
             return stix_refuse(err, STIX_RULE_PREDEF_EXTENSION, path,
@@ -761,6 +777,19 @@ static int check_members(json_t *obj, const struct stix_type *t, bool sco, struc
     return check_encoded_members(obj, "", err);
 }
 
+/* SCOs have no created or modified (3.2), but some carry them: they are timestamps. */
+static int check_sco_times(json_t *obj, struct lia_err *err)
+{
+    static const struct stix_prop times[] = {{"created", STIX_P_TIMESTAMP, false, "", NULL},
+                                             {"modified", STIX_P_TIMESTAMP, false, "", NULL}};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_object_get(obj, times[i].name);
+        if (v && stix_check_value(times[i].name, v, &times[i], err))
+            return STIX_EINVALID;
+    }
+    return LIA_OK;
+}
+
 /* Section 2.9: an SCO whose ID contributing properties are all optional and all absent
  * (and a process, which has none) has a UUIDv4 id. */
 static int check_sco_uuid(json_t *obj, const struct stix_type *t, const char *id,
@@ -819,6 +848,8 @@ int stix_validate_object(json_t *obj, struct stix_info *info, struct lia_err *er
     int rc = check_spec_version(obj, sco, info, err);
     if (!rc && !sco)
         rc = check_versioning(obj, t && strcmp(t->name, "marking-definition") == 0, info, err);
+    if (!rc && sco)
+        rc = check_sco_times(obj, err);
     if (!rc)
         rc = check_members(obj, t, sco, info, err);
     if (!rc && t)

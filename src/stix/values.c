@@ -413,17 +413,31 @@ static bool digits(const char *s, size_t min)
     return i >= min && s[i] == '\0';
 }
 
+static bool is_cve(const char *id)
+{
+    return strncmp(id, "CVE-", 4) == 0 && is_digit(id[4]) && is_digit(id[5]) && is_digit(id[6]) &&
+           is_digit(id[7]) && id[8] == '-' && digits(id + 9, 4);
+}
+
+static bool is_capec(const char *id)
+{
+    return strncmp(id, "CAPEC-", 6) == 0 && digits(id + 6, 1);
+}
+
 int stix_check_external_id(const char *path, const char *source, const char *id,
                            struct lia_err *err)
 {
-    if (strcmp(source, "cve") == 0 &&
-        !(strncmp(id, "CVE-", 4) == 0 && is_digit(id[4]) && is_digit(id[5]) && is_digit(id[6]) &&
-          is_digit(id[7]) && id[8] == '-' && digits(id + 9, 4)))
+    if ((is_cve(id) && strcmp(source, "cve") != 0) ||
+        (is_capec(id) && strcmp(source, "capec") != 0))
+        return stix_refuse(err, STIX_RULE_EXTERNAL_ID, path,
+                           "%.40s is a %s id: its source_name must be \"%s\", not \"%.40s\"", id,
+                           is_cve(id) ? "CVE" : "CAPEC", is_cve(id) ? "cve" : "capec", source);
+    if (strcmp(source, "cve") == 0 && !is_cve(id))
         return stix_refuse(err, STIX_RULE_EXTERNAL_ID, path,
                            "\"%.40s\": with source_name cve, external_id is a CVE id like "
                            "CVE-2014-0160",
                            id);
-    if (strcmp(source, "capec") == 0 && !(strncmp(id, "CAPEC-", 6) == 0 && digits(id + 6, 1)))
+    if (strcmp(source, "capec") == 0 && !is_capec(id))
         return stix_refuse(err, STIX_RULE_EXTERNAL_ID, path,
                            "\"%.40s\": with source_name capec, external_id is CAPEC-<number>", id);
     return LIA_OK;

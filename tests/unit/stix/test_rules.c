@@ -108,7 +108,7 @@ static const struct rule_case cases[] = {
       "{" SCO("x509-certificate") ", \"x509_v3_extensions\": "
                                   "{\"private_key_usage_period_not_before\": "
                                   "\"2016-02-30T00:00:00Z\"}}",
-      FILE_(", \"mtime\": \"2016-13-01T00:00:00Z\"")},
+      FILE_(", \"created\": \"2016-11-31T08:17:27.000000Z\"")},
      "extensions.windows-pebinary-ext.time_date_stamp"},
     {"timestamp-precision",
      TOOL(""),
@@ -175,7 +175,9 @@ static const struct rule_case cases[] = {
      {"{" HDR("vulnerability") ", \"name\": \"v\", \"external_references\": [{\"source_name\": "
                                "\"cve\", \"external_id\": \"2014-0160\"}]}",
       "{" HDR("attack-pattern") ", \"name\": \"a\", \"external_references\": [{\"source_name\": "
-                                "\"capec\", \"external_id\": \"163\"}]}"},
+                                "\"capec\", \"external_id\": \"163\"}]}",
+      "{" HDR("vulnerability") ", \"name\": \"v\", \"external_references\": [{\"source_name\": "
+                               "\"CVE\", \"external_id\": \"CVE-2016-1234\"}]}"},
      "external_references[0].external_id"},
     {"kill-chain-phase",
      TOOL(", \"kill_chain_phases\": [{\"kill_chain_name\": \"k\", \"phase_name\": \"p\"}]"),
@@ -219,8 +221,10 @@ static const struct rule_case cases[] = {
       MDEF(", \"definition_type\": \"tlp\", \"definition\": {\"tlp\": \"green\"}")},
      "description"},
     {"extensions",
-     "{" SCO("file") ", \"name\": \"a\", \"extensions\": {\"ntfs-ext\": {\"sid\": \"1\"}}}",
+     "{" SCO("file") ", \"name\": \"a\", \"extensions\": {\"ntfs-ext\": {\"sid\": \"1\"}, "
+                     "\"x-acme-scan-ext\": {\"score\": 1}}}",
      {TOOL(", \"extensions\": {\"acme\": {\"a\": 1}}"),
+      FILE_(", \"extensions\": {\"x_acme_ext\": {\"x_a\": 1}}"),
       TOOL(", \"extensions\": {\"extension-definition" U "\": {\"x_a\": 1}}")},
      "extensions.acme"},
     {"predefined-extension",
@@ -289,7 +293,7 @@ static const struct rule_case cases[] = {
      "{" SCO("artifact") ", \"payload_bin\": \"aGVsbG8=\", \"mime_type\": "
                          "\"application/vnd.tcpdump.pcap\"}",
      {"{" SCO("artifact") ", \"payload_bin\": \"aGVsbG8=\", \"mime_type\": \"pdf\"}",
-      FILE_(", \"mime_type\": \"foo/bar\"")},
+      "{" SCO("artifact") ", \"payload_bin\": \"aGVsbG8=\", \"mime_type\": \"foo/bar\"}"},
      "mime_type"},
     {"charset",
      FILE_(", \"name_enc\": \"windows-1252\""),
