@@ -42,15 +42,39 @@ int stix_refuse(struct lia_err *err, enum stix_rule rule, const char *path, cons
                        r->section);
 }
 
+/* Paths are built for every property checked, so without printf: a copy and a join. */
+static size_t put(char *out, size_t at, const char *s)
+{
+    size_t n = strlen(s);
+    if (at + n >= STIX_PATH_MAX)
+        n = STIX_PATH_MAX - 1 - at;
+    memcpy(out + at, s, n);
+    return at + n;
+}
+
 void stix_path_key(char *out, const char *path, const char *key)
 {
-    if (path && path[0])
-        snprintf(out, STIX_PATH_MAX, "%s.%s", path, key);
-    else
-        snprintf(out, STIX_PATH_MAX, "%s", key);
+    size_t at = 0;
+    if (path && path[0]) {
+        at = put(out, 0, path);
+        at = put(out, at, ".");
+    }
+    at = put(out, at, key);
+    out[at] = '\0';
 }
 
 void stix_path_index(char *out, const char *path, size_t i)
 {
-    snprintf(out, STIX_PATH_MAX, "%s[%zu]", path ? path : "", i);
+    char num[24];
+    size_t k = sizeof num;
+    num[--k] = '\0';
+    num[--k] = ']';
+    do {
+        num[--k] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i);
+    num[--k] = '[';
+    size_t at = put(out, 0, path ? path : "");
+    at = put(out, at, num + k);
+    out[at] = '\0';
 }

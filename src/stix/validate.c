@@ -374,13 +374,13 @@ int stix_check_props(json_t *o, const char *path, const struct stix_type *t, str
     for (size_t i = 0; i < t->n_props; i++) {
         const struct stix_prop *p = &t->props[i];
         json_t *v = json_object_get(o, p->name);
-        stix_path_key(sub, path, p->name);
         if (!v) {
-            if (p->required)
-                return stix_refuse(err, STIX_RULE_REQUIRED, sub, "required by %s is missing",
-                                   t->name);
-            continue;
+            if (!p->required)
+                continue;
+            stix_path_key(sub, path, p->name);
+            return stix_refuse(err, STIX_RULE_REQUIRED, sub, "required by %s is missing", t->name);
         }
+        stix_path_key(sub, path, p->name);
         any = true;
         int rc = stix_check_value(sub, v, p, err);
         if (rc)
@@ -447,7 +447,8 @@ static int check_member_names(json_t *o, const char *path, const char *type, str
                                "characters of a-z, 0-9 and _, starting with a letter",
                                k);
         }
-        for (size_t i = 0; i < sizeof reserved_names / sizeof reserved_names[0]; i++) {
+        for (size_t i = 0;
+             strchr("apsu", k[0]) && i < sizeof reserved_names / sizeof reserved_names[0]; i++) {
             if (strcmp(k, reserved_names[i]) == 0 && !reserved_allowed(type, k)) {
                 stix_path_key(sub, path, k);
                 return stix_refuse(err, STIX_RULE_RESERVED_NAME, sub,
