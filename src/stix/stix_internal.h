@@ -202,7 +202,9 @@ bool stix_id_has_type(const char *id, const char *type);
 /* Property names (STIX 2.1 sections 3.1, 11.1): [a-z][a-z0-9_]{2,249}, or "id". */
 bool stix_is_valid_property_name(const char *s, size_t len);
 
-/* values.c: observable values. Each returns 0 or refuses with err naming path. */
+/* values.c: observable values. Each returns 0 or refuses with err naming path. s holds n
+ * bytes and is NUL-terminated (a JSON string), except for stix_check_ip and stix_check_hash,
+ * which pattern.c also calls on pieces of a pattern. */
 int stix_check_ip(const char *path, const char *s, size_t n, bool v6, struct lia_err *err);
 int stix_check_mac(const char *path, const char *s, size_t n, struct lia_err *err);
 int stix_check_domain(const char *path, const char *s, size_t n, struct lia_err *err);

@@ -25,6 +25,10 @@
 #include <strings.h>
 #include <unicode/ucnv.h>
 
+/* printf arguments for the first bytes of s (n bytes, not always NUL-terminated: patterns
+ * pass pieces of themselves) as "%.*s". */
+#define SHOW(s, n, max) (int)((n) > (max) ? (max) : (n)), (s)
+
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -48,13 +52,14 @@ int stix_check_ip(const char *path, const char *s, size_t n, bool v6, struct lia
     size_t alen = slash ? (size_t)(slash - s) : n;
     int max = v6 ? 128 : 32;
     if (alen >= sizeof buf || memchr(s, '\0', n))
-        return stix_refuse(err, STIX_RULE_IP_ADDRESS, path, "\"%.60s\" is not an IPv%c address", s,
-                           v6 ? '6' : '4');
+        return stix_refuse(err, STIX_RULE_IP_ADDRESS, path, "\"%.*s\" is not an IPv%c address",
+                           SHOW(s, n, 60), v6 ? '6' : '4');
     memcpy(buf, s, alen);
     buf[alen] = '\0';
     if (inet_pton(v6 ? AF_INET6 : AF_INET, buf, addr) != 1)
         return stix_refuse(err, STIX_RULE_IP_ADDRESS, path,
-                           "\"%.60s\" is not an IPv%c address or CIDR block", s, v6 ? '6' : '4');
+                           "\"%.*s\" is not an IPv%c address or CIDR block", SHOW(s, n, 60),
+                           v6 ? '6' : '4');
     if (slash) {
         const char *p = slash + 1;
         size_t k = n - alen - 1;
@@ -66,7 +71,7 @@ int stix_check_ip(const char *path, const char *s, size_t n, bool v6, struct lia
         }
         if (!ok || bits > max)
             return stix_refuse(err, STIX_RULE_IP_ADDRESS, path,
-                               "\"%.60s\": a CIDR prefix length is 0 to %d", s, max);
+                               "\"%.*s\": a CIDR prefix length is 0 to %d", SHOW(s, n, 60), max);
     }
     return LIA_OK;
 }
@@ -78,9 +83,9 @@ int stix_check_mac(const char *path, const char *s, size_t n, struct lia_err *er
         ok = i % 3 == 2 ? s[i] == ':' : (is_digit(s[i]) || (s[i] >= 'a' && s[i] <= 'f'));
     if (!ok)
         return stix_refuse(err, STIX_RULE_MAC_ADDRESS, path,
-                           "\"%.40s\" is not a lowercase colon-delimited MAC-48 address with "
+                           "\"%.*s\" is not a lowercase colon-delimited MAC-48 address with "
                            "leading zeros (like 00:00:ab:cd:ef:01)",
-                           s);
+                           SHOW(s, n, 40));
     return LIA_OK;
 }
 
@@ -126,9 +131,9 @@ int stix_check_domain(const char *path, const char *s, size_t n, struct lia_err 
     }
     if (!ok)
         return stix_refuse(err, STIX_RULE_DOMAIN_NAME, path,
-                           "\"%.80s\" is not a domain name (RFC 1034 labels of 1-63 letters, "
+                           "\"%.*s\" is not a domain name (RFC 1034 labels of 1-63 letters, "
                            "digits and hyphens; IDNA 2008 for other scripts)",
-                           s);
+                           SHOW(s, n, 80));
     return LIA_OK;
 }
 
@@ -141,8 +146,8 @@ int stix_check_url(const char *path, const char *s, size_t n, struct lia_err *er
                                       : curl_url_set(u, CURLUPART_URL, s, CURLU_NON_SUPPORT_SCHEME);
     curl_url_cleanup(u);
     if (rc != CURLUE_OK)
-        return stix_refuse(err, STIX_RULE_URL, path, "\"%.80s\" is not a URL (RFC 3986): %s", s,
-                           curl_url_strerror(rc));
+        return stix_refuse(err, STIX_RULE_URL, path, "\"%.*s\" is not a URL (RFC 3986): %s",
+                           SHOW(s, n, 80), curl_url_strerror(rc));
     return LIA_OK;
 }
 
@@ -212,9 +217,9 @@ int stix_check_email(const char *path, const char *s, size_t n, struct lia_err *
     }
     if (!ok)
         return stix_refuse(err, STIX_RULE_EMAIL_ADDRESS, path,
-                           "\"%.80s\" is not an addr-spec (RFC 5322 section 3.4.1, like "
+                           "\"%.*s\" is not an addr-spec (RFC 5322 section 3.4.1, like "
                            "jane.smith@example.com; no display name or angle brackets)",
-                           s);
+                           SHOW(s, n, 80));
     return LIA_OK;
 }
 
@@ -245,9 +250,9 @@ int stix_check_mime(const char *path, const char *s, size_t n, struct lia_err *e
     }
     if (!ok)
         return stix_refuse(err, STIX_RULE_MIME_TYPE, path,
-                           "\"%.80s\" is not a MIME type (type/subtype with a registered "
+                           "\"%.*s\" is not a MIME type (type/subtype with a registered "
                            "top-level type, RFC 6838)",
-                           s);
+                           SHOW(s, n, 80));
     return LIA_OK;
 }
 
@@ -259,13 +264,14 @@ int stix_check_charset(const char *path, const char *s, size_t n, struct lia_err
         canonical = ucnv_getCanonicalName(s, "IANA", &st);
     if (!canonical || U_FAILURE(st))
         return stix_refuse(err, STIX_RULE_CHARSET, path,
-                           "\"%.60s\" is not a character set name of the IANA registry", s);
+                           "\"%.*s\" is not a character set name of the IANA registry",
+                           SHOW(s, n, 60));
     st = U_ZERO_ERROR;
     const char *mime = ucnv_getStandardName(canonical, "MIME", &st);
     if (mime && U_SUCCESS(st) && strcasecmp(mime, s) != 0)
         return stix_refuse(err, STIX_RULE_CHARSET, path,
-                           "\"%.60s\" has the preferred MIME name \"%s\", which must be used", s,
-                           mime);
+                           "\"%.*s\" has the preferred MIME name \"%s\", which must be used",
+                           SHOW(s, n, 60), mime);
     return LIA_OK;
 }
 
@@ -346,10 +352,10 @@ int stix_check_cpe(const char *path, const char *s, size_t n, struct lia_err *er
         ok = i == 8 ? cpe_language(part[i], len[i]) : cpe_avstring(part[i], len[i]);
     if (!ok)
         return stix_refuse(err, STIX_RULE_CPE, path,
-                           "\"%.80s\" is not a CPE 2.3 formatted string "
+                           "\"%.*s\" is not a CPE 2.3 formatted string "
                            "(cpe:2.3:part:vendor:product:version:update:edition:language:"
                            "sw_edition:target_sw:target_hw:other)",
-                           s);
+                           SHOW(s, n, 80));
     return LIA_OK;
 }
 

@@ -286,6 +286,47 @@ static void test_limits(void **state)
     assert_int_equal(stix_validate_pattern("[file:name = 'a\0b']", 20, &err), STIX_EINVALID);
 }
 
+/* The parser reads only the bytes it is given: every pattern above, copied into a buffer of
+ * exactly its length (no NUL after it), gets the same answer (ASan catches any read past). */
+static int exact(const char *pattern, char *msg, size_t cap)
+{
+    size_t n = strlen(pattern);
+    char *copy = malloc(n ? n : 1);
+    assert_non_null(copy);
+    memcpy(copy, pattern, n);
+    struct lia_err err;
+    lia_err_clear(&err);
+    int rc = stix_validate_pattern(copy, n, &err);
+    snprintf(msg, cap, "%s", err.msg);
+    free(copy);
+    return rc;
+}
+
+static void test_unterminated(void **state)
+{
+    (void)state;
+    char a[512], b[512];
+    const char *all[256];
+    size_t k = 0;
+    for (size_t i = 0; i < sizeof spec_valid / sizeof spec_valid[0]; i++)
+        all[k++] = spec_valid[i];
+    for (size_t i = 0; i < sizeof stix2_patterns_invalid / sizeof stix2_patterns_invalid[0]; i++)
+        all[k++] = stix2_patterns_invalid[i].pattern;
+    for (size_t i = 0;
+         i < sizeof stix2_patterns_valid_refused / sizeof stix2_patterns_valid_refused[0]; i++)
+        all[k++] = stix2_patterns_valid_refused[i].pattern;
+    for (size_t i = 0; i < sizeof more_invalid / sizeof more_invalid[0]; i++)
+        all[k++] = more_invalid[i].pattern;
+    for (size_t i = 0; i < k; i++) {
+        struct lia_err err;
+        lia_err_clear(&err);
+        int rc = stix_validate_pattern(all[i], strlen(all[i]), &err);
+        snprintf(b, sizeof b, "%s", err.msg);
+        assert_int_equal(exact(all[i], a, sizeof a), rc);
+        assert_string_equal(a, b);
+    }
+}
+
 /* Not-stix pattern types are stored as given; a stix one is checked inside an indicator. */
 static void test_indicator_pattern_types(void **state)
 {
@@ -327,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_spec_examples_accepted),
         cmocka_unit_test(test_invalid_refused),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_unterminated),
         cmocka_unit_test(test_indicator_pattern_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
