@@ -2,8 +2,9 @@
  * Tests for src/stix/pattern.c: the pattern examples of the STIX 2.1 specification
  * (sections 9.1-9.8) are accepted; the 17 invalid patterns of the stix2-patterns test suite
  * (oasis-open/cti-pattern-validator v2.0.0, test_validator.py FAIL_CASES) are refused, each
- * for its reason; its valid patterns are accepted except the five that break a MUST of the
- * specification, which are refused on purpose (docs/stix-validation.md says why). Patterns
+ * for its reason; its 26 valid patterns are accepted except the four that break a MUST of the
+ * specification, which are refused on purpose with one variant of its spec_examples.txt
+ * (docs/stix-validation.md says why). Patterns
  * are written as the specification prints them (not JSON-encoded).
  */
 #include <setjmp.h>
