@@ -98,7 +98,7 @@ static int check_pg(struct store *s, bool full, struct check *k, struct lia_err 
         PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "on") != 0)
         snprintf(k->out->note, sizeof k->out->note,
                  "data_checksums is off on this cluster: a damaged table page may read without "
-                 "error (initdb --data-checksums, or pg_checksums --enable, turns them on)");
+                 "error (pg_checksums --enable turns them on)");
     PQclear(r);
     lia_err_clear(err);
     rc = pg_exec(s, c, -1,
@@ -122,16 +122,23 @@ static int check_pg(struct store *s, bool full, struct check *k, struct lia_err 
     }
     PQclear(r);
     r = NULL;
+    bool amcheck = false;
     if (rc == 0 && full &&
         pg_exec(s, c, -1, "SELECT 1 FROM pg_extension WHERE extname = 'amcheck'", NULL, &r,
-                "find amcheck", err) == 0 &&
-        PQntuples(r) == 0 && !k->out->note[0])
-        snprintf(k->out->note, sizeof k->out->note,
-                 "the amcheck extension is not installed in this database: indexes were not "
-                 "checked (CREATE EXTENSION amcheck, as a superuser)");
-    else if (rc == 0 && full && r && PQntuples(r) == 1) {
-        PQclear(r);
-        r = NULL;
+                "find amcheck", err) == 0)
+        amcheck = PQntuples(r) == 1;
+    lia_err_clear(err);
+    PQclear(r);
+    r = NULL;
+    if (rc == 0 && full && !amcheck) {
+        size_t used = strlen(k->out->note);
+        snprintf(k->out->note + used, sizeof k->out->note - used,
+                 "%sthe amcheck extension is not "
+                 "installed in this database: indexes were not checked (CREATE EXTENSION amcheck)",
+                 used ? "; " : "");
+    }
+    if (rc == 0 && amcheck) {
+        k->out->method = "every table read whole, amcheck's bt_index_check on every index";
         rc = pg_exec(s, c, -1,
                      "SELECT i.relname, i.oid FROM pg_class i JOIN pg_am a ON a.oid = i.relam "
                      "WHERE i.relnamespace = current_schema()::regnamespace AND i.relkind = 'i' "

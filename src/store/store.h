@@ -51,7 +51,7 @@ void store_close(struct store *s);
 struct store_check_report {
     size_t problems;    /* 0: intact */
     char first[512];    /* the first problem, worded for a person */
-    char note[512];     /* what the check could not cover, or "" */
+    char note[768];     /* what the check could not cover, or "" */
     const char *method; /* what was run */
 };
 /* Checks the store at location (as store_open takes it) without changing it, and without
