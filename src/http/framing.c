@@ -24,8 +24,8 @@
  * pointer into the original line. So a header whose value does not follow
  * its name that way was folded. This reads libmicrohttpd's layout, not a
  * documented promise: test_hostile.py's folding test fails (it would be
- * served) should a later libmicrohttpd unfold in place, and libmicrohttpd
- * 1.0 rejects folding itself.
+ * served) should a later libmicrohttpd unfold in place; libmicrohttpd 1.0
+ * can refuse folding itself (MHD_OPTION_CLIENT_DISCIPLINE_LVL 1).
  */
 #include "http/http_int.h"
 

@@ -23,7 +23,6 @@ import json
 import os
 import re
 import resource
-import selectors
 import socket
 import threading
 import time
@@ -464,6 +463,99 @@ class UnauthenticatedBodiesTest(HostileCase):
         self.assertGreater(metric(self.server, "liaison_discarded_bytes_total"), 400 * 1024 * 1024)
 
 
+class Flood:
+    """From 127.0.0.1: `idle` connections that send nothing and `trickling` ones that send a byte
+    every 2 s; whatever the server closes comes back, up to 500 connections a second. A
+    thread; stop() ends it and closes every socket. bench/hostile uses it too."""
+
+    def __init__(self, port, idle=2000, trickling=1000):
+        self.port, self.n_idle, self.n_trickle = port, idle, trickling
+        self.opened = self.closed = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(30)
+
+    def open(self, group):
+        sk = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sk.setblocking(False)
+        sk.bind(("127.0.0.1", 0))
+        sk.connect_ex(("127.0.0.1", self.port))
+        self.opened += 1
+        group.append(sk)
+
+    def run(self):
+        idle, trickle = [], []
+        for _ in range(self.n_idle):
+            self.open(idle)
+        for _ in range(self.n_trickle):
+            self.open(trickle)
+        rnd = 0
+        while not self.stopping.wait(1.0):
+            rnd += 1
+            for group, sends in ((trickle, rnd % 2 == 0), (idle, False)):
+                keep = []
+                for sk in group:
+                    try:
+                        if sends:
+                            sk.send(b"G" if rnd == 2 else b"X")
+                        elif sk.recv(1, socket.MSG_PEEK) == b"":
+                            raise ConnectionResetError
+                        keep.append(sk)
+                    except BlockingIOError:
+                        keep.append(sk)
+                    except OSError:
+                        self.closed += 1
+                        sk.close()
+                group[:] = keep
+            for _ in range(min(500, self.n_idle + self.n_trickle - len(trickle) - len(idle))):
+                self.open(trickle if len(trickle) < self.n_trickle else idle)
+        for sk in trickle + idle:
+            sk.close()
+
+
+def timed_gets(port, token, seconds, src="127.0.0.2", path=OBJECTS + "?limit=10"):
+    """GETs from src for seconds, on a kept connection renewed every 20 requests; returns (sorted
+    latencies in ms, errors)."""
+    lat, errors = [], []
+    conn = None
+    end = time.time() + seconds
+    i = 0
+    while time.time() < end:
+        i += 1
+        try:
+            if conn is None or i % 20 == 0:  # new connections too, not only kept ones
+                if conn:
+                    conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
+                                                  source_address=(src, 0))
+            t0 = time.perf_counter()
+            conn.request("GET", path, headers={"Authorization": "Bearer " + token,
+                                               "Accept": TAXII})
+            r = conn.getresponse()
+            r.read()
+            lat.append((time.perf_counter() - t0) * 1000)
+            if r.status != 200:
+                errors.append(r.status)
+        except (OSError, http.client.HTTPException) as e:
+            errors.append(repr(e))
+            conn = None
+        time.sleep(0.01)
+    if conn:
+        conn.close()
+    return sorted(lat), errors
+
+
+def percentile(lat, q):
+    return lat[min(len(lat) - 1, int(len(lat) * q))] if lat else float("inf")
+
+
 class LoadTest(TaxiiCase):
     """2,000 idle and 1,000 trickling connections from 127.0.0.1 while 127.0.0.2 reads.
 
@@ -487,93 +579,18 @@ class LoadTest(TaxiiCase):
         self.addCleanup(s.stop)
         st, _, j = s.post_objects("h", [sdo("malware") for _ in range(20)])
         self.assertEqual(st, 202)
-        pid = s.proc.pid
-        stop = threading.Event()
-        stats = {"opened": 0, "refused": 0}
-
-        def attacker():
-            sel = selectors.DefaultSelector()
-            trickle = []
-            idle = []
-
-            def opener(kind):
-                sk = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                sk.setblocking(False)
-                sk.bind(("127.0.0.1", 0))
-                sk.connect_ex(("127.0.0.1", s.port))
-                stats["opened"] += 1
-                (trickle if kind == "t" else idle).append(sk)
-
-            for _ in range(2000):
-                opener("i")
-            for _ in range(1000):
-                opener("t")
-            rnd = 0
-            while not stop.wait(1.0):
-                rnd += 1
-                for group, kind in ((trickle, "t"), (idle, "i")):
-                    keep = []
-                    for sk in group:
-                        try:
-                            if kind == "t" and rnd % 2 == 0:
-                                sk.send(b"G" if rnd == 2 else b"X")
-                            else:
-                                if sk.recv(1, socket.MSG_PEEK) == b"":
-                                    raise ConnectionResetError
-                            keep.append(sk)
-                        except BlockingIOError:
-                            keep.append(sk)
-                        except OSError:
-                            stats["refused"] += 1
-                            sk.close()
-                    group[:] = keep
-                # come back: whatever was closed is opened again, up to 500 a second
-                for _ in range(min(500, 3000 - len(trickle) - len(idle))):
-                    opener("t" if len(trickle) < 1000 else "i")
-            for sk in trickle + idle:
-                sk.close()
-            sel.close()
-
-        t = threading.Thread(target=attacker, daemon=True)
-        t.start()
+        flood = Flood(s.port).start()
         time.sleep(2)  # the flood is in place
-        lat, errors = [], []
-        conn = None
-        end = time.time() + self.ATTACK_SECONDS
-        i = 0
-        while time.time() < end:
-            i += 1
-            try:
-                if conn is None or i % 20 == 0:  # new connections too, not only kept ones
-                    if conn:
-                        conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10,
-                                                      source_address=("127.0.0.2", 0))
-                t0 = time.perf_counter()
-                conn.request("GET", OBJECTS + "?limit=10",
-                             headers={"Authorization": "Bearer " + d.admin, "Accept": TAXII})
-                r = conn.getresponse()
-                r.read()
-                lat.append(time.perf_counter() - t0)
-                if r.status != 200:
-                    errors.append(r.status)
-            except (OSError, http.client.HTTPException) as e:
-                errors.append(repr(e))
-                conn = None
-            time.sleep(0.01)
-        rss = rss_kb(pid)
-        stop.set()
-        t.join(30)
-        lat.sort()
-        p50 = lat[len(lat) // 2] * 1000 if lat else float("inf")
-        p99 = lat[int(len(lat) * 0.99)] * 1000 if lat else float("inf")
+        lat, errors = timed_gets(s.port, d.admin, self.ATTACK_SECONDS)
+        rss = rss_kb(s.proc.pid)
+        flood.stop()
+        p50, p99 = percentile(lat, 0.5), percentile(lat, 0.99)
         print("under attack: %d GETs, p50 %.1f ms, p99 %.1f ms, %d errors; attacker opened %d "
               "connections, %d closed by the server; server RSS %d MB"
-              % (len(lat), p50, p99, len(errors), stats["opened"], stats["refused"],
-                 rss // 1024))
+              % (len(lat), p50, p99, len(errors), flood.opened, flood.closed, rss // 1024))
         self.assertEqual(errors[:5], [], "%d errors" % len(errors))
         self.assertGreater(len(lat), 100)
-        self.assertGreater(stats["refused"], 2000, "the per-address limit did not hold")
+        self.assertGreater(flood.closed, 2000, "the per-address limit did not hold")
         self.assertLess(rss, 200 * 1024)
         self.assertLess(p99, 250)
 
