@@ -330,10 +330,40 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     return http_unescape(s);
 }
 
+/* libmicrohttpd's messages, as warnings. It writes one for every connection it refuses or
+ * that ends mid-request, which a flood turns into thousands a second (a way to fill the disk
+ * or drown the log): at most LOG_BURST lines at once and LOG_PER_SECOND a second on average;
+ * the next line written says how many were left out. */
+#define LOG_PER_SECOND 5.0
+#define LOG_BURST 20.0
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static double log_tokens = LOG_BURST;
+static int64_t log_last_us;
+static uint64_t log_dropped;
+
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    char msg[512];
     (void)cls;
+    int64_t now = lia_now_us();
+    pthread_mutex_lock(&log_lock);
+    log_tokens += (double)(now - log_last_us) / 1e6 * LOG_PER_SECOND;
+    if (log_tokens > LOG_BURST)
+        log_tokens = LOG_BURST;
+    log_last_us = now;
+    bool write = log_tokens >= 1.0;
+    uint64_t dropped = 0;
+    if (write) {
+        log_tokens -= 1.0;
+        dropped = log_dropped;
+        log_dropped = 0;
+    } else {
+        log_dropped++;
+    }
+    pthread_mutex_unlock(&log_lock);
+    if (!write)
+        return;
+    char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
@@ -341,7 +371,8 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
     struct dbuf b;
     dbuf_init(&b, 2048);
     dbuf_json_string(&b, msg, n);
-    lia_log(LIA_LOG_WARN, "http", "\"detail\":%s", b.ptr ? b.ptr : "\"\"");
+    lia_log(LIA_LOG_WARN, "http", "\"detail\":%s,\"left_out_before\":%llu", b.ptr ? b.ptr : "\"\"",
+            (unsigned long long)dropped);
     dbuf_release(&b);
 }
 
