@@ -43,7 +43,8 @@ static int check_sqlite(const char *path, bool full, struct check *k, struct lia
 {
     struct stat sb;
     if (stat(path, &sb) != 0)
-        return lia_err_set(err, LIA_ENOTFOUND, "store: %s does not exist", path);
+        return lia_err_set(err, LIA_ENOTFOUND,
+                           "store: %s does not exist (run `liaison init --data DIR` first)", path);
     k->out->method = full ? "PRAGMA integrity_check" : "PRAGMA quick_check";
     if (S_ISREG(sb.st_mode) && sb.st_size == 0) {
         problem(k, "the database file is empty (0 bytes): truncated, or never written");
