@@ -114,15 +114,21 @@ static void log_request(struct api_call *c, int64_t start)
     dbuf_release(&line);
 }
 
-bool api_precheck(void *ctx, struct http_request *req, struct http_response *resp)
+static struct api_call call_for(void *ctx, struct http_request *req, struct http_response *resp)
 {
-    if (!strcmp(req->path, "/healthz"))
-        return false; /* needs no credentials */
     struct api_call call = {0};
     call.api = ctx;
     call.req = req;
     call.resp = resp;
     call.media = TAXII_MEDIA;
+    return call;
+}
+
+bool api_precheck(void *ctx, struct http_request *req, struct http_response *resp)
+{
+    if (!strcmp(req->path, "/healthz"))
+        return false; /* needs no credentials */
+    struct api_call call = call_for(ctx, req, resp);
     int64_t start = lia_now_us();
     if (authenticate_or_reply(&call) == 0)
         return false;
@@ -132,11 +138,7 @@ bool api_precheck(void *ctx, struct http_request *req, struct http_response *res
 
 void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
 {
-    struct api_call call = {0};
-    call.api = ctx;
-    call.req = req;
-    call.resp = resp;
-    call.media = TAXII_MEDIA;
+    struct api_call call = call_for(ctx, req, resp);
     int64_t start = lia_now_us();
     struct api_call *c = &call;
 

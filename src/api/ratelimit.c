@@ -70,17 +70,28 @@ static void bucket_refill(struct bucket *b, double rate, double burst, int64_t n
     b->last_us = now;
 }
 
-bool api_auth_blocked(struct api_call *c, int64_t *retry_after_s)
+/* The failure bucket of c's address, refilled to now, with lock held (the caller unlocks);
+ * NULL (lock not taken) when failures are not throttled for c. *rate: per second. */
+static struct bucket *failure_bucket(struct api_call *c, double *rate)
 {
     const struct api_config *cfg = &c->api->cfg;
     if (!cfg->auth_failure_rate || !c->req->client_addr)
-        return false;
-    double rate = (double)cfg->auth_failure_rate / 60.0;
+        return NULL;
+    *rate = (double)cfg->auth_failure_rate / 60.0;
     double burst = (double)(cfg->auth_failure_burst ? cfg->auth_failure_burst : 1);
     int64_t now = lia_now_us();
     pthread_mutex_lock(&lock);
     struct bucket *b = bucket_find(failures, c->req->client_addr, burst, now);
-    bucket_refill(b, rate, burst, now);
+    bucket_refill(b, *rate, burst, now);
+    return b;
+}
+
+bool api_auth_blocked(struct api_call *c, int64_t *retry_after_s)
+{
+    double rate;
+    struct bucket *b = failure_bucket(c, &rate);
+    if (!b)
+        return false;
     bool blocked = b->tokens < 1.0;
     if (blocked)
         *retry_after_s = (int64_t)((1.0 - b->tokens) / rate) + 1;
@@ -92,16 +103,11 @@ bool api_auth_blocked(struct api_call *c, int64_t *retry_after_s)
 
 void api_auth_failed(struct api_call *c)
 {
-    const struct api_config *cfg = &c->api->cfg;
     atomic_fetch_add(&n_auth_failed, 1);
-    if (!cfg->auth_failure_rate || !c->req->client_addr)
+    double rate;
+    struct bucket *b = failure_bucket(c, &rate);
+    if (!b)
         return;
-    double rate = (double)cfg->auth_failure_rate / 60.0;
-    double burst = (double)(cfg->auth_failure_burst ? cfg->auth_failure_burst : 1);
-    int64_t now = lia_now_us();
-    pthread_mutex_lock(&lock);
-    struct bucket *b = bucket_find(failures, c->req->client_addr, burst, now);
-    bucket_refill(b, rate, burst, now);
     b->tokens = b->tokens >= 1.0 ? b->tokens - 1.0 : 0.0;
     pthread_mutex_unlock(&lock);
 }
