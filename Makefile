@@ -3,6 +3,7 @@
 #   make test   install what is missing, build with sanitizers, run every test
 #   make bench  release build, run the benchmarks (see bench/RESULTS.md)
 #   make fuzz   run every fuzz target for FUZZ_SECONDS each
+#   make fuzz-merge  the same, then merge the grown corpora into tests/fuzz/corpus (minimised)
 #   make soak   mixed load at 16 and 128 connections, SOAK_SECONDS each
 #   make deb    build dist/liaison_<version>_<arch>.deb (docs/packaging.md)
 #   make package-test  install that package in a clean Debian 12 root and try it (root)
@@ -15,7 +16,11 @@ LISTEN ?= 127.0.0.1:6143
 FUZZ_SECONDS ?= 300
 SOAK_SECONDS ?= 60
 
+<<<<<<< HEAD
 .PHONY: all deps build release run test bench fuzz soak check-valgrind clean format deb package-test
+=======
+.PHONY: all deps build release run test bench fuzz fuzz-merge soak check-valgrind clean format
+>>>>>>> w-net
 
 all: build
 
@@ -46,6 +51,9 @@ bench: release
 
 fuzz: test-deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz
+
+fuzz-merge: test-deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz --merge
 
 # Integration tests with every server under valgrind (no sanitizers: they do not mix).
 check-valgrind: test-deps

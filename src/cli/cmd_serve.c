@@ -5,6 +5,9 @@
  *
  * Plain HTTP is refused on any address but loopback unless
  * allow_plain_http is set: tokens must not cross a network in clear.
+ * A SQLite store is checked before it is opened (store_check, quick unless
+ * store_check says otherwise): serve refuses a damaged store and names
+ * `liaison store check`, rather than serving damage or writing into it.
  */
 #include "cli/cli_int.h"
 
@@ -173,10 +176,20 @@ int cli_serve(int argc, char **argv)
                          "allow_plain_http=true if a TLS proxy fronts this server",
                          host);
 
+    bool check_full = !strcmp(cfg.store_check, "full");
+    if (!check_full && strcmp(cfg.store_check, "quick") != 0 && strcmp(cfg.store_check, "none"))
+        return cli_error(CLI_USAGE, "serve", "store_check: expected quick, full or none, got '%s'",
+                         cfg.store_check);
+
     struct http_config hc = {0};
     hc.host = host;
     hc.port = port;
     hc.max_content_length = cfg.max_content_length;
+    hc.max_discard_length = cfg.max_discard_length;
+    hc.reserved_connections = (unsigned)cfg.reserved_connections;
+    hc.header_timeout = (unsigned)cfg.header_timeout;
+    hc.body_timeout = (unsigned)cfg.body_timeout;
+    hc.precheck = api_precheck;
     hc.max_response = cfg.max_response;
     hc.request_memory = cfg.request_memory;
     hc.max_connections = (unsigned)cfg.max_connections;
@@ -201,10 +214,19 @@ int cli_serve(int argc, char **argv)
         hc.tls_client_ca_pem = ca_pem;
     }
 
+    int rc = strcmp(cfg.store_check, "none")
+                 ? cli_store_check_before_serve(dir, cfg.store, check_full)
+                 : CLI_OK;
+    if (rc) {
+        free(cert_pem);
+        free(key_pem);
+        free(ca_pem);
+        return rc;
+    }
     struct store *s;
     /* A connection for each worker, the watch engine, the sync thread and each read-ahead. */
-    int rc = cli_open_store_at("serve", dir, cfg.store,
-                               (int)(cfg.threads + 2 + cfg.readahead_threads), &s);
+    rc = cli_open_store_at("serve", dir, cfg.store, (int)(cfg.threads + 2 + cfg.readahead_threads),
+                           &s);
     if (rc) {
         free(cert_pem);
         free(key_pem);
@@ -225,6 +247,8 @@ int cli_serve(int argc, char **argv)
     ac.max_filter_values = cfg.max_filter_values;
     ac.rate_limit = cfg.rate_limit;
     ac.rate_burst = cfg.rate_burst;
+    ac.auth_failure_rate = cfg.auth_failure_rate;
+    ac.auth_failure_burst = cfg.auth_failure_burst;
     ac.response_cache_bytes = cfg.response_cache_bytes;
     ac.response_cache_ms = cfg.response_cache_ms;
     ac.readahead_bytes = cfg.readahead_bytes;

@@ -29,13 +29,19 @@ struct cli_config {
     size_t max_filter_values;
     size_t rate_limit;
     size_t rate_burst;
+    size_t auth_failure_rate;
+    size_t auth_failure_burst;
     size_t response_cache_bytes;
     size_t response_cache_ms;
     size_t readahead_bytes;
     size_t readahead_threads;
     size_t max_connections;
     size_t per_ip_connections;
+    size_t reserved_connections;
     size_t connection_timeout;
+    size_t header_timeout;
+    size_t body_timeout;
+    size_t max_discard_length;
     size_t threads;
     size_t log_flush_ms;
     size_t request_memory;
@@ -53,6 +59,7 @@ struct cli_config {
     size_t watch_webhook_retry_ms;
     size_t watch_webhook_timeout;
     char web_root[1024];
+    char store_check[8]; /* serve's check of a SQLite store at start: quick, full or none */
 };
 
 void cli_config_defaults(struct cli_config *cfg);
