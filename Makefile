@@ -16,11 +16,7 @@ LISTEN ?= 127.0.0.1:6143
 FUZZ_SECONDS ?= 300
 SOAK_SECONDS ?= 60
 
-<<<<<<< HEAD
-.PHONY: all deps build release run test bench fuzz soak check-valgrind clean format deb package-test
-=======
-.PHONY: all deps build release run test bench fuzz fuzz-merge soak check-valgrind clean format
->>>>>>> w-net
+.PHONY: all deps build release run test bench fuzz fuzz-merge soak check-valgrind clean format deb package-test
 
 all: build
 

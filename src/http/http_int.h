@@ -2,7 +2,7 @@
  * Private to src/http/: the server's state shared by its files.
  *
  *   server.c      the daemon, the request flow (head, body, answer), client identity
- *   stream.c      streaming responses (http_stream_*)
+ *   streaming.c   streaming responses (http_stream_*)
  *   guard.c       the connection guard: deadlines, reserved slots, the closing thread
  *   framing.c     checks of a request's head libmicrohttpd 0.9.75 does not make
  *   mhd_errors.c  libmicrohttpd's own refusals worded by the handler
@@ -95,7 +95,7 @@ void server_client_identity(struct MHD_Connection *conn, struct http_request *re
 void server_request(struct MHD_Connection *conn, struct arena *a, const char *url,
                     const char *method, struct http_request *req);
 
-/* stream.c */
+/* streaming.c */
 struct MHD_Response *stream_response(struct http_server *srv, struct MHD_Connection *conn,
                                      struct http_stream *st);
 void streams_end_all(struct http_server *srv);
