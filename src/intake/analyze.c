@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 /* Text is analysed in chunks cut at line ends (names never cross one), so working memory
  * stays proportional to a chunk, not to the whole input. */
@@ -59,7 +60,8 @@ static int add_relation(struct intake_result *res, size_t *cap, size_t s, size_t
 
 /* True when tokens [a, b) only join two items of a list: nothing (a comma, a prefixed و)
  * or one conjunction. */
-static bool list_gap(const struct intake_gazetteer *g, struct token_list *tl, size_t a, size_t b)
+static bool list_gap(const struct intake_gazetteer *g, struct text_token_list *tl, size_t a,
+                     size_t b)
 {
     if (b == a)
         return true;
@@ -87,7 +89,8 @@ static int add_entry_rel(struct doc *d, int32_t s, int32_t t, const char *type)
 /* The threat-actor patterns of one chunk; v/n are the chunk's mentions (token indexes
  * local to tl). */
 static int group_relations(const struct intake_gazetteer *g, const char *text,
-                           struct token_list *tl, struct raw_mention *v, size_t n, struct doc *d)
+                           struct text_token_list *tl, struct raw_mention *v, size_t n,
+                           struct doc *d)
 {
     int rc = 0;
     for (size_t a = 0; rc == 0 && a < n; a++) {
@@ -132,11 +135,12 @@ static int group_relations(const struct intake_gazetteer *g, const char *text,
 
 /* Tokenises and matches text[cs, ce) whose first code point is number cbase. */
 static int analyze_chunk(const struct intake_gazetteer *g, const char *text, size_t cs, size_t ce,
-                         uint32_t cbase, struct token_list *tl, struct doc *d, struct lia_err *err)
+                         uint32_t cbase, struct text_token_list *tl, struct doc *d,
+                         struct lia_err *err)
 {
     tl->n = 0;
     dbuf_reset(&tl->text);
-    int rc = intake_tokenize(text + cs, ce - cs, tl, err);
+    int rc = text_tokenize(text + cs, ce - cs, tl, err);
     if (rc < 0)
         return rc;
     for (size_t i = 0; i < tl->n; i++) {
@@ -279,6 +283,29 @@ static int build_result(const struct intake_gazetteer *g, struct doc *d, struct 
     return rc;
 }
 
+int intake_check_input(const char *text, size_t len, struct lia_err *err)
+{
+    if (len == 0)
+        return lia_err_set(err, INTAKE_EREFUSED, "empty input: nothing to analyse");
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < len) {
+        if (s[i] < 0x80) {
+            if (s[i] == 0)
+                return lia_err_set(err, INTAKE_EREFUSED,
+                                   "binary data: NUL byte at byte %zu (expected UTF-8 text)", i);
+            i++;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0 || cp < 0)
+            return lia_err_set(err, INTAKE_EREFUSED, "invalid UTF-8 at byte %zu", i);
+        i += (size_t)n;
+    }
+    return 0;
+}
+
 static enum intake_lang detect_lang(const char *text, size_t len)
 {
     size_t ar = 0, lat = 0;
@@ -304,7 +331,7 @@ int intake_analyze(const struct intake_gazetteer *g, const char *text, size_t le
     if (rc < 0)
         return rc;
     res->lang = opt && opt->lang != INTAKE_LANG_AUTO ? opt->lang : detect_lang(text, len);
-    struct token_list tl;
+    struct text_token_list tl;
     memset(&tl, 0, sizeof(tl));
     dbuf_init(&tl.text, 40 * CHUNK_MAX); /* NFKC can expand one code point to 18 */
     struct doc d;
@@ -316,7 +343,7 @@ int intake_analyze(const struct intake_gazetteer *g, const char *text, size_t le
         cbase += count_cps(text + cs, ce - cs);
         cs = ce;
     }
-    intake_tokens_release(&tl);
+    text_tokens_release(&tl);
     if (rc == 0)
         rc = build_result(g, &d, res, err);
     free(d.v);

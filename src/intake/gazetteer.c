@@ -16,16 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint32_t intake_hash(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h ? h : 1;
-}
-
 static int hmap_grow(struct hmap *m)
 {
     size_t nc = m->cap ? m->cap * 2 : 1024;
@@ -48,7 +38,7 @@ static int hmap_grow(struct hmap *m)
 
 const struct hslot *hmap_get(const struct hmap *m, const char *key, size_t n)
 {
-    return hmap_get_h(m, key, n, intake_hash(key, n));
+    return hmap_get_h(m, key, n, text_hash(key, n));
 }
 
 const struct hslot *hmap_get_h(const struct hmap *m, const char *key, size_t n, uint32_t h)
@@ -75,7 +65,7 @@ struct hslot *hmap_find(struct hmap *m, struct arena *a, const char *key, size_t
     char *k = arena_strndup(a, key, n);
     if (!k)
         return NULL;
-    uint32_t h = intake_hash(key, n);
+    uint32_t h = text_hash(key, n);
     size_t j = h & (m->cap - 1);
     while (m->slots[j].key)
         j = (j + 1) & (m->cap - 1);
@@ -88,38 +78,6 @@ void hmap_release(struct hmap *m)
 {
     free(m->slots);
     memset(m, 0, sizeof(*m));
-}
-
-char *intake_normalize_phrase(struct arena *a, const char *s, size_t n, size_t *outlen,
-                              int *n_tokens, bool *allcaps)
-{
-    struct token_list tl;
-    memset(&tl, 0, sizeof(tl));
-    struct lia_err err;
-    *n_tokens = 0;
-    if (intake_tokenize(s, n, &tl, &err) < 0 || tl.n == 0) {
-        intake_tokens_release(&tl);
-        return NULL;
-    }
-    size_t total = 0;
-    for (size_t i = 0; i < tl.n; i++)
-        total += tl.v[i].nlen + 1;
-    char *out = arena_alloc(a, total + 1);
-    size_t o = 0;
-    for (size_t i = 0; out && i < tl.n; i++) {
-        if (i)
-            out[o++] = ' ';
-        memcpy(out + o, tl.text.ptr + tl.v[i].noff, tl.v[i].nlen);
-        o += tl.v[i].nlen;
-    }
-    if (out)
-        out[o] = '\0';
-    *outlen = o;
-    *n_tokens = (int)tl.n;
-    if (allcaps)
-        *allcaps = tl.n == 1 && (tl.v[0].flags & TOK_ALLCAPS) && tl.v[0].script == SCRIPT_LATIN;
-    intake_tokens_release(&tl);
-    return out;
 }
 
 const char *intake_type_name(enum intake_type t)
@@ -234,12 +192,24 @@ bool intake_rule(const struct intake_gazetteer *g, char tag, const char *arg, co
     return s != NULL;
 }
 
+static bool no_clitic(const void *g, const char *tok, size_t n)
+{
+    return intake_rule(g, 'S', "", tok, n, NULL);
+}
+
+int intake_clitic_candidates(const struct intake_gazetteer *g, const char *tok, size_t n,
+                             struct text_clitic_cand *out, int max, bool alias_only)
+{
+    return text_clitic_readings(tok, n, out, max, alias_only ? g->alias_filter : NULL, no_clitic,
+                                g);
+}
+
 static int add_rule(struct intake_gazetteer *g, char tag, const char *arg, const char *w,
                     int32_t val)
 {
     size_t n;
     int nt;
-    char *norm = intake_normalize_phrase(&g->arena, w, strlen(w), &n, &nt, NULL);
+    char *norm = text_normalize_phrase(&g->arena, w, strlen(w), &n, &nt, NULL);
     if (!norm)
         return 0;
     char key[512];
@@ -262,7 +232,7 @@ static int add_alias(struct intake_gazetteer *g, int32_t ei, const char *alias, 
     size_t n;
     int nt;
     bool caps;
-    char *norm = intake_normalize_phrase(&g->arena, alias, strlen(alias), &n, &nt, &caps);
+    char *norm = text_normalize_phrase(&g->arena, alias, strlen(alias), &n, &nt, &caps);
     if (!norm)
         return 0;
     if (add_display_alias(g, &g->entries[ei], alias) < 0)
@@ -286,8 +256,7 @@ static int add_alias(struct intake_gazetteer *g, int32_t ei, const char *alias, 
     if (!s)
         return -1;
     size_t first = strcspn(norm, " ");
-    uint32_t fh = intake_hash(norm, first), fb = (fh ^ (fh >> 16)) & (INTAKE_FILTER_WORDS * 64 - 1);
-    g->alias_filter[fb >> 6] |= UINT64_C(1) << (fb & 63);
+    text_filter_add(g->alias_filter, text_hash(norm, first));
     if (s->flags & AL_FULL)
         return 0; /* an earlier file (or row) claimed it: first wins */
     s->flags |= flags;
@@ -398,7 +367,7 @@ static int demonym_row(struct intake_gazetteer *g, char **c, int nc, struct lia_
     size_t n;
     int nt;
     bool caps;
-    char *norm = intake_normalize_phrase(&g->arena, c[2], strlen(c[2]), &n, &nt, &caps);
+    char *norm = text_normalize_phrase(&g->arena, c[2], strlen(c[2]), &n, &nt, &caps);
     if (!norm || nt != 1)
         return 0;
     struct hslot *s = hmap_find(&g->demonyms, &g->arena, norm, n, true);

@@ -1,11 +1,11 @@
 /*
  * intake: Arabic and English news text -> a draft STIX 2.1 bundle. The face of src/intake/.
  *
- * Pipeline (docs/intake.md): validate UTF-8 -> normalise (NFC, the steps of intake-notes.md)
- * keeping, for every normalised code point, the span of original bytes and code points it
- * came from -> tokens -> gazetteer matches (longest multi-token alias, clitic lattice on the
- * first token, nisba phrases, context rules) -> mentions -> a bundle (report, location,
- * identity, threat-actor, relationship, the mentions extension-definition).
+ * Pipeline (docs/intake.md): validate UTF-8 -> normalise and tokenise (src/text/: NFC, the
+ * steps of intake-notes.md, keeping for every normalised code point the span of original
+ * bytes and code points it came from) -> gazetteer matches (longest multi-token alias, clitic
+ * lattice on the first token, nisba phrases, context rules) -> mentions -> a bundle (report,
+ * location, identity, threat-actor, relationship, the mentions extension-definition).
  *
  * Invariants:
  *  - A struct intake_gazetteer is immutable after intake_gazetteer_load; one may be shared
@@ -59,14 +59,6 @@ void intake_gazetteer_free(struct intake_gazetteer *g);
 const char *intake_default_gazetteer_dir(char *buf, size_t bufsize);
 size_t intake_gazetteer_entry_count(const struct intake_gazetteer *g);
 size_t intake_gazetteer_alias_count(const struct intake_gazetteer *g);
-
-/* Normalisation (intake-notes.md levels L1+L2), exposed for tests and other layers.
- * out gets the normalised UTF-8; byte_map/char_map (malloc'd, caller frees, may be NULL
- * when not wanted) give for each normalised CODE POINT the original byte offset and code
- * point offset where its source starts. Tatweel is deleted here (the tokeniser keeps the
- * flag). Invalid bytes become U+FFFD. */
-int intake_normalize(const char *text, size_t len, struct dbuf *out, uint32_t **byte_map,
-                     uint32_t **char_map, size_t *n_cps, struct lia_err *err);
 
 /* Checks text is acceptable input: not empty, valid UTF-8, no NUL byte. Returns 0 or
  * INTAKE_EREFUSED with a message naming the byte offset. */

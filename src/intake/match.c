@@ -18,7 +18,7 @@
 struct matcher {
     const struct intake_gazetteer *g;
     const char *text;
-    struct token_list *tl;
+    struct text_token_list *tl;
     struct raw_mention *v;
     size_t n, cap;
     char key[1024];
@@ -36,10 +36,11 @@ static const char *const detached_forms[] = {"و",   "ف",   "ب",   "ل",  "ك"
 /* A proclitic written apart from its word: لـ"داعش", بـ«القاعدة», لـISIS, لـ داعش. */
 static bool is_detached_clitic(const struct matcher *m, size_t i)
 {
-    const struct token *t = &m->tl->v[i];
-    if (t->script != SCRIPT_ARABIC || t->nlen > 6 || i + 1 >= m->tl->n)
+    const struct text_token *t = &m->tl->v[i];
+    if (t->script != TEXT_SCRIPT_ARABIC || t->nlen > 6 || i + 1 >= m->tl->n)
         return false;
-    if (!(t->flags & (TOK_TATWEEL_END | TOK_QUOTE_AFTER)) && m->tl->v[i + 1].script != SCRIPT_LATIN)
+    if (!(t->flags & (TEXT_TOK_TATWEEL_END | TEXT_TOK_QUOTE_AFTER)) &&
+        m->tl->v[i + 1].script != TEXT_SCRIPT_LATIN)
         return false;
     for (size_t k = 0; k < sizeof(detached_forms) / sizeof(detached_forms[0]); k++)
         if (strlen(detached_forms[k]) == t->nlen &&
@@ -51,16 +52,16 @@ static bool is_detached_clitic(const struct matcher *m, size_t i)
 /* Original offsets of the skip-th normalised code point of token i. */
 static void offset_in_token(const struct matcher *m, size_t i, int skip, uint32_t *ob, uint32_t *oc)
 {
-    const struct token *t = &m->tl->v[i];
+    const struct text_token *t = &m->tl->v[i];
     *ob = t->ob;
     *oc = t->oc;
     if (skip <= 0)
         return;
-    struct norm_iter it;
-    norm_iter_init(&it, m->text + t->ob, t->oe - t->ob);
-    struct norm_cp c;
+    struct text_norm_iter it;
+    text_norm_iter_init(&it, m->text + t->ob, t->oe - t->ob);
+    struct text_norm_cp c;
     int seen = 0;
-    while (norm_iter_next(&it, &c)) {
+    while (text_norm_iter_next(&it, &c)) {
         if (c.cp == 0x0640)
             continue;
         if (seen++ == skip) {
@@ -112,10 +113,10 @@ static bool phrase_rule(const struct matcher *m, char tag, const char *arg, size
 {
     size_t o = 0;
     for (size_t k = i; k < j; k++) {
-        const struct token *t = &m->tl->v[k];
+        const struct text_token *t = &m->tl->v[k];
         if (o + t->nlen + 1 >= sizeof(((struct matcher *)0)->key))
             return false;
-        if (k > i && (t->flags & TOK_BREAK_BEFORE))
+        if (k > i && (t->flags & TEXT_TOK_BREAK_BEFORE))
             return false;
         char *buf = (char *)m->key;
         if (k > i)
@@ -132,20 +133,20 @@ static bool context_ok(const struct matcher *m, const struct gz_entry *e, size_t
     const char *type = intake_type_name(e->type);
     if (prefix[0] && intake_rule(m->g, 'P', type, prefix, strlen(prefix), NULL))
         return true;
-    if (i > 0 && !(m->tl->v[i].flags & TOK_BREAK_BEFORE)) {
+    if (i > 0 && !(m->tl->v[i].flags & TEXT_TOK_BREAK_BEFORE)) {
         size_t p = i - 1;
         if (is_detached_clitic(m, p))
             return intake_rule(m->g, 'P', type, ttext(m, p), m->tl->v[p].nlen, NULL);
         if (phrase_rule(m, 'B', type, p, i, NULL) ||
             (p > 0 && phrase_rule(m, 'B', type, p - 1, i, NULL)))
             return true;
-        struct clitic_cand c[12];
-        int nc = intake_clitic_candidates(m->g, ttext(m, p), m->tl->v[p].nlen, c, 12);
+        struct text_clitic_cand c[12];
+        int nc = intake_clitic_candidates(m->g, ttext(m, p), m->tl->v[p].nlen, c, 12, false);
         for (int k = 1; k < nc; k++)
             if (intake_rule(m->g, 'B', type, c[k].form, c[k].len, NULL))
                 return true;
     }
-    if (j < m->tl->n && !(m->tl->v[j].flags & TOK_BREAK_BEFORE) &&
+    if (j < m->tl->n && !(m->tl->v[j].flags & TEXT_TOK_BREAK_BEFORE) &&
         phrase_rule(m, 'A', type, j, j + 1, NULL))
         return true;
     return false;
@@ -168,8 +169,8 @@ static int walk(struct matcher *m, const char *form, size_t flen, size_t i, stru
 {
     if (flen >= sizeof(m->key))
         return 0;
-    uint32_t h = intake_hash(form, flen);
-    if (!intake_filter_maybe(m->g->alias_filter, h))
+    uint32_t h = text_hash(form, flen);
+    if (!text_filter_maybe(m->g->alias_filter, h))
         return 0;
     const struct hslot *first = hmap_get_h(&m->g->aliases, form, flen, h);
     if (!first)
@@ -186,8 +187,8 @@ static int walk(struct matcher *m, const char *form, size_t flen, size_t i, stru
             hits[nh++] = (struct hit){s->val, j, s->flags};
         if (!(s->flags & AL_PREFIX) || j >= m->tl->n)
             break;
-        const struct token *t = &m->tl->v[j];
-        if ((t->flags & TOK_BREAK_BEFORE) || o + 1 + t->nlen >= sizeof(m->key))
+        const struct text_token *t = &m->tl->v[j];
+        if ((t->flags & TEXT_TOK_BREAK_BEFORE) || o + 1 + t->nlen >= sizeof(m->key))
             break;
         m->key[o++] = ' ';
         memcpy(m->key + o, ttext(m, j), t->nlen);
@@ -224,13 +225,13 @@ static int nested_country(struct matcher *m, size_t i, size_t j)
 /* Tries a gazetteer name at token i. Returns tokens consumed (0 = none) or < 0 on error. */
 static int try_alias(struct matcher *m, size_t i)
 {
-    const struct token *t = &m->tl->v[i];
-    struct clitic_cand c[12];
+    const struct text_token *t = &m->tl->v[i];
+    struct text_clitic_cand c[12];
     int nc;
     uint32_t pb = t->ob, pe = t->ob;
     const char *det = NULL;
-    if (i > 0 && is_detached_clitic(m, i - 1) && !(t->flags & TOK_BREAK_BEFORE)) {
-        const struct token *p = &m->tl->v[i - 1];
+    if (i > 0 && is_detached_clitic(m, i - 1) && !(t->flags & TEXT_TOK_BREAK_BEFORE)) {
+        const struct text_token *p = &m->tl->v[i - 1];
         det = ttext(m, i - 1);
         pb = p->ob;
         pe = p->oe;
@@ -247,7 +248,7 @@ static int try_alias(struct matcher *m, size_t i)
         snprintf(c[nc].prefix, 16, "%s", dp);
         nc++;
     } else {
-        nc = intake_clitic_alias_candidates(m->g, ttext(m, i), t->nlen, c, 12);
+        nc = intake_clitic_candidates(m->g, ttext(m, i), t->nlen, c, 12, true);
     }
     struct hit best[8];
     int nbest = 0, bestc = -1;
@@ -265,15 +266,17 @@ static int try_alias(struct matcher *m, size_t i)
             break; /* the token itself is a name: never strip (وهران) */
     }
     if (nbest > 0 && !det && i + 1 < m->tl->n && best[nbest - 1].j > i + 1 &&
-        !(m->tl->v[i + 1].flags & TOK_BREAK_BEFORE) && longest_end(m, i + 1) > best[nbest - 1].j)
+        !(m->tl->v[i + 1].flags & TEXT_TOK_BREAK_BEFORE) &&
+        longest_end(m, i + 1) > best[nbest - 1].j)
         return 0; /* تنظيم داعش في الصحراء الكبرى: the name starting one token later is longer */
     for (int b = nbest - 1; b >= 0; b--) {
         const struct gz_entry *e = &m->g->entries[best[b].entry];
         size_t j = best[b].j;
-        if ((best[b].flags & AL_CASE) && !(t->flags & TOK_ALLCAPS))
+        if ((best[b].flags & AL_CASE) && !(t->flags & TEXT_TOK_ALLCAPS))
             continue;
         /* an ambiguous English name (Chad, Turkey) is a name only when capitalised */
-        if ((best[b].flags & AL_CONTEXT) && t->script == SCRIPT_LATIN && !(t->flags & TOK_CAPITAL))
+        if ((best[b].flags & AL_CONTEXT) && t->script == TEXT_SCRIPT_LATIN &&
+            !(t->flags & TEXT_TOK_CAPITAL))
             continue;
         if (blocked(m, e, j))
             continue;
@@ -311,8 +314,9 @@ static int32_t nisba_country(const struct matcher *m, const char *f, size_t n, b
 /* "<head> + nisba": the head is 1 or 2 tokens just before the nisba at token i. */
 static int try_nisba(struct matcher *m, size_t i, size_t min_head)
 {
-    const struct token *t = &m->tl->v[i];
-    if (t->script != SCRIPT_ARABIC || i == 0 || (t->flags & TOK_BREAK_BEFORE) || t->nlen < 6)
+    const struct text_token *t = &m->tl->v[i];
+    if (t->script != TEXT_SCRIPT_ARABIC || i == 0 || (t->flags & TEXT_TOK_BREAK_BEFORE) ||
+        t->nlen < 6)
         return 0;
     /* a nisba ends in ي, ه (ية), ن (يان يين يون ...) or ت (يات) */
     const unsigned char *last = (const unsigned char *)ttext(m, i) + t->nlen - 2;
@@ -320,8 +324,8 @@ static int try_nisba(struct matcher *m, size_t i, size_t min_head)
         if (!(last[0] == 0xD8 && last[1] == 0xAA))
             return 0;
     }
-    struct clitic_cand c[12];
-    int nc = intake_clitic_candidates(m->g, ttext(m, i), t->nlen, c, 12);
+    struct text_clitic_cand c[12];
+    int nc = intake_clitic_candidates(m->g, ttext(m, i), t->nlen, c, 12, false);
     int32_t ci = -1;
     bool ctx = false;
     for (int k = 0; k < nc && ci < 0; k++)
@@ -333,16 +337,16 @@ static int try_nisba(struct matcher *m, size_t i, size_t min_head)
         if (i < len || i - len < min_head)
             continue;
         size_t h = i - len;
-        struct clitic_cand hc[12];
-        const struct token *ht = &m->tl->v[h];
-        int nh = intake_clitic_candidates(m->g, ttext(m, h), ht->nlen, hc, 12);
+        struct text_clitic_cand hc[12];
+        const struct text_token *ht = &m->tl->v[h];
+        int nh = intake_clitic_candidates(m->g, ttext(m, h), ht->nlen, hc, 12, false);
         for (int k = 0; k < nh; k++) {
             size_t o = hc[k].len;
             memcpy(m->key, hc[k].form, o);
             bool ok = true;
             for (size_t q = h + 1; q < i && ok; q++) {
-                const struct token *qt = &m->tl->v[q];
-                if ((qt->flags & TOK_BREAK_BEFORE) || o + qt->nlen + 1 >= sizeof(m->key))
+                const struct text_token *qt = &m->tl->v[q];
+                if ((qt->flags & TEXT_TOK_BREAK_BEFORE) || o + qt->nlen + 1 >= sizeof(m->key))
                     ok = false;
                 else {
                     m->key[o++] = ' ';
@@ -367,17 +371,17 @@ static int try_nisba(struct matcher *m, size_t i, size_t min_head)
 /* "<demonym> <head>" in English: Algerian authorities, US forces. */
 static int try_demonym(struct matcher *m, size_t i)
 {
-    const struct token *t = &m->tl->v[i];
-    if (t->script != SCRIPT_LATIN || i + 1 >= m->tl->n)
+    const struct text_token *t = &m->tl->v[i];
+    if (t->script != TEXT_SCRIPT_LATIN || i + 1 >= m->tl->n)
         return 0;
     const struct hslot *d = hmap_get(&m->g->demonyms, ttext(m, i), t->nlen);
-    if (!d || ((d->flags & AL_CASE) && !(t->flags & TOK_ALLCAPS)))
+    if (!d || ((d->flags & AL_CASE) && !(t->flags & TEXT_TOK_ALLCAPS)))
         return 0;
     for (size_t len = 2; len >= 1; len--) {
         if (i + 1 + len > m->tl->n)
             continue;
         int32_t cls;
-        if (!(m->tl->v[i + 1].flags & TOK_BREAK_BEFORE) &&
+        if (!(m->tl->v[i + 1].flags & TEXT_TOK_BREAK_BEFORE) &&
             phrase_rule(m, 'H', "", i + 1, i + 1 + len, &cls)) {
             int32_t body = m->g->entries[d->val].body_of[cls];
             if (body < 0)
@@ -389,8 +393,9 @@ static int try_demonym(struct matcher *m, size_t i)
     return 0;
 }
 
-int intake_match_tokens(const struct intake_gazetteer *g, const char *text, struct token_list *tl,
-                        struct raw_mention **out, size_t *n_out, struct lia_err *err)
+int intake_match_tokens(const struct intake_gazetteer *g, const char *text,
+                        struct text_token_list *tl, struct raw_mention **out, size_t *n_out,
+                        struct lia_err *err)
 {
     struct matcher m;
     memset(&m, 0, sizeof(m));
@@ -429,7 +434,7 @@ int intake_match_tokens(const struct intake_gazetteer *g, const char *text, stru
     return 0;
 }
 
-bool intake_is_verb(const struct intake_gazetteer *g, struct token_list *tl, const char *text,
+bool intake_is_verb(const struct intake_gazetteer *g, struct text_token_list *tl, const char *text,
                     size_t i, size_t *len)
 {
     struct matcher m;
@@ -446,10 +451,10 @@ bool intake_is_verb(const struct intake_gazetteer *g, struct token_list *tl, con
     return false;
 }
 
-bool intake_is_word(const struct intake_gazetteer *g, struct token_list *tl, size_t i,
+bool intake_is_word(const struct intake_gazetteer *g, struct text_token_list *tl, size_t i,
                     const char *w)
 {
     (void)g;
-    const struct token *t = &tl->v[i];
+    const struct text_token *t = &tl->v[i];
     return strlen(w) == t->nlen && !memcmp(tl->text.ptr + t->noff, w, t->nlen);
 }
