@@ -1,6 +1,8 @@
 /*
  * The gazetteer: places, armed groups and state bodies with every alias, loaded from the
  * TSV files of data/gazetteer/ (docs/intake.md describes the format) into hash tables.
+ * The generated places come in several files (places-debian.tsv, places-debian-cities-N.tsv)
+ * so that none is over 2 MiB.
  *
  * Aliases are normalised with the very tokeniser used for text, then stored under their
  * token sequence joined by single spaces; every shorter token prefix of a multi-token alias
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int hmap_grow(struct hmap *m)
 {
@@ -409,6 +412,26 @@ static int synthesise_bodies(struct intake_gazetteer *g, struct lia_err *err)
     return 0;
 }
 
+/* The generated city files, places-debian-cities-1.tsv, -2.tsv ... in order (the generator
+ * cuts them under 2 MiB each, larger cities first). At least one must be there. */
+static int load_city_files(struct intake_gazetteer *g, const char *dir, struct lia_err *err)
+{
+    int rc = 0, n = 0;
+    for (int part = 1; rc == 0 && part < 1000; part++) {
+        char name[64], path[4096];
+        snprintf(name, sizeof(name), "places-debian-cities-%d.tsv", part);
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+            return lia_err_set(err, LIA_EINVAL, "gazetteer path too long");
+        if (access(path, F_OK) != 0)
+            break;
+        rc = load_file(g, dir, name, 10, entry_row, err);
+        n++;
+    }
+    if (rc == 0 && n == 0)
+        return lia_err_set(err, LIA_EIO, "gazetteer: no %s/places-debian-cities-1.tsv", dir);
+    return rc;
+}
+
 const char *intake_default_gazetteer_dir(char *buf, size_t bufsize)
 {
     const char *env = getenv("LIAISON_GAZETTEER");
@@ -430,6 +453,8 @@ int intake_gazetteer_load(const char *dir, struct intake_gazetteer **out, struct
     int rc = load_file(g, dir, "rules.tsv", 4, rule_row, err);
     for (size_t i = 0; rc == 0 && i < sizeof(entry_files) / sizeof(entry_files[0]); i++)
         rc = load_file(g, dir, entry_files[i], 10, entry_row, err);
+    if (rc == 0)
+        rc = load_city_files(g, dir, err);
     if (rc == 0)
         rc = load_file(g, dir, "demonyms.tsv", 4, demonym_row, err);
     if (rc == 0)

@@ -51,7 +51,8 @@ enum intake_type {
 /* "country", "region", ... as used in the gazetteer files and the evaluation set. */
 const char *intake_type_name(enum intake_type t);
 
-/* Loads every *.tsv of dir (places-curated, groups, bodies, places-debian, demonyms, rules).
+/* Loads the gazetteer of dir (rules, places-curated, groups, bodies, places-debian,
+ * places-debian-cities-N, demonyms: data/gazetteer/README.md).
  * On success *out is owned by the caller: free with intake_gazetteer_free. */
 int intake_gazetteer_load(const char *dir, struct intake_gazetteer **out, struct lia_err *err);
 void intake_gazetteer_free(struct intake_gazetteer *g);
