@@ -306,6 +306,9 @@ int intake_check_input(const char *text, size_t len, struct lia_err *err)
     return 0;
 }
 
+/* Arabic when Arabic letters are at least a third as many as Latin ones; otherwise French
+ * when its function words (le, la, les, des, du, une, est, dans, pour, à...) outnumber
+ * English ones (the, of, and, to, is, for, with...). */
 static enum intake_lang detect_lang(const char *text, size_t len)
 {
     size_t ar = 0, lat = 0;
@@ -316,7 +319,51 @@ static enum intake_lang detect_lang(const char *text, size_t len)
         else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
             lat++;
     }
-    return ar >= lat / 3 && ar > 0 ? INTAKE_LANG_AR : INTAKE_LANG_EN;
+    if (ar >= lat / 3 && ar > 0)
+        return INTAKE_LANG_AR;
+    static const char *const fr[] = {"le",   "la",   "les", "des",   "du",  "une", "est",
+                                     "dans", "pour", "sur", "selon", "aux", "qui", "et"};
+    static const char *const en[] = {"the", "of",   "and", "to",   "is",   "for", "with",
+                                     "was", "that", "by",  "from", "said", "on",  "has"};
+    size_t nfr = 0, nen = 0, scanned = 0;
+    for (size_t i = 0; i < len && scanned < 4096;) {
+        while (i < len && !((text[i] | 0x20) >= 'a' && (text[i] | 0x20) <= 'z'))
+            i++;
+        size_t j = i;
+        while (j < len && (text[j] | 0x20) >= 'a' && (text[j] | 0x20) <= 'z')
+            j++;
+        char w[8];
+        size_t n = j - i;
+        if (n > 0 && n < sizeof(w)) {
+            for (size_t k = 0; k < n; k++)
+                w[k] = (char)(text[i + k] | 0x20);
+            w[n] = '\0';
+            for (size_t k = 0; k < sizeof(fr) / sizeof(fr[0]); k++)
+                nfr += !strcmp(w, fr[k]);
+            for (size_t k = 0; k < sizeof(en) / sizeof(en[0]); k++)
+                nen += !strcmp(w, en[k]);
+        }
+        scanned++;
+        i = j;
+    }
+    return nfr > nen ? INTAKE_LANG_FR : INTAKE_LANG_EN;
+}
+
+int intake_lang_parse(const char *s, enum intake_lang *out)
+{
+    static const char *const names[] = {"auto", "ar", "en", "fr"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(s, names[i])) {
+            *out = (enum intake_lang)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *intake_lang_name(enum intake_lang l)
+{
+    static const char *const names[] = {"auto", "ar", "en", "fr"};
+    return (unsigned)l < sizeof(names) / sizeof(names[0]) ? names[l] : "auto";
 }
 
 int intake_analyze(const struct intake_gazetteer *g, const char *text, size_t len,

@@ -367,6 +367,12 @@ static int demonym_row(struct intake_gazetteer *g, char **c, int nc, struct lia_
     int ci = country_index(g, c[0]);
     if (ci < 0)
         return lia_err_set(err, LIA_EINVAL, "demonym for unknown country '%s'", c[0]);
+    uint32_t lang = !strcmp(c[1], "ar")   ? DM_AR
+                    : !strcmp(c[1], "en") ? DM_EN
+                    : !strcmp(c[1], "fr") ? DM_FR
+                                          : 0;
+    if (!lang)
+        return lia_err_set(err, LIA_EINVAL, "demonym language '%s' is not ar, en or fr", c[1]);
     size_t n;
     int nt;
     bool caps;
@@ -376,10 +382,10 @@ static int demonym_row(struct intake_gazetteer *g, char **c, int nc, struct lia_
     struct hslot *s = hmap_find(&g->demonyms, &g->arena, norm, n, true);
     if (!s)
         return LIA_ENOMEM;
-    if (s->val < 0) {
-        s->val = ci;
-        s->flags = (c[3][0] == '1' ? AL_CONTEXT : 0) | (caps && n <= 3 ? AL_CASE : 0);
-    }
+    if (s->val >= 0 && s->val != ci)
+        return 0; /* a form two countries claim: the first keeps it */
+    s->val = ci;
+    s->flags |= lang | (c[3][0] == '1' ? AL_CONTEXT : 0) | (caps && n <= 3 ? AL_CASE : 0);
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /*
- * intake: Arabic and English news text -> a draft STIX 2.1 bundle. The face of src/intake/.
+ * intake: Arabic, English and French news text -> a draft STIX 2.1 bundle. The face of
+ * src/intake/.
  *
  * Pipeline (docs/intake.md): validate UTF-8 -> normalise and tokenise (src/text/: NFC, the
  * steps of intake-notes.md, keeping for every normalised code point the span of original
@@ -65,7 +66,11 @@ size_t intake_gazetteer_alias_count(const struct intake_gazetteer *g);
  * INTAKE_EREFUSED with a message naming the byte offset. */
 int intake_check_input(const char *text, size_t len, struct lia_err *err);
 
-enum intake_lang { INTAKE_LANG_AUTO, INTAKE_LANG_AR, INTAKE_LANG_EN };
+enum intake_lang { INTAKE_LANG_AUTO, INTAKE_LANG_AR, INTAKE_LANG_EN, INTAKE_LANG_FR };
+/* "auto", "ar", "en", "fr" -> *out; -1 (out untouched) for anything else. */
+int intake_lang_parse(const char *s, enum intake_lang *out);
+/* "ar", "en", "fr" ("auto" for INTAKE_LANG_AUTO). */
+const char *intake_lang_name(enum intake_lang l);
 
 struct intake_options {
     enum intake_lang lang;
@@ -75,11 +80,17 @@ struct intake_options {
     const char *name;     /* report name; NULL = derived from the first line */
 };
 
+enum intake_via {
+    INTAKE_VIA_NAME = 0, /* the entry's name (or alias) is written there */
+    INTAKE_VIA_DEMONYM = 1, /* a nisba or demonym adjective names it (الجيش المالي, Malian) */
+};
+
 struct intake_mention {
     uint32_t start, end;           /* code points in the original text, end exclusive */
     uint32_t byte_start, byte_end; /* bytes in the original text */
     uint32_t prefix_byte_start;    /* clitic prefix split off the name (لـ, ب, وال): bytes */
     uint32_t prefix_byte_end;      /* [start, end) of it; start == end when there is none */
+    enum intake_via via;
 };
 
 struct intake_entity {
@@ -136,7 +147,7 @@ int intake_publish(struct store *s, const struct access_principal *who, const ch
                    int tlp, const char *bundle, size_t len, struct arena *a, struct dbuf *out,
                    struct lia_err *err);
 
-/* `liaison intake FILE|- [--lang auto|ar|en] [--out FILE] [--gazetteer DIR] [--max-bytes N]`;
+/* `liaison intake FILE|- [--lang auto|ar|en|fr] [--out FILE] [--gazetteer DIR] [--max-bytes N]`;
  * argv[0] is "intake". Exit codes: 0 ok, 1 runtime failure, 2 usage, 4 refused input. */
 int intake_cli_main(int argc, char **argv);
 

@@ -32,6 +32,12 @@ enum alias_flag {
     AL_CONTEXT = 4, /* needs context (rules.tsv) */
     AL_CASE = 8,    /* Latin acronym: only when written in capitals */
 };
+/* Languages of a demonym form (flags of the demonyms map, beside AL_CONTEXT and AL_CASE). */
+enum demonym_flag {
+    DM_AR = 16, /* an Arabic nisba stem */
+    DM_EN = 32, /* an English adjective, before its noun */
+    DM_FR = 64, /* a French adjective, after its noun */
+};
 
 enum head_class { HEAD_GOVERNMENT, HEAD_ARMED_FORCES, HEAD_SECURITY, N_HEAD_CLASSES };
 
@@ -52,7 +58,7 @@ struct intake_gazetteer {
     size_t n_aliases;
     struct hmap aliases; /* normalised alias -> entry (AL_* flags) */
     struct hmap entry_by_key;
-    struct hmap demonyms; /* normalised ar stem or lat word -> country entry; flags AL_CASE */
+    struct hmap demonyms; /* normalised ar stem or Latin word -> country entry; DM_* flags */
     struct hmap rules;    /* tagged keys: a tag letter, the argument, 0x1f, the word */
     uint64_t alias_filter[TEXT_FILTER_WORDS];
 };
@@ -74,6 +80,38 @@ struct raw_mention {
     bool pending;   /* needs the entry to be confirmed elsewhere */
     bool list_prev; /* listed right after the previous mention (a, b and c) */
 };
+/* The matcher's state over one chunk of tokens (match.c, demonym.c). */
+struct intake_matcher {
+    const struct intake_gazetteer *g;
+    const char *text;
+    struct text_token_list *tl;
+    struct raw_mention *v;
+    size_t n, cap;
+    char key[1024];
+};
+static inline const char *intake_ttext(const struct intake_matcher *m, size_t i)
+{
+    return m->tl->text.ptr + m->tl->v[i].noff;
+}
+/* Appends a mention of entry over tokens [ti, tj), skip code points into token ti (a clitic);
+ * [pfx_b, pfx_e) is a detached prefix's bytes. 0 or LIA_ENOMEM. */
+int intake_push(struct intake_matcher *m, int32_t entry, size_t ti, size_t tj, int skip,
+                uint32_t pfx_b, uint32_t pfx_e, bool pending);
+/* True when tokens [i, j), joined by single spaces, are a rule of tag (intake_rule). */
+bool intake_phrase_rule(const struct intake_matcher *m, char tag, const char *arg, size_t i,
+                        size_t j, int32_t *val);
+
+/* Nisbas and demonyms (demonym.c). Each returns the tokens consumed from i (0 = none) or
+ * LIA_ENOMEM. Arabic "<head> + nisba" and bare nisba adjectives (head from min_head on): */
+int intake_try_nisba(struct intake_matcher *m, size_t i, size_t min_head);
+/* English "<demonym> <head>", and a demonym adjective before its noun: */
+int intake_try_demonym_en(struct intake_matcher *m, size_t i);
+/* French "<head> <adjectif>" (l'armée malienne), and an adjective after its noun: */
+int intake_try_demonym_fr(struct intake_matcher *m, size_t i, size_t min_head);
+/* A body matched by its name over [i, j) whose name holds its country's demonym (وزارة
+ * الداخلية التونسية, Tunisian National Guard) names that country too. */
+int intake_body_demonym(struct intake_matcher *m, int32_t body, size_t i, size_t j);
+
 /* Runs the matcher over the tokens; *out is malloc'd (caller frees), in text order. */
 int intake_match_tokens(const struct intake_gazetteer *g, const char *text,
                         struct text_token_list *tl, struct raw_mention **out, size_t *n_out,

@@ -1,8 +1,8 @@
 /*
  * Matching tokens against the gazetteer: longest multi-token alias first, with the clitic
- * lattice on the first token only, detached proclitics (لـ"داعش"), context rules, nisba
- * phrases (الأجهزة الأمنية الجزائرية, Algerian authorities) and the few relationship
- * patterns the text supports (docs/intake.md, Relationships).
+ * lattice on the first token only, detached proclitics (لـ"داعش"), context rules; nisbas and
+ * demonyms are demonym.c's (الأجهزة الأمنية الجزائرية, Algerian authorities, l'armée
+ * malienne).
  *
  * Context: an alias flagged context=1 is accepted when a trigger word of its type stands
  * just before or after it, when its clitic prefix is a trigger (بالساحل), or when the same
@@ -15,18 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct matcher {
-    const struct intake_gazetteer *g;
-    const char *text;
-    struct text_token_list *tl;
-    struct raw_mention *v;
-    size_t n, cap;
-    char key[1024];
-};
-
-static const char *ttext(const struct matcher *m, size_t i)
+static const char *ttext(const struct intake_matcher *m, size_t i)
 {
-    return m->tl->text.ptr + m->tl->v[i].noff;
+    return intake_ttext(m, i);
 }
 
 static const char *const detached_forms[] = {"و",   "ف",   "ب",   "ل",  "ك",   "وب",
@@ -34,7 +25,7 @@ static const char *const detached_forms[] = {"و",   "ف",   "ب",   "ل",  "ك"
                                              "بال", "فال", "كال", "لل", "ولل", "فلل"};
 
 /* A proclitic written apart from its word: لـ"داعش", بـ«القاعدة», لـISIS, لـ داعش. */
-static bool is_detached_clitic(const struct matcher *m, size_t i)
+static bool is_detached_clitic(const struct intake_matcher *m, size_t i)
 {
     const struct text_token *t = &m->tl->v[i];
     if (t->script != TEXT_SCRIPT_ARABIC || t->nlen > 6 || i + 1 >= m->tl->n)
@@ -50,7 +41,8 @@ static bool is_detached_clitic(const struct matcher *m, size_t i)
 }
 
 /* Original offsets of the skip-th normalised code point of token i. */
-static void offset_in_token(const struct matcher *m, size_t i, int skip, uint32_t *ob, uint32_t *oc)
+static void offset_in_token(const struct intake_matcher *m, size_t i, int skip, uint32_t *ob,
+                            uint32_t *oc)
 {
     const struct text_token *t = &m->tl->v[i];
     *ob = t->ob;
@@ -72,8 +64,8 @@ static void offset_in_token(const struct matcher *m, size_t i, int skip, uint32_
     }
 }
 
-static int push(struct matcher *m, int32_t entry, size_t ti, size_t tj, int skip, uint32_t pfx_b,
-                uint32_t pfx_e, bool pending)
+int intake_push(struct intake_matcher *m, int32_t entry, size_t ti, size_t tj, int skip,
+                uint32_t pfx_b, uint32_t pfx_e, bool pending)
 {
     if (m->n == m->cap) {
         size_t nc = m->cap ? m->cap * 2 : 64;
@@ -108,13 +100,13 @@ static int push(struct matcher *m, int32_t entry, size_t ti, size_t tj, int skip
 }
 
 /* Joins the normalised text of tokens [i, j) after `first` (the first token's reading). */
-static bool phrase_rule(const struct matcher *m, char tag, const char *arg, size_t i, size_t j,
-                        int32_t *val)
+bool intake_phrase_rule(const struct intake_matcher *m, char tag, const char *arg, size_t i,
+                        size_t j, int32_t *val)
 {
     size_t o = 0;
     for (size_t k = i; k < j; k++) {
         const struct text_token *t = &m->tl->v[k];
-        if (o + t->nlen + 1 >= sizeof(((struct matcher *)0)->key))
+        if (o + t->nlen + 1 >= sizeof(((struct intake_matcher *)0)->key))
             return false;
         if (k > i && (t->flags & TEXT_TOK_BREAK_BEFORE))
             return false;
@@ -127,18 +119,20 @@ static bool phrase_rule(const struct matcher *m, char tag, const char *arg, size
     return intake_rule(m->g, tag, arg, m->key, o, val);
 }
 
-static bool context_ok(const struct matcher *m, const struct gz_entry *e, size_t i, size_t j,
-                       const char *prefix)
+/* form_len: bytes of the name read after the clitic prefix; a prefix is context only for a
+ * name of 4 letters or more (وبشأن is not و + ب + شان, Shan State). */
+static bool context_ok(const struct intake_matcher *m, const struct gz_entry *e, size_t i, size_t j,
+                       const char *prefix, size_t form_len)
 {
     const char *type = intake_type_name(e->type);
-    if (prefix[0] && intake_rule(m->g, 'P', type, prefix, strlen(prefix), NULL))
+    if (prefix[0] && form_len >= 8 && intake_rule(m->g, 'P', type, prefix, strlen(prefix), NULL))
         return true;
     if (i > 0 && !(m->tl->v[i].flags & TEXT_TOK_BREAK_BEFORE)) {
         size_t p = i - 1;
         if (is_detached_clitic(m, p))
             return intake_rule(m->g, 'P', type, ttext(m, p), m->tl->v[p].nlen, NULL);
-        if (phrase_rule(m, 'B', type, p, i, NULL) ||
-            (p > 0 && phrase_rule(m, 'B', type, p - 1, i, NULL)))
+        if (intake_phrase_rule(m, 'B', type, p, i, NULL) ||
+            (p > 0 && intake_phrase_rule(m, 'B', type, p - 1, i, NULL)))
             return true;
         struct text_clitic_cand c[12];
         int nc = intake_clitic_candidates(m->g, ttext(m, p), m->tl->v[p].nlen, c, 12, false);
@@ -147,14 +141,14 @@ static bool context_ok(const struct matcher *m, const struct gz_entry *e, size_t
                 return true;
     }
     if (j < m->tl->n && !(m->tl->v[j].flags & TEXT_TOK_BREAK_BEFORE) &&
-        phrase_rule(m, 'A', type, j, j + 1, NULL))
+        intake_phrase_rule(m, 'A', type, j, j + 1, NULL))
         return true;
     return false;
 }
 
-static bool blocked(const struct matcher *m, const struct gz_entry *e, size_t j)
+static bool blocked(const struct intake_matcher *m, const struct gz_entry *e, size_t j)
 {
-    return j < m->tl->n && phrase_rule(m, 'K', e->key, j, j + 1, NULL);
+    return j < m->tl->n && intake_phrase_rule(m, 'K', e->key, j, j + 1, NULL);
 }
 
 struct hit {
@@ -164,7 +158,7 @@ struct hit {
 };
 
 /* Longest alias from token i read as `form`; fills hits (shortest first), returns count. */
-static int walk(struct matcher *m, const char *form, size_t flen, size_t i, struct hit *hits,
+static int walk(struct intake_matcher *m, const char *form, size_t flen, size_t i, struct hit *hits,
                 int max)
 {
     if (flen >= sizeof(m->key))
@@ -199,7 +193,7 @@ static int walk(struct matcher *m, const char *form, size_t flen, size_t i, stru
 }
 
 /* End (exclusive token index) of the longest alias read literally from token i, or 0. */
-static size_t longest_end(struct matcher *m, size_t i)
+static size_t longest_end(struct intake_matcher *m, size_t i)
 {
     struct hit h[8];
     int nh = walk(m, ttext(m, i), m->tl->v[i].nlen, i, h, 8);
@@ -208,7 +202,7 @@ static size_t longest_end(struct matcher *m, size_t i)
 
 /* A multi-token region name that contains a country (شمال مالي, northern Mali) names that
  * country too: one more mention, for the inner tokens [i, j) read literally. */
-static int nested_country(struct matcher *m, size_t i, size_t j)
+static int nested_country(struct intake_matcher *m, size_t i, size_t j)
 {
     for (size_t k = i; k < j; k++) {
         struct hit h[8];
@@ -216,14 +210,15 @@ static int nested_country(struct matcher *m, size_t i, size_t j)
         for (int b = nh - 1; b >= 0; b--) {
             const struct gz_entry *e = &m->g->entries[h[b].entry];
             if (e->type == INTAKE_COUNTRY && h[b].j <= j && !(h[b].flags & AL_CASE))
-                return push(m, h[b].entry, k, h[b].j, 0, m->tl->v[k].ob, m->tl->v[k].ob, false);
+                return intake_push(m, h[b].entry, k, h[b].j, 0, m->tl->v[k].ob, m->tl->v[k].ob,
+                                   false);
         }
     }
     return 0;
 }
 
 /* Tries a gazetteer name at token i. Returns tokens consumed (0 = none) or < 0 on error. */
-static int try_alias(struct matcher *m, size_t i)
+static int try_alias(struct intake_matcher *m, size_t i)
 {
     const struct text_token *t = &m->tl->v[i];
     struct text_clitic_cand c[12];
@@ -280,115 +275,14 @@ static int try_alias(struct matcher *m, size_t i)
             continue;
         if (blocked(m, e, j))
             continue;
-        bool pending = (best[b].flags & AL_CONTEXT) && !context_ok(m, e, i, j, c[bestc].prefix);
-        int rc = push(m, best[b].entry, i, j, c[bestc].skip, pb, det ? pe : pb, pending);
+        bool pending =
+            (best[b].flags & AL_CONTEXT) && !context_ok(m, e, i, j, c[bestc].prefix, c[bestc].len);
+        int rc = intake_push(m, best[b].entry, i, j, c[bestc].skip, pb, det ? pe : pb, pending);
         if (rc == 0 && (e->type == INTAKE_REGION || e->type == INTAKE_ADMIN1) && j - i > 1)
             rc = nested_country(m, i + 1, j);
+        if (rc == 0 && e->type == INTAKE_BODY && !pending)
+            rc = intake_body_demonym(m, best[b].entry, i, j);
         return rc < 0 ? rc : (int)(j - i);
-    }
-    return 0;
-}
-
-static const char *const nisba_suffixes[] = {"يتان", "يتين", "يات", "يان", "يين", "يون", "يه", "ي"};
-
-/* Country entry of an Arabic nisba token form, or -1. */
-static int32_t nisba_country(const struct matcher *m, const char *f, size_t n, bool *ctx)
-{
-    if (n >= 4 && !memcmp(f, "ال", 4)) {
-        f += 4;
-        n -= 4;
-    }
-    for (size_t s = 0; s < sizeof(nisba_suffixes) / sizeof(nisba_suffixes[0]); s++) {
-        size_t sl = strlen(nisba_suffixes[s]);
-        if (n < sl + 4 || memcmp(f + n - sl, nisba_suffixes[s], sl))
-            continue;
-        const struct hslot *d = hmap_get(&m->g->demonyms, f, n - sl);
-        if (d) {
-            *ctx = d->flags & AL_CONTEXT;
-            return d->val;
-        }
-    }
-    return -1;
-}
-
-/* "<head> + nisba": the head is 1 or 2 tokens just before the nisba at token i. */
-static int try_nisba(struct matcher *m, size_t i, size_t min_head)
-{
-    const struct text_token *t = &m->tl->v[i];
-    if (t->script != TEXT_SCRIPT_ARABIC || i == 0 || (t->flags & TEXT_TOK_BREAK_BEFORE) ||
-        t->nlen < 6)
-        return 0;
-    /* a nisba ends in ي, ه (ية), ن (يان يين يون ...) or ت (يات) */
-    const unsigned char *last = (const unsigned char *)ttext(m, i) + t->nlen - 2;
-    if (last[0] != 0xD9 || (last[1] != 0x8A && last[1] != 0x87 && last[1] != 0x86)) {
-        if (!(last[0] == 0xD8 && last[1] == 0xAA))
-            return 0;
-    }
-    struct text_clitic_cand c[12];
-    int nc = intake_clitic_candidates(m->g, ttext(m, i), t->nlen, c, 12, false);
-    int32_t ci = -1;
-    bool ctx = false;
-    for (int k = 0; k < nc && ci < 0; k++)
-        if (k == 0 || !strstr(c[k].prefix, "ال") || !memcmp(c[k].form, "ال", 4))
-            ci = nisba_country(m, c[k].form, c[k].len, &ctx);
-    if (ci < 0)
-        return 0;
-    for (size_t len = 2; len >= 1; len--) {
-        if (i < len || i - len < min_head)
-            continue;
-        size_t h = i - len;
-        struct text_clitic_cand hc[12];
-        const struct text_token *ht = &m->tl->v[h];
-        int nh = intake_clitic_candidates(m->g, ttext(m, h), ht->nlen, hc, 12, false);
-        for (int k = 0; k < nh; k++) {
-            size_t o = hc[k].len;
-            memcpy(m->key, hc[k].form, o);
-            bool ok = true;
-            for (size_t q = h + 1; q < i && ok; q++) {
-                const struct text_token *qt = &m->tl->v[q];
-                if ((qt->flags & TEXT_TOK_BREAK_BEFORE) || o + qt->nlen + 1 >= sizeof(m->key))
-                    ok = false;
-                else {
-                    m->key[o++] = ' ';
-                    memcpy(m->key + o, ttext(m, q), qt->nlen);
-                    o += qt->nlen;
-                }
-            }
-            int32_t cls;
-            if (ok && intake_rule(m->g, 'H', "", m->key, o, &cls)) {
-                int32_t body = m->g->entries[ci].body_of[cls];
-                if (body < 0)
-                    return 0;
-                int rc = push(m, body, h, i + 1, hc[k].skip, ht->ob, ht->ob, false);
-                return rc < 0 ? rc : 1;
-            }
-        }
-    }
-    (void)ctx; /* context=1 nisbas (المالية) are accepted only with a state head, as here */
-    return 0;
-}
-
-/* "<demonym> <head>" in English: Algerian authorities, US forces. */
-static int try_demonym(struct matcher *m, size_t i)
-{
-    const struct text_token *t = &m->tl->v[i];
-    if (t->script != TEXT_SCRIPT_LATIN || i + 1 >= m->tl->n)
-        return 0;
-    const struct hslot *d = hmap_get(&m->g->demonyms, ttext(m, i), t->nlen);
-    if (!d || ((d->flags & AL_CASE) && !(t->flags & TEXT_TOK_ALLCAPS)))
-        return 0;
-    for (size_t len = 2; len >= 1; len--) {
-        if (i + 1 + len > m->tl->n)
-            continue;
-        int32_t cls;
-        if (!(m->tl->v[i + 1].flags & TEXT_TOK_BREAK_BEFORE) &&
-            phrase_rule(m, 'H', "", i + 1, i + 1 + len, &cls)) {
-            int32_t body = m->g->entries[d->val].body_of[cls];
-            if (body < 0)
-                return 0;
-            int rc = push(m, body, i, i + 1 + len, 0, t->ob, t->ob, false);
-            return rc < 0 ? rc : (int)(1 + len);
-        }
     }
     return 0;
 }
@@ -397,7 +291,7 @@ int intake_match_tokens(const struct intake_gazetteer *g, const char *text,
                         struct text_token_list *tl, struct raw_mention **out, size_t *n_out,
                         struct lia_err *err)
 {
-    struct matcher m;
+    struct intake_matcher m;
     memset(&m, 0, sizeof(m));
     m.g = g;
     m.text = text;
@@ -409,11 +303,13 @@ int intake_match_tokens(const struct intake_gazetteer *g, const char *text,
             i++;
             continue;
         }
-        int k = try_demonym(&m, i);
+        int k = intake_try_demonym_en(&m, i);
         if (k == 0)
             k = try_alias(&m, i);
         if (k == 0)
-            k = try_nisba(&m, i, last_end);
+            k = intake_try_nisba(&m, i, last_end);
+        if (k == 0)
+            k = intake_try_demonym_fr(&m, i, last_end);
         if (k < 0) {
             rc = lia_err_set(err, k, "out of memory while matching");
             break;
@@ -437,13 +333,13 @@ int intake_match_tokens(const struct intake_gazetteer *g, const char *text,
 bool intake_is_verb(const struct intake_gazetteer *g, struct text_token_list *tl, const char *text,
                     size_t i, size_t *len)
 {
-    struct matcher m;
+    struct intake_matcher m;
     memset(&m, 0, sizeof(m));
     m.g = g;
     m.text = text;
     m.tl = tl;
     for (size_t l = 2; l >= 1; l--) {
-        if (i + l <= tl->n && phrase_rule(&m, 'V', "targets", i, i + l, NULL)) {
+        if (i + l <= tl->n && intake_phrase_rule(&m, 'V', "targets", i, i + l, NULL)) {
             *len = l;
             return true;
         }

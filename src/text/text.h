@@ -67,6 +67,7 @@ enum text_tok_flag {
     TEXT_TOK_ALLCAPS = 4,      /* Latin, written in capitals in the original */
     TEXT_TOK_BREAK_BEFORE = 8, /* punctuation (not quote, not hyphen) or sentence end before it */
     TEXT_TOK_CAPITAL = 16,     /* Latin, begins with a capital letter in the original */
+    TEXT_TOK_ELIDED = 32,      /* a French elision (l', d', qu') was split off its front */
 };
 
 struct text_token {

@@ -7,7 +7,9 @@
  * its sentence number and flags: ended with a tatweel, followed by a quote, written in
  * capitals (Latin), and whether punctuation separates it from the previous token (names
  * never extend across that). Latin apostrophes inside words are dropped (Jama'at ->
- * jamaat), an English possessive 's is dropped, a period inside an acronym is kept (U.S).
+ * jamaat), an English possessive 's is dropped, a French elided article or conjunction is
+ * dropped and flagged on the word it was joined to (l'EIGS -> eigs, flag ELIDED), a period
+ * inside an acronym is kept (U.S).
  */
 #include "text/text.h"
 
@@ -136,6 +138,17 @@ static enum cclass classify(uint32_t cp)
     default:
         return C_PUNCT;
     }
+}
+
+/* The French words that drop their vowel before one: l' d' j' m' n' s' t' c' qu' jusqu'... */
+static bool is_elision(const char *w, size_t n)
+{
+    static const char *const words[] = {"l", "d",  "j",     "m",      "n",      "s",      "t",
+                                        "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strlen(words[i]) == n && !memcmp(words[i], w, n))
+            return true;
+    return false;
 }
 
 static int script_of(enum cclass c)
@@ -296,6 +309,16 @@ int text_tokenize(const char *text, size_t len, struct text_token_list *tl, stru
                             unread(&t, &c2);
                             break;
                         }
+                    } else if (is_elision(tl->text.ptr + t.cur.noff, t.cur.nlen)) {
+                        /* French l', d', qu': the article is not part of the name that
+                         * follows (l'EIGS, d'AQMI); the next token remembers it */
+                        tl->text.len = t.cur.noff;
+                        tl->text.ptr[tl->text.len] = '\0';
+                        t.pending_flags |=
+                            (uint8_t)((t.cur.flags & TEXT_TOK_BREAK_BEFORE) | TEXT_TOK_ELIDED);
+                        t.in_tok = false;
+                        unread(&t, &c2);
+                        break;
                     } else {
                         if (c2.cp == 's') {
                             struct text_norm_cp c3;

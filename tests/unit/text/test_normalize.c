@@ -155,6 +155,32 @@ static void test_tokens(void **state)
     assert_string_equal(t, "مالي|2024");
 }
 
+/* French elision: the article goes, the name keeps its own span and capital. */
+static void test_elision(void **state)
+{
+    (void)state;
+    char t[512];
+    int f;
+    token_texts("l'EIGS", t, sizeof(t), &f);
+    assert_string_equal(t, "eigs");
+    assert_true(f & TEXT_TOK_ELIDED);
+    assert_true(f & TEXT_TOK_ALLCAPS);
+    token_texts("d\u2019AQMI qu'Al-Qaïda jusqu'à l'État islamique", t, sizeof(t), NULL);
+    assert_string_equal(t, "aqmi|al|qaida|a|etat|islamique");
+    /* not an elision: Jama'at, Qa'ida keep one token; 's is a possessive */
+    token_texts("Jama'at Qa'ida Mali's", t, sizeof(t), NULL);
+    assert_string_equal(t, "jamaat|qaida|mali");
+    struct text_token_list tl;
+    memset(&tl, 0, sizeof(tl));
+    struct lia_err err;
+    const char *s = "à l'Algérie";
+    assert_int_equal(text_tokenize(s, strlen(s), &tl, &err), 0);
+    assert_int_equal(tl.n, 2);
+    assert_int_equal(tl.v[1].ob, strlen("à l'")); /* the name starts after the apostrophe */
+    assert_true(tl.v[1].flags & TEXT_TOK_CAPITAL);
+    text_tokens_release(&tl);
+}
+
 static const char *cands(const char *w, char *buf, size_t n)
 {
     struct text_clitic_cand c[16];
@@ -203,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_latin),
         cmocka_unit_test(test_offsets),
         cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_elision),
         cmocka_unit_test(test_clitic_lattice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
