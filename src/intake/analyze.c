@@ -2,7 +2,8 @@
  * intake_analyze: text -> entities with mentions and the relationships the text supports.
  *
  * Steps: check the input (limit, UTF-8, NUL), tokenise, match, keep context-dependent
- * mentions only for entries named elsewhere without needing context, group mentions per
+ * mentions only for entries named elsewhere without needing context, listed beside a
+ * confirmed name, or (a country) holding a confirmed place of the text; group mentions per
  * entry in order of first appearance, then three conservative relationship patterns:
  *   - a state body (identity) is located-at its country, when that country is mentioned;
  *   - "<group> في|in <place>" and "<group> ب<place>": threat-actor located-at location;
@@ -58,15 +59,24 @@ static int add_relation(struct intake_result *res, size_t *cap, size_t s, size_t
     return 0;
 }
 
-/* True when tokens [a, b) only join two items of a list: nothing (a comma, a prefixed و)
- * or one conjunction. */
+/* True when tokens [a, b) only join two items of a list: nothing (a comma, a prefixed و),
+ * or up to two joining words (and, or, و, أو, et, ou, and the French articles: "le Nigeria,
+ * le Niger et le Tchad"). */
 static bool list_gap(const struct intake_gazetteer *g, struct text_token_list *tl, size_t a,
                      size_t b)
 {
-    if (b == a)
-        return true;
-    return b == a + 1 && (intake_is_word(g, tl, a, "and") || intake_is_word(g, tl, a, "or") ||
-                          intake_is_word(g, tl, a, "و") || intake_is_word(g, tl, a, "او"));
+    static const char *const joins[] = {"and", "or", "و",   "او", "et", "ou",
+                                        "le",  "la", "les", "du", "des"};
+    if (b - a > 2)
+        return false;
+    for (size_t k = a; k < b; k++) {
+        bool ok = false;
+        for (size_t w = 0; w < sizeof(joins) / sizeof(joins[0]) && !ok; w++)
+            ok = intake_is_word(g, tl, k, joins[w]);
+        if (!ok)
+            return false;
+    }
+    return true;
 }
 
 static int add_entry_rel(struct doc *d, int32_t s, int32_t t, const char *type)
@@ -232,6 +242,20 @@ static int build_result(const struct intake_gazetteer *g, struct doc *d, struct 
             (i + 1 < n && v[i + 1].list_prev && !v[i + 1].pending)) {
             v[i].pending = false;
             res_of[v[i].entry] = -2;
+        }
+    }
+    /* a pending country is confirmed by a place inside it (Jordan ... Amman) */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct gz_entry *e = &g->entries[v[i].entry];
+        if (!v[i].pending || e->type != INTAKE_COUNTRY || res_of[v[i].entry] == -2)
+            continue;
+        for (size_t x = 0; x < n; x++) {
+            const struct gz_entry *p = &g->entries[v[x].entry];
+            if (!v[x].pending && (p->type == INTAKE_CITY || p->type == INTAKE_ADMIN1) &&
+                !strcmp(p->country, e->country)) {
+                res_of[v[i].entry] = -2;
+                break;
+            }
         }
     }
     size_t k = 0;

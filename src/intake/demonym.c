@@ -25,7 +25,10 @@
 
 #include <string.h>
 
-static const char *const nisba_suffixes[] = {"يتان", "يتين", "يات", "يان", "يين", "يون", "يه", "ي"};
+/* يا: the indefinite accusative (رهينة فرنسيا); the country names that end so (سوريا,
+ * روسيا, ليبيا) are aliases and matched before this. */
+static const char *const nisba_suffixes[] = {"يتان", "يتين", "يات", "يان", "يين",
+                                             "يون",  "يه",   "يا",  "ي"};
 
 static bool word_in(const char *w, size_t n, const char *const *list, size_t count)
 {
@@ -99,10 +102,10 @@ int intake_try_nisba(struct intake_matcher *m, size_t i, size_t min_head)
     if (t->script != TEXT_SCRIPT_ARABIC || i == 0 || (t->flags & TEXT_TOK_BREAK_BEFORE) ||
         t->nlen < 6)
         return 0;
-    /* a nisba ends in ي, ه (ية), ن (يان يين يون ...) or ت (يات) */
+    /* a nisba ends in ي, ه (ية), ن (يان يين يون ...), ت (يات) or ا (يا) */
     const unsigned char *last = (const unsigned char *)intake_ttext(m, i) + t->nlen - 2;
     if (last[0] != 0xD9 || (last[1] != 0x8A && last[1] != 0x87 && last[1] != 0x86)) {
-        if (!(last[0] == 0xD8 && last[1] == 0xAA))
+        if (!(last[0] == 0xD8 && (last[1] == 0xAA || last[1] == 0xA7)))
             return 0;
     }
     struct text_clitic_cand c[12];
@@ -159,6 +162,13 @@ int intake_try_nisba(struct intake_matcher *m, size_t i, size_t min_head)
     const struct text_token *p = &m->tl->v[i - 1];
     if (ar_definite(intake_ttext(m, i - 1), p->nlen) != ar_definite(intake_ttext(m, i), t->nlen))
         return 0; /* قال الجزائريون, وزارة المالية: not an adjective */
+    /* بين الأمريكيين والجزائريين: a nisba joined by و to one that was a noun is a noun too */
+    uint32_t pf;
+    bool prev_adjective =
+        m->n > 0 && m->v[m->n - 1].ti == i - 1 && m->v[m->n - 1].m.via == INTAKE_VIA_DEMONYM;
+    if (c[which].prefix[0] && !prev_adjective &&
+        nisba_country(m->g, intake_ttext(m, i - 1), p->nlen, &pf) >= 0)
+        return 0;
     int rc = push_country(m, ci, i, c[which].skip);
     return rc < 0 ? rc : 1;
 }
@@ -200,8 +210,8 @@ int intake_try_demonym_en(struct intake_matcher *m, size_t i)
 {
     int32_t ci[8];
     size_t at[8], n = 0;
-    if (!en_demonym(m, i, &ci[0]))
-        return 0;
+    if (!en_demonym(m, i, &ci[0]) || intake_alias_end(m, i) > i + 1)
+        return 0; /* Tunisian National Guard is a name: the alias, then its demonym */
     if (i > 0 && !(m->tl->v[i].flags & TEXT_TOK_BREAK_BEFORE) &&
         IS_WORD(m, i - 1, en_name_particles))
         return 0;
@@ -292,20 +302,24 @@ int intake_try_demonym_fr(struct intake_matcher *m, size_t i, size_t min_head)
 
 int intake_body_demonym(struct intake_matcher *m, int32_t body, size_t i, size_t j)
 {
-    const char *cc = m->g->entries[body].country;
-    if (!cc[0])
+    /* a body names its own country only; a region any (الجنوب الليبي) */
+    const char *cc = m->g->entries[body].type == INTAKE_BODY ? m->g->entries[body].country : "";
+    if (m->g->entries[body].type == INTAKE_BODY && !cc[0])
         return 0;
     for (size_t k = i; k < j; k++) {
         const struct text_token *t = &m->tl->v[k];
         int32_t ci = -1;
         uint32_t flags = 0;
         if (t->script == TEXT_SCRIPT_ARABIC && k > i) {
-            ci = nisba_country(m->g, intake_ttext(m, k), t->nlen, &flags);
+            /* شمال مالي: a country's own name is nested_country's, not a nisba */
+            const struct hslot *a = hmap_get(&m->g->aliases, intake_ttext(m, k), t->nlen);
+            if (!(a && (a->flags & AL_FULL)))
+                ci = nisba_country(m->g, intake_ttext(m, k), t->nlen, &flags);
         } else if (t->script == TEXT_SCRIPT_LATIN) {
             const struct hslot *d = hmap_get(&m->g->demonyms, intake_ttext(m, k), t->nlen);
             ci = d && (d->flags & (DM_EN | DM_FR)) ? d->val : -1;
         }
-        if (ci >= 0 && !strcmp(m->g->entries[ci].country, cc))
+        if (ci >= 0 && (!cc[0] || !strcmp(m->g->entries[ci].country, cc)))
             return push_country(m, ci, k, 0);
     }
     return 0;

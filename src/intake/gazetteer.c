@@ -317,7 +317,8 @@ static int rule_row(struct intake_gazetteer *g, char **c, int nc, struct lia_err
         char tag;
     } kinds[] = {{"trigger-before", 'B'}, {"trigger-after", 'A'}, {"trigger-prefix", 'P'},
                  {"block-after", 'K'},    {"never", 'N'},         {"context", 'C'},
-                 {"no-clitic", 'S'},      {"head", 'H'},          {"verb", 'V'}};
+                 {"no-clitic", 'S'},      {"head", 'H'},          {"verb", 'V'},
+                 {"given-name", 'G'}};
     static const char *classes[] = {"government", "armed-forces", "security-services"};
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
         if (strcmp(c[0], kinds[k].kind))

@@ -101,6 +101,9 @@ int intake_push(struct intake_matcher *m, int32_t entry, size_t ti, size_t tj, i
 bool intake_phrase_rule(const struct intake_matcher *m, char tag, const char *arg, size_t i,
                         size_t j, int32_t *val);
 
+/* End (exclusive) of the longest alias read literally from token i, or 0. */
+size_t intake_alias_end(struct intake_matcher *m, size_t i);
+
 /* Nisbas and demonyms (demonym.c). Each returns the tokens consumed from i (0 = none) or
  * LIA_ENOMEM. Arabic "<head> + nisba" and bare nisba adjectives (head from min_head on): */
 int intake_try_nisba(struct intake_matcher *m, size_t i, size_t min_head);

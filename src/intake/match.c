@@ -64,6 +64,27 @@ static void offset_in_token(const struct intake_matcher *m, size_t i, int skip, 
     }
 }
 
+/* The elided word and apostrophe just before byte at (l', d’, qu'): [*b, *e). */
+static void elided_prefix(const char *text, uint32_t at, uint32_t *b, uint32_t *e)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    uint32_t p = at;
+    if (p >= 1 && u[p - 1] == '\'')
+        p -= 1;
+    else if (p >= 3 && u[p - 3] == 0xE2 && u[p - 2] == 0x80 &&
+             (u[p - 1] == 0x99 || u[p - 1] == 0x98))
+        p -= 3;
+    else if (p >= 2 &&
+             ((u[p - 2] == 0xC2 && u[p - 1] == 0xB4) || (u[p - 2] == 0xCA && u[p - 1] == 0xBC)))
+        p -= 2;
+    else
+        return;
+    while (p > 0 && ((u[p - 1] | 0x20) >= 'a' && (u[p - 1] | 0x20) <= 'z'))
+        p--;
+    *b = p;
+    *e = at;
+}
+
 int intake_push(struct intake_matcher *m, int32_t entry, size_t ti, size_t tj, int skip,
                 uint32_t pfx_b, uint32_t pfx_e, bool pending)
 {
@@ -93,6 +114,8 @@ int intake_push(struct intake_matcher *m, int32_t entry, size_t ti, size_t tj, i
     if (skip > 0) {
         pfx_b = m->tl->v[ti].ob;
         pfx_e = r->m.byte_start;
+    } else if (pfx_b == pfx_e && (m->tl->v[ti].flags & TEXT_TOK_ELIDED)) {
+        elided_prefix(m->text, m->tl->v[ti].ob, &pfx_b, &pfx_e); /* l'EIGS: prefix l' */
     }
     r->m.prefix_byte_start = pfx_b;
     r->m.prefix_byte_end = pfx_e;
@@ -200,6 +223,11 @@ static size_t longest_end(struct intake_matcher *m, size_t i)
     return nh ? h[nh - 1].j : 0;
 }
 
+size_t intake_alias_end(struct intake_matcher *m, size_t i)
+{
+    return longest_end(m, i);
+}
+
 /* A multi-token region name that contains a country (شمال مالي, northern Mali) names that
  * country too: one more mention, for the inner tokens [i, j) read literally. */
 static int nested_country(struct intake_matcher *m, size_t i, size_t j)
@@ -215,6 +243,29 @@ static int nested_country(struct intake_matcher *m, size_t i, size_t j)
         }
     }
     return 0;
+}
+
+/* A one-token Latin place name inside a person's name: after a given name of rules.tsv
+ * (Jordan Henderson, Florence Turner), or, when it needs context, before another capitalised
+ * word (Chad Smith, Jordan Henderson). */
+static bool part_of_person(const struct intake_matcher *m, size_t i, size_t j, uint32_t flags,
+                           const struct gz_entry *e)
+{
+    const struct text_token *t = &m->tl->v[i];
+    if (j != i + 1)
+        return false;
+    if (i > 0 && !(t->flags & TEXT_TOK_BREAK_BEFORE) &&
+        (m->tl->v[i - 1].flags & TEXT_TOK_CAPITAL) &&
+        intake_rule(m->g, 'G', "", ttext(m, i - 1), m->tl->v[i - 1].nlen, NULL))
+        return true;
+    if ((flags & AL_CONTEXT) && j < m->tl->n) {
+        const struct text_token *n = &m->tl->v[j];
+        if (n->script == TEXT_SCRIPT_LATIN && (n->flags & TEXT_TOK_CAPITAL) &&
+            !(n->flags & (TEXT_TOK_BREAK_BEFORE | TEXT_TOK_ALLCAPS)) &&
+            !intake_rule(m->g, 'A', intake_type_name(e->type), ttext(m, j), n->nlen, NULL))
+            return true;
+    }
+    return false;
 }
 
 /* Tries a gazetteer name at token i. Returns tokens consumed (0 = none) or < 0 on error. */
@@ -273,6 +324,9 @@ static int try_alias(struct intake_matcher *m, size_t i)
         if ((best[b].flags & AL_CONTEXT) && t->script == TEXT_SCRIPT_LATIN &&
             !(t->flags & TEXT_TOK_CAPITAL))
             continue;
+        if (t->script == TEXT_SCRIPT_LATIN && e->type != INTAKE_GROUP && e->type != INTAKE_BODY &&
+            part_of_person(m, i, j, best[b].flags, e))
+            continue;
         if (blocked(m, e, j))
             continue;
         bool pending =
@@ -280,7 +334,8 @@ static int try_alias(struct intake_matcher *m, size_t i)
         int rc = intake_push(m, best[b].entry, i, j, c[bestc].skip, pb, det ? pe : pb, pending);
         if (rc == 0 && (e->type == INTAKE_REGION || e->type == INTAKE_ADMIN1) && j - i > 1)
             rc = nested_country(m, i + 1, j);
-        if (rc == 0 && e->type == INTAKE_BODY && !pending)
+        if (rc == 0 && !pending && j - i > 1 &&
+            (e->type == INTAKE_BODY || e->type == INTAKE_REGION || e->type == INTAKE_ADMIN1))
             rc = intake_body_demonym(m, best[b].entry, i, j);
         return rc < 0 ? rc : (int)(j - i);
     }
