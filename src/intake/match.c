@@ -187,7 +187,9 @@ static int walk(struct intake_matcher *m, const char *form, size_t flen, size_t 
     if (flen >= sizeof(m->key))
         return 0;
     uint32_t h = text_hash(form, flen);
-    if (!text_filter_maybe(m->g->alias_filter, h))
+    /* the filter holds aliases' first tokens: a form of two (a list head's "منطقه موبتي")
+     * goes to the table */
+    if (!memchr(form, ' ', flen) && !text_filter_maybe(m->g->alias_filter, h))
         return 0;
     const struct hslot *first = hmap_get_h(&m->g->aliases, form, flen, h);
     if (!first)
@@ -342,6 +344,92 @@ static int try_alias(struct intake_matcher *m, size_t i)
     return 0;
 }
 
+/* Arabic head nouns that announce two or more places: dual (منطقتي موبتي وسيغو) or plural
+ * (ولايات بورنو ويوبي وأداماوا). sing: the singular an area's name is stored with
+ * ("منطقه موبتي" is an alias of the Mopti region); "" for heads of towns. */
+static const struct {
+    const char *form, *sing;
+} list_heads[] = {
+    {"منطقتي", "منطقه"},   {"مناطق", "منطقه"},    {"ولايتي", "ولايه"}, {"ولايات", "ولايه"},
+    {"محافظتي", "محافظه"}, {"محافظات", "محافظه"}, {"اقليمي", "اقليم"}, {"اقاليم", "اقليم"},
+    {"مقاطعتي", "مقاطعه"}, {"مقاطعات", "مقاطعه"}, {"جهتي", "جهه"},     {"مدينتي", ""},
+    {"مدن", ""},           {"بلدتي", ""},         {"بلدات", ""},       {"مدينتا", ""},
+};
+
+/* The place named at token j, read with its clitics, after a list head whose singular is
+ * sing: the area "sing + name" when there is one, else the place of that name. */
+static int list_member(struct intake_matcher *m, size_t j, const char *sing, bool first)
+{
+    struct text_clitic_cand c[12];
+    int nc = intake_clitic_candidates(m->g, ttext(m, j), m->tl->v[j].nlen, c, 12, false);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0 && !sing[0])
+            continue;
+        for (int k = 0; k < nc; k++) {
+            /* a member right after the previous one carries و (وسيغو, والدار البيضاء) */
+            if (!first && strcmp(c[k].prefix, "و"))
+                continue;
+            char form[300];
+            int fl = pass == 0 ? snprintf(form, sizeof(form), "%s %s", sing, c[k].form)
+                               : snprintf(form, sizeof(form), "%s", c[k].form);
+            if (fl <= 0 || (size_t)fl >= sizeof(form))
+                continue;
+            struct hit h[8];
+            int nh = walk(m, form, (size_t)fl, j, h, 8);
+            for (int b = nh - 1; b >= 0; b--) {
+                enum intake_type t = m->g->entries[h[b].entry].type;
+                if (t != INTAKE_CITY && t != INTAKE_ADMIN1)
+                    continue;
+                const struct text_token *tt = &m->tl->v[j];
+                int rc = intake_push(m, h[b].entry, j, h[b].j, c[k].skip, tt->ob, tt->ob, false);
+                return rc < 0 ? rc : (int)(h[b].j - j);
+            }
+        }
+    }
+    return 0;
+}
+
+/* "بمدينتي طنجة والدار البيضاء", "منطقتي موبتي وسيغو", "ولايات بورنو، يوبي وأداماوا": the
+ * head makes each member a place of its kind, the second and later ones joined by و (as a
+ * prefix or a word) or a comma. Returns the tokens consumed, 0 when i is no such head. */
+static int try_head_list(struct intake_matcher *m, size_t i)
+{
+    const struct text_token *t = &m->tl->v[i];
+    if (t->script != TEXT_SCRIPT_ARABIC || i + 1 >= m->tl->n)
+        return 0;
+    struct text_clitic_cand c[12];
+    int nc = intake_clitic_candidates(m->g, ttext(m, i), t->nlen, c, 12, false);
+    const char *sing = NULL;
+    for (int k = 0; k < nc && !sing; k++)
+        for (size_t h = 0; h < sizeof(list_heads) / sizeof(list_heads[0]) && !sing; h++)
+            if (strlen(list_heads[h].form) == c[k].len &&
+                !memcmp(list_heads[h].form, c[k].form, c[k].len))
+                sing = list_heads[h].sing;
+    if (!sing)
+        return 0;
+    size_t j = i + 1;
+    int members = 0;
+    while (j < m->tl->n && m->tl->v[j].sentence == t->sentence) {
+        bool free_start = members == 0;
+        if (members == 0 && (m->tl->v[j].flags & TEXT_TOK_BREAK_BEFORE))
+            break;
+        if (members > 0 && intake_is_word(m->g, m->tl, j, "و") && j + 1 < m->tl->n) {
+            j++;
+            free_start = true;
+        } else if (members > 0 && (m->tl->v[j].flags & TEXT_TOK_BREAK_BEFORE)) {
+            free_start = true; /* a comma */
+        }
+        int k = list_member(m, j, sing, free_start);
+        if (k < 0)
+            return k;
+        if (k == 0)
+            break;
+        members++;
+        j += (size_t)k;
+    }
+    return members ? (int)(j - i) : 0;
+}
+
 int intake_match_tokens(const struct intake_gazetteer *g, const char *text,
                         struct text_token_list *tl, struct raw_mention **out, size_t *n_out,
                         struct lia_err *err)
@@ -359,6 +447,8 @@ int intake_match_tokens(const struct intake_gazetteer *g, const char *text,
             continue;
         }
         int k = intake_try_demonym_en(&m, i);
+        if (k == 0)
+            k = try_head_list(&m, i);
         if (k == 0)
             k = try_alias(&m, i);
         if (k == 0)
