@@ -37,13 +37,12 @@ static bool word_in(const char *w, size_t n, const char *const *list, size_t cou
             return true;
     return false;
 }
-#define WORD_IN(w, n, list) word_in(w, n, list, sizeof(list) / sizeof(list[0]))
 
 static bool is_word(const struct intake_matcher *m, size_t i, const char *const *list, size_t count)
 {
     return word_in(intake_ttext(m, i), m->tl->v[i].nlen, list, count);
 }
-#define IS_WORD(m, i, list) is_word(m, i, list, sizeof(list) / sizeof(list[0]))
+#define IS_WORD(m, i, list) is_word(m, i, list, sizeof(list) / sizeof((list)[0]))
 
 /* Country entry of an Arabic nisba form (article allowed), or -1; *flags gets its DM_ and
  * AL_CONTEXT flags. */

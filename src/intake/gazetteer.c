@@ -318,7 +318,7 @@ static int rule_row(struct intake_gazetteer *g, char **c, int nc, struct lia_err
     } kinds[] = {{"trigger-before", 'B'}, {"trigger-after", 'A'}, {"trigger-prefix", 'P'},
                  {"block-after", 'K'},    {"never", 'N'},         {"context", 'C'},
                  {"no-clitic", 'S'},      {"head", 'H'},          {"verb", 'V'},
-                 {"given-name", 'G'}};
+                 {"given-name", 'G'},     {"org-after", 'O'},     {"org-before", 'Q'}};
     static const char *classes[] = {"government", "armed-forces", "security-services"};
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
         if (strcmp(c[0], kinds[k].kind))

@@ -270,6 +270,27 @@ static bool part_of_person(const struct intake_matcher *m, size_t i, size_t j, u
     return false;
 }
 
+/* A Latin place name is a proper noun: a one-token name is capitalised (mobile phones, a
+ * nice day; "northern Mali", "lac Tchad" are phrases of the gazetteer), not part of a
+ * person's name, not part of an organisation's (Kenya Airways, Air Algérie: rules.tsv
+ * org-after, org-before). */
+static bool latin_place_ok(const struct intake_matcher *m, size_t i, size_t j, uint32_t flags,
+                           const struct gz_entry *e)
+{
+    const struct text_token *t = &m->tl->v[i];
+    if (!(t->flags & (TEXT_TOK_CAPITAL | TEXT_TOK_ALLCAPS)) && j == i + 1)
+        return false;
+    if (j < m->tl->n && !(m->tl->v[j].flags & TEXT_TOK_BREAK_BEFORE) &&
+        (m->tl->v[j].flags & TEXT_TOK_CAPITAL) &&
+        intake_rule(m->g, 'O', "", ttext(m, j), m->tl->v[j].nlen, NULL))
+        return false;
+    if (i > 0 && !(t->flags & TEXT_TOK_BREAK_BEFORE) &&
+        (m->tl->v[i - 1].flags & TEXT_TOK_CAPITAL) &&
+        intake_rule(m->g, 'Q', "", ttext(m, i - 1), m->tl->v[i - 1].nlen, NULL))
+        return false;
+    return !part_of_person(m, i, j, flags, e);
+}
+
 /* Tries a gazetteer name at token i. Returns tokens consumed (0 = none) or < 0 on error. */
 static int try_alias(struct intake_matcher *m, size_t i)
 {
@@ -327,7 +348,7 @@ static int try_alias(struct intake_matcher *m, size_t i)
             !(t->flags & TEXT_TOK_CAPITAL))
             continue;
         if (t->script == TEXT_SCRIPT_LATIN && e->type != INTAKE_GROUP && e->type != INTAKE_BODY &&
-            part_of_person(m, i, j, best[b].flags, e))
+            !latin_place_ok(m, i, j, best[b].flags, e))
             continue;
         if (blocked(m, e, j))
             continue;

@@ -39,6 +39,13 @@ static void test_context_only(void **state)
     expect_key("ISWAP attacked a base in Marte.", "city-2330719");
     /* a place inside a person's name */
     expect_none("Jordan Henderson and Chad Smith scored.", NULL);
+    /* an English word that is a city of under 500,000 people; a one-token name in lower case */
+    expect_none("Reading from a statement, he said mobile networks were down. Split over the "
+                "cost, leaders met again.",
+                NULL);
+    expect_key("The road to Mobile was closed.", "city-4076598");
+    /* a country inside an organisation's name */
+    expect_none("Kenya Airways and Qatar Airways resumed flights; Air Algerie did not.", NULL);
     /* وان (Van) is وإن "and if" */
     expect_none("قال بيان إن الأزمة مستمرة، وإن العاصمة تستعد.", "city-298117");
     /* the trap of the issue: دعم مالي is financial support */
