@@ -53,9 +53,10 @@ static inline void analyze(const char *text, struct intake_result *res)
         fail_msg("analyze: %s", err.msg);
 }
 
-/* Asserts that text yields entity key with a mention whose surface and prefix are given. */
-static inline void expect_mention(const char *text, const char *key, const char *surface,
-                                  const char *prefix)
+/* The entity key of text's result with a mention of that surface, prefix (NULL: any) and via
+ * (-1: any); fails the test when there is none. */
+static inline void expect_mention_of(const char *text, const char *key, const char *surface,
+                                     const char *prefix, int via)
 {
     struct intake_result res;
     analyze(text, &res);
@@ -67,16 +68,25 @@ static inline void expect_mention(const char *text, const char *key, const char 
         const struct intake_mention *m = &e->mentions[i];
         size_t n = m->byte_end - m->byte_start, pn = m->prefix_byte_end - m->prefix_byte_start;
         ok = n == strlen(surface) && !memcmp(text + m->byte_start, surface, n) &&
-             pn == strlen(prefix) && !memcmp(text + m->prefix_byte_start, prefix, pn);
+             (!prefix ||
+              (pn == strlen(prefix) && !memcmp(text + m->prefix_byte_start, prefix, pn))) &&
+             (via < 0 || (int)m->via == via);
     }
     if (!ok) {
         const struct intake_mention *m = &e->mentions[0];
-        fail_msg("%s: %s mention is [%.*s] prefix [%.*s], want [%s] [%s]", text, key,
+        fail_msg("%s: %s mention is [%.*s] prefix [%.*s] via %d, want [%s] [%s] %d", text, key,
                  (int)(m->byte_end - m->byte_start), text + m->byte_start,
                  (int)(m->prefix_byte_end - m->prefix_byte_start), text + m->prefix_byte_start,
-                 surface, prefix);
+                 (int)m->via, surface, prefix ? prefix : "*", via);
     }
     intake_result_release(&res);
+}
+
+/* Asserts that text yields entity key with a mention whose surface and prefix are given. */
+static inline void expect_mention(const char *text, const char *key, const char *surface,
+                                  const char *prefix)
+{
+    expect_mention_of(text, key, surface, prefix, -1);
 }
 
 static inline void expect_none(const char *text, const char *key)
@@ -92,20 +102,7 @@ static inline void expect_none(const char *text, const char *key)
 static inline void expect_via(const char *text, const char *key, const char *surface,
                               enum intake_via via)
 {
-    struct intake_result res;
-    analyze(text, &res);
-    const struct intake_entity *e = find(&res, key);
-    if (!e)
-        fail_msg("%s: no %s", text, key);
-    bool ok = false;
-    for (size_t i = 0; i < e->n_mentions && !ok; i++) {
-        const struct intake_mention *m = &e->mentions[i];
-        size_t n = m->byte_end - m->byte_start;
-        ok = n == strlen(surface) && !memcmp(text + m->byte_start, surface, n) && m->via == via;
-    }
-    if (!ok)
-        fail_msg("%s: %s has no mention [%s] via %d", text, key, surface, (int)via);
-    intake_result_release(&res);
+    expect_mention_of(text, key, surface, NULL, (int)via);
 }
 
 /* Asserts that text yields key (whatever the mention). */
