@@ -1,5 +1,5 @@
 /*
- * Tests of src/intake/normalize.c, tokenize.c and clitic.c: every rule of the
+ * Tests of src/text/normalize.c, tokenize.c and clitic.c: every rule of the
  * normalisation table of intake-notes.md and every clitic case it lists.
  */
 #include <setjmp.h>
@@ -12,14 +12,14 @@
 
 #include <cmocka.h>
 
-#include "intake/intake_int.h"
+#include "text/text.h"
 
 static char *norm(const char *s)
 {
     struct dbuf b;
     dbuf_init(&b, 1 << 20);
     struct lia_err err;
-    assert_int_equal(intake_normalize(s, strlen(s), &b, NULL, NULL, NULL, &err), 0);
+    assert_int_equal(text_normalize(s, strlen(s), &b, NULL, NULL, NULL, &err), 0);
     return dbuf_detach(&b, NULL);
 }
 
@@ -108,7 +108,7 @@ static void test_offsets(void **state)
     uint32_t *bm, *cm;
     size_t n;
     struct lia_err err;
-    assert_int_equal(intake_normalize(s, strlen(s), &b, &bm, &cm, &n, &err), 0);
+    assert_int_equal(text_normalize(s, strlen(s), &b, &bm, &cm, &n, &err), 0);
     assert_string_equal(b.ptr, "بالجزائر x");
     assert_int_equal(n, 10);
     assert_int_equal(cm[0], 0);  /* ب */
@@ -122,17 +122,17 @@ static void test_offsets(void **state)
 
 static void token_texts(const char *s, char *out, size_t outsz, int *flags0)
 {
-    struct token_list tl;
+    struct text_token_list tl;
     memset(&tl, 0, sizeof(tl));
     struct lia_err err;
-    assert_int_equal(intake_tokenize(s, strlen(s), &tl, &err), 0);
+    assert_int_equal(text_tokenize(s, strlen(s), &tl, &err), 0);
     size_t o = 0;
     for (size_t i = 0; i < tl.n; i++)
         o += (size_t)snprintf(out + o, outsz - o, "%s%.*s", i ? "|" : "", (int)tl.v[i].nlen,
                               tl.text.ptr + tl.v[i].noff);
     if (flags0)
         *flags0 = tl.n ? tl.v[0].flags : 0;
-    intake_tokens_release(&tl);
+    text_tokens_release(&tl);
 }
 
 static void test_tokens(void **state)
@@ -142,7 +142,7 @@ static void test_tokens(void **state)
     int f;
     token_texts("لـ\"داعش\"", t, sizeof(t), &f);
     assert_string_equal(t, "ل|داعش");
-    assert_true(f & TOK_TATWEEL_END);
+    assert_true(f & TEXT_TOK_TATWEEL_END);
     token_texts("بـ«القاعدة»", t, sizeof(t), &f);
     assert_string_equal(t, "ب|القاعده");
     token_texts("لـISIS والـMAK", t, sizeof(t), NULL);
@@ -155,10 +155,36 @@ static void test_tokens(void **state)
     assert_string_equal(t, "مالي|2024");
 }
 
+/* French elision: the article goes, the name keeps its own span and capital. */
+static void test_elision(void **state)
+{
+    (void)state;
+    char t[512];
+    int f;
+    token_texts("l'EIGS", t, sizeof(t), &f);
+    assert_string_equal(t, "eigs");
+    assert_true(f & TEXT_TOK_ELIDED);
+    assert_true(f & TEXT_TOK_ALLCAPS);
+    token_texts("d\u2019AQMI qu'Al-Qaïda jusqu'à l'État islamique", t, sizeof(t), NULL);
+    assert_string_equal(t, "aqmi|al|qaida|a|etat|islamique");
+    /* not an elision: Jama'at, Qa'ida keep one token; 's is a possessive */
+    token_texts("Jama'at Qa'ida Mali's", t, sizeof(t), NULL);
+    assert_string_equal(t, "jamaat|qaida|mali");
+    struct text_token_list tl;
+    memset(&tl, 0, sizeof(tl));
+    struct lia_err err;
+    const char *s = "à l'Algérie";
+    assert_int_equal(text_tokenize(s, strlen(s), &tl, &err), 0);
+    assert_int_equal(tl.n, 2);
+    assert_int_equal(tl.v[1].ob, strlen("à l'")); /* the name starts after the apostrophe */
+    assert_true(tl.v[1].flags & TEXT_TOK_CAPITAL);
+    text_tokens_release(&tl);
+}
+
 static const char *cands(const char *w, char *buf, size_t n)
 {
-    struct clitic_cand c[16];
-    int k = intake_clitic_candidates(NULL, w, strlen(w), c, 16);
+    struct text_clitic_cand c[16];
+    int k = text_clitic_readings(w, strlen(w), c, 16, NULL, NULL, NULL);
     size_t o = 0;
     buf[0] = '\0';
     for (int i = 0; i < k; i++)
@@ -203,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_latin),
         cmocka_unit_test(test_offsets),
         cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_elision),
         cmocka_unit_test(test_clitic_lattice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

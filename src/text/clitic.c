@@ -9,13 +9,10 @@
  *  - لل gives ال + t[2:], ال + t[1:] and t[1:] (للجزائر, للاذقية, لليبيا);
  *  - the bare article alone is never stripped (المالي must not become مالي).
  */
-#include "intake/intake_int.h"
+#include "text/text.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static int intake_clitic_readings(const struct intake_gazetteer *g, const char *tok, size_t n,
-                                  struct clitic_cand *out, int max, const uint64_t *filter);
 
 /* Normalised prefixes, longest first. Arabic letters are 2 bytes each in UTF-8. */
 static const char *const prefixes[] = {
@@ -31,18 +28,18 @@ static bool ends_with(const char *p, size_t n, const char *suffix)
 
 /* want_filter: the filter of alias first tokens when the caller wants only readings that may
  * hit (NULL = all readings). */
-static int add(struct clitic_cand *out, int n, int max, const char *art, const char *rest,
+static int add(struct text_clitic_cand *out, int n, int max, const char *art, const char *rest,
                size_t rn, int skip, const char *prefix, const uint64_t *want_filter)
 {
     if (n >= max)
         return n;
     if (want_filter && n > 0) {
-        uint32_t h = 2166136261u; /* intake_hash of art + rest, without copying */
+        uint32_t h = 2166136261u; /* text_hash of art + rest, without copying */
         for (const char *p = art; *p; p++)
             h = (h ^ (unsigned char)*p) * 16777619u;
         for (size_t i = 0; i < rn; i++)
             h = (h ^ (unsigned char)rest[i]) * 16777619u;
-        if (!intake_filter_maybe(want_filter, h ? h : 1))
+        if (!text_filter_maybe(want_filter, h ? h : 1))
             return n;
     }
     size_t al = art[0] ? 4 : 0; /* "" or "ال" */
@@ -61,20 +58,10 @@ static int add(struct clitic_cand *out, int n, int max, const char *art, const c
     return n + 1;
 }
 
-int intake_clitic_candidates(const struct intake_gazetteer *g, const char *tok, size_t n,
-                             struct clitic_cand *out, int max)
-{
-    return intake_clitic_readings(g, tok, n, out, max, NULL);
-}
-
-int intake_clitic_alias_candidates(const struct intake_gazetteer *g, const char *tok, size_t n,
-                                   struct clitic_cand *out, int max)
-{
-    return intake_clitic_readings(g, tok, n, out, max, g->alias_filter);
-}
-
-static int intake_clitic_readings(const struct intake_gazetteer *g, const char *tok, size_t n,
-                                  struct clitic_cand *out, int max, const uint64_t *filter)
+int text_clitic_readings(const char *tok, size_t n, struct text_clitic_cand *out, int max,
+                         const uint64_t *filter,
+                         bool (*keep_whole)(const void *ctx, const char *tok, size_t n),
+                         const void *ctx)
 {
     int k = add(out, 0, max, "", tok, n, 0, "", filter);
     const unsigned char *u = (const unsigned char *)tok;
@@ -83,7 +70,7 @@ static int intake_clitic_readings(const struct intake_gazetteer *g, const char *
         !((u[0] == 0xD9 && (u[1] == 0x88 || u[1] == 0x81 || u[1] == 0x84 || u[1] == 0x83)) ||
           (u[0] == 0xD8 && u[1] == 0xA8)))
         return k;
-    if (g && intake_rule(g, 'S', "", tok, n, NULL))
+    if (keep_whole && keep_whole(ctx, tok, n))
         return k;
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
         const char *p = prefixes[i];

@@ -12,7 +12,7 @@
  * Speed: most code points take a table-free switch; utf8proc is called only for segments
  * with combining marks that may compose, presentation forms, and non-ASCII Latin.
  */
-#include "intake/intake_int.h"
+#include "text/text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +40,7 @@ static uint32_t decode(const unsigned char *s, size_t len, size_t pos, size_t *a
     return (uint32_t)cp;
 }
 
-int intake_utf8_put(uint32_t cp, char *out)
+int text_utf8_put(uint32_t cp, char *out)
 {
     if (cp < 0x80) {
         out[0] = (char)cp;
@@ -52,29 +52,6 @@ int intake_utf8_put(uint32_t cp, char *out)
         return 2;
     }
     return (int)utf8proc_encode_char((utf8proc_int32_t)cp, (utf8proc_uint8_t *)out);
-}
-
-int intake_check_input(const char *text, size_t len, struct lia_err *err)
-{
-    if (len == 0)
-        return lia_err_set(err, INTAKE_EREFUSED, "empty input: nothing to analyse");
-    const unsigned char *s = (const unsigned char *)text;
-    size_t i = 0;
-    while (i < len) {
-        if (s[i] < 0x80) {
-            if (s[i] == 0)
-                return lia_err_set(err, INTAKE_EREFUSED,
-                                   "binary data: NUL byte at byte %zu (expected UTF-8 text)", i);
-            i++;
-            continue;
-        }
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
-        if (n <= 0 || cp < 0)
-            return lia_err_set(err, INTAKE_EREFUSED, "invalid UTF-8 at byte %zu", i);
-        i += (size_t)n;
-    }
-    return 0;
 }
 
 /* Marks deleted at L1/L2 that never take part in canonical composition. */
@@ -181,15 +158,15 @@ static int fold(uint32_t cp, uint32_t out[4])
     return 1;
 }
 
-void norm_iter_init(struct norm_iter *it, const char *s, size_t len)
+void text_norm_iter_init(struct text_norm_iter *it, const char *s, size_t len)
 {
     memset(it, 0, sizeof(*it));
     it->s = (const unsigned char *)s;
     it->len = len;
 }
 
-static void push_folded(struct norm_iter *it, uint32_t cp, uint32_t ob, uint32_t oe, uint32_t oc,
-                        uint32_t occ)
+static void push_folded(struct text_norm_iter *it, uint32_t cp, uint32_t ob, uint32_t oe,
+                        uint32_t oc, uint32_t occ)
 {
     uint32_t f[4];
     int n;
@@ -218,7 +195,7 @@ static void push_folded(struct norm_iter *it, uint32_t cp, uint32_t ob, uint32_t
         n = fold(cp, f);
     }
     for (int i = 0; i < n && it->nq < (int)(sizeof(it->q) / sizeof(it->q[0])); i++)
-        it->q[it->nq++] = (struct norm_cp){f[i], ob, oe, oc, occ};
+        it->q[it->nq++] = (struct text_norm_cp){f[i], ob, oe, oc, occ};
 }
 
 /* True when cp may compose with or reorder around its neighbours under NFC. */
@@ -231,7 +208,7 @@ static bool needs_nfc(uint32_t cp)
            (p->decomp_seqindex != UINT16_MAX && !p->decomp_type);
 }
 
-int norm_iter_next(struct norm_iter *it, struct norm_cp *out)
+int text_norm_iter_next(struct text_norm_iter *it, struct text_norm_cp *out)
 {
     while (it->iq >= it->nq) {
         it->iq = it->nq = 0;
@@ -259,7 +236,7 @@ int norm_iter_next(struct norm_iter *it, struct norm_cp *out)
                 f = cp; /* the rest of U+0621-U+064A folds to itself */
             it->pos = end;
             it->cpos++;
-            *out = (struct norm_cp){f, ob, (uint32_t)end, it->cpos - 1, 1};
+            *out = (struct text_norm_cp){f, ob, (uint32_t)end, it->cpos - 1, 1};
             return 1;
         }
         uint32_t ncp = 1;
@@ -305,11 +282,11 @@ int norm_iter_next(struct norm_iter *it, struct norm_cp *out)
     return 1;
 }
 
-int intake_normalize(const char *text, size_t len, struct dbuf *out, uint32_t **byte_map,
-                     uint32_t **char_map, size_t *n_cps, struct lia_err *err)
+int text_normalize(const char *text, size_t len, struct dbuf *out, uint32_t **byte_map,
+                   uint32_t **char_map, size_t *n_cps, struct lia_err *err)
 {
-    struct norm_iter it;
-    norm_iter_init(&it, text, len);
+    struct text_norm_iter it;
+    text_norm_iter_init(&it, text, len);
     size_t cap = len + 16, n = 0;
     uint32_t *bm = byte_map ? malloc(cap * sizeof(*bm)) : NULL;
     uint32_t *cm = char_map ? malloc(cap * sizeof(*cm)) : NULL;
@@ -318,9 +295,9 @@ int intake_normalize(const char *text, size_t len, struct dbuf *out, uint32_t **
         free(cm);
         return lia_err_set(err, LIA_ENOMEM, "out of memory normalising %zu bytes", len);
     }
-    struct norm_cp c;
+    struct text_norm_cp c;
     int rc = 0;
-    while (norm_iter_next(&it, &c)) {
+    while (text_norm_iter_next(&it, &c)) {
         if (c.cp == 0x0640)
             continue;
         if (n == cap) { /* NFKC expansions can exceed one per byte */
@@ -339,7 +316,7 @@ int intake_normalize(const char *text, size_t len, struct dbuf *out, uint32_t **
             cm = c2;
         }
         char u[4];
-        int k = intake_utf8_put(c.cp, u);
+        int k = text_utf8_put(c.cp, u);
         if (dbuf_append(out, u, (size_t)k) < 0) {
             rc = lia_err_set(err, LIA_ETOOBIG, "normalised text exceeds its limit");
             break;

@@ -7,9 +7,11 @@
  * its sentence number and flags: ended with a tatweel, followed by a quote, written in
  * capitals (Latin), and whether punctuation separates it from the previous token (names
  * never extend across that). Latin apostrophes inside words are dropped (Jama'at ->
- * jamaat), an English possessive 's is dropped, a period inside an acronym is kept (U.S).
+ * jamaat), an English possessive 's is dropped, a French elided article or conjunction is
+ * dropped and flagged on the word it was joined to (l'EIGS -> eigs, flag ELIDED), a period
+ * inside an acronym is kept (U.S).
  */
-#include "intake/intake_int.h"
+#include "text/text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -138,42 +140,53 @@ static enum cclass classify(uint32_t cp)
     }
 }
 
+/* The French words that drop their vowel before one: l' d' j' m' n' s' t' c' qu' jusqu'... */
+static bool is_elision(const char *w, size_t n)
+{
+    static const char *const words[] = {"l", "d",  "j",     "m",      "n",      "s",      "t",
+                                        "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strlen(words[i]) == n && !memcmp(words[i], w, n))
+            return true;
+    return false;
+}
+
 static int script_of(enum cclass c)
 {
     switch (c) {
     case C_AR:
-        return SCRIPT_ARABIC;
+        return TEXT_SCRIPT_ARABIC;
     case C_LAT:
-        return SCRIPT_LATIN;
+        return TEXT_SCRIPT_LATIN;
     case C_DIGIT:
-        return SCRIPT_DIGIT;
+        return TEXT_SCRIPT_DIGIT;
     default:
-        return SCRIPT_OTHER;
+        return TEXT_SCRIPT_OTHER;
     }
 }
 
 struct tokenizer {
-    struct norm_iter it;
-    struct norm_cp back[2];
+    struct text_norm_iter it;
+    struct text_norm_cp back[2];
     int nback;
     const char *text;
-    struct token_list *tl;
-    struct token cur;
+    struct text_token_list *tl;
+    struct text_token cur;
     bool in_tok;
     uint8_t pending_flags; /* flags for the next token (break before) */
     uint32_t sentence;
 };
 
-static int next_cp(struct tokenizer *t, struct norm_cp *c)
+static int next_cp(struct tokenizer *t, struct text_norm_cp *c)
 {
     if (t->nback > 0) {
         *c = t->back[--t->nback];
         return 1;
     }
-    return norm_iter_next(&t->it, c);
+    return text_norm_iter_next(&t->it, c);
 }
 
-static void unread(struct tokenizer *t, const struct norm_cp *c)
+static void unread(struct tokenizer *t, const struct text_norm_cp *c)
 {
     t->back[t->nback++] = *c;
 }
@@ -183,23 +196,23 @@ static int finish(struct tokenizer *t, struct lia_err *err)
     if (!t->in_tok)
         return 0;
     t->in_tok = false;
-    struct token *k = &t->cur;
-    if (k->script == SCRIPT_LATIN) {
+    struct text_token *k = &t->cur;
+    if (k->script == TEXT_SCRIPT_LATIN) {
         bool lower = false;
         for (uint32_t i = k->ob; i < k->oe; i++)
             if (t->text[i] >= 'a' && t->text[i] <= 'z')
                 lower = true;
         if (!lower)
-            k->flags |= TOK_ALLCAPS;
+            k->flags |= TEXT_TOK_ALLCAPS;
         if (t->text[k->ob] >= 'A' && t->text[k->ob] <= 'Z')
-            k->flags |= TOK_CAPITAL;
+            k->flags |= TEXT_TOK_CAPITAL;
     }
-    struct token_list *tl = t->tl;
+    struct text_token_list *tl = t->tl;
     if (tl->n == tl->cap) {
         if (tl->n >= tl->max)
             return lia_err_set(err, LIA_ETOOBIG, "more than %zu tokens", tl->max);
         size_t nc = tl->cap ? tl->cap * 2 : 1024;
-        struct token *v = realloc(tl->v, nc * sizeof(*v));
+        struct text_token *v = realloc(tl->v, nc * sizeof(*v));
         if (!v)
             return lia_err_set(err, LIA_ENOMEM, "out of memory for tokens");
         tl->v = v;
@@ -209,7 +222,8 @@ static int finish(struct tokenizer *t, struct lia_err *err)
     return 0;
 }
 
-static int add_cp(struct tokenizer *t, const struct norm_cp *c, int script, struct lia_err *err)
+static int add_cp(struct tokenizer *t, const struct text_norm_cp *c, int script,
+                  struct lia_err *err)
 {
     if (t->in_tok && t->cur.script != script) {
         int rc = finish(t, err);
@@ -228,7 +242,7 @@ static int add_cp(struct tokenizer *t, const struct norm_cp *c, int script, stru
         t->in_tok = true;
     }
     char u[4];
-    int k = intake_utf8_put(c->cp, u);
+    int k = text_utf8_put(c->cp, u);
     struct dbuf *b = &t->tl->text;
     if (b->len + (size_t)k < b->cap) { /* fast path; keeps dbuf's invariants */
         memcpy(b->ptr + b->len, u, (size_t)k);
@@ -241,7 +255,7 @@ static int add_cp(struct tokenizer *t, const struct norm_cp *c, int script, stru
     t->cur.ncp++;
     t->cur.oe = c->oe;
     t->cur.oce = c->oc + c->occ;
-    t->cur.flags &= (uint8_t)~TOK_TATWEEL_END;
+    t->cur.flags &= (uint8_t)~TEXT_TOK_TATWEEL_END;
     return 0;
 }
 
@@ -250,18 +264,18 @@ static void boundary(struct tokenizer *t, uint8_t flags_for_next)
     t->pending_flags |= flags_for_next;
 }
 
-int intake_tokenize(const char *text, size_t len, struct token_list *tl, struct lia_err *err)
+int text_tokenize(const char *text, size_t len, struct text_token_list *tl, struct lia_err *err)
 {
     struct tokenizer t;
     memset(&t, 0, sizeof(t));
-    norm_iter_init(&t.it, text, len);
+    text_norm_iter_init(&t.it, text, len);
     t.text = text;
     t.tl = tl;
     if (!tl->text.max)
         dbuf_init(&tl->text, len * 2 + 64);
     if (tl->max < len + 1)
         tl->max = len + 1;
-    struct norm_cp c;
+    struct text_norm_cp c;
     int rc = 0;
     while (rc == 0 && next_cp(&t, &c)) {
         enum cclass cl = classify(c.cp);
@@ -274,30 +288,40 @@ int intake_tokenize(const char *text, size_t len, struct token_list *tl, struct 
             break;
         case C_TATWEEL:
             if (t.in_tok) {
-                t.cur.flags |= TOK_TATWEEL_END;
+                t.cur.flags |= TEXT_TOK_TATWEEL_END;
                 t.cur.oe = c.oe;
                 t.cur.oce = c.oc + c.occ;
             }
             break;
         case C_APOS:
         case C_DOT:
-            if (t.in_tok && t.cur.script == SCRIPT_LATIN) {
-                struct norm_cp c2;
+            if (t.in_tok && t.cur.script == TEXT_SCRIPT_LATIN) {
+                struct text_norm_cp c2;
                 bool have2 = next_cp(&t, &c2);
                 if (have2 && classify(c2.cp) == C_LAT) {
                     if (cl == C_DOT) {
                         /* U.S: keep the dot when it follows a single letter */
                         const char *tx = tl->text.ptr + t.cur.noff;
                         if (t.cur.nlen == 1 || (t.cur.nlen >= 2 && tx[t.cur.nlen - 2] == '.')) {
-                            struct norm_cp dot = c;
+                            struct text_norm_cp dot = c;
                             dot.cp = '.';
-                            rc = add_cp(&t, &dot, SCRIPT_LATIN, err);
+                            rc = add_cp(&t, &dot, TEXT_SCRIPT_LATIN, err);
                             unread(&t, &c2);
                             break;
                         }
+                    } else if (is_elision(tl->text.ptr + t.cur.noff, t.cur.nlen)) {
+                        /* French l', d', qu': the article is not part of the name that
+                         * follows (l'EIGS, d'AQMI); the next token remembers it */
+                        tl->text.len = t.cur.noff;
+                        tl->text.ptr[tl->text.len] = '\0';
+                        t.pending_flags |=
+                            (uint8_t)((t.cur.flags & TEXT_TOK_BREAK_BEFORE) | TEXT_TOK_ELIDED);
+                        t.in_tok = false;
+                        unread(&t, &c2);
+                        break;
                     } else {
                         if (c2.cp == 's') {
-                            struct norm_cp c3;
+                            struct text_norm_cp c3;
                             bool have3 = next_cp(&t, &c3);
                             bool goes_on =
                                 have3 && (classify(c3.cp) == C_LAT || classify(c3.cp) == C_DIGIT);
@@ -316,8 +340,8 @@ int intake_tokenize(const char *text, size_t len, struct token_list *tl, struct 
                     unread(&t, &c2);
             }
             if (t.in_tok && cl == C_APOS)
-                t.cur.flags |= TOK_QUOTE_AFTER;
-            if (cl == C_DOT && t.in_tok && t.cur.script == SCRIPT_LATIN && t.cur.nlen >= 2 &&
+                t.cur.flags |= TEXT_TOK_QUOTE_AFTER;
+            if (cl == C_DOT && t.in_tok && t.cur.script == TEXT_SCRIPT_LATIN && t.cur.nlen >= 2 &&
                 tl->text.ptr[t.cur.noff + t.cur.nlen - 2] == '.') {
                 rc = finish(&t, err); /* the final dot of U.S. ends no sentence */
                 break;
@@ -325,12 +349,12 @@ int intake_tokenize(const char *text, size_t len, struct token_list *tl, struct 
             rc = rc ? rc : finish(&t, err);
             if (cl == C_DOT) {
                 t.sentence++;
-                boundary(&t, TOK_BREAK_BEFORE);
+                boundary(&t, TEXT_TOK_BREAK_BEFORE);
             }
             break;
         case C_QUOTE:
             if (t.in_tok)
-                t.cur.flags |= TOK_QUOTE_AFTER;
+                t.cur.flags |= TEXT_TOK_QUOTE_AFTER;
             rc = finish(&t, err);
             break;
         case C_HYPHEN:
@@ -342,16 +366,16 @@ int intake_tokenize(const char *text, size_t len, struct token_list *tl, struct 
         case C_NEWLINE:
             rc = finish(&t, err);
             t.sentence++; /* a line break ends a paragraph or a heading */
-            boundary(&t, TOK_BREAK_BEFORE);
+            boundary(&t, TEXT_TOK_BREAK_BEFORE);
             break;
         case C_SENT_END:
             rc = finish(&t, err);
             t.sentence++;
-            boundary(&t, TOK_BREAK_BEFORE);
+            boundary(&t, TEXT_TOK_BREAK_BEFORE);
             break;
         case C_PUNCT:
             rc = finish(&t, err);
-            boundary(&t, TOK_BREAK_BEFORE);
+            boundary(&t, TEXT_TOK_BREAK_BEFORE);
             break;
         }
     }
@@ -360,9 +384,52 @@ int intake_tokenize(const char *text, size_t len, struct token_list *tl, struct 
     return rc;
 }
 
-void intake_tokens_release(struct token_list *tl)
+void text_tokens_release(struct text_token_list *tl)
 {
     dbuf_release(&tl->text);
     free(tl->v);
     memset(tl, 0, sizeof(*tl));
+}
+
+uint32_t text_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h ? h : 1;
+}
+
+char *text_normalize_phrase(struct arena *a, const char *s, size_t n, size_t *outlen, int *n_tokens,
+                            bool *allcaps)
+{
+    struct text_token_list tl;
+    memset(&tl, 0, sizeof(tl));
+    struct lia_err err;
+    *n_tokens = 0;
+    if (text_tokenize(s, n, &tl, &err) < 0 || tl.n == 0) {
+        text_tokens_release(&tl);
+        return NULL;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < tl.n; i++)
+        total += tl.v[i].nlen + 1;
+    char *out = arena_alloc(a, total + 1);
+    size_t o = 0;
+    for (size_t i = 0; out && i < tl.n; i++) {
+        if (i)
+            out[o++] = ' ';
+        memcpy(out + o, tl.text.ptr + tl.v[i].noff, tl.v[i].nlen);
+        o += tl.v[i].nlen;
+    }
+    if (out)
+        out[o] = '\0';
+    *outlen = o;
+    *n_tokens = (int)tl.n;
+    if (allcaps)
+        *allcaps =
+            tl.n == 1 && (tl.v[0].flags & TEXT_TOK_ALLCAPS) && tl.v[0].script == TEXT_SCRIPT_LATIN;
+    text_tokens_release(&tl);
+    return out;
 }
