@@ -58,6 +58,7 @@ int cli_key(int argc, char **argv);
 int cli_migrate(int argc, char **argv);    /* cmd_storecopy.c */
 int cli_config_cmd(int argc, char **argv); /* cmd_config.c */
 int cli_store(int argc, char **argv);
+int cli_misp(int argc, char **argv); /* cmd_misp.c */
 /* Appends "store = location" to the configuration file conf (init --store). */
 int cli_config_add_store(const char *conf, const char *location, struct lia_err *err);
 /* The scheduled exchanges of serve (sync.c): a thread running every configured pull and push

@@ -24,7 +24,7 @@ static int hexval(char c)
     return -1;
 }
 
-void misp_stix_id(const char *type, const char *name, char out[96])
+void misp_uuid5(const char *name, char out[37])
 {
     /* MISP_NAMESPACE as bytes. */
     static const unsigned char ns[16] = {0x7f, 0x20, 0x22, 0x4f, 0x14, 0x75, 0x4f, 0x5e,
@@ -50,6 +50,13 @@ void misp_stix_id(const char *type, const char *name, char out[96])
         u[o++] = hex[digest[i] & 15];
     }
     u[o] = '\0';
+    memcpy(out, u, 37);
+}
+
+void misp_stix_id(const char *type, const char *name, char out[96])
+{
+    char u[37];
+    misp_uuid5(name, u);
     snprintf(out, 96, "%.50s--%s", type, u);
 }
 
@@ -264,7 +271,8 @@ void misp_summary_print(const struct misp_summary *s, FILE *out)
             (unsigned long long)s->events, (unsigned long long)s->events_malformed,
             (unsigned long long)s->objects_stored, (unsigned long long)s->objects_existed,
             (unsigned long long)s->objects_refused);
-    static const char *const groups[] = {"attributes", "objects", "galaxies", "tags", NULL};
+    static const char *const groups[] = {"attributes", "objects", "references",
+                                         "galaxies",   "tags",    NULL};
     for (const char *const *g = groups; *g; g++) {
         json_t *grp = json_object_get(s->counts, *g);
         if (!grp || !json_object_size(grp))

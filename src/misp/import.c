@@ -79,11 +79,11 @@ static int write_event(const struct misp_import *im, const char *event_uuid, jso
                                   "misp", err);
     free(fresh);
     if (rc == 0) {
-        char *detail = json_dumps(json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "collection", im->coll_id,
-                                            "misp_event", event_uuid, "received", (json_int_t)n,
-                                            "stored", (json_int_t)stored, "existed",
-                                            (json_int_t)existed, "refused", (json_int_t)refused),
-                                  JSON_COMPACT | JSON_SORT_KEYS);
+        json_t *d = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "collection", im->coll_id, "misp_event",
+                              event_uuid, "received", (json_int_t)n, "stored", (json_int_t)stored,
+                              "existed", (json_int_t)existed, "refused", (json_int_t)refused);
+        char *detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(d);
         rc = detail ? audit_append(t, im->who->actor, "objects.import", detail, err)
                     : lia_err_set(err, LIA_ENOMEM, "out of memory");
         free(detail);
@@ -123,9 +123,8 @@ static int import_event(struct reader *r, json_t *event, const char *position, s
 
 static bool looks_like_event(json_t *o)
 {
-    return json_is_object(o) && json_object_get(o, "uuid") &&
-           (json_object_get(o, "info") || json_object_get(o, "Attribute") ||
-            json_object_get(o, "Object") || json_object_get(o, "date"));
+    return json_is_object(o) && (json_object_get(o, "info") || json_object_get(o, "Attribute") ||
+                                 json_object_get(o, "Object") || json_object_get(o, "date"));
 }
 
 /* A parsed document: an event in any of MISP's shapes, or a list of them. */

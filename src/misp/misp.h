@@ -41,6 +41,8 @@
 #define MISP_MAX_EVENT_BYTES ((size_t)256 << 20)
 #define MISP_MAX_FEED_EVENTS 100000
 
+/* uuid5(MISP_NAMESPACE, name), lowercase text. */
+void misp_uuid5(const char *name, char out[37]);
 /* "<type>--<uuid5(MISP_NAMESPACE, name)>" into out. */
 void misp_stix_id(const char *type, const char *name, char out[96]);
 
@@ -109,15 +111,18 @@ struct misp_rows {
     size_t n, cap;
 };
 /* manifest.json of the events in collection coll that policy p may see. */
-int misp_feed_manifest(struct store *s, const struct store_policy *p, int64_t coll, struct arena *a,
-                       struct dbuf *out, struct misp_rows *rows, struct lia_err *err);
+int misp_feed_manifest(struct store *s, const struct store_policy *p,
+                       const struct store_collection *col, struct arena *a, struct dbuf *out,
+                       struct misp_rows *rows, struct lia_err *err);
 /* <uuid>.json: the event uuid as policy p sees it; LIA_ENOTFOUND when it may see no report
  * for that event. */
-int misp_feed_event(struct store *s, const struct store_policy *p, int64_t coll, const char *uuid,
-                    struct arena *a, struct dbuf *out, struct misp_rows *rows, struct lia_err *err);
+int misp_feed_event(struct store *s, const struct store_policy *p,
+                    const struct store_collection *col, const char *uuid, struct arena *a,
+                    struct dbuf *out, struct misp_rows *rows, struct lia_err *err);
 /* hashes.csv: "<md5 of attribute value>,<event uuid>" per attribute, MISP's form. */
-int misp_feed_hashes(struct store *s, const struct store_policy *p, int64_t coll, struct arena *a,
-                     struct dbuf *out, struct misp_rows *rows, struct lia_err *err);
+int misp_feed_hashes(struct store *s, const struct store_policy *p,
+                     const struct store_collection *col, struct arena *a, struct dbuf *out,
+                     struct misp_rows *rows, struct lia_err *err);
 
 /* Writes the feed (manifest.json, <uuid>.json, hashes.csv) of what partner may see in
  * collection coll_id into out_dir, after its disclosure is on record ("objects.export").

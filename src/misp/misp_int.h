@@ -140,4 +140,18 @@ bool misp_valid(json_t *obj, struct lia_err *why);
 /* The MISP record of an attribute (or object attribute): the fields the mapping keeps. */
 json_t *misp_attribute_record(json_t *attr, bool keep_value);
 
+/* feed.c, for export.c */
+/* Calls fn with each report of the collection p may see and its MISP event (read through the
+ * gate; rows gets every row read). */
+int misp_feed_each_event(struct store *s, const struct store_policy *p,
+                         const struct store_collection *col, struct arena *a,
+                         struct misp_rows *rows,
+                         int (*fn)(json_t *report, json_t *event, void *ctx, struct lia_err *err),
+                         void *ctx, struct lia_err *err);
+/* Appends the manifest.json member of report ("uuid":{...}) to out, after a comma unless
+ * first. */
+int misp_manifest_entry(json_t *report, struct dbuf *out, bool first);
+/* Appends the hashes.csv lines of event to out. */
+int misp_hashes_of(json_t *event, struct dbuf *out);
+
 #endif
