@@ -217,6 +217,11 @@ void misp_map_attribute(struct misp_ev *ev, json_t *attr, const struct misp_scop
         misp_scope_release(&scope);
         return;
     }
+    /* A pattern with no SCO (a port alone): an indicator, or nothing to observe. */
+    if (f.form == MISP_FORM_SCO && !to_ids && !json_array_size(f.scos)) {
+        f.form = MISP_FORM_NONE;
+        f.why = "no observable without a pattern";
+    }
     json_t *c = carrier_of(ev, attr, type, value, uuid, &f, to_ids, ts);
     json_t *by_id = json_object();
     size_t i;

@@ -27,9 +27,14 @@ static const char *read_path(const char *p, struct dbuf *out)
 {
     const char *s = p;
     bool colon = false;
-    while (*p && *p != ' ' && *p != '\t' && *p != '=' && *p != ']') {
+    int brackets = 0; /* a list step, [*] or [0], is part of the path */
+    while (*p && *p != ' ' && *p != '\t' && *p != '=' && (*p != ']' || brackets)) {
         if (*p == ':')
             colon = true;
+        if (*p == '[')
+            brackets++;
+        if (*p == ']')
+            brackets--;
         if (*p == '\'') {
             p++;
             while (*p && *p != '\'')
@@ -191,6 +196,21 @@ static void sco_pairs(json_t *sco, json_t *by_id, json_t *pairs)
         add_ref_values(pairs, "email-message:cc_refs[*].value", json_object_get(sco, "cc_refs"),
                        by_id);
         add(pairs, "email-message:subject", json_object_get(sco, "subject"));
+        add(pairs, "email-message:body", json_object_get(sco, "body"));
+        size_t r;
+        json_t *line;
+        json_array_foreach(json_object_get(sco, "received_lines"), r, line)
+            add(pairs, "email-message:received_lines[*]", line);
+        const char *hk;
+        json_t *hv;
+        json_object_foreach(json_object_get(sco, "additional_header_fields"), hk, hv)
+        {
+            struct dbuf b;
+            dbuf_init(&b, 512);
+            if (misp_path_key(&b, "email-message:additional_header_fields", hk) == 0)
+                add(pairs, b.ptr, hv);
+            dbuf_release(&b);
+        }
         add(pairs, "email-message:message_id", json_object_get(sco, "message_id"));
         size_t i;
         json_t *part;
@@ -207,6 +227,9 @@ static void sco_pairs(json_t *sco, json_t *by_id, json_t *pairs)
         json_t *v;
         json_array_foreach(json_object_get(sco, "values"), i, v)
             add(pairs, "windows-registry-key:values[*].data", json_object_get(v, "data"));
+    } else if (!strcmp(type, "user-account")) {
+        add(pairs, "user-account:account_type", json_object_get(sco, "account_type"));
+        add(pairs, "user-account:account_login", json_object_get(sco, "account_login"));
     } else if (!strcmp(type, "mutex")) {
         add(pairs, "mutex:name", json_object_get(sco, "name"));
     } else if (!strcmp(type, "autonomous-system")) {

@@ -34,6 +34,7 @@ enum kind {
     K_EMAIL_SUBJECT,
     K_EMAIL_MESSAGE_ID,
     K_EMAIL_ATTACHMENT,
+    K_EMAIL_FIELD, /* body, received_lines[*], additional_header_fields.'<arg>' */
     K_REGKEY,
     K_REGKEY_VALUE,
     K_MUTEX,
@@ -42,6 +43,9 @@ enum kind {
     K_X509,
     K_ATTACHMENT,
     K_MALWARE_SAMPLE,
+    K_HOST_PORT,
+    K_GITHUB,
+    K_PATTERN, /* a pattern and no SCO (the SCO would be invalid alone): arg is the path */
     K_SDO,
     K_RULE,
     K_SKIP,
@@ -59,6 +63,13 @@ static const struct type_row {
     {"ip-src|port", K_IP_PORT, "src"},
     {"ip-dst|port", K_IP_PORT, "dst"},
     {"domain|ip", K_DOMAIN_IP, NULL},
+    {"hostname|port", K_HOST_PORT, NULL},
+    {"github-username", K_GITHUB, NULL},
+    {"port", K_PATTERN, "network-traffic:dst_port"},
+    {"size-in-bytes", K_PATTERN, "file:size"},
+    {"http-method", K_PATTERN, "network-traffic:extensions.'http-request-ext'.request_method"},
+    {"user-agent", K_PATTERN,
+     "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'"},
     {"url", K_URL, NULL},
     {"link", K_URL, NULL},
     {"uri", K_URL, NULL},
@@ -68,7 +79,9 @@ static const struct type_row {
     {"sha256", K_HASH, "SHA-256"},
     {"sha384", K_HASH, "SHA-384"},
     {"sha512", K_HASH, "SHA-512"},
+    {"sha3-224", K_HASH, "SHA3-224"},
     {"sha3-256", K_HASH, "SHA3-256"},
+    {"sha3-384", K_HASH, "SHA3-384"},
     {"sha3-512", K_HASH, "SHA3-512"},
     {"ssdeep", K_HASH, "SSDEEP"},
     {"tlsh", K_HASH, "TLSH"},
@@ -84,7 +97,9 @@ static const struct type_row {
     {"filename|sha256", K_FILENAME_HASH, "SHA-256"},
     {"filename|sha384", K_FILENAME_HASH, "SHA-384"},
     {"filename|sha512", K_FILENAME_HASH, "SHA-512"},
+    {"filename|sha3-224", K_FILENAME_HASH, "SHA3-224"},
     {"filename|sha3-256", K_FILENAME_HASH, "SHA3-256"},
+    {"filename|sha3-384", K_FILENAME_HASH, "SHA3-384"},
     {"filename|sha3-512", K_FILENAME_HASH, "SHA3-512"},
     {"filename|ssdeep", K_FILENAME_HASH, "SSDEEP"},
     {"filename|tlsh", K_FILENAME_HASH, "TLSH"},
@@ -98,6 +113,10 @@ static const struct type_row {
     {"email-subject", K_EMAIL_SUBJECT, NULL},
     {"email-message-id", K_EMAIL_MESSAGE_ID, NULL},
     {"email-attachment", K_EMAIL_ATTACHMENT, NULL},
+    {"email-body", K_EMAIL_FIELD, "body"},
+    {"email-header", K_EMAIL_FIELD, "received_lines"},
+    {"email-reply-to", K_EMAIL_FIELD, "Reply-To"},
+    {"email-x-mailer", K_EMAIL_FIELD, "X-Mailer"},
     {"regkey", K_REGKEY, NULL},
     {"regkey|value", K_REGKEY_VALUE, NULL},
     {"mutex", K_MUTEX, NULL},
@@ -306,6 +325,49 @@ static void sco_form(const struct type_row *row, const char *value, const char *
         misp_pattern_cmp(&f->pattern, "domain-name:resolves_to_refs[*].value", b, false);
         break;
     }
+    case K_HOST_PORT: {
+        int64_t p;
+        if (!split(value, true, &a, &b, &scratch) || !parse_port(b, &p)) {
+            f->form = MISP_FORM_NONE;
+            f->why = "not a hostname|port pair with a port of 0-65535";
+            break;
+        }
+        json_t *d = new_sco("domain-name", src, NULL);
+        json_object_set_new(d, "value", json_string(a));
+        json_t *nt = new_sco("network-traffic", src, NULL);
+        json_object_set_new(nt, "dst_ref", json_string(sid(d)));
+        json_object_set_new(nt, "dst_port", json_integer(p));
+        json_object_set_new(nt, "protocols", json_pack("[s]", "tcp"));
+        json_array_append_new(f->scos, nt);
+        json_array_append_new(f->scos, d);
+        char n[24];
+        snprintf(n, sizeof n, "%lld", (long long)p);
+        misp_pattern_cmp(&f->pattern, "network-traffic:dst_ref.type", "domain-name", false);
+        misp_pattern_cmp(&f->pattern, "network-traffic:dst_ref.value", a, false);
+        misp_pattern_cmp(&f->pattern, "network-traffic:dst_port", n, true);
+        break;
+    }
+    case K_GITHUB: {
+        json_t *u = new_sco("user-account", src, NULL);
+        json_object_set_new(u, "account_type", json_string("github"));
+        json_object_set_new(u, "account_login", json_string(value));
+        json_array_append_new(f->scos, u);
+        misp_pattern_cmp(&f->pattern, "user-account:account_type", "github", false);
+        misp_pattern_cmp(&f->pattern, "user-account:account_login", value, false);
+        break;
+    }
+    case K_PATTERN: {
+        /* Numbers (a port, a size) are compared as integers. */
+        int64_t n;
+        bool number = !strcmp(row->type, "port") || !strcmp(row->type, "size-in-bytes");
+        if (number && lia_parse_i64(value, strlen(value), 0, INT64_MAX / 2, &n) != 0) {
+            f->form = MISP_FORM_NONE;
+            f->why = "not a number";
+            break;
+        }
+        misp_pattern_cmp(&f->pattern, row->arg, value, number);
+        break;
+    }
     case K_URL: {
         json_t *u = new_sco("url", src, NULL);
         json_object_set_new(u, "value", json_string(value));
@@ -366,6 +428,24 @@ static void sco_form(const struct type_row *row, const char *value, const char *
         json_array_append_new(f->scos, file);
         misp_pattern_cmp(&f->pattern, "email-message:body_multipart[*].body_raw_ref.name", value,
                          false);
+        break;
+    }
+    case K_EMAIL_FIELD: {
+        json_t *m = email_message(f, src, false);
+        struct dbuf p;
+        dbuf_init(&p, 512);
+        if (!strcmp(row->arg, "body")) {
+            json_object_set_new(m, "body", json_string(value));
+            dbuf_puts(&p, "email-message:body");
+        } else if (!strcmp(row->arg, "received_lines")) {
+            json_object_set_new(m, "received_lines", json_pack("[s]", value));
+            dbuf_puts(&p, "email-message:received_lines[*]");
+        } else {
+            json_object_set_new(m, "additional_header_fields", json_pack("{s:s}", row->arg, value));
+            misp_path_key(&p, "email-message:additional_header_fields", row->arg);
+        }
+        misp_pattern_cmp(&f->pattern, p.ptr ? p.ptr : "", value, false);
+        dbuf_release(&p);
         break;
     }
     case K_REGKEY:
@@ -578,6 +658,19 @@ const char *misp_pairs_value(const char *type, json_t *pairs, struct arena *a)
     case K_EMAIL_ATTACHMENT:
         v = pair(pairs, "email-message:body_multipart[*].body_raw_ref.name");
         break;
+    case K_EMAIL_FIELD: {
+        struct dbuf p;
+        dbuf_init(&p, 512);
+        if (!strcmp(row->arg, "body"))
+            dbuf_puts(&p, "email-message:body");
+        else if (!strcmp(row->arg, "received_lines"))
+            dbuf_puts(&p, "email-message:received_lines[*]");
+        else
+            misp_path_key(&p, "email-message:additional_header_fields", row->arg);
+        v = p.ptr ? pair(pairs, p.ptr) : NULL;
+        dbuf_release(&p);
+        break;
+    }
     case K_REGKEY:
         v = pair(pairs, "windows-registry-key:key");
         break;
@@ -593,6 +686,16 @@ const char *misp_pairs_value(const char *type, json_t *pairs, struct arena *a)
         break;
     case K_MAC:
         v = pair(pairs, "mac-addr:value");
+        break;
+    case K_HOST_PORT:
+        v = join(a, pair(pairs, "network-traffic:dst_ref.value"),
+                 pair(pairs, "network-traffic:dst_port"));
+        break;
+    case K_GITHUB:
+        v = pair(pairs, "user-account:account_login");
+        break;
+    case K_PATTERN:
+        v = pair(pairs, row->arg);
         break;
     case K_X509:
         v = hash_pair(pairs, "x509-certificate:hashes", row->arg, a);
