@@ -63,10 +63,12 @@ json_t *misp_attribute_record(json_t *attr, bool keep_value)
         json_object_set_new(rec, "disable_correlation",
                             json_boolean(misp_bool(attr, "disable_correlation", false)));
     json_t *sg = json_object_get(attr, "SharingGroup");
-    if (misp_int(attr, "distribution", 5) == 4 && json_is_object(sg))
-        json_object_set_new(rec, "sharing_group",
-                            json_pack("{s:O?,s:O?}", "uuid", json_object_get(sg, "uuid"), "name",
-                                      json_object_get(sg, "name")));
+    if (misp_int(attr, "distribution", 5) == 4 && json_is_object(sg)) {
+        json_t *g = json_object();
+        copy_str(g, "uuid", sg, "uuid");
+        copy_str(g, "name", sg, "name");
+        json_object_set_new(rec, "sharing_group", g);
+    }
     json_t *tags = misp_tag_names(attr);
     if (json_array_size(tags))
         json_object_set_new(rec, "tags", tags);

@@ -136,6 +136,30 @@ class RealDataImport(TaxiiCase):
         p, s = misp_import(self.data, f, "misp")
         self.assertEqual(s["stix"]["stored"], 0)
 
+    def test_records_follow_the_published_schema(self):
+        """Every MISP record the import wrote is valid under docs/schemas/misp.json, and the
+        extension-definition that names that schema is served with the objects."""
+        import jsonschema
+        schema = json.load(open(os.path.join(harness.SOURCE, "docs", "schemas", "misp.json")))
+        validator = jsonschema.Draft202012Validator(schema)
+        ext = "extension-definition--c99476fd-cdb9-497c-b85d-4b08e14dba83"
+        seen = {}
+        for o in self.server.objects_all("misp"):
+            rec = o.get("extensions", {}).get(ext)
+            if o["id"] == ext:
+                seen["definition"] = o
+            if rec is None:
+                continue
+            errors = list(validator.iter_errors(rec))
+            self.assertEqual(errors, [], "%s: %s" % (o["id"], errors[:1]))
+            kind = [k for k in rec if k != "extension_type"][0]
+            seen[kind] = seen.get(kind, 0) + 1
+        self.assertIn("misp.json", seen["definition"]["schema"])
+        for kind in ("event", "attribute", "object", "reference", "galaxy_cluster", "organisation"):
+            self.assertGreater(seen.get(kind, 0), 0, kind)
+        print("\nMISP records checked against docs/schemas/misp.json: %s" %
+              {k: v for k, v in seen.items() if k != "definition"})
+
     def feed_event(self, uuid_, token=None):
         st, _, body = self.server.request("GET", "/liaison/misp/misp/%s.json" % uuid_, token=token)
         self.assertEqual(st, 200, body[:300])
