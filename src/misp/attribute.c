@@ -30,43 +30,31 @@ bool misp_valid(json_t *obj, struct lia_err *why)
     return stix_validate_object(obj, &info, why) == 0;
 }
 
-static void copy_str(json_t *rec, const char *key, json_t *src, const char *from)
-{
-    json_t *v = json_object_get(src, from);
-    if (json_is_string(v) && json_string_length(v))
-        json_object_set(rec, key, v);
-    else if (json_is_integer(v)) {
-        char n[24];
-        snprintf(n, sizeof n, "%lld", (long long)json_integer_value(v));
-        json_object_set_new(rec, key, json_string(n));
-    }
-}
-
 json_t *misp_attribute_record(json_t *attr, bool keep_value)
 {
     json_t *rec = json_object();
     char uuid[37];
     if (misp_uuid_norm(json_object_get(attr, "uuid"), uuid))
         json_object_set_new(rec, "uuid", json_string(uuid));
-    copy_str(rec, "type", attr, "type");
-    copy_str(rec, "category", attr, "category");
+    misp_copy(rec, "type", attr, "type");
+    misp_copy(rec, "category", attr, "category");
     if (keep_value)
         json_object_set(rec, "value", json_object_get(attr, "value"));
     json_object_set_new(rec, "to_ids", json_boolean(misp_bool(attr, "to_ids", false)));
-    copy_str(rec, "object_relation", attr, "object_relation");
-    copy_str(rec, "comment", attr, "comment");
-    copy_str(rec, "timestamp", attr, "timestamp");
-    copy_str(rec, "distribution", attr, "distribution");
-    copy_str(rec, "first_seen", attr, "first_seen");
-    copy_str(rec, "last_seen", attr, "last_seen");
+    misp_copy(rec, "object_relation", attr, "object_relation");
+    misp_copy(rec, "comment", attr, "comment");
+    misp_copy(rec, "timestamp", attr, "timestamp");
+    misp_copy(rec, "distribution", attr, "distribution");
+    misp_copy(rec, "first_seen", attr, "first_seen");
+    misp_copy(rec, "last_seen", attr, "last_seen");
     if (json_object_get(attr, "disable_correlation"))
         json_object_set_new(rec, "disable_correlation",
                             json_boolean(misp_bool(attr, "disable_correlation", false)));
     json_t *sg = json_object_get(attr, "SharingGroup");
     if (misp_int(attr, "distribution", 5) == 4 && json_is_object(sg)) {
         json_t *g = json_object();
-        copy_str(g, "uuid", sg, "uuid");
-        copy_str(g, "name", sg, "name");
+        misp_copy(g, "uuid", sg, "uuid");
+        misp_copy(g, "name", sg, "name");
         json_object_set_new(rec, "sharing_group", g);
     }
     json_t *tags = misp_tag_names(attr);

@@ -80,6 +80,15 @@ const char *misp_str(json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
+void misp_copy(json_t *dst, const char *key, json_t *src, const char *from)
+{
+    json_t *v = json_object_get(src, from);
+    if (json_is_string(v))
+        json_object_set(dst, key, v);
+    else if (json_is_integer(v))
+        json_object_set_new(dst, key, json_sprintf("%lld", (long long)json_integer_value(v)));
+}
+
 int64_t misp_int(json_t *obj, const char *key, int64_t def)
 {
     json_t *v = json_object_get(obj, key);

@@ -32,6 +32,8 @@
 
 static int rows_add(struct misp_rows *r, struct arena *a, const struct store_row *row)
 {
+    if (!r)
+        return 0;
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 64;
         struct store_row *grown = arena_alloc(a, cap * sizeof *grown);
@@ -185,11 +187,20 @@ static json_t *tags_for(json_t *recorded, json_t *obj, json_t *extra)
     return out;
 }
 
-static void set_str(json_t *dst, const char *key, json_t *rec, const char *from)
+/* timestamp and distribution of an attribute or object served from its record: never wider
+ * than the carrier's markings now allow (a sharing group, unknown to the receiver, is
+ * inherited from the event). */
+static void item_header(json_t *dst, json_t *rec, json_t *carrier)
 {
-    json_t *v = json_object_get(rec, from);
-    if (json_is_string(v))
-        json_object_set(dst, key, v);
+    if (json_object_get(rec, "timestamp"))
+        misp_copy(dst, "timestamp", rec, "timestamp");
+    else
+        json_object_set_new(dst, "timestamp", epoch_string(ts_seconds(carrier, "modified")));
+    const char *d = misp_str(rec, "distribution");
+    const char *served = !d || !strcmp(d, "4")                             ? "5"
+                         : has_restriction(carrier) && strcmp(d, "5") != 0 ? "0"
+                                                                           : d;
+    json_object_set_new(dst, "distribution", json_string(served));
 }
 
 static bool is_type(json_t *obj, const char *type)
@@ -209,22 +220,14 @@ static json_t *attribute_from_record(json_t *rec, json_t *carrier, json_t *by_id
     if (!type || !v)
         return NULL;
     json_t *at = json_pack("{s:s,s:s}", "type", type, "value", v);
-    set_str(at, "uuid", rec, "uuid");
-    set_str(at, "category", rec, "category");
+    misp_copy(at, "uuid", rec, "uuid");
+    misp_copy(at, "category", rec, "category");
     json_object_set_new(at, "to_ids", json_boolean(json_is_true(json_object_get(rec, "to_ids"))));
-    set_str(at, "comment", rec, "comment");
-    set_str(at, "object_relation", rec, "object_relation");
-    set_str(at, "first_seen", rec, "first_seen");
-    set_str(at, "last_seen", rec, "last_seen");
-    if (json_object_get(rec, "timestamp"))
-        set_str(at, "timestamp", rec, "timestamp");
-    else
-        json_object_set_new(at, "timestamp", epoch_string(ts_seconds(carrier, "modified")));
-    const char *d = misp_str(rec, "distribution");
-    json_object_set_new(at, "distribution",
-                        json_string(!d || !strcmp(d, "4")                             ? "5"
-                                    : has_restriction(carrier) && strcmp(d, "5") != 0 ? "0"
-                                                                                      : d));
+    misp_copy(at, "comment", rec, "comment");
+    misp_copy(at, "object_relation", rec, "object_relation");
+    misp_copy(at, "first_seen", rec, "first_seen");
+    misp_copy(at, "last_seen", rec, "last_seen");
+    item_header(at, rec, carrier);
     if (json_object_get(rec, "disable_correlation"))
         json_object_set(at, "disable_correlation", json_object_get(rec, "disable_correlation"));
     json_object_set_new(at, "Tag", tags_for(json_object_get(rec, "tags"), obj_for_tags, NULL));
@@ -374,23 +377,15 @@ static void generic_attributes(json_t *obj, json_t *by_id, json_t *attrs)
 static json_t *object_from_record(json_t *rec, json_t *carrier, json_t *by_id, struct arena *a)
 {
     json_t *o = json_object();
-    set_str(o, "uuid", rec, "uuid");
-    set_str(o, "name", rec, "name");
-    set_str(o, "meta-category", rec, "meta_category");
-    set_str(o, "template_uuid", rec, "template_uuid");
-    set_str(o, "template_version", rec, "template_version");
-    set_str(o, "comment", rec, "comment");
-    set_str(o, "first_seen", rec, "first_seen");
-    set_str(o, "last_seen", rec, "last_seen");
-    if (json_object_get(rec, "timestamp"))
-        set_str(o, "timestamp", rec, "timestamp");
-    else
-        json_object_set_new(o, "timestamp", epoch_string(ts_seconds(carrier, "modified")));
-    const char *d = misp_str(rec, "distribution");
-    json_object_set_new(o, "distribution",
-                        json_string(!d || !strcmp(d, "4")                             ? "5"
-                                    : has_restriction(carrier) && strcmp(d, "5") != 0 ? "0"
-                                                                                      : d));
+    misp_copy(o, "uuid", rec, "uuid");
+    misp_copy(o, "name", rec, "name");
+    misp_copy(o, "meta-category", rec, "meta_category");
+    misp_copy(o, "template_uuid", rec, "template_uuid");
+    misp_copy(o, "template_version", rec, "template_version");
+    misp_copy(o, "comment", rec, "comment");
+    misp_copy(o, "first_seen", rec, "first_seen");
+    misp_copy(o, "last_seen", rec, "last_seen");
+    item_header(o, rec, carrier);
     json_t *attrs = json_array();
     size_t i;
     json_t *ar;
@@ -429,7 +424,7 @@ static void event_header(json_t *ev, json_t *report, json_t *rec, json_t *by_id)
     json_object_set_new(ev, "info", json_string(info ? info : ""));
     int64_t pub = ts_seconds(report, "published");
     if (misp_str(rec, "date")) {
-        set_str(ev, "date", rec, "date");
+        misp_copy(ev, "date", rec, "date");
     } else {
         char t[32];
         lia_format_ts(pub * 1000000, 0, t);
@@ -495,11 +490,11 @@ static json_t *build_event(json_t *report, json_t *by_id, struct arena *a)
         if (!rrec || !src)
             continue;
         json_t *ref = json_object();
-        set_str(ref, "uuid", rrec, "uuid");
-        set_str(ref, "object_uuid", rrec, "object_uuid");
-        set_str(ref, "referenced_uuid", rrec, "referenced_uuid");
-        set_str(ref, "relationship_type", rrec, "relationship_type");
-        set_str(ref, "comment", rrec, "comment");
+        misp_copy(ref, "uuid", rrec, "uuid");
+        misp_copy(ref, "object_uuid", rrec, "object_uuid");
+        misp_copy(ref, "referenced_uuid", rrec, "referenced_uuid");
+        misp_copy(ref, "relationship_type", rrec, "relationship_type");
+        misp_copy(ref, "comment", rrec, "comment");
         json_object_set_new(ref, "timestamp", epoch_string(ts_seconds(rel, "modified")));
         json_array_append_new(json_object_get(src, "ObjectReference"), ref);
     }
@@ -624,7 +619,7 @@ static int each_report(struct store *s, const struct store_policy *p,
             json_t *r = json_loadb(page.rows[i].json, page.rows[i].json_len, 0, NULL);
             if (r)
                 json_object_set_new(r, DEFAULT_TLP_KEY, json_integer(col->default_tlp));
-            if (rows && rows_add(rows, a, &page.rows[i]))
+            if (rows_add(rows, a, &page.rows[i]))
                 rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
             if (rc == 0 && r)
                 rc = fn(r, ctx, err);

@@ -96,15 +96,6 @@ static void organisation(struct misp_ev *ev, json_t *e)
         json_decref(i), ev->creator[0] = '\0';
 }
 
-static void copy_member(json_t *rec, const char *key, json_t *e)
-{
-    json_t *v = json_object_get(e, key);
-    if (json_is_string(v))
-        json_object_set(rec, key, v);
-    else if (json_is_integer(v))
-        json_object_set_new(rec, key, json_sprintf("%lld", (long long)json_integer_value(v)));
-}
-
 static json_t *event_record(struct misp_ev *ev, json_t *e)
 {
     json_t *rec = json_pack("{s:s}", "uuid", ev->uuid);
@@ -112,7 +103,7 @@ static json_t *event_record(struct misp_ev *ev, json_t *e)
                                        "analysis",     "timestamp",    "publish_timestamp",
                                        "distribution", "extends_uuid", NULL};
     for (const char *const *k = keys; *k; k++)
-        copy_member(rec, *k, e);
+        misp_copy(rec, *k, e, *k);
     json_object_set_new(rec, "published", json_boolean(misp_bool(e, "published", false)));
     static const char *const orgs[] = {"Orgc", "Org"};
     for (int i = 0; i < 2; i++) {
@@ -120,15 +111,15 @@ static json_t *event_record(struct misp_ev *ev, json_t *e)
         if (!json_is_object(org))
             continue;
         json_t *o = json_object();
-        copy_member(o, "uuid", org);
-        copy_member(o, "name", org);
+        misp_copy(o, "uuid", org, "uuid");
+        misp_copy(o, "name", org, "name");
         json_object_set_new(rec, i ? "org" : "orgc", o);
     }
     json_t *sg = json_object_get(e, "SharingGroup");
     if (misp_int(e, "distribution", 3) == 4 && json_is_object(sg)) {
         json_t *o = json_object();
-        copy_member(o, "uuid", sg);
-        copy_member(o, "name", sg);
+        misp_copy(o, "uuid", sg, "uuid");
+        misp_copy(o, "name", sg, "name");
         json_object_set_new(rec, "sharing_group", o);
     }
     json_t *tags = misp_tag_names(e);

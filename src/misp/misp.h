@@ -110,7 +110,8 @@ struct misp_rows {
     struct store_row *rows;
     size_t n, cap;
 };
-/* manifest.json of the events in collection coll that policy p may see. */
+/* manifest.json of the events in collection col that policy p may see (an unmarked object
+ * counts at the collection's default TLP). */
 int misp_feed_manifest(struct store *s, const struct store_policy *p,
                        const struct store_collection *col, struct arena *a, struct dbuf *out,
                        struct misp_rows *rows, struct lia_err *err);
@@ -125,7 +126,8 @@ int misp_feed_hashes(struct store *s, const struct store_policy *p,
                      struct misp_rows *rows, struct lia_err *err);
 
 /* Writes the feed (manifest.json, <uuid>.json, hashes.csv) of what partner may see in
- * collection coll_id into out_dir, after its disclosure is on record ("objects.export").
+ * collection coll_id into out_dir, after its disclosure is on record (an "objects.disclose"
+ * entry of actor partner:<name>/misp-export).
  * *events gets the number of events written (export.c). */
 int misp_export_feed(struct store *s, int64_t partner, const char *coll_id, const char *out_dir,
                      uint64_t *events, struct lia_err *err);

@@ -43,6 +43,9 @@ struct misp_ev {
 bool misp_uuid_norm(json_t *v, char out[37]);
 /* A string member, or NULL when absent or not a string. */
 const char *misp_str(json_t *obj, const char *key);
+/* dst[key] = src[from] when that is a string, or an integer (as its decimal text): MISP
+ * writes numbers either way, records keep them as strings. */
+void misp_copy(json_t *dst, const char *key, json_t *src, const char *from);
 /* A member as MISP writes numbers and flags ("1", 1, true); def when absent or unreadable. */
 int64_t misp_int(json_t *obj, const char *key, int64_t def);
 bool misp_bool(json_t *obj, const char *key, bool def);

@@ -273,16 +273,12 @@ static json_t *object_record(json_t *obj, const char *uuid, struct oattr *at, si
         "name",      "meta-category", "template_uuid", "template_version", "comment",
         "timestamp", "distribution",  "first_seen",    "last_seen",        NULL};
     for (const char *const *k = keys; *k; k++) {
-        json_t *v = json_object_get(obj, *k);
         char rk[40];
         snprintf(rk, sizeof rk, "%s", *k);
         for (char *p = rk; *p; p++)
             if (*p == '-')
                 *p = '_';
-        if (json_is_string(v) && json_string_length(v))
-            json_object_set(rec, rk, v);
-        else if (json_is_integer(v))
-            json_object_set_new(rec, rk, json_sprintf("%lld", (long long)json_integer_value(v)));
+        misp_copy(rec, rk, obj, *k);
     }
     json_t *attrs = json_array();
     for (size_t i = 0; i < n; i++)
@@ -331,7 +327,12 @@ void misp_map_object(struct misp_ev *ev, json_t *obj)
     misp_scope_narrow(&scope, obj);
     json_t *list = json_object_get(obj, "Attribute");
     size_t cap = json_array_size(list), n = 0;
-    struct oattr *at = cap ? calloc(cap, sizeof *at) : NULL;
+    struct oattr *at = calloc(cap + 1, sizeof *at);
+    if (!at) {
+        misp_count(ev->sum, "objects", name, "skipped: out of memory");
+        misp_scope_release(&scope);
+        return;
+    }
     bool to_ids = false;
     int64_t ts = misp_epoch_us(obj, "timestamp", 0);
     size_t i;

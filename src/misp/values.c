@@ -163,6 +163,8 @@ int misp_path_key(struct dbuf *b, const char *prefix, const char *key)
 
 int misp_pattern_cmp(struct dbuf *b, const char *path, const char *value, bool number)
 {
+    if (!value)
+        value = "";
     int rc = dbuf_printf(b, "%s%s = ", b->len ? " AND " : "", path);
     if (number)
         return rc ? rc : dbuf_puts(b, value);

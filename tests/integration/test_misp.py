@@ -306,7 +306,8 @@ class PartnerScopedFeed(TaxiiCase):
         for name, (ev, from_p, _) in cls.events.items():
             path = write_event(cls.tmp, name + ".json", ev)
             extra = ("--from", "P") if from_p else ()
-            misp_import(cls.data, path, "shared", *extra)
+            _, summary = misp_import(cls.data, path, "shared", *extra)
+            assert summary["stix"]["refused"] == 0, (name, summary["problems"])
         cls.server = harness.Server(cls.data).start()
         cls.tokens = {"P": cls.p_tok, "G": cls.g_tok, "R": cls.r_tok}
 
