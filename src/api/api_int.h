@@ -176,6 +176,8 @@ void api_liaison_search(struct api_call *c);
 void api_liaison_intake(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/watches... and /liaison/events (liaison_watch.c); seg[1] is one of them. */
 void api_liaison_watches(struct api_call *c, const char **seg, size_t nseg);
+/* /liaison/misp/<collection>/... (liaison_misp.c): a MISP feed; seg[1] == "misp". */
+void api_liaison_misp(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/rfi... (liaison_rfi.c); seg[1] == "rfi". */
 void api_liaison_rfi(struct api_call *c, const char **seg, size_t nseg);
 

@@ -62,6 +62,7 @@ int cli_store_check(int argc, char **argv); /* cmd_storecheck.c: `store check` *
 /* Checks DIR's store (location, or DIR's) before serve opens it (store_check: quick or full);
  * prints what is wrong and the command to run, and returns an exit code, when it is damaged. */
 int cli_store_check_before_serve(const char *dir, const char *location, bool full);
+int cli_misp(int argc, char **argv); /* cmd_misp.c */
 /* Appends "store = location" to the configuration file conf (init --store). */
 int cli_config_add_store(const char *conf, const char *location, struct lia_err *err);
 /* The scheduled exchanges of serve (sync.c): a thread running every configured pull and push

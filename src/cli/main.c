@@ -30,6 +30,7 @@ static const struct cli_command commands[] = {
     {"store", cli_store, "copy a whole store between SQLite and PostgreSQL"},
     {"watch", cli_watch, "standing queries that fire on new intelligence"},
     {"intake", intake_cli_main, "turn a news article into a draft STIX bundle"},
+    {"misp", cli_misp, "import MISP events and feeds; export a MISP feed for a partner"},
     {NULL, NULL, NULL},
 };
 
