@@ -83,7 +83,7 @@ void misp_scope_apply(struct misp_ev *ev, const struct misp_scope *s, json_t *ob
  * STORE_TLP_NONE. */
 int misp_tag_tlp(const char *tag);
 
-/* values.c: the STIX form of MISP values (docs/misp.md, first table). */
+/* attributes.c: the STIX form of MISP values (docs/misp.md, first table). */
 enum misp_form {
     MISP_FORM_NONE = 0, /* no STIX form: kept as a note */
     MISP_FORM_SCO,      /* SCOs, and a STIX pattern over them */

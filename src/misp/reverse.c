@@ -1,7 +1,7 @@
 /*
  * From STIX back to MISP values (docs/misp.md, "STIX -> MISP"). Both a STIX pattern and the
  * SCOs of an observed-data are read as the same list of comparisons, [path, value] with
- * paths written exactly as the forward mapping writes them (values.c), so one function
+ * paths written exactly as the forward mapping writes them (attributes.c), so one function
  * (misp_pairs_value) turns either into the value of a MISP attribute.
  *
  * The pattern reader accepts the one shape the mapping writes and most producers use for a
