@@ -265,6 +265,27 @@ static json_t *file_sco(struct misp_value_form *f, const char *src, const char *
     return file;
 }
 
+/* A registry key with its hive written out, as STIX 2.1 section 6.17 requires (MISP writes
+ * HKLM\\..., HKCU\\...). Other keys are returned as they are. The MISP record keeps the value
+ * as MISP wrote it, so a round trip gives it back unchanged. */
+static const char *full_hive(const char *key, struct dbuf *out)
+{
+    static const char *const hives[][2] = {{"HKLM", "HKEY_LOCAL_MACHINE"},
+                                           {"HKCU", "HKEY_CURRENT_USER"},
+                                           {"HKCR", "HKEY_CLASSES_ROOT"},
+                                           {"HKU", "HKEY_USERS"},
+                                           {"HKCC", "HKEY_CURRENT_CONFIG"}};
+    for (size_t i = 0; i < sizeof hives / sizeof hives[0]; i++) {
+        size_t n = strlen(hives[i][0]);
+        if (strncasecmp(key, hives[i][0], n) == 0 && (key[n] == '\\' || key[n] == '\0')) {
+            if (dbuf_printf(out, "%s%s", hives[i][1], key + n) == 0)
+                return out->ptr;
+            return key;
+        }
+    }
+    return key;
+}
+
 static json_t *email_message(struct misp_value_form *f, const char *src, bool multipart)
 {
     json_t *m = new_sco("email-message", src, NULL);
@@ -461,9 +482,13 @@ static void sco_form(const struct type_row *row, const char *value, const char *
             }
             key = a;
         }
+        struct dbuf hive;
+        dbuf_init(&hive, 64 * 1024);
+        key = full_hive(key, &hive);
         json_t *k = new_sco("windows-registry-key", src, NULL);
         json_object_set_new(k, "key", json_string(key));
         misp_pattern_cmp(&f->pattern, "windows-registry-key:key", key, false);
+        dbuf_release(&hive);
         if (row->kind == K_REGKEY_VALUE) {
             json_object_set_new(k, "values", json_pack("[{s:s}]", "data", b));
             misp_pattern_cmp(&f->pattern, "windows-registry-key:values[*].data", b, false);

@@ -57,6 +57,12 @@ void misp_stix_id(const char *type, const char *name, char out[96])
 {
     char u[37];
     misp_uuid5(name, u);
+    /* An SCO none of whose ID contributing properties is present MUST have a UUIDv4 id (STIX
+     * 2.1 section 2.9). The mapping's email-messages may carry only to_refs or a message id,
+     * and a process has no such property at all: their ids take the version 4 form, still
+     * derived from the MISP uuid so that a second import stores nothing new. */
+    if (!strcmp(type, "email-message") || !strcmp(type, "process"))
+        u[14] = '4';
     snprintf(out, 96, "%.50s--%s", type, u);
 }
 

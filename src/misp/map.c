@@ -154,7 +154,6 @@ static int map_into(struct misp_ev *ev, json_t *e, struct lia_err *err)
     if (!ev->ts_us)
         return lia_err_set(err, LIA_EINVAL, "the event has neither a timestamp nor a date");
     misp_scope_narrow(&ev->scope, e);
-    misp_stix_id("report", ev->uuid, ev->report_id); /* name: "report" prefix added below */
     char key[80];
     snprintf(key, sizeof key, "report:%s", ev->uuid);
     misp_stix_id("report", key, ev->report_id);

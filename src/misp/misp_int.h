@@ -10,6 +10,8 @@
 /* created/modified of objects that are the same in every event: the mapping's identity, its
  * extension-definition, releasability markings, organisations, galaxy clusters. */
 #define MISP_EPOCH "2020-01-01T00:00:00.000Z"
+/* The UUIDv5 name of the identity REL TO lists name when an event names no organisation. */
+#define MISP_NOBODY_KEY "misp-organisation:none"
 
 /* Who may receive something, as MISP's tags and distribution say: narrowed step by step
  * (event, object, attribute), never widened. */

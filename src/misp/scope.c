@@ -8,7 +8,8 @@
  *
  * Distribution never widens: every level that restricts (event, object, attribute) adds a
  * releasability (REL TO) marking, and liaison intersects REL TO markings.
- *  - 0 "your organisation only": REL TO no one (stays on this instance).
+ *  - 0 "your organisation only": REL TO the creating organisation's identity alone, which is
+ *    no partner (stays on this instance).
  *  - 1 "this community only", 2 "connected communities" (which MISP turns into 1 on the
  *    receiving instance): REL TO the sending partner only (--from), else no one.
  *  - 4 a sharing group: until sharing groups map to liaison groups (issue 18), the most
@@ -101,13 +102,22 @@ void misp_scope_narrow(struct misp_scope *s, json_t *item)
         s->org_only = true;
 }
 
-/* The releasability marking-definition named by key, added to ev->markings once. */
+/* The releasability marking-definition named by key, added to ev->markings once. Its REL TO
+ * list names the sending partner where MISP's distribution lets it receive (key other than
+ * "org", with --from), else the event's creating organisation alone: that organisation is no
+ * partner, so the object stays on this instance (an empty list is not valid STIX, section
+ * 2.12). An event that names no organisation gets the fixed identity of MISP_NOBODY_KEY. */
 static const char *rel_marking(struct misp_ev *ev, const char *key, const char *name, json_t *rec)
 {
     const char *sender = ev->o->sender_identity;
+    char nobody[96];
+    const char *audience = sender && strcmp(key, "org") != 0 ? sender : ev->creator;
+    if (!audience[0]) {
+        misp_stix_id("identity", MISP_NOBODY_KEY, nobody);
+        audience = nobody;
+    }
     char idkey[400], id[96];
-    snprintf(idkey, sizeof idkey, "marking:%s:%s", key,
-             sender && strcmp(key, "org") != 0 ? sender : "");
+    snprintf(idkey, sizeof idkey, "marking:%s:%s", key, audience);
     misp_stix_id("marking-definition", idkey, id);
     json_t *held = json_object_get(ev->markings, id);
     if (held) {
@@ -117,9 +127,7 @@ static const char *rel_marking(struct misp_ev *ev, const char *key, const char *
     json_t *m = misp_sdo(NULL, "marking-definition", id, 0, 0);
     json_object_set_new(m, "created", json_string(MISP_EPOCH));
     json_object_set_new(m, "name", json_string(name));
-    json_t *rel = json_array();
-    if (sender && strcmp(key, "org") != 0)
-        json_array_append_new(rel, json_string(sender));
+    json_t *rel = json_pack("[s]", audience);
     json_object_set_new(m, "extensions",
                         json_pack("{s:{s:s,s:o}}", ACCESS_EXT_RELEASABILITY, "extension_type",
                                   "property-extension", "rel_to", rel));

@@ -381,9 +381,11 @@ static void test_agreement_with_misp_stix(void **state)
            "  values given back by the STIX alone: %zu of %zu mapped types\n",
            types, sco_same, sco_cases, custom, pat_same, pat_cases, pat_close, pat_fixes, sdo_same,
            sdo_cases, value_back, value_cases);
-    /* What was measured when this test was written: a regression fails it. */
-    assert_true(sco_same >= 57);
-    assert_true(pat_close >= 68);
+    /* What was measured when this test was written: a regression fails it. Registry keys
+     * (regkey, regkey|value) differ on purpose: liaison writes the hive out in full, as STIX
+     * 2.1 section 6.17 requires, where misp-stix keeps MISP's HKLM (57 and 68 before). */
+    assert_true(sco_same >= 55);
+    assert_true(pat_close >= 66);
     assert_int_equal(sdo_same, sdo_cases);
     json_decref(doc);
 }
