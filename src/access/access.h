@@ -58,6 +58,22 @@ int access_authenticate(struct store *s, const char *authorization, const char *
                         const char *cert_subject, struct arena *a, struct access_principal *out,
                         struct lia_err *err);
 
+/* The creator rule (docs/markings.md, docs/exchange.md), for adding a version of object id to
+ * coll and for deleting it (what: "add versions", "delete it"); held is coll's newest version
+ * of id (store_object_creators), by the creator the new version names. An administrator may
+ * change anything; a partner only what it created; a local principal what no partner created.
+ * Exchange writes (who->via_exchange: pull, import) carry what others created: by may not be
+ * another of this instance's partners, and only a version by the same creator follows one.
+ * 0 when coll holds no version of id; LIA_EFORBIDDEN with the reason. */
+int access_creator_rule(struct store_txn *t, const struct access_principal *who, const char *id,
+                        const char *by, const struct store_creator *held, const char *what,
+                        struct lia_err *err);
+
+/* The creator rule for deleting object id from coll. Call it only for an object the caller may
+ * see: its answer tells who created the object. */
+int access_check_delete(struct store_txn *t, const struct access_principal *who, int64_t coll,
+                        const char *id, struct arena *a, struct lia_err *err);
+
 /* Fills o->tlp, rel_to and red_to from the object's markings and handling extension (o->type
  * set). parties, when not NULL, are the identities the object is released to whatever its
  * markings (a request's two parties: rfi/), n_parties of them, intersected with any REL TO.

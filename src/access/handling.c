@@ -159,3 +159,50 @@ int access_object_handling(struct store_txn *t, json_t *obj, const char *const *
     o->red_to = red;
     return 0;
 }
+
+int access_creator_rule(struct store_txn *t, const struct access_principal *who, const char *id,
+                        const char *by, const struct store_creator *held, const char *what,
+                        struct lia_err *err)
+{
+    int64_t rid;
+    size_t n = 0;
+    int rc;
+    if (who->via_exchange) {
+        if (!by)
+            return 0;
+        if ((rc = store_partner_rids(t, &by, 1, &rid, &n, err)) != 0)
+            return rc;
+        if (n && rid != who->partner)
+            return lia_err_set(err, LIA_EFORBIDDEN,
+                               "created_by_ref names another partner of this instance (%s)", by);
+        if (held->found && (!held->created_by_ref || strcmp(held->created_by_ref, by) != 0))
+            return lia_err_set(err, LIA_EFORBIDDEN,
+                               "%s was created by someone else; only its creator may %s", id, what);
+        return 0;
+    }
+    if (!held->found || who->admin)
+        return 0;
+    const char *creator = held->created_by_ref;
+    if (who->partner) {
+        if (!creator || strcmp(creator, who->identity) != 0)
+            return lia_err_set(err, LIA_EFORBIDDEN,
+                               "%s was created by someone else; only its creator may %s", id, what);
+        return 0;
+    }
+    /* A local principal may change what no partner created. */
+    if (creator && (rc = store_partner_rids(t, &creator, 1, &rid, &n, err)) != 0)
+        return rc;
+    if (n)
+        return lia_err_set(err, LIA_EFORBIDDEN,
+                           "%s was created by partner %s; only it or an administrator may %s", id,
+                           creator, what);
+    return 0;
+}
+
+int access_check_delete(struct store_txn *t, const struct access_principal *who, int64_t coll,
+                        const char *id, struct arena *a, struct lia_err *err)
+{
+    struct store_creator held;
+    int rc = store_object_creators(t, coll, &id, 1, a, &held, err);
+    return rc ? rc : access_creator_rule(t, who, id, NULL, &held, "delete it", err);
+}

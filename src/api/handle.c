@@ -1,6 +1,13 @@
 /*
  * The entry of every request: size check, authentication, routing, and one
  * access-log line (no secrets: the token id, never the token).
+ *
+ * Authentication happens twice for a request with a body: once when its head
+ * is in (api_precheck, before the http layer keeps any byte of the body: no
+ * memory is spent on a client without credentials), and again with the whole
+ * request, which is cheap (the store caches the rows it needs per connection)
+ * and keeps one path for every request. Both go through authenticate_or_reply,
+ * which throttles failed authentications per client address (ratelimit.c).
  */
 #include "api/api_int.h"
 
@@ -62,20 +69,85 @@ static size_t split_path(struct arena *a, const char *path, const char **seg, bo
     return n;
 }
 
-void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
+/* Authenticates c's caller into c->who; otherwise answers 401, or 429 while its address
+ * may not try again, and returns -1. Accepted credentials mark the response authenticated
+ * (reserved connection slots, http.h). */
+static int authenticate_or_reply(struct api_call *c)
+{
+    int64_t retry = 0;
+    if (api_auth_blocked(c, &retry)) {
+        api_fail(c, 429, "Too many requests",
+                 "too many failed authentications from this address; try again later");
+        http_add_header(c->resp, "Retry-After",
+                        arena_printf(c->req->arena, "%lld", (long long)retry));
+        return -1;
+    }
+    struct lia_err err;
+    lia_err_clear(&err);
+    int rc = access_authenticate(c->api->store, http_header(c->req, "Authorization"),
+                                 c->req->client_cert_fingerprint, c->req->client_cert_subject,
+                                 c->req->arena, &c->who, &err);
+    if (rc) {
+        if (rc == LIA_EUNAUTH)
+            api_auth_failed(c);
+        return api_fail_err(c, &err);
+    }
+    c->resp->authenticated = true;
+    return 0;
+}
+
+/* The request's metrics and its access-log line. */
+static void log_request(struct api_call *c, int64_t start)
+{
+    struct http_request *req = c->req;
+    struct http_response *resp = c->resp;
+    api_metrics_request(resp->status, req->body_len, resp->body.len, lia_now_us() - start);
+    struct dbuf line;
+    dbuf_init(&line, 1024);
+    dbuf_json_string(&line, req->path, strlen(req->path) > 200 ? 200 : strlen(req->path));
+    lia_log(LIA_LOG_INFO, "request",
+            "\"method\":\"%.10s\",\"path\":%s,\"status\":%d,\"actor\":\"%s\",\"client\":\"%s\","
+            "\"bytes_in\":%zu,\"bytes_out\":%zu,\"us\":%lld",
+            req->method, line.ptr ? line.ptr : "\"\"", resp->status,
+            c->who.actor ? c->who.actor : "-", req->client_addr ? req->client_addr : "-",
+            req->body_len, resp->body.len, (long long)(lia_now_us() - start));
+    dbuf_release(&line);
+}
+
+static struct api_call call_for(void *ctx, struct http_request *req, struct http_response *resp)
 {
     struct api_call call = {0};
     call.api = ctx;
     call.req = req;
     call.resp = resp;
     call.media = TAXII_MEDIA;
+    return call;
+}
+
+bool api_precheck(void *ctx, struct http_request *req, struct http_response *resp)
+{
+    if (!strcmp(req->path, "/healthz"))
+        return false; /* needs no credentials */
+    struct api_call call = call_for(ctx, req, resp);
+    int64_t start = lia_now_us();
+    if (authenticate_or_reply(&call) == 0)
+        return false;
+    log_request(&call, start);
+    return true;
+}
+
+void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
+{
+    struct api_call call = call_for(ctx, req, resp);
     int64_t start = lia_now_us();
     struct api_call *c = &call;
 
     const char *seg[MAX_SEGMENTS];
     bool bad = false;
     size_t nseg = split_path(req->arena, req->path, seg, &bad);
-    if (req->body_too_big) {
+    if (req->refused_status) {
+        api_fail_refused(c, req->refused_status, req->refused_reason);
+    } else if (req->body_too_big) {
         api_fail(c, 413, "Too large",
                  "the request body is larger than max_content_length (%zu bytes)",
                  c->api->cfg.max_content_length);
@@ -86,8 +158,6 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
     } else if (!bad && api_static_route(c, seg, nseg)) {
         /* the analyst pages' files: public, no credentials (their API calls carry a token) */
     } else {
-        struct lia_err err;
-        lia_err_clear(&err);
         /* Before the store is read: the generation the answer will be valid for. */
         struct api_rcache_probe probe;
         bool cached = api_rcache_find(c, &probe);
@@ -95,16 +165,15 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
         struct api_answer *ahead =
             cached ? NULL : api_readahead_take(c, probe.on ? probe.key : NULL);
         bool made = cached || ahead;
+        if (made)
+            resp->authenticated = true; /* made for exactly these credentials, still valid */
         /* A read request sees one snapshot, taken once. */
         bool held = !made && (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) &&
                     store_read_begin(c->api->store, NULL) == 0;
-        int rc = made ? 0
-                      : access_authenticate(c->api->store, http_header(req, "Authorization"),
-                                            req->client_cert_fingerprint, req->client_cert_subject,
-                                            req->arena, &c->who, &err);
+        int rc = made ? 0 : authenticate_or_reply(c);
         int64_t retry = 0;
         if (rc) {
-            api_fail_err(c, &err);
+            /* answered: 401, or 429 for an address that failed too often */
         } else if (api_rate_check(c, &retry)) {
             api_fail(c, 429, "Too many requests",
                      "this principal is over its rate limit of %zu requests per second",
@@ -133,17 +202,7 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
         /* c->who points into it until the log line below */
         c->ahead_taken = ahead;
     }
-    api_metrics_request(resp->status, req->body_len, resp->body.len, lia_now_us() - start);
-    struct dbuf line;
-    dbuf_init(&line, 1024);
-    dbuf_json_string(&line, req->path, strlen(req->path) > 200 ? 200 : strlen(req->path));
-    lia_log(LIA_LOG_INFO, "request",
-            "\"method\":\"%.10s\",\"path\":%s,\"status\":%d,\"actor\":\"%s\",\"client\":\"%s\","
-            "\"bytes_in\":%zu,\"bytes_out\":%zu,\"us\":%lld",
-            req->method, line.ptr ? line.ptr : "\"\"", resp->status,
-            c->who.actor ? c->who.actor : "-", req->client_addr ? req->client_addr : "-",
-            req->body_len, resp->body.len, (long long)(lia_now_us() - start));
-    dbuf_release(&line);
+    log_request(c, start);
     api_readahead_finish(c, c->ahead_taken);
 }
 

@@ -96,9 +96,13 @@ static void seen_in_chunk(struct chunk *c, const struct obj *o, struct store_cre
     }
 }
 
+struct ref {
+    struct obj *o;
+};
+
 static int by_id(const void *a, const void *b)
 {
-    const struct obj *x = *(const struct obj *const *)a, *y = *(const struct obj *const *)b;
+    const struct obj *x = ((const struct ref *)a)->o, *y = ((const struct ref *)b)->o;
     int c = strcmp(x->info.id, y->info.id);
     return c ? c : x < y ? -1 : x > y;
 }
@@ -106,15 +110,15 @@ static int by_id(const void *a, const void *b)
 /* Links each valid object of the chunk to the one before it with the same id. */
 static void link_ids(struct chunk *c)
 {
-    const struct obj *sorted[CHUNK];
+    struct ref sorted[CHUNK] = {{0}};
     size_t n = 0;
     for (size_t i = 0; i < c->n; i++)
         if (c->o[i].valid)
-            sorted[n++] = &c->o[i];
-    qsort(sorted, n, sizeof *sorted, by_id);
+            sorted[n++].o = &c->o[i];
+    qsort(sorted, n, sizeof sorted[0], by_id);
     for (size_t i = 1; i < n; i++)
-        if (!strcmp(sorted[i]->info.id, sorted[i - 1]->info.id))
-            ((struct obj *)sorted[i])->prev = sorted[i - 1];
+        if (!strcmp(sorted[i].o->info.id, sorted[i - 1].o->info.id))
+            sorted[i].o->prev = sorted[i - 1].o;
 }
 
 /* The rules of one object, and its row; refusals are recorded in o->r. Non-zero only when
@@ -310,8 +314,10 @@ static int batch_run(const struct ingest_spec *spec, struct source *src, struct 
         rc = store_commit(b.t, err);
     else if (b.t)
         store_rollback(b.t);
+    if (rc || *again)
+        memset(&b.n, 0, sizeof b.n);
     if (out)
-        *out = rc || *again ? (struct ingest_tally){0} : b.n;
+        *out = b.n;
     arena_release(&b.own);
     free(c);
     return rc;

@@ -18,7 +18,7 @@ struct ingest_batch {
     struct ingest_tally n;
 };
 
-/* The rules (rules.c). Each refusal fills why (LIA_EFORBIDDEN, LIA_EINVAL) and returns its
+/* The rules (object_rules.c). Each refusal fills why (LIA_EFORBIDDEN, LIA_EINVAL) and returns its
  * code; a failure of the transaction fills err. */
 int ingest_marking_check(struct store_txn *t, json_t *obj, const struct stix_info *info,
                          struct arena *a, struct lia_err *why, struct lia_err *err);

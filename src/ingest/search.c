@@ -1,14 +1,14 @@
 /*
  * The text of an object that search matches (store_filter.text_match): names and aliases of
  * everything, and the text of reports and requests (other descriptions are not searched:
- * every indexed character costs ingest), normalised as intake and watches normalise, so that
- * الاسلامية finds الإسلامية.
+ * every indexed character costs ingest), normalised as intake and watches normalise (text/), so
+ * that الاسلامية finds الإسلامية.
  */
 #include "ingest/ingest_int.h"
 
 #include <string.h>
 
-#include "intake/intake.h"
+#include "text/text.h"
 
 #define SEARCH_SOURCE_MAX (64u << 10)
 
@@ -44,7 +44,7 @@ int ingest_search_text(json_t *obj, const char *type, struct arena *a, const cha
     size_t ncp;
     int rc = 0;
     *out = NULL;
-    if (src.len && intake_normalize(src.ptr, src.len, &norm, NULL, NULL, &ncp, NULL) == 0)
+    if (src.len && text_normalize(src.ptr, src.len, &norm, NULL, NULL, &ncp, NULL) == 0)
         rc = (*out = arena_strndup(a, norm.ptr, norm.len)) ? 0 : LIA_ENOMEM;
     dbuf_release(&src);
     dbuf_release(&norm);

@@ -2,7 +2,7 @@
  * Requests for information: building the request and response objects,
  * and the actions each side may take. Who may do what is decided twice: here,
  * to give a clear refusal early, and again by the write rules on the one
- * write path (rfi/check.c, registered with src/ingest/), which no route can bypass.
+ * write path (rfi/write_rules.c, registered with src/ingest/), which no route can bypass.
  */
 #include "rfi/rfi_int.h"
 

@@ -5,7 +5,7 @@
  * A request is a `liaison-rfi` object written by its requester; each
  * acknowledgement, answer or refusal is a `liaison-rfi-response` written by
  * the addressee. Each side writes only its own objects (the write rules live
- * in rfi/check.c, registered with the one write path), both travel between
+ * in rfi/write_rules.c, registered with the one write path), both travel between
  * instances like any STIX object, and the status everybody sees is derived
  * from both. This module builds those objects, stores them through the one
  * write path, and reads them back into views through the one read gate.

@@ -24,7 +24,7 @@ int rfi_load(struct store *s, const struct access_principal *who, struct arena *
              struct rfi_set *requests, struct rfi_set *responses, struct lia_err *err);
 void rfi_set_release(struct rfi_set *set);
 /* The newest version of object id that policy p may see, in any collection it may read
- * (through the one gate); *json NULL when there is none (check.c). */
+ * (through the one gate); *json NULL when there is none (write_rules.c). */
 int rfi_find_visible(struct store *s, const struct store_policy *p, const char *id, struct arena *a,
                      const char **json, size_t *len, struct lia_err *err);
 /* Stores one object text as who in coll, with an audit entry `action`. A refusal by the rules

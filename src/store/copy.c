@@ -63,7 +63,7 @@ int store_copy_read(struct store *s, const char *table,
                     int (*fn)(const struct store_copy_value *row, size_t n, void *ctx), void *ctx,
                     struct lia_err *err)
 {
-    size_t t;
+    size_t t = 0;
     int rc = find_table(table, &t, err);
     struct store_conn *c = NULL;
     rc = rc ? rc : store_acquire(s, &c, err);
@@ -93,7 +93,7 @@ int store_copy_read(struct store *s, const char *table,
 int store_copy_write(struct store_txn *t, const char *table, const struct store_copy_value *row,
                      size_t n, struct lia_err *err)
 {
-    size_t i;
+    size_t i = 0;
     int rc = find_table(table, &i, err);
     const char *kinds = copy.kinds[i];
     if (rc || (n != strlen(kinds) && n != 0))

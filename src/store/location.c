@@ -5,7 +5,7 @@
  * --data DIR opens the same one (docs/scale-out.md). Only that one line is
  * read here; the rest of the file is the CLI's (cli/config.c).
  */
-#include "store/store.h"
+#include "store/store_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +60,11 @@ int store_location_for_dir(const char *dir, char *out, size_t outlen)
             return rc;
     }
     return store_path_for_dir(dir, out, outlen);
+}
+
+bool store_is_pg(const char *location)
+{
+    return !strncmp(location, "postgres://", 11) || !strncmp(location, "postgresql://", 13);
 }
 
 void store_location_redact(const char *location, char *out, size_t outlen)

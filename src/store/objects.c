@@ -247,10 +247,13 @@ static int put_one(struct store_txn *t, int64_t coll, const struct store_object 
     return rc;
 }
 
+struct oref {
+    const struct store_object *o;
+};
+
 static int by_id(const void *a, const void *b)
 {
-    const struct store_object *x = *(const struct store_object *const *)a,
-                              *y = *(const struct store_object *const *)b;
+    const struct store_object *x = ((const struct oref *)a)->o, *y = ((const struct oref *)b)->o;
     int c = strcmp(x->id, y->id);
     return c ? c : x < y ? -1 : x > y;
 }
@@ -263,26 +266,26 @@ int store_put_objects(struct store_txn *t, int64_t coll, const struct store_obje
     /* Versions of one id in the same batch flag each other (later, earlier), and only the
      * first of them in the batch can be a first version. */
     unsigned char *rel = calloc(n ? n : 1, 1);
-    const struct store_object **by = malloc((n ? n : 1) * sizeof *by);
-    int rc = rel && by ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+    struct oref *ref = malloc((n ? n : 1) * sizeof *ref);
+    int rc = rel && ref ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
     for (size_t i = 0; i < n && rc == 0; i++) {
         out[i] = (struct store_put){0, store_next_added(t)};
-        by[i] = &o[i];
+        ref[i].o = &o[i];
     }
     if (rc == 0)
-        qsort(by, n, sizeof *by, by_id);
+        qsort(ref, n, sizeof *ref, by_id);
     for (size_t k = 0, j; k < n && rc == 0; k = j) {
-        int64_t lo = by[k]->modified_us, hi = lo;
-        for (j = k + 1; j < n && !strcmp(by[j]->id, by[k]->id); j++) {
-            lo = by[j]->modified_us < lo ? by[j]->modified_us : lo;
-            hi = by[j]->modified_us > hi ? by[j]->modified_us : hi;
+        int64_t lo = ref[k].o->modified_us, hi = lo;
+        for (j = k + 1; j < n && !strcmp(ref[j].o->id, ref[k].o->id); j++) {
+            lo = ref[j].o->modified_us < lo ? ref[j].o->modified_us : lo;
+            hi = ref[j].o->modified_us > hi ? ref[j].o->modified_us : hi;
         }
-        for (size_t m = k; m < j; m++) /* by[k] comes first in the batch */
-            rel[by[m] - o] = (unsigned char)((by[m]->modified_us < hi ? PUT_LATER : 0) |
-                                             (by[m]->modified_us > lo ? PUT_EARLIER : 0) |
-                                             (m == k && by[m]->first ? PUT_FIRST : 0));
+        for (size_t m = k; m < j; m++) /* ref[k].o comes first in the batch */
+            rel[ref[m].o - o] = (unsigned char)((ref[m].o->modified_us < hi ? PUT_LATER : 0) |
+                                                (ref[m].o->modified_us > lo ? PUT_EARLIER : 0) |
+                                                (m == k && ref[m].o->first ? PUT_FIRST : 0));
     }
-    free(by);
+    free(ref);
     if (rc == 0 && be->put_many && n)
         rc = be->put_many(t, coll, o, n, rel, out, err);
     for (size_t i = 0; i < n && rc == 0 && !be->put_many; i++)
@@ -307,7 +310,7 @@ int store_put_objects(struct store_txn *t, int64_t coll, const struct store_obje
 int store_put_object(struct store_txn *t, int64_t coll, const struct store_object *o, int *result,
                      int64_t *date_added, struct lia_err *err)
 {
-    struct store_put p;
+    struct store_put p = {0};
     int rc = store_put_objects(t, coll, o, 1, &p, err);
     *result = p.result;
     *date_added = p.date_added;

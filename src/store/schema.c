@@ -330,10 +330,18 @@ static int upgrade(struct store_txn *t, int have, struct lia_err *err)
     return rc;
 }
 
-int store_schema_apply(struct store *s, struct store_conn *c, bool may_migrate, struct lia_err *err)
+int store_schema_apply(struct store *s, struct store_conn *c, const struct store_options *o,
+                       struct lia_err *err)
 {
     const struct store_backend *be = s->be;
     int have = read_version(c);
+    bool may_migrate = o->create || o->migrate || be != &store_pg;
+    if (have == 0 && !o->create && be != &store_pg) /* a database, but not a liaison store */
+        return lia_err_set(err, LIA_EIO,
+                           "store: %s holds no liaison store (no schema version): damaged, or "
+                           "not made by `liaison init`; nothing was changed. Run `liaison store "
+                           "check` on it",
+                           s->redacted);
     if (have > be->schema_version)
         return lia_err_set(err, LIA_EUNSUPPORTED,
                            "store: %s has schema version %d; this liaison knows up to %d",

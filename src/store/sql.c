@@ -145,14 +145,14 @@ int store_exec(struct store_conn *c, struct sq *q, const struct store_val *v, in
                struct store_cur *cur, const char *what, struct lia_err *err)
 {
     static atomic_int next_id;
+    memset(cur, 0, sizeof *cur);
+    cur->conn = c;
     if (!atomic_load(&q->id)) {
         int want = atomic_fetch_add(&next_id, 1) + 1, zero = 0;
         if (want > STORE_SQ_MAX)
             return lia_err_set(err, LIA_EINTERNAL, "store: more than %d statements", STORE_SQ_MAX);
         atomic_compare_exchange_strong(&q->id, &zero, want);
     }
-    memset(cur, 0, sizeof *cur);
-    cur->conn = c;
     return c->store->be->exec(cur, q, q->sql, strlen(q->sql), v, n, false, what, err);
 }
 
@@ -251,7 +251,7 @@ int store_one(struct store_conn *c, struct sq *q, const struct store_val *v, int
               struct arena *a, void *dst, const char *notfound, const char *what,
               struct lia_err *err)
 {
-    struct store_cur cur;
+    struct store_cur cur = {0};
     int rc = store_exec(c, q, v, n, &cur, what, err);
     if (rc == 0) {
         rc = store_step(&cur, err);
@@ -340,7 +340,7 @@ int store_list_text(struct store_conn *c, const char *sql, size_t len, const str
 int store_do(struct store_conn *c, struct sq *q, const struct store_val *v, int n, int64_t *changes,
              const char *what, struct lia_err *err)
 {
-    struct store_cur cur;
+    struct store_cur cur = {0};
     int rc = store_exec(c, q, v, n, &cur, what, err);
     while (rc == 0 && (rc = store_step(&cur, err)) == 1)
         rc = 0;
@@ -503,7 +503,7 @@ int store_open(const char *path, const struct store_options *opt, struct store *
 {
     if (sodium_init() < 0)
         return lia_err_set(err, LIA_EINTERNAL, "libsodium failed to initialise");
-    bool pg = !strncmp(path, "postgres://", 11) || !strncmp(path, "postgresql://", 13);
+    bool pg = store_is_pg(path);
     if (!strncmp(path, "sqlite:", 7))
         path += 7;
     struct store *s = calloc(1, sizeof *s);
@@ -527,7 +527,7 @@ int store_open(const char *path, const struct store_options *opt, struct store *
     if (rc == 0)
         rc = take(s, &c, err);
     if (rc == 0) {
-        rc = store_schema_apply(s, c, opt->create || opt->migrate || !pg, err);
+        rc = store_schema_apply(s, c, opt, err);
         store_release(s, c);
     }
     if (rc) {

@@ -137,6 +137,16 @@ struct store_lock {
     char key[64];
 };
 
+/* What store_check reports to (check.c). */
+struct store_checker {
+    void (*each)(void *ctx, const char *problem);
+    void *ctx;
+    struct store_check_report *out;
+};
+void store_check_problem(struct store_checker *k, const char *what);
+/* location names a PostgreSQL database (a postgres:// or postgresql:// URL). */
+bool store_is_pg(const char *location);
+
 struct store_backend {
     const char *name;
     int schema_version;
@@ -176,6 +186,8 @@ struct store_backend {
     int (*lock)(struct store_lock *l, const char *name, struct lia_err *err);
     void (*unlock)(struct store_lock *l);
     int (*after_copy)(struct store_txn *t, struct lia_err *err); /* may be NULL */
+    /* store_check of the store at location, which it opens itself (read only). */
+    int (*check)(const char *location, bool full, struct store_checker *k, struct lia_err *err);
 };
 extern const struct store_backend store_sqlite, store_pg;
 
@@ -253,7 +265,7 @@ int64_t store_next_added(struct store_txn *t);
 enum { PUT_FIRST = 1, PUT_LATER = 2, PUT_EARLIER = 4 };
 
 /* The schema (schema.c): creates or upgrades it on c (under the backend's migration lock). */
-int store_schema_apply(struct store *s, struct store_conn *c, bool may_migrate,
+int store_schema_apply(struct store *s, struct store_conn *c, const struct store_options *o,
                        struct lia_err *err);
 /* A table as the descriptor has it: copy.c and pg/ walk them. */
 struct store_table {

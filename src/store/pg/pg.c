@@ -46,6 +46,8 @@ int pg_fail(struct store *s, PGconn *db, PGresult *res, const char *what, struct
         code = LIA_EBUSY;
     else if (state && !strcmp(state, "53200"))
         code = LIA_ENOMEM;
+    else if (state && !strcmp(state, "53100"))
+        code = LIA_ENOSPC; /* disk_full on the server: api answers 507 */
     size_t ml = strcspn(msg, "\n");
     if (lost)
         return lia_err_set(err, code, "store: %s: database %s unavailable: %.*s", what, s->redacted,
@@ -518,6 +520,93 @@ static int pq_after_copy(struct store_txn *t, struct lia_err *err)
     return rc ? rc : pq_script(t->conn, "ANALYZE", err);
 }
 
+/* One statement of the check whose failure is a problem found, not an error. */
+static void check_read(struct store_checker *k, PGconn *db, const char *sql, const char *kind,
+                       const char *name, const char *failed)
+{
+    PGresult *r = PQexec(db, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        char msg[700];
+        const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+        snprintf(msg, sizeof msg, "%s %s%s: %s", kind, name, failed, m ? m : PQerrorMessage(db));
+        store_check_problem(k, msg);
+    }
+    PQclear(r);
+}
+
+/*
+ * store_check (check.c). PostgreSQL has no single equivalent of SQLite's integrity_check.
+ * What is meaningful from a client: every table is read whole (a sequential scan reads every
+ * heap page, and with data_checksums on PostgreSQL verifies each page's checksum as it reads
+ * it: a damaged page is an error here), each btree index is checked with the amcheck
+ * extension's bt_index_check when that is installed (full only), and the schema version
+ * (store_open refuses an unknown one). With data_checksums off a damaged heap page may go
+ * unseen: the report says so.
+ */
+static int pq_check(const char *location, bool full, struct store_checker *k, struct lia_err *err)
+{
+    struct store *s = NULL;
+    struct store_options opt = {.pool_size = 1, .busy_timeout_ms = 10000};
+    int rc = store_open(location, &opt, &s, err);
+    struct store_conn *c = NULL;
+    if (rc == 0)
+        rc = store_acquire(s, &c, err);
+    if (rc) {
+        store_close(s);
+        return rc;
+    }
+    PGconn *db = PDB(c);
+    k->out->method =
+        full ? "every table read whole, amcheck on every index" : "every table read whole";
+    PGresult *r = PQexec(db, "SHOW data_checksums");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+        strcmp(PQgetvalue(r, 0, 0), "on") != 0)
+        snprintf(k->out->note, sizeof k->out->note,
+                 "data_checksums is off on this cluster: a damaged table page may read without "
+                 "error (pg_checksums --enable turns them on)");
+    PQclear(r);
+    r = PQexec(db, "SELECT c.relname FROM pg_class c WHERE c.relnamespace = "
+                   "current_schema()::regnamespace AND c.relkind = 'r' ORDER BY 1");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        rc = pg_fail(s, db, r, "list tables", err);
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        char sql[256];
+        /* Every tuple turned to text: every heap page and every TOAST chunk is read (a bare
+         * count(*) may be answered from an index). */
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s AS t WHERE length(t::text) >= 0",
+                 PQgetvalue(r, i, 0));
+        check_read(k, db, sql, "table", PQgetvalue(r, i, 0), " cannot be read whole");
+    }
+    PQclear(r);
+    r = full && rc == 0 ? PQexec(db, "SELECT 1 FROM pg_extension WHERE extname = 'amcheck'") : NULL;
+    bool amcheck = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    PQclear(r);
+    if (rc == 0 && full && !amcheck) {
+        size_t used = strlen(k->out->note);
+        snprintf(k->out->note + used, sizeof k->out->note - used,
+                 "%sthe amcheck extension is not installed in this database: indexes were not "
+                 "checked (CREATE EXTENSION amcheck)",
+                 used ? "; " : "");
+    }
+    if (rc == 0 && amcheck) {
+        k->out->method = "every table read whole, amcheck's bt_index_check on every index";
+        r = PQexec(db, "SELECT i.relname, i.oid FROM pg_class i JOIN pg_am a ON a.oid = i.relam "
+                       "WHERE i.relnamespace = current_schema()::regnamespace AND i.relkind = 'i' "
+                       "AND a.amname = 'btree' ORDER BY 1");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            rc = pg_fail(s, db, r, "list indexes", err);
+        for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+            char sql[128];
+            snprintf(sql, sizeof sql, "SELECT bt_index_check(%s)", PQgetvalue(r, i, 1));
+            check_read(k, db, sql, "index", PQgetvalue(r, i, 0), "");
+        }
+        PQclear(r);
+    }
+    store_release(s, c);
+    store_close(s);
+    return rc;
+}
+
 const struct store_backend store_pg = {
     .name = "postgresql",
     .schema_version = 4,
@@ -546,4 +635,5 @@ const struct store_backend store_pg = {
     .lock = pq_lock,
     .unlock = pq_unlock,
     .after_copy = pq_after_copy,
+    .check = pq_check,
 };

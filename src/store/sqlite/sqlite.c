@@ -38,6 +38,8 @@ int sqlite_fail(sqlite3 *db, int rc, struct lia_err *err, const char *what)
     int code = LIA_EIO;
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
         code = LIA_EBUSY;
+    else if (rc == SQLITE_FULL || (rc == SQLITE_IOERR && db && sqlite3_system_errno(db) == ENOSPC))
+        code = LIA_ENOSPC; /* the disk (or file size limit) is full: api answers 507 */
     else if (rc == SQLITE_CONSTRAINT)
         code = LIA_ECONFLICT;
     else if (rc == SQLITE_NOMEM)
@@ -62,6 +64,21 @@ static int sl_open(struct store *s, const struct store_options *o, struct lia_er
         return lia_err_set(err, LIA_ENOTFOUND,
                            "store: %s does not exist (run `liaison init --data DIR` first)",
                            s->location);
+    /* SQLite takes an empty file for a new database: opened as usual, it would become a
+     * fresh, empty instance (every token refused, an empty audit log verified "intact"). A
+     * store, once made, is never empty, so an empty one is damage. */
+    if (!o->create && S_ISREG(sb.st_mode) && sb.st_size == 0)
+        return lia_err_set(err, LIA_EIO,
+                           "store: %s is empty (0 bytes): the store is damaged or was truncated; "
+                           "nothing was changed. Restore it from a backup; `liaison store check` "
+                           "tells what is wrong",
+                           s->location);
+    /* Made 0600 before SQLite opens it: the -wal and -shm files take the database's mode. */
+    if (o->create && stat(s->location, &sb) != 0) {
+        int fd = open(s->location, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     if (!(s->bs = calloc(1, sizeof(struct sqlite_store))))
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
     SS(s)->create = o->create;
@@ -132,10 +149,13 @@ static int sl_connect(struct store *s, struct store_conn *c, struct lia_err *err
     } else {
         sqlite3_busy_timeout(k->db, s->timeout_ms);
         sqlite3_extended_result_codes(k->db, 0);
+        /* journal_size_limit: the write-ahead log is cut back to this size whenever it
+         * restarts after a checkpoint, so the file stays bounded (docs/architecture.md). */
         rc = sqlite3_exec(k->db,
                           "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                           "PRAGMA foreign_keys=ON; PRAGMA cache_size=-8000;"
-                          "PRAGMA temp_store=MEMORY;",
+                          "PRAGMA temp_store=MEMORY;"
+                          "PRAGMA journal_size_limit=" SQLITE_WAL_LIMIT ";",
                           NULL, NULL, NULL);
         if (rc != SQLITE_OK)
             sqlite_fail(k->db, rc, err, "configure connection");
@@ -339,6 +359,61 @@ static void sl_unlock(struct store_lock *l)
     close(l->fd); /* drops the flock */
 }
 
+/*
+ * store_check (check.c): the file exists and is not empty (SQLite would take an empty file for
+ * a new database), then PRAGMA integrity_check (full: every page of every B-tree, every index
+ * against its table, free list, constraints) or PRAGMA quick_check (the same without the index
+ * cross-checks: about twice as fast), then the liaison schema version. The file is opened read
+ * only, so the check also runs beside a serving server (it reads one snapshot).
+ */
+static int sl_check(const char *path, bool full, struct store_checker *k, struct lia_err *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return lia_err_set(err, LIA_ENOTFOUND,
+                           "store: %s does not exist (run `liaison init --data DIR` first)", path);
+    k->out->method = full ? "PRAGMA integrity_check" : "PRAGMA quick_check";
+    if (S_ISREG(sb.st_mode) && sb.st_size == 0) {
+        store_check_problem(k, "the database file is empty (0 bytes): truncated, or never written");
+        return 0;
+    }
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        rc = lia_err_set(err, LIA_EIO, "store: cannot open %s: %s", path,
+                         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(db, full ? "PRAGMA integrity_check(1000)" : "PRAGMA quick_check(1000)",
+                            -1, &st, NULL);
+    int step = rc == SQLITE_OK ? sqlite3_step(st) : rc;
+    for (; step == SQLITE_ROW; step = sqlite3_step(st)) {
+        const char *msg = (const char *)sqlite3_column_text(st, 0);
+        if (msg && strcmp(msg, "ok") != 0)
+            store_check_problem(k, msg);
+    }
+    if (step != SQLITE_DONE) { /* not even the check could read it: damage too */
+        char msg[600];
+        snprintf(msg, sizeof msg, "the database cannot be read: %s", sqlite3_errmsg(db));
+        store_check_problem(k, msg);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!k->out->problems &&
+        sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) != SQLITE_ROW)
+        store_check_problem(
+            k, "no liaison schema version: not a liaison store, or its metadata is gone");
+    else if (!st && !k->out->problems)
+        store_check_problem(k, "no liaison metadata table: not a liaison store");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return 0;
+}
+
 const struct store_backend store_sqlite = {
     .name = "sqlite",
     .schema_version = 3,
@@ -377,4 +452,5 @@ const struct store_backend store_sqlite = {
     .background = sqlite_checkpoints,
     .lock = sl_lock,
     .unlock = sl_unlock,
+    .check = sl_check,
 };

@@ -8,6 +8,9 @@
 
 #include "store/store_int.h"
 
+/* PRAGMA journal_size_limit of every connection, bytes (docs/architecture.md). */
+#define SQLITE_WAL_LIMIT "8388608"
+
 struct sqlite_ckpt;
 struct sqlite_store {
     bool create;
