@@ -10,28 +10,29 @@
 
 #include <stdio.h>
 
-static struct sq meta_get = SQ("SELECT value FROM meta WHERE key = ?");
-static struct sq meta_set = SQ("INSERT INTO meta(key, value) VALUES(?, ?)"
-                               " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+struct sq store_meta_get_sql = SQ("SELECT value FROM meta WHERE key = ?");
+struct sq store_meta_set_sql = SQ("INSERT INTO meta(key, value) VALUES(?, ?)"
+                                  " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
 
 int store_meta_get(struct store *s, const char *key, struct arena *a, char **value,
                    struct lia_err *err)
 {
     char nf[160];
     snprintf(nf, sizeof nf, "store: no setting %s", key);
-    return store_get(s, &meta_get, SV(sv_text(key)), store_row_str, a, value, nf, "read setting",
-                     err);
+    return store_get(s, &store_meta_get_sql, SV(sv_text(key)), store_row_str, a, value, nf,
+                     "read setting", err);
 }
 
 int store_meta_set(struct store *s, const char *key, const char *value, struct lia_err *err)
 {
-    return store_run(s, &meta_set, SV(sv_text(key), sv_text(value)), NULL, "write setting", err);
+    return store_run(s, &store_meta_set_sql, SV(sv_text(key), sv_text(value)), NULL,
+                     "write setting", err);
 }
 
 int store_txn_meta_set(struct store_txn *t, const char *key, const char *value, struct lia_err *err)
 {
-    return store_do(t->conn, &meta_set, SV(sv_text(key), sv_text(value)), NULL, "write setting",
-                    err);
+    return store_do(t->conn, &store_meta_set_sql, SV(sv_text(key), sv_text(value)), NULL,
+                    "write setting", err);
 }
 
 #define COLLECTION_SELECT                                                                          \
@@ -219,8 +220,8 @@ int store_audit_insert(struct store_txn *t, const struct store_audit_entry *e, c
                          sv_text(e->detail), sv_blob(e->prev, 32), sv_blob(e->hash, 32)),
                       &n1, "append audit", err);
     if (rc == 0) /* the head is the log's own */
-        rc = store_do(t->conn, &meta_set, SV(sv_text(STORE_AUDIT_HEAD), sv_text(head)), &n2,
-                      "write setting", err);
+        rc = store_do(t->conn, &store_meta_set_sql, SV(sv_text(STORE_AUDIT_HEAD), sv_text(head)),
+                      &n2, "write setting", err);
     t->audit_rows += n1 + n2;
     return rc;
 }

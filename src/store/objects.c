@@ -505,10 +505,11 @@ int store_object_text(struct store_txn *t, const char *id, const char *type, str
                       const char **json, struct lia_err *err)
 {
     /* The type is written into the SQL so that the partial index applies. */
-    static struct sq marking = SQ("SELECT json FROM object WHERE id = ? AND type ="
-                                  " 'marking-definition' ORDER BY modified DESC LIMIT 1");
-    static struct sq rfi = SQ("SELECT json FROM object WHERE id = ? AND type = 'liaison-rfi'"
-                              " ORDER BY modified DESC LIMIT 1");
+#define NEWEST "' ORDER BY modified DESC LIMIT 1"
+#define TEXT_OF(type) SQ("SELECT json FROM object WHERE id = ? AND type = '" type NEWEST)
+    static struct sq marking = TEXT_OF("marking-definition"), rfi = TEXT_OF("liaison-rfi");
+#undef TEXT_OF
+#undef NEWEST
     bool is_marking = !strcmp(type, "marking-definition");
     if (!is_marking && strcmp(type, "liaison-rfi"))
         return lia_err_set(err, LIA_EINTERNAL, "store_object_text: %s is not indexed", type);

@@ -90,12 +90,10 @@ int store_partner_list(struct store *s, struct arena *a, struct store_partner **
 int store_partner_update(struct store *s, int64_t rid, const char *field, const char *value,
                          struct lia_err *err)
 {
-    static struct sq set[] = {SQ("UPDATE partner SET disabled = ? WHERE rid = ?"),
-                              SQ("UPDATE partner SET clearance = ? WHERE rid = ?"),
-                              SQ("UPDATE partner SET pubkey = ? WHERE rid = ?"),
-                              SQ("UPDATE partner SET cert_fingerprint = ? WHERE rid = ?"),
-                              SQ("UPDATE partner SET cert_subject = ? WHERE rid = ?"),
-                              SQ("UPDATE partner SET trust = ? WHERE rid = ?")};
+#define SET(col) SQ("UPDATE partner SET " col " = ? WHERE rid = ?")
+    static struct sq set[] = {SET("disabled"),         SET("clearance"),    SET("pubkey"),
+                              SET("cert_fingerprint"), SET("cert_subject"), SET("trust")};
+#undef SET
     static const char *const fields[] = {"disabled",         "clearance",    "pubkey",
                                          "cert_fingerprint", "cert_subject", "trust"};
     size_t f = 0;

@@ -238,12 +238,13 @@ static int column_missing(const char *name, size_t nlen, char kind, const char *
 /* The recorded version; 0 when there is none (no meta table yet: a new PostgreSQL database). */
 static int read_version(struct store_conn *c)
 {
-    static struct sq q = SQ("SELECT value FROM meta WHERE key = 'schema_version'");
     struct arena a;
     arena_init(&a, 0);
     char *v = NULL;
     int version = 0;
-    if (store_one(c, &q, SV_NONE, store_row_str, &a, &v, "", "schema", NULL) == 0 && v)
+    if (store_one(c, &store_meta_get_sql, SV(sv_text("schema_version")), store_row_str, &a, &v, "",
+                  "schema", NULL) == 0 &&
+        v)
         version = (int)strtol(v, NULL, 10); /* our own decimal text */
     arena_release(&a);
     return version;
@@ -310,22 +311,20 @@ static int upgrade(struct store_txn *t, int have, struct lia_err *err)
         rc = store_do(t->conn, &store_reflag_sql, SV_NONE, NULL, "schema", err);
     if (rc == 0 && u.added && have > 0)
         rc = store_do(t->conn, &store_remask_sql, SV_NONE, NULL, "schema", err);
-    static struct sq set = SQ("INSERT INTO meta(key, value) VALUES(?, ?)"
-                              " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     if (rc == 0 && have == 0) {
         /* next tokens made by any node must verify on every node: one key, made here. */
         unsigned char key[32];
         char hex[65];
         randombytes_buf(key, sizeof key);
         sodium_bin2hex(hex, sizeof hex, key, sizeof key);
-        rc = store_do(t->conn, &set, SV(sv_text("next_token_key"), sv_text(hex)), NULL, "schema",
-                      err);
+        rc = store_do(t->conn, &store_meta_set_sql, SV(sv_text("next_token_key"), sv_text(hex)),
+                      NULL, "schema", err);
     }
     char v[16];
     snprintf(v, sizeof v, "%d", be->schema_version);
     if (rc == 0)
-        rc =
-            store_do(t->conn, &set, SV(sv_text("schema_version"), sv_text(v)), NULL, "schema", err);
+        rc = store_do(t->conn, &store_meta_set_sql, SV(sv_text("schema_version"), sv_text(v)), NULL,
+                      "schema", err);
     dbuf_release(&q);
     return rc;
 }

@@ -41,7 +41,7 @@ struct store_options {
 };
 
 /* Opens (or with opt->create, creates) the store at path: a SQLite file ("sqlite:PATH" or a
- * plain path), or a PostgreSQL database ("postgres://..." or "postgresql://...", pg.c), whose
+ * plain path), or a PostgreSQL database ("postgres://..." or "postgresql://...", pg/), whose
  * schema version must be the one this liaison knows unless opt->create or opt->migrate. */
 int store_open(const char *path, const struct store_options *opt, struct store **out,
                struct lia_err *err);
@@ -125,9 +125,11 @@ void store_read_end(struct store *s);
  * transaction; except a commit whose only changes are audit entries and the log's head (a
  * partner's disclosure record), which no answer shows. Read it before a read transaction
  * begins and again after it ends: when both match, what was read is current for as long as
- * the generation stays the same (the response cache, docs/architecture.md). False when the
- * backend cannot tell (PostgreSQL, whose nodes do not share memory, or a data directory where
- * the generation file cannot be mapped): then nothing may be cached. */
+ * the generation stays the same (the response cache, docs/architecture.md). SQLite: a counter
+ * in a file beside the database that every process maps; PostgreSQL: every commit sends a
+ * NOTIFY that each node's listener counts (pg/listen.c). False when the backend cannot tell
+ * (the generation file cannot be mapped; a node's listening session is lost, until it
+ * listens again): then nothing may be cached. */
 bool store_generation(struct store *s, uint64_t *gen);
 
 /* Writing. */
@@ -330,7 +332,7 @@ int store_audit_scan(struct store *s, int64_t after,
                      int (*fn)(const struct store_audit_entry *e, void *ctx), void *ctx,
                      struct lia_err *err);
 
-/* Exchange with other instances (src/exchange/, sqlite_exchange.c; docs/exchange.md).
+/* Exchange with other instances (src/exchange/, partner.c; docs/exchange.md).
  * A peer is a remote TAXII 2.1 server and the local partner it stands for. Its credentials
  * (token; paths of a client certificate and key) are kept here because pulls must present
  * them; nothing prints or logs them. A checkpoint is one configured exchange of a peer:
@@ -385,7 +387,7 @@ int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t 
                          int64_t partner, int64_t received, const char *trust, const char *via,
                          struct lia_err *err);
 
-/* Watches (src/watch/, sqlite_watch.c; docs/watches.md): standing queries of a principal
+/* Watches (src/watch/, watches.c; docs/watches.md): standing queries of a principal
  * (owner: a partner rowid, 0 for this instance's local principals) and the events they fired.
  * An event is unique per (watch, object version): recording one twice stores nothing, so a
  * watch fires once per version, across restarts and across nodes sharing a store. A webhook's

@@ -264,6 +264,9 @@ int64_t store_next_added(struct store_txn *t);
  * collection; another version of its id later / earlier comes in the same batch. */
 enum { PUT_FIRST = 1, PUT_LATER = 2, PUT_EARLIER = 4 };
 
+/* meta's value of key ?1; meta's key ?1 set to ?2 (admin.c). */
+extern struct sq store_meta_get_sql, store_meta_set_sql;
+
 /* The schema (schema.c): creates or upgrades it on c (under the backend's migration lock). */
 int store_schema_apply(struct store *s, struct store_conn *c, const struct store_options *o,
                        struct lia_err *err);

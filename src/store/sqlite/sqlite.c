@@ -402,8 +402,8 @@ static int sl_check(const char *path, bool full, struct store_checker *k, struct
     sqlite3_finalize(st);
     st = NULL;
     if (!k->out->problems &&
-        sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
-                           NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, store_meta_get_sql.sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, "schema_version", -1, SQLITE_STATIC) == SQLITE_OK &&
         sqlite3_step(st) != SQLITE_ROW)
         store_check_problem(
             k, "no liaison schema version: not a liaison store, or its metadata is gone");
