@@ -68,24 +68,23 @@ static size_t len0(const char *s)
     return s ? strlen(s) + 1 : 0;
 }
 
-size_t api_answer_size(const struct api_call *c, const char *disclosure, const char *next)
+size_t api_answer_size(const struct api_call *c, bool with_ticket, const char *next)
 {
     const struct http_response *resp = c->resp;
     size_t need = sizeof(struct api_answer) + resp->body.len + len0(resp->content_type) +
-                  len0(c->who.actor) + len0(c->who.token_id) + len0(c->who.name) +
-                  len0(disclosure) + len0(next);
+                  len0(c->who.actor) + len0(c->who.token_id) + len0(c->who.name) + len0(next) +
+                  (with_ticket ? audit_ticket_size(&c->ticket) : 0);
     for (size_t i = 0; i < resp->n_headers; i++)
         need += len0(resp->header_names[i]) + len0(resp->header_values[i]);
     return need;
 }
 
-struct api_answer *api_answer_pack(const struct api_call *c, const char *disclosure,
-                                   size_t disclosed, const char *next, bool take_body)
+struct api_answer *api_answer_pack(struct api_call *c, const char *next, bool take_body)
 {
     struct http_response *resp = c->resp;
-    size_t need = api_answer_size(c, disclosure, next);
-    size_t body_len = resp->body.len;
-    struct api_answer *a = malloc(take_body ? need - body_len : need);
+    size_t need = api_answer_size(c, take_body, next);
+    size_t body_len = resp->body.len, ticket = take_body ? audit_ticket_size(&c->ticket) : 0;
+    struct api_answer *a = malloc(take_body ? need - body_len - ticket : need);
     char *owned = NULL;
     if (a && take_body && !(owned = dbuf_detach(&resp->body, &body_len))) {
         free(a);
@@ -118,9 +117,11 @@ struct api_answer *api_answer_pack(const struct api_call *c, const char *disclos
     a->name = put(&at, c->who.name);
     a->partner = c->who.partner;
     a->expires_us = c->who.expires;
-    a->disclosure = put(&at, disclosure);
-    a->disclosed = disclosed;
     a->next = put(&at, next);
+    if (take_body) { /* the ticket goes with the body: they are one answer made ahead */
+        a->ticket = c->ticket;
+        memset(&c->ticket, 0, sizeof c->ticket);
+    }
     return a;
 }
 
@@ -128,6 +129,7 @@ void api_answer_free(struct api_answer *a)
 {
     if (!a)
         return;
+    audit_ticket_release(&a->ticket);
     free(a->owned_body);
     free(a);
 }

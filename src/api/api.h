@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 
+#include "audit/audit.h"
 #include "http/http.h"
 #include "stix/stix.h"
 #include "store/store.h"
@@ -46,12 +47,8 @@ struct api {
     unsigned char next_key[32];   /* HMAC key for next tokens, kept in the store */
     uint64_t instance;            /* distinguishes this instance's cached answers (rcache.c) */
     struct watch_engine *watches; /* set by the caller after api_init; NULL: no event streams */
-    /* Disclosure records waiting to be committed together (disclose.c). */
-    pthread_mutex_t disclose_lock;
-    pthread_cond_t disclose_cond;
-    struct api_disclosure *disclose_queue; /* oldest first */
-    bool disclose_leader;                  /* a request is committing a group */
-    struct api_readahead *ahead;           /* NULL until api_readahead_start */
+    struct audit_recorder recorder; /* commits disclosure records, in groups */
+    struct api_readahead *ahead;    /* NULL until api_readahead_start */
 };
 
 /* Loads what the API keeps in the store (the next-token key). */

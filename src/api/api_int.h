@@ -6,6 +6,7 @@
 
 #include "access/access.h"
 #include "api/api.h"
+#include "audit/audit.h"
 
 #define TAXII_MEDIA "application/taxii+json;version=2.1"
 #define STIX_MEDIA "application/stix+json;version=2.1"
@@ -16,13 +17,12 @@ struct api_call {
     struct http_response *resp;
     struct access_principal who;
     const char *media; /* the media type the response will carry */
-    bool disclosed;    /* objects went on record as disclosed to a partner (disclose.c) */
     const char *next;  /* the next token of the page answered, when there is a next page */
-    /* A read-ahead (readahead.c) makes the answer before its request comes: the record of
-     * what it would disclose is kept with it, to be committed when it is sent. */
+    /* What the answer discloses to a partner (disclose.c): committed before it is sent. */
+    struct audit_ticket ticket;
+    /* A read-ahead (readahead.c) makes the answer before its request comes: its ticket is
+     * committed before it is kept, and kept with it. */
     bool ahead;
-    const char *ahead_record;       /* the disclosure record's detail, or NULL */
-    size_t ahead_disclosed;         /* object versions in it */
     struct api_answer *ahead_taken; /* the answer made ahead that this request took */
     bool ahead_sent;                /* and sent */
 };
@@ -40,21 +40,20 @@ struct api_answer {
     int64_t partner, expires_us;
     const char *body;
     size_t body_len;
-    char *owned_body;       /* the body, when it is not in the same allocation */
-    const char *disclosure; /* read-ahead: the record to commit before it is sent, or NULL */
-    size_t disclosed;       /* object versions in that record */
-    const char *next;       /* read-ahead: the next token in it, or NULL */
+    char *owned_body;           /* the body, when it is not in the same allocation */
+    struct audit_ticket ticket; /* read-ahead: what it discloses, on record (or empty) */
+    const char *next;           /* read-ahead: the next token in it, or NULL */
 };
 /* Hash of everything a GET's answer is made from: instance, path, parameters (in the order of
  * their names), Accept, and the credentials (Authorization, client certificate). */
 void api_request_key(uint64_t instance, const struct http_request *req, unsigned char key[32]);
-/* Bytes api_answer_pack would take for the response of c. */
-size_t api_answer_size(const struct api_call *c, const char *disclosure, const char *next);
+/* Bytes api_answer_pack would take for the response of c (with its ticket when with_ticket). */
+size_t api_answer_size(const struct api_call *c, bool with_ticket, const char *next);
 /* Copies the response of c, and who it was made for, into one allocation; NULL when out of
  * memory. take_body: the body is taken from the response instead (which is left empty), for
- * an answer whose response will not be sent. Freed with api_answer_free. */
-struct api_answer *api_answer_pack(const struct api_call *c, const char *disclosure,
-                                   size_t disclosed, const char *next, bool take_body);
+ * an answer whose response will not be sent; and then c's ticket too (left empty), for an
+ * answer made ahead. Freed with api_answer_free. */
+struct api_answer *api_answer_pack(struct api_call *c, const char *next, bool take_body);
 void api_answer_free(struct api_answer *a);
 /* Sets c->who to whom a was made for (its actor, token, partner: for the rate limit and the
  * request log). */
@@ -138,13 +137,6 @@ const char *api_owner(struct api_call *c);
  * calls of the request each take their own snapshot. */
 int api_audit_disclosure(struct api_call *c, const char *collection, const char *what,
                          const struct store_page *page);
-/* Appends one audit entry of a disclosure (action objects.disclose, or objects.withdraw) and
- * commits it, in a group commit with other requests' records. */
-int api_disclosure_record(struct api *api, const char *actor, const char *action,
-                          const char *detail, struct lia_err *err);
-/* Commits a disclosure record (detail, of n object versions) before a page is sent: answers
- * 5xx and returns -1 when it cannot be committed. */
-int api_disclosure_commit(struct api_call *c, const char *detail, size_t n);
 /* The detail of an "object.delete" entry: what was removed, keys and versions. */
 char *api_delete_detail(struct api_call *c, const char *collection, const char *id,
                         const struct store_row *gone, size_t n);

@@ -18,8 +18,7 @@ int api_init(struct api *api, struct store *s, const struct api_config *cfg, str
     api->store = s;
     api->cfg = *cfg;
     api->instance = api_rcache_instance();
-    pthread_mutex_init(&api->disclose_lock, NULL);
-    pthread_cond_init(&api->disclose_cond, NULL);
+    audit_recorder_init(&api->recorder, s);
     struct arena a;
     arena_init(&a, 0);
     char *hex = NULL;
@@ -145,6 +144,7 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
             req->body_len, resp->body.len, (long long)(lia_now_us() - start));
     dbuf_release(&line);
     api_readahead_finish(c, c->ahead_taken);
+    audit_ticket_release(&c->ticket);
 }
 
 void api_handle_ahead(struct api_call *c)

@@ -159,10 +159,10 @@ void api_rcache_keep(struct api_call *c, const struct api_rcache_probe *p)
     const struct http_response *resp = c->resp;
     size_t budget = c->api->cfg.response_cache_bytes;
     uint64_t now_gen;
-    if (!p->on || p->hit || resp->status != 200 || resp->stream || c->disclosed ||
+    if (!p->on || p->hit || resp->status != 200 || resp->stream || c->ticket.n_parts ||
         !store_generation(c->api->store, &now_gen) || now_gen != p->gen)
         return;
-    size_t need = api_answer_size(c, NULL, NULL);
+    size_t need = api_answer_size(c, false, NULL);
     if (need > budget / 8)
         return; /* pages of objects: too big to be worth keeping */
     struct rcache *rc = thread_cache();
@@ -184,7 +184,7 @@ void api_rcache_keep(struct api_call *c, const struct api_rcache_probe *p)
         slot = oldest(rc);
         drop(rc, slot);
     }
-    struct api_answer *a = api_answer_pack(c, NULL, 0, NULL, false);
+    struct api_answer *a = api_answer_pack(c, NULL, false);
     if (!a)
         return;
     memcpy(slot->key, p->key, sizeof slot->key);

@@ -102,18 +102,11 @@ static void withdraw(struct api *api, struct api_answer *a, const char *reason)
 {
     if (!a)
         return;
-    if (a->disclosure) {
-        struct dbuf d;
-        dbuf_init(&d, 64 * 1024 * 1024);
-        struct lia_err err;
-        lia_err_clear(&err);
-        int rc = dbuf_printf(&d, "{\"reason\":\"%s\",\"disclosure\":%s}", reason, a->disclosure);
-        rc = rc ? lia_err_set(&err, rc, "out of memory")
-                : api_disclosure_record(api, a->actor, "objects.withdraw", d.ptr, &err);
-        if (rc) /* the log says more was disclosed than was: the safe side */
-            lia_log(LIA_LOG_WARN, "withdraw_failed", "\"reason\":\"%s\"", err.msg);
-        dbuf_release(&d);
-    }
+    struct lia_err err;
+    lia_err_clear(&err);
+    /* On failure the log says more was disclosed than was: the safe side. */
+    if (audit_ticket_withdraw(&api->recorder, &a->ticket, reason, &err) != 0)
+        lia_log(LIA_LOG_WARN, "withdraw_failed", "\"reason\":\"%s\"", err.msg);
     api_metrics_readahead(READAHEAD_DISCARDED);
     api_answer_free(a);
 }
@@ -257,16 +250,13 @@ static struct api_answer *make(struct api_readahead *ra, struct job *j, uint64_t
     struct api_answer *ans = NULL;
     /* Only an answer that may be kept: one larger than readahead_bytes is not even put on
      * record (its request will make it). */
-    if (resp.status == 200 && !resp.stream && store_generation(api->store, &now) && now == *gen &&
-        api_answer_size(&call, call.ahead_record, call.next) <= api->cfg.readahead_bytes)
-        ans = api_answer_pack(&call, call.ahead_record, call.ahead_disclosed, call.next, true);
     struct lia_err err;
     lia_err_clear(&err);
-    if (ans && ans->disclosure &&
-        api_disclosure_record(api, ans->actor, "objects.disclose", ans->disclosure, &err)) {
-        api_answer_free(ans); /* not on record: never sent */
-        ans = NULL;
-    }
+    if (resp.status == 200 && !resp.stream && store_generation(api->store, &now) && now == *gen &&
+        api_answer_size(&call, true, call.next) <= api->cfg.readahead_bytes &&
+        audit_ticket_commit(&api->recorder, &call.ticket, &err) == 0) /* else never sent */
+        ans = api_answer_pack(&call, call.next, true);
+    audit_ticket_release(&call.ticket);
     dbuf_release(&resp.body);
     arena_release(&a);
     j->req.arena = NULL;
@@ -438,12 +428,9 @@ struct api_answer *api_readahead_take(struct api_call *c, const unsigned char *k
 void api_readahead_send(struct api_call *c, struct api_answer *a)
 {
     c->next = a->next; /* the page after it is the next to make */
-    if (a->disclosure)
-        c->disclosed = true; /* on record since it was made; never cached */
     if (api_answer_replay(c, a, true) == 0) {
         c->ahead_sent = true;
-        if (a->disclosure)
-            api_metrics_disclosed(a->disclosed);
+        api_metrics_disclosed(a->ticket.count); /* on record since it was made */
         api_metrics_readahead(READAHEAD_SENT);
     }
 }
