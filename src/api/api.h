@@ -44,9 +44,9 @@ struct watch_engine;
 struct api {
     struct store *store;
     struct api_config cfg;
-    unsigned char next_key[32];   /* HMAC key for next tokens, kept in the store */
-    uint64_t instance;            /* distinguishes this instance's cached answers (rcache.c) */
-    struct watch_engine *watches; /* set by the caller after api_init; NULL: no event streams */
+    unsigned char next_key[32];     /* HMAC key for next tokens, kept in the store */
+    uint64_t instance;              /* distinguishes this instance's cached answers (rcache.c) */
+    struct watch_engine *watches;   /* set by the caller after api_init; NULL: no event streams */
     struct audit_recorder recorder; /* commits disclosure records, in groups */
     struct api_readahead *ahead;    /* NULL until api_readahead_start */
 };

@@ -23,8 +23,8 @@ int api_audit_disclosure(struct api_call *c, const char *collection, const char 
         return 0;
     struct lia_err err;
     lia_err_clear(&err);
-    if (!c->ticket.actor && audit_ticket_init(&c->ticket, AUDIT_ROUTE_READ, c->who.actor,
-                                              c->who.identity, &err) != 0)
+    if (!c->ticket.actor &&
+        audit_ticket_init(&c->ticket, AUDIT_ROUTE_READ, c->who.actor, c->who.identity, &err) != 0)
         return api_fail_err(c, &err);
     if (audit_ticket_add(&c->ticket, collection, what, page->rows, page->n, &err) != 0)
         return api_fail_err(c, &err);

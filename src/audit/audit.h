@@ -103,8 +103,8 @@ int audit_ticket_withdraw(struct audit_recorder *r, struct audit_ticket *t, cons
 /* The recipient of a disclosure or withdrawal entry: its detail's "partner" (an identity
  * id), or for an older push entry its "peer" (*peer set instead); NULL for other entries.
  * Strings in a. */
-void audit_entry_recipient(const struct store_audit_entry *e, struct arena *a,
-                           const char **partner, const char **peer);
+void audit_entry_recipient(const struct store_audit_entry *e, struct arena *a, const char **partner,
+                           const char **peer);
 
 /* The versions deleted on record (from "object.delete" entries), to name keys whose rows are
  * gone: audit_removed_load reads them from the whole log. */

@@ -76,8 +76,7 @@ static struct audit_part *part_for(struct audit_ticket *t, const char *collectio
                                    const char *endpoint)
 {
     for (size_t i = t->n_committed; i < t->n_parts; i++)
-        if (!strcmp(t->parts[i].collection, collection) &&
-            !strcmp(t->parts[i].endpoint, endpoint))
+        if (!strcmp(t->parts[i].collection, collection) && !strcmp(t->parts[i].endpoint, endpoint))
             return &t->parts[i];
     if (t->n_parts == t->cap_parts) {
         size_t cap = t->cap_parts ? t->cap_parts * 2 : 2;
@@ -186,8 +185,7 @@ static int append_withdrawal(struct store_txn *txn, const struct audit_ticket *t
     return rc;
 }
 
-static int append_pending(struct store_txn *txn, const struct audit_pending *p,
-                          struct lia_err *err)
+static int append_pending(struct store_txn *txn, const struct audit_pending *p, struct lia_err *err)
 {
     const struct audit_ticket *t = p->t;
     if (p->withdraw)
@@ -297,8 +295,8 @@ int audit_ticket_withdraw(struct audit_recorder *r, struct audit_ticket *t, cons
     return record(r, &me, err);
 }
 
-void audit_entry_recipient(const struct store_audit_entry *e, struct arena *a,
-                           const char **partner, const char **peer)
+void audit_entry_recipient(const struct store_audit_entry *e, struct arena *a, const char **partner,
+                           const char **peer)
 {
     *partner = *peer = NULL;
     bool withdraw = !strcmp(e->action, AUDIT_WITHDRAW);
