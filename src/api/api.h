@@ -14,6 +14,7 @@
 
 #include "audit/audit.h"
 #include "http/http.h"
+#include "pipeline/pipeline.h"
 #include "stix/stix.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -26,9 +27,9 @@ struct api_config {
     size_t max_filter_values;    /* most values in one match[...] list */
     size_t rate_limit;           /* requests per second per principal; 0 = no limit */
     size_t rate_burst;           /* requests a principal may make at once */
-    size_t response_cache_bytes; /* per worker thread (rcache.c); 0: no response cache */
+    size_t response_cache_bytes; /* per worker thread (pipeline/rcache.c); 0: no cache */
     size_t response_cache_ms;    /* longest a cached answer is replayed */
-    size_t readahead_bytes;      /* answers made ahead, at most (readahead.c); 0: none */
+    size_t readahead_bytes;      /* answers made ahead, at most (pipeline/); 0: none */
     size_t readahead_threads;    /* threads making them; 0: none */
     size_t request_memory;       /* one request's arena, for requests made ahead */
     size_t max_response;         /* one response body, for requests made ahead */
@@ -48,15 +49,16 @@ struct api {
     uint64_t instance;              /* distinguishes this instance's cached answers (rcache.c) */
     struct watch_engine *watches;   /* set by the caller after api_init; NULL: no event streams */
     struct audit_recorder recorder; /* commits disclosure records, in groups */
-    struct api_readahead *ahead;    /* NULL until api_readahead_start */
+    struct pipeline pipe;           /* every request runs through it (handle.c) */
 };
 
 /* Loads what the API keeps in the store (the next-token key). */
 int api_init(struct api *api, struct store *s, const struct api_config *cfg, struct lia_err *err);
 
 /* Starts the threads that make the next page of a paged listing while its client reads this
- * one (readahead.c; none when cfg.readahead_threads or readahead_bytes is 0, or when the store
- * cannot tell whether it changed: PostgreSQL). Stop before the store is closed. */
+ * one (pipeline_readahead_start; none when cfg.readahead_threads or readahead_bytes is 0, or
+ * when the store cannot tell whether it changed: PostgreSQL). Stop before the store is
+ * closed. */
 int api_readahead_start(struct api *api, struct lia_err *err);
 void api_readahead_stop(struct api *api);
 

@@ -113,7 +113,7 @@ static void publish(struct api_call *c)
                               "the body needs \"collection\", \"bundle\" and a known \"marking\"");
     }
     char *text = json_dumps(bundle, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    int rc = text ? intake_publish(c->api->store, &c->who, coll, tlp, text, strlen(text),
+    int rc = text ? intake_publish(c->api->store, c->who, coll, tlp, text, strlen(text),
                                    c->req->arena, &c->resp->body, &err)
                   : lia_err_set(&err, LIA_ENOMEM, "out of memory");
     free(text);
