@@ -185,8 +185,11 @@ void api_liaison_rfi(struct api_call *c, const char **seg, size_t nseg)
             ok |= !strcmp(*s, f.status);
         if (!ok || (f.box && strcmp(f.box, "incoming") && strcmp(f.box, "outgoing")))
             return (void)api_fail(c, 400, "Bad request", "unknown box or status");
+        struct audit_ticket *t; /* what a partner is shown goes on record first */
+        if (api_ticket(c, &t))
+            return;
         dbuf_puts(&c->resp->body, "{\"rfis\":");
-        if (rfi_list_json(c->api->store, c->who, &f, c->req->arena, &c->resp->body, &err))
+        if (rfi_list_json(c->api->store, c->who, &f, c->req->arena, t, &c->resp->body, &err))
             return (void)api_fail_err(c, &err);
         dbuf_puts(&c->resp->body, "}");
         return answer_json(c, 200);
@@ -201,7 +204,10 @@ void api_liaison_rfi(struct api_call *c, const char **seg, size_t nseg)
             api_fail(c, 405, "Method not allowed", "use GET");
             return http_add_header(c->resp, "Allow", "GET");
         }
-        if (rfi_show_json(c->api->store, c->who, id, c->req->arena, &c->resp->body, &err))
+        struct audit_ticket *t;
+        if (api_ticket(c, &t))
+            return;
+        if (rfi_show_json(c->api->store, c->who, id, c->req->arena, t, &c->resp->body, &err))
             return (void)api_fail_err(c, &err);
         return answer_json(c, 200);
     }

@@ -139,7 +139,7 @@ static long sse_read(void *ctx, char *buf, size_t max)
         x->off = 0;
         struct lia_err err;
         lia_err_clear(&err);
-        if (watch_events_sse(x->api->store, x->owner, &x->policy, &x->after, SSE_BATCH, &x->out,
+        if (watch_events_sse(&x->api->recorder, x->owner, &x->policy, &x->after, SSE_BATCH, &x->out,
                              &err) != 0) {
             lia_log(LIA_LOG_WARN, "event_stream_failed", "\"code\":\"%s\"", lia_rc_name(err.code));
             return x->out.len ? 0 : HTTP_STREAM_END; /* the client resumes with Last-Event-ID */
@@ -263,7 +263,10 @@ void api_liaison_watches(struct api_call *c, const char **seg, size_t nseg)
         api_fail(c, 405, "Method not allowed", "use POST");
         return http_add_header(c->resp, "Allow", "POST");
     }
-    if (watch_test_json(c->api->store, c->who->partner, id, TEST_LIMIT, &c->resp->body, &err))
+    struct audit_ticket *t; /* the matches a partner is shown go on record first */
+    if (api_ticket(c, &t))
+        return;
+    if (watch_test_json(c->api->store, c->who->partner, id, TEST_LIMIT, t, &c->resp->body, &err))
         return (void)api_fail_err(c, &err);
     answer_json(c, 200);
 }

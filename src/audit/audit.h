@@ -73,6 +73,11 @@ int audit_ticket_note(struct audit_ticket *t, const char *key, const char *value
 /* Names rows[0..n) (key, id, modified) of collection, sent through endpoint, in that order. */
 int audit_ticket_add(struct audit_ticket *t, const char *collection, const char *endpoint,
                      const struct store_row *rows, size_t n, struct lia_err *err);
+/* Names the versions stored under keys[0..n), as the store holds them (their collection, id
+ * and modified), sent through endpoint: for a route that knows what it sends by key (a
+ * watch's event). LIA_ENOTFOUND when one is no longer stored. */
+int audit_ticket_add_keys(struct audit_ticket *t, struct store *s, const char *endpoint,
+                          const int64_t *keys, size_t n, struct lia_err *err);
 /* True when t names nothing, or every version it names is on record. */
 bool audit_ticket_sendable(const struct audit_ticket *t);
 /* Bytes t holds (read-ahead counts them against its budget). */

@@ -113,6 +113,27 @@ int audit_ticket_add(struct audit_ticket *t, const char *collection, const char 
     return 0;
 }
 
+int audit_ticket_add_keys(struct audit_ticket *t, struct store *s, const char *endpoint,
+                          const int64_t *keys, size_t n, struct lia_err *err)
+{
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_keyed *v = n ? arena_alloc(&a, n * sizeof *v) : NULL;
+    int rc = n && !v ? lia_err_set(err, LIA_ENOMEM, "out of memory") : 0;
+    if (rc == 0 && n)
+        rc = store_versions_by_key(s, keys, n, &a, v, err);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!v[i].id) {
+            rc = lia_err_set(err, LIA_ENOTFOUND, "the version to disclose is no longer stored");
+            break;
+        }
+        struct store_row row = {.date_added = keys[i], .id = v[i].id, .modified = v[i].modified};
+        rc = audit_ticket_add(t, v[i].collection, endpoint, &row, 1, err);
+    }
+    arena_release(&a);
+    return rc;
+}
+
 bool audit_ticket_sendable(const struct audit_ticket *t)
 {
     return t->n_committed == t->n_parts;
