@@ -43,9 +43,9 @@ void audit_stats(unsigned long long *appends, unsigned long long *us);
 
 /* The action of a ticket's entries: what the route is, for a reader of the log. */
 enum audit_route {
-    AUDIT_ROUTE_READ,   /* "objects.disclose": answers to a partner's requests, its events */
-    AUDIT_ROUTE_PUSH,   /* "objects.push": envelopes posted to a peer */
-    AUDIT_ROUTE_EXPORT, /* "objects.export": a signed bundle file written for a partner */
+    AUDIT_ROUTE_READ,   /* objects.disclose: answers to a partner's requests, its events */
+    AUDIT_ROUTE_PUSH,   /* objects.push: envelopes posted to a peer */
+    AUDIT_ROUTE_EXPORT, /* objects.export: a signed bundle file written for a partner */
 };
 
 /* What one answer (or envelope, file, event) discloses to one partner: one part per
@@ -101,7 +101,7 @@ void audit_recorder_release(struct audit_recorder *r);
  * sendable. On failure nothing of t may be sent (the parts stay uncommitted). */
 int audit_ticket_commit(struct audit_recorder *r, struct audit_ticket *t, struct lia_err *err);
 /* Takes back on record what t disclosed and was not sent after all (a page made ahead):
- * an "objects.withdraw" entry {"reason": reason, "disclosure": <detail>} per committed part. */
+ * an objects.withdraw entry {"reason": reason, "disclosure": <detail>} per committed part. */
 int audit_ticket_withdraw(struct audit_recorder *r, struct audit_ticket *t, const char *reason,
                           struct lia_err *err);
 

@@ -116,7 +116,7 @@ static void keep_ahead(struct pipeline *p, struct pipeline_call *c, uint64_t gen
 
 /* The response writer: what the answer names goes on record before it may leave, and an
  * answer whose ticket is not committed leaves as an error that names nothing. An error
- * answer names nothing (api_fail words it afresh), so its ticket is dropped unrecorded. */
+ * answer names nothing (the handler words it afresh), so its ticket is dropped unrecorded. */
 static void write_out(struct pipeline *p, struct pipeline_call *c)
 {
     struct lia_err err;

@@ -22,7 +22,7 @@
  * stands between a partner's request and its answer. A page made and then
  * not sent (not asked for within response_cache_ms, made stale by a commit,
  * pushed out for room, refused by the rate limit, or held at shutdown) gets
- * an "objects.withdraw" entry naming the disclosure it takes back. The log
+ * a withdrawal entry naming the disclosure it takes back. The log
  * can so say more than was sent, never less: should the server stop before
  * the withdrawal is written, the page counts as disclosed.
  * The request that finds its page still queued makes it itself; one that
