@@ -1,16 +1,15 @@
 /*
  * api: TAXII 2.1 and the liaison endpoints beside it. The face of src/api/.
  *
- * api_handle is the http layer's handler: it authenticates the caller,
- * checks media types and parameters, and answers from the store through the
- * caller's policy. Every error leaves as a TAXII error message (JSON) with
- * the HTTP status the specification names, worded in exactly one place
- * (errors.c). A request that fails changes nothing.
+ * api_handle is the http layer's handler: it runs the request through the
+ * request pipeline (pipeline/pipeline.h) with this layer's steps, which
+ * authenticate the caller, check media types and parameters, and answer from
+ * the store through the caller's policy. Every error leaves as a TAXII error
+ * message (JSON) with the HTTP status the specification names, worded in
+ * exactly one place (errors.c). A request that fails changes nothing.
  */
 #ifndef LIAISON_API_H
 #define LIAISON_API_H
-
-#include <pthread.h>
 
 #include "audit/audit.h"
 #include "http/http.h"
