@@ -34,6 +34,7 @@
 #include "pipeline/pipeline_int.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -427,9 +428,16 @@ int pipeline_readahead_start(struct pipeline *p, struct lia_err *err)
     pthread_mutex_init(&ra->lock, NULL);
     pthread_cond_init(&ra->work, NULL);
     pthread_cond_init(&ra->done, NULL);
+    /* The threads take no signal: a SIGTERM that came while the server starts would otherwise
+     * kill it, delivered to a thread that blocks none (the server waits for it with sigwait
+     * in one thread, and blocks it in the others it starts after). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     for (; ra->n_threads < n; ra->n_threads++)
         if (pthread_create(&ra->threads[ra->n_threads], NULL, run, ra) != 0)
             break;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     p->ahead = ra;
     if (ra->n_threads == 0) { /* nothing to join, nothing made: stop only frees */
         pipeline_readahead_stop(p);
