@@ -3,7 +3,10 @@
 #   make test   install what is missing, build with sanitizers, run every test
 #   make bench  release build, run the benchmarks (see bench/RESULTS.md)
 #   make fuzz   run every fuzz target for FUZZ_SECONDS each
+#   make fuzz-merge  the same, then merge the grown corpora into tests/fuzz/corpus (minimised)
 #   make soak   mixed load at 16 and 128 connections, SOAK_SECONDS each
+#   make deb    build dist/liaison_<version>_<arch>.deb (docs/packaging.md)
+#   make package-test  install that package in a clean Debian 12 root and try it (root)
 #   make check-valgrind  integration tests with the server under valgrind
 JOBS ?= $(shell nproc)
 BUILD ?= build
@@ -13,7 +16,7 @@ LISTEN ?= 127.0.0.1:6143
 FUZZ_SECONDS ?= 300
 SOAK_SECONDS ?= 60
 
-.PHONY: all deps build release run test bench fuzz soak check-valgrind clean format
+.PHONY: all deps build release run test bench fuzz fuzz-merge soak check-valgrind clean format deb package-test
 
 all: build
 
@@ -45,6 +48,9 @@ bench: release
 fuzz: test-deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz
 
+fuzz-merge: test-deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz --merge
+
 # Integration tests with every server under valgrind (no sanitizers: they do not mix).
 check-valgrind: test-deps
 	cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Debug -DLIAISON_SANITIZE=OFF >/dev/null
@@ -55,8 +61,14 @@ check-valgrind: test-deps
 soak: release
 	SOAK_SECONDS=$(SOAK_SECONDS) bench/soak "$(RELEASE)/liaison"
 
+deb:
+	scripts/package-deb
+
+package-test: deb
+	DEB=$$(ls -t dist/liaison_*.deb | head -n 1) scripts/package-test
+
 clean:
-	rm -rf $(BUILD) $(RELEASE) build-fuzz
+	rm -rf $(BUILD) $(RELEASE) build-fuzz dist
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'bench/*.c')

@@ -1,5 +1,5 @@
 /*
- * The intake evaluation (tests/intake/eval/ar.txt and en.txt), shared by the ctest check
+ * The intake evaluation (tests/intake/{eval,heldout}/{ar,en,fr}.txt), shared by the ctest check
  * (tests/unit/intake/test_eval.c) and `make bench` (bench/intake_bench.c).
  *
  * Each paragraph is scored as a set of gazetteer keys: found vs expected. A key counts once
@@ -9,6 +9,7 @@
 #ifndef LIAISON_INTAKE_EVAL_H
 #define LIAISON_INTAKE_EVAL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,53 @@ static int eval_file(const struct intake_gazetteer *g, const char *path, struct 
 static double eval_ratio(size_t a, size_t b)
 {
     return b ? (double)a / (double)b : 1.0;
+}
+
+/* Precision and recall of the place types (country, region, admin1, city) or of groups. */
+static void eval_class(const struct eval_counts *c, bool places, double *p, double *r)
+{
+    size_t tp = 0, fp = 0, fn = 0;
+    for (int t = 0; t < INTAKE_N_TYPES; t++) {
+        bool place =
+            t == INTAKE_COUNTRY || t == INTAKE_REGION || t == INTAKE_ADMIN1 || t == INTAKE_CITY;
+        if (places ? !place : t != INTAKE_GROUP)
+            continue;
+        tp += c->tp[t];
+        fp += c->fp[t];
+        fn += c->fn[t];
+    }
+    *p = eval_ratio(tp, tp + fp);
+    *r = eval_ratio(tp, tp + fn);
+}
+
+/* The languages of the evaluation, one file each in tests/intake/eval and heldout. */
+static const char *const eval_langs[] = {"ar", "en", "fr"};
+#define EVAL_N_LANGS 3
+
+/* Prints one line per language: places P/R, groups P/R (issue 22's targets). */
+static void eval_print_langs(const struct eval_counts *c, FILE *out)
+{
+    fprintf(out, "%-5s %5s %9s %9s %9s %9s\n", "lang", "paras", "places P", "places R", "groups P",
+            "groups R");
+    for (int l = 0; l < EVAL_N_LANGS; l++) {
+        double pp, pr, gp, gr;
+        eval_class(&c[l], true, &pp, &pr);
+        eval_class(&c[l], false, &gp, &gr);
+        fprintf(out, "%-5s %5zu %9.3f %9.3f %9.3f %9.3f\n", eval_langs[l], c[l].paragraphs, pp, pr,
+                gp, gr);
+    }
+}
+
+/* Adds b into a. */
+static void eval_add(struct eval_counts *a, const struct eval_counts *b)
+{
+    for (int t = 0; t < INTAKE_N_TYPES; t++) {
+        a->tp[t] += b->tp[t];
+        a->fp[t] += b->fp[t];
+        a->fn[t] += b->fn[t];
+    }
+    a->paragraphs += b->paragraphs;
+    a->bytes += b->bytes;
 }
 
 /* Prints per-type and overall precision/recall; returns overall P and R. */

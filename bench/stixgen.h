@@ -93,6 +93,15 @@ static inline void gen_id(uint64_t seed, uint64_t i, char out[96])
     snprintf(out, 96, "%s--%s", gen_types[gen_type_index(seed, i)], u);
 }
 
+/* The first object from k on that is not a relationship: STIX 2.1 section 5.1 lets a
+ * relationship point only at SDOs and SCOs. */
+static inline uint64_t gen_not_sro(uint64_t seed, uint64_t k)
+{
+    while (gen_type_index(seed, k) == 1)
+        k++;
+    return k;
+}
+
 static inline void gen_identity_ref(uint64_t k, char out[64])
 {
     char u[37];
@@ -138,15 +147,15 @@ static inline void gen_put(struct gen_obj *o, const char *fmt, ...)
 #define PICK(r, arr) (arr)[gen_below((r), sizeof(arr) / sizeof((arr)[0]))]
 
 static const char *const gen_en_words[] = {
-    "campaign",  "infrastructure", "observed", "targeting", "government", "networks",
-    "phishing",  "credential",     "harvest",  "lateral",   "movement",   "beacon",
-    "operators", "region",         "reported", "activity",  "linked",     "payload",
-    "loader",    "persistence",    "exfil",    "domains",   "hosting",    "partners",
-    "ministry",  "border",         "recruit",  "propaganda", "channels",  "financing"};
+    "campaign",  "infrastructure", "observed", "targeting",  "government", "networks",
+    "phishing",  "credential",     "harvest",  "lateral",    "movement",   "beacon",
+    "operators", "region",         "reported", "activity",   "linked",     "payload",
+    "loader",    "persistence",    "exfil",    "domains",    "hosting",    "partners",
+    "ministry",  "border",         "recruit",  "propaganda", "channels",   "financing"};
 static const char *const gen_ar_words[] = {
-    "حملة",     "البنية",  "التحتية", "رصد",     "استهداف", "الحكومة", "الشبكات", "التصيد",
+    "حملة",      "البنية",  "التحتية",  "رصد",     "استهداف", "الحكومة", "الشبكات", "التصيد",
     "الاحتيالي", "بيانات",  "الاعتماد", "نشاط",    "مرتبط",   "الحدود",  "التجنيد", "الدعاية",
-    "قنوات",    "التمويل", "الشركاء", "المنطقة", "تقرير",   "تهديد",   "هجوم",    "خوادم"};
+    "قنوات",     "التمويل", "الشركاء",  "المنطقة", "تقرير",   "تهديد",   "هجوم",    "خوادم"};
 
 static inline void gen_text(struct gen_obj *o, struct gen_rng *r, int words, bool arabic)
 {
@@ -155,23 +164,39 @@ static inline void gen_text(struct gen_obj *o, struct gen_rng *r, int words, boo
                 arabic && (w % 3 != 2) ? PICK(r, gen_ar_words) : PICK(r, gen_en_words));
 }
 
-static const char *const gen_actor_names[] = {
-    "تنظيم الدولة الإسلامية", "داعش", "هيئة تحرير الشام", "حركة الشباب المجاهدين",
-    "تنظيم القاعدة في جزيرة العرب", "جماعة أنصار بيت المقدس", "Sandworm", "APT34",
-    "MuddyWater", "Charming Kitten"};
-static const char *const gen_actor_aliases[] = {
-    "داعش", "ISIS", "ISIL", "الدولة الإسلامية في العراق والشام", "IS", "Daesh", "OilRig",
-    "Helix Kitten", "Static Kitten", "TA453", "الشباب", "AQAP", "Voodoo Bear"};
+static const char *const gen_actor_names[] = {"تنظيم الدولة الإسلامية",
+                                              "داعش",
+                                              "هيئة تحرير الشام",
+                                              "حركة الشباب المجاهدين",
+                                              "تنظيم القاعدة في جزيرة العرب",
+                                              "جماعة أنصار بيت المقدس",
+                                              "Sandworm",
+                                              "APT34",
+                                              "MuddyWater",
+                                              "Charming Kitten"};
+static const char *const gen_actor_aliases[] = {"داعش",
+                                                "ISIS",
+                                                "ISIL",
+                                                "الدولة الإسلامية في العراق والشام",
+                                                "IS",
+                                                "Daesh",
+                                                "OilRig",
+                                                "Helix Kitten",
+                                                "Static Kitten",
+                                                "TA453",
+                                                "الشباب",
+                                                "AQAP",
+                                                "Voodoo Bear"};
 static const char *const gen_places[][4] = {
     /* name, country, lat, lon */
-    {"الموصل", "IQ", "36.34", "43.13"},   {"الرقة", "SY", "35.95", "39.01"},
+    {"الموصل", "IQ", "36.34", "43.13"},  {"الرقة", "SY", "35.95", "39.01"},
     {"بنغازي", "LY", "32.12", "20.07"},  {"مقديشو", "SO", "2.05", "45.32"},
-    {"صنعاء", "YE", "15.37", "44.19"},    {"العريش", "EG", "31.13", "33.80"},
+    {"صنعاء", "YE", "15.37", "44.19"},   {"العريش", "EG", "31.13", "33.80"},
     {"Brussels", "BE", "50.85", "4.35"}, {"Tunis", "TN", "36.81", "10.18"}};
-static const char *const gen_rel_types[] = {"indicates", "uses", "attributed-to", "targets",
-                                            "located-at", "related-to"};
-static const char *const gen_phases[] = {"reconnaissance", "initial-access", "execution",
-                                         "persistence", "command-and-control", "exfiltration"};
+static const char *const gen_rel_types[] = {"indicates", "uses",       "attributed-to",
+                                            "targets",   "located-at", "related-to"};
+static const char *const gen_phases[] = {"reconnaissance", "initial-access",      "execution",
+                                         "persistence",    "command-and-control", "exfiltration"};
 
 /* Fills o with object i of the stream (seed, i); o->json is reused across calls. */
 static inline void gen_object(uint64_t seed, uint64_t i, struct gen_obj *o)
@@ -197,8 +222,9 @@ static inline void gen_object(uint64_t seed, uint64_t i, struct gen_obj *o)
     unsigned m = gen_below(&r, 100);
     o->tlp = m < 55 ? -1 : m < 70 ? 0 : m < 85 ? 1 : m < 95 ? 2 : m < 98 ? 3 : 4;
 
-    gen_put(o, "{\"type\":\"%s\",\"spec_version\":\"2.1\",\"id\":\"%s\",\"created_by_ref\":\"%s\","
-               "\"created\":\"%s\",\"modified\":\"%s\"",
+    gen_put(o,
+            "{\"type\":\"%s\",\"spec_version\":\"2.1\",\"id\":\"%s\",\"created_by_ref\":\"%s\","
+            "\"created\":\"%s\",\"modified\":\"%s\"",
             o->type, o->id, o->created_by_ref, created, o->modified);
     char ref[96], ts2[64];
     switch (t) {
@@ -221,20 +247,25 @@ static inline void gen_object(uint64_t seed, uint64_t i, struct gen_obj *o)
                     (unsigned long long)gen_next(&r), (unsigned long long)gen_next(&r),
                     (unsigned long long)gen_next(&r), (unsigned long long)gen_next(&r));
         else
-            gen_put(o, "[url:value = 'https://cdn-%06x.example.org/p/%u'] AND "
-                       "[network-traffic:dst_port = 443]",
+            gen_put(o,
+                    "[url:value = 'https://cdn-%06x.example.org/p/%u'] AND "
+                    "[network-traffic:dst_port = 443]",
                     (unsigned)(gen_next(&r) & 0xffffff), gen_below(&r, 100000));
-        gen_put(o, "\",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\",\"valid_from\":\"%s\","
-                   "\"kill_chain_phases\":[{\"kill_chain_name\":\"mitre-attack\",\"phase_name\":"
-                   "\"%s\"}],\"confidence\":%u,\"labels\":[\"bench\",\"%s\"]",
+        gen_put(o,
+                "\",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\",\"valid_from\":\"%s\","
+                "\"kill_chain_phases\":[{\"kill_chain_name\":\"mitre-attack\",\"phase_name\":"
+                "\"%s\"}],\"confidence\":%u,\"labels\":[\"bench\",\"%s\"]",
                 created, PICK(&r, gen_phases), 30 + gen_below(&r, 70), PICK(&r, gen_en_words));
         break;
     }
     case 1: /* relationship */
         gen_put(o, ",\"relationship_type\":\"%s\"", PICK(&r, gen_rel_types));
-        gen_id(seed, i > 0 ? gen_below(&r, (unsigned)(i < 4000000000u ? i : 4000000000u)) : 7, ref);
+        gen_id(seed,
+               gen_not_sro(
+                   seed, i > 0 ? gen_below(&r, (unsigned)(i < 4000000000u ? i : 4000000000u)) : 7),
+               ref);
         gen_put(o, ",\"source_ref\":\"%s\"", ref);
-        gen_id(seed, i + 1 + gen_below(&r, 1000), ref);
+        gen_id(seed, gen_not_sro(seed, i + 1 + gen_below(&r, 1000)), ref);
         gen_put(o, ",\"target_ref\":\"%s\",\"description\":\"", ref);
         gen_text(o, &r, 15 + (int)gen_below(&r, 14), gen_below(&r, 3) == 0);
         gen_ts(o->created_us - 86400LL * 1000000 * 30, ts2);
@@ -244,13 +275,13 @@ static inline void gen_object(uint64_t seed, uint64_t i, struct gen_obj *o)
         const char *name = PICK(&r, gen_actor_names);
         gen_put(o, ",\"name\":\"%s\",\"lang\":\"ar\",\"description\":\"", name);
         gen_text(o, &r, 15 + (int)gen_below(&r, 12), true);
-        gen_put(o, "\",\"threat_actor_types\":[\"terrorist\",\"activist\"],\"aliases\":[\"%s\",\"%s\","
-                   "\"%s\"]",
+        gen_put(o,
+                "\",\"threat_actor_types\":[\"terrorist\",\"activist\"],\"aliases\":[\"%s\",\"%s\","
+                "\"%s\"]",
                 PICK(&r, gen_actor_aliases), PICK(&r, gen_actor_aliases),
                 PICK(&r, gen_actor_aliases));
         gen_ts(o->created_us - 86400LL * 1000000 * 400, ts2);
-        gen_put(o, ",\"first_seen\":\"%s\",\"roles\":[\"agent\",\"director\"],\"goals\":[\"",
-                ts2);
+        gen_put(o, ",\"first_seen\":\"%s\",\"roles\":[\"agent\",\"director\"],\"goals\":[\"", ts2);
         gen_text(o, &r, 4, true);
         gen_put(o, "\"],\"sophistication\":\"intermediate\",\"resource_level\":\"organization\","
                    "\"primary_motivation\":\"ideology\"");
@@ -275,8 +306,9 @@ static inline void gen_object(uint64_t seed, uint64_t i, struct gen_obj *o)
         const char *const *p = gen_places[gen_below(&r, 8)];
         gen_put(o, ",\"name\":\"%s\",\"lang\":\"ar\",\"description\":\"", p[0]);
         gen_text(o, &r, 20 + (int)gen_below(&r, 16), true);
-        gen_put(o, "\",\"country\":\"%s\",\"latitude\":%s,\"longitude\":%s,\"precision\":%u,"
-                   "\"region\":\"%s\"",
+        gen_put(o,
+                "\",\"country\":\"%s\",\"latitude\":%s,\"longitude\":%s,\"precision\":%u,"
+                "\"region\":\"%s\"",
                 p[1], p[2], p[3], 500 + gen_below(&r, 5000),
                 p[1][0] == 'B' ? "western-europe" : "northern-africa");
         break;
@@ -286,8 +318,9 @@ static inline void gen_object(uint64_t seed, uint64_t i, struct gen_obj *o)
         gen_text(o, &r, 3, true);
         gen_put(o, ")\",\"description\":\"");
         gen_text(o, &r, 16 + (int)gen_below(&r, 12), gen_below(&r, 2) == 0);
-        gen_put(o, "\",\"identity_class\":\"organization\",\"sectors\":[\"government\",\"defense\"],"
-                   "\"contact_information\":\"soc-%u@agency.example\",\"roles\":[\"analyst\"]",
+        gen_put(o,
+                "\",\"identity_class\":\"organization\",\"sectors\":[\"government\",\"defense\"],"
+                "\"contact_information\":\"soc-%u@agency.example\",\"roles\":[\"analyst\"]",
                 gen_below(&r, 1000));
         break;
     case 6: /* malware */
@@ -295,11 +328,12 @@ static inline void gen_object(uint64_t seed, uint64_t i, struct gen_obj *o)
                 gen_below(&r, 1000));
         gen_text(o, &r, 18 + (int)gen_below(&r, 14), false);
         gen_ts(o->created_us - 86400LL * 1000000 * 90, ts2);
-        gen_put(o, "\",\"malware_types\":[\"backdoor\",\"remote-access-trojan\"],\"is_family\":true,"
-                   "\"aliases\":[\"%s\"],\"first_seen\":\"%s\",\"capabilities\":[\"communicates-"
-                   "with-c2\",\"exfiltrates-data\"],\"implementation_languages\":[\"c++\"],"
-                   "\"external_references\":[{\"source_name\":\"mitre-attack\",\"external_id\":"
-                   "\"S%04u\",\"url\":\"https://attack.mitre.org/software/S%04u/\"}]",
+        gen_put(o,
+                "\",\"malware_types\":[\"backdoor\",\"remote-access-trojan\"],\"is_family\":true,"
+                "\"aliases\":[\"%s\"],\"first_seen\":\"%s\",\"capabilities\":[\"communicates-"
+                "with-c2\",\"exfiltrates-data\"],\"implementation_languages\":[\"c++\"],"
+                "\"external_references\":[{\"source_name\":\"mitre-attack\",\"external_id\":"
+                "\"S%04u\",\"url\":\"https://attack.mitre.org/software/S%04u/\"}]",
                 PICK(&r, gen_en_words), ts2, gen_below(&r, 1000), gen_below(&r, 1000));
         break;
     default: { /* note */

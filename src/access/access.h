@@ -68,6 +68,14 @@ int access_check_write(struct store_txn *t, const struct access_principal *who, 
                        const char *id, const char *type, const char *created_by_ref,
                        struct arena *a, const char **inject, bool *held, struct lia_err *err);
 
+/* The same creator rule for deleting object id from coll: an administrator may delete anything
+ * (the deletion is on record like every other), a partner only what it created, a local
+ * principal what no partner created. 0 also when coll holds no version of id (the caller's
+ * delete then finds nothing); LIA_EFORBIDDEN with the reason. Call it only for an object the
+ * caller may see: its answer tells who created the object. */
+int access_check_delete(struct store_txn *t, const struct access_principal *who, int64_t coll,
+                        const char *id, struct arena *a, struct lia_err *err);
+
 /* Rules of the liaison object types (rfi_rules.c): a request names a registered addressee
  * other than its requester, has a due date in the future when new, and refers only to objects
  * both parties may see; a response comes only from the addressee of a

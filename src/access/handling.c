@@ -158,6 +158,40 @@ int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
     return 0;
 }
 
+/* The creator rule (docs/markings.md), for adding versions and for deleting: an administrator
+ * may change anything; a partner only what it created; a local principal what no partner
+ * created. Returns LIA_ENOTFOUND (err untouched) when coll holds no version of id. */
+static int creator_rule(struct store_txn *t, const struct access_principal *who, int64_t coll,
+                        const char *id, struct arena *a, const char *what, struct lia_err *err)
+{
+    const char *creator = NULL;
+    struct lia_err lookup;
+    lia_err_clear(&lookup);
+    int rc = store_object_creator(t, coll, id, a, &creator, &lookup);
+    if (rc == LIA_ENOTFOUND)
+        return rc;
+    if (rc)
+        return lia_err_set(err, rc, "%s", lookup.msg);
+    if (who->admin)
+        return 0;
+    if (who->partner) {
+        if (!creator || strcmp(creator, who->identity) != 0)
+            return lia_err_set(err, LIA_EFORBIDDEN,
+                               "%s was created by someone else; only its creator may %s", id, what);
+        return 0;
+    }
+    /* A local principal may change what no partner created. */
+    int64_t rid;
+    size_t n = 0;
+    if (creator && (rc = store_partner_rids(t, &creator, 1, &rid, &n, err)) != 0)
+        return rc;
+    if (n)
+        return lia_err_set(err, LIA_EFORBIDDEN,
+                           "%s was created by partner %s; only it or an administrator may %s", id,
+                           creator, what);
+    return 0;
+}
+
 int access_check_write(struct store_txn *t, const struct access_principal *who, int64_t coll,
                        const char *id, const char *type, const char *created_by_ref,
                        struct arena *a, const char **inject, bool *held, struct lia_err *err)
@@ -175,32 +209,15 @@ int access_check_write(struct store_txn *t, const struct access_principal *who, 
             return lia_err_set(err, LIA_EFORBIDDEN,
                                "created_by_ref must be this partner's identity %s", who->identity);
     }
-    const char *creator = NULL;
-    struct lia_err lookup;
-    lia_err_clear(&lookup);
-    int rc = store_object_creator(t, coll, id, a, &creator, &lookup);
+    int rc = creator_rule(t, who, coll, id, a, "add versions", err);
     if (held)
-        *held = rc == 0;
-    if (rc == LIA_ENOTFOUND || (rc == 0 && who->admin))
-        return 0;
-    if (rc)
-        return lia_err_set(err, rc, "%s", lookup.msg);
-    if (who->partner) {
-        if (!creator || strcmp(creator, who->identity) != 0)
-            return lia_err_set(err, LIA_EFORBIDDEN,
-                               "%s was created by someone else; only its creator may add versions",
-                               id);
-        return 0;
-    }
-    /* A local principal may version what no partner created. */
-    int64_t rid;
-    size_t n = 0;
-    if (creator && (rc = store_partner_rids(t, &creator, 1, &rid, &n, err)) != 0)
-        return rc;
-    if (n)
-        return lia_err_set(err, LIA_EFORBIDDEN,
-                           "%s was created by partner %s; only it or an administrator may add "
-                           "versions",
-                           id, creator);
-    return 0;
+        *held = rc != LIA_ENOTFOUND && !(rc && rc != LIA_EFORBIDDEN);
+    return rc == LIA_ENOTFOUND ? 0 : rc;
+}
+
+int access_check_delete(struct store_txn *t, const struct access_principal *who, int64_t coll,
+                        const char *id, struct arena *a, struct lia_err *err)
+{
+    int rc = creator_rule(t, who, coll, id, a, "delete it", err);
+    return rc == LIA_ENOTFOUND ? 0 : rc;
 }

@@ -13,8 +13,8 @@
 
 #include <string.h>
 
-#include "intake/intake.h"
 #include "stix/stix.h"
+#include "text/text.h"
 
 static const char *str_member(json_t *obj, const char *key)
 {
@@ -37,7 +37,7 @@ static void add_text(struct dbuf *b, json_t *v)
 }
 
 /* The normalised text search matches (names, aliases, descriptions, request texts), the same
- * normalisation as intake and watches, so that الاسلامية finds الإسلامية. */
+ * normalisation (text/) as intake and watches, so that الاسلامية finds الإسلامية. */
 static const char *search_text(json_t *obj, const char *type, struct arena *a)
 {
     /* Names and aliases of everything; the text of reports and requests (other descriptions
@@ -59,7 +59,7 @@ static const char *search_text(json_t *obj, const char *type, struct arena *a)
         add_text(&src, json_object_get(obj, *f));
     const char *res = NULL;
     size_t ncp;
-    if (src.len && intake_normalize(src.ptr, src.len, &out, NULL, NULL, &ncp, NULL) == 0)
+    if (src.len && text_normalize(src.ptr, src.len, &out, NULL, NULL, &ncp, NULL) == 0)
         res = arena_strndup(a, out.ptr, out.len);
     dbuf_release(&src);
     dbuf_release(&out);

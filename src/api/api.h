@@ -26,6 +26,8 @@ struct api_config {
     size_t max_filter_values;    /* most values in one match[...] list */
     size_t rate_limit;           /* requests per second per principal; 0 = no limit */
     size_t rate_burst;           /* requests a principal may make at once */
+    size_t auth_failure_rate;    /* failed authentications per minute per address; 0 = no limit */
+    size_t auth_failure_burst;   /* failed authentications an address may make at once */
     size_t response_cache_bytes; /* per worker thread (pipeline/rcache.c); 0: no cache */
     size_t response_cache_ms;    /* longest a cached answer is replayed */
     size_t readahead_bytes;      /* answers made ahead, at most (pipeline/); 0: none */
@@ -63,5 +65,8 @@ void api_readahead_stop(struct api *api);
 
 /* The http_handler_fn: ctx is a struct api. */
 void api_handle(void *ctx, struct http_request *req, struct http_response *resp);
+/* The http_precheck_fn: authenticates a request whose body has not been read (credentials,
+ * the failed-authentication throttle), answering 401 or 429 when it may not go on. */
+bool api_precheck(void *ctx, struct http_request *req, struct http_response *resp);
 
 #endif

@@ -32,6 +32,9 @@ int api_fail(struct api_call *c, int status, const char *title, const char *fmt,
 /* For the static analyzer, which cannot see into errors.c: the result is always -1. */
 #define api_fail(c, status, ...) (api_fail((c), (status), __VA_ARGS__), -1)
 #endif
+/* Words a refusal the http layer made before the request reached us (req->refused_status:
+ * framing, libmicrohttpd's own limits). */
+int api_fail_refused(struct api_call *c, int status, const char *reason);
 /* Maps a layer error to status and message (the one place that does so). */
 int api_fail_err(struct api_call *c, const struct lia_err *err);
 
@@ -75,6 +78,12 @@ char *api_delete_detail(struct api_call *c, const char *collection, const char *
 
 /* Token bucket per principal; -1 (and the seconds to wait) when over rate_limit. */
 int api_rate_check(struct api_call *c, int64_t *retry_after_s);
+/* Failed authentications per client address (auth_failure_rate, auth_failure_burst): true (and
+ * the seconds to wait) while the address may not try again; api_auth_failed counts one. */
+bool api_auth_blocked(struct api_call *c, int64_t *retry_after_s);
+void api_auth_failed(struct api_call *c);
+/* The Prometheus lines of the connection guard and the authentication throttle. */
+int api_ratelimit_metrics(struct dbuf *b);
 
 /* Metrics (metrics.c): counters bumped on the request path, and the /metrics answer. */
 void api_metrics_request(int status, size_t in, size_t out, int64_t us);
@@ -87,6 +96,8 @@ void api_liaison_search(struct api_call *c);
 void api_liaison_intake(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/watches... and /liaison/events (liaison_watch.c); seg[1] is one of them. */
 void api_liaison_watches(struct api_call *c, const char **seg, size_t nseg);
+/* /liaison/misp/<collection>/... (liaison_misp.c): a MISP feed; seg[1] == "misp". */
+void api_liaison_misp(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/rfi... (liaison_rfi.c); seg[1] == "rfi". */
 void api_liaison_rfi(struct api_call *c, const char **seg, size_t nseg);
 

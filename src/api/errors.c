@@ -50,6 +50,32 @@ int(api_fail)(struct api_call *c, int status, const char *title, const char *fmt
     return -1;
 }
 
+int api_fail_refused(struct api_call *c, int status, const char *reason)
+{
+    const char *title = "Refused";
+    switch (status) {
+    case 400:
+        title = "Bad request";
+        break;
+    case 413:
+        title = "Too large";
+        break;
+    case 414:
+        title = "URI too long";
+        break;
+    case 431:
+        title = "Request header fields too large";
+        break;
+    case 501:
+        title = "Not implemented";
+        break;
+    case 505:
+        title = "HTTP version not supported";
+        break;
+    }
+    return api_fail(c, status, title, "%s", reason ? reason : "the request was refused");
+}
+
 int api_fail_err(struct api_call *c, const struct lia_err *err)
 {
     switch (err->code) {
@@ -69,6 +95,14 @@ int api_fail_err(struct api_call *c, const struct lia_err *err)
         return api_fail(c, 401, "Unauthorized", "%s", err->msg);
     case LIA_EBUSY:
         return api_fail(c, 503, "Busy", "the server is busy; try again shortly");
+    case LIA_ENOSPC:
+        /* Nothing of the request was committed (the transaction failed whole); the server
+         * recovers by itself once space is freed. */
+        lia_log(LIA_LOG_ERROR, "disk_full", "\"status\":%d", 507);
+        http_add_header(c->resp, "Retry-After", "60");
+        return api_fail(c, 507, "Insufficient storage",
+                        "the server's disk is full: nothing of this request was stored; try "
+                        "again once space has been freed");
     default: {
         struct dbuf m;
         dbuf_init(&m, 2048);

@@ -3,6 +3,14 @@
  * (pipeline/pipeline.h) with this layer's steps: authentication and rate
  * limit, routing; and one access-log line (no secrets: the token id, never
  * the token).
+ *
+ * Authentication happens twice for a request with a body: once when its head
+ * is in (api_precheck, before the http layer keeps any byte of the body: no
+ * memory is spent on a client without credentials), and again with the whole
+ * request (the pipeline's admit step), which is cheap (the store caches the
+ * rows it needs per connection) and keeps one path for every request. Both go
+ * through authenticate_or_reply, which throttles failed authentications per
+ * client address (ratelimit.c).
  */
 #include "api/api_int.h"
 
@@ -95,23 +103,54 @@ static size_t split_path(struct arena *a, const char *path, const char **seg, bo
     return n;
 }
 
+/* Authenticates c's caller into c->who; otherwise answers 401, or 429 while its address
+ * may not try again, and returns -1. Accepted credentials mark the response authenticated
+ * (reserved connection slots, http.h). */
+static int authenticate_or_reply(struct api_call *c)
+{
+    int64_t retry = 0;
+    if (api_auth_blocked(c, &retry)) {
+        api_fail(c, 429, "Too many requests",
+                 "too many failed authentications from this address; try again later");
+        http_add_header(c->resp, "Retry-After",
+                        arena_printf(c->req->arena, "%lld", (long long)retry));
+        return -1;
+    }
+    struct lia_err err;
+    lia_err_clear(&err);
+    int rc = access_authenticate(c->api->store, http_header(c->req, "Authorization"),
+                                 c->req->client_cert_fingerprint, c->req->client_cert_subject,
+                                 c->req->arena, c->who, &err);
+    if (rc) {
+        if (rc == LIA_EUNAUTH)
+            api_auth_failed(c);
+        return api_fail_err(c, &err);
+    }
+    c->resp->authenticated = true;
+    return 0;
+}
+
 /* The pipeline's first step: who asks (unless an answer was made for these credentials
- * already), and whether it may, now (the rate limit counts requests, not pages made ahead). */
+ * already), and whether it may, now (the rate limit counts requests, not pages made ahead;
+ * a request made ahead is no client's attempt, so it is not throttled either). */
 static bool admit(void *ctx, struct pipeline_call *run, bool made)
 {
     struct api_call call;
     struct api_call *c = &call;
     api_call_of(c, ctx, run);
-    struct lia_err err;
-    lia_err_clear(&err);
-    if (!made && access_authenticate(c->api->store, http_header(c->req, "Authorization"),
-                                     c->req->client_cert_fingerprint, c->req->client_cert_subject,
-                                     c->req->arena, c->who, &err) != 0) {
-        api_fail_err(c, &err);
-        return false;
+    if (run->mode == PIPELINE_AHEAD) {
+        struct lia_err err;
+        lia_err_clear(&err);
+        return access_authenticate(c->api->store, http_header(c->req, "Authorization"),
+                                   c->req->client_cert_fingerprint, c->req->client_cert_subject,
+                                   c->req->arena, c->who, &err) == 0;
     }
+    if (made)
+        c->resp->authenticated = true; /* made for exactly these credentials, still valid */
+    else if (authenticate_or_reply(c) != 0)
+        return false; /* answered: 401, or 429 for an address that failed too often */
     int64_t retry = 0;
-    if (run->mode == PIPELINE_REQUEST && api_rate_check(c, &retry)) {
+    if (api_rate_check(c, &retry)) {
         api_fail(c, 429, "Too many requests",
                  "this principal is over its rate limit of %zu requests per second",
                  c->api->cfg.rate_limit);
@@ -149,6 +188,39 @@ static void fail(void *ctx, struct pipeline_call *run, const struct lia_err *err
     api_fail_err(&c, err);
 }
 
+/* The request's metrics and its access-log line. */
+static void log_request(struct api_call *c, int64_t start)
+{
+    struct http_request *req = c->req;
+    struct http_response *resp = c->resp;
+    api_metrics_request(resp->status, req->body_len, resp->body.len, lia_now_us() - start);
+    struct dbuf line;
+    dbuf_init(&line, 1024);
+    dbuf_json_string(&line, req->path, strlen(req->path) > 200 ? 200 : strlen(req->path));
+    lia_log(LIA_LOG_INFO, "request",
+            "\"method\":\"%.10s\",\"path\":%s,\"status\":%d,\"actor\":\"%s\",\"client\":\"%s\","
+            "\"bytes_in\":%zu,\"bytes_out\":%zu,\"us\":%lld",
+            req->method, line.ptr ? line.ptr : "\"\"", resp->status,
+            c->who->actor ? c->who->actor : "-", req->client_addr ? req->client_addr : "-",
+            req->body_len, resp->body.len, (long long)(lia_now_us() - start));
+    dbuf_release(&line);
+}
+
+bool api_precheck(void *ctx, struct http_request *req, struct http_response *resp)
+{
+    if (!strcmp(req->path, "/healthz"))
+        return false;         /* needs no credentials */
+    struct pipeline_call run; /* not run: it holds the principal authenticate_or_reply fills */
+    pipeline_call_init(&run, PIPELINE_REQUEST, req, resp);
+    struct api_call call;
+    api_call_of(&call, ctx, &run);
+    int64_t start = lia_now_us();
+    if (authenticate_or_reply(&call) == 0)
+        return false;
+    log_request(&call, start);
+    return true;
+}
+
 void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
 {
     struct api *api = ctx;
@@ -162,7 +234,9 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
     const char *seg[MAX_SEGMENTS];
     bool bad = false;
     size_t nseg = split_path(req->arena, req->path, seg, &bad);
-    if (req->body_too_big) {
+    if (req->refused_status) {
+        api_fail_refused(c, req->refused_status, req->refused_reason);
+    } else if (req->body_too_big) {
         api_fail(c, 413, "Too large",
                  "the request body is larger than max_content_length (%zu bytes)",
                  api->cfg.max_content_length);
@@ -175,16 +249,6 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
     } else {
         pipeline_run(&api->pipe, &run);
     }
-    api_metrics_request(resp->status, req->body_len, resp->body.len, lia_now_us() - start);
-    struct dbuf line;
-    dbuf_init(&line, 1024);
-    dbuf_json_string(&line, req->path, strlen(req->path) > 200 ? 200 : strlen(req->path));
-    lia_log(LIA_LOG_INFO, "request",
-            "\"method\":\"%.10s\",\"path\":%s,\"status\":%d,\"actor\":\"%s\",\"client\":\"%s\","
-            "\"bytes_in\":%zu,\"bytes_out\":%zu,\"us\":%lld",
-            req->method, line.ptr ? line.ptr : "\"\"", resp->status,
-            run.who.actor ? run.who.actor : "-", req->client_addr ? req->client_addr : "-",
-            req->body_len, resp->body.len, (long long)(lia_now_us() - start));
-    dbuf_release(&line);
+    log_request(c, start);
     pipeline_finish(&api->pipe, &run); /* run.who pointed into an answer it frees */
 }

@@ -28,6 +28,8 @@ void api_liaison_route(struct api_call *c, const char **seg, size_t nseg)
             return liaison_not_allowed(c, "GET");
         return api_liaison_partners(c);
     }
+    if (nseg >= 2 && !strcmp(seg[1], "misp"))
+        return api_liaison_misp(c, seg, nseg);
     if (nseg >= 2 && !strcmp(seg[1], "rfi"))
         return api_liaison_rfi(c, seg, nseg);
     if (nseg >= 2 && !strcmp(seg[1], "intake"))

@@ -54,13 +54,10 @@ static void analyse(struct api_call *c)
         }
         text = json_string_value(t);
         len = json_string_length(t);
-        opt.lang = !lang || !strcmp(lang, "auto") ? INTAKE_LANG_AUTO
-                   : !strcmp(lang, "ar")          ? INTAKE_LANG_AR
-                   : !strcmp(lang, "en")          ? INTAKE_LANG_EN
-                                                  : (enum intake_lang) - 1;
-        if ((int)opt.lang < 0) {
+        opt.lang = INTAKE_LANG_AUTO;
+        if (lang && intake_lang_parse(lang, &opt.lang) < 0) {
             json_decref(body);
-            return (void)api_fail(c, 400, "Bad request", "lang must be auto, ar or en");
+            return (void)api_fail(c, 400, "Bad request", "lang must be auto, ar, en or fr");
         }
     } else if (!content_type_is(c, "text/plain")) {
         return (void)api_fail(c, 415, "Unsupported media type",

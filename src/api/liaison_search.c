@@ -2,7 +2,7 @@
  * Search (docs/api.md): GET /liaison/search?q=TEXT[&collection=C][&limit=N][&next=T]
  * answers {"results": [{"collection", "object"}], "more", "next"} with the latest version
  * the caller may see of every object whose names, aliases or text contain q after the
- * intake normalisation (so الاسلامية finds الإسلامية and isis finds ISIS). The match is one
+ * text/ normalisation (so الاسلامية finds الإسلامية and isis finds ISIS). The match is one
  * more condition of the store's one query (design.md invariant 1): search cannot show what
  * a listing would not. Results come collection by collection, in date_added order.
  */
@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "intake/intake.h"
+#include "text/text.h"
 
 #define MIN_QUERY_CHARS 3
 
@@ -31,7 +31,7 @@ void api_liaison_search(struct api_call *c)
     size_t ncp = 0;
     struct lia_err err;
     lia_err_clear(&err);
-    if (strlen(q) > 500 || intake_normalize(q, strlen(q), &norm, NULL, NULL, &ncp, &err) != 0) {
+    if (strlen(q) > 500 || text_normalize(q, strlen(q), &norm, NULL, NULL, &ncp, &err) != 0) {
         dbuf_release(&norm);
         return (void)api_fail(c, 400, "Bad request", "q must be UTF-8 text of at most 500 bytes");
     }

@@ -12,7 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const int tracked[] = {200, 202, 400, 401, 403, 404, 405, 406, 413, 415, 422, 429, 500, 503};
+static const int tracked[] = {200, 202, 400, 401, 403, 404, 405, 406,
+                              413, 415, 422, 429, 500, 501, 503, 507};
 #define N_TRACKED (sizeof tracked / sizeof tracked[0])
 
 static atomic_ullong by_status[N_TRACKED + 1];
@@ -167,6 +168,8 @@ void api_metrics(struct api_call *c)
                          "liaison_readahead_discarded_total %llu\n",
                          appends, (double)audit_us / 1e6, stix_parallel_parses(), ps.cache_hits,
                          ps.cache_misses, ps.ahead_made, ps.ahead_sent, ps.ahead_discarded);
+    if (!rc)
+        rc = api_ratelimit_metrics(b);
     if (rc)
         return (void)api_fail(c, 500, "Internal error", "metrics too large");
     c->resp->status = 200;

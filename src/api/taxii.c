@@ -212,11 +212,20 @@ static void delete_object(struct api_call *c, const struct store_collection *col
     size_t deleted = 0;
     struct store_row *gone = NULL;
     int rc = store_begin(c->api->store, &t, &err);
+    /* The creator rule, as for new versions; asked before the rows go, but told only when the
+     * caller could see what it asked to delete (deleted > 0): else it is "not found". */
+    struct lia_err rule;
+    lia_err_clear(&rule);
+    int ruled = rc ? 0 : access_check_delete(t, c->who, col->rid, id, c->req->arena, &rule);
     if (rc == 0)
         rc = store_delete_object(t, &c->who->policy, col->rid, id, &f, c->req->arena, &gone,
                                  &deleted, &err);
     if (rc == 0 && deleted == 0)
         rc = lia_err_set(&err, LIA_ENOTFOUND, "no such object in this collection");
+    if (rc == 0 && ruled) {
+        rc = ruled;
+        err = rule;
+    }
     if (rc == 0) {
         /* The keys of the removed versions: disclosure records name versions by key, and
          * this entry keeps them readable (and checkable) after the rows are gone. */

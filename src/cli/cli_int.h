@@ -55,8 +55,14 @@ int cli_push(int argc, char **argv);
 int cli_export(int argc, char **argv); /* cmd_bundle.c */
 int cli_import(int argc, char **argv);
 int cli_key(int argc, char **argv);
-int cli_migrate(int argc, char **argv); /* cmd_storecopy.c */
+int cli_migrate(int argc, char **argv);    /* cmd_storecopy.c */
+int cli_config_cmd(int argc, char **argv); /* cmd_config.c */
 int cli_store(int argc, char **argv);
+int cli_store_check(int argc, char **argv); /* cmd_storecheck.c: `store check` */
+/* Checks DIR's store (location, or DIR's) before serve opens it (store_check: quick or full);
+ * prints what is wrong and the command to run, and returns an exit code, when it is damaged. */
+int cli_store_check_before_serve(const char *dir, const char *location, bool full);
+int cli_misp(int argc, char **argv); /* cmd_misp.c */
 /* Appends "store = location" to the configuration file conf (init --store). */
 int cli_config_add_store(const char *conf, const char *location, struct lia_err *err);
 /* The scheduled exchanges of serve (sync.c): a thread running every configured pull and push

@@ -87,7 +87,9 @@ int cli_migrate(int argc, char **argv)
 
 static void store_usage(FILE *out)
 {
-    fprintf(out, "usage: liaison store copy --from LOCATION --to LOCATION\n\n"
+    fprintf(out, "usage: liaison store copy --from LOCATION --to LOCATION\n"
+                 "       liaison store check --data DIR [--store URL] [--quick]\n\n"
+                 "`liaison store check --help` describes the check.\n\n"
                  "Copies a whole store: every table, keys kept, in one transaction. A location\n"
                  "is postgres://... (PostgreSQL), or sqlite:PATH or a plain PATH (SQLite).\n"
                  "The target must be empty (a new SQLite file, or a PostgreSQL database with\n"
@@ -246,6 +248,8 @@ int cli_store(int argc, char **argv)
         store_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
+    if (!strcmp(argv[1], "check"))
+        return cli_store_check(argc - 1, argv + 1);
     if (strcmp(argv[1], "copy") != 0) {
         store_usage(stderr);
         return CLI_USAGE;

@@ -42,6 +42,8 @@ static const struct key keys[] = {
     STR(tls_client_ca, "", "PEM CA: ask partners for client certificates signed by it"),
     BOOL(allow_plain_http, "false", "serve plain HTTP on a non-loopback address (unsafe)"),
     SIZE(max_content_length, "10485760", 1024, 1073741824, "largest request body, bytes"),
+    SIZE(max_discard_length, "67108864", 1024, 17179869184,
+         "bytes of a refused request's body read and thrown away before answering"),
     SIZE(max_json_depth, "64", 4, 10000, "deepest JSON nesting accepted"),
     SIZE(max_string_length, "1048576", 64, 1073741824, "longest JSON string value, bytes"),
     SIZE(max_objects_per_bundle, "10000", 1, 10000000, "most objects in one POST"),
@@ -50,6 +52,10 @@ static const struct key keys[] = {
     SIZE(max_filter_values, "100", 1, 10000, "most values in one match[...] list"),
     SIZE(rate_limit, "200", 0, 1000000, "requests per second per principal (0: no limit)"),
     SIZE(rate_burst, "400", 1, 10000000, "requests a principal may make in one burst"),
+    SIZE(auth_failure_rate, "60", 0, 1000000,
+         "failed authentications per minute per client address (0: no limit)"),
+    SIZE(auth_failure_burst, "20", 1, 1000000,
+         "failed authentications a client address may make in one burst"),
     SIZE(response_cache_bytes, "1048576", 0, 1073741824,
          "bytes of recent TAXII answers each worker thread keeps for repeated GETs (0: no cache)"),
     SIZE(response_cache_ms, "1000", 1, 3600000,
@@ -58,9 +64,15 @@ static const struct key keys[] = {
          "bytes of next pages made while paging clients read the last one (0: no read-ahead)"),
     SIZE(readahead_threads, "1", 0, 16, "threads making next pages ahead (0: no read-ahead)"),
     SIZE(max_connections, "512", 1, 100000, "simultaneous connections"),
-    SIZE(per_ip_connections, "0", 0, 100000,
+    SIZE(per_ip_connections, "64", 0, 100000,
          "simultaneous connections per client address (0: no limit)"),
+    SIZE(reserved_connections, "64", 0, 100000,
+         "connections kept for addresses that authenticated recently (0: none)"),
     SIZE(connection_timeout, "30", 1, 3600, "seconds before an idle connection is closed"),
+    SIZE(header_timeout, "20", 0, 3600,
+         "seconds a request's head may take, from connecting or the previous answer (0: none)"),
+    SIZE(body_timeout, "120", 0, 86400,
+         "seconds a request's body may take, from the end of its head (0: none)"),
     SIZE(threads, "4", 1, 64, "worker threads"),
     SIZE(request_memory, "268435456", 1048576, 4294967296, "memory one request may use, bytes"),
     SIZE(max_response, "268435456", 65536, 4294967296, "largest response body, bytes"),
@@ -84,6 +96,8 @@ static const struct key keys[] = {
          "milliseconds before the first webhook retry (doubles each time)"),
     SIZE(watch_webhook_timeout, "10", 1, 300, "seconds one webhook delivery may take"),
     STR(web_root, LIAISON_WEB_DIR, "folder of the analyst pages served at / (empty: none)"),
+    STR(store_check, "quick",
+        "check of a SQLite store before serving: quick, full (PRAGMA integrity_check) or none"),
 };
 
 static const struct key *find_key(const char *name)
@@ -182,17 +196,44 @@ int cli_config_load(struct cli_config *cfg, const char *path, bool optional, str
     return rc;
 }
 
+int cli_config_apply_sets(struct cli_config *cfg, const char *const *sets, size_t n,
+                          struct lia_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        char kv[2048];
+        if ((size_t)snprintf(kv, sizeof kv, "%s", sets[i]) >= sizeof kv)
+            return lia_err_set(err, LIA_EINVAL, "--set %.40s...: longer than %zu bytes", sets[i],
+                               sizeof kv - 1);
+        char *eq = strchr(kv, '=');
+        if (!eq)
+            return lia_err_set(err, LIA_EINVAL, "--set expects KEY=VALUE, got '%s'", sets[i]);
+        *eq = '\0';
+        int rc = cli_config_set(cfg, kv, eq + 1, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int cli_config_default_text(struct dbuf *b)
+{
+    int rc =
+        dbuf_puts(b, "# liaison configuration: key = value. Command-line flags and\n"
+                     "# --set key=value override this file. docs/configuration.md has more.\n\n");
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0] && rc == 0; i++)
+        rc = dbuf_printf(b, "# %s\n# %s = %s\n\n", keys[i].doc, keys[i].name, keys[i].def);
+    return rc;
+}
+
 int cli_config_write_default(const char *path, struct lia_err *err)
 {
     struct dbuf b;
     dbuf_init(&b, 64 * 1024);
-    int rc =
-        dbuf_puts(&b, "# liaison configuration: key = value. Command-line flags and\n"
-                      "# --set key=value override this file. docs/configuration.md has more.\n\n");
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0] && rc == 0; i++)
-        rc = dbuf_printf(&b, "# %s\n# %s = %s\n\n", keys[i].doc, keys[i].name, keys[i].def);
+    int rc = cli_config_default_text(&b);
     if (rc == 0)
         rc = lia_write_file(path, b.ptr, b.len, 0600, err);
+    else
+        rc = lia_err_set(err, rc, "default configuration larger than 64 KiB");
     dbuf_release(&b);
     return rc;
 }

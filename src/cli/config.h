@@ -29,13 +29,19 @@ struct cli_config {
     size_t max_filter_values;
     size_t rate_limit;
     size_t rate_burst;
+    size_t auth_failure_rate;
+    size_t auth_failure_burst;
     size_t response_cache_bytes;
     size_t response_cache_ms;
     size_t readahead_bytes;
     size_t readahead_threads;
     size_t max_connections;
     size_t per_ip_connections;
+    size_t reserved_connections;
     size_t connection_timeout;
+    size_t header_timeout;
+    size_t body_timeout;
+    size_t max_discard_length;
     size_t threads;
     size_t log_flush_ms;
     size_t request_memory;
@@ -53,6 +59,7 @@ struct cli_config {
     size_t watch_webhook_retry_ms;
     size_t watch_webhook_timeout;
     char web_root[1024];
+    char store_check[8]; /* serve's check of a SQLite store at start: quick, full or none */
 };
 
 void cli_config_defaults(struct cli_config *cfg);
@@ -61,7 +68,12 @@ void cli_config_defaults(struct cli_config *cfg);
 int cli_config_set(struct cli_config *cfg, const char *key, const char *value, struct lia_err *err);
 /* Reads a config file; a missing file is not an error when optional. */
 int cli_config_load(struct cli_config *cfg, const char *path, bool optional, struct lia_err *err);
-/* Writes the defaults, commented, as a starting config file. */
+/* Applies command-line overrides, each "KEY=VALUE" (--set), in order. */
+int cli_config_apply_sets(struct cli_config *cfg, const char *const *sets, size_t n,
+                          struct lia_err *err);
+/* Appends the defaults, commented, as the text of a starting config file. */
+int cli_config_default_text(struct dbuf *b);
+/* Writes that text to path (mode 0600). */
 int cli_config_write_default(const char *path, struct lia_err *err);
 
 #endif

@@ -12,6 +12,7 @@
 static const struct cli_command commands[] = {
     {"init", cli_init, "create a data directory with a store and an admin token"},
     {"serve", cli_serve, "serve TAXII 2.1 from a data directory"},
+    {"config", cli_config_cmd, "print the default configuration, or check one"},
     {"collection", cli_collection, "add and list collections"},
     {"token", cli_token, "issue, list and revoke access tokens"},
     {"partner", cli_partner, "register and manage partner services"},
@@ -29,6 +30,7 @@ static const struct cli_command commands[] = {
     {"store", cli_store, "copy a whole store between SQLite and PostgreSQL"},
     {"watch", cli_watch, "standing queries that fire on new intelligence"},
     {"intake", intake_cli_main, "turn a news article into a draft STIX bundle"},
+    {"misp", cli_misp, "import MISP events and feeds; export a MISP feed for a partner"},
     {NULL, NULL, NULL},
 };
 

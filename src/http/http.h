@@ -7,10 +7,30 @@
  * everything the handler allocates for the request lives in req->arena and is
  * freed when the response has been sent.
  *
- * Promises: a body is never read past max_content_length (a request
- * announcing more is answered before its body is read, with body_too_big
- * set so the API layer can word the 413); header and connection limits are
- * enforced by libmicrohttpd; the handler is called exactly once per request.
+ * Promises (docs/security.md):
+ *  - A body is never kept past max_content_length. A request refused before
+ *    its body is read (one announcing too much, or refused by the precheck,
+ *    such as missing credentials) has its body read and thrown away, up to
+ *    max_discard_length bytes in all, so that a client that sends the whole
+ *    body before reading sees the answer; then the connection is closed. The
+ *    handler words the answer (req->refused_status / body_too_big).
+ *  - Framing is never ambiguous: Content-Length with Transfer-Encoding, a
+ *    repeated Content-Length, a Transfer-Encoding other than "chunked", and
+ *    obsolete line folding are answered (400, or 501 for an unknown coding)
+ *    and the connection closed, so nothing after them is read as a request.
+ *  - Deadlines, whatever the rate of bytes: a request's head must be complete
+ *    within header_timeout seconds of the connection opening or of the
+ *    previous answer having been sent, its body within body_timeout seconds of
+ *    its head; otherwise the connection is closed.
+ *  - Connections: max_connections in all, per_ip_connections per address
+ *    (libmicrohttpd's own limit), and reserved_connections of them kept for
+ *    addresses whose requests authenticated within the last
+ *    HTTP_TRUST_SECONDS: other addresses together hold at most
+ *    max_connections - reserved_connections.
+ *  - libmicrohttpd's own refusals (a request line or head too large for
+ *    connection memory: 414, 431; malformed requests: 400) are worded by the
+ *    handler too (mhd_errors.c), never its built-in HTML.
+ *  - The handler is called exactly once per request.
  */
 #ifndef LIAISON_HTTP_H
 #define LIAISON_HTTP_H
@@ -38,7 +58,11 @@ struct http_request {
     bool too_many_params;
     const char *body;
     size_t body_len;
-    bool body_too_big;
+    bool body_too_big; /* the body was over max_content_length (thrown away): answer 413 */
+    /* Refused by the server before the handler saw it (framing, libmicrohttpd's own limits):
+     * the handler only words the answer for this status; refused_reason says why. 0: not. */
+    int refused_status;
+    const char *refused_reason;
     const char *client_addr;
     bool tls;
     const char *client_cert_fingerprint; /* SHA-256 hex of a verified client cert, or NULL */
@@ -58,6 +82,9 @@ struct http_response {
     const char *header_values[HTTP_MAX_RESP_HEADERS];
     size_t n_headers;
     struct http_stream *stream; /* set by http_stream_start: the body is a stream */
+    /* Set by the handler when the request's credentials were accepted: its address then
+     * counts as authenticated for reserved_connections (HTTP_TRUST_SECONDS). */
+    bool authenticated;
 };
 
 /* The value of request header name (case-insensitive), or NULL. */
@@ -69,6 +96,11 @@ size_t http_unescape(char *s);
 void http_add_header(struct http_response *resp, const char *name, const char *value);
 
 typedef void (*http_handler_fn)(void *ctx, struct http_request *req, struct http_response *resp);
+/* Called when the head of a request with a body is in, before any byte of the body is kept
+ * (req has no body yet). It may answer: fill resp and return true; the body is then read and
+ * thrown away (max_discard_length) and resp sent, with the connection closed. false: the
+ * request goes on, and the handler is called once the body is in. */
+typedef bool (*http_precheck_fn)(void *ctx, struct http_request *req, struct http_response *resp);
 
 /* Streaming responses (server-sent events; docs/watches.md). A handler that calls
  * http_stream_start answers with status, headers and a body produced over time instead of
@@ -92,17 +124,25 @@ struct http_stream *http_stream_start(struct http_request *req, struct http_resp
 /* Has read called again soon; callable from any thread while the handle is valid. */
 void http_stream_wake(struct http_stream *stream);
 
+/* How long an address counts as authenticated after its last accepted credentials. */
+#define HTTP_TRUST_SECONDS 600
+
 struct http_config {
     const char *host; /* numeric IPv4 or IPv6 address */
     uint16_t port;
     size_t max_content_length;
-    size_t max_response;   /* bound on one response body */
-    size_t request_memory; /* bound on one request's arena */
+    size_t max_discard_length; /* most bytes of a refused body read and thrown away */
+    size_t max_response;       /* bound on one response body */
+    size_t request_memory;     /* bound on one request's arena */
     unsigned max_connections;
-    unsigned per_ip_connections; /* 0 = unlimited */
-    unsigned timeout_seconds;
+    unsigned per_ip_connections;   /* 0 = unlimited */
+    unsigned reserved_connections; /* of max_connections, for authenticated addresses */
+    unsigned timeout_seconds;      /* idle: no byte either way */
+    unsigned header_timeout;       /* seconds for a request's head; 0 = none */
+    unsigned body_timeout;         /* seconds for a request's body; 0 = none */
     unsigned threads;
-    const char *tls_cert_pem; /* NULL for plain HTTP */
+    http_precheck_fn precheck; /* NULL: bodies are read before the handler decides */
+    const char *tls_cert_pem;  /* NULL for plain HTTP */
     const char *tls_key_pem;
     const char *tls_client_ca_pem; /* request client certificates signed by this CA */
 };
@@ -114,6 +154,17 @@ int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *c
 /* The port actually bound (useful with port 0). */
 uint16_t http_server_port(const struct http_server *srv);
 void http_server_stop(struct http_server *srv);
+
+/* Counters of the connection guard since the server started (for /metrics). */
+struct http_counters {
+    uint64_t refused_reserved;   /* connections refused: the unauthenticated share was full */
+    uint64_t closed_header_late; /* closed: the head was not complete by header_timeout */
+    uint64_t closed_body_late;   /* closed: the body was not complete by body_timeout */
+    uint64_t refused_framing;    /* requests refused for ambiguous framing (400/501) */
+    uint64_t discarded_bytes;    /* body bytes of refused requests read and thrown away */
+};
+/* Adds up the counters of every server running in this process. */
+void http_counters_get(struct http_counters *out);
 
 /* True when host is a loopback address (127.0.0.0/8, ::1). */
 bool http_is_loopback(const char *host);

@@ -1,80 +1,47 @@
 /*
- * The libmicrohttpd server behind http.h.
+ * The libmicrohttpd server behind http.h: the daemon and the path of one
+ * request (the promises are in http.h; docs/security.md lists their tests).
  *
  * libmicrohttpd calls the access handler several times per request: once
- * when the headers are in (we set up the request's arena and check the
- * announced length), once per chunk of body (appended to a bounded buffer),
- * and once more when the body is complete (we call the handler and queue the
- * response). A request that announces a body over the limit is answered at
- * the first call, before any of its body is read; one that sends more than
- * it announced (or uses chunked encoding) is cut off at the limit and
- * answered when it ends.
+ * when the head is in, once per piece of body, and once more when the body
+ * is complete. At the first call the head's framing is checked (framing.c)
+ * and the announced length compared with max_content_length; a request with
+ * a body then goes to the precheck (the API authenticates it there), so no
+ * body byte is kept for a client that has no right to send one. A request
+ * refused at that point has its body read and thrown away, up to
+ * max_discard_length in all, and is answered when the body ends, so that a
+ * client which sends its whole body before reading gets the answer rather
+ * than a reset; one announcing more than that, or waiting for
+ * "100 Continue", is answered at once. libmicrohttpd can only queue an
+ * answer at the first call or once the body is complete: a body that goes on
+ * past the bound (chunked, or sending more than it announced) gets its
+ * connection closed without one, as does a body past body_timeout (guard.c).
+ * Every refusal closes the connection: nothing after a refused head is read
+ * as a request.
  */
-#include "http/http.h"
+#include "http/http_int.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-#include <microhttpd.h>
-
-struct http_server {
-    struct MHD_Daemon *daemon;
-    http_handler_fn fn;
-    void *ctx;
-    struct http_config cfg;
-    uint16_t port;
-    pthread_mutex_t streams_lock; /* guards streams and stopping */
-    struct http_stream *streams;  /* the streaming responses being sent */
-    bool stopping;
-};
-
-/* A streaming response (http.h). lock guards the three flags and the suspend/resume calls:
- * a connection is resumed only when it was suspended, and never suspended while a wake is
- * pending, so no wake is lost between "nothing to send" and parking. */
-struct http_stream {
-    pthread_mutex_t lock;
-    struct MHD_Connection *conn;
-    struct http_server *srv; /* set once linked into srv->streams */
-    http_stream_read_fn read;
-    void (*close)(void *ctx);
-    void *ctx;
-    bool suspended, pending, ended;
-    struct http_stream *prev, *next;
-};
-
+/* One request's state (libmicrohttpd's per-request context). */
 struct conn_state {
     struct arena arena;
     struct dbuf body;
-    bool too_big;
-    bool answered;
+    bool too_big;       /* over max_content_length: 413 */
+    bool refused;       /* answered before its body: pre holds the answer */
+    bool discarding;    /* the body is read and thrown away */
+    bool answered;      /* a response is queued */
+    uint64_t discarded; /* body bytes thrown away */
+    int refused_status; /* framing refusal (400, 501), or 0 */
+    const char *refused_reason;
+    struct http_response pre; /* the precheck's answer, when refused */
 };
-
-struct ip_slot;
-
-/* What lives as long as a connection (libmicrohttpd's socket context). */
-struct conn_ctx {
-    struct ip_slot *slot; /* counted against per_ip_connections, or NULL */
-    /* The verified client certificate. Verifying the chain took ~0.7 ms of every request on
-     * this machine; a TLS session's peer certificate cannot change (libmicrohttpd does no
-     * renegotiation), so the result is kept for the connection until the certificate expires
-     * or CERT_RECHECK_US has passed (a CA in the chain may expire first), then verified again.
-     * Which partner it stands for is still looked up on every request. */
-    bool cert_known;
-    int64_t cert_until_us;
-    char fingerprint[65];
-    char *subject;
-};
-
-#define CERT_RECHECK_US (60 * 1000000LL)
 
 const char *http_header(const struct http_request *req, const char *name)
 {
@@ -121,243 +88,162 @@ static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-/* Dotted quad, as inet_ntop writes it, without its sprintf (a few percent of a small GET). */
-static void format_ipv4(const struct in_addr *a, char *out)
+void server_request(struct MHD_Connection *conn, struct arena *a, const char *url,
+                    const char *method, struct http_request *req)
 {
-    const unsigned char *b = (const unsigned char *)&a->s_addr;
-    for (int i = 0; i < 4; i++) {
-        unsigned v = b[i];
-        if (v >= 100)
-            *out++ = (char)('0' + v / 100);
-        if (v >= 10)
-            *out++ = (char)('0' + v / 10 % 10);
-        *out++ = (char)('0' + v % 10);
-        *out++ = i < 3 ? '.' : '\0';
-    }
+    memset(req, 0, sizeof *req);
+    req->arena = a;
+    req->method = method ? method : "-";
+    req->path = url ? url : "";
+    req->conn = conn;
+    req->body = "";
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, req);
+    server_client_identity(conn, req);
 }
 
-static void client_identity(struct MHD_Connection *conn, struct http_request *req)
+struct MHD_Response *server_response(struct http_server *srv, struct MHD_Connection *conn,
+                                     struct http_response *resp, bool close)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci && ci->client_addr) {
-        char buf[INET6_ADDRSTRLEN] = "";
-        const struct sockaddr *sa = ci->client_addr;
-        if (sa->sa_family == AF_INET)
-            format_ipv4(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf);
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
-                      sizeof buf);
-        req->client_addr = arena_strndup(req->arena, buf, strlen(buf));
-    }
-    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    if (!ci || !ci->tls_session)
-        return;
-    req->tls = true;
-    const union MHD_ConnectionInfo *sc =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    struct conn_ctx *cx = sc ? sc->socket_context : NULL;
-    int64_t now = lia_now_us();
-    if (cx && cx->cert_known && now < cx->cert_until_us) {
-        req->client_cert_fingerprint = arena_strndup(req->arena, cx->fingerprint, 64);
-        if (cx->subject)
-            req->client_cert_subject = arena_strndup(req->arena, cx->subject, strlen(cx->subject));
-        return;
-    }
-    if (cx)
-        cx->cert_known = false;
-    gnutls_session_t session = (gnutls_session_t)ci->tls_session;
-    unsigned status = 0;
-    unsigned n = 0;
-    const gnutls_datum_t *certs = gnutls_certificate_get_peers(session, &n);
-    if (!certs || n == 0 || gnutls_certificate_verify_peers2(session, &status) != 0 || status)
-        return;
-    gnutls_x509_crt_t crt;
-    if (gnutls_x509_crt_init(&crt) != 0)
-        return;
-    if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0) {
-        unsigned char fp[32];
-        size_t fplen = sizeof fp;
-        if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &fplen) == 0 &&
-            fplen == sizeof fp) {
-            char *hex = arena_alloc(req->arena, 2 * fplen + 1);
-            for (size_t i = 0; hex && i < fplen; i++)
-                snprintf(hex + 2 * i, 3, "%02x", fp[i]);
-            req->client_cert_fingerprint = hex;
-        }
-        /* RFC 4514 order (CN=..,O=..), as certtool and `openssl x509 -nameopt RFC2253`
-         * print it; gnutls_x509_crt_get_dn gives the reverse, which no partner would type. */
-        gnutls_datum_t dn = {NULL, 0};
-        if (gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0 && dn.size <= 1024)
-            req->client_cert_subject = arena_strndup(req->arena, (const char *)dn.data, dn.size);
-        gnutls_free(dn.data);
-        time_t expires = gnutls_x509_crt_get_expiration_time(crt);
-        if (cx && req->client_cert_fingerprint && expires != (time_t)-1) {
-            free(cx->subject);
-            cx->subject = req->client_cert_subject ? strdup(req->client_cert_subject) : NULL;
-            memcpy(cx->fingerprint, req->client_cert_fingerprint, 65);
-            int64_t until = (int64_t)expires * 1000000;
-            cx->cert_until_us = until < now + CERT_RECHECK_US ? until : now + CERT_RECHECK_US;
-            cx->cert_known = !req->client_cert_subject || cx->subject;
-        }
-    }
-    gnutls_x509_crt_deinit(crt);
-}
-
-struct http_stream *http_stream_start(struct http_request *req, struct http_response *resp,
-                                      http_stream_read_fn read, void (*close)(void *ctx), void *ctx)
-{
-    struct http_stream *st = calloc(1, sizeof *st);
-    if (!st)
-        return NULL;
-    pthread_mutex_init(&st->lock, NULL);
-    st->conn = req->conn;
-    st->read = read;
-    st->close = close;
-    st->ctx = ctx;
-    resp->stream = st;
-    return st;
-}
-
-void http_stream_wake(struct http_stream *st)
-{
-    pthread_mutex_lock(&st->lock);
-    if (st->suspended) {
-        st->suspended = false;
-        MHD_resume_connection(st->conn);
+    struct MHD_Response *r;
+    if (resp->stream) {
+        dbuf_release(&resp->body);
+        if (!(r = stream_response(srv, conn, resp->stream)))
+            return NULL;
     } else {
-        st->pending = true;
-    }
-    pthread_mutex_unlock(&st->lock);
-}
-
-/* Ends a stream: its next read returns the end of the body. */
-static void stream_end(struct http_stream *st)
-{
-    pthread_mutex_lock(&st->lock);
-    st->ended = true;
-    if (st->suspended) {
-        st->suspended = false;
-        MHD_resume_connection(st->conn);
-    }
-    pthread_mutex_unlock(&st->lock);
-}
-
-static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    struct http_stream *st = cls;
-    (void)pos;
-    for (;;) {
-        pthread_mutex_lock(&st->lock);
-        bool ended = st->ended;
-        st->pending = false;
-        pthread_mutex_unlock(&st->lock);
-        if (ended)
-            return MHD_CONTENT_READER_END_OF_STREAM;
-        long n = st->read(st->ctx, buf, max);
-        if (n > 0)
-            return (ssize_t)n;
-        if (n < 0)
-            return MHD_CONTENT_READER_END_OF_STREAM;
-        pthread_mutex_lock(&st->lock);
-        if (!st->pending && !st->ended) {
-            /* Parked until http_stream_wake: returning 0 after suspending does not spin. */
-            st->suspended = true;
-            MHD_suspend_connection(st->conn);
-            pthread_mutex_unlock(&st->lock);
-            return 0;
+        size_t len = 0;
+        char *body = dbuf_detach(&resp->body, &len);
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        if (!r) {
+            free(body);
+            return NULL;
         }
-        pthread_mutex_unlock(&st->lock);
     }
-}
-
-static void stream_free(void *cls)
-{
-    struct http_stream *st = cls;
-    st->close(st->ctx); /* after this no wake of st runs or starts */
-    struct http_server *srv = st->srv;
-    if (srv) {
-        pthread_mutex_lock(&srv->streams_lock);
-        if (st->prev)
-            st->prev->next = st->next;
-        else
-            srv->streams = st->next;
-        if (st->next)
-            st->next->prev = st->prev;
-        pthread_mutex_unlock(&srv->streams_lock);
-    }
-    pthread_mutex_destroy(&st->lock);
-    free(st);
-}
-
-/* The MHD response of a stream, linked into the server's list (ended at once when the server
- * is stopping). NULL when it cannot be made; the stream is closed and freed then. */
-static struct MHD_Response *stream_response(struct http_server *srv, struct MHD_Connection *conn,
-                                            struct http_stream *st)
-{
-    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
-                                                               stream_reader, st, stream_free);
-    if (!r) {
-        stream_free(st);
-        return NULL;
-    }
-    pthread_mutex_lock(&srv->streams_lock);
-    st->srv = srv;
-    st->next = srv->streams;
-    if (srv->streams)
-        srv->streams->prev = st;
-    srv->streams = st;
-    st->ended = srv->stopping;
-    pthread_mutex_unlock(&srv->streams_lock);
-    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int)0);
+    if (resp->content_type)
+        MHD_add_response_header(r, "Content-Type", resp->content_type);
+    for (size_t i = 0; i < resp->n_headers; i++)
+        MHD_add_response_header(r, resp->header_names[i], resp->header_values[i]);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (close)
+        MHD_add_response_header(r, "Connection", "close");
     return r;
 }
 
+/* Queues resp (closing the connection after it when close) and frees its body. */
+static enum MHD_Result queue(struct http_server *srv, struct MHD_Connection *conn,
+                             struct conn_state *st, struct http_response *resp, bool close)
+{
+    struct conn_ctx *cx = conn_context(conn);
+    if (resp->authenticated)
+        guard_authenticated(cx);
+    guard_phase(cx, PHASE_ANSWER);
+    struct MHD_Response *r = server_response(srv, conn, resp, close);
+    if (!r)
+        return MHD_NO;
+    enum MHD_Result ret = mhd_queue(conn, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    st->answered = true;
+    return ret;
+}
+
+/* Calls the handler for the request (complete, or refused) and queues its answer. */
 static enum MHD_Result answer(struct http_server *srv, struct MHD_Connection *conn,
                               struct conn_state *st, const char *url, const char *method)
 {
-    struct http_request req = {0};
-    req.arena = &st->arena;
-    req.method = method;
-    req.path = url;
-    req.conn = conn;
+    bool close = st->too_big || st->refused || st->refused_status;
+    if (st->refused)
+        return queue(srv, conn, st, &st->pre, true);
+    struct http_request req;
+    server_request(conn, &st->arena, url, method, &req);
     req.body = st->body.ptr ? st->body.ptr : "";
     req.body_len = st->body.len;
     req.body_too_big = st->too_big;
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &req);
-    client_identity(conn, &req);
-
+    req.refused_status = st->refused_status;
+    req.refused_reason = st->refused_reason;
     struct http_response resp = {0};
     resp.status = 500;
     dbuf_init(&resp.body, srv->cfg.max_response);
     srv->fn(srv->ctx, &req, &resp);
+    return queue(srv, conn, st, &resp, close);
+}
 
-    struct MHD_Response *r;
-    if (resp.stream) {
-        dbuf_release(&resp.body);
-        if (!(r = stream_response(srv, conn, resp.stream)))
-            return MHD_NO;
-    } else {
-        size_t len = 0;
-        char *body = dbuf_detach(&resp.body, &len);
-        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-        if (!r) {
-            free(body);
-            return MHD_NO;
-        }
+static bool expects_continue(struct MHD_Connection *conn)
+{
+    const char *e = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+    if (!e)
+        return false;
+    for (; *e; e++)
+        if (!strncasecmp(e, "100-continue", 12))
+            return true;
+    return false;
+}
+
+/* The head is in: checks framing and length, and asks the precheck about a request with a
+ * body. Answers at once what cannot wait for the body. */
+static enum MHD_Result on_head(struct http_server *srv, struct MHD_Connection *conn,
+                               struct conn_state *st, const char *url, const char *method)
+{
+    struct conn_ctx *cx = conn_context(conn);
+    int status = framing_check(conn, &st->refused_reason);
+    if (status) {
+        guard_count_framing();
+        st->refused_status = status;
+        return answer(srv, conn, st, url, method);
     }
-    if (resp.content_type)
-        MHD_add_response_header(r, "Content-Type", resp.content_type);
-    for (size_t i = 0; i < resp.n_headers; i++)
-        MHD_add_response_header(r, resp.header_names[i], resp.header_values[i]);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    if (st->too_big)
-        MHD_add_response_header(r, "Connection", "close");
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp.status, r);
-    MHD_destroy_response(r);
-    st->answered = true;
-    return ret;
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    int64_t announced = 0;
+    if (cl && lia_parse_i64(cl, strlen(cl), 0, INT64_MAX, &announced) != 0)
+        announced = INT64_MAX; /* libmicrohttpd refuses what it cannot parse before this */
+    bool chunked = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding");
+    if (!chunked && announced == 0) {
+        guard_phase(cx, PHASE_ANSWER); /* the handler is called next */
+        return MHD_YES;
+    }
+    guard_phase(cx, PHASE_BODY);
+    bool now = expects_continue(conn) || (uint64_t)announced > srv->cfg.max_discard_length;
+    if ((uint64_t)announced > srv->cfg.max_content_length) {
+        st->too_big = st->discarding = true;
+        return now ? answer(srv, conn, st, url, method) : MHD_YES;
+    }
+    if (srv->cfg.precheck) {
+        struct http_request req;
+        server_request(conn, &st->arena, url, method, &req);
+        st->pre.status = 500;
+        dbuf_init(&st->pre.body, 64 * 1024);
+        if (srv->cfg.precheck(srv->ctx, &req, &st->pre)) {
+            st->refused = st->discarding = true;
+            return now ? answer(srv, conn, st, url, method) : MHD_YES;
+        }
+        if (st->pre.authenticated)
+            guard_authenticated(cx);
+        dbuf_release(&st->pre.body);
+    }
+    /* A body of announced size: one allocation, not a doubling per piece. */
+    if (announced > 0 && dbuf_reserve(&st->body, (size_t)announced) != 0) {
+        st->too_big = st->discarding = true;
+        return now ? answer(srv, conn, st, url, method) : MHD_YES;
+    }
+    return MHD_YES;
+}
+
+/* A piece of body: kept, or thrown away. MHD_NO (close, unanswered) past the discard bound. */
+static enum MHD_Result on_body(struct http_server *srv, struct conn_state *st, const char *data,
+                               size_t n)
+{
+    if (!st->discarding && dbuf_append(&st->body, data, n) != 0) {
+        /* past max_content_length (chunked, or more than announced): throw it all away */
+        st->too_big = st->discarding = true;
+        st->discarded += st->body.len;
+        guard_count_discarded(st->body.len);
+        dbuf_release(&st->body);
+    }
+    if (st->discarding) {
+        st->discarded += n;
+        guard_count_discarded(n);
+        if (st->discarded > srv->cfg.max_discard_length)
+            return MHD_NO;
+    }
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -374,31 +260,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         arena_init(&st->arena, srv->cfg.request_memory);
         dbuf_init(&st->body, srv->cfg.max_content_length);
         *con_cls = st;
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        int64_t announced = 0;
-        if (cl && lia_parse_i64(cl, strlen(cl), 0, INT64_MAX, &announced) == 0 &&
-            (uint64_t)announced > srv->cfg.max_content_length) {
-            st->too_big = true;
-            return answer(srv, conn, st, url, method);
-        }
-        /* A body of announced size: one allocation, not a doubling per chunk. */
-        if (announced > 0 && dbuf_reserve(&st->body, (size_t)announced) != 0) {
-            st->too_big = true;
-            return answer(srv, conn, st, url, method);
-        }
-        return MHD_YES;
+        return on_head(srv, conn, st, url, method);
     }
     if (st->answered) {
-        *upload_data_size = 0; /* discard the rest of a refused body */
+        *upload_data_size = 0; /* libmicrohttpd discards the rest and closes */
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
-        if (!st->too_big && dbuf_append(&st->body, upload_data, *upload_data_size) != 0) {
-            st->too_big = true;
-            dbuf_release(&st->body);
-        }
+        enum MHD_Result rc = on_body(srv, st, upload_data, *upload_data_size);
         *upload_data_size = 0;
-        return MHD_YES;
+        return rc;
     }
     return answer(srv, conn, st, url, method);
 }
@@ -408,12 +279,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct conn_state *st = *con_cls;
     (void)cls;
-    (void)conn;
     (void)toe;
+    guard_phase(conn_context(conn), PHASE_HEAD); /* the next request's head is due */
     if (!st)
         return;
     arena_release(&st->arena);
     dbuf_release(&st->body);
+    dbuf_release(&st->pre.body);
     free(st);
     *con_cls = NULL;
 }
@@ -458,10 +330,40 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     return http_unescape(s);
 }
 
+/* libmicrohttpd's messages, as warnings. It writes one for every connection it refuses or
+ * that ends mid-request, which a flood turns into thousands a second (a way to fill the disk
+ * or drown the log): at most LOG_BURST lines at once and LOG_PER_SECOND a second on average;
+ * the next line written says how many were left out. */
+#define LOG_PER_SECOND 5.0
+#define LOG_BURST 20.0
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static double log_tokens = LOG_BURST;
+static int64_t log_last_us;
+static uint64_t log_dropped;
+
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    char msg[512];
     (void)cls;
+    int64_t now = lia_now_us();
+    pthread_mutex_lock(&log_lock);
+    log_tokens += (double)(now - log_last_us) / 1e6 * LOG_PER_SECOND;
+    if (log_tokens > LOG_BURST)
+        log_tokens = LOG_BURST;
+    log_last_us = now;
+    bool write = log_tokens >= 1.0;
+    uint64_t dropped = 0;
+    if (write) {
+        log_tokens -= 1.0;
+        dropped = log_dropped;
+        log_dropped = 0;
+    } else {
+        log_dropped++;
+    }
+    pthread_mutex_unlock(&log_lock);
+    if (!write)
+        return;
+    char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
@@ -469,111 +371,17 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
     struct dbuf b;
     dbuf_init(&b, 2048);
     dbuf_json_string(&b, msg, n);
-    lia_log(LIA_LOG_WARN, "http", "\"detail\":%s", b.ptr ? b.ptr : "\"\"");
+    lia_log(LIA_LOG_WARN, "http", "\"detail\":%s,\"left_out_before\":%llu", b.ptr ? b.ptr : "\"\"",
+            (unsigned long long)dropped);
     dbuf_release(&b);
 }
 
-/* Per-address connection counts: a fixed open-addressing table (bounded memory whatever the
- * number of addresses; a full table refuses new addresses rather than growing). */
-#define IP_SLOTS 4096
-
-struct ip_slot {
-    unsigned char addr[16];
-    unsigned char len; /* 0: free */
-    unsigned count;
-};
-
-static pthread_mutex_t ip_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ip_slot ip_table[IP_SLOTS];
-
-static size_t addr_key(const struct sockaddr *sa, unsigned char out[16])
-{
-    if (sa->sa_family == AF_INET) {
-        memcpy(out, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
-        return 4;
-    }
-    if (sa->sa_family == AF_INET6) {
-        memcpy(out, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
-        return 16;
-    }
-    return 0;
-}
-
-/* The slot of addr (made when create), or NULL. Caller holds ip_lock. A probe chain ends at
- * a never-used slot; slots whose count fell to 0 are reused, but only after the whole chain
- * was searched for addr, so one address never holds two slots. */
-static struct ip_slot *ip_find(const unsigned char *addr, size_t len, bool create)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ addr[i]) * 16777619u;
-    struct ip_slot *spare = NULL;
-    for (size_t probe = 0; probe < IP_SLOTS; probe++) {
-        struct ip_slot *sl = &ip_table[(h + probe) % IP_SLOTS];
-        if (sl->len == len && !memcmp(sl->addr, addr, len))
-            return sl;
-        if (!spare && (sl->len == 0 || sl->count == 0))
-            spare = sl;
-        if (sl->len == 0)
-            break;
-    }
-    if (!create || !spare)
-        return NULL;
-    memcpy(spare->addr, addr, len);
-    spare->len = (unsigned char)len;
-    spare->count = 0;
-    return spare;
-}
-
-static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
-{
-    struct http_server *srv = cls;
-    unsigned char key[16];
-    size_t len = addrlen ? addr_key(addr, key) : 0;
-    if (!len)
-        return MHD_YES;
-    pthread_mutex_lock(&ip_lock);
-    struct ip_slot *sl = ip_find(key, len, false);
-    bool ok = !sl || sl->count < srv->cfg.per_ip_connections;
-    pthread_mutex_unlock(&ip_lock);
-    return ok ? MHD_YES : MHD_NO;
-}
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe)
-{
-    struct http_server *srv = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        struct conn_ctx *cx = calloc(1, sizeof *cx);
-        *socket_context = cx; /* NULL when out of memory: nothing kept, nothing counted */
-        if (!cx || !srv->cfg.per_ip_connections)
-            return;
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        unsigned char key[16];
-        size_t len = ci && ci->client_addr ? addr_key(ci->client_addr, key) : 0;
-        if (!len)
-            return;
-        pthread_mutex_lock(&ip_lock);
-        struct ip_slot *sl = ip_find(key, len, true);
-        if (sl) {
-            sl->count++;
-            cx->slot = sl; /* counted: given back when the connection closes */
-        }
-        pthread_mutex_unlock(&ip_lock);
-    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
-        struct conn_ctx *cx = *socket_context;
-        if (cx->slot) {
-            pthread_mutex_lock(&ip_lock);
-            if (cx->slot->count)
-                cx->slot->count--;
-            pthread_mutex_unlock(&ip_lock);
-        }
-        free(cx->subject);
-        free(cx);
-        *socket_context = NULL;
-    }
-}
+/* TLS 1.2 and 1.3 only; AEAD ciphers only (no CBC, so no SHA-1 MAC), forward-secret key
+ * exchange only, no SHA-1 signatures. docs/tls.md lists what a client meets. */
+#define TLS_PRIORITIES                                                                             \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"            \
+    "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"                           \
+    "-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:-SIGN-DSA-SHA1:%PROFILE_MEDIUM"
 
 int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *ctx,
                       struct http_server **out, struct lia_err *err)
@@ -604,9 +412,16 @@ int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *c
     srv->fn = fn;
     srv->ctx = ctx;
     srv->cfg = *cfg;
+    if (srv->cfg.max_discard_length < srv->cfg.max_content_length)
+        srv->cfg.max_discard_length = srv->cfg.max_content_length;
     pthread_mutex_init(&srv->streams_lock, NULL);
+    if (guard_start(srv, err)) {
+        pthread_mutex_destroy(&srv->streams_lock);
+        free(srv);
+        return err ? err->code : LIA_EIO;
+    }
 
-    struct MHD_OptionItem opts[16];
+    struct MHD_OptionItem opts[20];
     size_t n = 0;
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL};
@@ -614,28 +429,28 @@ int http_server_start(const struct http_config *cfg, http_handler_fn fn, void *c
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_seconds, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 * 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL};
-    /* Per-connection state: the client certificate's verification, and the per-address
-     * count (kept here, not by libmicrohttpd: its own per-address limit did not hold in this
-     * threading mode; a third connection from one address was served with a limit of 2). */
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)guard_notify, srv};
+    if (cfg->per_ip_connections)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                            cfg->per_ip_connections, NULL};
     if (cfg->threads > 1)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
     if (cfg->tls_cert_pem) {
         opts[n++] =
             (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key_pem};
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
-                                            "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, TLS_PRIORITIES};
         if (cfg->tls_client_ca_pem)
             opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
                                                 (void *)cfg->tls_client_ca_pem};
     }
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-    srv->daemon = MHD_start_daemon(flags, cfg->port, cfg->per_ip_connections ? accept_policy : NULL,
-                                   srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                                   MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    srv->daemon = MHD_start_daemon(flags, cfg->port, guard_accept, srv, on_request, srv,
+                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
+                                   opts, MHD_OPTION_END);
     if (!srv->daemon) {
+        guard_stop(srv);
         pthread_mutex_destroy(&srv->streams_lock);
         free(srv);
         return lia_err_set(err, LIA_EIO,
@@ -659,12 +474,9 @@ void http_server_stop(struct http_server *srv)
     if (!srv)
         return;
     /* Suspended connections must be resumed before MHD_stop_daemon: end every stream. */
-    pthread_mutex_lock(&srv->streams_lock);
-    srv->stopping = true;
-    for (struct http_stream *st = srv->streams; st; st = st->next)
-        stream_end(st);
-    pthread_mutex_unlock(&srv->streams_lock);
+    streams_end_all(srv);
     MHD_stop_daemon(srv->daemon);
+    guard_stop(srv); /* after every connection has closed */
     pthread_mutex_destroy(&srv->streams_lock);
     free(srv);
 }

@@ -2,7 +2,8 @@
  * intake_analyze: text -> entities with mentions and the relationships the text supports.
  *
  * Steps: check the input (limit, UTF-8, NUL), tokenise, match, keep context-dependent
- * mentions only for entries named elsewhere without needing context, group mentions per
+ * mentions only for entries named elsewhere without needing context, listed beside a
+ * confirmed name, or (a country) holding a confirmed place of the text; group mentions per
  * entry in order of first appearance, then three conservative relationship patterns:
  *   - a state body (identity) is located-at its country, when that country is mentioned;
  *   - "<group> في|in <place>" and "<group> ب<place>": threat-actor located-at location;
@@ -13,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 /* Text is analysed in chunks cut at line ends (names never cross one), so working memory
  * stays proportional to a chunk, not to the whole input. */
@@ -57,14 +59,24 @@ static int add_relation(struct intake_result *res, size_t *cap, size_t s, size_t
     return 0;
 }
 
-/* True when tokens [a, b) only join two items of a list: nothing (a comma, a prefixed و)
- * or one conjunction. */
-static bool list_gap(const struct intake_gazetteer *g, struct token_list *tl, size_t a, size_t b)
+/* True when tokens [a, b) only join two items of a list: nothing (a comma, a prefixed و),
+ * or up to two joining words (and, or, و, أو, et, ou, and the French articles: "le Nigeria,
+ * le Niger et le Tchad"). */
+static bool list_gap(const struct intake_gazetteer *g, struct text_token_list *tl, size_t a,
+                     size_t b)
 {
-    if (b == a)
-        return true;
-    return b == a + 1 && (intake_is_word(g, tl, a, "and") || intake_is_word(g, tl, a, "or") ||
-                          intake_is_word(g, tl, a, "و") || intake_is_word(g, tl, a, "او"));
+    static const char *const joins[] = {"and", "or", "و",   "او", "et", "ou",
+                                        "le",  "la", "les", "du", "des"};
+    if (b - a > 2)
+        return false;
+    for (size_t k = a; k < b; k++) {
+        bool ok = false;
+        for (size_t w = 0; w < sizeof(joins) / sizeof(joins[0]) && !ok; w++)
+            ok = intake_is_word(g, tl, k, joins[w]);
+        if (!ok)
+            return false;
+    }
+    return true;
 }
 
 static int add_entry_rel(struct doc *d, int32_t s, int32_t t, const char *type)
@@ -87,7 +99,8 @@ static int add_entry_rel(struct doc *d, int32_t s, int32_t t, const char *type)
 /* The threat-actor patterns of one chunk; v/n are the chunk's mentions (token indexes
  * local to tl). */
 static int group_relations(const struct intake_gazetteer *g, const char *text,
-                           struct token_list *tl, struct raw_mention *v, size_t n, struct doc *d)
+                           struct text_token_list *tl, struct raw_mention *v, size_t n,
+                           struct doc *d)
 {
     int rc = 0;
     for (size_t a = 0; rc == 0 && a < n; a++) {
@@ -132,11 +145,12 @@ static int group_relations(const struct intake_gazetteer *g, const char *text,
 
 /* Tokenises and matches text[cs, ce) whose first code point is number cbase. */
 static int analyze_chunk(const struct intake_gazetteer *g, const char *text, size_t cs, size_t ce,
-                         uint32_t cbase, struct token_list *tl, struct doc *d, struct lia_err *err)
+                         uint32_t cbase, struct text_token_list *tl, struct doc *d,
+                         struct lia_err *err)
 {
     tl->n = 0;
     dbuf_reset(&tl->text);
-    int rc = intake_tokenize(text + cs, ce - cs, tl, err);
+    int rc = text_tokenize(text + cs, ce - cs, tl, err);
     if (rc < 0)
         return rc;
     for (size_t i = 0; i < tl->n; i++) {
@@ -230,6 +244,20 @@ static int build_result(const struct intake_gazetteer *g, struct doc *d, struct 
             res_of[v[i].entry] = -2;
         }
     }
+    /* a pending country is confirmed by a place inside it (Jordan ... Amman) */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct gz_entry *e = &g->entries[v[i].entry];
+        if (!v[i].pending || e->type != INTAKE_COUNTRY || res_of[v[i].entry] == -2)
+            continue;
+        for (size_t x = 0; x < n; x++) {
+            const struct gz_entry *p = &g->entries[v[x].entry];
+            if (!v[x].pending && (p->type == INTAKE_CITY || p->type == INTAKE_ADMIN1) &&
+                !strcmp(p->country, e->country)) {
+                res_of[v[i].entry] = -2;
+                break;
+            }
+        }
+    }
     size_t k = 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (res_of[v[i].entry] == -2)
@@ -279,6 +307,32 @@ static int build_result(const struct intake_gazetteer *g, struct doc *d, struct 
     return rc;
 }
 
+int intake_check_input(const char *text, size_t len, struct lia_err *err)
+{
+    if (len == 0)
+        return lia_err_set(err, INTAKE_EREFUSED, "empty input: nothing to analyse");
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < len) {
+        if (s[i] < 0x80) {
+            if (s[i] == 0)
+                return lia_err_set(err, INTAKE_EREFUSED,
+                                   "binary data: NUL byte at byte %zu (expected UTF-8 text)", i);
+            i++;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0 || cp < 0)
+            return lia_err_set(err, INTAKE_EREFUSED, "invalid UTF-8 at byte %zu", i);
+        i += (size_t)n;
+    }
+    return 0;
+}
+
+/* Arabic when Arabic letters are at least a third as many as Latin ones; otherwise French
+ * when its function words (le, la, les, des, du, une, est, dans, pour, à...) outnumber
+ * English ones (the, of, and, to, is, for, with...). */
 static enum intake_lang detect_lang(const char *text, size_t len)
 {
     size_t ar = 0, lat = 0;
@@ -289,7 +343,51 @@ static enum intake_lang detect_lang(const char *text, size_t len)
         else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
             lat++;
     }
-    return ar >= lat / 3 && ar > 0 ? INTAKE_LANG_AR : INTAKE_LANG_EN;
+    if (ar >= lat / 3 && ar > 0)
+        return INTAKE_LANG_AR;
+    static const char *const fr[] = {"le",   "la",   "les", "des",   "du",  "une", "est",
+                                     "dans", "pour", "sur", "selon", "aux", "qui", "et"};
+    static const char *const en[] = {"the", "of",   "and", "to",   "is",   "for", "with",
+                                     "was", "that", "by",  "from", "said", "on",  "has"};
+    size_t nfr = 0, nen = 0, scanned = 0;
+    for (size_t i = 0; i < len && scanned < 4096;) {
+        while (i < len && !((text[i] | 0x20) >= 'a' && (text[i] | 0x20) <= 'z'))
+            i++;
+        size_t j = i;
+        while (j < len && (text[j] | 0x20) >= 'a' && (text[j] | 0x20) <= 'z')
+            j++;
+        char w[8];
+        size_t n = j - i;
+        if (n > 0 && n < sizeof(w)) {
+            for (size_t k = 0; k < n; k++)
+                w[k] = (char)(text[i + k] | 0x20);
+            w[n] = '\0';
+            for (size_t k = 0; k < sizeof(fr) / sizeof(fr[0]); k++)
+                nfr += !strcmp(w, fr[k]);
+            for (size_t k = 0; k < sizeof(en) / sizeof(en[0]); k++)
+                nen += !strcmp(w, en[k]);
+        }
+        scanned++;
+        i = j;
+    }
+    return nfr > nen ? INTAKE_LANG_FR : INTAKE_LANG_EN;
+}
+
+int intake_lang_parse(const char *s, enum intake_lang *out)
+{
+    static const char *const names[] = {"auto", "ar", "en", "fr"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(s, names[i])) {
+            *out = (enum intake_lang)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *intake_lang_name(enum intake_lang l)
+{
+    static const char *const names[] = {"auto", "ar", "en", "fr"};
+    return (unsigned)l < sizeof(names) / sizeof(names[0]) ? names[l] : "auto";
 }
 
 int intake_analyze(const struct intake_gazetteer *g, const char *text, size_t len,
@@ -304,7 +402,7 @@ int intake_analyze(const struct intake_gazetteer *g, const char *text, size_t le
     if (rc < 0)
         return rc;
     res->lang = opt && opt->lang != INTAKE_LANG_AUTO ? opt->lang : detect_lang(text, len);
-    struct token_list tl;
+    struct text_token_list tl;
     memset(&tl, 0, sizeof(tl));
     dbuf_init(&tl.text, 40 * CHUNK_MAX); /* NFKC can expand one code point to 18 */
     struct doc d;
@@ -316,7 +414,7 @@ int intake_analyze(const struct intake_gazetteer *g, const char *text, size_t le
         cbase += count_cps(text + cs, ce - cs);
         cs = ce;
     }
-    intake_tokens_release(&tl);
+    text_tokens_release(&tl);
     if (rc == 0)
         rc = build_result(g, &d, res, err);
     free(d.v);

@@ -98,6 +98,8 @@ static int mentions_ext(struct dbuf *b, const struct intake_entity *e, const cha
         if (rc >= 0 && m->prefix_byte_end > m->prefix_byte_start)
             rc = str_member(b, "prefix", text + m->prefix_byte_start,
                             m->prefix_byte_end - m->prefix_byte_start);
+        if (rc >= 0 && m->via == INTAKE_VIA_DEMONYM)
+            rc = dbuf_puts(b, ",\"via\":\"demonym\"");
         if (rc >= 0)
             rc = dbuf_puts(b, "}");
     }
@@ -255,7 +257,7 @@ int intake_write_bundle(const struct intake_gazetteer *g, const struct intake_re
         rc = dbuf_printf(b,
                          ",\"report_types\":[\"threat-report\"],\"labels\":[\"draft\"],"
                          "\"lang\":\"%s\",\"published\":\"%s\"",
-                         res->lang == INTAKE_LANG_AR ? "ar" : "en", published);
+                         intake_lang_name(res->lang), published);
     if (rc >= 0)
         rc = str_member(b, "description", text, len);
     if (rc >= 0)

@@ -18,7 +18,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: liaison intake FILE|- [--lang auto|ar|en] [--out FILE] [--gazetteer DIR]\n"
+            "usage: liaison intake FILE|- [--lang auto|ar|en|fr] [--out FILE] [--gazetteer DIR]\n"
             "                      [--max-bytes N]\n"
             "                      [--publish COLLECTION --data DIR [--marking LEVEL]]\n\n"
             "Turns a news article (UTF-8 text, Arabic or English) into a draft STIX 2.1 bundle:\n"
@@ -176,14 +176,8 @@ int intake_cli_main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "--lang") && v) {
-            if (!strcmp(v, "auto"))
-                opt.lang = INTAKE_LANG_AUTO;
-            else if (!strcmp(v, "ar"))
-                opt.lang = INTAKE_LANG_AR;
-            else if (!strcmp(v, "en"))
-                opt.lang = INTAKE_LANG_EN;
-            else {
-                fprintf(stderr, "intake: --lang must be auto, ar or en, not '%s'\n", v);
+            if (intake_lang_parse(v, &opt.lang) < 0) {
+                fprintf(stderr, "intake: --lang must be auto, ar, en or fr, not '%s'\n", v);
                 return 2;
             }
             i++;

@@ -1,6 +1,8 @@
 /*
  * The gazetteer: places, armed groups and state bodies with every alias, loaded from the
  * TSV files of data/gazetteer/ (docs/intake.md describes the format) into hash tables.
+ * The generated places come in several files (places-debian.tsv, places-debian-cities-N.tsv)
+ * so that none is over 2 MiB.
  *
  * Aliases are normalised with the very tokeniser used for text, then stored under their
  * token sequence joined by single spaces; every shorter token prefix of a multi-token alias
@@ -15,16 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-uint32_t intake_hash(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h ? h : 1;
-}
+#include <unistd.h>
 
 static int hmap_grow(struct hmap *m)
 {
@@ -48,7 +41,7 @@ static int hmap_grow(struct hmap *m)
 
 const struct hslot *hmap_get(const struct hmap *m, const char *key, size_t n)
 {
-    return hmap_get_h(m, key, n, intake_hash(key, n));
+    return hmap_get_h(m, key, n, text_hash(key, n));
 }
 
 const struct hslot *hmap_get_h(const struct hmap *m, const char *key, size_t n, uint32_t h)
@@ -75,7 +68,7 @@ struct hslot *hmap_find(struct hmap *m, struct arena *a, const char *key, size_t
     char *k = arena_strndup(a, key, n);
     if (!k)
         return NULL;
-    uint32_t h = intake_hash(key, n);
+    uint32_t h = text_hash(key, n);
     size_t j = h & (m->cap - 1);
     while (m->slots[j].key)
         j = (j + 1) & (m->cap - 1);
@@ -88,38 +81,6 @@ void hmap_release(struct hmap *m)
 {
     free(m->slots);
     memset(m, 0, sizeof(*m));
-}
-
-char *intake_normalize_phrase(struct arena *a, const char *s, size_t n, size_t *outlen,
-                              int *n_tokens, bool *allcaps)
-{
-    struct token_list tl;
-    memset(&tl, 0, sizeof(tl));
-    struct lia_err err;
-    *n_tokens = 0;
-    if (intake_tokenize(s, n, &tl, &err) < 0 || tl.n == 0) {
-        intake_tokens_release(&tl);
-        return NULL;
-    }
-    size_t total = 0;
-    for (size_t i = 0; i < tl.n; i++)
-        total += tl.v[i].nlen + 1;
-    char *out = arena_alloc(a, total + 1);
-    size_t o = 0;
-    for (size_t i = 0; out && i < tl.n; i++) {
-        if (i)
-            out[o++] = ' ';
-        memcpy(out + o, tl.text.ptr + tl.v[i].noff, tl.v[i].nlen);
-        o += tl.v[i].nlen;
-    }
-    if (out)
-        out[o] = '\0';
-    *outlen = o;
-    *n_tokens = (int)tl.n;
-    if (allcaps)
-        *allcaps = tl.n == 1 && (tl.v[0].flags & TOK_ALLCAPS) && tl.v[0].script == SCRIPT_LATIN;
-    intake_tokens_release(&tl);
-    return out;
 }
 
 const char *intake_type_name(enum intake_type t)
@@ -234,12 +195,24 @@ bool intake_rule(const struct intake_gazetteer *g, char tag, const char *arg, co
     return s != NULL;
 }
 
+static bool no_clitic(const void *g, const char *tok, size_t n)
+{
+    return intake_rule(g, 'S', "", tok, n, NULL);
+}
+
+int intake_clitic_candidates(const struct intake_gazetteer *g, const char *tok, size_t n,
+                             struct text_clitic_cand *out, int max, bool alias_only)
+{
+    return text_clitic_readings(tok, n, out, max, alias_only ? g->alias_filter : NULL, no_clitic,
+                                g);
+}
+
 static int add_rule(struct intake_gazetteer *g, char tag, const char *arg, const char *w,
                     int32_t val)
 {
     size_t n;
     int nt;
-    char *norm = intake_normalize_phrase(&g->arena, w, strlen(w), &n, &nt, NULL);
+    char *norm = text_normalize_phrase(&g->arena, w, strlen(w), &n, &nt, NULL);
     if (!norm)
         return 0;
     char key[512];
@@ -262,7 +235,7 @@ static int add_alias(struct intake_gazetteer *g, int32_t ei, const char *alias, 
     size_t n;
     int nt;
     bool caps;
-    char *norm = intake_normalize_phrase(&g->arena, alias, strlen(alias), &n, &nt, &caps);
+    char *norm = text_normalize_phrase(&g->arena, alias, strlen(alias), &n, &nt, &caps);
     if (!norm)
         return 0;
     if (add_display_alias(g, &g->entries[ei], alias) < 0)
@@ -286,8 +259,7 @@ static int add_alias(struct intake_gazetteer *g, int32_t ei, const char *alias, 
     if (!s)
         return -1;
     size_t first = strcspn(norm, " ");
-    uint32_t fh = intake_hash(norm, first), fb = (fh ^ (fh >> 16)) & (INTAKE_FILTER_WORDS * 64 - 1);
-    g->alias_filter[fb >> 6] |= UINT64_C(1) << (fb & 63);
+    text_filter_add(g->alias_filter, text_hash(norm, first));
     if (s->flags & AL_FULL)
         return 0; /* an earlier file (or row) claimed it: first wins */
     s->flags |= flags;
@@ -345,7 +317,8 @@ static int rule_row(struct intake_gazetteer *g, char **c, int nc, struct lia_err
         char tag;
     } kinds[] = {{"trigger-before", 'B'}, {"trigger-after", 'A'}, {"trigger-prefix", 'P'},
                  {"block-after", 'K'},    {"never", 'N'},         {"context", 'C'},
-                 {"no-clitic", 'S'},      {"head", 'H'},          {"verb", 'V'}};
+                 {"no-clitic", 'S'},      {"head", 'H'},          {"verb", 'V'},
+                 {"given-name", 'G'},     {"org-after", 'O'},     {"org-before", 'Q'}};
     static const char *classes[] = {"government", "armed-forces", "security-services"};
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
         if (strcmp(c[0], kinds[k].kind))
@@ -395,19 +368,25 @@ static int demonym_row(struct intake_gazetteer *g, char **c, int nc, struct lia_
     int ci = country_index(g, c[0]);
     if (ci < 0)
         return lia_err_set(err, LIA_EINVAL, "demonym for unknown country '%s'", c[0]);
+    uint32_t lang = !strcmp(c[1], "ar")   ? DM_AR
+                    : !strcmp(c[1], "en") ? DM_EN
+                    : !strcmp(c[1], "fr") ? DM_FR
+                                          : 0;
+    if (!lang)
+        return lia_err_set(err, LIA_EINVAL, "demonym language '%s' is not ar, en or fr", c[1]);
     size_t n;
     int nt;
     bool caps;
-    char *norm = intake_normalize_phrase(&g->arena, c[2], strlen(c[2]), &n, &nt, &caps);
+    char *norm = text_normalize_phrase(&g->arena, c[2], strlen(c[2]), &n, &nt, &caps);
     if (!norm || nt != 1)
         return 0;
     struct hslot *s = hmap_find(&g->demonyms, &g->arena, norm, n, true);
     if (!s)
         return LIA_ENOMEM;
-    if (s->val < 0) {
-        s->val = ci;
-        s->flags = (c[3][0] == '1' ? AL_CONTEXT : 0) | (caps && n <= 3 ? AL_CASE : 0);
-    }
+    if (s->val >= 0 && s->val != ci)
+        return 0; /* a form two countries claim: the first keeps it */
+    s->val = ci;
+    s->flags |= lang | (c[3][0] == '1' ? AL_CONTEXT : 0) | (caps && n <= 3 ? AL_CASE : 0);
     return 0;
 }
 
@@ -440,6 +419,26 @@ static int synthesise_bodies(struct intake_gazetteer *g, struct lia_err *err)
     return 0;
 }
 
+/* The generated city files, places-debian-cities-1.tsv, -2.tsv ... in order (the generator
+ * cuts them under 2 MiB each, larger cities first). At least one must be there. */
+static int load_city_files(struct intake_gazetteer *g, const char *dir, struct lia_err *err)
+{
+    int rc = 0, n = 0;
+    for (int part = 1; rc == 0 && part < 1000; part++) {
+        char name[64], path[4096];
+        snprintf(name, sizeof(name), "places-debian-cities-%d.tsv", part);
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+            return lia_err_set(err, LIA_EINVAL, "gazetteer path too long");
+        if (access(path, F_OK) != 0)
+            break;
+        rc = load_file(g, dir, name, 10, entry_row, err);
+        n++;
+    }
+    if (rc == 0 && n == 0)
+        return lia_err_set(err, LIA_EIO, "gazetteer: no %s/places-debian-cities-1.tsv", dir);
+    return rc;
+}
+
 const char *intake_default_gazetteer_dir(char *buf, size_t bufsize)
 {
     const char *env = getenv("LIAISON_GAZETTEER");
@@ -461,6 +460,8 @@ int intake_gazetteer_load(const char *dir, struct intake_gazetteer **out, struct
     int rc = load_file(g, dir, "rules.tsv", 4, rule_row, err);
     for (size_t i = 0; rc == 0 && i < sizeof(entry_files) / sizeof(entry_files[0]); i++)
         rc = load_file(g, dir, entry_files[i], 10, entry_row, err);
+    if (rc == 0)
+        rc = load_city_files(g, dir, err);
     if (rc == 0)
         rc = load_file(g, dir, "demonyms.tsv", 4, demonym_row, err);
     if (rc == 0)

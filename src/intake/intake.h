@@ -1,11 +1,12 @@
 /*
- * intake: Arabic and English news text -> a draft STIX 2.1 bundle. The face of src/intake/.
+ * intake: Arabic, English and French news text -> a draft STIX 2.1 bundle. The face of
+ * src/intake/.
  *
- * Pipeline (docs/intake.md): validate UTF-8 -> normalise (NFC, the steps of intake-notes.md)
- * keeping, for every normalised code point, the span of original bytes and code points it
- * came from -> tokens -> gazetteer matches (longest multi-token alias, clitic lattice on the
- * first token, nisba phrases, context rules) -> mentions -> a bundle (report, location,
- * identity, threat-actor, relationship, the mentions extension-definition).
+ * Pipeline (docs/intake.md): validate UTF-8 -> normalise and tokenise (src/text/: NFC, the
+ * steps of intake-notes.md, keeping for every normalised code point the span of original
+ * bytes and code points it came from) -> gazetteer matches (longest multi-token alias, clitic
+ * lattice on the first token, nisba phrases, context rules) -> mentions -> a bundle (report,
+ * location, identity, threat-actor, relationship, the mentions extension-definition).
  *
  * Invariants:
  *  - A struct intake_gazetteer is immutable after intake_gazetteer_load; one may be shared
@@ -51,7 +52,8 @@ enum intake_type {
 /* "country", "region", ... as used in the gazetteer files and the evaluation set. */
 const char *intake_type_name(enum intake_type t);
 
-/* Loads every *.tsv of dir (places-curated, groups, bodies, places-debian, demonyms, rules).
+/* Loads the gazetteer of dir (rules, places-curated, groups, bodies, places-debian,
+ * places-debian-cities-N, demonyms: data/gazetteer/README.md).
  * On success *out is owned by the caller: free with intake_gazetteer_free. */
 int intake_gazetteer_load(const char *dir, struct intake_gazetteer **out, struct lia_err *err);
 void intake_gazetteer_free(struct intake_gazetteer *g);
@@ -60,19 +62,15 @@ const char *intake_default_gazetteer_dir(char *buf, size_t bufsize);
 size_t intake_gazetteer_entry_count(const struct intake_gazetteer *g);
 size_t intake_gazetteer_alias_count(const struct intake_gazetteer *g);
 
-/* Normalisation (intake-notes.md levels L1+L2), exposed for tests and other layers.
- * out gets the normalised UTF-8; byte_map/char_map (malloc'd, caller frees, may be NULL
- * when not wanted) give for each normalised CODE POINT the original byte offset and code
- * point offset where its source starts. Tatweel is deleted here (the tokeniser keeps the
- * flag). Invalid bytes become U+FFFD. */
-int intake_normalize(const char *text, size_t len, struct dbuf *out, uint32_t **byte_map,
-                     uint32_t **char_map, size_t *n_cps, struct lia_err *err);
-
 /* Checks text is acceptable input: not empty, valid UTF-8, no NUL byte. Returns 0 or
  * INTAKE_EREFUSED with a message naming the byte offset. */
 int intake_check_input(const char *text, size_t len, struct lia_err *err);
 
-enum intake_lang { INTAKE_LANG_AUTO, INTAKE_LANG_AR, INTAKE_LANG_EN };
+enum intake_lang { INTAKE_LANG_AUTO, INTAKE_LANG_AR, INTAKE_LANG_EN, INTAKE_LANG_FR };
+/* "auto", "ar", "en", "fr" -> *out; -1 (out untouched) for anything else. */
+int intake_lang_parse(const char *s, enum intake_lang *out);
+/* "ar", "en", "fr" ("auto" for INTAKE_LANG_AUTO). */
+const char *intake_lang_name(enum intake_lang l);
 
 struct intake_options {
     enum intake_lang lang;
@@ -82,11 +80,17 @@ struct intake_options {
     const char *name;     /* report name; NULL = derived from the first line */
 };
 
+enum intake_via {
+    INTAKE_VIA_NAME = 0, /* the entry's name (or alias) is written there */
+    INTAKE_VIA_DEMONYM = 1, /* a nisba or demonym adjective names it (الجيش المالي, Malian) */
+};
+
 struct intake_mention {
     uint32_t start, end;           /* code points in the original text, end exclusive */
     uint32_t byte_start, byte_end; /* bytes in the original text */
     uint32_t prefix_byte_start;    /* clitic prefix split off the name (لـ, ب, وال): bytes */
     uint32_t prefix_byte_end;      /* [start, end) of it; start == end when there is none */
+    enum intake_via via;
 };
 
 struct intake_entity {
@@ -143,7 +147,7 @@ int intake_publish(struct store *s, const struct access_principal *who, const ch
                    int tlp, const char *bundle, size_t len, struct arena *a, struct dbuf *out,
                    struct lia_err *err);
 
-/* `liaison intake FILE|- [--lang auto|ar|en] [--out FILE] [--gazetteer DIR] [--max-bytes N]`;
+/* `liaison intake FILE|- [--lang auto|ar|en|fr] [--out FILE] [--gazetteer DIR] [--max-bytes N]`;
  * argv[0] is "intake". Exit codes: 0 ok, 1 runtime failure, 2 usage, 4 refused input. */
 int intake_cli_main(int argc, char **argv);
 

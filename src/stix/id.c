@@ -80,12 +80,11 @@ bool stix_is_valid_property_name(const char *s, size_t len)
 {
     if (len == 2 && s[0] == 'i' && s[1] == 'd')
         return true;
-    if (len < 3 || len > 250)
+    if (len < 3 || len > 250 || s[0] < 'a' || s[0] > 'z')
         return false;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 1; i < len; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
             return false;
     }
     return true;

@@ -98,6 +98,19 @@ struct stix_info {
  * STIX_EVERSION with err naming the fault. */
 int stix_validate_object(json_t *obj, struct stix_info *info, struct lia_err *err);
 
+/* The rules refusals name (docs/stix-validation.md): id as it appears in messages, the
+ * STIX 2.1 section it comes from, and what it asks. A refusal's message reads
+ * "<property path>: <what is wrong> (rule <id>, STIX 2.1 section <s>)". */
+struct stix_rule_desc {
+    const char *id, *section, *text;
+};
+const struct stix_rule_desc *stix_rules(size_t *n);
+
+/* Checks a pattern of pattern_type "stix" (STIX 2.1 section 9): syntax, constants, and
+ * object paths against the SCO types and properties the spec defines (custom types and
+ * properties allowed as it says). Returns 0, or STIX_EINVALID with err saying where. */
+int stix_validate_pattern(const char *pattern, size_t len, struct lia_err *err);
+
 /* Streamed parse of a large envelope (64+ objects, 64+ KiB): two threads parse its elements
  * while the caller works on those already parsed, in order. stix_stream_start returns -1
  * when the text does not qualify or its skeleton (the body with every element taken out)

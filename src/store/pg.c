@@ -131,6 +131,8 @@ int pg_fail(struct store *s, struct pg_conn *c, PGresult *res, const char *what,
         code = LIA_EBUSY;
     else if (state && !strcmp(state, "53200"))
         code = LIA_ENOMEM;
+    else if (state && !strcmp(state, "53100"))
+        code = LIA_ENOSPC; /* disk_full on the server: api answers 507 */
     size_t ml = strcspn(msg, "\n");
     if (lost)
         return lia_err_set(err, code, "store: %s: database %s unavailable: %.*s", what,

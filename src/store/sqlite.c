@@ -14,6 +14,7 @@
  */
 #include "store/pg_int.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,8 @@ int sqlite_fail(sqlite3 *db, int rc, struct lia_err *err, const char *what)
     int code = LIA_EIO;
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
         code = LIA_EBUSY;
+    else if (rc == SQLITE_FULL || (rc == SQLITE_IOERR && db && sqlite3_system_errno(db) == ENOSPC))
+        code = LIA_ENOSPC; /* the disk (or file size limit) is full: api answers 507 */
     else if (rc == SQLITE_CONSTRAINT)
         code = LIA_ECONFLICT;
     else if (rc == SQLITE_NOMEM)
@@ -203,10 +206,12 @@ static int conn_open(struct store *s, bool create, sqlite3 **out, struct lia_err
     }
     sqlite3_busy_timeout(db, s->busy_timeout_ms);
     sqlite3_extended_result_codes(db, 0);
+    /* journal_size_limit: the write-ahead log is cut back to this size whenever it restarts
+     * after a checkpoint, so the file stays bounded (docs/architecture.md, "Storage"). */
     rc = sqlite3_exec(db,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                       "PRAGMA foreign_keys=ON; PRAGMA cache_size=-8000;"
-                      "PRAGMA temp_store=MEMORY;",
+                      "PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=" SQLITE_WAL_LIMIT ";",
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         sqlite_fail(db, rc, err, "configure connection");
@@ -231,9 +236,15 @@ static int schema_version(sqlite3 *db)
     return have;
 }
 
-static int schema_apply(struct store *s, sqlite3 *db, struct lia_err *err)
+static int schema_apply(struct store *s, sqlite3 *db, bool create, struct lia_err *err)
 {
     int have = schema_version(db);
+    if (have == 0 && !create) /* a database, but not (or no longer) a liaison store */
+        return lia_err_set(err, LIA_EIO,
+                           "store: %s holds no liaison store (no schema version): damaged, or "
+                           "not made by `liaison init`; nothing was changed. Run `liaison store "
+                           "check` on it",
+                           s->path);
     if (have > SCHEMA_VERSION)
         return lia_err_set(err, LIA_EUNSUPPORTED,
                            "store: %s has schema version %d; this liaison knows up to %d", s->path,
@@ -296,6 +307,21 @@ int store_open(const char *path, const struct store_options *opt, struct store *
     if (!opt->create && stat(path, &sb) != 0)
         return lia_err_set(err, LIA_ENOTFOUND,
                            "store: %s does not exist (run `liaison init --data DIR` first)", path);
+    /* SQLite takes an empty file for a new database: opened as usual, it would become a fresh,
+     * empty instance (every token refused, an empty audit log verified "intact"). A store,
+     * once made, is never empty, so an empty one is damage. */
+    if (!opt->create && S_ISREG(sb.st_mode) && sb.st_size == 0)
+        return lia_err_set(err, LIA_EIO,
+                           "store: %s is empty (0 bytes): the store is damaged or was truncated; "
+                           "nothing was changed. Restore it from a backup; `liaison store check` "
+                           "tells what is wrong",
+                           path);
+    /* Made 0600 before SQLite opens it: the -wal and -shm files take the database's mode. */
+    if (opt->create && stat(path, &sb) != 0) {
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     struct store *s = calloc(1, sizeof *s);
     if (!s)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
@@ -315,7 +341,7 @@ int store_open(const char *path, const struct store_options *opt, struct store *
     if (rc == 0)
         gen_map(s); /* after the database exists: the file goes beside it */
     if (rc == 0)
-        rc = schema_apply(s, db, err);
+        rc = schema_apply(s, db, opt->create, err);
     if (rc) {
         sqlite3_close(db);
         store_close(s);

@@ -68,6 +68,9 @@ struct sqlite_conn {
 struct pgstore;
 struct pg_conn;
 
+/* PRAGMA journal_size_limit of every connection, bytes (docs/architecture.md). */
+#define SQLITE_WAL_LIMIT "8388608"
+
 struct store {
     struct pgstore *pg; /* the PostgreSQL backend (pg_int.h); NULL for SQLite */
     char *path;

@@ -46,6 +46,22 @@ struct store_options {
 int store_open(const char *path, const struct store_options *opt, struct store **out,
                struct lia_err *err);
 void store_close(struct store *s);
+
+/* What store_check found. */
+struct store_check_report {
+    size_t problems;    /* 0: intact */
+    char first[512];    /* the first problem, worded for a person */
+    char note[768];     /* what the check could not cover, or "" */
+    const char *method; /* what was run */
+};
+/* Checks the store at location (as store_open takes it) without changing it, and without
+ * needing store_open to succeed (check.c): SQLite: not empty, PRAGMA integrity_check (full) or
+ * quick_check, the liaison schema present; PostgreSQL: every table read whole (page checksums
+ * verified when the cluster has them), amcheck on every index when installed (full). each,
+ * unless NULL, gets every problem. Problems go in out; non-zero only when the check could not
+ * run at all (no such store, cannot connect). */
+int store_check(const char *location, bool full, void (*each)(void *ctx, const char *problem),
+                void *ctx, struct store_check_report *out, struct lia_err *err);
 /* SQLite: moves WAL checkpoints from the committing request to a background thread (the
  * server calls it after opening; CLI commands keep SQLite's own). PostgreSQL: nothing. */
 int store_background_checkpoints(struct store *s, struct lia_err *err);

@@ -55,6 +55,8 @@ const char *lia_rc_name(int code)
         return "busy";
     case LIA_EINTERNAL:
         return "internal error";
+    case LIA_ENOSPC:
+        return "disk full";
     default:
         return "error";
     }

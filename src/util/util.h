@@ -35,6 +35,7 @@ enum lia_rc {
     LIA_EUNSUPPORTED = -9,
     LIA_EBUSY = -10,     /* try again later (rate limit, lock) */
     LIA_EINTERNAL = -11, /* our own bug */
+    LIA_ENOSPC = -12,    /* the disk is full: nothing was written; try again once freed */
 };
 
 struct lia_err {

@@ -2,7 +2,7 @@
  * A watch's filters: validation when a watch is made, the stored JSON form, and the test of
  * one object version against them.
  *
- * Names are compared after the normalisation of intake/ (harakat and tatweel dropped, alef
+ * Names are compared after the normalisation of text/ (harakat and tatweel dropped, alef
  * and hamza seats, alef maqsura and taa marbuta folded, Latin case and accents folded), with
  * every run of spaces and punctuation reduced to one space: "الدولة الإسلامية" and
  * "الدولة  الاسلاميه" are the same text here. A name-like text matches when it is a substring
@@ -21,8 +21,8 @@
 #include <strings.h>
 
 #include "access/access.h"
-#include "intake/intake.h"
 #include "stix/stix.h"
+#include "text/text.h"
 
 /* The region-ov vocabulary of STIX 2.1 (section 10.24). */
 static const char *const regions[] = {
@@ -86,7 +86,7 @@ char *watch_normalize_name(const char *text, size_t len)
     size_t n_cps = 0;
     struct lia_err err;
     lia_err_clear(&err);
-    if (intake_normalize(text, len, &norm, NULL, NULL, &n_cps, &err) != 0) {
+    if (text_normalize(text, len, &norm, NULL, NULL, &n_cps, &err) != 0) {
         dbuf_release(&norm);
         return NULL;
     }

@@ -4,7 +4,7 @@
  *
  * A watch belongs to a principal, its owner: a partner (rowid) or this instance's local
  * principals (0). It selects object versions by type, by name or alias (compared after the
- * Arabic and Latin normalisation of intake/, so that الدولة الإسلامية, الدولة الاسلامية and
+ * Arabic and Latin normalisation of text/, so that الدولة الإسلامية, الدولة الاسلامية and
  * ISIS meet when the data lists them as aliases of one object), by location (country or
  * region) and by effective TLP. The engine follows every version stored after a cursor kept in
  * the store and, for each watch whose filters select it AND whose owner may see it — asked of

@@ -31,7 +31,7 @@ void watch_query_release(struct watch_query *q);
 /* True when the filters of q select the object version obj of type with effective tlp. */
 bool watch_query_selects(const struct watch_query *q, const char *type, int tlp, json_t *obj);
 
-/* Normalises text for name matching: intake_normalize, then runs of spaces and punctuation
+/* Normalises text for name matching: text_normalize, then runs of spaces and punctuation
  * become one space, trimmed. Returns a malloc'd string, or NULL when out of memory. */
 char *watch_normalize_name(const char *text, size_t len);
 

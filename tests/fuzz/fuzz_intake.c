@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "intake/intake.h"
+#include "text/text.h"
 
 static struct intake_gazetteer *gaz;
 
@@ -39,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t *byte_map = NULL, *char_map = NULL;
     size_t n_cps = 0;
     lia_err_clear(&err);
-    if (intake_normalize(text, size, &out, &byte_map, &char_map, &n_cps, &err) == 0) {
+    if (text_normalize(text, size, &out, &byte_map, &char_map, &n_cps, &err) == 0) {
         for (size_t i = 0; i < n_cps; i++)
             if (byte_map[i] > size || char_map[i] > size)
                 abort(); /* offsets must point into the original text */

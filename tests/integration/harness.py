@@ -165,8 +165,10 @@ class Server:
     def __init__(self, data, sets=(), tls=None, token=None):
         self.data = data
         # Tests make requests far faster than any partner would; the rate limit has its own
-        # test (test_partners.RateLimitTest), which overrides this.
-        self.sets = ["rate_limit=0"] + list(sets)
+        # test (test_partners.RateLimitTest), which overrides this. So do they fail to
+        # authenticate (test_auth, test_bad_input): the throttle of failed authentications has
+        # its own tests (test_hostile.py), which override it too.
+        self.sets = ["rate_limit=0", "auth_failure_rate=0"] + list(sets)
         self.tls = tls  # (cert, key) or None
         self.token = token or data.admin
         self.proc = None

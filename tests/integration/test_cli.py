@@ -185,6 +185,38 @@ class Cli(TaxiiCase):
         p = run_cli("token", "revoke", "--data", D.path, "-x", check=False)
         self.assertEqual(p.returncode, 2, p.stderr)
 
+    def test_09_config_defaults_and_check(self):
+        """`config defaults` names every key serve knows, each commented at a default that
+        `config check` accepts; a bad value or unknown key is refused naming file, line
+        and key, and a good --set passes."""
+        text = run_cli("config", "defaults").stdout
+        keys = re.findall(r"^# ([a-z_]+) = ", text, re.M)
+        for k in ("listen", "max_content_length", "threads", "web_root", "rate_limit"):
+            self.assertIn(k, keys)
+        path = os.path.join(D.tmp, "defaults.conf")
+        # Every default, uncommented: serve must accept exactly what it documents.
+        with open(path, "w") as f:
+            f.write(re.sub(r"^# ([a-z_]+ = )", r"\1", text, flags=re.M))
+        p = run_cli("config", "check", "--config", path)
+        self.assertEqual(p.stdout.strip(), "ok: " + path)
+        p = run_cli("config", "check", "--config", path, "--set", "threads=8")
+        self.assertEqual(p.returncode, 0)
+        with open(path, "a") as f:
+            f.write("threads = 9999\n")
+        lines = open(path).read().count("\n")
+        p = run_cli("config", "check", "--config", path, check=False)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("%s:%d" % (path, lines), p.stderr)
+        self.assertIn("threads", p.stderr)
+        p = run_cli("config", "check", "--data", D.path, "--set", "no_such_key=1", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("unknown configuration key 'no_such_key'", p.stderr)
+        p = run_cli("config", "check", "--config", os.path.join(D.tmp, "missing.conf"),
+                    check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(run_cli("config", check=False).returncode, 2)
+        self.assertEqual(run_cli("config", "nonsense", check=False).returncode, 2)
+
     def test_08_upgrade_from_schema_2(self):
         """A store written by the previous release (schema 2: no version flags, no auth_gen)
         is upgraded when opened: the flags are computed from the versions present, so

@@ -82,7 +82,10 @@ class Limits(TaxiiCase):
         self.assertEqual(s.manifest_all("lim"), before)
 
     def test_max_connections(self):
-        s = self.server("max_connections=4", "threads=1", "connection_timeout=30")
+        # reserved_connections=0: every slot open to every address (test_hostile.py covers the
+        # reserved ones)
+        s = self.server("max_connections=4", "threads=1", "connection_timeout=30",
+                        "reserved_connections=0")
         held = [idle_socket(s.port) for _ in range(4)]
         try:
             time.sleep(0.3)

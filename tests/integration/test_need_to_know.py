@@ -294,11 +294,13 @@ class World:
             aud = rng.sample(idents, min(k, len(idents)))
             if rng.random() < 0.2:
                 aud.append(self.ghost)
+            rel = {"extension_type": "property-extension"}
+            if aud:  # STIX 2.1 section 2.12: no empty lists; no rel_to releases to nobody
+                rel["rel_to"] = aud
             m = {"type": "marking-definition", "spec_version": "2.1",
                  "id": "marking-definition--" + rand_uuid(rng),
                  "created": "2023-12-0%dT00:00:00.000Z" % (i + 1), "name": "REL TO %d" % i,
-                 "extensions": {RELEASABILITY: {"extension_type": "property-extension",
-                                                "rel_to": aud}}}
+                 "extensions": {RELEASABILITY: rel}}
             self.model.rel_to[m["id"]] = aud
             out.append(m)
         self.statement = "marking-definition--" + rand_uuid(rng)
@@ -336,8 +338,11 @@ class World:
         tlp_red = any(TLP_RANK.get(m) == RED for m in refs + [g["marking_ref"] for g in gran])
         if tlp_red or rng.random() < 0.3:
             pool = [p.identity for p in self.partners] + [self.ghost]
-            obj["extensions"] = {HANDLING: {"extension_type": "property-extension",
-                                            "red_recipients": rng.sample(pool, rng.randint(0, 3))}}
+            named = rng.sample(pool, rng.randint(0, 3))
+            handling = {"extension_type": "property-extension"}
+            if named:  # STIX 2.1 section 2.12: no empty lists
+                handling["red_recipients"] = named
+            obj["extensions"] = {HANDLING: handling}
 
     def object_versions(self, type_, oid, all_ids):
         """1-3 versions of one object, each with its own handling."""

@@ -185,7 +185,7 @@ class PartnersTest(TaxiiCase):
         st, _, j = s.post_objects("cells", [theirs], token=us)
         self.assertEqual(j["failure_count"], 1, j)
         # Partners may not create marking definitions.
-        st, _, j = s.post_objects("cells", [rel_marking("REL TO ALL", [])], token=us)
+        st, _, j = s.post_objects("cells", [rel_marking("REL TO US", [self.w.us])], token=us)
         self.assertEqual(j["failure_count"], 1, j)
         self.assertIn("administrator", j["failures"][0]["message"])
         # A partner's status resource is not visible to another partner or to the admin's peers.

@@ -290,6 +290,37 @@ class InitTlsTest(TaxiiCase):
         self.assertNotIn("Handshake was completed", p.stdout + p.stderr)
         self.assertNotEqual(p.returncode, 0)
 
+    def gnutls_cli(self, priority):
+        """gnutls-cli against the server with priority; returns (handshake done, output)."""
+        p = subprocess.run([GNUTLS_CLI, "--insecure", "--priority", priority, "-p",
+                            str(self.server.port), "127.0.0.1"],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+        out = p.stdout + p.stderr
+        return "Handshake was completed" in out, out
+
+    def test_gnutls_cli_no_cbc_no_sha1(self):
+        """TLS 1.2 suites: AEAD only (no CBC, hence no SHA-1 MAC), no SHA-1 signatures; what a
+        client offering only those gets is no session."""
+        if not GNUTLS_CLI:
+            self.skipTest("gnutls-cli (gnutls-bin) not installed")
+        ok, out = self.gnutls_cli("NORMAL:-VERS-ALL:+VERS-TLS1.2")
+        self.assertTrue(ok, out)
+        self.assertRegex(out, r"(GCM|CHACHA20)", "an AEAD suite was negotiated")
+        refused = {
+            "ECDHE-ECDSA/RSA AES-CBC-SHA1": "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC:"
+                                            "+AES-256-CBC:-MAC-ALL:+SHA1",
+            "any CBC suite": "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC:+AES-256-CBC:"
+                             "+CAMELLIA-128-CBC:+CAMELLIA-256-CBC:+3DES-CBC:-MAC-ALL:+SHA1:+SHA256:"
+                             "+SHA384",
+            "SHA-1 signatures only": "NORMAL:-VERS-ALL:+VERS-TLS1.2:-SIGN-ALL:+SIGN-RSA-SHA1:"
+                                     "+SIGN-ECDSA-SHA1",
+            "RSA key exchange only": "NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+RSA",
+        }
+        for what, priority in refused.items():
+            with self.subTest(what):
+                ok, out = self.gnutls_cli(priority)
+                self.assertFalse(ok, "a session with %s:\n%s" % (what, out[-2000:]))
+
     def test_plain_http_gets_no_http_answer(self):
         try:
             got = self.server.raw(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"

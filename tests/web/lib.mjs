@@ -187,8 +187,9 @@ export async function seed(s) {
   const mine = { created_by_ref: me.identity };
   const green = { object_marking_refs: [TLP.green], ...mine };
   const amber = { object_marking_refs: [TLP.amber], ...mine };
+  // STIX 2.1 section 2.12 forbids empty lists: a red object without recipients has no extension.
   const red = (recipients) => ({ object_marking_refs: [TLP.red], ...mine,
-    extensions: { [HANDLING]: { extension_type: 'property-extension', red_recipients: recipients } } });
+    ...(recipients.length ? { extensions: { [HANDLING]: { extension_type: 'property-extension', red_recipients: recipients } } } : {}) });
 
   const o = w.obj;
   o.aqim = sdo('threat-actor', { name: 'Al-Qaeda in the Islamic Maghreb', aliases: ['AQIM', 'تنظيم القاعدة في بلاد المغرب الإسلامي'], threat_actor_types: ['terrorist'], ...green });

@@ -165,7 +165,8 @@ try {
     assert(seen.problems.filter((p) => !/401|Unauthorized/.test(p)).length === 0, 'console problems:\n' + seen.problems.join('\n'));
   });
   code = 0;
-} catch {
+} catch (err) {
+  console.log('FAIL outside a step: ' + (err && err.stack ? err.stack : err));
   code = 1;
 } finally {
   code = (await stopAll(b, s)) || code;

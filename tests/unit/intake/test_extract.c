@@ -15,83 +15,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "intake/intake.h"
+#include "intake_test.h"
 #include "stix/stix.h"
-
-static struct intake_gazetteer *G;
-
-static int setup(void **state)
-{
-    (void)state;
-    const char *src = getenv("LIAISON_SOURCE");
-    char dir[4096];
-    snprintf(dir, sizeof(dir), "%s/data/gazetteer", src ? src : ".");
-    struct lia_err err = {0};
-    if (intake_gazetteer_load(dir, &G, &err) < 0) {
-        fprintf(stderr, "gazetteer: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    intake_gazetteer_free(G);
-    return 0;
-}
-
-/* Finds the entity with key in res, or NULL. */
-static const struct intake_entity *find(const struct intake_result *res, const char *key)
-{
-    for (size_t i = 0; i < res->n_entities; i++)
-        if (!strcmp(res->entities[i].key, key))
-            return &res->entities[i];
-    return NULL;
-}
-
-static void analyze(const char *text, struct intake_result *res)
-{
-    struct lia_err err = {0};
-    int rc = intake_analyze(G, text, strlen(text), NULL, res, &err);
-    if (rc < 0)
-        fail_msg("analyze: %s", err.msg);
-}
-
-/* Asserts that text yields entity key with a mention whose surface and prefix are given. */
-static void expect_mention(const char *text, const char *key, const char *surface,
-                           const char *prefix)
-{
-    struct intake_result res;
-    analyze(text, &res);
-    const struct intake_entity *e = find(&res, key);
-    if (!e)
-        fail_msg("%s: no %s", text, key);
-    bool ok = false;
-    for (size_t i = 0; i < e->n_mentions && !ok; i++) {
-        const struct intake_mention *m = &e->mentions[i];
-        size_t n = m->byte_end - m->byte_start, pn = m->prefix_byte_end - m->prefix_byte_start;
-        ok = n == strlen(surface) && !memcmp(text + m->byte_start, surface, n) &&
-             pn == strlen(prefix) && !memcmp(text + m->prefix_byte_start, prefix, pn);
-    }
-    if (!ok) {
-        const struct intake_mention *m = &e->mentions[0];
-        fail_msg("%s: %s mention is [%.*s] prefix [%.*s], want [%s] [%s]", text, key,
-                 (int)(m->byte_end - m->byte_start), text + m->byte_start,
-                 (int)(m->prefix_byte_end - m->prefix_byte_start), text + m->prefix_byte_start,
-                 surface, prefix);
-    }
-    intake_result_release(&res);
-}
-
-static void expect_none(const char *text, const char *key)
-{
-    struct intake_result res;
-    analyze(text, &res);
-    if (key ? find(&res, key) != NULL : res.n_entities != 0)
-        fail_msg("%s: unexpected %s", text, key ? key : res.entities[0].key);
-    intake_result_release(&res);
-}
 
 static void test_clitics_in_text(void **state)
 {
