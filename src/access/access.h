@@ -89,6 +89,11 @@ int access_check_liaison_types(struct store_txn *t, struct store *s,
  * (through the one gate); *json NULL when there is none. */
 int access_find_visible(struct store *s, const struct store_policy *p, const char *id,
                         struct arena *a, const char **json, size_t *len, struct lia_err *err);
+/* The same, as the version's row (row->json NULL when there is none) and its collection's id:
+ * for a view that names what it shows in a disclosure record. */
+int access_find_visible_row(struct store *s, const struct store_policy *p, const char *id,
+                            struct arena *a, struct store_row *row, const char **collection,
+                            struct lia_err *err);
 
 /* The partners an object of a liaison type is released to, whatever its markings: the two
  * parties of a request or response (*applies false for other types). */

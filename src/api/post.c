@@ -50,7 +50,7 @@ static int store_item(struct api_call *c, struct store_txn *t, const struct stor
                       struct outcome *out, struct lia_err *err)
 {
     struct access_ingest ctx = {.store = c->api->store,
-                                .who = &c->who,
+                                .who = c->who,
                                 .coll = col->rid,
                                 .a = c->req->arena,
                                 .checked = checked};
@@ -169,7 +169,7 @@ static bool store_streamed(struct api_call *c, const struct store_collection *co
 
 void api_objects_post(struct api_call *c, const struct store_collection *col)
 {
-    if (c->who.read_only || !col->can_write)
+    if (c->who->read_only || !col->can_write)
         return (void)api_fail(c, 403, "Forbidden", "this token may not write to this collection");
     if (api_check_content_type(c))
         return;
@@ -211,7 +211,7 @@ void api_objects_post(struct api_call *c, const struct store_collection *col)
                                     "{\"collection\":\"%s\",\"status\":\"%s\",\"stored\":%zu,"
                                     "\"refused\":%zu}",
                                     col->id, sid, out.n_ok, out.n_bad);
-        rc = detail ? audit_append(t, c->who.actor, "objects.add", detail, &err)
+        rc = detail ? audit_append(t, c->who->actor, "objects.add", detail, &err)
                     : lia_err_set(&err, LIA_ENOMEM, "out of memory");
     }
     stix_envelope_release_later(&env);
