@@ -1,18 +1,19 @@
 /*
  * api: TAXII 2.1 and the liaison endpoints beside it. The face of src/api/.
  *
- * api_handle is the http layer's handler: it authenticates the caller,
- * checks media types and parameters, and answers from the store through the
- * caller's policy. Every error leaves as a TAXII error message (JSON) with
- * the HTTP status the specification names, worded in exactly one place
- * (errors.c). A request that fails changes nothing.
+ * api_handle is the http layer's handler: it runs the request through the
+ * request pipeline (pipeline/pipeline.h) with this layer's steps, which
+ * authenticate the caller, check media types and parameters, and answer from
+ * the store through the caller's policy. Every error leaves as a TAXII error
+ * message (JSON) with the HTTP status the specification names, worded in
+ * exactly one place (errors.c). A request that fails changes nothing.
  */
 #ifndef LIAISON_API_H
 #define LIAISON_API_H
 
-#include <pthread.h>
-
+#include "audit/audit.h"
 #include "http/http.h"
+#include "pipeline/pipeline.h"
 #include "stix/stix.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -27,9 +28,9 @@ struct api_config {
     size_t rate_burst;           /* requests a principal may make at once */
     size_t auth_failure_rate;    /* failed authentications per minute per address; 0 = no limit */
     size_t auth_failure_burst;   /* failed authentications an address may make at once */
-    size_t response_cache_bytes; /* per worker thread (rcache.c); 0: no response cache */
+    size_t response_cache_bytes; /* per worker thread (pipeline/rcache.c); 0: no cache */
     size_t response_cache_ms;    /* longest a cached answer is replayed */
-    size_t readahead_bytes;      /* answers made ahead, at most (readahead.c); 0: none */
+    size_t readahead_bytes;      /* answers made ahead, at most (pipeline/); 0: none */
     size_t readahead_threads;    /* threads making them; 0: none */
     size_t request_memory;       /* one request's arena, for requests made ahead */
     size_t max_response;         /* one response body, for requests made ahead */
@@ -45,23 +46,20 @@ struct watch_engine;
 struct api {
     struct store *store;
     struct api_config cfg;
-    unsigned char next_key[32];   /* HMAC key for next tokens, kept in the store */
-    uint64_t instance;            /* distinguishes this instance's cached answers (rcache.c) */
-    struct watch_engine *watches; /* set by the caller after api_init; NULL: no event streams */
-    /* Disclosure records waiting to be committed together (disclose.c). */
-    pthread_mutex_t disclose_lock;
-    pthread_cond_t disclose_cond;
-    struct api_disclosure *disclose_queue; /* oldest first */
-    bool disclose_leader;                  /* a request is committing a group */
-    struct api_readahead *ahead;           /* NULL until api_readahead_start */
+    unsigned char next_key[32];     /* HMAC key for next tokens, kept in the store */
+    uint64_t instance;              /* distinguishes this instance's cached answers (rcache.c) */
+    struct watch_engine *watches;   /* set by the caller after api_init; NULL: no event streams */
+    struct audit_recorder recorder; /* commits disclosure records, in groups */
+    struct pipeline pipe;           /* every request runs through it (handle.c) */
 };
 
 /* Loads what the API keeps in the store (the next-token key). */
 int api_init(struct api *api, struct store *s, const struct api_config *cfg, struct lia_err *err);
 
 /* Starts the threads that make the next page of a paged listing while its client reads this
- * one (readahead.c; none when cfg.readahead_threads or readahead_bytes is 0, or when the store
- * cannot tell whether it changed: PostgreSQL). Stop before the store is closed. */
+ * one (pipeline_readahead_start; none when cfg.readahead_threads or readahead_bytes is 0, or
+ * when the store cannot tell whether it changed: PostgreSQL). Stop before the store is
+ * closed. */
 int api_readahead_start(struct api *api, struct lia_err *err);
 void api_readahead_stop(struct api *api);
 

@@ -6,6 +6,8 @@
 
 #include "access/access.h"
 #include "api/api.h"
+#include "audit/audit.h"
+#include "pipeline/pipeline.h"
 
 #define TAXII_MEDIA "application/taxii+json;version=2.1"
 #define STIX_MEDIA "application/stix+json;version=2.1"
@@ -14,89 +16,13 @@ struct api_call {
     struct api *api;
     struct http_request *req;
     struct http_response *resp;
-    struct access_principal who;
-    const char *media; /* the media type the response will carry */
-    bool disclosed;    /* objects went on record as disclosed to a partner (disclose.c) */
-    const char *next;  /* the next token of the page answered, when there is a next page */
-    /* A read-ahead (readahead.c) makes the answer before its request comes: the record of
-     * what it would disclose is kept with it, to be committed when it is sent. */
-    bool ahead;
-    const char *ahead_record;       /* the disclosure record's detail, or NULL */
-    size_t ahead_disclosed;         /* object versions in it */
-    struct api_answer *ahead_taken; /* the answer made ahead that this request took */
-    bool ahead_sent;                /* and sent */
+    struct access_principal *who; /* the caller (run->who) */
+    const char *media;            /* the media type the response will carry */
+    struct pipeline_call *run;    /* the request as the pipeline runs it: mode, ticket, next */
 };
 
-/* A whole answer kept apart from the request that made them, in one allocation (answer.c):
- * by the response cache, to send again, and by the read-ahead, made before it was asked. */
-struct api_answer {
-    size_t size; /* bytes held, this struct included */
-    int status;
-    const char *content_type;
-    size_t n_headers;
-    const char *names[HTTP_MAX_RESP_HEADERS];
-    const char *values[HTTP_MAX_RESP_HEADERS];
-    const char *actor, *token_id, *name; /* who it was made for */
-    int64_t partner, expires_us;
-    const char *body;
-    size_t body_len;
-    char *owned_body;       /* the body, when it is not in the same allocation */
-    const char *disclosure; /* read-ahead: the record to commit before it is sent, or NULL */
-    size_t disclosed;       /* object versions in that record */
-    const char *next;       /* read-ahead: the next token in it, or NULL */
-};
-/* Hash of everything a GET's answer is made from: instance, path, parameters (in the order of
- * their names), Accept, and the credentials (Authorization, client certificate). */
-void api_request_key(uint64_t instance, const struct http_request *req, unsigned char key[32]);
-/* Bytes api_answer_pack would take for the response of c. */
-size_t api_answer_size(const struct api_call *c, const char *disclosure, const char *next);
-/* Copies the response of c, and who it was made for, into one allocation; NULL when out of
- * memory. take_body: the body is taken from the response instead (which is left empty), for
- * an answer whose response will not be sent. Freed with api_answer_free. */
-struct api_answer *api_answer_pack(const struct api_call *c, const char *disclosure,
-                                   size_t disclosed, const char *next, bool take_body);
-void api_answer_free(struct api_answer *a);
-/* Sets c->who to whom a was made for (its actor, token, partner: for the rate limit and the
- * request log). */
-void api_answer_who(struct api_call *c, const struct api_answer *a);
-/* Fills the response from a; answers 500 and returns -1 when out of memory. last: a is freed
- * before the response is sent, so its strings are copied into the request's arena and a body
- * of its own is handed over to the response, not copied. */
-int api_answer_replay(struct api_call *c, struct api_answer *a, bool last);
-
-/* Read-ahead (readahead.c): the next page of a paged TAXII listing, made while its client
- * reads this one; docs/architecture.md, "Read-ahead". */
-/* Takes the answer made ahead for this request, if one was and is still right (waits for one
- * being made); NULL otherwise. c->who is set when it returns one; api_readahead_finish after
- * use. key: the request's key when already hashed (api_request_key), or NULL. */
-struct api_answer *api_readahead_take(struct api_call *c, const unsigned char *key);
-/* Sends a taken answer (on record since it was made). */
-void api_readahead_send(struct api_call *c, struct api_answer *a);
-/* After the request: frees a taken answer, withdrawing its record when it was not sent. */
-void api_readahead_finish(struct api_call *c, struct api_answer *a);
-/* After an answer with a next page (c->next): asks for that page to be made. */
-void api_readahead_schedule(struct api_call *c);
-/* The request of a read-ahead, answered as api_handle would, minus the rate limit, the
- * response cache, metrics and log line (handle.c). */
-void api_handle_ahead(struct api_call *c);
-
-/* The response cache (rcache.c). A probe is made before the request reads the store. */
-struct api_rcache_probe {
-    bool on;               /* the request may be answered from, or kept in, the cache */
-    uint64_t gen;          /* the store's commit generation before anything was read */
-    int64_t at_us;         /* and the time then: a kept answer's age counts from it */
-    unsigned char key[32]; /* hash of the instance, path, parameters, Accept, credentials */
-    void *hit;             /* the kept answer found, or NULL */
-};
-/* Looks the request up; true when a kept answer may be replayed, with c->who set to the
- * principal it was made for (for the rate limit and the log). */
-bool api_rcache_find(struct api_call *c, struct api_rcache_probe *p);
-/* Fills the response from the answer api_rcache_find found. */
-void api_rcache_replay(struct api_call *c, const struct api_rcache_probe *p);
-/* Keeps the answer just made, when it qualifies (see rcache.c). */
-void api_rcache_keep(struct api_call *c, const struct api_rcache_probe *p);
-/* A number no other API instance in this process has: part of every key. */
-uint64_t api_rcache_instance(void);
+/* c, for the request run of api. */
+void api_call_of(struct api_call *c, struct api *api, struct pipeline_call *run);
 
 /* Fills resp with a TAXII error message for http status, from a message. Returns -1 so
  * handlers can `return api_fail(...)`. */
@@ -136,18 +62,16 @@ char *api_format_ts(struct api_call *c, int64_t us);
 
 /* Who owns status resources the caller creates: the partner, or the local token. */
 const char *api_owner(struct api_call *c);
-/* Records a page about to be disclosed to a partner; answers 5xx and returns -1 on failure.
- * Ends the request's read transaction (store_read_end) when it records anything: later store
- * calls of the request each take their own snapshot. */
-int api_audit_disclosure(struct api_call *c, const char *collection, const char *what,
-                         const struct store_page *page);
-/* Appends one audit entry of a disclosure (action objects.disclose, or objects.withdraw) and
- * commits it, in a group commit with other requests' records. */
-int api_disclosure_record(struct api *api, const char *actor, const char *action,
-                          const char *detail, struct lia_err *err);
-/* Commits a disclosure record (detail, of n object versions) before a page is sent: answers
- * 5xx and returns -1 when it cannot be committed. */
-int api_disclosure_commit(struct api_call *c, const char *detail, size_t n);
+/* The endpoints' one reader of objects (read.c): store_query_objects with the caller's
+ * policy (design.md invariant 1), and for a partner the page named in the request's
+ * disclosure ticket under endpoint (design.md invariant 5), which the pipeline commits
+ * before the answer leaves. Answers the request and returns -1 on failure. */
+int api_read_objects(struct api_call *c, const struct store_collection *col, const char *endpoint,
+                     const struct store_filter *f, bool with_json, struct store_page *page);
+/* The request's disclosure ticket (NULL for a local principal: nothing it is sent is a
+ * disclosure), for endpoints that read through another layer (RFI views, watch tests);
+ * answers 500 and returns -1 on failure. */
+int api_ticket(struct api_call *c, struct audit_ticket **out);
 /* The detail of an "object.delete" entry: what was removed, keys and versions. */
 char *api_delete_detail(struct api_call *c, const char *collection, const char *id,
                         const struct store_row *gone, size_t n);
@@ -164,10 +88,6 @@ int api_ratelimit_metrics(struct dbuf *b);
 /* Metrics (metrics.c): counters bumped on the request path, and the /metrics answer. */
 void api_metrics_request(int status, size_t in, size_t out, int64_t us);
 void api_metrics_objects(size_t stored, size_t refused);
-void api_metrics_disclosed(size_t n);
-void api_metrics_rcache(bool hit);
-enum readahead_event { READAHEAD_MADE, READAHEAD_SENT, READAHEAD_DISCARDED };
-void api_metrics_readahead(enum readahead_event e);
 void api_metrics(struct api_call *c);
 
 /* GET /liaison/search (liaison_search.c). */

@@ -1,13 +1,16 @@
 /*
- * The entry of every request: size check, authentication, routing, and one
- * access-log line (no secrets: the token id, never the token).
+ * The entry of every request: size check, then the request pipeline
+ * (pipeline/pipeline.h) with this layer's steps: authentication and rate
+ * limit, routing; and one access-log line (no secrets: the token id, never
+ * the token).
  *
  * Authentication happens twice for a request with a body: once when its head
  * is in (api_precheck, before the http layer keeps any byte of the body: no
  * memory is spent on a client without credentials), and again with the whole
- * request, which is cheap (the store caches the rows it needs per connection)
- * and keeps one path for every request. Both go through authenticate_or_reply,
- * which throttles failed authentications per client address (ratelimit.c).
+ * request (the pipeline's admit step), which is cheap (the store caches the
+ * rows it needs per connection) and keeps one path for every request. Both go
+ * through authenticate_or_reply, which throttles failed authentications per
+ * client address (ratelimit.c).
  */
 #include "api/api_int.h"
 
@@ -19,14 +22,24 @@
 
 #define MAX_SEGMENTS 16
 
+static bool admit(void *ctx, struct pipeline_call *run, bool made);
+static void route(void *ctx, struct pipeline_call *run);
+static void fail(void *ctx, struct pipeline_call *run, const struct lia_err *err);
+
 int api_init(struct api *api, struct store *s, const struct api_config *cfg, struct lia_err *err)
 {
     memset(api, 0, sizeof *api);
     api->store = s;
     api->cfg = *cfg;
-    api->instance = api_rcache_instance();
-    pthread_mutex_init(&api->disclose_lock, NULL);
-    pthread_cond_init(&api->disclose_cond, NULL);
+    audit_recorder_init(&api->recorder, s);
+    const struct pipeline_config pc = {.response_cache_bytes = cfg->response_cache_bytes,
+                                       .response_cache_ms = cfg->response_cache_ms,
+                                       .readahead_bytes = cfg->readahead_bytes,
+                                       .readahead_threads = cfg->readahead_threads,
+                                       .request_memory = cfg->request_memory,
+                                       .max_response = cfg->max_response};
+    static const struct pipeline_handler steps = {.admit = admit, .route = route, .fail = fail};
+    pipeline_init(&api->pipe, s, &api->recorder, &pc, &steps, api);
     struct arena a;
     arena_init(&a, 0);
     char *hex = NULL;
@@ -46,6 +59,27 @@ int api_init(struct api *api, struct store *s, const struct api_config *cfg, str
         rc = lia_err_set(err, LIA_EIO, "store: next_token_key is corrupt");
     arena_release(&a);
     return rc;
+}
+
+int api_readahead_start(struct api *api, struct lia_err *err)
+{
+    return pipeline_readahead_start(&api->pipe, err);
+}
+
+void api_readahead_stop(struct api *api)
+{
+    pipeline_readahead_stop(&api->pipe);
+}
+
+void api_call_of(struct api_call *c, struct api *api, struct pipeline_call *run)
+{
+    memset(c, 0, sizeof *c);
+    c->api = api;
+    c->req = run->req;
+    c->resp = run->resp;
+    c->who = &run->who;
+    c->media = TAXII_MEDIA;
+    c->run = run;
 }
 
 static size_t split_path(struct arena *a, const char *path, const char **seg, bool *bad)
@@ -86,7 +120,7 @@ static int authenticate_or_reply(struct api_call *c)
     lia_err_clear(&err);
     int rc = access_authenticate(c->api->store, http_header(c->req, "Authorization"),
                                  c->req->client_cert_fingerprint, c->req->client_cert_subject,
-                                 c->req->arena, &c->who, &err);
+                                 c->req->arena, c->who, &err);
     if (rc) {
         if (rc == LIA_EUNAUTH)
             api_auth_failed(c);
@@ -94,6 +128,64 @@ static int authenticate_or_reply(struct api_call *c)
     }
     c->resp->authenticated = true;
     return 0;
+}
+
+/* The pipeline's first step: who asks (unless an answer was made for these credentials
+ * already), and whether it may, now (the rate limit counts requests, not pages made ahead;
+ * a request made ahead is no client's attempt, so it is not throttled either). */
+static bool admit(void *ctx, struct pipeline_call *run, bool made)
+{
+    struct api_call call;
+    struct api_call *c = &call;
+    api_call_of(c, ctx, run);
+    if (run->mode == PIPELINE_AHEAD) {
+        struct lia_err err;
+        lia_err_clear(&err);
+        return access_authenticate(c->api->store, http_header(c->req, "Authorization"),
+                                   c->req->client_cert_fingerprint, c->req->client_cert_subject,
+                                   c->req->arena, c->who, &err) == 0;
+    }
+    if (made)
+        c->resp->authenticated = true; /* made for exactly these credentials, still valid */
+    else if (authenticate_or_reply(c) != 0)
+        return false; /* answered: 401, or 429 for an address that failed too often */
+    int64_t retry = 0;
+    if (api_rate_check(c, &retry)) {
+        api_fail(c, 429, "Too many requests",
+                 "this principal is over its rate limit of %zu requests per second",
+                 c->api->cfg.rate_limit);
+        http_add_header(c->resp, "Retry-After",
+                        arena_printf(c->req->arena, "%lld", (long long)retry));
+        return false;
+    }
+    return true;
+}
+
+/* The pipeline's second step: the endpoint. A request made ahead is a TAXII listing's next
+ * page (pipeline/readahead.c makes no other). */
+static void route(void *ctx, struct pipeline_call *run)
+{
+    struct api_call call;
+    struct api_call *c = &call;
+    api_call_of(c, ctx, run);
+    const char *seg[MAX_SEGMENTS];
+    bool bad = false;
+    size_t nseg = split_path(c->req->arena, c->req->path, seg, &bad);
+    if (!bad && nseg == 1 && !strcmp(seg[0], "metrics") && run->mode == PIPELINE_REQUEST)
+        api_metrics(c);
+    else if (!bad && nseg >= 1 && !strcmp(seg[0], "liaison") && run->mode == PIPELINE_REQUEST)
+        api_liaison_route(c, seg, nseg);
+    else if (bad || nseg == 0 || strcmp(seg[0], "taxii2") != 0)
+        api_fail(c, 404, "Not found", "no such resource");
+    else
+        api_taxii_route(c, seg, nseg);
+}
+
+static void fail(void *ctx, struct pipeline_call *run, const struct lia_err *err)
+{
+    struct api_call c;
+    api_call_of(&c, ctx, run);
+    api_fail_err(&c, err);
 }
 
 /* The request's metrics and its access-log line. */
@@ -109,26 +201,19 @@ static void log_request(struct api_call *c, int64_t start)
             "\"method\":\"%.10s\",\"path\":%s,\"status\":%d,\"actor\":\"%s\",\"client\":\"%s\","
             "\"bytes_in\":%zu,\"bytes_out\":%zu,\"us\":%lld",
             req->method, line.ptr ? line.ptr : "\"\"", resp->status,
-            c->who.actor ? c->who.actor : "-", req->client_addr ? req->client_addr : "-",
+            c->who->actor ? c->who->actor : "-", req->client_addr ? req->client_addr : "-",
             req->body_len, resp->body.len, (long long)(lia_now_us() - start));
     dbuf_release(&line);
-}
-
-static struct api_call call_for(void *ctx, struct http_request *req, struct http_response *resp)
-{
-    struct api_call call = {0};
-    call.api = ctx;
-    call.req = req;
-    call.resp = resp;
-    call.media = TAXII_MEDIA;
-    return call;
 }
 
 bool api_precheck(void *ctx, struct http_request *req, struct http_response *resp)
 {
     if (!strcmp(req->path, "/healthz"))
-        return false; /* needs no credentials */
-    struct api_call call = call_for(ctx, req, resp);
+        return false;         /* needs no credentials */
+    struct pipeline_call run; /* not run: it holds the principal authenticate_or_reply fills */
+    pipeline_call_init(&run, PIPELINE_REQUEST, req, resp);
+    struct api_call call;
+    api_call_of(&call, ctx, &run);
     int64_t start = lia_now_us();
     if (authenticate_or_reply(&call) == 0)
         return false;
@@ -138,9 +223,13 @@ bool api_precheck(void *ctx, struct http_request *req, struct http_response *res
 
 void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
 {
-    struct api_call call = call_for(ctx, req, resp);
-    int64_t start = lia_now_us();
+    struct api *api = ctx;
+    struct pipeline_call run;
+    pipeline_call_init(&run, PIPELINE_REQUEST, req, resp);
+    struct api_call call;
     struct api_call *c = &call;
+    api_call_of(c, api, &run);
+    int64_t start = lia_now_us();
 
     const char *seg[MAX_SEGMENTS];
     bool bad = false;
@@ -150,7 +239,7 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
     } else if (req->body_too_big) {
         api_fail(c, 413, "Too large",
                  "the request body is larger than max_content_length (%zu bytes)",
-                 c->api->cfg.max_content_length);
+                 api->cfg.max_content_length);
     } else if (nseg == 1 && !strcmp(seg[0], "healthz")) {
         dbuf_puts(&resp->body, "{\"status\":\"ok\"}");
         resp->status = 200;
@@ -158,68 +247,8 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
     } else if (!bad && api_static_route(c, seg, nseg)) {
         /* the analyst pages' files: public, no credentials (their API calls carry a token) */
     } else {
-        /* Before the store is read: the generation the answer will be valid for. */
-        struct api_rcache_probe probe;
-        bool cached = api_rcache_find(c, &probe);
-        /* The next page of a listing, made while the client read this one (readahead.c). */
-        struct api_answer *ahead =
-            cached ? NULL : api_readahead_take(c, probe.on ? probe.key : NULL);
-        bool made = cached || ahead;
-        if (made)
-            resp->authenticated = true; /* made for exactly these credentials, still valid */
-        /* A read request sees one snapshot, taken once. */
-        bool held = !made && (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) &&
-                    store_read_begin(c->api->store, NULL) == 0;
-        int rc = made ? 0 : authenticate_or_reply(c);
-        int64_t retry = 0;
-        if (rc) {
-            /* answered: 401, or 429 for an address that failed too often */
-        } else if (api_rate_check(c, &retry)) {
-            api_fail(c, 429, "Too many requests",
-                     "this principal is over its rate limit of %zu requests per second",
-                     c->api->cfg.rate_limit);
-            http_add_header(resp, "Retry-After",
-                            arena_printf(req->arena, "%lld", (long long)retry));
-        } else if (cached) {
-            api_rcache_replay(c, &probe);
-        } else if (ahead) {
-            api_readahead_send(c, ahead);
-        } else if (!bad && nseg == 1 && !strcmp(seg[0], "metrics")) {
-            api_metrics(c);
-        } else if (!bad && nseg >= 1 && !strcmp(seg[0], "liaison")) {
-            api_liaison_route(c, seg, nseg);
-        } else if (bad || nseg == 0 || strcmp(seg[0], "taxii2") != 0) {
-            api_fail(c, 404, "Not found", "no such resource");
-        } else {
-            api_taxii_route(c, seg, nseg);
-        }
-        if (held)
-            store_read_end(c->api->store);
-        if (!made && rc == 0)
-            api_rcache_keep(c, &probe);
-        if (rc == 0)
-            api_readahead_schedule(c);
-        /* c->who points into it until the log line below */
-        c->ahead_taken = ahead;
+        pipeline_run(&api->pipe, &run);
     }
     log_request(c, start);
-    api_readahead_finish(c, c->ahead_taken);
-}
-
-void api_handle_ahead(struct api_call *c)
-{
-    const char *seg[MAX_SEGMENTS];
-    bool bad = false;
-    size_t nseg = split_path(c->req->arena, c->req->path, seg, &bad);
-    if (bad || nseg == 0 || strcmp(seg[0], "taxii2") != 0)
-        return;
-    bool held = store_read_begin(c->api->store, NULL) == 0;
-    struct lia_err err;
-    lia_err_clear(&err);
-    if (access_authenticate(c->api->store, http_header(c->req, "Authorization"),
-                            c->req->client_cert_fingerprint, c->req->client_cert_subject,
-                            c->req->arena, &c->who, &err) == 0)
-        api_taxii_route(c, seg, nseg);
-    if (held)
-        store_read_end(c->api->store);
+    pipeline_finish(&api->pipe, &run); /* run.who pointed into an answer it frees */
 }

@@ -90,6 +90,42 @@ static void analyse(struct api_call *c)
     c->resp->content_type = "application/json";
 }
 
+/* The answer's "reused" objects were already in the collection, and the caller may see them:
+ * telling it so discloses them. They are read again through the one reader (read.c), as
+ * intake_publish found them, so that a partner's answer names them on record. */
+static int disclose_reused(struct api_call *c, const char *coll)
+{
+    if (!c->who->partner)
+        return 0;
+    json_t *answer =
+        json_loadb(c->resp->body.ptr ? c->resp->body.ptr : "", c->resp->body.len, 0, NULL);
+    struct store_collection col;
+    struct lia_err err;
+    lia_err_clear(&err);
+    int rc = answer ? store_collection_get(c->api->store, &c->who->policy, coll, c->req->arena,
+                                           &col, &err)
+                    : lia_err_set(&err, LIA_EINTERNAL, "the publish report is not JSON");
+    if (rc) {
+        json_decref(answer);
+        return api_fail_err(c, &err);
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(answer, "objects"), i, o)
+    {
+        const char *id = json_string_value(json_object_get(o, "id"));
+        const char *result = json_string_value(json_object_get(o, "result"));
+        if (!id || !result || strcmp(result, "reused") != 0)
+            continue;
+        struct store_filter f = {.ids = &id, .n_ids = 1, .version_sel = STORE_VER_ALL, .limit = 1};
+        struct store_page page;
+        if ((rc = api_read_objects(c, &col, "intake", &f, false, &page)) != 0)
+            break;
+    }
+    json_decref(answer);
+    return rc;
+}
+
 static void publish(struct api_call *c)
 {
     if (!content_type_is(c, "application/json"))
@@ -110,15 +146,19 @@ static void publish(struct api_call *c)
                               "the body needs \"collection\", \"bundle\" and a known \"marking\"");
     }
     char *text = json_dumps(bundle, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    int rc = text ? intake_publish(c->api->store, &c->who, coll, tlp, text, strlen(text),
+    int rc = text ? intake_publish(c->api->store, c->who, coll, tlp, text, strlen(text),
                                    c->req->arena, &c->resp->body, &err)
                   : lia_err_set(&err, LIA_ENOMEM, "out of memory");
     free(text);
-    json_decref(body);
     if (rc) {
+        json_decref(body);
         dbuf_reset(&c->resp->body);
         return (void)api_fail_err(c, &err);
     }
+    rc = disclose_reused(c, coll);
+    json_decref(body);
+    if (rc)
+        return;
     c->resp->status = 200;
     c->resp->content_type = "application/json";
 }

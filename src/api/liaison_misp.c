@@ -7,9 +7,9 @@
  *   GET /liaison/misp/<collection>/hashes.csv      md5 of each attribute value, event uuid
  *
  * src/misp/feed.c makes them from the objects the caller may see, read only through the
- * store's policy-aware query (design.md invariant 1). Everything read for the answer is put
- * on the audit record as disclosed to the partner before the answer leaves (misp_disclose,
- * the one place this route records a disclosure). An event the caller may not see, or that
+ * store's policy-aware query (design.md invariant 1). Everything read for the answer is named
+ * in the request's disclosure ticket (misp_disclose), which the request pipeline puts on the
+ * audit record before the answer leaves. An event the caller may not see, or that
  * does not exist, answers 404 alike.
  */
 #include "api/api_int.h"
@@ -18,14 +18,21 @@
 
 #include "misp/misp.h"
 
-/* The one place this route puts a disclosure on record: every row the answer was made from,
- * as one page of the partner's (api/disclose.c; a local principal's reads are not
- * disclosures). Answers 5xx and returns -1 when the record cannot be committed. */
+/* The one place this route names what it discloses: every row the answer was made from, in
+ * the request's disclosure ticket (api_ticket; a local principal's reads are not disclosures),
+ * which the request pipeline commits before the answer leaves. Answers 5xx and returns -1
+ * when it cannot. */
 static int misp_disclose(struct api_call *c, const char *collection, const char *what,
                          const struct misp_rows *rows)
 {
-    struct store_page page = {.rows = rows->rows, .n = rows->n, .more = false};
-    return api_audit_disclosure(c, collection, what, &page);
+    struct audit_ticket *t;
+    if (api_ticket(c, &t))
+        return -1;
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (t && audit_ticket_add(t, collection, what, rows->rows, rows->n, &err))
+        return api_fail_err(c, &err);
+    return 0;
 }
 
 void api_liaison_misp(struct api_call *c, const char **seg, size_t nseg)
@@ -41,7 +48,7 @@ void api_liaison_misp(struct api_call *c, const char **seg, size_t nseg)
     struct lia_err err;
     lia_err_clear(&err);
     struct store_collection col;
-    if (store_collection_get(c->api->store, &c->who.policy, seg[2], c->req->arena, &col, &err))
+    if (store_collection_get(c->api->store, &c->who->policy, seg[2], c->req->arena, &col, &err))
         return (void)api_fail_err(c, &err);
     if (!col.can_read)
         return (void)api_fail(c, 404, "Not found", "no such collection");
@@ -54,18 +61,18 @@ void api_liaison_misp(struct api_call *c, const char **seg, size_t nseg)
     const char *what, *type = "application/json";
     if (!strcmp(name, "manifest.json")) {
         what = "misp-manifest";
-        rc = misp_feed_manifest(c->api->store, &c->who.policy, &col, c->req->arena, &body, &rows,
+        rc = misp_feed_manifest(c->api->store, &c->who->policy, &col, c->req->arena, &body, &rows,
                                 &err);
     } else if (!strcmp(name, "hashes.csv")) {
         what = "misp-hashes";
         type = "text/csv";
-        rc = misp_feed_hashes(c->api->store, &c->who.policy, &col, c->req->arena, &body, &rows,
+        rc = misp_feed_hashes(c->api->store, &c->who->policy, &col, c->req->arena, &body, &rows,
                               &err);
     } else if (n == 41 && !strcmp(name + 36, ".json")) {
         what = "misp-event";
         char *uuid = arena_strndup(c->req->arena, name, 36);
-        rc = uuid ? misp_feed_event(c->api->store, &c->who.policy, &col, uuid, c->req->arena, &body,
-                                    &rows, &err)
+        rc = uuid ? misp_feed_event(c->api->store, &c->who->policy, &col, uuid, c->req->arena,
+                                    &body, &rows, &err)
                   : lia_err_set(&err, LIA_ENOMEM, "out of memory");
     } else {
         dbuf_release(&body);

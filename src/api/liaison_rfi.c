@@ -85,7 +85,7 @@ static void answer_json(struct api_call *c, int status)
 
 static void create(struct api_call *c)
 {
-    if (c->who.read_only)
+    if (c->who->read_only)
         return (void)api_fail(c, 403, "Forbidden", "this token is read-only");
     json_t *body = json_body(c);
     if (!body)
@@ -121,7 +121,7 @@ static void create(struct api_call *c)
         lia_err_clear(&err);
     }
     const char *id = NULL;
-    int rc = rfi_create(c->api->store, &c->who, &spec, c->req->arena, &id, &err);
+    int rc = rfi_create(c->api->store, c->who, &spec, c->req->arena, &id, &err);
     json_decref(body);
     if (rc)
         return (void)fail_rfi(c, &err);
@@ -131,7 +131,7 @@ static void create(struct api_call *c)
 
 static void act(struct api_call *c, const char *id, const char *verb)
 {
-    if (c->who.read_only)
+    if (c->who->read_only)
         return (void)api_fail(c, 403, "Forbidden", "this token is read-only");
     json_t *body = c->req->body_len ? json_body(c) : json_object();
     if (!body)
@@ -152,7 +152,7 @@ static void act(struct api_call *c, const char *id, const char *verb)
     struct lia_err err;
     lia_err_clear(&err);
     const char *written = NULL;
-    int rc = rfi_act(c->api->store, &c->who, id, &a, c->req->arena, &written, &err);
+    int rc = rfi_act(c->api->store, c->who, id, &a, c->req->arena, &written, &err);
     json_decref(body);
     if (rc)
         return (void)fail_rfi(c, &err);
@@ -185,8 +185,11 @@ void api_liaison_rfi(struct api_call *c, const char **seg, size_t nseg)
             ok |= !strcmp(*s, f.status);
         if (!ok || (f.box && strcmp(f.box, "incoming") && strcmp(f.box, "outgoing")))
             return (void)api_fail(c, 400, "Bad request", "unknown box or status");
+        struct audit_ticket *t; /* what a partner is shown goes on record first */
+        if (api_ticket(c, &t))
+            return;
         dbuf_puts(&c->resp->body, "{\"rfis\":");
-        if (rfi_list_json(c->api->store, &c->who, &f, c->req->arena, &c->resp->body, &err))
+        if (rfi_list_json(c->api->store, c->who, &f, c->req->arena, t, &c->resp->body, &err))
             return (void)api_fail_err(c, &err);
         dbuf_puts(&c->resp->body, "}");
         return answer_json(c, 200);
@@ -201,7 +204,10 @@ void api_liaison_rfi(struct api_call *c, const char **seg, size_t nseg)
             api_fail(c, 405, "Method not allowed", "use GET");
             return http_add_header(c->resp, "Allow", "GET");
         }
-        if (rfi_show_json(c->api->store, &c->who, id, c->req->arena, &c->resp->body, &err))
+        struct audit_ticket *t;
+        if (api_ticket(c, &t))
+            return;
+        if (rfi_show_json(c->api->store, c->who, id, c->req->arena, t, &c->resp->body, &err))
             return (void)api_fail_err(c, &err);
         return answer_json(c, 200);
     }

@@ -52,7 +52,7 @@ void api_liaison_search(struct api_call *c)
 
     struct store_collection *cols;
     size_t n;
-    if (store_collection_list(c->api->store, &c->who.policy, c->req->arena, &cols, &n, &err))
+    if (store_collection_list(c->api->store, &c->who->policy, c->req->arena, &cols, &n, &err))
         return (void)api_fail_err(c, &err);
     const char *only = api_param(c, "collection");
     /* The scope binds next tokens to this search. */
@@ -99,10 +99,7 @@ void api_liaison_search(struct api_call *c)
                                  .limit = limit - got,
                                  .after_key = cols[i].rid == start_coll ? after : 0};
         struct store_page page;
-        if (store_query_objects(c->api->store, &c->who.policy, cols[i].rid, &f, true, c->req->arena,
-                                &page, &err))
-            return (void)api_fail_err(c, &err);
-        if (api_audit_disclosure(c, cols[i].id, "search", &page))
+        if (api_read_objects(c, &cols[i], "search", &f, true, &page))
             return;
         for (size_t k = 0; k < page.n && rc == 0; k++) {
             rc = dbuf_puts(b, got ? ",{\"collection\":\"" : "{\"collection\":\"");

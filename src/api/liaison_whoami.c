@@ -75,11 +75,12 @@ void api_liaison_whoami(struct api_call *c)
     struct dbuf *b = &c->resp->body;
     dbuf_reset(b);
     int rc = 0;
-    if (c->who.partner) {
+    if (c->who->partner) {
         struct store_partner p;
         struct lia_err err;
         lia_err_clear(&err);
-        if (store_partner_get(c->api->store, c->who.partner, NULL, NULL, c->req->arena, &p, &err)) {
+        if (store_partner_get(c->api->store, c->who->partner, NULL, NULL, c->req->arena, &p,
+                              &err)) {
             api_fail_err(c, &err);
             return;
         }
@@ -95,13 +96,14 @@ void api_liaison_whoami(struct api_call *c)
         if (!rc)
             rc = put_string_or_null(b, "country", p.country);
         if (!rc)
-            rc = dbuf_printf(b, ",\"clearance\":\"%s\",", access_tlp_name(c->who.policy.clearance));
+            rc =
+                dbuf_printf(b, ",\"clearance\":\"%s\",", access_tlp_name(c->who->policy.clearance));
         if (!rc)
             rc = put_string_or_null(b, "trust", p.trust);
     } else {
         const char *name, *identity;
         instance_of(c, &name, &identity);
-        rc = dbuf_printf(b, "{\"kind\":\"%s\",", c->who.admin ? "admin" : "local");
+        rc = dbuf_printf(b, "{\"kind\":\"%s\",", c->who->admin ? "admin" : "local");
         if (!rc)
             rc = put_string_or_null(b, "name", name);
         if (!rc)
@@ -110,10 +112,10 @@ void api_liaison_whoami(struct api_call *c)
             rc = put_string_or_null(b, "identity", identity);
         if (!rc)
             rc = dbuf_printf(b, ",\"country\":null,\"clearance\":\"%s\",\"trust\":null",
-                             access_tlp_name(c->who.policy.clearance));
+                             access_tlp_name(c->who->policy.clearance));
     }
     if (!rc)
-        rc = dbuf_printf(b, ",\"read_only\":%s}", c->who.read_only ? "true" : "false");
+        rc = dbuf_printf(b, ",\"read_only\":%s}", c->who->read_only ? "true" : "false");
     send_json(c, rc);
 }
 
@@ -145,7 +147,7 @@ void api_liaison_partners(struct api_call *c)
         rc = dbuf_puts(b, "},\"partners\":[");
     bool first = true;
     for (size_t i = 0; i < n && !rc; i++) {
-        if (c->who.partner && ps[i].rid != c->who.partner)
+        if (c->who->partner && ps[i].rid != c->who->partner)
             continue;
         if (!first)
             rc = dbuf_puts(b, ",");

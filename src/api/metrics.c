@@ -20,11 +20,8 @@ static atomic_ullong by_status[N_TRACKED + 1];
 static atomic_ullong request_us;
 static atomic_ullong objects_stored;
 static atomic_ullong objects_refused;
-static atomic_ullong objects_disclosed;
 static atomic_ullong bytes_in;
 static atomic_ullong bytes_out;
-static atomic_ullong rcache_hits;
-static atomic_ullong rcache_misses;
 
 void api_metrics_request(int status, size_t in, size_t out, int64_t us)
 {
@@ -41,23 +38,6 @@ void api_metrics_objects(size_t stored, size_t refused)
 {
     atomic_fetch_add(&objects_stored, stored);
     atomic_fetch_add(&objects_refused, refused);
-}
-
-void api_metrics_rcache(bool hit)
-{
-    atomic_fetch_add_explicit(hit ? &rcache_hits : &rcache_misses, 1, memory_order_relaxed);
-}
-
-static atomic_ullong readahead[3];
-
-void api_metrics_readahead(enum readahead_event e)
-{
-    atomic_fetch_add_explicit(&readahead[e], 1, memory_order_relaxed);
-}
-
-void api_metrics_disclosed(size_t n)
-{
-    atomic_fetch_add(&objects_disclosed, n);
 }
 
 /* Exchange with peers: per peer and direction, when every configured exchange last succeeded
@@ -113,8 +93,10 @@ static int sync_gauges(struct api_call *c, struct dbuf *b)
 
 void api_metrics(struct api_call *c)
 {
-    if (!c->who.admin)
+    if (!c->who->admin)
         return (void)api_fail(c, 403, "Forbidden", "metrics need a local admin token");
+    struct pipeline_stats ps;
+    pipeline_stats(&ps);
     struct dbuf *b = &c->resp->body;
     int rc = dbuf_puts(b, "# HELP liaison_requests_total HTTP requests answered, by status.\n"
                           "# TYPE liaison_requests_total counter\n");
@@ -147,48 +129,45 @@ void api_metrics(struct api_call *c)
             "# TYPE liaison_objects_disclosed_total counter\n"
             "liaison_objects_disclosed_total %llu\n",
             (double)atomic_load(&request_us) / 1e6, atomic_load(&bytes_in), atomic_load(&bytes_out),
-            atomic_load(&objects_stored), atomic_load(&objects_refused),
-            atomic_load(&objects_disclosed));
+            atomic_load(&objects_stored), atomic_load(&objects_refused), ps.disclosed);
     if (!rc)
         rc = sync_gauges(c, b);
     unsigned long long appends, audit_us;
     audit_stats(&appends, &audit_us);
     if (!rc)
-        rc = dbuf_printf(
-            b,
-            "# HELP liaison_audit_appends_total Audit entries appended.\n"
-            "# TYPE liaison_audit_appends_total counter\n"
-            "liaison_audit_appends_total %llu\n"
-            "# HELP liaison_audit_seconds_total Time spent appending audit entries.\n"
-            "# TYPE liaison_audit_seconds_total counter\n"
-            "liaison_audit_seconds_total %.6f\n"
-            "# HELP liaison_envelopes_parallel_total Large envelopes parsed on two "
-            "cores (while being stored, for POST).\n"
-            "# TYPE liaison_envelopes_parallel_total counter\n"
-            "liaison_envelopes_parallel_total %lu\n"
-            "# HELP liaison_response_cache_hits_total TAXII GETs answered from the "
-            "response cache.\n"
-            "# TYPE liaison_response_cache_hits_total counter\n"
-            "liaison_response_cache_hits_total %llu\n"
-            "# HELP liaison_response_cache_misses_total TAXII GETs that could have "
-            "been, but were not, answered from the response cache.\n"
-            "# TYPE liaison_response_cache_misses_total counter\n"
-            "liaison_response_cache_misses_total %llu\n"
-            "# HELP liaison_readahead_made_total Next pages of paged listings made "
-            "while their client read the page before.\n"
-            "# TYPE liaison_readahead_made_total counter\n"
-            "liaison_readahead_made_total %llu\n"
-            "# HELP liaison_readahead_sent_total Pages made ahead and sent when "
-            "asked for.\n"
-            "# TYPE liaison_readahead_sent_total counter\n"
-            "liaison_readahead_sent_total %llu\n"
-            "# HELP liaison_readahead_discarded_total Pages made ahead and never "
-            "sent (the store changed, too old, or room needed).\n"
-            "# TYPE liaison_readahead_discarded_total counter\n"
-            "liaison_readahead_discarded_total %llu\n",
-            appends, (double)audit_us / 1e6, stix_parallel_parses(), atomic_load(&rcache_hits),
-            atomic_load(&rcache_misses), atomic_load(&readahead[READAHEAD_MADE]),
-            atomic_load(&readahead[READAHEAD_SENT]), atomic_load(&readahead[READAHEAD_DISCARDED]));
+        rc = dbuf_printf(b,
+                         "# HELP liaison_audit_appends_total Audit entries appended.\n"
+                         "# TYPE liaison_audit_appends_total counter\n"
+                         "liaison_audit_appends_total %llu\n"
+                         "# HELP liaison_audit_seconds_total Time spent appending audit entries.\n"
+                         "# TYPE liaison_audit_seconds_total counter\n"
+                         "liaison_audit_seconds_total %.6f\n"
+                         "# HELP liaison_envelopes_parallel_total Large envelopes parsed on two "
+                         "cores (while being stored, for POST).\n"
+                         "# TYPE liaison_envelopes_parallel_total counter\n"
+                         "liaison_envelopes_parallel_total %lu\n"
+                         "# HELP liaison_response_cache_hits_total TAXII GETs answered from the "
+                         "response cache.\n"
+                         "# TYPE liaison_response_cache_hits_total counter\n"
+                         "liaison_response_cache_hits_total %llu\n"
+                         "# HELP liaison_response_cache_misses_total TAXII GETs that could have "
+                         "been, but were not, answered from the response cache.\n"
+                         "# TYPE liaison_response_cache_misses_total counter\n"
+                         "liaison_response_cache_misses_total %llu\n"
+                         "# HELP liaison_readahead_made_total Next pages of paged listings made "
+                         "while their client read the page before.\n"
+                         "# TYPE liaison_readahead_made_total counter\n"
+                         "liaison_readahead_made_total %llu\n"
+                         "# HELP liaison_readahead_sent_total Pages made ahead and sent when "
+                         "asked for.\n"
+                         "# TYPE liaison_readahead_sent_total counter\n"
+                         "liaison_readahead_sent_total %llu\n"
+                         "# HELP liaison_readahead_discarded_total Pages made ahead and never "
+                         "sent (the store changed, too old, or room needed).\n"
+                         "# TYPE liaison_readahead_discarded_total counter\n"
+                         "liaison_readahead_discarded_total %llu\n",
+                         appends, (double)audit_us / 1e6, stix_parallel_parses(), ps.cache_hits,
+                         ps.cache_misses, ps.ahead_made, ps.ahead_sent, ps.ahead_discarded);
     if (!rc)
         rc = api_ratelimit_metrics(b);
     if (rc)

@@ -95,7 +95,7 @@ void api_objects_post(struct api_call *c, const struct store_collection *col)
 {
     struct lia_err err;
     lia_err_clear(&err);
-    if (ingest_may_write(&c->who, col, &err))
+    if (ingest_may_write(c->who, col, &err))
         return (void)api_fail(c, 403, "Forbidden", "%s", err.msg);
     if (api_check_content_type(c))
         return;
@@ -103,7 +103,7 @@ void api_objects_post(struct api_call *c, const struct store_collection *col)
     dbuf_init(&out.ok, 64 * 1024 * 1024);
     dbuf_init(&out.bad, 64 * 1024 * 1024);
     struct ingest_spec spec = {.store = c->api->store,
-                               .who = &c->who,
+                               .who = c->who,
                                .coll = col->rid,
                                .col = col,
                                .action = "objects.add",

@@ -155,10 +155,10 @@ int api_rate_check(struct api_call *c, int64_t *retry_after_s)
     if (cfg->rate_limit == 0)
         return 0;
     char key[64];
-    if (c->who.partner)
-        snprintf(key, sizeof key, "p:%lld", (long long)c->who.partner);
+    if (c->who->partner)
+        snprintf(key, sizeof key, "p:%lld", (long long)c->who->partner);
     else
-        snprintf(key, sizeof key, "t:%s", c->who.token_id ? c->who.token_id : "");
+        snprintf(key, sizeof key, "t:%s", c->who->token_id ? c->who->token_id : "");
     int64_t now = lia_now_us();
     double rate = (double)cfg->rate_limit, burst = (double)(cfg->rate_burst ? cfg->rate_burst : 1);
     int allowed = 1;

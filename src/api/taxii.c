@@ -88,7 +88,7 @@ static void collections(struct api_call *c)
     size_t n;
     struct lia_err err;
     lia_err_clear(&err);
-    if (store_collection_list(c->api->store, &c->who.policy, c->req->arena, &cols, &n, &err))
+    if (store_collection_list(c->api->store, &c->who->policy, c->req->arena, &cols, &n, &err))
         return (void)api_fail_err(c, &err);
     struct dbuf *b = &c->resp->body;
     int rc = dbuf_puts(b, n ? "{\"collections\":[" : "{");
@@ -110,7 +110,7 @@ static void status(struct api_call *c, const char *id)
     lia_err_clear(&err);
     if (strlen(id) != 36)
         return (void)api_fail(c, 404, "Not found", "no such status resource");
-    const char *owner = c->who.admin ? NULL : api_owner(c);
+    const char *owner = c->who->admin ? NULL : api_owner(c);
     if (store_status_get(c->api->store, id, owner, c->req->arena, &json, &err))
         return (void)api_fail_err(c, &err);
     if (dbuf_puts(&c->resp->body, json))
@@ -133,7 +133,7 @@ static int page_tail(struct api_call *c, int64_t coll, const char *scope,
     char *next = api_next_token(c, coll, scope, page->rows[page->n - 1].date_added);
     if (!next)
         return LIA_ENOMEM;
-    c->next = next; /* the page a read-ahead may make (readahead.c) */
+    c->run->next = next; /* the page a read-ahead may make (pipeline/readahead.c) */
     return dbuf_printf(b, ",\"next\":\"%s\"", next);
 }
 
@@ -159,15 +159,10 @@ static void listing(struct api_call *c, const struct store_collection *col, cons
     if (kind == LIST_VERSIONS)
         f.version_sel = STORE_VER_ALL, f.n_version_at = 0;
     struct store_page page;
-    struct lia_err err;
-    lia_err_clear(&err);
-    if (store_query_objects(c->api->store, &c->who.policy, col->rid, &f, kind == LIST_OBJECTS,
-                            c->req->arena, &page, &err))
-        return (void)api_fail_err(c, &err);
+    if (api_read_objects(c, col, scope, &f, kind == LIST_OBJECTS, &page))
+        return;
     if (object_id && page.n == 0 && !f.after_key)
         return (void)api_fail(c, 404, "Not found", "no such object in this collection");
-    if (api_audit_disclosure(c, col->id, scope, &page))
-        return;
 
     struct dbuf *b = &c->resp->body;
     int rc = dbuf_printf(b, "{\"more\":%s", page.more ? "true" : "false");
@@ -206,7 +201,7 @@ void api_objects_post(struct api_call *c, const struct store_collection *col);
 
 static void delete_object(struct api_call *c, const struct store_collection *col, const char *id)
 {
-    if (c->who.read_only || !col->can_write)
+    if (c->who->read_only || !col->can_write)
         return (void)api_fail(c, 403, "Forbidden", "this token may not write to this collection");
     struct store_filter f;
     if (api_parse_filter(c, col->rid, "delete", &f))
@@ -221,9 +216,9 @@ static void delete_object(struct api_call *c, const struct store_collection *col
      * caller could see what it asked to delete (deleted > 0): else it is "not found". */
     struct lia_err rule;
     lia_err_clear(&rule);
-    int ruled = rc ? 0 : access_check_delete(t, &c->who, col->rid, id, c->req->arena, &rule);
+    int ruled = rc ? 0 : access_check_delete(t, c->who, col->rid, id, c->req->arena, &rule);
     if (rc == 0)
-        rc = store_delete_object(t, &c->who.policy, col->rid, id, &f, c->req->arena, &gone,
+        rc = store_delete_object(t, &c->who->policy, col->rid, id, &f, c->req->arena, &gone,
                                  &deleted, &err);
     if (rc == 0 && deleted == 0)
         rc = lia_err_set(&err, LIA_ENOTFOUND, "no such object in this collection");
@@ -235,7 +230,7 @@ static void delete_object(struct api_call *c, const struct store_collection *col
         /* The keys of the removed versions: disclosure records name versions by key, and
          * this entry keeps them readable (and checkable) after the rows are gone. */
         char *detail = api_delete_detail(c, col->id, id, gone, deleted);
-        rc = detail ? audit_append(t, c->who.actor, "object.delete", detail, &err)
+        rc = detail ? audit_append(t, c->who->actor, "object.delete", detail, &err)
                     : lia_err_set(&err, LIA_ENOMEM, "out of memory");
     }
     if (rc) {
@@ -319,7 +314,7 @@ void api_taxii_route(struct api_call *c, const char **seg, size_t nseg)
     struct store_collection col;
     struct lia_err err;
     lia_err_clear(&err);
-    if (store_collection_get(c->api->store, &c->who.policy, seg[3], c->req->arena, &col, &err))
+    if (store_collection_get(c->api->store, &c->who->policy, seg[3], c->req->arena, &col, &err))
         return (void)api_fail_err(c, &err);
     if (nseg == 4) {
         if (!get)

@@ -13,6 +13,8 @@
 #ifndef LIAISON_AUDIT_H
 #define LIAISON_AUDIT_H
 
+#include <pthread.h>
+
 #include "store/store.h"
 #include "util/util.h"
 
@@ -23,11 +25,91 @@ int audit_append(struct store_txn *t, const char *actor, const char *action, con
 /* Appends made by this process and the time spent in them (for /metrics and benchmarks). */
 void audit_stats(unsigned long long *appends, unsigned long long *us);
 
-/* Disclosure records (disclosure.c): a page sent to a partner is named by the store keys
- * of its versions and a digest of their ids and versions, not by the pairs themselves.
- * Builds the detail of an "objects.disclose" entry for rows, in the order sent. */
-int audit_disclosure_detail(const char *collection, const char *endpoint,
-                            const struct store_row *rows, size_t n, struct dbuf *out);
+/* Disclosures: the one record of what left this instance for a partner.
+ *
+ * Whatever is sent to a partner on any route (a TAXII page, a page made ahead, search
+ * results, an RFI view, an intake answer, a watch's event on a stream or a webhook, a push
+ * envelope, an export file) is named in a ticket while it is read, and the ticket is
+ * committed to the log before anything of it leaves; ticket.c is the only code that writes
+ * a disclosure entry. Every entry has one format (disclosure.c):
+ *
+ *   {"collection": C, "endpoint": E, "count": N,
+ *    "keys": base64url(varints of the zigzag deltas between successive store keys),
+ *    "digest": hex(BLAKE2b-128 over "id\nmodified\n" of each version, in order),
+ *    "partner": the recipient's identity id, ...notes of the route}
+ *
+ * naming versions by their store keys (date_added: unique, never reused, immutable with the
+ * row they key), so that `audit show` names them again and `audit verify` checks them. */
+
+/* The action of a ticket's entries: what the route is, for a reader of the log. */
+enum audit_route {
+    AUDIT_ROUTE_READ,   /* objects.disclose: answers to a partner's requests, its events */
+    AUDIT_ROUTE_PUSH,   /* objects.push: envelopes posted to a peer */
+    AUDIT_ROUTE_EXPORT, /* objects.export: a signed bundle file written for a partner */
+};
+
+/* What one answer (or envelope, file, event) discloses to one partner: one part per
+ * collection and endpoint, each one audit entry. Owns its memory (audit_ticket_release).
+ * A ticket is sendable when it names nothing or every part of it is committed. */
+struct audit_part;
+struct audit_ticket {
+    enum audit_route route;
+    char *actor;   /* the principal it is disclosed to, as the log names it */
+    char *partner; /* the recipient partner's identity id */
+    char *notes;   /* ,"key":value members the route adds (audit_ticket_note) */
+    struct audit_part *parts;
+    size_t n_parts, cap_parts;
+    size_t n_committed; /* parts[0..n_committed) are on record */
+    size_t count;       /* object versions named */
+};
+
+/* An empty ticket for a disclosure on route to actor (a partner's principal), whose partner
+ * has identity id partner. Both strings are copied. */
+int audit_ticket_init(struct audit_ticket *t, enum audit_route route, const char *actor,
+                      const char *partner, struct lia_err *err);
+/* Adds "key": value (a string, or a number when value is NULL) to every entry of t. */
+int audit_ticket_note(struct audit_ticket *t, const char *key, const char *value, int64_t number,
+                      struct lia_err *err);
+/* Names rows[0..n) (key, id, modified) of collection, sent through endpoint, in that order. */
+int audit_ticket_add(struct audit_ticket *t, const char *collection, const char *endpoint,
+                     const struct store_row *rows, size_t n, struct lia_err *err);
+/* Names the versions stored under keys[0..n), as the store holds them (their collection, id
+ * and modified), sent through endpoint: for a route that knows what it sends by key (a
+ * watch's event). LIA_ENOTFOUND when one is no longer stored. */
+int audit_ticket_add_keys(struct audit_ticket *t, struct store *s, const char *endpoint,
+                          const int64_t *keys, size_t n, struct lia_err *err);
+/* True when t names nothing, or every version it names is on record. */
+bool audit_ticket_sendable(const struct audit_ticket *t);
+/* Bytes t holds (read-ahead counts them against its budget). */
+size_t audit_ticket_size(const struct audit_ticket *t);
+/* Frees what t holds and leaves it empty (named nothing: sendable). */
+void audit_ticket_release(struct audit_ticket *t);
+
+/* Commits disclosure entries, grouping the records of threads that commit at once into one
+ * transaction (docs/architecture.md, "Disclosure records"). One per store and process. */
+struct audit_pending;
+struct audit_recorder {
+    struct store *store;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct audit_pending *queue; /* oldest first */
+    bool leader;                 /* a thread is committing a group */
+};
+void audit_recorder_init(struct audit_recorder *r, struct store *s);
+void audit_recorder_release(struct audit_recorder *r);
+/* Appends an entry for each part of t not yet on record and commits them; then t is
+ * sendable. On failure nothing of t may be sent (the parts stay uncommitted). */
+int audit_ticket_commit(struct audit_recorder *r, struct audit_ticket *t, struct lia_err *err);
+/* Takes back on record what t disclosed and was not sent after all (a page made ahead):
+ * an objects.withdraw entry {"reason": reason, "disclosure": <detail>} per committed part. */
+int audit_ticket_withdraw(struct audit_recorder *r, struct audit_ticket *t, const char *reason,
+                          struct lia_err *err);
+
+/* The recipient of a disclosure or withdrawal entry: its detail's "partner" (an identity
+ * id), or for an older push entry its "peer" (*peer set instead); NULL for other entries.
+ * Strings in a. */
+void audit_entry_recipient(const struct store_audit_entry *e, struct arena *a, const char **partner,
+                           const char **peer);
 
 /* The versions deleted on record (from "object.delete" entries), to name keys whose rows are
  * gone: audit_removed_load reads them from the whole log. */

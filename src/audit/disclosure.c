@@ -1,29 +1,53 @@
 /*
- * Disclosure records: which object versions a page sent to a partner.
+ * Disclosure records: which object versions were sent to a partner, in one
+ * format for every route (audit.h); ticket.c writes them, `audit show` and
+ * `audit verify` read them.
  *
  * A page of 1,000 objects named as [id, modified] pairs made a 79 KB entry,
  * and its commit (synced before the page may leave) took about 1.4 ms of a
- * partner's page on this machine. An entry now names the versions by their
+ * partner's page on this machine. An entry names the versions by their
  * store keys (date_added: unique, never reused, and immutable with the row
  * they key) and carries a digest of what they named when sent:
  *
  *   {"collection": C, "endpoint": E, "count": N,
  *    "keys": base64url(varints of the zigzag deltas between successive keys),
- *    "digest": hex(BLAKE2b-128 over "id\nmodified\n" of each version, in order)}
+ *    "digest": hex(BLAKE2b-128 over "id\nmodified\n" of each version, in order),
+ *    "partner": the recipient's identity id, ...the route's notes}
  *
  * about 4 KB a page. `audit show` turns keys back into [id, modified] pairs:
  * from the store, or, for versions deleted since, from the delete entry, which
  * lists the keys and versions it removed. `audit verify` recomputes each digest,
  * so editing an object row named by a disclosure, or removing one without a
- * delete on record, is detected like an edit of the log itself.
+ * delete on record, is detected like an edit of the log itself. Entries written
+ * before every route used this format (watch events, pushes and exports named
+ * their [id, modified] pairs in the entry) are read as they are.
  */
-#include "audit/audit.h"
+#include "audit/audit_int.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
+
+static const char *const route_actions[] = {
+    [AUDIT_ROUTE_READ] = "objects.disclose",
+    [AUDIT_ROUTE_PUSH] = "objects.push",
+    [AUDIT_ROUTE_EXPORT] = "objects.export",
+};
+
+const char *audit_route_action(enum audit_route route)
+{
+    return route_actions[route];
+}
+
+bool audit_action_discloses(const char *action)
+{
+    for (size_t i = 0; i < sizeof route_actions / sizeof *route_actions; i++)
+        if (!strcmp(action, route_actions[i]))
+            return true;
+    return false;
+}
 
 static void digest_update(crypto_generichash_state *st, const char *id, const char *modified)
 {
@@ -33,30 +57,36 @@ static void digest_update(crypto_generichash_state *st, const char *id, const ch
     crypto_generichash_update(st, (const unsigned char *)"\n", 1);
 }
 
-int audit_disclosure_detail(const char *collection, const char *endpoint,
-                            const struct store_row *rows, size_t n, struct dbuf *out)
+/* Bounds of one entry's buffers: about 10 and 100 bytes a version, for pages of at most a
+ * few thousand and exports of up to a million versions. */
+#define MAX_KEYS (64u << 20)
+#define MAX_DIGESTED (512u << 20)
+
+int audit_part_add(struct audit_part *p, const struct store_row *rows, size_t n)
 {
-    unsigned char *raw = malloc(n * 10 + 1);
-    if (!raw)
-        return LIA_ENOMEM;
-    size_t len = 0;
-    int64_t prev = 0;
+    if (!p->keys.max) {
+        dbuf_init(&p->keys, MAX_KEYS);
+        dbuf_init(&p->digest, MAX_DIGESTED);
+    }
+    if (p->detail)
+        return LIA_EINTERNAL; /* on record already: a new part takes them */
     /* The digested text is gathered first, into one buffer sized beforehand, and hashed in
      * one call: four hash updates (or four appends) per version cost more than the hashing. */
-    size_t total = 1;
+    size_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += strlen(rows[i].id) + strlen(rows[i].modified ? rows[i].modified : "") + 2;
-    char *text = malloc(total);
-    if (!text) {
-        free(raw);
-        return LIA_ENOMEM;
-    }
-    size_t tlen = 0;
+    int rc = dbuf_reserve(&p->keys, n * 10);
+    rc = rc ? rc : dbuf_reserve(&p->digest, total);
+    if (rc)
+        return rc;
+    unsigned char *raw = (unsigned char *)p->keys.ptr + p->keys.len;
+    char *text = p->digest.ptr + p->digest.len;
+    size_t len = 0, tlen = 0;
     for (size_t i = 0; i < n; i++) {
-        int64_t d = (int64_t)((uint64_t)rows[i].date_added - (uint64_t)prev);
+        int64_t d = (int64_t)((uint64_t)rows[i].date_added - (uint64_t)p->prev);
         /* zigzag: 0, -1, 1, -2 ... -> 0, 1, 2, 3 ... (no shift of a negative number) */
         uint64_t z = d < 0 ? ((uint64_t)(-(d + 1)) << 1) | 1 : (uint64_t)d << 1;
-        prev = rows[i].date_added;
+        p->prev = rows[i].date_added;
         do {
             raw[len++] = (unsigned char)((z & 0x7f) | (z > 0x7f ? 0x80 : 0));
             z >>= 7;
@@ -69,24 +99,61 @@ int audit_disclosure_detail(const char *collection, const char *endpoint,
         text[tlen + il + 1 + ml] = '\n';
         tlen += il + ml + 2;
     }
+    p->keys.len += len;
+    p->digest.len += tlen;
+    p->keys.ptr[p->keys.len] = '\0'; /* a dbuf stays terminated */
+    p->digest.ptr[p->digest.len] = '\0';
+    p->count += n;
+    return 0;
+}
+
+int audit_part_detail(struct audit_part *p, const char *partner, const char *notes)
+{
+    if (p->detail)
+        return 0;
     unsigned char dg[16];
-    crypto_generichash(dg, sizeof dg, (const unsigned char *)text, tlen, NULL, 0);
-    free(text);
+    crypto_generichash(dg, sizeof dg, (const unsigned char *)(p->digest.ptr ? p->digest.ptr : ""),
+                       p->digest.len, NULL, 0);
     char hex[33];
     sodium_bin2hex(hex, sizeof hex, dg, sizeof dg);
-    char *b64 = malloc(lia_b64url_len(len) + 1);
-    int rc = b64 ? 0 : LIA_ENOMEM;
-    if (b64)
-        lia_b64url_encode(raw, len, b64);
-    free(raw);
-    rc = rc ? rc : dbuf_puts(out, "{\"collection\":");
-    rc = rc ? rc : dbuf_json_string(out, collection, strlen(collection));
-    rc = rc ? rc : dbuf_puts(out, ",\"endpoint\":");
-    rc = rc ? rc : dbuf_json_string(out, endpoint, strlen(endpoint));
+    char *b64 = malloc(lia_b64url_len(p->keys.len) + 1);
+    if (!b64)
+        return LIA_ENOMEM;
+    lia_b64url_encode((const unsigned char *)(p->keys.ptr ? p->keys.ptr : ""), p->keys.len, b64);
+    struct dbuf out;
+    dbuf_init(&out, MAX_KEYS * 2);
+    int rc = dbuf_reserve(&out, strlen(b64) + 256);
+    rc = rc ? rc : dbuf_puts(&out, "{\"collection\":");
+    rc = rc ? rc : dbuf_json_string(&out, p->collection, strlen(p->collection));
+    rc = rc ? rc : dbuf_puts(&out, ",\"endpoint\":");
+    rc = rc ? rc : dbuf_json_string(&out, p->endpoint, strlen(p->endpoint));
     rc = rc ? rc
-            : dbuf_printf(out, ",\"count\":%zu,\"keys\":\"%s\",\"digest\":\"%s\"}", n, b64, hex);
+            : dbuf_printf(&out, ",\"count\":%zu,\"keys\":\"%s\",\"digest\":\"%s\"", p->count, b64,
+                          hex);
+    rc = rc ? rc : dbuf_puts(&out, ",\"partner\":");
+    rc = rc ? rc : dbuf_json_string(&out, partner, strlen(partner));
+    rc = rc ? rc : dbuf_puts(&out, notes ? notes : "");
+    rc = rc ? rc : dbuf_puts(&out, "}");
     free(b64);
-    return rc;
+    if (rc) {
+        dbuf_release(&out);
+        return rc;
+    }
+    size_t len;
+    p->detail = dbuf_detach(&out, &len);
+    dbuf_release(&p->keys); /* what it was made from is not needed again */
+    dbuf_release(&p->digest);
+    return p->detail ? 0 : LIA_ENOMEM;
+}
+
+void audit_part_release(struct audit_part *p)
+{
+    free(p->collection);
+    free(p->endpoint);
+    free(p->detail);
+    dbuf_release(&p->keys);
+    dbuf_release(&p->digest);
+    memset(p, 0, sizeof *p);
 }
 
 /* Decodes "keys" into count keys; -1 when it does not hold exactly count of them. */
@@ -236,12 +303,13 @@ int audit_disclosure_resolve(struct store *s, const struct store_audit_entry *e,
                              struct audit_disclosure *out, struct lia_err *err)
 {
     memset(out, 0, sizeof *out);
-    if (strcmp(e->action, "objects.disclose") != 0)
+    if (!audit_action_discloses(e->action))
         return 0;
     json_t *d = json_loads(e->detail, 0, NULL);
     json_t *keys = json_object_get(d, "keys"), *count = json_object_get(d, "count");
     json_t *digest = json_object_get(d, "digest"), *coll = json_object_get(d, "collection");
-    if (!json_is_string(keys)) { /* an older entry, or a watch event: names its versions */
+    if (!json_is_string(keys)) { /* an older entry (watch event, push, export): names its
+                                    versions itself */
         json_decref(d);
         return 0;
     }

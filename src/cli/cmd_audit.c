@@ -20,12 +20,17 @@ static void usage(FILE *out)
     fprintf(out, "usage: liaison audit show --data DIR [--partner NAME] [--since TIMESTAMP]\n"
                  "       liaison audit verify --data DIR\n\n"
                  "show prints one JSON object per entry. --partner keeps the entries of one\n"
-                 "partner's principals; --since keeps entries at or after an RFC 3339 time.\n"
+                 "partner's principals and every disclosure to it (TAXII reads, search, RFI\n"
+                 "views, watch events, pushes, exports); --since keeps entries at or after an\n"
+                 "RFC 3339 time.\n"
                  "verify checks the hash chain and exits 4 if the log was tampered with.\n");
 }
 
 struct show_ctx {
-    const char *actor_prefix;
+    const char *actor_prefix; /* --partner: entries of its principals */
+    const char *identity;     /* and every disclosure to it, whoever the actor */
+    struct store_peer *peers; /* and older push entries, which named only the peer */
+    size_t n_peers;
     int64_t since;
     int64_t shown;
     struct store *s;
@@ -70,12 +75,28 @@ static int named_versions(struct show_ctx *sc, const struct store_audit_entry *e
     return rc;
 }
 
+/* --partner P: the entries of P's principals, and every disclosure to P, on any route. */
+static bool concerns_partner(struct show_ctx *sc, const struct store_audit_entry *e)
+{
+    if (!strncmp(e->actor, sc->actor_prefix, strlen(sc->actor_prefix)))
+        return true;
+    struct arena a;
+    arena_init(&a, 0);
+    const char *partner, *peer;
+    audit_entry_recipient(e, &a, &partner, &peer);
+    bool to = partner && !strcmp(partner, sc->identity);
+    for (size_t i = 0; i < sc->n_peers && peer && !to; i++)
+        to = !strcmp(peer, sc->peers[i].name);
+    arena_release(&a);
+    return to;
+}
+
 static int show_one(const struct store_audit_entry *e, void *arg)
 {
     struct show_ctx *sc = arg;
     if (e->ts < sc->since)
         return 0;
-    if (sc->actor_prefix && strncmp(e->actor, sc->actor_prefix, strlen(sc->actor_prefix)) != 0)
+    if (sc->actor_prefix && !concerns_partner(sc, e))
         return 0;
     char ts[32], hash[65];
     lia_format_ts(e->ts, 6, ts);
@@ -176,6 +197,19 @@ int cli_audit_cmd(int argc, char **argv)
             return cli_exit_for(rc);
         }
         sc.actor_prefix = arena_printf(&a, "partner:%s/", p.name);
+        sc.identity = p.identity_id;
+        struct store_peer *peers;
+        size_t n;
+        rc = store_peer_list(s, &a, &peers, &n, &err);
+        if (rc) {
+            arena_release(&a);
+            store_close(s);
+            return cli_error(cli_exit_for(rc), "audit show", "%s", err.msg);
+        }
+        sc.peers = arena_alloc(&a, (n ? n : 1) * sizeof *peers);
+        for (size_t i = 0; i < n && sc.peers; i++)
+            if (peers[i].partner == p.rid)
+                sc.peers[sc.n_peers++] = peers[i];
     }
     sc.s = s;
     lia_err_clear(&sc.err);

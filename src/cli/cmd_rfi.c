@@ -309,8 +309,8 @@ int cli_rfi(int argc, char **argv)
         }
     } else if (is_list || !strcmp(verb, "show")) {
         struct rfi_filter f = {.box = x.box, .status = x.status};
-        rc = is_list ? rfi_list_json(s, &who, &f, &a, &out, &err)
-                     : rfi_show_json(s, &who, x.id, &a, &out, &err);
+        rc = is_list ? rfi_list_json(s, &who, &f, &a, NULL, &out, &err)
+                     : rfi_show_json(s, &who, x.id, &a, NULL, &out, &err);
         if (rc)
             rc = cli_error(cli_exit_for(rc), "rfi", "%s", err.msg);
         else if (x.json)

@@ -234,7 +234,7 @@ int cli_watch(int argc, char **argv)
         if (rc == 0)
             printf("%s\n", x.id);
     } else {
-        rc = watch_test_json(s, -1, x.id, TEST_LIMIT, &out, &err);
+        rc = watch_test_json(s, -1, x.id, TEST_LIMIT, NULL, &out, &err);
         if (rc == 0 && x.json)
             printf("%s\n", out.ptr);
         else if (rc == 0)

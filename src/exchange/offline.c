@@ -51,13 +51,10 @@ int exchange_export_file(struct store *s, const struct exchange_export *e, uint6
     stix_new_id("bundle", bid, sizeof bid);
     if (rc == 0 && dbuf_printf(&bundle, "{\"type\":\"bundle\",\"id\":\"%s\",\"objects\":[", bid))
         rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
-    struct dbuf audit;
-    dbuf_init(&audit, 1u << 30);
-    if (rc == 0) {
-        dbuf_puts(&audit, "{\"partner\":");
-        dbuf_json_string(&audit, p.identity_id, strlen(p.identity_id));
-        dbuf_printf(&audit, ",\"collection\":\"%s\",\"objects\":[", col.id);
-    }
+    /* What the file discloses, named as it is read (audit/ticket.c). */
+    struct audit_ticket ticket = {0};
+    if (rc == 0)
+        rc = audit_ticket_init(&ticket, AUDIT_ROUTE_EXPORT, "cli", p.identity_id, err);
     int64_t after = 0;
     bool more = rc == 0;
     while (rc == 0 && more) {
@@ -73,21 +70,20 @@ int exchange_export_file(struct store *s, const struct exchange_export *e, uint6
             const struct store_row *r = &page.rows[i];
             int w = dbuf_puts(&bundle, *objects ? "," : "");
             w = w ? w : dbuf_append(&bundle, r->json, r->json_len);
-            w = w ? w
-                  : dbuf_printf(&audit, "%s[\"%s\",\"%s\"]", *objects ? "," : "", r->id,
-                                r->modified ? r->modified : "");
             if (w)
                 rc = lia_err_set(err, LIA_ETOOBIG, "export larger than %zu bytes",
                                  (size_t)EXCHANGE_MAX_FILE);
             (*objects)++;
             exchange_progress_add(e->progress, 1, r->json_len);
         }
+        if (rc == 0)
+            rc = audit_ticket_add(&ticket, col.id, "export", page.rows, page.n, err);
         more = rc == 0 && page.more;
         if (rc == 0 && page.n)
             after = page.rows[page.n - 1].date_added;
         arena_release(&pa);
     }
-    if (rc == 0 && (dbuf_puts(&bundle, "]}") || dbuf_puts(&audit, "]}")))
+    if (rc == 0 && dbuf_puts(&bundle, "]}"))
         rc = lia_err_set(err, LIA_ETOOBIG, "export too large");
     struct dbuf file;
     dbuf_init(&file, EXCHANGE_MAX_FILE + 65536);
@@ -105,15 +101,14 @@ int exchange_export_file(struct store *s, const struct exchange_export *e, uint6
         sodium_memzero(sk, sizeof sk);
     dbuf_release(&bundle);
     /* The disclosure is on record before the file exists (invariant 5). */
-    if (rc == 0) {
-        struct store_txn *t;
-        rc = store_begin(s, &t, err);
-        if (rc == 0 && (rc = audit_append(t, "cli", "objects.export", audit.ptr, err)) != 0)
-            store_rollback(t);
-        else if (rc == 0)
-            rc = store_commit(t, err);
-    }
-    dbuf_release(&audit);
+    struct audit_recorder recorder;
+    audit_recorder_init(&recorder, s);
+    if (rc == 0)
+        rc = audit_ticket_commit(&recorder, &ticket, err);
+    audit_recorder_release(&recorder);
+    if (rc == 0 && !audit_ticket_sendable(&ticket))
+        rc = lia_err_set(err, LIA_EINTERNAL, "the export's disclosure is not on record");
+    audit_ticket_release(&ticket);
     if (rc == 0)
         rc = lia_write_file(e->out_path, file.ptr, file.len, 0600, err);
     dbuf_release(&file);

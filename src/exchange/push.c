@@ -7,7 +7,7 @@
  * get by reading the collection itself, every version, in date_added order
  * after the checkpoint. Nothing is filtered after fetching. Each envelope
  * stays under the peer's max_content_length (from its API root); before it
- * leaves, the disclosure is audited and committed (invariant 5). The status
+ * leaves, its disclosure ticket (audit/ticket.c) is committed (invariant 5). The status
  * the peer returns is followed until it is complete; objects it refused are
  * reported with its reason. The checkpoint moves after each envelope the
  * peer has finished with, so a push that stops resumes after the last
@@ -39,6 +39,7 @@ struct push {
     size_t max_body;
     char actor[160];
     char position[32];
+    struct audit_recorder recorder;
 };
 
 static void sleep_ms(long ms)
@@ -48,31 +49,15 @@ static void sleep_ms(long ms)
         ;
 }
 
-static int audit_disclosure(struct push *p, const struct store_row *rows, size_t n,
-                            struct lia_err *err)
+/* Names rows[0..n) in the envelope's ticket t and commits it: the envelope is posted only
+ * while t is sendable. */
+static int disclose(struct push *p, const struct store_row *rows, size_t n, struct audit_ticket *t,
+                    struct lia_err *err)
 {
-    struct dbuf d;
-    dbuf_init(&d, 64 * 1024 * 1024);
-    int rc = dbuf_puts(&d, "{\"peer\":");
-    rc = rc ? rc : dbuf_json_string(&d, p->peer->name, strlen(p->peer->name));
-    rc = rc ? rc : dbuf_printf(&d, ",\"collection\":\"%s\",\"objects\":[", p->local->id);
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = dbuf_printf(&d, "%s[\"%s\",\"%s\"]", i ? "," : "", rows[i].id,
-                         rows[i].modified ? rows[i].modified : "");
-    rc = rc ? rc : dbuf_puts(&d, "]}");
-    struct store_txn *t = NULL;
-    if (rc)
-        rc = lia_err_set(err, rc, "audit record too large");
-    else
-        rc = store_begin(p->s, &t, err);
-    if (rc == 0)
-        rc = audit_append(t, p->actor, "objects.push", d.ptr, err);
-    if (rc == 0)
-        rc = store_commit(t, err);
-    else if (t)
-        store_rollback(t);
-    dbuf_release(&d);
-    return rc;
+    int rc = audit_ticket_init(t, AUDIT_ROUTE_PUSH, p->actor, p->partner.identity_id, err);
+    rc = rc ? rc : audit_ticket_note(t, "peer", p->peer->name, 0, err);
+    rc = rc ? rc : audit_ticket_add(t, p->local->id, "push", rows, n, err);
+    return rc ? rc : audit_ticket_commit(&p->recorder, t, err);
 }
 
 /* Reads a status resource's counts and reports its failures. *done when not pending. */
@@ -106,9 +91,14 @@ static int take_status(struct push *p, json_t *st, bool *done, struct lia_err *e
 static int send_envelope(struct push *p, const struct store_row *rows, size_t n,
                          struct lia_err *err)
 {
-    int rc = audit_disclosure(p, rows, n, err);
+    struct audit_ticket t;
+    int rc = disclose(p, rows, n, &t, err);
+    bool on_record = rc == 0 && audit_ticket_sendable(&t);
+    audit_ticket_release(&t);
     if (rc)
         return rc;
+    if (!on_record)
+        return lia_err_set(err, LIA_EINTERNAL, "an envelope's disclosure is not on record");
     struct dbuf body;
     dbuf_init(&body, p->max_body);
     rc = dbuf_puts(&body, ENVELOPE_OPEN);
@@ -269,6 +259,7 @@ int exchange_push(struct store *s, const struct store_peer *peer,
     int rc = exchange_lock(o, "push", peer->rid, local->rid, remote_coll, &fd, err);
     if (rc)
         return rc;
+    audit_recorder_init(&p.recorder, s);
     struct arena a;
     arena_init(&a, 0);
     rc = exchange_principal(s, peer->partner, p.actor, &a, &p.who, &p.partner, err);
@@ -291,5 +282,6 @@ int exchange_push(struct store *s, const struct store_peer *peer,
         exchange_checkpoint_result(s, &p.cp, rc, rc ? err->msg : NULL);
     arena_release(&a);
     exchange_unlock(fd);
+    audit_recorder_release(&p.recorder);
     return rc;
 }

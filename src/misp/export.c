@@ -4,10 +4,10 @@
  *
  * The same gate and the same mapping as the served feed (feed.c): every object read through
  * the store's query with the partner's policy. Files are made in a staging directory inside
- * the target; the disclosure of every version read goes on the audit record (a keyed
- * objects.disclose entry of the partner, like a page served to it) and is committed before
- * any file takes its place. Event files of an earlier export that this feed no longer holds
- * are removed, so the directory is exactly the feed.
+ * the target; the disclosure of every version read goes on the audit record (an
+ * objects.export entry for the partner, endpoint misp-export, in the one format of
+ * audit/ticket.c) and is committed before any file takes its place. Event files of an earlier
+ * export that this feed no longer holds are removed, so the directory is exactly the feed.
  */
 #include "misp/misp_int.h"
 
@@ -148,22 +148,20 @@ int misp_export_feed(struct store *s, int64_t partner, const char *coll_id, cons
         snprintf(path, sizeof path, "%s/hashes.csv", x.staging);
         rc = lia_write_file(path, x.hashes.ptr ? x.hashes.ptr : "", x.hashes.len, 0600, err);
     }
-    /* On record before any file of the feed is in place (design.md invariant 5). */
+    /* On record before any file of the feed is in place (design.md invariant 5), through the
+     * one writer of disclosure records (audit/ticket.c). */
     if (rc == 0 && rows.n) {
-        struct dbuf d;
-        dbuf_init(&d, 1u << 30);
-        rc = audit_disclosure_detail(col.id, "misp-export", rows.rows, rows.n, &d);
         const char *actor = arena_printf(&a, "partner:%s/misp-export", p.name);
-        struct store_txn *t = NULL;
-        if (rc)
-            lia_err_set(err, rc, "disclosure record too large");
-        if (rc == 0)
-            rc = store_begin(s, &t, err);
-        if (rc == 0 && (rc = audit_append(t, actor, "objects.disclose", d.ptr, err)) != 0)
-            store_rollback(t);
-        else if (rc == 0)
-            rc = store_commit(t, err);
-        dbuf_release(&d);
+        struct audit_ticket t = {0};
+        struct audit_recorder r;
+        audit_recorder_init(&r, s);
+        rc = audit_ticket_init(&t, AUDIT_ROUTE_EXPORT, actor, p.identity_id, err);
+        rc = rc ? rc : audit_ticket_add(&t, col.id, "misp-export", rows.rows, rows.n, err);
+        rc = rc ? rc : audit_ticket_commit(&r, &t, err);
+        if (rc == 0 && !audit_ticket_sendable(&t))
+            rc = lia_err_set(err, LIA_EINTERNAL, "the export's disclosure is not on record");
+        audit_ticket_release(&t);
+        audit_recorder_release(&r);
     }
     if (rc == 0)
         rc = publish(x.staging, out_dir, err);

@@ -126,8 +126,8 @@ int misp_feed_hashes(struct store *s, const struct store_policy *p,
                      struct misp_rows *rows, struct lia_err *err);
 
 /* Writes the feed (manifest.json, <uuid>.json, hashes.csv) of what partner may see in
- * collection coll_id into out_dir, after its disclosure is on record (an "objects.disclose"
- * entry of actor partner:<name>/misp-export).
+ * collection coll_id into out_dir, after its disclosure is on record (an objects.export
+ * entry of actor partner:<name>/misp-export, endpoint misp-export).
  * *events gets the number of events written (export.c). */
 int misp_export_feed(struct store *s, int64_t partner, const char *coll_id, const char *out_dir,
                      uint64_t *events, struct lia_err *err);

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "access/access.h"
+#include "audit/audit.h"
 #include "store/store.h"
 #include "util/util.h"
 
@@ -68,12 +69,14 @@ struct rfi_filter {
     const char *status; /* open, acknowledged, answered, declined, withdrawn, closed, overdue */
 };
 
-/* Writes a JSON array of request views the principal may see into out. */
+/* Writes a JSON array of request views the principal may see into out, naming every object
+ * shown in t when it is not NULL (a partner's view: the caller commits t before sending). */
 int rfi_list_json(struct store *s, const struct access_principal *who, const struct rfi_filter *f,
-                  struct arena *a, struct dbuf *out, struct lia_err *err);
-/* Writes one request view (with responses, referenced objects, grading and trust) into out;
- * LIA_ENOTFOUND when absent or invisible. */
+                  struct arena *a, struct audit_ticket *t, struct dbuf *out, struct lia_err *err);
+/* Writes one request view (with responses, referenced objects, grading and trust) into out,
+ * naming every object shown in t as rfi_list_json does; LIA_ENOTFOUND when absent or
+ * invisible. */
 int rfi_show_json(struct store *s, const struct access_principal *who, const char *id,
-                  struct arena *a, struct dbuf *out, struct lia_err *err);
+                  struct arena *a, struct audit_ticket *t, struct dbuf *out, struct lia_err *err);
 
 #endif

@@ -5,7 +5,9 @@
  * (declined, answered, acknowledged), else open. A request past its due date
  * that is still open or acknowledged is overdue, on both sides alike.
  * Every party is shown with the trust this side gives it, beside any
- * grading the sender claimed on the objects it referenced.
+ * grading the sender claimed on the objects it referenced. Every object a
+ * view shows (requests, the responses their status or list comes from, the
+ * objects they reference) is named in the viewer's disclosure ticket.
  */
 #include "rfi/rfi_int.h"
 
@@ -101,19 +103,38 @@ static bool is_overdue(json_t *req, const char *status)
     return us < lia_now_us() && (!strcmp(status, "open") || !strcmp(status, "acknowledged"));
 }
 
+/* Names an object of the view in the viewer's disclosure ticket t (none: not a partner). */
+static int name_item(struct audit_ticket *t, const struct rfi_item *it)
+{
+    if (!t)
+        return 0;
+    struct store_row row = {.date_added = it->date_added,
+                            .id = jstr(it->obj, "id"),
+                            .modified = jstr(it->obj, "modified")};
+    if (!row.id)
+        return LIA_EINTERNAL;
+    struct lia_err e;
+    return audit_ticket_add(t, it->coll_id, "rfi", &row, 1, &e);
+}
+
 /* One referenced object as the viewer may see it, with the grading its sender claimed. */
 static int put_ref(struct store *s, const struct access_principal *who, int64_t coll,
-                   const char *ref, struct arena *a, struct dbuf *b, bool *first)
+                   const char *ref, struct arena *a, struct audit_ticket *t, struct dbuf *b,
+                   bool *first)
 {
-    const char *json;
-    size_t len;
+    struct store_row row;
+    const char *collection;
     struct lia_err e;
     (void)coll;
-    if (rfi_find_visible(s, &who->policy, ref, a, &json, &len, &e) != 0 || !json)
+    if (rfi_find_visible_row(s, &who->policy, ref, a, &row, &collection, &e) != 0 || !row.json)
         return 0; /* not visible to this viewer: say nothing about it */
-    json_t *o = json_loadb(json, len, 0, NULL);
+    json_t *o = json_loadb(row.json, row.json_len, 0, NULL);
     if (!o)
         return 0;
+    if (t && audit_ticket_add(t, collection, "rfi", &row, 1, &e) != 0) {
+        json_decref(o);
+        return e.code;
+    }
     int rc = dbuf_puts(b, *first ? "{" : ",{");
     *first = false;
     rc = rc ? rc : put_str(b, "id", ref);
@@ -131,11 +152,19 @@ static int put_ref(struct store *s, const struct access_principal *who, int64_t 
 }
 
 static int put_view(struct store *s, const struct access_principal *who, const struct rfi_item *it,
-                    const struct rfi_set *resps, bool full, struct arena *a, struct dbuf *b)
+                    const struct rfi_set *resps, bool full, struct arena *a, struct audit_ticket *t,
+                    struct dbuf *b)
 {
     json_t *req = it->obj;
     json_t *latest;
     const char *status = derive_status(req, resps, &latest);
+    /* The request is shown, and its status tells of its latest response. */
+    int named = name_item(t, it);
+    for (size_t k = 0; k < resps->n && !named && latest; k++)
+        if (resps->items[k].obj == latest)
+            named = name_item(t, &resps->items[k]);
+    if (named)
+        return named;
     const char *requester = jstr(req, "created_by_ref");
     const char *addressee = jstr(req, "addressee_ref");
     const char *me = who->identity;
@@ -172,7 +201,7 @@ static int put_view(struct store *s, const struct access_principal *who, const s
         json_array_foreach(json_object_get(req, "about_refs"), i, v)
         {
             if (!rc && json_is_string(v))
-                rc = put_ref(s, who, it->coll, json_string_value(v), a, b, &first);
+                rc = put_ref(s, who, it->coll, json_string_value(v), a, t, b, &first);
         }
         rc = rc ? rc : dbuf_puts(b, "],\"responses\":[");
         first = true;
@@ -181,7 +210,8 @@ static int put_view(struct store *s, const struct access_principal *who, const s
             const char *ref = jstr(r, "rfi_ref");
             if (!ref || strcmp(ref, jstr(req, "id")) != 0)
                 continue;
-            rc = dbuf_puts(b, first ? "{" : ",{");
+            rc = name_item(t, &resps->items[k]);
+            rc = rc ? rc : dbuf_puts(b, first ? "{" : ",{");
             first = false;
             static const char *const rf[] = {"id", "action", "text", "reason", "created", NULL};
             for (const char *const *kk = rf; *kk && !rc; kk++) {
@@ -195,7 +225,8 @@ static int put_view(struct store *s, const struct access_principal *who, const s
             json_array_foreach(json_object_get(r, "object_refs"), i, v)
             {
                 if (!rc && json_is_string(v))
-                    rc = put_ref(s, who, resps->items[k].coll, json_string_value(v), a, b, &rfirst);
+                    rc = put_ref(s, who, resps->items[k].coll, json_string_value(v), a, t, b,
+                                 &rfirst);
             }
             rc = rc ? rc : dbuf_puts(b, "]}");
         }
@@ -224,7 +255,7 @@ static bool keep(const struct access_principal *who, const struct rfi_filter *f,
 }
 
 int rfi_list_json(struct store *s, const struct access_principal *who, const struct rfi_filter *f,
-                  struct arena *a, struct dbuf *out, struct lia_err *err)
+                  struct arena *a, struct audit_ticket *t, struct dbuf *out, struct lia_err *err)
 {
     struct rfi_set reqs, resps;
     int rc = rfi_load(s, who, a, &reqs, &resps, err);
@@ -236,7 +267,7 @@ int rfi_list_json(struct store *s, const struct access_principal *who, const str
             continue;
         rc = first ? 0 : dbuf_puts(out, ",");
         first = false;
-        rc = rc ? rc : put_view(s, who, &reqs.items[i], &resps, false, a, out);
+        rc = rc ? rc : put_view(s, who, &reqs.items[i], &resps, false, a, t, out);
     }
     if (rc == 0)
         rc = dbuf_puts(out, "]");
@@ -248,7 +279,7 @@ int rfi_list_json(struct store *s, const struct access_principal *who, const str
 }
 
 int rfi_show_json(struct store *s, const struct access_principal *who, const char *id,
-                  struct arena *a, struct dbuf *out, struct lia_err *err)
+                  struct arena *a, struct audit_ticket *t, struct dbuf *out, struct lia_err *err)
 {
     struct rfi_set reqs, resps;
     int rc = rfi_load(s, who, a, &reqs, &resps, err);
@@ -260,7 +291,7 @@ int rfi_show_json(struct store *s, const struct access_principal *who, const cha
     }
     if (rc == 0 && !it)
         rc = lia_err_set(err, LIA_ENOTFOUND, "no request %s", id);
-    if (rc == 0 && put_view(s, who, it, &resps, true, a, out) != 0)
+    if (rc == 0 && put_view(s, who, it, &resps, true, a, t, out) != 0)
         rc = lia_err_set(err, LIA_ETOOBIG, "request view too large");
     rfi_set_release(&reqs);
     rfi_set_release(&resps);

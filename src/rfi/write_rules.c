@@ -37,25 +37,37 @@ static bool one_of(const char *v, const char *const *set)
     return false;
 }
 
-int rfi_find_visible(struct store *s, const struct store_policy *p, const char *id, struct arena *a,
-                     const char **json, size_t *len, struct lia_err *err)
+int rfi_find_visible_row(struct store *s, const struct store_policy *p, const char *id,
+                         struct arena *a, struct store_row *row, const char **collection,
+                         struct lia_err *err)
 {
     struct store_collection *cols;
     size_t n;
-    *json = NULL;
-    *len = 0;
+    memset(row, 0, sizeof *row);
+    *collection = NULL;
     int rc = store_collection_list(s, p, a, &cols, &n, err);
-    for (size_t i = 0; i < n && rc == 0 && !*json; i++) {
+    for (size_t i = 0; i < n && rc == 0 && !row->json; i++) {
         if (!cols[i].can_read)
             continue;
         struct store_filter f = {.ids = &id, .n_ids = 1, .version_sel = STORE_VER_LAST, .limit = 1};
         struct store_page page;
         rc = store_query_objects(s, p, cols[i].rid, &f, true, a, &page, err);
         if (rc == 0 && page.n > 0) {
-            *json = page.rows[0].json;
-            *len = page.rows[0].json_len;
+            *row = page.rows[0];
+            *collection = cols[i].id;
         }
     }
+    return rc;
+}
+
+int rfi_find_visible(struct store *s, const struct store_policy *p, const char *id, struct arena *a,
+                     const char **json, size_t *len, struct lia_err *err)
+{
+    struct store_row row;
+    const char *collection;
+    int rc = rfi_find_visible_row(s, p, id, a, &row, &collection, err);
+    *json = row.json;
+    *len = row.json_len;
     return rc;
 }
 

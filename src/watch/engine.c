@@ -48,6 +48,7 @@ struct watch_subscriber {
 
 struct watch_engine {
     struct store *s;
+    struct audit_recorder recorder; /* a partner's events go on record before a webhook */
     struct watch_engine_config cfg;
     pthread_mutex_t lock;
     pthread_cond_t match_cond;
@@ -332,8 +333,14 @@ static int deliver(struct watch_engine *e, const struct store_watch_event *ev, s
         return store_watch_event_update(e->s, ev->seq, STORE_HOOK_FAILED, ev->attempts, now,
                                         "withheld: the owner may no longer see the object", err);
     int attempts = ev->attempts + 1;
-    if (ev->attempts == 0 && (rc = watch_audit_disclosure(e->s, ev, "webhook", err)) != 0)
+    /* On record before the first attempt; later attempts send what the record names. */
+    struct audit_ticket t = {0};
+    if (ev->attempts == 0 && (rc = watch_audit_disclosure(&e->recorder, ev, "webhook", &t, err)))
         return rc; /* not on record, not sent: tried again on the next round */
+    bool on_record = audit_ticket_sendable(&t);
+    audit_ticket_release(&t);
+    if (!on_record)
+        return lia_err_set(err, LIA_EINTERNAL, "an event's disclosure is not on record");
     rc = watch_webhook_post(ev->webhook, ev->secret, ev->seq, ev->summary, e->cfg.webhook_timeout_s,
                             &why);
     if (rc == 0)
@@ -398,6 +405,7 @@ int watch_engine_start(struct store *s, const struct watch_engine_config *cfg,
     if (!e)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
     e->s = s;
+    audit_recorder_init(&e->recorder, s);
     e->cfg = *cfg;
     if (e->cfg.poll_ms <= 0)
         e->cfg.poll_ms = 500;
@@ -453,6 +461,7 @@ void watch_engine_stop(struct watch_engine *e)
     pthread_cond_destroy(&e->match_cond);
     pthread_cond_destroy(&e->hook_cond);
     pthread_mutex_destroy(&e->lock);
+    audit_recorder_release(&e->recorder);
     free(e);
 }
 

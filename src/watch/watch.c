@@ -202,8 +202,8 @@ int watch_list_json(struct store *s, int64_t owner, struct dbuf *out, struct lia
 /* Appends the matches of q in one collection; stops at limit. */
 static int test_collection(struct store *s, const struct store_policy *p,
                            const struct store_collection *coll, const struct watch_query *q,
-                           size_t limit, size_t *found, bool *truncated, struct dbuf *out,
-                           struct lia_err *err)
+                           size_t limit, size_t *found, bool *truncated, struct audit_ticket *t,
+                           struct dbuf *out, struct lia_err *err)
 {
     int64_t after = 0;
     for (;;) {
@@ -233,6 +233,8 @@ static int test_collection(struct store *s, const struct store_policy *p,
                         rc =
                             watch_summary(out, NULL, NULL, obj, page.rows[i].id, type,
                                           page.rows[i].modified, page.rows[i].date_added, coll->id);
+                    if (rc == 0 && t)
+                        rc = audit_ticket_add(t, coll->id, "watch-test", &page.rows[i], 1, err);
                     (*found)++;
                 }
             }
@@ -247,8 +249,8 @@ static int test_collection(struct store *s, const struct store_policy *p,
     }
 }
 
-int watch_test_json(struct store *s, int64_t owner, const char *id, size_t limit, struct dbuf *out,
-                    struct lia_err *err)
+int watch_test_json(struct store *s, int64_t owner, const char *id, size_t limit,
+                    struct audit_ticket *t, struct dbuf *out, struct lia_err *err)
 {
     struct arena a;
     arena_init(&a, 0);
@@ -270,7 +272,7 @@ int watch_test_json(struct store *s, int64_t owner, const char *id, size_t limit
              dbuf_puts(out, ",\"matches\":[");
     for (size_t i = 0; i < n_cols && rc == 0 && !truncated; i++)
         if (p.all || cols[i].can_read)
-            rc = test_collection(s, &p, &cols[i], &q, limit, &found, &truncated, out, err);
+            rc = test_collection(s, &p, &cols[i], &q, limit, &found, &truncated, t, out, err);
     if (rc == 0)
         rc = dbuf_printf(out, "],\"truncated\":%s}", truncated ? "true" : "false");
     if (rc > 0 || (rc && !err->code))
@@ -280,40 +282,33 @@ int watch_test_json(struct store *s, int64_t owner, const char *id, size_t limit
     return rc;
 }
 
-int watch_audit_disclosure(struct store *s, const struct store_watch_event *ev, const char *channel,
-                           struct lia_err *err)
+int watch_audit_disclosure(struct audit_recorder *r, const struct store_watch_event *ev,
+                           const char *channel, struct audit_ticket *t, struct lia_err *err)
 {
+    memset(t, 0, sizeof *t);
     if (ev->owner == 0)
         return 0; /* this instance's own principals: nothing is disclosed */
     struct arena a;
     arena_init(&a, 0);
     struct store_partner p;
-    struct lia_err e2;
-    lia_err_clear(&e2);
-    const char *name = store_partner_get(s, ev->owner, NULL, NULL, &a, &p, &e2) == 0 ? p.name : "?";
-    char *actor = arena_printf(&a, "partner:%s/watch", name);
-    char mod[32];
-    lia_format_ts(ev->obj_modified, 3, mod);
-    char *detail = arena_printf(&a,
-                                "{\"watch\":\"%s\",\"event\":%lld,\"channel\":\"%s\","
-                                "\"objects\":[[\"%s\",\"%s\"]]}",
-                                ev->watch_id ? ev->watch_id : "", (long long)ev->seq, channel,
-                                ev->obj_id ? ev->obj_id : "", mod);
-    struct store_txn *t = NULL;
-    int rc = actor && detail ? store_begin(s, &t, err) : lia_err_set(err, LIA_ENOMEM, "oom");
-    if (rc == 0)
-        rc = audit_append(t, actor, "objects.disclose", detail, err);
-    if (rc == 0)
-        rc = store_commit(t, err);
-    else if (t)
-        store_rollback(t);
+    int rc = store_partner_get(r->store, ev->owner, NULL, NULL, &a, &p, err);
+    char *actor = rc == 0 ? arena_printf(&a, "partner:%s/watch", p.name) : NULL;
+    if (rc == 0 && !actor)
+        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    rc = rc ? rc : audit_ticket_init(t, AUDIT_ROUTE_READ, actor, p.identity_id, err);
+    rc = rc ? rc : audit_ticket_note(t, "watch", ev->watch_id ? ev->watch_id : "", 0, err);
+    rc = rc ? rc : audit_ticket_note(t, "event", NULL, ev->seq, err);
+    rc = rc ? rc : audit_ticket_note(t, "channel", channel, 0, err);
+    rc = rc ? rc : audit_ticket_add_keys(t, r->store, "watch", &ev->obj_date_added, 1, err);
+    rc = rc ? rc : audit_ticket_commit(r, t, err);
     arena_release(&a);
     return rc;
 }
 
-int watch_events_sse(struct store *s, int64_t owner, const struct store_policy *p, int64_t *after,
-                     size_t limit, struct dbuf *out, struct lia_err *err)
+int watch_events_sse(struct audit_recorder *r, int64_t owner, const struct store_policy *p,
+                     int64_t *after, size_t limit, struct dbuf *out, struct lia_err *err)
 {
+    struct store *s = r->store;
     struct arena a;
     arena_init(&a, 0);
     struct store_watch_event *ev;
@@ -323,13 +318,18 @@ int watch_events_sse(struct store *s, int64_t owner, const struct store_policy *
         bool visible = false;
         rc = watch_visible(s, p, ev[i].coll, ev[i].obj_id, ev[i].obj_modified, ev[i].obj_date_added,
                            &visible, err);
-        /* A partner's event goes on the audit record before it goes on the stream. */
+        /* A partner's event goes on the audit record before it goes on the stream, and
+         * only an event on record goes. */
+        struct audit_ticket t = {0};
         if (rc == 0 && visible)
-            rc = watch_audit_disclosure(s, &ev[i], "sse", err);
+            rc = watch_audit_disclosure(r, &ev[i], "sse", &t, err);
+        if (rc == 0 && visible && !audit_ticket_sendable(&t))
+            rc = lia_err_set(err, LIA_EINTERNAL, "an event's disclosure is not on record");
         if (rc == 0 && visible &&
             dbuf_printf(out, "id: %lld\nevent: watch\ndata: %s\n\n", (long long)ev[i].seq,
                         ev[i].summary) != 0)
             rc = lia_err_set(err, LIA_ETOOBIG, "event too large for the stream buffer");
+        audit_ticket_release(&t);
         if (rc == 0)
             *after = ev[i].seq;
     }

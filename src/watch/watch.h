@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit/audit.h"
 #include "store/store.h"
 #include "util/util.h"
 
@@ -59,10 +60,11 @@ int watch_list_json(struct store *s, int64_t owner, struct dbuf *out, struct lia
 
 /* Appends {"watch", "matches": [{"id","version","type","name","collection","date_added"}...],
  * "truncated"} to out: the newest versions of stored objects the watch selects now and its
- * owner may see, at most limit; nothing is recorded or sent. LIA_ENOTFOUND when owner
- * (< 0: any) has no such watch. */
-int watch_test_json(struct store *s, int64_t owner, const char *id, size_t limit, struct dbuf *out,
-                    struct lia_err *err);
+ * owner may see, at most limit; each match is named in t (endpoint "watch-test") when t is not
+ * NULL: the caller commits t before it sends out. LIA_ENOTFOUND when owner (< 0: any) has no
+ * such watch. */
+int watch_test_json(struct store *s, int64_t owner, const char *id, size_t limit,
+                    struct audit_ticket *t, struct dbuf *out, struct lia_err *err);
 
 struct watch_engine_config {
     int64_t poll_ms;        /* how often new versions are looked for */
@@ -95,8 +97,9 @@ void watch_unsubscribe(struct watch_engine *e, struct watch_subscriber *sub);
 
 /* For a stream: appends to out, as server-sent events ("id:", "event: watch", "data:"), the
  * events of owner's watches after *after that policy p may still see (checked through the
- * gate now), at most limit; *after moves past every event read, shown or not. */
-int watch_events_sse(struct store *s, int64_t owner, const struct store_policy *p, int64_t *after,
-                     size_t limit, struct dbuf *out, struct lia_err *err);
+ * gate now), at most limit, each on record first for a partner (committed through r, on the
+ * store of r); *after moves past every event read, shown or not. */
+int watch_events_sse(struct audit_recorder *r, int64_t owner, const struct store_policy *p,
+                     int64_t *after, size_t limit, struct dbuf *out, struct lia_err *err);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "audit/audit.h"
 #include "watch/watch.h"
 
 /* A watch's filters, parsed from its stored query JSON. Strings point into the json_t the
@@ -49,9 +50,10 @@ int watch_summary(struct dbuf *out, const char *watch_id, const char *watch_name
 int watch_webhook_post(const char *url, const char *secret, int64_t seq, const char *summary,
                        long timeout_s, struct lia_err *err);
 
-/* Records in the audit log that event ev is being disclosed to its owner, a partner, over
- * channel ("sse" or "webhook"); nothing for local owners. Committed before the disclosure. */
-int watch_audit_disclosure(struct store *s, const struct store_watch_event *ev, const char *channel,
-                           struct lia_err *err);
+/* Names event ev, about to be disclosed to its owner (a partner) over channel ("sse" or
+ * "webhook"), in ticket t (initialised here; released by the caller) and commits it: the
+ * caller sends only while audit_ticket_sendable(t). Nothing is named for local owners. */
+int watch_audit_disclosure(struct audit_recorder *r, const struct store_watch_event *ev,
+                           const char *channel, struct audit_ticket *t, struct lia_err *err);
 
 #endif

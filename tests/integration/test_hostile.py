@@ -340,8 +340,9 @@ class ConnectionsTest(TaxiiCase):
         return out
 
     def refused(self, s):
-        """True when the server closed s without answering."""
-        got = read_all(s, wait=3)
+        """True when the server closed s without answering. A refusal returns at once; the
+        wait is long so that a loaded machine (ASan, two cores) is not read as "kept"."""
+        got = read_all(s, wait=15)
         return got == b""
 
     def get(self, s, src, token=None):

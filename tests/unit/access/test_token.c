@@ -173,6 +173,47 @@ static void test_ids_never_look_like_options(void **state)
     unit_store_close(&u);
 }
 
+/* The stored hash is compared whole: a hash differing from the real one only in its 9th byte,
+ * or only in its last, refuses the real secret (comparing the first 8 of 32 bytes passed every
+ * other test). The stored copies are made through the store, beside an exact copy that must
+ * authenticate, so the refusals are the comparison's doing. */
+static void test_hash_compared_whole(void **state)
+{
+    (void)state;
+    struct unit_store u;
+    unit_store_open(&u);
+    struct lia_err err;
+    lia_err_clear(&err);
+    char tok[ACCESS_TOKEN_MAX], id[32], header[200];
+    struct access_token_spec spec = {.admin = true};
+    assert_int_equal(access_token_issue(u.s, &spec, tok, id, &err), 0);
+    const char *secret = strchr(tok, '.') + 1;
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_token real;
+    assert_int_equal(store_token_get(u.s, id, &a, &real, &err), 0);
+    static const struct {
+        const char *id;
+        int byte; /* flipped; -1: none */
+        int want;
+    } cases[] = {{"exactcopyAAAAAAA", -1, 0},
+                 {"ninthbyteAAAAAAA", 8, LIA_EUNAUTH},
+                 {"lastbyteAAAAAAAA", 31, LIA_EUNAUTH}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct store_token forged = real;
+        forged.id = cases[i].id;
+        forged.label = "forged";
+        if (cases[i].byte >= 0)
+            forged.hash[cases[i].byte] ^= 0x01;
+        assert_int_equal(store_token_put(u.s, &forged, &err), 0);
+        snprintf(header, sizeof header, "Bearer %s.%s", cases[i].id, secret);
+        struct access_principal who;
+        assert_int_equal(auth(u.s, header, &who), cases[i].want);
+    }
+    arena_release(&a);
+    unit_store_close(&u);
+}
+
 static void test_partner_principal(void **state)
 {
     (void)state;
@@ -216,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_partner_principal),
         cmocka_unit_test(test_ids_never_look_like_options),
+        cmocka_unit_test(test_hash_compared_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

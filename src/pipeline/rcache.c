@@ -26,7 +26,7 @@
  * time. The rate limit, metrics and request log apply to replays as to any
  * other answer.
  */
-#include "api/api_int.h"
+#include "pipeline/pipeline_int.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,7 +42,7 @@ struct entry {
     uint64_t gen;
     int64_t born_us;
     uint64_t used;
-    struct api_answer *ans; /* NULL: a free slot */
+    struct pipeline_answer *ans; /* NULL: a free slot */
 };
 
 struct rcache {
@@ -60,7 +60,7 @@ static void drop(struct rcache *rc, struct entry *e)
     if (!e->ans)
         return;
     rc->bytes -= e->ans->size;
-    api_answer_free(e->ans);
+    pipeline_answer_free(e->ans);
     memset(e, 0, sizeof *e);
 }
 
@@ -92,7 +92,7 @@ static struct rcache *thread_cache(void)
     return rc;
 }
 
-uint64_t api_rcache_instance(void)
+uint64_t pipeline_rcache_instance(void)
 {
     return atomic_fetch_add(&next_instance, 1);
 }
@@ -115,54 +115,48 @@ static struct entry *find(struct rcache *rc, const unsigned char key[32])
     return NULL;
 }
 
-bool api_rcache_find(struct api_call *c, struct api_rcache_probe *p)
+bool pipeline_rcache_find(struct pipeline *pl, struct pipeline_call *c, struct pipeline_probe *p)
 {
     memset(p, 0, sizeof *p);
     const struct http_request *req = c->req;
-    if (!c->api->cfg.response_cache_bytes || strcmp(req->method, "GET") != 0 || req->body_len ||
+    if (!pl->cfg.response_cache_bytes || strcmp(req->method, "GET") != 0 || req->body_len ||
         req->body_too_big || req->too_many_params || strncmp(req->path, "/taxii2/", 8) != 0 ||
-        !store_generation(c->api->store, &p->gen))
+        !store_generation(pl->store, &p->gen))
         return false;
-    api_request_key(c->api->instance, req, p->key);
+    pipeline_request_key(pl->instance, req, p->key);
     p->on = true;
     p->at_us = lia_now_us();
 
     struct rcache *rc = thread_cache();
     struct entry *e = rc ? find(rc, p->key) : NULL;
     if (!e) {
-        api_metrics_rcache(false);
+        pipeline_count(PIPELINE_CACHE_MISS, 1);
         return false;
     }
     int64_t now = p->at_us;
-    if (e->gen != p->gen || now - e->born_us >= (int64_t)c->api->cfg.response_cache_ms * 1000 ||
+    if (e->gen != p->gen || now - e->born_us >= (int64_t)pl->cfg.response_cache_ms * 1000 ||
         (e->ans->expires_us && e->ans->expires_us <= now)) {
         drop(rc, e);
-        api_metrics_rcache(false);
+        pipeline_count(PIPELINE_CACHE_MISS, 1);
         return false;
     }
     e->used = ++rc->clock;
-    p->hit = e;
-    api_answer_who(c, e->ans); /* who asked: for the rate limit and the request log */
-    api_metrics_rcache(true);
+    p->hit = e->ans;
+    pipeline_answer_who(c, e->ans); /* who asked: for the rate limit and the request log */
+    pipeline_count(PIPELINE_CACHE_HIT, 1);
     return true;
 }
 
-void api_rcache_replay(struct api_call *c, const struct api_rcache_probe *p)
-{
-    const struct entry *e = p->hit;
-    if (e)
-        api_answer_replay(c, e->ans, false); /* kept past the response */
-}
-
-void api_rcache_keep(struct api_call *c, const struct api_rcache_probe *p)
+void pipeline_rcache_keep(struct pipeline *pl, struct pipeline_call *c,
+                          const struct pipeline_probe *p)
 {
     const struct http_response *resp = c->resp;
-    size_t budget = c->api->cfg.response_cache_bytes;
+    size_t budget = pl->cfg.response_cache_bytes;
     uint64_t now_gen;
-    if (!p->on || p->hit || resp->status != 200 || resp->stream || c->disclosed ||
-        !store_generation(c->api->store, &now_gen) || now_gen != p->gen)
+    if (!p->on || p->hit || resp->status != 200 || resp->stream || c->ticket.n_parts ||
+        !store_generation(pl->store, &now_gen) || now_gen != p->gen)
         return;
-    size_t need = api_answer_size(c, NULL, NULL);
+    size_t need = pipeline_answer_size(c, false);
     if (need > budget / 8)
         return; /* pages of objects: too big to be worth keeping */
     struct rcache *rc = thread_cache();
@@ -184,7 +178,7 @@ void api_rcache_keep(struct api_call *c, const struct api_rcache_probe *p)
         slot = oldest(rc);
         drop(rc, slot);
     }
-    struct api_answer *a = api_answer_pack(c, NULL, 0, NULL, false);
+    struct pipeline_answer *a = pipeline_answer_pack(c, false);
     if (!a)
         return;
     memcpy(slot->key, p->key, sizeof slot->key);

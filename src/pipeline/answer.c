@@ -4,7 +4,7 @@
  * before their request came. Both find them under the same key, a hash of
  * everything a TAXII GET's answer is made from.
  */
-#include "api/api_int.h"
+#include "pipeline/pipeline_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +19,7 @@ static void hash_field(crypto_generichash_state *st, const char *s)
         crypto_generichash_update(st, (const unsigned char *)s, (size_t)n);
 }
 
-void api_request_key(uint64_t instance, const struct http_request *req, unsigned char key[32])
+void pipeline_request_key(uint64_t instance, const struct http_request *req, unsigned char key[32])
 {
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 32);
@@ -68,24 +68,26 @@ static size_t len0(const char *s)
     return s ? strlen(s) + 1 : 0;
 }
 
-size_t api_answer_size(const struct api_call *c, const char *disclosure, const char *next)
+size_t pipeline_answer_size(const struct pipeline_call *c, bool take)
 {
     const struct http_response *resp = c->resp;
-    size_t need = sizeof(struct api_answer) + resp->body.len + len0(resp->content_type) +
-                  len0(c->who.actor) + len0(c->who.token_id) + len0(c->who.name) +
-                  len0(disclosure) + len0(next);
+    const char *next = take ? c->next : NULL;
+    size_t need = sizeof(struct pipeline_answer) + resp->body.len + len0(resp->content_type) +
+                  len0(c->who.actor) + len0(c->who.token_id) + len0(c->who.name) + len0(next) +
+                  (take ? audit_ticket_size(&c->ticket) : 0);
     for (size_t i = 0; i < resp->n_headers; i++)
         need += len0(resp->header_names[i]) + len0(resp->header_values[i]);
     return need;
 }
 
-struct api_answer *api_answer_pack(const struct api_call *c, const char *disclosure,
-                                   size_t disclosed, const char *next, bool take_body)
+struct pipeline_answer *pipeline_answer_pack(struct pipeline_call *c, bool take)
 {
     struct http_response *resp = c->resp;
-    size_t need = api_answer_size(c, disclosure, next);
-    size_t body_len = resp->body.len;
-    struct api_answer *a = malloc(take_body ? need - body_len : need);
+    bool take_body = take;
+    const char *next = take ? c->next : NULL;
+    size_t need = pipeline_answer_size(c, take);
+    size_t body_len = resp->body.len, ticket = take ? audit_ticket_size(&c->ticket) : 0;
+    struct pipeline_answer *a = malloc(take_body ? need - body_len - ticket : need);
     char *owned = NULL;
     if (a && take_body && !(owned = dbuf_detach(&resp->body, &body_len))) {
         free(a);
@@ -118,22 +120,26 @@ struct api_answer *api_answer_pack(const struct api_call *c, const char *disclos
     a->name = put(&at, c->who.name);
     a->partner = c->who.partner;
     a->expires_us = c->who.expires;
-    a->disclosure = put(&at, disclosure);
-    a->disclosed = disclosed;
     a->next = put(&at, next);
+    if (take) { /* the ticket goes with the body: they are one answer made ahead */
+        a->ticket = c->ticket;
+        memset(&c->ticket, 0, sizeof c->ticket);
+    }
     return a;
 }
 
-void api_answer_free(struct api_answer *a)
+void pipeline_answer_free(struct pipeline_answer *a)
 {
     if (!a)
         return;
+    audit_ticket_release(&a->ticket);
     free(a->owned_body);
     free(a);
 }
 
-void api_answer_who(struct api_call *c, const struct api_answer *a)
+void pipeline_answer_who(struct pipeline_call *c, const struct pipeline_answer *a)
 {
+    memset(&c->who, 0, sizeof c->who);
     c->who.actor = a->actor;
     c->who.token_id = a->token_id;
     c->who.name = a->name;
@@ -142,7 +148,7 @@ void api_answer_who(struct api_call *c, const struct api_answer *a)
 }
 
 /* s, or its copy in the request's arena when the answer goes before the response is sent. */
-static const char *keep(struct api_call *c, const char *s, bool copy, bool *oom)
+static const char *keep(struct pipeline_call *c, const char *s, bool copy, bool *oom)
 {
     if (!copy || !s)
         return s;
@@ -151,7 +157,7 @@ static const char *keep(struct api_call *c, const char *s, bool copy, bool *oom)
     return d;
 }
 
-int api_answer_replay(struct api_call *c, struct api_answer *a, bool last)
+int pipeline_answer_replay(struct pipeline_call *c, struct pipeline_answer *a, bool last)
 {
     struct http_response *resp = c->resp;
     bool oom = false;
@@ -172,7 +178,7 @@ int api_answer_replay(struct api_call *c, struct api_answer *a, bool last)
         oom = dbuf_append(&resp->body, a->body, a->body_len) != 0;
     }
     if (oom)
-        return api_fail(c, 500, "Internal error", "out of memory");
+        return LIA_ENOMEM;
     resp->status = a->status;
     resp->content_type = type;
     for (size_t i = 0; i < a->n_headers; i++)

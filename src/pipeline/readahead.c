@@ -7,9 +7,9 @@
  * and until it has read that answer the server has nothing to do. So when an
  * answer has a next page, the request that page will be (the same path,
  * parameters, Accept and credentials, with next= the new token) is queued,
- * and a read-ahead thread answers it as api_handle would: the same
- * authentication, the same routing, the same store query with the caller's
- * policy in it (design.md invariant 1). The answer is kept under the request's
+ * and a read-ahead thread answers it through pipeline_run (PIPELINE_AHEAD): the
+ * same authentication, the same routing, the same store query with the
+ * caller's policy in it (design.md invariant 1). The answer is kept under the request's
  * key (answer.c) and sent when that request comes, if it is still right:
  *   - the store's commit generation has not moved since it was read (any
  *     commit but a disclosure record moves it: an object stored or deleted, a
@@ -22,7 +22,7 @@
  * stands between a partner's request and its answer. A page made and then
  * not sent (not asked for within response_cache_ms, made stale by a commit,
  * pushed out for room, refused by the rate limit, or held at shutdown) gets
- * an "objects.withdraw" entry naming the disclosure it takes back. The log
+ * a withdrawal entry naming the disclosure it takes back. The log
  * can so say more than was sent, never less: should the server stop before
  * the withdrawal is written, the page counts as disclosed.
  * The request that finds its page still queued makes it itself; one that
@@ -31,9 +31,10 @@
  * readahead_bytes; the least recently made go first. PostgreSQL stores have
  * no commit generation here, so no read-ahead.
  */
-#include "api/api_int.h"
+#include "pipeline/pipeline_int.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,15 +58,15 @@ struct job {
 struct slot {
     int state;
     unsigned char key[32];
-    uint64_t seq;           /* when it was queued: the oldest is made first */
-    struct job *job;        /* QUEUED */
-    struct api_answer *ans; /* READY */
-    uint64_t gen;           /* READY: the store's generation it was made from */
-    int64_t born_us;        /* READY: when its making began */
+    uint64_t seq;                /* when it was queued: the oldest is made first */
+    struct job *job;             /* QUEUED */
+    struct pipeline_answer *ans; /* READY */
+    uint64_t gen;                /* READY: the store's generation it was made from */
+    int64_t born_us;             /* READY: when its making began */
 };
 
-struct api_readahead {
-    struct api *api;
+struct pipeline_readahead {
+    struct pipeline *p;
     pthread_mutex_t lock;
     pthread_cond_t work; /* a slot was queued, or stop */
     pthread_cond_t done; /* a slot stopped being made */
@@ -86,9 +87,9 @@ static void job_free(struct job *j)
 }
 
 /* Frees slot s; returns the answer it held (on record, for a partner: see withdraw), or NULL. */
-static struct api_answer *slot_clear(struct api_readahead *ra, struct slot *s)
+static struct pipeline_answer *slot_clear(struct pipeline_readahead *ra, struct slot *s)
 {
-    struct api_answer *a = s->ans;
+    struct pipeline_answer *a = s->ans;
     job_free(s->job);
     if (a)
         ra->bytes -= a->size;
@@ -98,27 +99,20 @@ static struct api_answer *slot_clear(struct api_readahead *ra, struct slot *s)
 
 /* An answer made and not sent: its disclosure record, if it has one, is taken back on record.
  * Never under ra->lock: it commits, and may wait for other requests' records. */
-static void withdraw(struct api *api, struct api_answer *a, const char *reason)
+void pipeline_readahead_withdraw(struct pipeline *p, struct pipeline_answer *a, const char *reason)
 {
     if (!a)
         return;
-    if (a->disclosure) {
-        struct dbuf d;
-        dbuf_init(&d, 64 * 1024 * 1024);
-        struct lia_err err;
-        lia_err_clear(&err);
-        int rc = dbuf_printf(&d, "{\"reason\":\"%s\",\"disclosure\":%s}", reason, a->disclosure);
-        rc = rc ? lia_err_set(&err, rc, "out of memory")
-                : api_disclosure_record(api, a->actor, "objects.withdraw", d.ptr, &err);
-        if (rc) /* the log says more was disclosed than was: the safe side */
-            lia_log(LIA_LOG_WARN, "withdraw_failed", "\"reason\":\"%s\"", err.msg);
-        dbuf_release(&d);
-    }
-    api_metrics_readahead(READAHEAD_DISCARDED);
-    api_answer_free(a);
+    struct lia_err err;
+    lia_err_clear(&err);
+    /* On failure the log says more was disclosed than was: the safe side. */
+    if (audit_ticket_withdraw(p->recorder, &a->ticket, reason, &err) != 0)
+        lia_log(LIA_LOG_WARN, "withdraw_failed", "\"reason\":\"%s\"", err.msg);
+    pipeline_count(PIPELINE_AHEAD_DISCARDED, 1);
+    pipeline_answer_free(a);
 }
 
-static struct slot *find(struct api_readahead *ra, const unsigned char key[32])
+static struct slot *find(struct pipeline_readahead *ra, const unsigned char key[32])
 {
     for (size_t i = 0; i < SLOTS; i++)
         if (ra->s[i].state != SLOT_FREE && sodium_memcmp(ra->s[i].key, key, 32) == 0)
@@ -127,7 +121,7 @@ static struct slot *find(struct api_readahead *ra, const unsigned char key[32])
 }
 
 /* The oldest answer made and not taken, other than keep; NULL when there is none. */
-static struct slot *oldest_ready(struct api_readahead *ra, const struct slot *keep)
+static struct slot *oldest_ready(struct pipeline_readahead *ra, const struct slot *keep)
 {
     struct slot *old = NULL;
     for (size_t i = 0; i < SLOTS; i++)
@@ -142,7 +136,7 @@ static const char *copy(struct arena *a, const char *s)
 }
 
 /* The request for the page after the one c answered: c's, with next= its token. */
-static struct job *job_new(const struct api_call *c)
+static struct job *job_new(const struct pipeline_call *c)
 {
     const struct http_request *in = c->req;
     struct job *j = calloc(1, sizeof *j);
@@ -195,12 +189,12 @@ static struct job *job_new(const struct api_call *c)
     return j;
 }
 
-void api_readahead_schedule(struct api_call *c)
+void pipeline_readahead_schedule(struct pipeline *p, struct pipeline_call *c)
 {
-    struct api_readahead *ra = c->api->ahead;
+    struct pipeline_readahead *ra = p->ahead;
     uint64_t gen;
-    if (!ra || c->ahead || !c->next || c->resp->status != 200 || c->resp->stream ||
-        strcmp(c->req->method, "GET") != 0 || !store_generation(c->api->store, &gen))
+    if (!ra || !c->next || c->resp->status != 200 || c->resp->stream ||
+        strcmp(c->req->method, "GET") != 0 || !store_generation(p->store, &gen))
         return;
     /* Queued before this answer is sent, so that the next request, on whichever connection,
      * finds it (queued, being made or made): never makes it twice. */
@@ -208,10 +202,10 @@ void api_readahead_schedule(struct api_call *c)
     if (!j)
         return;
     unsigned char key[32];
-    api_request_key(c->api->instance, &j->req, key);
+    pipeline_request_key(p->instance, &j->req, key);
     pthread_mutex_lock(&ra->lock);
     struct slot *s = NULL;
-    struct api_answer *evicted = NULL;
+    struct pipeline_answer *evicted = NULL;
     if (!ra->stop && !find(ra, key)) {
         for (size_t i = 0; i < SLOTS && !s; i++)
             if (ra->s[i].state == SLOT_FREE)
@@ -229,44 +223,27 @@ void api_readahead_schedule(struct api_call *c)
     }
     pthread_mutex_unlock(&ra->lock);
     job_free(j);
-    withdraw(c->api, evicted, "room for a newer page");
+    pipeline_readahead_withdraw(p, evicted, "room for a newer page");
 }
 
-/* Answers job as its request would be answered; the answer, or NULL when it is not one to
- * keep (not a 200, or the store changed while it was made). */
-static struct api_answer *make(struct api_readahead *ra, struct job *j, uint64_t *gen)
+/* Answers job as its request would be answered; the answer, on record, or NULL when it is
+ * not one to keep (not a 200, too large, or the store changed while it was made). */
+static struct pipeline_answer *make(struct pipeline_readahead *ra, struct job *j, uint64_t *gen)
 {
-    struct api *api = ra->api;
-    if (!store_generation(api->store, gen))
-        return NULL;
+    struct pipeline *p = ra->p;
     struct arena a;
-    arena_init(&a, api->cfg.request_memory);
+    arena_init(&a, p->cfg.request_memory);
     j->req.arena = &a;
     struct http_response resp;
     memset(&resp, 0, sizeof resp);
-    dbuf_init(&resp.body, api->cfg.max_response);
-    struct api_call call;
-    memset(&call, 0, sizeof call);
-    call.api = api;
-    call.req = &j->req;
-    call.resp = &resp;
-    call.media = TAXII_MEDIA;
-    call.ahead = true;
-    api_handle_ahead(&call);
-    uint64_t now;
-    struct api_answer *ans = NULL;
-    /* Only an answer that may be kept: one larger than readahead_bytes is not even put on
-     * record (its request will make it). */
-    if (resp.status == 200 && !resp.stream && store_generation(api->store, &now) && now == *gen &&
-        api_answer_size(&call, call.ahead_record, call.next) <= api->cfg.readahead_bytes)
-        ans = api_answer_pack(&call, call.ahead_record, call.ahead_disclosed, call.next, true);
-    struct lia_err err;
-    lia_err_clear(&err);
-    if (ans && ans->disclosure &&
-        api_disclosure_record(api, ans->actor, "objects.disclose", ans->disclosure, &err)) {
-        api_answer_free(ans); /* not on record: never sent */
-        ans = NULL;
-    }
+    dbuf_init(&resp.body, p->cfg.max_response);
+    struct pipeline_call call;
+    pipeline_call_init(&call, PIPELINE_AHEAD, &j->req, &resp);
+    pipeline_run(p, &call);
+    struct pipeline_answer *ans = call.ahead;
+    call.ahead = NULL;
+    *gen = call.gen; /* what it was made from: pipeline_run checked it had not moved since */
+    pipeline_finish(p, &call);
     dbuf_release(&resp.body);
     arena_release(&a);
     j->req.arena = NULL;
@@ -276,34 +253,34 @@ static struct api_answer *make(struct api_readahead *ra, struct job *j, uint64_t
 /* The answers a pass of run gives up, withdrawn after the lock: at most every slot's and the
  * one just made. */
 struct dropped {
-    struct api_answer *a[SLOTS + 1];
+    struct pipeline_answer *a[SLOTS + 1];
     const char *why[SLOTS + 1];
     size_t n;
 };
 
-static void drop(struct dropped *d, struct api_answer *a, const char *why)
+static void drop(struct dropped *d, struct pipeline_answer *a, const char *why)
 {
     if (!a)
         return;
     if (d->n == SLOTS + 1) { /* cannot happen; were it to, the page stays on record as sent */
-        api_answer_free(a);
+        pipeline_answer_free(a);
         return;
     }
     d->a[d->n] = a;
     d->why[d->n++] = why;
 }
 
-static void withdraw_all(struct api *api, struct dropped *d)
+static void withdraw_all(struct pipeline *p, struct dropped *d)
 {
     for (size_t i = 0; i < d->n; i++)
-        withdraw(api, d->a[i], d->why[i]);
+        pipeline_readahead_withdraw(p, d->a[i], d->why[i]);
     d->n = 0;
 }
 
 /* Gives up answers kept longer than response_cache_ms: their clients stopped paging. */
-static void sweep(struct api_readahead *ra, struct dropped *d, int64_t *next_us)
+static void sweep(struct pipeline_readahead *ra, struct dropped *d, int64_t *next_us)
 {
-    int64_t now = lia_now_us(), max_us = (int64_t)ra->api->cfg.response_cache_ms * 1000;
+    int64_t now = lia_now_us(), max_us = (int64_t)ra->p->cfg.response_cache_ms * 1000;
     *next_us = 0;
     for (size_t i = 0; i < SLOTS; i++) {
         struct slot *s = &ra->s[i];
@@ -318,9 +295,9 @@ static void sweep(struct api_readahead *ra, struct dropped *d, int64_t *next_us)
 
 static void *run(void *arg)
 {
-    struct api_readahead *ra = arg;
-    struct api *api = ra->api;
-    size_t budget = api->cfg.readahead_bytes;
+    struct pipeline_readahead *ra = arg;
+    struct pipeline *p = ra->p;
+    size_t budget = p->cfg.readahead_bytes;
     prctl(PR_SET_NAME, "readahead", 0, 0, 0); /* for top -H and ps -L */
     struct dropped d = {.n = 0};
     pthread_mutex_lock(&ra->lock);
@@ -331,7 +308,7 @@ static void *run(void *arg)
             sweep(ra, &d, &next_us);
             if (d.n) { /* withdrawals commit: not under the lock */
                 pthread_mutex_unlock(&ra->lock);
-                withdraw_all(api, &d);
+                withdraw_all(p, &d);
                 pthread_mutex_lock(&ra->lock);
                 continue;
             }
@@ -358,7 +335,7 @@ static void *run(void *arg)
         pthread_mutex_unlock(&ra->lock);
         int64_t born = lia_now_us();
         uint64_t gen = 0;
-        struct api_answer *a = make(ra, j, &gen);
+        struct pipeline_answer *a = make(ra, j, &gen);
         job_free(j);
         pthread_mutex_lock(&ra->lock);
         if (a && a->size <= budget && !ra->stop) {
@@ -373,23 +350,24 @@ static void *run(void *arg)
             s->born_us = born;
             ra->bytes += a->size;
             a = NULL;
-            api_metrics_readahead(READAHEAD_MADE);
+            pipeline_count(PIPELINE_AHEAD_MADE, 1);
         } else {
             slot_clear(ra, s);
             drop(&d, a, ra->stop ? "server stopping" : "no room");
         }
         pthread_cond_broadcast(&ra->done);
         pthread_mutex_unlock(&ra->lock);
-        withdraw_all(api, &d);
+        withdraw_all(p, &d);
         pthread_mutex_lock(&ra->lock);
     }
     pthread_mutex_unlock(&ra->lock);
     return NULL;
 }
 
-struct api_answer *api_readahead_take(struct api_call *c, const unsigned char *key_known)
+struct pipeline_answer *pipeline_readahead_take(struct pipeline *p, struct pipeline_call *c,
+                                                const unsigned char *key_known)
 {
-    struct api_readahead *ra = c->api->ahead;
+    struct pipeline_readahead *ra = p->ahead;
     const struct http_request *req = c->req;
     if (!ra || strcmp(req->method, "GET") != 0 || req->body_len || req->body_too_big ||
         req->too_many_params || strncmp(req->path, "/taxii2/", 8) != 0)
@@ -403,8 +381,8 @@ struct api_answer *api_readahead_take(struct api_call *c, const unsigned char *k
     if (key_known) /* the response cache's probe hashed the same things */
         memcpy(key, key_known, sizeof key);
     else
-        api_request_key(c->api->instance, req, key);
-    struct api_answer *a = NULL;
+        pipeline_request_key(p->instance, req, key);
+    struct pipeline_answer *a = NULL;
     uint64_t gen = 0;
     int64_t born = 0;
     pthread_mutex_lock(&ra->lock);
@@ -423,68 +401,54 @@ struct api_answer *api_readahead_take(struct api_call *c, const unsigned char *k
     uint64_t now_gen;
     int64_t now = lia_now_us();
     const char *stale =
-        !store_generation(c->api->store, &now_gen) || now_gen != gen  ? "the store changed"
-        : now - born >= (int64_t)c->api->cfg.response_cache_ms * 1000 ? "not asked for in time"
-        : a->expires_us && a->expires_us <= now                       ? "token expired"
-                                                                      : NULL;
+        !store_generation(p->store, &now_gen) || now_gen != gen  ? "the store changed"
+        : now - born >= (int64_t)p->cfg.response_cache_ms * 1000 ? "not asked for in time"
+        : a->expires_us && a->expires_us <= now                  ? "token expired"
+                                                                 : NULL;
     if (stale) {
-        withdraw(c->api, a, stale);
+        pipeline_readahead_withdraw(p, a, stale);
         return NULL;
     }
-    api_answer_who(c, a);
+    pipeline_answer_who(c, a);
     return a;
 }
 
-void api_readahead_send(struct api_call *c, struct api_answer *a)
-{
-    c->next = a->next; /* the page after it is the next to make */
-    if (a->disclosure)
-        c->disclosed = true; /* on record since it was made; never cached */
-    if (api_answer_replay(c, a, true) == 0) {
-        c->ahead_sent = true;
-        if (a->disclosure)
-            api_metrics_disclosed(a->disclosed);
-        api_metrics_readahead(READAHEAD_SENT);
-    }
-}
-
-void api_readahead_finish(struct api_call *c, struct api_answer *a)
-{
-    if (a && !c->ahead_sent)
-        withdraw(c->api, a, c->resp->status == 429 ? "rate limit" : "not sent");
-    else
-        api_answer_free(a);
-}
-
-int api_readahead_start(struct api *api, struct lia_err *err)
+int pipeline_readahead_start(struct pipeline *p, struct lia_err *err)
 {
     uint64_t gen;
-    size_t n = api->cfg.readahead_threads;
-    if (n == 0 || api->cfg.readahead_bytes == 0 || !store_generation(api->store, &gen))
+    size_t n = p->cfg.readahead_threads;
+    if (n == 0 || p->cfg.readahead_bytes == 0 || !store_generation(p->store, &gen))
         return 0;
     if (n > MAX_THREADS)
         return lia_err_set(err, LIA_EINVAL, "readahead_threads: at most %d", MAX_THREADS);
-    struct api_readahead *ra = calloc(1, sizeof *ra);
+    struct pipeline_readahead *ra = calloc(1, sizeof *ra);
     if (!ra)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
-    ra->api = api;
+    ra->p = p;
     pthread_mutex_init(&ra->lock, NULL);
     pthread_cond_init(&ra->work, NULL);
     pthread_cond_init(&ra->done, NULL);
+    /* The threads take no signal: a SIGTERM that came while the server starts would otherwise
+     * kill it, delivered to a thread that blocks none (the server waits for it with sigwait
+     * in one thread, and blocks it in the others it starts after). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     for (; ra->n_threads < n; ra->n_threads++)
         if (pthread_create(&ra->threads[ra->n_threads], NULL, run, ra) != 0)
             break;
-    api->ahead = ra;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    p->ahead = ra;
     if (ra->n_threads == 0) { /* nothing to join, nothing made: stop only frees */
-        api_readahead_stop(api);
+        pipeline_readahead_stop(p);
         return lia_err_set(err, LIA_ENOMEM, "cannot start the read-ahead threads");
     }
     return 0;
 }
 
-void api_readahead_stop(struct api *api)
+void pipeline_readahead_stop(struct pipeline *p)
 {
-    struct api_readahead *ra = api->ahead;
+    struct pipeline_readahead *ra = p->ahead;
     if (!ra)
         return;
     pthread_mutex_lock(&ra->lock);
@@ -494,10 +458,10 @@ void api_readahead_stop(struct api *api)
     for (size_t i = 0; i < ra->n_threads; i++)
         pthread_join(ra->threads[i], NULL);
     for (size_t i = 0; i < SLOTS; i++)
-        withdraw(api, slot_clear(ra, &ra->s[i]), "server stopping");
+        pipeline_readahead_withdraw(p, slot_clear(ra, &ra->s[i]), "server stopping");
     pthread_cond_destroy(&ra->done);
     pthread_cond_destroy(&ra->work);
     pthread_mutex_destroy(&ra->lock);
     free(ra);
-    api->ahead = NULL;
+    p->ahead = NULL;
 }

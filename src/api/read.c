@@ -1,0 +1,67 @@
+/*
+ * The endpoints' one reader of objects. Every object an endpoint shows comes
+ * through the store's one gate with the caller's policy (design.md invariant
+ * 1), and for a partner every version read is named in the request's
+ * disclosure ticket (audit/ticket.c: by store key, with a digest of their ids
+ * and versions), which the request pipeline commits before the answer may
+ * leave (invariant 5; pipeline/pipeline.c). No endpoint of this folder calls
+ * store_query_objects but this file (scripts/check-source checks), so none
+ * can send a partner a version that is not on record.
+ */
+#include "api/api_int.h"
+
+#include <string.h>
+
+const char *api_owner(struct api_call *c)
+{
+    if (c->who->partner)
+        return arena_printf(c->req->arena, "partner:%s", c->who->name);
+    return c->who->actor;
+}
+
+int api_ticket(struct api_call *c, struct audit_ticket **out)
+{
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (pipeline_ticket(c->run, out, &err) != 0)
+        return api_fail_err(c, &err);
+    return 0;
+}
+
+int api_read_objects(struct api_call *c, const struct store_collection *col, const char *endpoint,
+                     const struct store_filter *f, bool with_json, struct store_page *page)
+{
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (store_query_objects(c->api->store, &c->who->policy, col->rid, f, with_json, c->req->arena,
+                            page, &err) != 0)
+        return api_fail_err(c, &err);
+    struct audit_ticket *t;
+    if (api_ticket(c, &t) != 0)
+        return -1;
+    if (t && audit_ticket_add(t, col->id, endpoint, page->rows, page->n, &err) != 0)
+        return api_fail_err(c, &err);
+    return 0;
+}
+
+char *api_delete_detail(struct api_call *c, const char *collection, const char *id,
+                        const struct store_row *gone, size_t n)
+{
+    struct dbuf d;
+    dbuf_init(&d, 64 * 1024 * 1024);
+    int rc = dbuf_puts(&d, "{\"collection\":");
+    rc = rc ? rc : dbuf_json_string(&d, collection, strlen(collection));
+    rc = rc ? rc : dbuf_puts(&d, ",\"id\":");
+    rc = rc ? rc : dbuf_json_string(&d, id, strlen(id));
+    rc = rc ? rc : dbuf_printf(&d, ",\"versions\":%zu,\"removed\":[", n);
+    for (size_t i = 0; i < n && !rc; i++) {
+        const char *m = gone[i].modified ? gone[i].modified : "";
+        rc = dbuf_printf(&d, "%s[%lld,", i ? "," : "", (long long)gone[i].date_added);
+        rc = rc ? rc : dbuf_json_string(&d, m, strlen(m));
+        rc = rc ? rc : dbuf_puts(&d, "]");
+    }
+    rc = rc ? rc : dbuf_puts(&d, "]}");
+    char *out = rc ? NULL : arena_strndup(c->req->arena, d.ptr, d.len);
+    dbuf_release(&d);
+    return out;
+}
