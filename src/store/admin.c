@@ -45,10 +45,7 @@ static const struct store_field collection_fields[] = {
     C(rid, 'i'),   C(id, 't'),          C(title, 't'),    C(description, 't'),
     C(alias, 't'), C(default_tlp, 'n'), C(can_read, 'b'), C(can_write, 'b')};
 
-static int collection_row(struct store_cur *cur, struct arena *a, void *dst)
-{
-    return store_decode(cur, a, dst, collection_fields, N_FIELDS(collection_fields));
-}
+STORE_ROW_FN(collection_row, collection_fields)
 
 int store_collection_add(struct store *s, const char *title, const char *description,
                          const char *alias, int default_tlp, struct arena *a,
@@ -145,10 +142,7 @@ static const struct store_field token_fields[] = {
     T(id, 't'),      T(hash, 'h'),    T(partner, 'i'), T(admin, 'b'), T(read_only, 'b'),
     T(created, 'i'), T(expires, 'i'), T(revoked, 'b'), T(label, 't')};
 
-static int token_row(struct store_cur *cur, struct arena *a, void *dst)
-{
-    return store_decode(cur, a, dst, token_fields, N_FIELDS(token_fields));
-}
+STORE_ROW_FN(token_row, token_fields)
 
 int store_token_get(struct store *s, const char *id, struct arena *a, struct store_token *out,
                     struct lia_err *err)

@@ -24,10 +24,7 @@ static const struct store_field partner_fields[] = {
     P(country, 't'), P(clearance, 'n'),        P(trust, 't'),         P(disabled, 'b'),
     P(pubkey, 't'),  P(cert_fingerprint, 't'), P(cert_subject, 't'),  P(created, 'i')};
 
-static int partner_row(struct store_cur *cur, struct arena *a, void *dst)
-{
-    return store_decode(cur, a, dst, partner_fields, N_FIELDS(partner_fields));
-}
+STORE_ROW_FN(partner_row, partner_fields)
 
 int store_partner_add(struct store *s, const struct store_partner *p, int64_t *rid,
                       struct lia_err *err)
@@ -132,10 +129,7 @@ static const struct store_field peer_fields[] = {
     R(rid, 'i'),   R(name, 't'),        R(url, 't'),        R(api_root, 't'), R(partner, 'i'),
     R(token, 't'), R(client_cert, 't'), R(client_key, 't'), R(ca, 't'),       R(created, 'i')};
 
-static int peer_row(struct store_cur *cur, struct arena *a, void *dst)
-{
-    return store_decode(cur, a, dst, peer_fields, N_FIELDS(peer_fields));
-}
+STORE_ROW_FN(peer_row, peer_fields)
 
 int store_peer_add(struct store *s, const struct store_peer *p, int64_t *rid, struct lia_err *err)
 {
@@ -202,10 +196,7 @@ static const struct store_field checkpoint_fields[] = {
     K(peer, 'i'),    K(direction, 't'),  K(remote_coll, 't'), K(local_coll, 'i'), K(position, 't'),
     K(last_ok, 'i'), K(last_error, 't'), K(updated, 'i'),     K(objects, 'i')};
 
-static int checkpoint_row(struct store_cur *cur, struct arena *a, void *dst)
-{
-    return store_decode(cur, a, dst, checkpoint_fields, N_FIELDS(checkpoint_fields));
-}
+STORE_ROW_FN(checkpoint_row, checkpoint_fields)
 
 int store_checkpoint_put(struct store_txn *t, const struct store_checkpoint *c, struct lia_err *err)
 {

@@ -229,6 +229,12 @@ struct store_field {
 #define N_FIELDS(f) (sizeof(f) / sizeof((f)[0]))
 int store_decode(struct store_cur *cur, struct arena *a, void *dst, const struct store_field *f,
                  size_t n);
+/* The row decoder fn of the field table f. */
+#define STORE_ROW_FN(fn, f)                                                                        \
+    static int fn(struct store_cur *cur, struct arena *a, void *dst)                               \
+    {                                                                                              \
+        return store_decode(cur, a, dst, f, N_FIELDS(f));                                          \
+    }
 /* Column 0 as text into *(char **)dst (NULL for SQL NULL). */
 int store_row_str(struct store_cur *cur, struct arena *a, void *dst);
 /* Column 0 as an integer into *(int64_t *)dst. */

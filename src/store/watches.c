@@ -54,10 +54,7 @@ static const struct store_field watch_fields[] = {
     W(rid, 'i'),     W(id, 't'),     W(owner, 'i'),   W(name, 't'),   W(query, 't'),
     W(webhook, 't'), W(secret, 't'), W(created, 'i'), W(events, 'i'), W(failed, 'i')};
 
-static int watch_row(struct store_cur *cur, struct arena *a, void *dst)
-{
-    return store_decode(cur, a, dst, watch_fields, N_FIELDS(watch_fields));
-}
+STORE_ROW_FN(watch_row, watch_fields)
 
 int store_watch_list(struct store *s, int64_t owner, struct arena *a, struct store_watch **out,
                      size_t *n, struct lia_err *err)
@@ -135,10 +132,7 @@ static int event_row(struct store_cur *cur, struct arena *a, void *dst)
     return store_decode(cur, a, dst, event_fields, N_FIELDS(event_fields) - 2);
 }
 
-static int event_secret_row(struct store_cur *cur, struct arena *a, void *dst)
-{
-    return store_decode(cur, a, dst, event_fields, N_FIELDS(event_fields));
-}
+STORE_ROW_FN(event_secret_row, event_fields)
 
 int store_watch_events(struct store *s, int64_t owner, int64_t after, size_t limit, struct arena *a,
                        struct store_watch_event **out, size_t *n, struct lia_err *err)
