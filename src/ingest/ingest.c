@@ -377,11 +377,13 @@ int ingest_body(const struct ingest_spec *spec, const char *body, size_t len,
     int rc = 0;
     if (spec->col && (rc = ingest_may_write(spec->who, spec->col, err)) != 0)
         return rc;
-    /* A large envelope without marking-definitions is stored while it is parsed. */
+    /* A large envelope without marking-definitions is stored while it is parsed, unless other
+     * writes are under way: then it is parsed first, and holds the write lock only to store
+     * (parsing under the lock would make the others wait for it). */
     static const char marking[] = "\"marking-definition\"";
     struct source src = {.get = stream_item, .done = stream_done};
     bool again = true;
-    if (body && !has_bytes(body, len, marking, sizeof marking - 1) &&
+    if (body && !store_writing(spec->store) && !has_bytes(body, len, marking, sizeof marking - 1) &&
         stix_stream_start(body, len, limits, true, &src.stream, &src.n) == 0) {
         rc = batch_run(spec, &src, out, &again, err);
         if (src.stream)

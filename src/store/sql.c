@@ -419,8 +419,10 @@ static int begin(struct store *s, struct store_txn **out, bool schema, struct st
     if (!t)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
     t->store = s;
+    atomic_fetch_add(&s->writers, 1);
     int rc = write_lock(s, err);
     if (rc) {
+        atomic_fetch_sub(&s->writers, 1);
         free(t);
         return rc;
     }
@@ -437,11 +439,17 @@ static int begin(struct store *s, struct store_txn **out, bool schema, struct st
     }
     if (rc) {
         pthread_mutex_unlock(&s->write_lock);
+        atomic_fetch_sub(&s->writers, 1);
         free(t);
         return rc;
     }
     *out = t;
     return 0;
+}
+
+bool store_writing(struct store *s)
+{
+    return atomic_load(&s->writers) > 0;
 }
 
 int store_begin(struct store *s, struct store_txn **t, struct lia_err *err)
@@ -458,6 +466,7 @@ static void txn_free(struct store_txn *t)
     store_release(s, t->conn);
     free(t);
     pthread_mutex_unlock(&s->write_lock);
+    atomic_fetch_sub(&s->writers, 1);
 }
 
 int store_commit(struct store_txn *t, struct lia_err *err)
@@ -571,5 +580,6 @@ void store_schema_end(struct store_txn *t)
 {
     store_memo_free(t);
     pthread_mutex_unlock(&t->store->write_lock);
+    atomic_fetch_sub(&t->store->writers, 1);
     free(t);
 }

@@ -134,6 +134,9 @@ bool store_generation(struct store *s, uint64_t *gen);
 
 /* Writing. */
 int store_begin(struct store *s, struct store_txn **t, struct lia_err *err);
+/* Whether a write transaction of this process is under way or waiting to begin: a hint for a
+ * writer that has work to do before it needs its transaction (it may do it first). */
+bool store_writing(struct store *s);
 int store_commit(struct store_txn *t, struct lia_err *err); /* frees t, also on failure */
 void store_rollback(struct store_txn *t);                   /* frees t */
 

@@ -106,6 +106,7 @@ struct store {
     pthread_mutex_t lock, write_lock;
     pthread_cond_t cond;
     atomic_int waiters;
+    atomic_int writers; /* write transactions under way or waiting for write_lock */
     int n_conns;
     struct store_conn conns[STORE_POOL_MAX];
 };

@@ -414,6 +414,27 @@ static void test_generation_audit_only(void **state)
     unit_store_close(&w.u);
 }
 
+/* store_writing tells a writer whether another write is under way (ingest then parses before
+ * it begins): true from store_begin to its commit or rollback, false otherwise. */
+static void test_writing(void **state)
+{
+    (void)state;
+    struct world w;
+    setup_world(&w);
+    struct lia_err err;
+    struct store_txn *t;
+    assert_false(store_writing(w.u.s));
+    assert_int_equal(store_begin(w.u.s, &t, &err), 0);
+    assert_true(store_writing(w.u.s));
+    assert_int_equal(store_commit(t, &err), 0);
+    assert_false(store_writing(w.u.s));
+    assert_int_equal(store_begin(w.u.s, &t, &err), 0);
+    assert_true(store_writing(w.u.s));
+    store_rollback(t);
+    assert_false(store_writing(w.u.s));
+    unit_store_close(&w.u);
+}
+
 int main(void)
 {
     unit_store_backend("unit_store_test_store");
@@ -425,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_generation),
         cmocka_unit_test(test_generation_audit_only),
         cmocka_unit_test(test_generation_listen_lost),
+        cmocka_unit_test(test_writing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
