@@ -12,52 +12,25 @@
  */
 #include "intake/intake_int.h"
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
+#include "place/place.h"
+
 #include <stdio.h>
 #include <string.h>
 
-/* liaison's UUIDv5 namespace for gazetteer entries (a random v4, fixed forever). */
-static const unsigned char ns_liaison[16] = {0x8e, 0x4b, 0x2f, 0x61, 0x0c, 0x3d, 0x4a, 0x97,
-                                             0xb5, 0x1e, 0x6a, 0x70, 0xd2, 0x39, 0xc4, 0x5f};
 #define GAZETTEER_EPOCH "2026-01-01T00:00:00.000Z"
 
-static void format_uuid(const unsigned char u[16], char out[37])
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[u[i] >> 4];
-        out[o++] = hex[u[i] & 15];
-    }
-    out[o] = '\0';
-}
-
+/* The same UUIDv5 of the key as the containment index computes (src/place/), so a location
+ * intake made is placed by its id alone. */
 void intake_entity_stix_id(const char *stix_type, const char *key, char out[80])
 {
-    unsigned char buf[16 + 256], digest[20];
-    size_t kl = strnlen(key, 256);
-    memcpy(buf, ns_liaison, 16);
-    memcpy(buf + 16, key, kl);
-    gnutls_hash_fast(GNUTLS_DIG_SHA1, buf, 16 + kl, digest);
-    digest[6] = (unsigned char)((digest[6] & 0x0F) | 0x50);
-    digest[8] = (unsigned char)((digest[8] & 0x3F) | 0x80);
-    char u[37];
-    format_uuid(digest, u);
-    snprintf(out, 80, "%s--%s", stix_type, u);
+    place_stix_id(stix_type, key, out);
 }
 
 static void random_id(const char *type, char out[80])
 {
-    unsigned char u[16];
-    gnutls_rnd(GNUTLS_RND_NONCE, u, sizeof(u));
-    u[6] = (unsigned char)((u[6] & 0x0F) | 0x40);
-    u[8] = (unsigned char)((u[8] & 0x3F) | 0x80);
-    char s[37];
-    format_uuid(u, s);
-    snprintf(out, 80, "%s--%s", type, s);
+    char u[37];
+    lia_uuid4(u);
+    snprintf(out, 80, "%s--%s", type, u);
 }
 
 static const char *stix_type_of(enum intake_type t)
