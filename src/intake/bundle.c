@@ -13,8 +13,10 @@
 #include "intake/intake_int.h"
 
 #include "place/place.h"
+#include "stix/stix.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define GAZETTEER_EPOCH "2026-01-01T00:00:00.000Z"
@@ -56,14 +58,14 @@ static int str_member(struct dbuf *b, const char *name, const char *v, size_t n)
     return rc < 0 ? rc : dbuf_json_string(b, v, n);
 }
 
-static int mentions_ext(struct dbuf *b, const struct intake_entity *e, const char *text)
+/* The mentions extension's member (no "extensions" wrapper): mentions ms[0..n). */
+static int mentions_member(struct dbuf *b, const struct intake_mention *ms, size_t n,
+                           const char *text)
 {
-    int rc = dbuf_printf(b,
-                         ",\"extensions\":{\"%s\":{\"extension_type\":\"property-extension\","
-                         "\"mentions\":[",
+    int rc = dbuf_printf(b, "\"%s\":{\"extension_type\":\"property-extension\",\"mentions\":[",
                          INTAKE_EXTENSION_ID);
-    for (size_t i = 0; rc >= 0 && i < e->n_mentions; i++) {
-        const struct intake_mention *m = &e->mentions[i];
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        const struct intake_mention *m = &ms[i];
         rc = dbuf_printf(b, "%s{\"start\":%u,\"end\":%u,\"byte_start\":%u,\"byte_end\":%u",
                          i ? "," : "", m->start, m->end, m->byte_start, m->byte_end);
         if (rc >= 0)
@@ -76,7 +78,57 @@ static int mentions_ext(struct dbuf *b, const struct intake_entity *e, const cha
         if (rc >= 0)
             rc = dbuf_puts(b, "}");
     }
-    return rc < 0 ? rc : dbuf_puts(b, "]}}");
+    return rc < 0 ? rc : dbuf_puts(b, "]}");
+}
+
+static int mentions_ext(struct dbuf *b, const struct intake_entity *e, const char *text)
+{
+    int rc = dbuf_puts(b, ",\"extensions\":{");
+    rc = rc < 0 ? rc : mentions_member(b, e->mentions, e->n_mentions, text);
+    return rc < 0 ? rc : dbuf_puts(b, "}");
+}
+
+static int common(struct dbuf *b, const char *type, const char *id, const char *created,
+                  const char *modified, const char *creator);
+
+/* A draft liaison-flow (docs/flows.md): what moves, from, to, via, the words that say it. */
+static int flow_object(struct dbuf *b, const struct intake_result *res, const struct intake_flow *f,
+                       const char *id, const char *text, const char *now, const char *creator)
+{
+    size_t nc;
+    const char *const *comm = stix_flow_commodities(&nc);
+    char name[600], ref[80];
+    size_t used = 0;
+    for (size_t c = 0; c < nc; c++)
+        if (f->commodities >> c & 1)
+            used += (size_t)snprintf(name + used, sizeof name - used, "%s%s", used ? ", " : "",
+                                     comm[c]);
+    snprintf(name + used, sizeof name - used, ": %s -> %s", res->entities[f->from].name,
+             res->entities[f->to].name);
+    int rc = common(b, STIX_FLOW_TYPE, id, now, now, creator);
+    rc = rc < 0 ? rc : str_member(b, "name", name, strlen(name));
+    rc = rc < 0 ? rc : dbuf_puts(b, ",\"labels\":[\"draft\"],\"commodities\":[");
+    for (size_t c = 0, k = 0; rc >= 0 && c < nc; c++)
+        if (f->commodities >> c & 1)
+            rc = dbuf_printf(b, "%s\"%s\"", k++ ? "," : "", comm[c]);
+    entity_id(&res->entities[f->from], ref);
+    rc = rc < 0 ? rc : dbuf_printf(b, "],\"from_ref\":\"%s\"", ref);
+    entity_id(&res->entities[f->to], ref);
+    rc = rc < 0 ? rc : dbuf_printf(b, ",\"to_ref\":\"%s\"", ref);
+    for (size_t v = 0; rc >= 0 && v < f->n_via; v++) {
+        entity_id(&res->entities[f->via[v]], ref);
+        rc = dbuf_printf(b, "%s\"%s\"", v ? "," : ",\"via_refs\":[", ref);
+    }
+    if (rc >= 0 && f->n_via)
+        rc = dbuf_puts(b, "]");
+    if (rc >= 0 && f->inherited)
+        rc = dbuf_puts(b, ",\"description\":\"The text names only where this passes; from and "
+                          "to are those of the flow stated before it.\"");
+    rc = rc < 0 ? rc
+                : dbuf_printf(b, ",\"extensions\":{\"%s\":{\"extension_type\":\"new-sdo\"},",
+                              STIX_FLOW_EXTENSION_ID);
+    rc = rc < 0 ? rc : mentions_member(b, f->mentions, f->n_mentions, text);
+    return rc < 0 ? rc : dbuf_puts(b, "}}");
 }
 
 static int common(struct dbuf *b, const char *type, const char *id, const char *created,
@@ -199,6 +251,8 @@ int intake_write_bundle(const struct intake_gazetteer *g, const struct intake_re
                           "schemas/intake-mentions.json (docs/schemas/intake-mentions.json in "
                           "the liaison repository)\",\"version\":\"1.0.0\",\"extension_types\":"
                           "[\"property-extension\"]},\n");
+    if (rc >= 0 && res->n_flows)
+        rc = dbuf_printf(b, "%s,\n%s,\n", stix_flow_identity_json, stix_flow_extension_json);
     for (size_t i = 0; rc >= 0 && i < res->n_entities; i++) {
         rc = entity_object(b, g, &res->entities[i], text, now, creator);
         if (rc >= 0)
@@ -219,6 +273,15 @@ int intake_write_bundle(const struct intake_gazetteer *g, const struct intake_re
                              ",\"relationship_type\":\"%s\",\"source_ref\":\"%s\","
                              "\"target_ref\":\"%s\"},\n",
                              r->type, sid, tid);
+    }
+    char(*flow_ids)[80] = res->n_flows ? calloc(res->n_flows, sizeof *flow_ids) : NULL;
+    if (res->n_flows && !flow_ids)
+        rc = LIA_ENOMEM;
+    for (size_t i = 0; rc >= 0 && i < res->n_flows; i++) {
+        random_id(STIX_FLOW_TYPE, flow_ids[i]);
+        rc = flow_object(b, res, &res->flows[i], flow_ids[i], text, now, creator);
+        if (rc >= 0)
+            rc = dbuf_puts(b, ",\n");
     }
     char rid[80];
     random_id("report", rid);
@@ -247,8 +310,15 @@ int intake_write_bundle(const struct intake_gazetteer *g, const struct intake_re
         intake_entity_stix_id("relationship", key, id);
         rc = dbuf_printf(b, ",\"%s\"", id);
     }
+    if (rc >= 0 && res->n_flows)
+        rc = dbuf_printf(b, ",\"%s\",\"%s\"", STIX_LIAISON_IDENTITY_ID, STIX_FLOW_EXTENSION_ID);
+    for (size_t i = 0; rc >= 0 && i < res->n_flows; i++)
+        rc = dbuf_printf(b, ",\"%s\"", flow_ids[i]);
+    free(flow_ids);
     if (rc >= 0)
         rc = dbuf_puts(b, "]}\n]}\n");
+    if (rc == LIA_ENOMEM)
+        return lia_err_set(err, rc, "out of memory");
     if (rc < 0)
         return lia_err_set(err, rc, "bundle exceeds its size limit (%zu bytes)", b->max);
     return 0;
