@@ -161,6 +161,36 @@ static int32_t word_at(const struct intake_gazetteer *g, char lang, const char *
     return -1;
 }
 
+/* A cheap first look at an Arabic token: may it, or it without one or two proclitics (و ف ب
+ * ل ك, two bytes each in UTF-8; لل also as ال), be a flow word? Most tokens are not, and the
+ * clitic lattice (word_at) is only built for those that may be. */
+static bool arabic_maybe(const struct intake_gazetteer *g, const char *t, size_t n)
+{
+    static const char *const pro[] = {"\xd9\x88", "\xd9\x81", "\xd8\xa8", "\xd9\x84", "\xd9\x83"};
+    if (text_filter_maybe(g->flow_filter, text_hash(t, n)))
+        return true;
+    for (size_t off = 2; off <= 4 && off + 2 <= n; off += 2) {
+        bool is_pro = false;
+        for (size_t k = 0; k < 5 && !is_pro; k++)
+            is_pro = !memcmp(t + off - 2, pro[k], 2);
+        if (!is_pro)
+            return false;
+        if (text_filter_maybe(g->flow_filter, text_hash(t + off, n - off)))
+            return true;
+        if (!memcmp(t + off - 2, "\xd9\x84", 2) && n - off >= 2 &&
+            !memcmp(t + off, "\xd9\x84", 2)) {
+            char buf[256];
+            if (n - off + 2 > sizeof buf)
+                return false;
+            memcpy(buf, "\xd8\xa7", 2); /* لل: the article's alef elided */
+            memcpy(buf + 2, t + off, n - off);
+            if (text_filter_maybe(g->flow_filter, text_hash(buf, n - off + 2)))
+                return true;
+        }
+    }
+    return false;
+}
+
 static bool is_place_entry(const struct intake_gazetteer *g, int32_t e)
 {
     enum intake_type t = g->entries[e].type;
@@ -309,9 +339,10 @@ int intake_find_flows(const struct intake_gazetteer *g, enum intake_lang lang, c
             e.kind = FW_FROM;
             e.entry = v[mi].entry;
             e.tj = v[mi].tj;
-        } else if (text_filter_maybe(g->flow_filter,
-                                     text_hash(text_token_text(tl, i), tl->v[i].nlen)) ||
-                   tl->v[i].script == TEXT_SCRIPT_ARABIC) {
+        } else if (tl->v[i].script == TEXT_SCRIPT_ARABIC
+                       ? arabic_maybe(g, text_token_text(tl, i), tl->v[i].nlen)
+                       : text_filter_maybe(g->flow_filter,
+                                           text_hash(text_token_text(tl, i), tl->v[i].nlen))) {
             w = word_at(g, ll, text, tl, i, &len);
         }
         if (w >= 0 && w < FW_FROM) {
