@@ -191,7 +191,7 @@ struct stix_type {
     const char *extends;      /* predefined extensions: the SCO type they belong to */
 };
 
-/* The types liaison defines by extension (flow.c): NULL for any other name. */
+/* The types liaison defines by extension (liaison_types.c): NULL for any other name. */
 const struct stix_type *stix_liaison_type_lookup(const char *name);
 
 /* Looks up a spec-defined type; NULL for custom types. */

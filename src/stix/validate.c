@@ -845,7 +845,7 @@ int stix_validate_object(json_t *obj, struct stix_info *info, struct lia_err *er
 
     const struct stix_type *t = stix_type_lookup(info->type);
     info->kind = t ? t->kind : STIX_KIND_CUSTOM;
-    if (!t) /* a type liaison defines by extension (flow.c): its kind stays custom */
+    if (!t) /* a type liaison defines by extension (liaison_types.c): its kind stays custom */
         t = stix_liaison_type_lookup(info->type);
     bool sco = t ? t->kind == STIX_KIND_SCO : declares_new_sco(obj);
     int rc = check_spec_version(obj, sco, info, err);

@@ -1,5 +1,5 @@
 /*
- * The flow type (src/stix/flow.c, docs/flows.md): the definition objects the code carries
+ * The flow type (src/stix/liaison_types.c, docs/flows.md): the definition objects the code carries
  * are exactly those of docs/schemas/liaison-flow-definition.json and valid; every object of
  * the example bundle docs/schemas/liaison-flow-example.json is valid; and the bad inputs of
  * issue 19 (no from, no to, refs to non-locations, unknown commodity, negative quantity, no

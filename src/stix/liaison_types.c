@@ -20,7 +20,8 @@
 const char stix_flow_identity_json[] =
     "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"" STIX_LIAISON_IDENTITY_ID "\","
     "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\","
-    "\"created_by_ref\":\"" STIX_LIAISON_IDENTITY_ID "\",\"name\":\"liaison\",\"identity_class\":\"system\",\"description\":\"The liaison "
+    "\"created_by_ref\":\"" STIX_LIAISON_IDENTITY_ID
+    "\",\"name\":\"liaison\",\"identity_class\":\"system\",\"description\":\"The liaison "
     "intelligence-exchange server, as the author of the STIX extensions it defines.\","
     "\"object_marking_refs\":[\"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487\"]}";
 
