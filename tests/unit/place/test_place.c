@@ -224,12 +224,50 @@ static void test_bad_files(void **state)
     assert_null(none);
 }
 
+/* data/map (scripts/map-build): each file under 2 MiB, valid GeoJSON polygons, and every key
+ * a place of the index, so the map finds a flow's places by key. */
+static void test_map_data(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"countries.geojson", "admin1.geojson"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/data/map/%s", getenv("LIAISON_SOURCE"), files[i]);
+        json_error_t je;
+        json_t *fc = json_load_file(path, 0, &je);
+        if (!fc)
+            fail_msg("%s: %s", path, je.text);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        fseek(f, 0, SEEK_END);
+        assert_true(ftell(f) < 2L << 20);
+        fclose(f);
+        size_t k, keyed = 0;
+        json_t *feat;
+        json_array_foreach(json_object_get(fc, "features"), k, feat)
+        {
+            const char *t =
+                json_string_value(json_object_get(json_object_get(feat, "geometry"), "type"));
+            assert_true(t && (!strcmp(t, "Polygon") || !strcmp(t, "MultiPolygon")));
+            const char *key =
+                json_string_value(json_object_get(json_object_get(feat, "properties"), "key"));
+            if (key) {
+                if (place_by_key(ix, key) == PLACE_NONE)
+                    fail_msg("%s: key %s is no place", files[i], key);
+                keyed++;
+            }
+        }
+        assert_true(keyed > (i ? 2500u : 200u));
+        json_decref(fc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sahel),     cmocka_unit_test(test_chain),
         cmocka_unit_test(test_lookups),   cmocka_unit_test(test_locate),
-        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_bad_files), cmocka_unit_test(test_map_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
