@@ -20,22 +20,28 @@ struct flow_counts {
     size_t tp, fp, fn, items;
 };
 
+/* The next triple of a ';'-separated list at *p (spaces trimmed): its start and length, or
+ * NULL at the end. */
+static const char *flow_next(const char **p, size_t *len)
+{
+    const char *q = *p;
+    while (*q == ' ' || *q == ';')
+        q++;
+    size_t l = strcspn(q, ";");
+    *p = q + l;
+    while (l && q[l - 1] == ' ')
+        l--;
+    *len = l;
+    return *q ? q : NULL;
+}
+
 /* True when triple t is one of the ';'-separated triples of list (spaces ignored). */
 static int flow_in_list(const char *list, const char *t)
 {
-    size_t n = strlen(t);
-    for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == ';')
-            p++;
-        size_t l = strcspn(p, ";");
-        while (l && p[l - 1] == ' ')
-            l--;
-        if (l == n && !memcmp(p, t, n))
+    size_t n = strlen(t), l;
+    for (const char *p = list, *q; (q = flow_next(&p, &l));)
+        if (l == n && !memcmp(q, t, n))
             return 1;
-        p += l;
-        while (*p && *p != ';')
-            p++;
-    }
     return 0;
 }
 
@@ -67,16 +73,12 @@ static void flow_score(const char *found, const char *expected, struct flow_coun
 {
     for (int pass = 0; pass < 2; pass++) {
         const char *list = pass ? expected : found, *other = pass ? found : expected;
-        for (const char *p = list; *p;) {
-            while (*p == ' ' || *p == ';')
-                p++;
-            size_t l = strcspn(p, ";");
-            while (l && p[l - 1] == ' ')
-                l--;
-            if (!l || (l == 1 && *p == '-'))
+        size_t l;
+        for (const char *p = list, *q; (q = flow_next(&p, &l));) {
+            if (!l || (l == 1 && *q == '-'))
                 break;
             char t[300];
-            snprintf(t, sizeof t, "%.*s", (int)l, p);
+            snprintf(t, sizeof t, "%.*s", (int)l, q);
             int hit = flow_in_list(other, t);
             if (!pass && hit)
                 c->tp++;
@@ -86,9 +88,6 @@ static void flow_score(const char *found, const char *expected, struct flow_coun
                 c->fn++;
             if (report && !hit)
                 fprintf(report, "  %s: %s %s\n", id, pass ? "missed" : "false positive", t);
-            p += l;
-            while (*p && *p != ';')
-                p++;
         }
     }
 }

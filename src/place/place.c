@@ -232,7 +232,7 @@ static int parse(struct place_index *ix, const char *path, struct lia_err *err)
     for (size_t i = 0; !rc && i < ix->n; i++) {
         struct place *pl = &ix->places[i];
         pl->first_parent = (uint32_t)ix->n_parents;
-        for (char *p = parent_text[i]; *p && !rc;) {
+        for (char *p = parent_text[i]; p && *p && !rc;) {
             size_t len = strcspn(p, " ");
             place_id q = table_get(&ix->by_key, ix, F_KEY, p, len);
             if (q == PLACE_NONE)
