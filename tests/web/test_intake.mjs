@@ -103,8 +103,8 @@ try {
     await page.waitForFunction((f) => { const r = document.querySelector('#search-results tr[data-id]'); return r && r.dataset.id !== f; }, first);
     await page.goto(s.base + '/search?q=' + encodeURIComponent('داعش'));
     await page.click(`#search-results tr[data-id="${actor.id}"] a.obj-link`);
-    await page.waitForSelector('#props');
-    assert((await page.textContent('#props')).includes('الدولة الإسلامية'), 'the actor page opens');
+    await page.waitForSelector('#card');
+    assert((await page.textContent('#card')).includes('الدولة الإسلامية'), 'the actor page opens');
     await page.goto(s.base + '/search?q=ab');
     await page.waitForSelector('.error');
   });

@@ -4,8 +4,10 @@
 // object) appears anywhere, neither in the page text nor in any response the browser
 // received. A TLP:RED object's address answers "not found" like an absent one. The same
 // holds for search (names and text of red objects find nothing) and for the request inbox
-// (a red request to another partner never shows; the partner's own green one does).
-import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb, cli, stopAll } from './lib.mjs';
+// (a red request to another partner never shows; the partner's own green one does). The
+// dashboard counts only what the partner may see, and names no other partner; every object
+// page (both languages), a comparison of versions, the request and intake forms too.
+import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb, cli, stopAll, presetLang } from './lib.mjs';
 
 buildWeb();
 const s = await new Server().start();
@@ -20,6 +22,9 @@ try {
   cli('rfi', 'new', '--data', s.data, '--to', 'Paris', '--subject', 'Tamanrasset source meeting schedule',
     '--question', 'موعد لقاء المصدر البشري الحساس؟', '--priority', 'immediate', '--due', due, '--marking', 'red');
   w.redStrings.push('Tamanrasset source meeting', 'موعد لقاء المصدر');
+  // a second version of a green object, for the page that compares versions
+  const algeria2 = { ...w.obj.algeria, modified: '2026-02-01T00:00:00.000Z', description: 'الجزائر: بلد في شمال أفريقيا' };
+  await s.post('cells', [algeria2]);
   b = await browser();
   const { page, seen } = await watchedPage(b.ctx);
   const forbidden = [...w.redStrings, w.obj.report1.id, w.obj.usReport.id, w.obj.usOnly.id, 'Courier phone numbers',
@@ -68,6 +73,24 @@ try {
     assert(visible.size >= 5, 'the partner sees its green objects: ' + visible.size);
   });
 
+  await step('the dashboard, both languages: every count is what the partner may see', async () => {
+    const listed = async (cid) => (await s.api('GET', `/taxii2/default/collections/${cid}/objects/?limit=1000&added_after=2000-01-01T00:00:00Z`, w.tokens.Sahel)).json.objects.length;
+    const want = { [w.cells]: await listed(w.cells), [w.sahel]: await listed(w.sahel) };
+    assert(want[w.cells] === [...visible].filter((k) => k.startsWith('cells|')).length, 'TAXII and the listing agree');
+    for (const lang of ['en', 'ar']) {
+      await presetLang(page, lang);
+      await page.goto(s.base + '/');
+      await page.waitForSelector('#dash-watches');
+      for (const cid of [w.cells, w.sahel])
+        assert(await page.$eval(`#collections li[data-id="${cid}"] .new-count`, (e) => e.dataset.count) === String(want[cid]), `the count of ${cid} is the partner's`);
+      const sources = await page.$$eval('#latest tbody tr', (els) => els.map((e) => e.dataset.source));
+      assert(sources.length === 2 && sources.includes(w.partners.Sahel), 'this service and the partner itself, no other partner: ' + sources);
+      await record('dashboard ' + lang);
+      await shot(page, '15-green-partner-dashboard-' + lang);
+    }
+    await presetLang(page, 'en');
+  });
+
   await step('every visible object page and its graph', async () => {
     for (const key of visible) {
       const [coll, id] = key.split('|');
@@ -92,6 +115,28 @@ try {
     await graphNodes(page, 2);
     await page.waitForTimeout(300);
     await shot(page, '12-green-partner-graph');
+  });
+
+  await step('every visible object page in Arabic, a comparison of versions, the forms', async () => {
+    await presetLang(page, 'ar');
+    for (const key of visible) {
+      const [coll, id] = key.split('|');
+      await page.goto(s.base + `/collections/${coll}/objects/${id}`);
+      await page.waitForSelector('#versions li');
+      await record('object ar ' + id);
+    }
+    for (const lang of ['ar', 'en']) {
+      await presetLang(page, lang);
+      await page.goto(s.base + `/collections/cells/objects/${w.obj.algeria.id}?diff=${w.obj.algeria.modified}`);
+      await page.waitForSelector('#diff-list');
+      await record('diff ' + lang);
+      for (const p of ['/inbox/new', '/intake', '/collections']) {
+        await page.goto(s.base + p);
+        await page.waitForSelector('#main h1');
+        await page.waitForSelector('.loading', { state: 'detached' });
+        await record(p + ' ' + lang);
+      }
+    }
   });
 
   await step('search finds nothing red, in either language', async () => {

@@ -4,8 +4,8 @@
 // /liaison/rfi; the server decides (403/422 are shown as they come).
 import { h, fill, bidi } from '../dom.js';
 import { t, fmtDate, typeName } from '../i18n.js';
-import { liaison } from '../api.js';
-import { TLP_LEVELS, tlpRank } from '../stix.js';
+import { liaison, taxii } from '../api.js';
+import { TLP_LEVELS, tlpRank, redRecipients } from '../stix.js';
 import { loading, tlpBadge, trustBadge, errorText, foldable } from '../ui.js';
 import { objectPicker } from '../picker.js';
 
@@ -13,19 +13,29 @@ import { objectPicker } from '../picker.js';
 const auto = (text) => bidi(text);
 
 /**
- * Why a request will not reach its addressee, or null: the addressee is a registered partner
- * whose clearance is below the request's TLP (the gate releases nothing above a partner's
- * clearance, so the request would be accepted, stored, and never arrive). The clearance is in
- * the partner directory the caller may read (an administrator's or local analyst's).
+ * Why a request will not reach its addressee, or null. The gate releases nothing above a
+ * partner's clearance, and TLP:RED only to the partners named on the object as its
+ * recipients; a request the gate will not release is still accepted and stored, and would
+ * stay "Open" forever. The clearance is in the partner directory the caller may read (an
+ * administrator's or local analyst's). obj is the stored request when there is one (its
+ * named recipients are then read from it); before sending there is none, and a request made
+ * here names no TLP:RED recipient (src/rfi/rfi.c writes only the TLP marking).
  */
-export function undeliverable(partner, tlp) {
+export function undeliverable(partner, tlp, obj) {
   if (!partner || !tlp || !partner.clearance) return null;
-  if (tlpRank(tlp) <= tlpRank(partner.clearance)) return null;
-  return { name: partner.name, clearance: partner.clearance, tlp };
+  if (tlpRank(tlp) > tlpRank(partner.clearance)) return { why: 'clearance', name: partner.name, clearance: partner.clearance, tlp };
+  if (tlp === 'red' && !(obj && redRecipients(obj).includes(partner.identity)))
+    return { why: 'red', name: partner.name, clearance: partner.clearance, tlp, sent: !!obj };
+  return null;
 }
 
 function undeliverableText(u) {
+  if (u.why === 'red') return t(u.sent ? 'undeliverable_red_sent' : 'undeliverable_red', { p: u.name });
   return t('undeliverable', { p: u.name, c: t('tlp_' + u.clearance), m: t('tlp_' + u.tlp) });
+}
+
+function undeliverableFix(u) {
+  return u.why === 'red' ? t('undeliverable_fix_red') : t('undeliverable_fix', { c: t('tlp_' + u.clearance) });
 }
 
 const STATUSES = ['open', 'acknowledged', 'answered', 'declined', 'withdrawn', 'closed', 'overdue'];
@@ -99,7 +109,8 @@ const list = {
         foldable(h('table', { class: 'objects', id: 'rfis' },
           h('thead', null, h('tr', null, [t('subject'), t('status'), t('priority'), t(box === 'incoming' ? 'from' : 'to'), t('due'), t('marking'), t('modified')].map((c) => h('th', { scope: 'col' }, c)))),
           h('tbody', null, rfis.map((v) => {
-            const u = box === 'outgoing' && !FINAL.has(v.status) ? undeliverable(addressee(v), v.tlp) : null;
+            // red: the list does not read each stored request; the request's page checks its recipients
+            const u = box === 'outgoing' && !FINAL.has(v.status) && v.tlp !== 'red' ? undeliverable(addressee(v), v.tlp) : null;
             return h('tr', { 'data-id': v.id, 'data-status': v.status, class: v.overdue ? 'is-overdue' : null },
               h('td', null, h('a', { href: rfiHref(v.id), 'data-link': true, class: 'rfi-link' }, auto(v.subject || v.id))),
               h('td', null, statusBadge(v), ' ', overdueFlag(v),
@@ -179,12 +190,16 @@ const detail = {
         actions.push(actionForm('rfi-close', t('act_close'), h('p', { class: 'help' }, t('act_close_help')), t('act_close'), () => act('close')));
       }
     }
-    const u = !incoming && v.addressee && !v.addressee.self && !FINAL.has(v.status)
-      ? undeliverable(ctx.session.partners.get(v.addressee.identity), v.tlp) : null;
+    const addressee = !incoming && v.addressee && !v.addressee.self && !FINAL.has(v.status) ? ctx.session.partners.get(v.addressee.identity) : null;
+    // the stored request (its named TLP:RED recipients), when the caller may read its collection
+    const stored = addressee && v.tlp === 'red' && v.collection
+      ? await taxii.object(v.collection, v.id).then((e) => e && e.objects && e.objects[0]).catch(() => null) : null;
+    if (!ctx.isCurrent()) return;
+    const u = addressee ? undeliverable(addressee, v.tlp, stored || { extensions: {} }) : null;
     fill(main,
       h('p', { class: 'crumbs' }, h('a', { href: '/inbox?box=' + (incoming ? 'incoming' : 'outgoing'), 'data-link': true }, t('back_to_inbox'))),
       h('h1', { class: 'obj-title', id: 'rfi-subject' }, h('span', { class: 'type' }, typeName('liaison-rfi')), ' ', auto(v.subject || v.id)),
-      u ? h('div', { class: 'warning', id: 'rfi-undeliverable', role: 'alert' }, h('strong', null, t('not_delivered')), ' ', undeliverableText(u), ' ', t('undeliverable_after')) : null,
+      u ? h('div', { class: 'warning', id: 'rfi-undeliverable', role: 'alert', 'data-why': u.why }, h('strong', null, t('not_delivered')), ' ', undeliverableText(u), ' ', t(u.why === 'red' ? 'undeliverable_after_red' : 'undeliverable_after')) : null,
       h('dl', { class: 'summary', id: 'rfi-summary' },
         h('dt', null, t('status')), h('dd', { id: 'rfi-status-value' }, statusBadge(v), ' ', overdueFlag(v)),
         h('dt', null, t('direction')), h('dd', null, t('box_' + v.direction)),
@@ -239,7 +254,7 @@ const create = {
     const check = () => {
       const u = undeliverable(ctx.session.partners.get(to.value), marking.value);
       warning.hidden = !u;
-      warnText.textContent = u ? undeliverableText(u) + ' ' + t('undeliverable_fix', { c: t('tlp_' + u.clearance) }) : '';
+      warnText.textContent = u ? undeliverableText(u) + ' ' + undeliverableFix(u) : '';
       if (!u) anyway.checked = false;
       return u;
     };
