@@ -67,6 +67,31 @@ export async function stopAll(b, s) {
   }
 }
 
+/**
+ * One end-to-end test file: builds the pages, starts a server with the seeded world, opens
+ * the browser with a watched page, runs body({s, w, b, page, seen}) (its steps), then closes
+ * the browser, stops the server and exits with the summary's code.
+ */
+export async function run(file, body) {
+  buildWeb();
+  const s = await new Server().start();
+  let b;
+  let code = 1;
+  try {
+    const w = await seed(s);
+    b = await browser();
+    const { page, seen } = await watchedPage(b.ctx);
+    await body({ s, w, b, page, seen });
+    code = 0;
+  } catch (err) {
+    console.log('FAIL outside a step: ' + (err && err.stack ? err.stack : err));
+    code = 1;
+  } finally {
+    code = (await stopAll(b, s)) || code;
+  }
+  process.exit(summary(file) || code);
+}
+
 export function assert(cond, msg) {
   if (!cond) throw new Error('assertion failed: ' + msg);
 }

@@ -5,16 +5,9 @@
 // remembered across a reload), a partner's view with its clearance and trust, sign out.
 // Screenshots of each page go to LIAISON_TEST_OUT.
 import { randomUUID } from 'node:crypto';
-import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb, stopAll, cli, TLP, presetLang, PHONE_WIDE, DESKTOP } from './lib.mjs';
+import { run, shot, signIn, graphNodes, step, assert, cli, TLP, presetLang, PHONE_WIDE, DESKTOP } from './lib.mjs';
 
-buildWeb();
-const s = await new Server().start();
-let b;
-let code = 1;
-try {
-  const w = await seed(s);
-  b = await browser();
-  const { page, seen } = await watchedPage(b.ctx);
+await run(import.meta.url, async ({ s, w, b, page, seen }) => {
   const allTokens = Object.values(w.tokens);
 
   await step('a visitor is sent to sign in; a wrong token is refused', async () => {
@@ -226,11 +219,4 @@ try {
     for (const u of seen.urls) for (const tok of allTokens) assert(!u.includes(tok) && !u.includes(tok.split('.')[1]), 'token in a URL: ' + u);
     assert(seen.problems.filter((p) => !/401|Unauthorized/.test(p)).length === 0, 'console problems:\n' + seen.problems.join('\n'));
   });
-  code = 0;
-} catch (err) {
-  console.log('FAIL outside a step: ' + (err && err.stack ? err.stack : err));
-  code = 1;
-} finally {
-  code = (await stopAll(b, s)) || code;
-}
-process.exit(summary(import.meta.url) || code);
+});

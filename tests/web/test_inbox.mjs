@@ -9,14 +9,9 @@
 // is warned about before sending, needs a tick to be sent anyway, and stays flagged on the
 // list and on its page, in English at a desktop width and in Arabic on a phone.
 // Screenshots: 20-29.
-import { Server, seed, browser, watchedPage, shot, signIn, step, summary, assert, buildWeb, cli, stopAll, presetLang, DESKTOP, PHONE_WIDE } from './lib.mjs';
+import { run, shot, signIn, step, assert, cli, presetLang, DESKTOP, PHONE_WIDE } from './lib.mjs';
 
-buildWeb();
-const s = await new Server().start();
-let b;
-let code = 1;
-try {
-  const w = await seed(s);
+await run(import.meta.url, async ({ s, w, page, seen }) => {
   cli('collection', 'add', '--data', s.data, '--title', 'Requests for information', '--alias', 'rfi');
   cli('grant', '--data', s.data, '--collection', 'rfi', '--partner', 'US', '--read', '--write');
   const me = (await s.json('GET', '/liaison/whoami')).json;
@@ -30,8 +25,6 @@ try {
   assert(sent.status === 201, 'the US partner sends a request: ' + JSON.stringify(sent));
   const rid = sent.json.id;
 
-  b = await browser();
-  const { page, seen } = await watchedPage(b.ctx);
 
   await step('the admin sees the incoming request in the inbox', async () => {
     await signIn(page, s.base, w.tokens.admin);
@@ -194,11 +187,4 @@ try {
     for (const tok of [w.tokens.admin, w.tokens.US]) assert(!seen.urls.some((u) => u.includes(tok.split('.')[1])), 'a token in a URL');
     assert(seen.problems.filter((p) => !/status of (403|404|422)/.test(p)).length === 0, 'console problems:\n' + seen.problems.join('\n'));
   });
-  code = 0;
-} catch (err) {
-  console.log('FAIL outside a step: ' + (err && err.stack ? err.stack : err));
-  code = 1;
-} finally {
-  code = (await stopAll(b, s)) || code;
-}
-process.exit(summary(import.meta.url) || code);
+});

@@ -7,14 +7,9 @@
 // (a red request to another partner never shows; the partner's own green one does). The
 // dashboard counts only what the partner may see, and names no other partner; every object
 // page (both languages), a comparison of versions, the request and intake forms too.
-import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb, cli, stopAll, presetLang } from './lib.mjs';
+import { run, shot, signIn, graphNodes, step, assert, cli, presetLang } from './lib.mjs';
 
-buildWeb();
-const s = await new Server().start();
-let b;
-let code = 1;
-try {
-  const w = await seed(s);
+await run(import.meta.url, async ({ s, w, page, seen }) => {
   // Requests: one to Sahel (green), one to Paris (red, about a source: Sahel must never see it).
   const due = new Date(Date.now() + 30 * 86400e3).toISOString().slice(0, 10);
   cli('rfi', 'new', '--data', s.data, '--to', 'Sahel', '--subject', 'Movements of the ISGS convoys near Menaka',
@@ -25,8 +20,6 @@ try {
   // a second version of a green object, for the page that compares versions
   const algeria2 = { ...w.obj.algeria, modified: '2026-02-01T00:00:00.000Z', description: 'الجزائر: بلد في شمال أفريقيا' };
   await s.post('cells', [algeria2]);
-  b = await browser();
-  const { page, seen } = await watchedPage(b.ctx);
   const forbidden = [...w.redStrings, w.obj.report1.id, w.obj.usReport.id, w.obj.usOnly.id, 'Courier phone numbers',
     'Dismantled recruitment cells in the south', 'Travel of facilitators to Gao'];
   const pageTexts = [];
@@ -201,11 +194,4 @@ try {
     assert(!seen.urls.some((u) => u.includes(w.tokens.Sahel.split('.')[1])), 'the token in a URL');
     assert(seen.problems.filter((p) => !/404|Not Found/i.test(p)).length === 0, 'console problems:\n' + seen.problems.join('\n'));
   });
-  code = 0;
-} catch (err) {
-  console.log('FAIL outside a step: ' + (err && err.stack ? err.stack : err));
-  code = 1;
-} finally {
-  code = (await stopAll(b, s)) || code;
-}
-process.exit(summary(import.meta.url) || code);
+});

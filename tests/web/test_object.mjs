@@ -9,20 +9,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Server, seed, browser, watchedPage, signIn, step, summary, assert, buildWeb, cli, stopAll, SOURCE,
-  DESKTOP, PHONE_WIDE, presetLang, shot, graphNodes, TLP } from './lib.mjs';
+import { run, signIn, step, assert, cli, SOURCE, DESKTOP, PHONE_WIDE, presetLang, shot, graphNodes, TLP } from './lib.mjs';
 
 const SHARED = process.env.LIAISON_SHARED || path.resolve(SOURCE, '..', 'shared');
 const article = readFileSync(path.join(SHARED, 'samples', 'article-ar-algeria-us-rfi.txt'), 'utf8');
 const lastLine = (x) => x.trim().split('\n').pop().trim();
 const GRADING = 'extension-definition--79cbf8a2-1d41-4b10-9682-2577872b23b7';
 
-buildWeb();
-const s = await new Server().start();
-let b;
-let code = 1;
-try {
-  const w = await seed(s);
+await run(import.meta.url, async ({ s, w, page, seen }) => {
   const O = w.obj;
   const press = lastLine(cli('collection', 'add', '--data', s.data, '--title', 'Press intake', '--alias', 'press'));
   const draft = await s.json('POST', '/liaison/intake', null, { text: article, lang: 'auto' });
@@ -37,8 +31,6 @@ try {
     extensions: { [GRADING]: { extension_type: 'property-extension', scale: 'admiralty', source_reliability: 'A', information_credibility: '1' } } };
   await s.post('cells', [usGraded], w.tokens.US);
 
-  b = await browser();
-  const { page, seen } = await watchedPage(b.ctx);
   await signIn(page, s.base, w.tokens.admin);
   const open = async (coll, id, ready, q) => {
     await page.goto(s.base + `/collections/${coll}/objects/${id}${q || ''}`);
@@ -214,11 +206,4 @@ try {
   await step('no script error, no CSP violation', async () => {
     assert(seen.problems.length === 0, 'console problems:\n' + seen.problems.join('\n'));
   });
-  code = 0;
-} catch (err) {
-  console.log('FAIL outside a step: ' + (err && err.stack ? err.stack : err));
-  code = 1;
-} finally {
-  code = (await stopAll(b, s)) || code;
-}
-process.exit(summary(import.meta.url) || code);
+});

@@ -8,19 +8,13 @@
 // token said to be expired, in both languages. Screenshots: 40-79.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Server, seed, browser, watchedPage, signIn, step, summary, assert, buildWeb, cli, stopAll, SOURCE,
-  DESKTOP, PHONE, PHONE_WIDE, presetLang, axe, widths, shotView, shot } from './lib.mjs';
+import { run, signIn, step, assert, cli, SOURCE, DESKTOP, PHONE, PHONE_WIDE, presetLang, axe, widths, shotView, shot } from './lib.mjs';
 
 const SHARED = process.env.LIAISON_SHARED || path.resolve(SOURCE, '..', 'shared');
 const article = readFileSync(path.join(SHARED, 'samples', 'article-ar-algeria-us-rfi.txt'), 'utf8');
 const lastLine = (x) => x.trim().split('\n').pop().trim();
 
-buildWeb();
-const s = await new Server().start();
-let b;
-let code = 1;
-try {
-  const w = await seed(s);
+await run(import.meta.url, async ({ s, w, page, seen }) => {
   // A request with questions in two languages, and a published intake draft (mentions).
   const due = new Date(Date.now() + 3 * 86400e3).toISOString().slice(0, 10);
   const rfi = lastLine(cli('rfi', 'new', '--data', s.data, '--to', 'US', '--subject', 'Cells around Gao — خلايا حول غاو',
@@ -36,8 +30,6 @@ try {
   const daesh = published.find((o) => o.type === 'threat-actor' && (o.aliases || []).includes('داعش'));
   assert(report && daesh, 'the draft has a report and داعش');
 
-  b = await browser();
-  const { page, seen } = await watchedPage(b.ctx);
   const O = w.obj;
   const obj = (c, o, q) => `/collections/${c}/objects/${o.id}${q || ''}`;
   // [name, path, selector the page is ready with, optional step after load]
@@ -244,11 +236,4 @@ try {
   await step('no script error, no CSP violation', async () => {
     assert(seen.problems.filter((p) => !/status of (401|404)|ERR_CONNECTION_REFUSED|Failed to load resource/.test(p)).length === 0, 'console problems:\n' + seen.problems.join('\n'));
   });
-  code = 0;
-} catch (err) {
-  console.log('FAIL outside a step: ' + (err && err.stack ? err.stack : err));
-  code = 1;
-} finally {
-  code = (await stopAll(b, s)) || code;
-}
-process.exit(summary(import.meta.url) || code);
+});
