@@ -70,12 +70,21 @@ await run(import.meta.url, async ({ s, w, b, page, seen }) => {
     assert(latest.includes('Convoy seen near Gao') && latest.includes('B2') && latest.includes('usually reliable'), 'the latest from the US, graded: ' + latest);
     assert(await page.$eval('#watches tbody tr', (e) => e.dataset.new) === '1', 'the watch fired once since the last visit');
     await shot(page, '02-dashboard');
-    await page.setViewportSize(PHONE_WIDE);
-    await presetLang(page, 'ar');
-    await page.reload();
-    await page.waitForSelector('#watches tbody tr');
-    assert((await page.textContent('#dash-new-h')).includes('الجديد') && /[٠-٩]/.test(await page.textContent(card + ' .new-count')), 'Arabic, Arabic-Indic digits');
-    await shot(page, '02-dashboard-ar-phone');
+    // the same in Arabic, and both on a phone: words, digits, no horizontal scrolling
+    for (const [lang, size] of [['ar', DESKTOP], ['en', PHONE_WIDE], ['ar', PHONE_WIDE]]) {
+      await page.setViewportSize(size);
+      await presetLang(page, lang);
+      await page.reload();
+      await page.waitForSelector('#watches tbody tr');
+      assert(await page.$eval(card + ' .new-count', (e) => e.dataset.count) === '1', `${lang} ${size.width}: one new object`);
+      const heading = await page.textContent('#dash-new-h');
+      const count = await page.textContent(card + ' .new-count');
+      if (lang === 'ar') assert(heading.includes('الجديد') && /[٠-٩]/.test(count), 'Arabic, Arabic-Indic digits: ' + count);
+      else assert(heading.includes('New') && /1/.test(count), 'English: ' + count);
+      assert((await page.textContent(`#latest tr[data-source="${w.partners.US}"]`)).includes('B2'), `${lang} ${size.width}: the grading`);
+      assert(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${lang} ${size.width}: no horizontal scrolling`);
+      await shot(page, `02-dashboard-${lang}-${size.width}`);
+    }
     await presetLang(page, 'en');
     await page.setViewportSize(DESKTOP);
     await page.reload();

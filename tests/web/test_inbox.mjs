@@ -100,12 +100,12 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
     assert(page.url().includes(w.obj.aqim.id) && page.url().includes('/collections/'), 'the ref opens in its collection: ' + page.url());
   });
 
-  await step('a request the addressee will not receive: warned before, flagged after (English, desktop; Arabic, phone)', async () => {
+  await step('a request the addressee will not receive: warned before, flagged after (both languages, 1280 and 390 px)', async () => {
     await page.click('#sign-out');
     await signIn(page, s.base, w.tokens.admin);
     const before = (await s.json('GET', '/liaison/rfi?box=outgoing')).json.rfis.length;
     const sent = [];
-    for (const [lang, size, n] of [['en', DESKTOP, 27], ['ar', PHONE_WIDE, 28]]) {
+    for (const [lang, size, n] of [['en', DESKTOP, 27], ['ar', DESKTOP, 27], ['en', PHONE_WIDE, 28], ['ar', PHONE_WIDE, 28]]) {
       await page.setViewportSize(size);
       await presetLang(page, lang);
       await page.goto(s.base + '/inbox/new');
@@ -119,12 +119,12 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
       await page.waitForSelector('#new-warning:not([hidden])');
       const warn = await page.textContent('#new-warning');
       assert(warn.includes('Sahel') && warn.includes('TLP:GREEN') && warn.includes('TLP:AMBER') && warn.includes(lang === 'ar' ? 'لن يصل' : 'will not reach'), 'the warning: ' + warn);
-      await page.fill('#new-subject', 'Convoys near Menaka ' + lang);
+      await page.fill('#new-subject', `Convoys near Menaka ${lang} ${size.width}`);
       await page.fill('#new-questions', 'Routes?');
       await page.click('#new-submit');
       await page.waitForFunction(() => document.getElementById('new-error').textContent.length > 0);
-      assert((await s.json('GET', '/liaison/rfi?box=outgoing')).json.rfis.length === before + (lang === 'ar' ? 1 : 0), 'nothing sent without the tick');
-      await shot(page, `${n}-rfi-warning-${lang}`);
+      assert((await s.json('GET', '/liaison/rfi?box=outgoing')).json.rfis.length === before + sent.length, 'nothing sent without the tick');
+      await shot(page, `${n}-rfi-warning-${lang}-${size.width}`);
       // green: no warning; red: warned even for a partner cleared for red (no recipient named)
       await page.selectOption('#new-marking', 'green');
       assert(await page.$eval('#new-warning', (e) => e.hidden), 'no warning at green');
@@ -148,7 +148,7 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
       sent.push(id);
       const flagged = await page.$$eval('#rfis tr:has([data-undeliverable])', (els) => els.map((e) => e.dataset.id));
       assert(flagged.length === sent.length && sent.every((x) => flagged.includes(x)), 'only the requests Sahel cannot receive are flagged: ' + flagged);
-      await shot(page, `${n}-rfi-undeliverable-list-${lang}`);
+      await shot(page, `${n}-rfi-undeliverable-list-${lang}-${size.width}`);
     }
     // a red request sent anyway: its page reads the stored request, which names no recipient
     const red = await s.json('POST', '/liaison/rfi', null, { to: 'Paris', subject: 'Red to Paris', questions: ['q'], priority: 'routine', marking: 'red' });

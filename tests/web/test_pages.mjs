@@ -158,7 +158,8 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
   });
 
   await step('names mixing scripts keep their own direction; questions in two languages align alike', async () => {
-    for (const lang of ['en', 'ar']) {
+    for (const [lang, size] of [['en', DESKTOP], ['ar', DESKTOP], ['en', PHONE], ['ar', PHONE]]) {
+      await page.setViewportSize(size);
       await presetLang(page, lang);
       await page.goto(s.base + obj('cells', O.katiba));
       await page.waitForSelector('#all-names');
@@ -188,8 +189,9 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
       const key = lang === 'ar' ? 'right' : 'left';
       assert(edges.length === 3 && edges.every((e) => Math.abs(e[key] - edges[0][key]) <= 1), `${lang}: questions start on the same side: ` + JSON.stringify(edges));
       assert(edges[0].dir === 'ltr' && edges[1].dir === 'rtl', `${lang}: each question in its own direction: ` + JSON.stringify(edges));
-      await shot(page, `${lang === 'en' ? 80 : 81}-rfi-questions-${lang}`);
+      await shot(page, `${lang === 'en' ? 80 : 81}-rfi-questions-${lang}-${size.width}`);
     }
+    await page.setViewportSize(DESKTOP);
     await presetLang(page, 'en');
   });
 
