@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "flow_eval.h"
 #include "intake_eval.h"
 
 static double now_s(void)
@@ -165,6 +166,17 @@ int main(int argc, char **argv)
                "recall >= 0.90\n");
         eval_print_langs(c, stdout);
     }
+    /* Flows (docs/flows.md): (what, from, to) triples, development and held-out sets, no
+     * error listed. Targets on the held-out set: precision >= 0.85, recall >= 0.75. */
+    static const char *flow_sets[] = {"dev", "heldout"};
+    for (int s = 0; s < 2; s++) {
+        double p, r;
+        printf("\nintake flows, %s set (tests/intake/flows/%s)\n", s ? "held-out" : "development",
+               flow_sets[s]);
+        if (flow_eval_set(g, src, flow_sets[s], stdout, NULL, &p, &r) < 0)
+            return 1;
+    }
+    printf("targets on the held-out set: precision >= 0.85, recall >= 0.75\n");
     printf("\n");
     size_t len;
     snprintf(path, sizeof(path), "%s/samples/article-ar-algeria-us-rfi.txt", shared);

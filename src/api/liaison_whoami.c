@@ -1,7 +1,9 @@
 /*
  * Who the caller is, for the analyst pages: GET /liaison/whoami answers
  *   {"kind": "admin" | "local" | "partner", "name", "identity", "country",
- *    "clearance", "trust", "read_only"}
+ *    "clearance", "trust", "read_only", "expires"}
+ * (expires: when the caller's token stops working, null for never or a certificate, so the
+ * pages can tell an expired session from a refused token: a 401 says neither, by design)
  * and GET /liaison/partners the partner directory the pages use to name the
  * creator of an object and show how far its reporting is trusted:
  *   {"instance": {"name", "identity"}, "partners": [{"name", "identity",
@@ -115,7 +117,14 @@ void api_liaison_whoami(struct api_call *c)
                              access_tlp_name(c->who->policy.clearance));
     }
     if (!rc)
-        rc = dbuf_printf(b, ",\"read_only\":%s}", c->who->read_only ? "true" : "false");
+        rc = dbuf_printf(b, ",\"read_only\":%s,\"expires\":", c->who->read_only ? "true" : "false");
+    if (!rc && c->who->expires) {
+        char ts[32];
+        lia_format_ts(c->who->expires, 3, ts);
+        rc = dbuf_printf(b, "\"%s\"}", ts);
+    } else if (!rc) {
+        rc = dbuf_puts(b, "null}");
+    }
     send_json(c, rc);
 }
 

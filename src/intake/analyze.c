@@ -31,7 +31,13 @@ struct doc {
     size_t n, cap;
     struct entry_rel *rels;
     size_t n_rels, cap_rels;
+    struct raw_flow *flows;
+    size_t n_flows, cap_flows;
 };
+
+/* A flow naming only where it passes takes the route of a flow ending at most this many
+ * bytes before it (the sentence before, in practice). */
+#define INHERIT_BYTES 600
 
 static bool is_place(enum intake_type t)
 {
@@ -144,9 +150,9 @@ static int group_relations(const struct intake_gazetteer *g, const char *text,
 }
 
 /* Tokenises and matches text[cs, ce) whose first code point is number cbase. */
-static int analyze_chunk(const struct intake_gazetteer *g, const char *text, size_t cs, size_t ce,
-                         uint32_t cbase, struct text_token_list *tl, struct doc *d,
-                         struct lia_err *err)
+static int analyze_chunk(const struct intake_gazetteer *g, enum intake_lang lang, const char *text,
+                         size_t cs, size_t ce, uint32_t cbase, struct text_token_list *tl,
+                         struct doc *d, struct lia_err *err)
 {
     tl->n = 0;
     dbuf_reset(&tl->text);
@@ -167,7 +173,8 @@ static int analyze_chunk(const struct intake_gazetteer *g, const char *text, siz
     for (size_t i = 1; i < n; i++)
         v[i].list_prev = g->entries[v[i - 1].entry].type == g->entries[v[i].entry].type &&
                          list_gap(g, tl, v[i - 1].tj, v[i].ti);
-    if (group_relations(g, text, tl, v, n, d) < 0)
+    if (group_relations(g, text, tl, v, n, d) < 0 ||
+        intake_find_flows(g, lang, text, tl, v, n, &d->flows, &d->n_flows, &d->cap_flows) < 0)
         rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
     if (rc == 0 && d->n + n > d->cap) {
         size_t nc = d->cap ? d->cap : 64;
@@ -213,6 +220,62 @@ static uint32_t count_cps(const char *s, size_t n)
     for (size_t i = 0; i < n; i++)
         k += ((unsigned char)s[i] & 0xC0) != 0x80;
     return k;
+}
+
+/* The flows whose places were kept (res_of: entry -> entity index, negative when dropped):
+ * a route named only by where it passes takes the one before it; the same flow said twice is
+ * one flow with two mentions. */
+static int build_flows(struct doc *d, struct intake_result *res, const int *res_of)
+{
+    res->flows = calloc(d->n_flows + 1, sizeof(*res->flows));
+    if (!res->flows)
+        return LIA_ENOMEM;
+    const struct raw_flow *last = NULL;
+    for (size_t i = 0; i < d->n_flows; i++) {
+        struct raw_flow *f = &d->flows[i];
+        bool inherited = f->from < 0;
+        if (inherited) {
+            if (!last || f->m.byte_start > last->m.byte_end + INHERIT_BYTES)
+                continue;
+            f->from = last->from;
+            f->to = last->to;
+        }
+        int from = res_of[f->from], to = res_of[f->to];
+        if (from < 0 || to < 0)
+            continue;
+        if (!inherited)
+            last = f;
+        struct intake_flow nf = {.commodities = f->commodities,
+                                 .from = (size_t)from,
+                                 .to = (size_t)to,
+                                 .inherited = inherited};
+        for (size_t k = 0; k < f->n_via; k++) {
+            int via = res_of[f->via[k]];
+            if (via >= 0 && via != from && via != to)
+                nf.via[nf.n_via++] = (size_t)via;
+        }
+        struct intake_flow *same = NULL;
+        for (size_t k = 0; k < res->n_flows && !same; k++) {
+            struct intake_flow *o = &res->flows[k];
+            if (o->from == nf.from && o->to == nf.to && o->commodities == nf.commodities)
+                same = o;
+        }
+        if (!same) {
+            same = &res->flows[res->n_flows++];
+            *same = nf;
+        } else {
+            for (size_t k = 0; k < nf.n_via && same->n_via < INTAKE_FLOW_MAX_VIA; k++) {
+                bool have = false;
+                for (size_t j = 0; j < same->n_via; j++)
+                    have |= same->via[j] == nf.via[k];
+                if (!have)
+                    same->via[same->n_via++] = nf.via[k];
+            }
+        }
+        if (same->n_mentions < INTAKE_FLOW_MAX_MENTIONS)
+            same->mentions[same->n_mentions++] = f->m;
+    }
+    return 0;
 }
 
 /* Keeps the mentions that need no context or got it, groups them per entry, resolves the
@@ -300,6 +363,8 @@ static int build_result(const struct intake_gazetteer *g, struct doc *d, struct 
         if (s >= 0 && t >= 0)
             rc = add_relation(res, &cap, (size_t)s, (size_t)t, d->rels[i].type);
     }
+    if (rc == 0)
+        rc = build_flows(d, res, res_of);
     if (rc < 0 && !err->code)
         lia_err_set(err, rc, "out of memory");
     free(res_of);
@@ -410,7 +475,7 @@ int intake_analyze(const struct intake_gazetteer *g, const char *text, size_t le
     uint32_t cbase = 0;
     for (size_t cs = 0; rc == 0 && cs < len;) {
         size_t ce = chunk_end(text, len, cs);
-        rc = analyze_chunk(g, text, cs, ce, cbase, &tl, &d, err);
+        rc = analyze_chunk(g, res->lang, text, cs, ce, cbase, &tl, &d, err);
         cbase += count_cps(text + cs, ce - cs);
         cs = ce;
     }
@@ -419,6 +484,7 @@ int intake_analyze(const struct intake_gazetteer *g, const char *text, size_t le
         rc = build_result(g, &d, res, err);
     free(d.v);
     free(d.rels);
+    free(d.flows);
     if (rc < 0)
         intake_result_release(res);
     return rc;
@@ -430,5 +496,6 @@ void intake_result_release(struct intake_result *res)
         free(res->entities[i].mentions);
     free(res->entities);
     free(res->relations);
+    free(res->flows);
     memset(res, 0, sizeof(*res));
 }

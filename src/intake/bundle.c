@@ -12,52 +12,27 @@
  */
 #include "intake/intake_int.h"
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
+#include "place/place.h"
+#include "stix/stix.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* liaison's UUIDv5 namespace for gazetteer entries (a random v4, fixed forever). */
-static const unsigned char ns_liaison[16] = {0x8e, 0x4b, 0x2f, 0x61, 0x0c, 0x3d, 0x4a, 0x97,
-                                             0xb5, 0x1e, 0x6a, 0x70, 0xd2, 0x39, 0xc4, 0x5f};
 #define GAZETTEER_EPOCH "2026-01-01T00:00:00.000Z"
 
-static void format_uuid(const unsigned char u[16], char out[37])
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[u[i] >> 4];
-        out[o++] = hex[u[i] & 15];
-    }
-    out[o] = '\0';
-}
-
+/* The same UUIDv5 of the key as the containment index computes (src/place/), so a location
+ * intake made is placed by its id alone. */
 void intake_entity_stix_id(const char *stix_type, const char *key, char out[80])
 {
-    unsigned char buf[16 + 256], digest[20];
-    size_t kl = strnlen(key, 256);
-    memcpy(buf, ns_liaison, 16);
-    memcpy(buf + 16, key, kl);
-    gnutls_hash_fast(GNUTLS_DIG_SHA1, buf, 16 + kl, digest);
-    digest[6] = (unsigned char)((digest[6] & 0x0F) | 0x50);
-    digest[8] = (unsigned char)((digest[8] & 0x3F) | 0x80);
-    char u[37];
-    format_uuid(digest, u);
-    snprintf(out, 80, "%s--%s", stix_type, u);
+    place_stix_id(stix_type, key, out);
 }
 
 static void random_id(const char *type, char out[80])
 {
-    unsigned char u[16];
-    gnutls_rnd(GNUTLS_RND_NONCE, u, sizeof(u));
-    u[6] = (unsigned char)((u[6] & 0x0F) | 0x40);
-    u[8] = (unsigned char)((u[8] & 0x3F) | 0x80);
-    char s[37];
-    format_uuid(u, s);
-    snprintf(out, 80, "%s--%s", type, s);
+    char u[37];
+    lia_uuid4(u);
+    snprintf(out, 80, "%s--%s", type, u);
 }
 
 static const char *stix_type_of(enum intake_type t)
@@ -83,14 +58,14 @@ static int str_member(struct dbuf *b, const char *name, const char *v, size_t n)
     return rc < 0 ? rc : dbuf_json_string(b, v, n);
 }
 
-static int mentions_ext(struct dbuf *b, const struct intake_entity *e, const char *text)
+/* The mentions extension's member (no "extensions" wrapper): mentions ms[0..n). */
+static int mentions_member(struct dbuf *b, const struct intake_mention *ms, size_t n,
+                           const char *text)
 {
-    int rc = dbuf_printf(b,
-                         ",\"extensions\":{\"%s\":{\"extension_type\":\"property-extension\","
-                         "\"mentions\":[",
+    int rc = dbuf_printf(b, "\"%s\":{\"extension_type\":\"property-extension\",\"mentions\":[",
                          INTAKE_EXTENSION_ID);
-    for (size_t i = 0; rc >= 0 && i < e->n_mentions; i++) {
-        const struct intake_mention *m = &e->mentions[i];
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        const struct intake_mention *m = &ms[i];
         rc = dbuf_printf(b, "%s{\"start\":%u,\"end\":%u,\"byte_start\":%u,\"byte_end\":%u",
                          i ? "," : "", m->start, m->end, m->byte_start, m->byte_end);
         if (rc >= 0)
@@ -103,7 +78,57 @@ static int mentions_ext(struct dbuf *b, const struct intake_entity *e, const cha
         if (rc >= 0)
             rc = dbuf_puts(b, "}");
     }
-    return rc < 0 ? rc : dbuf_puts(b, "]}}");
+    return rc < 0 ? rc : dbuf_puts(b, "]}");
+}
+
+static int mentions_ext(struct dbuf *b, const struct intake_entity *e, const char *text)
+{
+    int rc = dbuf_puts(b, ",\"extensions\":{");
+    rc = rc < 0 ? rc : mentions_member(b, e->mentions, e->n_mentions, text);
+    return rc < 0 ? rc : dbuf_puts(b, "}");
+}
+
+static int common(struct dbuf *b, const char *type, const char *id, const char *created,
+                  const char *modified, const char *creator);
+
+/* A draft liaison-flow (docs/flows.md): what moves, from, to, via, the words that say it. */
+static int flow_object(struct dbuf *b, const struct intake_result *res, const struct intake_flow *f,
+                       const char *id, const char *text, const char *now, const char *creator)
+{
+    size_t nc;
+    const char *const *comm = stix_flow_commodities(&nc);
+    char name[600], ref[80];
+    size_t used = 0;
+    for (size_t c = 0; c < nc; c++)
+        if (f->commodities >> c & 1)
+            used += (size_t)snprintf(name + used, sizeof name - used, "%s%s", used ? ", " : "",
+                                     comm[c]);
+    snprintf(name + used, sizeof name - used, ": %s -> %s", res->entities[f->from].name,
+             res->entities[f->to].name);
+    int rc = common(b, STIX_FLOW_TYPE, id, now, now, creator);
+    rc = rc < 0 ? rc : str_member(b, "name", name, strlen(name));
+    rc = rc < 0 ? rc : dbuf_puts(b, ",\"labels\":[\"draft\"],\"commodities\":[");
+    for (size_t c = 0, k = 0; rc >= 0 && c < nc; c++)
+        if (f->commodities >> c & 1)
+            rc = dbuf_printf(b, "%s\"%s\"", k++ ? "," : "", comm[c]);
+    entity_id(&res->entities[f->from], ref);
+    rc = rc < 0 ? rc : dbuf_printf(b, "],\"from_ref\":\"%s\"", ref);
+    entity_id(&res->entities[f->to], ref);
+    rc = rc < 0 ? rc : dbuf_printf(b, ",\"to_ref\":\"%s\"", ref);
+    for (size_t v = 0; rc >= 0 && v < f->n_via; v++) {
+        entity_id(&res->entities[f->via[v]], ref);
+        rc = dbuf_printf(b, "%s\"%s\"", v ? "," : ",\"via_refs\":[", ref);
+    }
+    if (rc >= 0 && f->n_via)
+        rc = dbuf_puts(b, "]");
+    if (rc >= 0 && f->inherited)
+        rc = dbuf_puts(b, ",\"description\":\"The text names only where this passes; from and "
+                          "to are those of the flow stated before it.\"");
+    rc = rc < 0 ? rc
+                : dbuf_printf(b, ",\"extensions\":{\"%s\":{\"extension_type\":\"new-sdo\"},",
+                              STIX_FLOW_EXTENSION_ID);
+    rc = rc < 0 ? rc : mentions_member(b, f->mentions, f->n_mentions, text);
+    return rc < 0 ? rc : dbuf_puts(b, "}}");
 }
 
 static int common(struct dbuf *b, const char *type, const char *id, const char *created,
@@ -226,6 +251,8 @@ int intake_write_bundle(const struct intake_gazetteer *g, const struct intake_re
                           "schemas/intake-mentions.json (docs/schemas/intake-mentions.json in "
                           "the liaison repository)\",\"version\":\"1.0.0\",\"extension_types\":"
                           "[\"property-extension\"]},\n");
+    if (rc >= 0 && res->n_flows)
+        rc = dbuf_printf(b, "%s,\n%s,\n", stix_flow_identity_json, stix_flow_extension_json);
     for (size_t i = 0; rc >= 0 && i < res->n_entities; i++) {
         rc = entity_object(b, g, &res->entities[i], text, now, creator);
         if (rc >= 0)
@@ -246,6 +273,15 @@ int intake_write_bundle(const struct intake_gazetteer *g, const struct intake_re
                              ",\"relationship_type\":\"%s\",\"source_ref\":\"%s\","
                              "\"target_ref\":\"%s\"},\n",
                              r->type, sid, tid);
+    }
+    char(*flow_ids)[80] = res->n_flows ? calloc(res->n_flows, sizeof *flow_ids) : NULL;
+    if (res->n_flows && !flow_ids)
+        rc = LIA_ENOMEM;
+    for (size_t i = 0; rc >= 0 && i < res->n_flows; i++) {
+        random_id(STIX_FLOW_TYPE, flow_ids[i]);
+        rc = flow_object(b, res, &res->flows[i], flow_ids[i], text, now, creator);
+        if (rc >= 0)
+            rc = dbuf_puts(b, ",\n");
     }
     char rid[80];
     random_id("report", rid);
@@ -274,8 +310,15 @@ int intake_write_bundle(const struct intake_gazetteer *g, const struct intake_re
         intake_entity_stix_id("relationship", key, id);
         rc = dbuf_printf(b, ",\"%s\"", id);
     }
+    if (rc >= 0 && res->n_flows)
+        rc = dbuf_printf(b, ",\"%s\",\"%s\"", STIX_LIAISON_IDENTITY_ID, STIX_FLOW_EXTENSION_ID);
+    for (size_t i = 0; rc >= 0 && i < res->n_flows; i++)
+        rc = dbuf_printf(b, ",\"%s\"", flow_ids[i]);
+    free(flow_ids);
     if (rc >= 0)
         rc = dbuf_puts(b, "]}\n]}\n");
+    if (rc == LIA_ENOMEM)
+        return lia_err_set(err, rc, "out of memory");
     if (rc < 0)
         return lia_err_set(err, rc, "bundle exceeds its size limit (%zu bytes)", b->max);
     return 0;

@@ -466,6 +466,8 @@ int intake_gazetteer_load(const char *dir, struct intake_gazetteer **out, struct
         rc = load_file(g, dir, "demonyms.tsv", 4, demonym_row, err);
     if (rc == 0)
         rc = synthesise_bodies(g, err);
+    if (rc == 0)
+        rc = load_file(g, dir, "flows.tsv", 3, intake_flow_word_row, err);
     if (rc < 0) {
         intake_gazetteer_free(g);
         return rc;
@@ -482,6 +484,7 @@ void intake_gazetteer_free(struct intake_gazetteer *g)
     hmap_release(&g->entry_by_key);
     hmap_release(&g->demonyms);
     hmap_release(&g->rules);
+    hmap_release(&g->flow_words);
     free(g->entries);
     arena_release(&g->arena);
     free(g);

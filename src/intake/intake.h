@@ -108,12 +108,28 @@ struct intake_relation {
     const char *type;      /* "located-at" or "targets" */
 };
 
+/* Something the text says moves from a place to a place (docs/flows.md): a draft
+ * liaison-flow. Places are indexes into intake_result.entities. */
+#define INTAKE_FLOW_MAX_VIA 4
+#define INTAKE_FLOW_MAX_MENTIONS 8
+struct intake_flow {
+    uint32_t commodities; /* bit i: stix_flow_commodities()[i] */
+    size_t from, to;
+    size_t via[INTAKE_FLOW_MAX_VIA];
+    size_t n_via;
+    bool inherited; /* the text named only where it passes: the route of the flow before */
+    struct intake_mention mentions[INTAKE_FLOW_MAX_MENTIONS]; /* the words that say it */
+    size_t n_mentions;
+};
+
 struct intake_result {
     enum intake_lang lang;
     struct intake_entity *entities; /* in order of first mention */
     size_t n_entities;
     struct intake_relation *relations;
     size_t n_relations;
+    struct intake_flow *flows;
+    size_t n_flows;
     struct intake_private *priv;
 };
 

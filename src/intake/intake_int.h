@@ -58,9 +58,32 @@ struct intake_gazetteer {
     size_t n_aliases;
     struct hmap aliases; /* normalised alias -> entry (AL_* flags) */
     struct hmap entry_by_key;
-    struct hmap demonyms; /* normalised ar stem or Latin word -> country entry; DM_* flags */
-    struct hmap rules;    /* tagged keys: a tag letter, the argument, 0x1f, the word */
+    struct hmap demonyms;   /* normalised ar stem or Latin word -> country entry; DM_* flags */
+    struct hmap rules;      /* tagged keys: a tag letter, the argument, 0x1f, the word */
+    struct hmap flow_words; /* "<lang letter>|<normalised phrase>" -> enum flow_word (flows.tsv) */
     uint64_t alias_filter[TEXT_FILTER_WORDS];
+    uint64_t flow_filter[TEXT_FILTER_WORDS]; /* first tokens of flow words */
+};
+
+/* What a word of flows.tsv says: a commodity (its index in stix_flow_commodities) or a
+ * marker. */
+enum flow_word {
+    FW_FROM = 16,
+    FW_TO,
+    FW_TO_AFTER_FROM,
+    FW_VIA,
+    FW_HEAD,
+};
+/* flows.tsv rows: kind, lang, word (gazetteer.c calls it for each row). */
+int intake_flow_word_row(struct intake_gazetteer *g, char **c, int nc, struct lia_err *err);
+
+/* A flow found in one chunk (flow.c), before the entities are confirmed. */
+struct raw_flow {
+    uint32_t commodities; /* bit i: stix_flow_commodities()[i] */
+    int32_t from, to;     /* gazetteer entries; both -1 for a route taken from the flow before */
+    int32_t via[INTAKE_FLOW_MAX_VIA];
+    uint8_t n_via;
+    struct intake_mention m; /* the words that say it */
 };
 
 /* Rule lookups. tag: 'B' trigger-before, 'A' trigger-after, 'P' trigger-prefix, 'K'
@@ -124,5 +147,11 @@ bool intake_is_verb(const struct intake_gazetteer *g, struct text_token_list *tl
                     size_t i, size_t *len);
 bool intake_is_word(const struct intake_gazetteer *g, struct text_token_list *tl, size_t i,
                     const char *w);
+
+/* The flows of one chunk (flow.c): appends to *out (growing *cap). Mentions v (n, in text
+ * order, token indexes local to tl) are the chunk's. 0 or LIA_ENOMEM. */
+int intake_find_flows(const struct intake_gazetteer *g, enum intake_lang lang, const char *text,
+                      struct text_token_list *tl, const struct raw_mention *v, size_t n,
+                      struct raw_flow **out, size_t *n_out, size_t *cap);
 
 #endif

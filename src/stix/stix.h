@@ -146,6 +146,26 @@ bool stix_is_valid_type(const char *s, size_t len);
 /* True when name is an object type of the STIX 2.1 specification (SDO, SRO, SCO, meta). */
 bool stix_is_known_type(const char *name);
 
+/* The flow: a new SDO type liaison defines by extension (docs/flows.md, schema
+ * docs/schemas/liaison-flow.json). stix_validate_object applies its rules (flow-*). */
+#define STIX_FLOW_TYPE "liaison-flow"
+#define STIX_FLOW_EXTENSION_ID "extension-definition--b708057e-3178-4c8c-a463-32ad8e683cd7"
+/* The "liaison" system identity that defines liaison's extensions (created_by_ref of the
+ * flow extension-definition). */
+#define STIX_LIAISON_IDENTITY_ID "identity--39b9baf5-cfbc-4750-9b0b-554abd550c9e"
+/* The two objects that define the flow type, each as one line of compact JSON, exactly as
+ * docs/schemas/liaison-flow-definition.json holds them: the liaison identity and the
+ * extension-definition (both TLP:CLEAR, fixed forever for version 1.0.0). A bundle or page
+ * that carries flows carries these with them. */
+extern const char stix_flow_identity_json[];
+extern const char stix_flow_extension_json[];
+/* What moves (flow-commodity-ov): the values version 1.0.0 knows, "other" last. */
+const char *const *stix_flow_commodities(size_t *n);
+/* True when s (n bytes) is one of them. */
+bool stix_is_flow_commodity(const char *s, size_t n);
+/* True when name is a type liaison defines by extension (liaison-flow). */
+bool stix_is_liaison_type(const char *name);
+
 /* Writes a new random (v4) id for type into out (size >= strlen(type) + 39). */
 void stix_new_id(const char *type, char *out, size_t outlen);
 

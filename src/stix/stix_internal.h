@@ -94,7 +94,19 @@
       "language-content points at a STIX object; contents mirror property names")                  \
     X(PATTERN, "pattern", "9", "pattern_type stix: the pattern parses as STIX patterning")         \
     X(PATTERN_PATH, "pattern-object-path", "9.7",                                                  \
-      "pattern object paths name SCO types and their properties")
+      "pattern object paths name SCO types and their properties")                                  \
+    X(FLOW_EXTENSION, "flow-extension", "7.3 (liaison-flow)",                                      \
+      "a liaison-flow names its extension-definition with extension_type new-sdo")                 \
+    X(FLOW_ENDPOINTS, "flow-endpoints", "7.3 (liaison-flow)",                                      \
+      "a liaison-flow has from_ref and to_ref")                                                    \
+    X(FLOW_PLACES, "flow-places", "7.3 (liaison-flow)",                                            \
+      "from_ref, to_ref and via_refs point at locations")                                          \
+    X(FLOW_CARRIERS, "flow-carriers", "7.3 (liaison-flow)",                                        \
+      "carrier_refs point at threat actors, intrusion sets or identities")                         \
+    X(FLOW_COMMODITY, "flow-commodity", "7.3 (liaison-flow)",                                      \
+      "commodities come from flow-commodity-ov; other_commodities only with other")                \
+    X(FLOW_ESTIMATE, "flow-estimate", "7.3 (liaison-flow)",                                        \
+      "an estimate has a quantity that is not negative and a unit")
 
 enum stix_rule {
 #define STIX_RULE_ENUM(e, id, sec, text) STIX_RULE_##e,
@@ -178,6 +190,9 @@ struct stix_type {
     const char *contributing; /* SCOs: ID contributing properties, '|'-separated; NULL none */
     const char *extends;      /* predefined extensions: the SCO type they belong to */
 };
+
+/* The types liaison defines by extension (liaison_types.c): NULL for any other name. */
+const struct stix_type *stix_liaison_type_lookup(const char *name);
 
 /* Looks up a spec-defined type; NULL for custom types. */
 const struct stix_type *stix_type_lookup(const char *name);

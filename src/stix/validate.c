@@ -844,8 +844,10 @@ int stix_validate_object(json_t *obj, struct stix_info *info, struct lia_err *er
                            "%s does not start with its type \"%s--\"", info->id, info->type);
 
     const struct stix_type *t = stix_type_lookup(info->type);
-    bool sco = t ? t->kind == STIX_KIND_SCO : declares_new_sco(obj);
     info->kind = t ? t->kind : STIX_KIND_CUSTOM;
+    if (!t) /* a type liaison defines by extension (liaison_types.c): its kind stays custom */
+        t = stix_liaison_type_lookup(info->type);
+    bool sco = t ? t->kind == STIX_KIND_SCO : declares_new_sco(obj);
     int rc = check_spec_version(obj, sco, info, err);
     if (!rc && !sco)
         rc = check_versioning(obj, t && strcmp(t->name, "marking-definition") == 0, info, err);

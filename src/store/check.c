@@ -11,7 +11,8 @@
 void store_check_problem(struct store_checker *k, const char *what)
 {
     if (!k->out->problems)
-        snprintf(k->out->first, sizeof k->out->first, "%s", what);
+        snprintf(k->out->first, sizeof k->out->first, "%.*s", (int)sizeof k->out->first - 1,
+                 what); /* the first problem, cut to the report's room */
     k->out->problems++;
     if (k->each)
         k->each(k->ctx, what);

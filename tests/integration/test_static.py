@@ -150,7 +150,12 @@ class StaticTest(TaxiiCase):
         tok = harness.run_cli("token", "issue", "--data", d.path, "--partner", "Sahel").stdout.strip().splitlines()[-1]
         j = self.assertOk(s.request("GET", "/liaison/whoami", token=tok), media="application/json")
         self.assertEqual(j, {"kind": "partner", "name": "Sahel", "identity": p, "country": "ML",
-                             "clearance": "green", "trust": "C", "read_only": False})
+                             "clearance": "green", "trust": "C", "read_only": False, "expires": None})
+        # a token with an expiry says when (the pages tell an expired session from a refusal)
+        tok = harness.run_cli("token", "issue", "--data", d.path, "--partner", "Sahel", "--expires", "2h").stdout.strip().splitlines()[-1]
+        j = self.assertOk(s.request("GET", "/liaison/whoami", token=tok), media="application/json")
+        self.assertRegex(j["expires"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertEqual(j["name"], "Sahel")
         # the partner directory: a partner sees only itself
         j = self.assertOk(s.request("GET", "/liaison/partners", token=tok), media="application/json")
         self.assertEqual([x["name"] for x in j["partners"]], ["Sahel"])

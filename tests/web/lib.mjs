@@ -7,7 +7,7 @@
 // (where screenshots go; default build/tests-out/web), CHROMIUM (default /usr/bin/chromium).
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
@@ -67,6 +67,31 @@ export async function stopAll(b, s) {
   }
 }
 
+/**
+ * One end-to-end test file: builds the pages, starts a server with the seeded world, opens
+ * the browser with a watched page, runs body({s, w, b, page, seen}) (its steps), then closes
+ * the browser, stops the server and exits with the summary's code.
+ */
+export async function run(file, body) {
+  buildWeb();
+  const s = await new Server().start();
+  let b;
+  let code = 1;
+  try {
+    const w = await seed(s);
+    b = await browser();
+    const { page, seen } = await watchedPage(b.ctx);
+    await body({ s, w, b, page, seen });
+    code = 0;
+  } catch (err) {
+    console.log('FAIL outside a step: ' + (err && err.stack ? err.stack : err));
+    code = 1;
+  } finally {
+    code = (await stopAll(b, s)) || code;
+  }
+  process.exit(summary(file) || code);
+}
+
 export function assert(cond, msg) {
   if (!cond) throw new Error('assertion failed: ' + msg);
 }
@@ -105,8 +130,9 @@ export class Server {
     this.stderr = '';
   }
 
+  /** Starts the server (again on the same port after halt(), when there was one). */
   async start() {
-    this.port = await freePort();
+    this.port = this.port || await freePort();
     this.base = `http://127.0.0.1:${this.port}`;
     this.proc = spawn(BIN, ['serve', '--data', this.data, '--listen', `127.0.0.1:${this.port}`,
       '--set', 'rate_limit=0', '--set', `web_root=${WEB_ROOT}`], { env: sanitizerEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
@@ -121,6 +147,17 @@ export class Server {
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('liaison serve did not start:\n' + this.stderr.slice(-3000));
+  }
+
+  /** Stops the process, keeping the data (start() again serves it on the same port). */
+  async halt() {
+    if (this.proc && this.proc.exitCode === null) {
+      const done = new Promise((r) => this.proc.once('exit', r));
+      this.proc.kill('SIGTERM');
+      await done;
+    }
+    for (const m of SANITIZER) assert(!this.stderr.includes(m), 'sanitizer report in server stderr:\n' + this.stderr.slice(-5000));
+    assert(this.proc.exitCode === 0, `server exited ${this.proc.exitCode}:\n${this.stderr.slice(-3000)}`);
   }
 
   async stop() {
@@ -213,7 +250,18 @@ export async function seed(s) {
   o.relUS = relUS;
   o.usOnly = sdo('indicator', { name: 'Courier phone numbers (REL TO US)', pattern: "[phone-number:value = '+213555000111']", pattern_type: 'stix',
     valid_from: '2026-01-01T00:00:00.000Z', object_marking_refs: [TLP.green, relUS.id], ...mine });
-  await s.post('cells', [relUS, o.aqim, o.isgs, o.algeria, o.mali, o.aqimMali, o.isgsAqim, o.isgsMali, o.report1, o.redCell, o.redRel, o.redReport, o.usOnly]);
+  // One object of every type the object page has a card for, green; names that mix scripts.
+  o.katiba = sdo('threat-actor', { name: 'Katiba Macina (كتيبة ماسينا)', aliases: ['جبهة تحرير ماسينا (FLM)', 'FLM'],
+    threat_actor_types: ['terrorist'], roles: ['agent'], primary_motivation: 'ideology', first_seen: '2015-01-01T00:00:00.000Z', ...green });
+  o.jnim = sdo('intrusion-set', { name: 'JNIM', aliases: ['جماعة نصرة الإسلام والمسلمين'], goals: ['Control of rural central Mali'],
+    resource_level: 'organization', primary_motivation: 'ideology', first_seen: '2017-03-02T00:00:00.000Z', ...green });
+  o.gendarmerie = sdo('identity', { name: 'Gendarmerie nationale', aliases: ['الدرك الوطني'], identity_class: 'organization', sectors: ['law-enforcement'], ...green });
+  o.katibaJnim = sdo('relationship', { relationship_type: 'attributed-to', source_ref: o.katiba.id, target_ref: o.jnim.id, ...green });
+  o.note = sdo('note', { abstract: 'Courier routes', content: 'Couriers cross at night. يعبر السعاة ليلاً.', authors: ['Desk analyst'],
+    object_refs: [o.aqim.id, o.mali.id], ...green });
+  o.opinion = sdo('opinion', { opinion: 'agree', explanation: 'Consistent with our own reporting.', object_refs: [o.aqimMali.id], ...green });
+  await s.post('cells', [relUS, o.aqim, o.isgs, o.algeria, o.mali, o.aqimMali, o.isgsAqim, o.isgsMali, o.report1, o.redCell, o.redRel, o.redReport, o.usOnly,
+    o.katiba, o.jnim, o.gendarmerie, o.katibaJnim, o.note, o.opinion]);
   await s.post('cells', [o.report2]);
   // The US partner writes its own report (its identity becomes created_by_ref).
   o.usReport = sdo('report', { name: 'Travel of facilitators to Gao', report_types: ['threat-report'], published: '2026-01-20T00:00:00.000Z',
@@ -286,4 +334,57 @@ export async function graphNodes(page, n) {
     return g && g.cy && g.cy.nodes().length >= k;
   }, n);
   return page.evaluate(() => document.getElementById('graph').cy.nodes().map((x) => x.id()));
+}
+
+// ---- pages in both languages, at desktop and phone sizes ----
+export const DESKTOP = { width: 1280, height: 900 };
+export const PHONE = { width: 360, height: 780 };
+export const PHONE_WIDE = { width: 390, height: 844 };
+
+/** Switches the interface to lang (the header's button) unless it is already. */
+export async function setLang(page, lang) {
+  if ((await page.evaluate(() => document.documentElement.lang)) === lang) return;
+  await page.click('#lang-switch');
+  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+}
+
+/** Sets the language for the next page load (localStorage, as the switch does). */
+export async function presetLang(page, lang) {
+  await page.evaluate((l) => localStorage.setItem('liaison.lang', l), lang);
+}
+
+const AXE = readFileSync(createRequire(path.join(SOURCE, 'web', 'package.json')).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core on the page as it is: injected through the DevTools protocol (page.evaluate is not
+ * subject to the page's Content-Security-Policy, which forbids inline scripts). Answers the
+ * violations, each {id, impact, help, nodes: [selector...]}.
+ */
+export async function axe(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE + '\n;0');
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
+  });
+}
+
+/** How wide the page is against the window: {scroll, inner, over: [elements wider than the window]}. */
+export async function widths(page) {
+  return page.evaluate(() => {
+    const inner = window.innerWidth;
+    const scroll = Math.max(document.documentElement.scrollWidth, document.body.scrollWidth);
+    const over = [];
+    if (scroll > inner)
+      for (const el of document.querySelectorAll('body *')) {
+        const r = el.getBoundingClientRect();
+        if (r.width && (r.right > inner + 1 || r.left < -1)) over.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : '') + ' ' + Math.round(r.left) + '..' + Math.round(r.right));
+      }
+    return { scroll, inner, over: over.slice(0, 8) };
+  });
+}
+
+/** Viewport-only screenshot (phones: what is on screen), into OUT. */
+export async function shotView(page, name) {
+  mkdirSync(OUT, { recursive: true });
+  await page.screenshot({ path: path.join(OUT, name + '.png'), fullPage: false });
 }

@@ -4,16 +4,10 @@
 // the graph opened and expanded by a click, Arabic (right-to-left, Arabic-Indic digits,
 // remembered across a reload), a partner's view with its clearance and trust, sign out.
 // Screenshots of each page go to LIAISON_TEST_OUT.
-import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb, stopAll } from './lib.mjs';
+import { randomUUID } from 'node:crypto';
+import { run, shot, signIn, graphNodes, step, assert, cli, TLP, presetLang, PHONE_WIDE, DESKTOP } from './lib.mjs';
 
-buildWeb();
-const s = await new Server().start();
-let b;
-let code = 1;
-try {
-  const w = await seed(s);
-  b = await browser();
-  const { page, seen } = await watchedPage(b.ctx);
+await run(import.meta.url, async ({ s, w, b, page, seen }) => {
   const allTokens = Object.values(w.tokens);
 
   await step('a visitor is sent to sign in; a wrong token is refused', async () => {
@@ -37,7 +31,76 @@ try {
     assert(!page.url().includes(secret), 'no token in the address');
   });
 
+  await step('the dashboard: what is new since the last visit, requests due, the latest from each partner, watches', async () => {
+    // first visit: the last 7 days; every object of each collection is new
+    await page.waitForSelector('#dash-watches');
+    assert((await page.textContent('#since')).includes('first visit'), 'a first visit');
+    const n = (await s.api('GET', `/taxii2/default/collections/${w.cells}/objects/?limit=1000`)).json.objects.length;
+    const card = `#collections li[data-id="${w.cells}"]`;
+    assert(await page.$eval(card + ' .new-count', (e) => e.dataset.count) === String(n), `all ${n} objects of the cells are new`);
+    const titles = await page.$$eval('#collections .card-title', (els) => els.map((e) => e.textContent));
+    assert(titles.includes('Dismantled recruitment cells') && titles.includes('الساحل: الصورة المشتركة'), 'titles: ' + titles);
+    const us = await page.textContent(`#latest tr[data-source="${w.partners.US}"]`);
+    assert(us.includes('Travel of facilitators to Gao') && us.includes('Trust B'), 'the latest from the US: ' + us);
+    assert(await page.$('#no-watches') && await page.$('#nothing-due'), 'no watch, nothing due yet');
+    // a request due in two days, a watch, then "mark all as seen"
+    const due = new Date(Date.now() + 2 * 86400e3).toISOString().slice(0, 10);
+    const rid = cli('rfi', 'new', '--data', s.data, '--to', 'US', '--subject', 'Gao convoy timetable', '--question', 'When?',
+      '--priority', 'immediate', '--due', due, '--marking', 'amber').trim().split('\n').pop();
+    const watch = await s.json('POST', '/liaison/watches', null, { name: 'Gao', name_like: 'Gao' });
+    assert(watch.status === 201, 'a watch: ' + JSON.stringify(watch.json));
+    await page.click('#mark-seen');
+    await page.waitForSelector(`#due tr[data-id="${rid}"]`);
+    assert(await page.$eval(card + ' .new-count', (e) => e.dataset.count) === '0', 'nothing new once marked as seen');
+    // the US partner reports, graded B2: new in the cells, the latest from the US, and the watch fires
+    const convoy = { type: 'report', spec_version: '2.1', id: 'report--' + randomUUID(), created: '2026-03-01T00:00:00.000Z', modified: '2026-03-01T00:00:00.000Z',
+      name: 'Convoy seen near Gao', report_types: ['threat-report'], published: '2026-03-01T00:00:00.000Z', object_refs: [w.obj.mali.id], object_marking_refs: [TLP.amber],
+      extensions: { 'extension-definition--79cbf8a2-1d41-4b10-9682-2577872b23b7': { extension_type: 'property-extension', scale: 'admiralty', source_reliability: 'B', information_credibility: '2' } } };
+    await s.post('cells', [convoy], w.tokens.US);
+    for (let i = 0; i < 100; i++) {
+      const l = (await s.json('GET', '/liaison/watches')).json.watches;
+      if (l[0].events >= 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await page.reload();
+    await page.waitForSelector('#watches tbody tr');
+    assert(await page.$eval(card + ' .new-count', (e) => e.dataset.count) === '1', 'one new object in the cells');
+    assert((await page.textContent(card + ' .new-list')).includes('Convoy seen near Gao'), 'the new report listed');
+    const latest = await page.textContent(`#latest tr[data-source="${w.partners.US}"]`);
+    assert(latest.includes('Convoy seen near Gao') && latest.includes('B2') && latest.includes('usually reliable'), 'the latest from the US, graded: ' + latest);
+    assert(await page.$eval('#watches tbody tr', (e) => e.dataset.new) === '1', 'the watch fired once since the last visit');
+    await shot(page, '02-dashboard');
+    // the same in Arabic, and both on a phone: words, digits, no horizontal scrolling
+    for (const [lang, size] of [['ar', DESKTOP], ['en', PHONE_WIDE], ['ar', PHONE_WIDE]]) {
+      await page.setViewportSize(size);
+      await presetLang(page, lang);
+      await page.reload();
+      await page.waitForSelector('#watches tbody tr');
+      assert(await page.$eval(card + ' .new-count', (e) => e.dataset.count) === '1', `${lang} ${size.width}: one new object`);
+      const heading = await page.textContent('#dash-new-h');
+      const count = await page.textContent(card + ' .new-count');
+      if (lang === 'ar') assert(heading.includes('الجديد') && /[٠-٩]/.test(count), 'Arabic, Arabic-Indic digits: ' + count);
+      else assert(heading.includes('New') && /1/.test(count), 'English: ' + count);
+      assert((await page.textContent(`#latest tr[data-source="${w.partners.US}"]`)).includes('B2'), `${lang} ${size.width}: the grading`);
+      assert(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${lang} ${size.width}: no horizontal scrolling`);
+      await shot(page, `02-dashboard-${lang}-${size.width}`);
+    }
+    await presetLang(page, 'en');
+    await page.setViewportSize(DESKTOP);
+    await page.reload();
+    await page.waitForSelector('#watches tbody tr');
+    // another tab later: the visit was remembered (this browser), the report is no longer new
+    const tab = await b.ctx.newPage();
+    await signIn(tab, s.base, w.tokens.admin);
+    await tab.waitForSelector('#dash-watches');
+    assert((await tab.textContent('#since')).includes('since your last visit'), 'the last visit remembered: ' + await tab.textContent('#since'));
+    assert(await tab.$eval(card + ' .new-count', (e) => e.dataset.count) === '0', 'seen on the last visit');
+    assert(await tab.$eval('#watches tbody tr', (e) => e.dataset.new) === '0', 'the watch event seen on the last visit');
+    await tab.close();
+  });
+
   await step('collections are listed', async () => {
+    await page.click('nav a[href="/collections"]');
     await page.waitForSelector('#collections li');
     const titles = await page.$$eval('#collections h2', (els) => els.map((e) => e.textContent));
     assert(titles.includes('Dismantled recruitment cells') && titles.includes('الساحل: الصورة المشتركة'), 'titles: ' + titles);
@@ -74,12 +137,12 @@ try {
     assert(versions.length === 2, 'two versions: ' + versions);
     assert((await page.textContent('#obj-grading')).includes('B2'), 'grading shown');
     assert((await page.textContent('#obj-markings')).includes('TLP:AMBER'), 'marking shown');
-    assert((await page.textContent('#props')).includes('وأكدت السلطات'), 'the latest description');
+    assert((await page.textContent('#card')).includes('وأكدت السلطات'), 'the latest description');
     await shot(page, '04-object');
     await page.click('#versions li:not(.current) a');
     await page.waitForFunction(() => location.search.includes('version='));
     await page.waitForSelector('#versions li.current');
-    const props = await page.textContent('#props');
+    const props = await page.textContent('#card');
     assert(!props.includes('وأكدت السلطات') && props.includes('أعلنت الجزائر'), 'the older version is shown');
   });
 
@@ -150,8 +213,9 @@ try {
     const role = await page.textContent('#role');
     assert(role.includes('Partner') && role.includes('US') && role.includes('TLP:AMBER') && role.includes('B'), 'role: ' + role);
     await page.waitForSelector('#collections li');
-    const titles = await page.$$eval('#collections h2', (els) => els.map((e) => e.textContent));
-    assert(titles.length === 1 && titles[0] === 'Dismantled recruitment cells', 'US sees one collection: ' + titles);
+    const titles = await page.$$eval('#collections .card-title', (els) => els.map((e) => e.textContent));
+    // the cells, and the requests collection `rfi new` shared with it; not the Sahel picture
+    assert(titles.length === 2 && titles.includes('Dismantled recruitment cells') && titles.includes('Requests for information'), 'US sees its collections: ' + titles);
     await page.click('text=Dismantled recruitment cells');
     await page.waitForSelector('#objects tbody tr');
     const text = await page.textContent('#objects');
@@ -164,11 +228,4 @@ try {
     for (const u of seen.urls) for (const tok of allTokens) assert(!u.includes(tok) && !u.includes(tok.split('.')[1]), 'token in a URL: ' + u);
     assert(seen.problems.filter((p) => !/401|Unauthorized/.test(p)).length === 0, 'console problems:\n' + seen.problems.join('\n'));
   });
-  code = 0;
-} catch (err) {
-  console.log('FAIL outside a step: ' + (err && err.stack ? err.stack : err));
-  code = 1;
-} finally {
-  code = (await stopAll(b, s)) || code;
-}
-process.exit(summary(import.meta.url) || code);
+});

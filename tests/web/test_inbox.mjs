@@ -4,15 +4,14 @@
 // and a referenced object the requester may see, and the status becomes answered; a new
 // request with a past due date is refused plainly, a good one is sent; the US partner signs
 // in, sees the answer (and the referenced object opens for it), and closes the request; the
-// inbox in Arabic is right-to-left with Arabic-Indic digits. Screenshots: 20-26.
-import { Server, seed, browser, watchedPage, shot, signIn, step, summary, assert, buildWeb, cli, stopAll } from './lib.mjs';
+// inbox in Arabic is right-to-left with Arabic-Indic digits. A request the addressee will
+// never receive (TLP:AMBER to a partner cleared for green; TLP:RED, which names no recipient)
+// is warned about before sending, needs a tick to be sent anyway, and stays flagged on the
+// list and on its page, in English at a desktop width and in Arabic on a phone.
+// Screenshots: 20-29.
+import { run, shot, signIn, step, assert, cli, presetLang, DESKTOP, PHONE_WIDE } from './lib.mjs';
 
-buildWeb();
-const s = await new Server().start();
-let b;
-let code = 1;
-try {
-  const w = await seed(s);
+await run(import.meta.url, async ({ s, w, page, seen }) => {
   cli('collection', 'add', '--data', s.data, '--title', 'Requests for information', '--alias', 'rfi');
   cli('grant', '--data', s.data, '--collection', 'rfi', '--partner', 'US', '--read', '--write');
   const me = (await s.json('GET', '/liaison/whoami')).json;
@@ -26,8 +25,6 @@ try {
   assert(sent.status === 201, 'the US partner sends a request: ' + JSON.stringify(sent));
   const rid = sent.json.id;
 
-  b = await browser();
-  const { page, seen } = await watchedPage(b.ctx);
 
   await step('the admin sees the incoming request in the inbox', async () => {
     await signIn(page, s.base, w.tokens.admin);
@@ -73,7 +70,7 @@ try {
     await page.selectOption('#new-priority', 'immediate');
     await page.fill('#new-due', '2020-01-01');
     await page.click('#new-submit');
-    await page.waitForFunction(() => /Not accepted: .*past/.test(document.getElementById('new-error').textContent));
+    await page.waitForFunction(() => /Not accepted.*past/.test(document.getElementById('new-error').textContent));
     await shot(page, '23-rfi-new-refused');
     await page.fill('#new-due', new Date(Date.now() + 5 * 86400e3).toISOString().slice(0, 10));
     await page.click('#new-submit');
@@ -99,8 +96,71 @@ try {
     await page.waitForSelector('#rfi-status-value [data-status="closed"]');
     assert(!(await page.$('#rfi-actions')), 'no moves left on a closed request');
     await page.click(`#rfi-responses a.obj-link`);
-    await page.waitForSelector('#props');
+    await page.waitForSelector('#card');
     assert(page.url().includes(w.obj.aqim.id) && page.url().includes('/collections/'), 'the ref opens in its collection: ' + page.url());
+  });
+
+  await step('a request the addressee will not receive: warned before, flagged after (both languages, 1280 and 390 px)', async () => {
+    await page.click('#sign-out');
+    await signIn(page, s.base, w.tokens.admin);
+    const before = (await s.json('GET', '/liaison/rfi?box=outgoing')).json.rfis.length;
+    const sent = [];
+    for (const [lang, size, n] of [['en', DESKTOP, 27], ['ar', DESKTOP, 27], ['en', PHONE_WIDE, 28], ['ar', PHONE_WIDE, 28]]) {
+      await page.setViewportSize(size);
+      await presetLang(page, lang);
+      await page.goto(s.base + '/inbox/new');
+      await page.waitForSelector('#rfi-new-form');
+      // US is cleared for amber: an amber request reaches it, no warning
+      await page.selectOption('#new-to', w.partners.US);
+      await page.selectOption('#new-marking', 'amber');
+      assert(await page.$eval('#new-warning', (e) => e.hidden), 'no warning for a partner cleared for the marking');
+      // Sahel is cleared for green: amber is warned about, in words naming both levels
+      await page.selectOption('#new-to', w.partners.Sahel);
+      await page.waitForSelector('#new-warning:not([hidden])');
+      const warn = await page.textContent('#new-warning');
+      assert(warn.includes('Sahel') && warn.includes('TLP:GREEN') && warn.includes('TLP:AMBER') && warn.includes(lang === 'ar' ? 'لن يصل' : 'will not reach'), 'the warning: ' + warn);
+      await page.fill('#new-subject', `Convoys near Menaka ${lang} ${size.width}`);
+      await page.fill('#new-questions', 'Routes?');
+      await page.click('#new-submit');
+      await page.waitForFunction(() => document.getElementById('new-error').textContent.length > 0);
+      assert((await s.json('GET', '/liaison/rfi?box=outgoing')).json.rfis.length === before + sent.length, 'nothing sent without the tick');
+      await shot(page, `${n}-rfi-warning-${lang}-${size.width}`);
+      // green: no warning; red: warned even for a partner cleared for red (no recipient named)
+      await page.selectOption('#new-marking', 'green');
+      assert(await page.$eval('#new-warning', (e) => e.hidden), 'no warning at green');
+      await page.selectOption('#new-to', w.partners.Paris);
+      await page.selectOption('#new-marking', 'red');
+      await page.waitForSelector('#new-warning:not([hidden])');
+      assert((await page.textContent('#new-warning')).includes('Paris'), 'red to Paris is warned about');
+      // sent anyway: the request's page says it is not delivered, the list flags it
+      await page.selectOption('#new-to', w.partners.Sahel);
+      await page.selectOption('#new-marking', 'amber');
+      await page.check('#new-anyway');
+      await page.click('#new-submit');
+      await page.waitForSelector('#rfi-undeliverable');
+      const after = await page.textContent('#rfi-undeliverable');
+      assert(after.includes('Sahel') && after.includes('TLP:GREEN'), 'flagged on its page: ' + after);
+      const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+      const sahel = (await s.json('GET', '/liaison/rfi?box=incoming', w.tokens.Sahel)).json.rfis;
+      assert(!sahel.some((x) => x.id === id), 'and indeed Sahel never receives it');
+      await page.goto(s.base + '/inbox?box=outgoing');
+      await page.waitForSelector(`#rfis tr[data-id="${id}"] [data-undeliverable]`);
+      sent.push(id);
+      const flagged = await page.$$eval('#rfis tr:has([data-undeliverable])', (els) => els.map((e) => e.dataset.id));
+      assert(flagged.length === sent.length && sent.every((x) => flagged.includes(x)), 'only the requests Sahel cannot receive are flagged: ' + flagged);
+      await shot(page, `${n}-rfi-undeliverable-list-${lang}-${size.width}`);
+    }
+    // a red request sent anyway: its page reads the stored request, which names no recipient
+    const red = await s.json('POST', '/liaison/rfi', null, { to: 'Paris', subject: 'Red to Paris', questions: ['q'], priority: 'routine', marking: 'red' });
+    assert(red.status === 201, 'red request: ' + JSON.stringify(red.json));
+    await page.goto(s.base + '/inbox/' + red.json.id);
+    await page.waitForSelector('#rfi-undeliverable[data-why="red"]');
+    assert(!(await s.json('GET', '/liaison/rfi?box=incoming', w.tokens.Paris)).json.rfis.some((x) => x.id === red.json.id), 'Paris never receives it');
+    await shot(page, '29-rfi-red-undeliverable');
+    await presetLang(page, 'en');
+    await page.setViewportSize(DESKTOP);
+    await page.click('#sign-out');
+    await signIn(page, s.base, w.tokens.US);
   });
 
   await step('the inbox in Arabic is right-to-left with Arabic-Indic digits', async () => {
@@ -127,11 +187,4 @@ try {
     for (const tok of [w.tokens.admin, w.tokens.US]) assert(!seen.urls.some((u) => u.includes(tok.split('.')[1])), 'a token in a URL');
     assert(seen.problems.filter((p) => !/status of (403|404|422)/.test(p)).length === 0, 'console problems:\n' + seen.problems.join('\n'));
   });
-  code = 0;
-} catch (err) {
-  console.log('FAIL outside a step: ' + (err && err.stack ? err.stack : err));
-  code = 1;
-} finally {
-  code = (await stopAll(b, s)) || code;
-}
-process.exit(summary(import.meta.url) || code);
+});

@@ -8,21 +8,14 @@
 // opens; the pages in Arabic are right-to-left. Screenshots: 30-36.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb, cli, SOURCE, stopAll } from './lib.mjs';
+import { run, shot, signIn, graphNodes, step, assert, cli, SOURCE } from './lib.mjs';
 
 const SHARED = process.env.LIAISON_SHARED || path.resolve(SOURCE, '..', 'shared');
 const article = readFileSync(path.join(SHARED, 'samples', 'article-ar-algeria-us-rfi.txt'), 'utf8');
 
-buildWeb();
-const s = await new Server().start();
-let b;
-let code = 1;
-try {
-  const w = await seed(s);
+await run(import.meta.url, async ({ s, w, page, seen }) => {
   const lastLine = (x) => x.trim().split('\n').pop().trim();
   const drafts = lastLine(cli('collection', 'add', '--data', s.data, '--title', 'Press intake', '--alias', 'press'));
-  b = await browser();
-  const { page, seen } = await watchedPage(b.ctx);
   let rejected, correctedFrom, reportId;
 
   await step('the admin pastes the article and sees the mentions highlighted right to left', async () => {
@@ -103,8 +96,8 @@ try {
     await page.waitForFunction((f) => { const r = document.querySelector('#search-results tr[data-id]'); return r && r.dataset.id !== f; }, first);
     await page.goto(s.base + '/search?q=' + encodeURIComponent('داعش'));
     await page.click(`#search-results tr[data-id="${actor.id}"] a.obj-link`);
-    await page.waitForSelector('#props');
-    assert((await page.textContent('#props')).includes('الدولة الإسلامية'), 'the actor page opens');
+    await page.waitForSelector('#card');
+    assert((await page.textContent('#card')).includes('الدولة الإسلامية'), 'the actor page opens');
     await page.goto(s.base + '/search?q=ab');
     await page.waitForSelector('.error');
   });
@@ -148,11 +141,4 @@ try {
     assert(!seen.urls.some((u) => u.includes(w.tokens.admin.split('.')[1])), 'a token in a URL');
     assert(seen.problems.filter((p) => !/status of 400/.test(p)).length === 0, 'console problems:\n' + seen.problems.join('\n'));
   });
-  code = 0;
-} catch (err) {
-  console.log('FAIL outside a step: ' + (err && err.stack ? err.stack : err));
-  code = 1;
-} finally {
-  code = (await stopAll(b, s)) || code;
-}
-process.exit(summary(import.meta.url) || code);
+});

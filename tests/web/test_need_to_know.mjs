@@ -4,15 +4,12 @@
 // object) appears anywhere, neither in the page text nor in any response the browser
 // received. A TLP:RED object's address answers "not found" like an absent one. The same
 // holds for search (names and text of red objects find nothing) and for the request inbox
-// (a red request to another partner never shows; the partner's own green one does).
-import { Server, seed, browser, watchedPage, shot, signIn, graphNodes, step, summary, assert, buildWeb, cli, stopAll } from './lib.mjs';
+// (a red request to another partner never shows; the partner's own green one does). The
+// dashboard counts only what the partner may see, and names no other partner; every object
+// page (both languages), a comparison of versions, the request and intake forms too.
+import { run, shot, signIn, graphNodes, step, assert, cli, presetLang } from './lib.mjs';
 
-buildWeb();
-const s = await new Server().start();
-let b;
-let code = 1;
-try {
-  const w = await seed(s);
+await run(import.meta.url, async ({ s, w, page, seen }) => {
   // Requests: one to Sahel (green), one to Paris (red, about a source: Sahel must never see it).
   const due = new Date(Date.now() + 30 * 86400e3).toISOString().slice(0, 10);
   cli('rfi', 'new', '--data', s.data, '--to', 'Sahel', '--subject', 'Movements of the ISGS convoys near Menaka',
@@ -20,8 +17,9 @@ try {
   cli('rfi', 'new', '--data', s.data, '--to', 'Paris', '--subject', 'Tamanrasset source meeting schedule',
     '--question', 'موعد لقاء المصدر البشري الحساس؟', '--priority', 'immediate', '--due', due, '--marking', 'red');
   w.redStrings.push('Tamanrasset source meeting', 'موعد لقاء المصدر');
-  b = await browser();
-  const { page, seen } = await watchedPage(b.ctx);
+  // a second version of a green object, for the page that compares versions
+  const algeria2 = { ...w.obj.algeria, modified: '2026-02-01T00:00:00.000Z', description: 'الجزائر: بلد في شمال أفريقيا' };
+  await s.post('cells', [algeria2]);
   const forbidden = [...w.redStrings, w.obj.report1.id, w.obj.usReport.id, w.obj.usOnly.id, 'Courier phone numbers',
     'Dismantled recruitment cells in the south', 'Travel of facilitators to Gao'];
   const pageTexts = [];
@@ -68,6 +66,24 @@ try {
     assert(visible.size >= 5, 'the partner sees its green objects: ' + visible.size);
   });
 
+  await step('the dashboard, both languages: every count is what the partner may see', async () => {
+    const listed = async (cid) => (await s.api('GET', `/taxii2/default/collections/${cid}/objects/?limit=1000&added_after=2000-01-01T00:00:00Z`, w.tokens.Sahel)).json.objects.length;
+    const want = { [w.cells]: await listed(w.cells), [w.sahel]: await listed(w.sahel) };
+    assert(want[w.cells] === [...visible].filter((k) => k.startsWith('cells|')).length, 'TAXII and the listing agree');
+    for (const lang of ['en', 'ar']) {
+      await presetLang(page, lang);
+      await page.goto(s.base + '/');
+      await page.waitForSelector('#dash-watches');
+      for (const cid of [w.cells, w.sahel])
+        assert(await page.$eval(`#collections li[data-id="${cid}"] .new-count`, (e) => e.dataset.count) === String(want[cid]), `the count of ${cid} is the partner's`);
+      const sources = await page.$$eval('#latest tbody tr', (els) => els.map((e) => e.dataset.source));
+      assert(sources.length === 2 && sources.includes(w.partners.Sahel), 'this service and the partner itself, no other partner: ' + sources);
+      await record('dashboard ' + lang);
+      await shot(page, '15-green-partner-dashboard-' + lang);
+    }
+    await presetLang(page, 'en');
+  });
+
   await step('every visible object page and its graph', async () => {
     for (const key of visible) {
       const [coll, id] = key.split('|');
@@ -92,6 +108,28 @@ try {
     await graphNodes(page, 2);
     await page.waitForTimeout(300);
     await shot(page, '12-green-partner-graph');
+  });
+
+  await step('every visible object page in Arabic, a comparison of versions, the forms', async () => {
+    await presetLang(page, 'ar');
+    for (const key of visible) {
+      const [coll, id] = key.split('|');
+      await page.goto(s.base + `/collections/${coll}/objects/${id}`);
+      await page.waitForSelector('#versions li');
+      await record('object ar ' + id);
+    }
+    for (const lang of ['ar', 'en']) {
+      await presetLang(page, lang);
+      await page.goto(s.base + `/collections/cells/objects/${w.obj.algeria.id}?diff=${w.obj.algeria.modified}`);
+      await page.waitForSelector('#diff-list');
+      await record('diff ' + lang);
+      for (const p of ['/inbox/new', '/intake', '/collections']) {
+        await page.goto(s.base + p);
+        await page.waitForSelector('#main h1');
+        await page.waitForSelector('.loading', { state: 'detached' });
+        await record(p + ' ' + lang);
+      }
+    }
   });
 
   await step('search finds nothing red, in either language', async () => {
@@ -156,11 +194,4 @@ try {
     assert(!seen.urls.some((u) => u.includes(w.tokens.Sahel.split('.')[1])), 'the token in a URL');
     assert(seen.problems.filter((p) => !/404|Not Found/i.test(p)).length === 0, 'console problems:\n' + seen.problems.join('\n'));
   });
-  code = 0;
-} catch (err) {
-  console.log('FAIL outside a step: ' + (err && err.stack ? err.stack : err));
-  code = 1;
-} finally {
-  code = (await stopAll(b, s)) || code;
-}
-process.exit(summary(import.meta.url) || code);
+});

@@ -8,12 +8,26 @@ export const TAXII = 'application/taxii+json;version=2.1';
 export const ROOT = '/taxii2/default/';
 const TOKEN_KEY = 'liaison.token';
 
+/**
+ * A refused or failed call. status 0: the server could not be reached (network, server down);
+ * otherwise the HTTP status, with the server's own words in message (TAXII error "description").
+ * retryAfter: seconds, from a 429 or 503 answer.
+ */
 export class ApiError extends Error {
-  constructor(status, body) {
-    super((body && (body.description || body.title)) || 'HTTP ' + status);
+  constructor(status, body, retryAfter) {
+    super((body && (body.description || body.title)) || (status ? 'HTTP ' + status : 'network'));
     this.status = status;
     this.body = body;
+    this.retryAfter = retryAfter || null;
   }
+}
+
+// The server's clock (its Date header), so "since my last visit" is measured as the server
+// dates what it adds, whatever this computer's clock says.
+let skewMs = 0;
+/** Now, by the server's clock as last seen (ISO 8601, milliseconds). */
+export function serverNow() {
+  return new Date(Date.now() + skewMs).toISOString();
 }
 
 export function getToken() {
@@ -38,15 +52,24 @@ export async function call(path, { method = 'GET', accept = TAXII, body, content
   const headers = { Accept: accept };
   if (tok) headers.Authorization = 'Bearer ' + tok;
   if (body !== undefined) headers['Content-Type'] = contentType || TAXII;
-  const res = await fetch(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    credentials: 'omit',
-    cache: 'no-store',
-    referrerPolicy: 'no-referrer',
-  });
-  const text = await res.text();
+  let res, text;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+      referrerPolicy: 'no-referrer',
+    });
+    text = await res.text();
+  } catch {
+    // fetch rejects only when no answer came (server down, network cut): said as such, never
+    // as the browser's English "Failed to fetch".
+    throw new ApiError(0, null);
+  }
+  const date = Date.parse(res.headers.get('Date') || '');
+  if (!Number.isNaN(date)) skewMs = date - Date.now();
   let json = null;
   try {
     json = text ? JSON.parse(text) : null;
@@ -55,7 +78,8 @@ export async function call(path, { method = 'GET', accept = TAXII, body, content
   }
   if (!res.ok) {
     if (res.status === 401 && token === undefined) onUnauthorized();
-    throw new ApiError(res.status, json);
+    const ra = parseInt(res.headers.get('Retry-After') || '', 10);
+    throw new ApiError(res.status, json, Number.isNaN(ra) ? null : ra);
   }
   return json;
 }
@@ -74,14 +98,22 @@ export const taxii = {
   collection: (cid) => call(ROOT + 'collections/' + enc(cid) + '/'),
   /** A page of objects: params are TAXII filters (match[type], added_after, limit, next). */
   objects: (cid, params) => call(ROOT + 'collections/' + enc(cid) + '/objects/' + query(params)),
-  /** Every page of objects matching params, up to maxPages pages. */
+  /**
+   * Every page of objects matching params, up to maxPages pages. The array's `complete` is
+   * false when pages were left (the caller says the list may be incomplete).
+   */
   async objectsAll(cid, params, maxPages = 20) {
     const out = [];
+    out.complete = true;
     let next;
-    for (let i = 0; i < maxPages; i++) {
+    for (let i = 0; ; i++) {
       const page = await taxii.objects(cid, { limit: 1000, ...params, next });
       out.push(...((page && page.objects) || []));
       if (!page || !page.more) break;
+      if (i + 1 >= maxPages) {
+        out.complete = false;
+        break;
+      }
       next = page.next;
     }
     return out;
@@ -97,6 +129,7 @@ const jsonCall = (path, method, body) =>
   call(path, { method, accept: JSON_TYPE, contentType: body === undefined ? undefined : JSON_TYPE, body });
 
 export const liaison = {
+  /** Who the token acts as; expires says when the token stops working (null: never). */
   whoami: (token) => call('/liaison/whoami', { accept: JSON_TYPE, token }),
   partners: () => call('/liaison/partners', { accept: JSON_TYPE }),
   /** Requests for information (docs/rfi.md): box incoming|outgoing, status as docs/api.md. */
@@ -111,4 +144,6 @@ export const liaison = {
     jsonCall('/liaison/intake/publish', 'POST', { collection, marking, bundle }),
   /** Names, aliases and text, matched after Arabic normalisation on the server. */
   search: (params) => jsonCall('/liaison/search' + query(params), 'GET'),
+  /** The caller's watches, each with how many times it fired (events). */
+  watches: () => jsonCall('/liaison/watches', 'GET'),
 };

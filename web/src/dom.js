@@ -39,12 +39,30 @@ export function clear(el) {
   return el;
 }
 
-/** Text in its own direction: Arabic stays right-to-left inside an English page and back. */
+const ARABIC = /[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]/;
+const FIRST_STRONG = /[A-Za-z\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF]|[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/;
+
+/** True when the text's first strong letter is right-to-left (Arabic or Hebrew script). */
+export function isRtlText(text) {
+  const m = FIRST_STRONG.exec(text || '');
+  return !!m && /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/.test(m[0]);
+}
+
+/**
+ * User text isolated in its own direction (<bdi dir="auto">): its first strong letter decides,
+ * as the Unicode bidi algorithm does for a paragraph, so "AQIM (تنظيم القاعدة)" stays
+ * left-to-right with its parentheses in place inside an Arabic page, and an Arabic name
+ * stays right-to-left inside an English one. Never forced by "contains Arabic".
+ */
 export function bidi(text, extra) {
-  const ar = /[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]/.test(text || '');
-  return h('bdi', { dir: ar ? 'rtl' : 'auto', lang: ar ? 'ar' : null, ...(extra || {}) }, text);
+  return h('bdi', { dir: 'auto', lang: isRtlText(text) ? 'ar' : null, ...(extra || {}) }, text);
+}
+
+/** A block of user text (a question, an answer): isolated, aligned with the page, not with itself. */
+export function bidiBlock(tag, text, extra) {
+  return h(tag, { class: 'user-text', ...(extra || {}) }, bidi(text));
 }
 
 export function isArabic(text) {
-  return /[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]/.test(text || '');
+  return ARABIC.test(text || '');
 }

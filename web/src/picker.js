@@ -5,7 +5,7 @@ import { h, fill } from './dom.js';
 import { t } from './i18n.js';
 import { liaison } from './api.js';
 import { isStixId } from './stix.js';
-import { nameCell, typeLabel, markingBadges } from './ui.js';
+import { nameCell, typeLabel, markingBadges, errorText } from './ui.js';
 
 /** {el, ids()}: prefix names the element ids (answer-pick, about-pick ...). */
 export function objectPicker(prefix) {
@@ -16,7 +16,7 @@ export function objectPicker(prefix) {
   const msg = h('p', { class: 'form-error', role: 'alert' });
 
   const showChosen = () => fill(list, [...chosen].map(([id, o]) =>
-    h('li', { 'data-id': id }, o ? [typeLabel(o.type), ' ', nameCell(o), ' '] : null, h('code', null, id), ' ',
+    h('li', { 'data-id': id }, o ? [typeLabel(o.type), ' ', nameCell(o), ' '] : null, h('code', { class: 'id' }, id), ' ',
       h('button', { type: 'button', class: 'remove', onclick: () => { chosen.delete(id); showChosen(); } }, t('remove')))));
   const add = (id, o) => {
     chosen.set(id, o || null);
@@ -45,7 +45,7 @@ export function objectPicker(prefix) {
           h('button', { type: 'button', class: 'add', onclick: () => add(r.object.id, r.object) }, t('add')), ' ',
           typeLabel(r.object.type), ' ', nameCell(r.object), ' ', markingBadges(r.object))));
     } catch (err) {
-      msg.textContent = t('error') + ': ' + err.message;
+      msg.textContent = errorText(err);
     }
   };
   input.addEventListener('keydown', (e) => {

@@ -1,6 +1,6 @@
 // What the pages read off a STIX object: its names in each script, its TLP level
 // and other markings, its creator, its grading, and the ids it refers to.
-import { isArabic } from './dom.js';
+import { isRtlText } from './dom.js';
 
 // TLP 2.0 (OASIS common objects) and TLP 1.0 (STIX 2.1 spec) marking-definitions, as
 // src/access/marking.c maps them.
@@ -39,12 +39,25 @@ export function otherMarkings(o) {
   return markingRefs(o).filter((r) => !TLP_IDS[r]);
 }
 
-/** {ar, en}: the object's Arabic-script and Latin-script names (from name and aliases). */
+/** Every name of the object: name, then aliases (STIX, MITRE and liaison spellings), once each. */
+export function allNames(o) {
+  const all = [o.name, ...(o.aliases || []), ...(o.x_aliases || []), ...(o.x_mitre_aliases || [])]
+    .filter((s) => typeof s === 'string' && s);
+  if (o.type === 'liaison-rfi' && o.subject) all.push(o.subject);
+  if (o.type === 'note' && o.abstract) all.push(o.abstract);
+  return [...new Set(all)];
+}
+
+/**
+ * {ar, en}: the object's right-to-left-script and left-to-right-script names (from name and
+ * aliases). A name is Arabic when its first strong letter is: "AQIM (تنظيم القاعدة)" is a
+ * Latin-script name that holds Arabic, not an Arabic one.
+ */
 export function names(o) {
-  const all = [o.name, ...(o.aliases || []), ...(o.x_aliases || [])].filter((s) => typeof s === 'string' && s);
+  const all = allNames(o);
   if (o.type === 'relationship' && !all.length) all.push(o.relationship_type || '');
-  const ar = all.find(isArabic) || null;
-  const en = all.find((s) => !isArabic(s)) || null;
+  const ar = all.find(isRtlText) || null;
+  const en = all.find((s) => !isRtlText(s)) || null;
   return { ar, en, primary: o.name || ar || en || o.value || o.id };
 }
 
@@ -52,7 +65,30 @@ export function names(o) {
 export function gradingOf(o) {
   const g = o.extensions && o.extensions[GRADING_EXT];
   if (!g) return null;
-  return { code: (g.source_reliability || '?') + (g.information_credibility || '?'), scale: g.scale || 'admiralty' };
+  return {
+    code: (g.source_reliability || '?') + (g.information_credibility || '?'), scale: g.scale || 'admiralty',
+    source: g.source_reliability || null, info: g.information_credibility || null,
+  };
+}
+
+export const HANDLING_EXT = 'extension-definition--b5fc933d-2a12-45ec-bf89-f6e3b754bcd0';
+export const RELEASABILITY_EXT = 'extension-definition--fe6c44b8-02ce-4c78-adda-645fef55531d';
+
+/** The identities a TLP:RED object names as its recipients (liaison handling extension). */
+export function redRecipients(o) {
+  const e = o.extensions && o.extensions[HANDLING_EXT];
+  return (e && Array.isArray(e.red_recipients)) ? e.red_recipients : [];
+}
+
+/** The identities a REL TO marking-definition releases to, or null when it is not one. */
+export function relTo(def) {
+  const e = def && def.extensions && def.extensions[RELEASABILITY_EXT];
+  return e && Array.isArray(e.rel_to) ? e.rel_to : null;
+}
+
+/** TLP levels compared: rank('green') < rank('amber'); -1 for none. */
+export function tlpRank(level) {
+  return TLP_LEVELS.indexOf(level);
 }
 
 /** Every STIX id the object refers to, with the property that holds it. */

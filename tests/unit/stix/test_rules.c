@@ -46,6 +46,15 @@
     "{\"" TLP2_EXT                                                                                 \
     "\": {\"extension_type\": \"property-extension\", \"tlp_2_0\": \"green\"}}" extra "}"
 
+#define FLOW_EXT "extension-definition--b708057e-3178-4c8c-a463-32ad8e683cd7"
+#define FLOW_NEW_SDO "\"extensions\": {\"" FLOW_EXT "\": {\"extension_type\": \"new-sdo\"}}"
+#define FLOW_FROM_TO "\"from_ref\": \"location" U "\", \"to_ref\": \"location" U2 "\""
+/* A flow with what moves, from and to, and extra members. */
+#define FLOW(extra)                                                                                \
+    "{" HDR("liaison-flow") ", \"commodities\": [\"weapons\"], " FLOW_FROM_TO                      \
+                            ", " FLOW_NEW_SDO extra "}"
+#define FLOW_BARE(members) "{" HDR("liaison-flow") ", " members ", " FLOW_NEW_SDO "}"
+
 struct rule_case {
     const char *rule; /* as in stix_rules() */
     const char *valid;
@@ -337,6 +346,45 @@ static const struct rule_case cases[] = {
      {IND("file:size = 1280"), IND("[foo:bar=1] within 2 seconds"),
       IND("[artifact:payload_bin = b'====']")},
      "pattern"},
+    {"flow-extension",
+     FLOW(""),
+     {"{" HDR("liaison-flow") ", \"commodities\": [\"weapons\"], " FLOW_FROM_TO "}",
+      "{" HDR("liaison-flow") ", \"commodities\": [\"weapons\"], " FLOW_FROM_TO
+                              ", \"extensions\": {\"" FLOW_EXT
+                              "\": {\"extension_type\": \"property-extension\"}}}"},
+     "extensions"},
+    {"flow-endpoints",
+     FLOW(", \"via_refs\": [\"location" U "\"]"),
+     {FLOW_BARE("\"commodities\": [\"money\"], \"to_ref\": \"location" U "\""),
+      FLOW_BARE("\"commodities\": [\"money\"], \"from_ref\": \"location" U "\"")},
+     "from_ref"},
+    {"flow-places",
+     FLOW(", \"via_refs\": [\"location" U "\", \"location" U2 "\"]"),
+     {FLOW_BARE("\"commodities\": [\"money\"], \"from_ref\": \"identity" U
+                "\", \"to_ref\": \"location" U "\""),
+      FLOW_BARE("\"commodities\": [\"money\"], \"from_ref\": \"location" U
+                "\", \"to_ref\": \"threat-actor" U "\""),
+      FLOW(", \"via_refs\": [\"location" U "\", \"report" U "\"]")},
+     "from_ref"},
+    {"flow-carriers",
+     FLOW(", \"carrier_refs\": [\"threat-actor" U "\", \"intrusion-set" U "\", \"identity" U "\"]"),
+     {FLOW(", \"carrier_refs\": [\"location" U "\"]"),
+      FLOW(", \"carrier_refs\": [\"threat-actor" U "\", \"malware" U "\"]")},
+     "carrier_refs[0]"},
+    {"flow-commodity",
+     FLOW_BARE("\"commodities\": [\"fighters\", \"other\"], \"other_commodities\": "
+               "[\"cigarettes\"], " FLOW_FROM_TO),
+     {FLOW_BARE("\"commodities\": [\"cigarettes\"], " FLOW_FROM_TO), FLOW_BARE(FLOW_FROM_TO),
+      FLOW_BARE("\"commodities\": [\"money\", \"money\"], " FLOW_FROM_TO),
+      FLOW_BARE("\"commodities\": [\"money\"], \"other_commodities\": [\"gold\"], " FLOW_FROM_TO)},
+     "commodities[0]"},
+    {"flow-estimate",
+     FLOW(", \"estimate\": {\"quantity\": 0, \"unit\": \"rifles\"}"),
+     {FLOW(", \"estimate\": {\"quantity\": -5, \"unit\": \"rifles\"}"),
+      FLOW(", \"estimate\": {\"quantity\": -0.5, \"unit\": \"USD\"}"),
+      FLOW(", \"estimate\": {\"quantity\": 12}"),
+      FLOW(", \"estimate\": {\"quantity\": 12, \"unit\": \"kg\", \"per\": \"week\"}")},
+     "estimate.quantity"},
     {"pattern-object-path",
      IND("[network-traffic:dst_ref.value = '198.51.100.1']"),
      {IND("[indicator:name = 'x']"), IND("[file:size.bytes = 1]"), IND("[file:name[0] = 'x']"),

@@ -1,6 +1,7 @@
 // The pages of the app, in routing order. A page is {match, nav?, render(main, params, ctx)}:
 // match is a RegExp on location.pathname with named groups; nav puts it in the header.
 import signin from './signin.js';
+import dashboard from './dashboard.js';
 import collections from './collections.js';
 import objects from './objects.js';
 import object from './object.js';
@@ -11,4 +12,4 @@ import search from './search.js';
 import find from './find.js';
 
 export const signinPage = signin;
-export const pages = [collections, objects, object, graph, ...inbox, intake, search, find];
+export const pages = [dashboard, collections, objects, object, graph, ...inbox, intake, search, find];

@@ -8,51 +8,10 @@ import { h, fill, bidi, isArabic } from '../dom.js';
 import { t, typeName } from '../i18n.js';
 import { liaison, taxii } from '../api.js';
 import { TLP_LEVELS } from '../stix.js';
-import { loading, typeLabel, nameCell } from '../ui.js';
+import { loading, typeLabel, nameCell, errorText, foldable } from '../ui.js';
+import { mentionsOf, markedText } from '../mentions.js';
 
-export const MENTIONS_EXT = 'extension-definition--6f1d3c0a-5b7e-4c2a-9e51-2d7a4b8c9f10';
 const ENTITY_TYPES = ['location', 'identity', 'threat-actor'];
-
-/** Code point offsets (as the server counts) to UTF-16 indices (as JS strings count). */
-export function codePointIndex(text) {
-  const idx = [0];
-  let u = 0;
-  for (const ch of text) {
-    u += ch.length;
-    idx.push(u);
-  }
-  return (cp) => idx[Math.max(0, Math.min(cp, idx.length - 1))];
-}
-
-function mentionsOf(o) {
-  const e = o.extensions && o.extensions[MENTIONS_EXT];
-  return (e && Array.isArray(e.mentions)) ? e.mentions : [];
-}
-
-/** The article with a <mark> per mention, built node by node (never as markup). */
-function markedText(text, entities, state) {
-  const at = codePointIndex(text);
-  const spans = [];
-  for (const ent of entities)
-    for (const m of mentionsOf(ent.orig))
-      if (Number.isInteger(m.start) && Number.isInteger(m.end) && m.end > m.start)
-        spans.push({ s: at(m.start), e: at(m.end), ent });
-  spans.sort((a, b) => a.s - b.s || b.e - a.e);
-  const out = [];
-  let pos = 0;
-  for (const sp of spans) {
-    if (sp.s < pos) continue; // overlapping mentions: the first (longest) wins
-    if (sp.s > pos) out.push(document.createTextNode(text.slice(pos, sp.s)));
-    const st = state.get(sp.ent.id);
-    out.push(h('mark', {
-      class: 'mention m-' + sp.ent.orig.type + (st.decision === 'reject' ? ' rejected' : ''),
-      'data-entity': sp.ent.id, title: typeName(sp.ent.orig.type) + ': ' + (sp.ent.orig.name || ''),
-    }, text.slice(sp.s, sp.e)));
-    pos = sp.e;
-  }
-  if (pos < text.length) out.push(document.createTextNode(text.slice(pos)));
-  return out;
-}
 
 /** A copy of the entity with the analyst's correction: new name and/or type, and a new id. */
 function corrected(o, fix) {
@@ -158,7 +117,7 @@ export default {
         showReview(review, res.bundle, writable, ctx);
       } catch (err) {
         fill(review);
-        msg.textContent = t('error') + ': ' + err.message;
+        msg.textContent = errorText(err);
       }
     });
     fill(main, h('h1', null, t('intake')), h('p', { class: 'help' }, t('intake_help')), form, review);
@@ -172,10 +131,14 @@ function showReview(el, bundle, writable, ctx) {
   const state = new Map(entities.map((e) => [e.id, { decision: 'accept', fix: null }]));
   const body = (report && report.description) || '';
   const rtl = report && report.lang ? report.lang === 'ar' : isArabic(body);
-  const textBlock = h('div', { class: 'article', id: 'intake-article', dir: rtl ? 'rtl' : 'ltr', lang: rtl ? 'ar' : 'en' });
+  // The article and the entity list scroll on their own: each is a named region that takes
+  // the keyboard focus, so it can be scrolled without a mouse.
+  const textBlock = h('div', { class: 'article', id: 'intake-article', dir: rtl ? 'rtl' : 'ltr', lang: rtl ? 'ar' : 'en',
+    tabindex: 0, role: 'region', 'aria-label': t('intake_article') });
   const side = h('ul', { class: 'entities', id: 'intake-entities' });
   const redraw = () => {
-    fill(textBlock, markedText(body, entities, state));
+    fill(textBlock, markedText(body, entities.map((e) => e.orig),
+      { markClass: (o) => (state.get(o.id).decision === 'reject' ? 'rejected' : '') }).nodes);
     fill(side, entities.map((ent) => entityItem(ent, state.get(ent.id), redraw)));
   };
   redraw();
@@ -199,7 +162,7 @@ function showReview(el, bundle, writable, ctx) {
       const res = await liaison.intakePublish(coll.value, marking.value, reviewed);
       showPublished(result, res, reviewed);
     } catch (err) {
-      msg.textContent = t('error') + ': ' + err.message;
+      msg.textContent = errorText(err);
       button.disabled = false;
     }
   });
@@ -208,7 +171,7 @@ function showReview(el, bundle, writable, ctx) {
     h('p', { class: 'help', id: 'intake-counts' }, t('intake_found', { n: entities.length })),
     h('div', { class: 'review-layout' },
       textBlock,
-      h('aside', { class: 'review-side' }, h('h3', null, t('entities')), side)),
+      h('aside', { class: 'review-side', tabindex: 0, 'aria-labelledby': 'entities-h' }, h('h3', { id: 'entities-h' }, t('entities')), side)),
     form, result);
 }
 
@@ -224,7 +187,7 @@ function entityItem(ent, st, redraw) {
     redraw();
   };
   const aliases = (ent.orig.aliases || []).filter((a) => a !== arabicAlias(ent.orig)).slice(0, 4);
-  const fixForm = h('form', { class: 'fix', hidden: true });
+  const fixForm = h('form', { class: 'fix', hidden: true, 'aria-label': t('correct') });
   const name = h('input', { name: 'name', value: o.name || '', dir: 'auto', 'aria-label': t('name') });
   const type = h('select', { name: 'type', 'aria-label': t('type') }, ENTITY_TYPES.map((x) => h('option', { value: x, selected: x === o.type ? true : null }, typeName(x))));
   const country = h('input', { name: 'country', value: (st.fix && st.fix.country) || ent.orig.country || '', dir: 'ltr', maxlength: 2, size: 3, placeholder: 'DZ', 'aria-label': t('country') });
@@ -253,7 +216,7 @@ function entityItem(ent, st, redraw) {
     h('div', { class: 'entity-head' },
       h('span', { class: 'type type-' + o.type }, typeName(o.type)), ' ',
       h('strong', { class: 'entity-name' }, bidi(o.name || '')),
-      !isArabic(o.name) && arabicAlias(ent.orig) ? [' ', h('span', { class: 'entity-ar', lang: 'ar', dir: 'rtl' }, arabicAlias(ent.orig))] : null,
+      !isArabic(o.name) && arabicAlias(ent.orig) ? [' ', bidi(arabicAlias(ent.orig), { class: 'entity-ar' })] : null,
       ' ', h('span', { class: 'muted' }, t('mentions_n', { n })),
       st.fix ? h('span', { class: 'badge corrected-badge' }, t('corrected')) : null),
     aliases.length ? h('div', { class: 'aliases' }, aliases.map((a) => [bidi(a), ' '])) : null,
@@ -277,10 +240,10 @@ function showPublished(el, res, reviewed) {
       report ? h('p', null,
         h('a', { href: '/collections/' + cid + '/objects/' + encodeURIComponent(report.id), 'data-link': true, id: 'published-report' }, t('open_report')), ' · ',
         h('a', { href: '/collections/' + cid + '/graph/' + encodeURIComponent(report.id), 'data-link': true, id: 'published-graph' }, t('open_graph'))) : null,
-      h('table', { class: 'objects', id: 'publish-objects' },
+      foldable(h('table', { class: 'objects', id: 'publish-objects' },
         h('thead', null, h('tr', null, h('th', null, t('object')), h('th', null, t('result')), h('th', null, t('message')))),
         h('tbody', null, (res.objects || []).map((x) => h('tr', { 'data-id': x.id, 'data-result': x.result },
           h('td', null, byId.get(x.id) ? [typeLabel(byId.get(x.id).type), ' ', nameCell(byId.get(x.id)), ' '] : null, h('code', { class: 'muted' }, x.id)),
           h('td', null, h('span', { class: 'result result-' + x.result }, t('res_' + x.result))),
-          h('td', null, x.message ? bidi(x.message) : '')))))));
+          h('td', null, x.message ? bidi(x.message) : ''))))))));
 }

@@ -5,7 +5,7 @@ import { h, fill, bidi } from '../dom.js';
 import { t, fmtDate, typeName } from '../i18n.js';
 import { taxii } from '../api.js';
 import { tlpOf, TLP_LEVELS } from '../stix.js';
-import { loading, markingBadges, creator, grading, nameCell, typeLabel } from '../ui.js';
+import { loading, markingBadges, creator, grading, nameCell, typeLabel, foldable } from '../ui.js';
 
 const PAGE = 50;
 const TYPES = ['threat-actor', 'intrusion-set', 'location', 'identity', 'report', 'relationship',
@@ -35,7 +35,7 @@ export default {
       h('label', null, t('f_type'), select('f-type', f.type, [['', t('any')], ...TYPES.map((x) => [x, typeName(x)])])),
       h('label', null, t('f_tlp'), select('f-tlp', f.tlp, [['', t('any')], ...TLP_LEVELS.map((x) => [x, t('tlp_' + x)]), ['none', t('unmarked')]])),
       h('label', null, t('f_partner'), select('f-partner', f.partner, partnerOpts)),
-      h('label', null, t('f_added_after'), h('input', { type: 'date', id: 'f-after', value: f.after })),
+      h('label', null, t('f_added_after'), h('input', { type: 'date', id: 'f-after', value: f.after.slice(0, 10) })),
       h('button', { type: 'submit', id: 'f-apply' }, t('apply')),
       h('button', { type: 'button', id: 'f-reset', onclick: () => ctx.navigate('/collections/' + encodeURIComponent(cid)) }, t('reset')));
     form.addEventListener('submit', (e) => {
@@ -45,7 +45,7 @@ export default {
       if (v('f-type')) n.set('type', v('f-type'));
       if (v('f-tlp')) n.set('tlp', v('f-tlp'));
       if (v('f-partner')) n.set('partner', v('f-partner'));
-      if (v('f-after')) n.set('after', v('f-after'));
+      if (v('f-after')) n.set('after', v('f-after') === f.after.slice(0, 10) ? f.after : v('f-after'));
       const s = n.toString();
       ctx.navigate('/collections/' + encodeURIComponent(cid) + (s ? '?' + s : ''));
     });
@@ -59,7 +59,8 @@ export default {
 
     const params = { limit: PAGE };
     if (f.type) params['match[type]'] = f.type;
-    if (f.after) params.added_after = f.after + 'T00:00:00.000Z';
+    // a day from the form, or an exact time (the dashboard's "new since my last visit")
+    if (f.after) params.added_after = /^\d{4}-\d{2}-\d{2}$/.test(f.after) ? f.after + 'T00:00:00.000Z' : f.after;
 
     const showPage = async (next) => {
       fill(table, loading());
@@ -73,8 +74,8 @@ export default {
       fill(table, 
         h('p', { class: 'count', id: 'count' }, t('page_count', { shown: rows.length, total: all.length })),
         rows.length === 0 ? h('p', { class: 'empty' }, t('no_objects')) :
-          h('table', { class: 'objects', id: 'objects' },
-            h('thead', null, h('tr', null, [t('type'), t('name'), t('marking'), t('created_by'), t('grading'), t('modified'), ''].map((c) => h('th', null, c)))),
+          foldable(h('table', { class: 'objects', id: 'objects' },
+            h('thead', null, h('tr', null, [t('type'), t('name'), t('marking'), t('created_by'), t('grading'), t('modified'), t('graph')].map((c) => h('th', { scope: 'col' }, c)))),
             h('tbody', null, rows.map((o) => {
               const href = '/collections/' + encodeURIComponent(cid) + '/objects/' + encodeURIComponent(o.id);
               return h('tr', { 'data-id': o.id, 'data-tlp': tlpOf(o) || 'none' },
@@ -85,8 +86,9 @@ export default {
                 h('td', null, grading(o)),
                 h('td', { class: 'date' }, h('time', { datetime: o.modified || o.created || '' }, fmtDate(o.modified || o.created))),
                 h('td', null, o.type === 'marking-definition' ? null :
-                  h('a', { href: '/collections/' + encodeURIComponent(cid) + '/graph/' + encodeURIComponent(o.id), 'data-link': true, class: 'graph-link' }, t('graph'))));
-            }))));
+                  h('a', { href: '/collections/' + encodeURIComponent(cid) + '/graph/' + encodeURIComponent(o.id), 'data-link': true, class: 'graph-link',
+                    'aria-label': t('graph_of', { name: o.name || typeName(o.type) }) }, t('graph'))));
+            })))));
       if (next) pager.append(h('button', { type: 'button', id: 'first-page', onclick: () => showPage(undefined) }, t('first_page')));
       if (page && page.more) pager.append(h('button', { type: 'button', id: 'next-page', onclick: () => showPage(page.next) }, t('next_page')));
     };

@@ -1,16 +1,16 @@
 // Search: one box across names, aliases and report text (GET /liaison/search). The
 // server matches after the intake's Arabic normalisation (الاسلامية finds الإسلامية), and
 // answers only what a listing would show the caller. Pages follow the server's "next".
-import { h, fill } from '../dom.js';
+import { h, fill, bidi } from '../dom.js';
 import { t } from '../i18n.js';
 import { liaison, taxii } from '../api.js';
-import { loading, markingBadges, creator, nameCell, typeLabel } from '../ui.js';
+import { loading, markingBadges, creator, nameCell, typeLabel, foldable, errorText } from '../ui.js';
 
 const PAGE = 25;
 
 export function searchBox(ctx, id, value) {
-  const input = h('input', { type: 'search', id, name: 'q', value: value || '', dir: 'auto', 'aria-label': t('search'), placeholder: id === 'header-search' ? t('search') + '…' : t('search_placeholder'), minlength: 3 });
-  const form = h('form', { class: 'search-box', role: 'search', id: id + '-form' }, input,
+  const input = h('input', { type: 'search', id, name: 'q', value: value || '', dir: 'auto', 'aria-label': t('search_placeholder'), placeholder: id === 'header-search' ? t('search') + '…' : t('search_placeholder'), minlength: 3 });
+  const form = h('form', { class: 'search-box', role: 'search', id: id + '-form', 'aria-label': id === 'header-search' ? t('search') : t('search_page') }, input,
     h('button', { type: 'submit', id: id + '-go' }, t('search')));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -44,15 +44,15 @@ export default {
         res = await liaison.search({ q, collection: only, limit, next });
       } catch (err) {
         if (!ctx.isCurrent()) return;
-        return void fill(area, h('p', { class: 'error', role: 'alert' }, err.status === 400 ? t('search_short') : t('error') + ': ' + err.message));
+        return void fill(area, h('p', { class: 'error', role: 'alert' }, err.status === 400 ? t('search_short') : errorText(err)));
       }
       if (!ctx.isCurrent()) return;
       const rows = (res && res.results) || [];
       fill(area,
         h('p', { class: 'count', id: 'search-count' }, t('search_count', { n: rows.length, page: pageNo })),
         rows.length === 0 ? h('p', { class: 'empty', id: 'search-empty' }, t('no_results')) :
-          h('table', { class: 'objects', id: 'search-results' },
-            h('thead', null, h('tr', null, [t('type'), t('name'), t('marking'), t('created_by'), t('collection')].map((c) => h('th', null, c)))),
+          foldable(h('table', { class: 'objects', id: 'search-results' },
+            h('thead', null, h('tr', null, [t('type'), t('name'), t('marking'), t('created_by'), t('collection')].map((c) => h('th', { scope: 'col' }, c)))),
             h('tbody', null, rows.map(({ collection, object: o }) => {
               const c = cols.get(collection);
               const cid = encodeURIComponent(collection);
@@ -61,8 +61,8 @@ export default {
                 h('td', null, h('a', { href: '/collections/' + cid + '/objects/' + encodeURIComponent(o.id), 'data-link': true, class: 'obj-link' }, nameCell(o))),
                 h('td', null, markingBadges(o)),
                 h('td', null, creator(o, ctx.session)),
-                h('td', null, h('a', { href: '/collections/' + cid, 'data-link': true }, c ? c.title : collection)));
-            }))));
+                h('td', null, h('a', { href: '/collections/' + cid, 'data-link': true }, c ? bidi(c.title) : collection)));
+            })))));
       if (next) pager.append(h('button', { type: 'button', id: 'search-first', onclick: () => show(undefined, 1) }, t('first_page')));
       if (res && res.more && res.next) pager.append(h('button', { type: 'button', id: 'search-next', onclick: () => show(res.next, pageNo + 1) }, t('next_page')));
     };

@@ -3,14 +3,15 @@
 import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { liaison, setToken } from '../api.js';
+import { errorText } from '../ui.js';
 
 export default {
-  async render(main, _params, ctx) {
+  async render(main, params, ctx) {
     const input = h('input', {
       type: 'password', id: 'token', name: 'token', autocomplete: 'off', spellcheck: 'false',
       required: true, dir: 'ltr', 'aria-describedby': 'token-help',
     });
-    const msg = h('p', { class: 'form-error', id: 'signin-error', role: 'alert' }, ctx.session.notice || '');
+    const msg = h('p', { class: 'form-error', id: 'signin-error', role: 'alert' }, params.notice || '');
     const button = h('button', { type: 'submit', id: 'signin-submit' }, t('sign_in'));
     const form = h('form', { class: 'signin', method: 'post', action: '#', autocomplete: 'off' },
       h('h1', null, t('sign_in')),
@@ -34,7 +35,7 @@ export default {
         input.value = '';
         await ctx.signedIn();
       } catch (err) {
-        msg.textContent = err.status === 401 ? t('token_bad') : t('error') + ': ' + err.message;
+        msg.textContent = err.status === 401 ? t('token_bad') : errorText(err);
         button.disabled = false;
       }
     });
