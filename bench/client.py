@@ -4,6 +4,8 @@ connection, so that per-request overhead stays small next to 1,000-object
 bodies).
 
   client.py ingest  URL TOKEN ALIAS DIR           POST every DIR/bundle-*.json
+  client.py posters URL TOKEN ALIAS DIR K         the same from K clients at once (a thread
+                                                  and a connection each, every K-th file)
   client.py page    URL TOKEN ALIAS LIMIT [MAX]   follow next tokens to the end
   client.py first   URL TOKEN ALIAS LIMIT REPEAT  time the first page REPEAT times
   client.py oneid   URL TOKEN ALIAS               print "PATH BODY_BYTES" of a small GET
@@ -90,6 +92,39 @@ def ingest(url, token, alias, d):
                                  pct(lat, 50) * 1e3, pct(lat, 99) * 1e3))
 
 
+def posters(url, token, alias, d, k):
+    import threading
+    files = sorted(glob.glob(os.path.join(d, "bundle-*.json")))
+    bodies = []
+    for f in files:
+        with open(f, "rb") as fh:
+            bodies.append(fh.read())
+    totals, errors = [0] * k, []
+
+    def post_every(i):
+        conn = connect(url)
+        for body in bodies[i::k]:
+            conn.request("POST", objects_path(alias), body=body, headers=headers(token, post=True))
+            r = conn.getresponse()
+            answer = r.read()
+            if r.status != 202:
+                errors.append("HTTP %d %s" % (r.status, answer[:300]))
+                return
+            totals[i] += int(re.search(rb'"success_count":(\d+)', answer).group(1))
+
+    threads = [threading.Thread(target=post_every, args=(i,)) for i in range(k)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    if errors:
+        sys.exit("POST: %s" % errors[0])
+    print("objects=%d posters=%d seconds=%.3f objects_per_s=%.0f" % (
+        sum(totals), k, wall, sum(totals) / wall))
+
+
 def page(url, token, alias, limit, max_pages):
     conn = connect(url)
     base = objects_path(alias) + "?limit=%d" % limit
@@ -145,6 +180,8 @@ def freeport():
 def main(a):
     if a[:1] == ["ingest"] and len(a) == 5:
         return ingest(a[1], a[2], a[3], a[4])
+    if a[:1] == ["posters"] and len(a) == 6:
+        return posters(a[1], a[2], a[3], a[4], int(a[5]))
     if a[:1] == ["page"] and len(a) in (5, 6):
         return page(a[1], a[2], a[3], int(a[4]), int(a[5]) if len(a) == 6 else 10**9)
     if a[:1] == ["first"] and len(a) == 6:

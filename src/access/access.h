@@ -58,80 +58,30 @@ int access_authenticate(struct store *s, const char *authorization, const char *
                         const char *cert_subject, struct arena *a, struct access_principal *out,
                         struct lia_err *err);
 
-/* Write rules for one validated object (docs/markings.md): marking-definitions only from
- * admins; a partner's objects carry its identity as created_by_ref (*inject gets the identity
- * to add when absent; a forged one is refused); only the creator (or a local principal, for
- * objects no partner created; or an admin) adds versions. LIA_EFORBIDDEN with the reason.
- * *held (unless NULL) says whether coll holds a version of id already: the caller needs it too,
- * and the look-up is not free. */
-int access_check_write(struct store_txn *t, const struct access_principal *who, int64_t coll,
-                       const char *id, const char *type, const char *created_by_ref,
-                       struct arena *a, const char **inject, bool *held, struct lia_err *err);
+/* The creator rule (docs/markings.md, docs/exchange.md), for adding a version of object id to
+ * coll and for deleting it (what: "add versions", "delete it"); held is coll's newest version
+ * of id (store_object_creators), by the creator the new version names. An administrator may
+ * change anything; a partner only what it created; a local principal what no partner created.
+ * Exchange writes (who->via_exchange: pull, import) carry what others created: by may not be
+ * another of this instance's partners, and only a version by the same creator follows one.
+ * 0 when coll holds no version of id; LIA_EFORBIDDEN with the reason. */
+int access_creator_rule(struct store_txn *t, const struct access_principal *who, const char *id,
+                        const char *by, const struct store_creator *held, const char *what,
+                        struct lia_err *err);
 
-/* The same creator rule for deleting object id from coll: an administrator may delete anything
- * (the deletion is on record like every other), a partner only what it created, a local
- * principal what no partner created. 0 also when coll holds no version of id (the caller's
- * delete then finds nothing); LIA_EFORBIDDEN with the reason. Call it only for an object the
- * caller may see: its answer tells who created the object. */
+/* The creator rule for deleting object id from coll. Call it only for an object the caller may
+ * see: its answer tells who created the object. */
 int access_check_delete(struct store_txn *t, const struct access_principal *who, int64_t coll,
                         const char *id, struct arena *a, struct lia_err *err);
 
-/* Rules of the liaison object types (rfi_rules.c): a request names a registered addressee
- * other than its requester, has a due date in the future when new, and refers only to objects
- * both parties may see; a response comes only from the addressee of a
- * request this server holds; grading values fit their scale. LIA_EFORBIDDEN or LIA_EINVAL
- * with the reason. */
-int access_check_liaison_types(struct store_txn *t, struct store *s,
-                               const struct access_principal *who, int64_t coll, json_t *obj,
-                               const char *type, bool is_new, struct arena *a, struct lia_err *err);
-
-/* The newest version of object id that policy p may see, in any collection it may read
- * (through the one gate); *json NULL when there is none. */
-int access_find_visible(struct store *s, const struct store_policy *p, const char *id,
-                        struct arena *a, const char **json, size_t *len, struct lia_err *err);
-/* The same, as the version's row (row->json NULL when there is none) and its collection's id:
- * for a view that names what it shows in a disclosure record. */
-int access_find_visible_row(struct store *s, const struct store_policy *p, const char *id,
-                            struct arena *a, struct store_row *row, const char **collection,
-                            struct lia_err *err);
-
-/* The partners an object of a liaison type is released to, whatever its markings: the two
- * parties of a request or response (*applies false for other types). */
-int access_party_audience(struct store_txn *t, json_t *obj, const char *type, int64_t *rids,
-                          size_t *n, bool *applies, struct lia_err *err);
-
-/* Fills o->tlp, rel_to and red_to from the object's markings and handling extension. A
- * marking-definition the store does not hold restricts the object to no partner and is named
- * in o->unknown_marking. LIA_EINVAL for a malformed handling extension. */
-int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
-                           struct store_object *o, struct lia_err *err);
-
-/* Ingest of one object version (ingest.c): the one write path every route shares (POST, pull,
- * import, RFI commands, intake publish), so validation, write rules, liaison type rules,
- * handling and storage cannot differ between them. */
-struct access_ingest {
-    struct store *store;                /* for look-ups outside the transaction (RFI rules) */
-    const struct access_principal *who; /* the writer; for exchange: the peer's partner */
-    int64_t coll;                       /* collection rowid */
-    bool exchange;                 /* pull/import: the exchange write rule (docs/exchange.md) */
-    const char *instance_identity; /* this instance's identity; needed when exchange */
-    struct arena *a;               /* result strings and scratch */
-    const struct stix_checked *checked; /* the object's validation, when already done */
-};
-struct access_ingest_result {
-    bool stored;        /* accepted: new, or a version already held */
-    bool is_new;        /* a version this store did not hold */
-    int64_t date_added; /* of the stored (or existing) version */
-    const char *id;     /* for the status: the object's id and version */
-    const char *version;
-    const char *message; /* the refusal reason, or a note on a stored object; NULL if none */
-};
-/* Validates obj (whose exact text is text/len), applies the write rules and handling, and
- * stores it in t. A refused object fills res (stored=false, message = why) and returns 0;
- * non-zero only when the transaction failed (then err says why and t must be rolled back). */
-int access_ingest_object(struct store_txn *t, const struct access_ingest *ctx, json_t *obj,
-                         const char *text, size_t len, struct access_ingest_result *res,
-                         struct lia_err *err);
+/* Fills o->tlp, rel_to and red_to from the object's markings and handling extension (o->type
+ * set). parties, when not NULL, are the identities the object is released to whatever its
+ * markings (a request's two parties: rfi/), n_parties of them, intersected with any REL TO.
+ * A marking-definition the store does not hold restricts the object to no partner and is
+ * named in o->unknown_marking. LIA_EINVAL for a malformed handling extension. */
+int access_object_handling(struct store_txn *t, json_t *obj, const char *const *parties,
+                           size_t n_parties, struct arena *a, struct store_object *o,
+                           struct lia_err *err);
 
 struct access_token_spec {
     int64_t partner; /* 0: local */

@@ -75,8 +75,9 @@ static int releasability(struct store_txn *t, const char *ref, struct arena *a, 
     return rc;
 }
 
-int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
-                           struct store_object *o, struct lia_err *err)
+int access_object_handling(struct store_txn *t, json_t *obj, const char *const *parties,
+                           size_t n_parties, struct arena *a, struct store_object *o,
+                           struct lia_err *err)
 {
     o->tlp = access_object_tlp(obj);
     o->has_rel = false;
@@ -127,18 +128,19 @@ int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
     }
     json_decref(refs);
     /* Requests and responses reach their two parties only, on top of their markings. */
-    int64_t parties[2];
-    size_t n_parties;
-    bool applies;
-    int prc = access_party_audience(t, obj, o->type, parties, &n_parties, &applies, err);
-    if (prc)
-        return prc;
-    if (applies && !o->has_rel) {
-        memcpy(rel, parties, n_parties * sizeof *parties);
-        n_rel = n_parties;
-        o->has_rel = true;
-    } else if (applies) {
-        intersect(rel, &n_rel, parties, n_parties);
+    if (parties) {
+        int64_t rids[2];
+        size_t n_rids = 0;
+        int prc = store_partner_rids(t, parties, n_parties < 2 ? n_parties : 2, rids, &n_rids, err);
+        if (prc)
+            return prc;
+        if (!o->has_rel) {
+            memcpy(rel, rids, n_rids * sizeof *rids);
+            n_rel = n_rids;
+            o->has_rel = true;
+        } else {
+            intersect(rel, &n_rel, rids, n_rids);
+        }
     }
     o->rel_to = rel;
     o->n_rel_to = n_rel;
@@ -158,22 +160,29 @@ int access_object_handling(struct store_txn *t, json_t *obj, struct arena *a,
     return 0;
 }
 
-/* The creator rule (docs/markings.md), for adding versions and for deleting: an administrator
- * may change anything; a partner only what it created; a local principal what no partner
- * created. Returns LIA_ENOTFOUND (err untouched) when coll holds no version of id. */
-static int creator_rule(struct store_txn *t, const struct access_principal *who, int64_t coll,
-                        const char *id, struct arena *a, const char *what, struct lia_err *err)
+int access_creator_rule(struct store_txn *t, const struct access_principal *who, const char *id,
+                        const char *by, const struct store_creator *held, const char *what,
+                        struct lia_err *err)
 {
-    const char *creator = NULL;
-    struct lia_err lookup;
-    lia_err_clear(&lookup);
-    int rc = store_object_creator(t, coll, id, a, &creator, &lookup);
-    if (rc == LIA_ENOTFOUND)
-        return rc;
-    if (rc)
-        return lia_err_set(err, rc, "%s", lookup.msg);
-    if (who->admin)
+    int64_t rid;
+    size_t n = 0;
+    int rc;
+    if (who->via_exchange) {
+        if (!by)
+            return 0;
+        if ((rc = store_partner_rids(t, &by, 1, &rid, &n, err)) != 0)
+            return rc;
+        if (n && rid != who->partner)
+            return lia_err_set(err, LIA_EFORBIDDEN,
+                               "created_by_ref names another partner of this instance (%s)", by);
+        if (held->found && (!held->created_by_ref || strcmp(held->created_by_ref, by) != 0))
+            return lia_err_set(err, LIA_EFORBIDDEN,
+                               "%s was created by someone else; only its creator may %s", id, what);
         return 0;
+    }
+    if (!held->found || who->admin)
+        return 0;
+    const char *creator = held->created_by_ref;
     if (who->partner) {
         if (!creator || strcmp(creator, who->identity) != 0)
             return lia_err_set(err, LIA_EFORBIDDEN,
@@ -181,8 +190,6 @@ static int creator_rule(struct store_txn *t, const struct access_principal *who,
         return 0;
     }
     /* A local principal may change what no partner created. */
-    int64_t rid;
-    size_t n = 0;
     if (creator && (rc = store_partner_rids(t, &creator, 1, &rid, &n, err)) != 0)
         return rc;
     if (n)
@@ -192,32 +199,10 @@ static int creator_rule(struct store_txn *t, const struct access_principal *who,
     return 0;
 }
 
-int access_check_write(struct store_txn *t, const struct access_principal *who, int64_t coll,
-                       const char *id, const char *type, const char *created_by_ref,
-                       struct arena *a, const char **inject, bool *held, struct lia_err *err)
-{
-    *inject = NULL;
-    if (held)
-        *held = false;
-    if (!strcmp(type, "marking-definition") && !who->admin)
-        return lia_err_set(err, LIA_EFORBIDDEN,
-                           "only an administrator may create marking definitions");
-    if (who->partner) {
-        if (!created_by_ref)
-            *inject = who->identity;
-        else if (strcmp(created_by_ref, who->identity) != 0)
-            return lia_err_set(err, LIA_EFORBIDDEN,
-                               "created_by_ref must be this partner's identity %s", who->identity);
-    }
-    int rc = creator_rule(t, who, coll, id, a, "add versions", err);
-    if (held)
-        *held = rc != LIA_ENOTFOUND && !(rc && rc != LIA_EFORBIDDEN);
-    return rc == LIA_ENOTFOUND ? 0 : rc;
-}
-
 int access_check_delete(struct store_txn *t, const struct access_principal *who, int64_t coll,
                         const char *id, struct arena *a, struct lia_err *err)
 {
-    int rc = creator_rule(t, who, coll, id, a, "delete it", err);
-    return rc == LIA_ENOTFOUND ? 0 : rc;
+    struct store_creator held;
+    int rc = store_object_creators(t, coll, &id, 1, a, &held, err);
+    return rc ? rc : access_creator_rule(t, who, id, NULL, &held, "delete it", err);
 }

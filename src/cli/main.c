@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/cli_int.h"
 #include "intake/intake.h"
+#include "rfi/rfi.h"
 
 static const struct cli_command commands[] = {
     {"init", cli_init, "create a data directory with a store and an admin token"},
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
         printf("liaison %s\n", LIAISON_VERSION);
         return CLI_OK;
     }
+    rfi_register_rules(); /* the write path applies them from now on */
     for (const struct cli_command *c = commands; c->name; c++)
         if (!strcmp(argv[1], c->name))
             return c->run(argc - 1, argv + 1);

@@ -5,7 +5,7 @@
  *
  *  - pull: a TAXII 2.1 client (libcurl) fetches what a peer added after the
  *    checkpoint (added_after, following next), and stores each page through
- *    the one write path (access_ingest) as the peer's partner, under the
+ *    the one write path (src/ingest/) as the peer's partner, under the
  *    exchange write rule, with its provenance and the new position in the
  *    same transaction: a crash loses nothing and duplicates nothing.
  *  - push: reads what the peer's partner may receive through the one gate

@@ -71,12 +71,24 @@ int exchange_checkpoint_load(struct store *s, int64_t peer, const char *directio
 void exchange_checkpoint_result(struct store *s, const struct store_checkpoint *cp, int rc,
                                 const char *error);
 struct stix_envelope;
-/* Stores a batch a peer sent (ingest.c), as who (exchange rule), with provenance (peer 0 for
- * imports); counts into res and reports refusals. Non-zero only when t failed. */
-int exchange_ingest_batch(struct store_txn *t, struct store *s, const struct access_principal *who,
-                          int64_t coll, const struct stix_envelope *env, int64_t peer,
-                          const char *trust, const char *via, const struct exchange_opts *o,
-                          struct arena *a, struct exchange_result *res, struct lia_err *err);
+/* A batch a peer sent, stored through the one write path (receive.c) as who (the exchange
+ * rule), with provenance (peer 0 for imports) and an audit entry `action`, in one
+ * transaction. finish adds the caller's rows and writes the audit detail from the batch's
+ * counts. On success the counts are added to res; refusals are reported. */
+struct exchange_batch {
+    struct store *s;
+    const struct access_principal *who;
+    int64_t coll;
+    const struct stix_envelope *env;
+    int64_t peer;
+    const char *trust, *via, *action;
+    const struct exchange_opts *o;
+    int (*finish)(struct store_txn *t, const struct exchange_result *batch, void *ctx,
+                  struct dbuf *detail, struct lia_err *err);
+    void *ctx;
+};
+int exchange_receive(const struct exchange_batch *b, struct exchange_result *res,
+                     struct lia_err *err);
 /* Prints (or logs) one refused object. */
 void exchange_report(const struct exchange_opts *o, const char *who, const char *id,
                      const char *version, const char *why);

@@ -173,6 +173,27 @@ static int import_target(struct store *s, const struct exchange_import *im,
     return rc ? rc : store_meta_set(s, key, col->id, err);
 }
 
+struct import_audit {
+    const struct store_partner *from;
+    const struct store_collection *col;
+    const char *sha256;
+};
+
+static int import_done(struct store_txn *t, const struct exchange_result *n, void *ctx,
+                       struct dbuf *d, struct lia_err *err)
+{
+    (void)t;
+    struct import_audit *x = ctx;
+    dbuf_puts(d, "{\"partner\":");
+    dbuf_json_string(d, x->from->identity_id, strlen(x->from->identity_id));
+    int rc = dbuf_printf(d,
+                         ",\"collection\":\"%s\",\"sha256\":\"%s\",\"received\":%llu,"
+                         "\"stored\":%llu,\"refused\":%llu}",
+                         x->col->id, x->sha256, (unsigned long long)n->received,
+                         (unsigned long long)n->stored, (unsigned long long)n->refused);
+    return rc ? lia_err_set(err, rc, "audit record too large") : 0;
+}
+
 int exchange_import_file(struct store *s, const struct exchange_import *im,
                          struct exchange_result *res, struct lia_err *err)
 {
@@ -185,13 +206,13 @@ int exchange_import_file(struct store *s, const struct exchange_import *im,
                          (size_t)EXCHANGE_MAX_FILE);
     if (rc)
         return rc;
-    struct exchange_header h;
-    const char *bundle;
-    size_t blen;
+    struct exchange_header h = {0};
+    const char *bundle = NULL;
+    size_t blen = 0;
     rc = exchange_signed_verify(text, len, &h, &bundle, &blen, err);
     struct arena a;
     arena_init(&a, 0);
-    struct store_partner from;
+    struct store_partner from = {0};
     if (rc == 0)
         rc = find_sender(s, h.sender_key, &a, &from, err);
     struct stix_envelope env = {0};
@@ -206,10 +227,10 @@ int exchange_import_file(struct store *s, const struct exchange_import *im,
                              "imported",
                              why.msg[0] ? why.msg : "an envelope");
     }
-    struct store_collection col;
+    struct store_collection col = {0};
     if (rc == 0)
         rc = import_target(s, im, &from, &h, &a, &col, err);
-    struct access_principal who;
+    struct access_principal who = {0};
     char *actor = rc ? NULL : arena_printf(&a, "partner:%s/import", from.name);
     if (rc == 0)
         rc = exchange_principal(s, from.rid, actor, &a, &who, &from, err);
@@ -218,30 +239,19 @@ int exchange_import_file(struct store *s, const struct exchange_import *im,
     struct exchange_opts o;
     exchange_opts_defaults(&o);
     o.report = im->report;
-    struct store_txn *t = NULL;
+    struct import_audit x = {.from = &from, .col = &col, .sha256 = h.sha256};
+    struct exchange_batch b = {.s = s,
+                               .who = &who,
+                               .coll = col.rid,
+                               .env = &env,
+                               .trust = from.trust,
+                               .via = "import",
+                               .action = "objects.import",
+                               .o = &o,
+                               .finish = import_done,
+                               .ctx = &x};
     if (rc == 0)
-        rc = store_begin(s, &t, err);
-    if (rc == 0)
-        rc = exchange_ingest_batch(t, s, &who, col.rid, &env, 0, from.trust, "import", &o, &a, res,
-                                   err);
-    if (rc == 0) {
-        struct dbuf d;
-        dbuf_init(&d, 8192);
-        dbuf_puts(&d, "{\"partner\":");
-        dbuf_json_string(&d, from.identity_id, strlen(from.identity_id));
-        dbuf_printf(&d,
-                    ",\"collection\":\"%s\",\"sha256\":\"%s\",\"received\":%llu,\"stored\":%llu,"
-                    "\"refused\":%llu}",
-                    col.id, h.sha256, (unsigned long long)res->received,
-                    (unsigned long long)res->stored, (unsigned long long)res->refused);
-        rc = d.ptr ? audit_append(t, actor, "objects.import", d.ptr, err)
-                   : lia_err_set(err, LIA_ENOMEM, "out of memory");
-        dbuf_release(&d);
-    }
-    if (rc == 0)
-        rc = store_commit(t, err);
-    else if (t)
-        store_rollback(t);
+        rc = exchange_receive(&b, res, err);
     if (rc == 0)
         exchange_progress_add(im->progress, res->received, blen);
     else

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/audit.h"
 #include "stix/stix.h"
 
 struct pull {
@@ -106,58 +105,56 @@ static int parse_page(struct pull *p, const char *url, struct xc_resp *r, struct
     return 0;
 }
 
+struct page {
+    struct pull *p;
+    struct store_checkpoint cp; /* the position after this page */
+};
+
+/* In the page's transaction: the new position, and the audit detail. */
+static int page_done(struct store_txn *t, const struct exchange_result *n, void *ctx,
+                     struct dbuf *d, struct lia_err *err)
+{
+    struct page *g = ctx;
+    struct pull *p = g->p;
+    g->cp.objects += (int64_t)n->received;
+    int rc = store_checkpoint_put(t, &g->cp, err);
+    dbuf_puts(d, "{\"peer\":");
+    dbuf_json_string(d, p->peer->name, strlen(p->peer->name));
+    dbuf_printf(d, ",\"collection\":\"%s\",\"remote\":", p->local->id);
+    dbuf_json_string(d, p->remote, strlen(p->remote));
+    int r2 = dbuf_printf(d, ",\"received\":%llu,\"stored\":%llu,\"refused\":%llu}",
+                         (unsigned long long)n->received, (unsigned long long)n->stored,
+                         (unsigned long long)n->refused);
+    return rc ? rc : r2 ? lia_err_set(err, r2, "audit record too large") : 0;
+}
+
 /* Stores one page with its provenance, audit entry and new position, in one transaction. */
 static int store_page(struct pull *p, const struct stix_envelope *env, const char *position,
                       struct lia_err *err)
 {
-    struct arena a;
-    arena_init(&a, 0);
-    struct exchange_result before = *p->res;
-    struct store_txn *t = NULL;
-    int rc = store_begin(p->s, &t, err);
-    if (rc == 0)
-        rc = exchange_ingest_batch(t, p->s, &p->who, p->local->rid, env, p->peer->rid,
-                                   p->partner.trust, "pull", p->o, &a, p->res, err);
-    struct store_checkpoint cp = p->cp;
-    if (position) {
-        char *pos = arena_strndup(&a, position, strlen(position));
-        if (pos)
-            cp.position = pos;
-    }
-    cp.objects += (int64_t)(p->res->received - before.received);
-    if (rc == 0)
-        rc = store_checkpoint_put(t, &cp, err);
-    if (rc == 0) {
-        struct dbuf d;
-        dbuf_init(&d, 8192);
-        dbuf_puts(&d, "{\"peer\":");
-        dbuf_json_string(&d, p->peer->name, strlen(p->peer->name));
-        dbuf_printf(&d, ",\"collection\":\"%s\",\"remote\":", p->local->id);
-        dbuf_json_string(&d, p->remote, strlen(p->remote));
-        int r2 = dbuf_printf(&d, ",\"received\":%llu,\"stored\":%llu,\"refused\":%llu}",
-                             (unsigned long long)(p->res->received - before.received),
-                             (unsigned long long)(p->res->stored - before.stored),
-                             (unsigned long long)(p->res->refused - before.refused));
-        rc = r2 ? lia_err_set(err, r2, "audit record too large")
-                : audit_append(t, p->actor, "objects.pull", d.ptr, err);
-        dbuf_release(&d);
-    }
-    if (rc == 0) {
-        rc = store_commit(t, err);
-    } else if (t) {
-        store_rollback(t);
-    }
+    struct page g = {.p = p, .cp = p->cp};
+    if (position)
+        g.cp.position = position;
+    struct exchange_batch b = {.s = p->s,
+                               .who = &p->who,
+                               .coll = p->local->rid,
+                               .env = env,
+                               .peer = p->peer->rid,
+                               .trust = p->partner.trust,
+                               .via = "pull",
+                               .action = "objects.pull",
+                               .o = p->o,
+                               .finish = page_done,
+                               .ctx = &g};
+    int rc = exchange_receive(&b, p->res, err);
     if (rc == 0) {
         if (position) {
             free(p->owned_position);
             p->owned_position = strdup(position);
             p->cp.position = p->owned_position;
         }
-        p->cp.objects = cp.objects;
-    } else {
-        *p->res = before;
+        p->cp.objects = g.cp.objects;
     }
-    arena_release(&a);
     return rc;
 }
 

@@ -1,7 +1,7 @@
 /*
  * Publishing a reviewed intake draft: the bundle's objects go into a
- * collection through the one write path (access_ingest_object), in one
- * transaction with an audit entry. Entities and relationships have stable
+ * collection through the one write path (src/ingest/), in one transaction
+ * with an audit entry. Entities and relationships have stable
  * ids (one per gazetteer entry), so an object already in the collection is
  * reused, not versioned again: intake of many articles links them instead of
  * multiplying entities. Each new object gets the chosen TLP marking (unless
@@ -15,7 +15,7 @@
 
 #include <string.h>
 
-#include "audit/audit.h"
+#include "ingest/ingest.h"
 #include "stix/stix.h"
 
 static bool reusable_type(const char *type)
@@ -40,6 +40,43 @@ static int record(struct dbuf *b, bool first, const char *id, const char *what, 
     return rc ? rc : dbuf_puts(b, "}");
 }
 
+/* What became of each object of the bundle, in its order. */
+struct outcome {
+    const char *id, *what, *why;
+};
+
+struct publish {
+    struct outcome *out;
+    const size_t *index; /* the bundle's place of each object handed to ingest */
+    struct arena *a;
+    const char *coll_id;
+    size_t stored, reused, refused;
+};
+
+static int published(const struct ingest_result *r, void *ctx)
+{
+    struct publish *p = ctx;
+    if (!r)
+        return 0;
+    struct outcome *o = &p->out[p->index[r->index]];
+    o->what = r->stored ? "stored" : "refused";
+    o->why = r->message ? arena_strndup(p->a, r->message, strlen(r->message)) : NULL;
+    r->stored ? p->stored++ : p->refused++;
+    return 0;
+}
+
+static int finish(struct store_txn *t, const struct ingest_tally *n, void *ctx, const char **detail,
+                  struct lia_err *err)
+{
+    (void)t, (void)n;
+    struct publish *p = ctx;
+    *detail = arena_printf(p->a,
+                           "{\"collection\":\"%s\",\"stored\":%zu,\"reused\":%zu,"
+                           "\"refused\":%zu}",
+                           p->coll_id, p->stored, p->reused, p->refused);
+    return *detail ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+}
+
 int intake_publish(struct store *s, const struct access_principal *who, const char *collection,
                    int tlp, const char *bundle, size_t len, struct arena *a, struct dbuf *out,
                    struct lia_err *err)
@@ -62,24 +99,21 @@ int intake_publish(struct store *s, const struct access_principal *who, const ch
     /* What the draft says "liaison intake" made, the publisher now vouches for. */
     char tool[80];
     intake_entity_stix_id("identity", INTAKE_IDENTITY_KEY, tool);
-    const char *self = access_instance_identity(s);
-    struct store_txn *t = NULL;
-    rc = store_begin(s, &t, err);
-    struct access_ingest ctx = {
-        .store = s, .who = who, .coll = col.rid, .a = a, .instance_identity = self};
-    size_t stored = 0, reused = 0, refused = 0;
-    rc = rc ? rc : dbuf_puts(out, "{\"collection\":");
-    rc = rc ? rc : dbuf_json_string(out, col.id, strlen(col.id));
-    rc = rc ? rc : dbuf_puts(out, ",\"objects\":[");
-    bool first = true;
+    struct publish p = {.a = a, .coll_id = col.id};
+    p.out = arena_alloc(a, (env.n_items + 1) * sizeof *p.out);
+    size_t *index = arena_alloc(a, (env.n_items + 1) * sizeof *index);
+    struct stix_item *items = arena_alloc(a, (env.n_items + 1) * sizeof *items);
+    size_t n = 0;
+    if (!p.out || !index || !items)
+        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
     for (size_t i = 0; i < env.n_items && rc == 0; i++) {
         json_t *o = env.items[i].obj;
         const char *id = json_string_value(json_object_get(o, "id"));
         const char *type = json_string_value(json_object_get(o, "type"));
+        p.out[i].id = id ? id : "";
         if (!id || !type) {
-            refused++;
-            rc = record(out, first, id ? id : "", "refused", "no id or type");
-            first = false;
+            p.refused++;
+            p.out[i] = (struct outcome){id ? id : "", "refused", "no id or type"};
             continue;
         }
         /* Reused only when the publisher can see it (the store's gate): "reused" must not
@@ -88,17 +122,10 @@ int intake_publish(struct store *s, const struct access_principal *who, const ch
             struct store_filter f = {
                 .ids = &id, .n_ids = 1, .version_sel = STORE_VER_ALL, .limit = 1};
             struct store_page page;
-            struct lia_err e2;
-            lia_err_clear(&e2);
-            int vrc = store_query_objects(s, &who->policy, col.rid, &f, false, a, &page, &e2);
-            if (vrc) {
-                rc = lia_err_set(err, vrc, "%s", e2.msg);
-                break;
-            }
-            if (page.n) {
-                reused++;
-                rc = record(out, first, id, "reused", NULL);
-                first = false;
+            rc = store_query_objects(s, &who->policy, col.rid, &f, false, a, &page, err);
+            if (rc == 0 && page.n) {
+                p.reused++;
+                p.out[i].what = "reused";
                 continue;
             }
         }
@@ -111,39 +138,31 @@ int intake_publish(struct store *s, const struct access_principal *who, const ch
         char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         char *copy = text ? arena_strndup(a, text, strlen(text)) : NULL;
         free(text);
-        if (!copy) {
+        if (!copy && rc == 0)
             rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
-            break;
-        }
-        struct access_ingest_result res;
-        rc = access_ingest_object(t, &ctx, o, copy, strlen(copy), &res, err);
-        if (rc)
-            break;
-        if (res.stored)
-            stored++;
-        else
-            refused++;
-        rc = record(out, first, id, res.stored ? "stored" : "refused", res.message);
-        first = false;
+        index[n] = i;
+        items[n++] = (struct stix_item){.obj = o, .text = copy, .len = copy ? strlen(copy) : 0};
     }
+    p.index = index;
+    struct ingest_spec spec = {.store = s,
+                               .who = who,
+                               .coll = col.rid,
+                               .action = "intake.publish",
+                               .result = published,
+                               .finish = finish,
+                               .ctx = &p};
+    if (rc == 0)
+        rc = ingest_items(&spec, items, n, NULL, err);
+    rc = rc ? rc : dbuf_puts(out, "{\"collection\":");
+    rc = rc ? rc : dbuf_json_string(out, col.id, strlen(col.id));
+    rc = rc ? rc : dbuf_puts(out, ",\"objects\":[");
+    for (size_t i = 0; i < env.n_items && rc == 0; i++)
+        rc = record(out, i == 0, p.out[i].id, p.out[i].what, p.out[i].why);
     rc = rc ? rc
-            : dbuf_printf(out, "],\"stored\":%zu,\"reused\":%zu,\"refused\":%zu}", stored, reused,
-                          refused);
-    if (rc == 0) {
-        char *detail = arena_printf(a,
-                                    "{\"collection\":\"%s\",\"stored\":%zu,\"reused\":%zu,"
-                                    "\"refused\":%zu}",
-                                    col.id, stored, reused, refused);
-        rc = detail ? audit_append(t, who->actor, "intake.publish", detail, err)
-                    : lia_err_set(err, LIA_ENOMEM, "out of memory");
-    }
+            : dbuf_printf(out, "],\"stored\":%zu,\"reused\":%zu,\"refused\":%zu}", p.stored,
+                          p.reused, p.refused);
     stix_envelope_release(&env);
-    if (rc) {
-        if (t)
-            store_rollback(t);
-        if (rc == LIA_ETOOBIG && !err->code)
-            lia_err_set(err, rc, "publish report too large");
-        return rc;
-    }
-    return store_commit(t, err);
+    if (rc == LIA_ETOOBIG && !err->code)
+        lia_err_set(err, rc, "publish report too large");
+    return rc;
 }

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "audit/audit.h"
+#include "ingest/ingest.h"
 #include "stix/stix.h"
 
 struct reader {
@@ -30,73 +30,84 @@ struct reader {
     uint64_t bytes_total;
 };
 
-/* The one use of the write path: stores the objects of one event in one transaction, as
- * exchange/ingest.c does (marking-definitions first: the mapping puts them first). Each
- * object is validated again and goes through the write rules, handling and storage of
- * access_ingest_object; a refusal is counted and reported, the rest stored. The batch is on
- * the audit record ("objects.import"), with provenance when a partner sent it. */
+struct event_batch {
+    const struct misp_import *im;
+    const char *event_uuid;
+    struct misp_summary *sum;
+    int64_t *fresh; /* date_added of the new versions */
+    size_t n_fresh;
+    char *detail;
+};
+
+static int event_result(const struct ingest_result *r, void *ctx)
+{
+    struct event_batch *e = ctx;
+    if (r && !r->stored)
+        misp_problem(e->sum, e->im->map.report, e->event_uuid, "%s refused: %s", r->id,
+                     r->message ? r->message : "(no reason)");
+    else if (r && r->is_new)
+        e->fresh[e->n_fresh++] = r->date_added;
+    return 0;
+}
+
+/* In the event's transaction: provenance when a partner sent it, and the audit detail. */
+static int event_finish(struct store_txn *t, const struct ingest_tally *n, void *ctx,
+                        const char **detail, struct lia_err *err)
+{
+    struct event_batch *e = ctx;
+    const struct misp_import *im = e->im;
+    int rc = im->exchange && e->n_fresh
+                 ? store_provenance_put(t, e->fresh, e->n_fresh, 0, im->who->partner, lia_now_us(),
+                                        im->trust, "misp", err)
+                 : 0;
+    json_t *d = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "collection", im->coll_id, "misp_event",
+                          e->event_uuid, "received", (json_int_t)n->received, "stored",
+                          (json_int_t)n->stored, "existed", (json_int_t)n->existed, "refused",
+                          (json_int_t)n->refused);
+    *detail = e->detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(d);
+    return rc ? rc : *detail ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+}
+
+/* Stores the objects of one event through the one write path (src/ingest/), in one
+ * transaction: each object validated again and through the write rules, handling and storage;
+ * a refusal counted and reported, the rest stored; the batch on the audit record
+ * ("objects.import"), with provenance when a partner sent it. */
 static int write_event(const struct misp_import *im, const char *event_uuid, json_t *objects,
                        struct misp_summary *sum, struct lia_err *err)
 {
-    struct store_txn *t = NULL;
-    int rc = store_begin(im->store, &t, err);
-    struct access_ingest ctx = {.store = im->store,
-                                .who = im->who,
-                                .coll = im->coll,
-                                .exchange = im->exchange,
-                                .instance_identity = access_instance_identity(im->store)};
-    size_t n = json_array_size(objects), n_fresh = 0;
-    int64_t *fresh = n ? malloc(n * sizeof *fresh) : NULL;
-    uint64_t stored = 0, existed = 0, refused = 0;
+    size_t n = json_array_size(objects);
+    struct stix_item *items = calloc(n ? n : 1, sizeof *items);
+    struct event_batch e = {im, event_uuid, sum, malloc((n ? n : 1) * sizeof *e.fresh), 0, NULL};
+    int rc = items && e.fresh ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
     for (size_t i = 0; i < n && rc == 0; i++) {
-        json_t *obj = json_array_get(objects, i);
-        char *text = json_dumps(obj, JSON_COMPACT);
-        if (!text || !fresh) {
-            free(text);
+        items[i].obj = json_array_get(objects, i);
+        char *text = json_dumps(items[i].obj, JSON_COMPACT);
+        items[i].text = text;
+        items[i].len = text ? strlen(text) : 0;
+        if (!text)
             rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
-            break;
-        }
-        struct arena oa;
-        arena_init(&oa, 0);
-        ctx.a = &oa;
-        struct access_ingest_result r;
-        rc = access_ingest_object(t, &ctx, obj, text, strlen(text), &r, err);
-        if (rc == 0 && !r.stored) {
-            refused++;
-            misp_problem(sum, im->map.report, event_uuid, "%s refused: %s", r.id,
-                         r.message ? r.message : "(no reason)");
-        } else if (rc == 0 && r.is_new) {
-            stored++;
-            fresh[n_fresh++] = r.date_added;
-        } else if (rc == 0) {
-            existed++;
-        }
-        arena_release(&oa);
-        free(text);
     }
-    if (rc == 0 && im->exchange && n_fresh)
-        rc = store_provenance_put(t, fresh, n_fresh, 0, im->who->partner, lia_now_us(), im->trust,
-                                  "misp", err);
-    free(fresh);
-    if (rc == 0) {
-        json_t *d = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "collection", im->coll_id, "misp_event",
-                              event_uuid, "received", (json_int_t)n, "stored", (json_int_t)stored,
-                              "existed", (json_int_t)existed, "refused", (json_int_t)refused);
-        char *detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(d);
-        rc = detail ? audit_append(t, im->who->actor, "objects.import", detail, err)
-                    : lia_err_set(err, LIA_ENOMEM, "out of memory");
-        free(detail);
-    }
+    struct ingest_spec spec = {.store = im->store,
+                               .who = im->who,
+                               .coll = im->coll,
+                               .action = "objects.import",
+                               .result = event_result,
+                               .finish = event_finish,
+                               .ctx = &e};
+    struct ingest_tally tally;
     if (rc == 0)
-        rc = store_commit(t, err);
-    else if (t)
-        store_rollback(t);
+        rc = ingest_items(&spec, items, n, &tally, err);
     if (rc == 0) {
-        sum->objects_stored += stored;
-        sum->objects_existed += existed;
-        sum->objects_refused += refused;
+        sum->objects_stored += tally.stored;
+        sum->objects_existed += tally.existed;
+        sum->objects_refused += tally.refused;
     }
+    for (size_t i = 0; items && i < n; i++)
+        free((char *)items[i].text);
+    free(items);
+    free(e.fresh);
+    free(e.detail);
     return rc;
 }
 

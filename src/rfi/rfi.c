@@ -2,7 +2,7 @@
  * Requests for information: building the request and response objects,
  * and the actions each side may take. Who may do what is decided twice: here,
  * to give a clear refusal early, and again by the write rules on the one
- * write path (access/rfi_rules.c), which no route can bypass.
+ * write path (rfi/write_rules.c, registered with src/ingest/), which no route can bypass.
  */
 #include "rfi/rfi_int.h"
 
@@ -171,7 +171,7 @@ static int respond(struct store *s, const struct access_principal *who, const st
             view = (struct store_policy){.partner = p.rid, .clearance = p.clearance};
         const char *json;
         size_t len;
-        int rc = access_find_visible(s, &view, act->refs[i], a, &json, &len, err);
+        int rc = rfi_find_visible(s, &view, act->refs[i], a, &json, &len, err);
         if (rc)
             return rc;
         if (!json)

@@ -5,7 +5,7 @@
  * A request is a `liaison-rfi` object written by its requester; each
  * acknowledgement, answer or refusal is a `liaison-rfi-response` written by
  * the addressee. Each side writes only its own objects (the write rules live
- * in access/rfi_rules.c and apply on every write path), both travel between
+ * in rfi/write_rules.c, registered with the one write path), both travel between
  * instances like any STIX object, and the status everybody sees is derived
  * from both. This module builds those objects, stores them through the one
  * write path, and reads them back into views through the one read gate.
@@ -45,6 +45,11 @@ struct rfi_action {
     size_t n_questions;
     const char *due; /* amend */
 };
+
+/* Registers the rules of requests and responses with the write path (src/ingest/): every
+ * process that stores objects calls it once at start (cli/main.c); until then they are
+ * refused. */
+void rfi_register_rules(void);
 
 /* Creates a request as principal who. On success *id (arena) is its id. A refusal by the
  * rules gives LIA_EFORBIDDEN / LIA_EINVAL with the reason. */

@@ -23,6 +23,15 @@ struct rfi_set {
 int rfi_load(struct store *s, const struct access_principal *who, struct arena *a,
              struct rfi_set *requests, struct rfi_set *responses, struct lia_err *err);
 void rfi_set_release(struct rfi_set *set);
+/* The newest version of object id that policy p may see, in any collection it may read
+ * (through the one gate); *json NULL when there is none (write_rules.c). */
+int rfi_find_visible(struct store *s, const struct store_policy *p, const char *id, struct arena *a,
+                     const char **json, size_t *len, struct lia_err *err);
+/* The same, as the version's row (row->json NULL when there is none) and its collection's id:
+ * for a view that names what it shows in a disclosure record. */
+int rfi_find_visible_row(struct store *s, const struct store_policy *p, const char *id,
+                         struct arena *a, struct store_row *row, const char **collection,
+                         struct lia_err *err);
 /* Stores one object text as who in coll, with an audit entry `action`. A refusal by the rules
  * is LIA_EFORBIDDEN with the reason. */
 int rfi_write(struct store *s, const struct access_principal *who, int64_t coll, const char *text,

@@ -1,14 +1,14 @@
 /*
  * Reading and writing RFI objects: every request and response is read
  * through store_query_objects with the caller's policy (the one gate) and
- * written through access_ingest_object with an audit entry in the same
- * transaction (the one write path).
+ * written through the one write path (src/ingest/) with an audit entry in the
+ * same transaction.
  */
 #include "rfi/rfi_int.h"
 
 #include <string.h>
 
-#include "audit/audit.h"
+#include "ingest/ingest.h"
 #include "stix/stix.h"
 
 #define MAX_RFI_OBJECTS 20000
@@ -79,36 +79,53 @@ void rfi_set_release(struct rfi_set *set)
     set->n = 0;
 }
 
+struct written {
+    struct arena *a;
+    bool stored;
+    const char *id, *version, *message;
+};
+
+static int written(const struct ingest_result *r, void *ctx)
+{
+    struct written *w = ctx;
+    if (!r)
+        return 0;
+    w->stored = r->stored;
+    w->id = arena_strndup(w->a, r->id, strlen(r->id));
+    w->version = arena_strndup(w->a, r->version, strlen(r->version));
+    w->message = r->message ? arena_strndup(w->a, r->message, strlen(r->message)) : NULL;
+    return w->id && w->version ? 0 : LIA_ENOMEM;
+}
+
+/* A refused object fails the write; else the audit entry names it. */
+static int finish(struct store_txn *t, const struct ingest_tally *n, void *ctx, const char **detail,
+                  struct lia_err *err)
+{
+    (void)t, (void)n;
+    struct written *w = ctx;
+    if (!w->stored)
+        return lia_err_set(err, LIA_EFORBIDDEN, "%s", w->message ? w->message : "refused");
+    *detail = arena_printf(w->a, "{\"id\":\"%s\",\"version\":\"%s\"}", w->id, w->version);
+    return *detail ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+}
+
 int rfi_write(struct store *s, const struct access_principal *who, int64_t coll, const char *text,
               const char *action, struct arena *a, struct lia_err *err)
 {
     struct stix_limits lim = {.max_depth = 32, .max_string = 1 << 20, .max_objects = 1};
-    json_t *obj = NULL;
-    int rc = stix_parse_json(text, strlen(text), &lim, &obj, err);
+    struct stix_item it = {.text = text, .len = strlen(text)};
+    int rc = stix_parse_json(text, it.len, &lim, &it.obj, err);
     if (rc)
         return rc;
-    struct store_txn *t = NULL;
-    rc = store_begin(s, &t, err);
-    struct access_ingest ctx = {.store = s,
-                                .who = who,
-                                .coll = coll,
-                                .a = a,
-                                .instance_identity = access_instance_identity(s)};
-    struct access_ingest_result res;
-    if (rc == 0)
-        rc = access_ingest_object(t, &ctx, obj, text, strlen(text), &res, err);
-    if (rc == 0 && !res.stored)
-        rc = lia_err_set(err, LIA_EFORBIDDEN, "%s", res.message ? res.message : "refused");
-    if (rc == 0) {
-        char *detail = arena_printf(a, "{\"id\":\"%s\",\"version\":\"%s\"}", res.id, res.version);
-        rc = detail ? audit_append(t, who->actor, action, detail, err)
-                    : lia_err_set(err, LIA_ENOMEM, "out of memory");
-    }
-    json_decref(obj);
-    if (rc) {
-        if (t)
-            store_rollback(t);
-        return rc;
-    }
-    return store_commit(t, err);
+    struct written w = {.a = a};
+    struct ingest_spec spec = {.store = s,
+                               .who = who,
+                               .coll = coll,
+                               .action = action,
+                               .result = written,
+                               .finish = finish,
+                               .ctx = &w};
+    rc = ingest_items(&spec, &it, 1, NULL, err);
+    json_decref(it.obj);
+    return rc;
 }

@@ -126,7 +126,7 @@ static int put_ref(struct store *s, const struct access_principal *who, int64_t 
     const char *collection;
     struct lia_err e;
     (void)coll;
-    if (access_find_visible_row(s, &who->policy, ref, a, &row, &collection, &e) != 0 || !row.json)
+    if (rfi_find_visible_row(s, &who->policy, ref, a, &row, &collection, &e) != 0 || !row.json)
         return 0; /* not visible to this viewer: say nothing about it */
     json_t *o = json_loadb(row.json, row.json_len, 0, NULL);
     if (!o)

@@ -5,7 +5,7 @@
  * --data DIR opens the same one (docs/scale-out.md). Only that one line is
  * read here; the rest of the file is the CLI's (cli/config.c).
  */
-#include "store/store.h"
+#include "store/store_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +19,12 @@ static char *trim(char *s)
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
         s[--n] = '\0';
     return s;
+}
+
+int store_path_for_dir(const char *dir, char *out, size_t outlen)
+{
+    int n = snprintf(out, outlen, "%s/liaison.db", dir);
+    return n < 0 || (size_t)n >= outlen ? LIA_EINVAL : 0;
 }
 
 int store_location_for_dir(const char *dir, char *out, size_t outlen)
@@ -54,6 +60,11 @@ int store_location_for_dir(const char *dir, char *out, size_t outlen)
             return rc;
     }
     return store_path_for_dir(dir, out, outlen);
+}
+
+bool store_is_pg(const char *location)
+{
+    return !strncmp(location, "postgres://", 11) || !strncmp(location, "postgresql://", 13);
 }
 
 void store_location_redact(const char *location, char *out, size_t outlen)

@@ -1,7 +1,11 @@
 /*
- * The visibility predicate of a read (design.md invariant 1), compiled for the caller: one
- * for both backends, which differ only in how they ask whether the caller is named in a
- * row's audience (store_audience_fn).
+ * The visibility predicate of a read (design.md invariant 1), compiled for the caller, and
+ * the WHERE clause of every object query and delete: one for both backends.
+ *
+ * The query is assembled from fixed SQL fragments with every value bound as a parameter:
+ * nothing a client sends is ever pasted into SQL text. The policy becomes a predicate on the
+ * same rows (and on the rows used to decide which version is "last" or "first"), so that an
+ * invisible version can neither be returned nor influence what is returned.
  *
  * Unmarked rows (tlp < 0) take the collection's default d; with e the effective TLP and c the
  * clearance, a row is visible when e <= c, when e < RED or the caller is a TLP:RED recipient,
@@ -13,11 +17,39 @@
  *   e < RED:  implied by e <= c when c is below RED; else tlp < RED, when d < RED;
  *             tlp BETWEEN 0 AND RED - 1, when d is RED.
  * c and d are written into the text: a handful of statements per collection, each cached.
+ * Whether the caller is named in a row's audience is a bit of the row's mask for partners 1
+ * to 63 (in the page index: no look-up), an audience row for others.
  */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
-int store_policy_sql(struct dbuf *q, const struct store_policy *p, int default_tlp, const char *o,
-                     store_audience_fn audience, void *ctx)
+#include <stdio.h>
+
+int64_t store_audience_mask(const int64_t *partners, size_t n)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (partners[i] >= 1 && partners[i] <= STORE_MASK_MAX_PARTNER)
+            m |= (uint64_t)1 << (partners[i] - 1);
+    return (int64_t)m;
+}
+
+static int audience_sql(struct dbuf *q, struct store_args *b, const struct store_policy *p,
+                        const char *o, int kind)
+{
+    if (p->partner >= 1 && p->partner <= STORE_MASK_MAX_PARTNER) {
+        int rc =
+            dbuf_printf(q, "(%s.%s & ?) <> 0", o, kind == AUDIENCE_REL ? "rel_mask" : "red_mask");
+        return rc ? rc : store_args_add(b, sv_int((int64_t)((uint64_t)1 << (p->partner - 1))));
+    }
+    int rc = dbuf_printf(q,
+                         "EXISTS(SELECT 1 FROM audience a WHERE a.obj = %s.date_added"
+                         " AND a.kind = %d AND a.partner = ?)",
+                         o, kind);
+    return rc ? rc : store_args_add(b, sv_int(p->partner));
+}
+
+int store_policy_sql(struct dbuf *q, struct store_args *b, const struct store_policy *p,
+                     int default_tlp, const char *o)
 {
     if (p->all)
         return 0;
@@ -29,10 +61,95 @@ int store_policy_sql(struct dbuf *q, const struct store_policy *p, int default_t
             rc = dbuf_printf(q, " AND (%s.tlp < %d OR ", o, STORE_TLP_RED);
         else
             rc = dbuf_printf(q, " AND (%s.tlp BETWEEN 0 AND %d OR ", o, STORE_TLP_RED - 1);
-        rc = rc ? rc : audience(q, ctx, p, o, AUDIENCE_RED);
+        rc = rc ? rc : audience_sql(q, b, p, o, AUDIENCE_RED);
         rc = rc ? rc : dbuf_puts(q, ")");
     }
     rc = rc ? rc : dbuf_printf(q, " AND ((%s.restricted & %d) = 0 OR ", o, RESTRICTED_REL);
-    rc = rc ? rc : audience(q, ctx, p, o, AUDIENCE_REL);
+    rc = rc ? rc : audience_sql(q, b, p, o, AUDIENCE_REL);
+    return rc ? rc : dbuf_puts(q, ")");
+}
+
+static int in_list_text(struct dbuf *q, struct store_args *b, const char *col,
+                        const char *const *vals, size_t n)
+{
+    if (n == 0)
+        return 0;
+    int rc = dbuf_printf(q, " AND %s IN (", col);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = dbuf_puts(q, i ? ",?" : "?");
+        rc = rc ? rc : store_args_add(b, sv_text(vals[i]));
+    }
+    return rc ? rc : dbuf_puts(q, ")");
+}
+
+/* The LIKE pattern that finds text anywhere: %text% with %, _ and \ escaped. */
+static char *like_pattern(const char *text, struct arena *a)
+{
+    size_t n = strlen(text), k = 0;
+    char *p = a ? arena_alloc(a, 2 * n + 3) : NULL;
+    if (!p)
+        return NULL;
+    p[k++] = '%';
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
+            p[k++] = '\\';
+        p[k++] = text[i];
+    }
+    p[k++] = '%';
+    p[k] = '\0';
+    return p;
+}
+
+int store_where_sql(struct dbuf *q, struct store_args *b, struct store *s,
+                    const struct store_policy *p, int default_tlp, int64_t coll,
+                    const struct store_filter *f, const char *id)
+{
+    int64_t after = f->added_after > f->after_key ? f->added_after : f->after_key;
+    int rc = dbuf_puts(q, " WHERE o.coll = ? AND o.date_added > ?");
+    rc = rc ? rc : store_args_add(b, sv_int(coll));
+    rc = rc ? rc : store_args_add(b, sv_int(after));
+    if (rc == 0 && id) {
+        rc = dbuf_puts(q, " AND o.id = ?");
+        rc = rc ? rc : store_args_add(b, sv_text(id));
+    }
+    if (rc == 0 && !id)
+        rc = in_list_text(q, b, "o.id", f->ids, f->n_ids);
+    if (rc == 0)
+        rc = in_list_text(q, b, "o.type", f->types, f->n_types);
+    if (rc == 0)
+        rc = in_list_text(q, b, "o.spec_version", f->spec_versions, f->n_spec_versions);
+    if (rc == 0 && f->text_match) {
+        char *pattern = like_pattern(f->text_match, b->a);
+        rc = pattern ? dbuf_puts(q, s->be->search_match) : LIA_ENOMEM;
+        rc = rc ? rc : store_args_add(b, sv_text(pattern));
+    }
+    if (rc == 0)
+        rc = store_policy_sql(q, b, p, default_tlp, "o");
+
+    int sel = f->version_sel ? f->version_sel : (f->n_version_at ? 0 : STORE_VER_LAST);
+    if (rc || (sel & STORE_VER_ALL))
+        return rc;
+    rc = dbuf_puts(q, " AND (0 = 1");
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        int bit = k == 0 ? STORE_VER_LAST : STORE_VER_FIRST;
+        if (!(sel & bit))
+            continue;
+        /* superseded / preceded say, kept at write time, whether any later / earlier
+         * version exists at all. Without one the row is the last / first for everyone; with
+         * one, it still is for a caller who may see none of those versions. */
+        rc = dbuf_printf(q, " OR o.%s = 0", bit == STORE_VER_LAST ? "superseded" : "preceded");
+        if (rc || p->all)
+            continue;
+        rc = dbuf_printf(q,
+                         " OR NOT EXISTS(SELECT 1 FROM object o2 WHERE o2.coll = o.coll"
+                         " AND o2.id = o.id AND o2.modified %c o.modified",
+                         bit == STORE_VER_LAST ? '>' : '<');
+        rc = rc ? rc : store_policy_sql(q, b, p, default_tlp, "o2");
+        rc = rc ? rc : dbuf_puts(q, ")");
+    }
+    for (size_t i = 0; i < f->n_version_at && rc == 0; i++) {
+        rc = dbuf_puts(q, " OR o.modified = ?");
+        rc = rc ? rc : store_args_add(b, sv_int(f->version_at[i]));
+    }
     return rc ? rc : dbuf_puts(q, ")");
 }

@@ -41,7 +41,7 @@ struct store_options {
 };
 
 /* Opens (or with opt->create, creates) the store at path: a SQLite file ("sqlite:PATH" or a
- * plain path), or a PostgreSQL database ("postgres://..." or "postgresql://...", pg.c), whose
+ * plain path), or a PostgreSQL database ("postgres://..." or "postgresql://...", pg/), whose
  * schema version must be the one this liaison knows unless opt->create or opt->migrate. */
 int store_open(const char *path, const struct store_options *opt, struct store **out,
                struct lia_err *err);
@@ -125,13 +125,18 @@ void store_read_end(struct store *s);
  * transaction; except a commit whose only changes are audit entries and the log's head (a
  * partner's disclosure record), which no answer shows. Read it before a read transaction
  * begins and again after it ends: when both match, what was read is current for as long as
- * the generation stays the same (the response cache, docs/architecture.md). False when the
- * backend cannot tell (PostgreSQL, whose nodes do not share memory, or a data directory where
- * the generation file cannot be mapped): then nothing may be cached. */
+ * the generation stays the same (the response cache, docs/architecture.md). SQLite: a counter
+ * in a file beside the database that every process maps; PostgreSQL: every commit sends a
+ * NOTIFY that each node's listener counts (pg/listen.c). False when the backend cannot tell
+ * (the generation file cannot be mapped; a node's listening session is lost, until it
+ * listens again): then nothing may be cached. */
 bool store_generation(struct store *s, uint64_t *gen);
 
 /* Writing. */
 int store_begin(struct store *s, struct store_txn **t, struct lia_err *err);
+/* Whether a write transaction of this process is under way or waiting to begin: a hint for a
+ * writer that has work to do before it needs its transaction (it may do it first). */
+bool store_writing(struct store *s);
 int store_commit(struct store_txn *t, struct lia_err *err); /* frees t, also on failure */
 void store_rollback(struct store_txn *t);                   /* frees t */
 
@@ -153,6 +158,7 @@ struct store_object {
     size_t json_len;
     const char *unknown_marking; /* set by access/: a marking ref it could not resolve */
     const char *search_text;     /* normalised names, aliases and text to search, or NULL */
+    bool first; /* no version of id is in the collection (looked up in this transaction) */
 };
 
 enum store_put_result { STORE_PUT_NEW = 1, STORE_PUT_EXISTS = 2 };
@@ -162,6 +168,13 @@ enum store_put_result { STORE_PUT_NEW = 1, STORE_PUT_EXISTS = 2 };
  * date_added (new or existing). */
 int store_put_object(struct store_txn *t, int64_t coll, const struct store_object *o, int *result,
                      int64_t *date_added, struct lia_err *err);
+/* The same for o[0..n), in order, as one batch (PostgreSQL: one statement). */
+struct store_put {
+    int result; /* enum store_put_result */
+    int64_t date_added;
+};
+int store_put_objects(struct store_txn *t, int64_t coll, const struct store_object *o, size_t n,
+                      struct store_put *out, struct lia_err *err);
 
 /* Reading: the one gate. */
 enum store_version_sel {
@@ -266,10 +279,15 @@ int store_partner_rids(struct store_txn *t, const char *const *identities, size_
 int store_grant_set(struct store *s, int64_t coll, int64_t partner, bool read, bool write,
                     struct lia_err *err);
 
-/* Inside a write: the created_by_ref of the newest version of id in coll (NULL when the
- * object has none), or LIA_ENOTFOUND when no version exists. */
-int store_object_creator(struct store_txn *t, int64_t coll, const char *id, struct arena *a,
-                         const char **creator, struct lia_err *err);
+/* Inside a write: whether coll holds a version of each of ids[0..n) (out[i].found), and the
+ * newest one's created_by_ref (NULL when it names none) and modified time. */
+struct store_creator {
+    bool found;
+    const char *created_by_ref;
+    int64_t modified_us;
+};
+int store_object_creators(struct store_txn *t, int64_t coll, const char *const *ids, size_t n,
+                          struct arena *a, struct store_creator *out, struct lia_err *err);
 /* Inside a write: the stored text of the newest version of object id of the given type from
  * any collection, or LIA_ENOTFOUND. Indexed for marking-definition and liaison-rfi only. */
 int store_object_text(struct store_txn *t, const char *id, const char *type, struct arena *a,
@@ -317,7 +335,7 @@ int store_audit_scan(struct store *s, int64_t after,
                      int (*fn)(const struct store_audit_entry *e, void *ctx), void *ctx,
                      struct lia_err *err);
 
-/* Exchange with other instances (src/exchange/, sqlite_exchange.c; docs/exchange.md).
+/* Exchange with other instances (src/exchange/, partner.c; docs/exchange.md).
  * A peer is a remote TAXII 2.1 server and the local partner it stands for. Its credentials
  * (token; paths of a client certificate and key) are kept here because pulls must present
  * them; nothing prints or logs them. A checkpoint is one configured exchange of a peer:
@@ -371,11 +389,8 @@ int store_checkpoint_list(struct store *s, int64_t peer, struct arena *a,
 int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t n, int64_t peer,
                          int64_t partner, int64_t received, const char *trust, const char *via,
                          struct lia_err *err);
-/* A setting read inside a write transaction (LIA_ENOTFOUND when absent). */
-int store_txn_meta_get(struct store_txn *t, const char *key, struct arena *a, char **value,
-                       struct lia_err *err);
 
-/* Watches (src/watch/, sqlite_watch.c; docs/watches.md): standing queries of a principal
+/* Watches (src/watch/, watches.c; docs/watches.md): standing queries of a principal
  * (owner: a partner rowid, 0 for this instance's local principals) and the events they fired.
  * An event is unique per (watch, object version): recording one twice stores nothing, so a
  * watch fires once per version, across restarts and across nodes sharing a store. A webhook's

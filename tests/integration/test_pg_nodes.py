@@ -3,7 +3,9 @@
 Two nodes on one database with concurrent writers on both and a reader paging
 across both alternately: every object exactly once, date_added increasing,
 the audit chain verifies. SIGKILL of a node in the middle of ingest loses
-nothing it acknowledged. A database down at start gives a clear error and a
+nothing it acknowledged. Each node keeps recent answers (the response cache)
+and drops them when any node commits (LISTEN/NOTIFY); a node whose listening
+session is lost replays nothing until it listens again. A database down at start gives a clear error and a
 non-zero exit; a database restarted under a running node makes requests fail
 cleanly (503) and then succeed again without restarting liaison (that part
 runs a throwaway cluster of its own, never the CI one).
@@ -12,6 +14,7 @@ Needs LIAISON_TEST_PG (.ci/run sets it); skipped, saying so, without it.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -106,6 +109,53 @@ class TwoNodes(TaxiiCase):
         self.assertEqual(len(acked), 4 * 8 * 40)
         p = run_cli("audit", "verify", "--data", self.d.path)
         self.assertIn("intact", p.stdout + p.stderr)
+
+    def hits(self, node):
+        st, _, body = node.request("GET", "/metrics")
+        self.assertEqual(st, 200, body)
+        return int(re.search(rb"^liaison_response_cache_hits_total (\d+)$", body, re.M).group(1))
+
+    def name_on(self, node, path):
+        st, _, j = node.get_json(path)
+        self.assertEqual(st, 200, j)
+        return j["objects"][0]["name"]
+
+    def eventually(self, what, check, seconds=10):
+        deadline = time.time() + seconds
+        while not check():
+            self.assertLess(time.time(), deadline, what)
+            time.sleep(0.01)
+
+    def log_of(self, node):
+        return os.pread(node.errlog.fileno(), 1 << 24, 0).decode("utf-8", "replace")
+
+    def test_cached_answers_follow_every_node(self):
+        o = sdo(name="v1")
+        self.assertEqual(self.b.post_objects("nodes", [o])[0], 202)
+        path = ROOT + "collections/nodes/objects/%s/" % o["id"]
+        self.eventually("A never listened", lambda: "store_listening" in self.log_of(self.a))
+        before = self.hits(self.a)
+        for _ in range(24):
+            self.assertEqual(self.name_on(self.a, path), "v1")
+        self.assertGreater(self.hits(self.a) - before, 12, "A replayed nothing")
+        # A version stored through B: A's kept answer goes once the notification arrives.
+        v2 = dict(o, name="v2", modified="2024-02-01T00:00:00.000Z")
+        self.assertEqual(self.b.post_objects("nodes", [v2])[0], 202)
+        self.eventually("A still answers v1", lambda: self.name_on(self.a, path) == "v2")
+        # Both nodes' listening sessions killed: each says so, listens again, and answers
+        # what is stored now, replaying again once it is back.
+        harness.pg_admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                         " WHERE application_name = 'liaison-listen' AND datname = '%s'" % self.db)
+        self.eventually("A did not notice", lambda: "store_listen_lost" in self.log_of(self.a))
+        v3 = dict(o, name="v3", modified="2024-03-01T00:00:00.000Z")
+        self.assertEqual(self.b.post_objects("nodes", [v3])[0], 202)
+        self.eventually("A did not listen again",
+                        lambda: self.log_of(self.a).count("store_listening") >= 2)
+        self.eventually("A still answers an old version", lambda: self.name_on(self.a, path) == "v3")
+        before = self.hits(self.a)
+        for _ in range(24):
+            self.assertEqual(self.name_on(self.a, path), "v3")
+        self.assertGreater(self.hits(self.a) - before, 12, "A replays nothing since")
 
     def test_kill_a_node_mid_ingest(self):
         acked, errors = [], []

@@ -3,10 +3,10 @@ GETs are answered from a per-thread cache of recent answers, and that must
 never change what anyone sees.
 
 Every test warms the cache first and checks, through /metrics, that answers
-were really replayed (on SQLite; PostgreSQL has no cache, and the same tests
-check there that nothing is replayed), then makes a change (through the API,
-or through the CLI, another process) and checks that the very next request
-sees it. A partner's reads of objects must never be replayed: each one goes
+were really replayed (on SQLite, and on PostgreSQL, whose nodes share a commit
+generation through LISTEN/NOTIFY), then makes a change (through the API, or
+through the CLI, another process) and checks that the very next request sees
+it. A partner's reads of objects must never be replayed: each one goes
 on record.
 """
 import json
@@ -18,7 +18,7 @@ from harness import ROOT, TaxiiCase, run_cli, sdo
 
 GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 STIX = "application/stix+json;version=2.1"
-CACHING = not harness.USE_PG  # PostgreSQL nodes share no memory: no cache there
+CACHING = True  # both backends: SQLite's shared file, PostgreSQL's LISTEN/NOTIFY
 
 
 def hits(s):

@@ -9,7 +9,7 @@ the withdrawn ones, are exactly the pages the partner received; a change
 between two pages (a grant revoked) is obeyed by the next page; one
 principal's page made ahead is never sent to another. Every test checks,
 through /metrics, that pages were really made ahead and sent (or not).
-SQLite only: PostgreSQL nodes have no read-ahead (no commit generation).
+The same on PostgreSQL, whose nodes share a commit generation (LISTEN/NOTIFY).
 """
 import json
 import re
@@ -94,8 +94,6 @@ def net_disclosed(entries):
 
 class ReadAheadTest(TaxiiCase):
     def setUp(self):
-        if harness.USE_PG:
-            self.skipTest("no read-ahead on PostgreSQL")
         self.d = harness.DataDir()
         self.addCleanup(self.d.cleanup)
         self.d.collection("Shared", "shared")

@@ -253,21 +253,40 @@ static void test_paging_and_search(void **state)
     unit_store_close(&w.u);
 }
 
+/* The generation of s, waiting (PostgreSQL) up to 5 s for its listening session to be up. */
+static bool gen_of(struct store *s, uint64_t *g)
+{
+    for (int i = 0; i < 5000; i++) {
+        if (store_generation(s, g))
+            return true;
+        usleep(1000);
+    }
+    return false;
+}
+
+/* Waits up to 5 s for s's generation to differ from g0 (PostgreSQL: a notification). */
+static bool gen_moved(struct store *s, uint64_t g0)
+{
+    uint64_t g = g0;
+    for (int i = 0; i < 5000 && g == g0; i++) {
+        if (!store_generation(s, &g))
+            g = g0;
+        if (g == g0)
+            usleep(1000);
+    }
+    return g != g0;
+}
+
 /* The commit generation (store_generation): moved by every commit, by this handle or by
- * another one on the same file (as a CLI command beside the server), never by reads or a
- * rollback. PostgreSQL has none: the response cache is off there. */
+ * another one on the same store (as a CLI command beside the server, or another node), never
+ * by reads or a rollback. SQLite shares it in a file; PostgreSQL by LISTEN/NOTIFY. */
 static void test_generation(void **state)
 {
     (void)state;
     struct world w;
     setup_world(&w);
     uint64_t g0, g;
-    if (w.u.pg) {
-        assert_false(store_generation(w.u.s, &g0));
-        unit_store_close(&w.u);
-        return;
-    }
-    assert_true(store_generation(w.u.s, &g0));
+    assert_true(gen_of(w.u.s, &g0));
     struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
     struct store_filter f = {0};
     assert_int_equal(store_read_begin(w.u.s, NULL), 0);
@@ -277,7 +296,7 @@ static void test_generation(void **state)
     assert_true(g == g0);
     put(&w, "indicator--00000000-0000-4000-8000-0000000000a1", 1000000, STORE_TLP_GREEN, NULL, 0,
         false, NULL, 0, "gen");
-    assert_true(store_generation(w.u.s, &g));
+    assert_true(store_generation(w.u.s, &g)); /* at once: its own commit */
     assert_true(g != g0);
     struct lia_err err;
     lia_err_clear(&err);
@@ -297,19 +316,51 @@ static void test_generation(void **state)
     int64_t added;
     assert_int_equal(store_put_object(t, w.coll, &o, &result, &added, &err), 0);
     store_rollback(t);
+    usleep(50000); /* time for a notification, were there one */
     uint64_t g1;
     assert_true(store_generation(w.u.s, &g1));
     assert_true(g1 == g);
-    /* A second handle maps the same file: each sees the other's commits. */
+    /* A second handle on the same store: each sees the other's commits. */
     struct store *other = NULL;
     struct store_options opt = {.pool_size = 1, .busy_timeout_ms = 5000};
     assert_int_equal(store_open(w.u.path, &opt, &other, &err), 0);
-    assert_true(store_generation(other, &g));
-    assert_true(g == g1);
+    uint64_t o0;
+    assert_true(gen_of(other, &o0));
     assert_int_equal(store_meta_set(other, "gen_test", "y", &err), 0);
-    assert_true(store_generation(w.u.s, &g));
-    assert_true(g != g1);
+    assert_true(gen_moved(w.u.s, g1));
+    assert_true(store_generation(other, &g));
+    put(&w, "indicator--00000000-0000-4000-8000-0000000000a3", 1000000, STORE_TLP_GREEN, NULL, 0,
+        false, NULL, 0, "gen");
+    assert_true(gen_moved(other, g));
     store_close(other);
+    unit_store_close(&w.u);
+}
+
+/* PostgreSQL: a node whose listening session is lost cannot tell what changed meanwhile, so
+ * it has no generation (nothing is replayed from a cache) until it listens again, and then
+ * one it never had before. */
+static void test_generation_listen_lost(void **state)
+{
+    (void)state;
+    struct world w;
+    setup_world(&w);
+    uint64_t g0, g;
+    if (!w.u.pg) {
+        unit_store_close(&w.u);
+        return;
+    }
+    assert_true(gen_of(w.u.s, &g0));
+    unit_pg_run(w.u.path, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          " WHERE application_name = 'liaison-listen' AND pid <> pg_backend_pid()"
+                          " AND datname = current_database()");
+    bool lost = false;
+    for (int i = 0; i < 5000 && !lost; i++) {
+        lost = !store_generation(w.u.s, &g);
+        usleep(200);
+    }
+    assert_true(lost);
+    assert_true(gen_of(w.u.s, &g)); /* back */
+    assert_true(g != g0);
     unit_store_close(&w.u);
 }
 
@@ -351,17 +402,36 @@ static void test_generation_audit_only(void **state)
     struct world w;
     setup_world(&w);
     uint64_t g0, g;
-    if (!store_generation(w.u.s, &g0)) {
-        unit_store_close(&w.u);
-        return;
-    }
+    assert_true(gen_of(w.u.s, &g0));
     audit_txn(&w, false);
     audit_txn(&w, false);
+    usleep(50000); /* time for a notification, were there one */
     assert_true(store_generation(w.u.s, &g));
     assert_true(g == g0);
     audit_txn(&w, true);
     assert_true(store_generation(w.u.s, &g));
     assert_true(g != g0);
+    unit_store_close(&w.u);
+}
+
+/* store_writing tells a writer whether another write is under way (ingest then parses before
+ * it begins): true from store_begin to its commit or rollback, false otherwise. */
+static void test_writing(void **state)
+{
+    (void)state;
+    struct world w;
+    setup_world(&w);
+    struct lia_err err;
+    struct store_txn *t;
+    assert_false(store_writing(w.u.s));
+    assert_int_equal(store_begin(w.u.s, &t, &err), 0);
+    assert_true(store_writing(w.u.s));
+    assert_int_equal(store_commit(t, &err), 0);
+    assert_false(store_writing(w.u.s));
+    assert_int_equal(store_begin(w.u.s, &t, &err), 0);
+    assert_true(store_writing(w.u.s));
+    store_rollback(t);
+    assert_false(store_writing(w.u.s));
     unit_store_close(&w.u);
 }
 
@@ -375,6 +445,8 @@ int main(void)
         cmocka_unit_test(test_paging_and_search),
         cmocka_unit_test(test_generation),
         cmocka_unit_test(test_generation_audit_only),
+        cmocka_unit_test(test_generation_listen_lost),
+        cmocka_unit_test(test_writing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

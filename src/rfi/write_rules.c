@@ -1,6 +1,7 @@
 /*
- * Write rules of liaison's own object types, applied on every write path
- * (POST, pull, import) so that no route can bypass them:
+ * Write rules of the request types, registered with the one write path (src/ingest/) so
+ * that every route (POST, pull, import, the RFI commands) applies them and none can bypass
+ * them:
  *
  *  - liaison-rfi: a request from its creator (the requester) to one
  *    addressee. The addressee must be a registered partner or this instance,
@@ -11,16 +12,15 @@
  *    creator, by the general creator rule.
  *  - liaison-rfi-response: acknowledge, answer or decline, written only by
  *    the addressee of a request this server holds.
- *  - the grading extension: Admiralty (A-F, 1-6) or Europol 4x4 (A, B, C, X
- *    and 1-4), on SDOs.
  *
- * Both request and response are released only to their two parties
- * (access_object_handling adds that audience), whatever else they carry.
+ * Both request and response are released only to their two parties (rfi_parties: the
+ * write path intersects their audience with any other), whatever else they carry.
  */
-#include "access/access.h"
+#include "rfi/rfi_int.h"
 
 #include <string.h>
 
+#include "ingest/ingest.h"
 #include "stix/stix.h"
 
 static const char *str(json_t *o, const char *k)
@@ -37,38 +37,9 @@ static bool one_of(const char *v, const char *const *set)
     return false;
 }
 
-static int check_grading(json_t *obj, struct lia_err *err)
-{
-    json_t *g = json_object_get(json_object_get(obj, "extensions"), ACCESS_EXT_GRADING);
-    if (!g)
-        return 0;
-    static const char *const scales[] = {"admiralty", "europol", NULL};
-    static const char *const adm_src[] = {"A", "B", "C", "D", "E", "F", NULL};
-    static const char *const adm_info[] = {"1", "2", "3", "4", "5", "6", NULL};
-    static const char *const eu_src[] = {"A", "B", "C", "X", NULL};
-    static const char *const eu_info[] = {"1", "2", "3", "4", NULL};
-    const char *scale = str(g, "scale");
-    const char *src = str(g, "source_reliability");
-    const char *info = str(g, "information_credibility");
-    if (!one_of(str(g, "extension_type"), (const char *const[]){"property-extension", NULL}))
-        return lia_err_set(err, LIA_EINVAL, "grading: extension_type must be property-extension");
-    if (!one_of(scale, scales))
-        return lia_err_set(err, LIA_EINVAL, "grading: scale must be admiralty or europol");
-    bool adm = !strcmp(scale, "admiralty");
-    if (!one_of(src, adm ? adm_src : eu_src))
-        return lia_err_set(err, LIA_EINVAL,
-                           "grading: source_reliability must be %s on the %s scale",
-                           adm ? "A-F" : "A, B, C or X", scale);
-    if (!one_of(info, adm ? adm_info : eu_info))
-        return lia_err_set(err, LIA_EINVAL,
-                           "grading: information_credibility must be %s on the %s scale",
-                           adm ? "1-6" : "1-4", scale);
-    return 0;
-}
-
-int access_find_visible_row(struct store *s, const struct store_policy *p, const char *id,
-                            struct arena *a, struct store_row *row, const char **collection,
-                            struct lia_err *err)
+int rfi_find_visible_row(struct store *s, const struct store_policy *p, const char *id,
+                         struct arena *a, struct store_row *row, const char **collection,
+                         struct lia_err *err)
 {
     struct store_collection *cols;
     size_t n;
@@ -89,12 +60,12 @@ int access_find_visible_row(struct store *s, const struct store_policy *p, const
     return rc;
 }
 
-int access_find_visible(struct store *s, const struct store_policy *p, const char *id,
-                        struct arena *a, const char **json, size_t *len, struct lia_err *err)
+int rfi_find_visible(struct store *s, const struct store_policy *p, const char *id, struct arena *a,
+                     const char **json, size_t *len, struct lia_err *err)
 {
     struct store_row row;
     const char *collection;
-    int rc = access_find_visible_row(s, p, id, a, &row, &collection, err);
+    int rc = rfi_find_visible_row(s, p, id, a, &row, &collection, err);
     *json = row.json;
     *len = row.json_len;
     return rc;
@@ -105,7 +76,7 @@ static int visible_somewhere(struct store *s, const struct store_policy *p, cons
 {
     const char *json;
     size_t len;
-    int rc = access_find_visible(s, p, id, a, &json, &len, err);
+    int rc = rfi_find_visible(s, p, id, a, &json, &len, err);
     *seen = rc == 0 && json != NULL;
     return rc;
 }
@@ -212,9 +183,11 @@ static int check_rfi(struct store_txn *t, struct store *s, const struct access_p
     return 0;
 }
 
-static int check_response(struct store_txn *t, const struct access_principal *who, json_t *obj,
-                          struct arena *a, struct lia_err *err)
+static int check_response(struct store_txn *t, struct store *s, const struct access_principal *who,
+                          int64_t coll, json_t *obj, bool is_new, struct arena *a,
+                          struct lia_err *err)
 {
+    (void)s, (void)who, (void)coll, (void)is_new;
     static const char *const actions[] = {"acknowledge", "answer", "decline", NULL};
     const char *rfi = str(obj, "rfi_ref");
     const char *action = str(obj, "action");
@@ -245,44 +218,35 @@ static int check_response(struct store_txn *t, const struct access_principal *wh
     else if (!claimed || !requester || strcmp(claimed, requester) != 0)
         rc = lia_err_set(err, LIA_EINVAL, "requester_ref must name the request's requester");
     json_decref(req);
-    (void)who;
     return rc;
 }
 
-int access_check_liaison_types(struct store_txn *t, struct store *s,
-                               const struct access_principal *who, int64_t coll, json_t *obj,
-                               const char *type, bool is_new, struct arena *a, struct lia_err *err)
+/* A request reaches its requester and addressee; a response, its writer and the requester. */
+static int parties(json_t *obj, const char *ids[2], const char *other, size_t *n)
 {
-    int rc = check_grading(obj, err);
-    if (rc)
-        return rc;
-    if (!strcmp(type, ACCESS_TYPE_RFI))
-        return check_rfi(t, s, who, coll, obj, is_new, a, err);
-    if (!strcmp(type, ACCESS_TYPE_RFI_RESPONSE))
-        return check_response(t, who, obj, a, err);
+    *n = 0;
+    const char *both[2] = {str(obj, "created_by_ref"), str(obj, other)};
+    for (int i = 0; i < 2; i++)
+        if (both[i])
+            ids[(*n)++] = both[i];
     return 0;
 }
 
-int access_party_audience(struct store_txn *t, json_t *obj, const char *type, int64_t *rids,
-                          size_t *n, bool *applies, struct lia_err *err)
+static int request_parties(json_t *obj, const char *ids[2], size_t *n)
 {
-    *applies = false;
-    *n = 0;
-    const char *parties[2];
-    if (!strcmp(type, ACCESS_TYPE_RFI)) {
-        parties[0] = str(obj, "created_by_ref");
-        parties[1] = str(obj, "addressee_ref");
-    } else if (!strcmp(type, ACCESS_TYPE_RFI_RESPONSE)) {
-        parties[0] = str(obj, "created_by_ref");
-        parties[1] = str(obj, "requester_ref");
-    } else {
-        return 0;
-    }
-    *applies = true;
-    const char *ids[2];
-    size_t k = 0;
-    for (int i = 0; i < 2; i++)
-        if (parties[i])
-            ids[k++] = parties[i];
-    return store_partner_rids(t, ids, k, rids, n, err);
+    return parties(obj, ids, "addressee_ref", n);
+}
+
+static int response_parties(json_t *obj, const char *ids[2], size_t *n)
+{
+    return parties(obj, ids, "requester_ref", n);
+}
+
+void rfi_register_rules(void)
+{
+    static const struct ingest_rule request = {ACCESS_TYPE_RFI, check_rfi, request_parties};
+    static const struct ingest_rule response = {ACCESS_TYPE_RFI_RESPONSE, check_response,
+                                                response_parties};
+    ingest_register(&request);
+    ingest_register(&response);
 }

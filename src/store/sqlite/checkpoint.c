@@ -3,7 +3,7 @@
  *
  * By default SQLite checkpoints inside the commit that pushes the write-ahead log
  * past 1,000 pages: that request then copies the log into the database file and
- * waits for its fsync. Every connection has sqlite_wal_hook instead (conn_open
+ * waits for its fsync. Every connection has sqlite_wal_hook instead (sqlite.c
  * installs it; it also moves the store's commit generation after each commit that changes
  * more than the audit log: store_commit).
  * Without background checkpoints it checkpoints at CKPT_PAGES as SQLite would;
@@ -16,8 +16,9 @@
  * the committing connection checkpoints itself, as SQLite would, so the log
  * stays bounded.
  */
-#include "store/pg_int.h"
+#include "store/sqlite/sqlite.h"
 
+#include <signal.h>
 #include <stdlib.h>
 
 #define CKPT_PAGES 1000
@@ -34,7 +35,7 @@ struct sqlite_ckpt {
 int sqlite_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
     struct store *s = arg;
-    struct sqlite_ckpt *k = atomic_load(&s->ckpt);
+    struct sqlite_ckpt *k = atomic_load(&((struct sqlite_store *)s->bs)->ckpt);
     if (!sqlite_commit_quiet())
         sqlite_gen_bump(s);
     if (k && frames >= CKPT_PAGES) {
@@ -70,16 +71,18 @@ static void *ckpt_main(void *arg)
     return NULL;
 }
 
-int store_background_checkpoints(struct store *s, struct lia_err *err)
+int sqlite_checkpoints(struct store *s, struct lia_err *err)
 {
-    if (s->pg || atomic_load(&s->ckpt))
+    struct sqlite_store *ss = s->bs;
+    if (atomic_load(&ss->ckpt))
         return 0;
     struct sqlite_ckpt *k = calloc(1, sizeof *k);
     if (!k)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
     pthread_mutex_init(&k->lock, NULL);
     pthread_cond_init(&k->cond, NULL);
-    int rc = sqlite3_open_v2(s->path, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc =
+        sqlite3_open_v2(s->location, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rc = sqlite_fail(k->db, rc, err, "open the checkpoint connection");
         sqlite3_close(k->db);
@@ -87,18 +90,24 @@ int store_background_checkpoints(struct store *s, struct lia_err *err)
         return rc;
     }
     sqlite3_busy_timeout(k->db, 0); /* PASSIVE: never wait */
-    if (pthread_create(&k->thread, NULL, ckpt_main, k) != 0) {
+    /* No signal for this thread: the server's own threads take them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int started = pthread_create(&k->thread, NULL, ckpt_main, k);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (started != 0) {
         sqlite3_close(k->db);
         free(k);
         return lia_err_set(err, LIA_EIO, "cannot start the checkpoint thread");
     }
-    atomic_store(&s->ckpt, k); /* every connection's hook sees it from its next commit */
+    atomic_store(&ss->ckpt, k); /* every connection's hook sees it from its next commit */
     return 0;
 }
 
 void sqlite_ckpt_stop(struct store *s)
 {
-    struct sqlite_ckpt *k = atomic_exchange(&s->ckpt, NULL); /* hooks stop using it first */
+    struct sqlite_ckpt *k = atomic_exchange(&((struct sqlite_store *)s->bs)->ckpt, NULL);
     if (!k)
         return;
     pthread_mutex_lock(&k->lock);

@@ -1,5 +1,5 @@
 /*
- * The per-connection cache of authentication rows in the SQLite backend:
+ * The per-connection cache of authentication rows (on SQLite, whose schema has auth_gen):
  * tokens, partners, collections and collection rights, the rows every request
  * reads before its object query.
  *
@@ -14,7 +14,7 @@
  * exactly as without the cache. Outside a held read transaction (writes,
  * the CLI) nothing is cached. Each connection has its own cache: no locks.
  */
-#include "store/pg_int.h"
+#include "store/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +30,10 @@ struct cache_slot {
     void *mem;
 };
 
-struct sqlite_cache {
-    int64_t gen;  /* auth_gen.gen the entries were read under */
-    bool checked; /* gen read in the current read transaction */
-    bool usable;  /* inside a held read transaction, gen checked and equal */
+struct store_cache {
+    int64_t gen;      /* auth_gen.gen the entries were read under */
+    uint64_t checked; /* the read transaction (store_conn.read_no) gen was read in */
+    bool usable;      /* gen read in this read transaction, and the entries are its */
     uint64_t clock;
     struct cache_slot slot[CACHE_SLOTS];
 };
@@ -44,7 +44,7 @@ static void slot_clear(struct cache_slot *sl)
     memset(sl, 0, sizeof *sl);
 }
 
-void sqlite_cache_free(struct sqlite_conn *c)
+void store_cache_free(struct store_conn *c)
 {
     if (!c->cache)
         return;
@@ -54,25 +54,11 @@ void sqlite_cache_free(struct sqlite_conn *c)
     c->cache = NULL;
 }
 
-void sqlite_cache_begin(struct sqlite_conn *c)
-{
-    c->in_read = true;
-    if (c->cache)
-        c->cache->checked = c->cache->usable = false;
-}
-
-void sqlite_cache_end(struct sqlite_conn *c)
-{
-    c->in_read = false;
-    if (c->cache)
-        c->cache->checked = c->cache->usable = false;
-}
-
 /* True when cached rows may answer on this connection now: checks the generation once per
  * read transaction, dropping every entry when it moved. */
-static bool cache_ready(struct sqlite_conn *c)
+static bool cache_ready(struct store *s, struct store_conn *c)
 {
-    if (!c->in_read)
+    if (!c->in_read || !s->be->auth_cache)
         return false;
     if (!c->cache) {
         c->cache = calloc(1, sizeof *c->cache);
@@ -80,18 +66,17 @@ static bool cache_ready(struct sqlite_conn *c)
             return false;
         c->cache->gen = -1;
     }
-    struct sqlite_cache *k = c->cache;
-    if (k->checked)
+    struct store_cache *k = c->cache;
+    if (k->checked == c->read_no)
         return k->usable;
-    k->checked = true;
+    k->checked = c->read_no;
     k->usable = false;
-    sqlite3_stmt *st = NULL;
-    if (sqlite_stmt(c, STMT_AUTH_GEN, "SELECT gen FROM auth_gen WHERE k = 1", &st, NULL))
-        return false;
+    static struct sq q = SQ("SELECT gen FROM auth_gen WHERE k = 1");
+    struct store_cur cur;
     int64_t gen = -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        gen = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    if (store_exec(c, &q, SV_NONE, &cur, "auth cache", NULL) == 0 && store_step(&cur, NULL) == 1)
+        gen = store_col_int(&cur, 0);
+    store_end(&cur);
     if (gen < 0)
         return false; /* no counter (should not happen after schema 3): never cache */
     if (gen != k->gen) {
@@ -103,7 +88,7 @@ static bool cache_ready(struct sqlite_conn *c)
     return true;
 }
 
-static struct cache_slot *find(struct sqlite_cache *k, int kind, int64_t k1, int64_t k2,
+static struct cache_slot *find(struct store_cache *k, int kind, int64_t k1, int64_t k2,
                                const char *key)
 {
     for (int i = 0; i < CACHE_SLOTS; i++) {
@@ -115,46 +100,48 @@ static struct cache_slot *find(struct sqlite_cache *k, int kind, int64_t k1, int
     return NULL;
 }
 
-bool sqlite_cache_get(struct sqlite_conn *c, int kind, int64_t k1, int64_t k2, const char *key,
-                      void *out, size_t size, const size_t *strs, size_t n_strs, struct arena *a)
+bool store_cache_get(struct store *s, struct store_conn *c, int kind, int64_t k1, int64_t k2,
+                     const char *key, void *out, size_t size, const struct store_field *f,
+                     size_t nf, struct arena *a)
 {
-    if (!cache_ready(c))
+    if (!cache_ready(s, c))
         return false;
     struct cache_slot *sl = find(c->cache, kind, k1, k2, key);
     if (!sl)
         return false;
     memcpy(out, sl->row, size);
-    for (size_t i = 0; i < n_strs; i++) {
-        const char **f = (const char **)((char *)out + strs[i]);
-        if (*f && !(*f = arena_strndup(a, *f, strlen(*f))))
+    for (size_t i = 0; i < nf; i++) {
+        const char **t = (const char **)(void *)((char *)out + f[i].off);
+        if (f[i].kind == 't' && *t && !(*t = arena_strndup(a, *t, strlen(*t))))
             return false; /* the caller reads the store instead */
     }
     sl->used = ++c->cache->clock;
     return true;
 }
 
-void sqlite_cache_put(struct sqlite_conn *c, int kind, int64_t k1, int64_t k2, const char *key,
-                      const void *row, size_t size, const size_t *strs, size_t n_strs)
+void store_cache_put(struct store *s, struct store_conn *c, int kind, int64_t k1, int64_t k2,
+                     const char *key, const void *row, size_t size, const struct store_field *f,
+                     size_t nf)
 {
-    if (!cache_ready(c))
+    if (!cache_ready(s, c))
         return;
-    struct sqlite_cache *k = c->cache;
+    struct store_cache *k = c->cache;
     size_t total = size + (key ? strlen(key) + 1 : 0);
-    for (size_t i = 0; i < n_strs; i++) {
-        const char *v = *(const char *const *)((const char *)row + strs[i]);
-        total += v ? strlen(v) + 1 : 0;
+    for (size_t i = 0; i < nf; i++) {
+        const char *const *v = (const char *const *)(const void *)((const char *)row + f[i].off);
+        total += f[i].kind == 't' && *v ? strlen(*v) + 1 : 0;
     }
     char *mem = malloc(total);
     if (!mem)
         return;
     memcpy(mem, row, size);
     char *p = mem + size;
-    for (size_t i = 0; i < n_strs; i++) {
-        const char **f = (const char **)(mem + strs[i]);
-        if (*f) {
-            size_t n = strlen(*f) + 1;
-            memcpy(p, *f, n);
-            *f = p;
+    for (size_t i = 0; i < nf; i++) {
+        const char **t = (const char **)(void *)(mem + f[i].off);
+        if (f[i].kind == 't' && *t) {
+            size_t n = strlen(*t) + 1;
+            memcpy(p, *t, n);
+            *t = p;
             p += n;
         }
     }

@@ -1,0 +1,550 @@
+/*
+ * Object versions: put (a batch), the policy-aware query (the one gate of design.md
+ * invariant 1), delete, look-ups by key, and the look-ups the write rules make inside a
+ * transaction (creators, marking-definitions, partners), remembered for the transaction.
+ *
+ * Each version row carries superseded (a later version of the object exists) and preceded
+ * (an earlier one does), set in the same transaction as every insert and delete: a version
+ * with neither flag is the last and first for every caller, so reading the last versions
+ * needs no probe per row.
+ */
+#include "store/store_int.h"
+
+#include <stdlib.h>
+
+/* Answers to look-ups repeated within a transaction: a marking-definition's text, an
+ * identity's partner rowid. At most 64; then look-ups just run. */
+enum { MEMO_MARKING = 1, MEMO_PARTNER = 2, MEMO_MAX = 64 };
+struct memo_entry {
+    int kind, rc;
+    const char *key, *text;
+    int64_t num;
+};
+struct store_memo {
+    struct arena a;
+    int n;
+    struct memo_entry e[MEMO_MAX];
+};
+
+static struct memo_entry *memo_find(struct store_txn *t, int kind, const char *key)
+{
+    for (int i = 0; t->memo && i < t->memo->n; i++)
+        if (t->memo->e[i].kind == kind && !strcmp(t->memo->e[i].key, key))
+            return &t->memo->e[i];
+    return NULL;
+}
+
+static void memo_put(struct store_txn *t, int kind, const char *key, int rc, const char *text,
+                     int64_t num)
+{
+    if ((!t->memo && !(t->memo = calloc(1, sizeof *t->memo))) || t->memo->n == MEMO_MAX)
+        return;
+    struct memo_entry e = {kind, rc, arena_strndup(&t->memo->a, key, strlen(key)),
+                           text ? arena_strndup(&t->memo->a, text, strlen(text)) : NULL, num};
+    if (e.key && (!text || e.text))
+        t->memo->e[t->memo->n++] = e;
+}
+
+void store_memo_free(struct store_txn *t)
+{
+    if (t->memo)
+        arena_release(&t->memo->a);
+    free(t->memo);
+    t->memo = NULL;
+}
+
+struct access_row {
+    int64_t default_tlp, can_read, can_write, found;
+};
+
+static int access_row(struct store_cur *cur, struct arena *a, void *dst)
+{
+    (void)a;
+    struct access_row *r = dst;
+    *r =
+        (struct access_row){store_col_int(cur, 0), store_col_int(cur, 1), store_col_int(cur, 2), 1};
+    return 0;
+}
+
+/* Reads the collection's default TLP and whether policy p may read (or write) it. */
+static int collection_access(struct store *s, struct store_conn *c, const struct store_policy *p,
+                             int64_t coll, bool need_write, int *default_tlp, struct lia_err *err)
+{
+    static struct sq q = SQ("SELECT c.default_tlp, coalesce(g.can_read, 0),"
+                            " coalesce(g.can_write, 0) FROM collection c LEFT JOIN grant_right g"
+                            " ON g.coll = c.rid AND g.partner = ? WHERE c.rid = ?");
+    struct access_row row = {0};
+    if (!store_cache_get(s, c, CACHE_ACCESS, p->partner, coll, NULL, &row, sizeof row, NULL, 0,
+                         NULL)) {
+        int rc = store_one(c, &q, SV(sv_int(p->partner), sv_int(coll)), access_row, NULL, &row, "",
+                           "read collection", err);
+        if (rc && rc != LIA_ENOTFOUND)
+            return rc;
+        store_cache_put(s, c, CACHE_ACCESS, p->partner, coll, NULL, &row, sizeof row, NULL, 0);
+    }
+    *default_tlp = (int)row.default_tlp;
+    if (!row.found || (!p->all && !(need_write ? row.can_write : row.can_read)))
+        return lia_err_set(err, LIA_ENOTFOUND, "no such collection");
+    return 0;
+}
+
+static int page_row(struct store_cur *cur, struct arena *a, struct store_row *r, bool with_json)
+{
+    r->date_added = store_col_int(cur, 0);
+    r->id = store_col_dup(cur, 1, a);
+    r->modified = store_col_dup(cur, 2, a);
+    r->spec_version = store_col_dup(cur, 3, a);
+    if (with_json)
+        r->json = store_col_dupn(cur, 4, a, &r->json_len);
+    return r->id && r->spec_version && (!with_json || r->json) ? 0 : LIA_ETOOBIG;
+}
+
+int store_query_objects(struct store *s, const struct store_policy *p, int64_t coll,
+                        const struct store_filter *f, bool with_json, struct arena *a,
+                        struct store_page *out, struct lia_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (f->limit == 0)
+        return lia_err_set(err, LIA_EINVAL, "limit must be positive");
+    struct store_conn *c;
+    int rc = store_acquire(s, &c, err);
+    if (rc)
+        return rc;
+    int default_tlp = STORE_TLP_AMBER;
+    rc = collection_access(s, c, p, coll, false, &default_tlp, err);
+    struct dbuf q;
+    dbuf_init(&q, 256 * 1024);
+    struct store_args b;
+    store_args_init(&b, a);
+    /* Without statistics SQLite would rather walk the collection in date_added order than
+     * look ids up; a few ids are far cheaper found directly and sorted. */
+    if (rc == 0)
+        rc = dbuf_printf(&q,
+                         "SELECT o.date_added, o.id, o.modified_text, o.spec_version%s FROM"
+                         " object o%s",
+                         with_json ? ", o.json" : "", f->n_ids ? " INDEXED BY object_version" : "");
+    /* The plain read of one object (GET .../objects/ID/ with no other filter): its last
+     * version the policy lets the caller see is the first row of that object's versions,
+     * newest first, that passes the same policy predicate: the same answer as the general
+     * query's NOT EXISTS, found by one index seek instead of a sort. */
+    int sel = f->version_sel ? f->version_sel : (f->n_version_at ? 0 : STORE_VER_LAST);
+    bool one_last = f->n_ids == 1 && sel == STORE_VER_LAST && f->n_version_at == 0 &&
+                    f->n_types == 0 && f->n_spec_versions == 0 && !f->text_match &&
+                    f->added_after == 0 && f->after_key == 0;
+    if (rc == 0 && one_last) {
+        rc = dbuf_puts(&q, " WHERE o.coll = ? AND o.id = ?");
+        rc = rc ? rc : store_args_add(&b, sv_int(coll));
+        rc = rc ? rc : store_args_add(&b, sv_text(f->ids[0]));
+        rc = rc ? rc : store_policy_sql(&q, &b, p, default_tlp, "o");
+        rc = rc ? rc : dbuf_puts(&q, " ORDER BY o.modified DESC LIMIT 1");
+    } else if (rc == 0) {
+        rc = store_where_sql(&q, &b, s, p, default_tlp, coll, f, NULL);
+        rc = rc ? rc : dbuf_puts(&q, " ORDER BY o.date_added LIMIT ?");
+        rc = rc ? rc : store_args_add(&b, sv_int((int64_t)f->limit + 1));
+    }
+    if (rc == LIA_ETOOBIG)
+        rc = lia_err_set(err, LIA_ETOOBIG, "query has too many terms");
+    else if (rc && !err->code)
+        rc = lia_err_set(err, rc, "cannot build query");
+    struct store_cur cur = {0};
+    if (rc == 0)
+        rc = store_exec_text(c, q.ptr, q.len, &b, false, &cur, "query", err);
+    /* Rows grow by doubling: a by-id read with the default page size must not zero a
+     * thousand rows it will never fill. */
+    size_t cap = 0;
+    while (rc == 0 && (rc = store_step(&cur, err)) == 1) {
+        rc = 0;
+        if (out->n == f->limit) {
+            out->more = true;
+            break;
+        }
+        if (out->n == cap) {
+            cap = cap ? (cap * 2 < f->limit ? cap * 2 : f->limit) : (f->limit < 16 ? f->limit : 16);
+            struct store_row *grown = arena_alloc(a, sizeof *grown * cap);
+            if (grown && out->n)
+                memcpy(grown, out->rows, sizeof *grown * out->n);
+            out->rows = grown;
+        }
+        if (!out->rows || page_row(&cur, a, &out->rows[out->n], with_json))
+            rc = lia_err_set(err, LIA_ETOOBIG, "page too large for the request's memory limit");
+        else
+            out->n++;
+    }
+    store_end(&cur);
+    dbuf_release(&q);
+    store_release(s, c);
+    if (rc)
+        out->n = 0;
+    return rc;
+}
+
+/* A new version (coll, id, modified) was inserted as row `added`: older versions are now
+ * superseded and newer ones preceded (the new row got its own flags in the INSERT). Only
+ * rows whose flag changes are written, and only when the new row has a neighbour: any writing
+ * statement makes SQLite's search table flush its pending terms (a savepoint). */
+static int mark_versions(struct store_txn *t, int64_t coll, const struct store_object *o,
+                         int64_t added, struct lia_err *err)
+{
+    static struct sq own = SQ("SELECT superseded + preceded FROM object WHERE date_added = ?");
+    static struct sq mark =
+        SQ("UPDATE object SET superseded = CASE WHEN modified < ?3 THEN 1 ELSE superseded END,"
+           " preceded = CASE WHEN modified > ?3 THEN 1 ELSE preceded END WHERE coll = ?1"
+           " AND id = ?2 AND ((modified < ?3 AND superseded = 0) OR (modified > ?3 AND"
+           " preceded = 0))");
+    int64_t neighbours = 0;
+    int rc = store_one(t->conn, &own, SV(sv_int(added)), store_row_int, NULL, &neighbours, "",
+                       "read version flags", err);
+    return rc || !neighbours
+               ? rc
+               : store_do(t->conn, &mark, SV(sv_int(coll), sv_text(o->id), sv_int(o->modified_us)),
+                          NULL, "mark versions", err);
+}
+
+#define PUT_COLUMNS                                                                                \
+    "INSERT INTO object(date_added, coll, id, type, spec_version, created, modified,"              \
+    " modified_text, created_by_ref, tlp, restricted, json, rel_mask, red_mask, superseded,"       \
+    " preceded) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+#define PUT_FLAG(cmp)                                                                              \
+    " CASE WHEN EXISTS(SELECT 1 FROM object n WHERE n.coll = ?2 AND n.id = ?3 AND n.modified " cmp \
+    " ?7) THEN 1 ELSE 0 END"
+
+/* One version at a time, on a backend without a statement for many. */
+static int put_one(struct store_txn *t, int64_t coll, const struct store_object *o, bool first,
+                   struct store_put *out, struct lia_err *err)
+{
+    static struct sq put = SQ(
+        PUT_COLUMNS PUT_FLAG(">") "," PUT_FLAG("<") ") ON CONFLICT(coll, id, modified) DO NOTHING");
+    /* A first version (no other of its id held: the caller looked) has no neighbours. */
+    static struct sq put_first = SQ(PUT_COLUMNS "0, 0) ON CONFLICT(coll, id, modified) DO NOTHING");
+    static struct sq find =
+        SQ("SELECT date_added FROM object WHERE coll = ? AND id = ? AND modified = ?");
+    static struct sq audience = SQ("INSERT INTO audience(obj, kind, partner) VALUES(?, ?, ?)"
+                                   " ON CONFLICT DO NOTHING");
+    int64_t added = out->date_added, changes = 0;
+    int rc = store_do(t->conn, first ? &put_first : &put,
+                      SV(sv_int(added), sv_int(coll), sv_text(o->id), sv_text(o->type),
+                         sv_text(o->spec_version ? o->spec_version : "2.1"), sv_int(o->created_us),
+                         sv_int(o->modified_us), sv_text(o->modified), sv_text(o->created_by_ref),
+                         sv_int(o->tlp), sv_int(o->has_rel ? RESTRICTED_REL : 0),
+                         sv_textn(o->json, o->json_len),
+                         sv_int(store_audience_mask(o->rel_to, o->n_rel_to)),
+                         sv_int(store_audience_mask(o->red_to, o->n_red_to))),
+                      &changes, "store object", err);
+    out->result = changes ? STORE_PUT_NEW : STORE_PUT_EXISTS;
+    if (rc == 0 && !changes)
+        return store_one(t->conn, &find, SV(sv_int(coll), sv_text(o->id), sv_int(o->modified_us)),
+                         store_row_int, NULL, &out->date_added,
+                         "store: find version: the stored version vanished", "find version", err);
+    if (rc == 0 && !first)
+        rc = mark_versions(t, coll, o, added, err);
+    for (int kind = AUDIENCE_REL; kind <= AUDIENCE_RED && rc == 0; kind++) {
+        const int64_t *who = kind == AUDIENCE_REL ? o->rel_to : o->red_to;
+        size_t n = kind == AUDIENCE_REL ? o->n_rel_to : o->n_red_to;
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = store_do(t->conn, &audience, SV(sv_int(added), sv_int(kind), sv_int(who[i])), NULL,
+                          "store audience", err);
+    }
+    return rc;
+}
+
+struct oref {
+    const struct store_object *o;
+};
+
+static int by_id(const void *a, const void *b)
+{
+    const struct store_object *x = ((const struct oref *)a)->o, *y = ((const struct oref *)b)->o;
+    int c = strcmp(x->id, y->id);
+    return c ? c : x < y ? -1 : x > y;
+}
+
+int store_put_objects(struct store_txn *t, int64_t coll, const struct store_object *o, size_t n,
+                      struct store_put *out, struct lia_err *err)
+{
+    static struct sq search = SQ("INSERT INTO search(rowid, body) VALUES(?, ?)");
+    const struct store_backend *be = t->store->be;
+    /* Versions of one id in the same batch flag each other (later, earlier), and only the
+     * first of them in the batch can be a first version. */
+    unsigned char *rel = calloc(n ? n : 1, 1);
+    struct oref *ref = malloc((n ? n : 1) * sizeof *ref);
+    int rc = rel && ref ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        out[i] = (struct store_put){0, store_next_added(t)};
+        ref[i].o = &o[i];
+    }
+    if (rc == 0)
+        qsort(ref, n, sizeof *ref, by_id);
+    for (size_t k = 0, j; k < n && rc == 0; k = j) {
+        int64_t lo = ref[k].o->modified_us, hi = lo;
+        for (j = k + 1; j < n && !strcmp(ref[j].o->id, ref[k].o->id); j++) {
+            lo = ref[j].o->modified_us < lo ? ref[j].o->modified_us : lo;
+            hi = ref[j].o->modified_us > hi ? ref[j].o->modified_us : hi;
+        }
+        for (size_t m = k; m < j; m++) /* ref[k].o comes first in the batch */
+            rel[ref[m].o - o] = (unsigned char)((ref[m].o->modified_us < hi ? PUT_LATER : 0) |
+                                                (ref[m].o->modified_us > lo ? PUT_EARLIER : 0) |
+                                                (m == k && ref[m].o->first ? PUT_FIRST : 0));
+    }
+    free(ref);
+    if (rc == 0 && be->put_many && n)
+        rc = be->put_many(t, coll, o, n, rel, out, err);
+    for (size_t i = 0; i < n && rc == 0 && !be->put_many; i++)
+        rc = put_one(t, coll, &o[i], rel[i] & PUT_FIRST, &out[i], err);
+    free(rel);
+    /* The search rows last: on SQLite any other writing statement between two of them makes
+     * the search table flush its pending terms. */
+    for (size_t i = 0; i < n && rc == 0 && !be->put_many; i++)
+        if (out[i].result == STORE_PUT_NEW && o[i].search_text && *o[i].search_text)
+            rc =
+                store_do(t->conn, &search, SV(sv_int(out[i].date_added), sv_text(o[i].search_text)),
+                         NULL, "index object text", err);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        t->objects_put += out[i].result == STORE_PUT_NEW;
+        struct memo_entry *m = memo_find(t, MEMO_MARKING, o[i].id);
+        if (m && !strcmp(o[i].type, "marking-definition"))
+            m->kind = 0; /* a new version: look it up again */
+    }
+    return rc;
+}
+
+int store_put_object(struct store_txn *t, int64_t coll, const struct store_object *o, int *result,
+                     int64_t *date_added, struct lia_err *err)
+{
+    struct store_put p = {0};
+    int rc = store_put_objects(t, coll, o, 1, &p, err);
+    *result = p.result;
+    *date_added = p.date_added;
+    return rc;
+}
+
+static int gone_row(struct store_cur *cur, struct arena *a, void *dst)
+{
+    struct store_row *r = dst;
+    r->date_added = store_col_int(cur, 0);
+    r->modified = store_col_dup(cur, 1, a);
+    r->modified = r->modified ? r->modified : "";
+    return 0;
+}
+
+int store_delete_object(struct store_txn *t, const struct store_policy *p, int64_t coll,
+                        const char *id, const struct store_filter *f, struct arena *a,
+                        struct store_row **gone, size_t *deleted, struct lia_err *err)
+{
+    static struct sq del_audience = SQ("DELETE FROM audience WHERE obj = ?");
+    static struct sq del_search = SQ("DELETE FROM search WHERE rowid = ?");
+    static struct sq del_object = SQ("DELETE FROM object WHERE date_added = ?");
+    static struct sq *const del[] = {&del_audience, &del_search, &del_object};
+    static struct sq reflag =
+        SQ("UPDATE object SET" STORE_VERSION_FLAGS " WHERE coll = ? AND id = ?");
+    *gone = NULL;
+    *deleted = 0;
+    int default_tlp = STORE_TLP_AMBER;
+    int rc = collection_access(t->store, t->conn, p, coll, true, &default_tlp, err);
+    struct dbuf q;
+    dbuf_init(&q, 64 * 1024);
+    struct store_args b;
+    store_args_init(&b, a);
+    struct store_filter g = *f;
+    g.added_after = g.after_key = 0;
+    if (!g.version_sel && !g.n_version_at)
+        g.version_sel = STORE_VER_ALL; /* DELETE without match[version] removes every version */
+    /* The keys first: the policy predicate reads the audience rows that then go. */
+    int brc = rc ? 0
+                 : dbuf_puts(&q, "SELECT o.date_added, o.modified_text FROM object o"
+                                 " INDEXED BY object_version");
+    brc = brc ? brc : store_where_sql(&q, &b, t->store, p, default_tlp, coll, &g, id);
+    if (rc == 0 && brc)
+        rc = lia_err_set(err, brc, "cannot build query");
+    void *rows = NULL;
+    if (rc == 0)
+        rc = store_list_text(t->conn, q.ptr, q.len, &b, sizeof **gone, gone_row, a, &rows, deleted,
+                             "delete object", err);
+    dbuf_release(&q);
+    struct store_row *r = rows;
+    for (size_t i = 0; i < *deleted && rc == 0; i++) {
+        r[i].id = id;
+        for (int k = 0; k < 3 && rc == 0; k++)
+            rc = store_do(t->conn, del[k], SV(sv_int(r[i].date_added)), NULL, "delete object", err);
+    }
+    /* The versions left: their neighbours changed. */
+    if (rc == 0 && *deleted)
+        rc = store_do(t->conn, &reflag, SV(sv_int(coll), sv_text(id)), NULL, "delete object", err);
+    *gone = rc ? NULL : r;
+    *deleted = rc ? 0 : *deleted;
+    return rc;
+}
+
+/* (value, index) pairs sorted by value, to match rows that come back in any order to the
+ * places they were asked for. */
+struct keyed {
+    const char *s;
+    int64_t k;
+    size_t i;
+};
+static int keyed_cmp(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+    return x->s ? strcmp(x->s, y->s) : (x->k > y->k) - (x->k < y->k);
+}
+
+/* Runs prefix + "?,?...)" over values (strs or nums, n of them) in slices of 500, first (when
+ * >= 0) bound before them, and gives each row to fn with each index its column 0 matches. */
+static int each_in(struct store_conn *c, const char *prefix, int64_t first, const char *const *strs,
+                   const int64_t *nums, size_t n,
+                   int (*fn)(struct store_cur *cur, size_t i, void *ctx), void *ctx,
+                   const char *what, struct lia_err *err)
+{
+    struct keyed *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!sorted)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = (struct keyed){strs ? strs[i] : NULL, nums ? nums[i] : 0, i};
+    qsort(sorted, n, sizeof *sorted, keyed_cmp);
+    struct arena a;
+    arena_init(&a, 0);
+    struct dbuf q;
+    dbuf_init(&q, 64 * 1024);
+    int rc = 0;
+    for (size_t base = 0, m; base < n && rc == 0; base += m) {
+        m = n - base < 500 ? n - base : 500;
+        struct store_args b;
+        store_args_init(&b, &a);
+        dbuf_reset(&q);
+        rc = dbuf_puts(&q, prefix);
+        if (rc == 0 && first >= 0)
+            rc = store_args_add(&b, sv_int(first));
+        for (size_t i = 0; i < m && rc == 0; i++) {
+            const struct keyed *kv = &sorted[base + i];
+            rc = dbuf_puts(&q, i ? ",?" : "?");
+            rc = rc ? rc : store_args_add(&b, strs ? sv_text(kv->s) : sv_int(kv->k));
+        }
+        rc = rc ? lia_err_set(err, rc, "store: %s: too many keys", what) : dbuf_puts(&q, ")");
+        struct store_cur cur = {0};
+        if (rc == 0)
+            rc = store_exec_text(c, q.ptr, q.len, &b, false, &cur, what, err);
+        while (rc == 0 && (rc = store_step(&cur, err)) == 1) {
+            size_t len;
+            struct keyed want = {NULL, 0, 0}, *hit = NULL;
+            if (strs)
+                want.s = c->store->be->col_text(&cur, 0, &len);
+            else
+                want.k = store_col_int(&cur, 0);
+            if (!strs || want.s)
+                hit = bsearch(&want, sorted + base, m, sizeof *sorted, keyed_cmp);
+            while (hit && hit > sorted + base && !keyed_cmp(hit - 1, &want))
+                hit--; /* every place it was asked for: an id may come twice */
+            for (rc = 0; rc == 0 && hit && hit < sorted + base + m && !keyed_cmp(hit, &want); hit++)
+                rc = fn(&cur, hit->i, ctx);
+        }
+        store_end(&cur);
+        arena_release(&a);
+    }
+    dbuf_release(&q);
+    free(sorted);
+    return rc;
+}
+
+struct keyed_ctx {
+    void *out;
+    struct arena *a;
+    struct lia_err *err;
+};
+
+static int keyed_row(struct store_cur *cur, size_t i, void *ctx)
+{
+    struct keyed_ctx *x = ctx;
+    struct store_keyed *o = (struct store_keyed *)x->out + i;
+    o->id = store_col_dup(cur, 1, x->a);
+    o->modified = store_col_dup(cur, 2, x->a);
+    o->collection = store_col_dup(cur, 3, x->a);
+    o->modified = o->modified ? o->modified : "";
+    return o->id && o->collection ? 0 : lia_err_set(x->err, LIA_ENOMEM, "out of memory");
+}
+
+int store_versions_by_key(struct store *s, const int64_t *keys, size_t n, struct arena *a,
+                          struct store_keyed *out, struct lia_err *err)
+{
+    memset(out, 0, n * sizeof *out);
+    struct store_conn *c;
+    int rc = store_acquire(s, &c, err);
+    if (rc)
+        return rc;
+    struct keyed_ctx x = {out, a, err};
+    rc = each_in(c,
+                 "SELECT o.date_added, o.id, o.modified_text, c.id FROM object o"
+                 " JOIN collection c ON c.rid = o.coll WHERE o.date_added IN (",
+                 -1, NULL, keys, n, keyed_row, &x, "read versions by key", err);
+    store_release(s, c);
+    return rc;
+}
+
+static int creator_row(struct store_cur *cur, size_t i, void *ctx)
+{
+    struct keyed_ctx *x = ctx;
+    struct store_creator *o = (struct store_creator *)x->out + i;
+    size_t n;
+    const char *by = cur->conn->store->be->col_text(cur, 1, &n);
+    *o =
+        (struct store_creator){true, by ? arena_strndup(x->a, by, n) : NULL, store_col_int(cur, 2)};
+    return by && !o->created_by_ref ? lia_err_set(x->err, LIA_ENOMEM, "out of memory") : 0;
+}
+
+int store_object_creators(struct store_txn *t, int64_t coll, const char *const *ids, size_t n,
+                          struct arena *a, struct store_creator *out, struct lia_err *err)
+{
+    memset(out, 0, n * sizeof *out);
+    struct keyed_ctx x = {out, a, err};
+    /* superseded = 0: the newest version (kept in this same transaction). */
+    return each_in(t->conn,
+                   "SELECT id, created_by_ref, modified FROM object WHERE coll = ?"
+                   " AND superseded = 0 AND id IN (",
+                   coll, ids, NULL, n, creator_row, &x, "find creator", err);
+}
+
+int store_object_text(struct store_txn *t, const char *id, const char *type, struct arena *a,
+                      const char **json, struct lia_err *err)
+{
+    /* The type is written into the SQL so that the partial index applies. */
+#define NEWEST "' ORDER BY modified DESC LIMIT 1"
+#define TEXT_OF(type) SQ("SELECT json FROM object WHERE id = ? AND type = '" type NEWEST)
+    static struct sq marking = TEXT_OF("marking-definition"), rfi = TEXT_OF("liaison-rfi");
+#undef TEXT_OF
+#undef NEWEST
+    bool is_marking = !strcmp(type, "marking-definition");
+    if (!is_marking && strcmp(type, "liaison-rfi"))
+        return lia_err_set(err, LIA_EINTERNAL, "store_object_text: %s is not indexed", type);
+    struct memo_entry *m = is_marking ? memo_find(t, MEMO_MARKING, id) : NULL;
+    char *text = NULL;
+    int rc = m ? m->rc
+               : store_one(t->conn, is_marking ? &marking : &rfi, SV(sv_text(id)), store_row_str, a,
+                           &text, "", "find object", err);
+    if (m && m->text && !(text = arena_strndup(a, m->text, strlen(m->text))))
+        rc = LIA_ENOMEM;
+    else if (!m && is_marking && (rc == 0 || rc == LIA_ENOTFOUND))
+        memo_put(t, MEMO_MARKING, id, rc, text, 0);
+    *json = text;
+    if (rc == LIA_ENOTFOUND)
+        return lia_err_set(err, LIA_ENOTFOUND, "unknown %s %s", type, id);
+    return rc == LIA_ENOMEM ? lia_err_set(err, LIA_ENOMEM, "out of memory") : rc;
+}
+
+int store_partner_rids(struct store_txn *t, const char *const *identities, size_t n, int64_t *rids,
+                       size_t *n_rids, struct lia_err *err)
+{
+    static struct sq q = SQ("SELECT rid FROM partner WHERE identity_id = ?");
+    *n_rids = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct memo_entry *m = memo_find(t, MEMO_PARTNER, identities[i]);
+        int64_t rid = m ? m->num : 0;
+        int rc = m ? m->rc
+                   : store_one(t->conn, &q, SV(sv_text(identities[i])), store_row_int, NULL, &rid,
+                               "", "find partner", err);
+        if (!m && (rc == 0 || rc == LIA_ENOTFOUND))
+            memo_put(t, MEMO_PARTNER, identities[i], rc, NULL, rid);
+        if (rc == 0)
+            rids[(*n_rids)++] = rid;
+        else if (rc != LIA_ENOTFOUND)
+            return rc;
+    }
+    return 0;
+}
