@@ -27,7 +27,7 @@ static const struct cli_command commands[] = {
     {"export", cli_export, "write a signed bundle file for a partner"},
     {"import", cli_import, "verify and store a partner's signed bundle file"},
     {"key", cli_key, "show this instance's public signing key"},
-    {"migrate", cli_migrate, "apply pending schema migrations to a PostgreSQL store"},
+    {"migrate", cli_migrate, "apply pending schema migrations to a store"},
     {"store", cli_store, "copy a whole store between SQLite and PostgreSQL"},
     {"watch", cli_watch, "standing queries that fire on new intelligence"},
     {"intake", intake_cli_main, "turn a news article into a draft STIX bundle"},

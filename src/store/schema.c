@@ -1,17 +1,23 @@
 /*
  * The schema, described once: the tables below give both backends' DDL (SQLite's and
  * PostgreSQL's types are chosen from each column's kind) and the list of tables `store copy`
- * walks. A store is created, or upgraded in place, by the same steps on either backend:
- * every table and index that is missing is created (CREATE ... IF NOT EXISTS), every
- * computed column that is missing is added and filled from the rows, and the schema version
- * is recorded in meta('schema_version'). A store written by a newer liaison is refused rather
- * than misread. SQLite upgrades itself when opened; a PostgreSQL store, which several nodes
- * share, only with `liaison migrate` (or init), under an advisory lock, so that nodes of two
- * versions never run against one schema.
+ * walks. Every change to it is a numbered migration (the list `migrations` below,
+ * docs/upgrades.md), the same numbers on both backends; meta('schema_version') holds the
+ * number of the last one a store has.
  *
- * Versions: SQLite 3 (2: exchange, search and watch tables; 3: auth_gen, the version flags and
- * audience masks); PostgreSQL 4 (2: watches; 3: search; 4: the version flags and audience
- * masks, and search.obj renamed rowid, as SQLite's is called).
+ * A new store is made from the descriptor in its latest shape and recorded at the latest
+ * number. An older store is brought forward only by `liaison migrate` (or init on an empty
+ * database): every migration after its number runs, in order, in one transaction under the
+ * migration lock, so that nodes of two versions never run against one schema and a failed
+ * migration changes nothing. Every other open (serve, every CLI command) refuses a store
+ * that needs a migration, naming the command, and a store written by a newer liaison is
+ * refused rather than misread.
+ *
+ * A migration names what it adds in the descriptor (a table, or one column of a table), so
+ * its DDL is the descriptor's; it may add statements (indexes: idempotent, run on new stores
+ * too) and a fill step for the rows already there. Stores made before migrations were
+ * numbered (SQLite versions 1-3, PostgreSQL 1-4) reach the baseline, 5, by the old step:
+ * every missing table and index created, every missing computed column added and filled.
  */
 #include "store/store_int.h"
 
@@ -284,7 +290,8 @@ static int create_tables(struct store_txn *t, struct lia_err *err)
     return rc;
 }
 
-static int upgrade(struct store_txn *t, int have, struct lia_err *err)
+/* A store made before migrations were numbered: brought to the baseline (see the header). */
+static int upgrade_legacy(struct store_txn *t, int have, struct lia_err *err)
 {
     const struct store_backend *be = t->store->be;
     bool pg = be == &store_pg;
@@ -311,7 +318,174 @@ static int upgrade(struct store_txn *t, int have, struct lia_err *err)
         rc = store_do(t->conn, &store_reflag_sql, SV_NONE, NULL, "schema", err);
     if (rc == 0 && u.added && have > 0)
         rc = store_do(t->conn, &store_remask_sql, SV_NONE, NULL, "schema", err);
-    if (rc == 0 && have == 0) {
+    dbuf_release(&q);
+    return rc;
+}
+
+static int set_version(struct store_txn *t, int version, struct lia_err *err)
+{
+    char v[16];
+    snprintf(v, sizeof v, "%d", version);
+    return store_do(t->conn, &store_meta_set_sql, SV(sv_text("schema_version"), sv_text(v)), NULL,
+                    "schema", err);
+}
+
+/* The numbered migrations after the baseline, in order (docs/upgrades.md says how to add
+ * one). table: the descriptor's table the migration creates (column NULL) or adds column to;
+ * sql (may be NULL): statements valid on both backends and idempotent (IF NOT EXISTS), run on
+ * new stores too; fill (may be NULL): computes the new column for the rows already there. */
+struct migration {
+    int version;
+    const char *what; /* for the log and `liaison migrate` */
+    const char *table, *column, *sql;
+    int (*fill)(struct store_txn *t, struct lia_err *err);
+};
+static const struct migration migrations[] = {
+    {STORE_SCHEMA_BASELINE, "the baseline: every table of liaison 86ec030", NULL, NULL, NULL, NULL},
+};
+#define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+int store_schema_latest(void)
+{
+    return migrations[N_MIGRATIONS - 1].version;
+}
+
+/* The tables a store at the baseline has: every other table of the descriptor must be made by
+ * a migration (test_store checks it, so that a table added without one is caught). */
+static const char *const baseline_tables[] = {
+    "meta",  "collection", "partner",  "grant_right", "object",     "search",      "audience",
+    "status", "token",     "peer",     "checkpoint",  "provenance", "watch",       "watch_event",
+    "audit"};
+
+const char *store_schema_unmigrated(void)
+{
+    for (size_t i = 0; i < N_TABLES; i++) {
+        bool known = false;
+        for (size_t k = 0; k < sizeof baseline_tables / sizeof *baseline_tables; k++)
+            known = known || !strcmp(tables[i].name, baseline_tables[k]);
+        for (size_t k = 0; k < N_MIGRATIONS; k++)
+            known = known || (migrations[k].table && !migrations[k].column &&
+                              !strcmp(migrations[k].table, tables[i].name));
+        if (!known)
+            return tables[i].name;
+    }
+    for (size_t k = 1; k < N_MIGRATIONS; k++)
+        if (migrations[k].version != migrations[k - 1].version + 1)
+            return migrations[k].what;
+    return NULL;
+}
+
+static const struct store_table *table_named(const char *name)
+{
+    for (size_t i = 0; i < N_TABLES; i++)
+        if (!strcmp(tables[i].name, name))
+            return &tables[i];
+    return NULL;
+}
+
+struct find_column {
+    const char *name;
+    struct dbuf *q;
+    bool pg, found;
+};
+
+static int add_named_column(const char *name, size_t nlen, char kind, const char *rest,
+                            size_t rlen, void *ctx)
+{
+    struct find_column *f = ctx;
+    if (strlen(f->name) != nlen || memcmp(f->name, name, nlen))
+        return 0;
+    f->found = true;
+    struct ddl d = {f->q, f->pg, true};
+    return column_ddl(name, nlen, kind, rest, rlen, &d);
+}
+
+/* Migration m on an existing store: its table or column (from the descriptor; nothing when the
+ * store already has it), its statements, its fill. */
+static int apply_migration(struct store_txn *t, const struct migration *m, struct lia_err *err)
+{
+    const struct store_backend *be = t->store->be;
+    bool pg = be == &store_pg;
+    const struct store_table *tb = m->table ? table_named(m->table) : NULL;
+    if (m->table && !tb)
+        return lia_err_set(err, LIA_EINTERNAL, "store: migration %d names table %s, which the "
+                           "schema does not have", m->version, m->table);
+    struct dbuf q;
+    dbuf_init(&q, 64 * 1024);
+    int rc = 0;
+    bool fill = false;
+    if (tb && !m->column && !column_exists(t->conn, tb->name, "1", 1)) {
+        if (!pg && tb->sqlite) {
+            rc = dbuf_printf(&q, "%s;", tb->sqlite);
+        } else {
+            struct ddl d = {&q, pg, true};
+            rc = dbuf_printf(&q, "CREATE TABLE IF NOT EXISTS %s(", tb->name);
+            rc = rc ? rc : each_column(tb, column_ddl, &d);
+            if (rc == 0 && tb->extra)
+                rc = dbuf_printf(&q, ", %s", tb->extra);
+            rc = rc ? rc : dbuf_printf(&q, ")%s;",
+                                       !pg && tb->flags & STORE_TABLE_NOROWID ? " WITHOUT ROWID"
+                                                                              : "");
+        }
+    } else if (tb && m->column &&
+               !column_exists(t->conn, tb->name, m->column, strlen(m->column))) {
+        struct find_column f = {m->column, &q, pg, false};
+        rc = dbuf_printf(&q, "ALTER TABLE %s ADD COLUMN ", tb->name);
+        rc = rc ? rc : each_column(tb, add_named_column, &f);
+        if (rc == 0 && !f.found)
+            rc = lia_err_set(err, LIA_EINTERNAL, "store: migration %d names column %s.%s, which "
+                             "the schema does not have", m->version, m->table, m->column);
+        rc = rc ? rc : dbuf_puts(&q, ";");
+        fill = true;
+    }
+    if (rc == 0 && m->sql)
+        rc = dbuf_puts(&q, m->sql);
+    if (rc == 0 && q.len)
+        rc = be->script(t->conn, q.ptr, err);
+    if (rc == 0 && fill && m->fill)
+        rc = m->fill(t, err);
+    dbuf_release(&q);
+    return rc;
+}
+
+/* A database with no liaison schema that holds tables of liaison's names belongs to something
+ * else: creating ours beside (or into) them would fail half-way or mix two applications. */
+static int refuse_foreign(struct store_txn *t, struct lia_err *err)
+{
+    char found[256] = "";
+    size_t used = 0, n = 0;
+    for (size_t i = 0; i < N_TABLES; i++) {
+        if (!column_exists(t->conn, tables[i].name, "1", 1))
+            continue;
+        int w = snprintf(found + used, sizeof found - used, "%s%s", n ? ", " : "",
+                         tables[i].name);
+        if (w > 0 && (size_t)w < sizeof found - used)
+            used += (size_t)w;
+        n++;
+    }
+    if (!n)
+        return 0;
+    return lia_err_set(err, LIA_ECONFLICT,
+                       "store: %s holds %zu table%s of liaison's names (%s) but no liaison schema "
+                       "version: they were made by something else, or by a failed setup; "
+                       "nothing was changed. Use an empty database (createdb), or drop those "
+                       "tables if they are liaison's and hold nothing",
+                       t->store->redacted, n, n == 1 ? "" : "s", found);
+}
+
+/* A new store: every table, index and migration statement, recorded at the latest version. */
+static int create_new(struct store_txn *t, struct lia_err *err)
+{
+    const struct store_backend *be = t->store->be;
+    int rc = refuse_foreign(t, err);
+    rc = rc ? rc : create_tables(t, err);
+    rc = rc ? rc : be->script(t->conn, indexes, err);
+    if (rc == 0 && be->schema_extra)
+        rc = be->script(t->conn, be->schema_extra, err);
+    for (size_t i = 0; i < N_MIGRATIONS && rc == 0; i++)
+        if (migrations[i].sql)
+            rc = be->script(t->conn, migrations[i].sql, err);
+    if (rc == 0) {
         /* next tokens made by any node must verify on every node: one key, made here. */
         unsigned char key[32];
         char hex[65];
@@ -320,58 +494,109 @@ static int upgrade(struct store_txn *t, int have, struct lia_err *err)
         rc = store_do(t->conn, &store_meta_set_sql, SV(sv_text("next_token_key"), sv_text(hex)),
                       NULL, "schema", err);
     }
-    char v[16];
-    snprintf(v, sizeof v, "%d", be->schema_version);
-    if (rc == 0)
-        rc = store_do(t->conn, &store_meta_set_sql, SV(sv_text("schema_version"), sv_text(v)), NULL,
-                      "schema", err);
-    dbuf_release(&q);
+    return rc ? rc : set_version(t, store_schema_latest(), err);
+}
+
+/* An existing store at version have: every migration after it, in order. */
+static int migrate(struct store_txn *t, int have, struct lia_err *err)
+{
+    int rc = 0;
+    if (have < STORE_SCHEMA_BASELINE) {
+        rc = create_tables(t, err);
+        rc = rc ? rc : upgrade_legacy(t, have, err);
+        rc = rc ? rc : set_version(t, STORE_SCHEMA_BASELINE, err);
+        if (rc == 0)
+            lia_log(LIA_LOG_INFO, "store_migrated", "\"version\":%d,\"from\":%d",
+                    STORE_SCHEMA_BASELINE, have);
+        have = STORE_SCHEMA_BASELINE;
+    }
+    for (size_t i = 0; i < N_MIGRATIONS && rc == 0; i++) {
+        const struct migration *m = &migrations[i];
+        if (m->version <= have)
+            continue;
+        struct lia_err inner;
+        lia_err_clear(&inner);
+        rc = apply_migration(t, m, &inner);
+        rc = rc ? rc : set_version(t, m->version, &inner);
+        if (rc)
+            return lia_err_set(err, rc,
+                               "store: migration %d (%s) failed: %s; nothing was changed (the "
+                               "store stays at version %d)",
+                               m->version, m->what, inner.msg, have);
+        lia_log(LIA_LOG_INFO, "store_migrated", "\"version\":%d,\"from\":%d", m->version,
+                m->version - 1);
+    }
     return rc;
+}
+
+/* The command that migrates the store at s (for messages). */
+static void migrate_command(const struct store *s, char *out, size_t n)
+{
+    const char *loc = s->location;
+    size_t len = strlen(loc);
+    static const char file[] = "/liaison.db";
+    if (s->be == &store_pg)
+        snprintf(out, n, "liaison migrate --data DIR` (or `--store URL");
+    else if (len > sizeof file - 1 && !strcmp(loc + len - (sizeof file - 1), file))
+        snprintf(out, n, "liaison migrate --data %.*s", (int)(len - (sizeof file - 1)), loc);
+    else
+        snprintf(out, n, "liaison migrate --store %s", loc);
 }
 
 int store_schema_apply(struct store *s, struct store_conn *c, const struct store_options *o,
                        struct lia_err *err)
 {
     const struct store_backend *be = s->be;
+    int latest = store_schema_latest();
     int have = read_version(c);
-    bool may_migrate = o->create || o->migrate || be != &store_pg;
+    s->schema_found = have;
     if (have == 0 && !o->create && be != &store_pg) /* a database, but not a liaison store */
         return lia_err_set(err, LIA_EIO,
                            "store: %s holds no liaison store (no schema version): damaged, or "
                            "not made by `liaison init`; nothing was changed. Run `liaison store "
                            "check` on it",
                            s->redacted);
-    if (have > be->schema_version)
+    if (have > latest)
         return lia_err_set(err, LIA_EUNSUPPORTED,
-                           "store: %s has schema version %d; this liaison knows up to %d",
-                           s->redacted, have, be->schema_version);
-    if (have == be->schema_version)
+                           "store: %s has schema version %d; this liaison knows up to %d: it was "
+                           "written by a newer liaison, which it needs",
+                           s->redacted, have, latest);
+    if (have == latest)
         return 0;
-    if (!may_migrate && have == 0)
+    if (have == 0 && !o->create && !o->migrate)
         return lia_err_set(err, LIA_ENOTFOUND,
                            "store: %s holds no liaison schema (run `liaison init --store URL`"
                            " or `liaison migrate --store URL` first)",
                            s->redacted);
-    if (!may_migrate)
+    char cmd[512];
+    migrate_command(s, cmd, sizeof cmd);
+    if (have > 0 && !o->migrate)
         return lia_err_set(err, LIA_EUNSUPPORTED,
-                           "store: %s has schema version %d; this liaison knows %d only (run "
-                           "`liaison migrate --store URL`)",
-                           s->redacted, have, be->schema_version);
+                           "store: %s has schema version %d and this liaison needs %d: run `%s` "
+                           "(back it up first: docs/upgrades.md); nothing was changed",
+                           s->redacted, have, latest, cmd);
     struct store_txn *t;
     int rc = store_schema_begin(s, c, &t, err);
     if (rc)
         return rc;
-    rc = create_tables(t, err);
-    if (rc == 0)
-        have = read_version(c); /* again under the lock: another process may have upgraded */
-    if (rc == 0 && have != be->schema_version)
-        rc = upgrade(t, have, err);
+    /* again under the lock (another process may have migrated); a new PostgreSQL database has
+     * no meta table, and a failed read would end the transaction */
+    have = column_exists(c, "meta", "key", 3) ? read_version(c) : 0;
+    if (have == 0)
+        rc = create_new(t, err);
+    else if (have < latest)
+        rc = migrate(t, have, err);
     if (rc == 0)
         rc = be->commit(t, false, err);
     else
         be->rollback(t);
     store_schema_end(t);
-    if (rc == 0 && have != be->schema_version && be == &store_pg)
-        lia_log(LIA_LOG_INFO, "store_migrated", "\"version\":%d", be->schema_version);
     return rc;
+}
+
+int store_schema_version(struct store *s, int *found, int *now)
+{
+    *found = s->schema_found;
+    *now = store_schema_latest();
+    return 0;
 }

@@ -37,7 +37,8 @@ struct store_options {
     int pool_size;       /* connections kept open (one per worker thread) */
     int busy_timeout_ms; /* how long a writer waits for the lock */
     bool create;         /* create the store if it does not exist */
-    bool migrate;        /* PostgreSQL: apply pending schema migrations (liaison migrate) */
+    bool migrate;        /* apply pending schema migrations (liaison migrate); without it a
+                            store that needs one is refused, naming the command */
 };
 
 /* Opens (or with opt->create, creates) the store at path: a SQLite file ("sqlite:PATH" or a
@@ -46,6 +47,13 @@ struct store_options {
 int store_open(const char *path, const struct store_options *opt, struct store **out,
                struct lia_err *err);
 void store_close(struct store *s);
+/* The schema version s had when opened (found) and the one this liaison writes (now: every
+ * store open returned is at it). */
+int store_schema_version(struct store *s, int *found, int *now);
+/* A table of the schema descriptor that no migration makes and the baseline lacks, or a
+ * migration out of sequence (its description); NULL when the two agree (test_store checks it,
+ * docs/upgrades.md). */
+const char *store_schema_unmigrated(void);
 
 /* What store_check found. */
 struct store_check_report {

@@ -102,6 +102,7 @@ struct store {
     void *bs;       /* the backend's state */
     char *location; /* SQLite: the file; PostgreSQL: the URL, password and all: libpq only */
     char *redacted; /* for messages */
+    int schema_found; /* the schema version the store had when opened */
     int pool_size, timeout_ms;
     pthread_mutex_t lock, write_lock;
     pthread_cond_t cond;
@@ -150,7 +151,6 @@ bool store_is_pg(const char *location);
 
 struct store_backend {
     const char *name;
-    int schema_version;
     bool auth_cache;          /* auth_gen and its triggers: the connection cache (cache.c) */
     const char *schema_extra; /* DDL after the tables */
     const char *search_match; /* " AND <o's search text matches the LIKE pattern ?>" */
@@ -274,9 +274,13 @@ enum { PUT_FIRST = 1, PUT_LATER = 2, PUT_EARLIER = 4 };
 /* meta's value of key ?1; meta's key ?1 set to ?2 (admin.c). */
 extern struct sq store_meta_get_sql, store_meta_set_sql;
 
-/* The schema (schema.c): creates or upgrades it on c (under the backend's migration lock). */
+/* The schema (schema.c): creates it on c, or migrates it (under the backend's migration lock)
+ * when o allows, else refuses a store that is not at the latest version. */
 int store_schema_apply(struct store *s, struct store_conn *c, const struct store_options *o,
                        struct lia_err *err);
+/* The first numbered migration: stores of versions below it were made before numbering. */
+#define STORE_SCHEMA_BASELINE 5
+
 /* A table as the descriptor has it: copy.c and pg/ walk them. */
 struct store_table {
     const char *name;
