@@ -3,12 +3,12 @@
  * store as a whole (docs/scale-out.md).
  *
  * migrate applies pending schema migrations to a store, SQLite or PostgreSQL
- * (every other command, serve included, refuses a store that needs one). store copy moves an instance between SQLite and PostgreSQL, either
- * way: it refuses a target that holds anything, copies every table with its
- * keys in one transaction, then reads both stores again and compares, per
- * table, the row count and a BLAKE2b hash of every value (object texts and
- * the audit chain included), and verifies the target's audit chain. Nothing
- * is reported as copied unless all of that agrees.
+ * (every other command, serve included, refuses a store that needs one). store copy moves an
+ * instance between SQLite and PostgreSQL, either way: it refuses a target that holds anything,
+ * copies every table with its keys in one transaction, then reads both stores again and compares,
+ * per table, the row count and a BLAKE2b hash of every value (object texts and the audit chain
+ * included), and verifies the target's audit chain. Nothing is reported as copied unless all of
+ * that agrees.
  */
 #include "cli/cli_int.h"
 

@@ -352,10 +352,10 @@ int store_schema_latest(void)
 
 /* The tables a store at the baseline has: every other table of the descriptor must be made by
  * a migration (test_store checks it, so that a table added without one is caught). */
-static const char *const baseline_tables[] = {
-    "meta",  "collection", "partner",  "grant_right", "object",     "search",      "audience",
-    "status", "token",     "peer",     "checkpoint",  "provenance", "watch",       "watch_event",
-    "audit"};
+static const char *const baseline_tables[] = {"meta",   "collection",  "partner",    "grant_right",
+                                              "object", "search",      "audience",   "status",
+                                              "token",  "peer",        "checkpoint", "provenance",
+                                              "watch",  "watch_event", "audit"};
 
 const char *store_schema_unmigrated(void)
 {
@@ -389,8 +389,8 @@ struct find_column {
     bool pg, found;
 };
 
-static int add_named_column(const char *name, size_t nlen, char kind, const char *rest,
-                            size_t rlen, void *ctx)
+static int add_named_column(const char *name, size_t nlen, char kind, const char *rest, size_t rlen,
+                            void *ctx)
 {
     struct find_column *f = ctx;
     if (strlen(f->name) != nlen || memcmp(f->name, name, nlen))
@@ -408,8 +408,10 @@ static int apply_migration(struct store_txn *t, const struct migration *m, struc
     bool pg = be == &store_pg;
     const struct store_table *tb = m->table ? table_named(m->table) : NULL;
     if (m->table && !tb)
-        return lia_err_set(err, LIA_EINTERNAL, "store: migration %d names table %s, which the "
-                           "schema does not have", m->version, m->table);
+        return lia_err_set(err, LIA_EINTERNAL,
+                           "store: migration %d names table %s, which the "
+                           "schema does not have",
+                           m->version, m->table);
     struct dbuf q;
     dbuf_init(&q, 64 * 1024);
     int rc = 0;
@@ -423,18 +425,19 @@ static int apply_migration(struct store_txn *t, const struct migration *m, struc
             rc = rc ? rc : each_column(tb, column_ddl, &d);
             if (rc == 0 && tb->extra)
                 rc = dbuf_printf(&q, ", %s", tb->extra);
-            rc = rc ? rc : dbuf_printf(&q, ")%s;",
-                                       !pg && tb->flags & STORE_TABLE_NOROWID ? " WITHOUT ROWID"
-                                                                              : "");
+            rc = rc ? rc
+                    : dbuf_printf(&q, ")%s;",
+                                  !pg && tb->flags & STORE_TABLE_NOROWID ? " WITHOUT ROWID" : "");
         }
-    } else if (tb && m->column &&
-               !column_exists(t->conn, tb->name, m->column, strlen(m->column))) {
+    } else if (tb && m->column && !column_exists(t->conn, tb->name, m->column, strlen(m->column))) {
         struct find_column f = {m->column, &q, pg, false};
         rc = dbuf_printf(&q, "ALTER TABLE %s ADD COLUMN ", tb->name);
         rc = rc ? rc : each_column(tb, add_named_column, &f);
         if (rc == 0 && !f.found)
-            rc = lia_err_set(err, LIA_EINTERNAL, "store: migration %d names column %s.%s, which "
-                             "the schema does not have", m->version, m->table, m->column);
+            rc = lia_err_set(err, LIA_EINTERNAL,
+                             "store: migration %d names column %s.%s, which "
+                             "the schema does not have",
+                             m->version, m->table, m->column);
         rc = rc ? rc : dbuf_puts(&q, ";");
         fill = true;
     }
@@ -457,8 +460,7 @@ static int refuse_foreign(struct store_txn *t, struct lia_err *err)
     for (size_t i = 0; i < N_TABLES; i++) {
         if (!column_exists(t->conn, tables[i].name, "1", 1))
             continue;
-        int w = snprintf(found + used, sizeof found - used, "%s%s", n ? ", " : "",
-                         tables[i].name);
+        int w = snprintf(found + used, sizeof found - used, "%s%s", n ? ", " : "", tables[i].name);
         if (w > 0 && (size_t)w < sizeof found - used)
             used += (size_t)w;
         n++;

@@ -99,9 +99,9 @@ struct store_conn {
 struct store_memo;
 struct store {
     const struct store_backend *be;
-    void *bs;       /* the backend's state */
-    char *location; /* SQLite: the file; PostgreSQL: the URL, password and all: libpq only */
-    char *redacted; /* for messages */
+    void *bs;         /* the backend's state */
+    char *location;   /* SQLite: the file; PostgreSQL: the URL, password and all: libpq only */
+    char *redacted;   /* for messages */
     int schema_found; /* the schema version the store had when opened */
     int pool_size, timeout_ms;
     pthread_mutex_t lock, write_lock;
