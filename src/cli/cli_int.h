@@ -55,7 +55,9 @@ int cli_push(int argc, char **argv);
 int cli_export(int argc, char **argv); /* cmd_bundle.c */
 int cli_import(int argc, char **argv);
 int cli_key(int argc, char **argv);
-int cli_migrate(int argc, char **argv);    /* cmd_storecopy.c */
+int cli_migrate(int argc, char **argv); /* cmd_storecopy.c */
+int cli_backup(int argc, char **argv);  /* cmd_backup.c */
+int cli_restore(int argc, char **argv);
 int cli_config_cmd(int argc, char **argv); /* cmd_config.c */
 int cli_store(int argc, char **argv);
 int cli_store_check(int argc, char **argv); /* cmd_storecheck.c: `store check` */

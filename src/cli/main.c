@@ -28,6 +28,8 @@ static const struct cli_command commands[] = {
     {"import", cli_import, "verify and store a partner's signed bundle file"},
     {"key", cli_key, "show this instance's public signing key"},
     {"migrate", cli_migrate, "apply pending schema migrations to a store"},
+    {"backup", cli_backup, "write a consistent copy of a running instance into one file"},
+    {"restore", cli_restore, "restore a backup file into a new data directory, verified"},
     {"store", cli_store, "copy a whole store between SQLite and PostgreSQL"},
     {"watch", cli_watch, "standing queries that fire on new intelligence"},
     {"intake", intake_cli_main, "turn a news article into a draft STIX bundle"},

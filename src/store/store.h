@@ -47,6 +47,10 @@ struct store_options {
 int store_open(const char *path, const struct store_options *opt, struct store **out,
                struct lia_err *err);
 void store_close(struct store *s);
+/* Writes a consistent copy of the whole store, as of one moment, into the new (or empty) file
+ * path while other connections and processes keep writing (SQLite: VACUUM INTO). PostgreSQL:
+ * LIA_EUNSUPPORTED, naming pg_dump (docs/backup.md). */
+int store_snapshot(struct store *s, const char *path, struct lia_err *err);
 /* The schema version s had when opened (found) and the one this liaison writes (now: every
  * store open returned is at it). */
 int store_schema_version(struct store *s, int *found, int *now);

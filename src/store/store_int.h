@@ -187,6 +187,9 @@ struct store_backend {
     int (*lock)(struct store_lock *l, const char *name, struct lia_err *err);
     void (*unlock)(struct store_lock *l);
     int (*after_copy)(struct store_txn *t, struct lia_err *err); /* may be NULL */
+    /* A consistent copy of the whole store, as of one moment, into the new file path, while
+     * others write (SQLite: VACUUM INTO); NULL: the backend has its own tools (pg_dump). */
+    int (*snapshot)(struct store *s, const char *path, struct lia_err *err);
     /* store_check of the store at location, which it opens itself (read only). */
     int (*check)(const char *location, bool full, struct store_checker *k, struct lia_err *err);
 };
