@@ -100,6 +100,8 @@ int cli_store_check(int argc, char **argv)
             break;
         case 's':
             location = optarg;
+            if (cli_refuse_password("store check", location))
+                return CLI_USAGE;
             break;
         case 'q':
             quick = true;

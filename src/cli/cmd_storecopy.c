@@ -45,6 +45,8 @@ int cli_migrate(int argc, char **argv)
         switch (ch) {
         case 's':
             location = optarg;
+            if (cli_refuse_password("migrate", location))
+                return CLI_USAGE;
             break;
         case 'd':
             dir = optarg;
@@ -267,9 +269,13 @@ int cli_store(int argc, char **argv)
         switch (ch) {
         case 'f':
             from = optarg;
+            if (cli_refuse_password("store copy", from))
+                return CLI_USAGE;
             break;
         case 't':
             to = optarg;
+            if (cli_refuse_password("store copy", to))
+                return CLI_USAGE;
             break;
         case 'h':
             store_usage(stdout);

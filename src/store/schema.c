@@ -602,3 +602,25 @@ int store_schema_version(struct store *s, int *found, int *now)
     *now = store_schema_latest();
     return 0;
 }
+
+int store_health(struct store *s, struct lia_err *err)
+{
+    struct store_conn *c;
+    int rc = store_acquire(s, &c, err);
+    if (rc)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    char *v = NULL;
+    rc = store_one(c, &store_meta_get_sql, SV(sv_text("schema_version")), store_row_str, &a, &v,
+                   "no schema version", "health", err);
+    int have = rc == 0 && v ? (int)strtol(v, NULL, 10) : 0;
+    arena_release(&a);
+    store_release(s, c);
+    if (rc == 0 && have != store_schema_latest())
+        rc = lia_err_set(err, LIA_EUNSUPPORTED,
+                         "store: %s has schema version %d; this liaison serves %d only (migrated "
+                         "by a newer liaison?)",
+                         s->redacted, have, store_schema_latest());
+    return rc;
+}

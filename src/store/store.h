@@ -54,6 +54,10 @@ int store_snapshot(struct store *s, const char *path, struct lia_err *err);
 /* The schema version s had when opened (found) and the one this liaison writes (now: every
  * store open returned is at it). */
 int store_schema_version(struct store *s, int *found, int *now);
+/* Can s serve? 0 when the store answers and its schema is the one this liaison knows;
+ * LIA_EBUSY (unreachable: err says why) or LIA_EUNSUPPORTED (another schema version). One
+ * small query: /healthz calls it on every probe. */
+int store_health(struct store *s, struct lia_err *err);
 /* A table of the schema descriptor that no migration makes and the baseline lacks, or a
  * migration out of sequence (its description); NULL when the two agree (test_store checks it,
  * docs/upgrades.md). */
@@ -496,6 +500,10 @@ int store_path_for_dir(const char *dir, char *out, size_t outlen);
  * PostgreSQL URL, or sqlite:PATH), else DIR/liaison.db (location.c). */
 int store_location_for_dir(const char *dir, char *out, size_t outlen);
 /* A store location fit for messages and logs: a URL's password replaced by ***. */
+/* location (a PostgreSQL URL) carries a password (user:password@, or password=): it would
+ * show in the process list or a configuration file; .pgpass, PGPASSFILE, a service file or
+ * PGPASSWORD keep it out of both (docs/scale-out.md). */
+bool store_location_has_password(const char *location);
 void store_location_redact(const char *location, char *out, size_t outlen);
 
 /* A lock shared by every process on the same store (every node on one PostgreSQL database),
