@@ -50,7 +50,7 @@ static const struct store_table tables[] = {
      " spec_version t NOT NULL, created i NOT NULL, modified i NOT NULL, modified_text t,"
      " created_by_ref t, tlp n NOT NULL DEFAULT -1, restricted n NOT NULL DEFAULT 0,"
      " json t NOT NULL, superseded f NOT NULL DEFAULT 0, preceded f NOT NULL DEFAULT 0,"
-     " rel_mask m NOT NULL DEFAULT 0, red_mask m NOT NULL DEFAULT 0",
+     " rel_mask m NOT NULL DEFAULT 0, red_mask m NOT NULL DEFAULT 0, digest t",
      "date_added", NULL, 0, NULL},
     /* The normalised text of an object version (rowid = object.date_added); SQLite's is a
      * trigram index (detail='none': half the cost of positions on every write). */
@@ -340,10 +340,51 @@ struct migration {
     const char *table, *column, *sql;
     int (*fill)(struct store_txn *t, struct lia_err *err);
 };
+static int fill_digests(struct store_txn *t, struct lia_err *err);
 static const struct migration migrations[] = {
     {STORE_SCHEMA_BASELINE, "the baseline: every table of liaison 86ec030", NULL, NULL, NULL, NULL},
+    {6, "object.digest: each version's text digest, so that changed bytes are found (issue 16)",
+     "object", "digest", NULL, fill_digests},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+struct digest_row {
+    int64_t added;
+    const char *json;
+};
+static const struct store_field digest_fields[] = {FIELD(struct digest_row, added, 'i'),
+                                                   FIELD(struct digest_row, json, 't')};
+STORE_ROW_FN(digest_row, digest_fields)
+
+/* Migration 6: the digest of every version already stored, a thousand rows at a time. */
+static int fill_digests(struct store_txn *t, struct lia_err *err)
+{
+    static struct sq next = SQ("SELECT date_added, json FROM object WHERE date_added > ?"
+                               " ORDER BY date_added LIMIT 1000");
+    static struct sq set = SQ("UPDATE object SET digest = ? WHERE date_added = ?");
+    int64_t after = INT64_MIN;
+    int rc = 0;
+    for (size_t n = 1; n && rc == 0;) {
+        struct arena a;
+        arena_init(&a, 0);
+        struct store_args b;
+        store_args_init(&b, &a);
+        struct digest_row *rows = NULL;
+        rc = store_args_add(&b, sv_int(after));
+        rc = rc ? rc
+                : store_list_text(t->conn, next.sql, strlen(next.sql), &b, sizeof *rows,
+                                  digest_row, &a, (void **)&rows, &n, "digests", err);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            char d[STORE_DIGEST_HEX];
+            store_digest(rows[i].json, strlen(rows[i].json), d);
+            rc = store_do(t->conn, &set, SV(sv_text(d), sv_int(rows[i].added)), NULL, "digests",
+                          err);
+            after = rows[i].added;
+        }
+        arena_release(&a);
+    }
+    return rc;
+}
 
 int store_schema_latest(void)
 {

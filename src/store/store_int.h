@@ -274,6 +274,11 @@ int64_t store_next_added(struct store_txn *t);
  * collection; another version of its id later / earlier comes in the same batch. */
 enum { PUT_FIRST = 1, PUT_LATER = 2, PUT_EARLIER = 4 };
 
+/* An object version's digest, taken when it is written and checked by store_check: BLAKE2b
+ * (128 bits) of its exact text, in lowercase hex (objects.c). */
+#define STORE_DIGEST_HEX 33
+void store_digest(const char *json, size_t len, char out[STORE_DIGEST_HEX]);
+
 /* meta's value of key ?1; meta's key ?1 set to ?2 (admin.c). */
 extern struct sq store_meta_get_sql, store_meta_set_sql;
 
