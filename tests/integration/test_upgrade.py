@@ -104,6 +104,9 @@ class UpgradeCase:
                  run_cli("audit", "show", "--data", d.path).stdout.splitlines() if line]
         self.assertEqual(audit[:len(self.expected["audit"])], self.expected["audit"])
         run_cli("audit", "verify", "--data", d.path)
+        # Migration 6 took every stored version's digest: a full check verifies them all.
+        self.assertEqual(self.null_digests(d), 0)
+        self.assertIn("intact", run_cli("store", "check", "--data", d.path).stdout)
         # The migrated schema is the schema of a new store.
         fresh = self.fresh()
         try:
@@ -132,6 +135,10 @@ class SqliteUpgradeTest(UpgradeCase, TaxiiCase):
 
     def fresh(self):
         return DataDir(store="")
+
+    def null_digests(self, d):
+        with sqlite3.connect(os.path.join(d.path, "liaison.db")) as c:
+            return c.execute("SELECT count(*) FROM object WHERE digest IS NULL").fetchone()[0]
 
 
 @unittest.skipUnless(PG_URL, "LIAISON_TEST_PG is not set")
@@ -163,6 +170,9 @@ class PgUpgradeTest(UpgradeCase, TaxiiCase):
 
     def columns(self, d):
         return pg_columns(d.pgdb)
+
+    def null_digests(self, d):
+        return int(pg_admin("SELECT count(*) FROM object WHERE digest IS NULL", d.pgdb))
 
     def fresh(self):
         db = "liaison_test_" + os.urandom(6).hex()
