@@ -134,7 +134,12 @@ static bool wanted(const char *dir, const char *name)
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     struct stat sb;
-    return lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size <= BACKUP_SMALL_FILE_MAX;
+    if (lstat(path, &sb) != 0)
+        return false;
+    if (!S_ISREG(sb.st_mode) || sb.st_size > BACKUP_SMALL_FILE_MAX)
+        fprintf(stderr, "liaison backup: note: %s is not in the backup (%s)\n", path,
+                S_ISREG(sb.st_mode) ? "larger than 16 MiB" : "not a regular file");
+    return S_ISREG(sb.st_mode) && sb.st_size <= BACKUP_SMALL_FILE_MAX;
 }
 
 static int header_json(const struct part *parts, size_t n, int schema, const struct audit_report *r,

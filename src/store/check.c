@@ -38,8 +38,8 @@ static void check_digests(const char *location, bool full, struct store_checker 
     struct lia_err err;
     lia_err_clear(&err);
     if (store_open(location, &o, &s, &err)) {
-        snprintf(k->out->note, sizeof k->out->note,
-                 "object digests not checked: %.*s", (int)sizeof k->out->note - 40, err.msg);
+        snprintf(k->out->note, sizeof k->out->note, "object digests not checked: %.*s",
+                 (int)sizeof k->out->note - 40, err.msg);
         return;
     }
     static struct sq all = SQ("SELECT date_added, id, modified_text, json, digest FROM object"
@@ -88,8 +88,8 @@ int store_check(const char *location, bool full, void (*each)(void *ctx, const c
     struct store_checker k = {each, ctx, out};
     int rc;
     if (!store_is_pg(location))
-        rc = store_sqlite.check(strncmp(location, "sqlite:", 7) ? location : location + 7, full,
-                                &k, err);
+        rc = store_sqlite.check(strncmp(location, "sqlite:", 7) ? location : location + 7, full, &k,
+                                err);
     else
         rc = store_pg.check(location, full, &k, err);
     if (rc == 0 && out->problems == 0)

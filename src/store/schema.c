@@ -260,6 +260,21 @@ int store_schema_begin(struct store *s, struct store_conn *c, struct store_txn *
                        struct lia_err *err);
 void store_schema_end(struct store_txn *t);
 
+/* CREATE TABLE IF NOT EXISTS tb, in pg's or SQLite's dialect, into q. */
+static int table_ddl(struct dbuf *q, const struct store_table *tb, bool pg)
+{
+    if (!pg && tb->sqlite)
+        return dbuf_printf(q, "%s;", tb->sqlite);
+    struct ddl d = {q, pg, true};
+    int rc = dbuf_printf(q, "CREATE TABLE IF NOT EXISTS %s(", tb->name);
+    rc = rc ? rc : each_column(tb, column_ddl, &d);
+    if (rc == 0 && tb->extra)
+        rc = dbuf_printf(q, ", %s", tb->extra);
+    return rc ? rc
+              : dbuf_printf(q, ")%s;",
+                            !pg && tb->flags & STORE_TABLE_NOROWID ? " WITHOUT ROWID" : "");
+}
+
 static int create_tables(struct store_txn *t, struct lia_err *err)
 {
     const struct store_backend *be = t->store->be;
@@ -267,21 +282,8 @@ static int create_tables(struct store_txn *t, struct lia_err *err)
     struct dbuf q;
     dbuf_init(&q, 64 * 1024);
     int rc = 0;
-    for (size_t i = 0; i < N_TABLES && rc == 0; i++) {
-        const struct store_table *tb = &tables[i];
-        if (!pg && tb->sqlite) {
-            rc = dbuf_printf(&q, "%s;", tb->sqlite);
-            continue;
-        }
-        struct ddl d = {&q, pg, true};
-        rc = dbuf_printf(&q, "CREATE TABLE IF NOT EXISTS %s(", tb->name);
-        rc = rc ? rc : each_column(tb, column_ddl, &d);
-        if (rc == 0 && tb->extra)
-            rc = dbuf_printf(&q, ", %s", tb->extra);
-        rc = rc ? rc
-                : dbuf_printf(&q, ")%s;",
-                              !pg && tb->flags & STORE_TABLE_NOROWID ? " WITHOUT ROWID" : "");
-    }
+    for (size_t i = 0; i < N_TABLES && rc == 0; i++)
+        rc = table_ddl(&q, &tables[i], pg);
     if (rc == 0)
         rc = be->script(t->conn, q.ptr, err);
     else
@@ -372,8 +374,8 @@ static int fill_digests(struct store_txn *t, struct lia_err *err)
         struct digest_row *rows = NULL;
         rc = store_args_add(&b, sv_int(after));
         rc = rc ? rc
-                : store_list_text(t->conn, next.sql, strlen(next.sql), &b, sizeof *rows,
-                                  digest_row, &a, (void **)&rows, &n, "digests", err);
+                : store_list_text(t->conn, next.sql, strlen(next.sql), &b, sizeof *rows, digest_row,
+                                  &a, (void **)&rows, &n, "digests", err);
         for (size_t i = 0; i < n && rc == 0; i++) {
             char d[STORE_DIGEST_HEX];
             store_digest(rows[i].json, strlen(rows[i].json), d);
@@ -458,18 +460,7 @@ static int apply_migration(struct store_txn *t, const struct migration *m, struc
     int rc = 0;
     bool fill = false;
     if (tb && !m->column && !column_exists(t->conn, tb->name, "1", 1)) {
-        if (!pg && tb->sqlite) {
-            rc = dbuf_printf(&q, "%s;", tb->sqlite);
-        } else {
-            struct ddl d = {&q, pg, true};
-            rc = dbuf_printf(&q, "CREATE TABLE IF NOT EXISTS %s(", tb->name);
-            rc = rc ? rc : each_column(tb, column_ddl, &d);
-            if (rc == 0 && tb->extra)
-                rc = dbuf_printf(&q, ", %s", tb->extra);
-            rc = rc ? rc
-                    : dbuf_printf(&q, ")%s;",
-                                  !pg && tb->flags & STORE_TABLE_NOROWID ? " WITHOUT ROWID" : "");
-        }
+        rc = table_ddl(&q, tb, pg);
     } else if (tb && m->column && !column_exists(t->conn, tb->name, m->column, strlen(m->column))) {
         struct find_column f = {m->column, &q, pg, false};
         rc = dbuf_printf(&q, "ALTER TABLE %s ADD COLUMN ", tb->name);

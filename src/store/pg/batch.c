@@ -42,8 +42,8 @@ enum {
     DIGEST,
     N_ARRAYS
 };
-static const bool is_text[N_ARRAYS] = {[ID] = 1,  [TYPE] = 1, [SPEC] = 1,  [MTEXT] = 1,
-                                       [BY] = 1,  [JSON] = 1, [BODY] = 1, [DIGEST] = 1};
+static const bool is_text[N_ARRAYS] = {
+    [ID] = 1, [TYPE] = 1, [SPEC] = 1, [MTEXT] = 1, [BY] = 1, [JSON] = 1, [BODY] = 1, [DIGEST] = 1};
 
 /* An array in PostgreSQL's binary form: a header, then each element's length and bytes. */
 struct array {
