@@ -35,7 +35,11 @@ int api_fail(struct api_call *c, int status, const char *title, const char *fmt,
 /* Words a refusal the http layer made before the request reached us (req->refused_status:
  * framing, libmicrohttpd's own limits). */
 int api_fail_refused(struct api_call *c, int status, const char *reason);
-/* Maps a layer error to status and message (the one place that does so). */
+/* Seconds a client should wait after a 503 (store unreachable or busy): PostgreSQL failover
+ * and restarts take seconds (docs/scale-out.md). */
+#define API_BUSY_RETRY_AFTER "5"
+/* Maps a layer error to status and message (the one place that does so); a server-side cause
+ * (503, 500) goes into the request's access-log line too. */
 int api_fail_err(struct api_call *c, const struct lia_err *err);
 
 /* Content negotiation: 406 when Accept allows neither; stix_ok allows the STIX type too. */

@@ -94,6 +94,9 @@ int api_fail_err(struct api_call *c, const struct lia_err *err)
     case LIA_EUNAUTH:
         return api_fail(c, 401, "Unauthorized", "%s", err->msg);
     case LIA_EBUSY:
+        /* the store unreachable, or a lock held too long: the access log names which */
+        c->resp->cause = arena_strndup(c->req->arena, err->msg, strlen(err->msg));
+        http_add_header(c->resp, "Retry-After", API_BUSY_RETRY_AFTER);
         return api_fail(c, 503, "Busy", "the server is busy; try again shortly");
     case LIA_ENOSPC:
         /* Nothing of the request was committed (the transaction failed whole); the server
@@ -108,6 +111,7 @@ int api_fail_err(struct api_call *c, const struct lia_err *err)
         dbuf_init(&m, 2048);
         dbuf_json_string(&m, err->msg, strlen(err->msg));
         lia_log(LIA_LOG_ERROR, "request_failed", "\"error\":%s", m.ptr ? m.ptr : "\"\"");
+        c->resp->cause = arena_strndup(c->req->arena, err->msg, strlen(err->msg));
         dbuf_release(&m);
         return api_fail(c, 500, "Internal error", "the server could not complete the request");
     }

@@ -194,15 +194,23 @@ static void log_request(struct api_call *c, int64_t start)
     struct http_request *req = c->req;
     struct http_response *resp = c->resp;
     api_metrics_request(resp->status, req->body_len, resp->body.len, lia_now_us() - start);
-    struct dbuf line;
+    struct dbuf line, cause;
     dbuf_init(&line, 1024);
+    dbuf_init(&cause, 1024);
     dbuf_json_string(&line, req->path, strlen(req->path) > 200 ? 200 : strlen(req->path));
+    if (resp->cause) {
+        dbuf_puts(&cause, ",\"cause\":");
+        dbuf_json_string(&cause, resp->cause,
+                         strlen(resp->cause) > 400 ? 400 : strlen(resp->cause));
+    }
     lia_log(LIA_LOG_INFO, "request",
             "\"method\":\"%.10s\",\"path\":%s,\"status\":%d,\"actor\":\"%s\",\"client\":\"%s\","
-            "\"bytes_in\":%zu,\"bytes_out\":%zu,\"us\":%lld",
+            "\"bytes_in\":%zu,\"bytes_out\":%zu,\"us\":%lld%s",
             req->method, line.ptr ? line.ptr : "\"\"", resp->status,
             c->who->actor ? c->who->actor : "-", req->client_addr ? req->client_addr : "-",
-            req->body_len, resp->body.len, (long long)(lia_now_us() - start));
+            req->body_len, resp->body.len, (long long)(lia_now_us() - start),
+            cause.ptr ? cause.ptr : "");
+    dbuf_release(&cause);
     dbuf_release(&line);
 }
 
@@ -219,6 +227,26 @@ bool api_precheck(void *ctx, struct http_request *req, struct http_response *res
         return false;
     log_request(&call, start);
     return true;
+}
+
+/* /healthz: "can serve": the store answers and its schema is the one this liaison knows. The
+ * body says which failed in a word (it needs no credentials); the access log says why. */
+static void health(struct api_call *c)
+{
+    struct lia_err err;
+    lia_err_clear(&err);
+    int rc = store_health(c->api->store, &err);
+    c->resp->content_type = "application/json";
+    if (rc == 0) {
+        dbuf_puts(&c->resp->body, "{\"status\":\"ok\"}");
+        c->resp->status = 200;
+        return;
+    }
+    c->resp->cause = arena_strndup(c->req->arena, err.msg, strlen(err.msg));
+    http_add_header(c->resp, "Retry-After", API_BUSY_RETRY_AFTER);
+    dbuf_printf(&c->resp->body, "{\"status\":\"unavailable\",\"store\":\"%s\"}",
+                rc == LIA_EUNSUPPORTED ? "schema version differs" : "unreachable");
+    c->resp->status = 503;
 }
 
 void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
@@ -241,9 +269,7 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
                  "the request body is larger than max_content_length (%zu bytes)",
                  api->cfg.max_content_length);
     } else if (nseg == 1 && !strcmp(seg[0], "healthz")) {
-        dbuf_puts(&resp->body, "{\"status\":\"ok\"}");
-        resp->status = 200;
-        resp->content_type = "application/json";
+        health(c);
     } else if (!bad && api_static_route(c, seg, nseg)) {
         /* the analyst pages' files: public, no credentials (their API calls carry a token) */
     } else {

@@ -19,6 +19,11 @@ int cli_open_store(const char *cmd, const char *dir, int pool, struct store **ou
 int cli_open_store_at(const char *cmd, const char *dir, const char *location, int pool,
                       struct store **out);
 void cli_reset_getopt(void);
+/* --store URL given to a command that parses only --data (main.c): the store every later
+ * cli_open_store opens instead of DIR's. */
+void cli_set_store_override(const char *location);
+/* Refuses (prints why, returns CLI_USAGE) a store location that carries a password. */
+int cli_refuse_password(const char *cmd, const char *location);
 /* A name of 1-100 bytes without control characters, '/', '"', '\\' or any of extra. */
 bool cli_valid_name(const char *n, const char *extra);
 /* Exactly len lowercase hex digits. */
@@ -55,7 +60,9 @@ int cli_push(int argc, char **argv);
 int cli_export(int argc, char **argv); /* cmd_bundle.c */
 int cli_import(int argc, char **argv);
 int cli_key(int argc, char **argv);
-int cli_migrate(int argc, char **argv);    /* cmd_storecopy.c */
+int cli_migrate(int argc, char **argv); /* cmd_storecopy.c */
+int cli_backup(int argc, char **argv);  /* cmd_backup.c */
+int cli_restore(int argc, char **argv);
 int cli_config_cmd(int argc, char **argv); /* cmd_config.c */
 int cli_store(int argc, char **argv);
 int cli_store_check(int argc, char **argv); /* cmd_storecheck.c: `store check` */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -64,6 +65,34 @@ static int write_keys(const char *dir, struct lia_err *err)
     return lia_write_file(path, hex, strlen(hex), 0644, err);
 }
 
+/* What a failed init takes back: what it wrote, and the directory when it made it, so that a
+ * second try starts from where the first did. */
+static const char *const init_files[] = {"liaison.conf", "signing.key", "signing.pub", "tls.key",
+                                         "tls.crt"};
+struct made {
+    const char *dir;
+    bool made_dir, db;
+    bool existed[5]; /* init_files that were there before */
+};
+
+static void take_back(const struct made *m)
+{
+    static const char *const db[] = {"liaison.db", "liaison.db-wal", "liaison.db-shm",
+                                     "liaison.db-gen"};
+    char p[4200];
+    for (size_t i = 0; i < 4 && m->db; i++) {
+        snprintf(p, sizeof p, "%s/%s", m->dir, db[i]);
+        unlink(p);
+    }
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(p, sizeof p, "%s/%s", m->dir, init_files[i]);
+        if (!m->existed[i])
+            unlink(p);
+    }
+    if (m->made_dir)
+        rmdir(m->dir);
+}
+
 int cli_init(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -87,6 +116,8 @@ int cli_init(int argc, char **argv)
             break;
         case 's':
             location = optarg;
+            if (cli_refuse_password("init", location))
+                return CLI_USAGE;
             break;
         case 'h':
             usage(stdout);
@@ -100,8 +131,6 @@ int cli_init(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return cli_error(CLI_FAIL, "init", "cannot create %s: %s", dir, strerror(errno));
     char path[4096];
     if (store_path_for_dir(dir, path, sizeof path))
         return cli_error(CLI_USAGE, "init", "data directory path too long");
@@ -110,6 +139,19 @@ int cli_init(int argc, char **argv)
         return cli_error(CLI_REFUSED, "init", "%s already holds a store; nothing changed", dir);
     if (location && strlen(location) >= sizeof path)
         return cli_error(CLI_USAGE, "init", "--store: location too long");
+    struct made made = {.dir = dir};
+    if (mkdir(dir, 0700) == 0)
+        made.made_dir = true;
+    else if (errno != EEXIST)
+        return cli_error(CLI_FAIL, "init", "cannot create %s: %s", dir, strerror(errno));
+    for (size_t i = 0; i < 5; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", dir, init_files[i]);
+        made.existed[i] = lstat(p, &sb) == 0;
+    }
+    made.db = !location;
+    char conf[4200];
+    snprintf(conf, sizeof conf, "%s/liaison.conf", dir);
     if (location)
         memcpy(path, location, strlen(location) + 1);
 
@@ -136,9 +178,7 @@ int cli_init(int argc, char **argv)
         rc = store_meta_set(s, "instance_name", name, &err);
     if (rc == 0)
         rc = write_keys(dir, &err);
-    char conf[4200];
-    snprintf(conf, sizeof conf, "%s/liaison.conf", dir);
-    if (rc == 0 && stat(conf, &sb) != 0)
+    if (rc == 0 && !made.existed[0])
         rc = cli_config_write_default(conf, &err);
     if (rc == 0 && tls)
         rc = cli_tls_configure(conf, &tls_info, &err);
@@ -155,8 +195,10 @@ int cli_init(int argc, char **argv)
         rc = cli_audit(s, "instance.init", detail, &err);
     }
     store_close(s);
-    if (rc)
+    if (rc) {
+        take_back(&made);
         return cli_error(cli_exit_for(rc), "init", "%s", err.msg);
+    }
     printf("Initialised %s (identity %s).\n", dir, identity);
     if (tls) {
         printf("TLS certificate %s (self-signed, localhost/127.0.0.1/::1, 1 year)\n",

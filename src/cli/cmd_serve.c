@@ -127,6 +127,8 @@ int cli_serve(int argc, char **argv)
             break;
         case 'S':
             store = optarg;
+            if (cli_refuse_password("serve", store))
+                return CLI_USAGE;
             break;
         case 'f':
             config = optarg;

@@ -22,6 +22,8 @@ static void usage(FILE *out)
                  "nothing, and the liaison schema is there. PostgreSQL: every table reads whole\n"
                  "(page checksums are verified when the cluster has data_checksums on) and, when\n"
                  "the amcheck extension is installed, every index passes bt_index_check.\n"
+                 "Then every object version's text is checked against the digest taken when it\n"
+                 "was written (--quick: the newest thousand), so that changed bytes are found.\n"
                  "Prints every problem found. Exit 0: intact; 4: damaged; 3: no store there.\n\n"
                  "  --data DIR    the store of DIR (its liaison.conf `store`, or DIR/liaison.db)\n"
                  "  --store URL   another store location (postgres://..., sqlite:PATH)\n"
@@ -100,6 +102,8 @@ int cli_store_check(int argc, char **argv)
             break;
         case 's':
             location = optarg;
+            if (cli_refuse_password("store check", location))
+                return CLI_USAGE;
             break;
         case 'q':
             quick = true;

@@ -2,14 +2,13 @@
  * `liaison migrate` and `liaison store copy`: the two commands that act on a
  * store as a whole (docs/scale-out.md).
  *
- * migrate applies pending schema migrations to a PostgreSQL store (serve
- * refuses a schema it does not know; SQLite stores migrate themselves on
- * open). store copy moves an instance between SQLite and PostgreSQL, either
- * way: it refuses a target that holds anything, copies every table with its
- * keys in one transaction, then reads both stores again and compares, per
- * table, the row count and a BLAKE2b hash of every value (object texts and
- * the audit chain included), and verifies the target's audit chain. Nothing
- * is reported as copied unless all of that agrees.
+ * migrate applies pending schema migrations to a store, SQLite or PostgreSQL
+ * (every other command, serve included, refuses a store that needs one). store copy moves an
+ * instance between SQLite and PostgreSQL, either way: it refuses a target that holds anything,
+ * copies every table with its keys in one transaction, then reads both stores again and compares,
+ * per table, the row count and a BLAKE2b hash of every value (object texts and the audit chain
+ * included), and verifies the target's audit chain. Nothing is reported as copied unless all of
+ * that agrees.
  */
 #include "cli/cli_int.h"
 
@@ -24,9 +23,11 @@ static void migrate_usage(FILE *out)
     fprintf(out,
             "usage: liaison migrate (--store URL | --data DIR)\n\n"
             "Applies pending schema migrations to the store, then prints its version.\n"
-            "A PostgreSQL store must be migrated before nodes of a newer liaison serve\n"
-            "it; `liaison serve` refuses a schema version it does not know. Migrations\n"
-            "run in transactions under a lock: running it on two nodes at once is safe.\n\n"
+            "A store written by an older liaison must be migrated before a newer one\n"
+            "uses it: `liaison serve` and every other command refuse it until then.\n"
+            "All pending migrations run in one transaction under a lock: a failure\n"
+            "changes nothing, and running it on two nodes at once is safe. Back the\n"
+            "store up first (liaison backup; docs/upgrades.md).\n\n"
             "  --store URL   postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=...]\n"
             "  --data DIR    the store of DIR (its liaison.conf `store`, or DIR/liaison.db)\n");
 }
@@ -44,6 +45,8 @@ int cli_migrate(int argc, char **argv)
         switch (ch) {
         case 's':
             location = optarg;
+            if (cli_refuse_password("migrate", location))
+                return CLI_USAGE;
             break;
         case 'd':
             dir = optarg;
@@ -72,17 +75,18 @@ int cli_migrate(int argc, char **argv)
     int rc = store_open(path, &opt, &s, &err);
     if (rc)
         return cli_error(cli_exit_for(rc), "migrate", "%s", err.msg);
-    struct arena a;
-    arena_init(&a, 0);
-    char *version = NULL;
-    rc = store_meta_get(s, "schema_version", &a, &version, &err);
+    int found = 0, now = 0;
+    store_schema_version(s, &found, &now);
     char shown[4096];
     store_location_redact(path, shown, sizeof shown);
-    if (rc == 0)
-        printf("%s: schema version %s\n", shown, version);
-    arena_release(&a);
+    if (found == now)
+        printf("%s: schema version %d, the latest; nothing to do\n", shown, now);
+    else if (found == 0)
+        printf("%s: new store created at schema version %d\n", shown, now);
+    else
+        printf("%s: migrated from schema version %d to %d\n", shown, found, now);
     store_close(s);
-    return rc ? cli_error(cli_exit_for(rc), "migrate", "%s", err.msg) : CLI_OK;
+    return CLI_OK;
 }
 
 static void store_usage(FILE *out)
@@ -265,9 +269,13 @@ int cli_store(int argc, char **argv)
         switch (ch) {
         case 'f':
             from = optarg;
+            if (cli_refuse_password("store copy", from))
+                return CLI_USAGE;
             break;
         case 't':
             to = optarg;
+            if (cli_refuse_password("store copy", to))
+                return CLI_USAGE;
             break;
         case 'h':
             store_usage(stdout);

@@ -20,6 +20,24 @@ int cli_error(int code, const char *cmd, const char *fmt, ...)
     return code;
 }
 
+static const char *store_override; /* --store URL given to a command that takes --data */
+
+void cli_set_store_override(const char *location)
+{
+    store_override = location;
+}
+
+int cli_refuse_password(const char *cmd, const char *location)
+{
+    if (!location || !store_location_has_password(location))
+        return 0;
+    return cli_error(CLI_USAGE, cmd,
+                     "the store URL holds a password, which the process list and files would "
+                     "show: leave it out, and put it in ~/.pgpass (or the file PGPASSFILE "
+                     "names), a service file (?service=NAME) or PGPASSWORD "
+                     "(docs/scale-out.md); nothing was done");
+}
+
 int cli_open_store(const char *cmd, const char *dir, int pool, struct store **out)
 {
     return cli_open_store_at(cmd, dir, NULL, pool, out);
@@ -29,6 +47,8 @@ int cli_open_store_at(const char *cmd, const char *dir, const char *location, in
                       struct store **out)
 {
     char path[4096];
+    if ((!location || !*location) && store_override)
+        location = store_override;
     if (location && *location) {
         if (strlen(location) >= sizeof path)
             return cli_error(CLI_USAGE, cmd, "store location too long");

@@ -27,7 +27,9 @@ static const struct cli_command commands[] = {
     {"export", cli_export, "write a signed bundle file for a partner"},
     {"import", cli_import, "verify and store a partner's signed bundle file"},
     {"key", cli_key, "show this instance's public signing key"},
-    {"migrate", cli_migrate, "apply pending schema migrations to a PostgreSQL store"},
+    {"migrate", cli_migrate, "apply pending schema migrations to a store"},
+    {"backup", cli_backup, "write a consistent copy of a running instance into one file"},
+    {"restore", cli_restore, "restore a backup file into a new data directory, verified"},
     {"store", cli_store, "copy a whole store between SQLite and PostgreSQL"},
     {"watch", cli_watch, "standing queries that fire on new intelligence"},
     {"intake", intake_cli_main, "turn a news article into a draft STIX bundle"},
@@ -42,6 +44,50 @@ static void usage(FILE *out)
         fprintf(out, "  %-12s %s\n", c->name, c->summary);
     fprintf(out,
             "\n`liaison <command> --help` describes each command; docs/cli.md has them all.\n");
+}
+
+/* `--store URL` (or --store=URL) for every command that takes --data: taken out of argv here
+ * and opened by cli_open_store instead of DIR's store. Without --data, `--data ""` is added:
+ * commands that read only the store then need nothing else (those that read DIR's keys still
+ * need --data). init, serve, migrate and store parse --store themselves. */
+static int take_store_option(int *argc, char ***argv)
+{
+    static const char *const own[] = {"init", "serve", "migrate", "store", "intake"};
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        if (!strcmp((*argv)[1], own[i]))
+            return 0;
+    const char *location = NULL;
+    bool data = false;
+    static char *out[256];
+    if (*argc > 250)
+        return 0; /* left to the command's parser */
+    int n = 0;
+    for (int i = 0; i < *argc; i++) {
+        char *a = (*argv)[i];
+        if (i >= 2 && !strcmp(a, "--store") && i + 1 < *argc) {
+            location = (*argv)[++i];
+            continue;
+        }
+        if (i >= 2 && !strncmp(a, "--store=", 8)) {
+            location = a + 8;
+            continue;
+        }
+        data = data || !strcmp(a, "--data") || !strncmp(a, "--data=", 7);
+        out[n++] = a;
+    }
+    if (!location)
+        return 0;
+    int rc = cli_refuse_password((*argv)[1], location);
+    if (rc)
+        return rc;
+    if (!data) {
+        out[n++] = "--data";
+        out[n++] = "";
+    }
+    cli_set_store_override(location);
+    *argc = n;
+    *argv = out;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -59,6 +105,9 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     rfi_register_rules(); /* the write path applies them from now on */
+    int rc = take_store_option(&argc, &argv);
+    if (rc)
+        return rc;
     for (const struct cli_command *c = commands; c->name; c++)
         if (!strcmp(argv[1], c->name))
             return c->run(argc - 1, argv + 1);

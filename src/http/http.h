@@ -85,6 +85,9 @@ struct http_response {
     /* Set by the handler when the request's credentials were accepted: its address then
      * counts as authenticated for reserved_connections (HTTP_TRUST_SECONDS). */
     bool authenticated;
+    /* Why the request failed on the server's side (a store outage...), for its access-log
+     * line; in the request arena, or NULL. */
+    const char *cause;
 };
 
 /* The value of request header name (case-insensitive), or NULL. */

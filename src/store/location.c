@@ -85,3 +85,20 @@ void store_location_redact(const char *location, char *out, size_t outlen)
     else
         snprintf(out, outlen, "%.*s", (int)qlen, location);
 }
+
+bool store_location_has_password(const char *location)
+{
+    const char *scheme = strstr(location, "://");
+    if (!scheme || !store_is_pg(location))
+        return false;
+    const char *rest = scheme + 3;
+    size_t auth = strcspn(rest, "/?#");
+    const char *at = memchr(rest, '@', auth);
+    if (at && memchr(rest, ':', (size_t)(at - rest)))
+        return true;
+    const char *q = strchr(location, '?');
+    for (const char *p = q; p && *p; p = strchr(p + 1, '&'))
+        if (!strncmp(p + 1, "password=", 9))
+            return true;
+    return false;
+}

@@ -10,6 +10,8 @@
  */
 #include "store/store_int.h"
 
+#include <sodium.h>
+
 #include <stdlib.h>
 
 /* Answers to look-ups repeated within a transaction: a marking-definition's text, an
@@ -200,10 +202,17 @@ static int mark_versions(struct store_txn *t, int64_t coll, const struct store_o
                           NULL, "mark versions", err);
 }
 
+void store_digest(const char *json, size_t len, char out[STORE_DIGEST_HEX])
+{
+    unsigned char d[16];
+    crypto_generichash(d, sizeof d, (const unsigned char *)json, len, NULL, 0);
+    sodium_bin2hex(out, STORE_DIGEST_HEX, d, sizeof d);
+}
+
 #define PUT_COLUMNS                                                                                \
     "INSERT INTO object(date_added, coll, id, type, spec_version, created, modified,"              \
-    " modified_text, created_by_ref, tlp, restricted, json, rel_mask, red_mask, superseded,"       \
-    " preceded) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+    " modified_text, created_by_ref, tlp, restricted, json, rel_mask, red_mask, digest,"           \
+    " superseded, preceded) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
 #define PUT_FLAG(cmp)                                                                              \
     " CASE WHEN EXISTS(SELECT 1 FROM object n WHERE n.coll = ?2 AND n.id = ?3 AND n.modified " cmp \
     " ?7) THEN 1 ELSE 0 END"
@@ -221,6 +230,8 @@ static int put_one(struct store_txn *t, int64_t coll, const struct store_object 
     static struct sq audience = SQ("INSERT INTO audience(obj, kind, partner) VALUES(?, ?, ?)"
                                    " ON CONFLICT DO NOTHING");
     int64_t added = out->date_added, changes = 0;
+    char digest[STORE_DIGEST_HEX];
+    store_digest(o->json, o->json_len, digest);
     int rc = store_do(t->conn, first ? &put_first : &put,
                       SV(sv_int(added), sv_int(coll), sv_text(o->id), sv_text(o->type),
                          sv_text(o->spec_version ? o->spec_version : "2.1"), sv_int(o->created_us),
@@ -228,7 +239,7 @@ static int put_one(struct store_txn *t, int64_t coll, const struct store_object 
                          sv_int(o->tlp), sv_int(o->has_rel ? RESTRICTED_REL : 0),
                          sv_textn(o->json, o->json_len),
                          sv_int(store_audience_mask(o->rel_to, o->n_rel_to)),
-                         sv_int(store_audience_mask(o->red_to, o->n_red_to))),
+                         sv_int(store_audience_mask(o->red_to, o->n_red_to)), sv_text(digest)),
                       &changes, "store object", err);
     out->result = changes ? STORE_PUT_NEW : STORE_PUT_EXISTS;
     if (rc == 0 && !changes)

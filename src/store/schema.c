@@ -1,17 +1,23 @@
 /*
  * The schema, described once: the tables below give both backends' DDL (SQLite's and
  * PostgreSQL's types are chosen from each column's kind) and the list of tables `store copy`
- * walks. A store is created, or upgraded in place, by the same steps on either backend:
- * every table and index that is missing is created (CREATE ... IF NOT EXISTS), every
- * computed column that is missing is added and filled from the rows, and the schema version
- * is recorded in meta('schema_version'). A store written by a newer liaison is refused rather
- * than misread. SQLite upgrades itself when opened; a PostgreSQL store, which several nodes
- * share, only with `liaison migrate` (or init), under an advisory lock, so that nodes of two
- * versions never run against one schema.
+ * walks. Every change to it is a numbered migration (the list `migrations` below,
+ * docs/upgrades.md), the same numbers on both backends; meta('schema_version') holds the
+ * number of the last one a store has.
  *
- * Versions: SQLite 3 (2: exchange, search and watch tables; 3: auth_gen, the version flags and
- * audience masks); PostgreSQL 4 (2: watches; 3: search; 4: the version flags and audience
- * masks, and search.obj renamed rowid, as SQLite's is called).
+ * A new store is made from the descriptor in its latest shape and recorded at the latest
+ * number. An older store is brought forward only by `liaison migrate` (or init on an empty
+ * database): every migration after its number runs, in order, in one transaction under the
+ * migration lock, so that nodes of two versions never run against one schema and a failed
+ * migration changes nothing. Every other open (serve, every CLI command) refuses a store
+ * that needs a migration, naming the command, and a store written by a newer liaison is
+ * refused rather than misread.
+ *
+ * A migration names what it adds in the descriptor (a table, or one column of a table), so
+ * its DDL is the descriptor's; it may add statements (indexes: idempotent, run on new stores
+ * too) and a fill step for the rows already there. Stores made before migrations were
+ * numbered (SQLite versions 1-3, PostgreSQL 1-4) reach the baseline, 5, by the old step:
+ * every missing table and index created, every missing computed column added and filled.
  */
 #include "store/store_int.h"
 
@@ -44,7 +50,7 @@ static const struct store_table tables[] = {
      " spec_version t NOT NULL, created i NOT NULL, modified i NOT NULL, modified_text t,"
      " created_by_ref t, tlp n NOT NULL DEFAULT -1, restricted n NOT NULL DEFAULT 0,"
      " json t NOT NULL, superseded f NOT NULL DEFAULT 0, preceded f NOT NULL DEFAULT 0,"
-     " rel_mask m NOT NULL DEFAULT 0, red_mask m NOT NULL DEFAULT 0",
+     " rel_mask m NOT NULL DEFAULT 0, red_mask m NOT NULL DEFAULT 0, digest t",
      "date_added", NULL, 0, NULL},
     /* The normalised text of an object version (rowid = object.date_added); SQLite's is a
      * trigram index (detail='none': half the cost of positions on every write). */
@@ -254,6 +260,21 @@ int store_schema_begin(struct store *s, struct store_conn *c, struct store_txn *
                        struct lia_err *err);
 void store_schema_end(struct store_txn *t);
 
+/* CREATE TABLE IF NOT EXISTS tb, in pg's or SQLite's dialect, into q. */
+static int table_ddl(struct dbuf *q, const struct store_table *tb, bool pg)
+{
+    if (!pg && tb->sqlite)
+        return dbuf_printf(q, "%s;", tb->sqlite);
+    struct ddl d = {q, pg, true};
+    int rc = dbuf_printf(q, "CREATE TABLE IF NOT EXISTS %s(", tb->name);
+    rc = rc ? rc : each_column(tb, column_ddl, &d);
+    if (rc == 0 && tb->extra)
+        rc = dbuf_printf(q, ", %s", tb->extra);
+    return rc ? rc
+              : dbuf_printf(q, ")%s;",
+                            !pg && tb->flags & STORE_TABLE_NOROWID ? " WITHOUT ROWID" : "");
+}
+
 static int create_tables(struct store_txn *t, struct lia_err *err)
 {
     const struct store_backend *be = t->store->be;
@@ -261,21 +282,8 @@ static int create_tables(struct store_txn *t, struct lia_err *err)
     struct dbuf q;
     dbuf_init(&q, 64 * 1024);
     int rc = 0;
-    for (size_t i = 0; i < N_TABLES && rc == 0; i++) {
-        const struct store_table *tb = &tables[i];
-        if (!pg && tb->sqlite) {
-            rc = dbuf_printf(&q, "%s;", tb->sqlite);
-            continue;
-        }
-        struct ddl d = {&q, pg, true};
-        rc = dbuf_printf(&q, "CREATE TABLE IF NOT EXISTS %s(", tb->name);
-        rc = rc ? rc : each_column(tb, column_ddl, &d);
-        if (rc == 0 && tb->extra)
-            rc = dbuf_printf(&q, ", %s", tb->extra);
-        rc = rc ? rc
-                : dbuf_printf(&q, ")%s;",
-                              !pg && tb->flags & STORE_TABLE_NOROWID ? " WITHOUT ROWID" : "");
-    }
+    for (size_t i = 0; i < N_TABLES && rc == 0; i++)
+        rc = table_ddl(&q, &tables[i], pg);
     if (rc == 0)
         rc = be->script(t->conn, q.ptr, err);
     else
@@ -284,7 +292,8 @@ static int create_tables(struct store_txn *t, struct lia_err *err)
     return rc;
 }
 
-static int upgrade(struct store_txn *t, int have, struct lia_err *err)
+/* A store made before migrations were numbered: brought to the baseline (see the header). */
+static int upgrade_legacy(struct store_txn *t, int have, struct lia_err *err)
 {
     const struct store_backend *be = t->store->be;
     bool pg = be == &store_pg;
@@ -311,7 +320,206 @@ static int upgrade(struct store_txn *t, int have, struct lia_err *err)
         rc = store_do(t->conn, &store_reflag_sql, SV_NONE, NULL, "schema", err);
     if (rc == 0 && u.added && have > 0)
         rc = store_do(t->conn, &store_remask_sql, SV_NONE, NULL, "schema", err);
-    if (rc == 0 && have == 0) {
+    dbuf_release(&q);
+    return rc;
+}
+
+static int set_version(struct store_txn *t, int version, struct lia_err *err)
+{
+    char v[16];
+    snprintf(v, sizeof v, "%d", version);
+    return store_do(t->conn, &store_meta_set_sql, SV(sv_text("schema_version"), sv_text(v)), NULL,
+                    "schema", err);
+}
+
+/* The numbered migrations after the baseline, in order (docs/upgrades.md says how to add
+ * one). table: the descriptor's table the migration creates (column NULL) or adds column to;
+ * sql (may be NULL): statements valid on both backends and idempotent (IF NOT EXISTS), run on
+ * new stores too; fill (may be NULL): computes the new column for the rows already there. */
+struct migration {
+    int version;
+    const char *what; /* for the log and `liaison migrate` */
+    const char *table, *column, *sql;
+    int (*fill)(struct store_txn *t, struct lia_err *err);
+};
+static int fill_digests(struct store_txn *t, struct lia_err *err);
+static const struct migration migrations[] = {
+    {STORE_SCHEMA_BASELINE, "the baseline: every table of liaison 86ec030", NULL, NULL, NULL, NULL},
+    {6, "object.digest: each version's text digest, so that changed bytes are found (issue 16)",
+     "object", "digest", NULL, fill_digests},
+};
+#define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+struct digest_row {
+    int64_t added;
+    const char *json;
+};
+static const struct store_field digest_fields[] = {FIELD(struct digest_row, added, 'i'),
+                                                   FIELD(struct digest_row, json, 't')};
+STORE_ROW_FN(digest_row, digest_fields)
+
+/* Migration 6: the digest of every version already stored, a thousand rows at a time. */
+static int fill_digests(struct store_txn *t, struct lia_err *err)
+{
+    static struct sq next = SQ("SELECT date_added, json FROM object WHERE date_added > ?"
+                               " ORDER BY date_added LIMIT 1000");
+    static struct sq set = SQ("UPDATE object SET digest = ? WHERE date_added = ?");
+    int64_t after = INT64_MIN;
+    int rc = 0;
+    for (size_t n = 1; n && rc == 0;) {
+        struct arena a;
+        arena_init(&a, 0);
+        struct store_args b;
+        store_args_init(&b, &a);
+        struct digest_row *rows = NULL;
+        rc = store_args_add(&b, sv_int(after));
+        rc = rc ? rc
+                : store_list_text(t->conn, next.sql, strlen(next.sql), &b, sizeof *rows, digest_row,
+                                  &a, (void **)&rows, &n, "digests", err);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            char d[STORE_DIGEST_HEX];
+            store_digest(rows[i].json, strlen(rows[i].json), d);
+            rc = store_do(t->conn, &set, SV(sv_text(d), sv_int(rows[i].added)), NULL, "digests",
+                          err);
+            after = rows[i].added;
+        }
+        arena_release(&a);
+    }
+    return rc;
+}
+
+int store_schema_latest(void)
+{
+    return migrations[N_MIGRATIONS - 1].version;
+}
+
+/* The tables a store at the baseline has: every other table of the descriptor must be made by
+ * a migration (test_store checks it, so that a table added without one is caught). */
+static const char *const baseline_tables[] = {"meta",   "collection",  "partner",    "grant_right",
+                                              "object", "search",      "audience",   "status",
+                                              "token",  "peer",        "checkpoint", "provenance",
+                                              "watch",  "watch_event", "audit"};
+
+const char *store_schema_unmigrated(void)
+{
+    for (size_t i = 0; i < N_TABLES; i++) {
+        bool known = false;
+        for (size_t k = 0; k < sizeof baseline_tables / sizeof *baseline_tables; k++)
+            known = known || !strcmp(tables[i].name, baseline_tables[k]);
+        for (size_t k = 0; k < N_MIGRATIONS; k++)
+            known = known || (migrations[k].table && !migrations[k].column &&
+                              !strcmp(migrations[k].table, tables[i].name));
+        if (!known)
+            return tables[i].name;
+    }
+    for (size_t k = 1; k < N_MIGRATIONS; k++)
+        if (migrations[k].version != migrations[k - 1].version + 1)
+            return migrations[k].what;
+    return NULL;
+}
+
+static const struct store_table *table_named(const char *name)
+{
+    for (size_t i = 0; i < N_TABLES; i++)
+        if (!strcmp(tables[i].name, name))
+            return &tables[i];
+    return NULL;
+}
+
+struct find_column {
+    const char *name;
+    struct dbuf *q;
+    bool pg, found;
+};
+
+static int add_named_column(const char *name, size_t nlen, char kind, const char *rest, size_t rlen,
+                            void *ctx)
+{
+    struct find_column *f = ctx;
+    if (strlen(f->name) != nlen || memcmp(f->name, name, nlen))
+        return 0;
+    f->found = true;
+    struct ddl d = {f->q, f->pg, true};
+    return column_ddl(name, nlen, kind, rest, rlen, &d);
+}
+
+/* Migration m on an existing store: its table or column (from the descriptor; nothing when the
+ * store already has it), its statements, its fill. */
+static int apply_migration(struct store_txn *t, const struct migration *m, struct lia_err *err)
+{
+    const struct store_backend *be = t->store->be;
+    bool pg = be == &store_pg;
+    const struct store_table *tb = m->table ? table_named(m->table) : NULL;
+    if (m->table && !tb)
+        return lia_err_set(err, LIA_EINTERNAL,
+                           "store: migration %d names table %s, which the "
+                           "schema does not have",
+                           m->version, m->table);
+    struct dbuf q;
+    dbuf_init(&q, 64 * 1024);
+    int rc = 0;
+    bool fill = false;
+    if (tb && !m->column && !column_exists(t->conn, tb->name, "1", 1)) {
+        rc = table_ddl(&q, tb, pg);
+    } else if (tb && m->column && !column_exists(t->conn, tb->name, m->column, strlen(m->column))) {
+        struct find_column f = {m->column, &q, pg, false};
+        rc = dbuf_printf(&q, "ALTER TABLE %s ADD COLUMN ", tb->name);
+        rc = rc ? rc : each_column(tb, add_named_column, &f);
+        if (rc == 0 && !f.found)
+            rc = lia_err_set(err, LIA_EINTERNAL,
+                             "store: migration %d names column %s.%s, which "
+                             "the schema does not have",
+                             m->version, m->table, m->column);
+        rc = rc ? rc : dbuf_puts(&q, ";");
+        fill = true;
+    }
+    if (rc == 0 && m->sql)
+        rc = dbuf_puts(&q, m->sql);
+    if (rc == 0 && q.len)
+        rc = be->script(t->conn, q.ptr, err);
+    if (rc == 0 && fill && m->fill)
+        rc = m->fill(t, err);
+    dbuf_release(&q);
+    return rc;
+}
+
+/* A database with no liaison schema that holds tables of liaison's names belongs to something
+ * else: creating ours beside (or into) them would fail half-way or mix two applications. */
+static int refuse_foreign(struct store_txn *t, struct lia_err *err)
+{
+    char found[256] = "";
+    size_t used = 0, n = 0;
+    for (size_t i = 0; i < N_TABLES; i++) {
+        if (!column_exists(t->conn, tables[i].name, "1", 1))
+            continue;
+        int w = snprintf(found + used, sizeof found - used, "%s%s", n ? ", " : "", tables[i].name);
+        if (w > 0 && (size_t)w < sizeof found - used)
+            used += (size_t)w;
+        n++;
+    }
+    if (!n)
+        return 0;
+    return lia_err_set(err, LIA_ECONFLICT,
+                       "store: %s holds %zu table%s of liaison's names (%s) but no liaison schema "
+                       "version: they were made by something else, or by a failed setup; "
+                       "nothing was changed. Use an empty database (createdb), or drop those "
+                       "tables if they are liaison's and hold nothing",
+                       t->store->redacted, n, n == 1 ? "" : "s", found);
+}
+
+/* A new store: every table, index and migration statement, recorded at the latest version. */
+static int create_new(struct store_txn *t, struct lia_err *err)
+{
+    const struct store_backend *be = t->store->be;
+    int rc = refuse_foreign(t, err);
+    rc = rc ? rc : create_tables(t, err);
+    rc = rc ? rc : be->script(t->conn, indexes, err);
+    if (rc == 0 && be->schema_extra)
+        rc = be->script(t->conn, be->schema_extra, err);
+    for (size_t i = 0; i < N_MIGRATIONS && rc == 0; i++)
+        if (migrations[i].sql)
+            rc = be->script(t->conn, migrations[i].sql, err);
+    if (rc == 0) {
         /* next tokens made by any node must verify on every node: one key, made here. */
         unsigned char key[32];
         char hex[65];
@@ -320,58 +528,131 @@ static int upgrade(struct store_txn *t, int have, struct lia_err *err)
         rc = store_do(t->conn, &store_meta_set_sql, SV(sv_text("next_token_key"), sv_text(hex)),
                       NULL, "schema", err);
     }
-    char v[16];
-    snprintf(v, sizeof v, "%d", be->schema_version);
-    if (rc == 0)
-        rc = store_do(t->conn, &store_meta_set_sql, SV(sv_text("schema_version"), sv_text(v)), NULL,
-                      "schema", err);
-    dbuf_release(&q);
+    return rc ? rc : set_version(t, store_schema_latest(), err);
+}
+
+/* An existing store at version have: every migration after it, in order. */
+static int migrate(struct store_txn *t, int have, struct lia_err *err)
+{
+    int rc = 0;
+    if (have < STORE_SCHEMA_BASELINE) {
+        rc = create_tables(t, err);
+        rc = rc ? rc : upgrade_legacy(t, have, err);
+        rc = rc ? rc : set_version(t, STORE_SCHEMA_BASELINE, err);
+        if (rc == 0)
+            lia_log(LIA_LOG_INFO, "store_migrated", "\"version\":%d,\"from\":%d",
+                    STORE_SCHEMA_BASELINE, have);
+        have = STORE_SCHEMA_BASELINE;
+    }
+    for (size_t i = 0; i < N_MIGRATIONS && rc == 0; i++) {
+        const struct migration *m = &migrations[i];
+        if (m->version <= have)
+            continue;
+        struct lia_err inner;
+        lia_err_clear(&inner);
+        rc = apply_migration(t, m, &inner);
+        rc = rc ? rc : set_version(t, m->version, &inner);
+        if (rc)
+            return lia_err_set(err, rc,
+                               "store: migration %d (%s) failed: %s; nothing was changed (the "
+                               "store stays at version %d)",
+                               m->version, m->what, inner.msg, have);
+        lia_log(LIA_LOG_INFO, "store_migrated", "\"version\":%d,\"from\":%d", m->version,
+                m->version - 1);
+    }
     return rc;
+}
+
+/* The command that migrates the store at s (for messages). */
+static void migrate_command(const struct store *s, char *out, size_t n)
+{
+    const char *loc = s->location;
+    size_t len = strlen(loc);
+    static const char file[] = "/liaison.db";
+    if (s->be == &store_pg)
+        snprintf(out, n, "liaison migrate --data DIR` (or `--store URL");
+    else if (len > sizeof file - 1 && !strcmp(loc + len - (sizeof file - 1), file))
+        snprintf(out, n, "liaison migrate --data %.*s", (int)(len - (sizeof file - 1)), loc);
+    else
+        snprintf(out, n, "liaison migrate --store %s", loc);
 }
 
 int store_schema_apply(struct store *s, struct store_conn *c, const struct store_options *o,
                        struct lia_err *err)
 {
     const struct store_backend *be = s->be;
+    int latest = store_schema_latest();
     int have = read_version(c);
-    bool may_migrate = o->create || o->migrate || be != &store_pg;
+    s->schema_found = have;
     if (have == 0 && !o->create && be != &store_pg) /* a database, but not a liaison store */
         return lia_err_set(err, LIA_EIO,
                            "store: %s holds no liaison store (no schema version): damaged, or "
                            "not made by `liaison init`; nothing was changed. Run `liaison store "
                            "check` on it",
                            s->redacted);
-    if (have > be->schema_version)
+    if (have > latest)
         return lia_err_set(err, LIA_EUNSUPPORTED,
-                           "store: %s has schema version %d; this liaison knows up to %d",
-                           s->redacted, have, be->schema_version);
-    if (have == be->schema_version)
+                           "store: %s has schema version %d; this liaison knows up to %d: it was "
+                           "written by a newer liaison, which it needs",
+                           s->redacted, have, latest);
+    if (have == latest)
         return 0;
-    if (!may_migrate && have == 0)
+    if (have == 0 && !o->create && !o->migrate)
         return lia_err_set(err, LIA_ENOTFOUND,
                            "store: %s holds no liaison schema (run `liaison init --store URL`"
                            " or `liaison migrate --store URL` first)",
                            s->redacted);
-    if (!may_migrate)
+    char cmd[512];
+    migrate_command(s, cmd, sizeof cmd);
+    if (have > 0 && !o->migrate)
         return lia_err_set(err, LIA_EUNSUPPORTED,
-                           "store: %s has schema version %d; this liaison knows %d only (run "
-                           "`liaison migrate --store URL`)",
-                           s->redacted, have, be->schema_version);
+                           "store: %s has schema version %d and this liaison needs %d: run `%s` "
+                           "(back it up first: docs/upgrades.md); nothing was changed",
+                           s->redacted, have, latest, cmd);
     struct store_txn *t;
     int rc = store_schema_begin(s, c, &t, err);
     if (rc)
         return rc;
-    rc = create_tables(t, err);
-    if (rc == 0)
-        have = read_version(c); /* again under the lock: another process may have upgraded */
-    if (rc == 0 && have != be->schema_version)
-        rc = upgrade(t, have, err);
+    /* again under the lock (another process may have migrated); a new PostgreSQL database has
+     * no meta table, and a failed read would end the transaction */
+    have = column_exists(c, "meta", "key", 3) ? read_version(c) : 0;
+    if (have == 0)
+        rc = create_new(t, err);
+    else if (have < latest)
+        rc = migrate(t, have, err);
     if (rc == 0)
         rc = be->commit(t, false, err);
     else
         be->rollback(t);
     store_schema_end(t);
-    if (rc == 0 && have != be->schema_version && be == &store_pg)
-        lia_log(LIA_LOG_INFO, "store_migrated", "\"version\":%d", be->schema_version);
+    return rc;
+}
+
+int store_schema_version(struct store *s, int *found, int *now)
+{
+    *found = s->schema_found;
+    *now = store_schema_latest();
+    return 0;
+}
+
+int store_health(struct store *s, struct lia_err *err)
+{
+    struct store_conn *c;
+    int rc = store_acquire(s, &c, err);
+    if (rc)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    char *v = NULL;
+    rc = store_one(c, &store_meta_get_sql, SV(sv_text("schema_version")), store_row_str, &a, &v,
+                   "no schema version", "health", err);
+    int have = rc == 0 && v ? (int)strtol(v, NULL, 10) : 0;
+    arena_release(&a);
+    store_release(s, c);
+    if (rc == 0 && have != store_schema_latest())
+        rc = lia_err_set(err, LIA_EUNSUPPORTED,
+                         "store: %s has schema version %d; this liaison serves %d only (migrated "
+                         "by a newer liaison?)",
+                         s->redacted, have, store_schema_latest());
     return rc;
 }

@@ -502,6 +502,16 @@ bool store_generation(struct store *s, uint64_t *gen)
     return s->be->generation(s, gen);
 }
 
+int store_snapshot(struct store *s, const char *path, struct lia_err *err)
+{
+    if (!s->be->snapshot)
+        return lia_err_set(err, LIA_EUNSUPPORTED,
+                           "store: %s is a %s database: back it up with its own tools (pg_dump "
+                           "or pg_basebackup: docs/backup.md)",
+                           s->redacted, s->be->name);
+    return s->be->snapshot(s, path, err);
+}
+
 int store_background_checkpoints(struct store *s, struct lia_err *err)
 {
     return s->be->background ? s->be->background(s, err) : 0;

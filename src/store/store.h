@@ -37,7 +37,8 @@ struct store_options {
     int pool_size;       /* connections kept open (one per worker thread) */
     int busy_timeout_ms; /* how long a writer waits for the lock */
     bool create;         /* create the store if it does not exist */
-    bool migrate;        /* PostgreSQL: apply pending schema migrations (liaison migrate) */
+    bool migrate;        /* apply pending schema migrations (liaison migrate); without it a
+                            store that needs one is refused, naming the command */
 };
 
 /* Opens (or with opt->create, creates) the store at path: a SQLite file ("sqlite:PATH" or a
@@ -46,6 +47,21 @@ struct store_options {
 int store_open(const char *path, const struct store_options *opt, struct store **out,
                struct lia_err *err);
 void store_close(struct store *s);
+/* Writes a consistent copy of the whole store, as of one moment, into the new (or empty) file
+ * path while other connections and processes keep writing (SQLite: VACUUM INTO). PostgreSQL:
+ * LIA_EUNSUPPORTED, naming pg_dump (docs/backup.md). */
+int store_snapshot(struct store *s, const char *path, struct lia_err *err);
+/* The schema version s had when opened (found) and the one this liaison writes (now: every
+ * store open returned is at it). */
+int store_schema_version(struct store *s, int *found, int *now);
+/* Can s serve? 0 when the store answers and its schema is the one this liaison knows;
+ * LIA_EBUSY (unreachable: err says why) or LIA_EUNSUPPORTED (another schema version). One
+ * small query: /healthz calls it on every probe. */
+int store_health(struct store *s, struct lia_err *err);
+/* A table of the schema descriptor that no migration makes and the baseline lacks, or a
+ * migration out of sequence (its description); NULL when the two agree (test_store checks it,
+ * docs/upgrades.md). */
+const char *store_schema_unmigrated(void);
 
 /* What store_check found. */
 struct store_check_report {
@@ -484,6 +500,10 @@ int store_path_for_dir(const char *dir, char *out, size_t outlen);
  * PostgreSQL URL, or sqlite:PATH), else DIR/liaison.db (location.c). */
 int store_location_for_dir(const char *dir, char *out, size_t outlen);
 /* A store location fit for messages and logs: a URL's password replaced by ***. */
+/* location (a PostgreSQL URL) carries a password (user:password@, or password=): it would
+ * show in the process list or a configuration file; .pgpass, PGPASSFILE, a service file or
+ * PGPASSWORD keep it out of both (docs/scale-out.md). */
+bool store_location_has_password(const char *location);
 void store_location_redact(const char *location, char *out, size_t outlen);
 
 /* A lock shared by every process on the same store (every node on one PostgreSQL database),

@@ -99,9 +99,10 @@ struct store_conn {
 struct store_memo;
 struct store {
     const struct store_backend *be;
-    void *bs;       /* the backend's state */
-    char *location; /* SQLite: the file; PostgreSQL: the URL, password and all: libpq only */
-    char *redacted; /* for messages */
+    void *bs;         /* the backend's state */
+    char *location;   /* SQLite: the file; PostgreSQL: the URL, password and all: libpq only */
+    char *redacted;   /* for messages */
+    int schema_found; /* the schema version the store had when opened */
     int pool_size, timeout_ms;
     pthread_mutex_t lock, write_lock;
     pthread_cond_t cond;
@@ -150,7 +151,6 @@ bool store_is_pg(const char *location);
 
 struct store_backend {
     const char *name;
-    int schema_version;
     bool auth_cache;          /* auth_gen and its triggers: the connection cache (cache.c) */
     const char *schema_extra; /* DDL after the tables */
     const char *search_match; /* " AND <o's search text matches the LIKE pattern ?>" */
@@ -187,6 +187,9 @@ struct store_backend {
     int (*lock)(struct store_lock *l, const char *name, struct lia_err *err);
     void (*unlock)(struct store_lock *l);
     int (*after_copy)(struct store_txn *t, struct lia_err *err); /* may be NULL */
+    /* A consistent copy of the whole store, as of one moment, into the new file path, while
+     * others write (SQLite: VACUUM INTO); NULL: the backend has its own tools (pg_dump). */
+    int (*snapshot)(struct store *s, const char *path, struct lia_err *err);
     /* store_check of the store at location, which it opens itself (read only). */
     int (*check)(const char *location, bool full, struct store_checker *k, struct lia_err *err);
 };
@@ -271,12 +274,21 @@ int64_t store_next_added(struct store_txn *t);
  * collection; another version of its id later / earlier comes in the same batch. */
 enum { PUT_FIRST = 1, PUT_LATER = 2, PUT_EARLIER = 4 };
 
+/* An object version's digest, taken when it is written and checked by store_check: BLAKE2b
+ * (128 bits) of its exact text, in lowercase hex (objects.c). */
+#define STORE_DIGEST_HEX 33
+void store_digest(const char *json, size_t len, char out[STORE_DIGEST_HEX]);
+
 /* meta's value of key ?1; meta's key ?1 set to ?2 (admin.c). */
 extern struct sq store_meta_get_sql, store_meta_set_sql;
 
-/* The schema (schema.c): creates or upgrades it on c (under the backend's migration lock). */
+/* The schema (schema.c): creates it on c, or migrates it (under the backend's migration lock)
+ * when o allows, else refuses a store that is not at the latest version. */
 int store_schema_apply(struct store *s, struct store_conn *c, const struct store_options *o,
                        struct lia_err *err);
+/* The first numbered migration: stores of versions below it were made before numbering. */
+#define STORE_SCHEMA_BASELINE 5
+
 /* A table as the descriptor has it: copy.c and pg/ walk them. */
 struct store_table {
     const char *name;

@@ -163,6 +163,32 @@ class Check(TaxiiCase):
                 s.stop()
 
 
+    def test_changed_object_byte(self):
+        """A byte of an object's text changed on disk (no B-tree damage, so integrity_check
+        sees nothing) differs from the digest taken when it was written (issue 16): store check
+        and serve's check find it and name the version."""
+        d = self.make(30)
+        db = os.path.join(d.path, "liaison.db")
+        with open(db, "r+b") as f:
+            data = f.read()
+            at = data.find(b"d" * 400)
+            self.assertNotEqual(at, -1)
+            while at != -1:  # every copy of the text (the search index's too)
+                f.seek(at + 200)
+                f.write(b"e")
+                at = data.find(b"d" * 400, at + 400)
+        for quick in ([], ["--quick"]):
+            p = run_cli("store", "check", "--data", d.path, *quick, check=False)
+            self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+            self.assertIn("differs from the digest taken when it was written", p.stdout)
+            self.assertRegex(p.stdout, r"object malware--[0-9a-f-]+ version")
+        s = Server(d)
+        with self.assertRaises(AssertionError) as cm:
+            s.start()
+        s.errlog.close()
+        self.assertIn("refusing to serve a damaged store", str(cm.exception))
+
+
 class WalBound(TaxiiCase):
     def test_wal_bounded_after_a_burst(self):
         d = DataDir()
@@ -265,10 +291,19 @@ class PgCheck(TaxiiCase):
         harness.pg_admin("CREATE DATABASE %s" % name)
         self.addCleanup(harness.pg_admin, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
         d = DataDir(store=harness.pg_database_url(name))
+        d.pgdb = name  # d.sql() on it
         self.addCleanup(d.cleanup)
         d.collection("Pg", alias="p")
         p = run_cli("store", "check", "--data", d.path)
         self.assertIn("intact (every table read whole", p.stdout)
+        s = Server(d).start()
+        self.assertEqual(s.post_objects("p", [sdo("malware", description="kept")])[0], 202)
+        s.stop()
+        run_cli("store", "check", "--data", d.path)
+        d.sql("UPDATE object SET json = replace(json, 'kept', 'kepT')")
+        p = run_cli("store", "check", "--data", d.path, check=False)
+        self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+        self.assertIn("differs from the digest taken when it was written", p.stdout)
 
 
 if __name__ == "__main__":

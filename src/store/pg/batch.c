@@ -39,10 +39,11 @@ enum {
     OBJ,
     KIND,
     PARTNER,
+    DIGEST,
     N_ARRAYS
 };
 static const bool is_text[N_ARRAYS] = {
-    [ID] = 1, [TYPE] = 1, [SPEC] = 1, [MTEXT] = 1, [BY] = 1, [JSON] = 1, [BODY] = 1};
+    [ID] = 1, [TYPE] = 1, [SPEC] = 1, [MTEXT] = 1, [BY] = 1, [JSON] = 1, [BODY] = 1, [DIGEST] = 1};
 
 /* An array in PostgreSQL's binary form: a header, then each element's length and bytes. */
 struct array {
@@ -87,17 +88,17 @@ static void array_done(struct array *a, bool text)
 
 #define FLAG(name, bit, cmp)                                                                       \
     " CASE WHEN (w.rel & " bit ") <> 0 THEN 1 WHEN (w.rel & 1) <> 0 THEN 0 WHEN EXISTS(SELECT 1"   \
-    " FROM object n WHERE n.coll = ?19 AND n.id = w.id AND n.modified " cmp " w.modified)"         \
+    " FROM object n WHERE n.coll = ?20 AND n.id = w.id AND n.modified " cmp " w.modified)"         \
     " THEN 1 ELSE 0 END"
 
 static struct sq put =
     SQ("WITH w AS MATERIALIZED (SELECT * FROM unnest(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-       " ?12, ?13, ?14, ?15) AS w(k, id, type, spec_version, created, modified, modified_text,"
-       " created_by_ref, tlp, restricted, json, rel_mask, red_mask, rel, body)),"
+       " ?12, ?13, ?14, ?15, ?19) AS w(k, id, type, spec_version, created, modified, modified_text,"
+       " created_by_ref, tlp, restricted, json, rel_mask, red_mask, rel, body, digest)),"
        " ins AS (INSERT INTO object(date_added, coll, id, type, spec_version, created, modified,"
-       " modified_text, created_by_ref, tlp, restricted, json, rel_mask, red_mask, superseded,"
-       " preceded) SELECT k, ?19, id, type, spec_version, created, modified, modified_text,"
-       " created_by_ref, tlp, restricted, json, rel_mask, red_mask," FLAG(
+       " modified_text, created_by_ref, tlp, restricted, json, rel_mask, red_mask, digest,"
+       " superseded, preceded) SELECT k, ?20, id, type, spec_version, created, modified,"
+       " modified_text, created_by_ref, tlp, restricted, json, rel_mask, red_mask, digest," FLAG(
            "superseded", "2",
            ">") "," FLAG("preceded", "4",
                          "<") " FROM w ORDER BY k ON CONFLICT(coll, id, modified) DO NOTHING"
@@ -111,7 +112,7 @@ static struct sq put =
                               " FROM (SELECT w.id, min(w.modified) AS lo, max(w.modified) AS hi "
                               "FROM w JOIN ins"
                               " ON ins.date_added = w.k WHERE (w.rel & 1) = 0 GROUP BY w.id) x "
-                              "WHERE o.coll = ?19"
+                              "WHERE o.coll = ?20"
                               " AND o.id = x.id AND ((o.modified < x.hi AND o.superseded = 0) OR "
                               "(o.modified > x.lo"
                               " AND o.preceded = 0))),"
@@ -128,7 +129,7 @@ static struct sq put =
                               " SELECT CASE WHEN ins.date_added IS NULL THEN 0 ELSE 1 END,"
                               " coalesce(ins.date_added, o.date_added, d.k) FROM w LEFT JOIN ins "
                               "ON ins.date_added = w.k"
-                              " LEFT JOIN object o ON ins.date_added IS NULL AND o.coll = ?19 AND "
+                              " LEFT JOIN object o ON ins.date_added IS NULL AND o.coll = ?20 AND "
                               "o.id = w.id"
                               " AND o.modified = w.modified LEFT JOIN (SELECT w2.id, w2.modified, "
                               "w2.k FROM w w2 JOIN ins"
@@ -166,6 +167,9 @@ int pg_put_many(struct store_txn *t, int64_t coll, const struct store_object *o,
             rc = !is_text[c] ? elem_int(&a[c], nums[c])
                  : c == JSON ? elem_text(&a[c], x->json, x->json_len)
                              : elem_text(&a[c], texts[c], texts[c] ? strlen(texts[c]) : 0);
+        char digest[STORE_DIGEST_HEX];
+        store_digest(x->json, x->json_len, digest);
+        rc = rc ? rc : elem_text(&a[DIGEST], digest, STORE_DIGEST_HEX - 1);
         for (int kind = AUDIENCE_REL; kind <= AUDIENCE_RED && rc == 0; kind++) {
             const int64_t *who = kind == AUDIENCE_REL ? x->rel_to : x->red_to;
             size_t m = kind == AUDIENCE_REL ? x->n_rel_to : x->n_red_to;

@@ -517,7 +517,17 @@ static int pq_after_copy(struct store_txn *t, struct lia_err *err)
                  tb[i].name, col, col, tb[i].name);
         rc = pq_script(t->conn, sql, err);
     }
-    return rc ? rc : pq_script(t->conn, "ANALYZE", err);
+    /* Only liaison's tables: a bare ANALYZE walks the system catalogs too, and a database
+     * owner who is not a superuser gets a warning for each ("only superuser can analyze"). */
+    char sql[1024] = "ANALYZE ";
+    size_t used = strlen(sql);
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(sql + used, sizeof sql - used, "%s%s", i ? ", " : "", tb[i].name);
+        if (w < 0 || (size_t)w >= sizeof sql - used)
+            return lia_err_set(err, LIA_EINTERNAL, "store: too many tables to analyse");
+        used += (size_t)w;
+    }
+    return rc ? rc : pq_script(t->conn, sql, err);
 }
 
 /* One statement of the check whose failure is a problem found, not an error. */
@@ -609,7 +619,6 @@ static int pq_check(const char *location, bool full, struct store_checker *k, st
 
 const struct store_backend store_pg = {
     .name = "postgresql",
-    .schema_version = 4,
     /* The substring SQLite's trigram index finds: case-insensitive, no pattern syntax. */
     .search_match = " AND o.date_added IN (SELECT rowid FROM search WHERE lower(body) LIKE"
                     " lower(?) ESCAPE '\\')",

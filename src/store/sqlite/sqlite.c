@@ -414,9 +414,22 @@ static int sl_check(const char *path, bool full, struct store_checker *k, struct
     return 0;
 }
 
+/* VACUUM INTO reads one snapshot (a read transaction: writers go on, in WAL) and writes it
+ * compacted into path, which must not exist or be empty. */
+static int sl_snapshot(struct store *s, const char *path, struct lia_err *err)
+{
+    struct store_conn *c;
+    int rc = store_acquire(s, &c, err);
+    if (rc)
+        return rc;
+    static struct sq vacuum_into = SQ("VACUUM INTO ?");
+    rc = store_do(c, &vacuum_into, SV(sv_text(path)), NULL, "backup", err);
+    store_release(s, c);
+    return rc;
+}
+
 const struct store_backend store_sqlite = {
     .name = "sqlite",
-    .schema_version = 3,
     .auth_cache = true,
     /* auth_gen is raised by triggers on every change to tokens, partners, collections and
      * grants, so that a connection may cache those rows (cache.c). */
@@ -452,5 +465,6 @@ const struct store_backend store_sqlite = {
     .background = sqlite_checkpoints,
     .lock = sl_lock,
     .unlock = sl_unlock,
+    .snapshot = sl_snapshot,
     .check = sl_check,
 };
