@@ -14,6 +14,34 @@
 
 #define MIN_QUERY_CHARS 3
 
+int api_search_text(struct api_call *c, const char *q, const char *name, char **out)
+{
+    struct dbuf norm;
+    dbuf_init(&norm, 4096);
+    size_t ncp = 0;
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (strlen(q) > 500 || text_normalize(q, strlen(q), &norm, NULL, NULL, &ncp, &err) != 0) {
+        dbuf_release(&norm);
+        return api_fail(c, 400, "Bad request", "%s must be UTF-8 text of at most 500 bytes", name);
+    }
+    /* Trim the spaces normalisation may leave at either end. */
+    char *nq = norm.ptr ? norm.ptr : "";
+    while (*nq == ' ')
+        nq++, ncp--;
+    size_t nlen = strlen(nq);
+    while (nlen && nq[nlen - 1] == ' ')
+        nq[--nlen] = '\0', ncp--;
+    if (ncp < MIN_QUERY_CHARS) {
+        dbuf_release(&norm);
+        return api_fail(c, 400, "Bad request", "%s needs at least %d letters", name,
+                        MIN_QUERY_CHARS);
+    }
+    *out = arena_strndup(c->req->arena, nq, nlen);
+    dbuf_release(&norm);
+    return *out ? 0 : api_fail(c, 413, "Too large", "%s is too long", name);
+}
+
 void api_liaison_search(struct api_call *c)
 {
     static const char *const params[] = {"q", "collection", "limit", "next", NULL};
@@ -26,29 +54,11 @@ void api_liaison_search(struct api_call *c)
     const char *q = api_param(c, "q");
     if (!q)
         return (void)api_fail(c, 400, "Bad request", "give the text to find as q");
-    struct dbuf norm;
-    dbuf_init(&norm, 4096);
-    size_t ncp = 0;
+    char *match;
+    if (api_search_text(c, q, "q", &match))
+        return;
     struct lia_err err;
     lia_err_clear(&err);
-    if (strlen(q) > 500 || text_normalize(q, strlen(q), &norm, NULL, NULL, &ncp, &err) != 0) {
-        dbuf_release(&norm);
-        return (void)api_fail(c, 400, "Bad request", "q must be UTF-8 text of at most 500 bytes");
-    }
-    /* Trim the spaces normalisation may leave at either end. */
-    char *nq = norm.ptr ? norm.ptr : "";
-    while (*nq == ' ')
-        nq++, ncp--;
-    size_t nlen = strlen(nq);
-    while (nlen && nq[nlen - 1] == ' ')
-        nq[--nlen] = '\0', ncp--;
-    if (ncp < MIN_QUERY_CHARS) {
-        dbuf_release(&norm);
-        return (void)api_fail(c, 400, "Bad request", "q needs at least %d letters",
-                              MIN_QUERY_CHARS);
-    }
-    char *match = arena_strndup(c->req->arena, nq, nlen);
-    dbuf_release(&norm);
 
     struct store_collection *cols;
     size_t n;

@@ -121,8 +121,8 @@ const char *api_param(struct api_call *c, const char *key)
 }
 
 /* Splits a comma list into arena strings; refuses empty members and more than max. */
-static int split_list(struct api_call *c, const char *key, const char *v, size_t max, char ***out,
-                      size_t *n)
+int api_split_list(struct api_call *c, const char *key, const char *v, size_t max, char ***out,
+                   size_t *n)
 {
     size_t count = 1;
     for (const char *p = v; *p; p++)
@@ -259,7 +259,7 @@ int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct
     char **list;
     size_t n;
     if ((v = api_param(c, "match[id]"))) {
-        if (split_list(c, "match[id]", v, max, &list, &n))
+        if (api_split_list(c, "match[id]", v, max, &list, &n))
             return -1;
         for (size_t i = 0; i < n; i++)
             if (!stix_is_valid_id(list[i], strlen(list[i])))
@@ -269,7 +269,7 @@ int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct
         f->n_ids = n;
     }
     if ((v = api_param(c, "match[type]"))) {
-        if (split_list(c, "match[type]", v, max, &list, &n))
+        if (api_split_list(c, "match[type]", v, max, &list, &n))
             return -1;
         for (size_t i = 0; i < n; i++)
             if (!stix_is_valid_type(list[i], strlen(list[i])))
@@ -279,7 +279,7 @@ int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct
         f->n_types = n;
     }
     if ((v = api_param(c, "match[spec_version]"))) {
-        if (split_list(c, "match[spec_version]", v, max, &list, &n))
+        if (api_split_list(c, "match[spec_version]", v, max, &list, &n))
             return -1;
         for (size_t i = 0; i < n; i++)
             if (!valid_spec_version(list[i]))
@@ -290,7 +290,7 @@ int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct
         f->n_spec_versions = n;
     }
     if ((v = api_param(c, "match[version]"))) {
-        if (split_list(c, "match[version]", v, max, &list, &n))
+        if (api_split_list(c, "match[version]", v, max, &list, &n))
             return -1;
         int64_t *at = arena_alloc(c->req->arena, n * sizeof *at);
         if (!at)

@@ -99,6 +99,57 @@ static int page_row(struct store_cur *cur, struct arena *a, struct store_row *r,
     return r->id && r->spec_version && (!with_json || r->json) ? 0 : LIA_ETOOBIG;
 }
 
+/* The filter asks for more than TAXII's filters (the desk's browsing). */
+static bool browsing(const struct store_filter *f)
+{
+    return f->n_tlps || f->created_by || f->modified_from || f->modified_to || f->order ||
+           f->descending || f->cursor;
+}
+
+static const char *order_sql(const struct store_filter *f)
+{
+    if (f->order == STORE_ORDER_MODIFIED)
+        return f->descending ? " ORDER BY o.modified DESC, o.date_added DESC"
+                             : " ORDER BY o.modified, o.date_added";
+    return f->descending ? " ORDER BY o.date_added DESC" : " ORDER BY o.date_added";
+}
+
+int store_count_objects(struct store *s, const struct store_policy *p, int64_t coll,
+                        const struct store_filter *f, int64_t *total, struct lia_err *err)
+{
+    *total = 0;
+    struct store_conn *c;
+    int rc = store_acquire(s, &c, err);
+    if (rc)
+        return rc;
+    int default_tlp = STORE_TLP_AMBER;
+    rc = collection_access(s, c, p, coll, false, &default_tlp, err);
+    struct arena a;
+    arena_init(&a, 1024 * 1024);
+    struct dbuf q;
+    dbuf_init(&q, 256 * 1024);
+    struct store_args b;
+    store_args_init(&b, &a);
+    rc = rc ? rc : dbuf_puts(&q, "SELECT count(*) FROM object o");
+    rc = rc ? rc : store_where_sql(&q, &b, s, p, default_tlp, coll, f, NULL);
+    if (rc == LIA_ETOOBIG)
+        rc = lia_err_set(err, LIA_ETOOBIG, "query has too many terms");
+    else if (rc && !err->code)
+        rc = lia_err_set(err, rc, "cannot build query");
+    struct store_cur cur = {0};
+    if (rc == 0)
+        rc = store_exec_text(c, q.ptr, q.len, &b, false, &cur, "count", err);
+    if (rc == 0 && (rc = store_step(&cur, err)) == 1) {
+        *total = store_col_int(&cur, 0);
+        rc = 0;
+    }
+    store_end(&cur);
+    dbuf_release(&q);
+    arena_release(&a);
+    store_release(s, c);
+    return rc;
+}
+
 int store_query_objects(struct store *s, const struct store_policy *p, int64_t coll,
                         const struct store_filter *f, bool with_json, struct arena *a,
                         struct store_page *out, struct lia_err *err)
@@ -130,7 +181,7 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
     int sel = f->version_sel ? f->version_sel : (f->n_version_at ? 0 : STORE_VER_LAST);
     bool one_last = f->n_ids == 1 && sel == STORE_VER_LAST && f->n_version_at == 0 &&
                     f->n_types == 0 && f->n_spec_versions == 0 && !f->text_match &&
-                    f->added_after == 0 && f->after_key == 0;
+                    f->added_after == 0 && f->after_key == 0 && !browsing(f);
     if (rc == 0 && one_last) {
         rc = dbuf_puts(&q, " WHERE o.coll = ? AND o.id = ?");
         rc = rc ? rc : store_args_add(&b, sv_int(coll));
@@ -139,7 +190,8 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
         rc = rc ? rc : dbuf_puts(&q, " ORDER BY o.modified DESC LIMIT 1");
     } else if (rc == 0) {
         rc = store_where_sql(&q, &b, s, p, default_tlp, coll, f, NULL);
-        rc = rc ? rc : dbuf_puts(&q, " ORDER BY o.date_added LIMIT ?");
+        rc = rc ? rc : dbuf_puts(&q, order_sql(f));
+        rc = rc ? rc : dbuf_puts(&q, " LIMIT ?");
         rc = rc ? rc : store_args_add(&b, sv_int((int64_t)f->limit + 1));
     }
     if (rc == LIA_ETOOBIG)

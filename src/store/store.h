@@ -197,7 +197,20 @@ struct store_filter {
     size_t n_version_at;
     size_t limit;           /* rows to return; the store looks one further to set `more` */
     const char *text_match; /* normalised text (>= 3 characters) the search text must contain */
+    /* The desk's browsing of a large collection (docs/web.md): more conditions of the same
+     * query, and an order other than date_added ascending. Zero values change nothing. */
+    const int *tlps; /* stored TLP ranks to keep (STORE_TLP_NONE: unmarked) */
+    size_t n_tlps;
+    const char *created_by;             /* created_by_ref must equal it */
+    int64_t modified_from, modified_to; /* inclusive bounds on modified (us); 0 = none */
+    int order;                          /* enum store_order; 0 = STORE_ORDER_ADDED */
+    bool descending;                    /* newest first */
+    int64_t cursor; /* keyset: only rows after the row stored under this date_added, in the
+                       order asked (for STORE_ORDER_ADDED ascending, after_key does the same) */
 };
+
+/* The order of a page: date_added (the default), or modified with date_added breaking ties. */
+enum store_order { STORE_ORDER_ADDED = 0, STORE_ORDER_MODIFIED = 1 };
 
 struct store_row {
     int64_t date_added;
@@ -215,10 +228,15 @@ struct store_page {
 };
 
 /* Returns a page of object versions of collection coll that policy p may see and filter f
- * selects, in date_added order. with_json also returns the stored text. */
+ * selects, in date_added order (or f's order). with_json also returns the stored text. */
 int store_query_objects(struct store *s, const struct store_policy *p, int64_t coll,
                         const struct store_filter *f, bool with_json, struct arena *a,
                         struct store_page *out, struct lia_err *err);
+/* How many object versions of collection coll policy p may see and filter f selects (its limit
+ * ignored; its cursor counts the rows after it): the same WHERE clause as store_query_objects,
+ * so a total never counts what a page would not show. */
+int store_count_objects(struct store *s, const struct store_policy *p, int64_t coll,
+                        const struct store_filter *f, int64_t *total, struct lia_err *err);
 
 /* Deletes the versions of object id in coll that f selects (ids/types ignored), after the
  * same policy gate as reads; *deleted gets the count (0 means "not found" to the caller) and
