@@ -1,8 +1,8 @@
 /*
  * What the analyst's desk asks beyond TAXII (docs/web.md, docs/api.md):
  *
- * GET /liaison/browse/{collection}?type=&text=&tlp=&creator=&modified_from=&modified_to=
- *     &sort=added|modified&order=asc|desc&limit=&next=|prev=
+ * GET /liaison/browse/{collection}?type=&text=&tlp=&creator=&added_after=&modified_from=
+ *     &modified_to=&sort=added|modified&order=asc|desc&limit=&next=|prev=
  *   a page of a collection, filtered and sorted by the store, with the total the filters
  *   select and the page's position in it, and tokens for the pages either side:
  *   {"total", "position", "objects": [...], "next"?, "prev"?}. Every condition is part of the
@@ -107,6 +107,13 @@ static int browse_filter(struct api_call *c, struct store_filter *f, const char 
             return -1;
         f->text_match = match;
     }
+    if ((v = api_param(c, "added_after"))) {
+        struct lia_err err;
+        lia_err_clear(&err);
+        int digits;
+        if (stix_parse_timestamp(v, strlen(v), &f->added_after, &digits, &err) != 0)
+            return api_fail(c, 400, "Bad request", "added_after: %s", err.msg);
+    }
     if (parse_time(c, "modified_from", false, &f->modified_from) ||
         parse_time(c, "modified_to", true, &f->modified_to))
         return -1;
@@ -120,8 +127,9 @@ static int browse_filter(struct api_call *c, struct store_filter *f, const char 
     if (v && strcmp(v, "asc") && strcmp(v, "desc"))
         return api_fail(c, 400, "Bad request", "order is asc or desc");
     f->descending = v && !strcmp(v, "desc");
-    static const char *const keys[] = {"type",        "tlp",  "creator", "text", "modified_from",
-                                       "modified_to", "sort", "order",   NULL};
+    static const char *const keys[] = {
+        "type",          "tlp",         "creator", "text",  "added_after",
+        "modified_from", "modified_to", "sort",    "order", NULL};
     struct dbuf sb;
     dbuf_init(&sb, 8192);
     int rc = dbuf_puts(&sb, "browse");
@@ -153,9 +161,9 @@ static void send_json(struct api_call *c, int rc)
 
 void api_liaison_browse(struct api_call *c, const char **seg, size_t nseg)
 {
-    static const char *const params[] = {"type",          "tlp",         "creator", "text",
-                                         "modified_from", "modified_to", "sort",    "order",
-                                         "limit",         "next",        "prev",    NULL};
+    static const char *const params[] = {
+        "type",  "tlp",   "creator", "text", "added_after", "modified_from", "modified_to", "sort",
+        "order", "limit", "next",    "prev", NULL};
     if (strcmp(c->req->method, "GET") != 0)
         return (void)bad_method(c);
     if (nseg != 3)

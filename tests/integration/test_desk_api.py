@@ -114,6 +114,10 @@ class DeskApiTest(TaxiiCase):
         self.assertEqual(self.names(j), ["ind %02d" % i for i in range(0, 30, 5)])
         st, j = self.browse(type="indicator", modified_from="2024-01-25", modified_to="2024-01-27")
         self.assertEqual(sorted(self.names(j)), ["ind 03", "ind 04", "ind 05"])
+        st, j = self.browse(added_after="2099-01-01T00:00:00Z")
+        self.assertEqual((j["total"], j["objects"]), (0, []))
+        st, j = self.browse(type="indicator", added_after="2000-01-01T00:00:00Z", limit=1)
+        self.assertEqual(j["total"], 30)
         st, j = self.browse(text="katiba")
         self.assertEqual(self.names(j), ["Katiba Macina"])
         st, j = self.browse(tlp="red,none", type="intrusion-set")
@@ -145,6 +149,7 @@ class DeskApiTest(TaxiiCase):
         for q in ({"sort": "name"}, {"order": "up"}, {"tlp": "purple"}, {"creator": "bob"},
                   {"type": "Not A Type"}, {"text": "ab"}, {"modified_from": "yesterday"},
                   {"modified_from": "2024-02-01", "modified_to": "2024-01-01"},
+                  {"added_after": "2024-13-01T00:00:00Z"},
                   {"limit": "0"}, {"foo": "1"}, {"next": "xyz"},
                   {"next": j["next"], "prev": j["next"]},
                   {"type": "report", "next": j["next"]},     # a token of another query

@@ -52,10 +52,12 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
 
   const L = {
     en: { kind: 'Kind of actor', terrorist: 'Terrorist', ideology: 'Ideology', country: 'Mali', sector: 'Law enforcement', verb: 'attributed to',
-      agree: 'Agree', located: 'located at', related: 'related to', recipients: 'Named recipients:', relto: 'released only to:', trust: 'our trust in this source: B, usually reliable',
+      agree: 'Agree', located: 'located at', related: 'related to', recipients: 'Named recipients:', relto: 'released only to:',
+      visible: 'Visible to:', not: 'Not to:', clearance: 'cleared for TLP:GREEN', marking: 'the markings do not name it', trust: 'our trust in this source: B, usually reliable',
       grading: 'source completely reliable; information confirmed by other sources', changed: 'changed', from: 'From this object', raw: 'Raw JSON' },
     ar: { kind: 'نوع الجهة', terrorist: 'إرهابي', ideology: 'العقيدة', country: 'مالي', sector: 'إنفاذ القانون', verb: 'منسوب إلى',
-      agree: 'أوافق', located: 'يتمركز في', related: 'مرتبط بـ', recipients: 'المتلقون المسمَّون:', relto: 'لا تُتاح إلا لـ:', trust: 'ثقتنا بهذا المصدر: B، موثوق عادةً',
+      agree: 'أوافق', located: 'يتمركز في', related: 'مرتبط بـ', recipients: 'المتلقون المسمَّون:', relto: 'لا تُتاح إلا لـ:',
+      visible: 'مرئي لـ:', not: 'غير مرئي لـ:', clearance: 'تصريحه TLP:GREEN', marking: 'العلامات لا تسمّيه', trust: 'ثقتنا بهذا المصدر: B، موثوق عادةً',
       grading: 'المصدر موثوق تماماً؛ المعلومة مؤكدة من مصادر أخرى', changed: 'تغيّر', from: 'من هذا العنصر', raw: 'JSON' },
   };
 
@@ -104,6 +106,20 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
       await open('cells', O.redCell.id);
       const m = await page.textContent('#obj-markings');
       assert(m.includes('TLP:RED') && m.includes(T.recipients) && m.includes('Paris'), 'red recipients named: ' + m);
+      // Who can see it, as the gate answers for each partner (GET /liaison/audience).
+      const audience = async () => page.$$eval('#obj-audience [data-partner]', (els) => Object.fromEntries(els.map((e) => [e.dataset.partner, e.dataset.reason || 'visible'])));
+      const sameAs = (got, want) => JSON.stringify(Object.entries(got).sort()) === JSON.stringify(Object.entries(want).sort());
+      let a = await audience();
+      assert(sameAs(a, { Paris: 'visible', US: 'marking', Sahel: 'marking' }), 'the red cell reaches Paris only: ' + JSON.stringify(a));
+      const words = await page.textContent('#obj-audience');
+      assert(words.includes(T.visible) && words.includes(T.not) && words.includes(T.marking), 'the audience in words: ' + words);
+      await open('cells', O.report2.id);
+      a = await audience();
+      assert(sameAs(a, { Paris: 'visible', US: 'visible', Sahel: 'clearance' }), 'the amber report: ' + JSON.stringify(a));
+      assert((await page.textContent('#obj-audience')).includes(T.clearance), 'Sahel\'s clearance said');
+      await open('cells', O.usOnly.id);
+      a = await audience();
+      assert(sameAs(a, { Paris: 'marking', US: 'visible', Sahel: 'marking' }), 'REL TO US: ' + JSON.stringify(a));
       await open('cells', usGraded.id);
       const creator = await page.textContent('#obj-creator');
       assert(creator.includes('US') && creator.includes(T.trust), 'the creator and our trust in it: ' + creator);

@@ -144,6 +144,14 @@ export const liaison = {
     jsonCall('/liaison/intake/publish', 'POST', { collection, marking, bundle }),
   /** Names, aliases and text, matched after Arabic normalisation on the server. */
   search: (params) => jsonCall('/liaison/search' + query(params), 'GET'),
+  /**
+   * A page of a collection filtered and sorted by the server (type, text, tlp, creator,
+   * added_after, modified_from, modified_to, sort, order, limit, next|prev): {total, position,
+   * objects, next?, prev?}.
+   */
+  browse: (cid, params) => jsonCall('/liaison/browse/' + enc(cid) + query(params), 'GET'),
+  /** Which partners the gate gives the object to, and why not the others (local callers only). */
+  audience: (cid, oid) => jsonCall('/liaison/audience/' + enc(cid) + '/' + enc(oid), 'GET'),
   /** The caller's watches, each with how many times it fired (events). */
   watches: () => jsonCall('/liaison/watches', 'GET'),
 };

@@ -8,7 +8,7 @@
 // may not see can appear.
 import { h, fill, bidi } from '../dom.js';
 import { t, fmtDate, fmtNumber, typeName } from '../i18n.js';
-import { taxii } from '../api.js';
+import { taxii, liaison } from '../api.js';
 import { otherMarkings, tlpOf, gradingOf, refsOf, redRecipients, relTo, isStixId } from '../stix.js';
 import { loading, tlpBadge, creator, gradingWords, nameCell, typeLabel, trustBadge } from '../ui.js';
 import { trustWords, relationshipVerb } from '../vocab.js';
@@ -67,6 +67,25 @@ function markingWords(o, defs, session) {
         : stmt ? [t('statement_words'), ' ', bidi(stmt)] : t('marking_other_words')));
   }
   return h('ul', { class: 'plain marking-words', id: 'obj-markings' }, items);
+}
+
+/**
+ * Who the gate gives the object to (GET /liaison/audience: the store's one query run with each
+ * partner's policy, so this can never disagree with what partners are served), and why not
+ * the others. Shown to this instance's own analysts only.
+ */
+function audienceWords(aud) {
+  const ps = (aud && aud.partners) || [];
+  if (!ps.length) return h('p', { id: 'obj-audience', class: 'help' }, t('audience_no_partners'));
+  const yes = ps.filter((p) => p.visible), no = ps.filter((p) => !p.visible);
+  const why = (p) => (p.reason === 'clearance' ? t('why_clearance', { c: t('tlp_' + p.clearance) }) : t('why_' + p.reason));
+  return h('div', { id: 'obj-audience' },
+    h('p', { class: 'audience-yes' }, t('audience_visible'), ' ', yes.length
+      ? yes.map((p, i) => [i ? t('list_sep') : '', h('span', { 'data-partner': p.name }, bidi(p.name), p.latest ? null : [' (', t('audience_older'), ')'])])
+      : t('audience_nobody')),
+    no.length ? h('p', { class: 'audience-no' }, t('audience_not'), ' ',
+      no.map((p, i) => [i ? t('list_sep') : '', h('span', { 'data-partner': p.name, 'data-reason': p.reason }, bidi(p.name), ' (', why(p), ')')])) : null,
+    h('p', { class: 'help' }, t('audience_help')));
 }
 
 /** The creator and how far we trust it, in words. */
@@ -187,10 +206,12 @@ export default {
     // objects this one refers to, its neighbourhood, and the older version to compare with.
     const nb = new Neighbourhood(cid);
     const refIds = refsOf(o).map((r) => r.id);
-    const [defs, refs, older] = await Promise.all([
+    const local = ctx.session.me && ctx.session.me.kind !== 'partner';
+    const [defs, refs, older, aud] = await Promise.all([
       readable(cid, otherMarkings(o)),
       readable(cid, refIds),
       diffWith ? taxii.object(cid, oid, diffWith).then((e) => e && e.objects && e.objects[0]).catch(() => null) : null,
+      local ? liaison.audience(cid, oid).catch(() => null) : null,
       nb.load().catch(() => {
         nb.complete = false;
       }),
@@ -209,6 +230,7 @@ export default {
       h('h1', { class: 'obj-title', id: 'obj-title' }, typeLabel(o.type), ' ', nameCell(o)),
       h('dl', { class: 'summary', id: 'summary' },
         h('dt', null, t('marking')), h('dd', null, markingWords(o, defs, ctx.session)),
+        local && aud ? [h('dt', null, t('audience_title')), h('dd', null, audienceWords(aud))] : null,
         h('dt', null, t('created_by')), h('dd', null, creatorWords(o, ctx.session)),
         g ? [h('dt', null, t('grading')), h('dd', { id: 'obj-grading' }, h('span', { class: 'grading' }, g.code), ' ', h('span', { class: 'grading-words' }, gradingWords(g)),
           p && p.trust ? [' · ', t('our_trust_short'), ' ', trustBadge(p.trust)] : null)] : null,
