@@ -486,6 +486,11 @@ int store_watch_event_put(struct store_txn *t, const struct store_watch_event *e
 /* Events of owner's watches with seq > after, oldest first, at most limit. */
 int store_watch_events(struct store *s, int64_t owner, int64_t after, size_t limit, struct arena *a,
                        struct store_watch_event **out, size_t *n, struct lia_err *err);
+/* Events of owner's watch watch_id, newest first: seq < before (0: from the newest), at most
+ * limit. */
+int store_watch_fired(struct store *s, int64_t owner, const char *watch_id, int64_t before,
+                      size_t limit, struct arena *a, struct store_watch_event **out, size_t *n,
+                      struct lia_err *err);
 /* The newest event seq of owner's watches, 0 when none. */
 int store_watch_event_last(struct store *s, int64_t owner, int64_t *seq, struct lia_err *err);
 /* Pending webhook deliveries with next_attempt <= now, oldest first, with the watch's
