@@ -202,8 +202,9 @@ void api_liaison_browse(struct api_call *c, const char **seg, size_t nseg)
             page.rows[page.n - 1 - i] = r;
         }
     }
-    /* The rows before this page, in the page's order: the position of its first row. */
-    if (page.n) {
+    /* The rows before this page, in the page's order: the position of its first row (none
+     * before the first page). */
+    if (page.n && (next || prev)) {
         struct store_filter g = f;
         g.cursor = page.rows[0].date_added;
         g.descending = !f.descending;

@@ -89,6 +89,13 @@ await run(import.meta.url, async ({ s, w, b, page, seen }) => {
     await page.setViewportSize(DESKTOP);
     await page.reload();
     await page.waitForSelector('#watches tbody tr');
+    // the watch opens on the objects it fired for, each a link to its page
+    await page.click('#watches a.watch-link');
+    await page.waitForSelector(`#fired tr[data-id="${convoy.id}"]`);
+    assert((await page.textContent('#watch-title')).includes('Gao'), 'the watch named');
+    await page.click(`#fired tr[data-id="${convoy.id}"] a.obj-link`);
+    await page.waitForFunction((id) => location.pathname.endsWith(id), convoy.id);
+    await page.waitForSelector('#card');
     // another tab later: the visit was remembered (this browser), the report is no longer new
     const tab = await b.ctx.newPage();
     await signIn(tab, s.base, w.tokens.admin);

@@ -154,4 +154,6 @@ export const liaison = {
   audience: (cid, oid) => jsonCall('/liaison/audience/' + enc(cid) + '/' + enc(oid), 'GET'),
   /** The caller's watches, each with how many times it fired (events). */
   watches: () => jsonCall('/liaison/watches', 'GET'),
+  /** What one watch fired for, newest first ({watch, events, before?}). */
+  watchEvents: (id, params) => jsonCall('/liaison/watches/' + enc(id) + '/events' + query(params), 'GET'),
 };

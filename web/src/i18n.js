@@ -351,6 +351,15 @@ const en = {
   why_collection: 'no right on this collection',
   why_marking: 'the markings do not name it',
   why_disabled: 'disabled',
+  watch_fired_help: 'The objects this watch fired for, newest first, that you may still see.',
+  watch_fired_none: 'This watch has not fired for anything you may see.',
+  watch_fired_at: 'Fired',
+  watch_fired_older: 'Older',
+  version: 'Version',
+  unnamed: '(no name)',
+  flow_via: 'through',
+  flow_arrow: '→',
+  flow_by: 'carried by',
 };
 
 const ar = {
@@ -700,6 +709,15 @@ const ar = {
   why_collection: 'لا حق له في هذه المجموعة',
   why_marking: 'العلامات لا تسمّيه',
   why_disabled: 'معطَّل',
+  watch_fired_help: 'العناصر التي نبّهت إليها هذه المراقبة، الأحدث أولاً، مما لا يزال يحق لك رؤيته.',
+  watch_fired_none: 'لم تنبّه هذه المراقبة إلى شيء يحق لك رؤيته.',
+  watch_fired_at: 'وقت التنبيه',
+  watch_fired_older: 'الأقدم',
+  version: 'النسخة',
+  unnamed: '(بلا اسم)',
+  flow_via: 'عبر',
+  flow_arrow: '←',
+  flow_by: 'ينقله',
 };
 
 // STIX type names shown to the analyst.
@@ -712,6 +730,7 @@ const types = {
     'liaison-rfi': 'Request for information', 'liaison-rfi-response': 'RFI response',
     opinion: 'Opinion', tool: 'Tool', vulnerability: 'Vulnerability', 'observed-data': 'Observed data',
     infrastructure: 'Infrastructure', 'course-of-action': 'Course of action', 'extension-definition': 'Extension definition',
+    'liaison-flow': 'Flow',
   },
   ar: {
     'threat-actor': 'جهة تهديد', 'intrusion-set': 'مجموعة اختراق', location: 'موقع',
@@ -721,6 +740,7 @@ const types = {
     'liaison-rfi': 'طلب معلومات', 'liaison-rfi-response': 'رد على طلب معلومات',
     opinion: 'رأي', tool: 'أداة', vulnerability: 'ثغرة', 'observed-data': 'بيانات مرصودة',
     infrastructure: 'بنية تحتية', 'course-of-action': 'إجراء مضاد', 'extension-definition': 'تعريف امتداد',
+    'liaison-flow': 'تدفق',
   },
 };
 
