@@ -55,6 +55,9 @@ int api_split_list(struct api_call *c, const char *key, const char *v, size_t ma
  * diacritics, clitics, Latin folding), trimmed; answers 400 and returns -1 when q is not UTF-8
  * of at most 500 bytes or has fewer than 3 letters. */
 int api_search_text(struct api_call *c, const char *q, const char *name, char **out);
+/* The conditions on objects the desk's listings share (type, tlp, creator: docs/api.md,
+ * "Browsing a collection"), added to f; answers 400 and returns -1 when one is malformed. */
+int api_object_conditions(struct api_call *c, struct store_filter *f);
 /* Builds a store filter from match[...], added_after, limit and next. scope binds next tokens
  * to the endpoint (and object id). */
 int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct store_filter *f);

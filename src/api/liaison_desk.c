@@ -53,22 +53,12 @@ static int parse_time(struct api_call *c, const char *key, bool end, int64_t *ou
     return 0;
 }
 
-/* The store filter of a browse request; *scope names its filters for the paging tokens. */
-static int browse_filter(struct api_call *c, struct store_filter *f, const char **scope)
+int api_object_conditions(struct api_call *c, struct store_filter *f)
 {
-    memset(f, 0, sizeof *f);
     const struct api_config *cfg = &c->api->cfg;
     const char *v;
     char **list;
     size_t n;
-    f->version_sel = STORE_VER_LAST;
-    f->limit = cfg->default_page_size;
-    if ((v = api_param(c, "limit"))) {
-        int64_t lim;
-        if (lia_parse_i64(v, strlen(v), 1, INT64_MAX / 2, &lim) != 0)
-            return api_fail(c, 400, "Bad request", "limit must be a positive integer");
-        f->limit = (size_t)lim > cfg->max_page_size ? cfg->max_page_size : (size_t)lim;
-    }
     if ((v = api_param(c, "type"))) {
         if (api_split_list(c, "type", v, cfg->max_filter_values, &list, &n))
             return -1;
@@ -101,6 +91,25 @@ static int browse_filter(struct api_call *c, struct store_filter *f, const char 
             return api_fail(c, 400, "Bad request", "creator: '%.100s' is not a STIX id", v);
         f->created_by = v;
     }
+    return 0;
+}
+
+/* The store filter of a browse request; *scope names its filters for the paging tokens. */
+static int browse_filter(struct api_call *c, struct store_filter *f, const char **scope)
+{
+    memset(f, 0, sizeof *f);
+    const struct api_config *cfg = &c->api->cfg;
+    const char *v;
+    f->version_sel = STORE_VER_LAST;
+    f->limit = cfg->default_page_size;
+    if ((v = api_param(c, "limit"))) {
+        int64_t lim;
+        if (lia_parse_i64(v, strlen(v), 1, INT64_MAX / 2, &lim) != 0)
+            return api_fail(c, 400, "Bad request", "limit must be a positive integer");
+        f->limit = (size_t)lim > cfg->max_page_size ? cfg->max_page_size : (size_t)lim;
+    }
+    if (api_object_conditions(c, f))
+        return -1;
     if ((v = api_param(c, "text"))) {
         char *match;
         if (api_search_text(c, v, "text", &match))

@@ -10,6 +10,7 @@
  */
 #include "store/store_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Answers to look-ups repeated within a transaction: a marking-definition's text, an
@@ -114,39 +115,73 @@ static const char *order_sql(const struct store_filter *f)
     return f->descending ? " ORDER BY o.date_added DESC" : " ORDER BY o.date_added";
 }
 
-int store_count_objects(struct store *s, const struct store_policy *p, int64_t coll,
-                        const struct store_filter *f, int64_t *total, struct lia_err *err)
+/* Runs "SELECT <what> FROM object o WHERE <f and p> <tail>" on coll, each row through fn into
+ * an arena array of size-byte elements: the one WHERE clause of the gate, for counts. */
+static int aggregate(struct store *s, const struct store_policy *p, int64_t coll,
+                     const struct store_filter *f, const char *what, const char *tail, size_t size,
+                     store_row_fn fn, struct arena *a, void **out, size_t *n, struct lia_err *err)
 {
-    *total = 0;
+    *out = NULL;
+    *n = 0;
     struct store_conn *c;
     int rc = store_acquire(s, &c, err);
     if (rc)
         return rc;
     int default_tlp = STORE_TLP_AMBER;
     rc = collection_access(s, c, p, coll, false, &default_tlp, err);
-    struct arena a;
-    arena_init(&a, 1024 * 1024);
     struct dbuf q;
     dbuf_init(&q, 256 * 1024);
     struct store_args b;
-    store_args_init(&b, &a);
-    rc = rc ? rc : dbuf_puts(&q, "SELECT count(*) FROM object o");
+    store_args_init(&b, a);
+    rc = rc ? rc : dbuf_printf(&q, "SELECT %s FROM object o", what);
     rc = rc ? rc : store_where_sql(&q, &b, s, p, default_tlp, coll, f, NULL);
+    rc = rc ? rc : dbuf_puts(&q, tail);
     if (rc == LIA_ETOOBIG)
         rc = lia_err_set(err, LIA_ETOOBIG, "query has too many terms");
     else if (rc && !err->code)
         rc = lia_err_set(err, rc, "cannot build query");
-    struct store_cur cur = {0};
     if (rc == 0)
-        rc = store_exec_text(c, q.ptr, q.len, &b, false, &cur, "count", err);
-    if (rc == 0 && (rc = store_step(&cur, err)) == 1) {
-        *total = store_col_int(&cur, 0);
-        rc = 0;
-    }
-    store_end(&cur);
+        rc = store_list_text(c, q.ptr, q.len, &b, size, fn, a, out, n, "count", err);
     dbuf_release(&q);
-    arena_release(&a);
     store_release(s, c);
+    return rc;
+}
+
+int store_count_objects(struct store *s, const struct store_policy *p, int64_t coll,
+                        const struct store_filter *f, int64_t *total, struct lia_err *err)
+{
+    struct arena a;
+    arena_init(&a, 1024 * 1024);
+    void *rows;
+    size_t n;
+    int rc = aggregate(s, p, coll, f, "count(*)", "", sizeof(int64_t), store_row_int, &a, &rows, &n,
+                       err);
+    *total = rc == 0 && n == 1 ? *(int64_t *)rows : 0;
+    arena_release(&a);
+    return rc;
+}
+
+static const struct store_field facet_fields[] = {FIELD(struct store_facet, value, 't'),
+                                                  FIELD(struct store_facet, count, 'i')};
+STORE_ROW_FN(facet_row, facet_fields)
+
+int store_facet_objects(struct store *s, const struct store_policy *p, int64_t coll,
+                        const struct store_filter *f, int column, size_t max, struct arena *a,
+                        struct store_facet **out, size_t *n, struct lia_err *err)
+{
+    static const char *const what[] = {
+        [STORE_FACET_TYPE] = "o.type, count(*)",
+        [STORE_FACET_TLP] = "CAST(o.tlp AS TEXT), count(*)",
+        [STORE_FACET_CREATOR] = "o.created_by_ref, count(*)",
+    };
+    if (column < STORE_FACET_TYPE || column > STORE_FACET_CREATOR)
+        return lia_err_set(err, LIA_EINVAL, "no such facet");
+    char tail[64];
+    snprintf(tail, sizeof tail, " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %zu", max);
+    void *rows;
+    int rc =
+        aggregate(s, p, coll, f, what[column], tail, sizeof **out, facet_row, a, &rows, n, err);
+    *out = rows;
     return rc;
 }
 

@@ -238,6 +238,19 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
 int store_count_objects(struct store *s, const struct store_policy *p, int64_t coll,
                         const struct store_filter *f, int64_t *total, struct lia_err *err);
 
+/* How many of the versions store_count_objects would count have each value of a column (the
+ * most frequent max values, most first): the facets of a search or a listing, through the same
+ * WHERE clause. value is the text of the column (a TLP rank in decimal; NULL for an object
+ * without a creator). */
+enum store_facet_column { STORE_FACET_TYPE = 0, STORE_FACET_TLP = 1, STORE_FACET_CREATOR = 2 };
+struct store_facet {
+    const char *value;
+    int64_t count;
+};
+int store_facet_objects(struct store *s, const struct store_policy *p, int64_t coll,
+                        const struct store_filter *f, int column, size_t max, struct arena *a,
+                        struct store_facet **out, size_t *n, struct lia_err *err);
+
 /* Deletes the versions of object id in coll that f selects (ids/types ignored), after the
  * same policy gate as reads; *deleted gets the count (0 means "not found" to the caller) and
  * *gone (in a) each removed version's date_added and modified text, for the audit record. */
