@@ -3,7 +3,7 @@
 // and name (when the caller can read it), text isolated in its own direction. Properties no
 // card knows are listed after the card under their own names; everything is in the raw JSON.
 import { h, bidi } from './dom.js';
-import { t, fmtDate, fmtNumber, typeName } from './i18n.js';
+import { t, fmtDate, fmtNumber, typeName, currentLang } from './i18n.js';
 import { isStixId, names } from './stix.js';
 import { nameCell, typeLabel } from './ui.js';
 import { propLabel, vocab, regionName, countryName, languageName, relationshipVerb } from './vocab.js';
@@ -109,9 +109,9 @@ export function flowSentence(o, ctx) {
   return h('p', { class: 'rel-sentence flow-sentence', id: 'flow-sentence' },
     h('strong', null, (o.commodities || []).map((c, i) => [sep(i), bidi(vocab(c))])), ': ',
     h('span', { class: 'rel-end' }, refLink(o.from_ref, ctx)),
-    (o.via_refs || []).length ? [' ', h('span', { 'aria-hidden': 'true' }, t('flow_arrow')), ' ', t('flow_via'), ' ',
+    (o.via_refs || []).length ? [' ', h('span', { 'aria-hidden': 'true' }, currentLang() === 'ar' ? '←' : '→'), ' ', t('flow_via'), ' ',
       o.via_refs.map((id, i) => [sep(i), refLink(id, ctx)])] : null,
-    ' ', h('span', { 'aria-hidden': 'true' }, t('flow_arrow')), ' ', h('span', { class: 'rel-end' }, refLink(o.to_ref, ctx)),
+    ' ', h('span', { 'aria-hidden': 'true' }, currentLang() === 'ar' ? '←' : '→'), ' ', h('span', { class: 'rel-end' }, refLink(o.to_ref, ctx)),
     (o.carrier_refs || []).length ? [' — ', t('flow_by'), ' ', o.carrier_refs.map((id, i) => [sep(i), refLink(id, ctx)])] : null);
 }
 

@@ -358,7 +358,12 @@ const en = {
   version: 'Version',
   unnamed: '(no name)',
   flow_via: 'through',
-  flow_arrow: '→',
+  facets: 'Narrow the search',
+  facet_type: 'Type',
+  facet_tlp: 'Marking',
+  facet_source: 'Source',
+  facet_collection: 'Collection',
+  source_other: 'another source',
   flow_by: 'carried by',
 };
 
@@ -716,7 +721,12 @@ const ar = {
   version: 'النسخة',
   unnamed: '(بلا اسم)',
   flow_via: 'عبر',
-  flow_arrow: '←',
+  facets: 'تضييق البحث',
+  facet_type: 'النوع',
+  facet_tlp: 'العلامة',
+  facet_source: 'المصدر',
+  facet_collection: 'المجموعة',
+  source_other: 'مصدر آخر',
   flow_by: 'ينقله',
 };
 
