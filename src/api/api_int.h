@@ -117,6 +117,8 @@ void api_liaison_search(struct api_call *c);
 /* GET /liaison/browse/{collection} and /liaison/audience/{collection}/{id} (liaison_desk.c). */
 void api_liaison_browse(struct api_call *c, const char **seg, size_t nseg);
 void api_liaison_audience(struct api_call *c, const char **seg, size_t nseg);
+/* GET /liaison/neighbours/{collection}/{id} (liaison_desk.c). */
+void api_liaison_neighbours(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/intake... (liaison_intake.c); seg[1] == "intake". */
 void api_liaison_intake(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/watches... and /liaison/events (liaison_watch.c); seg[1] is one of them. */

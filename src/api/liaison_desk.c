@@ -10,6 +10,12 @@
  *   a total never counts, and a page never shows, what a TAXII listing would not; a partner's
  *   page is named in its disclosure ticket like any other read.
  *
+ * GET /liaison/neighbours/{collection}/{object-id}?limit=&next=
+ *   the objects around one: the latest visible versions of the relationships, reports,
+ *   groupings, notes, opinions, sightings and flows of the collection that name it (as an end,
+ *   in object_refs or any other reference): {"objects": [...], "more", "next"?}. One condition
+ *   more of the store's one query, so the caller meets only what it may see.
+ *
  * GET /liaison/audience/{collection}/{object-id}
  *   who this instance's partners are that the gate would give the object to:
  *   {"id", "partners": [{"name", "identity", "clearance", "visible", "version", "latest",
@@ -324,4 +330,56 @@ void api_liaison_audience(struct api_call *c, const char **seg, size_t nseg)
     }
     wrc = wrc ? wrc : dbuf_puts(b, "]}");
     send_json(c, wrc);
+}
+
+/* The types whose references connect objects (the neighbours of one). */
+static const char *const linking_types[] = {"relationship", "report",   "grouping",    "note",
+                                            "opinion",      "sighting", "liaison-flow"};
+
+void api_liaison_neighbours(struct api_call *c, const char **seg, size_t nseg)
+{
+    static const char *const params[] = {"limit", "next", NULL};
+    if (strcmp(c->req->method, "GET") != 0)
+        return (void)bad_method(c);
+    if (nseg != 4)
+        return (void)api_fail(c, 404, "Not found", "use /liaison/neighbours/{collection}/{id}");
+    struct store_collection col;
+    if (api_check_params(c, params) || find_collection(c, seg[2], &col))
+        return;
+    const char *id = seg[3];
+    if (!stix_is_valid_id(id, strlen(id)))
+        return (void)api_fail(c, 400, "Bad request", "'%.100s' is not a STIX id", id);
+    const char *scope = arena_printf(c->req->arena, "neighbours:%s", id);
+    struct store_filter f = {.refers_to = id,
+                             .types = linking_types,
+                             .n_types = sizeof linking_types / sizeof linking_types[0],
+                             .version_sel = STORE_VER_LAST,
+                             .limit = c->api->cfg.default_page_size};
+    const char *v = api_param(c, "limit");
+    int64_t lim;
+    if (v && lia_parse_i64(v, strlen(v), 1, INT64_MAX / 2, &lim) != 0)
+        return (void)api_fail(c, 400, "Bad request", "limit must be a positive integer");
+    if (v)
+        f.limit = (size_t)lim > c->api->cfg.max_page_size ? c->api->cfg.max_page_size : (size_t)lim;
+    if (!scope)
+        return (void)api_fail(c, 413, "Too large", "the id is too long");
+    if ((v = api_param(c, "next")) && api_parse_next(c, col.rid, scope, v, &f.after_key))
+        return;
+    struct store_page page;
+    if (api_read_objects(c, &col, "neighbours", &f, true, &page))
+        return;
+    struct dbuf *b = &c->resp->body;
+    dbuf_reset(b);
+    int rc = dbuf_puts(b, "{\"objects\":[");
+    for (size_t i = 0; i < page.n && rc == 0; i++) {
+        rc = i ? dbuf_puts(b, ",") : 0;
+        rc = rc ? rc : dbuf_append(b, page.rows[i].json, page.rows[i].json_len);
+    }
+    rc = rc ? rc : dbuf_printf(b, "],\"more\":%s", page.more ? "true" : "false");
+    if (rc == 0 && page.more) {
+        const char *tok = api_next_token(c, col.rid, scope, page.rows[page.n - 1].date_added);
+        rc = tok ? dbuf_printf(b, ",\"next\":\"%s\"", tok) : LIA_ENOMEM;
+    }
+    rc = rc ? rc : dbuf_puts(b, "}");
+    send_json(c, rc);
 }

@@ -104,7 +104,7 @@ static int page_row(struct store_cur *cur, struct arena *a, struct store_row *r,
 static bool browsing(const struct store_filter *f)
 {
     return f->n_tlps || f->created_by || f->modified_from || f->modified_to || f->order ||
-           f->descending || f->cursor;
+           f->descending || f->cursor || f->refers_to;
 }
 
 static const char *order_sql(const struct store_filter *f)

@@ -102,7 +102,8 @@ static char *like_pattern(const char *text, struct arena *a)
 
 /* The desk's conditions (store.h, struct store_filter): TLP ranks, creator, a modified range
  * and a keyset cursor in the page's order. */
-static int browse_sql(struct dbuf *q, struct store_args *b, const struct store_filter *f)
+static int browse_sql(struct dbuf *q, struct store_args *b, struct store *s,
+                      const struct store_filter *f)
 {
     int rc = 0;
     if (f->n_tlps) {
@@ -124,6 +125,14 @@ static int browse_sql(struct dbuf *q, struct store_args *b, const struct store_f
     if (rc == 0 && f->modified_to) {
         rc = dbuf_puts(q, " AND o.modified <= ?");
         rc = rc ? rc : store_args_add(b, sv_int(f->modified_to));
+    }
+    if (rc == 0 && f->refers_to) {
+        /* The id as a JSON string value: quoted, so that no longer id or text holds it. */
+        char *quoted = b->a ? arena_printf(b->a, "\"%s\"", f->refers_to) : NULL;
+        rc = quoted ? dbuf_puts(q, s->be->text_contains) : LIA_ENOMEM;
+        rc = rc ? rc : store_args_add(b, sv_text(quoted));
+        rc = rc ? rc : dbuf_puts(q, " AND o.id <> ?"); /* its own text names it too */
+        rc = rc ? rc : store_args_add(b, sv_text(f->refers_to));
     }
     if (rc == 0 && f->cursor) {
         char cmp = f->descending ? '<' : '>';
@@ -163,7 +172,7 @@ int store_where_sql(struct dbuf *q, struct store_args *b, struct store *s,
         rc = rc ? rc : store_args_add(b, sv_text(pattern));
     }
     if (rc == 0)
-        rc = browse_sql(q, b, f);
+        rc = browse_sql(q, b, s, f);
     if (rc == 0)
         rc = store_policy_sql(q, b, p, default_tlp, "o");
 

@@ -205,8 +205,11 @@ struct store_filter {
     int64_t modified_from, modified_to; /* inclusive bounds on modified (us); 0 = none */
     int order;                          /* enum store_order; 0 = STORE_ORDER_ADDED */
     bool descending;                    /* newest first */
-    int64_t cursor; /* keyset: only rows after the row stored under this date_added, in the
-                       order asked (for STORE_ORDER_ADDED ascending, after_key does the same) */
+    int64_t cursor;        /* keyset: only rows after the row stored under this date_added, in the
+                              order asked (for STORE_ORDER_ADDED ascending, after_key does the same) */
+    const char *refers_to; /* an id the stored text names as a value (a relationship's end, a
+                              report's object_refs...): the objects around it. Not indexed: a
+                              walk of the collection's rows of the types asked */
 };
 
 /* The order of a page: date_added (the default), or modified with date_added breaking ties. */

@@ -57,6 +57,20 @@ class DeskApiTest(TaxiiCase):
             cls.inds.append(o)
         st, _, b = cls.s.post_objects("a", cls.inds)
         assert st == 202, b
+        # Around the green actor: a green relationship out of it, the amber report listing it,
+        # a red relationship into it (to R only), a note that names it only in its text.
+        g = cls.green["id"]
+        cls.rel = sdo("relationship", relationship_type="located-at", source_ref=g,
+                      target_ref="location--" + "1" * 8 + "-1111-4111-8111-" + "1" * 12,
+                      object_marking_refs=[GREEN])
+        cls.red_rel = sdo("relationship", relationship_type="related-to",
+                          source_ref=cls.red["id"], target_ref=g, object_marking_refs=[RED],
+                          extensions={HANDLING: {"extension_type": "property-extension",
+                                                 "red_recipients": [cls.ident["R"]]}})
+        cls.note = sdo("note", content="about " + g + " in words only", object_refs=[cls.amber["id"]],
+                       object_marking_refs=[GREEN])
+        st, _, b = cls.s.post_objects("a", [cls.rel, cls.red_rel, cls.note])
+        assert st == 202, b
 
     @classmethod
     def tearDownClass(cls):
@@ -161,6 +175,34 @@ class DeskApiTest(TaxiiCase):
         self.assertEqual(st, 404)
         st, _, _ = self.s.request("POST", "/liaison/browse/a", body=b"{}")
         self.assertEqual(st, 405)
+
+    def neighbours(self, oid, token=None, **q):
+        st, j = self.get("/liaison/neighbours/a/" + oid, token=token, **q)
+        self.assertEqual(st, 200, j)
+        return j
+
+    def test_neighbours_through_the_gate(self):
+        g = self.green["id"]
+        ids = {o["id"] for o in self.neighbours(g)["objects"]}
+        self.assertEqual(ids, {self.rel["id"], self.red_rel["id"], self.amber["id"]})
+        ids = {o["id"] for o in self.neighbours(g, token=self.tok["G"])["objects"]}
+        self.assertEqual(ids, {self.rel["id"]})
+        ids = {o["id"] for o in self.neighbours(g, token=self.tok["R"])["objects"]}
+        self.assertEqual(ids, {self.rel["id"], self.red_rel["id"], self.amber["id"]})
+        # the note lists the report: the report's neighbours
+        self.assertEqual([o["id"] for o in self.neighbours(self.amber["id"])["objects"]],
+                         [self.note["id"]])
+        # a page at a time
+        j = self.neighbours(g, limit=2)
+        self.assertTrue(j["more"])
+        j2 = self.neighbours(g, limit=2, next=j["next"])
+        self.assertEqual(len(j["objects"]) + len(j2["objects"]), 3)
+        self.assertFalse(j2["more"])
+        for bad in ({"limit": "0"}, {"next": "x"}, {"foo": "1"}):
+            st, _ = self.get("/liaison/neighbours/a/" + g, **bad)
+            self.assertEqual(st, 400, bad)
+        self.assertEqual(self.get("/liaison/neighbours/a/nope")[0], 400)
+        self.assertEqual(self.get("/liaison/neighbours/b/" + g, token=self.tok["G"])[0], 404)
 
     def audience(self, oid, token=None):
         st, j = self.get("/liaison/audience/a/" + oid, token=token)

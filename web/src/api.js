@@ -150,6 +150,8 @@ export const liaison = {
    * objects, next?, prev?}.
    */
   browse: (cid, params) => jsonCall('/liaison/browse/' + enc(cid) + query(params), 'GET'),
+  /** The objects that name id (relationships, reports...), as the caller may see them. */
+  neighbours: (cid, id, params) => jsonCall('/liaison/neighbours/' + enc(cid) + '/' + enc(id) + query(params), 'GET'),
   /** Which partners the gate gives the object to, and why not the others (local callers only). */
   audience: (cid, oid) => jsonCall('/liaison/audience/' + enc(cid) + '/' + enc(oid), 'GET'),
   /** The caller's watches, each with how many times it fired (events). */

@@ -212,7 +212,7 @@ export default {
       readable(cid, refIds),
       diffWith ? taxii.object(cid, oid, diffWith).then((e) => e && e.objects && e.objects[0]).catch(() => null) : null,
       local ? liaison.audience(cid, oid).catch(() => null) : null,
-      nb.load().catch(() => {
+      nb.load(oid).catch(() => {
         nb.complete = false;
       }),
     ]);
