@@ -163,6 +163,51 @@ await run(import.meta.url, async ({ s, w, b, page, seen }) => {
     await page.waitForSelector('.empty');
   });
 
+  await step('create, edit and revoke through the forms; the server\'s refusal at its field (en, then ar)', async () => {
+    await page.goto(s.base + '/collections/cells');
+    await page.click('#new-object');
+    await page.waitForSelector('#object-form');
+    await page.click('#form-save');
+    assert((await page.textContent('#fld-name-error')).includes('required'), 'the name is required, said at the field');
+    await page.fill('#fld-name', 'Katiba Serma (كتيبة سرما)');
+    await page.fill('#fld-aliases', 'كتيبة سرما\nSerma');
+    await page.selectOption('#fld-tlp', 'green');
+    await page.click('#form-save');
+    await page.waitForSelector('#obj-audience');
+    const made = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+    assert((await page.textContent('#obj-title')).includes('Katiba Serma'), 'created and shown');
+    assert(await page.$('#obj-audience [data-partner="Sahel"]:not([data-reason])'), 'a green object reaches Sahel');
+    await page.click('#edit-object');
+    await page.waitForSelector('#fld-description');
+    await page.fill('#fld-description', 'Active around Serma since 2024.');
+    await page.selectOption('#fld-tlp', 'amber');
+    await page.click('#form-save');
+    await page.waitForSelector('#versions li:nth-child(2)');
+    // amber now: the gate still gives Sahel the green version it had, and says so
+    const sahel = await page.$eval('#obj-audience [data-partner="Sahel"]', (e) => [e.dataset.reason || 'visible', e.dataset.latest, e.textContent]);
+    assert(sahel[0] === 'visible' && sahel[1] === 'false' && sahel[2].includes('an older version'), 'Sahel keeps the older version: ' + sahel);
+    assert((await page.$eval('#obj-audience [data-partner="US"]', (e) => e.dataset.latest)) === 'true', 'the US gets the new one');
+    // an indicator whose pattern the server refuses: its words at the field, nothing stored
+    const before = (await s.api('GET', '/liaison/browse/cells?type=indicator')).json.total;
+    await page.goto(s.base + '/collections/cells/new?type=indicator');
+    await page.waitForSelector('#fld-pattern');
+    await page.fill('#fld-pattern', "[ipv4-addr:value = '10.0.0.1'");
+    await page.fill('#fld-valid_from', '2026-01-01');
+    await page.click('#form-save');
+    await page.waitForSelector('#fld-pattern-error .server-words');
+    assert((await s.api('GET', '/liaison/browse/cells?type=indicator')).json.total === before, 'nothing stored');
+    // revoke: a new version that says so
+    page.once('dialog', (d) => d.accept());
+    await page.goto(s.base + `/collections/cells/objects/${made}/edit`);
+    await page.click('#form-revoke');
+    await page.waitForSelector('.revoked');
+    await presetLang(page, 'ar');
+    await page.goto(s.base + '/collections/cells/new?type=relationship');
+    await page.waitForSelector('#fld-source_ref');
+    assert((await page.textContent('#form-title')).includes('عنصر جديد') && (await page.textContent('#object-form')).includes('(مطلوب)'), 'the form in Arabic');
+    await presetLang(page, 'en');
+  });
+
   await step('an object shows its properties and every version', async () => {
     await page.goto(s.base + `/collections/cells/objects/${w.obj.report1.id}`);
     await page.waitForSelector('#versions li');

@@ -65,6 +65,7 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
       await page.click('#intake-analyse');
     }],
     ['search', '/search?q=' + encodeURIComponent('الاسلامية'), '#search-results tbody tr'],
+    ['object-form', '/collections/cells/new?type=report', '#fld-object_refs'],
     ['watch', `/watches/${watch.json.id}`, `#fired tr[data-id="${daesh.id}"]`],
     ['not-found', '/collections/cells/objects/threat-actor--00000000-0000-4000-8000-000000000000', '#page-error'],
   ];

@@ -118,6 +118,8 @@ export const taxii = {
     }
     return out;
   },
+  /** Adds objects (an envelope) with the caller's rights: the TAXII status, failures included. */
+  post: (cid, objects) => call(ROOT + 'collections/' + enc(cid) + '/objects/', { method: 'POST', body: { objects } }),
   /** Versions of one object (match[version]: last, all, or a timestamp). */
   object: (cid, oid, version = 'last') =>
     call(ROOT + 'collections/' + enc(cid) + '/objects/' + enc(oid) + '/' + query({ 'match[version]': version })),

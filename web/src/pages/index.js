@@ -11,6 +11,7 @@ import intake from './intake.js';
 import search from './search.js';
 import find from './find.js';
 import watch from './watch.js';
+import edit from './edit.js';
 
 export const signinPage = signin;
-export const pages = [dashboard, collections, objects, object, graph, ...inbox, intake, search, find, watch];
+export const pages = [dashboard, collections, objects, object, graph, ...inbox, intake, search, find, watch, edit];

@@ -16,6 +16,7 @@ import { card, refLink } from '../cards.js';
 import { mentionsOf, markedText, passages } from '../mentions.js';
 import { Neighbourhood } from '../neighbours.js';
 import { diffView } from '../diff.js';
+import { FORMS } from './edit.js';
 
 const ENTITY_TYPES = new Set(['location', 'identity', 'threat-actor', 'intrusion-set', 'campaign', 'malware']);
 
@@ -81,7 +82,7 @@ function audienceWords(aud) {
   const why = (p) => (p.reason === 'clearance' ? t('why_clearance', { c: t('tlp_' + p.clearance) }) : t('why_' + p.reason));
   return h('div', { id: 'obj-audience' },
     h('p', { class: 'audience-yes' }, t('audience_visible'), ' ', yes.length
-      ? yes.map((p, i) => [i ? t('list_sep') : '', h('span', { 'data-partner': p.name }, bidi(p.name), p.latest ? null : [' (', t('audience_older'), ')'])])
+      ? yes.map((p, i) => [i ? t('list_sep') : '', h('span', { 'data-partner': p.name, 'data-latest': String(p.latest) }, bidi(p.name), p.latest ? null : [' (', t('audience_older'), ')'])])
       : t('audience_nobody')),
     no.length ? h('p', { class: 'audience-no' }, t('audience_not'), ' ',
       no.map((p, i) => [i ? t('list_sep') : '', h('span', { 'data-partner': p.name, 'data-reason': p.reason }, bidi(p.name), ' (', why(p), ')')])) : null,
@@ -241,7 +242,9 @@ export default {
       h('p', { class: 'obj-actions' },
         o.type === 'marking-definition' ? null :
           h('a', { href: '/collections/' + encodeURIComponent(cid) + '/graph/' + encodeURIComponent(o.id), 'data-link': true, class: 'button', id: 'open-graph' }, t('open_graph')),
-        o.type === 'liaison-rfi' ? [' ', h('a', { href: '/inbox/' + encodeURIComponent(o.id), 'data-link': true, class: 'button', id: 'open-rfi' }, t('open_in_inbox'))] : null),
+        o.type === 'liaison-rfi' ? [' ', h('a', { href: '/inbox/' + encodeURIComponent(o.id), 'data-link': true, class: 'button', id: 'open-rfi' }, t('open_in_inbox'))] : null,
+        FORMS[o.type] && version === 'last' && !ctx.session.me.read_only
+          ? [' ', h('a', { href: objHref(cid, o.id) + '/edit', 'data-link': true, class: 'button', id: 'edit-object' }, t('edit'))] : null),
       diffWith && older ? diffView(older, o) : null,
       diffWith && !older ? h('p', { class: 'error', role: 'alert' }, t('diff_missing')) : null,
       card(o, rctx, articleBlock(o, refs, cid)),

@@ -66,8 +66,10 @@ export default {
 
     const table = h('div', { id: 'objects-area' });
     const pager = h('div', { class: 'pager' });
-    fill(main, 
+    fill(main,
       h('h1', null, bidi(coll.title)),
+      coll.can_write && !ctx.session.me.read_only
+        ? h('p', { class: 'obj-actions' }, h('a', { href: '/collections/' + encodeURIComponent(cid) + '/new', 'data-link': true, class: 'button', id: 'new-object' }, t('new_object'))) : null,
       coll.description ? h('p', { class: 'desc' }, bidi(coll.description)) : null,
       form, table, pager);
 
