@@ -15,6 +15,9 @@ two counts through the gate), the median of BROWSE_REPEAT (9) requests of:
   - the partner's first page and its type-filtered page
 beside the baseline of the same run: TAXII's own first page of 50 (GET .../objects/?limit=50,
 no total), with the response cache and read-ahead off so that both are made by the store. Prints key=value lines: each median in ms and its ratio to the baseline.
+BROWSE_INDEXES=1 adds, after the ingest and with the server stopped, the two indexes the
+slow cases would use (object(coll, modified, date_added) and object(coll, type, date_added)),
+to show what they buy (their cost to ingest is not measured here).
 Timing is for bench/RESULTS.md, never a pass/fail test.
 """
 import glob
@@ -32,6 +35,7 @@ import time
 import urllib.parse
 
 REPEAT = int(os.environ.get("BROWSE_REPEAT", "9"))
+INDEXES = os.environ.get("BROWSE_INDEXES", "0") == "1"
 TAXII = "application/taxii+json;version=2.1"
 
 
@@ -60,23 +64,25 @@ def main():
         partner = cli(binary, "token", "issue", "--data", data, "--partner", "P")
         subprocess.run([gen, "-n", str(n), "-b", "1000", "-s", "1", "-o",
                         os.path.join(tmp, "bundles")], check=True, capture_output=True)
-        port = free_port()
-        proc = subprocess.Popen([binary, "serve", "--data", data, "--listen",
-                                 "127.0.0.1:%d" % port, "--set", "rate_limit=0",
-                                 # the baseline is answered by the store, as browse is, not
-                                 # replayed from the response cache or made ahead
-                                 "--set", "response_cache_bytes=0", "--set", "readahead_bytes=0"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        conn = None
-        for _ in range(100):
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-                conn.request("GET", "/healthz")
-                conn.getresponse().read()
-                break
-            except OSError:
-                conn = None
-                time.sleep(0.1)
+        def start():
+            port = free_port()
+            p = subprocess.Popen([binary, "serve", "--data", data, "--listen",
+                                  "127.0.0.1:%d" % port, "--set", "rate_limit=0",
+                                  # the baseline is answered by the store, as browse is, not
+                                  # replayed from the response cache or made ahead
+                                  "--set", "response_cache_bytes=0", "--set", "readahead_bytes=0"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(100):
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+                    c.request("GET", "/healthz")
+                    c.getresponse().read()
+                    return p, c
+                except OSError:
+                    time.sleep(0.1)
+            raise SystemExit("the server did not start")
+
+        proc, conn = start()
         t0 = time.perf_counter()
         for f in sorted(glob.glob(os.path.join(tmp, "bundles", "bundle-*.json"))):
             with open(f, "rb") as fh:
@@ -87,6 +93,16 @@ def main():
             r.read()
             assert r.status == 202, r.status
         print("objects=%d ingest_s=%.1f" % (n, time.perf_counter() - t0))
+        if INDEXES:
+            import sqlite3
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+            t0 = time.perf_counter()
+            with sqlite3.connect(os.path.join(data, "liaison.db")) as db:
+                db.execute("CREATE INDEX bench_modified ON object(coll, modified, date_added)")
+                db.execute("CREATE INDEX bench_type ON object(coll, type, date_added)")
+            print("indexes_s=%.1f" % (time.perf_counter() - t0))
+            proc, conn = start()
 
         def get(path, token=admin, accept="application/json"):
             conn.request("GET", path, headers={"Authorization": "Bearer " + token,
