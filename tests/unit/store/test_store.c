@@ -257,6 +257,63 @@ static void test_browse_and_count(void **state)
     unit_store_close(&w.u);
 }
 
+/* Facets count through the same WHERE clause (policy included); refers_to finds the rows
+ * whose text names an id as a value, never the object itself. */
+static void test_facets_and_neighbours(void **state)
+{
+    (void)state;
+    struct world w;
+    setup_world(&w);
+    struct lia_err err;
+    lia_err_clear(&err);
+    /* put() writes {"id":ID,"modified":...}: each object names only itself (the neighbours
+     * found through real references: tests/integration/test_desk_api.py, both backends). */
+    put(&w, "indicator--00000000-0000-4000-8000-000000000201", 1000, STORE_TLP_GREEN, NULL, 0,
+        false, NULL, 0, NULL);
+    put(&w, "indicator--00000000-0000-4000-8000-000000000202", 1000, STORE_TLP_GREEN, NULL, 0,
+        false, NULL, 0, NULL);
+    put(&w, "indicator--00000000-0000-4000-8000-000000000203", 1000, STORE_TLP_RED, NULL, 0, false,
+        NULL, 0, NULL);
+    put(&w, "indicator--00000000-0000-4000-8000-000000000204", 1000, STORE_TLP_NONE, NULL, 0, false,
+        NULL, 0, NULL);
+    struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+    struct store_policy psahel = {.partner = w.sahel, .clearance = STORE_TLP_GREEN};
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_facet *fc;
+    size_t n;
+    struct store_filter f = {0};
+    assert_int_equal(
+        store_facet_objects(w.u.s, &all, w.coll, &f, STORE_FACET_TLP, 10, &a, &fc, &n, &err), 0);
+    assert_int_equal(n, 3); /* green 2, red 1, unmarked 1 */
+    assert_string_equal(fc[0].value, "1");
+    assert_int_equal(fc[0].count, 2);
+    assert_int_equal(
+        store_facet_objects(w.u.s, &psahel, w.coll, &f, STORE_FACET_TLP, 10, &a, &fc, &n, &err), 0);
+    assert_int_equal(n, 1); /* Sahel: the two green ones only */
+    assert_int_equal(fc[0].count, 2);
+    assert_int_equal(
+        store_facet_objects(w.u.s, &all, w.coll, &f, STORE_FACET_TYPE, 10, &a, &fc, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(fc[0].value, "indicator");
+    assert_int_equal(fc[0].count, 4);
+    assert_int_equal(
+        store_facet_objects(w.u.s, &all, w.coll, &f, STORE_FACET_CREATOR, 10, &a, &fc, &n, &err),
+        0);
+    assert_int_equal(n, 1);
+    assert_null(fc[0].value); /* no creator */
+    assert_int_equal(store_facet_objects(w.u.s, &all, w.coll, &f, 9, 10, &a, &fc, &n, &err),
+                     LIA_EINVAL);
+    /* refers_to: the object's own text names its id, and is left out. */
+    const char *ids[8];
+    struct store_filter r = {.refers_to = "indicator--00000000-0000-4000-8000-000000000201"};
+    assert_int_equal(query(&w, &all, &r, ids, NULL), 0);
+    r.refers_to = "indicator--00000000-0000-4000-8000-00000000020"; /* a prefix is no id */
+    assert_int_equal(query(&w, &all, &r, ids, NULL), 0);
+    arena_release(&a);
+    unit_store_close(&w.u);
+}
+
 static void test_paging_and_search(void **state)
 {
     (void)state;
@@ -506,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_versions_among_visible),
         cmocka_unit_test(test_paging_and_search),
         cmocka_unit_test(test_browse_and_count),
+        cmocka_unit_test(test_facets_and_neighbours),
         cmocka_unit_test(test_generation),
         cmocka_unit_test(test_generation_audit_only),
         cmocka_unit_test(test_generation_listen_lost),
