@@ -51,6 +51,9 @@ const char *api_param(struct api_call *c, const char *key);
  * the request arena); answers 400 and returns -1 when they do not fit. */
 int api_split_list(struct api_call *c, const char *key, const char *v, size_t max, char ***out,
                    size_t *n);
+/* The STIX types listed in parameter key's value v into f->types; answers 400 and returns -1
+ * when one is not a type name or there are too many. */
+int api_parse_types(struct api_call *c, const char *key, const char *v, struct store_filter *f);
 /* The search text of q as the store keeps it (text/ normalisation: Arabic letter forms,
  * diacritics, clitics, Latin folding), trimmed; answers 400 and returns -1 when q is not UTF-8
  * of at most 500 bytes or has fewer than 3 letters. */

@@ -65,16 +65,8 @@ int api_object_conditions(struct api_call *c, struct store_filter *f)
     const char *v;
     char **list;
     size_t n;
-    if ((v = api_param(c, "type"))) {
-        if (api_split_list(c, "type", v, cfg->max_filter_values, &list, &n))
-            return -1;
-        for (size_t i = 0; i < n; i++)
-            if (!stix_is_valid_type(list[i], strlen(list[i])))
-                return api_fail(c, 400, "Bad request", "type: '%.100s' is not a STIX type name",
-                                list[i]);
-        f->types = (const char *const *)list;
-        f->n_types = n;
-    }
+    if ((v = api_param(c, "type")) && api_parse_types(c, "type", v, f))
+        return -1;
     if ((v = api_param(c, "tlp"))) {
         if (api_split_list(c, "tlp", v, cfg->max_filter_values, &list, &n))
             return -1;

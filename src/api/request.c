@@ -236,6 +236,21 @@ int api_parse_next(struct api_call *c, int64_t coll, const char *scope, const ch
     return 0;
 }
 
+int api_parse_types(struct api_call *c, const char *key, const char *v, struct store_filter *f)
+{
+    char **list;
+    size_t n;
+    if (api_split_list(c, key, v, c->api->cfg.max_filter_values, &list, &n))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!stix_is_valid_type(list[i], strlen(list[i])))
+            return api_fail(c, 400, "Bad request", "%s: '%.100s' is not a STIX type name", key,
+                            list[i]);
+    f->types = (const char *const *)list;
+    f->n_types = n;
+    return 0;
+}
+
 int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct store_filter *f)
 {
     memset(f, 0, sizeof *f);
@@ -268,16 +283,8 @@ int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct
         f->ids = (const char *const *)list;
         f->n_ids = n;
     }
-    if ((v = api_param(c, "match[type]"))) {
-        if (api_split_list(c, "match[type]", v, max, &list, &n))
-            return -1;
-        for (size_t i = 0; i < n; i++)
-            if (!stix_is_valid_type(list[i], strlen(list[i])))
-                return api_fail(c, 400, "Bad request",
-                                "match[type]: '%.100s' is not a STIX type name", list[i]);
-        f->types = (const char *const *)list;
-        f->n_types = n;
-    }
+    if ((v = api_param(c, "match[type]")) && api_parse_types(c, "match[type]", v, f))
+        return -1;
     if ((v = api_param(c, "match[spec_version]"))) {
         if (api_split_list(c, "match[spec_version]", v, max, &list, &n))
             return -1;

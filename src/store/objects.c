@@ -115,6 +115,26 @@ static const char *order_sql(const struct store_filter *f)
     return f->descending ? " ORDER BY o.date_added DESC" : " ORDER BY o.date_added";
 }
 
+/* The start of every read of objects: a connection (*c NULL when none could be had: then
+ * nothing else is set), the collection's default TLP and the caller's right to read it (rc),
+ * and an empty statement with its values. The caller releases q and c. */
+static int query_begin(struct store *s, const struct store_policy *p, int64_t coll, struct arena *a,
+                       struct store_conn **c, int *default_tlp, struct dbuf *q,
+                       struct store_args *b, struct lia_err *err)
+{
+    *c = NULL;
+    int rc = store_acquire(s, c, err);
+    if (rc) {
+        *c = NULL;
+        return rc;
+    }
+    *default_tlp = STORE_TLP_AMBER;
+    rc = collection_access(s, *c, p, coll, false, default_tlp, err);
+    dbuf_init(q, 256 * 1024);
+    store_args_init(b, a);
+    return rc;
+}
+
 /* Runs "SELECT <what> FROM object o WHERE <f and p> <tail>" on coll, each row through fn into
  * an arena array of size-byte elements: the one WHERE clause of the gate, for counts. */
 static int aggregate(struct store *s, const struct store_policy *p, int64_t coll,
@@ -124,15 +144,12 @@ static int aggregate(struct store *s, const struct store_policy *p, int64_t coll
     *out = NULL;
     *n = 0;
     struct store_conn *c;
-    int rc = store_acquire(s, &c, err);
-    if (rc)
-        return rc;
-    int default_tlp = STORE_TLP_AMBER;
-    rc = collection_access(s, c, p, coll, false, &default_tlp, err);
+    int default_tlp;
     struct dbuf q;
-    dbuf_init(&q, 256 * 1024);
     struct store_args b;
-    store_args_init(&b, a);
+    int rc = query_begin(s, p, coll, a, &c, &default_tlp, &q, &b, err);
+    if (rc < 0 && !c)
+        return rc;
     rc = rc ? rc : dbuf_printf(&q, "SELECT %s FROM object o", what);
     rc = rc ? rc : store_where_sql(&q, &b, s, p, default_tlp, coll, f, NULL);
     rc = rc ? rc : dbuf_puts(&q, tail);
@@ -193,15 +210,12 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
     if (f->limit == 0)
         return lia_err_set(err, LIA_EINVAL, "limit must be positive");
     struct store_conn *c;
-    int rc = store_acquire(s, &c, err);
-    if (rc)
-        return rc;
-    int default_tlp = STORE_TLP_AMBER;
-    rc = collection_access(s, c, p, coll, false, &default_tlp, err);
+    int default_tlp;
     struct dbuf q;
-    dbuf_init(&q, 256 * 1024);
     struct store_args b;
-    store_args_init(&b, a);
+    int rc = query_begin(s, p, coll, a, &c, &default_tlp, &q, &b, err);
+    if (rc < 0 && !c)
+        return rc;
     /* Without statistics SQLite would rather walk the collection in date_added order than
      * look ids up; a few ids are far cheaper found directly and sorted. */
     if (rc == 0)
