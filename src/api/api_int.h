@@ -51,6 +51,9 @@ const char *api_param(struct api_call *c, const char *key);
  * the request arena); answers 400 and returns -1 when they do not fit. */
 int api_split_list(struct api_call *c, const char *key, const char *v, size_t max, char ***out,
                    size_t *n);
+/* The limit parameter (default_page_size when absent, lowered to max_page_size); answers 400
+ * and returns -1 when it is not a positive integer. */
+int api_parse_limit(struct api_call *c, size_t *limit);
 /* The STIX types listed in parameter key's value v into f->types; answers 400 and returns -1
  * when one is not a type name or there are too many. */
 int api_parse_types(struct api_call *c, const char *key, const char *v, struct store_filter *f);

@@ -96,17 +96,9 @@ int api_object_conditions(struct api_call *c, struct store_filter *f)
 static int browse_filter(struct api_call *c, struct store_filter *f, const char **scope)
 {
     memset(f, 0, sizeof *f);
-    const struct api_config *cfg = &c->api->cfg;
     const char *v;
     f->version_sel = STORE_VER_LAST;
-    f->limit = cfg->default_page_size;
-    if ((v = api_param(c, "limit"))) {
-        int64_t lim;
-        if (lia_parse_i64(v, strlen(v), 1, INT64_MAX / 2, &lim) != 0)
-            return api_fail(c, 400, "Bad request", "limit must be a positive integer");
-        f->limit = (size_t)lim > cfg->max_page_size ? cfg->max_page_size : (size_t)lim;
-    }
-    if (api_object_conditions(c, f))
+    if (api_parse_limit(c, &f->limit) || api_object_conditions(c, f))
         return -1;
     if ((v = api_param(c, "text"))) {
         char *match;
@@ -345,14 +337,10 @@ void api_liaison_neighbours(struct api_call *c, const char **seg, size_t nseg)
     struct store_filter f = {.refers_to = id,
                              .types = linking_types,
                              .n_types = sizeof linking_types / sizeof linking_types[0],
-                             .version_sel = STORE_VER_LAST,
-                             .limit = c->api->cfg.default_page_size};
-    const char *v = api_param(c, "limit");
-    int64_t lim;
-    if (v && lia_parse_i64(v, strlen(v), 1, INT64_MAX / 2, &lim) != 0)
-        return (void)api_fail(c, 400, "Bad request", "limit must be a positive integer");
-    if (v)
-        f.limit = (size_t)lim > c->api->cfg.max_page_size ? c->api->cfg.max_page_size : (size_t)lim;
+                             .version_sel = STORE_VER_LAST};
+    if (api_parse_limit(c, &f.limit))
+        return;
+    const char *v;
     if (!scope)
         return (void)api_fail(c, 413, "Too large", "the id is too long");
     if ((v = api_param(c, "next")) && api_parse_next(c, col.rid, scope, v, &f.after_key))

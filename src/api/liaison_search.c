@@ -182,13 +182,10 @@ void api_liaison_search(struct api_call *c)
     int64_t start_coll = 0, after = 0;
     struct dbuf *b = &c->resp->body;
     int rc = dbuf_puts(b, "{\"results\":[");
-    size_t limit = c->api->cfg.default_page_size, got = 0;
-    const char *v = api_param(c, "limit");
-    int64_t lim;
-    if (v && lia_parse_i64(v, strlen(v), 1, INT64_MAX / 2, &lim) != 0)
-        return (void)api_fail(c, 400, "Bad request", "limit must be a positive integer");
-    if (v)
-        limit = (size_t)lim > c->api->cfg.max_page_size ? c->api->cfg.max_page_size : (size_t)lim;
+    size_t limit, got = 0;
+    if (api_parse_limit(c, &limit))
+        return;
+    const char *v;
     if ((v = api_param(c, "next"))) {
         /* A next token is made per collection: find which. */
         bool found = false;

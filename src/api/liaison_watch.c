@@ -227,22 +227,20 @@ static void fired_events(struct api_call *c, const char *id)
     }
     if (api_check_params(c, params))
         return;
-    int64_t before = 0, limit = (int64_t)c->api->cfg.default_page_size;
+    int64_t before = 0;
+    size_t limit;
     const char *v = api_param(c, "before");
     if (v && lia_parse_i64(v, strlen(v), 1, INT64_MAX, &before) != 0)
         return (void)api_fail(c, 400, "Bad request", "before must be an event number");
-    v = api_param(c, "limit");
-    if (v && lia_parse_i64(v, strlen(v), 1, INT64_MAX / 2, &limit) != 0)
-        return (void)api_fail(c, 400, "Bad request", "limit must be a positive integer");
-    if ((size_t)limit > c->api->cfg.max_page_size)
-        limit = (int64_t)c->api->cfg.max_page_size;
+    if (api_parse_limit(c, &limit))
+        return;
     struct audit_ticket *t;
     if (api_ticket(c, &t))
         return;
     struct lia_err err;
     lia_err_clear(&err);
-    if (watch_fired_json(c->api->store, c->who->partner, &c->who->policy, id, before, (size_t)limit,
-                         t, &c->resp->body, &err))
+    if (watch_fired_json(c->api->store, c->who->partner, &c->who->policy, id, before, limit, t,
+                         &c->resp->body, &err))
         return (void)api_fail_err(c, &err);
     answer_json(c, 200);
 }

@@ -236,6 +236,19 @@ int api_parse_next(struct api_call *c, int64_t coll, const char *scope, const ch
     return 0;
 }
 
+int api_parse_limit(struct api_call *c, size_t *limit)
+{
+    const struct api_config *cfg = &c->api->cfg;
+    const char *v = api_param(c, "limit");
+    int64_t lim;
+    *limit = cfg->default_page_size;
+    if (v && lia_parse_i64(v, strlen(v), 1, INT64_MAX / 2, &lim) != 0)
+        return api_fail(c, 400, "Bad request", "limit must be a positive integer");
+    if (v)
+        *limit = (size_t)lim > cfg->max_page_size ? cfg->max_page_size : (size_t)lim;
+    return 0;
+}
+
 int api_parse_types(struct api_call *c, const char *key, const char *v, struct store_filter *f)
 {
     char **list;
@@ -264,13 +277,8 @@ int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct
         if (stix_parse_timestamp(v, strlen(v), &f->added_after, &digits, &err) != 0)
             return api_fail(c, 400, "Bad request", "added_after: %s", err.msg);
     }
-    f->limit = cfg->default_page_size;
-    if ((v = api_param(c, "limit"))) {
-        int64_t lim;
-        if (lia_parse_i64(v, strlen(v), 1, INT64_MAX / 2, &lim) != 0)
-            return api_fail(c, 400, "Bad request", "limit must be a positive integer");
-        f->limit = (size_t)lim > cfg->max_page_size ? cfg->max_page_size : (size_t)lim;
-    }
+    if (api_parse_limit(c, &f->limit))
+        return -1;
     char **list;
     size_t n;
     if ((v = api_param(c, "match[id]"))) {
