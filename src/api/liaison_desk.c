@@ -237,55 +237,57 @@ static int put_text(struct dbuf *b, const char *key, const char *v)
     return rc ? rc : v ? dbuf_json_string(b, v, strlen(v)) : dbuf_puts(b, "null");
 }
 
+/* What is asked of the gate: a stored object (id), or an object not yet stored (draft: its
+ * handling columns, as access_object_handling computed them). */
+struct probe {
+    const char *id;
+    const struct store_object *draft;
+};
+
+static int probe_gate(struct api_call *c, const struct store_policy *pol,
+                      const struct store_collection *col, const struct probe *what,
+                      const char **version, struct lia_err *err)
+{
+    lia_err_clear(err);
+    if (what->draft) {
+        *version = "";
+        return store_gate_preview(c->api->store, pol, col->rid, what->draft, err);
+    }
+    return api_gate_probe(c, pol, col, what->id, version, err);
+}
+
 /* Why the gate does not give partner p the object: asked of the gate itself. */
 static const char *refusal(struct api_call *c, const struct store_partner *p,
-                           const struct store_collection *col, const char *id, const char **version,
-                           struct lia_err *err)
+                           const struct store_collection *col, const struct probe *what,
+                           const char **version, struct lia_err *err)
 {
     if (p->disabled)
         return "disabled";
-    lia_err_clear(err);
     struct store_policy pol = {.all = false, .partner = p->rid, .clearance = p->clearance};
-    int rc = api_gate_probe(c, &pol, col, id, version, err);
+    int rc = probe_gate(c, &pol, col, what, version, err);
     if (rc == LIA_ENOTFOUND)
         return "collection";
+    if (rc == LIA_EUNSUPPORTED)
+        return "unknown";
     if (rc < 0)
         return NULL;
     if (rc == 1)
         return "";
     pol.clearance = STORE_TLP_RED;
     const char *ignored;
-    lia_err_clear(err);
-    rc = api_gate_probe(c, &pol, col, id, &ignored, err);
+    rc = probe_gate(c, &pol, col, what, &ignored, err);
     if (rc < 0)
         return NULL;
     return rc == 1 ? "clearance" : "marking";
 }
 
-void api_liaison_audience(struct api_call *c, const char **seg, size_t nseg)
+/* Writes {"id", "partners": [...]} of what (a stored version: latest is the caller's; or a
+ * draft). */
+static void audience_answer(struct api_call *c, const struct store_collection *col, const char *id,
+                            const struct probe *what, const char *latest)
 {
-    static const char *const no_params[] = {NULL};
-    if (strcmp(c->req->method, "GET") != 0)
-        return (void)bad_method(c);
-    if (nseg != 4)
-        return (void)api_fail(c, 404, "Not found", "use /liaison/audience/{collection}/{id}");
-    if (c->who->partner)
-        return (void)api_fail(c, 403, "Forbidden",
-                              "who receives an object is for this instance's analysts");
-    struct store_collection col;
-    if (api_check_params(c, no_params) || find_collection(c, seg[2], &col))
-        return;
-    const char *id = seg[3];
-    if (!stix_is_valid_id(id, strlen(id)))
-        return (void)api_fail(c, 400, "Bad request", "'%.100s' is not a STIX id", id);
     struct lia_err err;
     lia_err_clear(&err);
-    const char *latest;
-    int rc = api_gate_probe(c, &c->who->policy, &col, id, &latest, &err);
-    if (rc < 0)
-        return (void)api_fail_err(c, &err);
-    if (rc == 0)
-        return (void)api_fail(c, 404, "Not found", "no such object");
     struct store_partner *ps;
     size_t n;
     if (store_partner_list(c->api->store, c->req->arena, &ps, &n, &err) != 0)
@@ -297,23 +299,88 @@ void api_liaison_audience(struct api_call *c, const char **seg, size_t nseg)
     wrc = wrc ? wrc : dbuf_puts(b, ",\"partners\":[");
     for (size_t i = 0; i < n && wrc == 0; i++) {
         const char *version = NULL;
-        const char *why = refusal(c, &ps[i], &col, id, &version, &err);
+        const char *why = refusal(c, &ps[i], col, what, &version, &err);
         if (!why)
             return (void)api_fail_err(c, &err);
+        bool newest = !*why && (what->draft || !strcmp(version, latest));
         wrc = dbuf_printf(b, "%s{\"name\":", i ? "," : "");
         wrc = wrc ? wrc : dbuf_json_string(b, ps[i].name, strlen(ps[i].name));
         wrc = wrc ? wrc : put_text(b, "identity", ps[i].identity_id);
         wrc = wrc ? wrc : put_text(b, "clearance", access_tlp_name(ps[i].clearance));
         wrc = wrc ? wrc : dbuf_printf(b, ",\"visible\":%s", *why ? "false" : "true");
-        wrc = wrc ? wrc : put_text(b, "version", *why ? NULL : version);
-        wrc = wrc ? wrc
-                  : dbuf_printf(b, ",\"latest\":%s",
-                                !*why && !strcmp(version, latest) ? "true" : "false");
+        wrc = wrc ? wrc : put_text(b, "version", *why || what->draft ? NULL : version);
+        wrc = wrc ? wrc : dbuf_printf(b, ",\"latest\":%s", newest ? "true" : "false");
         wrc = wrc ? wrc : put_text(b, "reason", *why ? why : NULL);
         wrc = wrc ? wrc : dbuf_puts(b, "}");
     }
     wrc = wrc ? wrc : dbuf_puts(b, "]}");
     send_json(c, wrc);
+}
+
+/* POST /liaison/audience/{collection} with an object not yet stored: who the gate would give
+ * it to once stored as the latest version (its markings read as a write reads them, in a
+ * transaction that is rolled back: nothing is written). */
+static void audience_preview(struct api_call *c, const struct store_collection *col)
+{
+    json_t *obj = NULL;
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (stix_parse_json(c->req->body, c->req->body_len, &c->api->cfg.stix, &obj, &err))
+        return (void)api_fail_err(c, &err);
+    const char *id = json_string_value(json_object_get(obj, "id"));
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    if (!json_is_object(obj) || !id || !type || !stix_is_valid_id(id, strlen(id))) {
+        json_decref(obj);
+        return (void)api_fail(c, 400, "Bad request",
+                              "send the object to preview: a JSON object with its type and id");
+    }
+    struct store_object o = {.id = arena_strndup(c->req->arena, id, strlen(id)), .type = type};
+    struct store_txn *t = NULL;
+    int rc = o.id ? store_begin(c->api->store, &t, &err)
+                  : lia_err_set(&err, LIA_ENOMEM, "out of memory");
+    rc = rc ? rc : access_object_handling(t, obj, NULL, 0, c->req->arena, &o, &err);
+    store_rollback(t);
+    if (rc == LIA_EINVAL)
+        api_fail(c, 422, "Unprocessable request", "%s", err.msg);
+    else if (rc)
+        api_fail_err(c, &err);
+    else
+        audience_answer(c, col, o.id, &(struct probe){.id = o.id, .draft = &o}, NULL);
+    json_decref(obj);
+}
+
+void api_liaison_audience(struct api_call *c, const char **seg, size_t nseg)
+{
+    static const char *const no_params[] = {NULL};
+    bool post = !strcmp(c->req->method, "POST");
+    if (!post && strcmp(c->req->method, "GET") != 0) {
+        http_add_header(c->resp, "Allow", "GET, POST");
+        return (void)api_fail(c, 405, "Method not allowed", "use GET, or POST for a preview");
+    }
+    if (nseg != (post ? 3u : 4u))
+        return (void)api_fail(c, 404, "Not found",
+                              "use GET /liaison/audience/{collection}/{id} or POST"
+                              " /liaison/audience/{collection}");
+    if (c->who->partner)
+        return (void)api_fail(c, 403, "Forbidden",
+                              "who receives an object is for this instance's analysts");
+    struct store_collection col;
+    if (api_check_params(c, no_params) || find_collection(c, seg[2], &col))
+        return;
+    if (post)
+        return audience_preview(c, &col);
+    const char *id = seg[3];
+    if (!stix_is_valid_id(id, strlen(id)))
+        return (void)api_fail(c, 400, "Bad request", "'%.100s' is not a STIX id", id);
+    struct lia_err err;
+    lia_err_clear(&err);
+    const char *latest;
+    int rc = api_gate_probe(c, &c->who->policy, &col, id, &latest, &err);
+    if (rc < 0)
+        return (void)api_fail_err(c, &err);
+    if (rc == 0)
+        return (void)api_fail(c, 404, "Not found", "no such object");
+    audience_answer(c, &col, id, &(struct probe){.id = id}, latest);
 }
 
 /* The types whose references connect objects (the neighbours of one). */

@@ -202,6 +202,45 @@ int store_facet_objects(struct store *s, const struct store_policy *p, int64_t c
     return rc;
 }
 
+int store_gate_preview(struct store *s, const struct store_policy *p, int64_t coll,
+                       const struct store_object *o, struct lia_err *err)
+{
+    if (!p->all && p->partner > STORE_MASK_MAX_PARTNER)
+        return lia_err_set(err, LIA_EUNSUPPORTED, "no preview for partner %lld",
+                           (long long)p->partner);
+    struct arena a;
+    arena_init(&a, 1024 * 1024);
+    struct store_conn *c;
+    int default_tlp;
+    struct dbuf q;
+    struct store_args b;
+    int rc = query_begin(s, p, coll, &a, &c, &default_tlp, &q, &b, err);
+    if (rc < 0 && !c) {
+        arena_release(&a);
+        return rc;
+    }
+    rc = rc ? rc
+            : dbuf_puts(&q, "SELECT count(*) FROM (SELECT ? AS tlp, ? AS restricted, ? AS rel_mask,"
+                            " ? AS red_mask) o WHERE 1 = 1");
+    rc = rc ? rc : store_args_add(&b, sv_int(o->tlp));
+    rc = rc ? rc : store_args_add(&b, sv_int(o->has_rel ? RESTRICTED_REL : 0));
+    rc = rc ? rc : store_args_add(&b, sv_int(store_audience_mask(o->rel_to, o->n_rel_to)));
+    rc = rc ? rc : store_args_add(&b, sv_int(store_audience_mask(o->red_to, o->n_red_to)));
+    rc = rc ? rc : store_policy_sql(&q, &b, p, default_tlp, "o");
+    if (rc && !err->code)
+        rc = lia_err_set(err, rc, "cannot build the preview");
+    int64_t *rows = NULL;
+    size_t n = 0;
+    if (rc == 0)
+        rc = store_list_text(c, q.ptr, q.len, &b, sizeof *rows, store_row_int, &a, (void **)&rows,
+                             &n, "preview", err);
+    int verdict = rc == 0 && n == 1 && rows[0] > 0 ? 1 : 0;
+    dbuf_release(&q);
+    store_release(s, c);
+    arena_release(&a);
+    return rc ? rc : verdict;
+}
+
 int store_query_objects(struct store *s, const struct store_policy *p, int64_t coll,
                         const struct store_filter *f, bool with_json, struct arena *a,
                         struct store_page *out, struct lia_err *err)

@@ -241,6 +241,14 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
 int store_count_objects(struct store *s, const struct store_policy *p, int64_t coll,
                         const struct store_filter *f, int64_t *total, struct lia_err *err);
 
+/* Whether policy p would be given object o (its handling columns filled by
+ * access_object_handling: tlp, rel_to, has_rel, red_to) as the latest version of an object in
+ * coll, were it stored now: the gate's own predicate (policy.c) evaluated on that one row of
+ * values, for a preview before writing. 1 or 0; LIA_ENOTFOUND when p may not read coll;
+ * LIA_EUNSUPPORTED for a partner past STORE_MASK_MAX_PARTNER (whose audience is kept in rows
+ * an unstored object does not have). */
+int store_gate_preview(struct store *s, const struct store_policy *p, int64_t coll,
+                       const struct store_object *o, struct lia_err *err);
 /* How many of the versions store_count_objects would count have each value of a column (the
  * most frequent max values, most first): the facets of a search or a listing, through the same
  * WHERE clause. value is the text of the column (a TLP rank in decimal; NULL for an object

@@ -231,6 +231,53 @@ class DeskApiTest(TaxiiCase):
         self.assertEqual((by["Am"]["version"], by["Am"]["latest"]),
                          ("2024-02-01T00:00:00.000Z", True))
 
+    def preview(self, obj, token=None):
+        st, _, b = self.s.request("POST", "/liaison/audience/a", body=json.dumps(obj).encode(),
+                                  token=token, content_type="application/json")
+        return st, json.loads(b)
+
+    def test_audience_preview_is_the_gate_after_storing(self):
+        rel_id = "marking-definition--7d3f0a6e-98c1-4d1e-bd43-3f2b51a0c001"
+        drafts = [
+            sdo("campaign", name="p green", object_marking_refs=[GREEN]),
+            sdo("campaign", name="p amber", object_marking_refs=[AMBER]),
+            sdo("campaign", name="p unmarked"),
+            sdo("campaign", name="p red", object_marking_refs=[RED],
+                extensions={HANDLING: {"extension_type": "property-extension",
+                                       "red_recipients": [self.ident["R"]]}}),
+            sdo("campaign", name="p rel", object_marking_refs=[GREEN, rel_id]),
+            sdo("campaign", name="p unknown",
+                object_marking_refs=[GREEN, "marking-definition--00000000-0000-4000-8000-000000000000"]),
+        ]
+        previews = []
+        for d in drafts:
+            st, j = self.preview(d)
+            self.assertEqual(st, 200, j)
+            previews.append({p["name"]: (p["visible"], p["reason"]) for p in j["partners"]})
+        # nothing was stored by the previews
+        st, j = self.browse(type="campaign", text="p green")
+        self.assertEqual(j["total"], 0)
+        st, _, b = self.s.post_objects("a", drafts[:5])
+        self.assertEqual(st, 202, b)
+        for d, pv in zip(drafts[:5], previews):
+            after, _ = self.audience(d["id"])
+            self.assertEqual(pv, after, d["name"])
+        self.assertEqual(previews[0]["G"], (True, None))
+        self.assertEqual(previews[1]["G"], (False, "clearance"))
+        self.assertEqual(previews[3]["Am"], (False, "marking"))
+        self.assertEqual(previews[4]["Am"], (True, None))
+        # a marking the store does not hold releases to nobody
+        self.assertTrue(all(not v for v, _ in previews[5].values()), previews[5])
+        # refused: a partner; a body that is not an object with an id
+        st, j = self.preview(drafts[0], token=self.tok["Am"])
+        self.assertEqual(st, 403, j)
+        for bad in ([], {"type": "campaign"}, {"type": "campaign", "id": "nope"}):
+            st, j = self.preview(bad)
+            self.assertEqual(st, 400, (bad, j))
+        st, _, b = self.s.request("POST", "/liaison/audience/a", body=b"{not json",
+                                  content_type="application/json")
+        self.assertEqual(st, 400)
+
     def test_audience_refused(self):
         st, j = self.get("/liaison/audience/a/" + self.green["id"], token=self.tok["G"])
         self.assertEqual(st, 403, j)
