@@ -171,7 +171,16 @@ await run(import.meta.url, async ({ s, w, b, page, seen }) => {
     assert((await page.textContent('#fld-name-error')).includes('required'), 'the name is required, said at the field');
     await page.fill('#fld-name', 'Katiba Serma (كتيبة سرما)');
     await page.fill('#fld-aliases', 'كتيبة سرما\nSerma');
+    // the live preview: asked of the gate for the object as the form says it, before sending
+    const reason = (name) => page.$eval(`#audience-preview [data-partner="${name}"]`, (e) => e.dataset.reason || 'visible').catch(() => null);
+    await page.waitForSelector('#audience-preview [data-partner="Sahel"]');
+    assert(await reason('Sahel') === 'clearance', 'amber by default: not Sahel');
     await page.selectOption('#fld-tlp', 'green');
+    await page.waitForFunction(() => { const e = document.querySelector('#audience-preview [data-partner="Sahel"]'); return e && !e.dataset.reason; });
+    await page.selectOption('#fld-tlp', 'red');
+    await page.waitForFunction(() => { const e = document.querySelector('#audience-preview [data-partner="Paris"]'); return e && e.dataset.reason === 'marking'; });
+    await page.selectOption('#fld-tlp', 'green');
+    await page.waitForFunction(() => { const e = document.querySelector('#audience-preview [data-partner="Sahel"]'); return e && !e.dataset.reason; });
     await page.click('#form-save');
     await page.waitForSelector('#obj-audience');
     const made = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());

@@ -154,6 +154,8 @@ export const liaison = {
   browse: (cid, params) => jsonCall('/liaison/browse/' + enc(cid) + query(params), 'GET'),
   /** The objects that name id (relationships, reports...), as the caller may see them. */
   neighbours: (cid, id, params) => jsonCall('/liaison/neighbours/' + enc(cid) + '/' + enc(id) + query(params), 'GET'),
+  /** Which partners the gate would give this object, not yet stored, to. */
+  audiencePreview: (cid, obj) => jsonCall('/liaison/audience/' + enc(cid), 'POST', obj),
   /** Which partners the gate gives the object to, and why not the others (local callers only). */
   audience: (cid, oid) => jsonCall('/liaison/audience/' + enc(cid) + '/' + enc(oid), 'GET'),
   /** The caller's watches, each with how many times it fired (events). */

@@ -5,7 +5,8 @@
 // after the interface's sentence; nothing is stored when it refuses.
 import { h, fill, bidi } from '../dom.js';
 import { t, typeName } from '../i18n.js';
-import { taxii, serverNow } from '../api.js';
+import { taxii, liaison, serverNow } from '../api.js';
+import { audienceWords } from '../audience.js';
 import { TLP_LEVELS, tlpOf, tlpMarkingId, withoutTlp } from '../stix.js';
 import { loading, errorText } from '../ui.js';
 import { propLabel, vocab } from '../vocab.js';
@@ -118,44 +119,66 @@ export default {
         at.el.querySelector('input, textarea, select').focus();
       } else fill(top, words);
     };
+    const preview = h('div', { class: 'audience-preview', id: 'audience-preview-area', 'aria-live': 'polite' });
     const form = h('form', { id: 'object-form', class: 'object-form', novalidate: true },
       top,
       typeSel ? h('div', { class: 'field' }, h('label', { for: 'fld-type' }, t('type')), typeSel) : null,
       fields.map((x) => x.el),
       h('div', { class: 'field' }, h('label', { for: 'fld-tlp' }, t('marking')), tlp),
+      preview,
       h('p', { class: 'form-actions' },
         h('button', { type: 'submit', id: 'form-save' }, old ? t('save_version') : t('create')),
         old && !old.revoked ? [' ', h('button', { type: 'button', id: 'form-revoke', class: 'danger', onclick: () => {
           if (confirm(t('revoke_confirm'))) send({ ...old, revoked: true, modified: nowAfter(old.modified) });
         } }, t('revoke'))] : null));
-    form.addEventListener('submit', (e) => {
-      e.preventDefault();
+    const newId = type + '--' + uuid4();
+    // The object as the form now says it; mark: say what is missing at each field.
+    const build = (mark) => {
       let missing = false;
-      const obj = old ? { ...old } : { type, spec_version: '2.1', id: type + '--' + uuid4() };
+      const obj = old ? { ...old } : { type, spec_version: '2.1', id: newId };
       for (const x of fields) {
         const v = x.get();
-        x.err.textContent = '';
+        if (mark) x.err.textContent = '';
         if (v === undefined) {
           delete obj[x.f.key];
-          if (x.f.required) {
-            x.err.textContent = t('field_required');
-            missing = true;
-          }
+          if (x.f.required && mark) x.err.textContent = t('field_required');
+          missing = missing || x.f.required;
         } else obj[x.f.key] = v;
       }
-      if (missing) return void fill(top, t('fix_fields'));
       const now = nowAfter(old && old.modified);
       if (!old) {
         obj.created = now;
         if (ctx.session.me.kind !== 'partner' && ctx.session.instance) obj.created_by_ref = ctx.session.instance.identity;
       }
       obj.modified = now;
-      const others = withoutTlp(old && old.object_marking_refs);
-      obj.object_marking_refs = [tlpMarkingId(tlp.value), ...others];
+      obj.object_marking_refs = [tlpMarkingId(tlp.value), ...withoutTlp(old && old.object_marking_refs)];
+      return { obj, missing };
+    };
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const { obj, missing } = build(true);
+      if (missing) return void fill(top, t('fix_fields'));
       send(obj);
     });
+    // Who it will reach, asked of the gate for the object as the form now says it (this
+    // instance's analysts only: a partner is not told who else receives what).
+    let asked = 0;
+    const showPreview = async () => {
+      if (ctx.session.me.kind === 'partner') return;
+      const n = ++asked;
+      let res;
+      try {
+        res = await liaison.audiencePreview(cid, build(false).obj);
+      } catch (err) {
+        if (n === asked && ctx.isCurrent()) fill(preview, h('p', { class: 'help' }, errorText(err)));
+        return;
+      }
+      if (n === asked && ctx.isCurrent()) fill(preview, h('h2', null, t('audience_preview')), audienceWords(res, 'audience-preview'));
+    };
+    tlp.addEventListener('change', showPreview);
     fill(main,
       h('h1', { id: 'form-title' }, old ? [t('edit'), ' ', typeName(type), ': ', bidi(old.name || '')] : [t('new_object')]),
       h('p', { class: 'help' }, t('write_help')), form);
+    await showPreview();
   },
 };

@@ -17,6 +17,7 @@ import { mentionsOf, markedText, passages } from '../mentions.js';
 import { Neighbourhood } from '../neighbours.js';
 import { diffView } from '../diff.js';
 import { FORMS } from './edit.js';
+import { audienceWords } from '../audience.js';
 
 const ENTITY_TYPES = new Set(['location', 'identity', 'threat-actor', 'intrusion-set', 'campaign', 'malware']);
 
@@ -68,25 +69,6 @@ function markingWords(o, defs, session) {
         : stmt ? [t('statement_words'), ' ', bidi(stmt)] : t('marking_other_words')));
   }
   return h('ul', { class: 'plain marking-words', id: 'obj-markings' }, items);
-}
-
-/**
- * Who the gate gives the object to (GET /liaison/audience: the store's one query run with each
- * partner's policy, so this can never disagree with what partners are served), and why not
- * the others. Shown to this instance's own analysts only.
- */
-function audienceWords(aud) {
-  const ps = (aud && aud.partners) || [];
-  if (!ps.length) return h('p', { id: 'obj-audience', class: 'help' }, t('audience_no_partners'));
-  const yes = ps.filter((p) => p.visible), no = ps.filter((p) => !p.visible);
-  const why = (p) => (p.reason === 'clearance' ? t('why_clearance', { c: t('tlp_' + p.clearance) }) : t('why_' + p.reason));
-  return h('div', { id: 'obj-audience' },
-    h('p', { class: 'audience-yes' }, t('audience_visible'), ' ', yes.length
-      ? yes.map((p, i) => [i ? t('list_sep') : '', h('span', { 'data-partner': p.name, 'data-latest': String(p.latest) }, bidi(p.name), p.latest ? null : [' (', t('audience_older'), ')'])])
-      : t('audience_nobody')),
-    no.length ? h('p', { class: 'audience-no' }, t('audience_not'), ' ',
-      no.map((p, i) => [i ? t('list_sep') : '', h('span', { 'data-partner': p.name, 'data-reason': p.reason }, bidi(p.name), ' (', why(p), ')')])) : null,
-    h('p', { class: 'help' }, t('audience_help')));
 }
 
 /** The creator and how far we trust it, in words. */
