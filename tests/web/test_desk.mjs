@@ -5,6 +5,7 @@
 // remembered across a reload), a partner's view with its clearance and trust, sign out.
 // Screenshots of each page go to LIAISON_TEST_OUT.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { run, shot, signIn, graphNodes, step, assert, cli, TLP, presetLang, PHONE_WIDE, DESKTOP } from './lib.mjs';
 
 await run(import.meta.url, async ({ s, w, b, page, seen }) => {
@@ -151,6 +152,20 @@ await run(import.meta.url, async ({ s, w, b, page, seen }) => {
     await page.click('#prev-page');
     await page.waitForFunction(() => document.getElementById('count') && document.getElementById('count').dataset.position === '1');
     assert(JSON.stringify(await dates()) === JSON.stringify(first), 'back to the same first page');
+    // bulk selection across pages, exported as a STIX bundle the browser saves
+    const picked = await page.$$eval('#objects tbody tr', (els) => els.slice(0, 2).map((e) => e.dataset.id));
+    for (const id of picked) await page.check(`tr[data-id="${id}"] input.pick`);
+    await page.click('#next-page');
+    await page.waitForFunction(() => document.getElementById('count') && document.getElementById('count').dataset.position === '11');
+    const third = await page.$eval('#objects tbody tr', (e) => e.dataset.id);
+    await page.check(`tr[data-id="${third}"] input.pick`);
+    assert((await page.textContent('#export-selected')).includes('3'), 'three chosen');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-selected')]);
+    const bundle = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert(bundle.type === 'bundle' && /^bundle--/.test(bundle.id) &&
+      JSON.stringify(bundle.objects.map((o) => o.id).sort()) === JSON.stringify([...picked, third].sort()), 'the bundle holds the three: ' + JSON.stringify(bundle).slice(0, 200));
+    await page.click('#clear-selected');
+    assert(await page.$eval('#export-selected', (e) => e.disabled), 'cleared');
     await page.fill('#f-text', 'كتيبة ماسينا');
     await page.click('#f-apply');
     await page.waitForFunction(() => location.search.includes('text='));

@@ -33,7 +33,7 @@ export const FORMS = {
 };
 const LIST_SELECTS = new Set(['threat_actor_types', 'report_types']);
 
-function uuid4() {
+export function uuid4() {
   const b = crypto.getRandomValues(new Uint8Array(16));
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;

@@ -7,6 +7,7 @@ import { t, fmtDate, fmtNumber, typeName } from '../i18n.js';
 import { taxii, liaison } from '../api.js';
 import { tlpOf, TLP_LEVELS } from '../stix.js';
 import { loading, markingBadges, creator, grading, nameCell, typeLabel, foldable } from '../ui.js';
+import { uuid4 } from './edit.js';
 
 const PER_PAGE = ['10', '50', '200'];
 const SORTS = ['added_asc', 'added_desc', 'modified_desc', 'modified_asc'];
@@ -65,13 +66,36 @@ export default {
     });
 
     const table = h('div', { id: 'objects-area' });
+    // Objects chosen for export, kept across pages: id -> the version shown.
+    const chosen = new Map();
+    const exportBtn = h('button', { type: 'button', id: 'export-selected', disabled: true }, t('export_selected', { n: 0 }));
+    const clearBtn = h('button', { type: 'button', id: 'clear-selected', disabled: true }, t('clear_selected'));
+    const showChosen = () => {
+      exportBtn.textContent = t('export_selected', { n: chosen.size });
+      exportBtn.disabled = clearBtn.disabled = chosen.size === 0;
+    };
+    // A STIX 2.1 bundle of the chosen versions, saved by the browser (nothing leaves it).
+    exportBtn.addEventListener('click', () => {
+      const bundle = { type: 'bundle', id: 'bundle--' + uuid4(), objects: [...chosen.values()] };
+      const url = URL.createObjectURL(new Blob([JSON.stringify(bundle, null, 2)], { type: 'application/json' }));
+      const a = h('a', { href: url, download: `${coll.alias || cid}-${chosen.size}.json`, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    });
+    clearBtn.addEventListener('click', () => {
+      chosen.clear();
+      for (const box of table.querySelectorAll('input.pick')) box.checked = false;
+      showChosen();
+    });
     const pager = h('div', { class: 'pager' });
     fill(main,
       h('h1', null, bidi(coll.title)),
       coll.can_write && !ctx.session.me.read_only
         ? h('p', { class: 'obj-actions' }, h('a', { href: '/collections/' + encodeURIComponent(cid) + '/new', 'data-link': true, class: 'button', id: 'new-object' }, t('new_object'))) : null,
       coll.description ? h('p', { class: 'desc' }, bidi(coll.description)) : null,
-      form, table, pager);
+      form, h('p', { class: 'bulk', id: 'bulk' }, exportBtn, ' ', clearBtn), table, pager);
 
     const [sortBy, order] = (SORTS.includes(f.sort) ? f.sort : 'added_asc').split('_');
     const params = { limit: f.per, type: f.type, tlp: f.tlp, creator: f.partner, text: f.text,
@@ -90,10 +114,18 @@ export default {
           t('range_count', { from: page.position || 0, to: rows.length ? page.position + rows.length - 1 : 0, total: page.total })),
         rows.length === 0 ? h('p', { class: 'empty' }, t('no_objects')) :
           foldable(h('table', { class: 'objects', id: 'objects' },
-            h('thead', null, h('tr', null, [t('type'), t('name'), t('marking'), t('created_by'), t('grading'), t('modified'), t('graph')].map((c) => h('th', { scope: 'col' }, c)))),
+            h('thead', null, h('tr', null, [t('select'), t('type'), t('name'), t('marking'), t('created_by'), t('grading'), t('modified'), t('graph')].map((c) => h('th', { scope: 'col' }, c)))),
             h('tbody', null, rows.map((o) => {
               const href = '/collections/' + encodeURIComponent(cid) + '/objects/' + encodeURIComponent(o.id);
+              const box = h('input', { type: 'checkbox', class: 'pick', checked: chosen.has(o.id) ? true : null,
+                'aria-label': t('select_object', { name: o.name || typeName(o.type) }) });
+              box.addEventListener('change', () => {
+                if (box.checked) chosen.set(o.id, o);
+                else chosen.delete(o.id);
+                showChosen();
+              });
               return h('tr', { 'data-id': o.id, 'data-tlp': tlpOf(o) || 'none' },
+                h('td', null, box),
                 h('td', null, typeLabel(o.type)),
                 h('td', null, h('a', { href, 'data-link': true, class: 'obj-link' }, nameCell(o))),
                 h('td', null, markingBadges(o, markingNames)),
