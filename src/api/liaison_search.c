@@ -94,8 +94,8 @@ static int put_facets(struct api_call *c, const struct store_collection *cols, s
             (only && strcmp(only, cols[i].id) && (!cols[i].alias || strcmp(only, cols[i].alias))))
             continue;
         int64_t total = 0;
-        if (store_count_objects(c->api->store, &c->who->policy, cols[i].rid, f, &total, &err))
-            return api_fail_err(c, &err);
+        if (api_count_objects(c, &cols[i], f, &total))
+            return -1;
         if (total)
             facet_add(&coll, cols[i].id, total);
         for (int k = STORE_FACET_TYPE; k <= STORE_FACET_CREATOR && total; k++) {
