@@ -51,6 +51,23 @@ int api_check_content_type(struct api_call *c);
 int api_check_params(struct api_call *c, const char *const *allowed);
 const char *api_param(struct api_call *c, const char *key);
 
+/* Splits the comma-separated values of parameter key (at most max, none empty) into *out (in
+ * the request arena); answers 400 and returns -1 when they do not fit. */
+int api_split_list(struct api_call *c, const char *key, const char *v, size_t max, char ***out,
+                   size_t *n);
+/* The limit parameter (default_page_size when absent, lowered to max_page_size); answers 400
+ * and returns -1 when it is not a positive integer. */
+int api_parse_limit(struct api_call *c, size_t *limit);
+/* The STIX types listed in parameter key's value v into f->types; answers 400 and returns -1
+ * when one is not a type name or there are too many. */
+int api_parse_types(struct api_call *c, const char *key, const char *v, struct store_filter *f);
+/* The search text of q as the store keeps it (text/ normalisation: Arabic letter forms,
+ * diacritics, clitics, Latin folding), trimmed; answers 400 and returns -1 when q is not UTF-8
+ * of at most 500 bytes or has fewer than 3 letters. */
+int api_search_text(struct api_call *c, const char *q, const char *name, char **out);
+/* The conditions on objects the desk's listings share (type, tlp, creator: docs/api.md,
+ * "Browsing a collection"), added to f; answers 400 and returns -1 when one is malformed. */
+int api_object_conditions(struct api_call *c, struct store_filter *f);
 /* Builds a store filter from match[...], added_after, limit and next. scope binds next tokens
  * to the endpoint (and object id). */
 int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct store_filter *f);
@@ -72,6 +89,17 @@ const char *api_owner(struct api_call *c);
  * before the answer leaves. Answers the request and returns -1 on failure. */
 int api_read_objects(struct api_call *c, const struct store_collection *col, const char *endpoint,
                      const struct store_filter *f, bool with_json, struct store_page *page);
+/* Whether policy p (another principal's: a partner's, for the audience of an object) would
+ * be given a version of object id in col by the one gate: 1 and *modified (the version it would
+ * get; "" for an object without versions), or 0; negative with err (LIA_ENOTFOUND: p has no
+ * right on col). What the caller learns is about p, not a disclosure to p. */
+int api_gate_probe(struct api_call *c, const struct store_policy *p,
+                   const struct store_collection *col, const char *id, const char **modified,
+                   struct lia_err *err);
+/* How many versions the caller may see that f selects (store_count_objects with the caller's
+ * policy). Answers the request and returns -1 on failure. */
+int api_count_objects(struct api_call *c, const struct store_collection *col,
+                      const struct store_filter *f, int64_t *total);
 /* The request's disclosure ticket (NULL for a local principal: nothing it is sent is a
  * disclosure), for endpoints that read through another layer (RFI views, watch tests);
  * answers 500 and returns -1 on failure. */
@@ -96,6 +124,11 @@ void api_metrics(struct api_call *c);
 
 /* GET /liaison/search (liaison_search.c). */
 void api_liaison_search(struct api_call *c);
+/* GET /liaison/browse/{collection} and /liaison/audience/{collection}/{id} (liaison_desk.c). */
+void api_liaison_browse(struct api_call *c, const char **seg, size_t nseg);
+void api_liaison_audience(struct api_call *c, const char **seg, size_t nseg);
+/* GET /liaison/neighbours/{collection}/{id} (liaison_desk.c). */
+void api_liaison_neighbours(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/intake... (liaison_intake.c); seg[1] == "intake". */
 void api_liaison_intake(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/watches... and /liaison/events (liaison_watch.c); seg[1] is one of them. */

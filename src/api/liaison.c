@@ -36,6 +36,12 @@ void api_liaison_route(struct api_call *c, const char **seg, size_t nseg)
         return api_liaison_intake(c, seg, nseg);
     if (nseg >= 2 && (!strcmp(seg[1], "watches") || !strcmp(seg[1], "events")))
         return api_liaison_watches(c, seg, nseg);
+    if (nseg >= 2 && !strcmp(seg[1], "browse"))
+        return api_liaison_browse(c, seg, nseg);
+    if (nseg >= 2 && !strcmp(seg[1], "neighbours"))
+        return api_liaison_neighbours(c, seg, nseg);
+    if (nseg >= 2 && !strcmp(seg[1], "audience"))
+        return api_liaison_audience(c, seg, nseg);
     if (nseg == 2 && !strcmp(seg[1], "search"))
         return api_liaison_search(c);
     api_fail(c, 404, "Not found", "no such resource");

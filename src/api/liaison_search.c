@@ -13,19 +13,10 @@
 #include "text/text.h"
 
 #define MIN_QUERY_CHARS 3
+#define FACET_MAX 64 /* values per facet */
 
-void api_liaison_search(struct api_call *c)
+int api_search_text(struct api_call *c, const char *q, const char *name, char **out)
 {
-    static const char *const params[] = {"q", "collection", "limit", "next", NULL};
-    if (strcmp(c->req->method, "GET") != 0) {
-        api_fail(c, 405, "Method not allowed", "use GET");
-        return http_add_header(c->resp, "Allow", "GET");
-    }
-    if (api_check_params(c, params))
-        return;
-    const char *q = api_param(c, "q");
-    if (!q)
-        return (void)api_fail(c, 400, "Bad request", "give the text to find as q");
     struct dbuf norm;
     dbuf_init(&norm, 4096);
     size_t ncp = 0;
@@ -33,7 +24,7 @@ void api_liaison_search(struct api_call *c)
     lia_err_clear(&err);
     if (strlen(q) > 500 || text_normalize(q, strlen(q), &norm, NULL, NULL, &ncp, &err) != 0) {
         dbuf_release(&norm);
-        return (void)api_fail(c, 400, "Bad request", "q must be UTF-8 text of at most 500 bytes");
+        return api_fail(c, 400, "Bad request", "%s must be UTF-8 text of at most 500 bytes", name);
     }
     /* Trim the spaces normalisation may leave at either end. */
     char *nq = norm.ptr ? norm.ptr : "";
@@ -44,29 +35,157 @@ void api_liaison_search(struct api_call *c)
         nq[--nlen] = '\0', ncp--;
     if (ncp < MIN_QUERY_CHARS) {
         dbuf_release(&norm);
-        return (void)api_fail(c, 400, "Bad request", "q needs at least %d letters",
-                              MIN_QUERY_CHARS);
+        return api_fail(c, 400, "Bad request", "%s needs at least %d letters", name,
+                        MIN_QUERY_CHARS);
     }
-    char *match = arena_strndup(c->req->arena, nq, nlen);
+    *out = arena_strndup(c->req->arena, nq, nlen);
     dbuf_release(&norm);
+    return *out ? 0 : api_fail(c, 413, "Too large", "%s is too long", name);
+}
+
+/* A facet's counts, merged across collections. */
+struct facet {
+    const char *value[FACET_MAX];
+    int64_t count[FACET_MAX];
+    size_t n;
+};
+
+static void facet_add(struct facet *fc, const char *value, int64_t count)
+{
+    for (size_t i = 0; i < fc->n; i++)
+        if ((!value && !fc->value[i]) || (value && fc->value[i] && !strcmp(value, fc->value[i]))) {
+            fc->count[i] += count;
+            return;
+        }
+    if (fc->n < FACET_MAX) {
+        fc->value[fc->n] = value;
+        fc->count[fc->n++] = count;
+    }
+}
+
+static int facet_put(struct dbuf *b, const char *name, const struct facet *fc, bool tlp)
+{
+    int rc = dbuf_printf(b, "%s\"%s\":[", strcmp(name, "type") ? "," : "", name);
+    for (size_t i = 0; i < fc->n && rc == 0; i++) {
+        const char *v = fc->value[i];
+        if (tlp) {
+            int64_t rank = STORE_TLP_NONE;
+            if (v)
+                lia_parse_i64(v, strlen(v), STORE_TLP_NONE, STORE_TLP_RED, &rank);
+            v = rank == STORE_TLP_NONE ? "none" : access_tlp_name((int)rank);
+        }
+        rc = dbuf_puts(b, i ? ",{\"value\":" : "{\"value\":");
+        rc = rc ? rc : v ? dbuf_json_string(b, v, strlen(v)) : dbuf_puts(b, "null");
+        rc = rc ? rc : dbuf_printf(b, ",\"count\":%lld}", (long long)fc->count[i]);
+    }
+    return rc ? rc : dbuf_puts(b, "]");
+}
+
+/* The facets of a search: how many of the matching objects the caller may see have each type,
+ * TLP, source (creator) and collection, counted by the store through the same gate. */
+static int put_facets(struct api_call *c, const struct store_collection *cols, size_t n,
+                      const char *only, const struct store_filter *f, struct dbuf *b)
+{
+    struct facet fc[3] = {0}, coll = {0};
+    struct lia_err err;
+    lia_err_clear(&err);
+    for (size_t i = 0; i < n; i++) {
+        if (!cols[i].can_read ||
+            (only && strcmp(only, cols[i].id) && (!cols[i].alias || strcmp(only, cols[i].alias))))
+            continue;
+        int64_t total = 0;
+        if (api_count_objects(c, &cols[i], f, &total))
+            return -1;
+        if (total)
+            facet_add(&coll, cols[i].id, total);
+        for (int k = STORE_FACET_TYPE; k <= STORE_FACET_CREATOR && total; k++) {
+            struct store_facet *rows;
+            size_t m;
+            if (store_facet_objects(c->api->store, &c->who->policy, cols[i].rid, f, k, FACET_MAX,
+                                    c->req->arena, &rows, &m, &err))
+                return api_fail_err(c, &err);
+            for (size_t r = 0; r < m; r++)
+                facet_add(&fc[k], rows[r].value, rows[r].count);
+        }
+    }
+    int rc = dbuf_puts(b, ",\"facets\":{");
+    rc = rc ? rc : facet_put(b, "type", &fc[STORE_FACET_TYPE], false);
+    rc = rc ? rc : facet_put(b, "tlp", &fc[STORE_FACET_TLP], true);
+    rc = rc ? rc : facet_put(b, "source", &fc[STORE_FACET_CREATOR], false);
+    rc = rc ? rc : facet_put(b, "collection", &coll, false);
+    return rc ? rc : dbuf_puts(b, "}");
+}
+
+/* Which of the page's objects (rows of cols[i]) other readable collections also hold in a
+ * version the same search finds: in[k * n + j] for row k and collection j. One query per
+ * collection, through the gate. */
+static int elsewhere(struct api_call *c, const struct store_collection *cols, size_t n, size_t i,
+                     const struct store_filter *f, const struct store_page *page, bool *in)
+{
+    const char **ids = arena_alloc(c->req->arena, page->n * sizeof *ids);
+    if (!ids)
+        return api_fail(c, 413, "Too large", "the results do not fit the request's memory");
+    for (size_t k = 0; k < page->n; k++)
+        ids[k] = page->rows[k].id;
+    for (size_t j = 0; j < n; j++) {
+        if (j == i || !cols[j].can_read)
+            continue;
+        struct store_filter g = *f;
+        g.ids = ids;
+        g.n_ids = page->n;
+        g.after_key = 0;
+        g.limit = page->n;
+        struct store_page other;
+        if (api_read_objects(c, &cols[j], "search", &g, false, &other))
+            return -1;
+        for (size_t r = 0; r < other.n; r++)
+            for (size_t k = 0; k < page->n; k++)
+                if (!strcmp(other.rows[r].id, page->rows[k].id))
+                    in[k * n + j] = true;
+    }
+    return 0;
+}
+
+void api_liaison_search(struct api_call *c)
+{
+    static const char *const params[] = {"q",    "collection", "limit",   "next",
+                                         "type", "tlp",        "creator", NULL};
+    if (strcmp(c->req->method, "GET") != 0) {
+        api_fail(c, 405, "Method not allowed", "use GET");
+        return http_add_header(c->resp, "Allow", "GET");
+    }
+    if (api_check_params(c, params))
+        return;
+    const char *q = api_param(c, "q");
+    if (!q)
+        return (void)api_fail(c, 400, "Bad request", "give the text to find as q");
+    char *match;
+    if (api_search_text(c, q, "q", &match))
+        return;
+    struct store_filter cond = {.text_match = match, .version_sel = STORE_VER_LAST};
+    if (api_object_conditions(c, &cond))
+        return;
+    struct lia_err err;
+    lia_err_clear(&err);
 
     struct store_collection *cols;
     size_t n;
     if (store_collection_list(c->api->store, &c->who->policy, c->req->arena, &cols, &n, &err))
         return (void)api_fail_err(c, &err);
     const char *only = api_param(c, "collection");
+    const char *type = api_param(c, "type"), *tlp = api_param(c, "tlp");
+    const char *creator = api_param(c, "creator");
     /* The scope binds next tokens to this search. */
-    const char *scope = arena_printf(c->req->arena, "search:%s:%s", match, only ? only : "");
+    const char *scope =
+        arena_printf(c->req->arena, "search:%s:%s:%s:%s:%s", match, only ? only : "",
+                     type ? type : "", tlp ? tlp : "", creator ? creator : "");
     int64_t start_coll = 0, after = 0;
     struct dbuf *b = &c->resp->body;
     int rc = dbuf_puts(b, "{\"results\":[");
-    size_t limit = c->api->cfg.default_page_size, got = 0;
-    const char *v = api_param(c, "limit");
-    int64_t lim;
-    if (v && lia_parse_i64(v, strlen(v), 1, INT64_MAX / 2, &lim) != 0)
-        return (void)api_fail(c, 400, "Bad request", "limit must be a positive integer");
-    if (v)
-        limit = (size_t)lim > c->api->cfg.max_page_size ? c->api->cfg.max_page_size : (size_t)lim;
+    size_t limit, got = 0;
+    if (api_parse_limit(c, &limit))
+        return;
+    const char *v;
     if ((v = api_param(c, "next"))) {
         /* A next token is made per collection: find which. */
         bool found = false;
@@ -94,17 +213,34 @@ void api_liaison_search(struct api_call *c)
         if (only && strcmp(only, cols[i].id) != 0 &&
             (!cols[i].alias || strcmp(only, cols[i].alias)))
             continue;
-        struct store_filter f = {.text_match = match,
-                                 .version_sel = STORE_VER_LAST,
-                                 .limit = limit - got,
-                                 .after_key = cols[i].rid == start_coll ? after : 0};
+        struct store_filter f = cond;
+        f.limit = limit - got;
+        f.after_key = cols[i].rid == start_coll ? after : 0;
         struct store_page page;
         if (api_read_objects(c, &cols[i], "search", &f, true, &page))
             return;
+        /* Grouped by entity: an object found in an earlier collection was listed there (with
+         * every collection that holds it); later ones are named beside it. */
+        bool *in = page.n ? arena_alloc(c->req->arena, page.n * n) : NULL;
+        if (page.n && !in)
+            return (void)api_fail(c, 413, "Too large",
+                                  "the results do not fit the request's memory");
+        if (page.n && !only && elsewhere(c, cols, n, i, &cond, &page, in))
+            return;
         for (size_t k = 0; k < page.n && rc == 0; k++) {
+            bool earlier = false;
+            for (size_t j = 0; j < i; j++)
+                earlier = earlier || in[k * n + j];
+            if (earlier)
+                continue;
             rc = dbuf_puts(b, got ? ",{\"collection\":\"" : "{\"collection\":\"");
             rc = rc ? rc : dbuf_puts(b, cols[i].id);
-            rc = rc ? rc : dbuf_puts(b, "\",\"object\":");
+            rc = rc ? rc : dbuf_puts(b, "\",\"collections\":[\"");
+            rc = rc ? rc : dbuf_puts(b, cols[i].id);
+            for (size_t j = i + 1; j < n && rc == 0; j++)
+                if (in[k * n + j])
+                    rc = dbuf_printf(b, "\",\"%s", cols[j].id);
+            rc = rc ? rc : dbuf_puts(b, "\"],\"object\":");
             rc = rc ? rc : dbuf_append(b, page.rows[k].json, page.rows[k].json_len);
             rc = rc ? rc : dbuf_puts(b, "}");
             got++;
@@ -118,6 +254,9 @@ void api_liaison_search(struct api_call *c)
     rc = rc ? rc : dbuf_printf(b, "],\"more\":%s", more ? "true" : "false");
     if (!rc && next)
         rc = dbuf_printf(b, ",\"next\":\"%s\"", next);
+    /* The facets describe the whole search: given with its first page. */
+    if (!rc && !api_param(c, "next") && put_facets(c, cols, n, only, &cond, b))
+        return;
     rc = rc ? rc : dbuf_puts(b, "}");
     if (rc)
         return (void)api_fail(c, 413, "Too large", "the results do not fit the response limit");

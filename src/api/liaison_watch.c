@@ -4,6 +4,8 @@
  *   POST   /liaison/watches                 201 {"id", "secret"}   (secret: once, with a webhook)
  *   DELETE /liaison/watches/{id}            200 {"id"}
  *   POST   /liaison/watches/{id}/test       200 {"watch", "matches": [...], "truncated"}
+ *   GET    /liaison/watches/{id}/events     200 {"watch", "events": [...], "before"?}: what it
+ *                                           fired for, newest first (?before=&limit=)
  *   GET    /liaison/events                  text/event-stream of the caller's watches' events
  * A watch made here belongs to the caller: its partner, or this instance for local tokens.
  * Another owner's watch answers 404, like one that does not exist.
@@ -213,6 +215,36 @@ static void events(struct api_call *c)
     http_add_header(c->resp, "X-Accel-Buffering", "no");
 }
 
+/* GET /liaison/watches/{id}/events?before=&limit=: the objects the watch fired for, newest
+ * first, each still visible to the caller (checked through the gate now) and, for a partner,
+ * named in the request's disclosure ticket. */
+static void fired_events(struct api_call *c, const char *id)
+{
+    static const char *const params[] = {"before", "limit", NULL};
+    if (strcmp(c->req->method, "GET") != 0) {
+        api_fail(c, 405, "Method not allowed", "use GET");
+        return http_add_header(c->resp, "Allow", "GET");
+    }
+    if (api_check_params(c, params))
+        return;
+    int64_t before = 0;
+    size_t limit;
+    const char *v = api_param(c, "before");
+    if (v && lia_parse_i64(v, strlen(v), 1, INT64_MAX, &before) != 0)
+        return (void)api_fail(c, 400, "Bad request", "before must be an event number");
+    if (api_parse_limit(c, &limit))
+        return;
+    struct audit_ticket *t;
+    if (api_ticket(c, &t))
+        return;
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (watch_fired_json(c->api->store, c->who->partner, &c->who->policy, id, before, limit, t,
+                         &c->resp->body, &err))
+        return (void)api_fail_err(c, &err);
+    answer_json(c, 200);
+}
+
 void api_liaison_watches(struct api_call *c, const char **seg, size_t nseg)
 {
     static const char *const no_params[] = {NULL};
@@ -220,7 +252,8 @@ void api_liaison_watches(struct api_call *c, const char **seg, size_t nseg)
     bool post = !strcmp(c->req->method, "POST");
     struct lia_err err;
     lia_err_clear(&err);
-    if (api_check_params(c, no_params))
+    bool fired = nseg == 4 && !strcmp(seg[1], "watches") && !strcmp(seg[3], "events");
+    if (!fired && api_check_params(c, no_params))
         return;
     if (!strcmp(seg[1], "events")) {
         if (nseg != 2 || !get) {
@@ -257,8 +290,10 @@ void api_liaison_watches(struct api_call *c, const char **seg, size_t nseg)
         dbuf_printf(&c->resp->body, "{\"id\":\"%s\"}", id);
         return answer_json(c, 200);
     }
+    if (fired)
+        return fired_events(c, id);
     if (strcmp(seg[3], "test") != 0)
-        return (void)api_fail(c, 404, "Not found", "no such action; use test");
+        return (void)api_fail(c, 404, "Not found", "no such action; use test or events");
     if (!post) {
         api_fail(c, 405, "Method not allowed", "use POST");
         return http_add_header(c->resp, "Allow", "POST");

@@ -44,6 +44,33 @@ int api_read_objects(struct api_call *c, const struct store_collection *col, con
     return 0;
 }
 
+int api_gate_probe(struct api_call *c, const struct store_policy *p,
+                   const struct store_collection *col, const char *id, const char **modified,
+                   struct lia_err *err)
+{
+    const char *ids[1] = {id};
+    struct store_filter f = {.ids = ids, .n_ids = 1, .limit = 1};
+    struct store_page page;
+    *modified = NULL;
+    int rc = store_query_objects(c->api->store, p, col->rid, &f, false, c->req->arena, &page, err);
+    if (rc)
+        return rc;
+    if (page.n == 0)
+        return 0;
+    *modified = page.rows[0].modified ? page.rows[0].modified : "";
+    return 1;
+}
+
+int api_count_objects(struct api_call *c, const struct store_collection *col,
+                      const struct store_filter *f, int64_t *total)
+{
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (store_count_objects(c->api->store, &c->who->policy, col->rid, f, total, &err) != 0)
+        return api_fail_err(c, &err);
+    return 0;
+}
+
 char *api_delete_detail(struct api_call *c, const char *collection, const char *id,
                         const struct store_row *gone, size_t n)
 {

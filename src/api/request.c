@@ -121,8 +121,8 @@ const char *api_param(struct api_call *c, const char *key)
 }
 
 /* Splits a comma list into arena strings; refuses empty members and more than max. */
-static int split_list(struct api_call *c, const char *key, const char *v, size_t max, char ***out,
-                      size_t *n)
+int api_split_list(struct api_call *c, const char *key, const char *v, size_t max, char ***out,
+                   size_t *n)
 {
     size_t count = 1;
     for (const char *p = v; *p; p++)
@@ -236,6 +236,34 @@ int api_parse_next(struct api_call *c, int64_t coll, const char *scope, const ch
     return 0;
 }
 
+int api_parse_limit(struct api_call *c, size_t *limit)
+{
+    const struct api_config *cfg = &c->api->cfg;
+    const char *v = api_param(c, "limit");
+    int64_t lim;
+    *limit = cfg->default_page_size;
+    if (v && lia_parse_i64(v, strlen(v), 1, INT64_MAX / 2, &lim) != 0)
+        return api_fail(c, 400, "Bad request", "limit must be a positive integer");
+    if (v)
+        *limit = (size_t)lim > cfg->max_page_size ? cfg->max_page_size : (size_t)lim;
+    return 0;
+}
+
+int api_parse_types(struct api_call *c, const char *key, const char *v, struct store_filter *f)
+{
+    char **list;
+    size_t n;
+    if (api_split_list(c, key, v, c->api->cfg.max_filter_values, &list, &n))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!stix_is_valid_type(list[i], strlen(list[i])))
+            return api_fail(c, 400, "Bad request", "%s: '%.100s' is not a STIX type name", key,
+                            list[i]);
+    f->types = (const char *const *)list;
+    f->n_types = n;
+    return 0;
+}
+
 int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct store_filter *f)
 {
     memset(f, 0, sizeof *f);
@@ -249,17 +277,12 @@ int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct
         if (stix_parse_timestamp(v, strlen(v), &f->added_after, &digits, &err) != 0)
             return api_fail(c, 400, "Bad request", "added_after: %s", err.msg);
     }
-    f->limit = cfg->default_page_size;
-    if ((v = api_param(c, "limit"))) {
-        int64_t lim;
-        if (lia_parse_i64(v, strlen(v), 1, INT64_MAX / 2, &lim) != 0)
-            return api_fail(c, 400, "Bad request", "limit must be a positive integer");
-        f->limit = (size_t)lim > cfg->max_page_size ? cfg->max_page_size : (size_t)lim;
-    }
+    if (api_parse_limit(c, &f->limit))
+        return -1;
     char **list;
     size_t n;
     if ((v = api_param(c, "match[id]"))) {
-        if (split_list(c, "match[id]", v, max, &list, &n))
+        if (api_split_list(c, "match[id]", v, max, &list, &n))
             return -1;
         for (size_t i = 0; i < n; i++)
             if (!stix_is_valid_id(list[i], strlen(list[i])))
@@ -268,18 +291,10 @@ int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct
         f->ids = (const char *const *)list;
         f->n_ids = n;
     }
-    if ((v = api_param(c, "match[type]"))) {
-        if (split_list(c, "match[type]", v, max, &list, &n))
-            return -1;
-        for (size_t i = 0; i < n; i++)
-            if (!stix_is_valid_type(list[i], strlen(list[i])))
-                return api_fail(c, 400, "Bad request",
-                                "match[type]: '%.100s' is not a STIX type name", list[i]);
-        f->types = (const char *const *)list;
-        f->n_types = n;
-    }
+    if ((v = api_param(c, "match[type]")) && api_parse_types(c, "match[type]", v, f))
+        return -1;
     if ((v = api_param(c, "match[spec_version]"))) {
-        if (split_list(c, "match[spec_version]", v, max, &list, &n))
+        if (api_split_list(c, "match[spec_version]", v, max, &list, &n))
             return -1;
         for (size_t i = 0; i < n; i++)
             if (!valid_spec_version(list[i]))
@@ -290,7 +305,7 @@ int api_parse_filter(struct api_call *c, int64_t coll, const char *scope, struct
         f->n_spec_versions = n;
     }
     if ((v = api_param(c, "match[version]"))) {
-        if (split_list(c, "match[version]", v, max, &list, &n))
+        if (api_split_list(c, "match[version]", v, max, &list, &n))
             return -1;
         int64_t *at = arena_alloc(c->req->arena, n * sizeof *at);
         if (!at)

@@ -11,7 +11,7 @@
 #include "store/store_int.h"
 
 #include <sodium.h>
-
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Answers to look-ups repeated within a transaction: a marking-definition's text, an
@@ -101,6 +101,147 @@ static int page_row(struct store_cur *cur, struct arena *a, struct store_row *r,
     return r->id && r->spec_version && (!with_json || r->json) ? 0 : LIA_ETOOBIG;
 }
 
+/* The filter asks for more than TAXII's filters (the desk's browsing). */
+static bool browsing(const struct store_filter *f)
+{
+    return f->n_tlps || f->created_by || f->modified_from || f->modified_to || f->order ||
+           f->descending || f->cursor || f->refers_to;
+}
+
+static const char *order_sql(const struct store_filter *f)
+{
+    if (f->order == STORE_ORDER_MODIFIED)
+        return f->descending ? " ORDER BY o.modified DESC, o.date_added DESC"
+                             : " ORDER BY o.modified, o.date_added";
+    return f->descending ? " ORDER BY o.date_added DESC" : " ORDER BY o.date_added";
+}
+
+/* The start of every read of objects: a connection (*c NULL when none could be had: then
+ * nothing else is set), the collection's default TLP and the caller's right to read it (rc),
+ * and an empty statement with its values. The caller releases q and c. */
+static int query_begin(struct store *s, const struct store_policy *p, int64_t coll, struct arena *a,
+                       struct store_conn **c, int *default_tlp, struct dbuf *q,
+                       struct store_args *b, struct lia_err *err)
+{
+    *c = NULL;
+    int rc = store_acquire(s, c, err);
+    if (rc) {
+        *c = NULL;
+        return rc;
+    }
+    *default_tlp = STORE_TLP_AMBER;
+    rc = collection_access(s, *c, p, coll, false, default_tlp, err);
+    dbuf_init(q, 256 * 1024);
+    store_args_init(b, a);
+    return rc;
+}
+
+/* Runs "SELECT <what> FROM object o WHERE <f and p> <tail>" on coll, each row through fn into
+ * an arena array of size-byte elements: the one WHERE clause of the gate, for counts. */
+static int aggregate(struct store *s, const struct store_policy *p, int64_t coll,
+                     const struct store_filter *f, const char *what, const char *tail, size_t size,
+                     store_row_fn fn, struct arena *a, void **out, size_t *n, struct lia_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    struct store_conn *c;
+    int default_tlp;
+    struct dbuf q;
+    struct store_args b;
+    int rc = query_begin(s, p, coll, a, &c, &default_tlp, &q, &b, err);
+    if (rc < 0 && !c)
+        return rc;
+    rc = rc ? rc : dbuf_printf(&q, "SELECT %s FROM object o", what);
+    rc = rc ? rc : store_where_sql(&q, &b, s, p, default_tlp, coll, f, NULL);
+    rc = rc ? rc : dbuf_puts(&q, tail);
+    if (rc == LIA_ETOOBIG)
+        rc = lia_err_set(err, LIA_ETOOBIG, "query has too many terms");
+    else if (rc && !err->code)
+        rc = lia_err_set(err, rc, "cannot build query");
+    if (rc == 0)
+        rc = store_list_text(c, q.ptr, q.len, &b, size, fn, a, out, n, "count", err);
+    dbuf_release(&q);
+    store_release(s, c);
+    return rc;
+}
+
+int store_count_objects(struct store *s, const struct store_policy *p, int64_t coll,
+                        const struct store_filter *f, int64_t *total, struct lia_err *err)
+{
+    struct arena a;
+    arena_init(&a, 1024 * 1024);
+    void *rows;
+    size_t n;
+    int rc = aggregate(s, p, coll, f, "count(*)", "", sizeof(int64_t), store_row_int, &a, &rows, &n,
+                       err);
+    *total = rc == 0 && n == 1 ? *(int64_t *)rows : 0;
+    arena_release(&a);
+    return rc;
+}
+
+static const struct store_field facet_fields[] = {FIELD(struct store_facet, value, 't'),
+                                                  FIELD(struct store_facet, count, 'i')};
+STORE_ROW_FN(facet_row, facet_fields)
+
+int store_facet_objects(struct store *s, const struct store_policy *p, int64_t coll,
+                        const struct store_filter *f, int column, size_t max, struct arena *a,
+                        struct store_facet **out, size_t *n, struct lia_err *err)
+{
+    static const char *const what[] = {
+        [STORE_FACET_TYPE] = "o.type, count(*)",
+        [STORE_FACET_TLP] = "CAST(o.tlp AS TEXT), count(*)",
+        [STORE_FACET_CREATOR] = "o.created_by_ref, count(*)",
+    };
+    if (column < STORE_FACET_TYPE || column > STORE_FACET_CREATOR)
+        return lia_err_set(err, LIA_EINVAL, "no such facet");
+    char tail[64];
+    snprintf(tail, sizeof tail, " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %zu", max);
+    void *rows;
+    int rc =
+        aggregate(s, p, coll, f, what[column], tail, sizeof **out, facet_row, a, &rows, n, err);
+    *out = rows;
+    return rc;
+}
+
+int store_gate_preview(struct store *s, const struct store_policy *p, int64_t coll,
+                       const struct store_object *o, struct lia_err *err)
+{
+    if (!p->all && p->partner > STORE_MASK_MAX_PARTNER)
+        return lia_err_set(err, LIA_EUNSUPPORTED, "no preview for partner %lld",
+                           (long long)p->partner);
+    struct arena a;
+    arena_init(&a, 1024 * 1024);
+    struct store_conn *c;
+    int default_tlp;
+    struct dbuf q;
+    struct store_args b;
+    int rc = query_begin(s, p, coll, &a, &c, &default_tlp, &q, &b, err);
+    if (rc < 0 && !c) {
+        arena_release(&a);
+        return rc;
+    }
+    rc = rc ? rc
+            : dbuf_puts(&q, "SELECT count(*) FROM (SELECT ? AS tlp, ? AS restricted, ? AS rel_mask,"
+                            " ? AS red_mask) o WHERE 1 = 1");
+    rc = rc ? rc : store_args_add(&b, sv_int(o->tlp));
+    rc = rc ? rc : store_args_add(&b, sv_int(o->has_rel ? RESTRICTED_REL : 0));
+    rc = rc ? rc : store_args_add(&b, sv_int(store_audience_mask(o->rel_to, o->n_rel_to)));
+    rc = rc ? rc : store_args_add(&b, sv_int(store_audience_mask(o->red_to, o->n_red_to)));
+    rc = rc ? rc : store_policy_sql(&q, &b, p, default_tlp, "o");
+    if (rc && !err->code)
+        rc = lia_err_set(err, rc, "cannot build the preview");
+    int64_t *rows = NULL;
+    size_t n = 0;
+    if (rc == 0)
+        rc = store_list_text(c, q.ptr, q.len, &b, sizeof *rows, store_row_int, &a, (void **)&rows,
+                             &n, "preview", err);
+    int verdict = rc == 0 && n == 1 && rows[0] > 0 ? 1 : 0;
+    dbuf_release(&q);
+    store_release(s, c);
+    arena_release(&a);
+    return rc ? rc : verdict;
+}
+
 int store_query_objects(struct store *s, const struct store_policy *p, int64_t coll,
                         const struct store_filter *f, bool with_json, struct arena *a,
                         struct store_page *out, struct lia_err *err)
@@ -109,15 +250,12 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
     if (f->limit == 0)
         return lia_err_set(err, LIA_EINVAL, "limit must be positive");
     struct store_conn *c;
-    int rc = store_acquire(s, &c, err);
-    if (rc)
-        return rc;
-    int default_tlp = STORE_TLP_AMBER;
-    rc = collection_access(s, c, p, coll, false, &default_tlp, err);
+    int default_tlp;
     struct dbuf q;
-    dbuf_init(&q, 256 * 1024);
     struct store_args b;
-    store_args_init(&b, a);
+    int rc = query_begin(s, p, coll, a, &c, &default_tlp, &q, &b, err);
+    if (rc < 0 && !c)
+        return rc;
     /* Without statistics SQLite would rather walk the collection in date_added order than
      * look ids up; a few ids are far cheaper found directly and sorted. */
     if (rc == 0)
@@ -132,7 +270,7 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
     int sel = f->version_sel ? f->version_sel : (f->n_version_at ? 0 : STORE_VER_LAST);
     bool one_last = f->n_ids == 1 && sel == STORE_VER_LAST && f->n_version_at == 0 &&
                     f->n_types == 0 && f->n_spec_versions == 0 && !f->text_match &&
-                    f->added_after == 0 && f->after_key == 0;
+                    f->added_after == 0 && f->after_key == 0 && !browsing(f);
     if (rc == 0 && one_last) {
         rc = dbuf_puts(&q, " WHERE o.coll = ? AND o.id = ?");
         rc = rc ? rc : store_args_add(&b, sv_int(coll));
@@ -141,7 +279,8 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
         rc = rc ? rc : dbuf_puts(&q, " ORDER BY o.modified DESC LIMIT 1");
     } else if (rc == 0) {
         rc = store_where_sql(&q, &b, s, p, default_tlp, coll, f, NULL);
-        rc = rc ? rc : dbuf_puts(&q, " ORDER BY o.date_added LIMIT ?");
+        rc = rc ? rc : dbuf_puts(&q, order_sql(f));
+        rc = rc ? rc : dbuf_puts(&q, " LIMIT ?");
         rc = rc ? rc : store_args_add(&b, sv_int((int64_t)f->limit + 1));
     }
     if (rc == LIA_ETOOBIG)

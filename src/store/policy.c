@@ -100,6 +100,54 @@ static char *like_pattern(const char *text, struct arena *a)
     return p;
 }
 
+/* The desk's conditions (store.h, struct store_filter): TLP ranks, creator, a modified range
+ * and a keyset cursor in the page's order. */
+static int browse_sql(struct dbuf *q, struct store_args *b, struct store *s,
+                      const struct store_filter *f)
+{
+    int rc = 0;
+    if (f->n_tlps) {
+        rc = dbuf_puts(q, " AND o.tlp IN (");
+        for (size_t i = 0; i < f->n_tlps && rc == 0; i++) {
+            rc = dbuf_puts(q, i ? ",?" : "?");
+            rc = rc ? rc : store_args_add(b, sv_int(f->tlps[i]));
+        }
+        rc = rc ? rc : dbuf_puts(q, ")");
+    }
+    if (rc == 0 && f->created_by) {
+        rc = dbuf_puts(q, " AND o.created_by_ref = ?");
+        rc = rc ? rc : store_args_add(b, sv_text(f->created_by));
+    }
+    if (rc == 0 && f->modified_from) {
+        rc = dbuf_puts(q, " AND o.modified >= ?");
+        rc = rc ? rc : store_args_add(b, sv_int(f->modified_from));
+    }
+    if (rc == 0 && f->modified_to) {
+        rc = dbuf_puts(q, " AND o.modified <= ?");
+        rc = rc ? rc : store_args_add(b, sv_int(f->modified_to));
+    }
+    if (rc == 0 && f->refers_to) {
+        /* The id as a JSON string value: quoted, so that no longer id or text holds it. */
+        char *quoted = b->a ? arena_printf(b->a, "\"%s\"", f->refers_to) : NULL;
+        rc = quoted ? dbuf_puts(q, s->be->text_contains) : LIA_ENOMEM;
+        rc = rc ? rc : store_args_add(b, sv_text(quoted));
+        rc = rc ? rc : dbuf_puts(q, " AND o.id <> ?"); /* its own text names it too */
+        rc = rc ? rc : store_args_add(b, sv_text(f->refers_to));
+    }
+    if (rc == 0 && f->cursor) {
+        char cmp = f->descending ? '<' : '>';
+        if (f->order == STORE_ORDER_MODIFIED)
+            rc = dbuf_printf(q,
+                             " AND (o.modified, o.date_added) %c (SELECT k.modified, k.date_added"
+                             " FROM object k WHERE k.date_added = ?)",
+                             cmp);
+        else
+            rc = dbuf_printf(q, " AND o.date_added %c ?", cmp);
+        rc = rc ? rc : store_args_add(b, sv_int(f->cursor));
+    }
+    return rc;
+}
+
 int store_where_sql(struct dbuf *q, struct store_args *b, struct store *s,
                     const struct store_policy *p, int default_tlp, int64_t coll,
                     const struct store_filter *f, const char *id)
@@ -123,6 +171,8 @@ int store_where_sql(struct dbuf *q, struct store_args *b, struct store *s,
         rc = pattern ? dbuf_puts(q, s->be->search_match) : LIA_ENOMEM;
         rc = rc ? rc : store_args_add(b, sv_text(pattern));
     }
+    if (rc == 0)
+        rc = browse_sql(q, b, s, f);
     if (rc == 0)
         rc = store_policy_sql(q, b, p, default_tlp, "o");
 

@@ -213,7 +213,23 @@ struct store_filter {
     size_t n_version_at;
     size_t limit;           /* rows to return; the store looks one further to set `more` */
     const char *text_match; /* normalised text (>= 3 characters) the search text must contain */
+    /* The desk's browsing of a large collection (docs/web.md): more conditions of the same
+     * query, and an order other than date_added ascending. Zero values change nothing. */
+    const int *tlps; /* stored TLP ranks to keep (STORE_TLP_NONE: unmarked) */
+    size_t n_tlps;
+    const char *created_by;             /* created_by_ref must equal it */
+    int64_t modified_from, modified_to; /* inclusive bounds on modified (us); 0 = none */
+    int order;                          /* enum store_order; 0 = STORE_ORDER_ADDED */
+    bool descending;                    /* newest first */
+    int64_t cursor;        /* keyset: only rows after the row stored under this date_added, in the
+                              order asked (for STORE_ORDER_ADDED ascending, after_key does the same) */
+    const char *refers_to; /* an id the stored text names as a value (a relationship's end, a
+                              report's object_refs...): the objects around it. Not indexed: a
+                              walk of the collection's rows of the types asked */
 };
+
+/* The order of a page: date_added (the default), or modified with date_added breaking ties. */
+enum store_order { STORE_ORDER_ADDED = 0, STORE_ORDER_MODIFIED = 1 };
 
 struct store_row {
     int64_t date_added;
@@ -231,10 +247,36 @@ struct store_page {
 };
 
 /* Returns a page of object versions of collection coll that policy p may see and filter f
- * selects, in date_added order. with_json also returns the stored text. */
+ * selects, in date_added order (or f's order). with_json also returns the stored text. */
 int store_query_objects(struct store *s, const struct store_policy *p, int64_t coll,
                         const struct store_filter *f, bool with_json, struct arena *a,
                         struct store_page *out, struct lia_err *err);
+/* How many object versions of collection coll policy p may see and filter f selects (its limit
+ * ignored; its cursor counts the rows after it): the same WHERE clause as store_query_objects,
+ * so a total never counts what a page would not show. */
+int store_count_objects(struct store *s, const struct store_policy *p, int64_t coll,
+                        const struct store_filter *f, int64_t *total, struct lia_err *err);
+
+/* Whether policy p would be given object o (its handling columns filled by
+ * access_object_handling: tlp, rel_to, has_rel, red_to) as the latest version of an object in
+ * coll, were it stored now: the gate's own predicate (policy.c) evaluated on that one row of
+ * values, for a preview before writing. 1 or 0; LIA_ENOTFOUND when p may not read coll;
+ * LIA_EUNSUPPORTED for a partner past STORE_MASK_MAX_PARTNER (whose audience is kept in rows
+ * an unstored object does not have). */
+int store_gate_preview(struct store *s, const struct store_policy *p, int64_t coll,
+                       const struct store_object *o, struct lia_err *err);
+/* How many of the versions store_count_objects would count have each value of a column (the
+ * most frequent max values, most first): the facets of a search or a listing, through the same
+ * WHERE clause. value is the text of the column (a TLP rank in decimal; NULL for an object
+ * without a creator). */
+enum store_facet_column { STORE_FACET_TYPE = 0, STORE_FACET_TLP = 1, STORE_FACET_CREATOR = 2 };
+struct store_facet {
+    const char *value;
+    int64_t count;
+};
+int store_facet_objects(struct store *s, const struct store_policy *p, int64_t coll,
+                        const struct store_filter *f, int column, size_t max, struct arena *a,
+                        struct store_facet **out, size_t *n, struct lia_err *err);
 
 /* Deletes the versions of object id in coll that f selects (ids/types ignored), after the
  * same policy gate as reads; *deleted gets the count (0 means "not found" to the caller) and
@@ -484,6 +526,11 @@ int store_watch_event_put(struct store_txn *t, const struct store_watch_event *e
 /* Events of owner's watches with seq > after, oldest first, at most limit. */
 int store_watch_events(struct store *s, int64_t owner, int64_t after, size_t limit, struct arena *a,
                        struct store_watch_event **out, size_t *n, struct lia_err *err);
+/* Events of owner's watch watch_id, newest first: seq < before (0: from the newest), at most
+ * limit. */
+int store_watch_fired(struct store *s, int64_t owner, const char *watch_id, int64_t before,
+                      size_t limit, struct arena *a, struct store_watch_event **out, size_t *n,
+                      struct lia_err *err);
 /* The newest event seq of owner's watches, 0 when none. */
 int store_watch_event_last(struct store *s, int64_t owner, int64_t *seq, struct lia_err *err);
 /* Pending webhook deliveries with next_attempt <= now, oldest first, with the watch's

@@ -145,6 +145,21 @@ int store_watch_events(struct store *s, int64_t owner, int64_t after, size_t lim
     return rc;
 }
 
+int store_watch_fired(struct store *s, int64_t owner, const char *watch_id, int64_t before,
+                      size_t limit, struct arena *a, struct store_watch_event **out, size_t *n,
+                      struct lia_err *err)
+{
+    static struct sq q = SQ(EVENT_SELECT " WHERE w.owner = ? AND w.id = ? AND (? = 0 OR e.seq < ?)"
+                                         " ORDER BY e.seq DESC LIMIT ?");
+    void *rows;
+    int rc = store_list(s, &q,
+                        SV(sv_int(owner), sv_text(watch_id), sv_int(before), sv_int(before),
+                           sv_int((int64_t)limit)),
+                        sizeof **out, event_row, a, &rows, n, "read a watch's events", err);
+    *out = rows;
+    return rc;
+}
+
 int store_watch_event_last(struct store *s, int64_t owner, int64_t *seq, struct lia_err *err)
 {
     static struct sq q = SQ("SELECT coalesce(max(e.seq), 0) FROM watch_event e JOIN watch w"

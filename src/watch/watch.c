@@ -336,3 +336,47 @@ int watch_events_sse(struct audit_recorder *r, int64_t owner, const struct store
     arena_release(&a);
     return rc;
 }
+
+int watch_fired_json(struct store *s, int64_t owner, const struct store_policy *p, const char *id,
+                     int64_t before, size_t limit, struct audit_ticket *t, struct dbuf *out,
+                     struct lia_err *err)
+{
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_watch w;
+    struct store_watch_event *ev = NULL;
+    size_t n = 0;
+    int rc = store_watch_get(s, owner, id, &a, &w, err);
+    rc = rc ? rc : store_watch_fired(s, owner, id, before, limit + 1, &a, &ev, &n, err);
+    if (rc == 0)
+        rc = dbuf_puts(out, "{\"watch\":{") || json_member(out, "id", w.id, true) ||
+             json_member(out, "name", w.name, false) || dbuf_puts(out, "},\"events\":[");
+    size_t shown = 0;
+    for (size_t i = 0; i < n && i < limit && rc == 0; i++) {
+        bool visible = false;
+        rc = watch_visible(s, p, ev[i].coll, ev[i].obj_id, ev[i].obj_modified, ev[i].obj_date_added,
+                           &visible, err);
+        if (rc || !visible)
+            continue;
+        if (t)
+            rc = audit_ticket_add_keys(t, s, "watch-events", &ev[i].obj_date_added, 1, err);
+        char fired[32];
+        lia_format_ts(ev[i].created, 3, fired);
+        /* The summary is an object: its members follow seq and fired. */
+        if (rc == 0 && ev[i].summary[0] == '{')
+            rc = dbuf_printf(out, "%s{\"seq\":%lld,\"fired\":\"%s\"%s%s", shown ? "," : "",
+                             (long long)ev[i].seq, fired, ev[i].summary[1] == '}' ? "" : ",",
+                             ev[i].summary + 1);
+        shown++;
+    }
+    if (rc == 0)
+        rc = dbuf_puts(out, "]");
+    if (rc == 0 && n > limit)
+        rc = dbuf_printf(out, ",\"before\":%lld", (long long)ev[limit - 1].seq);
+    if (rc == 0)
+        rc = dbuf_puts(out, "}");
+    if (rc > 0 || (rc && !err->code))
+        rc = lia_err_set(err, LIA_ETOOBIG, "the events do not fit the response limit");
+    arena_release(&a);
+    return rc;
+}

@@ -95,6 +95,15 @@ int watch_subscribe(struct watch_engine *e, int64_t owner, void (*wake)(void *ct
 /* After it returns, wake is never called again for sub; frees sub. */
 void watch_unsubscribe(struct watch_engine *e, struct watch_subscriber *sub);
 
+/* For the desk's watch page: appends to out {"watch": {"id", "name"}, "events": [{"seq",
+ * "fired", summary members...}], "before"?} with the events of owner's watch id newest first,
+ * seq < before (0: from the newest), at most limit, only those whose version policy p may still
+ * see (checked through the gate now), each named in t (the request's disclosure ticket; NULL
+ * for local owners). LIA_ENOTFOUND when owner has no such watch. */
+int watch_fired_json(struct store *s, int64_t owner, const struct store_policy *p, const char *id,
+                     int64_t before, size_t limit, struct audit_ticket *t, struct dbuf *out,
+                     struct lia_err *err);
+
 /* For a stream: appends to out, as server-sent events ("id:", "event: watch", "data:"), the
  * events of owner's watches after *after that policy p may still see (checked through the
  * gate now), at most limit, each on record first for a partner (committed through r, on the

@@ -15,8 +15,8 @@ class SearchTest(TaxiiCase):
     @classmethod
     def setUpClass(cls):
         d = cls.d = harness.DataDir()
-        run_cli("collection", "add", "--data", d.path, "--title", "A", "--alias", "a")
-        run_cli("collection", "add", "--data", d.path, "--title", "B", "--alias", "b")
+        cls.a = run_cli("collection", "add", "--data", d.path, "--title", "A", "--alias", "a").stdout.split()[-1]
+        cls.b = run_cli("collection", "add", "--data", d.path, "--title", "B", "--alias", "b").stdout.split()[-1]
         run_cli("partner", "add", "--data", d.path, "--name", "G", "--clearance", "green")
         for c in ("a", "b"):
             run_cli("grant", "--data", d.path, "--collection", c, "--partner", "G", "--read")
@@ -32,6 +32,10 @@ class SearchTest(TaxiiCase):
         cls.green_b = sdo("campaign", name="ISIS in the Sahel", object_marking_refs=[GREEN])
         cls.s.post_objects("a", [cls.actor, cls.report, cls.secret, cls.other])
         cls.s.post_objects("b", [cls.green_b])
+        cls.both = sdo("intrusion-set", name="Katiba Shared", object_marking_refs=[GREEN],
+                       created_by_ref="identity--0b6a1a52-7b0e-4d55-9d52-8f6d7c5f9a11")
+        cls.s.post_objects("a", [cls.both])
+        cls.s.post_objects("b", [cls.both])
 
     @classmethod
     def tearDownClass(cls):
@@ -80,8 +84,53 @@ class SearchTest(TaxiiCase):
         st, j = self.search(q="isis", next=nxt[:-2] + "AA")
         self.assertEqual(st, 400)
 
+    def test_grouped_by_entity(self):
+        st, j = self.search(q="katiba shared")
+        self.assertEqual(st, 200, j)
+        self.assertEqual([(r["object"]["id"], r["collections"]) for r in j["results"]],
+                         [(self.both["id"], [self.a, self.b])])
+        st, j = self.search(q="katiba shared", collection="b")
+        self.assertEqual([r["collections"] for r in j["results"]], [[self.b]])
+        # one a page: still once
+        st, j = self.search(q="katiba shared", limit="1")
+        self.assertEqual(len(j["results"]), 1)
+        if j["more"]:
+            st, j2 = self.search(q="katiba shared", limit="1", next=j["next"])
+            self.assertEqual(j2["results"], [])
+
+    def facets(self, j):
+        return {k: {f["value"]: f["count"] for f in v} for k, v in j["facets"].items()}
+
+    def test_facets(self):
+        st, j = self.search(q="الاسلامية")
+        f = self.facets(j)
+        self.assertEqual(f["type"], {"threat-actor": 1, "report": 1, "intrusion-set": 1})
+        self.assertEqual(f["tlp"], {"green": 1, "amber": 1, "red": 1})
+        self.assertEqual(f["collection"], {self.a: 3})
+        st, j = self.search(q="katiba")
+        f = self.facets(j)
+        self.assertEqual(f["source"], {"identity--0b6a1a52-7b0e-4d55-9d52-8f6d7c5f9a11": 2})
+        self.assertEqual(f["collection"], {self.a: 1, self.b: 1})
+        # a partner's facets count only what it may see
+        st, j = self.search(token=self.g, q="الاسلامية")
+        f = self.facets(j)
+        self.assertEqual((f["type"], f["tlp"]), ({"threat-actor": 1}, {"green": 1}))
+        # the facets narrow the search
+        st, j = self.search(q="الاسلامية", type="report")
+        self.assertEqual(self.ids(j), {self.report["id"]})
+        st, j = self.search(q="الاسلامية", tlp="red,green")
+        self.assertEqual(self.ids(j), {self.actor["id"], self.secret["id"]})
+        st, j = self.search(token=self.g, q="الاسلامية", tlp="red")
+        self.assertEqual((j["results"], self.facets(j)["tlp"]), ([], {}))
+        # a next page has no facets
+        st, j = self.search(q="isis", limit="1")
+        st, j = self.search(q="isis", limit="1", next=j["next"])
+        self.assertNotIn("facets", j)
+
     def test_bad_queries(self):
-        for q in ({}, {"q": "ab"}, {"q": "x" * 600}, {"q": "isis", "foo": "1"}, {"q": "isis", "limit": "0"}):
+        for q in ({}, {"q": "ab"}, {"q": "x" * 600}, {"q": "isis", "foo": "1"}, {"q": "isis", "limit": "0"},
+                  {"q": "isis", "type": "Bad Type"}, {"q": "isis", "tlp": "pink"},
+                  {"q": "isis", "creator": "nobody"}):
             st, j = self.search(**q)
             self.assertEqual(st, 400, (q, j))
 

@@ -328,6 +328,46 @@ class WatchTest(TaxiiCase):
                 break
         parked.close()
 
+    def test_fired_events_page(self):
+        st, j = self.api("POST", "/liaison/watches",
+                         {"name": "sahel page", "types": ["intrusion-set"], "name_like": "sahel"})
+        self.assertEqual(st, 201, j)
+        wid = j["id"]
+        a = sdo("intrusion-set", name="Sahel network A", object_marking_refs=[TLP_GREEN])
+        b = sdo("intrusion-set", name="Sahel network B", object_marking_refs=[TLP_GREEN])
+        hidden = sdo("intrusion-set", name="Sahel network red", object_marking_refs=[TLP_RED])
+        self.post([a])
+        self.post([hidden, b])
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            st, j = self.api("GET", "/liaison/watches/%s/events" % wid)
+            if st == 200 and len(j["events"]) >= 2:
+                break
+            time.sleep(0.1)
+        self.assertEqual(st, 200, j)
+        self.assertEqual(j["watch"], {"id": wid, "name": "sahel page"})
+        self.assertEqual([(e["id"], e["name"]) for e in j["events"]],
+                         [(b["id"], "Sahel network B"), (a["id"], "Sahel network A")])
+        self.assertTrue(all(e["fired"].endswith("Z") and e["seq"] > 0 for e in j["events"]))
+        self.assertNotIn("before", j)
+        # A page at a time, newest first.
+        st, j1 = self.api("GET", "/liaison/watches/%s/events?limit=1" % wid)
+        self.assertEqual([e["id"] for e in j1["events"]], [b["id"]])
+        st, j2 = self.api("GET", "/liaison/watches/%s/events?limit=1&before=%d" % (wid, j1["before"]))
+        self.assertEqual([e["id"] for e in j2["events"]], [a["id"]])
+        # What the page showed Paris is on its disclosure record; the red object never is.
+        out = run_cli("audit", "show", "--data", self.d.path, "--partner", "Paris").stdout
+        shown = {o[0] for l in out.splitlines() if '"watch-events"' in l
+                 for o in json.loads(l)["detail"]["objects"]}
+        self.assertTrue({a["id"], b["id"]} <= shown, out[-800:])
+        self.assertNotIn(hidden["id"], shown)
+        # Another owner's watch is not found; bad parameters are refused.
+        self.assertEqual(self.api("GET", "/liaison/watches/%s/events" % wid, partner="Rome")[0], 404)
+        for q in ("before=x", "limit=0", "after=1"):
+            self.assertEqual(self.api("GET", "/liaison/watches/%s/events?%s" % (wid, q))[0], 400, q)
+        self.assertEqual(self.api("POST", "/liaison/watches/%s/events" % wid, {})[0], 405)
+        self.assertEqual(self.api("DELETE", "/liaison/watches/" + wid)[0], 200)
+
     def test_webhook_retried_after_500(self):
         self.hooks.fail_first["/hook/flaky"] = 1
         wid, secret = self.add_watch("--name", "flaky", "--name-like", "retry marker",

@@ -5,6 +5,7 @@
 // remembered across a reload), a partner's view with its clearance and trust, sign out.
 // Screenshots of each page go to LIAISON_TEST_OUT.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { run, shot, signIn, graphNodes, step, assert, cli, TLP, presetLang, PHONE_WIDE, DESKTOP } from './lib.mjs';
 
 await run(import.meta.url, async ({ s, w, b, page, seen }) => {
@@ -89,6 +90,13 @@ await run(import.meta.url, async ({ s, w, b, page, seen }) => {
     await page.setViewportSize(DESKTOP);
     await page.reload();
     await page.waitForSelector('#watches tbody tr');
+    // the watch opens on the objects it fired for, each a link to its page
+    await page.click('#watches a.watch-link');
+    await page.waitForSelector(`#fired tr[data-id="${convoy.id}"]`);
+    assert((await page.textContent('#watch-title')).includes('Gao'), 'the watch named');
+    await page.click(`#fired tr[data-id="${convoy.id}"] a.obj-link`);
+    await page.waitForFunction((id) => location.pathname.endsWith(id), convoy.id);
+    await page.waitForSelector('#card');
     // another tab later: the visit was remembered (this browser), the report is no longer new
     const tab = await b.ctx.newPage();
     await signIn(tab, s.base, w.tokens.admin);
@@ -123,11 +131,105 @@ await run(import.meta.url, async ({ s, w, b, page, seen }) => {
     await page.waitForSelector('#count');
     const rows = await page.$$eval('#objects tbody tr', (els) => els.map((e) => e.dataset.id));
     assert(rows.length === 1 && rows[0] === w.obj.redCell.id, 'filtered to the one red threat actor: ' + rows);
+    assert((await page.textContent('#count')) === '1–1 of 1 objects', 'the server\'s total: ' + (await page.textContent('#count')));
+    // Filtered, sorted and paged by the server (GET /liaison/browse): ten a page, both ways.
+    await page.click('#f-reset');
+    await page.waitForFunction(() => !location.search);
+    const all = (await s.api('GET', '/liaison/browse/cells?limit=1000')).json;
+    await page.selectOption('#f-per', '10');
+    await page.selectOption('#f-sort', 'modified_desc');
+    await page.click('#f-apply');
+    await page.waitForFunction(() => location.search.includes('per=10'));
+    await page.waitForSelector('#next-page');
+    const pos = async () => page.$eval('#count', (e) => [Number(e.dataset.position), Number(e.dataset.total)]);
+    assert(JSON.stringify(await pos()) === JSON.stringify([1, all.total]), 'first page of ' + all.total + ': ' + (await pos()));
+    const dates = async () => page.$$eval('#objects tbody time', (els) => els.map((e) => e.getAttribute('datetime')));
+    const first = await dates();
+    assert(first.length === 10 && first.every((d, i) => i === 0 || first[i - 1] >= d), 'newest modified first: ' + first);
+    await page.click('#next-page');
+    await page.waitForFunction(() => document.getElementById('count') && document.getElementById('count').dataset.position === '11');
+    assert((await dates())[0] <= first[9], 'the second page continues the order');
+    await page.click('#prev-page');
+    await page.waitForFunction(() => document.getElementById('count') && document.getElementById('count').dataset.position === '1');
+    assert(JSON.stringify(await dates()) === JSON.stringify(first), 'back to the same first page');
+    // bulk selection across pages, exported as a STIX bundle the browser saves
+    const picked = await page.$$eval('#objects tbody tr', (els) => els.slice(0, 2).map((e) => e.dataset.id));
+    for (const id of picked) await page.check(`tr[data-id="${id}"] input.pick`);
+    await page.click('#next-page');
+    await page.waitForFunction(() => document.getElementById('count') && document.getElementById('count').dataset.position === '11');
+    const third = await page.$eval('#objects tbody tr', (e) => e.dataset.id);
+    await page.check(`tr[data-id="${third}"] input.pick`);
+    assert((await page.textContent('#export-selected')).includes('3'), 'three chosen');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-selected')]);
+    const bundle = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert(bundle.type === 'bundle' && /^bundle--/.test(bundle.id) &&
+      JSON.stringify(bundle.objects.map((o) => o.id).sort()) === JSON.stringify([...picked, third].sort()), 'the bundle holds the three: ' + JSON.stringify(bundle).slice(0, 200));
+    await page.click('#clear-selected');
+    assert(await page.$eval('#export-selected', (e) => e.disabled), 'cleared');
+    await page.fill('#f-text', 'كتيبة ماسينا');
+    await page.click('#f-apply');
+    await page.waitForFunction(() => location.search.includes('text='));
+    await page.waitForSelector(`tr[data-id="${w.obj.katiba.id}"]`);
+    assert((await page.$$('#objects tbody tr')).length === 1, 'the Arabic name finds Katiba Macina only');
     await page.click('#f-reset');
     await page.waitForFunction(() => !location.search);
     await page.fill('#f-after', '2099-01-01');
     await page.click('#f-apply');
     await page.waitForSelector('.empty');
+  });
+
+  await step('create, edit and revoke through the forms; the server\'s refusal at its field (en, then ar)', async () => {
+    await page.goto(s.base + '/collections/cells');
+    await page.click('#new-object');
+    await page.waitForSelector('#object-form');
+    await page.click('#form-save');
+    assert((await page.textContent('#fld-name-error')).includes('required'), 'the name is required, said at the field');
+    await page.fill('#fld-name', 'Katiba Serma (كتيبة سرما)');
+    await page.fill('#fld-aliases', 'كتيبة سرما\nSerma');
+    // the live preview: asked of the gate for the object as the form says it, before sending
+    const reason = (name) => page.$eval(`#audience-preview [data-partner="${name}"]`, (e) => e.dataset.reason || 'visible').catch(() => null);
+    await page.waitForSelector('#audience-preview [data-partner="Sahel"]');
+    assert(await reason('Sahel') === 'clearance', 'amber by default: not Sahel');
+    await page.selectOption('#fld-tlp', 'green');
+    await page.waitForFunction(() => { const e = document.querySelector('#audience-preview [data-partner="Sahel"]'); return e && !e.dataset.reason; });
+    await page.selectOption('#fld-tlp', 'red');
+    await page.waitForFunction(() => { const e = document.querySelector('#audience-preview [data-partner="Paris"]'); return e && e.dataset.reason === 'marking'; });
+    await page.selectOption('#fld-tlp', 'green');
+    await page.waitForFunction(() => { const e = document.querySelector('#audience-preview [data-partner="Sahel"]'); return e && !e.dataset.reason; });
+    await page.click('#form-save');
+    await page.waitForSelector('#obj-audience');
+    const made = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+    assert((await page.textContent('#obj-title')).includes('Katiba Serma'), 'created and shown');
+    assert(await page.$('#obj-audience [data-partner="Sahel"]:not([data-reason])'), 'a green object reaches Sahel');
+    await page.click('#edit-object');
+    await page.waitForSelector('#fld-description');
+    await page.fill('#fld-description', 'Active around Serma since 2024.');
+    await page.selectOption('#fld-tlp', 'amber');
+    await page.click('#form-save');
+    await page.waitForSelector('#versions li:nth-child(2)');
+    // amber now: the gate still gives Sahel the green version it had, and says so
+    const sahel = await page.$eval('#obj-audience [data-partner="Sahel"]', (e) => [e.dataset.reason || 'visible', e.dataset.latest, e.textContent]);
+    assert(sahel[0] === 'visible' && sahel[1] === 'false' && sahel[2].includes('an older version'), 'Sahel keeps the older version: ' + sahel);
+    assert((await page.$eval('#obj-audience [data-partner="US"]', (e) => e.dataset.latest)) === 'true', 'the US gets the new one');
+    // an indicator whose pattern the server refuses: its words at the field, nothing stored
+    const before = (await s.api('GET', '/liaison/browse/cells?type=indicator')).json.total;
+    await page.goto(s.base + '/collections/cells/new?type=indicator');
+    await page.waitForSelector('#fld-pattern');
+    await page.fill('#fld-pattern', "[ipv4-addr:value = '10.0.0.1'");
+    await page.fill('#fld-valid_from', '2026-01-01');
+    await page.click('#form-save');
+    await page.waitForSelector('#fld-pattern-error .server-words');
+    assert((await s.api('GET', '/liaison/browse/cells?type=indicator')).json.total === before, 'nothing stored');
+    // revoke: a new version that says so
+    page.once('dialog', (d) => d.accept());
+    await page.goto(s.base + `/collections/cells/objects/${made}/edit`);
+    await page.click('#form-revoke');
+    await page.waitForSelector('.revoked');
+    await presetLang(page, 'ar');
+    await page.goto(s.base + '/collections/cells/new?type=relationship');
+    await page.waitForSelector('#fld-source_ref');
+    assert((await page.textContent('#form-title')).includes('عنصر جديد') && (await page.textContent('#object-form')).includes('(مطلوب)'), 'the form in Arabic');
+    await presetLang(page, 'en');
   });
 
   await step('an object shows its properties and every version', async () => {

@@ -43,6 +43,9 @@ try {
       ...['stored', 'reused', 'refused'].map((x) => 'res_' + x),
       ...['auto', 'ar', 'en'].map((x) => 'lang_' + x),
       ...['added', 'removed', 'changed'].map((x) => 'diff_' + x),
+      ...['clearance', 'collection', 'marking', 'disabled', 'unknown'].map((x) => 'why_' + x),
+      ...['type', 'tlp', 'source', 'collection'].map((x) => 'facet_' + x),
+      ...['added_asc', 'added_desc', 'modified_desc', 'modified_asc'].map((x) => 'sort_' + x),
       ...['diamond', 'hexagon', 'triangle', 'rectangle', 'round_rectangle', 'vee', 'octagon', 'star', 'tag', 'round_tag', 'ellipse'].map((x) => 'shape_' + x),
     ];
     const prefixes = [...code.matchAll(/\bt\('([a-z_]+_)' \+/g)].map((m) => m[1]);

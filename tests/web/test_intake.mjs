@@ -89,6 +89,18 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
       if (q === 'الاسلامية') await shot(page, '33-search');
     }
     // Paging: one result a page, then the next.
+    // facets: counted by the server; a type narrows the search, and the same link widens it again
+    await page.goto(s.base + '/search?q=' + encodeURIComponent('الاسلامية'));
+    await page.waitForSelector('#facet-type a.facet');
+    const types = await page.$$eval('#facet-type a.facet', (els) => els.map((e) => [e.dataset.value, Number(e.querySelector('.count').textContent)]));
+    const ta = types.find(([v]) => v === 'threat-actor');
+    assert(ta && types.length > 1, 'type facets: ' + JSON.stringify(types));
+    await page.click('#facet-type a.facet[data-value="threat-actor"]');
+    await page.waitForFunction(() => location.search.includes('type=threat-actor'));
+    await page.waitForSelector('#facet-type a.facet.on');
+    const rows = await page.$$eval('#search-results tbody tr', (els) => els.map((e) => e.dataset.id));
+    assert(rows.length === ta[1] && rows.includes(actor.id), `the threat-actor facet said ${ta[1]}, the narrowed search lists ${rows}`);
+    assert((await page.textContent('#facet-tlp')).includes('TLP:GREEN'), 'the TLP facet in words');
     await page.goto(s.base + '/search?q=' + encodeURIComponent('الجزائر') + '&limit=1');
     await page.waitForSelector('#search-results tr');
     const first = await page.$eval('#search-results tr[data-id]', (e) => e.dataset.id);

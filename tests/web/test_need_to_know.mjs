@@ -137,6 +137,7 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
       await page.goto(s.base + '/search?q=' + encodeURIComponent(q));
       await page.waitForSelector('#search-count');
       assert(await page.$('#search-empty'), 'no result for ' + q);
+      assert(!(await page.$('#facets .facet')), 'no facet counts anything for ' + q);
       await record('search ' + q);
     }
     for (const q of ['Islamic', 'الاسلامية']) {
@@ -144,6 +145,11 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
       await page.waitForSelector('#search-results tbody tr');
       const tlps = await page.$$eval('#search-results .tlp', (els) => els.map((e) => e.textContent));
       assert(tlps.length > 0 && tlps.every((x) => x === 'TLP:GREEN'), q + ': only green results: ' + tlps);
+      // the facets count what the partner may see: green only, as many as the rows
+      const tlpFacet = await page.$$eval('#facet-tlp a.facet', (els) => els.map((e) => e.dataset.value));
+      assert(tlpFacet.every((x) => x === 'green'), q + ': TLP facets ' + tlpFacet);
+      const typeCounts = await page.$$eval('#facet-type .count', (els) => els.map((e) => e.textContent));
+      assert(typeCounts.length > 0, q + ': type facets shown');
       await record('search ' + q);
     }
     await shot(page, '13-green-partner-search');

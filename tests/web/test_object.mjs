@@ -30,6 +30,10 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
     object_refs: [O.isgs.id], object_marking_refs: [TLP.amber],
     extensions: { [GRADING]: { extension_type: 'property-extension', scale: 'admiralty', source_reliability: 'A', information_credibility: '1' } } };
   await s.post('cells', [usGraded], w.tokens.US);
+  // The flow example of docs/flows.md (issue 19): a flow card.
+  const flows = JSON.parse(readFileSync(path.join(SOURCE, 'docs', 'schemas', 'liaison-flow-example.json'), 'utf8')).objects;
+  await s.post('cells', flows);
+  const flow = flows.find((x) => x.type === 'liaison-flow' && x.commodities.includes('weapons'));
 
   await signIn(page, s.base, w.tokens.admin);
   const open = async (coll, id, ready, q) => {
@@ -51,11 +55,13 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
   };
 
   const L = {
-    en: { kind: 'Kind of actor', terrorist: 'Terrorist', ideology: 'Ideology', country: 'Mali', sector: 'Law enforcement', verb: 'attributed to',
-      agree: 'Agree', located: 'located at', related: 'related to', recipients: 'Named recipients:', relto: 'released only to:', trust: 'our trust in this source: B, usually reliable',
+    en: { kind: 'Kind of actor', terrorist: 'Terrorist', ideology: 'Ideology', country: 'Mali', sector: 'Law enforcement', verb: 'attributed to', weapons: 'Weapons', fighters: 'Fighters',
+      agree: 'Agree', located: 'located at', related: 'related to', recipients: 'Named recipients:', relto: 'released only to:',
+      visible: 'Visible to:', not: 'Not to:', clearance: 'cleared for TLP:GREEN', marking: 'the markings do not name it', trust: 'our trust in this source: B, usually reliable',
       grading: 'source completely reliable; information confirmed by other sources', changed: 'changed', from: 'From this object', raw: 'Raw JSON' },
-    ar: { kind: 'نوع الجهة', terrorist: 'إرهابي', ideology: 'العقيدة', country: 'مالي', sector: 'إنفاذ القانون', verb: 'منسوب إلى',
-      agree: 'أوافق', located: 'يتمركز في', related: 'مرتبط بـ', recipients: 'المتلقون المسمَّون:', relto: 'لا تُتاح إلا لـ:', trust: 'ثقتنا بهذا المصدر: B، موثوق عادةً',
+    ar: { kind: 'نوع الجهة', terrorist: 'إرهابي', ideology: 'العقيدة', country: 'مالي', sector: 'إنفاذ القانون', verb: 'منسوب إلى', weapons: 'أسلحة', fighters: 'مقاتلون',
+      agree: 'أوافق', located: 'يتمركز في', related: 'مرتبط بـ', recipients: 'المتلقون المسمَّون:', relto: 'لا تُتاح إلا لـ:',
+      visible: 'مرئي لـ:', not: 'غير مرئي لـ:', clearance: 'تصريحه TLP:GREEN', marking: 'العلامات لا تسمّيه', trust: 'ثقتنا بهذا المصدر: B، موثوق عادةً',
       grading: 'المصدر موثوق تماماً؛ المعلومة مؤكدة من مصادر أخرى', changed: 'تغيّر', from: 'من هذا العنصر', raw: 'JSON' },
   };
 
@@ -97,6 +103,10 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
       const sentence = await page.textContent('#rel-sentence');
       assert(sentence.includes('Katiba Macina') && sentence.includes(T.verb) && sentence.includes('JNIM'), 'the relationship as a sentence: ' + sentence);
       await noKeys('relationship');
+      await open('cells', flow.id, '#flow-sentence');
+      const fl = await page.textContent('#flow-sentence');
+      assert(fl.includes(T.weapons) && fl.includes(T.fighters) && fl.includes('Libya') && fl.includes('northern Mali'), 'the flow in one line: ' + fl);
+      await noKeys('flow');
       await shot(page, `${shotNo++}-relationship-${lang}-${size.width}`);
     });
 
@@ -104,6 +114,20 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
       await open('cells', O.redCell.id);
       const m = await page.textContent('#obj-markings');
       assert(m.includes('TLP:RED') && m.includes(T.recipients) && m.includes('Paris'), 'red recipients named: ' + m);
+      // Who can see it, as the gate answers for each partner (GET /liaison/audience).
+      const audience = async () => page.$$eval('#obj-audience [data-partner]', (els) => Object.fromEntries(els.map((e) => [e.dataset.partner, e.dataset.reason || 'visible'])));
+      const sameAs = (got, want) => JSON.stringify(Object.entries(got).sort()) === JSON.stringify(Object.entries(want).sort());
+      let a = await audience();
+      assert(sameAs(a, { Paris: 'visible', US: 'marking', Sahel: 'marking' }), 'the red cell reaches Paris only: ' + JSON.stringify(a));
+      const words = await page.textContent('#obj-audience');
+      assert(words.includes(T.visible) && words.includes(T.not) && words.includes(T.marking), 'the audience in words: ' + words);
+      await open('cells', O.report2.id);
+      a = await audience();
+      assert(sameAs(a, { Paris: 'visible', US: 'visible', Sahel: 'clearance' }), 'the amber report: ' + JSON.stringify(a));
+      assert((await page.textContent('#obj-audience')).includes(T.clearance), 'Sahel\'s clearance said');
+      await open('cells', O.usOnly.id);
+      a = await audience();
+      assert(sameAs(a, { Paris: 'marking', US: 'visible', Sahel: 'marking' }), 'REL TO US: ' + JSON.stringify(a));
       await open('cells', usGraded.id);
       const creator = await page.textContent('#obj-creator');
       assert(creator.includes('US') && creator.includes(T.trust), 'the creator and our trust in it: ' + creator);

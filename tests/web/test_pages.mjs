@@ -21,6 +21,9 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
     '--question', 'Names and aliases of the leaders?', '--question', 'ما هي صلات الخلايا بتنظيم القاعدة؟',
     '--question', 'Routes used since October?', '--priority', 'priority', '--due', due, '--marking', 'amber', '--about', w.obj.aqim.id));
   const press = lastLine(cli('collection', 'add', '--data', s.data, '--title', 'Press intake', '--alias', 'press'));
+  // A watch that fires for the published draft (its page lists the objects it fired for).
+  const watch = await s.json('POST', '/liaison/watches', null, { name: 'داعش — Daesh', name_like: 'داعش' });
+  assert(watch.status === 201, 'a watch: ' + JSON.stringify(watch.json));
   const draft = await s.json('POST', '/liaison/intake', null, { text: article, lang: 'auto' });
   assert(draft.status === 200, 'intake: ' + JSON.stringify(draft.json).slice(0, 300));
   const pub = await s.json('POST', '/liaison/intake/publish', null, { collection: press, marking: 'green', bundle: draft.json.bundle });
@@ -29,6 +32,9 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
   const report = published.find((o) => o.type === 'report');
   const daesh = published.find((o) => o.type === 'threat-actor' && (o.aliases || []).includes('داعش'));
   assert(report && daesh, 'the draft has a report and داعش');
+
+  for (let i = 0; i < 100 && !((await s.json('GET', '/liaison/watches')).json.watches[0].events >= 1); i++)
+    await new Promise((r) => setTimeout(r, 100));
 
   const O = w.obj;
   const obj = (c, o, q) => `/collections/${c}/objects/${o.id}${q || ''}`;
@@ -59,6 +65,8 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
       await page.click('#intake-analyse');
     }],
     ['search', '/search?q=' + encodeURIComponent('الاسلامية'), '#search-results tbody tr'],
+    ['object-form', '/collections/cells/new?type=report', '#fld-object_refs'],
+    ['watch', `/watches/${watch.json.id}`, `#fired tr[data-id="${daesh.id}"]`],
     ['not-found', '/collections/cells/objects/threat-actor--00000000-0000-4000-8000-000000000000', '#page-error'],
   ];
   const report_ = { pages: 0, moderate: 0, minor: 0, widest: 0, header: 0 };

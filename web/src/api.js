@@ -118,6 +118,8 @@ export const taxii = {
     }
     return out;
   },
+  /** Adds objects (an envelope) with the caller's rights: the TAXII status, failures included. */
+  post: (cid, objects) => call(ROOT + 'collections/' + enc(cid) + '/objects/', { method: 'POST', body: { objects } }),
   /** Versions of one object (match[version]: last, all, or a timestamp). */
   object: (cid, oid, version = 'last') =>
     call(ROOT + 'collections/' + enc(cid) + '/objects/' + enc(oid) + '/' + query({ 'match[version]': version })),
@@ -144,6 +146,20 @@ export const liaison = {
     jsonCall('/liaison/intake/publish', 'POST', { collection, marking, bundle }),
   /** Names, aliases and text, matched after Arabic normalisation on the server. */
   search: (params) => jsonCall('/liaison/search' + query(params), 'GET'),
+  /**
+   * A page of a collection filtered and sorted by the server (type, text, tlp, creator,
+   * added_after, modified_from, modified_to, sort, order, limit, next|prev): {total, position,
+   * objects, next?, prev?}.
+   */
+  browse: (cid, params) => jsonCall('/liaison/browse/' + enc(cid) + query(params), 'GET'),
+  /** The objects that name id (relationships, reports...), as the caller may see them. */
+  neighbours: (cid, id, params) => jsonCall('/liaison/neighbours/' + enc(cid) + '/' + enc(id) + query(params), 'GET'),
+  /** Which partners the gate would give this object, not yet stored, to. */
+  audiencePreview: (cid, obj) => jsonCall('/liaison/audience/' + enc(cid), 'POST', obj),
+  /** Which partners the gate gives the object to, and why not the others (local callers only). */
+  audience: (cid, oid) => jsonCall('/liaison/audience/' + enc(cid) + '/' + enc(oid), 'GET'),
   /** The caller's watches, each with how many times it fired (events). */
   watches: () => jsonCall('/liaison/watches', 'GET'),
+  /** What one watch fired for, newest first ({watch, events, before?}). */
+  watchEvents: (id, params) => jsonCall('/liaison/watches/' + enc(id) + '/events' + query(params), 'GET'),
 };

@@ -3,7 +3,7 @@
 // and name (when the caller can read it), text isolated in its own direction. Properties no
 // card knows are listed after the card under their own names; everything is in the raw JSON.
 import { h, bidi } from './dom.js';
-import { t, fmtDate, fmtNumber, typeName } from './i18n.js';
+import { t, fmtDate, fmtNumber, typeName, currentLang } from './i18n.js';
 import { isStixId, names } from './stix.js';
 import { nameCell, typeLabel } from './ui.js';
 import { propLabel, vocab, regionName, countryName, languageName, relationshipVerb } from './vocab.js';
@@ -25,6 +25,8 @@ export const CARD_FIELDS = {
   malware: ['malware_types', 'is_family', 'first_seen', 'last_seen'],
   grouping: ['context'],
   sighting: ['sighting_of_ref', 'where_sighted_refs', 'first_seen', 'last_seen', 'count'],
+  'liaison-flow': ['commodities', 'other_commodities', 'from_ref', 'to_ref', 'via_refs', 'carrier_refs', 'estimate',
+    'first_seen', 'last_seen'],
 };
 // Long text, shown as a block under the card (isolated, aligned with the page).
 export const TEXT_FIELDS = ['description', 'content', 'explanation', 'text'];
@@ -35,7 +37,7 @@ const SHOWN_ELSEWHERE = new Set(['type', 'spec_version', 'id', 'created', 'modif
 const COMMON = ['labels', 'confidence', 'lang', 'external_references', 'revoked'];
 const VOCAB = new Set(['threat_actor_types', 'roles', 'sophistication', 'resource_level', 'primary_motivation', 'secondary_motivations',
   'personal_motivations', 'identity_class', 'sectors', 'report_types', 'indicator_types', 'opinion', 'malware_types', 'context',
-  'priority', 'state', 'action']);
+  'priority', 'state', 'action', 'commodities']);
 
 /**
  * What a ref shows: the other object's type and names, linked to its page, when the caller can
@@ -75,6 +77,8 @@ export function valueOf(key, v, ctx) {
       r.description ? [' — ', bidi(r.description)] : null,
       r.url ? [' ', h('a', { href: r.url, rel: 'noopener noreferrer', dir: 'ltr' }, r.url)] : null]));
   if (key === 'questions' && Array.isArray(v)) return list(v.map((q) => bidi(q)), true);
+  if (key === 'estimate' && v && typeof v.quantity === 'number')
+    return [fmtNumber(v.quantity), ' ', bidi(String(v.unit || ''))];
   if (VOCAB.has(key)) return Array.isArray(v) ? list(v.map((x) => bidi(vocab(x)))) : bidi(vocab(v));
   if (typeof v === 'boolean') return v ? t('yes') : t('no');
   if (typeof v === 'number') return fmtNumber(v);
@@ -97,6 +101,18 @@ export function relationshipSentence(o, ctx) {
     h('span', { class: 'rel-end' }, refLink(o.source_ref, ctx)), ' ',
     h('strong', { class: 'rel-verb', 'data-type': o.relationship_type }, relationshipVerb(o.relationship_type)), ' ',
     h('span', { class: 'rel-end' }, refLink(o.target_ref, ctx)));
+}
+
+/** "Weapons, fighters: Libya → through Niger → Mali, carried by AQIM": a flow in one line. */
+export function flowSentence(o, ctx) {
+  const sep = (i) => (i ? t('list_sep') : '');
+  return h('p', { class: 'rel-sentence flow-sentence', id: 'flow-sentence' },
+    h('strong', null, (o.commodities || []).map((c, i) => [sep(i), bidi(vocab(c))])), ': ',
+    h('span', { class: 'rel-end' }, refLink(o.from_ref, ctx)),
+    (o.via_refs || []).length ? [' ', h('span', { 'aria-hidden': 'true' }, currentLang() === 'ar' ? '←' : '→'), ' ', t('flow_via'), ' ',
+      o.via_refs.map((id, i) => [sep(i), refLink(id, ctx)])] : null,
+    ' ', h('span', { 'aria-hidden': 'true' }, currentLang() === 'ar' ? '←' : '→'), ' ', h('span', { class: 'rel-end' }, refLink(o.to_ref, ctx)),
+    (o.carrier_refs || []).length ? [' — ', t('flow_by'), ' ', o.carrier_refs.map((id, i) => [sep(i), refLink(id, ctx)])] : null);
 }
 
 /**
@@ -122,6 +138,7 @@ export function card(o, ctx, textBlock) {
   return h('section', { class: 'card type-card', id: 'card', 'data-type': o.type, 'aria-labelledby': 'card-h' },
     h('h2', { id: 'card-h' }, typeName(o.type)),
     o.type === 'relationship' ? relationshipSentence(o, ctx) : null,
+    o.type === 'liaison-flow' ? flowSentence(o, ctx) : null,
     rows.length ? h('dl', { class: 'summary fields' }, rows) : null,
     texts.map((k) => h('div', { class: 'text-field', 'data-key': k },
       h('h3', null, propLabel(k)),

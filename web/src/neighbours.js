@@ -1,37 +1,47 @@
-// The neighbourhood of an object, built from what TAXII returns to this principal: the
-// relationship objects whose source or target is the object, the ids the object's own *_ref(s)
-// properties name, and the reports and groupings that list it. Used by the object page
-// (relationships in and out, the reports that carry its mentions) and by the graph. An id the
-// principal may not see never resolves, so it is never shown as a neighbour.
-//
-// TAXII has no filter on source_ref/target_ref, so the relationships, reports and groupings of
-// the collection are read once (at most 20 pages of 1,000 each); `complete` says whether that
-// was all of them. A server-side query for neighbours belongs to the store (issue 21, part 2).
-import { taxii } from './api.js';
+// The neighbourhood of an object, as the server finds it for this principal: the
+// relationships whose source or target is the object, the reports, groupings, notes and flows
+// that name it (GET /liaison/neighbours: one condition more of the store's one query, so an
+// object the principal may not see is never among them), and the ids the object's own
+// *_ref(s) properties name. Used by the object page (relationships in and out, the reports
+// that carry its mentions) and by the graph, which loads the neighbours of each node it
+// expands. `complete` is false when an object had more neighbours than were read.
+import { liaison, taxii } from './api.js';
 import { t } from './i18n.js';
 import { refsOf, isStixId } from './stix.js';
 import { relationshipVerb, propLabel } from './vocab.js';
+
+const MAX_PAGES = 5; // of 1,000 neighbours each
 
 export class Neighbourhood {
   constructor(cid) {
     this.cid = cid;
     this.objects = new Map(); // id -> latest visible version
     this.tried = new Set();
-    this.links = []; // relationships, reports, groupings: what connects objects
+    this.links = []; // relationships, reports, groupings...: what connects objects
+    this.linked = new Set(); // ids in links
+    this.loaded = new Set(); // ids whose neighbours were read
+    this.complete = true;
   }
 
-  async load() {
-    const [rels, reports, groupings] = await Promise.all([
-      taxii.objectsAll(this.cid, { 'match[type]': 'relationship' }),
-      taxii.objectsAll(this.cid, { 'match[type]': 'report' }),
-      taxii.objectsAll(this.cid, { 'match[type]': 'grouping' }),
-    ]);
-    for (const o of [...rels, ...reports, ...groupings]) {
-      this.objects.set(o.id, o);
-      this.tried.add(o.id);
+  /** Reads the objects that name id (at most MAX_PAGES pages). */
+  async load(id) {
+    if (this.loaded.has(id)) return;
+    this.loaded.add(id);
+    let next;
+    for (let i = 0; i < MAX_PAGES; i++) {
+      const page = await liaison.neighbours(this.cid, id, { limit: 1000, next });
+      for (const o of page.objects || []) {
+        this.objects.set(o.id, o);
+        this.tried.add(o.id);
+        if (!this.linked.has(o.id)) {
+          this.linked.add(o.id);
+          this.links.push(o);
+        }
+      }
+      if (!page.more) return;
+      next = page.next;
     }
-    this.links = [...rels, ...reports, ...groupings];
-    this.complete = rels.complete && reports.complete && groupings.complete;
+    this.complete = false;
   }
 
   /** Relationships out of and into id (each with the other side's object when it is visible). */
@@ -46,9 +56,9 @@ export class Neighbourhood {
     return { out, into };
   }
 
-  /** Reports and groupings that list id in their object_refs. */
+  /** Reports, groupings, notes and other objects (not relationships) that name id. */
   containersOf(id) {
-    return this.links.filter((r) => r.type !== 'relationship' && r.id !== id && (r.object_refs || []).includes(id));
+    return this.links.filter((r) => r.type !== 'relationship' && r.id !== id && refsOf(r).some((x) => x.id === id));
   }
 
   /** Reads the objects not yet held, 50 ids per request (match[id]). */
@@ -64,6 +74,7 @@ export class Neighbourhood {
 
   /** Nodes and edges around id; only ids that resolved to a visible object. */
   async around(id) {
+    await this.load(id);
     const o = this.objects.get(id);
     const edges = [];
     if (o && o.type === 'relationship') {
@@ -72,7 +83,7 @@ export class Neighbourhood {
     for (const r of this.links) {
       if (r.type === 'relationship' && (r.source_ref === id || r.target_ref === id))
         edges.push({ id: r.id, source: r.source_ref, target: r.target_ref, label: relationshipVerb(r.relationship_type) });
-      else if (r.type !== 'relationship' && r.id !== id && (r.object_refs || []).includes(id))
+      else if (r.type !== 'relationship' && r.id !== id && refsOf(r).some((x) => x.id === id))
         edges.push({ id: r.id + '>' + id, source: r.id, target: id, label: t('refers_to') });
     }
     if (o && o.type !== 'relationship')

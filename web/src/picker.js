@@ -58,5 +58,5 @@ export function objectPicker(prefix) {
     h('div', { class: 'pick-row' }, input, h('button', { type: 'button', id: prefix + '-find', onclick: find }, t('find'))),
     msg, results,
     h('p', { class: 'help' }, t('pick_chosen')), list);
-  return { el, ids: () => [...chosen.keys()] };
+  return { el, ids: () => [...chosen.keys()], add };
 }

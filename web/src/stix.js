@@ -16,6 +16,14 @@ const TLP_IDS = {
   'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed': 'red',
 };
 export const TLP_LEVELS = ['clear', 'green', 'amber', 'amber+strict', 'red'];
+/** The TLP 2.0 marking-definition id of a level (what the forms write). */
+export function tlpMarkingId(level) {
+  return Object.keys(TLP_IDS).find((id) => TLP_IDS[id] === level) || null;
+}
+/** Marking refs minus the TLP ones (kept when an edit changes the TLP). */
+export function withoutTlp(refs) {
+  return (refs || []).filter((r) => !TLP_IDS[r]);
+}
 export const GRADING_EXT = 'extension-definition--79cbf8a2-1d41-4b10-9682-2577872b23b7';
 
 function markingRefs(o) {

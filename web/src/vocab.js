@@ -78,9 +78,21 @@ const PROPS = {
   count: ['Times seen', 'عدد مرات الرصد'],
   sample_refs: ['Samples', 'العينات'],
   operating_system_refs: ['Operating systems', 'أنظمة التشغيل'],
+  // liaison-flow (docs/flows.md)
+  commodities: ['What moves', 'ما يُنقل'],
+  other_commodities: ['Other goods', 'سلع أخرى'],
+  from_ref: ['From', 'من'],
+  to_ref: ['To', 'إلى'],
+  via_refs: ['Through', 'عبر'],
+  carrier_refs: ['Carried by', 'ينقله'],
+  estimate: ['Estimate', 'التقدير'],
 };
 
 const VALUES = {
+  // flow-commodity-ov (docs/flows.md)
+  weapons: ['Weapons', 'أسلحة'], ammunition: ['Ammunition', 'ذخيرة'], explosives: ['Explosives', 'متفجرات'],
+  money: ['Money', 'أموال'], fighters: ['Fighters', 'مقاتلون'], fuel: ['Fuel', 'وقود'], drugs: ['Drugs', 'مخدرات'],
+  people: ['People', 'أشخاص'], other: ['Other', 'أخرى'],
   // threat-actor-type-ov
   activist: ['Activist', 'ناشط'], competitor: ['Competitor', 'منافس'], 'crime-syndicate': ['Crime syndicate', 'عصابة إجرامية'],
   criminal: ['Criminal', 'مجرم'], hacker: ['Hacker', 'مخترق'], 'insider-accidental': ['Insider (accidental)', 'من الداخل (دون قصد)'],

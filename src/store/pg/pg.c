@@ -620,6 +620,7 @@ static int pq_check(const char *location, bool full, struct store_checker *k, st
 const struct store_backend store_pg = {
     .name = "postgresql",
     /* The substring SQLite's trigram index finds: case-insensitive, no pattern syntax. */
+    .text_contains = " AND strpos(o.json, ?) > 0",
     .search_match = " AND o.date_added IN (SELECT rowid FROM search WHERE lower(body) LIKE"
                     " lower(?) ESCAPE '\\')",
     .open = pg_open,

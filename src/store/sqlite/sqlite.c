@@ -444,6 +444,7 @@ const struct store_backend store_sqlite = {
     AUTH_GEN3("token") AUTH_GEN3("partner") AUTH_GEN3("collection") AUTH_GEN3("grant_right"),
     /* Substring search over the normalised text: LIKE on the trigram index. */
     .search_match = " AND o.date_added IN (SELECT rowid FROM search WHERE body LIKE ? ESCAPE '\\')",
+    .text_contains = " AND instr(o.json, ?) > 0",
     .open = sl_open,
     .close = sl_close,
     .connect = sl_connect,

@@ -195,6 +195,125 @@ static void test_versions_among_visible(void **state)
     unit_store_close(&w.u);
 }
 
+/* The desk's browsing: TLP, creator-free modified range, both orders and directions with a
+ * keyset cursor, and counts through the same WHERE clause (policy included). */
+static void test_browse_and_count(void **state)
+{
+    (void)state;
+    struct world w;
+    setup_world(&w);
+    struct lia_err err;
+    lia_err_clear(&err);
+    char id[64];
+    /* Six objects added in order 0..5, modified in the reverse order; odd ones green, even
+     * ones amber; one red. */
+    for (int i = 0; i < 6; i++) {
+        snprintf(id, sizeof id, "indicator--00000000-0000-4000-8000-0000000001%02d", i);
+        put(&w, id, 10000 - 1000 * i, i % 2 ? STORE_TLP_GREEN : STORE_TLP_AMBER, NULL, 0, false,
+            NULL, 0, NULL);
+    }
+    put(&w, "indicator--00000000-0000-4000-8000-0000000001ff", 1, STORE_TLP_RED, NULL, 0, false,
+        NULL, 0, NULL);
+    struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+    struct store_policy psahel = {.partner = w.sahel, .clearance = STORE_TLP_GREEN};
+    const char *ids[8];
+    int64_t added[8];
+    int64_t total;
+    struct store_filter f = {0};
+    assert_int_equal(store_count_objects(w.u.s, &all, w.coll, &f, &total, &err), 0);
+    assert_int_equal(total, 7);
+    assert_int_equal(store_count_objects(w.u.s, &psahel, w.coll, &f, &total, &err), 0);
+    assert_int_equal(total, 3);
+    int green = STORE_TLP_GREEN;
+    struct store_filter g = {.tlps = &green, .n_tlps = 1};
+    assert_int_equal(query(&w, &all, &g, ids, NULL), 3);
+    assert_non_null(strstr(ids[0], "0000000101@"));
+    /* modified order, ascending: the red one (modified 1) first, then 05, 04... */
+    struct store_filter m = {.order = STORE_ORDER_MODIFIED, .limit = 3};
+    assert_int_equal(query(&w, &all, &m, ids, added), 3);
+    assert_non_null(strstr(ids[0], "00000001ff@"));
+    assert_non_null(strstr(ids[1], "0000000105@"));
+    m.cursor = added[2]; /* after 04 */
+    assert_int_equal(query(&w, &all, &m, ids, NULL), 3);
+    assert_non_null(strstr(ids[0], "0000000103@"));
+    assert_int_equal(store_count_objects(w.u.s, &all, w.coll, &m, &total, &err), 0);
+    assert_int_equal(total, 4); /* 03, 02, 01, 00 */
+    m.descending = true;        /* before 04, newest first: 05, ff */
+    assert_int_equal(store_count_objects(w.u.s, &all, w.coll, &m, &total, &err), 0);
+    assert_int_equal(total, 2);
+    /* added order, descending, for the partner: 05, 03, 01 */
+    struct store_filter d = {.descending = true};
+    assert_int_equal(query(&w, &psahel, &d, ids, added), 3);
+    assert_non_null(strstr(ids[0], "0000000105@"));
+    assert_non_null(strstr(ids[2], "0000000101@"));
+    d.cursor = added[0];
+    assert_int_equal(query(&w, &psahel, &d, ids, NULL), 2);
+    /* modified range, inclusive */
+    struct store_filter r = {.modified_from = 7000, .modified_to = 9000};
+    assert_int_equal(query(&w, &all, &r, NULL, NULL), 3);
+    /* no grant: not found, as for a page */
+    struct store_policy nobody = {.partner = 999, .clearance = STORE_TLP_RED};
+    assert_int_equal(store_count_objects(w.u.s, &nobody, w.coll, &f, &total, &err), LIA_ENOTFOUND);
+    unit_store_close(&w.u);
+}
+
+/* Facets count through the same WHERE clause (policy included); refers_to finds the rows
+ * whose text names an id as a value, never the object itself. */
+static void test_facets_and_neighbours(void **state)
+{
+    (void)state;
+    struct world w;
+    setup_world(&w);
+    struct lia_err err;
+    lia_err_clear(&err);
+    /* put() writes {"id":ID,"modified":...}: each object names only itself (the neighbours
+     * found through real references: tests/integration/test_desk_api.py, both backends). */
+    put(&w, "indicator--00000000-0000-4000-8000-000000000201", 1000, STORE_TLP_GREEN, NULL, 0,
+        false, NULL, 0, NULL);
+    put(&w, "indicator--00000000-0000-4000-8000-000000000202", 1000, STORE_TLP_GREEN, NULL, 0,
+        false, NULL, 0, NULL);
+    put(&w, "indicator--00000000-0000-4000-8000-000000000203", 1000, STORE_TLP_RED, NULL, 0, false,
+        NULL, 0, NULL);
+    put(&w, "indicator--00000000-0000-4000-8000-000000000204", 1000, STORE_TLP_NONE, NULL, 0, false,
+        NULL, 0, NULL);
+    struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+    struct store_policy psahel = {.partner = w.sahel, .clearance = STORE_TLP_GREEN};
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_facet *fc;
+    size_t n;
+    struct store_filter f = {0};
+    assert_int_equal(
+        store_facet_objects(w.u.s, &all, w.coll, &f, STORE_FACET_TLP, 10, &a, &fc, &n, &err), 0);
+    assert_int_equal(n, 3); /* green 2, red 1, unmarked 1 */
+    assert_string_equal(fc[0].value, "1");
+    assert_int_equal(fc[0].count, 2);
+    assert_int_equal(
+        store_facet_objects(w.u.s, &psahel, w.coll, &f, STORE_FACET_TLP, 10, &a, &fc, &n, &err), 0);
+    assert_int_equal(n, 1); /* Sahel: the two green ones only */
+    assert_int_equal(fc[0].count, 2);
+    assert_int_equal(
+        store_facet_objects(w.u.s, &all, w.coll, &f, STORE_FACET_TYPE, 10, &a, &fc, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(fc[0].value, "indicator");
+    assert_int_equal(fc[0].count, 4);
+    assert_int_equal(
+        store_facet_objects(w.u.s, &all, w.coll, &f, STORE_FACET_CREATOR, 10, &a, &fc, &n, &err),
+        0);
+    assert_int_equal(n, 1);
+    assert_null(fc[0].value); /* no creator */
+    assert_int_equal(store_facet_objects(w.u.s, &all, w.coll, &f, 9, 10, &a, &fc, &n, &err),
+                     LIA_EINVAL);
+    /* refers_to: the object's own text names its id, and is left out. */
+    const char *ids[8];
+    struct store_filter r = {.refers_to = "indicator--00000000-0000-4000-8000-000000000201"};
+    assert_int_equal(query(&w, &all, &r, ids, NULL), 0);
+    r.refers_to = "indicator--00000000-0000-4000-8000-00000000020"; /* a prefix is no id */
+    assert_int_equal(query(&w, &all, &r, ids, NULL), 0);
+    arena_release(&a);
+    unit_store_close(&w.u);
+}
+
 static void test_paging_and_search(void **state)
 {
     (void)state;
@@ -454,6 +573,8 @@ int main(void)
         cmocka_unit_test(test_audience_masks_and_rows),
         cmocka_unit_test(test_versions_among_visible),
         cmocka_unit_test(test_paging_and_search),
+        cmocka_unit_test(test_browse_and_count),
+        cmocka_unit_test(test_facets_and_neighbours),
         cmocka_unit_test(test_generation),
         cmocka_unit_test(test_generation_audit_only),
         cmocka_unit_test(test_generation_listen_lost),

@@ -1,7 +1,7 @@
 // The dashboard (/): what is new since my last visit in each collection I can read (TAXII
 // added_after), requests for information due or overdue (both boxes), the latest object from
 // each partner with its grading and our trust in that partner, and how often my watches fired
-// since my last visit (GET /liaison/watches counts them; which objects fired is part 2).
+// since my last visit (GET /liaison/watches counts them; each opens the objects it fired for).
 //
 // The last visit is remembered in this browser (localStorage, per principal: kind, identity
 // and name; never the token): the dashboard reads it when this tab first shows it, keeps that
@@ -142,7 +142,8 @@ export default {
           h('tbody', null, list.map((w) => {
             const fresh = since.at ? Math.max(0, (w.events || 0) - ((since.watches || {})[w.id] || 0)) : w.events || 0;
             return h('tr', { 'data-id': w.id, 'data-new': String(fresh) },
-              h('td', null, bidi(w.name)), h('td', null, fmtNumber(w.events || 0)),
+              h('td', null, h('a', { href: '/watches/' + encodeURIComponent(w.id), 'data-link': true, class: 'watch-link' }, bidi(w.name))),
+              h('td', null, fmtNumber(w.events || 0)),
               h('td', null, fresh ? h('strong', { class: 'fired' }, fmtNumber(fresh)) : fmtNumber(0)));
           }))));
     }

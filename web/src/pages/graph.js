@@ -90,7 +90,7 @@ export default {
   async render(main, { cid, oid }, ctx) {
     fill(main, loading());
     const nb = new Neighbourhood(cid);
-    await nb.load();
+    await nb.load(oid);
     await nb.fetch([oid]);
     if (!ctx.isCurrent()) return;
     const root = nb.objects.get(oid);

@@ -8,7 +8,7 @@
 // may not see can appear.
 import { h, fill, bidi } from '../dom.js';
 import { t, fmtDate, fmtNumber, typeName } from '../i18n.js';
-import { taxii } from '../api.js';
+import { taxii, liaison } from '../api.js';
 import { otherMarkings, tlpOf, gradingOf, refsOf, redRecipients, relTo, isStixId } from '../stix.js';
 import { loading, tlpBadge, creator, gradingWords, nameCell, typeLabel, trustBadge } from '../ui.js';
 import { trustWords, relationshipVerb } from '../vocab.js';
@@ -16,6 +16,8 @@ import { card, refLink } from '../cards.js';
 import { mentionsOf, markedText, passages } from '../mentions.js';
 import { Neighbourhood } from '../neighbours.js';
 import { diffView } from '../diff.js';
+import { FORMS } from './edit.js';
+import { audienceWords } from '../audience.js';
 
 const ENTITY_TYPES = new Set(['location', 'identity', 'threat-actor', 'intrusion-set', 'campaign', 'malware']);
 
@@ -187,11 +189,13 @@ export default {
     // objects this one refers to, its neighbourhood, and the older version to compare with.
     const nb = new Neighbourhood(cid);
     const refIds = refsOf(o).map((r) => r.id);
-    const [defs, refs, older] = await Promise.all([
+    const local = ctx.session.me && ctx.session.me.kind !== 'partner';
+    const [defs, refs, older, aud] = await Promise.all([
       readable(cid, otherMarkings(o)),
       readable(cid, refIds),
       diffWith ? taxii.object(cid, oid, diffWith).then((e) => e && e.objects && e.objects[0]).catch(() => null) : null,
-      nb.load().catch(() => {
+      local ? liaison.audience(cid, oid).catch(() => null) : null,
+      nb.load(oid).catch(() => {
         nb.complete = false;
       }),
     ]);
@@ -209,6 +213,7 @@ export default {
       h('h1', { class: 'obj-title', id: 'obj-title' }, typeLabel(o.type), ' ', nameCell(o)),
       h('dl', { class: 'summary', id: 'summary' },
         h('dt', null, t('marking')), h('dd', null, markingWords(o, defs, ctx.session)),
+        local && aud ? [h('dt', null, t('audience_title')), h('dd', null, audienceWords(aud))] : null,
         h('dt', null, t('created_by')), h('dd', null, creatorWords(o, ctx.session)),
         g ? [h('dt', null, t('grading')), h('dd', { id: 'obj-grading' }, h('span', { class: 'grading' }, g.code), ' ', h('span', { class: 'grading-words' }, gradingWords(g)),
           p && p.trust ? [' · ', t('our_trust_short'), ' ', trustBadge(p.trust)] : null)] : null,
@@ -219,7 +224,9 @@ export default {
       h('p', { class: 'obj-actions' },
         o.type === 'marking-definition' ? null :
           h('a', { href: '/collections/' + encodeURIComponent(cid) + '/graph/' + encodeURIComponent(o.id), 'data-link': true, class: 'button', id: 'open-graph' }, t('open_graph')),
-        o.type === 'liaison-rfi' ? [' ', h('a', { href: '/inbox/' + encodeURIComponent(o.id), 'data-link': true, class: 'button', id: 'open-rfi' }, t('open_in_inbox'))] : null),
+        o.type === 'liaison-rfi' ? [' ', h('a', { href: '/inbox/' + encodeURIComponent(o.id), 'data-link': true, class: 'button', id: 'open-rfi' }, t('open_in_inbox'))] : null,
+        FORMS[o.type] && version === 'last' && !ctx.session.me.read_only
+          ? [' ', h('a', { href: objHref(cid, o.id) + '/edit', 'data-link': true, class: 'button', id: 'edit-object' }, t('edit'))] : null),
       diffWith && older ? diffView(older, o) : null,
       diffWith && !older ? h('p', { class: 'error', role: 'alert' }, t('diff_missing')) : null,
       card(o, rctx, articleBlock(o, refs, cid)),

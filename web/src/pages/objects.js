@@ -1,13 +1,16 @@
-// Objects of one collection, a page at a time (TAXII "next"), with filters: type and
-// date added are TAXII filters (match[type], added_after); TLP and creator narrow the
-// page the server returned (which already holds only what the principal may see).
+// Objects of one collection, a page at a time, filtered, sorted and counted by the server
+// (GET /liaison/browse: the store's one query with the caller's rights, so a 100,000-object
+// collection pages as fast as a small one): type, name or text, TLP, creator, date added,
+// modified range; the total and the page's position; pages both ways.
 import { h, fill, bidi } from '../dom.js';
-import { t, fmtDate, typeName } from '../i18n.js';
-import { taxii } from '../api.js';
+import { t, fmtDate, fmtNumber, typeName } from '../i18n.js';
+import { taxii, liaison } from '../api.js';
 import { tlpOf, TLP_LEVELS } from '../stix.js';
 import { loading, markingBadges, creator, grading, nameCell, typeLabel, foldable } from '../ui.js';
+import { uuid4 } from './edit.js';
 
-const PAGE = 50;
+const PER_PAGE = ['10', '50', '200'];
+const SORTS = ['added_asc', 'added_desc', 'modified_desc', 'modified_asc'];
 const TYPES = ['threat-actor', 'intrusion-set', 'location', 'identity', 'report', 'relationship',
   'indicator', 'malware', 'campaign', 'grouping', 'note', 'marking-definition'];
 
@@ -20,7 +23,9 @@ export default {
   match: /^\/collections\/(?<cid>[^/]+)\/?$/,
   async render(main, { cid }, ctx) {
     const q = new URLSearchParams(location.search);
-    const f = { type: q.get('type') || '', tlp: q.get('tlp') || '', partner: q.get('partner') || '', after: q.get('after') || '' };
+    const f = { type: q.get('type') || '', tlp: q.get('tlp') || '', partner: q.get('partner') || '', after: q.get('after') || '',
+      text: q.get('text') || '', from: q.get('from') || '', to: q.get('to') || '', sort: q.get('sort') || 'added_asc',
+      per: PER_PAGE.includes(q.get('per')) ? q.get('per') : '50' };
     fill(main, loading());
     const [coll, defs] = await Promise.all([taxii.collection(cid),
       taxii.objects(cid, { 'match[type]': 'marking-definition', limit: 200 }).catch(() => null)]);
@@ -35,7 +40,12 @@ export default {
       h('label', null, t('f_type'), select('f-type', f.type, [['', t('any')], ...TYPES.map((x) => [x, typeName(x)])])),
       h('label', null, t('f_tlp'), select('f-tlp', f.tlp, [['', t('any')], ...TLP_LEVELS.map((x) => [x, t('tlp_' + x)]), ['none', t('unmarked')]])),
       h('label', null, t('f_partner'), select('f-partner', f.partner, partnerOpts)),
+      h('label', null, t('f_text'), h('input', { type: 'search', id: 'f-text', value: f.text, dir: 'auto', minlength: 3 })),
       h('label', null, t('f_added_after'), h('input', { type: 'date', id: 'f-after', value: f.after.slice(0, 10) })),
+      h('label', null, t('f_modified_from'), h('input', { type: 'date', id: 'f-from', value: f.from })),
+      h('label', null, t('f_modified_to'), h('input', { type: 'date', id: 'f-to', value: f.to })),
+      h('label', null, t('f_sort'), select('f-sort', f.sort, SORTS.map((x) => [x, t('sort_' + x)]))),
+      h('label', null, t('f_per_page'), select('f-per', f.per, PER_PAGE.map((x) => [x, fmtNumber(Number(x))]))),
       h('button', { type: 'submit', id: 'f-apply' }, t('apply')),
       h('button', { type: 'button', id: 'f-reset', onclick: () => ctx.navigate('/collections/' + encodeURIComponent(cid)) }, t('reset')));
     form.addEventListener('submit', (e) => {
@@ -45,40 +55,77 @@ export default {
       if (v('f-type')) n.set('type', v('f-type'));
       if (v('f-tlp')) n.set('tlp', v('f-tlp'));
       if (v('f-partner')) n.set('partner', v('f-partner'));
+      if (v('f-text').trim()) n.set('text', v('f-text').trim());
+      if (v('f-from')) n.set('from', v('f-from'));
+      if (v('f-to')) n.set('to', v('f-to'));
+      if (v('f-sort') !== 'added_asc') n.set('sort', v('f-sort'));
+      if (v('f-per') !== '50') n.set('per', v('f-per'));
       if (v('f-after')) n.set('after', v('f-after') === f.after.slice(0, 10) ? f.after : v('f-after'));
       const s = n.toString();
       ctx.navigate('/collections/' + encodeURIComponent(cid) + (s ? '?' + s : ''));
     });
 
     const table = h('div', { id: 'objects-area' });
+    // Objects chosen for export, kept across pages: id -> the version shown.
+    const chosen = new Map();
+    const exportBtn = h('button', { type: 'button', id: 'export-selected', disabled: true }, t('export_selected', { n: 0 }));
+    const clearBtn = h('button', { type: 'button', id: 'clear-selected', disabled: true }, t('clear_selected'));
+    const showChosen = () => {
+      exportBtn.textContent = t('export_selected', { n: chosen.size });
+      exportBtn.disabled = clearBtn.disabled = chosen.size === 0;
+    };
+    // A STIX 2.1 bundle of the chosen versions, saved by the browser (nothing leaves it).
+    exportBtn.addEventListener('click', () => {
+      const bundle = { type: 'bundle', id: 'bundle--' + uuid4(), objects: [...chosen.values()] };
+      const url = URL.createObjectURL(new Blob([JSON.stringify(bundle, null, 2)], { type: 'application/json' }));
+      const a = h('a', { href: url, download: `${coll.alias || cid}-${chosen.size}.json`, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    });
+    clearBtn.addEventListener('click', () => {
+      chosen.clear();
+      for (const box of table.querySelectorAll('input.pick')) box.checked = false;
+      showChosen();
+    });
     const pager = h('div', { class: 'pager' });
-    fill(main, 
+    fill(main,
       h('h1', null, bidi(coll.title)),
+      coll.can_write && !ctx.session.me.read_only
+        ? h('p', { class: 'obj-actions' }, h('a', { href: '/collections/' + encodeURIComponent(cid) + '/new', 'data-link': true, class: 'button', id: 'new-object' }, t('new_object'))) : null,
       coll.description ? h('p', { class: 'desc' }, bidi(coll.description)) : null,
-      form, table, pager);
+      form, h('p', { class: 'bulk', id: 'bulk' }, exportBtn, ' ', clearBtn), table, pager);
 
-    const params = { limit: PAGE };
-    if (f.type) params['match[type]'] = f.type;
+    const [sortBy, order] = (SORTS.includes(f.sort) ? f.sort : 'added_asc').split('_');
+    const params = { limit: f.per, type: f.type, tlp: f.tlp, creator: f.partner, text: f.text,
+      modified_from: f.from, modified_to: f.to, sort: sortBy, order };
     // a day from the form, or an exact time (the dashboard's "new since my last visit")
     if (f.after) params.added_after = /^\d{4}-\d{2}-\d{2}$/.test(f.after) ? f.after + 'T00:00:00.000Z' : f.after;
 
-    const showPage = async (next) => {
+    const showPage = async (cursor) => {
       fill(table, loading());
       fill(pager);
-      const page = await taxii.objects(cid, { ...params, next });
+      const page = await liaison.browse(cid, { ...params, ...cursor });
       if (!ctx.isCurrent()) return;
-      const all = (page && page.objects) || [];
-      const rows = all.filter((o) =>
-        (!f.tlp || (f.tlp === 'none' ? tlpOf(o) === null : tlpOf(o) === f.tlp)) &&
-        (!f.partner || o.created_by_ref === f.partner));
-      fill(table, 
-        h('p', { class: 'count', id: 'count' }, t('page_count', { shown: rows.length, total: all.length })),
+      const rows = page.objects || [];
+      fill(table,
+        h('p', { class: 'count', id: 'count', 'aria-live': 'polite', 'data-total': page.total, 'data-position': page.position },
+          t('range_count', { from: page.position || 0, to: rows.length ? page.position + rows.length - 1 : 0, total: page.total })),
         rows.length === 0 ? h('p', { class: 'empty' }, t('no_objects')) :
           foldable(h('table', { class: 'objects', id: 'objects' },
-            h('thead', null, h('tr', null, [t('type'), t('name'), t('marking'), t('created_by'), t('grading'), t('modified'), t('graph')].map((c) => h('th', { scope: 'col' }, c)))),
+            h('thead', null, h('tr', null, [t('select'), t('type'), t('name'), t('marking'), t('created_by'), t('grading'), t('modified'), t('graph')].map((c) => h('th', { scope: 'col' }, c)))),
             h('tbody', null, rows.map((o) => {
               const href = '/collections/' + encodeURIComponent(cid) + '/objects/' + encodeURIComponent(o.id);
+              const box = h('input', { type: 'checkbox', class: 'pick', checked: chosen.has(o.id) ? true : null,
+                'aria-label': t('select_object', { name: o.name || typeName(o.type) }) });
+              box.addEventListener('change', () => {
+                if (box.checked) chosen.set(o.id, o);
+                else chosen.delete(o.id);
+                showChosen();
+              });
               return h('tr', { 'data-id': o.id, 'data-tlp': tlpOf(o) || 'none' },
+                h('td', null, box),
                 h('td', null, typeLabel(o.type)),
                 h('td', null, h('a', { href, 'data-link': true, class: 'obj-link' }, nameCell(o))),
                 h('td', null, markingBadges(o, markingNames)),
@@ -89,9 +136,12 @@ export default {
                   h('a', { href: '/collections/' + encodeURIComponent(cid) + '/graph/' + encodeURIComponent(o.id), 'data-link': true, class: 'graph-link',
                     'aria-label': t('graph_of', { name: o.name || typeName(o.type) }) }, t('graph'))));
             })))));
-      if (next) pager.append(h('button', { type: 'button', id: 'first-page', onclick: () => showPage(undefined) }, t('first_page')));
-      if (page && page.more) pager.append(h('button', { type: 'button', id: 'next-page', onclick: () => showPage(page.next) }, t('next_page')));
+      if (page.prev) {
+        pager.append(h('button', { type: 'button', id: 'first-page', onclick: () => showPage({}) }, t('first_page')), ' ');
+        pager.append(h('button', { type: 'button', id: 'prev-page', onclick: () => showPage({ prev: page.prev }) }, t('prev_page')), ' ');
+      }
+      if (page.next) pager.append(h('button', { type: 'button', id: 'next-page', onclick: () => showPage({ next: page.next }) }, t('next_page')));
     };
-    await showPage(undefined);
+    await showPage({});
   },
 };
