@@ -25,6 +25,10 @@
  *    identities an object carrying that marking may be released to. */
 #define ACCESS_EXT_HANDLING "extension-definition--b5fc933d-2a12-45ec-bf89-f6e3b754bcd0"
 #define ACCESS_EXT_RELEASABILITY "extension-definition--fe6c44b8-02ce-4c78-adda-645fef55531d"
+/* GROUP: a property-extension on a marking-definition naming a sharing group ("name",
+ * "description"; docs/groups.md, docs/schemas/liaison-group-marking.json). An object carrying
+ * it is released to the group's current members only. The definition names no member. */
+#define ACCESS_EXT_GROUP "extension-definition--0a6bd4a4-5c2b-4f4e-9f0e-6c1d6a3b7e21"
 
 /* Requests for information (docs/rfi.md): two new SDO types, each defined by an
  * extension-definition, and the grading property-extension (Admiralty / Europol 4x4). */
@@ -74,8 +78,11 @@ int access_creator_rule(struct store_txn *t, const struct access_principal *who,
 int access_check_delete(struct store_txn *t, const struct access_principal *who, int64_t coll,
                         const char *id, struct arena *a, struct lia_err *err);
 
-/* Fills o->tlp, rel_to and red_to from the object's markings and handling extension (o->type
- * set). parties, when not NULL, are the identities the object is released to whatever its
+/* Fills o->tlp, rel_to, red_to and groups from the object's markings and handling extension
+ * (o->type set). A marking-definition that limits release (REL TO, group) is itself limited
+ * the same way: it reaches the parties it lists, or the group's members, and never takes a
+ * collection's default TLP (it is CLEAR unless it carries a TLP marking). A group marking this
+ * store holds no group for (a partner's circle) releases to no one here (group 0). parties, when not NULL, are the identities the object is released to whatever its
  * markings (a request's two parties: rfi/), n_parties of them, intersected with any REL TO.
  * A marking-definition the store does not hold restricts the object to no partner and is
  * named in o->unknown_marking. LIA_EINVAL for a malformed handling extension. */

@@ -81,6 +81,95 @@ static int flush(struct ingest_batch *b, struct chunk *c, struct lia_err *err)
                              err);
 }
 
+static bool carried(struct ingest_batch *b, const char *ref)
+{
+    for (size_t i = 0; i < b->n_carried; i++)
+        if (!strcmp(b->carried[i], ref))
+            return true;
+    if (b->n_carried < sizeof b->carried / sizeof b->carried[0] &&
+        strlen(ref) < sizeof b->carried[0])
+        memcpy(b->carried[b->n_carried++], ref, strlen(ref) + 1);
+    return false;
+}
+
+/* One marking-definition an object in the batch names, into the batch's collection when it
+ * holds none of that id: the text held in another collection, or a group of this store's. */
+static int carry_one(struct ingest_batch *b, struct chunk *c, const char *ref, struct lia_err *err)
+{
+    struct store_creator held;
+    int rc = store_object_creators(b->t, b->spec->coll, &ref, 1, b->a, &held, err);
+    if (rc || held.found)
+        return rc;
+    const char *text = NULL;
+    struct lia_err e2;
+    lia_err_clear(&e2);
+    rc = store_object_text(b->t, ref, "marking-definition", b->a, &text, &e2);
+    if (rc == LIA_ENOTFOUND) {
+        int64_t grp;
+        rc = store_group_of_marking(b->t, ref, b->a, &grp, &text, err);
+        if (rc || !grp)
+            return rc; /* not known here: nothing to carry (the object says so) */
+    } else if (rc) {
+        return lia_err_set(err, rc, "%s", e2.msg);
+    }
+    json_t *def = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    struct stix_info info;
+    struct store_object so = {.type = "marking-definition"};
+    if (!def || stix_validate_object(def, &info, &e2) != 0) {
+        json_decref(def);
+        return 0; /* held text is valid; a damaged row is not copied further */
+    }
+    rc = access_object_handling(b->t, def, NULL, 0, b->a, &so, &e2);
+    if (rc == 0) {
+        so.id = arena_strndup(b->a, info.id, strlen(info.id));
+        so.spec_version = "2.1";
+        so.created_us = info.created_us;
+        so.modified_us = info.modified_us;
+        so.modified = info.modified ? arena_strndup(b->a, info.modified, strlen(info.modified))
+                                    : NULL;
+        so.created_by_ref = info.created_by_ref ? arena_strndup(b->a, info.created_by_ref,
+                                                                strlen(info.created_by_ref))
+                                                : NULL;
+        so.json = text;
+        so.json_len = strlen(text);
+        so.first = true;
+    }
+    json_decref(def);
+    if (rc)
+        return lia_err_set(err, rc, "%s", e2.msg);
+    int result;
+    int64_t added;
+    rc = flush(b, c, err); /* the definition comes before the object that names it */
+    return rc ? rc : store_put_object(b->t, b->spec->coll, &so, &result, &added, err);
+}
+
+/* The marking-definitions an object names travel with it (docs/groups.md): each one its
+ * collection does not hold yet is stored there too, limited by its own handling (a REL TO list
+ * or a group reads it; no collection default), so that every route that gives a party the
+ * object can give it what the object's markings mean, and gives it no one else. */
+static int carry_definitions(struct ingest_batch *b, struct chunk *c, json_t *obj,
+                             struct lia_err *err)
+{
+    if (!b->spec->coll)
+        return 0;
+    int rc = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(obj, "object_marking_refs"), i, v)
+    {
+        const char *ref = json_string_value(v);
+        if (rc == 0 && ref && access_tlp_of_marking(ref) == STORE_TLP_NONE && !carried(b, ref))
+            rc = carry_one(b, c, ref, err);
+    }
+    json_array_foreach(json_object_get(obj, "granular_markings"), i, v)
+    {
+        const char *ref = json_string_value(json_object_get(v, "marking_ref"));
+        if (rc == 0 && ref && access_tlp_of_marking(ref) == STORE_TLP_NONE && !carried(b, ref))
+            rc = carry_one(b, c, ref, err);
+    }
+    return rc;
+}
+
 /* What this chunk accepted before object o with o's id: the newest such version, when it is
  * newer than the one held (ties go to what is held, then to the first). */
 static void seen_in_chunk(struct chunk *c, const struct obj *o, struct store_creator *held)
@@ -187,6 +276,8 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
     }
     if (ingest_search_text(o->obj, info->type, b->a, &so->search_text))
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    if ((rc = carry_definitions(b, c, o->obj, err)) != 0)
+        return rc;
     o->put = true;
     o->slot = c->n_put++;
     return marking ? flush(b, c, err) : 0; /* later objects' handling reads it */
@@ -231,7 +322,14 @@ static int store_chunk(struct ingest_batch *b, struct chunk *c, struct lia_err *
             o->r.stored = true;
             o->r.is_new = c->res[o->slot].result == STORE_PUT_NEW;
             o->r.date_added = c->res[o->slot].date_added;
-            if (c->so[o->slot].unknown_marking)
+            if (c->so[o->slot].unknown_group)
+                o->r.message = arena_printf(b->a,
+                                            "stored, but released to no partner: %s is a sharing "
+                                            "group of another service that this instance holds "
+                                            "no group for; it is not passed on (originator "
+                                            "control, docs/groups.md)",
+                                            c->so[o->slot].unknown_marking);
+            else if (c->so[o->slot].unknown_marking)
                 o->r.message = arena_printf(b->a,
                                             "stored, but released to no partner: %s is not known "
                                             "here (post the marking-definition, then the object "

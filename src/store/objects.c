@@ -70,9 +70,9 @@ static int access_row(struct store_cur *cur, struct arena *a, void *dst)
 static int collection_access(struct store *s, struct store_conn *c, const struct store_policy *p,
                              int64_t coll, bool need_write, int *default_tlp, struct lia_err *err)
 {
-    static struct sq q = SQ("SELECT c.default_tlp, coalesce(g.can_read, 0),"
-                            " coalesce(g.can_write, 0) FROM collection c LEFT JOIN grant_right g"
-                            " ON g.coll = c.rid AND g.partner = ? WHERE c.rid = ?");
+    static struct sq q = SQ("SELECT c.default_tlp, " STORE_RIGHT("read", "?1") ", " STORE_RIGHT(
+        "write", "?1") " FROM collection c LEFT JOIN grant_right g"
+                       " ON g.coll = c.rid AND g.partner = ?1 WHERE c.rid = ?2");
     struct access_row row = {0};
     if (!store_cache_get(s, c, CACHE_ACCESS, p->partner, coll, NULL, &row, sizeof row, NULL, 0,
                          NULL)) {
@@ -208,6 +208,11 @@ static int mark_versions(struct store_txn *t, int64_t coll, const struct store_o
     " CASE WHEN EXISTS(SELECT 1 FROM object n WHERE n.coll = ?2 AND n.id = ?3 AND n.modified " cmp \
     " ?7) THEN 1 ELSE 0 END"
 
+int store_restricted(const struct store_object *o)
+{
+    return (o->has_rel ? RESTRICTED_REL : 0) | (o->n_groups ? RESTRICTED_GROUP : 0);
+}
+
 /* One version at a time, on a backend without a statement for many. */
 static int put_one(struct store_txn *t, int64_t coll, const struct store_object *o, bool first,
                    struct store_put *out, struct lia_err *err)
@@ -225,7 +230,7 @@ static int put_one(struct store_txn *t, int64_t coll, const struct store_object 
                       SV(sv_int(added), sv_int(coll), sv_text(o->id), sv_text(o->type),
                          sv_text(o->spec_version ? o->spec_version : "2.1"), sv_int(o->created_us),
                          sv_int(o->modified_us), sv_text(o->modified), sv_text(o->created_by_ref),
-                         sv_int(o->tlp), sv_int(o->has_rel ? RESTRICTED_REL : 0),
+                         sv_int(o->tlp), sv_int(store_restricted(o)),
                          sv_textn(o->json, o->json_len),
                          sv_int(store_audience_mask(o->rel_to, o->n_rel_to)),
                          sv_int(store_audience_mask(o->red_to, o->n_red_to))),
@@ -237,9 +242,12 @@ static int put_one(struct store_txn *t, int64_t coll, const struct store_object 
                          "store: find version: the stored version vanished", "find version", err);
     if (rc == 0 && !first)
         rc = mark_versions(t, coll, o, added, err);
-    for (int kind = AUDIENCE_REL; kind <= AUDIENCE_RED && rc == 0; kind++) {
-        const int64_t *who = kind == AUDIENCE_REL ? o->rel_to : o->red_to;
-        size_t n = kind == AUDIENCE_REL ? o->n_rel_to : o->n_red_to;
+    for (int kind = AUDIENCE_REL; kind <= AUDIENCE_GROUP && rc == 0; kind++) {
+        const int64_t *who = kind == AUDIENCE_REL ? o->rel_to
+                             : kind == AUDIENCE_RED ? o->red_to
+                                                    : o->groups;
+        size_t n = kind == AUDIENCE_REL ? o->n_rel_to : kind == AUDIENCE_RED ? o->n_red_to
+                                                                             : o->n_groups;
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = store_do(t->conn, &audience, SV(sv_int(added), sv_int(kind), sv_int(who[i])), NULL,
                           "store audience", err);

@@ -19,6 +19,13 @@
  * c and d are written into the text: a handful of statements per collection, each cached.
  * Whether the caller is named in a row's audience is a bit of the row's mask for partners 1
  * to 63 (in the page index: no look-up), an audience row for others.
+ *
+ * A row released to sharing groups (restricted & RESTRICTED_GROUP, audience rows of kind
+ * AUDIENCE_GROUP naming the groups) is visible only to a caller who is, at the time of the
+ * query, a member of every one of them (docs/groups.md): membership is read inside the same
+ * predicate, never copied into the row, so removing a member takes effect on its next read.
+ * Each condition above is an AND: TLP, clearance, REL TO, TLP:RED recipients and groups
+ * intersect.
  */
 #include "store/store_int.h"
 
@@ -66,7 +73,17 @@ int store_policy_sql(struct dbuf *q, struct store_args *b, const struct store_po
     }
     rc = rc ? rc : dbuf_printf(q, " AND ((%s.restricted & %d) = 0 OR ", o, RESTRICTED_REL);
     rc = rc ? rc : audience_sql(q, b, p, o, AUDIENCE_REL);
-    return rc ? rc : dbuf_puts(q, ")");
+    rc = rc ? rc : dbuf_puts(q, ")");
+    /* Released to groups: the caller is a member of every one, now (no row is kept of who
+     * was a member when the object was written; group 0, unknown here, has no member). */
+    rc = rc ? rc
+            : dbuf_printf(q,
+                          " AND ((%s.restricted & %d) = 0 OR NOT EXISTS(SELECT 1 FROM audience ga"
+                          " WHERE ga.obj = %s.date_added AND ga.kind = %d AND NOT EXISTS("
+                          "SELECT 1 FROM group_member gm WHERE gm.grp = ga.partner"
+                          " AND gm.partner = ?)))",
+                          o, RESTRICTED_GROUP, o, AUDIENCE_GROUP);
+    return rc ? rc : store_args_add(b, sv_int(p->partner));
 }
 
 static int in_list_text(struct dbuf *q, struct store_args *b, const char *col,

@@ -9,9 +9,9 @@
  * share, only with `liaison migrate` (or init), under an advisory lock, so that nodes of two
  * versions never run against one schema.
  *
- * Versions: SQLite 3 (2: exchange, search and watch tables; 3: auth_gen, the version flags and
- * audience masks); PostgreSQL 4 (2: watches; 3: search; 4: the version flags and audience
- * masks, and search.obj renamed rowid, as SQLite's is called).
+ * Versions: SQLite 4 (2: exchange, search and watch tables; 3: auth_gen, the version flags and
+ * audience masks; 4: sharing groups); PostgreSQL 5 (2: watches; 3: search; 4: the version flags
+ * and audience masks, and search.obj renamed rowid, as SQLite's is called; 5: sharing groups).
  */
 #include "store/store_int.h"
 
@@ -81,6 +81,18 @@ static const struct store_table tables[] = {
      " obj_modified i NOT NULL, summary t NOT NULL, created i NOT NULL, hook_state n NOT NULL,"
      " attempts n NOT NULL DEFAULT 0, next_attempt i NOT NULL DEFAULT 0, last_error t",
      "seq", "UNIQUE(watch, obj_date_added)", 0, NULL},
+    /* Sharing groups (docs/groups.md): a group is released to through its marking-definition
+     * (marking: that definition's id; definition: its text); members and the group's rights on
+     * collections are read at every query, inside the policy predicate (policy.c). */
+    {"sharing_group",
+     "rid I, marking t NOT NULL UNIQUE, name t NOT NULL UNIQUE, description t,"
+     " disclose n NOT NULL DEFAULT 0, definition t NOT NULL, created i NOT NULL",
+     "rid", NULL, 0, NULL},
+    {"group_member", "grp i NOT NULL, partner i NOT NULL, added i NOT NULL", "grp, partner",
+     "PRIMARY KEY(grp, partner)", STORE_TABLE_NOROWID, NULL},
+    {"group_grant",
+     "coll i NOT NULL, grp i NOT NULL, can_read n NOT NULL, can_write n NOT NULL", "coll, grp",
+     "PRIMARY KEY(coll, grp)", STORE_TABLE_NOROWID, NULL},
     {"audit",
      "seq i PRIMARY KEY, ts i NOT NULL, actor t NOT NULL, action t NOT NULL, detail t NOT NULL,"
      " prev b NOT NULL, hash b NOT NULL",
@@ -98,6 +110,7 @@ static const char *const indexes =
     "CREATE INDEX IF NOT EXISTS object_marking ON object(id, type)"
     " WHERE type = 'marking-definition';"
     "CREATE INDEX IF NOT EXISTS object_rfi ON object(id, type) WHERE type = 'liaison-rfi';"
+    "CREATE INDEX IF NOT EXISTS group_member_partner ON group_member(partner, grp);"
     "CREATE INDEX IF NOT EXISTS watch_event_due ON watch_event(hook_state, next_attempt)"
     " WHERE hook_state = 1;";
 

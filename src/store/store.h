@@ -154,9 +154,13 @@ struct store_object {
     bool has_rel;          /* a releasability marking is present (even naming none here) */
     const int64_t *red_to; /* partners named as TLP:RED recipients */
     size_t n_red_to;
+    const int64_t *groups; /* sharing groups it is released to (each limits: all must hold);
+                              0 stands for a group this store does not know (no member) */
+    size_t n_groups;
     const char *json; /* the exact text */
     size_t json_len;
     const char *unknown_marking; /* set by access/: a marking ref it could not resolve */
+    bool unknown_group;          /* unknown_marking is a group marking of another service */
     const char *search_text;     /* normalised names, aliases and text to search, or NULL */
     bool first; /* no version of id is in the collection (looked up in this transaction) */
 };
@@ -278,6 +282,48 @@ int store_partner_rids(struct store_txn *t, const char *const *identities, size_
 /* Collection rights of a partner. read=false and write=false removes the grant. */
 int store_grant_set(struct store *s, int64_t coll, int64_t partner, bool read, bool write,
                     struct lia_err *err);
+
+/* Sharing groups (groups.c, docs/groups.md). A group is released to through its
+ * marking-definition (marking: its id, definition: its text). Who is a member, and the group's
+ * rights on collections, are read by every query inside the policy predicate, so a change holds
+ * from the next read on. */
+struct store_group {
+    int64_t rid;
+    const char *marking; /* "marking-definition--<uuid>": the group's id */
+    const char *name;
+    const char *description; /* may be NULL */
+    bool disclose;           /* members may learn who the other members are */
+    const char *definition;  /* the marking-definition's JSON text */
+    int64_t created;
+    int64_t members; /* store_group_list/get: how many */
+};
+/* LIA_ECONFLICT when the name (or marking) is taken. */
+int store_group_add(struct store *s, const struct store_group *g, int64_t *rid,
+                    struct lia_err *err);
+/* By marking id or name; LIA_ENOTFOUND when there is none. */
+int store_group_get(struct store *s, const char *key, struct arena *a, struct store_group *out,
+                    struct lia_err *err);
+/* Every group (member 0), or the groups partner member belongs to, oldest first. */
+int store_group_list(struct store *s, int64_t member, struct arena *a, struct store_group **out,
+                     size_t *n, struct lia_err *err);
+/* The partner rowids of grp's members, in the order they were added. */
+int store_group_members(struct store *s, int64_t grp, struct arena *a, int64_t **out, size_t *n,
+                        struct lia_err *err);
+/* add: LIA_ECONFLICT when partner is a member already; remove: LIA_ENOTFOUND when it is not. */
+int store_group_member_set(struct store *s, int64_t grp, int64_t partner, bool add,
+                           struct lia_err *err);
+/* How many stored object versions are released to grp (its marking-definition not counted). */
+int store_group_uses(struct store *s, int64_t grp, int64_t *n, struct lia_err *err);
+/* Removes the group, its members and grants; the objects released to it stay, released to no
+ * one (their audience names a group no one is in). */
+int store_group_remove(struct store *s, int64_t grp, struct lia_err *err);
+/* A group's rights on a collection, as store_grant_set. */
+int store_group_grant_set(struct store *s, int64_t coll, int64_t grp, bool read, bool write,
+                          struct lia_err *err);
+/* Inside a write: the group whose marking-definition id is marking (*rid 0 when none) and,
+ * when definition is not NULL, that definition's text (in a). */
+int store_group_of_marking(struct store_txn *t, const char *marking, struct arena *a,
+                           int64_t *rid, const char **definition, struct lia_err *err);
 
 /* Inside a write: whether coll holds a version of each of ids[0..n) (out[i].found), and the
  * newest one's created_by_ref (NULL when it names none) and modified time. */

@@ -416,7 +416,7 @@ static int sl_check(const char *path, bool full, struct store_checker *k, struct
 
 const struct store_backend store_sqlite = {
     .name = "sqlite",
-    .schema_version = 3,
+    .schema_version = 4,
     .auth_cache = true,
     /* auth_gen is raised by triggers on every change to tokens, partners, collections and
      * grants, so that a connection may cache those rows (cache.c). */
@@ -428,7 +428,8 @@ const struct store_backend store_sqlite = {
     " BEGIN UPDATE auth_gen SET gen = gen + 1 WHERE k = 1; END;"
 #define AUTH_GEN3(t)                                                                               \
     AUTH_GEN(t, "i", "INSERT") AUTH_GEN(t, "u", "UPDATE") AUTH_GEN(t, "d", "DELETE")
-    AUTH_GEN3("token") AUTH_GEN3("partner") AUTH_GEN3("collection") AUTH_GEN3("grant_right"),
+    AUTH_GEN3("token") AUTH_GEN3("partner") AUTH_GEN3("collection") AUTH_GEN3("grant_right")
+        AUTH_GEN3("sharing_group") AUTH_GEN3("group_member") AUTH_GEN3("group_grant"),
     /* Substring search over the normalised text: LIKE on the trigram index. */
     .search_match = " AND o.date_added IN (SELECT rowid FROM search WHERE body LIKE ? ESCAPE '\\')",
     .open = sl_open,
