@@ -139,8 +139,8 @@ static int add(int argc, char **argv)
     rc = g.definition ? store_group_add(s, &g, &rid, &err)
                       : lia_err_set(&err, LIA_ENOMEM, "could not build the group's definition");
     if (rc == 0) {
-        json_t *d = json_pack("{s:s, s:s, s:b}", "group", id, "name", name, "disclose_members",
-                              disclose);
+        json_t *d =
+            json_pack("{s:s, s:s, s:b}", "group", id, "name", name, "disclose_members", disclose);
         char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
         rc = detail ? cli_audit(s, "group.add", detail, &err)
                     : lia_err_set(&err, LIA_ENOMEM, "out of memory");
@@ -206,13 +206,13 @@ static int member(int argc, char **argv)
     if (rc == 0 && (rc = cli_find_partner(s, partner, &a, &p)) == 0) {
         rc = store_group_member_set(s, g.rid, p.rid, add_it, &err);
         if (rc == 0) {
-            char *detail = arena_printf(&a, "{\"group\":\"%s\",\"partner\":\"%s\"}", g.marking,
-                                        p.identity_id);
+            char *detail =
+                arena_printf(&a, "{\"group\":\"%s\",\"partner\":\"%s\"}", g.marking, p.identity_id);
             rc = cli_audit(s, add_it ? "group.member.add" : "group.member.remove", detail, &err);
         }
         if (rc == 0)
-            printf("%s: %s %s %s\n", cmd, p.name, add_it ? "is now a member of" : "is no longer a member of",
-                   g.name);
+            printf("%s: %s %s %s\n", cmd, p.name,
+                   add_it ? "is now a member of" : "is no longer a member of", g.name);
         else if (rc == LIA_ECONFLICT || rc == LIA_ENOTFOUND)
             cli_error(cli_exit_for(rc), cmd, "%s is %s a member of %s", p.name,
                       rc == LIA_ECONFLICT ? "already" : "not", g.name);
@@ -341,9 +341,8 @@ static int show_or_remove(bool remove, int argc, char **argv)
         } else {
             rc = store_group_remove(s, g.rid, &err);
             if (rc == 0) {
-                char *detail = arena_printf(
-                    &a, "{\"group\":\"%s\",\"forced\":%s,\"objects\":%lld}", g.marking,
-                    force ? "true" : "false", (long long)uses);
+                char *detail = arena_printf(&a, "{\"group\":\"%s\",\"forced\":%s,\"objects\":%lld}",
+                                            g.marking, force ? "true" : "false", (long long)uses);
                 rc = cli_audit(s, "group.remove", detail, &err);
             }
             if (rc == 0)

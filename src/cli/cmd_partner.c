@@ -336,11 +336,11 @@ static int group_grant(struct store *s, const char *cmd, const char *coll, const
     if (rc == 0)
         rc = store_group_grant_set(s, col.rid, g.rid, read, write, &err);
     if (rc == 0) {
-        char *detail = arena_printf(a,
-                                    "{\"collection\":\"%s\",\"group\":\"%s\",\"read\":%s,"
-                                    "\"write\":%s}",
-                                    col.id, g.marking, read ? "true" : "false",
-                                    write ? "true" : "false");
+        char *detail =
+            arena_printf(a,
+                         "{\"collection\":\"%s\",\"group\":\"%s\",\"read\":%s,"
+                         "\"write\":%s}",
+                         col.id, g.marking, read ? "true" : "false", write ? "true" : "false");
         rc = cli_audit(s, !strcmp(cmd, "grant") ? "grant.set" : "grant.revoke", detail, &err);
     }
     if (rc == 0)
@@ -353,14 +353,11 @@ static int group_grant(struct store *s, const char *cmd, const char *coll, const
 
 static int grant_or_revoke(bool grant, int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-                                         {"collection", required_argument, NULL, 'c'},
-                                         {"partner", required_argument, NULL, 'p'},
-                                         {"group", required_argument, NULL, 'g'},
-                                         {"read", no_argument, NULL, 'r'},
-                                         {"write", no_argument, NULL, 'w'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},    {"collection", required_argument, NULL, 'c'},
+        {"partner", required_argument, NULL, 'p'}, {"group", required_argument, NULL, 'g'},
+        {"read", no_argument, NULL, 'r'},          {"write", no_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *dir = NULL, *coll = NULL, *partner = NULL, *group = NULL;
     bool read = false, write = false;
     int ch;

@@ -125,8 +125,8 @@ static int carry_one(struct ingest_batch *b, struct chunk *c, const char *ref, s
         so.spec_version = "2.1";
         so.created_us = info.created_us;
         so.modified_us = info.modified_us;
-        so.modified = info.modified ? arena_strndup(b->a, info.modified, strlen(info.modified))
-                                    : NULL;
+        so.modified =
+            info.modified ? arena_strndup(b->a, info.modified, strlen(info.modified)) : NULL;
         so.created_by_ref = info.created_by_ref ? arena_strndup(b->a, info.created_by_ref,
                                                                 strlen(info.created_by_ref))
                                                 : NULL;

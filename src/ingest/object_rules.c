@@ -43,11 +43,12 @@ int ingest_marking_check(struct store_txn *t, json_t *obj, const struct stix_inf
         return lia_err_set(err, rc, "%s", e2.msg);
     json_t *old = json_loads(held, 0, NULL);
     bool same = old && json_equal(old, obj);
-    json_t *ext = json_object_get(obj, "extensions"), *held_ext = json_object_get(old, "extensions");
-    bool releasability =
-        json_object_get(ext, ACCESS_EXT_RELEASABILITY) ||
-        json_object_get(held_ext, ACCESS_EXT_RELEASABILITY) ||
-        json_object_get(ext, ACCESS_EXT_GROUP) || json_object_get(held_ext, ACCESS_EXT_GROUP);
+    json_t *ext = json_object_get(obj, "extensions"),
+           *held_ext = json_object_get(old, "extensions");
+    bool releasability = json_object_get(ext, ACCESS_EXT_RELEASABILITY) ||
+                         json_object_get(held_ext, ACCESS_EXT_RELEASABILITY) ||
+                         json_object_get(ext, ACCESS_EXT_GROUP) ||
+                         json_object_get(held_ext, ACCESS_EXT_GROUP);
     json_decref(old);
     if (!same && releasability)
         return lia_err_set(why, LIA_EFORBIDDEN,

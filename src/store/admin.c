@@ -37,9 +37,11 @@ int store_txn_meta_set(struct store_txn *t, const char *key, const char *value, 
 
 #define COLLECTION_SELECT                                                                          \
     "SELECT * FROM (SELECT c.rid, c.id, c.title, c.description, c.alias, c.default_tlp,"           \
-    " " STORE_RIGHT("read", "?1") " AS r, " STORE_RIGHT("write", "?1") " AS w"                     \
-    " FROM collection c LEFT JOIN grant_right g ON g.coll = c.rid AND g.partner = ?1) x"           \
-    " WHERE (?2 <> 0 OR x.r <> 0 OR x.w <> 0)"
+    " " STORE_RIGHT("read", "?1") " AS r, " STORE_RIGHT(                                           \
+        "write",                                                                                   \
+        "?1") " AS w"                                                                              \
+              " FROM collection c LEFT JOIN grant_right g ON g.coll = c.rid AND g.partner = ?1) x" \
+              " WHERE (?2 <> 0 OR x.r <> 0 OR x.w <> 0)"
 #define C(m, k) FIELD(struct store_collection, m, k)
 static const struct store_field collection_fields[] = {
     C(rid, 'i'),   C(id, 't'),          C(title, 't'),    C(description, 't'),

@@ -11,13 +11,12 @@
 
 #define G(m, k) FIELD(struct store_group, m, k)
 static const struct store_field group_fields[] = {
-    G(rid, 'i'),        G(marking, 't'), G(name, 't'),    G(description, 't'),
-    G(disclose, 'b'),   G(definition, 't'), G(created, 'i'), G(members, 'i')};
+    G(rid, 'i'),      G(marking, 't'),    G(name, 't'),    G(description, 't'),
+    G(disclose, 'b'), G(definition, 't'), G(created, 'i'), G(members, 'i')};
 
 STORE_ROW_FN(group_row, group_fields)
 
-int store_group_add(struct store *s, const struct store_group *g, int64_t *rid,
-                    struct lia_err *err)
+int store_group_add(struct store *s, const struct store_group *g, int64_t *rid, struct lia_err *err)
 {
     static struct sq q = SQ("INSERT INTO sharing_group(marking, name, description, disclose,"
                             " definition, created) VALUES(?, ?, ?, ?, ?, ?) RETURNING rid");
@@ -81,8 +80,9 @@ int store_group_member_set(struct store *s, int64_t grp, int64_t partner, bool a
 
 int store_group_uses(struct store *s, int64_t grp, int64_t *n, struct lia_err *err)
 {
-    static struct sq q = SQ("SELECT count(*) FROM audience a JOIN object o ON o.date_added = a.obj"
-                            " WHERE a.kind = 3 AND a.partner = ? AND o.type <> 'marking-definition'");
+    static struct sq q =
+        SQ("SELECT count(*) FROM audience a JOIN object o ON o.date_added = a.obj"
+           " WHERE a.kind = 3 AND a.partner = ? AND o.type <> 'marking-definition'");
     _Static_assert(AUDIENCE_GROUP == 3, "the statement names the kind");
     return store_get(s, &q, SV(sv_int(grp)), store_row_int, NULL, n, "", "count group uses", err);
 }
@@ -134,13 +134,13 @@ static int group_ref_row(struct store_cur *cur, struct arena *a, void *dst)
     return a && !r->definition ? LIA_ENOMEM : 0;
 }
 
-int store_group_of_marking(struct store_txn *t, const char *marking, struct arena *a,
-                           int64_t *rid, const char **definition, struct lia_err *err)
+int store_group_of_marking(struct store_txn *t, const char *marking, struct arena *a, int64_t *rid,
+                           const char **definition, struct lia_err *err)
 {
     static struct sq q = SQ("SELECT rid, definition FROM sharing_group WHERE marking = ?");
     struct group_ref r = {0, NULL};
-    int rc = store_one(t->conn, &q, SV(sv_text(marking)), group_ref_row, definition ? a : NULL,
-                       &r, "", "read group", err);
+    int rc = store_one(t->conn, &q, SV(sv_text(marking)), group_ref_row, definition ? a : NULL, &r,
+                       "", "read group", err);
     if (rc == LIA_ENOTFOUND) {
         lia_err_clear(err);
         rc = 0;

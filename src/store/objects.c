@@ -226,15 +226,15 @@ static int put_one(struct store_txn *t, int64_t coll, const struct store_object 
     static struct sq audience = SQ("INSERT INTO audience(obj, kind, partner) VALUES(?, ?, ?)"
                                    " ON CONFLICT DO NOTHING");
     int64_t added = out->date_added, changes = 0;
-    int rc = store_do(t->conn, first ? &put_first : &put,
-                      SV(sv_int(added), sv_int(coll), sv_text(o->id), sv_text(o->type),
-                         sv_text(o->spec_version ? o->spec_version : "2.1"), sv_int(o->created_us),
-                         sv_int(o->modified_us), sv_text(o->modified), sv_text(o->created_by_ref),
-                         sv_int(o->tlp), sv_int(store_restricted(o)),
-                         sv_textn(o->json, o->json_len),
-                         sv_int(store_audience_mask(o->rel_to, o->n_rel_to)),
-                         sv_int(store_audience_mask(o->red_to, o->n_red_to))),
-                      &changes, "store object", err);
+    int rc =
+        store_do(t->conn, first ? &put_first : &put,
+                 SV(sv_int(added), sv_int(coll), sv_text(o->id), sv_text(o->type),
+                    sv_text(o->spec_version ? o->spec_version : "2.1"), sv_int(o->created_us),
+                    sv_int(o->modified_us), sv_text(o->modified), sv_text(o->created_by_ref),
+                    sv_int(o->tlp), sv_int(store_restricted(o)), sv_textn(o->json, o->json_len),
+                    sv_int(store_audience_mask(o->rel_to, o->n_rel_to)),
+                    sv_int(store_audience_mask(o->red_to, o->n_red_to))),
+                 &changes, "store object", err);
     out->result = changes ? STORE_PUT_NEW : STORE_PUT_EXISTS;
     if (rc == 0 && !changes)
         return store_one(t->conn, &find, SV(sv_int(coll), sv_text(o->id), sv_int(o->modified_us)),
@@ -243,11 +243,12 @@ static int put_one(struct store_txn *t, int64_t coll, const struct store_object 
     if (rc == 0 && !first)
         rc = mark_versions(t, coll, o, added, err);
     for (int kind = AUDIENCE_REL; kind <= AUDIENCE_GROUP && rc == 0; kind++) {
-        const int64_t *who = kind == AUDIENCE_REL ? o->rel_to
+        const int64_t *who = kind == AUDIENCE_REL   ? o->rel_to
                              : kind == AUDIENCE_RED ? o->red_to
                                                     : o->groups;
-        size_t n = kind == AUDIENCE_REL ? o->n_rel_to : kind == AUDIENCE_RED ? o->n_red_to
-                                                                             : o->n_groups;
+        size_t n = kind == AUDIENCE_REL   ? o->n_rel_to
+                   : kind == AUDIENCE_RED ? o->n_red_to
+                                          : o->n_groups;
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = store_do(t->conn, &audience, SV(sv_int(added), sv_int(kind), sv_int(who[i])), NULL,
                           "store audience", err);

@@ -90,9 +90,8 @@ static const struct store_table tables[] = {
      "rid", NULL, 0, NULL},
     {"group_member", "grp i NOT NULL, partner i NOT NULL, added i NOT NULL", "grp, partner",
      "PRIMARY KEY(grp, partner)", STORE_TABLE_NOROWID, NULL},
-    {"group_grant",
-     "coll i NOT NULL, grp i NOT NULL, can_read n NOT NULL, can_write n NOT NULL", "coll, grp",
-     "PRIMARY KEY(coll, grp)", STORE_TABLE_NOROWID, NULL},
+    {"group_grant", "coll i NOT NULL, grp i NOT NULL, can_read n NOT NULL, can_write n NOT NULL",
+     "coll, grp", "PRIMARY KEY(coll, grp)", STORE_TABLE_NOROWID, NULL},
     {"audit",
      "seq i PRIMARY KEY, ts i NOT NULL, actor t NOT NULL, action t NOT NULL, detail t NOT NULL,"
      " prev b NOT NULL, hash b NOT NULL",

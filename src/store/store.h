@@ -322,8 +322,8 @@ int store_group_grant_set(struct store *s, int64_t coll, int64_t grp, bool read,
                           struct lia_err *err);
 /* Inside a write: the group whose marking-definition id is marking (*rid 0 when none) and,
  * when definition is not NULL, that definition's text (in a). */
-int store_group_of_marking(struct store_txn *t, const char *marking, struct arena *a,
-                           int64_t *rid, const char **definition, struct lia_err *err);
+int store_group_of_marking(struct store_txn *t, const char *marking, struct arena *a, int64_t *rid,
+                           const char **definition, struct lia_err *err);
 
 /* Inside a write: whether coll holds a version of each of ids[0..n) (out[i].found), and the
  * newest one's created_by_ref (NULL when it names none) and modified time. */

@@ -332,7 +332,7 @@ enum { RESTRICTED_REL = 1, RESTRICTED_GROUP = 2 };
  * a grant to a group it is a member of now. 1 or 0. */
 #define STORE_RIGHT(what, p)                                                                       \
     "CASE WHEN coalesce(g.can_" what ", 0) <> 0 OR EXISTS(SELECT 1 FROM group_grant gg"            \
-    " JOIN group_member gm ON gm.grp = gg.grp WHERE gg.coll = c.rid AND gm.partner = " p          \
+    " JOIN group_member gm ON gm.grp = gg.grp WHERE gg.coll = c.rid AND gm.partner = " p           \
     " AND gg.can_" what " <> 0) THEN 1 ELSE 0 END"
 /* The restricted column of o: which audience kinds limit it. */
 int store_restricted(const struct store_object *o);

@@ -167,11 +167,12 @@ int pg_put_many(struct store_txn *t, int64_t coll, const struct store_object *o,
                  : c == JSON ? elem_text(&a[c], x->json, x->json_len)
                              : elem_text(&a[c], texts[c], texts[c] ? strlen(texts[c]) : 0);
         for (int kind = AUDIENCE_REL; kind <= AUDIENCE_GROUP && rc == 0; kind++) {
-            const int64_t *who = kind == AUDIENCE_REL ? x->rel_to
+            const int64_t *who = kind == AUDIENCE_REL   ? x->rel_to
                                  : kind == AUDIENCE_RED ? x->red_to
                                                         : x->groups;
-            size_t m = kind == AUDIENCE_REL ? x->n_rel_to : kind == AUDIENCE_RED ? x->n_red_to
-                                                                                 : x->n_groups;
+            size_t m = kind == AUDIENCE_REL   ? x->n_rel_to
+                       : kind == AUDIENCE_RED ? x->n_red_to
+                                              : x->n_groups;
             for (size_t j = 0; j < m && rc == 0; j++) {
                 rc = elem_int(&a[OBJ], out[i].date_added);
                 rc = rc ? rc : elem_int(&a[KIND], kind);
