@@ -90,6 +90,24 @@ int access_object_handling(struct store_txn *t, json_t *obj, const char *const *
                            size_t n_parties, struct arena *a, struct store_object *o,
                            struct lia_err *err);
 
+/* Sharing groups (groups.c, docs/groups.md): each change is followed by its audit entry under
+ * actor. The caller checks that an administrator asks. */
+#define ACCESS_GROUP_NAME_MAX 100
+#define ACCESS_GROUP_DESCRIPTION_MAX 1000
+/* LIA_EINVAL with the reason when name or description (may be NULL) are not acceptable. */
+int access_group_check(const char *name, const char *description, struct lia_err *err);
+/* Makes the group and its marking-definition; *id (in a) is the definition's id, the group's
+ * id. LIA_ECONFLICT when the name is taken. */
+int access_group_add(struct store *s, const char *actor, const char *name,
+                     const char *description, bool disclose, struct arena *a, const char **id,
+                     struct lia_err *err);
+/* LIA_ECONFLICT (add: a member already), LIA_ENOTFOUND (remove: not a member). */
+int access_group_member(struct store *s, const char *actor, const struct store_group *g,
+                        const struct store_partner *p, bool add, struct lia_err *err);
+/* LIA_ECONFLICT while *uses object versions are released to it, unless force. */
+int access_group_remove(struct store *s, const char *actor, const struct store_group *g,
+                        bool force, int64_t *uses, struct lia_err *err);
+
 struct access_token_spec {
     int64_t partner; /* 0: local */
     bool admin;

@@ -92,6 +92,7 @@ void api_metrics(struct api_call *c);
 
 /* GET /liaison/search (liaison_search.c). */
 void api_liaison_search(struct api_call *c);
+void api_liaison_groups(struct api_call *c, const char **seg, size_t nseg); /* liaison_groups.c */
 /* /liaison/intake... (liaison_intake.c); seg[1] == "intake". */
 void api_liaison_intake(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/watches... and /liaison/events (liaison_watch.c); seg[1] is one of them. */

@@ -70,6 +70,9 @@ int cli_config_add_store(const char *conf, const char *location, struct lia_err 
 int cli_sync_start(struct store *s, const char *dir, size_t interval);
 void cli_sync_stop(void);
 int cli_group(int argc, char **argv); /* cmd_group.c */
+/* Tells on stderr how many versions of coll push or export (cmd) withheld because their
+ * originator released them to its own sharing group (third-party rule). */
+void cli_note_withheld(struct store *s, const char *cmd, int64_t coll);
 /* Finds a group by id or name; prints the error (as cmd) and returns its code. */
 int cli_find_group(struct store *s, const char *cmd, const char *key, struct arena *a,
                    struct store_group *g);

@@ -47,32 +47,6 @@ static int find_group(struct store *s, const char *cmd, const char *key, struct 
     return rc;
 }
 
-/* The group's marking-definition: it names the group, never a member. */
-static char *definition(struct store *s, const char *id, const char *name, const char *description,
-                        struct arena *a)
-{
-    char ts[32];
-    lia_format_ts(lia_now_us(), 3, ts);
-    json_t *ext = json_pack("{s:s, s:s}", "extension_type", "property-extension", "name", name);
-    if (ext && description)
-        json_object_set_new(ext, "description", json_string(description));
-    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:o}}", "type", "marking-definition",
-                          "spec_version", "2.1", "id", id, "created", ts, "name", name,
-                          "extensions", ACCESS_EXT_GROUP, ext);
-    const char *self = access_instance_identity(s);
-    if (m && self)
-        json_object_set_new(m, "created_by_ref", json_string(self));
-    char *text = m ? json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    struct stix_info info;
-    struct lia_err err;
-    char *out = text && stix_validate_object(m, &info, &err) == 0
-                    ? arena_strndup(a, text, strlen(text))
-                    : NULL;
-    free(text);
-    json_decref(m);
-    return out;
-}
-
 static int add(int argc, char **argv)
 {
     static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
@@ -109,44 +83,18 @@ static int add(int argc, char **argv)
     }
     if (!dir || !name || optind != argc)
         return usage(stderr), CLI_USAGE;
-    if (!cli_valid_name(name, ""))
-        return cli_error(CLI_USAGE, "group add",
-                         "--name must be 1-100 bytes without control characters, '/', '\"' or "
-                         "'\\'");
-    json_t *probe = description ? json_string(description) : NULL; /* NULL: not UTF-8 */
-    bool bad = description && (strlen(description) > 1000 || !probe);
-    json_decref(probe);
-    if (bad)
-        return cli_error(CLI_USAGE, "group add",
-                         "--description must be valid UTF-8 of at most 1000 bytes");
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (access_group_check(name, description, &err))
+        return cli_error(CLI_USAGE, "group add", "%s", err.msg);
     struct store *s;
     int rc = cli_open_store("group add", dir, 1, &s);
     if (rc)
         return rc;
     struct arena a;
     arena_init(&a, 0);
-    struct lia_err err;
-    lia_err_clear(&err);
-    char uuid[37];
-    lia_uuid4(uuid);
-    char *id = arena_printf(&a, "marking-definition--%s", uuid);
-    struct store_group g = {.marking = id,
-                            .name = name,
-                            .description = description,
-                            .disclose = disclose,
-                            .definition = id ? definition(s, id, name, description, &a) : NULL};
-    int64_t rid = 0;
-    rc = g.definition ? store_group_add(s, &g, &rid, &err)
-                      : lia_err_set(&err, LIA_ENOMEM, "could not build the group's definition");
-    if (rc == 0) {
-        json_t *d =
-            json_pack("{s:s, s:s, s:b}", "group", id, "name", name, "disclose_members", disclose);
-        char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
-        rc = detail ? cli_audit(s, "group.add", detail, &err)
-                    : lia_err_set(&err, LIA_ENOMEM, "out of memory");
-        free(detail);
-        json_decref(d);
-    }
+    const char *id = NULL;
+    rc = access_group_add(s, "cli", name, description, disclose, &a, &id, &err);
     if (rc == 0)
         printf("%s\n", id);
     else
@@ -204,18 +152,10 @@ static int member(int argc, char **argv)
     struct store_partner p;
     rc = find_group(s, cmd, group, &a, &g);
     if (rc == 0 && (rc = cli_find_partner(s, partner, &a, &p)) == 0) {
-        rc = store_group_member_set(s, g.rid, p.rid, add_it, &err);
-        if (rc == 0) {
-            char *detail =
-                arena_printf(&a, "{\"group\":\"%s\",\"partner\":\"%s\"}", g.marking, p.identity_id);
-            rc = cli_audit(s, add_it ? "group.member.add" : "group.member.remove", detail, &err);
-        }
+        rc = access_group_member(s, "cli", &g, &p, add_it, &err);
         if (rc == 0)
             printf("%s: %s %s %s\n", cmd, p.name,
                    add_it ? "is now a member of" : "is no longer a member of", g.name);
-        else if (rc == LIA_ECONFLICT || rc == LIA_ENOTFOUND)
-            cli_error(cli_exit_for(rc), cmd, "%s is %s a member of %s", p.name,
-                      rc == LIA_ECONFLICT ? "already" : "not", g.name);
         else
             cli_error(cli_exit_for(rc), cmd, "%s", err.msg);
     }
@@ -313,7 +253,8 @@ static int show_or_remove(bool remove, int argc, char **argv)
         store_close(s);
         return cli_exit_for(rc);
     }
-    rc = store_group_uses(s, g.rid, &uses, &err);
+    if (!remove)
+        rc = store_group_uses(s, g.rid, &uses, &err);
     if (rc == 0 && !remove) {
         int64_t *m;
         size_t n;
@@ -332,23 +273,10 @@ static int show_or_remove(bool remove, int argc, char **argv)
             printf("definition: %s\n", g.definition);
         }
     } else if (rc == 0) {
-        if (uses && !force) {
-            rc = lia_err_set(&err, LIA_ECONFLICT,
-                             "%lld stored object version(s) are released to %s; remove is "
-                             "refused (--force removes it anyway: those objects are then "
-                             "released to no one, on record)",
-                             (long long)uses, g.name);
-        } else {
-            rc = store_group_remove(s, g.rid, &err);
-            if (rc == 0) {
-                char *detail = arena_printf(&a, "{\"group\":\"%s\",\"forced\":%s,\"objects\":%lld}",
-                                            g.marking, force ? "true" : "false", (long long)uses);
-                rc = cli_audit(s, "group.remove", detail, &err);
-            }
-            if (rc == 0)
-                printf("group remove: %s removed%s\n", g.name,
-                       uses ? " (forced; the objects released to it now reach no one)" : "");
-        }
+        rc = access_group_remove(s, "cli", &g, force, &uses, &err);
+        if (rc == 0)
+            printf("group remove: %s removed%s\n", g.name,
+                   uses ? " (forced; the objects released to it now reach no one)" : "");
     }
     if (rc)
         cli_error(cli_exit_for(rc), cmd, "%s", err.msg);

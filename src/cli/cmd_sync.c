@@ -268,6 +268,7 @@ int cli_push(int argc, char **argv)
     struct exchange_result res;
     rc = exchange_push(s, &peer, &col, remote, &sa.o, &res, &err);
     summary(&pr, "pushed", peer.name, col.id, remote, &res, rc);
+    cli_note_withheld(s, "push", col.rid);
     if (rc)
         rc = cli_error(cli_exit_for(rc), "push", "%s", err.msg);
     arena_release(&a);

@@ -87,6 +87,16 @@ int store_group_uses(struct store *s, int64_t grp, int64_t *n, struct lia_err *e
     return store_get(s, &q, SV(sv_int(grp)), store_row_int, NULL, n, "", "count group uses", err);
 }
 
+int store_group_foreign(struct store *s, int64_t coll, int64_t *n, struct lia_err *err)
+{
+    static struct sq q = SQ("SELECT count(*) FROM object o WHERE o.coll = ? AND (o.restricted & 2)"
+                            " <> 0 AND o.type <> 'marking-definition' AND EXISTS(SELECT 1 FROM"
+                            " audience a WHERE a.obj = o.date_added AND a.kind = 3"
+                            " AND a.partner = 0)");
+    _Static_assert(RESTRICTED_GROUP == 2 && AUDIENCE_GROUP == 3, "the statement names them");
+    return store_get(s, &q, SV(sv_int(coll)), store_row_int, NULL, n, "", "count withheld", err);
+}
+
 int store_group_remove(struct store *s, int64_t grp, struct lia_err *err)
 {
     static struct sq del[] = {SQ("DELETE FROM group_grant WHERE grp = ?"),

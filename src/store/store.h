@@ -314,6 +314,9 @@ int store_group_member_set(struct store *s, int64_t grp, int64_t partner, bool a
                            struct lia_err *err);
 /* How many stored object versions are released to grp (its marking-definition not counted). */
 int store_group_uses(struct store *s, int64_t grp, int64_t *n, struct lia_err *err);
+/* How many object versions of coll are released to a group of another service (group 0):
+ * kept here, passed on to no one (originator control). */
+int store_group_foreign(struct store *s, int64_t coll, int64_t *n, struct lia_err *err);
 /* Removes the group, its members and grants; the objects released to it stay, released to no
  * one (their audience names a group no one is in). */
 int store_group_remove(struct store *s, int64_t grp, struct lia_err *err);
