@@ -285,6 +285,32 @@ class SahelCircle(TaxiiCase):
         self.assertIn(self.plain["id"], got, p.stderr)
         self.assertEqual(got & {self.report["id"], self.group, self.both["id"]}, set())
 
+    def test_8_export_for_group(self):
+        """export --for a group: a file per member, each on record; audit show --group."""
+        import os
+        a = self.alg.path
+        out = os.path.join(self.alg.tmp, "sahel-out")
+        os.mkdir(out)
+        p = run_cli("export", "--data", a, "--for", "Sahel cooperation", "--collection", "cells",
+                    "--out", out)
+        self.assertEqual(sorted(os.listdir(out)), ["Bamako.bundle", "Niamey.bundle"], p.stderr)
+        for name in ("Bamako", "Niamey"):
+            with open(os.path.join(out, name + ".bundle")) as f:
+                text = f.read()
+            self.assertIn(self.report["id"], text)
+            self.assertIn(self.group, text)
+            self.assertEqual(self.both["id"] in text, name == "Bamako")
+            self.assertNotIn(self.strict["id"], text)
+        log = [json.loads(l) for l in run_cli("audit", "show", "--data", a, "--group",
+                                               self.group).stdout.splitlines()]
+        exports = [e for e in log if e["action"] == "objects.export"]
+        self.assertEqual(len(exports), 2, [e["action"] for e in log])
+        self.assertIn("group.add", [e["action"] for e in log])
+        was = run_cli("audit", "show", "--data", a, "--partner", "Washington").stdout
+        self.assertNotIn("objects.export", was)
+        p = run_cli("audit", "show", "--data", a, "--group", "No such circle", check=False)
+        self.assertEqual(p.returncode, 3)
+
 
 if __name__ == "__main__":
     harness.main()
