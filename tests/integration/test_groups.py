@@ -311,6 +311,30 @@ class SahelCircle(TaxiiCase):
         p = run_cli("audit", "show", "--data", a, "--group", "No such circle", check=False)
         self.assertEqual(p.returncode, 3)
 
+    def test_9_push_to_group(self):
+        """push --group: each member's peer gets what that member may receive."""
+        a, b = self.alg.path, self.bko.path
+        inbox = self.bko.collection("Pushed by Algiers", "pushed")
+        run_cli("grant", "--data", b, "--collection", "pushed", "--partner", "Algiers", "--read", "--write")
+        atok = run_cli("token", "issue", "--data", b, "--partner", "Algiers").stdout.split()[-1]
+        run_cli("peer", "add", "--data", a, "--name", "bamako", "--url",
+                "http://127.0.0.1:%d/taxii2/" % self.bko_srv.port, "--partner", "Bamako", "--token", atok)
+        p = run_cli("push", "--data", a, "--group", self.group, "--collection", "cells", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("has no push of cells yet", p.stderr)
+        run_cli("push", "--data", a, "bamako", "--collection", "cells", "--to", inbox)
+        extra = sdo(name="later, to the circle", object_marking_refs=[self.group, GREEN])
+        st, _, j = self.alg_srv.post_objects("cells", [extra])
+        self.assertEqual(j["failure_count"], 0, j)
+        p = run_cli("push", "--data", a, "--group", "Sahel cooperation", "--collection", "cells")
+        st, _, j = self.bko_srv.get_json(ROOT + "collections/pushed/objects/")
+        got = ids(j["objects"])
+        self.assertIn(extra["id"], got, p.stderr)
+        self.assertIn(self.report["id"], got)
+        self.assertNotIn(self.strict["id"], got)
+        log = run_cli("audit", "show", "--data", a, "--group", self.group).stdout
+        self.assertIn("peer:bamako", log)
+
 
 if __name__ == "__main__":
     harness.main()
