@@ -51,6 +51,13 @@ struct access_principal {
     struct store_policy policy;
 };
 
+/* Whether who (as access_authenticate made it) still holds what it held: LIA_EUNAUTH when its
+ * token is revoked, expired or gone, or its partner disabled; else out gets a digest of its
+ * rights (clearance, collection rights, sharing groups), which changes when any of them does.
+ * A stream compares it with the digest it opened with (issue 27.1). */
+int access_principal_digest(struct store *s, const struct access_principal *who,
+                            unsigned char out[32], struct lia_err *err);
+
 /* This instance's own STIX identity id (store setting instance_identity), cached. */
 const char *access_instance_identity(struct store *s);
 
