@@ -96,7 +96,9 @@ static void create(struct api_call *c)
                !text_list(c, body, "locations", spec.locations, &spec.n_locations)) {
         const char *id = NULL, *secret = NULL;
         if (watch_add(c->api->store, c->who->partner, &spec, c->api->cfg.watch_max_per_principal,
-                      c->req->arena, &id, &secret, &err)) {
+                      c->req->arena, &id, &secret, &err) ||
+            (c->who->token_id &&
+             store_watch_token_set(c->api->store, id, c->who->token_id, &err))) {
             fail_watch(c, &err);
         } else {
             struct dbuf *b = &c->resp->body;

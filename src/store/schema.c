@@ -92,6 +92,9 @@ static const struct store_table tables[] = {
      "PRIMARY KEY(grp, partner)", STORE_TABLE_NOROWID, NULL},
     {"group_grant", "coll i NOT NULL, grp i NOT NULL, can_read n NOT NULL, can_write n NOT NULL",
      "coll, grp", "PRIMARY KEY(coll, grp)", STORE_TABLE_NOROWID, NULL},
+    /* The token a watch was made with (over the API): its webhook stops with the token. */
+    {"watch_token", "watch t PRIMARY KEY, token t NOT NULL", "watch COLLATE BINARY", NULL,
+     STORE_TABLE_NOROWID, NULL},
     {"audit",
      "seq i PRIMARY KEY, ts i NOT NULL, actor t NOT NULL, action t NOT NULL, detail t NOT NULL,"
      " prev b NOT NULL, hash b NOT NULL",

@@ -468,6 +468,13 @@ int store_watch_get(struct store *s, int64_t owner, const char *id, struct arena
 /* Removes the watch and its events; LIA_ENOTFOUND as store_watch_get. */
 int store_watch_remove(struct store *s, int64_t owner, const char *id, struct lia_err *err);
 
+/* The token a watch was made with over the API (watch: its id): a webhook is delivered only
+ * while that token is valid (issue 27.1). LIA_ENOTFOUND when none was recorded. */
+int store_watch_token_set(struct store *s, const char *watch, const char *token,
+                          struct lia_err *err);
+int store_watch_token_get(struct store *s, const char *watch, struct arena *a, char **token,
+                          struct lia_err *err);
+
 /* An object version as the watch engine reads it: every version added after a cursor, in any
  * collection, in date_added order. Not a disclosure: the engine shows nothing of a version to
  * an owner before store_query_objects with that owner's policy has returned it. */

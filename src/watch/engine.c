@@ -315,6 +315,25 @@ static void *matcher_main(void *arg)
     return NULL;
 }
 
+/* Whether the token a watch was made with (if one was recorded) still works (issue 27.1). */
+static bool watch_token_valid(struct store *s, const char *watch_id)
+{
+    struct arena a;
+    arena_init(&a, 0);
+    struct lia_err err;
+    lia_err_clear(&err);
+    char *token = NULL;
+    int rc = store_watch_token_get(s, watch_id, &a, &token, &err);
+    bool ok = rc == LIA_ENOTFOUND;
+    if (rc == 0 && token) {
+        struct store_token t;
+        ok = store_token_get(s, token, &a, &t, &err) == 0 && !t.revoked &&
+             (!t.expires || t.expires > lia_now_us());
+    }
+    arena_release(&a);
+    return ok;
+}
+
 /* One delivery attempt of ev; records the outcome. */
 static int deliver(struct watch_engine *e, const struct store_watch_event *ev, struct lia_err *err)
 {
@@ -329,6 +348,11 @@ static int deliver(struct watch_engine *e, const struct store_watch_event *ev, s
     if (rc == LIA_ENOTFOUND)
         return store_watch_event_update(e->s, ev->seq, STORE_HOOK_FAILED, ev->attempts, now,
                                         "withheld: the owner is disabled or removed", err);
+    if (rc == 0 && !watch_token_valid(e->s, ev->watch_id))
+        return store_watch_event_update(e->s, ev->seq, STORE_HOOK_FAILED, ev->attempts, now,
+                                        "withheld: the token the watch was made with is revoked "
+                                        "or expired",
+                                        err);
     if (rc)
         return lia_err_set(err, rc, "%s", why.msg);
     bool visible = false;

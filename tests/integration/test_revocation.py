@@ -1,15 +1,21 @@
-"""Side door 1 of issue 27: what a principal loses, its open event streams lose at once.
+"""Side door 1 of issue 27: what a principal loses, its open event streams and its webhooks
+lose at once.
 
 For each of token revoke, token expiry, grant revoke, partner disable and sharing-group
-membership removal, a partner holds an event stream open across the change. After it, an
-object its watch selects (and which it could read before the change) is stored: the stream
-ends without delivering it, and no disclosure of it to that partner is on record. (The server
-wakes every stream every sse_recheck_ms; the test waits for the end of the stream, not for a
-time.)
+membership removal, a partner holds an event stream open across the change, and its watch
+(made over the API with that token) has a webhook. After the change, an object the watch
+selects (and which the partner could read before) is stored: the stream ends without
+delivering it, the webhook does not receive it, and no disclosure of it to that partner is on
+record. The test waits for events (the end of the stream; an administrator's watch on the same
+objects as a barrier: once its webhook has the object, the partner's watch has been matched
+too), not for a time.
 """
 import http.client
+import http.server
 import json
+import os
 import socket
+import threading
 import time
 import uuid
 
@@ -71,18 +77,65 @@ class Stream:
         self.conn.close()
 
 
+class Receiver:
+    """Records webhook bodies by path."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.got = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with outer.lock:
+                    outer.got.append((self.path, json.loads(body)))
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def ids(self, path):
+        with self.lock:
+            return [b["id"] for p, b in self.got if p == path]
+
+    def wait_for(self, path, oid, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if oid in self.ids(path):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def stop(self):
+        self.httpd.shutdown()
+
+
 class StreamsEndOnRevocation(TaxiiCase):
     @classmethod
     def setUpClass(cls):
         d = cls.d = harness.DataDir()
         cls.coll = d.collection("Intel", "intel")
         cls.group = run_cli("group", "add", "--data", d.path, "--name", "Circle").stdout.strip()
+        cls.hooks = Receiver()
+        run_cli("watch", "add", "--data", d.path, "--name", "barrier", "--type", "threat-actor",
+                "--name-like", "cell", "--webhook", cls.hooks.url("/barrier"))
         cls.s = harness.Server(d, sets=["watch_poll_ms=100", "watch_keepalive=5",
-                                        "sse_recheck_ms=200"]).start()
+                                        "sse_recheck_ms=200", "watch_webhook_retry_ms=100"]).start()
 
     @classmethod
     def tearDownClass(cls):
         cls.s.stop()
+        cls.hooks.stop()
         cls.d.cleanup()
 
     def partner(self, name, expires=None):
@@ -97,9 +150,18 @@ class StreamsEndOnRevocation(TaxiiCase):
         tok = out[-1]
         st, _, b = self.s.request("POST", "/liaison/watches", token=tok, content_type="application/json",
                                   body=json.dumps({"name": "cells", "types": ["threat-actor"],
-                                                   "name_like": "cell"}))
+                                                   "name_like": "cell",
+                                                   "webhook": self.hooks.url("/" + name)}))
         self.assertEqual(st, 201, b)
+        self.watch = json.loads(b)["id"]
         return tok
+
+    def hook_state(self, name):
+        """(events, given up) of the partner's watch."""
+        out = json.loads(run_cli("watch", "list", "--data", self.d.path, "--partner", name,
+                                 "--json").stdout)
+        w = [w for w in out if w["id"] == self.watch][0]
+        return w["events"], w["failed_deliveries"]
 
     def post(self, name):
         o = sdo("threat-actor", name="%s cell %s" % (name, uuid.uuid4().hex[:6]),
@@ -117,6 +179,8 @@ class StreamsEndOnRevocation(TaxiiCase):
                 before = self.post(name)  # the stream works: it delivers what P may see
                 ev = stream.first_event()
                 self.assertEqual(ev and ev["id"], before["id"], name)
+                self.assertTrue(self.hooks.wait_for("/" + name, before["id"]), name)
+            events_before, _ = self.hook_state(name)
             change(tok)
             after = self.post(name)
             events = stream.read_to_end()
@@ -124,6 +188,17 @@ class StreamsEndOnRevocation(TaxiiCase):
             self.assertNotIn(after["id"], [e["id"] for e in events], name)
         finally:
             stream.close()
+        # The webhook: the barrier has the object, so the partner's watch was matched; an event
+        # recorded for it (the token cases: the partner could still see the object) is given up.
+        self.assertTrue(self.hooks.wait_for("/barrier", after["id"]), name)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            events, failed = self.hook_state(name)
+            if events == events_before or failed >= 1:
+                break
+            time.sleep(0.1)
+        self.assertTrue(events == events_before or failed >= 1, (name, events, failed))
+        self.assertNotIn(after["id"], self.hooks.ids("/" + name), name)
         log = run_cli("audit", "show", "--data", self.d.path, "--partner", name).stdout
         self.assertNotIn(after["id"], log, name)
         # The partner's token opens no new stream that would deliver it either.
