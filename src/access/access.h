@@ -129,6 +129,10 @@ struct access_token_spec {
 int access_token_issue(struct store *s, const struct access_token_spec *spec,
                        char token[ACCESS_TOKEN_MAX], char id[32], struct lia_err *err);
 
+/* The extension-definition text of one of liaison's own extensions (extdefs.c), or NULL. The
+ * intake mentions definition is not here: intake publishes its own. */
+const char *access_extension_definition(const char *id);
+
 /* Markings (marking.c). Ranks are enum store_tlp; STORE_TLP_NONE when unmarked. */
 int access_tlp_of_marking(const char *id);
 const char *access_tlp_marking_id(int rank);

@@ -133,6 +133,11 @@ int access_object_handling(struct store_txn *t, json_t *obj, const char *const *
     size_t n_rel = 0, n_groups = 0;
     o->groups = groups;
     o->n_groups = 0;
+    /* An extension-definition goes with the objects that use it, under their markings (issue
+     * 27.4): the store shows it where one of its users in the collection is visible. */
+    o->derived = !strcmp(o->type, "extension-definition");
+    if (o->derived && o->tlp == STORE_TLP_NONE)
+        o->tlp = STORE_TLP_CLEAR;
     /* A marking-definition that limits release is limited by what it says (issue 27.4): its
      * list, or its group, reads it; no collection default. */
     if (!strcmp(o->type, "marking-definition")) {

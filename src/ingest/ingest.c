@@ -39,6 +39,8 @@ struct obj {
     size_t slot;            /* its place among the chunk's puts */
     const struct obj *prev; /* the chunk's object before it with the same id, or NULL */
     struct ingest_result r;
+    const char **uses; /* the extension-definitions it uses (def_use rows once stored) */
+    size_t n_uses;
 };
 
 struct chunk {
@@ -92,9 +94,11 @@ static bool carried(struct ingest_batch *b, const char *ref)
     return false;
 }
 
-/* One marking-definition an object in the batch names, into the batch's collection when it
- * holds none of that id: the text held in another collection, or a group of this store's. */
-static int carry_one(struct ingest_batch *b, struct chunk *c, const char *ref, struct lia_err *err)
+/* One definition an object in the batch names (a marking-definition, or an extension-definition
+ * of type), into the batch's collection when it holds none of that id: the text held in
+ * another collection, a group of this store's, or one of liaison's own extensions. */
+static int carry_one(struct ingest_batch *b, struct chunk *c, const char *ref, const char *type,
+                     struct lia_err *err)
 {
     struct store_creator held;
     int rc = store_object_creators(b->t, b->spec->coll, &ref, 1, b->a, &held, err);
@@ -103,18 +107,22 @@ static int carry_one(struct ingest_batch *b, struct chunk *c, const char *ref, s
     const char *text = NULL;
     struct lia_err e2;
     lia_err_clear(&e2);
-    rc = store_object_text(b->t, ref, "marking-definition", b->a, &text, &e2);
-    if (rc == LIA_ENOTFOUND) {
+    bool marking = !strcmp(type, "marking-definition");
+    rc = store_object_text(b->t, ref, type, b->a, &text, &e2);
+    if (rc == LIA_ENOTFOUND && marking) {
         int64_t grp;
         rc = store_group_of_marking(b->t, ref, b->a, &grp, &text, err);
         if (rc || !grp)
             return rc; /* not known here: nothing to carry (the object says so) */
+    } else if (rc == LIA_ENOTFOUND) {
+        if (!(text = access_extension_definition(ref)))
+            return 0; /* someone else's extension, not held here: nothing to carry */
     } else if (rc) {
         return lia_err_set(err, rc, "%s", e2.msg);
     }
     json_t *def = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
     struct stix_info info;
-    struct store_object so = {.type = "marking-definition"};
+    struct store_object so = {.type = marking ? "marking-definition" : "extension-definition"};
     if (!def || stix_validate_object(def, &info, &e2) != 0) {
         json_decref(def);
         return 0; /* held text is valid; a damaged row is not copied further */
@@ -159,13 +167,39 @@ static int carry_definitions(struct ingest_batch *b, struct chunk *c, json_t *ob
     {
         const char *ref = json_string_value(v);
         if (rc == 0 && ref && access_tlp_of_marking(ref) == STORE_TLP_NONE && !carried(b, ref))
-            rc = carry_one(b, c, ref, err);
+            rc = carry_one(b, c, ref, "marking-definition", err);
     }
     json_array_foreach(json_object_get(obj, "granular_markings"), i, v)
     {
         const char *ref = json_string_value(json_object_get(v, "marking_ref"));
         if (rc == 0 && ref && access_tlp_of_marking(ref) == STORE_TLP_NONE && !carried(b, ref))
-            rc = carry_one(b, c, ref, err);
+            rc = carry_one(b, c, ref, "marking-definition", err);
+    }
+    return rc;
+}
+
+/* The extension-definitions o uses travel with it the same way, each shown where one of its
+ * users is (store_def_use_put, after the chunk is stored). */
+static int carry_extensions(struct ingest_batch *b, struct chunk *c, struct obj *o,
+                            struct lia_err *err)
+{
+    json_t *exts = json_object_get(o->obj, "extensions");
+    const char *key;
+    json_t *v;
+    size_t n = json_object_size(exts), k = 0;
+    o->uses = n ? arena_alloc(b->a, n * sizeof *o->uses) : NULL;
+    o->n_uses = 0;
+    if (n && !o->uses)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    int rc = 0;
+    json_object_foreach(exts, key, v)
+    {
+        (void)v;
+        if (rc || k++ == n || strncmp(key, "extension-definition--", 22) != 0)
+            continue;
+        o->uses[o->n_uses++] = key;
+        if (b->spec->coll && !carried(b, key))
+            rc = carry_one(b, c, key, "extension-definition", err);
     }
     return rc;
 }
@@ -276,7 +310,8 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
     }
     if (ingest_search_text(o->obj, info->type, b->a, &so->search_text))
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
-    if ((rc = carry_definitions(b, c, o->obj, err)) != 0)
+    if ((rc = carry_definitions(b, c, o->obj, err)) != 0 ||
+        (rc = carry_extensions(b, c, o, err)) != 0)
         return rc;
     o->put = true;
     o->slot = c->n_put++;
@@ -322,6 +357,9 @@ static int store_chunk(struct ingest_batch *b, struct chunk *c, struct lia_err *
             o->r.stored = true;
             o->r.is_new = c->res[o->slot].result == STORE_PUT_NEW;
             o->r.date_added = c->res[o->slot].date_added;
+            if (o->r.is_new && o->n_uses &&
+                (rc = store_def_use_put(b->t, o->r.date_added, o->uses, o->n_uses, err)) != 0)
+                break;
             if (c->so[o->slot].unknown_group)
                 o->r.message = arena_printf(b->a,
                                             "stored, but released to no partner: %s is a sharing "

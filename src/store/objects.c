@@ -210,7 +210,20 @@ static int mark_versions(struct store_txn *t, int64_t coll, const struct store_o
 
 int store_restricted(const struct store_object *o)
 {
-    return (o->has_rel ? RESTRICTED_REL : 0) | (o->n_groups ? RESTRICTED_GROUP : 0);
+    return (o->has_rel ? RESTRICTED_REL : 0) | (o->n_groups ? RESTRICTED_GROUP : 0) |
+           (o->derived ? RESTRICTED_DERIVED : 0);
+}
+
+int store_def_use_put(struct store_txn *t, int64_t date_added, const char *const *defs, size_t n,
+                      struct lia_err *err)
+{
+    static struct sq q =
+        SQ("INSERT INTO def_use(def, obj) VALUES(?, ?) ON CONFLICT(def, obj) DO NOTHING");
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = store_do(t->conn, &q, SV(sv_text(defs[i]), sv_int(date_added)), NULL,
+                      "record definition use", err);
+    return rc;
 }
 
 /* One version at a time, on a backend without a statement for many. */
@@ -342,7 +355,8 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
     static struct sq del_audience = SQ("DELETE FROM audience WHERE obj = ?");
     static struct sq del_search = SQ("DELETE FROM search WHERE rowid = ?");
     static struct sq del_object = SQ("DELETE FROM object WHERE date_added = ?");
-    static struct sq *const del[] = {&del_audience, &del_search, &del_object};
+    static struct sq del_use = SQ("DELETE FROM def_use WHERE obj = ?");
+    static struct sq *const del[] = {&del_audience, &del_search, &del_use, &del_object};
     static struct sq reflag =
         SQ("UPDATE object SET" STORE_VERSION_FLAGS " WHERE coll = ? AND id = ?");
     *gone = NULL;
@@ -372,7 +386,7 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
     struct store_row *r = rows;
     for (size_t i = 0; i < *deleted && rc == 0; i++) {
         r[i].id = id;
-        for (int k = 0; k < 3 && rc == 0; k++)
+        for (int k = 0; k < 4 && rc == 0; k++)
             rc = store_do(t->conn, del[k], SV(sv_int(r[i].date_added)), NULL, "delete object", err);
     }
     /* The versions left: their neighbours changed. */
@@ -516,17 +530,22 @@ int store_object_text(struct store_txn *t, const char *id, const char *type, str
     /* The type is written into the SQL so that the partial index applies. */
 #define NEWEST "' ORDER BY modified DESC LIMIT 1"
 #define TEXT_OF(type) SQ("SELECT json FROM object WHERE id = ? AND type = '" type NEWEST)
-    static struct sq marking = TEXT_OF("marking-definition"), rfi = TEXT_OF("liaison-rfi");
+    static struct sq marking = TEXT_OF("marking-definition"), rfi = TEXT_OF("liaison-rfi"),
+                     extdef = TEXT_OF("extension-definition");
 #undef TEXT_OF
 #undef NEWEST
     bool is_marking = !strcmp(type, "marking-definition");
-    if (!is_marking && strcmp(type, "liaison-rfi"))
+    bool is_extdef = !strcmp(type, "extension-definition");
+    if (!is_marking && !is_extdef && strcmp(type, "liaison-rfi"))
         return lia_err_set(err, LIA_EINTERNAL, "store_object_text: %s is not indexed", type);
     struct memo_entry *m = is_marking ? memo_find(t, MEMO_MARKING, id) : NULL;
     char *text = NULL;
     int rc = m ? m->rc
-               : store_one(t->conn, is_marking ? &marking : &rfi, SV(sv_text(id)), store_row_str, a,
-                           &text, "", "find object", err);
+               : store_one(t->conn,
+                           is_marking  ? &marking
+                           : is_extdef ? &extdef
+                                       : &rfi,
+                           SV(sv_text(id)), store_row_str, a, &text, "", "find object", err);
     if (m && m->text && !(text = arena_strndup(a, m->text, strlen(m->text))))
         rc = LIA_ENOMEM;
     else if (!m && is_marking && (rc == 0 || rc == LIA_ENOTFOUND))

@@ -25,7 +25,9 @@
  * query, a member of every one of them (docs/groups.md): membership is read inside the same
  * predicate, never copied into the row, so removing a member takes effect on its next read.
  * Each condition above is an AND: TLP, clearance, REL TO, TLP:RED recipients and groups
- * intersect.
+ * intersect. An extension-definition row (restricted & RESTRICTED_DERIVED) must also be used
+ * (def_use) by an object of its collection that the caller may see: a definition is shown
+ * under the marking of the objects that need it (issue 27.4).
  */
 #include "store/store_int.h"
 
@@ -55,8 +57,17 @@ static int audience_sql(struct dbuf *q, struct store_args *b, const struct store
     return rc ? rc : store_args_add(b, sv_int(p->partner));
 }
 
+static int policy_sql(struct dbuf *q, struct store_args *b, const struct store_policy *p,
+                      int default_tlp, const char *o, bool nested);
+
 int store_policy_sql(struct dbuf *q, struct store_args *b, const struct store_policy *p,
                      int default_tlp, const char *o)
+{
+    return policy_sql(q, b, p, default_tlp, o, false);
+}
+
+static int policy_sql(struct dbuf *q, struct store_args *b, const struct store_policy *p,
+                      int default_tlp, const char *o, bool nested)
 {
     if (p->all)
         return 0;
@@ -83,7 +94,18 @@ int store_policy_sql(struct dbuf *q, struct store_args *b, const struct store_po
                           "SELECT 1 FROM group_member gm WHERE gm.grp = ga.partner"
                           " AND gm.partner = ?)))",
                           o, RESTRICTED_GROUP, o, AUDIENCE_GROUP);
-    return rc ? rc : store_args_add(b, sv_int(p->partner));
+    rc = rc ? rc : store_args_add(b, sv_int(p->partner));
+    if (rc || nested)
+        return rc;
+    /* A definition (extension-definition) goes with the objects that use it: visible where
+     * one of its users in the same collection is. (Users are not definitions: one level.) */
+    rc = dbuf_printf(q,
+                     " AND ((%s.restricted & %d) = 0 OR EXISTS(SELECT 1 FROM def_use du JOIN"
+                     " object ou ON ou.date_added = du.obj WHERE du.def = %s.id"
+                     " AND ou.coll = %s.coll",
+                     o, RESTRICTED_DERIVED, o, o);
+    rc = rc ? rc : policy_sql(q, b, p, default_tlp, "ou", true);
+    return rc ? rc : dbuf_puts(q, "))");
 }
 
 static int in_list_text(struct dbuf *q, struct store_args *b, const char *col,

@@ -92,6 +92,10 @@ static const struct store_table tables[] = {
      "PRIMARY KEY(grp, partner)", STORE_TABLE_NOROWID, NULL},
     {"group_grant", "coll i NOT NULL, grp i NOT NULL, can_read n NOT NULL, can_write n NOT NULL",
      "coll, grp", "PRIMARY KEY(coll, grp)", STORE_TABLE_NOROWID, NULL},
+    /* Which extension-definitions an object version uses (obj: its date_added): a definition
+     * row is visible where one of its users is (policy.c). */
+    {"def_use", "def t NOT NULL, obj i NOT NULL", "def COLLATE BINARY, obj",
+     "PRIMARY KEY(def, obj)", STORE_TABLE_NOROWID, NULL},
     /* The token a watch was made with (over the API): its webhook stops with the token. */
     {"watch_token", "watch t PRIMARY KEY, token t NOT NULL", "watch COLLATE BINARY", NULL,
      STORE_TABLE_NOROWID, NULL},
@@ -112,6 +116,9 @@ static const char *const indexes =
     "CREATE INDEX IF NOT EXISTS object_marking ON object(id, type)"
     " WHERE type = 'marking-definition';"
     "CREATE INDEX IF NOT EXISTS object_rfi ON object(id, type) WHERE type = 'liaison-rfi';"
+    "CREATE INDEX IF NOT EXISTS object_extdef ON object(id, type)"
+    " WHERE type = 'extension-definition';"
+    "CREATE INDEX IF NOT EXISTS def_use_obj ON def_use(obj);"
     "CREATE INDEX IF NOT EXISTS group_member_partner ON group_member(partner, grp);"
     "CREATE INDEX IF NOT EXISTS watch_event_due ON watch_event(hook_state, next_attempt)"
     " WHERE hook_state = 1;";

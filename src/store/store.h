@@ -157,6 +157,8 @@ struct store_object {
     const int64_t *groups; /* sharing groups it is released to (each limits: all must hold);
                               0 stands for a group this store does not know (no member) */
     size_t n_groups;
+    bool derived;     /* a definition (extension-definition): visible to a caller only where it may
+                         see an object of the same collection that uses it (store_def_use_put) */
     const char *json; /* the exact text */
     size_t json_len;
     const char *unknown_marking; /* set by access/: a marking ref it could not resolve */
@@ -328,6 +330,12 @@ int store_group_grant_set(struct store *s, int64_t coll, int64_t grp, bool read,
 int store_group_of_marking(struct store_txn *t, const char *marking, struct arena *a, int64_t *rid,
                            const char **definition, struct lia_err *err);
 
+/* Inside a write: the object version stored under date_added uses the definitions defs[0..n)
+ * (extension-definition ids): a derived definition row of its collection is visible to whoever
+ * may see one of its users. */
+int store_def_use_put(struct store_txn *t, int64_t date_added, const char *const *defs, size_t n,
+                      struct lia_err *err);
+
 /* Inside a write: whether coll holds a version of each of ids[0..n) (out[i].found), and the
  * newest one's created_by_ref (NULL when it names none) and modified time. */
 struct store_creator {
@@ -338,7 +346,8 @@ struct store_creator {
 int store_object_creators(struct store_txn *t, int64_t coll, const char *const *ids, size_t n,
                           struct arena *a, struct store_creator *out, struct lia_err *err);
 /* Inside a write: the stored text of the newest version of object id of the given type from
- * any collection, or LIA_ENOTFOUND. Indexed for marking-definition and liaison-rfi only. */
+ * any collection, or LIA_ENOTFOUND. Indexed for marking-definition, extension-definition and
+ * liaison-rfi only. */
 int store_object_text(struct store_txn *t, const char *id, const char *type, struct arena *a,
                       const char **json, struct lia_err *err);
 

@@ -327,7 +327,7 @@ int store_where_sql(struct dbuf *q, struct store_args *b, struct store *s,
 #define STORE_MASK_MAX_PARTNER 63
 int64_t store_audience_mask(const int64_t *partners, size_t n);
 enum { AUDIENCE_REL = 1, AUDIENCE_RED = 2, AUDIENCE_GROUP = 3 };
-enum { RESTRICTED_REL = 1, RESTRICTED_GROUP = 2 };
+enum { RESTRICTED_REL = 1, RESTRICTED_GROUP = 2, RESTRICTED_DERIVED = 4 };
 /* Whether partner ?p may read (what "read") or write collection c: its own grant (g, joined) or
  * a grant to a group it is a member of now. 1 or 0. */
 #define STORE_RIGHT(what, p)                                                                       \

@@ -161,6 +161,10 @@ class Model:
             return True
         if not self.can_read(p, v.coll):
             return False
+        if v.type == "extension-definition":
+            # Shown under the markings of the objects that use it: where one of them is.
+            return any(self.visible(p, u) for u in v.coll.versions
+                       if v.id in u.obj.get("extensions", {}))
         tlp, rels, red = self.handling(v.obj)
         eff = v.coll.default_tlp if tlp is None else tlp
         if eff > p.clearance:
@@ -423,6 +427,7 @@ class World:
         does not hold yet is stored there too, just before the object (it travels with it)."""
         held = {v.id for v in coll.versions if v.type == "marking-definition"}
         held |= {v.id for v in versions if v.type == "marking-definition"}
+        held |= {v.id for v in coll.versions if v.type == "extension-definition"}
         out = []
         for v in versions:
             refs = v.obj.get("object_marking_refs", []) + [
@@ -431,14 +436,29 @@ class World:
                 if ref in self.definitions and ref not in held:
                     held.add(ref)
                     out.append(Version(self.definitions[ref], coll, None))
+            # liaison's own extension-definitions travel the same way (issue 27.4)
+            for ext in v.obj.get("extensions", {}):
+                if ext in (HANDLING, RELEASABILITY) and ext not in held:
+                    held.add(ext)
+                    out.append(Version(self.extension_definition(coll, ext), coll, None))
             out.append(v)
         return out
+
+    def extension_definition(self, coll, ext):
+        """The text the server carried into coll (fixed text: read once)."""
+        if ext not in self.ext_defs:
+            st, _, j = self.server.get_json(ROOT + "collections/%s/objects/%s/" % (coll.id, ext),
+                                            token=self.admin.tokens[0])
+            assert st == 200, (st, j)
+            self.ext_defs[ext] = j["objects"][0]
+        return self.ext_defs[ext]
 
     def populate(self):
         rng = self.rng
         self.server = harness.Server(self.data).start()
         marks = self.markings()
         self.definitions = {m["id"]: m for m in marks}
+        self.ext_defs = {}
         home = rng.choice(self.colls)
         self.post(home, None, [Version(m, home, None) for m in marks])
         all_ids = []
