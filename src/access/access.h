@@ -89,15 +89,16 @@ int access_check_delete(struct store_txn *t, const struct access_principal *who,
  * (o->type set). A marking-definition that limits release (REL TO, group) is itself limited
  * the same way: it reaches the parties it lists, or the group's members, and never takes a
  * collection's default TLP (it is CLEAR unless it carries a TLP marking). A group marking this
- * store holds no group for (a partner's circle) releases to no one here (group 0). parties, when not NULL, are the identities the object is released to whatever its
- * markings (a request's two parties: rfi/), n_parties of them, intersected with any REL TO.
- * A marking-definition the store does not hold restricts the object to no partner and is
- * named in o->unknown_marking. LIA_EINVAL for a malformed handling extension. */
+ * store holds no group for (a partner's circle) releases to no one here (group 0). parties, when
+ * not NULL, are the identities the object is released to whatever its markings (a request's two
+ * parties: rfi/), n_parties of them, intersected with any REL TO. A marking-definition the store
+ * does not hold restricts the object to no partner and is named in o->unknown_marking. LIA_EINVAL
+ * for a malformed handling extension. */
 int access_object_handling(struct store_txn *t, json_t *obj, const char *const *parties,
                            size_t n_parties, struct arena *a, struct store_object *o,
                            struct lia_err *err);
 
-/* Sharing groups (groups.c, docs/groups.md): each change is followed by its audit entry under
+/* Sharing groups (sharing.c, docs/groups.md): each change is followed by its audit entry under
  * actor. The caller checks that an administrator asks. */
 #define ACCESS_GROUP_NAME_MAX 100
 #define ACCESS_GROUP_DESCRIPTION_MAX 1000
@@ -105,15 +106,14 @@ int access_object_handling(struct store_txn *t, json_t *obj, const char *const *
 int access_group_check(const char *name, const char *description, struct lia_err *err);
 /* Makes the group and its marking-definition; *id (in a) is the definition's id, the group's
  * id. LIA_ECONFLICT when the name is taken. */
-int access_group_add(struct store *s, const char *actor, const char *name,
-                     const char *description, bool disclose, struct arena *a, const char **id,
-                     struct lia_err *err);
+int access_group_add(struct store *s, const char *actor, const char *name, const char *description,
+                     bool disclose, struct arena *a, const char **id, struct lia_err *err);
 /* LIA_ECONFLICT (add: a member already), LIA_ENOTFOUND (remove: not a member). */
 int access_group_member(struct store *s, const char *actor, const struct store_group *g,
                         const struct store_partner *p, bool add, struct lia_err *err);
 /* LIA_ECONFLICT while *uses object versions are released to it, unless force. */
-int access_group_remove(struct store *s, const char *actor, const struct store_group *g,
-                        bool force, int64_t *uses, struct lia_err *err);
+int access_group_remove(struct store *s, const char *actor, const struct store_group *g, bool force,
+                        int64_t *uses, struct lia_err *err);
 
 struct access_token_spec {
     int64_t partner; /* 0: local */

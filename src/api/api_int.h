@@ -93,6 +93,8 @@ void api_metrics(struct api_call *c);
 /* GET /liaison/search (liaison_search.c). */
 void api_liaison_search(struct api_call *c);
 void api_liaison_groups(struct api_call *c, const char **seg, size_t nseg); /* liaison_groups.c */
+/* The request's body as a JSON object (liaison_rfi.c); NULL after answering 415 or 400. */
+json_t *api_json_body(struct api_call *c);
 /* /liaison/intake... (liaison_intake.c); seg[1] == "intake". */
 void api_liaison_intake(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/watches... and /liaison/events (liaison_watch.c); seg[1] is one of them. */

@@ -92,31 +92,9 @@ static int find(struct api_call *c, const char *id, struct store_group *g, struc
     return rc ? rc : lia_err_set(err, LIA_ENOTFOUND, "no such group");
 }
 
-static json_t *body_object(struct api_call *c)
-{
-    const char *ct = http_header(c->req, "Content-Type");
-    if (!ct || strncmp(ct, "application/json", 16) != 0) {
-        api_fail(c, 415, "Unsupported media type", "send the body as application/json");
-        return NULL;
-    }
-    json_t *body = NULL;
-    struct lia_err err;
-    lia_err_clear(&err);
-    if (stix_parse_json(c->req->body, c->req->body_len, &c->api->cfg.stix, &body, &err)) {
-        api_fail_err(c, &err);
-        return NULL;
-    }
-    if (!json_is_object(body)) {
-        json_decref(body);
-        api_fail(c, 400, "Bad request", "the body must be a JSON object");
-        return NULL;
-    }
-    return body;
-}
-
 static void create(struct api_call *c)
 {
-    json_t *body = body_object(c);
+    json_t *body = api_json_body(c);
     if (!body)
         return;
     json_t *name = json_object_get(body, "name"), *desc = json_object_get(body, "description");
@@ -145,7 +123,7 @@ static void member_change(struct api_call *c, const struct store_group *g, const
 {
     json_t *body = NULL;
     if (add) {
-        if (!(body = body_object(c)))
+        if (!(body = api_json_body(c)))
             return;
         json_t *p = json_object_get(body, "partner");
         key = json_string_value(p);

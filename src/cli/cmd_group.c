@@ -221,6 +221,27 @@ static int list(int argc, char **argv)
     for (size_t i = 0; i < n && rc == 0; i++)
         printf("%s  %s  members=%lld  disclose_members=%s\n", g[i].marking, g[i].name,
                (long long)g[i].members, g[i].disclose ? "yes" : "no");
+    /* Partners' circles we received objects for: shown, never released further. */
+    char **texts = NULL;
+    size_t nf = 0;
+    if (rc == 0)
+        rc = store_group_foreign_list(s, ACCESS_EXT_GROUP, &a, &texts, &nf, &err);
+    for (size_t i = 0; i < nf && rc == 0; i++) {
+        json_t *m = json_loads(texts[i], 0, NULL);
+        json_t *ext = json_object_get(json_object_get(m, "extensions"), ACCESS_EXT_GROUP);
+        const char *id = json_string_value(json_object_get(m, "id"));
+        const char *name = json_string_value(json_object_get(ext, "name"));
+        const char *by = json_string_value(json_object_get(m, "created_by_ref"));
+        struct store_partner p;
+        struct lia_err e2;
+        lia_err_clear(&e2);
+        const char *who = by && store_partner_get(s, 0, "identity", by, &a, &p, &e2) == 0 ? p.name
+                          : by                                                            ? by
+                               : "an unknown service";
+        printf("%s  released by %s to: %s  (a partner's circle: kept, released to no one here)\n",
+               id ? id : "?", who, name ? name : "?");
+        json_decref(m);
+    }
     if (rc)
         cli_error(cli_exit_for(rc), "group list", "%s", err.msg);
     arena_release(&a);

@@ -260,6 +260,14 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
     if (rc == 0 && marking)
         rc = ingest_marking_check(b->t, o->obj, info, b->a, &why, err);
     seen_in_chunk(c, o, &held);
+    /* A definition of an extension is a shared schema document: a version the collection holds
+     * already is that version, whoever sends it again (an intake draft carries liaison's
+     * mentions definition; a page carries the definitions its objects use). */
+    if (rc == 0 && held.found && held.modified_us == info->modified_us &&
+        !strcmp(info->type, "extension-definition")) {
+        o->r.stored = true;
+        return 0;
+    }
     const char *inject = NULL;
     if (rc == 0)
         rc = ingest_creator_rule(b, info, &held, &inject, &why, err);
@@ -408,7 +416,7 @@ struct source {
 };
 
 /* The one function that owns a batch from begin to commit: the write right, the one write
- * transaction, the objects chunk by chunk (marking-definitions first), the caller's rows,
+ * transaction, the objects chunk by chunk (definitions first), the caller's rows,
  * the audit entry and the commit. *again: it rolled back for the caller to start over. */
 static int batch_run(const struct ingest_spec *spec, struct source *src, struct ingest_tally *out,
                      bool *again, struct lia_err *err)
@@ -430,8 +438,10 @@ static int batch_run(const struct ingest_spec *spec, struct source *src, struct 
             const struct stix_checked *checked = NULL;
             struct stix_item it;
             *again = !src->get(src, i, &it, &checked);
-            if (*again || (!strcmp(str_member(it.obj, "type"), "marking-definition") !=
-                           (pass == 0 && src->two_passes)))
+            const char *type = *again ? "" : str_member(it.obj, "type");
+            bool definition =
+                !strcmp(type, "marking-definition") || !strcmp(type, "extension-definition");
+            if (*again || definition != (pass == 0 && src->two_passes))
                 continue;
             c->o[c->n++] = (struct obj){
                 .obj = it.obj, .text = it.text, .len = it.len, .index = i, .checked = checked};

@@ -97,6 +97,26 @@ int store_group_foreign(struct store *s, int64_t coll, int64_t *n, struct lia_er
     return store_get(s, &q, SV(sv_int(coll)), store_row_int, NULL, n, "", "count withheld", err);
 }
 
+int store_group_foreign_list(struct store *s, const char *ext, struct arena *a, char ***texts,
+                             size_t *n, struct lia_err *err)
+{
+    /* The newest text of each group marking-definition held that is no group of ours. */
+    static struct sq q = SQ("SELECT o.json FROM object o WHERE o.type = 'marking-definition'"
+                            " AND o.json LIKE ? AND NOT EXISTS(SELECT 1 FROM sharing_group g"
+                            " WHERE g.marking = o.id) AND NOT EXISTS(SELECT 1 FROM object o2"
+                            " WHERE o2.id = o.id AND o2.type = o.type AND (o2.modified > o.modified"
+                            " OR (o2.modified = o.modified AND o2.date_added < o.date_added)))"
+                            " ORDER BY o.date_added");
+    void *rows;
+    char *like = arena_printf(a, "%%%s%%", ext); /* an extension id holds no % or _ */
+    if (!like)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    int rc = store_list(s, &q, SV(sv_text(like)), sizeof **texts, store_row_str, a, &rows, n,
+                        "list incoming group markings", err);
+    *texts = rows;
+    return rc;
+}
+
 int store_group_remove(struct store *s, int64_t grp, struct lia_err *err)
 {
     static struct sq del[] = {SQ("DELETE FROM group_grant WHERE grp = ?"),

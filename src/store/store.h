@@ -319,6 +319,10 @@ int store_group_uses(struct store *s, int64_t grp, int64_t *n, struct lia_err *e
 /* How many object versions of coll are released to a group of another service (group 0):
  * kept here, passed on to no one (originator control). */
 int store_group_foreign(struct store *s, int64_t coll, int64_t *n, struct lia_err *err);
+/* The texts of the group marking-definitions held (ext: the group extension's id) that name no
+ * group of this store: partners' circles we received objects for, one per id. */
+int store_group_foreign_list(struct store *s, const char *ext, struct arena *a, char ***texts,
+                             size_t *n, struct lia_err *err);
 /* Removes the group, its members and grants; the objects released to it stay, released to no
  * one (their audience names a group no one is in). */
 int store_group_remove(struct store *s, int64_t grp, struct lia_err *err);

@@ -263,6 +263,9 @@ class SahelCircle(TaxiiCase):
         st, _, j = self.bko_srv.get_json(ROOT + "collections/cells/objects/")
         self.assertIn(self.report["id"], ids(j["objects"]), out.stderr)
         self.assertIn(self.group, ids(j["objects"]))
+        # Shown as what it is on Bamako's side.
+        self.assertIn("%s  released by Algiers to: Sahel cooperation" % self.group,
+                      run_cli("group", "list", "--data", b).stdout)
         # Washington, as Bamako's partner, reads Bamako's copy: not the circle's report.
         run_cli("partner", "add", "--data", b, "--name", "Washington", "--identity", self.i_was,
                 "--clearance", "red")
