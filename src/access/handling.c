@@ -142,8 +142,8 @@ int access_object_handling(struct store_txn *t, json_t *obj, const char *const *
      * list, or its group, reads it; no collection default. */
     if (!strcmp(o->type, "marking-definition")) {
         const char *id = json_string_value(json_object_get(obj, "id"));
-        int64_t grp;
-        bool is_group, found;
+        int64_t grp = 0;
+        bool is_group = false, found = false;
         int rc = id ? rel_to_of(t, obj, id, rel, &n_rel, &found, err) : 0;
         if (rc == 0 && id)
             rc = group_of(t, obj, id, &grp, &is_group, err);

@@ -286,6 +286,7 @@ static int push_group(struct store *s, struct sync_args *sa, struct arena *a)
         struct exchange_result res;
         rc = exchange_push(s, &peers[i], &col, remote, &sa->o, &res, &err);
         summary(&pr, "pushed", peers[i].name, col.id, remote, &res, rc);
+        sa->o.progress = NULL; /* pr ends with this round */
         if (rc)
             worst = cli_error(cli_exit_for(rc), "push", "%s: %s", peers[i].name, err.msg);
     }

@@ -187,17 +187,21 @@ static int carry_extensions(struct ingest_batch *b, struct chunk *c, struct obj 
     const char *key;
     json_t *v;
     size_t n = json_object_size(exts), k = 0;
-    o->uses = n ? arena_alloc(b->a, n * sizeof *o->uses) : NULL;
+    o->uses = NULL;
     o->n_uses = 0;
-    if (n && !o->uses)
+    if (n == 0)
+        return 0;
+    const char **uses = arena_alloc(b->a, n * sizeof *uses);
+    if (!uses)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    o->uses = uses;
     int rc = 0;
     json_object_foreach(exts, key, v)
     {
         (void)v;
         if (rc || k++ == n || strncmp(key, "extension-definition--", 22) != 0)
             continue;
-        o->uses[o->n_uses++] = key;
+        uses[o->n_uses++] = key;
         if (b->spec->coll && !carried(b, key))
             rc = carry_one(b, c, key, "extension-definition", err);
     }
