@@ -25,6 +25,10 @@
  *    identities an object carrying that marking may be released to. */
 #define ACCESS_EXT_HANDLING "extension-definition--b5fc933d-2a12-45ec-bf89-f6e3b754bcd0"
 #define ACCESS_EXT_RELEASABILITY "extension-definition--fe6c44b8-02ce-4c78-adda-645fef55531d"
+/* GROUP: a property-extension on a marking-definition naming a sharing group ("name",
+ * "description"; docs/groups.md, docs/schemas/liaison-group-marking.json). An object carrying
+ * it is released to the group's current members only. The definition names no member. */
+#define ACCESS_EXT_GROUP "extension-definition--0a6bd4a4-5c2b-4f4e-9f0e-6c1d6a3b7e21"
 
 /* Requests for information (docs/rfi.md): two new SDO types, each defined by an
  * extension-definition, and the grading property-extension (Admiralty / Europol 4x4). */
@@ -46,6 +50,13 @@ struct access_principal {
     bool via_exchange; /* writing what a peer sent (pull, import): see docs/exchange.md */
     struct store_policy policy;
 };
+
+/* Whether who (as access_authenticate made it) still holds what it held: LIA_EUNAUTH when its
+ * token is revoked, expired or gone, or its partner disabled; else out gets a digest of its
+ * rights (clearance, collection rights, sharing groups), which changes when any of them does.
+ * A stream compares it with the digest it opened with (issue 27.1). */
+int access_principal_digest(struct store *s, const struct access_principal *who,
+                            unsigned char out[32], struct lia_err *err);
 
 /* This instance's own STIX identity id (store setting instance_identity), cached. */
 const char *access_instance_identity(struct store *s);
@@ -74,14 +85,35 @@ int access_creator_rule(struct store_txn *t, const struct access_principal *who,
 int access_check_delete(struct store_txn *t, const struct access_principal *who, int64_t coll,
                         const char *id, struct arena *a, struct lia_err *err);
 
-/* Fills o->tlp, rel_to and red_to from the object's markings and handling extension (o->type
- * set). parties, when not NULL, are the identities the object is released to whatever its
- * markings (a request's two parties: rfi/), n_parties of them, intersected with any REL TO.
- * A marking-definition the store does not hold restricts the object to no partner and is
- * named in o->unknown_marking. LIA_EINVAL for a malformed handling extension. */
+/* Fills o->tlp, rel_to, red_to and groups from the object's markings and handling extension
+ * (o->type set). A marking-definition that limits release (REL TO, group) is itself limited
+ * the same way: it reaches the parties it lists, or the group's members, and never takes a
+ * collection's default TLP (it is CLEAR unless it carries a TLP marking). A group marking this
+ * store holds no group for (a partner's circle) releases to no one here (group 0). parties, when
+ * not NULL, are the identities the object is released to whatever its markings (a request's two
+ * parties: rfi/), n_parties of them, intersected with any REL TO. A marking-definition the store
+ * does not hold restricts the object to no partner and is named in o->unknown_marking. LIA_EINVAL
+ * for a malformed handling extension. */
 int access_object_handling(struct store_txn *t, json_t *obj, const char *const *parties,
                            size_t n_parties, struct arena *a, struct store_object *o,
                            struct lia_err *err);
+
+/* Sharing groups (sharing.c, docs/groups.md): each change is followed by its audit entry under
+ * actor. The caller checks that an administrator asks. */
+#define ACCESS_GROUP_NAME_MAX 100
+#define ACCESS_GROUP_DESCRIPTION_MAX 1000
+/* LIA_EINVAL with the reason when name or description (may be NULL) are not acceptable. */
+int access_group_check(const char *name, const char *description, struct lia_err *err);
+/* Makes the group and its marking-definition; *id (in a) is the definition's id, the group's
+ * id. LIA_ECONFLICT when the name is taken. */
+int access_group_add(struct store *s, const char *actor, const char *name, const char *description,
+                     bool disclose, struct arena *a, const char **id, struct lia_err *err);
+/* LIA_ECONFLICT (add: a member already), LIA_ENOTFOUND (remove: not a member). */
+int access_group_member(struct store *s, const char *actor, const struct store_group *g,
+                        const struct store_partner *p, bool add, struct lia_err *err);
+/* LIA_ECONFLICT while *uses object versions are released to it, unless force. */
+int access_group_remove(struct store *s, const char *actor, const struct store_group *g, bool force,
+                        int64_t *uses, struct lia_err *err);
 
 struct access_token_spec {
     int64_t partner; /* 0: local */
@@ -96,6 +128,10 @@ struct access_token_spec {
 /* Creates a token and stores its hash. token gets the secret text (shown once), id its id. */
 int access_token_issue(struct store *s, const struct access_token_spec *spec,
                        char token[ACCESS_TOKEN_MAX], char id[32], struct lia_err *err);
+
+/* The extension-definition text of one of liaison's own extensions (extdefs.c), or NULL. The
+ * intake mentions definition is not here: intake publishes its own. */
+const char *access_extension_definition(const char *id);
 
 /* Markings (marking.c). Ranks are enum store_tlp; STORE_TLP_NONE when unmarked. */
 int access_tlp_of_marking(const char *id);

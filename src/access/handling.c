@@ -7,7 +7,10 @@
  * Several REL TO markings on one object intersect: each one limits. A marking
  * the store does not hold when the object is written is not guessed at: the
  * object is released to no partner (o->unknown_marking names it, so the
- * writer can be told).
+ * writer can be told). Group markings (docs/groups.md) are kept as the groups
+ * they name; who is in them is read at query time. A group marking of a
+ * partner's circle (no group of ours) names group 0, which has no member: the
+ * object is kept and released to no one (originator control).
  */
 #include "access/access.h"
 
@@ -44,14 +47,50 @@ static void intersect(int64_t *set, size_t *n, const int64_t *other, size_t m)
     *n = k;
 }
 
+/* The audience a REL TO marking-definition m (parsed) names: *found when it is one. */
+static int rel_to_of(struct store_txn *t, json_t *m, const char *ref, int64_t *rids, size_t *n,
+                     bool *found, struct lia_err *err)
+{
+    json_t *ext = json_object_get(json_object_get(m, "extensions"), ACCESS_EXT_RELEASABILITY);
+    *found = ext != NULL;
+    *n = 0;
+    if (!ext)
+        return 0;
+    const char *ids[MAX_AUDIENCE];
+    size_t nid;
+    if (collect_ids(json_object_get(ext, "rel_to"), ids, &nid))
+        return lia_err_set(err, LIA_EINVAL, "marking %s: rel_to must list at most %d identity ids",
+                           ref, MAX_AUDIENCE);
+    return store_partner_rids(t, ids, nid, rids, n, err);
+}
+
+/* The group a group marking-definition (id ref, parsed m) releases to: *is_group when it is
+ * one; *grp 0 when this store holds no group for it. */
+static int group_of(struct store_txn *t, json_t *m, const char *ref, int64_t *grp, bool *is_group,
+                    struct lia_err *err)
+{
+    *grp = 0;
+    *is_group = json_object_get(json_object_get(m, "extensions"), ACCESS_EXT_GROUP) != NULL;
+    return *is_group ? store_group_of_marking(t, ref, NULL, grp, NULL, err) : 0;
+}
+
 static int releasability(struct store_txn *t, const char *ref, struct arena *a, int64_t *rids,
-                         size_t *n, bool *found, struct lia_err *err)
+                         size_t *n, bool *found, int64_t *grp, bool *is_group, struct lia_err *err)
 {
     const char *text;
+    *is_group = false;
     int rc = store_object_text(t, ref, "marking-definition", a, &text, err);
     if (rc == LIA_ENOTFOUND) {
-        /* Unknown handling: release to nobody rather than guess. */
+        /* One of this store's groups, whose definition is not (yet) in any collection. */
         lia_err_clear(err);
+        if ((rc = store_group_of_marking(t, ref, NULL, grp, NULL, err)) != 0)
+            return rc;
+        if (*grp) {
+            *is_group = true;
+            *found = false;
+            return 0;
+        }
+        /* Unknown handling: release to nobody rather than guess. */
         *found = true;
         *n = 0;
         return LIA_ENOTFOUND;
@@ -59,20 +98,22 @@ static int releasability(struct store_txn *t, const char *ref, struct arena *a, 
     if (rc)
         return rc;
     json_t *m = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-    json_t *ext = json_object_get(json_object_get(m, "extensions"), ACCESS_EXT_RELEASABILITY);
-    *found = ext != NULL;
-    if (ext) {
-        const char *ids[MAX_AUDIENCE];
-        size_t nid;
-        rc = collect_ids(json_object_get(ext, "rel_to"), ids, &nid);
-        if (rc == 0)
-            rc = store_partner_rids(t, ids, nid, rids, n, err);
-        else
-            lia_err_set(err, LIA_EINVAL, "marking %s: rel_to must list at most %d identity ids",
-                        ref, MAX_AUDIENCE);
-    }
+    rc = rel_to_of(t, m, ref, rids, n, found, err);
+    if (rc == 0)
+        rc = group_of(t, m, ref, grp, is_group, err);
     json_decref(m);
     return rc;
+}
+
+static int add_group(int64_t *groups, size_t *n, int64_t grp)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (groups[i] == grp)
+            return 0;
+    if (*n == MAX_AUDIENCE)
+        return LIA_EINVAL;
+    groups[(*n)++] = grp;
+    return 0;
 }
 
 int access_object_handling(struct store_txn *t, json_t *obj, const char *const *parties,
@@ -82,12 +123,38 @@ int access_object_handling(struct store_txn *t, json_t *obj, const char *const *
     o->tlp = access_object_tlp(obj);
     o->has_rel = false;
     o->unknown_marking = NULL;
+    o->unknown_group = false;
     o->n_rel_to = o->n_red_to = 0;
     int64_t *rel = arena_alloc(a, MAX_AUDIENCE * sizeof *rel);
     int64_t *red = arena_alloc(a, MAX_AUDIENCE * sizeof *red);
-    if (!rel || !red)
+    int64_t *groups = arena_alloc(a, MAX_AUDIENCE * sizeof *groups);
+    if (!rel || !red || !groups)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
-    size_t n_rel = 0;
+    size_t n_rel = 0, n_groups = 0;
+    o->groups = groups;
+    o->n_groups = 0;
+    /* An extension-definition goes with the objects that use it, under their markings (issue
+     * 27.4): the store shows it where one of its users in the collection is visible. */
+    o->derived = !strcmp(o->type, "extension-definition");
+    if (o->derived && o->tlp == STORE_TLP_NONE)
+        o->tlp = STORE_TLP_CLEAR;
+    /* A marking-definition that limits release is limited by what it says (issue 27.4): its
+     * list, or its group, reads it; no collection default. */
+    if (!strcmp(o->type, "marking-definition")) {
+        const char *id = json_string_value(json_object_get(obj, "id"));
+        int64_t grp = 0;
+        bool is_group = false, found = false;
+        int rc = id ? rel_to_of(t, obj, id, rel, &n_rel, &found, err) : 0;
+        if (rc == 0 && id)
+            rc = group_of(t, obj, id, &grp, &is_group, err);
+        if (rc)
+            return rc;
+        if (id && (found || is_group) && o->tlp == STORE_TLP_NONE)
+            o->tlp = STORE_TLP_CLEAR;
+        o->has_rel = found;
+        if (id && is_group)
+            groups[n_groups++] = grp;
+    }
     /* Object-level and granular marking refs alike: a REL TO marking on any part of an
      * object limits the whole object (sharing a part is sharing the object). */
     json_t *refs = json_array();
@@ -106,15 +173,24 @@ int access_object_handling(struct store_txn *t, json_t *obj, const char *const *
         const char *ref = json_string_value(v);
         if (!ref || access_tlp_of_marking(ref) != STORE_TLP_NONE)
             continue;
-        int64_t these[MAX_AUDIENCE];
+        int64_t these[MAX_AUDIENCE], grp = 0;
         size_t n = 0;
-        bool found = false;
-        int rc = releasability(t, ref, a, these, &n, &found, err);
+        bool found = false, is_group = false;
+        int rc = releasability(t, ref, a, these, &n, &found, &grp, &is_group, err);
         if (rc == LIA_ENOTFOUND && !o->unknown_marking) {
             o->unknown_marking = arena_strndup(a, ref, strlen(ref));
         } else if (rc && rc != LIA_ENOTFOUND) {
             json_decref(refs);
             return rc;
+        }
+        if (is_group && add_group(groups, &n_groups, grp)) {
+            json_decref(refs);
+            return lia_err_set(err, LIA_EINVAL, "an object may name at most %d groups",
+                               MAX_AUDIENCE);
+        }
+        if (is_group && !grp && !o->unknown_marking) { /* a partner's circle: kept, to no one */
+            o->unknown_marking = arena_strndup(a, ref, strlen(ref));
+            o->unknown_group = true;
         }
         if (!found)
             continue; /* a statement or other marking: no audience limit */
@@ -144,6 +220,7 @@ int access_object_handling(struct store_txn *t, json_t *obj, const char *const *
     }
     o->rel_to = rel;
     o->n_rel_to = n_rel;
+    o->n_groups = n_groups;
 
     json_t *ext = json_object_get(json_object_get(obj, "extensions"), ACCESS_EXT_HANDLING);
     if (ext) {

@@ -9,6 +9,7 @@
 #include "access/access.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -199,4 +200,50 @@ int access_authenticate(struct store *s, const char *authorization, const char *
     out->identity = access_instance_identity(s);
     out->actor = arena_printf(a, "local/%s", tok.id);
     return out->actor ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+}
+
+int access_principal_digest(struct store *s, const struct access_principal *who,
+                            unsigned char out[32], struct lia_err *err)
+{
+    struct arena a;
+    arena_init(&a, 0);
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    int rc = 0;
+    if (who->token_id) {
+        struct store_token tok;
+        rc = store_token_get(s, who->token_id, &a, &tok, err);
+        if (rc == LIA_ENOTFOUND ||
+            (rc == 0 && (tok.revoked || (tok.expires && tok.expires <= lia_now_us()))))
+            rc = lia_err_set(err, LIA_EUNAUTH, "the token is revoked, expired or gone");
+    }
+    if (rc == 0 && who->partner) {
+        struct store_partner p = {0};
+        rc = store_partner_get(s, who->partner, NULL, NULL, &a, &p, err);
+        if (rc == LIA_ENOTFOUND || (rc == 0 && p.disabled))
+            rc = lia_err_set(err, LIA_EUNAUTH, "the partner is disabled or gone");
+        struct store_policy pol = {.partner = p.rid, .clearance = p.clearance};
+        struct store_collection *cs = NULL;
+        struct store_group *gs = NULL;
+        size_t nc = 0, ng = 0;
+        if (rc == 0)
+            rc = store_collection_list(s, &pol, &a, &cs, &nc, err);
+        if (rc == 0)
+            rc = store_group_list(s, p.rid, &a, &gs, &ng, err);
+        char line[160];
+        snprintf(line, sizeof line, "clearance %d\n", p.clearance);
+        crypto_generichash_update(&h, (const unsigned char *)line, strlen(line));
+        for (size_t i = 0; i < nc && rc == 0; i++) {
+            snprintf(line, sizeof line, "collection %lld %d %d\n", (long long)cs[i].rid,
+                     cs[i].can_read, cs[i].can_write);
+            crypto_generichash_update(&h, (const unsigned char *)line, strlen(line));
+        }
+        for (size_t i = 0; i < ng && rc == 0; i++) {
+            snprintf(line, sizeof line, "group %lld\n", (long long)gs[i].rid);
+            crypto_generichash_update(&h, (const unsigned char *)line, strlen(line));
+        }
+    }
+    crypto_generichash_final(&h, out, 32);
+    arena_release(&a);
+    return rc;
 }

@@ -129,6 +129,9 @@ void api_liaison_browse(struct api_call *c, const char **seg, size_t nseg);
 void api_liaison_audience(struct api_call *c, const char **seg, size_t nseg);
 /* GET /liaison/neighbours/{collection}/{id} (liaison_desk.c). */
 void api_liaison_neighbours(struct api_call *c, const char **seg, size_t nseg);
+void api_liaison_groups(struct api_call *c, const char **seg, size_t nseg); /* liaison_groups.c */
+/* The request's body as a JSON object (liaison_rfi.c); NULL after answering 415 or 400. */
+json_t *api_json_body(struct api_call *c);
 /* /liaison/intake... (liaison_intake.c); seg[1] == "intake". */
 void api_liaison_intake(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/watches... and /liaison/events (liaison_watch.c); seg[1] is one of them. */

@@ -51,7 +51,7 @@ static int fail_rfi(struct api_call *c, const struct lia_err *err)
     return api_fail_err(c, err);
 }
 
-static json_t *json_body(struct api_call *c)
+json_t *api_json_body(struct api_call *c)
 {
     const char *ct = http_header(c->req, "Content-Type");
     if (!ct || strncmp(ct, "application/json", 16) != 0) {
@@ -87,7 +87,7 @@ static void create(struct api_call *c)
 {
     if (c->who->read_only)
         return (void)api_fail(c, 403, "Forbidden", "this token is read-only");
-    json_t *body = json_body(c);
+    json_t *body = api_json_body(c);
     if (!body)
         return;
     const char *questions[MAX_LIST], *about[MAX_LIST];
@@ -133,7 +133,7 @@ static void act(struct api_call *c, const char *id, const char *verb)
 {
     if (c->who->read_only)
         return (void)api_fail(c, 403, "Forbidden", "this token is read-only");
-    json_t *body = c->req->body_len ? json_body(c) : json_object();
+    json_t *body = c->req->body_len ? api_json_body(c) : json_object();
     if (!body)
         return;
     const char *refs[MAX_LIST], *questions[MAX_LIST];

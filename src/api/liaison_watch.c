@@ -19,8 +19,11 @@
 #include "api/api_int.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "stix/stix.h"
 #include "watch/watch.h"
@@ -95,7 +98,9 @@ static void create(struct api_call *c)
                !text_list(c, body, "locations", spec.locations, &spec.n_locations)) {
         const char *id = NULL, *secret = NULL;
         if (watch_add(c->api->store, c->who->partner, &spec, c->api->cfg.watch_max_per_principal,
-                      c->req->arena, &id, &secret, &err)) {
+                      c->req->arena, &id, &secret, &err) ||
+            (c->who->token_id &&
+             store_watch_token_set(c->api->store, id, c->who->token_id, &err))) {
             fail_watch(c, &err);
         } else {
             struct dbuf *b = &c->resp->body;
@@ -115,7 +120,9 @@ struct sse {
     struct api *api;
     struct store_policy policy;
     int64_t owner;
-    int64_t after; /* the last event id read */
+    char token_id[32];        /* the caller's token ("" for a certificate) */
+    unsigned char rights[32]; /* access_principal_digest when the stream opened */
+    int64_t after;            /* the last event id read */
     struct watch_subscriber *sub;
     _Atomic(struct http_stream *) stream;
     struct dbuf out;
@@ -141,6 +148,21 @@ static long sse_read(void *ctx, char *buf, size_t max)
         x->off = 0;
         struct lia_err err;
         lia_err_clear(&err);
+        /* The caller must still hold what it opened the stream with: a revoked or expired
+         * token, a disabled partner, a grant or a group membership withdrawn ends the stream
+         * before anything more is read for it (issue 27.1; the engine wakes every stream every
+         * sse_recheck_ms). A client that may still read reconnects with Last-Event-ID. */
+        struct access_principal who = {.token_id = x->token_id[0] ? x->token_id : NULL,
+                                       .partner = x->owner};
+        unsigned char now_rights[32];
+        int arc = access_principal_digest(x->api->store, &who, now_rights, &err);
+        if (arc || sodium_memcmp(now_rights, x->rights, sizeof now_rights) != 0) {
+            lia_log(LIA_LOG_INFO, "event_stream_ended", "\"reason\":\"%s\"",
+                    arc == LIA_EUNAUTH ? "credentials"
+                    : arc              ? "check_failed"
+                                       : "rights_changed");
+            return HTTP_STREAM_END;
+        }
         if (watch_events_sse(&x->api->recorder, x->owner, &x->policy, &x->after, SSE_BATCH, &x->out,
                              &err) != 0) {
             lia_log(LIA_LOG_WARN, "event_stream_failed", "\"code\":\"%s\"", lia_rc_name(err.code));
@@ -193,6 +215,12 @@ static void events(struct api_call *c)
     x->api = c->api;
     x->policy = c->who->policy;
     x->owner = c->who->partner;
+    if (c->who->token_id)
+        snprintf(x->token_id, sizeof x->token_id, "%s", c->who->token_id);
+    if (access_principal_digest(c->api->store, c->who, x->rights, &err)) {
+        free(x);
+        return (void)api_fail_err(c, &err);
+    }
     x->after = after;
     x->last_send = lia_now_us();
     dbuf_init(&x->out, 1024 * 1024);

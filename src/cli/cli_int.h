@@ -76,6 +76,13 @@ int cli_config_add_store(const char *conf, const char *location, struct lia_err 
  * each interval seconds (0: none); stop waits for the run under way. */
 int cli_sync_start(struct store *s, const char *dir, size_t interval);
 void cli_sync_stop(void);
+int cli_group(int argc, char **argv); /* cmd_group.c */
+/* Tells on stderr how many versions of coll push or export (cmd) withheld because their
+ * originator released them to its own sharing group (third-party rule). */
+void cli_note_withheld(struct store *s, const char *cmd, int64_t coll);
+/* Finds a group by id or name; prints the error (as cmd) and returns its code. */
+int cli_find_group(struct store *s, const char *cmd, const char *key, struct arena *a,
+                   struct store_group *g);
 /* Finds a partner by name or identity id; prints the error and returns its code. */
 int cli_find_partner(struct store *s, const char *key, struct arena *a, struct store_partner *p);
 

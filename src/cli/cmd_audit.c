@@ -17,18 +17,27 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: liaison audit show --data DIR [--partner NAME] [--since TIMESTAMP]\n"
+    fprintf(out, "usage: liaison audit show --data DIR [--partner NAME | --group G]"
+                 " [--since TIMESTAMP]\n"
                  "       liaison audit verify --data DIR\n\n"
                  "show prints one JSON object per entry. --partner keeps the entries of one\n"
                  "partner's principals and every disclosure to it (TAXII reads, search, RFI\n"
-                 "views, watch events, pushes, exports); --since keeps entries at or after an\n"
-                 "RFC 3339 time.\n"
+                 "views, watch events, pushes, exports); --group keeps the changes of sharing\n"
+                 "group G and the same for each of its current members; --since keeps entries\n"
+                 "at or after an RFC 3339 time.\n"
                  "verify checks the hash chain and exits 4 if the log was tampered with.\n");
 }
 
-struct show_ctx {
+struct show_party {
     const char *actor_prefix; /* --partner: entries of its principals */
     const char *identity;     /* and every disclosure to it, whoever the actor */
+};
+
+struct show_ctx {
+    struct show_party *parties; /* --partner: one; --group: each current member */
+    size_t n_parties;
+    bool filter;
+    const char *group;        /* --group: the group's changes (entries naming its id) */
     struct store_peer *peers; /* and older push entries, which named only the peer */
     size_t n_peers;
     int64_t since;
@@ -78,13 +87,18 @@ static int named_versions(struct show_ctx *sc, const struct store_audit_entry *e
 /* --partner P: the entries of P's principals, and every disclosure to P, on any route. */
 static bool concerns_partner(struct show_ctx *sc, const struct store_audit_entry *e)
 {
-    if (!strncmp(e->actor, sc->actor_prefix, strlen(sc->actor_prefix)))
+    if (sc->group && strstr(e->detail, sc->group))
         return true;
+    for (size_t i = 0; i < sc->n_parties; i++)
+        if (!strncmp(e->actor, sc->parties[i].actor_prefix, strlen(sc->parties[i].actor_prefix)))
+            return true;
     struct arena a;
     arena_init(&a, 0);
     const char *partner, *peer;
     audit_entry_recipient(e, &a, &partner, &peer);
-    bool to = partner && !strcmp(partner, sc->identity);
+    bool to = false;
+    for (size_t i = 0; i < sc->n_parties && partner && !to; i++)
+        to = !strcmp(partner, sc->parties[i].identity);
     for (size_t i = 0; i < sc->n_peers && peer && !to; i++)
         to = !strcmp(peer, sc->peers[i].name);
     arena_release(&a);
@@ -96,7 +110,7 @@ static int show_one(const struct store_audit_entry *e, void *arg)
     struct show_ctx *sc = arg;
     if (e->ts < sc->since)
         return 0;
-    if (sc->actor_prefix && !concerns_partner(sc, e))
+    if (sc->filter && !concerns_partner(sc, e))
         return 0;
     char ts[32], hash[65];
     lia_format_ts(e->ts, 6, ts);
@@ -129,12 +143,11 @@ int cli_audit_cmd(int argc, char **argv)
     bool verify = !strcmp(argv[1], "verify");
     if (!verify && strcmp(argv[1], "show") != 0)
         return usage(stderr), cli_error(CLI_USAGE, "audit", "unknown subcommand '%s'", argv[1]);
-    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-                                         {"partner", required_argument, NULL, 'p'},
-                                         {"since", required_argument, NULL, 's'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *partner = NULL, *since = NULL;
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},  {"partner", required_argument, NULL, 'p'},
+        {"group", required_argument, NULL, 'g'}, {"since", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *partner = NULL, *since = NULL, *group = NULL;
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
@@ -144,6 +157,9 @@ int cli_audit_cmd(int argc, char **argv)
             break;
         case 'p':
             partner = optarg;
+            break;
+        case 'g':
+            group = optarg;
             break;
         case 's':
             since = optarg;
@@ -156,7 +172,7 @@ int cli_audit_cmd(int argc, char **argv)
             return CLI_USAGE;
         }
     }
-    if (!dir || optind != argc - 1 || (verify && (partner || since)))
+    if (!dir || optind != argc - 1 || (verify && (partner || since || group)) || (partner && group))
         return usage(stderr), CLI_USAGE;
     struct show_ctx sc = {0};
     struct lia_err err;
@@ -188,28 +204,47 @@ int cli_audit_cmd(int argc, char **argv)
         printf("audit log intact: %lld entries, head %s\n", (long long)r.entries, r.head);
         return CLI_OK;
     }
-    if (partner) {
-        struct store_partner p;
-        rc = cli_find_partner(s, partner, &a, &p);
-        if (rc) {
-            arena_release(&a);
-            store_close(s);
-            return cli_exit_for(rc);
+    if (partner || group) {
+        /* The parties: the partner, or the group's current members. */
+        struct store_partner *ps = NULL;
+        size_t np = 0;
+        if (partner) {
+            ps = arena_alloc(&a, sizeof *ps);
+            rc = ps ? cli_find_partner(s, partner, &a, ps) : LIA_ENOMEM;
+            np = 1;
+        } else {
+            struct store_group g;
+            int64_t *m = NULL;
+            rc = cli_find_group(s, "audit show", group, &a, &g);
+            if (rc == 0 && (rc = store_group_members(s, g.rid, &a, &m, &np, &err)) == 0) {
+                sc.group = g.marking;
+                ps = arena_alloc(&a, (np ? np : 1) * sizeof *ps);
+                for (size_t i = 0; i < np && rc == 0 && ps; i++)
+                    rc = store_partner_get(s, m[i], NULL, NULL, &a, &ps[i], &err);
+            }
         }
-        sc.actor_prefix = arena_printf(&a, "partner:%s/", p.name);
-        sc.identity = p.identity_id;
-        struct store_peer *peers;
-        size_t n;
-        rc = store_peer_list(s, &a, &peers, &n, &err);
-        if (rc) {
-            arena_release(&a);
-            store_close(s);
-            return cli_error(cli_exit_for(rc), "audit show", "%s", err.msg);
-        }
+        struct store_peer *peers = NULL;
+        size_t n = 0;
+        if (rc == 0)
+            rc = store_peer_list(s, &a, &peers, &n, &err);
+        sc.parties = arena_alloc(&a, (np ? np : 1) * sizeof *sc.parties);
         sc.peers = arena_alloc(&a, (n ? n : 1) * sizeof *peers);
-        for (size_t i = 0; i < n && sc.peers; i++)
-            if (peers[i].partner == p.rid)
-                sc.peers[sc.n_peers++] = peers[i];
+        if (rc == 0 && (!ps || !sc.parties || !sc.peers))
+            rc = lia_err_set(&err, LIA_ENOMEM, "out of memory");
+        if (rc) {
+            arena_release(&a);
+            store_close(s);
+            return err.code ? cli_error(cli_exit_for(rc), "audit show", "%s", err.msg)
+                            : cli_exit_for(rc);
+        }
+        sc.filter = true;
+        for (size_t k = 0; k < np; k++) {
+            sc.parties[sc.n_parties++] =
+                (struct show_party){arena_printf(&a, "partner:%s/", ps[k].name), ps[k].identity_id};
+            for (size_t i = 0; i < n; i++)
+                if (peers[i].partner == ps[k].rid)
+                    sc.peers[sc.n_peers++] = peers[i];
+        }
     }
     sc.s = s;
     lia_err_clear(&sc.err);

@@ -17,11 +17,14 @@
 static void export_usage(FILE *out)
 {
     fprintf(out,
-            "usage: liaison export --data DIR --for PARTNER --collection C [--since TIMESTAMP]\n"
-            "                      --out FILE\n\n"
+            "usage: liaison export --data DIR --for PARTNER|GROUP --collection C\n"
+            "                      [--since TIMESTAMP] --out FILE|DIR\n\n"
             "Writes FILE: a bundle of every version in C that PARTNER may receive (the same gate\n"
             "as its reads), added after TIMESTAMP when given, signed with this instance's\n"
-            "Ed25519 key. The disclosure is audited.\n");
+            "Ed25519 key. The disclosure is audited. --for a sharing group (its id or name)\n"
+            "writes one such file per current member into the directory DIR, named\n"
+            "<partner name>.bundle, each with what that member may receive, each disclosure on\n"
+            "record for that member.\n");
 }
 
 static void import_usage(FILE *out)
@@ -40,6 +43,60 @@ static void key_usage(FILE *out)
     fprintf(out, "usage: liaison key show --data DIR\n\n"
                  "Prints this instance's Ed25519 public key (hex), for partners to register with\n"
                  "`liaison partner key --set`.\n");
+}
+
+/* export --for GROUP: one signed file per current member, in the directory out. */
+static int export_group(struct store *s, const struct store_group *g, const char *coll,
+                        int64_t since, const char *dir, const char *out, struct arena *a)
+{
+    struct lia_err err;
+    lia_err_clear(&err);
+    int64_t *m;
+    size_t n;
+    int rc = store_group_members(s, g->rid, a, &m, &n, &err);
+    if (rc)
+        return cli_error(cli_exit_for(rc), "export", "%s", err.msg);
+    if (n == 0)
+        return cli_error(CLI_REFUSED, "export", "group %s has no member: nothing to export",
+                         g->name);
+    for (size_t i = 0; i < n; i++) {
+        struct store_partner p;
+        if ((rc = store_partner_get(s, m[i], NULL, NULL, a, &p, &err)) != 0)
+            return cli_error(cli_exit_for(rc), "export", "%s", err.msg);
+        char *path = arena_printf(a, "%s/%s.bundle", out, p.name);
+        struct exchange_progress pr;
+        exchange_progress_init(&pr, "export", stderr);
+        struct exchange_export e = {.collection = coll,
+                                    .partner = p.rid,
+                                    .since = since,
+                                    .out_path = path,
+                                    .data_dir = dir,
+                                    .progress = &pr};
+        uint64_t objects = 0;
+        if (!path)
+            return cli_error(CLI_FAIL, "export", "out of memory");
+        if ((rc = exchange_export_file(s, &e, &objects, &err)) != 0)
+            return cli_error(cli_exit_for(rc), "export", "for %s (group %s): %s", p.name, g->name,
+                             err.msg);
+        char extra[600];
+        snprintf(extra, sizeof extra, "exported for %s (group %s) to %s", p.name, g->name, path);
+        exchange_progress_done(&pr, extra);
+    }
+    return CLI_OK;
+}
+
+/* cli_note_withheld for a collection named by id or alias. */
+static void cli_note_withheld_named(struct store *s, const char *cmd, const char *coll)
+{
+    struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+    struct store_collection col;
+    struct arena a;
+    arena_init(&a, 0);
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (store_collection_get(s, &all, coll, &a, &col, &err) == 0)
+        cli_note_withheld(s, cmd, col.rid);
+    arena_release(&a);
 }
 
 int cli_export(int argc, char **argv)
@@ -93,6 +150,15 @@ int cli_export(int argc, char **argv)
         return rc;
     struct arena a;
     arena_init(&a, 0);
+    struct store_group g;
+    if (store_group_get(s, partner, &a, &g, &err) == 0) {
+        rc = export_group(s, &g, coll, since_us, dir, out, &a);
+        cli_note_withheld_named(s, "export", coll);
+        arena_release(&a);
+        store_close(s);
+        return rc;
+    }
+    lia_err_clear(&err);
     struct store_partner p;
     rc = cli_find_partner(s, partner, &a, &p);
     if (rc) {
@@ -115,6 +181,7 @@ int cli_export(int argc, char **argv)
         snprintf(extra, sizeof extra, "exported for %s to %s", p.name, out);
         exchange_progress_done(&pr, extra);
     }
+    cli_note_withheld_named(s, "export", coll);
     arena_release(&a);
     store_close(s);
     return rc ? cli_error(cli_exit_for(rc), "export", "%s", err.msg) : CLI_OK;

@@ -37,10 +37,13 @@ static void usage(FILE *out)
 
 static void grant_usage(FILE *out)
 {
-    fprintf(out, "usage: liaison grant --data DIR --collection C --partner P [--read] [--write]\n"
-                 "       liaison revoke --data DIR --collection C --partner P\n\n"
+    fprintf(out, "usage: liaison grant --data DIR --collection C (--partner P | --group G) [--read]"
+                 " [--write]\n"
+                 "       liaison revoke --data DIR --collection C (--partner P | --group G)\n\n"
                  "grant gives (or replaces) a partner's rights on a collection; without --read or\n"
-                 "--write it gives --read. revoke removes them.\n");
+                 "--write it gives --read. revoke removes them. With --group the rights go to\n"
+                 "every current member of the sharing group G (read at each request: a member\n"
+                 "removed from the group loses them at once).\n");
 }
 
 int cli_find_partner(struct store *s, const char *key, struct arena *a, struct store_partner *p)
@@ -317,16 +320,45 @@ int cli_partner(int argc, char **argv)
     return cli_error(CLI_USAGE, "partner", "unknown subcommand '%s'", verb);
 }
 
+/* grant/revoke --group: the rights of every current member of the group. */
+static int group_grant(struct store *s, const char *cmd, const char *coll, const char *group,
+                       bool read, bool write, struct arena *a)
+{
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_group g;
+    struct store_collection col;
+    struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+    int rc = cli_find_group(s, cmd, group, a, &g);
+    if (rc)
+        return cli_exit_for(rc);
+    rc = store_collection_get(s, &all, coll, a, &col, &err);
+    if (rc == 0)
+        rc = store_group_grant_set(s, col.rid, g.rid, read, write, &err);
+    if (rc == 0) {
+        char *detail =
+            arena_printf(a,
+                         "{\"collection\":\"%s\",\"group\":\"%s\",\"read\":%s,"
+                         "\"write\":%s}",
+                         col.id, g.marking, read ? "true" : "false", write ? "true" : "false");
+        rc = cli_audit(s, !strcmp(cmd, "grant") ? "grant.set" : "grant.revoke", detail, &err);
+    }
+    if (rc == 0)
+        printf("%s: group %s on %s: read=%s write=%s\n", cmd, g.name, col.id, read ? "yes" : "no",
+               write ? "yes" : "no");
+    else
+        cli_error(cli_exit_for(rc), cmd, "%s", err.msg);
+    return cli_exit_for(rc);
+}
+
 static int grant_or_revoke(bool grant, int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-                                         {"collection", required_argument, NULL, 'c'},
-                                         {"partner", required_argument, NULL, 'p'},
-                                         {"read", no_argument, NULL, 'r'},
-                                         {"write", no_argument, NULL, 'w'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *coll = NULL, *partner = NULL;
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},    {"collection", required_argument, NULL, 'c'},
+        {"partner", required_argument, NULL, 'p'}, {"group", required_argument, NULL, 'g'},
+        {"read", no_argument, NULL, 'r'},          {"write", no_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *coll = NULL, *partner = NULL, *group = NULL;
     bool read = false, write = false;
     int ch;
     cli_reset_getopt();
@@ -340,6 +372,9 @@ static int grant_or_revoke(bool grant, int argc, char **argv)
             break;
         case 'p':
             partner = optarg;
+            break;
+        case 'g':
+            group = optarg;
             break;
         case 'r':
             read = true;
@@ -355,7 +390,7 @@ static int grant_or_revoke(bool grant, int argc, char **argv)
             return CLI_USAGE;
         }
     }
-    if (!dir || !coll || !partner || optind != argc || (!grant && (read || write)))
+    if (!dir || !coll || !partner == !group || optind != argc || (!grant && (read || write)))
         return grant_usage(stderr), CLI_USAGE;
     if (grant && !read && !write)
         read = true;
@@ -371,6 +406,12 @@ static int grant_or_revoke(bool grant, int argc, char **argv)
     struct store_partner p;
     struct store_collection col;
     struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+    if (group) {
+        rc = group_grant(s, cmd, coll, group, read, write, &a);
+        arena_release(&a);
+        store_close(s);
+        return rc;
+    }
     rc = cli_find_partner(s, partner, &a, &p);
     if (rc == 0) {
         rc = store_collection_get(s, &all, coll, &a, &col, &err);

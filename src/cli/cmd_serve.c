@@ -281,6 +281,7 @@ int cli_serve(int argc, char **argv)
     wc.poll_ms = (int64_t)cfg.watch_poll_ms;
     wc.keepalive_ms = (int64_t)cfg.watch_keepalive * 1000;
     wc.max_streams = cfg.sse_max_streams;
+    wc.recheck_ms = (int64_t)cfg.sse_recheck_ms;
     wc.max_attempts = (int)cfg.watch_webhook_attempts;
     wc.retry_base_ms = (int64_t)cfg.watch_webhook_retry_ms;
     wc.webhook_timeout_s = (long)cfg.watch_webhook_timeout;

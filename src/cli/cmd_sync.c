@@ -32,27 +32,35 @@ static void pull_usage(FILE *out)
 
 static void push_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: liaison push --data DIR PEER --collection LOCAL [--to REMOTE_ID]\n"
-            "                    [--retries N] [--page N]\n\n"
-            "Sends PEER what its partner may receive from LOCAL (the same gate as its reads) and\n"
-            "has not received yet, in envelopes under the peer's max_content_length, and follows\n"
-            "each status until complete. Objects the peer refused are listed with its reason.\n"
-            "Without --to: the remote collection used before.\n");
+    fprintf(
+        out,
+        "usage: liaison push --data DIR PEER --collection LOCAL [--to REMOTE_ID]\n"
+        "                    [--retries N] [--page N]\n"
+        "       liaison push --data DIR --group G --collection LOCAL [--retries N] [--page N]\n\n"
+        "Sends PEER what its partner may receive from LOCAL (the same gate as its reads) and\n"
+        "has not received yet, in envelopes under the peer's max_content_length, and follows\n"
+        "each status until complete. Objects the peer refused are listed with its reason.\n"
+        "Without --to: the remote collection used before. --group G pushes LOCAL to the peer\n"
+        "of every current member of sharing group G, each what it may receive, over the\n"
+        "push each peer already has for LOCAL (give it --to once with PEER).\n");
 }
 
 struct sync_args {
-    const char *dir, *peer, *coll, *other;
+    const char *dir, *peer, *coll, *other, *group;
     struct exchange_opts o;
 };
 
 static int parse(int argc, char **argv, bool is_pull, struct sync_args *sa)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},    {"collection", required_argument, NULL, 'c'},
-        {"into", required_argument, NULL, 'i'},    {"to", required_argument, NULL, 't'},
-        {"retries", required_argument, NULL, 'r'}, {"page", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"collection", required_argument, NULL, 'c'},
+                                         {"into", required_argument, NULL, 'i'},
+                                         {"to", required_argument, NULL, 't'},
+                                         {"retries", required_argument, NULL, 'r'},
+                                         {"page", required_argument, NULL, 'p'},
+                                         {"group", required_argument, NULL, 'g'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     void (*usage)(FILE *) = is_pull ? pull_usage : push_usage;
     memset(sa, 0, sizeof *sa);
     exchange_opts_defaults(&sa->o);
@@ -89,6 +97,11 @@ static int parse(int argc, char **argv, bool is_pull, struct sync_args *sa)
                                  "--page expects 1 to 100000");
             sa->o.page = (size_t)v;
             break;
+        case 'g':
+            if (is_pull)
+                return usage(stderr), CLI_USAGE;
+            sa->group = optarg;
+            break;
         case 'h':
             usage(stdout);
             return -1;
@@ -97,9 +110,10 @@ static int parse(int argc, char **argv, bool is_pull, struct sync_args *sa)
             return CLI_USAGE;
         }
     }
-    if (!sa->dir || optind != argc - 1 || (!is_pull && !sa->coll))
+    if (!sa->dir || optind != argc - (sa->group ? 0 : 1) || (!is_pull && !sa->coll) ||
+        (sa->group && sa->other))
         return usage(stderr), CLI_USAGE;
-    sa->peer = argv[optind];
+    sa->peer = sa->group ? NULL : argv[optind];
     sa->o.lock_dir = sa->dir;
     sa->o.report = stderr;
     return 0;
@@ -224,6 +238,64 @@ int cli_pull(int argc, char **argv)
     return rc;
 }
 
+/* push --group: every peer of every current member, over its configured push of col. */
+static int push_group(struct store *s, struct sync_args *sa, struct arena *a)
+{
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_group g;
+    struct store_collection col;
+    struct store_policy admin = {.all = true, .clearance = STORE_TLP_RED};
+    int64_t *m = NULL;
+    size_t n = 0, np = 0, runs = 0;
+    struct store_peer *peers = NULL;
+    int rc = cli_find_group(s, "push", sa->group, a, &g);
+    if (rc)
+        return cli_exit_for(rc);
+    rc = store_collection_get(s, &admin, sa->coll, a, &col, &err);
+    rc = rc ? rc : store_group_members(s, g.rid, a, &m, &n, &err);
+    rc = rc ? rc : store_peer_list(s, a, &peers, &np, &err);
+    if (rc)
+        return cli_error(cli_exit_for(rc), "push", "%s", err.msg);
+    int worst = CLI_OK;
+    for (size_t i = 0; i < np; i++) {
+        bool member = false;
+        for (size_t k = 0; k < n; k++)
+            member = member || peers[i].partner == m[k];
+        if (!member)
+            continue;
+        struct store_checkpoint *cps;
+        size_t nc;
+        const char *remote = NULL;
+        if ((rc = store_checkpoint_list(s, peers[i].rid, a, &cps, &nc, &err)) != 0)
+            return cli_error(cli_exit_for(rc), "push", "%s", err.msg);
+        for (size_t k = 0; k < nc; k++)
+            if (!strcmp(cps[k].direction, "push") && cps[k].local_coll == col.rid)
+                remote = cps[k].remote_coll;
+        if (!remote) {
+            worst = cli_error(CLI_USAGE, "push",
+                              "peer %s (a member of %s) has no push of %s yet: run `liaison "
+                              "push --data DIR %s --collection %s --to REMOTE_ID` once",
+                              peers[i].name, g.name, sa->coll, peers[i].name, sa->coll);
+            continue;
+        }
+        runs++;
+        struct exchange_progress pr;
+        exchange_progress_init(&pr, "push", stderr);
+        sa->o.progress = &pr;
+        struct exchange_result res;
+        rc = exchange_push(s, &peers[i], &col, remote, &sa->o, &res, &err);
+        summary(&pr, "pushed", peers[i].name, col.id, remote, &res, rc);
+        sa->o.progress = NULL; /* pr ends with this round */
+        if (rc)
+            worst = cli_error(cli_exit_for(rc), "push", "%s: %s", peers[i].name, err.msg);
+    }
+    cli_note_withheld(s, "push", col.rid);
+    if (runs == 0 && worst == CLI_OK)
+        worst = cli_error(CLI_REFUSED, "push", "no member of %s has a peer to push to", g.name);
+    return worst;
+}
+
 int cli_push(int argc, char **argv)
 {
     struct sync_args sa;
@@ -233,6 +305,14 @@ int cli_push(int argc, char **argv)
     struct store *s;
     if ((rc = cli_open_store("push", sa.dir, 2, &s)) != 0)
         return rc;
+    if (sa.group) {
+        struct arena ga;
+        arena_init(&ga, 0);
+        rc = push_group(s, &sa, &ga);
+        arena_release(&ga);
+        store_close(s);
+        return rc;
+    }
     struct arena a;
     arena_init(&a, 0);
     struct lia_err err;
@@ -268,6 +348,7 @@ int cli_push(int argc, char **argv)
     struct exchange_result res;
     rc = exchange_push(s, &peer, &col, remote, &sa.o, &res, &err);
     summary(&pr, "pushed", peer.name, col.id, remote, &res, rc);
+    cli_note_withheld(s, "push", col.rid);
     if (rc)
         rc = cli_error(cli_exit_for(rc), "push", "%s", err.msg);
     arena_release(&a);

@@ -90,6 +90,9 @@ static const struct key keys[] = {
     SIZE(watch_keepalive, "15", 1, 3600,
          "seconds between keep-alive comments on idle event streams"),
     SIZE(sse_max_streams, "64", 0, 100000, "event streams (/liaison/events) open at once"),
+    SIZE(sse_recheck_ms, "500", 50, 1000,
+         "milliseconds between checks that an open event stream's token, partner, grants and "
+         "group memberships are unchanged (a change ends the stream)"),
     SIZE(watch_webhook_attempts, "6", 1, 100,
          "deliveries of one event to a webhook before giving up"),
     SIZE(watch_webhook_retry_ms, "2000", 10, 3600000,

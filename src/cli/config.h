@@ -55,6 +55,7 @@ struct cli_config {
     size_t watch_poll_ms;
     size_t watch_keepalive;
     size_t sse_max_streams;
+    size_t sse_recheck_ms;
     size_t watch_webhook_attempts;
     size_t watch_webhook_retry_ms;
     size_t watch_webhook_timeout;

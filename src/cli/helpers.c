@@ -109,3 +109,16 @@ int cli_audit(struct store *s, const char *action, const char *detail, struct li
     }
     return store_commit(t, err);
 }
+
+void cli_note_withheld(struct store *s, const char *cmd, int64_t coll)
+{
+    int64_t n = 0;
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (store_group_foreign(s, coll, &n, &err) == 0 && n > 0)
+        fprintf(stderr,
+                "liaison %s: %lld object version(s) not sent: their originator released them to "
+                "a sharing group of its own, which this instance does not pass on (originator "
+                "control, docs/groups.md)\n",
+                cmd, (long long)n);
+}

@@ -39,6 +39,8 @@ struct obj {
     size_t slot;            /* its place among the chunk's puts */
     const struct obj *prev; /* the chunk's object before it with the same id, or NULL */
     struct ingest_result r;
+    const char **uses; /* the extension-definitions it uses (def_use rows once stored) */
+    size_t n_uses;
 };
 
 struct chunk {
@@ -79,6 +81,131 @@ static int flush(struct ingest_batch *b, struct chunk *c, struct lia_err *err)
         return 0;
     return store_put_objects(b->t, b->spec->coll, c->so + from, c->n_put - from, c->res + from,
                              err);
+}
+
+static bool carried(struct ingest_batch *b, const char *ref)
+{
+    for (size_t i = 0; i < b->n_carried; i++)
+        if (!strcmp(b->carried[i], ref))
+            return true;
+    if (b->n_carried < sizeof b->carried / sizeof b->carried[0] &&
+        strlen(ref) < sizeof b->carried[0])
+        memcpy(b->carried[b->n_carried++], ref, strlen(ref) + 1);
+    return false;
+}
+
+/* One definition an object in the batch names (a marking-definition, or an extension-definition
+ * of type), into the batch's collection when it holds none of that id: the text held in
+ * another collection, a group of this store's, or one of liaison's own extensions. */
+static int carry_one(struct ingest_batch *b, struct chunk *c, const char *ref, const char *type,
+                     struct lia_err *err)
+{
+    struct store_creator held;
+    int rc = store_object_creators(b->t, b->spec->coll, &ref, 1, b->a, &held, err);
+    if (rc || held.found)
+        return rc;
+    const char *text = NULL;
+    struct lia_err e2;
+    lia_err_clear(&e2);
+    bool marking = !strcmp(type, "marking-definition");
+    rc = store_object_text(b->t, ref, type, b->a, &text, &e2);
+    if (rc == LIA_ENOTFOUND && marking) {
+        int64_t grp;
+        rc = store_group_of_marking(b->t, ref, b->a, &grp, &text, err);
+        if (rc || !grp)
+            return rc; /* not known here: nothing to carry (the object says so) */
+    } else if (rc == LIA_ENOTFOUND) {
+        if (!(text = access_extension_definition(ref)))
+            return 0; /* someone else's extension, not held here: nothing to carry */
+    } else if (rc) {
+        return lia_err_set(err, rc, "%s", e2.msg);
+    }
+    json_t *def = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    struct stix_info info;
+    struct store_object so = {.type = marking ? "marking-definition" : "extension-definition"};
+    if (!def || stix_validate_object(def, &info, &e2) != 0) {
+        json_decref(def);
+        return 0; /* held text is valid; a damaged row is not copied further */
+    }
+    rc = access_object_handling(b->t, def, NULL, 0, b->a, &so, &e2);
+    if (rc == 0) {
+        so.id = arena_strndup(b->a, info.id, strlen(info.id));
+        so.spec_version = "2.1";
+        so.created_us = info.created_us;
+        so.modified_us = info.modified_us;
+        so.modified =
+            info.modified ? arena_strndup(b->a, info.modified, strlen(info.modified)) : NULL;
+        so.created_by_ref = info.created_by_ref ? arena_strndup(b->a, info.created_by_ref,
+                                                                strlen(info.created_by_ref))
+                                                : NULL;
+        so.json = text;
+        so.json_len = strlen(text);
+        so.first = true;
+    }
+    json_decref(def);
+    if (rc)
+        return lia_err_set(err, rc, "%s", e2.msg);
+    int result;
+    int64_t added;
+    rc = flush(b, c, err); /* the definition comes before the object that names it */
+    return rc ? rc : store_put_object(b->t, b->spec->coll, &so, &result, &added, err);
+}
+
+/* The marking-definitions an object names travel with it (docs/groups.md): each one its
+ * collection does not hold yet is stored there too, limited by its own handling (a REL TO list
+ * or a group reads it; no collection default), so that every route that gives a party the
+ * object can give it what the object's markings mean, and gives it no one else. */
+static int carry_definitions(struct ingest_batch *b, struct chunk *c, json_t *obj,
+                             struct lia_err *err)
+{
+    if (!b->spec->coll)
+        return 0;
+    int rc = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(obj, "object_marking_refs"), i, v)
+    {
+        const char *ref = json_string_value(v);
+        if (rc == 0 && ref && access_tlp_of_marking(ref) == STORE_TLP_NONE && !carried(b, ref))
+            rc = carry_one(b, c, ref, "marking-definition", err);
+    }
+    json_array_foreach(json_object_get(obj, "granular_markings"), i, v)
+    {
+        const char *ref = json_string_value(json_object_get(v, "marking_ref"));
+        if (rc == 0 && ref && access_tlp_of_marking(ref) == STORE_TLP_NONE && !carried(b, ref))
+            rc = carry_one(b, c, ref, "marking-definition", err);
+    }
+    return rc;
+}
+
+/* The extension-definitions o uses travel with it the same way, each shown where one of its
+ * users is (store_def_use_put, after the chunk is stored). */
+static int carry_extensions(struct ingest_batch *b, struct chunk *c, struct obj *o,
+                            struct lia_err *err)
+{
+    json_t *exts = json_object_get(o->obj, "extensions");
+    const char *key;
+    json_t *v;
+    size_t n = json_object_size(exts), k = 0;
+    o->uses = NULL;
+    o->n_uses = 0;
+    if (n == 0)
+        return 0;
+    const char **uses = arena_alloc(b->a, n * sizeof *uses);
+    if (!uses)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    o->uses = uses;
+    int rc = 0;
+    json_object_foreach(exts, key, v)
+    {
+        (void)v;
+        if (rc || k++ == n || strncmp(key, "extension-definition--", 22) != 0)
+            continue;
+        uses[o->n_uses++] = key;
+        if (b->spec->coll && !carried(b, key))
+            rc = carry_one(b, c, key, "extension-definition", err);
+    }
+    return rc;
 }
 
 /* What this chunk accepted before object o with o's id: the newest such version, when it is
@@ -137,6 +264,14 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
     if (rc == 0 && marking)
         rc = ingest_marking_check(b->t, o->obj, info, b->a, &why, err);
     seen_in_chunk(c, o, &held);
+    /* A definition of an extension is a shared schema document: a version the collection holds
+     * already is that version, whoever sends it again (an intake draft carries liaison's
+     * mentions definition; a page carries the definitions its objects use). */
+    if (rc == 0 && held.found && held.modified_us == info->modified_us &&
+        !strcmp(info->type, "extension-definition")) {
+        o->r.stored = true;
+        return 0;
+    }
     const char *inject = NULL;
     if (rc == 0)
         rc = ingest_creator_rule(b, info, &held, &inject, &why, err);
@@ -187,6 +322,9 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
     }
     if (ingest_search_text(o->obj, info->type, b->a, &so->search_text))
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    if ((rc = carry_definitions(b, c, o->obj, err)) != 0 ||
+        (rc = carry_extensions(b, c, o, err)) != 0)
+        return rc;
     o->put = true;
     o->slot = c->n_put++;
     return marking ? flush(b, c, err) : 0; /* later objects' handling reads it */
@@ -231,7 +369,17 @@ static int store_chunk(struct ingest_batch *b, struct chunk *c, struct lia_err *
             o->r.stored = true;
             o->r.is_new = c->res[o->slot].result == STORE_PUT_NEW;
             o->r.date_added = c->res[o->slot].date_added;
-            if (c->so[o->slot].unknown_marking)
+            if (o->r.is_new && o->n_uses &&
+                (rc = store_def_use_put(b->t, o->r.date_added, o->uses, o->n_uses, err)) != 0)
+                break;
+            if (c->so[o->slot].unknown_group)
+                o->r.message = arena_printf(b->a,
+                                            "stored, but released to no partner: %s is a sharing "
+                                            "group of another service that this instance holds "
+                                            "no group for; it is not passed on (originator "
+                                            "control, docs/groups.md)",
+                                            c->so[o->slot].unknown_marking);
+            else if (c->so[o->slot].unknown_marking)
                 o->r.message = arena_printf(b->a,
                                             "stored, but released to no partner: %s is not known "
                                             "here (post the marking-definition, then the object "
@@ -272,7 +420,7 @@ struct source {
 };
 
 /* The one function that owns a batch from begin to commit: the write right, the one write
- * transaction, the objects chunk by chunk (marking-definitions first), the caller's rows,
+ * transaction, the objects chunk by chunk (definitions first), the caller's rows,
  * the audit entry and the commit. *again: it rolled back for the caller to start over. */
 static int batch_run(const struct ingest_spec *spec, struct source *src, struct ingest_tally *out,
                      bool *again, struct lia_err *err)
@@ -294,8 +442,10 @@ static int batch_run(const struct ingest_spec *spec, struct source *src, struct 
             const struct stix_checked *checked = NULL;
             struct stix_item it;
             *again = !src->get(src, i, &it, &checked);
-            if (*again || (!strcmp(str_member(it.obj, "type"), "marking-definition") !=
-                           (pass == 0 && src->two_passes)))
+            const char *type = *again ? "" : str_member(it.obj, "type");
+            bool definition =
+                !strcmp(type, "marking-definition") || !strcmp(type, "extension-definition");
+            if (*again || definition != (pass == 0 && src->two_passes))
                 continue;
             c->o[c->n++] = (struct obj){
                 .obj = it.obj, .text = it.text, .len = it.len, .index = i, .checked = checked};

@@ -16,6 +16,9 @@ struct ingest_batch {
     struct arena own; /* freed after each chunk */
     const char *self; /* this instance's identity (exchange writes) */
     struct ingest_tally n;
+    /* marking-definitions this batch has made sure the collection holds (carry_definitions) */
+    char carried[16][80];
+    size_t n_carried;
 };
 
 /* The rules (object_rules.c). Each refusal fills why (LIA_EFORBIDDEN, LIA_EINVAL) and returns its

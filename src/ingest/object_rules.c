@@ -22,16 +22,33 @@ int ingest_marking_check(struct store_txn *t, json_t *obj, const struct stix_inf
     const char *held = NULL;
     struct lia_err e2;
     lia_err_clear(&e2);
-    int rc = store_object_text(t, info->id, "marking-definition", a, &held, &e2);
+    /* One of this store's groups: only its own definition may come under its id. */
+    int64_t grp = 0;
+    int rc = store_group_of_marking(t, info->id, a, &grp, &held, err);
+    if (rc)
+        return rc;
+    if (grp) {
+        json_t *ours = json_loads(held, 0, NULL);
+        bool same = ours && json_equal(ours, obj);
+        json_decref(ours);
+        return same ? 0
+                    : lia_err_set(why, LIA_EFORBIDDEN,
+                                  "this id is a sharing group's marking-definition; only the "
+                                  "group's own definition may be stored under it");
+    }
+    rc = store_object_text(t, info->id, "marking-definition", a, &held, &e2);
     if (rc == LIA_ENOTFOUND)
         return 0;
     if (rc)
         return lia_err_set(err, rc, "%s", e2.msg);
     json_t *old = json_loads(held, 0, NULL);
     bool same = old && json_equal(old, obj);
-    bool releasability =
-        json_object_get(json_object_get(obj, "extensions"), ACCESS_EXT_RELEASABILITY) ||
-        json_object_get(json_object_get(old, "extensions"), ACCESS_EXT_RELEASABILITY);
+    json_t *ext = json_object_get(obj, "extensions"),
+           *held_ext = json_object_get(old, "extensions");
+    bool releasability = json_object_get(ext, ACCESS_EXT_RELEASABILITY) ||
+                         json_object_get(held_ext, ACCESS_EXT_RELEASABILITY) ||
+                         json_object_get(ext, ACCESS_EXT_GROUP) ||
+                         json_object_get(held_ext, ACCESS_EXT_GROUP);
     json_decref(old);
     if (!same && releasability)
         return lia_err_set(why, LIA_EFORBIDDEN,

@@ -36,10 +36,12 @@ int store_txn_meta_set(struct store_txn *t, const char *key, const char *value, 
 }
 
 #define COLLECTION_SELECT                                                                          \
-    "SELECT c.rid, c.id, c.title, c.description, c.alias, c.default_tlp,"                          \
-    " coalesce(g.can_read, 0), coalesce(g.can_write, 0) FROM collection c"                         \
-    " LEFT JOIN grant_right g ON g.coll = c.rid AND g.partner = ?1"                                \
-    " WHERE (?2 <> 0 OR g.can_read <> 0 OR g.can_write <> 0)"
+    "SELECT * FROM (SELECT c.rid, c.id, c.title, c.description, c.alias, c.default_tlp,"           \
+    " " STORE_RIGHT("read", "?1") " AS r, " STORE_RIGHT(                                           \
+        "write",                                                                                   \
+        "?1") " AS w"                                                                              \
+              " FROM collection c LEFT JOIN grant_right g ON g.coll = c.rid AND g.partner = ?1) x" \
+              " WHERE (?2 <> 0 OR x.r <> 0 OR x.w <> 0)"
 #define C(m, k) FIELD(struct store_collection, m, k)
 static const struct store_field collection_fields[] = {
     C(rid, 'i'),   C(id, 't'),          C(title, 't'),    C(description, 't'),
@@ -73,7 +75,7 @@ int store_collection_add(struct store *s, const char *title, const char *descrip
 int store_collection_list(struct store *s, const struct store_policy *p, struct arena *a,
                           struct store_collection **out, size_t *n, struct lia_err *err)
 {
-    static struct sq q = SQ(COLLECTION_SELECT " ORDER BY c.rid");
+    static struct sq q = SQ(COLLECTION_SELECT " ORDER BY x.rid");
     void *rows;
     int rc = store_list(s, &q, SV(sv_int(p->partner), sv_int(p->all)), sizeof **out, collection_row,
                         a, &rows, n, "list collections", err);
@@ -86,7 +88,7 @@ int store_collection_list(struct store *s, const struct store_policy *p, struct 
 int store_collection_get(struct store *s, const struct store_policy *p, const char *id_or_alias,
                          struct arena *a, struct store_collection *out, struct lia_err *err)
 {
-    static struct sq q = SQ(COLLECTION_SELECT " AND (c.id = ?3 OR c.alias = ?3)");
+    static struct sq q = SQ(COLLECTION_SELECT " AND (x.id = ?3 OR x.alias = ?3)");
     struct store_conn *c;
     int rc = store_acquire(s, &c, err);
     if (rc)

@@ -72,9 +72,9 @@ static int access_row(struct store_cur *cur, struct arena *a, void *dst)
 static int collection_access(struct store *s, struct store_conn *c, const struct store_policy *p,
                              int64_t coll, bool need_write, int *default_tlp, struct lia_err *err)
 {
-    static struct sq q = SQ("SELECT c.default_tlp, coalesce(g.can_read, 0),"
-                            " coalesce(g.can_write, 0) FROM collection c LEFT JOIN grant_right g"
-                            " ON g.coll = c.rid AND g.partner = ? WHERE c.rid = ?");
+    static struct sq q = SQ("SELECT c.default_tlp, " STORE_RIGHT("read", "?1") ", " STORE_RIGHT(
+        "write", "?1") " FROM collection c LEFT JOIN grant_right g"
+                       " ON g.coll = c.rid AND g.partner = ?1 WHERE c.rid = ?2");
     struct access_row row = {0};
     if (!store_cache_get(s, c, CACHE_ACCESS, p->partner, coll, NULL, &row, sizeof row, NULL, 0,
                          NULL)) {
@@ -356,6 +356,24 @@ void store_digest(const char *json, size_t len, char out[STORE_DIGEST_HEX])
     " CASE WHEN EXISTS(SELECT 1 FROM object n WHERE n.coll = ?2 AND n.id = ?3 AND n.modified " cmp \
     " ?7) THEN 1 ELSE 0 END"
 
+int store_restricted(const struct store_object *o)
+{
+    return (o->has_rel ? RESTRICTED_REL : 0) | (o->n_groups ? RESTRICTED_GROUP : 0) |
+           (o->derived ? RESTRICTED_DERIVED : 0);
+}
+
+int store_def_use_put(struct store_txn *t, int64_t date_added, const char *const *defs, size_t n,
+                      struct lia_err *err)
+{
+    static struct sq q =
+        SQ("INSERT INTO def_use(def, obj) VALUES(?, ?) ON CONFLICT(def, obj) DO NOTHING");
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = store_do(t->conn, &q, SV(sv_text(defs[i]), sv_int(date_added)), NULL,
+                      "record definition use", err);
+    return rc;
+}
+
 /* One version at a time, on a backend without a statement for many. */
 static int put_one(struct store_txn *t, int64_t coll, const struct store_object *o, bool first,
                    struct store_put *out, struct lia_err *err)
@@ -371,15 +389,15 @@ static int put_one(struct store_txn *t, int64_t coll, const struct store_object 
     int64_t added = out->date_added, changes = 0;
     char digest[STORE_DIGEST_HEX];
     store_digest(o->json, o->json_len, digest);
-    int rc = store_do(t->conn, first ? &put_first : &put,
-                      SV(sv_int(added), sv_int(coll), sv_text(o->id), sv_text(o->type),
-                         sv_text(o->spec_version ? o->spec_version : "2.1"), sv_int(o->created_us),
-                         sv_int(o->modified_us), sv_text(o->modified), sv_text(o->created_by_ref),
-                         sv_int(o->tlp), sv_int(o->has_rel ? RESTRICTED_REL : 0),
-                         sv_textn(o->json, o->json_len),
-                         sv_int(store_audience_mask(o->rel_to, o->n_rel_to)),
-                         sv_int(store_audience_mask(o->red_to, o->n_red_to)), sv_text(digest)),
-                      &changes, "store object", err);
+    int rc =
+        store_do(t->conn, first ? &put_first : &put,
+                 SV(sv_int(added), sv_int(coll), sv_text(o->id), sv_text(o->type),
+                    sv_text(o->spec_version ? o->spec_version : "2.1"), sv_int(o->created_us),
+                    sv_int(o->modified_us), sv_text(o->modified), sv_text(o->created_by_ref),
+                    sv_int(o->tlp), sv_int(store_restricted(o)), sv_textn(o->json, o->json_len),
+                    sv_int(store_audience_mask(o->rel_to, o->n_rel_to)),
+                    sv_int(store_audience_mask(o->red_to, o->n_red_to)), sv_text(digest)),
+                 &changes, "store object", err);
     out->result = changes ? STORE_PUT_NEW : STORE_PUT_EXISTS;
     if (rc == 0 && !changes)
         return store_one(t->conn, &find, SV(sv_int(coll), sv_text(o->id), sv_int(o->modified_us)),
@@ -387,9 +405,13 @@ static int put_one(struct store_txn *t, int64_t coll, const struct store_object 
                          "store: find version: the stored version vanished", "find version", err);
     if (rc == 0 && !first)
         rc = mark_versions(t, coll, o, added, err);
-    for (int kind = AUDIENCE_REL; kind <= AUDIENCE_RED && rc == 0; kind++) {
-        const int64_t *who = kind == AUDIENCE_REL ? o->rel_to : o->red_to;
-        size_t n = kind == AUDIENCE_REL ? o->n_rel_to : o->n_red_to;
+    for (int kind = AUDIENCE_REL; kind <= AUDIENCE_GROUP && rc == 0; kind++) {
+        const int64_t *who = kind == AUDIENCE_REL   ? o->rel_to
+                             : kind == AUDIENCE_RED ? o->red_to
+                                                    : o->groups;
+        size_t n = kind == AUDIENCE_REL   ? o->n_rel_to
+                   : kind == AUDIENCE_RED ? o->n_red_to
+                                          : o->n_groups;
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = store_do(t->conn, &audience, SV(sv_int(added), sv_int(kind), sv_int(who[i])), NULL,
                           "store audience", err);
@@ -483,7 +505,8 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
     static struct sq del_audience = SQ("DELETE FROM audience WHERE obj = ?");
     static struct sq del_search = SQ("DELETE FROM search WHERE rowid = ?");
     static struct sq del_object = SQ("DELETE FROM object WHERE date_added = ?");
-    static struct sq *const del[] = {&del_audience, &del_search, &del_object};
+    static struct sq del_use = SQ("DELETE FROM def_use WHERE obj = ?");
+    static struct sq *const del[] = {&del_audience, &del_search, &del_use, &del_object};
     static struct sq reflag =
         SQ("UPDATE object SET" STORE_VERSION_FLAGS " WHERE coll = ? AND id = ?");
     *gone = NULL;
@@ -513,7 +536,7 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
     struct store_row *r = rows;
     for (size_t i = 0; i < *deleted && rc == 0; i++) {
         r[i].id = id;
-        for (int k = 0; k < 3 && rc == 0; k++)
+        for (int k = 0; k < 4 && rc == 0; k++)
             rc = store_do(t->conn, del[k], SV(sv_int(r[i].date_added)), NULL, "delete object", err);
     }
     /* The versions left: their neighbours changed. */
@@ -657,17 +680,22 @@ int store_object_text(struct store_txn *t, const char *id, const char *type, str
     /* The type is written into the SQL so that the partial index applies. */
 #define NEWEST "' ORDER BY modified DESC LIMIT 1"
 #define TEXT_OF(type) SQ("SELECT json FROM object WHERE id = ? AND type = '" type NEWEST)
-    static struct sq marking = TEXT_OF("marking-definition"), rfi = TEXT_OF("liaison-rfi");
+    static struct sq marking = TEXT_OF("marking-definition"), rfi = TEXT_OF("liaison-rfi"),
+                     extdef = TEXT_OF("extension-definition");
 #undef TEXT_OF
 #undef NEWEST
     bool is_marking = !strcmp(type, "marking-definition");
-    if (!is_marking && strcmp(type, "liaison-rfi"))
+    bool is_extdef = !strcmp(type, "extension-definition");
+    if (!is_marking && !is_extdef && strcmp(type, "liaison-rfi"))
         return lia_err_set(err, LIA_EINTERNAL, "store_object_text: %s is not indexed", type);
     struct memo_entry *m = is_marking ? memo_find(t, MEMO_MARKING, id) : NULL;
     char *text = NULL;
     int rc = m ? m->rc
-               : store_one(t->conn, is_marking ? &marking : &rfi, SV(sv_text(id)), store_row_str, a,
-                           &text, "", "find object", err);
+               : store_one(t->conn,
+                           is_marking  ? &marking
+                           : is_extdef ? &extdef
+                                       : &rfi,
+                           SV(sv_text(id)), store_row_str, a, &text, "", "find object", err);
     if (m && m->text && !(text = arena_strndup(a, m->text, strlen(m->text))))
         rc = LIA_ENOMEM;
     else if (!m && is_marking && (rc == 0 || rc == LIA_ENOTFOUND))

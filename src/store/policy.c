@@ -19,6 +19,15 @@
  * c and d are written into the text: a handful of statements per collection, each cached.
  * Whether the caller is named in a row's audience is a bit of the row's mask for partners 1
  * to 63 (in the page index: no look-up), an audience row for others.
+ *
+ * A row released to sharing groups (restricted & RESTRICTED_GROUP, audience rows of kind
+ * AUDIENCE_GROUP naming the groups) is visible only to a caller who is, at the time of the
+ * query, a member of every one of them (docs/groups.md): membership is read inside the same
+ * predicate, never copied into the row, so removing a member takes effect on its next read.
+ * Each condition above is an AND: TLP, clearance, REL TO, TLP:RED recipients and groups
+ * intersect. An extension-definition row (restricted & RESTRICTED_DERIVED) must also be used
+ * (def_use) by an object of its collection that the caller may see: a definition is shown
+ * under the marking of the objects that need it (issue 27.4).
  */
 #include "store/store_int.h"
 
@@ -48,8 +57,17 @@ static int audience_sql(struct dbuf *q, struct store_args *b, const struct store
     return rc ? rc : store_args_add(b, sv_int(p->partner));
 }
 
+static int policy_sql(struct dbuf *q, struct store_args *b, const struct store_policy *p,
+                      int default_tlp, const char *o, bool nested);
+
 int store_policy_sql(struct dbuf *q, struct store_args *b, const struct store_policy *p,
                      int default_tlp, const char *o)
+{
+    return policy_sql(q, b, p, default_tlp, o, false);
+}
+
+static int policy_sql(struct dbuf *q, struct store_args *b, const struct store_policy *p,
+                      int default_tlp, const char *o, bool nested)
 {
     if (p->all)
         return 0;
@@ -66,7 +84,28 @@ int store_policy_sql(struct dbuf *q, struct store_args *b, const struct store_po
     }
     rc = rc ? rc : dbuf_printf(q, " AND ((%s.restricted & %d) = 0 OR ", o, RESTRICTED_REL);
     rc = rc ? rc : audience_sql(q, b, p, o, AUDIENCE_REL);
-    return rc ? rc : dbuf_puts(q, ")");
+    rc = rc ? rc : dbuf_puts(q, ")");
+    /* Released to groups: the caller is a member of every one, now (no row is kept of who
+     * was a member when the object was written; group 0, unknown here, has no member). */
+    rc = rc ? rc
+            : dbuf_printf(q,
+                          " AND ((%s.restricted & %d) = 0 OR NOT EXISTS(SELECT 1 FROM audience ga"
+                          " WHERE ga.obj = %s.date_added AND ga.kind = %d AND NOT EXISTS("
+                          "SELECT 1 FROM group_member gm WHERE gm.grp = ga.partner"
+                          " AND gm.partner = ?)))",
+                          o, RESTRICTED_GROUP, o, AUDIENCE_GROUP);
+    rc = rc ? rc : store_args_add(b, sv_int(p->partner));
+    if (rc || nested)
+        return rc;
+    /* A definition (extension-definition) goes with the objects that use it: visible where
+     * one of its users in the same collection is. (Users are not definitions: one level.) */
+    rc = dbuf_printf(q,
+                     " AND ((%s.restricted & %d) = 0 OR EXISTS(SELECT 1 FROM def_use du JOIN"
+                     " object ou ON ou.date_added = du.obj WHERE du.def = %s.id"
+                     " AND ou.coll = %s.coll",
+                     o, RESTRICTED_DERIVED, o, o);
+    rc = rc ? rc : policy_sql(q, b, p, default_tlp, "ou", true);
+    return rc ? rc : dbuf_puts(q, "))");
 }
 
 static int in_list_text(struct dbuf *q, struct store_args *b, const char *col,

@@ -87,6 +87,24 @@ static const struct store_table tables[] = {
      " obj_modified i NOT NULL, summary t NOT NULL, created i NOT NULL, hook_state n NOT NULL,"
      " attempts n NOT NULL DEFAULT 0, next_attempt i NOT NULL DEFAULT 0, last_error t",
      "seq", "UNIQUE(watch, obj_date_added)", 0, NULL},
+    /* Sharing groups (docs/groups.md): a group is released to through its marking-definition
+     * (marking: that definition's id; definition: its text); members and the group's rights on
+     * collections are read at every query, inside the policy predicate (policy.c). */
+    {"sharing_group",
+     "rid I, marking t NOT NULL UNIQUE, name t NOT NULL UNIQUE, description t,"
+     " disclose n NOT NULL DEFAULT 0, definition t NOT NULL, created i NOT NULL",
+     "rid", NULL, 0, NULL},
+    {"group_member", "grp i NOT NULL, partner i NOT NULL, added i NOT NULL", "grp, partner",
+     "PRIMARY KEY(grp, partner)", STORE_TABLE_NOROWID, NULL},
+    {"group_grant", "coll i NOT NULL, grp i NOT NULL, can_read n NOT NULL, can_write n NOT NULL",
+     "coll, grp", "PRIMARY KEY(coll, grp)", STORE_TABLE_NOROWID, NULL},
+    /* Which extension-definitions an object version uses (obj: its date_added): a definition
+     * row is visible where one of its users is (policy.c). */
+    {"def_use", "def t NOT NULL, obj i NOT NULL", "def COLLATE BINARY, obj",
+     "PRIMARY KEY(def, obj)", STORE_TABLE_NOROWID, NULL},
+    /* The token a watch was made with (over the API): its webhook stops with the token. */
+    {"watch_token", "watch t PRIMARY KEY, token t NOT NULL", "watch COLLATE BINARY", NULL,
+     STORE_TABLE_NOROWID, NULL},
     {"audit",
      "seq i PRIMARY KEY, ts i NOT NULL, actor t NOT NULL, action t NOT NULL, detail t NOT NULL,"
      " prev b NOT NULL, hash b NOT NULL",
@@ -104,6 +122,10 @@ static const char *const indexes =
     "CREATE INDEX IF NOT EXISTS object_marking ON object(id, type)"
     " WHERE type = 'marking-definition';"
     "CREATE INDEX IF NOT EXISTS object_rfi ON object(id, type) WHERE type = 'liaison-rfi';"
+    "CREATE INDEX IF NOT EXISTS object_extdef ON object(id, type)"
+    " WHERE type = 'extension-definition';"
+    "CREATE INDEX IF NOT EXISTS def_use_obj ON def_use(obj);"
+    "CREATE INDEX IF NOT EXISTS group_member_partner ON group_member(partner, grp);"
     "CREATE INDEX IF NOT EXISTS watch_event_due ON watch_event(hook_state, next_attempt)"
     " WHERE hook_state = 1;";
 
@@ -347,6 +369,13 @@ static const struct migration migrations[] = {
     {STORE_SCHEMA_BASELINE, "the baseline: every table of liaison 86ec030", NULL, NULL, NULL, NULL},
     {6, "object.digest: each version's text digest, so that changed bytes are found (issue 16)",
      "object", "digest", NULL, fill_digests},
+    {7, "sharing_group: multilateral sharing groups (issue 18)", "sharing_group", NULL, NULL, NULL},
+    {8, "group_member: the partners of each sharing group", "group_member", NULL, NULL, NULL},
+    {9, "group_grant: a sharing group's rights on collections", "group_grant", NULL, NULL, NULL},
+    {10, "def_use: the extension-definitions each object version uses (issue 27.4)", "def_use",
+     NULL, NULL, NULL},
+    {11, "watch_token: the token a watch was made with, so its webhook stops with it",
+     "watch_token", NULL, NULL, NULL},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -535,6 +564,7 @@ static int create_new(struct store_txn *t, struct lia_err *err)
 static int migrate(struct store_txn *t, int have, struct lia_err *err)
 {
     int rc = 0;
+    bool ran = false;
     if (have < STORE_SCHEMA_BASELINE) {
         rc = create_tables(t, err);
         rc = rc ? rc : upgrade_legacy(t, have, err);
@@ -559,7 +589,14 @@ static int migrate(struct store_txn *t, int have, struct lia_err *err)
                                m->version, m->what, inner.msg, have);
         lia_log(LIA_LOG_INFO, "store_migrated", "\"version\":%d,\"from\":%d", m->version,
                 m->version - 1);
+        ran = true;
     }
+    /* Indexes and the backend's extras (triggers) are idempotent and may name tables a
+     * migration just added: made again after any migration, as for a new store. */
+    if (rc == 0 && ran)
+        rc = t->store->be->script(t->conn, indexes, err);
+    if (rc == 0 && ran && t->store->be->schema_extra)
+        rc = t->store->be->script(t->conn, t->store->be->schema_extra, err);
     return rc;
 }
 

@@ -170,9 +170,15 @@ struct store_object {
     bool has_rel;          /* a releasability marking is present (even naming none here) */
     const int64_t *red_to; /* partners named as TLP:RED recipients */
     size_t n_red_to;
+    const int64_t *groups; /* sharing groups it is released to (each limits: all must hold);
+                              0 stands for a group this store does not know (no member) */
+    size_t n_groups;
+    bool derived;     /* a definition (extension-definition): visible to a caller only where it may
+                         see an object of the same collection that uses it (store_def_use_put) */
     const char *json; /* the exact text */
     size_t json_len;
     const char *unknown_marking; /* set by access/: a marking ref it could not resolve */
+    bool unknown_group;          /* unknown_marking is a group marking of another service */
     const char *search_text;     /* normalised names, aliases and text to search, or NULL */
     bool first; /* no version of id is in the collection (looked up in this transaction) */
 };
@@ -337,6 +343,61 @@ int store_partner_rids(struct store_txn *t, const char *const *identities, size_
 int store_grant_set(struct store *s, int64_t coll, int64_t partner, bool read, bool write,
                     struct lia_err *err);
 
+/* Sharing groups (groups.c, docs/groups.md). A group is released to through its
+ * marking-definition (marking: its id, definition: its text). Who is a member, and the group's
+ * rights on collections, are read by every query inside the policy predicate, so a change holds
+ * from the next read on. */
+struct store_group {
+    int64_t rid;
+    const char *marking; /* "marking-definition--<uuid>": the group's id */
+    const char *name;
+    const char *description; /* may be NULL */
+    bool disclose;           /* members may learn who the other members are */
+    const char *definition;  /* the marking-definition's JSON text */
+    int64_t created;
+    int64_t members; /* store_group_list/get: how many */
+};
+/* LIA_ECONFLICT when the name (or marking) is taken. */
+int store_group_add(struct store *s, const struct store_group *g, int64_t *rid,
+                    struct lia_err *err);
+/* By marking id or name; LIA_ENOTFOUND when there is none. */
+int store_group_get(struct store *s, const char *key, struct arena *a, struct store_group *out,
+                    struct lia_err *err);
+/* Every group (member 0), or the groups partner member belongs to, oldest first. */
+int store_group_list(struct store *s, int64_t member, struct arena *a, struct store_group **out,
+                     size_t *n, struct lia_err *err);
+/* The partner rowids of grp's members, in the order they were added. */
+int store_group_members(struct store *s, int64_t grp, struct arena *a, int64_t **out, size_t *n,
+                        struct lia_err *err);
+/* add: LIA_ECONFLICT when partner is a member already; remove: LIA_ENOTFOUND when it is not. */
+int store_group_member_set(struct store *s, int64_t grp, int64_t partner, bool add,
+                           struct lia_err *err);
+/* How many stored object versions are released to grp (its marking-definition not counted). */
+int store_group_uses(struct store *s, int64_t grp, int64_t *n, struct lia_err *err);
+/* How many object versions of coll are released to a group of another service (group 0):
+ * kept here, passed on to no one (originator control). */
+int store_group_foreign(struct store *s, int64_t coll, int64_t *n, struct lia_err *err);
+/* The texts of the group marking-definitions held (ext: the group extension's id) that name no
+ * group of this store: partners' circles we received objects for, one per id. */
+int store_group_foreign_list(struct store *s, const char *ext, struct arena *a, char ***texts,
+                             size_t *n, struct lia_err *err);
+/* Removes the group, its members and grants; the objects released to it stay, released to no
+ * one (their audience names a group no one is in). */
+int store_group_remove(struct store *s, int64_t grp, struct lia_err *err);
+/* A group's rights on a collection, as store_grant_set. */
+int store_group_grant_set(struct store *s, int64_t coll, int64_t grp, bool read, bool write,
+                          struct lia_err *err);
+/* Inside a write: the group whose marking-definition id is marking (*rid 0 when none) and,
+ * when definition is not NULL, that definition's text (in a). */
+int store_group_of_marking(struct store_txn *t, const char *marking, struct arena *a, int64_t *rid,
+                           const char **definition, struct lia_err *err);
+
+/* Inside a write: the object version stored under date_added uses the definitions defs[0..n)
+ * (extension-definition ids): a derived definition row of its collection is visible to whoever
+ * may see one of its users. */
+int store_def_use_put(struct store_txn *t, int64_t date_added, const char *const *defs, size_t n,
+                      struct lia_err *err);
+
 /* Inside a write: whether coll holds a version of each of ids[0..n) (out[i].found), and the
  * newest one's created_by_ref (NULL when it names none) and modified time. */
 struct store_creator {
@@ -347,7 +408,8 @@ struct store_creator {
 int store_object_creators(struct store_txn *t, int64_t coll, const char *const *ids, size_t n,
                           struct arena *a, struct store_creator *out, struct lia_err *err);
 /* Inside a write: the stored text of the newest version of object id of the given type from
- * any collection, or LIA_ENOTFOUND. Indexed for marking-definition and liaison-rfi only. */
+ * any collection, or LIA_ENOTFOUND. Indexed for marking-definition, extension-definition and
+ * liaison-rfi only. */
 int store_object_text(struct store_txn *t, const char *id, const char *type, struct arena *a,
                       const char **json, struct lia_err *err);
 
@@ -476,6 +538,13 @@ int store_watch_get(struct store *s, int64_t owner, const char *id, struct arena
                     struct store_watch *out, struct lia_err *err);
 /* Removes the watch and its events; LIA_ENOTFOUND as store_watch_get. */
 int store_watch_remove(struct store *s, int64_t owner, const char *id, struct lia_err *err);
+
+/* The token a watch was made with over the API (watch: its id): a webhook is delivered only
+ * while that token is valid (issue 27.1). LIA_ENOTFOUND when none was recorded. */
+int store_watch_token_set(struct store *s, const char *watch, const char *token,
+                          struct lia_err *err);
+int store_watch_token_get(struct store *s, const char *watch, struct arena *a, char **token,
+                          struct lia_err *err);
 
 /* An object version as the watch engine reads it: every version added after a cursor, in any
  * collection, in date_added order. Not a disclosure: the engine shows nothing of a version to

@@ -339,7 +339,15 @@ int store_where_sql(struct dbuf *q, struct store_args *b, struct store *s,
 /* The audience bits of partners 1..63 (others are found in the audience table only). */
 #define STORE_MASK_MAX_PARTNER 63
 int64_t store_audience_mask(const int64_t *partners, size_t n);
-enum { AUDIENCE_REL = 1, AUDIENCE_RED = 2 };
-enum { RESTRICTED_REL = 1 };
+enum { AUDIENCE_REL = 1, AUDIENCE_RED = 2, AUDIENCE_GROUP = 3 };
+enum { RESTRICTED_REL = 1, RESTRICTED_GROUP = 2, RESTRICTED_DERIVED = 4 };
+/* Whether partner ?p may read (what "read") or write collection c: its own grant (g, joined) or
+ * a grant to a group it is a member of now. 1 or 0. */
+#define STORE_RIGHT(what, p)                                                                       \
+    "CASE WHEN coalesce(g.can_" what ", 0) <> 0 OR EXISTS(SELECT 1 FROM group_grant gg"            \
+    " JOIN group_member gm ON gm.grp = gg.grp WHERE gg.coll = c.rid AND gm.partner = " p           \
+    " AND gg.can_" what " <> 0) THEN 1 ELSE 0 END"
+/* The restricted column of o: which audience kinds limit it. */
+int store_restricted(const struct store_object *o);
 
 #endif

@@ -80,6 +80,7 @@ int store_watch_remove(struct store *s, int64_t owner, const char *id, struct li
     static struct sq find = SQ("SELECT rid FROM watch WHERE id = ?1 AND (?2 < 0 OR owner = ?2)");
     static struct sq events = SQ("DELETE FROM watch_event WHERE watch = ?");
     static struct sq watch = SQ("DELETE FROM watch WHERE rid = ?");
+    static struct sq token = SQ("DELETE FROM watch_token WHERE watch = ?");
     struct store_txn *t;
     int rc = store_begin(s, &t, err);
     if (rc)
@@ -89,6 +90,7 @@ int store_watch_remove(struct store *s, int64_t owner, const char *id, struct li
                    "no such watch", "find watch", err);
     rc = rc ? rc : store_do(t->conn, &events, SV(sv_int(rid)), NULL, "remove watch", err);
     rc = rc ? rc : store_do(t->conn, &watch, SV(sv_int(rid)), NULL, "remove watch", err);
+    rc = rc ? rc : store_do(t->conn, &token, SV(sv_text(id)), NULL, "remove watch", err);
     if (rc) {
         store_rollback(t);
         return rc;
@@ -218,4 +220,20 @@ int store_watch_versions(struct store *s, int64_t after, size_t limit, struct ar
                         a, &rows, n, "read new versions", err);
     *out = rows;
     return rc;
+}
+
+int store_watch_token_set(struct store *s, const char *watch, const char *token,
+                          struct lia_err *err)
+{
+    static struct sq q = SQ("INSERT INTO watch_token(watch, token) VALUES(?, ?)"
+                            " ON CONFLICT(watch) DO UPDATE SET token = excluded.token");
+    return store_run(s, &q, SV(sv_text(watch), sv_text(token)), NULL, "record watch token", err);
+}
+
+int store_watch_token_get(struct store *s, const char *watch, struct arena *a, char **token,
+                          struct lia_err *err)
+{
+    static struct sq q = SQ("SELECT token FROM watch_token WHERE watch = ?");
+    return store_get(s, &q, SV(sv_text(watch)), store_row_str, a, token, "no token recorded",
+                     "read watch token", err);
 }

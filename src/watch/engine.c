@@ -272,7 +272,7 @@ static int match_pass(struct watch_engine *e, bool *more, struct lia_err *err)
 static void *matcher_main(void *arg)
 {
     struct watch_engine *e = arg;
-    int64_t last_keepalive = lia_now_us();
+    int64_t last_keepalive = lia_now_us(), last_recheck = last_keepalive;
     int last_failure = 0; /* the same failure again is not logged again */
     pthread_mutex_lock(&e->lock);
     while (!e->stop) {
@@ -293,19 +293,45 @@ static void *matcher_main(void *arg)
         }
         pthread_mutex_lock(&e->lock);
         int64_t now = lia_now_us();
-        if (now - last_keepalive >= e->cfg.keepalive_ms * 1000) {
+        if (now - last_keepalive >= e->cfg.keepalive_ms * 1000 ||
+            now - last_recheck >= e->cfg.recheck_ms * 1000) {
+            /* Every stream: a keep-alive is due, or a check that its caller's token, partner,
+             * grants and groups are as they were (a revocation ends it within recheck_ms). */
             wake_locked(e, NULL, 0);
-            last_keepalive = now;
+            last_recheck = now;
+            if (now - last_keepalive >= e->cfg.keepalive_ms * 1000)
+                last_keepalive = now;
         }
         if (!more && !e->stop) {
             int64_t until_keepalive = (last_keepalive + e->cfg.keepalive_ms * 1000 - now) / 1000;
-            wait_ms(e, &e->match_cond,
-                    until_keepalive < e->cfg.poll_ms ? (until_keepalive > 0 ? until_keepalive : 1)
-                                                     : e->cfg.poll_ms);
+            int64_t until_recheck = (last_recheck + e->cfg.recheck_ms * 1000 - now) / 1000;
+            int64_t ms = e->cfg.poll_ms;
+            ms = until_keepalive < ms ? until_keepalive : ms;
+            ms = e->subs && until_recheck < ms ? until_recheck : ms;
+            wait_ms(e, &e->match_cond, ms > 0 ? ms : 1);
         }
     }
     pthread_mutex_unlock(&e->lock);
     return NULL;
+}
+
+/* Whether the token a watch was made with (if one was recorded) still works (issue 27.1). */
+static bool watch_token_valid(struct store *s, const char *watch_id)
+{
+    struct arena a;
+    arena_init(&a, 0);
+    struct lia_err err;
+    lia_err_clear(&err);
+    char *token = NULL;
+    int rc = store_watch_token_get(s, watch_id, &a, &token, &err);
+    bool ok = rc == LIA_ENOTFOUND;
+    if (rc == 0 && token) {
+        struct store_token t;
+        ok = store_token_get(s, token, &a, &t, &err) == 0 && !t.revoked &&
+             (!t.expires || t.expires > lia_now_us());
+    }
+    arena_release(&a);
+    return ok;
 }
 
 /* One delivery attempt of ev; records the outcome. */
@@ -322,6 +348,11 @@ static int deliver(struct watch_engine *e, const struct store_watch_event *ev, s
     if (rc == LIA_ENOTFOUND)
         return store_watch_event_update(e->s, ev->seq, STORE_HOOK_FAILED, ev->attempts, now,
                                         "withheld: the owner is disabled or removed", err);
+    if (rc == 0 && !watch_token_valid(e->s, ev->watch_id))
+        return store_watch_event_update(e->s, ev->seq, STORE_HOOK_FAILED, ev->attempts, now,
+                                        "withheld: the token the watch was made with is revoked "
+                                        "or expired",
+                                        err);
     if (rc)
         return lia_err_set(err, rc, "%s", why.msg);
     bool visible = false;
@@ -411,6 +442,8 @@ int watch_engine_start(struct store *s, const struct watch_engine_config *cfg,
         e->cfg.poll_ms = 500;
     if (e->cfg.keepalive_ms <= 0)
         e->cfg.keepalive_ms = 15000;
+    if (e->cfg.recheck_ms <= 0)
+        e->cfg.recheck_ms = 500;
     if (e->cfg.max_attempts <= 0)
         e->cfg.max_attempts = 1;
     if (e->cfg.retry_base_ms <= 0)

@@ -70,6 +70,7 @@ struct watch_engine_config {
     int64_t poll_ms;        /* how often new versions are looked for */
     int64_t keepalive_ms;   /* streams are woken at least this often */
     size_t max_streams;     /* server-sent-event streams at once */
+    int64_t recheck_ms;     /* streams are woken at least this often to recheck their caller */
     int max_attempts;       /* webhook deliveries before giving up */
     int64_t retry_base_ms;  /* first retry delay; doubles each attempt */
     long webhook_timeout_s; /* one delivery's whole time */
@@ -88,8 +89,9 @@ int64_t watch_engine_keepalive_ms(const struct watch_engine *e);
 void watch_engine_stop(struct watch_engine *e);
 
 /* Registers a stream of owner's events: wake(ctx) is called (from an engine thread, under the
- * engine's lock: it must not block or call back into the engine) when owner's watches fired
- * and every keepalive_ms. LIA_EBUSY when max_streams are open. */
+ * engine's lock: it must not block or call back into the engine) when owner's watches fired,
+ * every keepalive_ms and every recheck_ms (the stream then checks that its caller still holds
+ * the rights it opened with: issue 27.1). LIA_EBUSY when max_streams are open. */
 int watch_subscribe(struct watch_engine *e, int64_t owner, void (*wake)(void *ctx), void *ctx,
                     struct watch_subscriber **out, struct lia_err *err);
 /* After it returns, wake is never called again for sub; frees sub. */

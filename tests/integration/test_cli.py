@@ -283,7 +283,8 @@ class Cli(TaxiiCase):
         self.assertEqual([r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'"
                                                    " AND tbl_name = 'object' AND name LIKE 'object_%'"
                                                    " ORDER BY name")],
-                         ["object_marking", "object_page", "object_rfi", "object_version"])
+                         ["object_extdef", "object_marking", "object_page", "object_rfi",
+                          "object_version"])
         self.assertEqual(db.execute("SELECT modified_text, superseded, preceded FROM object"
                                     " WHERE id = ? ORDER BY modified", (oid,)).fetchall(),
                          [("2024-01-01T00:00:00.000Z", 1, 0), ("2024-01-02T00:00:00.000Z", 1, 1),

@@ -107,9 +107,14 @@ class IntakePublishTest(TaxiiCase):
         self.assertEqual(st, 200, b[:300])
         rep = json.loads(b)
         reused = {o["id"].split("--")[0] for o in rep["objects"] if o["result"] == "reused"}
-        # Only the (unmarked, amber by default, so visible) extension-definition; never the
-        # TLP:RED entities the writer may not see.
-        self.assertEqual(reused, {"extension-definition"}, rep)
+        # Nothing: never the TLP:RED entities the writer may not see, nor the mentions
+        # extension-definition, which is shown only with the objects that use it (here all
+        # TLP:RED; issue 27.4). Sent again, that definition is not refused either: a version
+        # the collection holds is that version.
+        self.assertEqual(reused, set(), rep)
+        ext = [o for o in rep["objects"] if o["id"].startswith("extension-definition--")]
+        self.assertEqual(len(ext), 1, rep)
+        self.assertNotEqual(ext[0]["result"], "refused", ext)
 
     def test_bad_input(self):
         st, _, b = self.s.request("POST", "/liaison/intake", body=b"\xff\xfe bad",

@@ -146,6 +146,10 @@ class Model:
                 tlp = TLP_RANK[ref] if tlp is None else max(tlp, TLP_RANK[ref])
         grefs = [g["marking_ref"] for g in obj.get("granular_markings", []) if "marking_ref" in g]
         rels = [set(self.rel_to[r]) for r in refs + grefs if r in self.rel_to]
+        if obj.get("type") == "marking-definition" and obj["id"] in self.rel_to:
+            # A REL TO definition reaches the parties it lists, never by a collection default.
+            rels.append(set(self.rel_to[obj["id"]]))
+            tlp = CLEAR if tlp is None else tlp
         red = set(obj.get("extensions", {}).get(HANDLING, {}).get("red_recipients", []))
         return tlp, rels, red
 
@@ -157,6 +161,10 @@ class Model:
             return True
         if not self.can_read(p, v.coll):
             return False
+        if v.type == "extension-definition":
+            # Shown under the markings of the objects that use it: where one of them is.
+            return any(self.visible(p, u) for u in v.coll.versions
+                       if v.id in u.obj.get("extensions", {}))
         tlp, rels, red = self.handling(v.obj)
         eff = v.coll.default_tlp if tlp is None else tlp
         if eff > p.clearance:
@@ -410,14 +418,47 @@ class World:
             raise AssertionError("%s: refused %s, expected %s" % (ctx, failed, [b["id"] for b in bad]))
         # Posting order within the envelope is the order of date_added.
         order = {id(o): i for i, o in enumerate(objs)}
-        coll.versions += sorted(versions, key=lambda v: order[id(v.obj)])
+        coll.versions += self.with_carried(coll, sorted(versions, key=lambda v: order[id(v.obj)]))
         self.statuses.append((j["id"], who, j))
         return j
+
+    def with_carried(self, coll, versions):
+        """The versions as stored: a marking-definition an object names that the collection
+        does not hold yet is stored there too, just before the object (it travels with it)."""
+        held = {v.id for v in coll.versions if v.type == "marking-definition"}
+        held |= {v.id for v in versions if v.type == "marking-definition"}
+        held |= {v.id for v in coll.versions if v.type == "extension-definition"}
+        out = []
+        for v in versions:
+            refs = v.obj.get("object_marking_refs", []) + [
+                g["marking_ref"] for g in v.obj.get("granular_markings", []) if "marking_ref" in g]
+            for ref in refs:
+                if ref in self.definitions and ref not in held:
+                    held.add(ref)
+                    out.append(Version(self.definitions[ref], coll, None))
+            # liaison's own extension-definitions travel the same way (issue 27.4)
+            for ext in v.obj.get("extensions", {}):
+                if ext in (HANDLING, RELEASABILITY) and ext not in held:
+                    held.add(ext)
+                    out.append(Version(self.extension_definition(coll, ext), coll, None))
+            out.append(v)
+        return out
+
+    def extension_definition(self, coll, ext):
+        """The text the server carried into coll (fixed text: read once)."""
+        if ext not in self.ext_defs:
+            st, _, j = self.server.get_json(ROOT + "collections/%s/objects/%s/" % (coll.id, ext),
+                                            token=self.admin.tokens[0])
+            assert st == 200, (st, j)
+            self.ext_defs[ext] = j["objects"][0]
+        return self.ext_defs[ext]
 
     def populate(self):
         rng = self.rng
         self.server = harness.Server(self.data).start()
         marks = self.markings()
+        self.definitions = {m["id"]: m for m in marks}
+        self.ext_defs = {}
         home = rng.choice(self.colls)
         self.post(home, None, [Version(m, home, None) for m in marks])
         all_ids = []

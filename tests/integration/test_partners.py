@@ -87,6 +87,7 @@ class PartnersTest(TaxiiCase):
             "granular_red": sdo(name="granular_red", object_marking_refs=[TLP2["green"]],
                                 granular_markings=[{"marking_ref": TLP2["red"], "selectors": ["name"]}]),
         }
+        cls.rel = {"us": rel_us["id"], "sahel": rel_sahel["id"]}
         st, _, j = s.post_objects("cells", [rel_us, rel_sahel] + list(cls.objs.values()))
         assert st == 202 and j["failure_count"] == 0, j
         cls.expect = {
@@ -117,10 +118,12 @@ class PartnersTest(TaxiiCase):
             want_ids = {self.objs[n]["id"] for n in self.expect[partner]}
             fixed = {o["id"] for o in self.objs.values()}
             self.assertEqual({i for i in man if i in fixed}, want_ids, partner)
-            # No marking-definition leaks through the manifest either: REL TO markings are
-            # stored unmarked, so the collection default (amber) applies to them.
-            for mid in man:
-                self.assertFalse(mid.startswith("marking-definition--") and partner == "Sahel")
+            # A REL TO marking-definition reaches exactly the parties it lists (issue 27.4),
+            # never by the collection default: US sees REL TO US only, Sahel REL TO SAHEL only
+            # (although the collection's default, amber, is above its clearance), Amber none.
+            defs = set(man) & set(self.rel.values())
+            self.assertEqual(defs, {"US": {self.rel["us"]}, "Sahel": {self.rel["sahel"]},
+                                    "Amber": set()}[partner], partner)
 
     def test_admin_sees_everything(self):
         got = self.names(s_objects(self.w.server, "cells", self.w.data.admin))

@@ -153,7 +153,7 @@ int pg_put_many(struct store_txn *t, int64_t coll, const struct store_object *o,
                           [CREATED] = x->created_us,
                           [MODIFIED] = x->modified_us,
                           [TLP] = x->tlp,
-                          [RESTRICTED] = x->has_rel ? RESTRICTED_REL : 0,
+                          [RESTRICTED] = store_restricted(x),
                           [RELM] = store_audience_mask(x->rel_to, x->n_rel_to),
                           [REDM] = store_audience_mask(x->red_to, x->n_red_to),
                           [REL] = rel[i]};
@@ -170,9 +170,13 @@ int pg_put_many(struct store_txn *t, int64_t coll, const struct store_object *o,
         char digest[STORE_DIGEST_HEX];
         store_digest(x->json, x->json_len, digest);
         rc = rc ? rc : elem_text(&a[DIGEST], digest, STORE_DIGEST_HEX - 1);
-        for (int kind = AUDIENCE_REL; kind <= AUDIENCE_RED && rc == 0; kind++) {
-            const int64_t *who = kind == AUDIENCE_REL ? x->rel_to : x->red_to;
-            size_t m = kind == AUDIENCE_REL ? x->n_rel_to : x->n_red_to;
+        for (int kind = AUDIENCE_REL; kind <= AUDIENCE_GROUP && rc == 0; kind++) {
+            const int64_t *who = kind == AUDIENCE_REL   ? x->rel_to
+                                 : kind == AUDIENCE_RED ? x->red_to
+                                                        : x->groups;
+            size_t m = kind == AUDIENCE_REL   ? x->n_rel_to
+                       : kind == AUDIENCE_RED ? x->n_red_to
+                                              : x->n_groups;
             for (size_t j = 0; j < m && rc == 0; j++) {
                 rc = elem_int(&a[OBJ], out[i].date_added);
                 rc = rc ? rc : elem_int(&a[KIND], kind);

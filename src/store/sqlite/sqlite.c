@@ -441,7 +441,8 @@ const struct store_backend store_sqlite = {
     " BEGIN UPDATE auth_gen SET gen = gen + 1 WHERE k = 1; END;"
 #define AUTH_GEN3(t)                                                                               \
     AUTH_GEN(t, "i", "INSERT") AUTH_GEN(t, "u", "UPDATE") AUTH_GEN(t, "d", "DELETE")
-    AUTH_GEN3("token") AUTH_GEN3("partner") AUTH_GEN3("collection") AUTH_GEN3("grant_right"),
+    AUTH_GEN3("token") AUTH_GEN3("partner") AUTH_GEN3("collection") AUTH_GEN3("grant_right")
+        AUTH_GEN3("sharing_group") AUTH_GEN3("group_member") AUTH_GEN3("group_grant"),
     /* Substring search over the normalised text: LIKE on the trigram index. */
     .search_match = " AND o.date_added IN (SELECT rowid FROM search WHERE body LIKE ? ESCAPE '\\')",
     .text_contains = " AND instr(o.json, ?) > 0",
