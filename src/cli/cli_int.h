@@ -19,6 +19,8 @@ int cli_open_store(const char *cmd, const char *dir, int pool, struct store **ou
 int cli_open_store_at(const char *cmd, const char *dir, const char *location, int pool,
                       struct store **out);
 void cli_reset_getopt(void);
+/* "90d" (a number then s, m, h or d) -> microseconds; -1 when malformed or too large. */
+int cli_parse_duration(const char *s, int64_t *us);
 /* A name of 1-100 bytes without control characters, '/', '"', '\\' or any of extra. */
 bool cli_valid_name(const char *n, const char *extra);
 /* Exactly len lowercase hex digits. */
@@ -62,7 +64,11 @@ int cli_store_check(int argc, char **argv); /* cmd_storecheck.c: `store check` *
 /* Checks DIR's store (location, or DIR's) before serve opens it (store_check: quick or full);
  * prints what is wrong and the command to run, and returns an exit code, when it is damaged. */
 int cli_store_check_before_serve(const char *dir, const char *location, bool full);
-int cli_misp(int argc, char **argv); /* cmd_misp.c */
+int cli_misp(int argc, char **argv);    /* cmd_misp.c */
+int cli_user(int argc, char **argv);    /* cmd_user.c */
+int cli_release(int argc, char **argv); /* cmd_release.c */
+/* Flags (on) or unflags partner p four-eyes, on record; prints the outcome. */
+int cli_partner_four_eyes(struct store *s, const struct store_partner *p, bool on);
 /* Appends "store = location" to the configuration file conf (init --store). */
 int cli_config_add_store(const char *conf, const char *location, struct lia_err *err);
 /* The scheduled exchanges of serve (sync.c): a thread running every configured pull and push

@@ -89,3 +89,35 @@ int cli_audit(struct store *s, const char *action, const char *detail, struct li
     }
     return store_commit(t, err);
 }
+
+/* "90d" -> microseconds. */
+int cli_parse_duration(const char *s, int64_t *us)
+{
+    size_t n = strlen(s);
+    if (n < 2)
+        return -1;
+    int64_t v;
+    if (lia_parse_i64(s, n - 1, 1, 100000000, &v) != 0)
+        return -1;
+    int64_t unit;
+    switch (s[n - 1]) {
+    case 's':
+        unit = 1;
+        break;
+    case 'm':
+        unit = 60;
+        break;
+    case 'h':
+        unit = 3600;
+        break;
+    case 'd':
+        unit = 86400;
+        break;
+    default:
+        return -1;
+    }
+    if (v > INT64_MAX / 1000000 / unit)
+        return -1;
+    *us = v * unit * 1000000;
+    return 0;
+}

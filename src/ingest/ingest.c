@@ -225,6 +225,10 @@ static int store_chunk(struct ingest_batch *b, struct chunk *c, struct lia_err *
         if (c->o[i].valid)
             rc = accept(b, c, &c->o[i], held[k++], err);
     rc = rc ? rc : flush(b, c, err);
+    for (size_t i = 0; i < c->n && rc == 0; i++)
+        if (c->o[i].put && c->res[c->o[i].slot].result == STORE_PUT_NEW)
+            rc = ingest_hold_for_release(b, c->o[i].obj, &c->so[c->o[i].slot],
+                                         c->res[c->o[i].slot].date_added, err);
     for (size_t i = 0; i < c->n && rc == 0; i++) {
         struct obj *o = &c->o[i];
         if (o->put) {
@@ -279,6 +283,7 @@ static int batch_run(const struct ingest_spec *spec, struct source *src, struct 
 {
     struct ingest_batch b = {.spec = spec};
     arena_init(&b.own, 0);
+    arena_init(&b.rules_a, 0);
     b.a = spec->a ? spec->a : &b.own;
     *again = false;
     struct chunk *c = calloc(1, sizeof *c);
@@ -319,6 +324,7 @@ static int batch_run(const struct ingest_spec *spec, struct source *src, struct 
     if (out)
         *out = b.n;
     arena_release(&b.own);
+    arena_release(&b.rules_a);
     free(c);
     return rc;
 }

@@ -16,6 +16,9 @@ struct ingest_batch {
     struct arena own; /* freed after each chunk */
     const char *self; /* this instance's identity (exchange writes) */
     struct ingest_tally n;
+    bool rules_read; /* rules holds the release policy of the batch's collection */
+    struct store_release_rules rules;
+    struct arena rules_a; /* rules' memory, for the whole batch */
 };
 
 /* The rules (object_rules.c). Each refusal fills why (LIA_EFORBIDDEN, LIA_EINVAL) and returns its
@@ -31,6 +34,11 @@ int ingest_grading_check(json_t *obj, struct lia_err *why);
 /* The registered rule of type (*out NULL when none); LIA_EFORBIDDEN for a type that needs
  * one and has none here. */
 int ingest_rule_for(const char *type, const struct ingest_rule **out, struct lia_err *why);
+
+/* Four-eyes release (release.c, docs/people.md): holds the new version o (stored under key)
+ * for a second person's approval when the release policy asks for it. */
+int ingest_hold_for_release(struct ingest_batch *b, json_t *obj, const struct store_object *o,
+                            int64_t key, struct lia_err *err);
 
 /* The normalised text search matches (search.c); *out NULL when there is none. */
 int ingest_search_text(json_t *obj, const char *type, struct arena *a, const char **out);

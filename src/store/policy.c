@@ -18,7 +18,8 @@
  *             tlp BETWEEN 0 AND RED - 1, when d is RED.
  * c and d are written into the text: a handful of statements per collection, each cached.
  * Whether the caller is named in a row's audience is a bit of the row's mask for partners 1
- * to 63 (in the page index: no look-up), an audience row for others.
+ * to 63 (in the page index: no look-up), an audience row for others. A version held for
+ * four-eyes release (docs/people.md) is excluded here too, for every partner read.
  */
 #include "store/store_int.h"
 
@@ -66,7 +67,17 @@ int store_policy_sql(struct dbuf *q, struct store_args *b, const struct store_po
     }
     rc = rc ? rc : dbuf_printf(q, " AND ((%s.restricted & %d) = 0 OR ", o, RESTRICTED_REL);
     rc = rc ? rc : audience_sql(q, b, p, o, AUDIENCE_REL);
-    return rc ? rc : dbuf_puts(q, ")");
+    rc = rc ? rc : dbuf_puts(q, ")");
+    /* Four-eyes release (people.c): a version waiting for (or refused) a second person's
+     * approval does not exist for a partner; for a four-eyes partner, no version does until
+     * approved (each has a release row once such a partner exists). */
+    rc = rc ? rc
+            : dbuf_printf(q,
+                          " AND NOT EXISTS(SELECT 1 FROM release r WHERE r.obj = %s.date_added"
+                          " AND r.state <> %d AND (r.scope = %d OR EXISTS(SELECT 1 FROM"
+                          " partner_four_eyes f WHERE f.partner = ?)))",
+                          o, STORE_RELEASE_APPROVED, STORE_RELEASE_ALL);
+    return rc ? rc : store_args_add(b, sv_int(p->partner));
 }
 
 static int in_list_text(struct dbuf *q, struct store_args *b, const char *col,

@@ -9,9 +9,10 @@
  * share, only with `liaison migrate` (or init), under an advisory lock, so that nodes of two
  * versions never run against one schema.
  *
- * Versions: SQLite 3 (2: exchange, search and watch tables; 3: auth_gen, the version flags and
- * audience masks); PostgreSQL 4 (2: watches; 3: search; 4: the version flags and audience
- * masks, and search.obj renamed rowid, as SQLite's is called).
+ * Versions: SQLite 4 (2: exchange, search and watch tables; 3: auth_gen, the version flags and
+ * audience masks; 4: people, release and retention); PostgreSQL 5 (2: watches; 3: search; 4:
+ * the version flags and audience masks, and search.obj renamed rowid, as SQLite's is called;
+ * 5: people, release and retention).
  */
 #include "store/store_int.h"
 
@@ -81,6 +82,37 @@ static const struct store_table tables[] = {
      " obj_modified i NOT NULL, summary t NOT NULL, created i NOT NULL, hook_state n NOT NULL,"
      " attempts n NOT NULL DEFAULT 0, next_attempt i NOT NULL DEFAULT 0, last_error t",
      "seq", "UNIQUE(watch, obj_date_added)", 0, NULL},
+    /* People (docs/people.md): a person's password (crypto_pwhash_str, argon2id) and TOTP key;
+     * setup holds the BLAKE2b hash of the one-time sign-in code until a password is set. */
+    {"person",
+     "rid I, name t NOT NULL UNIQUE, role n NOT NULL, disabled n NOT NULL DEFAULT 0,"
+     " password t, setup b, totp_key t, totp_last i NOT NULL DEFAULT 0,"
+     " failures n NOT NULL DEFAULT 0, locked_until i NOT NULL DEFAULT 0, created i NOT NULL",
+     "rid", NULL, 0, NULL},
+    /* Which tokens (sessions among them) act for which person. */
+    {"person_token", "token t PRIMARY KEY, person i NOT NULL, session n NOT NULL DEFAULT 0",
+     "token COLLATE BINARY", NULL, STORE_TABLE_NOROWID, NULL},
+    /* Four-eyes release: a version (obj = object.date_added) waiting for, or given, a second
+     * person's decision. scope 1: withheld from every partner; 2: from four-eyes partners. */
+    {"release",
+     "obj i PRIMARY KEY, coll i NOT NULL, scope n NOT NULL, state n NOT NULL DEFAULT 0,"
+     " author t NOT NULL, author_person i NOT NULL DEFAULT 0, decided_by t, decided i,"
+     " reason t, first_key i NOT NULL",
+     "obj", NULL, 0, NULL},
+    /* The release policy: per collection (coll 0: every collection without its own), the TLP
+     * from which a second person must approve; per marking-definition, always. */
+    {"release_rule", "coll i NOT NULL, what t NOT NULL, min_tlp n NOT NULL",
+     "coll, what COLLATE BINARY", "PRIMARY KEY(coll, what)", STORE_TABLE_NOROWID, NULL},
+    {"partner_four_eyes", "partner i PRIMARY KEY, since i NOT NULL", "partner", NULL, 0, NULL},
+    /* Review and retention per collection, and each object's review date once extended. */
+    {"retention",
+     "coll i PRIMARY KEY, review_days n NOT NULL DEFAULT 0, retain_days n NOT NULL DEFAULT 0,"
+     " handling_code t, legal_basis t",
+     "coll", NULL, 0, NULL},
+    {"review",
+     "coll i NOT NULL, id t NOT NULL, due i NOT NULL, by t NOT NULL, reason t NOT NULL,"
+     " updated i NOT NULL",
+     "coll, id COLLATE BINARY", "PRIMARY KEY(coll, id)", STORE_TABLE_NOROWID, NULL},
     {"audit",
      "seq i PRIMARY KEY, ts i NOT NULL, actor t NOT NULL, action t NOT NULL, detail t NOT NULL,"
      " prev b NOT NULL, hash b NOT NULL",
