@@ -110,6 +110,10 @@ bool api_static_route(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/... (liaison.c): the liaison API beside TAXII; seg[0] == "liaison". */
 void api_liaison_route(struct api_call *c, const char **seg, size_t nseg);
 void api_liaison_whoami(struct api_call *c);
+/* People and four-eyes release (liaison_people.c, docs/people.md): POST /liaison/signin
+ * (no principal: a name, a password and a TOTP code make a session), and /liaison/releases. */
+void api_liaison_signin(struct api_call *c);
+void api_liaison_releases(struct api_call *c, const char **seg, size_t nseg);
 void api_liaison_partners(struct api_call *c);
 
 #endif

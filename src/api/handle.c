@@ -208,7 +208,7 @@ static void log_request(struct api_call *c, int64_t start)
 
 bool api_precheck(void *ctx, struct http_request *req, struct http_response *resp)
 {
-    if (!strcmp(req->path, "/healthz"))
+    if (!strcmp(req->path, "/healthz") || !strcmp(req->path, "/liaison/signin"))
         return false;         /* needs no credentials */
     struct pipeline_call run; /* not run: it holds the principal authenticate_or_reply fills */
     pipeline_call_init(&run, PIPELINE_REQUEST, req, resp);
@@ -244,6 +244,8 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
         dbuf_puts(&resp->body, "{\"status\":\"ok\"}");
         resp->status = 200;
         resp->content_type = "application/json";
+    } else if (!bad && nseg == 2 && !strcmp(seg[0], "liaison") && !strcmp(seg[1], "signin")) {
+        api_liaison_signin(c); /* credentials of a person, not a token: liaison_people.c */
     } else if (!bad && api_static_route(c, seg, nseg)) {
         /* the analyst pages' files: public, no credentials (their API calls carry a token) */
     } else {

@@ -178,17 +178,16 @@ static int policy(const struct args *a)
     if (a->collection)
         rc = store_collection_get(s, &all, a->collection, &ar, &col, &err);
     bool change = a->from || a->marking || a->unmark || a->clear;
+    struct store_release_rule *had = NULL;
+    size_t n_had = 0;
+    if (rc == 0 && a->clear) /* before the write: the store has one connection here */
+        rc = store_release_rule_list(s, &ar, &had, &n_had, &err);
     struct store_txn *t = NULL;
     if (rc == 0 && change)
         rc = store_begin(s, &t, &err);
-    if (rc == 0 && a->clear) {
-        struct store_release_rule *rules;
-        size_t n = 0;
-        rc = store_release_rule_list(s, &ar, &rules, &n, &err);
-        for (size_t i = 0; i < n && rc == 0; i++)
-            if (rules[i].coll == col.rid)
-                rc = store_release_rule_set(t, col.rid, rules[i].what, 0, true, &err);
-    }
+    for (size_t i = 0; i < n_had && rc == 0; i++)
+        if (had[i].coll == col.rid)
+            rc = store_release_rule_set(t, col.rid, had[i].what, 0, true, &err);
     if (rc == 0 && a->from)
         rc = store_release_rule_set(t, col.rid, "tlp", min_tlp, false, &err);
     if (rc == 0 && a->marking)
