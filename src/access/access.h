@@ -166,4 +166,17 @@ int access_release_decide(struct store *s, const struct access_decider *who, int
                           bool approve, const char *reason, struct arena *a,
                           struct store_release *out, struct lia_err *err);
 
+/* Review and retention (review.c). A person (any role) extends an object's review date to
+ * until, with a reason, never past the retention limit (LIA_ECONFLICT); on record as
+ * review.extend. */
+int access_review_extend(struct store *s, const struct access_decider *who,
+                         const struct store_collection *col, const char *id, int64_t until,
+                         const char *reason, struct lia_err *err);
+/* A releaser or admin deletes every version of id from col, with a reason: the content is
+ * removed and scrubbed from the store file, the keys, versions and digests are on record
+ * ("object.delete"). *deleted: how many versions. */
+int access_review_delete(struct store *s, const struct access_decider *who,
+                         const struct store_collection *col, const char *id, const char *reason,
+                         size_t *deleted, struct lia_err *err);
+
 #endif

@@ -7,6 +7,7 @@
  *   GET  /liaison/releases          ?state=pending (default) | approved | rejected | all
  *   POST /liaison/releases/KEY/approve   {"reason"?}
  *   POST /liaison/releases/KEY/reject    {"reason"}
+ *   GET  /liaison/review            ?collection=C&all=true: the review queue
  *
  * Sign-in needs no token (it makes one) and runs outside the pipeline: it reads no object.
  * Its failures count against the client address like any failed authentication, and against
@@ -223,6 +224,63 @@ static void decide(struct api_call *c, const char *key_text, bool approve)
     if (rc)
         return (void)fail(c, &err);
     put_release(&c->resp->body, &r);
+    answer_json(c, 200);
+}
+
+static void put_time(struct dbuf *b, const char *key, int64_t us)
+{
+    char t[40];
+    if (us)
+        lia_format_ts(us, 3, t);
+    dbuf_printf(b, us ? ",\"%s\":\"%s\"" : ",\"%s\":null", key, t);
+}
+
+void api_liaison_review(struct api_call *c)
+{
+    static const char *const params[] = {"collection", "all", NULL};
+    if (c->who->partner)
+        return (void)api_fail(c, 404, "Not found", "no such resource");
+    if (strcmp(c->req->method, "GET") != 0) {
+        api_fail(c, 405, "Method not allowed", "%s is not allowed here", c->req->method);
+        http_add_header(c->resp, "Allow", "GET");
+        return;
+    }
+    if (api_check_params(c, params))
+        return;
+    const char *coll = api_param(c, "collection"), *all = api_param(c, "all");
+    if (all && strcmp(all, "true") && strcmp(all, "false"))
+        return (void)api_fail(c, 400, "Bad request", "all is true or false");
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_collection col = {0};
+    if (coll &&
+        store_collection_get(c->api->store, &c->who->policy, coll, c->req->arena, &col, &err))
+        return (void)api_fail_err(c, &err);
+    struct store_review_item *it;
+    size_t n = 0;
+    int64_t now = lia_now_us();
+    if (store_review_queue(c->api->store, col.rid, now, all && !strcmp(all, "true"),
+                           c->api->cfg.max_page_size, c->req->arena, &it, &n, &err))
+        return (void)api_fail_err(c, &err);
+    struct dbuf *b = &c->resp->body;
+    dbuf_puts(b, "{\"objects\":[");
+    for (size_t i = 0; i < n; i++) {
+        dbuf_printf(b, "%s{\"collection\":\"%s\",\"id\":", i ? "," : "", it[i].coll_id);
+        dbuf_json_string(b, it[i].id, strlen(it[i].id));
+        dbuf_printf(b, ",\"type\":\"%s\"", it[i].type);
+        put_time(b, "review_due", it[i].due);
+        put_time(b, "retention_limit", it[i].limit);
+        dbuf_printf(b, ",\"state\":\"%s\",\"extended_by\":",
+                    it[i].limit && it[i].limit <= now ? "at-limit"
+                    : it[i].due && it[i].due <= now   ? "due"
+                                                      : "kept");
+        if (it[i].extended_by)
+            dbuf_json_string(b, it[i].extended_by, strlen(it[i].extended_by));
+        else
+            dbuf_puts(b, "null");
+        dbuf_puts(b, "}");
+    }
+    dbuf_puts(b, "]}");
     answer_json(c, 200);
 }
 

@@ -67,6 +67,12 @@ int cli_store_check_before_serve(const char *dir, const char *location, bool ful
 int cli_misp(int argc, char **argv);    /* cmd_misp.c */
 int cli_user(int argc, char **argv);    /* cmd_user.c */
 int cli_release(int argc, char **argv); /* cmd_release.c */
+struct access_decider;
+/* The person named by --as NAME, acting from the command line (actor "person:NAME/cli");
+ * LIA_ENOTFOUND, or LIA_EFORBIDDEN when disabled, with the message in err. */
+int cli_decider(struct store *s, const char *name, struct arena *a, struct access_decider *who,
+                struct lia_err *err);
+int cli_review(int argc, char **argv); /* cmd_review.c */
 /* Flags (on) or unflags partner p four-eyes, on record; prints the outcome. */
 int cli_partner_four_eyes(struct store *s, const struct store_partner *p, bool on);
 /* Appends "store = location" to the configuration file conf (init --store). */

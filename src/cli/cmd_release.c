@@ -84,6 +84,20 @@ static int parse(int argc, char **argv, struct args *a)
     return 0;
 }
 
+int cli_decider(struct store *s, const char *name, struct arena *a, struct access_decider *who,
+                struct lia_err *err)
+{
+    struct store_person p;
+    int rc = store_person_get(s, 0, name, a, &p, err);
+    if (rc == LIA_ENOTFOUND)
+        return lia_err_set(err, rc, "no person named '%s' (see `liaison user list`)", name);
+    if (rc == 0 && p.disabled)
+        return lia_err_set(err, LIA_EFORBIDDEN, "%s is disabled", name);
+    *who = (struct access_decider){p.rid, p.name, p.role, arena_printf(a, "person:%s/cli", p.name),
+                                   "cli"};
+    return rc ? rc : who->actor ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+}
+
 static int list(const struct args *a)
 {
     int64_t limit = 1000;
@@ -132,21 +146,14 @@ static int decide(bool approve, const struct args *a)
     arena_init(&ar, 0);
     struct lia_err err;
     lia_err_clear(&err);
-    struct store_person p;
-    rc = store_person_get(s, 0, a->as, &ar, &p, &err);
-    if (rc == LIA_ENOTFOUND)
-        lia_err_set(&err, rc, "no person named '%s' (see `liaison user list`)", a->as);
-    else if (rc == 0 && p.disabled)
-        rc = lia_err_set(&err, LIA_EFORBIDDEN, "%s is disabled", a->as);
+    struct access_decider who;
+    rc = cli_decider(s, a->as, &ar, &who, &err);
     struct store_release r;
-    if (rc == 0) {
-        struct access_decider who = {p.rid, p.name, p.role,
-                                     arena_printf(&ar, "person:%s/cli", p.name), "cli"};
+    if (rc == 0)
         rc = access_release_decide(s, &who, key, approve, a->reason, &ar, &r, &err);
-    }
     if (rc == 0)
         printf("%s %s (version %s) %s by %s%s%lld.\n", r.id, r.type, r.modified ? r.modified : "",
-               approve ? "approved" : "rejected", p.name, approve ? "; now under key " : "",
+               approve ? "approved" : "rejected", who.name, approve ? "; now under key " : "",
                approve ? (long long)r.obj : 0LL);
     arena_release(&ar);
     store_close(s);

@@ -19,6 +19,7 @@ static const struct cli_command commands[] = {
     {"partner", cli_partner, "register and manage partner services"},
     {"user", cli_user, "the people of this instance and their roles"},
     {"release", cli_release, "four-eyes release: held versions, approvals, the policy"},
+    {"review", cli_review, "review dates and retention: the queue, extend, delete"},
     {"grant", cli_grant, "give a partner rights on a collection"},
     {"revoke", cli_revoke, "take a partner's rights on a collection away"},
     {"audit", cli_audit_cmd, "show and verify the audit log"},

@@ -106,8 +106,8 @@ static const struct store_table tables[] = {
     {"partner_four_eyes", "partner i PRIMARY KEY, since i NOT NULL", "partner", NULL, 0, NULL},
     /* Review and retention per collection, and each object's review date once extended. */
     {"retention",
-     "coll i PRIMARY KEY, review_days n NOT NULL DEFAULT 0, retain_days n NOT NULL DEFAULT 0,"
-     " handling_code t, legal_basis t",
+     "coll i PRIMARY KEY, review_every i NOT NULL DEFAULT 0, retain_for i NOT NULL DEFAULT 0,"
+     " handling_code t, legal_basis t, updated i NOT NULL",
      "coll", NULL, 0, NULL},
     {"review",
      "coll i NOT NULL, id t NOT NULL, due i NOT NULL, by t NOT NULL, reason t NOT NULL,"

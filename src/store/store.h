@@ -604,4 +604,42 @@ int store_partner_four_eyes_set(struct store_txn *t, int64_t partner, bool on, i
                                 struct lia_err *err);
 bool store_partner_four_eyes(struct store *s, int64_t partner);
 
+/* Review and retention (retention.c, docs/people.md). Per collection: every review_every
+ * microseconds after its newest version an object is due for review (0: never), and
+ * retain_for after its first it reaches the retention limit (0: none). A person's extension
+ * moves an object's review date (never past the limit). */
+struct store_retention {
+    int64_t coll;
+    int64_t review_every, retain_for;
+    const char *handling_code, *legal_basis; /* may be NULL */
+    const char *coll_id, *coll_title;        /* read only */
+};
+int store_retention_set(struct store_txn *t, const struct store_retention *r, struct lia_err *err);
+int store_retention_list(struct store *s, struct arena *a, struct store_retention **out, size_t *n,
+                         struct lia_err *err);
+struct store_review_item {
+    int64_t coll;
+    const char *coll_id, *id, *type;
+    int64_t first, last;              /* date_added of its first and newest versions */
+    int64_t due;                      /* review date (extension included); 0: no review interval */
+    int64_t limit;                    /* retention limit; 0: none */
+    const char *extended_by, *reason; /* the last extension, or NULL */
+};
+/* Objects of coll (0: every collection) due for review or at their retention limit at now
+ * (every object of coll with a policy, when all), oldest due first, at most limit. */
+int store_review_queue(struct store *s, int64_t coll, int64_t now, bool all, size_t limit,
+                       struct arena *a, struct store_review_item **out, size_t *n,
+                       struct lia_err *err);
+/* The same for one object, in t; LIA_ENOTFOUND when coll holds no version of id or has no
+ * policy. */
+int store_review_item(struct store_txn *t, int64_t coll, const char *id, struct arena *a,
+                      struct store_review_item *out, struct lia_err *err);
+int store_review_extend(struct store_txn *t, int64_t coll, const char *id, int64_t due,
+                        const char *by, const char *reason, struct lia_err *err);
+int store_review_forget(struct store_txn *t, int64_t coll, const char *id, struct lia_err *err);
+/* After deleting content: on SQLite, merges the search index (so that no deleted text stays
+ * in its segments) and checkpoints the log into the database file, truncating it (deleted
+ * pages are zeroed: secure_delete); PostgreSQL: nothing (docs/people.md: VACUUM). */
+int store_scrub(struct store *s, struct lia_err *err);
+
 #endif
