@@ -166,6 +166,10 @@ int access_release_decide(struct store *s, const struct access_decider *who, int
                           bool approve, const char *reason, struct arena *a,
                           struct store_release *out, struct lia_err *err);
 
+/* LIA_EFORBIDDEN (saying why, for what) unless who is a person, and (releaser) a releaser or
+ * an admin. */
+int access_decider_check(const struct access_decider *who, bool releaser, const char *what,
+                         struct lia_err *err);
 /* Review and retention (review.c). A person (any role) extends an object's review date to
  * until, with a reason, never past the retention limit (LIA_ECONFLICT); on record as
  * review.extend. */

@@ -16,8 +16,8 @@
 
 #include "audit/audit.h"
 
-static int need_person(const struct access_decider *who, bool releaser, const char *what,
-                       struct lia_err *err)
+int access_decider_check(const struct access_decider *who, bool releaser, const char *what,
+                         struct lia_err *err)
 {
     if (!who->person)
         return lia_err_set(err, LIA_EFORBIDDEN, "%s is done by a named person", what);
@@ -51,7 +51,7 @@ int access_review_extend(struct store *s, const struct access_decider *who,
                          const struct store_collection *col, const char *id, int64_t until,
                          const char *reason, struct lia_err *err)
 {
-    int rc = need_person(who, false, "extending a review", err);
+    int rc = access_decider_check(who, false, "extending a review", err);
     rc = rc ? rc : check_reason(reason, err);
     if (rc == 0 && until <= lia_now_us())
         rc = lia_err_set(err, LIA_EINVAL, "the new review date must be in the future");
@@ -94,7 +94,7 @@ int access_review_delete(struct store *s, const struct access_decider *who,
                          size_t *deleted, struct lia_err *err)
 {
     *deleted = 0;
-    int rc = need_person(who, true, "deleting an object", err);
+    int rc = access_decider_check(who, true, "deleting an object", err);
     rc = rc ? rc : check_reason(reason, err);
     if (rc)
         return rc;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "access/access.h"
+#include "ingest/ingest.h"
 
 static void usage(FILE *out)
 {
@@ -221,9 +222,33 @@ static int decide(bool extend, const struct args *a, struct store *s, struct are
             printf("%s: review extended by %s (%s).\n", a->id, a->by, who.name);
         return rc;
     }
+    /* Ours: revoked (the content goes, partners get the revocation); another party's: our
+     * copy is deleted. */
     size_t n = 0;
-    rc = access_review_delete(s, &who, &col, a->id, a->reason, &n, err);
-    if (rc == 0)
+    rc = access_decider_check(&who, true, "deleting an object", err);
+    if (rc == 0 && (!a->reason || !*a->reason || strlen(a->reason) > 1000))
+        rc =
+            lia_err_set(err, LIA_EINVAL, "give a reason of at most 1000 bytes (it goes on record)");
+    struct access_principal as = {.actor = who.actor,
+                                  .identity = access_instance_identity(s),
+                                  .admin = true,
+                                  .person = who.person,
+                                  .person_name = who.name,
+                                  .role = who.role,
+                                  .policy = {.all = true, .clearance = STORE_TLP_RED}};
+    bool revoked = false;
+    if (rc == 0) {
+        rc = ingest_revoke(s, &as, &col, a->id, a->reason, &n, err);
+        revoked = rc == 0;
+    }
+    if (rc == LIA_EUNSUPPORTED) {
+        lia_err_clear(err);
+        rc = access_review_delete(s, &who, &col, a->id, a->reason, &n, err);
+    }
+    if (rc == 0 && revoked)
+        printf("%s: revoked by %s; its content is deleted, partners receive the revocation.\n",
+               a->id, who.name);
+    else if (rc == 0)
         printf("%s: %zu version%s deleted by %s; id and digests on record.\n", a->id, n,
                n == 1 ? "" : "s", who.name);
     return rc;

@@ -9,7 +9,10 @@
  */
 #include "ingest/ingest_int.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "audit/audit.h"
 
 static bool carries_marking(json_t *obj, const char *marking)
 {
@@ -51,4 +54,33 @@ int ingest_hold_for_release(struct ingest_batch *b, json_t *obj, const struct st
         return 0;
     return store_release_hold(b->t, key, b->spec->coll, scope,
                               who->person_name ? who->person_name : who->actor, who->person, err);
+}
+
+int ingest_revocation_prune(struct ingest_batch *b, const struct stix_info *info,
+                            struct lia_err *err)
+{
+    struct store_row *gone;
+    char(*digests)[65];
+    size_t n = 0;
+    int rc = store_prune_versions(b->t, b->spec->coll, info->id, info->modified_us, b->a, &gone,
+                                  &digests, &n, err);
+    if (rc || n == 0)
+        return rc;
+    b->pruned += n;
+    json_t *removed = json_array(), *sums = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(
+            removed, json_pack("[I, s]", (json_int_t)gone[i].date_added, gone[i].modified));
+        json_array_append_new(sums, json_string(digests[i]));
+    }
+    json_t *d = json_pack("{s:s?, s:I, s:s, s:I, s:o, s:o, s:s, s:s}", "collection",
+                          b->spec->col ? b->spec->col->id : NULL, "coll", (json_int_t)b->spec->coll,
+                          "id", info->id, "versions", (json_int_t)n, "removed", removed, "digests",
+                          sums, "revoked_by", info->modified, "why", "revoked");
+    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    rc = text ? audit_append(b->t, b->spec->who->actor, "object.delete", text, err)
+              : lia_err_set(err, LIA_ENOMEM, "out of memory");
+    free(text);
+    json_decref(d);
+    return rc;
 }

@@ -7,6 +7,8 @@
  */
 #include "store/store_int.h"
 
+#include <sodium.h>
+
 #define R(m, k) FIELD(struct store_retention, m, k)
 static const struct store_field retention_fields[] = {
     R(coll, 'i'),        R(review_every, 'i'), R(retain_for, 'i'), R(handling_code, 't'),
@@ -115,5 +117,68 @@ int store_scrub(struct store *s, struct lia_err *err)
     if (rc == 0)
         rc = s->be->script(c, "PRAGMA wal_checkpoint(TRUNCATE)", err);
     store_release(s, c);
+    return rc;
+}
+
+struct held_version {
+    int64_t modified, key;
+    const char *json;
+    size_t len;
+};
+
+static int held_row(struct store_cur *cur, struct arena *a, void *dst)
+{
+    struct held_version *h = dst;
+    h->modified = store_col_int(cur, 0);
+    h->key = store_col_int(cur, 1);
+    h->json = store_col_dupn(cur, 2, a, &h->len);
+    return h->json ? 0 : -1;
+}
+
+int store_prune_versions(struct store_txn *t, int64_t coll, const char *id, int64_t modified_us,
+                         struct arena *a, struct store_row **gone, char (**digests)[65], size_t *n,
+                         struct lia_err *err)
+{
+    /* Their text (for the digests on record) and version timestamps, then the one delete of
+     * the store (store_delete_object) of exactly those versions. */
+    static const char *const find = "SELECT modified, date_added, json FROM object"
+                                    " WHERE coll = ?1 AND id = ?2 AND modified < ?3";
+    struct store_args b;
+    store_args_init(&b, a);
+    int rc = store_args_add(&b, sv_int(coll));
+    rc = rc ? rc : store_args_add(&b, sv_text(id));
+    rc = rc ? rc : store_args_add(&b, sv_int(modified_us));
+    void *rows = NULL;
+    size_t k = 0;
+    *gone = NULL;
+    *digests = NULL;
+    *n = 0;
+    rc = rc ? lia_err_set(err, rc, "out of memory")
+            : store_list_text(t->conn, find, strlen(find), &b, sizeof(struct held_version),
+                              held_row, a, &rows, &k, "prune versions", err);
+    if (rc || k == 0)
+        return rc;
+    struct held_version *h = rows;
+    int64_t *at = arena_alloc(a, k * sizeof *at);
+    if (!at)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < k; i++)
+        at[i] = h[i].modified;
+    struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+    struct store_filter f = {.version_at = at, .n_version_at = k, .limit = k};
+    rc = store_delete_object(t, &all, coll, id, &f, a, gone, n, err);
+    *digests = rc ? NULL : arena_alloc(a, (*n ? *n : 1) * sizeof **digests);
+    if (rc == 0 && !*digests)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < *n && rc == 0; i++) {
+        (*digests)[i][0] = '\0';
+        for (size_t j = 0; j < k; j++)
+            if (h[j].key == (*gone)[i].date_added) {
+                unsigned char d[32];
+                crypto_generichash(d, sizeof d, (const unsigned char *)h[j].json, h[j].len, NULL,
+                                   0);
+                sodium_bin2hex((*digests)[i], 65, d, sizeof d);
+            }
+    }
     return rc;
 }

@@ -641,5 +641,11 @@ int store_review_forget(struct store_txn *t, int64_t coll, const char *id, struc
  * in its segments) and checkpoints the log into the database file, truncating it (deleted
  * pages are zeroed: secure_delete); PostgreSQL: nothing (docs/people.md: VACUUM). */
 int store_scrub(struct store *s, struct lia_err *err);
+/* Deletes every version of id in coll older than modified_us (a revocation's: the content it
+ * revokes); *gone (in a) gets their keys and versions, *digests the BLAKE2b-256 of each one's
+ * text in hex (the same order), *n how many. */
+int store_prune_versions(struct store_txn *t, int64_t coll, const char *id, int64_t modified_us,
+                         struct arena *a, struct store_row **gone, char (**digests)[65], size_t *n,
+                         struct lia_err *err);
 
 #endif
