@@ -162,6 +162,9 @@ class ThreeInstances(TaxiiCase):
                 run_cli("import", "--data", c.path, "--into", "in", out)
 
             def held(d):
+                if USE_PG:
+                    out = harness.pg_admin("SELECT json FROM object WHERE id = '%s'" % obj["id"], d.pgdb)
+                    return [(line,) for line in out.splitlines() if line]
                 import sqlite3
                 con = sqlite3.connect(os.path.join(d.path, "liaison.db"))
                 try:
