@@ -73,8 +73,8 @@ struct access_decider;
 int cli_decider(struct store *s, const char *name, struct arena *a, struct access_decider *who,
                 struct lia_err *err);
 int cli_review(int argc, char **argv); /* cmd_review.c */
-/* Flags (on) or unflags partner p four-eyes, on record; prints the outcome. */
-int cli_partner_four_eyes(struct store *s, const struct store_partner *p, bool on);
+/* Flags (on) or unflags partner p four-eyes, on record; prints the outcome unless quiet. */
+int cli_partner_four_eyes(struct store *s, const struct store_partner *p, bool on, bool quiet);
 /* Appends "store = location" to the configuration file conf (init --store). */
 int cli_config_add_store(const char *conf, const char *location, struct lia_err *err);
 /* The scheduled exchanges of serve (sync.c): a thread running every configured pull and push

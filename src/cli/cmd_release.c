@@ -257,13 +257,13 @@ static int partner(const struct args *a)
         store_close(s);
         return cli_exit_for(rc);
     }
-    rc = cli_partner_four_eyes(s, &p, a->four_eyes);
+    rc = cli_partner_four_eyes(s, &p, a->four_eyes, false);
     arena_release(&ar);
     store_close(s);
     return rc;
 }
 
-int cli_partner_four_eyes(struct store *s, const struct store_partner *p, bool on)
+int cli_partner_four_eyes(struct store *s, const struct store_partner *p, bool on, bool quiet)
 {
     struct lia_err err;
     lia_err_clear(&err);
@@ -282,6 +282,8 @@ int cli_partner_four_eyes(struct store *s, const struct store_partner *p, bool o
     }
     if (rc)
         return cli_error(cli_exit_for(rc), "release partner", "%s", err.msg);
+    if (quiet)
+        return CLI_OK;
     printf("Partner %s: four-eyes %s%s", p->name, on ? "on" : "off",
            on ? "; every version now needs a second person's approval for it" : "");
     if (held)

@@ -381,6 +381,14 @@ class FourEyes(TaxiiCase):
         self.assertTrue(self.partner_sees(new["id"], qtok))
         run_cli("release", "partner", "--data", self.d.path, "--partner", "Q", "--no-four-eyes")
         self.assertTrue(self.partner_sees(clear["id"], qtok))
+        # Flagged when added.
+        out = run_cli("partner", "add", "--data", self.d.path, "--name", "R", "--clearance", "red",
+                      "--four-eyes").stdout.strip().splitlines()
+        self.assertTrue(out[-1].startswith("identity--"), out)
+        run_cli("grant", "--data", self.d.path, "--collection", "cells", "--partner", "R", "--read")
+        rtok = run_cli("token", "issue", "--data", self.d.path, "--partner", "R").stdout.split()[-1]
+        self.assertFalse(self.partner_sees(clear["id"], rtok))
+        self.assertTrue(self.partner_sees(new["id"], rtok))  # approved above
 
 
 class Property(TaxiiCase):
