@@ -47,10 +47,16 @@ int access_release_decide(struct store *s, const struct access_decider *who, int
     if (rc == 0)
         rc = store_release_decide(t, out->obj, approve, who->name, reason, &new_key, err);
     if (rc == 0) {
-        json_t *d = json_pack("{s:I, s:I, s:s, s:s?, s:s, s:s, s:s?, s:s}", "key",
+        /* The key it leaves, as audit/ reads keys removed: disclosures made before (to
+         * partners it was not held from) name it. */
+        json_t *moved = json_array();
+        if (new_key != out->obj)
+            json_array_append_new(moved, json_pack("[I, s]", (json_int_t)out->obj,
+                                                   out->modified ? out->modified : ""));
+        json_t *d = json_pack("{s:I, s:I, s:s, s:s?, s:s, s:s, s:s?, s:s, s:o}", "key",
                               (json_int_t)out->obj, "new_key", (json_int_t)new_key, "id", out->id,
                               "version", out->modified, "author", out->author, "person", who->name,
-                              "reason", reason, "via", who->via);
+                              "reason", reason, "via", who->via, "moved", moved);
         char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
         rc = text ? audit_append(t, who->actor, approve ? "release.approve" : "release.reject",
                                  text, err)

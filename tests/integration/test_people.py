@@ -379,6 +379,10 @@ class FourEyes(TaxiiCase):
         st, j = self.decide(self.bob, self.key_of(new["id"]), "approve")
         self.assertEqual(st, 200, j)
         self.assertTrue(self.partner_sees(new["id"], qtok))
+        # P read new under the key it had before the approval: the record still resolves.
+        shown = run_cli("audit", "show", "--data", self.d.path, "--partner", "P").stdout
+        self.assertIn(new["id"], shown)
+        run_cli("audit", "verify", "--data", self.d.path)
         run_cli("release", "partner", "--data", self.d.path, "--partner", "Q", "--no-four-eyes")
         self.assertTrue(self.partner_sees(clear["id"], qtok))
         # Flagged when added.
