@@ -229,7 +229,7 @@ static int store_chunk(struct ingest_batch *b, struct chunk *c, struct lia_err *
         const struct obj *o = &c->o[i];
         if (!o->put || c->res[o->slot].result != STORE_PUT_NEW)
             continue;
-        if (o->info.revocation_stub) /* what it revokes goes (release.c) */
+        if (o->info.revocation_stub) /* what it revokes goes (hold.c) */
             rc = ingest_revocation_prune(b, &o->info, err);
         else
             rc = ingest_hold_for_release(b, o->obj, &c->so[o->slot], c->res[o->slot].date_added,

@@ -19,7 +19,7 @@ struct ingest_batch {
     bool rules_read; /* rules holds the release policy of the batch's collection */
     struct store_release_rules rules;
     struct arena rules_a; /* rules' memory, for the whole batch */
-    size_t pruned;        /* versions removed by revocations (release.c) */
+    size_t pruned;        /* versions removed by revocations (hold.c) */
 };
 
 /* The rules (object_rules.c). Each refusal fills why (LIA_EFORBIDDEN, LIA_EINVAL) and returns its
@@ -36,7 +36,7 @@ int ingest_grading_check(json_t *obj, struct lia_err *why);
  * one and has none here. */
 int ingest_rule_for(const char *type, const struct ingest_rule **out, struct lia_err *why);
 
-/* Four-eyes release (release.c, docs/people.md): holds the new version o (stored under key)
+/* Four-eyes release (hold.c, docs/people.md): holds the new version o (stored under key)
  * for a second person's approval when the release policy asks for it. */
 int ingest_hold_for_release(struct ingest_batch *b, json_t *obj, const struct store_object *o,
                             int64_t key, struct lia_err *err);

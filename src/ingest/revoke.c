@@ -2,7 +2,7 @@
  * Deleting an object this instance created, at review (docs/people.md): one batch of the one
  * write path that stores a revocation stub (the object's id, a new version, revoked: true,
  * its markings and creator, no content). Storing the stub removes every older version's
- * content (release.c, on record with digests), and partners that may read the object receive
+ * content (hold.c, on record with digests), and partners that may read the object receive
  * the stub through every route (pull served, push, export), each disclosure on record as
  * usual: their instances remove their copies in turn.
  */
