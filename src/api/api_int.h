@@ -82,6 +82,8 @@ int api_rate_check(struct api_call *c, int64_t *retry_after_s);
  * the seconds to wait) while the address may not try again; api_auth_failed counts one. */
 bool api_auth_blocked(struct api_call *c, int64_t *retry_after_s);
 void api_auth_failed(struct api_call *c);
+/* api_auth_blocked, answered: 429 with Retry-After and -1 while c's address may not try. */
+int api_auth_blocked_or_reply(struct api_call *c);
 /* The Prometheus lines of the connection guard and the authentication throttle. */
 int api_ratelimit_metrics(struct dbuf *b);
 

@@ -106,16 +106,21 @@ static size_t split_path(struct arena *a, const char *path, const char **seg, bo
 /* Authenticates c's caller into c->who; otherwise answers 401, or 429 while its address
  * may not try again, and returns -1. Accepted credentials mark the response authenticated
  * (reserved connection slots, http.h). */
-static int authenticate_or_reply(struct api_call *c)
+int api_auth_blocked_or_reply(struct api_call *c)
 {
     int64_t retry = 0;
-    if (api_auth_blocked(c, &retry)) {
-        api_fail(c, 429, "Too many requests",
-                 "too many failed authentications from this address; try again later");
-        http_add_header(c->resp, "Retry-After",
-                        arena_printf(c->req->arena, "%lld", (long long)retry));
+    if (!api_auth_blocked(c, &retry))
+        return 0;
+    api_fail(c, 429, "Too many requests",
+             "too many failed authentications from this address; try again later");
+    http_add_header(c->resp, "Retry-After", arena_printf(c->req->arena, "%lld", (long long)retry));
+    return -1;
+}
+
+static int authenticate_or_reply(struct api_call *c)
+{
+    if (api_auth_blocked_or_reply(c))
         return -1;
-    }
     struct lia_err err;
     lia_err_clear(&err);
     int rc = access_authenticate(c->api->store, http_header(c->req, "Authorization"),

@@ -80,14 +80,8 @@ void api_liaison_signin(struct api_call *c)
         http_add_header(c->resp, "Allow", "POST");
         return;
     }
-    int64_t retry = 0;
-    if (api_auth_blocked(c, &retry)) {
-        api_fail(c, 429, "Too many requests",
-                 "too many failed authentications from this address; try again later");
-        http_add_header(c->resp, "Retry-After",
-                        arena_printf(c->req->arena, "%lld", (long long)retry));
+    if (api_auth_blocked_or_reply(c))
         return;
-    }
     json_t *body;
     if (json_body(c, &body))
         return;

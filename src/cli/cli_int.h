@@ -4,6 +4,9 @@
 #ifndef LIAISON_CLI_INT_H
 #define LIAISON_CLI_INT_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "store/store.h"
@@ -19,6 +22,19 @@ int cli_open_store(const char *cmd, const char *dir, int pool, struct store **ou
 int cli_open_store_at(const char *cmd, const char *dir, const char *location, int pool,
                       struct store **out);
 void cli_reset_getopt(void);
+/* A flag of cli_parse_flags: its text ("--data"), where it goes in the caller's struct (a
+ * const char * for a value, a bool when is_bool). */
+struct cli_flag {
+    const char *name;
+    size_t off;
+    bool is_bool;
+};
+/* Parses argv[1..argc) into the struct at base by f[0..n), and at most one word without a
+ * flag into *positional (none allowed when NULL). -1 after printing usage for --help;
+ * CLI_USAGE, usage printed, for an unknown flag, a repeated one, a value missing or a second
+ * word. */
+int cli_parse_flags(int argc, char **argv, const struct cli_flag *f, size_t n, void *base,
+                    const char **positional, void (*usage)(FILE *out));
 /* "90d" (a number then s, m, h or d) -> microseconds; -1 when malformed or too large. */
 int cli_parse_duration(const char *s, int64_t *us);
 /* A name of 1-100 bytes without control characters, '/', '"', '\\' or any of extra. */

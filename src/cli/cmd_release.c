@@ -36,49 +36,33 @@ struct args {
 
 static int parse(int argc, char **argv, struct args *a)
 {
-    memset(a, 0, sizeof *a);
-    static const struct {
-        const char *flag;
-        size_t off;
-    } values[] = {
-        {"--data", offsetof(struct args, dir)},
-        {"--as", offsetof(struct args, as)},
-        {"--reason", offsetof(struct args, reason)},
-        {"--collection", offsetof(struct args, collection)},
-        {"--from", offsetof(struct args, from)},
-        {"--marking", offsetof(struct args, marking)},
-        {"--remove-marking", offsetof(struct args, unmark)},
-        {"--partner", offsetof(struct args, partner)},
-        {"--limit", offsetof(struct args, limit)},
-    };
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help"))
-            return usage(stdout), -1;
-        if (!strcmp(argv[i], "--all") || !strcmp(argv[i], "--clear") ||
-            !strcmp(argv[i], "--four-eyes") || !strcmp(argv[i], "--no-four-eyes")) {
-            bool *b = argv[i][2] == 'a'   ? &a->all
-                      : argv[i][2] == 'c' ? &a->clear
-                      : argv[i][2] == 'f' ? &a->four_eyes
-                                          : &a->no_four_eyes;
-            *b = true;
-            continue;
-        }
-        bool found = false;
-        for (size_t k = 0; k < sizeof values / sizeof values[0] && !found; k++) {
-            if (strcmp(argv[i], values[k].flag))
-                continue;
-            const char **slot = (const char **)((char *)a + values[k].off);
-            if (i + 1 >= argc || *slot)
-                return usage(stderr), CLI_USAGE;
-            *slot = argv[++i];
-            found = true;
-        }
-        if (found)
-            continue;
-        if (argv[i][0] == '-' || a->key)
-            return usage(stderr), CLI_USAGE;
-        a->key = argv[i];
+#define V(flag, member)                                                                            \
+    {                                                                                              \
+        flag, offsetof(struct args, member), false                                                 \
     }
+#define B(flag, member)                                                                            \
+    {                                                                                              \
+        flag, offsetof(struct args, member), true                                                  \
+    }
+    static const struct cli_flag flags[] = {V("--data", dir),
+                                            V("--as", as),
+                                            V("--reason", reason),
+                                            V("--collection", collection),
+                                            V("--from", from),
+                                            V("--marking", marking),
+                                            V("--remove-marking", unmark),
+                                            V("--partner", partner),
+                                            V("--limit", limit),
+                                            B("--all", all),
+                                            B("--clear", clear),
+                                            B("--four-eyes", four_eyes),
+                                            B("--no-four-eyes", no_four_eyes)};
+#undef V
+#undef B
+    memset(a, 0, sizeof *a);
+    int rc = cli_parse_flags(argc, argv, flags, sizeof flags / sizeof flags[0], a, &a->key, usage);
+    if (rc)
+        return rc;
     if (!a->dir)
         return usage(stderr), CLI_USAGE;
     return 0;

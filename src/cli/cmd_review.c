@@ -39,44 +39,25 @@ struct args {
 
 static int parse(int argc, char **argv, struct args *a)
 {
-    memset(a, 0, sizeof *a);
-    static const struct {
-        const char *flag;
-        size_t off;
-    } values[] = {
-        {"--data", offsetof(struct args, dir)},
-        {"--as", offsetof(struct args, as)},
-        {"--collection", offsetof(struct args, collection)},
-        {"--every", offsetof(struct args, every)},
-        {"--retain", offsetof(struct args, retain)},
-        {"--handling-code", offsetof(struct args, code)},
-        {"--legal-basis", offsetof(struct args, basis)},
-        {"--by", offsetof(struct args, by)},
-        {"--reason", offsetof(struct args, reason)},
-    };
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help"))
-            return usage(stdout), -1;
-        if (!strcmp(argv[i], "--all")) {
-            a->all = true;
-            continue;
-        }
-        bool found = false;
-        for (size_t k = 0; k < sizeof values / sizeof values[0] && !found; k++) {
-            if (strcmp(argv[i], values[k].flag))
-                continue;
-            const char **slot = (const char **)((char *)a + values[k].off);
-            if (i + 1 >= argc || *slot)
-                return usage(stderr), CLI_USAGE;
-            *slot = argv[++i];
-            found = true;
-        }
-        if (found)
-            continue;
-        if (argv[i][0] == '-' || a->id)
-            return usage(stderr), CLI_USAGE;
-        a->id = argv[i];
+#define V(flag, member)                                                                            \
+    {                                                                                              \
+        flag, offsetof(struct args, member), false                                                 \
     }
+    static const struct cli_flag flags[] = {V("--data", dir),
+                                            V("--as", as),
+                                            V("--collection", collection),
+                                            V("--every", every),
+                                            V("--retain", retain),
+                                            V("--handling-code", code),
+                                            V("--legal-basis", basis),
+                                            V("--by", by),
+                                            V("--reason", reason),
+                                            {"--all", offsetof(struct args, all), true}};
+#undef V
+    memset(a, 0, sizeof *a);
+    int rc = cli_parse_flags(argc, argv, flags, sizeof flags / sizeof flags[0], a, &a->id, usage);
+    if (rc)
+        return rc;
     return a->dir ? 0 : (usage(stderr), CLI_USAGE);
 }
 

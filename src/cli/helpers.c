@@ -121,3 +121,28 @@ int cli_parse_duration(const char *s, int64_t *us)
     *us = v * unit * 1000000;
     return 0;
 }
+
+int cli_parse_flags(int argc, char **argv, const struct cli_flag *f, size_t n, void *base,
+                    const char **positional, void (*usage)(FILE *out))
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help"))
+            return usage(stdout), -1;
+        size_t k = 0;
+        while (k < n && strcmp(argv[i], f[k].name))
+            k++;
+        if (k < n && f[k].is_bool) {
+            *(bool *)((char *)base + f[k].off) = true;
+            continue;
+        }
+        const char **slot = k < n ? (const char **)((char *)base + f[k].off) : positional;
+        if (k == n && argv[i][0] == '-')
+            return usage(stderr), CLI_USAGE;
+        if (k < n && i + 1 >= argc)
+            return usage(stderr), CLI_USAGE;
+        if (!slot || *slot)
+            return usage(stderr), CLI_USAGE;
+        *slot = k < n ? argv[++i] : argv[i];
+    }
+    return 0;
+}
