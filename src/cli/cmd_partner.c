@@ -153,7 +153,7 @@ static int add(int argc, char **argv)
                               .country = country,
                               .clearance = clearance,
                               .trust = trust};
-    int64_t rid;
+    int64_t rid = 0;
     rc = j.ptr ? store_partner_add(s, &p, &rid, &err) : lia_err_set(&err, LIA_ENOMEM, "oom");
     if (rc == 0) {
         char *detail =
