@@ -49,6 +49,9 @@ struct access_principal {
     int64_t partner;   /* 0 for local principals */
     bool via_exchange; /* writing what a peer sent (pull, import): see docs/exchange.md */
     struct store_policy policy;
+    int64_t person;          /* the person acting (docs/people.md); 0: automation or partner */
+    const char *person_name; /* NULL when person is 0 */
+    int role;                /* enum store_role of person, 0 when none */
 };
 
 /* Whether who (as access_authenticate made it) still holds what it held: LIA_EUNAUTH when its
@@ -141,5 +144,79 @@ int access_object_tlp(json_t *obj);
 const char *access_tlp_name(int rank);
 /* "clear", "green", "amber", "amber+strict", "red" (and "white"); < STORE_TLP_NONE if unknown. */
 int access_tlp_parse(const char *name);
+
+/* A token of a person (session: a sign-in's), stored in t. */
+int access_token_issue_for(struct store_txn *t, const struct access_token_spec *spec,
+                           int64_t person, bool session, char token[ACCESS_TOKEN_MAX], char id[32],
+                           struct lia_err *err);
+
+/* People (person.c, docs/people.md). */
+#define ACCESS_CODE_MAX 32  /* a one-time sign-in code's text */
+#define ACCESS_TOTP_TEXT 64 /* a TOTP key in base32 */
+#define ACCESS_PASSWORD_MIN 12
+#define ACCESS_PASSWORD_MAX 1024
+/* "analyst", "releaser", "admin" -> enum store_role; 0 for anything else. */
+int access_role_parse(const char *s);
+const char *access_role_name(int role);
+/* 1-64 bytes, without control characters, '/', '"' or '\\'. */
+bool access_person_name_ok(const char *name);
+/* LIA_EINVAL unless pw has ACCESS_PASSWORD_MIN to _MAX characters. */
+int access_password_check(const char *pw, struct lia_err *err);
+/* Adds a person with a one-time sign-in code (code, shown once; only its hash is kept); on
+ * record as person.add by actor. */
+int access_person_add(struct store *s, const char *name, int role, const char *actor,
+                      char code[ACCESS_CODE_MAX], int64_t *rid, struct lia_err *err);
+/* Writes p's role, disabled flag and (new_password, when not NULL: hashed here) password, on
+ * record as action by actor; end_sessions revokes the person's sessions (every token when p
+ * is disabled). */
+int access_person_change(struct store *s, struct store_person *p, const char *actor,
+                         const char *action, const char *new_password, bool end_sessions,
+                         struct lia_err *err);
+/* Gives p a new TOTP key; secret32 gets it in base32 (for an authenticator app), once. */
+int access_person_totp_enroll(struct store *s, struct store_person *p, const char *actor,
+                              char secret32[ACCESS_TOTP_TEXT], struct lia_err *err);
+struct access_signin {
+    const char *name, *password, *totp;
+    const char *code, *new_password; /* a first sign-in: the one-time code, the new password */
+    int64_t session_us;              /* how long the session lasts */
+    int max_failures;                /* failures in a row before a lock */
+    int64_t lockout_us;              /* how long a lock lasts */
+};
+/* Signs a person in: a session token in token (shown once). Failures are counted and on
+ * record; LIA_EUNAUTH (one message for every wrong input), LIA_EBUSY while locked. */
+int access_signin(struct store *s, const struct access_signin *in, struct arena *a,
+                  char token[ACCESS_TOKEN_MAX], struct store_person *who, struct lia_err *err);
+
+/* Four-eyes release (release.c). The person deciding. */
+struct access_decider {
+    int64_t person; /* 0: no person (refused) */
+    const char *name;
+    int role;
+    const char *actor; /* for the audit entry */
+    const char *via;   /* "api" or "cli" */
+};
+/* Approves or rejects the held version under key (its current or first key): only a releaser
+ * or admin, never the person who wrote it; a rejection needs a reason. On record as
+ * release.approve or release.reject. out gets the row (obj: the version's key after it). */
+int access_release_decide(struct store *s, const struct access_decider *who, int64_t key,
+                          bool approve, const char *reason, struct arena *a,
+                          struct store_release *out, struct lia_err *err);
+
+/* LIA_EFORBIDDEN (saying why, for what) unless who is a person, and (releaser) a releaser or
+ * an admin. */
+int access_decider_check(const struct access_decider *who, bool releaser, const char *what,
+                         struct lia_err *err);
+/* Review and retention (review.c). A person (any role) extends an object's review date to
+ * until, with a reason, never past the retention limit (LIA_ECONFLICT); on record as
+ * review.extend. */
+int access_review_extend(struct store *s, const struct access_decider *who,
+                         const struct store_collection *col, const char *id, int64_t until,
+                         const char *reason, struct lia_err *err);
+/* A releaser or admin deletes every version of id from col, with a reason: the content is
+ * removed and scrubbed from the store file, the keys, versions and digests are on record
+ * ("object.delete"). *deleted: how many versions. */
+int access_review_delete(struct store *s, const struct access_decider *who,
+                         const struct store_collection *col, const char *id, const char *reason,
+                         size_t *deleted, struct lia_err *err);
 
 #endif

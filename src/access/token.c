@@ -42,8 +42,9 @@ const char *access_instance_identity(struct store *s)
     return cached[0] ? cached : NULL;
 }
 
-int access_token_issue(struct store *s, const struct access_token_spec *spec,
-                       char token[ACCESS_TOKEN_MAX], char id[32], struct lia_err *err)
+/* A new token's id and secret, and the row to store (its hash). */
+static void make_token(const struct access_token_spec *spec, struct store_token *tok,
+                       char token[ACCESS_TOKEN_MAX], char id[32])
 {
     unsigned char raw_id[ID_BYTES], raw_secret[SECRET_BYTES];
     do { /* an id that starts with '-' reads as an option on a command line: 1 in 64 did */
@@ -54,24 +55,42 @@ int access_token_issue(struct store *s, const struct access_token_spec *spec,
     char secret[64];
     lia_b64url_encode(raw_secret, sizeof raw_secret, secret);
     sodium_memzero(raw_secret, sizeof raw_secret);
-
-    struct store_token tok = {0};
-    tok.id = id;
-    hash_secret(secret, strlen(secret), tok.hash);
-    tok.partner = spec->partner;
-    tok.admin = spec->admin;
-    tok.read_only = spec->read_only;
-    tok.created = lia_now_us();
-    tok.expires = spec->expires;
-    tok.label = spec->label;
-    int rc = store_token_put(s, &tok, err);
-    if (rc == 0) {
-        size_t idlen = strlen(id), slen = strlen(secret);
-        memcpy(token, id, idlen);
-        token[idlen] = '.';
-        memcpy(token + idlen + 1, secret, slen + 1);
-    }
+    memset(tok, 0, sizeof *tok);
+    tok->id = id;
+    hash_secret(secret, strlen(secret), tok->hash);
+    tok->partner = spec->partner;
+    tok->admin = spec->admin;
+    tok->read_only = spec->read_only;
+    tok->created = lia_now_us();
+    tok->expires = spec->expires;
+    tok->label = spec->label;
+    size_t idlen = strlen(id), slen = strlen(secret);
+    memcpy(token, id, idlen);
+    token[idlen] = '.';
+    memcpy(token + idlen + 1, secret, slen + 1);
     sodium_memzero(secret, sizeof secret);
+}
+
+int access_token_issue(struct store *s, const struct access_token_spec *spec,
+                       char token[ACCESS_TOKEN_MAX], char id[32], struct lia_err *err)
+{
+    struct store_token tok;
+    make_token(spec, &tok, token, id);
+    int rc = store_token_put(s, &tok, err);
+    if (rc)
+        sodium_memzero(token, ACCESS_TOKEN_MAX);
+    return rc;
+}
+
+int access_token_issue_for(struct store_txn *t, const struct access_token_spec *spec,
+                           int64_t person, bool session, char token[ACCESS_TOKEN_MAX], char id[32],
+                           struct lia_err *err)
+{
+    struct store_token tok;
+    make_token(spec, &tok, token, id);
+    int rc = store_person_token_put(t, &tok, person, session, err);
+    if (rc)
+        sodium_memzero(token, ACCESS_TOKEN_MAX);
     return rc;
 }
 
@@ -198,7 +217,25 @@ int access_authenticate(struct store *s, const char *authorization, const char *
     out->policy.all = true;
     out->policy.clearance = STORE_TLP_RED;
     out->identity = access_instance_identity(s);
-    out->actor = arena_printf(a, "local/%s", tok.id);
+    /* A person's token (docs/people.md): it acts as that person, with that person's role,
+     * while the person is enabled. Any other local token is automation. */
+    int64_t person = 0;
+    rc = store_person_of_token(s, tok.id, &person, &lookup);
+    if (rc == LIA_ENOTFOUND) {
+        out->actor = arena_printf(a, "local/%s", tok.id);
+        return out->actor ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+    }
+    struct store_person who;
+    rc = rc ? rc : store_person_get(s, person, NULL, a, &who, &lookup);
+    if (rc == LIA_ENOTFOUND || (rc == 0 && who.disabled))
+        return lia_err_set(err, LIA_EUNAUTH, "%s", bad_credentials);
+    if (rc)
+        return lia_err_set(err, rc, "%s", lookup.msg);
+    out->person = who.rid;
+    out->person_name = who.name;
+    out->role = who.role;
+    out->admin = who.role == STORE_ROLE_ADMIN;
+    out->actor = arena_printf(a, "person:%s/%s", who.name, tok.id);
     return out->actor ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
 }
 

@@ -39,6 +39,9 @@ struct api_config {
     const char *contact;
     const char *web_root; /* the analyst pages' files (web/dist); NULL or "" serves none */
     size_t watch_max_per_principal; /* watches one principal may have (docs/watches.md) */
+    size_t session_minutes;         /* a sign-in session's life (docs/people.md) */
+    size_t signin_max_failures;     /* failed sign-ins in a row before a lock-out */
+    size_t signin_lockout_seconds;  /* how long a lock-out lasts */
 };
 
 struct watch_engine;

@@ -114,6 +114,8 @@ int api_rate_check(struct api_call *c, int64_t *retry_after_s);
  * the seconds to wait) while the address may not try again; api_auth_failed counts one. */
 bool api_auth_blocked(struct api_call *c, int64_t *retry_after_s);
 void api_auth_failed(struct api_call *c);
+/* api_auth_blocked, answered: 429 with Retry-After and -1 while c's address may not try. */
+int api_auth_blocked_or_reply(struct api_call *c);
 /* The Prometheus lines of the connection guard and the authentication throttle. */
 int api_ratelimit_metrics(struct dbuf *b);
 
@@ -150,6 +152,11 @@ bool api_static_route(struct api_call *c, const char **seg, size_t nseg);
 /* /liaison/... (liaison.c): the liaison API beside TAXII; seg[0] == "liaison". */
 void api_liaison_route(struct api_call *c, const char **seg, size_t nseg);
 void api_liaison_whoami(struct api_call *c);
+/* People and four-eyes release (liaison_people.c, docs/people.md): POST /liaison/signin
+ * (no principal: a name, a password and a TOTP code make a session), and /liaison/releases. */
+void api_liaison_signin(struct api_call *c);
+void api_liaison_releases(struct api_call *c, const char **seg, size_t nseg);
+void api_liaison_review(struct api_call *c); /* GET /liaison/review: the review queue */
 void api_liaison_partners(struct api_call *c);
 
 #endif

@@ -106,16 +106,21 @@ static size_t split_path(struct arena *a, const char *path, const char **seg, bo
 /* Authenticates c's caller into c->who; otherwise answers 401, or 429 while its address
  * may not try again, and returns -1. Accepted credentials mark the response authenticated
  * (reserved connection slots, http.h). */
-static int authenticate_or_reply(struct api_call *c)
+int api_auth_blocked_or_reply(struct api_call *c)
 {
     int64_t retry = 0;
-    if (api_auth_blocked(c, &retry)) {
-        api_fail(c, 429, "Too many requests",
-                 "too many failed authentications from this address; try again later");
-        http_add_header(c->resp, "Retry-After",
-                        arena_printf(c->req->arena, "%lld", (long long)retry));
+    if (!api_auth_blocked(c, &retry))
+        return 0;
+    api_fail(c, 429, "Too many requests",
+             "too many failed authentications from this address; try again later");
+    http_add_header(c->resp, "Retry-After", arena_printf(c->req->arena, "%lld", (long long)retry));
+    return -1;
+}
+
+static int authenticate_or_reply(struct api_call *c)
+{
+    if (api_auth_blocked_or_reply(c))
         return -1;
-    }
     struct lia_err err;
     lia_err_clear(&err);
     int rc = access_authenticate(c->api->store, http_header(c->req, "Authorization"),
@@ -216,7 +221,7 @@ static void log_request(struct api_call *c, int64_t start)
 
 bool api_precheck(void *ctx, struct http_request *req, struct http_response *resp)
 {
-    if (!strcmp(req->path, "/healthz"))
+    if (!strcmp(req->path, "/healthz") || !strcmp(req->path, "/liaison/signin"))
         return false;         /* needs no credentials */
     struct pipeline_call run; /* not run: it holds the principal authenticate_or_reply fills */
     pipeline_call_init(&run, PIPELINE_REQUEST, req, resp);
@@ -270,6 +275,8 @@ void api_handle(void *ctx, struct http_request *req, struct http_response *resp)
                  api->cfg.max_content_length);
     } else if (nseg == 1 && !strcmp(seg[0], "healthz")) {
         health(c);
+    } else if (!bad && nseg == 2 && !strcmp(seg[0], "liaison") && !strcmp(seg[1], "signin")) {
+        api_liaison_signin(c); /* credentials of a person, not a token: liaison_people.c */
     } else if (!bad && api_static_route(c, seg, nseg)) {
         /* the analyst pages' files: public, no credentials (their API calls carry a token) */
     } else {

@@ -214,13 +214,16 @@ void audit_removed_free(struct audit_removed *m)
     free(m);
 }
 
-/* Keeps what an "object.delete" entry removed (other entries: nothing). */
+/* Keeps what an "object.delete" entry removed, and the key a "release.approve" entry moved a
+ * version from (docs/people.md: disclosures made before the approval name that key); other
+ * entries: nothing. */
 static int removed_note(struct audit_removed *m, const struct store_audit_entry *e)
 {
-    if (strcmp(e->action, "object.delete") != 0)
+    bool deleted = !strcmp(e->action, "object.delete");
+    if (!deleted && strcmp(e->action, "release.approve") != 0)
         return 0;
     json_t *d = json_loads(e->detail, 0, NULL);
-    json_t *id = json_object_get(d, "id"), *rm = json_object_get(d, "removed");
+    json_t *id = json_object_get(d, "id"), *rm = json_object_get(d, deleted ? "removed" : "moved");
     int rc = 0;
     size_t i;
     json_t *pair;

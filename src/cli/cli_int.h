@@ -4,6 +4,9 @@
 #ifndef LIAISON_CLI_INT_H
 #define LIAISON_CLI_INT_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "store/store.h"
@@ -24,6 +27,21 @@ void cli_reset_getopt(void);
 void cli_set_store_override(const char *location);
 /* Refuses (prints why, returns CLI_USAGE) a store location that carries a password. */
 int cli_refuse_password(const char *cmd, const char *location);
+/* A flag of cli_parse_flags: its text ("--data"), where it goes in the caller's struct (a
+ * const char * for a value, a bool when is_bool). */
+struct cli_flag {
+    const char *name;
+    size_t off;
+    bool is_bool;
+};
+/* Parses argv[1..argc) into the struct at base by f[0..n), and at most one word without a
+ * flag into *positional (none allowed when NULL). -1 after printing usage for --help;
+ * CLI_USAGE, usage printed, for an unknown flag, a repeated one, a value missing or a second
+ * word. */
+int cli_parse_flags(int argc, char **argv, const struct cli_flag *f, size_t n, void *base,
+                    const char **positional, void (*usage)(FILE *out));
+/* "90d" (a number then s, m, h or d) -> microseconds; -1 when malformed or too large. */
+int cli_parse_duration(const char *s, int64_t *us);
 /* A name of 1-100 bytes without control characters, '/', '"', '\\' or any of extra. */
 bool cli_valid_name(const char *n, const char *extra);
 /* Exactly len lowercase hex digits. */
@@ -69,7 +87,17 @@ int cli_store_check(int argc, char **argv); /* cmd_storecheck.c: `store check` *
 /* Checks DIR's store (location, or DIR's) before serve opens it (store_check: quick or full);
  * prints what is wrong and the command to run, and returns an exit code, when it is damaged. */
 int cli_store_check_before_serve(const char *dir, const char *location, bool full);
-int cli_misp(int argc, char **argv); /* cmd_misp.c */
+int cli_misp(int argc, char **argv);    /* cmd_misp.c */
+int cli_user(int argc, char **argv);    /* cmd_user.c */
+int cli_release(int argc, char **argv); /* cmd_release.c */
+struct access_decider;
+/* The person named by --as NAME, acting from the command line (actor "person:NAME/cli");
+ * LIA_ENOTFOUND, or LIA_EFORBIDDEN when disabled, with the message in err. */
+int cli_decider(struct store *s, const char *name, struct arena *a, struct access_decider *who,
+                struct lia_err *err);
+int cli_review(int argc, char **argv); /* cmd_review.c */
+/* Flags (on) or unflags partner p four-eyes, on record; prints the outcome unless quiet. */
+int cli_partner_four_eyes(struct store *s, const struct store_partner *p, bool on, bool quiet);
 /* Appends "store = location" to the configuration file conf (init --store). */
 int cli_config_add_store(const char *conf, const char *location, struct lia_err *err);
 /* The scheduled exchanges of serve (sync.c): a thread running every configured pull and push

@@ -20,6 +20,7 @@ static void usage(FILE *out)
             "usage: liaison partner add --data DIR --name NAME [--country CC] [--identity ID]\n"
             "                           [--clearance clear|green|amber|amber+strict|red] [--trust "
             "A-F]\n"
+            "                           [--four-eyes]\n"
             "       liaison partner list --data DIR\n"
             "       liaison partner show --data DIR PARTNER\n"
             "       liaison partner disable --data DIR PARTNER\n"
@@ -32,7 +33,9 @@ static void usage(FILE *out)
             "prints on its side), so that objects and requests between the two instances name\n"
             "the same identities; without it a new identity is made.\n"
             "Clearance defaults to green; a partner receives TLP:RED only where an object names\n"
-            "it as a recipient. cert ties a TLS client certificate to the partner.\n");
+            "it as a recipient. cert ties a TLS client certificate to the partner. --four-eyes:\n"
+            "nothing reaches the partner until a second person approves it (docs/people.md;\n"
+            "`liaison release partner` changes it later).\n");
 }
 
 static void grant_usage(FILE *out)
@@ -61,13 +64,18 @@ int cli_find_partner(struct store *s, const char *key, struct arena *a, struct s
 
 static int add(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},    {"name", required_argument, NULL, 'n'},
-        {"country", required_argument, NULL, 'c'}, {"clearance", required_argument, NULL, 'C'},
-        {"trust", required_argument, NULL, 't'},   {"identity", required_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {"country", required_argument, NULL, 'c'},
+                                         {"clearance", required_argument, NULL, 'C'},
+                                         {"trust", required_argument, NULL, 't'},
+                                         {"identity", required_argument, NULL, 'i'},
+                                         {"four-eyes", no_argument, NULL, 'f'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *dir = NULL, *name = NULL, *country = NULL, *trust = NULL, *identity = NULL;
     int clearance = STORE_TLP_GREEN;
+    bool four_eyes = false; /* docs/people.md */
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -86,6 +94,9 @@ static int add(int argc, char **argv)
             break;
         case 'i':
             identity = optarg;
+            break;
+        case 'f':
+            four_eyes = true;
             break;
         case 'C':
             clearance = access_tlp_parse(optarg);
@@ -145,7 +156,7 @@ static int add(int argc, char **argv)
                               .country = country,
                               .clearance = clearance,
                               .trust = trust};
-    int64_t rid;
+    int64_t rid = 0;
     rc = j.ptr ? store_partner_add(s, &p, &rid, &err) : lia_err_set(&err, LIA_ENOMEM, "oom");
     if (rc == 0) {
         char *detail =
@@ -153,6 +164,9 @@ static int add(int argc, char **argv)
                          access_tlp_name(clearance), trust ? trust : "");
         rc = cli_audit(s, "partner.add", detail, &err);
     }
+    p.rid = rid;
+    if (rc == 0 && four_eyes && cli_partner_four_eyes(s, &p, true, true) != CLI_OK)
+        rc = lia_err_set(&err, LIA_EIO, "the partner was added, but not flagged four-eyes");
     if (rc == 0)
         printf("%s\n", id);
     dbuf_release(&j);

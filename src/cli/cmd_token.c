@@ -25,38 +25,6 @@ static void usage(FILE *out)
             "or as the password of HTTP Basic.\n");
 }
 
-/* "90d" -> microseconds. */
-static int parse_duration(const char *s, int64_t *us)
-{
-    size_t n = strlen(s);
-    if (n < 2)
-        return -1;
-    int64_t v;
-    if (lia_parse_i64(s, n - 1, 1, 100000000, &v) != 0)
-        return -1;
-    int64_t unit;
-    switch (s[n - 1]) {
-    case 's':
-        unit = 1;
-        break;
-    case 'm':
-        unit = 60;
-        break;
-    case 'h':
-        unit = 3600;
-        break;
-    case 'd':
-        unit = 86400;
-        break;
-    default:
-        return -1;
-    }
-    if (v > INT64_MAX / 1000000 / unit)
-        return -1;
-    *us = v * unit * 1000000;
-    return 0;
-}
-
 static int issue(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -87,7 +55,7 @@ static int issue(int argc, char **argv)
             break;
         case 'e': {
             int64_t d;
-            if (parse_duration(optarg, &d))
+            if (cli_parse_duration(optarg, &d))
                 return cli_error(CLI_USAGE, "token issue",
                                  "--expires expects a duration such as 3600s, 30m, 12h or 90d");
             spec.expires = lia_now_us() + d;

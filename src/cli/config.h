@@ -52,6 +52,9 @@ struct cli_config {
     char log_level[16];
     size_t sync_interval;           /* seconds between scheduled exchanges with peers; 0 = off */
     size_t watch_max_per_principal; /* docs/watches.md */
+    size_t session_minutes;         /* docs/people.md */
+    size_t signin_max_failures;
+    size_t signin_lockout_seconds;
     size_t watch_poll_ms;
     size_t watch_keepalive;
     size_t sse_max_streams;

@@ -122,3 +122,60 @@ void cli_note_withheld(struct store *s, const char *cmd, int64_t coll)
                 "control, docs/groups.md)\n",
                 cmd, (long long)n);
 }
+
+/* "90d" -> microseconds. */
+int cli_parse_duration(const char *s, int64_t *us)
+{
+    size_t n = strlen(s);
+    if (n < 2)
+        return -1;
+    int64_t v;
+    if (lia_parse_i64(s, n - 1, 1, 100000000, &v) != 0)
+        return -1;
+    int64_t unit;
+    switch (s[n - 1]) {
+    case 's':
+        unit = 1;
+        break;
+    case 'm':
+        unit = 60;
+        break;
+    case 'h':
+        unit = 3600;
+        break;
+    case 'd':
+        unit = 86400;
+        break;
+    default:
+        return -1;
+    }
+    if (v > INT64_MAX / 1000000 / unit)
+        return -1;
+    *us = v * unit * 1000000;
+    return 0;
+}
+
+int cli_parse_flags(int argc, char **argv, const struct cli_flag *f, size_t n, void *base,
+                    const char **positional, void (*usage)(FILE *out))
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help"))
+            return usage(stdout), -1;
+        size_t k = 0;
+        while (k < n && strcmp(argv[i], f[k].name))
+            k++;
+        if (k < n && f[k].is_bool) {
+            *(bool *)((char *)base + f[k].off) = true;
+            continue;
+        }
+        const char **slot = k < n ? (const char **)((char *)base + f[k].off) : positional;
+        if (k == n && argv[i][0] == '-')
+            return usage(stderr), CLI_USAGE;
+        if (k < n && i + 1 >= argc)
+            return usage(stderr), CLI_USAGE;
+        if (!slot || *slot)
+            return usage(stderr), CLI_USAGE;
+        *slot = k < n ? argv[++i] : argv[i];
+    }
+    return 0;
+}

@@ -364,6 +364,16 @@ static int store_chunk(struct ingest_batch *b, struct chunk *c, struct lia_err *
             rc = accept(b, c, &c->o[i], held[k++], err);
     rc = rc ? rc : flush(b, c, err);
     for (size_t i = 0; i < c->n && rc == 0; i++) {
+        const struct obj *o = &c->o[i];
+        if (!o->put || c->res[o->slot].result != STORE_PUT_NEW)
+            continue;
+        if (o->info.revocation_stub) /* what it revokes goes (hold.c) */
+            rc = ingest_revocation_prune(b, &o->info, err);
+        else
+            rc = ingest_hold_for_release(b, o->obj, &c->so[o->slot], c->res[o->slot].date_added,
+                                         err);
+    }
+    for (size_t i = 0; i < c->n && rc == 0; i++) {
         struct obj *o = &c->o[i];
         if (o->put) {
             o->r.stored = true;
@@ -427,6 +437,7 @@ static int batch_run(const struct ingest_spec *spec, struct source *src, struct 
 {
     struct ingest_batch b = {.spec = spec};
     arena_init(&b.own, 0);
+    arena_init(&b.rules_a, 0);
     b.a = spec->a ? spec->a : &b.own;
     *again = false;
     struct chunk *c = calloc(1, sizeof *c);
@@ -464,11 +475,18 @@ static int batch_run(const struct ingest_spec *spec, struct source *src, struct 
         rc = store_commit(b.t, err);
     else if (b.t)
         store_rollback(b.t);
+    if (rc == 0 && !*again && b.pruned) { /* the revoked text out of the file, too */
+        struct lia_err scrub;
+        lia_err_clear(&scrub);
+        if (store_scrub(spec->store, &scrub))
+            lia_log(LIA_LOG_WARN, "scrub_failed", "\"error\":\"%s\"", "store_scrub");
+    }
     if (rc || *again)
         memset(&b.n, 0, sizeof b.n);
     if (out)
         *out = b.n;
     arena_release(&b.own);
+    arena_release(&b.rules_a);
     free(c);
     return rc;
 }

@@ -96,4 +96,14 @@ struct ingest_rule {
  * unchecked. */
 int ingest_register(const struct ingest_rule *r);
 
+/* Deletes object id of col, which this instance created, at review (revoke.c, docs/people.md):
+ * stores a revocation stub through the one write path, which removes every older version's
+ * content and puts it on record; partners receive the stub. who: the person deciding, as an
+ * administrator of this instance. *removed: 1 when the stub was stored. */
+/* LIA_EUNSUPPORTED when the object is not this instance's to revoke (another party created
+ * it, or it has no versions): delete it (access_review_delete) instead. */
+int ingest_revoke(struct store *s, const struct access_principal *who,
+                  const struct store_collection *col, const char *id, const char *reason,
+                  size_t *removed, struct lia_err *err);
+
 #endif

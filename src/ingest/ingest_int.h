@@ -19,6 +19,10 @@ struct ingest_batch {
     /* marking-definitions this batch has made sure the collection holds (carry_definitions) */
     char carried[16][80];
     size_t n_carried;
+    bool rules_read; /* rules holds the release policy of the batch's collection */
+    struct store_release_rules rules;
+    struct arena rules_a; /* rules' memory, for the whole batch */
+    size_t pruned;        /* versions removed by revocations (hold.c) */
 };
 
 /* The rules (object_rules.c). Each refusal fills why (LIA_EFORBIDDEN, LIA_EINVAL) and returns its
@@ -34,6 +38,16 @@ int ingest_grading_check(json_t *obj, struct lia_err *why);
 /* The registered rule of type (*out NULL when none); LIA_EFORBIDDEN for a type that needs
  * one and has none here. */
 int ingest_rule_for(const char *type, const struct ingest_rule **out, struct lia_err *why);
+
+/* Four-eyes release (hold.c, docs/people.md): holds the new version o (stored under key)
+ * for a second person's approval when the release policy asks for it. */
+int ingest_hold_for_release(struct ingest_batch *b, json_t *obj, const struct store_object *o,
+                            int64_t key, struct lia_err *err);
+
+/* A revocation stub (stix_info.revocation_stub) was stored: the older versions of its object
+ * in the collection go, on record as "object.delete" (docs/people.md). */
+int ingest_revocation_prune(struct ingest_batch *b, const struct stix_info *info,
+                            struct lia_err *err);
 
 /* The normalised text search matches (search.c); *out NULL when there is none. */
 int ingest_search_text(json_t *obj, const char *type, struct arena *a, const char **out);

@@ -92,6 +92,7 @@ struct stix_info {
     const char *created_by_ref; /* NULL when absent */
     json_t *marking_refs;       /* the object_marking_refs array, or NULL */
     bool revoked;
+    bool revocation_stub; /* revoked, and nothing but the common properties (docs/people.md) */
 };
 
 /* Validates obj as a STIX 2.1 object. Returns 0 and fills info, or STIX_EINVALID /

@@ -819,6 +819,29 @@ static int check_sco_uuid(json_t *obj, const struct stix_type *t, const char *id
     return LIA_OK;
 }
 
+/* A revocation stub (docs/people.md, a departure): the version that revokes an object whose
+ * content was deleted carries no more than the common properties, so the properties its type
+ * requires are not asked of it. Anything else in it makes it an ordinary object. */
+static bool revocation_stub(json_t *obj)
+{
+    static const char *const common[] = {
+        "type",           "spec_version",        "id",        "created", "modified", "revoked",
+        "created_by_ref", "object_marking_refs", "extensions"};
+    if (!json_is_true(json_object_get(obj, "revoked")))
+        return false;
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        bool found = false;
+        for (size_t i = 0; i < sizeof common / sizeof common[0] && !found; i++)
+            found = !strcmp(k, common[i]);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
 int stix_validate_object(json_t *obj, struct stix_info *info, struct lia_err *err)
 {
     memset(info, 0, sizeof *info);
@@ -855,7 +878,9 @@ int stix_validate_object(json_t *obj, struct stix_info *info, struct lia_err *er
         rc = check_sco_times(obj, err);
     if (!rc)
         rc = check_members(obj, t, sco, info, err);
-    if (!rc && t)
+    if (!rc && !sco && strcmp(info->type, "marking-definition") != 0 && revocation_stub(obj))
+        info->revocation_stub = true;
+    if (!rc && t && !info->revocation_stub)
         rc = stix_check_props(obj, "", t, err);
     if (!rc && t && t->kind == STIX_KIND_SCO)
         rc = check_sco_uuid(obj, t, info->id, err);

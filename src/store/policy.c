@@ -28,6 +28,9 @@
  * intersect. An extension-definition row (restricted & RESTRICTED_DERIVED) must also be used
  * (def_use) by an object of its collection that the caller may see: a definition is shown
  * under the marking of the objects that need it (issue 27.4).
+ *
+ * A version held for four-eyes release (docs/people.md) is excluded here too, for every
+ * partner read.
  */
 #include "store/store_int.h"
 
@@ -94,6 +97,16 @@ static int policy_sql(struct dbuf *q, struct store_args *b, const struct store_p
                           "SELECT 1 FROM group_member gm WHERE gm.grp = ga.partner"
                           " AND gm.partner = ?)))",
                           o, RESTRICTED_GROUP, o, AUDIENCE_GROUP);
+    rc = rc ? rc : store_args_add(b, sv_int(p->partner));
+    /* Four-eyes release (people.c): a version waiting for (or refused) a second person's
+     * approval does not exist for a partner; for a four-eyes partner, no version does until
+     * approved (each has a release row once such a partner exists). */
+    rc = rc ? rc
+            : dbuf_printf(q,
+                          " AND NOT EXISTS(SELECT 1 FROM release r WHERE r.obj = %s.date_added"
+                          " AND r.state <> %d AND (r.scope = %d OR EXISTS(SELECT 1 FROM"
+                          " partner_four_eyes f WHERE f.partner = ?)))",
+                          o, STORE_RELEASE_APPROVED, STORE_RELEASE_ALL);
     rc = rc ? rc : store_args_add(b, sv_int(p->partner));
     if (rc || nested)
         return rc;

@@ -105,6 +105,37 @@ static const struct store_table tables[] = {
     /* The token a watch was made with (over the API): its webhook stops with the token. */
     {"watch_token", "watch t PRIMARY KEY, token t NOT NULL", "watch COLLATE BINARY", NULL,
      STORE_TABLE_NOROWID, NULL},
+    /* People (docs/people.md): a person's password (crypto_pwhash_str, argon2id) and TOTP key;
+     * setup holds the BLAKE2b hash of the one-time sign-in code until a password is set. */
+    {"person",
+     "rid I, name t NOT NULL UNIQUE, role n NOT NULL, disabled n NOT NULL DEFAULT 0,"
+     " password t, setup b, totp_key t, totp_last i NOT NULL DEFAULT 0,"
+     " failures n NOT NULL DEFAULT 0, locked_until i NOT NULL DEFAULT 0, created i NOT NULL",
+     "rid", NULL, 0, NULL},
+    /* Which tokens (sessions among them) act for which person. */
+    {"person_token", "token t PRIMARY KEY, person i NOT NULL, session n NOT NULL DEFAULT 0",
+     "token COLLATE BINARY", NULL, STORE_TABLE_NOROWID, NULL},
+    /* Four-eyes release: a version (obj = object.date_added) waiting for, or given, a second
+     * person's decision. scope 1: withheld from every partner; 2: from four-eyes partners. */
+    {"release",
+     "obj i PRIMARY KEY, coll i NOT NULL, scope n NOT NULL, state n NOT NULL DEFAULT 0,"
+     " author t NOT NULL, author_person i NOT NULL DEFAULT 0, decided_by t, decided i,"
+     " reason t, first_key i NOT NULL",
+     "obj", NULL, 0, NULL},
+    /* The release policy: per collection (coll 0: every collection without its own), the TLP
+     * from which a second person must approve; per marking-definition, always. */
+    {"release_rule", "coll i NOT NULL, what t NOT NULL, min_tlp n NOT NULL",
+     "coll, what COLLATE BINARY", "PRIMARY KEY(coll, what)", STORE_TABLE_NOROWID, NULL},
+    {"partner_four_eyes", "partner i PRIMARY KEY, since i NOT NULL", "partner", NULL, 0, NULL},
+    /* Review and retention per collection, and each object's review date once extended. */
+    {"retention",
+     "coll i PRIMARY KEY, review_every i NOT NULL DEFAULT 0, retain_for i NOT NULL DEFAULT 0,"
+     " handling_code t, legal_basis t, updated i NOT NULL",
+     "coll", NULL, 0, NULL},
+    {"review",
+     "coll i NOT NULL, id t NOT NULL, due i NOT NULL, by t NOT NULL, reason t NOT NULL,"
+     " updated i NOT NULL",
+     "coll, id COLLATE BINARY", "PRIMARY KEY(coll, id)", STORE_TABLE_NOROWID, NULL},
     {"audit",
      "seq i PRIMARY KEY, ts i NOT NULL, actor t NOT NULL, action t NOT NULL, detail t NOT NULL,"
      " prev b NOT NULL, hash b NOT NULL",
@@ -376,6 +407,16 @@ static const struct migration migrations[] = {
      NULL, NULL, NULL},
     {11, "watch_token: the token a watch was made with, so its webhook stops with it",
      "watch_token", NULL, NULL, NULL},
+    {12, "person: the people of this instance and their roles (issue 20)", "person", NULL, NULL,
+     NULL},
+    {13, "person_token: which tokens act for which person", "person_token", NULL, NULL, NULL},
+    {14, "release: versions held for a second person's approval", "release", NULL, NULL, NULL},
+    {15, "release_rule: the four-eyes release policy", "release_rule", NULL, NULL, NULL},
+    {16, "partner_four_eyes: partners that receive only approved versions", "partner_four_eyes",
+     NULL, NULL, NULL},
+    {17, "retention: review interval and retention limit per collection", "retention", NULL, NULL,
+     NULL},
+    {18, "review: each object's review date once extended", "review", NULL, NULL, NULL},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -649,4 +649,139 @@ int store_copy_write(struct store_txn *t, const char *table, const struct store_
 /* After the last row: moves the target's row-id sequences past the copied keys. */
 int store_copy_finish(struct store_txn *t, struct lia_err *err);
 
+/* People (people.c, docs/people.md): named officers with a role. The password is a
+ * crypto_pwhash_str text (argon2id) made by access/; setup the BLAKE2b-256 hash of the
+ * one-time sign-in code (all zero once used); totp_key the hex TOTP secret or NULL. */
+enum store_role { STORE_ROLE_ANALYST = 1, STORE_ROLE_RELEASER = 2, STORE_ROLE_ADMIN = 3 };
+struct store_person {
+    int64_t rid;
+    const char *name;
+    int role; /* enum store_role */
+    bool disabled;
+    const char *password; /* NULL until set */
+    unsigned char setup[32];
+    const char *totp_key;
+    int64_t totp_last; /* the last TOTP time step accepted (no step is accepted twice) */
+    int failures;      /* failed sign-ins in a row */
+    int64_t locked_until;
+    int64_t created;
+};
+/* Adds a person (LIA_ECONFLICT when the name is taken); *rid gets its row id. */
+int store_person_add(struct store_txn *t, const struct store_person *p, int64_t *rid,
+                     struct lia_err *err);
+/* By rid, or (rid 0) by name. LIA_ENOTFOUND when there is none. */
+int store_person_get(struct store *s, int64_t rid, const char *name, struct arena *a,
+                     struct store_person *out, struct lia_err *err);
+int store_person_list(struct store *s, struct arena *a, struct store_person **out, size_t *n,
+                      struct lia_err *err);
+/* Writes every mutable field of p (role, disabled, password, setup, TOTP, failures, lock). */
+int store_person_update(struct store_txn *t, const struct store_person *p, struct lia_err *err);
+/* The same as store_token_put, inside t, and tied to person (session: a sign-in's token). */
+int store_person_token_put(struct store_txn *t, const struct store_token *tok, int64_t person,
+                           bool session, struct lia_err *err);
+/* The person a token acts for; LIA_ENOTFOUND for a token of no person. */
+int store_person_of_token(struct store *s, const char *token_id, int64_t *person,
+                          struct lia_err *err);
+/* Revokes every token of person (sessions_only: its sign-in sessions). */
+int store_person_revoke_tokens(struct store_txn *t, int64_t person, bool sessions_only,
+                               struct lia_err *err);
+
+/* Four-eyes release (people.c, docs/people.md). A version needing a second person's approval
+ * has a release row; the policy predicate of every partner read (policy.c) hides it while the
+ * row is not approved: from every partner (scope 1), or from four-eyes partners (scope 2; once
+ * one exists, every version has a row). Approval gives the version a new date_added, so that
+ * partners reading "added after" their last page find it. */
+enum { STORE_RELEASE_ALL = 1, STORE_RELEASE_FOUR_EYES = 2 };
+enum { STORE_RELEASE_PENDING = 0, STORE_RELEASE_APPROVED = 1, STORE_RELEASE_REJECTED = 2 };
+#define STORE_RELEASE_NEVER 5 /* min_tlp: no TLP needs approval */
+struct store_release_rules {
+    bool explicit_policy;  /* a rule for coll, or for every collection, was set */
+    int min_tlp;           /* versions at this TLP or above need approval */
+    const char **markings; /* and versions carrying any of these marking-definitions */
+    size_t n_markings;
+    int default_tlp;        /* the collection's, for unmarked versions */
+    bool four_eyes_partner; /* some partner is flagged four-eyes */
+};
+int store_release_rules(struct store_txn *t, int64_t coll, struct arena *a,
+                        struct store_release_rules *out, struct lia_err *err);
+/* Sets the policy of coll (0: every collection without its own): what "tlp" with min_tlp, or
+ * a marking-definition id (min_tlp ignored); remove deletes the rule. */
+int store_release_rule_set(struct store_txn *t, int64_t coll, const char *what, int min_tlp,
+                           bool remove, struct lia_err *err);
+struct store_release_rule {
+    int64_t coll;
+    const char *what;
+    int min_tlp;
+};
+int store_release_rule_list(struct store *s, struct arena *a, struct store_release_rule **out,
+                            size_t *n, struct lia_err *err);
+int store_release_hold(struct store_txn *t, int64_t obj, int64_t coll, int scope,
+                       const char *author, int64_t author_person, struct lia_err *err);
+struct store_release {
+    int64_t obj, coll, first_key, author_person, decided;
+    int scope, state;
+    const char *author, *decided_by, *reason;
+    const char *id, *modified, *type, *coll_id; /* the version's */
+    int tlp;
+};
+/* Rows in state (-1: every state), oldest first, at most limit. */
+int store_release_list(struct store *s, int state, size_t limit, struct arena *a,
+                       struct store_release **out, size_t *n, struct lia_err *err);
+/* One row by its current key (obj) or, when not found, by the key it was held under. */
+int store_release_get(struct store_txn *t, int64_t key, struct arena *a, struct store_release *out,
+                      struct lia_err *err);
+/* Records the decision on a pending row; an approval moves the version to a new date_added
+ * (*new_key). LIA_ECONFLICT when the row is decided already. */
+int store_release_decide(struct store_txn *t, int64_t obj, bool approve, const char *by,
+                         const char *reason, int64_t *new_key, struct lia_err *err);
+/* Flags (or unflags) a partner four-eyes; flagging gives every version without a release row
+ * a pending one of scope 2 (*held: how many). */
+int store_partner_four_eyes_set(struct store_txn *t, int64_t partner, bool on, int64_t *held,
+                                struct lia_err *err);
+bool store_partner_four_eyes(struct store *s, int64_t partner);
+
+/* Review and retention (retention.c, docs/people.md). Per collection: every review_every
+ * microseconds after its newest version an object is due for review (0: never), and
+ * retain_for after its first it reaches the retention limit (0: none). A person's extension
+ * moves an object's review date (never past the limit). */
+struct store_retention {
+    int64_t coll;
+    int64_t review_every, retain_for;
+    const char *handling_code, *legal_basis; /* may be NULL */
+    const char *coll_id, *coll_title;        /* read only */
+};
+int store_retention_set(struct store_txn *t, const struct store_retention *r, struct lia_err *err);
+int store_retention_list(struct store *s, struct arena *a, struct store_retention **out, size_t *n,
+                         struct lia_err *err);
+struct store_review_item {
+    int64_t coll;
+    const char *coll_id, *id, *type;
+    int64_t first, last;              /* date_added of its first and newest versions */
+    int64_t due;                      /* review date (extension included); 0: no review interval */
+    int64_t limit;                    /* retention limit; 0: none */
+    const char *extended_by, *reason; /* the last extension, or NULL */
+};
+/* Objects of coll (0: every collection) due for review or at their retention limit at now
+ * (every object of coll with a policy, when all), oldest due first, at most limit. */
+int store_review_queue(struct store *s, int64_t coll, int64_t now, bool all, size_t limit,
+                       struct arena *a, struct store_review_item **out, size_t *n,
+                       struct lia_err *err);
+/* The same for one object, in t; LIA_ENOTFOUND when coll holds no version of id or has no
+ * policy. */
+int store_review_item(struct store_txn *t, int64_t coll, const char *id, struct arena *a,
+                      struct store_review_item *out, struct lia_err *err);
+int store_review_extend(struct store_txn *t, int64_t coll, const char *id, int64_t due,
+                        const char *by, const char *reason, struct lia_err *err);
+int store_review_forget(struct store_txn *t, int64_t coll, const char *id, struct lia_err *err);
+/* After deleting content: on SQLite, merges the search index (so that no deleted text stays
+ * in its segments) and checkpoints the log into the database file, truncating it (deleted
+ * pages are zeroed: secure_delete); PostgreSQL: nothing (docs/people.md: VACUUM). */
+int store_scrub(struct store *s, struct lia_err *err);
+/* Deletes every version of id in coll older than modified_us (a revocation's: the content it
+ * revokes); *gone (in a) gets their keys and versions, *digests the BLAKE2b-256 of each one's
+ * text in hex (the same order), *n how many. */
+int store_prune_versions(struct store_txn *t, int64_t coll, const char *id, int64_t modified_us,
+                         struct arena *a, struct store_row **gone, char (**digests)[65], size_t *n,
+                         struct lia_err *err);
+
 #endif

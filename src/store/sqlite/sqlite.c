@@ -150,11 +150,13 @@ static int sl_connect(struct store *s, struct store_conn *c, struct lia_err *err
         sqlite3_busy_timeout(k->db, s->timeout_ms);
         sqlite3_extended_result_codes(k->db, 0);
         /* journal_size_limit: the write-ahead log is cut back to this size whenever it
-         * restarts after a checkpoint, so the file stays bounded (docs/architecture.md). */
+         * restarts after a checkpoint, so the file stays bounded (docs/architecture.md).
+         * secure_delete: deleted content is overwritten, not left in free pages (a deletion
+         * at review must remove it from the file: docs/people.md). */
         rc = sqlite3_exec(k->db,
                           "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                           "PRAGMA foreign_keys=ON; PRAGMA cache_size=-8000;"
-                          "PRAGMA temp_store=MEMORY;"
+                          "PRAGMA temp_store=MEMORY; PRAGMA secure_delete=ON;"
                           "PRAGMA journal_size_limit=" SQLITE_WAL_LIMIT ";",
                           NULL, NULL, NULL);
         if (rc != SQLITE_OK)
