@@ -65,6 +65,7 @@ struct exchange_result {
     uint64_t stored;   /* new versions stored here (pull) or accepted by the peer (push) */
     uint64_t existed;  /* versions that were already held */
     uint64_t refused;
+    uint64_t ours;  /* pull: our own objects coming back (created here, or pushed by us) */
     uint64_t bytes;
 };
 

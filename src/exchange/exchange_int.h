@@ -29,6 +29,7 @@ struct xc_resp {
     struct dbuf body;
     char content_type[160];
     char added_last[64]; /* X-TAXII-Date-Added-Last, "" when absent */
+    char www_auth[200];  /* WWW-Authenticate (the login the peer asks for), "" when absent */
     long retry_after;    /* seconds, -1 when absent */
 };
 

@@ -9,9 +9,10 @@
  * share, only with `liaison migrate` (or init), under an advisory lock, so that nodes of two
  * versions never run against one schema.
  *
- * Versions: SQLite 3 (2: exchange, search and watch tables; 3: auth_gen, the version flags and
- * audience masks); PostgreSQL 4 (2: watches; 3: search; 4: the version flags and audience
- * masks, and search.obj renamed rowid, as SQLite's is called).
+ * Versions: SQLite 4 (2: exchange, search and watch tables; 3: auth_gen, the version flags and
+ * audience masks; 4: peer_setting, partner_key); PostgreSQL 5 (2: watches; 3: search; 4: the
+ * version flags and audience masks, and search.obj renamed rowid, as SQLite's is called;
+ * 5: peer_setting, partner_key).
  */
 #include "store/store_int.h"
 
@@ -69,6 +70,13 @@ static const struct store_table tables[] = {
      " position t, last_ok i, last_error t, updated i NOT NULL, objects i NOT NULL DEFAULT 0",
      "peer, direction COLLATE BINARY, remote_coll COLLATE BINARY, local_coll",
      "PRIMARY KEY(peer, direction, remote_coll, local_coll)", STORE_TABLE_NOROWID, NULL},
+    /* A peer's settings beyond the peer row: basic_user (HTTP Basic login; the password is
+     * the peer's secret, in peer.token), timeout and connect_timeout (seconds). */
+    {"peer_setting", "peer i NOT NULL, name t NOT NULL, value t NOT NULL",
+     "peer, name COLLATE BINARY", "PRIMARY KEY(peer, name)", STORE_TABLE_NOROWID, NULL},
+    /* A partner's signing keys replaced by a rotation notice: still valid until `until`. */
+    {"partner_key", "partner i NOT NULL, pubkey t NOT NULL, until i NOT NULL, rotated i NOT NULL",
+     "partner, pubkey COLLATE BINARY", "PRIMARY KEY(partner, pubkey)", STORE_TABLE_NOROWID, NULL},
     {"provenance",
      "obj i PRIMARY KEY, peer i, partner i, received i NOT NULL, trust t, via t NOT NULL", "obj",
      NULL, 0, NULL},
