@@ -210,8 +210,7 @@ static int add(int argc, char **argv)
         dbuf_json_string(&d, name, strlen(name));
         dbuf_puts(&d, ",\"url\":");
         dbuf_json_string(&d, url, strlen(url));
-        dbuf_printf(&d, ",\"partner\":\"%s\",\"auth\":\"%s\"", p.identity_id,
-                    auth_kind(&peer));
+        dbuf_printf(&d, ",\"partner\":\"%s\",\"auth\":\"%s\"", p.identity_id, auth_kind(&peer));
         if (user) {
             dbuf_puts(&d, ",\"user\":");
             dbuf_json_string(&d, user, strlen(user));
@@ -328,16 +327,18 @@ static int show(int argc, char **argv)
                "trust:       %s\nauth:        %s\nca:          %s\nadded:       %s\n",
                peer.name, peer.url, peer.api_root ? peer.api_root : "(discovery)", p.name,
                p.identity_id, p.trust ? p.trust : "-",
-               peer.basic_user ? "HTTP Basic" : peer.token ? "bearer token (stored, not shown)"
-                                                            : "client certificate",
+               peer.basic_user ? "HTTP Basic"
+               : peer.token    ? "bearer token (stored, not shown)"
+                               : "client certificate",
                peer.ca ? peer.ca : "system", created);
         if (peer.basic_user)
             printf("login:       %s (password stored, not shown)\n", peer.basic_user);
         printf("timeouts:    %s request, %s connect\n",
                peer.timeout_s ? arena_printf(&a, "%lld s", (long long)peer.timeout_s)
                               : "default (120 s; 60 s in scheduled sync)",
-               peer.connect_timeout_s ? arena_printf(&a, "%lld s", (long long)peer.connect_timeout_s)
-                                      : "default (10 s)");
+               peer.connect_timeout_s
+                   ? arena_printf(&a, "%lld s", (long long)peer.connect_timeout_s)
+                   : "default (10 s)");
         if (peer.client_cert)
             printf("client cert: %s\n", peer.client_cert);
         printf("exchanges:   %zu\n", n);

@@ -105,7 +105,8 @@ int xc_open(const struct store_peer *peer, const struct exchange_opts *o, struct
     curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(k, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT,
-                     peer->connect_timeout_s ? (long)peer->connect_timeout_s : o->connect_timeout_s);
+                     peer->connect_timeout_s ? (long)peer->connect_timeout_s
+                                             : o->connect_timeout_s);
     curl_easy_setopt(k, CURLOPT_TIMEOUT, peer->timeout_s ? (long)peer->timeout_s : o->timeout_s);
     if (peer->basic_user) {
         /* curl keeps its own copies; sent on every request (no challenge round trip), never on
@@ -280,8 +281,8 @@ int xc_http_error(struct xc_client *c, const char *what, const struct xc_resp *r
                      ours);
     }
     lia_err_set(err, code, "peer %s: %s: HTTP %ld%s%.100s%s%.300s%s", c->peer->name, what,
-                r->status, title ? " " : "", title ? title : "", desc ? ": " : "",
-                desc ? desc : "", login);
+                r->status, title ? " " : "", title ? title : "", desc ? ": " : "", desc ? desc : "",
+                login);
     json_decref(j);
     return code;
 }

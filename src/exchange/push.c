@@ -75,8 +75,8 @@ static int take_status(struct push *p, json_t *st, bool *done, struct lia_err *e
      * "already held" in the success's message, medallion "Object already added"): only the
      * rest is new there. */
     json_t *s = json_object_get(st, "success_count");
-    uint64_t ok = json_is_integer(s) && json_integer_value(s) > 0 ? (uint64_t)json_integer_value(s)
-                                                                   : 0;
+    uint64_t ok =
+        json_is_integer(s) && json_integer_value(s) > 0 ? (uint64_t)json_integer_value(s) : 0;
     uint64_t held = 0;
     size_t k;
     json_t *d;

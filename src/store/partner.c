@@ -341,8 +341,9 @@ int store_partner_key_retire(struct store_txn *t, int64_t partner, const char *o
     static struct sq q = SQ("INSERT INTO partner_key(partner, pubkey, until, rotated)"
                             " VALUES(?, ?, ?, ?) ON CONFLICT(partner, pubkey) DO UPDATE SET"
                             " until = excluded.until");
-    return store_do(t->conn, &q, SV(sv_int(partner), sv_text(old), sv_int(until), sv_int(lia_now_us())),
-                    NULL, "retire partner key", err);
+    return store_do(t->conn, &q,
+                    SV(sv_int(partner), sv_text(old), sv_int(until), sv_int(lia_now_us())), NULL,
+                    "retire partner key", err);
 }
 
 struct old_key {
