@@ -63,8 +63,13 @@ int exchange_signed_build(const unsigned char secret_key[64], struct exchange_he
     rc = rc ? rc : dbuf_puts(out, ",\"recipient\":");
     rc = rc ? rc : dbuf_json_string(out, h->recipient, strlen(h->recipient));
     rc = rc ? rc
-            : dbuf_printf(out, ",\"objects\":%lld,\"bytes\":%lld,\"sha256\":\"%s\"}\n",
+            : dbuf_printf(out, ",\"objects\":%lld,\"bytes\":%lld,\"sha256\":\"%s\"",
                           (long long)h->objects, (long long)h->bytes, h->sha256);
+    if (rc == 0 && h->rotation) { /* the key rotation notice travels with the file */
+        rc = dbuf_puts(out, ",\"rotation\":");
+        rc = rc ? rc : dbuf_puts(out, h->rotation);
+    }
+    rc = rc ? rc : dbuf_puts(out, "}\n");
     rc = rc ? rc : dbuf_append(out, bundle, len);
     unsigned char sig[crypto_sign_BYTES];
     if (rc == 0)

@@ -335,15 +335,22 @@ int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t 
     return rc;
 }
 
-int store_partner_key_retire(struct store_txn *t, int64_t partner, const char *old, int64_t until,
-                             struct lia_err *err)
+int store_partner_key_rotate(struct store_txn *t, int64_t partner, const char *old_key,
+                             const char *new_key, int64_t until, struct lia_err *err)
 {
-    static struct sq q = SQ("INSERT INTO partner_key(partner, pubkey, until, rotated)"
-                            " VALUES(?, ?, ?, ?) ON CONFLICT(partner, pubkey) DO UPDATE SET"
-                            " until = excluded.until");
-    return store_do(t->conn, &q,
-                    SV(sv_int(partner), sv_text(old), sv_int(until), sv_int(lia_now_us())), NULL,
-                    "retire partner key", err);
+    static struct sq set = SQ("UPDATE partner SET pubkey = ? WHERE rid = ? AND lower(pubkey) = ?");
+    static struct sq keep = SQ("INSERT INTO partner_key(partner, pubkey, until, rotated)"
+                               " VALUES(?, ?, ?, ?) ON CONFLICT(partner, pubkey) DO UPDATE SET"
+                               " until = excluded.until, rotated = excluded.rotated");
+    int64_t changed = 0;
+    int rc = store_do(t->conn, &set, SV(sv_text(new_key), sv_int(partner), sv_text(old_key)),
+                      &changed, "rotate partner key", err);
+    if (rc == 0 && !changed)
+        return lia_err_set(err, LIA_ECONFLICT, "the partner's key changed meanwhile");
+    return rc ? rc
+              : store_do(t->conn, &keep,
+                         SV(sv_int(partner), sv_text(old_key), sv_int(until), sv_int(lia_now_us())),
+                         NULL, "rotate partner key", err);
 }
 
 struct old_key {
@@ -358,6 +365,7 @@ int store_partner_key_old(struct store *s, const char *pubkey, int64_t now, int6
 {
     static struct sq q = SQ("SELECT partner, until FROM partner_key WHERE pubkey = ? AND until > ?"
                             " ORDER BY until DESC");
+    now = now ? now : INT64_MIN;
     struct old_key k = {0};
     int rc = store_get(s, &q, SV(sv_text(pubkey), sv_int(now)), old_key_row, NULL, &k,
                        "no partner has this key", "read partner keys", err);

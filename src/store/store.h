@@ -388,11 +388,13 @@ int store_checkpoint_get(struct store *s, int64_t peer, const char *direction,
 /* Every checkpoint of peer (0: of every peer), by peer, direction and collection. */
 int store_checkpoint_list(struct store *s, int64_t peer, struct arena *a,
                           struct store_checkpoint **out, size_t *n, struct lia_err *err);
-/* Signing keys a partner replaced by a rotation notice (table partner_key): old still verifies
- * the partner's files until `until` (microseconds). Inside t, with the partner's new key. */
-int store_partner_key_retire(struct store_txn *t, int64_t partner, const char *old, int64_t until,
-                             struct lia_err *err);
-/* The partner whose retired key is pubkey and still valid at now; LIA_ENOTFOUND when none. */
+/* A rotation notice accepted, inside t: the partner's key becomes new_key when it is old_key
+ * (LIA_ECONFLICT otherwise: another change came first), and old_key is kept in partner_key,
+ * still verifying the partner's files until `until` (microseconds). */
+int store_partner_key_rotate(struct store_txn *t, int64_t partner, const char *old_key,
+                             const char *new_key, int64_t until, struct lia_err *err);
+/* The partner whose retired key is pubkey and still valid at now (0: at any time; *until
+ * tells when it ends); LIA_ENOTFOUND when none. */
 int store_partner_key_old(struct store *s, const char *pubkey, int64_t now, int64_t *partner,
                           int64_t *until, struct lia_err *err);
 /* One provenance row per stored version (date_added): who sent it, when, the trust this side
