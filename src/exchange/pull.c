@@ -47,7 +47,6 @@ struct pull {
     struct exchange_result *res;
     char *owned_position; /* the position a committed page set (malloc'd) */
     char actor[160];
-    size_t limit;         /* objects per page asked for */
     const char *self;     /* this instance's identity */
     int64_t *pushed_from; /* local collections pushed to the same remote collection */
     size_t n_pushed_from;
@@ -172,7 +171,7 @@ static char *page_url(struct pull *p, const char *after, const char *next)
     dbuf_init(&u, 16384);
     int rc = dbuf_printf(&u, "%scollections/", p->c.root);
     rc = rc ? rc : xc_escape(&u, p->remote);
-    rc = rc ? rc : dbuf_printf(&u, "/objects/?match%%5Bversion%%5D=all&limit=%zu", p->limit);
+    rc = rc ? rc : dbuf_printf(&u, "/objects/?match%%5Bversion%%5D=all&limit=%zu", p->o->page);
     if (!rc && after) {
         rc = dbuf_puts(&u, "&added_after=");
         rc = rc ? rc : xc_escape(&u, after);
@@ -235,8 +234,7 @@ static int parse_page(struct pull *p, const char *url, struct xc_resp *r, struct
 
 struct page {
     struct pull *p;
-    struct store_checkpoint cp;           /* the position after this page */
-    const struct store_pull_chain *chain; /* the chain it continues in; NULL: none */
+    struct store_checkpoint cp; /* the position after this page */
 };
 
 /* In the page's transaction: the new position, and the audit detail. */
@@ -247,7 +245,6 @@ static int page_done(struct store_txn *t, const struct exchange_result *n, void 
     struct pull *p = g->p;
     g->cp.objects += (int64_t)n->stored;
     int rc = store_checkpoint_put(t, &g->cp, err);
-    rc = rc ? rc : store_pull_chain_put(t, &g->cp, g->chain, err);
     dbuf_puts(d, "{\"peer\":");
     dbuf_json_string(d, p->peer->name, strlen(p->peer->name));
     dbuf_printf(d, ",\"collection\":\"%s\",\"remote\":", p->local->id);
@@ -260,9 +257,9 @@ static int page_done(struct store_txn *t, const struct exchange_result *n, void 
 
 /* Stores one page with its provenance, audit entry and new position, in one transaction. */
 static int store_page(struct pull *p, const struct stix_envelope *env, const char *position,
-                      const struct store_pull_chain *chain, struct lia_err *err)
+                      struct lia_err *err)
 {
-    struct page g = {.p = p, .cp = p->cp, .chain = chain};
+    struct page g = {.p = p, .cp = p->cp};
     if (position)
         g.cp.position = position;
     struct exchange_batch b = {.s = p->s,
@@ -288,44 +285,15 @@ static int store_page(struct pull *p, const struct stix_envelope *env, const cha
     return rc;
 }
 
-/* Where the last run stopped inside a chain of next pages, if it did: resumed with the peer's
- * token (and the filters and page size it was given for). */
-static char *resume_chain(struct pull *p, char chain_after[64])
-{
-    struct arena a;
-    arena_init(&a, 0);
-    struct store_pull_chain c;
-    struct lia_err e;
-    char *next = NULL;
-    if (store_pull_chain_get(p->s, &p->cp, &a, &c, &e) == 0 && c.next && c.page > 0 &&
-        (!c.after || strlen(c.after) < 64)) {
-        next = strdup(c.next);
-        snprintf(chain_after, 64, "%s", c.after ? c.after : "");
-        p->limit = (size_t)c.page;
-    }
-    arena_release(&a);
-    return next;
-}
-
-/* A resumed next token the peer no longer takes (expired, or unknown after a restart). */
-static bool token_refused(const struct xc_resp *r)
-{
-    return r->status >= 400 && r->status < 500 && r->status != 401 && r->status != 403 &&
-           r->status != 429;
-}
-
 static int run(struct pull *p, struct lia_err *err)
 {
     int rc = xc_find_root(&p->c, err);
+    char *next = NULL;
     bool more = true;
     /* A next token is bound to the filters it was issued for: keep added_after fixed along one
      * chain of next tokens, and take the new position only when a chain starts, inclusively
-     * (objects sharing the position's date_added may not all have been fetched). A run that
-     * stopped inside a chain resumes it with the peer's token; when the peer no longer takes
-     * it, from the position, inclusively. */
+     * (objects sharing the position's date_added may not all have been fetched). */
     char chain_after[64] = "";
-    char *next = rc ? NULL : resume_chain(p, chain_after);
-    bool resumed = next != NULL;
     while (rc == 0 && more) {
         if (!next && p->cp.position && p->cp.position[0])
             inclusive_after(p->cp.position, chain_after);
@@ -340,20 +308,6 @@ static int run(struct pull *p, struct lia_err *err)
             free(url);
             break;
         }
-        if (resumed && token_refused(&r)) {
-            lia_log(LIA_LOG_INFO, "exchange.next_refused",
-                    "\"peer\":\"%s\",\"status\":%ld,\"from\":\"position\"", p->peer->name,
-                    r.status);
-            xc_resp_release(&r);
-            free(url);
-            free(next);
-            next = NULL;
-            resumed = false;
-            chain_after[0] = '\0';
-            p->limit = p->o->page;
-            continue;
-        }
-        resumed = false;
         struct stix_envelope env = {0};
         char *nnext = NULL;
         bool nmore = false;
@@ -370,14 +324,9 @@ static int run(struct pull *p, struct lia_err *err)
         char old[64];
         snprintf(old, sizeof old, "%s", p->cp.position ? p->cp.position : "");
         bool any = env.n_items > 0;
-        /* The chain this page leaves us in, kept with it (tokens of a sane size only). */
-        struct store_pull_chain chain = {
-            .after = chain_after[0] ? chain_after : NULL, .next = nnext, .page = (int64_t)p->limit};
-        bool keep = nmore && nnext && strlen(nnext) <= 2048;
         rc = drop_ours(p, &env, err);
         if (rc == 0)
-            rc = store_page(p, &env, any && position[0] ? position : NULL, keep ? &chain : NULL,
-                            err);
+            rc = store_page(p, &env, any && position[0] ? position : NULL, err);
         stix_envelope_release(&env);
         xc_resp_release(&r); /* after the page: the envelope's items point into it */
         if (rc) {
@@ -403,13 +352,8 @@ int exchange_pull(struct store *s, const struct store_peer *peer, const char *re
                   struct exchange_result *res, struct lia_err *err)
 {
     memset(res, 0, sizeof *res);
-    struct pull p = {.s = s,
-                     .peer = peer,
-                     .remote = remote_coll,
-                     .local = local,
-                     .o = o,
-                     .res = res,
-                     .limit = o->page};
+    struct pull p = {
+        .s = s, .peer = peer, .remote = remote_coll, .local = local, .o = o, .res = res};
     snprintf(p.actor, sizeof p.actor, "peer:%s", peer->name);
     int fd;
     int rc = exchange_lock(o, "pull", peer->rid, local->rid, remote_coll, &fd, err);

@@ -228,7 +228,6 @@ int store_peer_remove(struct store *s, int64_t rid, struct lia_err *err)
 {
     static struct sq checkpoints = SQ("DELETE FROM checkpoint WHERE peer = ?");
     static struct sq settings = SQ("DELETE FROM peer_setting WHERE peer = ?");
-    static struct sq chains = SQ("DELETE FROM pull_chain WHERE peer = ?");
     static struct sq peer = SQ("DELETE FROM peer WHERE rid = ?");
     struct store_txn *t;
     int rc = store_begin(s, &t, err);
@@ -237,7 +236,6 @@ int store_peer_remove(struct store *s, int64_t rid, struct lia_err *err)
     int64_t changed = 0;
     rc = store_do(t->conn, &checkpoints, SV(sv_int(rid)), NULL, "remove peer", err);
     rc = rc ? rc : store_do(t->conn, &settings, SV(sv_int(rid)), NULL, "remove peer", err);
-    rc = rc ? rc : store_do(t->conn, &chains, SV(sv_int(rid)), NULL, "remove peer", err);
     rc = rc ? rc : store_do(t->conn, &peer, SV(sv_int(rid)), &changed, "remove peer", err);
     if (rc == 0 && !changed)
         rc = lia_err_set(err, LIA_ENOTFOUND, "no such peer");
@@ -298,39 +296,6 @@ int store_checkpoint_list(struct store *s, int64_t peer, struct arena *a,
                         "list checkpoints", err);
     *out = rows;
     return rc;
-}
-
-int store_pull_chain_put(struct store_txn *t, const struct store_checkpoint *cp,
-                         const struct store_pull_chain *c, struct lia_err *err)
-{
-    static struct sq drop =
-        SQ("DELETE FROM pull_chain WHERE peer = ? AND remote_coll = ? AND local_coll = ?");
-    static struct sq set = SQ("INSERT INTO pull_chain(peer, remote_coll, local_coll, after, next,"
-                              " page) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(peer, remote_coll,"
-                              " local_coll) DO UPDATE SET after = excluded.after,"
-                              " next = excluded.next, page = excluded.page");
-    if (!c)
-        return store_do(t->conn, &drop,
-                        SV(sv_int(cp->peer), sv_text(cp->remote_coll), sv_int(cp->local_coll)),
-                        NULL, "write pull chain", err);
-    return store_do(t->conn, &set,
-                    SV(sv_int(cp->peer), sv_text(cp->remote_coll), sv_int(cp->local_coll),
-                       sv_text(c->after), sv_text(c->next), sv_int(c->page)),
-                    NULL, "write pull chain", err);
-}
-
-static const struct store_field chain_fields[] = {FIELD(struct store_pull_chain, after, 't'),
-                                                  FIELD(struct store_pull_chain, next, 't'),
-                                                  FIELD(struct store_pull_chain, page, 'i')};
-STORE_ROW_FN(chain_row, chain_fields)
-
-int store_pull_chain_get(struct store *s, const struct store_checkpoint *cp, struct arena *a,
-                         struct store_pull_chain *out, struct lia_err *err)
-{
-    static struct sq q = SQ("SELECT after, next, page FROM pull_chain WHERE peer = ?"
-                            " AND remote_coll = ? AND local_coll = ?");
-    return store_get(s, &q, SV(sv_int(cp->peer), sv_text(cp->remote_coll), sv_int(cp->local_coll)),
-                     chain_row, a, out, "no pull chain", "read pull chain", err);
 }
 
 int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t n, int64_t peer,

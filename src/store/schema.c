@@ -10,9 +10,9 @@
  * versions never run against one schema.
  *
  * Versions: SQLite 4 (2: exchange, search and watch tables; 3: auth_gen, the version flags and
- * audience masks; 4: peer_setting, partner_key, pull_chain); PostgreSQL 5 (2: watches; 3: search;
- * 4: the version flags and audience masks, and search.obj renamed rowid, as SQLite's is called; 5:
- * peer_setting, partner_key, pull_chain).
+ * audience masks; 4: peer_setting, partner_key); PostgreSQL 5 (2: watches; 3: search; 4: the
+ * version flags and audience masks, and search.obj renamed rowid, as SQLite's is called;
+ * 5: peer_setting, partner_key).
  */
 #include "store/store_int.h"
 
@@ -70,13 +70,6 @@ static const struct store_table tables[] = {
      " position t, last_ok i, last_error t, updated i NOT NULL, objects i NOT NULL DEFAULT 0",
      "peer, direction COLLATE BINARY, remote_coll COLLATE BINARY, local_coll",
      "PRIMARY KEY(peer, direction, remote_coll, local_coll)", STORE_TABLE_NOROWID, NULL},
-    /* Where a pull stopped inside a chain of next pages: the chain's added_after, the next
-     * token the peer gave and the page size it was given for, to resume it there. */
-    {"pull_chain",
-     "peer i NOT NULL, remote_coll t NOT NULL, local_coll i NOT NULL, after t, next t NOT NULL,"
-     " page i NOT NULL",
-     "peer, remote_coll COLLATE BINARY, local_coll", "PRIMARY KEY(peer, remote_coll, local_coll)",
-     STORE_TABLE_NOROWID, NULL},
     /* A peer's settings beyond the peer row: basic_user (HTTP Basic login; the password is
      * the peer's secret, in peer.token), timeout and connect_timeout (seconds). */
     {"peer_setting", "peer i NOT NULL, name t NOT NULL, value t NOT NULL",

@@ -397,18 +397,6 @@ int store_partner_key_rotate(struct store_txn *t, int64_t partner, const char *o
  * tells when it ends); LIA_ENOTFOUND when none. */
 int store_partner_key_old(struct store *s, const char *pubkey, int64_t now, int64_t *partner,
                           int64_t *until, struct lia_err *err);
-/* A pull stopped inside a chain of next pages (table pull_chain), to resume it there. */
-struct store_pull_chain {
-    const char *after; /* the chain's added_after; NULL: from the start */
-    const char *next;  /* the peer's next token */
-    int64_t page;      /* the limit the token was given for */
-};
-/* Inside t: records the chain a checkpoint of pull is in (c NULL: none, the row goes). */
-int store_pull_chain_put(struct store_txn *t, const struct store_checkpoint *cp,
-                         const struct store_pull_chain *c, struct lia_err *err);
-/* LIA_ENOTFOUND when the pull is in no chain. */
-int store_pull_chain_get(struct store *s, const struct store_checkpoint *cp, struct arena *a,
-                         struct store_pull_chain *out, struct lia_err *err);
 /* One provenance row per stored version (date_added): who sent it, when, the trust this side
  * gives that partner, and how ("pull" or "import"). peer 0 for imports. */
 int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t n, int64_t peer,
