@@ -16,6 +16,9 @@
  * rest of the group comes again, and what arrives twice stores nothing
  * twice ((collection, id, modified) is unique). A run killed at any moment
  * thus resumes without loss, and every version ends up here exactly once.
+ * A next token is never sent twice (it may be a consuming cursor): a failed
+ * request with one starts the chain again from the position. Nor is it kept
+ * across runs, for the same reason.
  *
  * Our own objects coming back (pushed by us to the collection we pull from)
  * are recognised and not recorded as the peer's: created by this instance's
@@ -294,6 +297,7 @@ static int run(struct pull *p, struct lia_err *err)
      * chain of next tokens, and take the new position only when a chain starts, inclusively
      * (objects sharing the position's date_added may not all have been fetched). */
     char chain_after[64] = "";
+    int restarts = 0;
     while (rc == 0 && more) {
         if (!next && p->cp.position && p->cp.position[0])
             inclusive_after(p->cp.position, chain_after);
@@ -303,7 +307,31 @@ static int run(struct pull *p, struct lia_err *err)
             return lia_err_set(err, LIA_ENOMEM, "out of memory");
         }
         struct xc_resp r;
+        /* A next token may be a consuming cursor (medallion's is: it hands out the following
+         * page each time it is used), so a request with one is never sent again: when it
+         * fails, or the answer is not a page, the chain starts again from the position,
+         * inclusively, which loses nothing (at most o->retries times per run). */
+        struct exchange_opts once = *p->o;
+        once.retries = 0;
+        const struct exchange_opts *saved = p->c.o;
+        if (next)
+            p->c.o = &once;
         rc = xc_request(&p->c, url, NULL, 0, &r, err);
+        p->c.o = saved;
+        bool failed = rc != 0 || r.status != 200;
+        if (next && failed && restarts < p->o->retries) {
+            lia_log(LIA_LOG_WARN, "exchange.chain_restart",
+                    "\"peer\":\"%s\",\"status\":%ld,\"from\":\"position\"", p->peer->name,
+                    rc ? 0L : r.status);
+            if (rc == 0)
+                xc_resp_release(&r);
+            free(url);
+            free(next);
+            next = NULL;
+            restarts++;
+            rc = 0;
+            continue;
+        }
         if (rc) {
             free(url);
             break;

@@ -49,6 +49,8 @@ class Foreign:
         self.fail_at = None
         self.object_requests = 0
         self.slow = 0
+        self.cursors = None  # {token: remaining objects}: next tokens as medallion's (consumed)
+        self.consume_then_fail_at = None
         self.seen_auth = set()
         self.lock = threading.Lock()
         f = self
@@ -108,8 +110,10 @@ class Foreign:
                 if f.slow:
                     time.sleep(f.slow)
                 after = q.get("added_after", "")
-                start = int(q.get("next", "0"))
                 limit = int(q.get("limit", "100"))
+                if f.cursors is not None:
+                    return self.cursor_page(q, after, limit, objs, n)
+                start = int(q.get("next", "0"))
                 # String order is time order for these fixed-width timestamps.
                 match = [(a, o) for a, o in sorted(objs, key=lambda x: x[0]) if a > after]
                 sel = match[start:start + limit]
@@ -121,6 +125,31 @@ class Foreign:
                 if sel:
                     hd = [("X-TAXII-Date-Added-First", sel[0][0]),
                           ("X-TAXII-Date-Added-Last", sel[-1][0])]
+                return self.send(200, body, headers=hd)
+
+            def cursor_page(self, q, after, limit, objs, n):
+                """medallion's way: a next token names the rest of the result, and using it
+                takes the page out of it, whether the answer arrives or not."""
+                with f.lock:
+                    if "next" in q:
+                        rest = f.cursors.get(q["next"])
+                        if rest is None:
+                            return self.send(400, {"title": "bad next", "http_status": "400"})
+                        token = q["next"]
+                    else:
+                        rest = [(a, o) for a, o in sorted(objs, key=lambda x: x[0]) if a > after]
+                        token = str(uuid.uuid4())
+                        f.cursors[token] = rest
+                    sel = rest[:limit]
+                    del rest[:limit]
+                    more = bool(rest)
+                    if f.consume_then_fail_at == n:
+                        f.consume_then_fail_at = None
+                        return self.send(500, {"title": "lost", "http_status": "500"})
+                body = {"more": more, "objects": [o for _, o in sel]}
+                if more:
+                    body["next"] = token
+                hd = [("X-TAXII-Date-Added-Last", sel[-1][0])] if sel else []
                 return self.send(200, body, headers=hd)
 
             def do_POST(self):
@@ -249,6 +278,22 @@ class ResumeSharedDateAddedTest(ForeignCase):
                 self.assertIn(" 0 new", p.stdout)
                 self.assertEqual(sorted(self.stored_ids()), want)
                 self.assertEqual(db(self.data, "SELECT objects FROM checkpoint")[0][0], len(want))
+
+
+    def test_next_token_never_replayed(self):
+        """Tokens that are consumed when used (medallion): a page whose answer is lost after
+        the server took it out of the token must come again (from the position), not be
+        skipped by sending the token again."""
+        self.fill()
+        self.f.cursors = {}
+        self.add_basic()
+        want = sorted(o["id"] for _, o in self.f.objects)
+        self.f.consume_then_fail_at = 4  # inside the group, with pages of 20
+        p = run_cli("pull", "--data", self.data.path, "foreign", "--collection", "c1", "--into",
+                    "in", "--page", "20", "--retries", "2", timeout=120)
+        self.assertEqual(sorted(self.stored_ids()), want)
+        self.assertEqual(len(db(self.data, "SELECT obj FROM provenance")), len(want))
+        self.assertIn("exchange.chain_restart", p.stderr)
 
 
 class BasicLoginTest(ForeignCase):
