@@ -75,26 +75,6 @@ static int refuse(struct lia_err *err, const char *why)
                        why);
 }
 
-static int take(json_t *o, const char *key, char *dst, size_t size)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_string(v) || json_string_length(v) >= size ||
-        strlen(json_string_value(v)) != json_string_length(v))
-        return -1;
-    memcpy(dst, json_string_value(v), json_string_length(v) + 1);
-    return 0;
-}
-
-static bool lower_hex(const char *s, size_t n)
-{
-    if (strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
-
 int exchange_rotation_parse(json_t *o, struct exchange_rotation *n, struct lia_err *err)
 {
     memset(n, 0, sizeof *n);
@@ -102,14 +82,15 @@ int exchange_rotation_parse(json_t *o, struct exchange_rotation *n, struct lia_e
     if (!json_is_object(o) || !json_is_string(fmt) ||
         strcmp(json_string_value(fmt), EXCHANGE_ROTATION_FORMAT) != 0)
         return refuse(err, "not a " EXCHANGE_ROTATION_FORMAT " notice");
-    if (take(o, "sender", n->sender, sizeof n->sender) ||
-        take(o, "old_key", n->old_key, sizeof n->old_key) ||
-        take(o, "new_key", n->new_key, sizeof n->new_key) ||
-        take(o, "created", n->created, sizeof n->created) ||
-        take(o, "old_valid_until", n->until, sizeof n->until) ||
-        take(o, "old_signature", n->sig_old, sizeof n->sig_old) ||
-        take(o, "new_signature", n->sig_new, sizeof n->sig_new) || !lower_hex(n->old_key, 64) ||
-        !lower_hex(n->new_key, 64) || !strcmp(n->old_key, n->new_key))
+    if (exchange_json_str(o, "sender", n->sender, sizeof n->sender) ||
+        exchange_json_str(o, "old_key", n->old_key, sizeof n->old_key) ||
+        exchange_json_str(o, "new_key", n->new_key, sizeof n->new_key) ||
+        exchange_json_str(o, "created", n->created, sizeof n->created) ||
+        exchange_json_str(o, "old_valid_until", n->until, sizeof n->until) ||
+        exchange_json_str(o, "old_signature", n->sig_old, sizeof n->sig_old) ||
+        exchange_json_str(o, "new_signature", n->sig_new, sizeof n->sig_new) ||
+        !exchange_is_hex(n->old_key, 64) || !exchange_is_hex(n->new_key, 64) ||
+        !strcmp(n->old_key, n->new_key))
         return refuse(err, "the notice is malformed");
     int digits;
     struct lia_err why;
