@@ -40,9 +40,16 @@ static void import_usage(FILE *out)
 
 static void key_usage(FILE *out)
 {
-    fprintf(out, "usage: liaison key show --data DIR\n\n"
-                 "Prints this instance's Ed25519 public key (hex), for partners to register with\n"
-                 "`liaison partner key --set`.\n");
+    fprintf(out,
+            "usage: liaison key show --data DIR\n"
+            "       liaison key rotate --data DIR [--old-valid-days N]\n\n"
+            "show prints this instance's Ed25519 public key (hex), for partners to register\n"
+            "with `liaison partner key --set`.\n"
+            "rotate makes a new signing key and a rotation notice signed by the old key and the\n"
+            "new one (DIR/signing.rotation). Signed files carry the notice from then on; a\n"
+            "partner accepts it only when the old key is the one registered there (or takes\n"
+            "the file with `liaison partner key --notice FILE`). Files signed with the old key\n"
+            "stay valid there for N days (default 30; 0: no longer).\n");
 }
 
 /* export --for GROUP: one signed file per current member, in the directory out. */
@@ -237,8 +244,57 @@ int cli_import(int argc, char **argv)
     return rc ? cli_error(cli_exit_for(rc), "import", "%s", err.msg) : CLI_OK;
 }
 
+static int key_rotate(int argc, char **argv)
+{
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"old-valid-days", required_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL;
+    int64_t days = 30;
+    int ch;
+    cli_reset_getopt();
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'v':
+            if (lia_parse_i64(optarg, strlen(optarg), 0, 3650, &days))
+                return cli_error(CLI_USAGE, "key rotate", "--old-valid-days expects 0 to 3650");
+            break;
+        case 'h':
+            key_usage(stdout);
+            return CLI_OK;
+        default:
+            key_usage(stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (!dir || optind != argc)
+        return key_usage(stderr), CLI_USAGE;
+    struct store *s;
+    int rc = cli_open_store("key rotate", dir, 1, &s);
+    if (rc)
+        return rc;
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct exchange_rotation n;
+    rc = exchange_key_rotate(s, dir, lia_now_us() + days * 86400LL * 1000000LL, &n, &err);
+    store_close(s);
+    if (rc)
+        return cli_error(cli_exit_for(rc), "key rotate", "%s", err.msg);
+    printf("new signing key: %s\nold key:         %s (files it signed stay valid until %s)\n"
+           "notice:          %s/signing.rotation (carried by every signed file from now on;\n"
+           "                 hand it over with `liaison partner key --notice FILE`)\n",
+           n.new_key, n.old_key, n.until, dir);
+    return CLI_OK;
+}
+
 int cli_key(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "rotate"))
+        return key_rotate(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "show") != 0) {
         if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
             return key_usage(stdout), CLI_OK;

@@ -10,32 +10,38 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "access/access.h"
+#include "exchange/exchange.h"
 #include "stix/stix.h"
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: liaison partner add --data DIR --name NAME [--country CC] [--identity ID]\n"
-            "                           [--clearance clear|green|amber|amber+strict|red] [--trust "
-            "A-F]\n"
-            "                           [--four-eyes]\n"
-            "       liaison partner list --data DIR\n"
-            "       liaison partner show --data DIR PARTNER\n"
-            "       liaison partner disable --data DIR PARTNER\n"
-            "       liaison partner enable --data DIR PARTNER\n"
-            "       liaison partner cert --data DIR --partner PARTNER (--fingerprint SHA256 | "
-            "--subject DN)\n"
-            "       liaison partner key --data DIR --partner PARTNER --set PUBKEY\n\n"
-            "PARTNER is a partner's name or identity id. add prints the partner's identity id:\n"
-            "--identity registers the partner's own instance identity (what `liaison key show`\n"
-            "prints on its side), so that objects and requests between the two instances name\n"
-            "the same identities; without it a new identity is made.\n"
-            "Clearance defaults to green; a partner receives TLP:RED only where an object names\n"
-            "it as a recipient. cert ties a TLS client certificate to the partner. --four-eyes:\n"
-            "nothing reaches the partner until a second person approves it (docs/people.md;\n"
-            "`liaison release partner` changes it later).\n");
+    fprintf(
+        out,
+        "usage: liaison partner add --data DIR --name NAME [--country CC] [--identity ID]\n"
+        "                           [--clearance clear|green|amber|amber+strict|red] [--trust "
+        "A-F]\n"
+        "                           [--four-eyes]\n"
+        "       liaison partner list --data DIR\n"
+        "       liaison partner show --data DIR PARTNER\n"
+        "       liaison partner disable --data DIR PARTNER\n"
+        "       liaison partner enable --data DIR PARTNER\n"
+        "       liaison partner cert --data DIR --partner PARTNER (--fingerprint SHA256 | "
+        "--subject DN)\n"
+        "       liaison partner key --data DIR --partner PARTNER (--set PUBKEY | --notice FILE)\n\n"
+        "PARTNER is a partner's name or identity id. add prints the partner's identity id:\n"
+        "--identity registers the partner's own instance identity (what `liaison key show`\n"
+        "prints on its side), so that objects and requests between the two instances name\n"
+        "the same identities; without it a new identity is made.\n"
+        "Clearance defaults to green; a partner receives TLP:RED only where an object names\n"
+        "it as a recipient. cert ties a TLS client certificate to the partner. --four-eyes:\n"
+        "nothing reaches the partner until a second person approves it (docs/people.md;\n"
+        "`liaison release partner` changes it later).\n"
+        "key --notice takes the partner's key rotation notice (`liaison key rotate` there):\n"
+        "only when it is signed by the key registered here; the old key then still verifies\n"
+        "the partner's files until the date the notice states.\n");
 }
 
 static void grant_usage(FILE *out)
@@ -195,7 +201,7 @@ static void print_partner(const struct store_partner *p, bool full)
 
 /* Shared parsing of "--data DIR [--partner] PARTNER [extra flag VALUE]". */
 struct simple_args {
-    const char *dir, *partner, *fingerprint, *subject, *set;
+    const char *dir, *partner, *fingerprint, *subject, *set, *notice;
 };
 
 static int simple_parse(int argc, char **argv, struct simple_args *sa)
@@ -216,6 +222,8 @@ static int simple_parse(int argc, char **argv, struct simple_args *sa)
             sa->subject = argv[++i];
         else if (!strcmp(argv[i], "--set") && v)
             sa->set = argv[++i];
+        else if (!strcmp(argv[i], "--notice") && v)
+            sa->notice = argv[++i];
         else if (argv[i][0] != '-' && !sa->partner)
             sa->partner = argv[i];
         else
@@ -252,6 +260,38 @@ static int list(int argc, char **argv)
     return rc ? cli_error(cli_exit_for(rc), "partner list", "%s", err.msg) : CLI_OK;
 }
 
+/* partner key --notice FILE: a key rotation notice, accepted only when signed by the key
+ * registered for the partner. */
+static int take_notice(const struct simple_args *sa)
+{
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct exchange_rotation n;
+    int rc = exchange_rotation_read(sa->notice, &n, &err);
+    if (rc)
+        return cli_error(cli_exit_for(rc), "partner key", "%s", err.msg);
+    struct store *s;
+    if ((rc = cli_open_store("partner", sa->dir, 1, &s)) != 0)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_partner p, now;
+    rc = cli_find_partner(s, sa->partner, &a, &p);
+    if (rc) {
+        arena_release(&a);
+        store_close(s);
+        return cli_exit_for(rc);
+    }
+    bool before = p.pubkey && !strcasecmp(p.pubkey, n.new_key);
+    rc = exchange_rotation_accept(s, &n, p.rid, "cli", &a, &now, &err);
+    if (rc == 0)
+        printf("Partner %s: signing key %s%s; files signed with %.16s... stay valid until %s.\n",
+               p.name, n.new_key, before ? " (accepted before)" : "", n.old_key, n.until);
+    arena_release(&a);
+    store_close(s);
+    return rc ? cli_error(cli_exit_for(rc), "partner key", "%s", err.msg) : CLI_OK;
+}
+
 /* show, disable, enable, cert, key. */
 static int one(const char *verb, int argc, char **argv)
 {
@@ -275,9 +315,14 @@ static int one(const char *verb, int argc, char **argv)
                 return cli_error(CLI_USAGE, "partner cert",
                                  "--fingerprint expects 64 lowercase hex digits (SHA-256)");
         }
+    } else if (!strcmp(verb, "key") && sa.notice) {
+        if (sa.set)
+            return cli_error(CLI_USAGE, "partner key", "give --set or --notice, not both");
+        return take_notice(&sa);
     } else if (!strcmp(verb, "key")) {
         if (!sa.set)
-            return cli_error(CLI_USAGE, "partner key", "give --set PUBKEY (64 hex digits)");
+            return cli_error(CLI_USAGE, "partner key",
+                             "give --set PUBKEY (64 hex digits) or --notice FILE");
         if (!cli_is_hex(sa.set, 64))
             return cli_error(CLI_USAGE, "partner key",
                              "--set expects an Ed25519 public key as 64 lowercase hex digits");

@@ -3,8 +3,10 @@
  * with (another liaison, or any TAXII 2.1 server), each tied to the local
  * partner it acts for: what is pulled from it is written as that partner,
  * and what is pushed to it is what that partner may read. The peer's token
- * is kept in the store (pulls must present it) and never printed: `show`
- * says only which kind of credential is set. Changes are audited.
+ * or Basic password is kept in the store (pulls must present it) and never
+ * printed: `show` says only which kind of credential is set. Credentials
+ * inside a URL are refused (they would show everywhere the URL does).
+ * Changes are audited.
  */
 #include "cli/cli_int.h"
 
@@ -19,16 +21,34 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: liaison peer add --data DIR --name NAME --url URL [--partner P]\n"
-            "                        (--token T | --client-cert F --client-key F) [--ca F]\n"
-            "                        [--api-root R]\n"
+            "                        (--token T | --basic USER | --client-cert F --client-key F)\n"
+            "                        [--ca F] [--api-root R] [--timeout S] [--connect-timeout S]\n"
             "       liaison peer list --data DIR\n"
             "       liaison peer show --data DIR NAME\n"
             "       liaison peer remove --data DIR NAME\n\n"
             "A peer is a remote TAXII 2.1 server and the local partner it acts for (--partner,\n"
             "default: the partner named NAME). URL is its discovery URL (or, with --api-root,\n"
-            "the base its API root is under). --token - reads the token from stdin. The token\n"
-            "is stored, never shown. show prints each configured pull and push: when it last\n"
-            "succeeded, how far behind it is, its last error.\n");
+            "the base its API root is under). --token - reads the token from stdin. --basic USER\n"
+            "logs in with HTTP Basic as USER, the password read from stdin. Tokens and passwords\n"
+            "are stored, never shown; a URL with user:password@ is refused. --timeout (whole\n"
+            "request, default 120 s from the command line, 60 s in scheduled sync) and\n"
+            "--connect-timeout (default 10 s) are this peer's, 1 to 86400 seconds.\n"
+            "show prints each configured pull and push: when it last succeeded, how far behind\n"
+            "it is, its last error.\n");
+}
+
+/* Whether an http(s) URL has a userinfo part (user[:password]@ before the host). */
+static bool url_has_login(const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t host = strcspn(p, "/?#");
+    return memchr(p, '@', host) != NULL;
+}
+
+static const char *auth_kind(const struct store_peer *p)
+{
+    return p->basic_user ? "basic" : p->token ? "token" : "certificate";
 }
 
 static int read_token(char *buf, size_t size)
@@ -52,10 +72,14 @@ static int add(int argc, char **argv)
                                          {"client-key", required_argument, NULL, 'k'},
                                          {"ca", required_argument, NULL, 'a'},
                                          {"api-root", required_argument, NULL, 'r'},
+                                         {"basic", required_argument, NULL, 'b'},
+                                         {"timeout", required_argument, NULL, 'T'},
+                                         {"connect-timeout", required_argument, NULL, 'C'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *dir = NULL, *name = NULL, *url = NULL, *partner = NULL, *token = NULL;
-    const char *cert = NULL, *key = NULL, *ca = NULL, *root = NULL;
+    const char *cert = NULL, *key = NULL, *ca = NULL, *root = NULL, *user = NULL;
+    int64_t timeout = 0, connect_timeout = 0;
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -87,6 +111,16 @@ static int add(int argc, char **argv)
         case 'r':
             root = optarg;
             break;
+        case 'b':
+            user = optarg;
+            break;
+        case 'T':
+        case 'C':
+            if (lia_parse_i64(optarg, strlen(optarg), 1, 86400,
+                              ch == 'T' ? &timeout : &connect_timeout))
+                return cli_error(CLI_USAGE, "peer add", "--%s expects 1 to 86400 seconds",
+                                 ch == 'T' ? "timeout" : "connect-timeout");
+            break;
         case 'h':
             usage(stdout);
             return CLI_OK;
@@ -103,15 +137,30 @@ static int add(int argc, char **argv)
             "--name must have 1-100 bytes without spaces, control characters, / \" or \\");
     if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
         return cli_error(CLI_USAGE, "peer add", "--url must start with http:// or https://");
-    if (!token == !(cert || key))
+    if (url_has_login(url) || (root && url_has_login(root)))
+        /* Not the URL itself: it holds the secret. */
         return cli_error(CLI_USAGE, "peer add",
-                         "give either --token or --client-cert with --client-key");
-    if (!token && !(cert && key))
+                         "the URL holds a user name or password (user:password@): they would "
+                         "show in every listing, message and audit entry. Give the URL without "
+                         "them and log in with --basic USER (password on stdin) or --token -");
+    if (user && (token || cert || key))
+        return cli_error(CLI_USAGE, "peer add",
+                         "give one login: --token, --basic or --client-cert with --client-key");
+    if (user && !cli_valid_name(user, ":"))
+        return cli_error(CLI_USAGE, "peer add",
+                         "--basic expects a user name of 1-100 bytes without ':' or control "
+                         "characters");
+    if (!user && !token == !(cert || key))
+        return cli_error(CLI_USAGE, "peer add",
+                         "give either --token, --basic USER or --client-cert with --client-key");
+    if (!user && !token && !(cert && key))
         return cli_error(CLI_USAGE, "peer add", "--client-cert and --client-key go together");
     char tokbuf[4096];
-    if (token && !strcmp(token, "-")) {
+    if ((token && !strcmp(token, "-")) || user) {
         if (read_token(tokbuf, sizeof tokbuf))
-            return cli_error(CLI_USAGE, "peer add", "no token on stdin");
+            return cli_error(CLI_USAGE, "peer add",
+                             user ? "no password on stdin (--basic reads it from there)"
+                                  : "no token on stdin");
         token = tokbuf;
     }
     char rcert[4096], rkey[4096], rca[4096];
@@ -147,7 +196,10 @@ static int add(int argc, char **argv)
                               .token = token,
                               .client_cert = cert ? rcert : NULL,
                               .client_key = key ? rkey : NULL,
-                              .ca = ca ? rca : NULL};
+                              .ca = ca ? rca : NULL,
+                              .basic_user = user,
+                              .timeout_s = timeout,
+                              .connect_timeout_s = connect_timeout};
     int64_t rid;
     rc = store_peer_add(s, &peer, &rid, &err);
     sodium_memzero(tokbuf, sizeof tokbuf);
@@ -158,8 +210,12 @@ static int add(int argc, char **argv)
         dbuf_json_string(&d, name, strlen(name));
         dbuf_puts(&d, ",\"url\":");
         dbuf_json_string(&d, url, strlen(url));
-        dbuf_printf(&d, ",\"partner\":\"%s\",\"auth\":\"%s\"}", p.identity_id,
-                    token ? "token" : "certificate");
+        dbuf_printf(&d, ",\"partner\":\"%s\",\"auth\":\"%s\"", p.identity_id, auth_kind(&peer));
+        if (user) {
+            dbuf_puts(&d, ",\"user\":");
+            dbuf_json_string(&d, user, strlen(user));
+        }
+        dbuf_puts(&d, "}");
         rc = cli_audit(s, "peer.add", d.ptr, &err);
         dbuf_release(&d);
     }
@@ -230,8 +286,7 @@ static int list(int argc, char **argv)
         struct store_partner p;
         const char *pname =
             store_partner_get(s, ps[i].partner, NULL, NULL, &a, &p, NULL) == 0 ? p.name : "?";
-        printf("%-20s %-10s %-12s %s\n", ps[i].name, pname, ps[i].token ? "token" : "certificate",
-               ps[i].url);
+        printf("%-20s %-10s %-12s %s\n", ps[i].name, pname, auth_kind(&ps[i]), ps[i].url);
     }
     arena_release(&a);
     store_close(s);
@@ -272,8 +327,18 @@ static int show(int argc, char **argv)
                "trust:       %s\nauth:        %s\nca:          %s\nadded:       %s\n",
                peer.name, peer.url, peer.api_root ? peer.api_root : "(discovery)", p.name,
                p.identity_id, p.trust ? p.trust : "-",
-               peer.token ? "bearer token (stored, not shown)" : "client certificate",
+               peer.basic_user ? "HTTP Basic"
+               : peer.token    ? "bearer token (stored, not shown)"
+                               : "client certificate",
                peer.ca ? peer.ca : "system", created);
+        if (peer.basic_user)
+            printf("login:       %s (password stored, not shown)\n", peer.basic_user);
+        printf("timeouts:    %s request, %s connect\n",
+               peer.timeout_s ? arena_printf(&a, "%lld s", (long long)peer.timeout_s)
+                              : "default (120 s; 60 s in scheduled sync)",
+               peer.connect_timeout_s
+                   ? arena_printf(&a, "%lld s", (long long)peer.connect_timeout_s)
+                   : "default (10 s)");
         if (peer.client_cert)
             printf("client cert: %s\n", peer.client_cert);
         printf("exchanges:   %zu\n", n);

@@ -122,10 +122,13 @@ static int parse(int argc, char **argv, bool is_pull, struct sync_args *sa)
 static void summary(struct exchange_progress *pr, const char *verb, const char *peer,
                     const char *from, const char *to, const struct exchange_result *r, int rc)
 {
-    char extra[512];
-    snprintf(extra, sizeof extra, "%s %s %s -> %s: %llu new, %llu already held, %llu refused%s",
+    char extra[600], ours[80] = "";
+    if (r->ours)
+        snprintf(ours, sizeof ours, ", %llu our own (sent from here, not recorded again)",
+                 (unsigned long long)r->ours);
+    snprintf(extra, sizeof extra, "%s %s %s -> %s: %llu new, %llu already held%s, %llu refused%s",
              verb, peer, from, to, (unsigned long long)r->stored, (unsigned long long)r->existed,
-             (unsigned long long)r->refused, rc ? " (stopped: see the error)" : "");
+             ours, (unsigned long long)r->refused, rc ? " (stopped: see the error)" : "");
     exchange_progress_done(pr, extra);
 }
 
@@ -160,6 +163,19 @@ static int pull_one(struct store *s, const struct store_peer *peer, const char *
                 col = cols[i];
                 found = true;
             }
+        if (rc == 0 && !found && !title) {
+            /* Ask the peer first: a pull that fails at once leaves no empty collection. */
+            struct exchange_remote_collection *list;
+            size_t nr;
+            rc = exchange_remote_collections(peer, &sa->o, a, &list, &nr, &err);
+            for (size_t i = 0; rc == 0 && i < nr && !title; i++)
+                if (!strcmp(list[i].id, remote) && list[i].can_read)
+                    title = list[i].title;
+            if (rc == 0 && !title)
+                rc = lia_err_set(&err, LIA_ENOTFOUND,
+                                 "peer %s lets us read no collection '%s'; nothing was made here",
+                                 peer->name, remote);
+        }
         if (rc == 0 && !found) {
             char *t = arena_printf(a, "%s: %s", peer->name, title && *title ? title : remote);
             rc = t ? store_collection_add(s, t, "pulled from a peer", NULL, STORE_TLP_AMBER, a,

@@ -7,8 +7,11 @@
  * token must not travel to another host), and only http and https are
  * spoken. 429, 5xx, timeouts and network faults are retried with a doubling
  * backoff (Retry-After wins when the peer gives one); when the attempts run
- * out the error says what the last one was. The Authorization header lives
- * only in the curl header list: it is never logged or put in a message.
+ * out the error says what the last one was. The login is a bearer token (the
+ * Authorization header lives only in the curl header list) or HTTP Basic
+ * (user and password handed to curl, never to a URL): neither is logged or
+ * put in a message. A peer's own timeouts (peer add --timeout,
+ * --connect-timeout) win over the run's defaults.
  */
 #include "exchange/exchange_int.h"
 
@@ -62,6 +65,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
     header_value(line, len, "Content-Type", r->content_type, sizeof r->content_type);
     header_value(line, len, "X-TAXII-Date-Added-Last", r->added_last, sizeof r->added_last);
     header_value(line, len, "Retry-After", retry, sizeof retry);
+    header_value(line, len, "WWW-Authenticate", r->www_auth, sizeof r->www_auth);
     int64_t v;
     if (retry[0] && lia_parse_i64(retry, strlen(retry), 0, 3600, &v) == 0)
         r->retry_after = (long)v;
@@ -78,7 +82,7 @@ int xc_open(const struct store_peer *peer, const struct exchange_opts *o, struct
     if (!c->curl)
         return lia_err_set(err, LIA_ENOMEM, "cannot start the HTTP client");
     struct curl_slist *h = curl_slist_append(NULL, "Accept: " XC_TAXII);
-    if (h && peer->token) {
+    if (h && peer->token && !peer->basic_user) {
         struct dbuf auth;
         dbuf_init(&auth, 8192);
         if (dbuf_printf(&auth, "Authorization: Bearer %s", peer->token) == 0)
@@ -100,8 +104,17 @@ int xc_open(const struct store_peer *peer, const struct exchange_opts *o, struct
     curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(k, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s);
-    curl_easy_setopt(k, CURLOPT_TIMEOUT, o->timeout_s);
+    curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT,
+                     peer->connect_timeout_s ? (long)peer->connect_timeout_s
+                                             : o->connect_timeout_s);
+    curl_easy_setopt(k, CURLOPT_TIMEOUT, peer->timeout_s ? (long)peer->timeout_s : o->timeout_s);
+    if (peer->basic_user) {
+        /* curl keeps its own copies; sent on every request (no challenge round trip), never on
+         * a redirect (not followed). */
+        curl_easy_setopt(k, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+        curl_easy_setopt(k, CURLOPT_USERNAME, peer->basic_user);
+        curl_easy_setopt(k, CURLOPT_PASSWORD, peer->token ? peer->token : "");
+    }
     curl_easy_setopt(k, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(k, CURLOPT_ACCEPT_ENCODING, "");
@@ -176,7 +189,7 @@ int xc_request(struct xc_client *c, const char *url, const char *body, size_t le
     for (int attempt = 0;; attempt++) {
         dbuf_init(&r->body, c->o->max_response);
         r->status = 0;
-        r->content_type[0] = r->added_last[0] = '\0';
+        r->content_type[0] = r->added_last[0] = r->www_auth[0] = '\0';
         r->retry_after = -1;
         CURLcode cc = curl_easy_perform(k);
         bool retry = false;
@@ -190,6 +203,12 @@ int xc_request(struct xc_client *c, const char *url, const char *body, size_t le
             xc_resp_release(r);
             return lia_err_set(err, LIA_EIO, "peer %s: answer larger than %zu bytes from %s",
                                c->peer->name, c->o->max_response, url);
+        } else if (cc == CURLE_OPERATION_TIMEDOUT) {
+            long t = c->peer->timeout_s ? (long)c->peer->timeout_s : c->o->timeout_s;
+            snprintf(last, sizeof last,
+                     "no complete answer within %ld s (a slow peer: give it a longer --timeout)",
+                     t);
+            retry = true;
         } else {
             snprintf(last, sizeof last, "%s", curl_easy_strerror(cc));
             retry = transient(cc);
@@ -242,8 +261,28 @@ int xc_http_error(struct xc_client *c, const char *what, const struct xc_resp *r
     int code = r->status == 404                       ? LIA_ENOTFOUND
                : r->status == 401 || r->status == 403 ? LIA_EFORBIDDEN
                                                       : LIA_EIO;
-    lia_err_set(err, code, "peer %s: %s: HTTP %ld%s%.100s%s%.300s", c->peer->name, what, r->status,
-                title ? " " : "", title ? title : "", desc ? ": " : "", desc ? desc : "");
+    char login[300] = "";
+    if (r->status == 401) {
+        /* Name the login the peer asked for, and the one we presented. */
+        size_t n = strcspn(r->www_auth, " ,");
+        const char *ours = c->peer->basic_user ? "HTTP Basic"
+                           : c->peer->token    ? "a bearer token"
+                                               : "a client certificate";
+        if (r->www_auth[0])
+            snprintf(login, sizeof login,
+                     " (the peer asks for %.*s login: WWW-Authenticate: %.150s; we presented %s%s)",
+                     (int)n, r->www_auth, r->www_auth, ours,
+                     !strncasecmp(r->www_auth, "Basic", 5) && !c->peer->basic_user
+                         ? ": add the peer with --basic USER"
+                         : "");
+        else
+            snprintf(login, sizeof login,
+                     " (the peer names no login method: no WWW-Authenticate; we presented %s)",
+                     ours);
+    }
+    lia_err_set(err, code, "peer %s: %s: HTTP %ld%s%.100s%s%.300s%s", c->peer->name, what,
+                r->status, title ? " " : "", title ? title : "", desc ? ": " : "", desc ? desc : "",
+                login);
     json_decref(j);
     return code;
 }

@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "store/store.h"
 #include "util/util.h"
 
@@ -65,6 +67,7 @@ struct exchange_result {
     uint64_t stored;   /* new versions stored here (pull) or accepted by the peer (push) */
     uint64_t existed;  /* versions that were already held */
     uint64_t refused;
+    uint64_t ours; /* pull: our own objects coming back (created here, or pushed by us) */
     uint64_t bytes;
 };
 
@@ -114,6 +117,7 @@ struct exchange_header {
     int64_t objects;
     int64_t bytes;
     char sha256[65];
+    const char *rotation; /* build: a key rotation notice (JSON object) to carry, or NULL */
 };
 
 /* Builds a signed file in out from a header (sender, created, collection, recipient, objects
@@ -142,6 +146,36 @@ struct exchange_export {
  * the disclosure. *objects gets the count. */
 int exchange_export_file(struct store *s, const struct exchange_export *e, uint64_t *objects,
                          struct lia_err *err);
+
+/* Key rotation (rotation.c; docs/exchange.md "Key rotation"). A notice says that sender
+ * replaces old_key by new_key and that files signed with old_key stay valid until `until`;
+ * it is signed by both keys over a fixed statement. */
+#define EXCHANGE_ROTATION_FORMAT "liaison-key-rotation/1"
+struct exchange_rotation {
+    char sender[128];
+    char old_key[65], new_key[65];
+    char created[40], until[40];
+    int64_t until_us;
+    char sig_old[129], sig_new[129];
+};
+/* Makes a new key pair in dir (signing.key, signing.pub) and the notice signed by the old and
+ * the new key (dir/signing.rotation), and audits key.rotate. */
+int exchange_key_rotate(struct store *s, const char *dir, int64_t until_us,
+                        struct exchange_rotation *n, struct lia_err *err);
+/* Parses and verifies a notice (both signatures); LIA_EFORBIDDEN with the reason. */
+int exchange_rotation_parse(json_t *o, struct exchange_rotation *n, struct lia_err *err);
+int exchange_rotation_read(const char *path, struct exchange_rotation *n, struct lia_err *err);
+int exchange_rotation_json(const struct exchange_rotation *n, struct dbuf *out);
+/* Accepts a verified notice for partner (0: the partner whose key is the notice's old key):
+ * only when the partner's registered key is the old key (LIA_EFORBIDDEN otherwise; 0 when
+ * the new key is registered already). Audited as actor (partner.key.rotate). */
+int exchange_rotation_accept(struct store *s, const struct exchange_rotation *n, int64_t partner,
+                             const char *actor, struct arena *a, struct store_partner *out,
+                             struct lia_err *err);
+/* The notice to carry in files signed with sk: dir/signing.rotation when it names sk's public
+ * key and the old key is still valid; json stays empty otherwise. */
+int exchange_rotation_current(const char *dir, const unsigned char sk[64], struct dbuf *json,
+                              struct lia_err *err);
 
 struct exchange_import {
     const char *path;

@@ -29,6 +29,7 @@ struct xc_resp {
     struct dbuf body;
     char content_type[160];
     char added_last[64]; /* X-TAXII-Date-Added-Last, "" when absent */
+    char www_auth[200];  /* WWW-Authenticate (the login the peer asks for), "" when absent */
     long retry_after;    /* seconds, -1 when absent */
 };
 
@@ -89,6 +90,11 @@ struct exchange_batch {
 };
 int exchange_receive(const struct exchange_batch *b, struct exchange_result *res,
                      struct lia_err *err);
+/* True when s is exactly n lowercase hex digits (signed.c). */
+bool exchange_is_hex(const char *s, size_t n);
+/* Copies the string member key of root into dst (size bytes, NUL inside refused); -1 when it
+ * is absent, not a string, or too long (signed.c). */
+int exchange_json_str(json_t *root, const char *key, char *dst, size_t size);
 /* Prints (or logs) one refused object. */
 void exchange_report(const struct exchange_opts *o, const char *who, const char *id,
                      const char *version, const char *why);

@@ -95,7 +95,13 @@ int exchange_export_file(struct store *s, const struct exchange_export *e, uint6
         snprintf(h.collection, sizeof h.collection, "%s", col.id);
         snprintf(h.recipient, sizeof h.recipient, "%s", p.identity_id);
         h.objects = (int64_t)*objects;
-        rc = exchange_signed_build(sk, &h, bundle.ptr, bundle.len, &file, err);
+        struct dbuf notice;
+        dbuf_init(&notice, 8192);
+        rc = exchange_rotation_current(e->data_dir, sk, &notice, err);
+        if (rc == 0 && notice.len)
+            h.rotation = notice.ptr;
+        rc = rc ? rc : exchange_signed_build(sk, &h, bundle.ptr, bundle.len, &file, err);
+        dbuf_release(&notice);
     }
     if (have_key)
         sodium_memzero(sk, sizeof sk);
@@ -148,6 +154,55 @@ static int find_sender(struct store *s, const char *hex, struct arena *a, struct
                        "refused: the file is signed by key %.16s..., which belongs to no partner "
                        "here (register it with `liaison partner key`); nothing imported",
                        hex);
+}
+
+/* A file whose key is no partner's current one: the key rotation notice it carries (signed
+ * by the partner's registered key), or a partner's retired key still valid. */
+static int sender_by_rotation(struct store *s, const char *text, const struct exchange_header *h,
+                              struct arena *a, struct store_partner *out, struct lia_err *err)
+{
+    json_error_t je;
+    json_t *head = json_loadb(text, strcspn(text, "\n"), 0, &je);
+    json_t *notice = json_object_get(head, "rotation");
+    int rc;
+    if (notice) {
+        struct exchange_rotation n;
+        rc = exchange_rotation_parse(notice, &n, err);
+        if (rc == 0 && (strcmp(n.new_key, h->sender_key) || strcmp(n.sender, h->sender)))
+            rc = lia_err_set(err, LIA_EFORBIDDEN,
+                             "refused: the file carries a key rotation notice for another key or "
+                             "sender; nothing imported");
+        if (rc == 0)
+            rc = exchange_rotation_accept(s, &n, 0, "import", a, out, err);
+        json_decref(head);
+        if (rc)
+            return rc;
+        return find_sender(s, h->sender_key, a, out, err);
+    }
+    json_decref(head);
+    int64_t partner = 0, until = 0;
+    struct lia_err e2;
+    lia_err_clear(&e2);
+    if (store_partner_key_old(s, h->sender_key, lia_now_us(), &partner, &until, &e2) == 0) {
+        rc = store_partner_get(s, partner, NULL, NULL, a, out, err);
+        if (rc == 0 && out->disabled)
+            rc = lia_err_set(err, LIA_EFORBIDDEN,
+                             "refused: the sender, partner %s, is disabled; nothing imported",
+                             out->name);
+        return rc;
+    }
+    if (store_partner_key_old(s, h->sender_key, 0, &partner, &until, &e2) == 0 &&
+        store_partner_get(s, partner, NULL, NULL, a, out, &e2) == 0) {
+        char ts[32];
+        lia_format_ts(until, 0, ts);
+        lia_err_set(err, LIA_EFORBIDDEN,
+                    "refused: the file is signed with a key partner %s replaced, valid until %s "
+                    "only; nothing imported",
+                    out->name ? out->name : "?", ts);
+        memset(out, 0, sizeof *out);
+        return LIA_EFORBIDDEN;
+    }
+    return LIA_EFORBIDDEN; /* err says it already: the key belongs to no partner */
 }
 
 /* The local collection an import goes to: --into, the one used before, or a new one. */
@@ -215,6 +270,8 @@ int exchange_import_file(struct store *s, const struct exchange_import *im,
     struct store_partner from = {0};
     if (rc == 0)
         rc = find_sender(s, h.sender_key, &a, &from, err);
+    if (rc == LIA_EFORBIDDEN && !from.rid)
+        rc = sender_by_rotation(s, text, &h, &a, &from, err);
     struct stix_envelope env = {0};
     if (rc == 0) {
         struct stix_limits lim = {

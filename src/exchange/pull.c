@@ -6,10 +6,24 @@
  * and follows `next` while `more` is true (with the same filters, as TAXII
  * 2.1 asks). Each page is one transaction: its objects (through the one
  * write path, as the peer's partner), their provenance, an audit entry and
- * the new position (the page's X-TAXII-Date-Added-Last) commit together. A
- * run killed at any moment resumes at the first page not committed, and
- * pages that arrive twice store nothing twice ((collection, id, modified)
- * is unique), so every version ends up here exactly once.
+ * the new position (the page's X-TAXII-Date-Added-Last) commit together.
+ *
+ * Nothing may be skipped: a server may give many objects one date_added
+ * (medallion gives one to every object of a POST; TAXII 2.1 section 3.4
+ * makes added_after exclusive and timestamps need not be unique), and a
+ * page can end in the middle of such a group. So a chain of next pages
+ * starts from one microsecond before the position (inclusive of it): the
+ * rest of the group comes again, and what arrives twice stores nothing
+ * twice ((collection, id, modified) is unique). A run killed at any moment
+ * thus resumes without loss, and every version ends up here exactly once.
+ * A next token is never sent twice (it may be a consuming cursor): a failed
+ * request with one starts the chain again from the position. Nor is it kept
+ * across runs, for the same reason.
+ *
+ * Our own objects coming back (pushed by us to the collection we pull from)
+ * are recognised and not recorded as the peer's: created by this instance's
+ * identity, or the same id and version as one held in a collection this
+ * instance pushes to that remote collection.
  *
  * An answer that is not TAXII 2.1 (wrong status, wrong media type, not JSON,
  * a STIX 2.0 bundle, a bundle instead of an envelope) stops the run before
@@ -36,7 +50,123 @@ struct pull {
     struct exchange_result *res;
     char *owned_position; /* the position a committed page set (malloc'd) */
     char actor[160];
+    const char *self;     /* this instance's identity */
+    int64_t *pushed_from; /* local collections pushed to the same remote collection */
+    size_t n_pushed_from;
 };
+
+/* added_after for a chain starting at position: one microsecond before it, so that the
+ * objects sharing the position's date_added come again (inclusive). The position itself when
+ * it is not a timestamp we can read. */
+static void inclusive_after(const char *position, char out[64])
+{
+    int64_t us;
+    int digits;
+    struct lia_err e;
+    if (stix_parse_timestamp(position, strlen(position), &us, &digits, &e) == 0 && us > 0) {
+        char ts[32];
+        lia_format_ts(us - 1, 6, ts);
+        snprintf(out, 64, "%s", ts);
+    } else {
+        snprintf(out, 64, "%s", position);
+    }
+}
+
+/* Whether the version of obj is ours: created here, or held in a collection we push to this
+ * remote collection. */
+static bool is_ours(struct pull *p, json_t *obj, const char *const *held_ids,
+                    const char *const *held_mod, size_t n_held)
+{
+    const char *by = json_string_value(json_object_get(obj, "created_by_ref"));
+    if (by && p->self && !strcmp(by, p->self))
+        return true;
+    const char *id = json_string_value(json_object_get(obj, "id"));
+    const char *mod = json_string_value(json_object_get(obj, "modified"));
+    int64_t want = 0, have = 0;
+    int d;
+    struct lia_err e;
+    if (!id || (mod && stix_parse_timestamp(mod, strlen(mod), &want, &d, &e)))
+        return false;
+    for (size_t i = 0; i < n_held; i++) {
+        if (strcmp(held_ids[i], id))
+            continue;
+        if (!mod || !held_mod[i])
+            return !mod && !held_mod[i];
+        if (stix_parse_timestamp(held_mod[i], strlen(held_mod[i]), &have, &d, &e) == 0 &&
+            have == want)
+            return true;
+    }
+    return false;
+}
+
+/* Takes our own objects out of env (they are counted in res->ours, not stored). */
+static int drop_ours(struct pull *p, struct stix_envelope *env, struct lia_err *err)
+{
+    if (!env->n_items)
+        return 0;
+    struct arena a;
+    arena_init(&a, 0);
+    const char **ids = arena_alloc(&a, env->n_items * sizeof *ids);
+    size_t n_ids = 0;
+    for (size_t i = 0; ids && i < env->n_items; i++) {
+        const char *id = json_string_value(json_object_get(env->items[i].obj, "id"));
+        if (id)
+            ids[n_ids++] = id;
+    }
+    const char **held_ids = NULL, **held_mod = NULL;
+    size_t n_held = 0, cap = 0;
+    int rc = ids ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+    struct store_policy admin = {.all = true, .clearance = STORE_TLP_RED};
+    for (size_t k = 0; rc == 0 && n_ids && k < p->n_pushed_from; k++) {
+        int64_t after = 0;
+        bool more = true;
+        while (rc == 0 && more) {
+            struct store_filter f = {.after_key = after,
+                                     .ids = ids,
+                                     .n_ids = n_ids,
+                                     .version_sel = STORE_VER_ALL,
+                                     .limit = 1000};
+            struct store_page page;
+            rc = store_query_objects(p->s, &admin, p->pushed_from[k], &f, false, &a, &page, err);
+            if (rc)
+                break;
+            if (n_held + page.n > cap) {
+                size_t ncap = (n_held + page.n) * 2;
+                const char **ni = arena_alloc(&a, ncap * sizeof *ni);
+                const char **nm = arena_alloc(&a, ncap * sizeof *nm);
+                if (!ni || !nm) {
+                    rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+                    break;
+                }
+                if (n_held) {
+                    memcpy(ni, held_ids, n_held * sizeof *ni);
+                    memcpy(nm, held_mod, n_held * sizeof *nm);
+                }
+                held_ids = ni;
+                held_mod = nm;
+                cap = ncap;
+            }
+            for (size_t i = 0; i < page.n; i++) {
+                held_ids[n_held] = page.rows[i].id;
+                held_mod[n_held++] = page.rows[i].modified;
+            }
+            more = page.more && page.n;
+            if (page.n)
+                after = page.rows[page.n - 1].date_added;
+        }
+    }
+    size_t kept = 0;
+    for (size_t i = 0; rc == 0 && i < env->n_items; i++) {
+        if (is_ours(p, env->items[i].obj, held_ids, held_mod, n_held))
+            p->res->ours++;
+        else
+            env->items[kept++] = env->items[i];
+    }
+    if (rc == 0)
+        env->n_items = kept;
+    arena_release(&a);
+    return rc;
+}
 
 static char *page_url(struct pull *p, const char *after, const char *next)
 {
@@ -116,7 +246,7 @@ static int page_done(struct store_txn *t, const struct exchange_result *n, void 
 {
     struct page *g = ctx;
     struct pull *p = g->p;
-    g->cp.objects += (int64_t)n->received;
+    g->cp.objects += (int64_t)n->stored;
     int rc = store_checkpoint_put(t, &g->cp, err);
     dbuf_puts(d, "{\"peer\":");
     dbuf_json_string(d, p->peer->name, strlen(p->peer->name));
@@ -164,18 +294,44 @@ static int run(struct pull *p, struct lia_err *err)
     char *next = NULL;
     bool more = true;
     /* A next token is bound to the filters it was issued for: keep added_after fixed along one
-     * chain of next tokens, and take the new position only when a chain starts. */
+     * chain of next tokens, and take the new position only when a chain starts, inclusively
+     * (objects sharing the position's date_added may not all have been fetched). */
     char chain_after[64] = "";
+    int restarts = 0;
     while (rc == 0 && more) {
-        if (!next)
-            snprintf(chain_after, sizeof chain_after, "%s", p->cp.position ? p->cp.position : "");
+        if (!next && p->cp.position && p->cp.position[0])
+            inclusive_after(p->cp.position, chain_after);
         char *url = page_url(p, chain_after[0] ? chain_after : NULL, next);
         if (!url) {
             free(next);
             return lia_err_set(err, LIA_ENOMEM, "out of memory");
         }
         struct xc_resp r;
+        /* A next token may be a consuming cursor (medallion's is: it hands out the following
+         * page each time it is used), so a request with one is never sent again: when it
+         * fails, or the answer is not a page, the chain starts again from the position,
+         * inclusively, which loses nothing (at most o->retries times per run). */
+        struct exchange_opts once = *p->o;
+        once.retries = 0;
+        const struct exchange_opts *saved = p->c.o;
+        if (next)
+            p->c.o = &once;
         rc = xc_request(&p->c, url, NULL, 0, &r, err);
+        p->c.o = saved;
+        bool failed = rc != 0 || r.status != 200;
+        if (next && failed && restarts < p->o->retries) {
+            lia_log(LIA_LOG_WARN, "exchange.chain_restart",
+                    "\"peer\":\"%s\",\"status\":%ld,\"from\":\"position\"", p->peer->name,
+                    rc ? 0L : r.status);
+            if (rc == 0)
+                xc_resp_release(&r);
+            free(url);
+            free(next);
+            next = NULL;
+            restarts++;
+            rc = 0;
+            continue;
+        }
         if (rc) {
             free(url);
             break;
@@ -192,17 +348,20 @@ static int run(struct pull *p, struct lia_err *err)
             xc_resp_release(&r);
             break;
         }
-        uint64_t got = p->res->received;
+        uint64_t got = p->res->received + p->res->ours;
         char old[64];
         snprintf(old, sizeof old, "%s", p->cp.position ? p->cp.position : "");
-        rc = store_page(p, &env, env.n_items && position[0] ? position : NULL, err);
+        bool any = env.n_items > 0;
+        rc = drop_ours(p, &env, err);
+        if (rc == 0)
+            rc = store_page(p, &env, any && position[0] ? position : NULL, err);
         stix_envelope_release(&env);
         xc_resp_release(&r); /* after the page: the envelope's items point into it */
         if (rc) {
             free(nnext);
             break;
         }
-        exchange_progress_add(p->o->progress, p->res->received - got, body_bytes);
+        exchange_progress_add(p->o->progress, p->res->received + p->res->ours - got, body_bytes);
         free(next);
         next = nnext;
         more = nmore;
@@ -234,6 +393,16 @@ int exchange_pull(struct store *s, const struct store_peer *peer, const char *re
     if (rc == 0)
         rc =
             exchange_checkpoint_load(s, peer->rid, "pull", remote_coll, local->rid, &a, &p.cp, err);
+    p.self = access_instance_identity(s);
+    struct store_checkpoint *cps = NULL;
+    size_t n_cps = 0;
+    if (rc == 0)
+        rc = store_checkpoint_list(s, peer->rid, &a, &cps, &n_cps, err);
+    if (rc == 0 && n_cps && !(p.pushed_from = arena_alloc(&a, n_cps * sizeof *p.pushed_from)))
+        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n_cps; i++)
+        if (!strcmp(cps[i].direction, "push") && !strcmp(cps[i].remote_coll, remote_coll))
+            p.pushed_from[p.n_pushed_from++] = cps[i].local_coll;
     if (rc == 0)
         rc = xc_open(peer, o, &p.c, err);
     if (rc == 0) {

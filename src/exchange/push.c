@@ -13,6 +13,7 @@
  * peer has finished with, so a push that stops resumes after the last
  * envelope the peer accepted.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include "exchange/exchange_int.h"
 
 #include <stdio.h>
@@ -70,8 +71,24 @@ static int take_status(struct push *p, json_t *st, bool *done, struct lia_err *e
     *done = !strcmp(status, "complete");
     if (!*done)
         return 0;
+    /* success_count counts what the peer accepted, also what it held already (liaison says
+     * "already held" in the success's message, medallion "Object already added"): only the
+     * rest is new there. */
     json_t *s = json_object_get(st, "success_count");
-    p->res->stored += json_is_integer(s) ? (uint64_t)json_integer_value(s) : 0;
+    uint64_t ok =
+        json_is_integer(s) && json_integer_value(s) > 0 ? (uint64_t)json_integer_value(s) : 0;
+    uint64_t held = 0;
+    size_t k;
+    json_t *d;
+    json_array_foreach(json_object_get(st, "successes"), k, d)
+    {
+        const char *msg = json_string_value(json_object_get(d, "message"));
+        if (msg && strcasestr(msg, "already"))
+            held++;
+    }
+    held = held > ok ? ok : held;
+    p->res->stored += ok - held;
+    p->res->existed += held;
     size_t i;
     json_t *f;
     json_array_foreach(json_object_get(st, "failures"), i, f)

@@ -17,7 +17,7 @@
  * key to verify with; whether that key belongs to a registered partner is
  * the importer's question (an unknown key is refused there).
  */
-#include "exchange/exchange.h"
+#include "exchange/exchange_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +29,7 @@
 #define MAX_HEADER 8192
 #define SIG_PREFIX "ed25519 "
 
-static bool is_hex(const char *s, size_t n)
+bool exchange_is_hex(const char *s, size_t n)
 {
     if (strlen(s) != n)
         return false;
@@ -63,8 +63,13 @@ int exchange_signed_build(const unsigned char secret_key[64], struct exchange_he
     rc = rc ? rc : dbuf_puts(out, ",\"recipient\":");
     rc = rc ? rc : dbuf_json_string(out, h->recipient, strlen(h->recipient));
     rc = rc ? rc
-            : dbuf_printf(out, ",\"objects\":%lld,\"bytes\":%lld,\"sha256\":\"%s\"}\n",
+            : dbuf_printf(out, ",\"objects\":%lld,\"bytes\":%lld,\"sha256\":\"%s\"",
                           (long long)h->objects, (long long)h->bytes, h->sha256);
+    if (rc == 0 && h->rotation) { /* the key rotation notice travels with the file */
+        rc = dbuf_puts(out, ",\"rotation\":");
+        rc = rc ? rc : dbuf_puts(out, h->rotation);
+    }
+    rc = rc ? rc : dbuf_puts(out, "}\n");
     rc = rc ? rc : dbuf_append(out, bundle, len);
     unsigned char sig[crypto_sign_BYTES];
     if (rc == 0)
@@ -82,7 +87,7 @@ static int refuse(struct lia_err *err, const char *why)
     return lia_err_set(err, LIA_EFORBIDDEN, "refused: %s; nothing imported", why);
 }
 
-static int copy_str(json_t *root, const char *key, char *dst, size_t size)
+int exchange_json_str(json_t *root, const char *key, char *dst, size_t size)
 {
     json_t *v = json_object_get(root, key);
     if (!json_is_string(v) || json_string_length(v) >= size)
@@ -99,12 +104,12 @@ static int parse_header(const char *line, size_t n, struct exchange_header *h)
     json_t *fmt = json_object_get(root, "format");
     if (!rc && !(json_is_string(fmt) && !strcmp(json_string_value(fmt), EXCHANGE_FORMAT)))
         rc = -2;
-    if (!rc && (copy_str(root, "sender", h->sender, sizeof h->sender) ||
-                copy_str(root, "sender_key", h->sender_key, sizeof h->sender_key) ||
-                copy_str(root, "created", h->created, sizeof h->created) ||
-                copy_str(root, "collection", h->collection, sizeof h->collection) ||
-                copy_str(root, "recipient", h->recipient, sizeof h->recipient) ||
-                copy_str(root, "sha256", h->sha256, sizeof h->sha256)))
+    if (!rc && (exchange_json_str(root, "sender", h->sender, sizeof h->sender) ||
+                exchange_json_str(root, "sender_key", h->sender_key, sizeof h->sender_key) ||
+                exchange_json_str(root, "created", h->created, sizeof h->created) ||
+                exchange_json_str(root, "collection", h->collection, sizeof h->collection) ||
+                exchange_json_str(root, "recipient", h->recipient, sizeof h->recipient) ||
+                exchange_json_str(root, "sha256", h->sha256, sizeof h->sha256)))
         rc = -1;
     json_t *obj = json_object_get(root, "objects"), *bytes = json_object_get(root, "bytes");
     if (!rc && (!json_is_integer(obj) || !json_is_integer(bytes) || json_integer_value(obj) < 0 ||
@@ -114,7 +119,7 @@ static int parse_header(const char *line, size_t n, struct exchange_header *h)
     if (!rc) {
         h->objects = json_integer_value(obj);
         h->bytes = json_integer_value(bytes);
-        if (!is_hex(h->sender_key, 64) || !is_hex(h->sha256, 64))
+        if (!exchange_is_hex(h->sender_key, 64) || !exchange_is_hex(h->sha256, 64))
             rc = -1;
     }
     json_decref(root);

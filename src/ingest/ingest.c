@@ -277,6 +277,7 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
         rc = ingest_creator_rule(b, info, &held, &inject, &why, err);
     if (rc == LIA_ECONFLICT) { /* exactly this version is held already: nothing to do */
         o->r.stored = true;
+        o->r.message = "already held"; /* a sender counts what is new here by it */
         return 0;
     }
     if (rc == 0 && inject) /* the type rules below read the effective creator */
@@ -395,6 +396,8 @@ static int store_chunk(struct ingest_batch *b, struct chunk *c, struct lia_err *
                                             "here (post the marking-definition, then the object "
                                             "again)",
                                             c->so[o->slot].unknown_marking);
+            else if (!o->r.is_new)
+                o->r.message = "already held";
         }
         b->n.received++;
         b->n.bytes += o->len;

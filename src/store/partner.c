@@ -131,19 +131,72 @@ static const struct store_field peer_fields[] = {
 
 STORE_ROW_FN(peer_row, peer_fields)
 
+struct setting {
+    const char *name, *value;
+};
+static const struct store_field setting_fields[] = {FIELD(struct setting, name, 't'),
+                                                    FIELD(struct setting, value, 't')};
+STORE_ROW_FN(setting_row, setting_fields)
+
+/* Fills the peer_setting members of p. */
+static int peer_settings(struct store *s, struct store_peer *p, struct arena *a,
+                         struct lia_err *err)
+{
+    static struct sq q = SQ("SELECT name, value FROM peer_setting WHERE peer = ?");
+    void *rows;
+    size_t n;
+    p->basic_user = NULL;
+    p->timeout_s = p->connect_timeout_s = 0;
+    int rc = store_list(s, &q, SV(sv_int(p->rid)), sizeof(struct setting), setting_row, a, &rows,
+                        &n, "read peer settings", err);
+    const struct setting *set = rows;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int64_t v = 0;
+        if (strcmp(set[i].name, "basic_user") &&
+            lia_parse_i64(set[i].value, strlen(set[i].value), 1, 86400, &v))
+            v = 0;
+        if (!strcmp(set[i].name, "basic_user"))
+            p->basic_user = set[i].value;
+        else if (!strcmp(set[i].name, "timeout"))
+            p->timeout_s = v;
+        else if (!strcmp(set[i].name, "connect_timeout"))
+            p->connect_timeout_s = v;
+    }
+    return rc;
+}
+
 int store_peer_add(struct store *s, const struct store_peer *p, int64_t *rid, struct lia_err *err)
 {
     static struct sq q = SQ("INSERT INTO peer(name, url, api_root, partner, token, client_cert,"
                             " client_key, ca, created) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"
                             " RETURNING rid");
-    int rc = store_get(s, &q,
-                       SV(sv_text(p->name), sv_text(p->url), sv_text(p->api_root),
-                          sv_int(p->partner), sv_text(p->token), sv_text(p->client_cert),
-                          sv_text(p->client_key), sv_text(p->ca), sv_int(lia_now_us())),
-                       store_row_int, NULL, rid, "", "add peer", err);
-    if (rc == LIA_ECONFLICT)
-        return lia_err_set(err, LIA_ECONFLICT, "a peer named '%s' exists already", p->name);
-    return rc;
+    static struct sq set = SQ("INSERT INTO peer_setting(peer, name, value) VALUES(?, ?, ?)");
+    struct store_txn *t;
+    int rc = store_begin(s, &t, err);
+    if (rc)
+        return rc;
+    rc = store_one(t->conn, &q,
+                   SV(sv_text(p->name), sv_text(p->url), sv_text(p->api_root), sv_int(p->partner),
+                      sv_text(p->token), sv_text(p->client_cert), sv_text(p->client_key),
+                      sv_text(p->ca), sv_int(lia_now_us())),
+                   store_row_int, NULL, rid, "", "add peer", err);
+    char tv[2][24];
+    snprintf(tv[0], sizeof tv[0], "%lld", (long long)p->timeout_s);
+    snprintf(tv[1], sizeof tv[1], "%lld", (long long)p->connect_timeout_s);
+    const char *names[] = {"basic_user", "timeout", "connect_timeout"};
+    const char *values[] = {p->basic_user, p->timeout_s ? tv[0] : NULL,
+                            p->connect_timeout_s ? tv[1] : NULL};
+    for (size_t i = 0; i < 3 && rc == 0; i++)
+        if (values[i])
+            rc = store_do(t->conn, &set, SV(sv_int(*rid), sv_text(names[i]), sv_text(values[i])),
+                          NULL, "add peer", err);
+    if (rc) {
+        store_rollback(t);
+        if (rc == LIA_ECONFLICT)
+            return lia_err_set(err, LIA_ECONFLICT, "a peer named '%s' exists already", p->name);
+        return rc;
+    }
+    return store_commit(t, err);
 }
 
 int store_peer_get(struct store *s, int64_t rid, const char *key, struct arena *a,
@@ -153,8 +206,10 @@ int store_peer_get(struct store *s, int64_t rid, const char *key, struct arena *
     static struct sq by_name = SQ(PEER_SELECT " WHERE name = ?");
     char nf[200];
     snprintf(nf, sizeof nf, "no peer '%s' (see `liaison peer list`)", key ? key : "?");
-    return store_get(s, key ? &by_name : &by_rid, SV(key ? sv_text(key) : sv_int(rid)), peer_row, a,
-                     out, nf, "read peer", err);
+    memset(out, 0, sizeof *out);
+    int rc = store_get(s, key ? &by_name : &by_rid, SV(key ? sv_text(key) : sv_int(rid)), peer_row,
+                       a, out, nf, "read peer", err);
+    return rc ? rc : peer_settings(s, out, a, err);
 }
 
 int store_peer_list(struct store *s, struct arena *a, struct store_peer **out, size_t *n,
@@ -164,12 +219,15 @@ int store_peer_list(struct store *s, struct arena *a, struct store_peer **out, s
     void *rows;
     int rc = store_list(s, &q, SV_NONE, sizeof **out, peer_row, a, &rows, n, "list peers", err);
     *out = rows;
+    for (size_t i = 0; rc == 0 && i < *n; i++)
+        rc = peer_settings(s, &(*out)[i], a, err);
     return rc;
 }
 
 int store_peer_remove(struct store *s, int64_t rid, struct lia_err *err)
 {
     static struct sq checkpoints = SQ("DELETE FROM checkpoint WHERE peer = ?");
+    static struct sq settings = SQ("DELETE FROM peer_setting WHERE peer = ?");
     static struct sq peer = SQ("DELETE FROM peer WHERE rid = ?");
     struct store_txn *t;
     int rc = store_begin(s, &t, err);
@@ -177,6 +235,7 @@ int store_peer_remove(struct store *s, int64_t rid, struct lia_err *err)
         return rc;
     int64_t changed = 0;
     rc = store_do(t->conn, &checkpoints, SV(sv_int(rid)), NULL, "remove peer", err);
+    rc = rc ? rc : store_do(t->conn, &settings, SV(sv_int(rid)), NULL, "remove peer", err);
     rc = rc ? rc : store_do(t->conn, &peer, SV(sv_int(rid)), &changed, "remove peer", err);
     if (rc == 0 && !changed)
         rc = lia_err_set(err, LIA_ENOTFOUND, "no such peer");
@@ -273,5 +332,44 @@ int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t 
         arena_release(&a);
     }
     dbuf_release(&q);
+    return rc;
+}
+
+int store_partner_key_rotate(struct store_txn *t, int64_t partner, const char *old_key,
+                             const char *new_key, int64_t until, struct lia_err *err)
+{
+    static struct sq set = SQ("UPDATE partner SET pubkey = ? WHERE rid = ? AND lower(pubkey) = ?");
+    static struct sq keep = SQ("INSERT INTO partner_key(partner, pubkey, until, rotated)"
+                               " VALUES(?, ?, ?, ?) ON CONFLICT(partner, pubkey) DO UPDATE SET"
+                               " until = excluded.until, rotated = excluded.rotated");
+    int64_t changed = 0;
+    int rc = store_do(t->conn, &set, SV(sv_text(new_key), sv_int(partner), sv_text(old_key)),
+                      &changed, "rotate partner key", err);
+    if (rc == 0 && !changed)
+        return lia_err_set(err, LIA_ECONFLICT, "the partner's key changed meanwhile");
+    return rc ? rc
+              : store_do(t->conn, &keep,
+                         SV(sv_int(partner), sv_text(old_key), sv_int(until), sv_int(lia_now_us())),
+                         NULL, "rotate partner key", err);
+}
+
+struct old_key {
+    int64_t partner, until;
+};
+static const struct store_field old_key_fields[] = {FIELD(struct old_key, partner, 'i'),
+                                                    FIELD(struct old_key, until, 'i')};
+STORE_ROW_FN(old_key_row, old_key_fields)
+
+int store_partner_key_old(struct store *s, const char *pubkey, int64_t now, int64_t *partner,
+                          int64_t *until, struct lia_err *err)
+{
+    static struct sq q = SQ("SELECT partner, until FROM partner_key WHERE pubkey = ? AND until > ?"
+                            " ORDER BY until DESC");
+    now = now ? now : INT64_MIN;
+    struct old_key k = {0};
+    int rc = store_get(s, &q, SV(sv_text(pubkey), sv_int(now)), old_key_row, NULL, &k,
+                       "no partner has this key", "read partner keys", err);
+    *partner = k.partner;
+    *until = k.until;
     return rc;
 }

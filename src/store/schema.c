@@ -75,6 +75,13 @@ static const struct store_table tables[] = {
      " position t, last_ok i, last_error t, updated i NOT NULL, objects i NOT NULL DEFAULT 0",
      "peer, direction COLLATE BINARY, remote_coll COLLATE BINARY, local_coll",
      "PRIMARY KEY(peer, direction, remote_coll, local_coll)", STORE_TABLE_NOROWID, NULL},
+    /* A peer's settings beyond the peer row: basic_user (HTTP Basic login; the password is
+     * the peer's secret, in peer.token), timeout and connect_timeout (seconds). */
+    {"peer_setting", "peer i NOT NULL, name t NOT NULL, value t NOT NULL",
+     "peer, name COLLATE BINARY", "PRIMARY KEY(peer, name)", STORE_TABLE_NOROWID, NULL},
+    /* A partner's signing keys replaced by a rotation notice: still valid until `until`. */
+    {"partner_key", "partner i NOT NULL, pubkey t NOT NULL, until i NOT NULL, rotated i NOT NULL",
+     "partner, pubkey COLLATE BINARY", "PRIMARY KEY(partner, pubkey)", STORE_TABLE_NOROWID, NULL},
     {"provenance",
      "obj i PRIMARY KEY, peer i, partner i, received i NOT NULL, trust t, via t NOT NULL", "obj",
      NULL, 0, NULL},
@@ -417,6 +424,10 @@ static const struct migration migrations[] = {
     {17, "retention: review interval and retention limit per collection", "retention", NULL, NULL,
      NULL},
     {18, "review: each object's review date once extended", "review", NULL, NULL, NULL},
+    {19, "peer_setting: a peer's Basic login and timeouts (issue 25)", "peer_setting", NULL, NULL,
+     NULL},
+    {20, "partner_key: partners' rotated signing keys and until when they verify", "partner_key",
+     NULL, NULL, NULL},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -470,6 +470,10 @@ struct store_peer {
     const char *token;    /* secret; NULL when a client certificate is used */
     const char *client_cert, *client_key, *ca; /* file paths, or NULL */
     int64_t created;
+    /* Table peer_setting: */
+    const char *basic_user;    /* HTTP Basic login as this user (token: the password); or NULL */
+    int64_t timeout_s;         /* whole request, seconds; 0: the caller's default */
+    int64_t connect_timeout_s; /* seconds; 0: the caller's default */
 };
 /* LIA_ECONFLICT when the name is taken. */
 int store_peer_add(struct store *s, const struct store_peer *p, int64_t *rid, struct lia_err *err);
@@ -478,7 +482,7 @@ int store_peer_get(struct store *s, int64_t rid, const char *key, struct arena *
                    struct store_peer *out, struct lia_err *err);
 int store_peer_list(struct store *s, struct arena *a, struct store_peer **out, size_t *n,
                     struct lia_err *err);
-/* Removes the peer and its checkpoints (provenance rows stay: they are history). */
+/* Removes the peer, its settings and checkpoints (provenance rows stay: they are history). */
 int store_peer_remove(struct store *s, int64_t rid, struct lia_err *err);
 
 struct store_checkpoint {
@@ -504,6 +508,15 @@ int store_checkpoint_get(struct store *s, int64_t peer, const char *direction,
 /* Every checkpoint of peer (0: of every peer), by peer, direction and collection. */
 int store_checkpoint_list(struct store *s, int64_t peer, struct arena *a,
                           struct store_checkpoint **out, size_t *n, struct lia_err *err);
+/* A rotation notice accepted, inside t: the partner's key becomes new_key when it is old_key
+ * (LIA_ECONFLICT otherwise: another change came first), and old_key is kept in partner_key,
+ * still verifying the partner's files until `until` (microseconds). */
+int store_partner_key_rotate(struct store_txn *t, int64_t partner, const char *old_key,
+                             const char *new_key, int64_t until, struct lia_err *err);
+/* The partner whose retired key is pubkey and still valid at now (0: at any time; *until
+ * tells when it ends); LIA_ENOTFOUND when none. */
+int store_partner_key_old(struct store *s, const char *pubkey, int64_t now, int64_t *partner,
+                          int64_t *until, struct lia_err *err);
 /* One provenance row per stored version (date_added): who sent it, when, the trust this side
  * gives that partner, and how ("pull" or "import"). peer 0 for imports. */
 int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t n, int64_t peer,

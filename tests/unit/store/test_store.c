@@ -565,6 +565,74 @@ static void test_schema_migrations(void **state)
         fail_msg("schema.c: %s has no migration (docs/upgrades.md)", missing);
 }
 
+/* A peer's settings (Basic user, timeouts) are stored with it and removed with it; a partner's
+ * key rotates only from the key it has, and the old key stays findable until its date. */
+static void test_peer_settings_and_key_rotation(void **state)
+{
+    (void)state;
+    struct world w;
+    setup_world(&w);
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct arena a;
+    arena_init(&a, 0);
+    struct store_peer in = {.name = "alg",
+                            .url = "http://127.0.0.1:1/taxii2/",
+                            .partner = w.us,
+                            .token = "pw",
+                            .basic_user = "alice",
+                            .timeout_s = 600};
+    int64_t rid;
+    assert_int_equal(store_peer_add(w.u.s, &in, &rid, &err), 0);
+    struct store_peer tok = {.name = "t", .url = "http://h/", .partner = w.us, .token = "x"};
+    int64_t rid2;
+    assert_int_equal(store_peer_add(w.u.s, &tok, &rid2, &err), 0);
+    assert_int_equal(store_peer_add(w.u.s, &in, &rid2, &err), LIA_ECONFLICT);
+    struct store_peer out;
+    assert_int_equal(store_peer_get(w.u.s, 0, "alg", &a, &out, &err), 0);
+    assert_string_equal(out.basic_user, "alice");
+    assert_int_equal(out.timeout_s, 600);
+    assert_int_equal(out.connect_timeout_s, 0);
+    struct store_peer *list;
+    size_t n;
+    assert_int_equal(store_peer_list(w.u.s, &a, &list, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_null(list[1].basic_user);
+    assert_int_equal(list[1].timeout_s, 0);
+    assert_int_equal(store_peer_remove(w.u.s, rid, &err), 0);
+    assert_int_equal(store_peer_add(w.u.s, &tok, &rid2, &err), LIA_ECONFLICT);
+    struct store_peer again = {.name = "alg", .url = "http://h/", .partner = w.us, .token = "y"};
+    assert_int_equal(store_peer_add(w.u.s, &again, &rid, &err), 0);
+    assert_int_equal(store_peer_get(w.u.s, rid, NULL, &a, &out, &err), 0);
+    assert_null(out.basic_user); /* the removed peer's settings went with it */
+
+    char old[65], new_key[65], other[65];
+    memset(old, 'a', 64);
+    memset(new_key, 'b', 64);
+    memset(other, 'c', 64);
+    old[64] = new_key[64] = other[64] = '\0';
+    assert_int_equal(store_partner_update(w.u.s, w.us, "pubkey", old, &err), 0);
+    struct store_txn *t;
+    assert_int_equal(store_begin(w.u.s, &t, &err), 0);
+    assert_int_equal(store_partner_key_rotate(t, w.us, other, new_key, 2000, &err), LIA_ECONFLICT);
+    store_rollback(t);
+    assert_int_equal(store_begin(w.u.s, &t, &err), 0);
+    assert_int_equal(store_partner_key_rotate(t, w.us, old, new_key, 2000, &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+    struct store_partner p;
+    assert_int_equal(store_partner_get(w.u.s, w.us, NULL, NULL, &a, &p, &err), 0);
+    assert_string_equal(p.pubkey, new_key);
+    int64_t who = 0, until = 0;
+    assert_int_equal(store_partner_key_old(w.u.s, old, 1999, &who, &until, &err), 0);
+    assert_int_equal(who, w.us);
+    assert_int_equal(until, 2000);
+    assert_int_equal(store_partner_key_old(w.u.s, old, 2000, &who, &until, &err), LIA_ENOTFOUND);
+    assert_int_equal(store_partner_key_old(w.u.s, old, 0, &who, &until, &err), 0);
+    assert_int_equal(store_partner_key_old(w.u.s, new_key, 0, &who, &until, &err), LIA_ENOTFOUND);
+    arena_release(&a);
+    unit_store_close(&w.u);
+}
+
 int main(void)
 {
     unit_store_backend("unit_store_test_store");
@@ -580,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_generation_listen_lost),
         cmocka_unit_test(test_writing),
         cmocka_unit_test(test_schema_migrations),
+        cmocka_unit_test(test_peer_settings_and_key_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
