@@ -111,5 +111,9 @@ bool api_static_route(struct api_call *c, const char **seg, size_t nseg);
 void api_liaison_route(struct api_call *c, const char **seg, size_t nseg);
 void api_liaison_whoami(struct api_call *c);
 void api_liaison_partners(struct api_call *c);
+/* liaison_audit.c: keeps the checkpoint a partner's request carries; GET
+ * /liaison/audit/witness. */
+void api_keep_witness(struct api_call *c);
+void api_liaison_audit(struct api_call *c, const char **seg, size_t nseg);
 
 #endif

@@ -136,6 +136,8 @@ int cli_init(int argc, char **argv)
         rc = store_meta_set(s, "instance_name", name, &err);
     if (rc == 0)
         rc = write_keys(dir, &err);
+    if (rc == 0) /* the first head is signed already */
+        rc = audit_signer_load(s, dir, &err);
     char conf[4200];
     snprintf(conf, sizeof conf, "%s/liaison.conf", dir);
     if (rc == 0 && stat(conf, &sb) != 0)

@@ -44,6 +44,10 @@ int cli_open_store_at(const char *cmd, const char *dir, const char *location, in
     int rc = store_open(path, &opt, out, &err);
     if (rc)
         return cli_error(cli_exit_for(rc), cmd, "%s", err.msg);
+    /* Every head this process appends is signed when the instance's key is here (an older
+     * data directory without one keeps unsigned heads). */
+    if (dir && audit_signer_load(*out, dir, &err) != 0)
+        audit_signer_set(NULL, NULL);
     return 0;
 }
 

@@ -114,6 +114,8 @@ struct exchange_header {
     int64_t objects;
     int64_t bytes;
     char sha256[65];
+    char checkpoint[512]; /* the sender's latest signed audit checkpoint, "" for none (older
+                             senders): its recipient keeps it (audit/anchor.c) */
 };
 
 /* Builds a signed file in out from a header (sender, created, collection, recipient, objects
@@ -126,6 +128,11 @@ int exchange_signed_build(const unsigned char secret_key[64], struct exchange_he
  * unsigned file. */
 int exchange_signed_verify(const char *text, size_t len, struct exchange_header *h,
                            const char **bundle, size_t *bundle_len, struct lia_err *err);
+
+/* The checkpoints of our audit log that peer keeps (GET /liaison/audit/witness on it, as the
+ * partner it knows us as), each line in a. */
+int exchange_fetch_witness(const struct store_peer *peer, const struct exchange_opts *o,
+                           struct arena *a, char ***lines, size_t *n, struct lia_err *err);
 
 /* Reads DIR/signing.key (hex, 64 bytes). The caller wipes it with sodium_memzero. */
 int exchange_load_secret_key(const char *dir, unsigned char sk[64], struct lia_err *err);

@@ -238,6 +238,7 @@ int exchange_pull(struct store *s, const struct store_peer *peer, const char *re
         rc = xc_open(peer, o, &p.c, err);
     if (rc == 0) {
         rc = run(&p, err);
+        xc_keep_witness(&p.c, s, &p.partner); /* the peer's signed checkpoint, if it sent one */
         xc_close(&p.c);
     }
     if (rc != LIA_EBUSY && (rc == 0 || p.cp.peer))

@@ -118,6 +118,7 @@ static int send_envelope(struct push *p, const struct store_row *rows, size_t n,
     rc = rc ? rc : xc_escape(&u, p->remote);
     rc = rc ? rc : dbuf_puts(&u, "/objects/");
     struct xc_resp r;
+    xc_send_checkpoint(&p->c, p->s); /* our head, with this envelope's record in it */
     if (rc == 0)
         rc = xc_request(&p->c, u.ptr, body.ptr, body.len, &r, err);
     else
@@ -276,6 +277,7 @@ int exchange_push(struct store *s, const struct store_peer *peer,
         rc = xc_open(peer, o, &p.c, err);
     if (rc == 0) {
         rc = run(&p, err);
+        xc_keep_witness(&p.c, s, &p.partner); /* the peer's signed checkpoint, if it sent one */
         xc_close(&p.c);
     }
     if (p.cp.peer)

@@ -9,9 +9,9 @@
  * share, only with `liaison migrate` (or init), under an advisory lock, so that nodes of two
  * versions never run against one schema.
  *
- * Versions: SQLite 3 (2: exchange, search and watch tables; 3: auth_gen, the version flags and
- * audience masks); PostgreSQL 4 (2: watches; 3: search; 4: the version flags and audience
- * masks, and search.obj renamed rowid, as SQLite's is called).
+ * Versions: SQLite 4 (2: exchange, search and watch tables; 3: auth_gen, the version flags and
+ * audience masks; 4: audit_witness); PostgreSQL 5 (2: watches; 3: search; 4: the version flags
+ * and audience masks, and search.obj renamed rowid, as SQLite's is called; 5: audit_witness).
  */
 #include "store/store_int.h"
 
@@ -85,6 +85,10 @@ static const struct store_table tables[] = {
      "seq i PRIMARY KEY, ts i NOT NULL, actor t NOT NULL, action t NOT NULL, detail t NOT NULL,"
      " prev b NOT NULL, hash b NOT NULL",
      "seq", NULL, 0, NULL},
+    {"audit_witness",
+     "partner i NOT NULL, seq i NOT NULL, hash t NOT NULL, line t NOT NULL, received i NOT NULL",
+     "partner, seq, hash COLLATE BINARY", "PRIMARY KEY(partner, seq, hash)", STORE_TABLE_NOROWID,
+     NULL},
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
 

@@ -330,6 +330,22 @@ int store_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32],
 #define STORE_AUDIT_HEAD "audit_head"
 int store_audit_insert(struct store_txn *t, const struct store_audit_entry *e, const char *head,
                        struct lia_err *err);
+
+/* Checkpoints of a partner's audit log it sent us (its witness: docs/security.md), one row per
+ * (partner, seq, hash): two of one seq with different hashes are both kept, as evidence. */
+struct store_witness {
+    int64_t partner;  /* partner rowid */
+    int64_t seq;      /* the entry the checkpoint names */
+    const char *hash; /* its hash, hex */
+    const char *line; /* the signed checkpoint as received */
+    int64_t received;
+};
+/* Keeps w unless the same (partner, seq, hash) is kept already (*added false). */
+int store_witness_put(struct store *s, const struct store_witness *w, bool *added,
+                      struct lia_err *err);
+/* The checkpoints kept from partner, by seq. */
+int store_witness_list(struct store *s, int64_t partner, struct arena *a, struct store_witness **out,
+                       size_t *n, struct lia_err *err);
 /* Calls fn for each entry from seq > after, in order, until fn returns non-zero. */
 int store_audit_scan(struct store *s, int64_t after,
                      int (*fn)(const struct store_audit_entry *e, void *ctx), void *ctx,
