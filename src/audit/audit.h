@@ -177,9 +177,9 @@ struct audit_report {
     int64_t entries; /* entries checked */
     int64_t bad_seq; /* first entry at fault, 0 when the chain is intact */
     char problem[320];
-    char head[96];        /* "seq:hash" of the last entry, to record outside the server */
-    bool head_signed;     /* the recorded head is a checkpoint signed by the key given */
-    size_t checkpoints;   /* checkpoints the log was compared with */
+    char head[96];      /* "seq:hash" of the last entry, to record outside the server */
+    bool head_signed;   /* the recorded head is a checkpoint signed by the key given */
+    size_t checkpoints; /* checkpoints the log was compared with */
 };
 
 /* Walks the whole chain. Returns 0 whether or not it is intact (see report->bad_seq);

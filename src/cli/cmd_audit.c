@@ -222,8 +222,7 @@ static int ask_witnesses(struct store *s, struct anchors *an, const unsigned cha
             if (r)
                 failed = r;
         }
-        printf("peer %s keeps %zu checkpoint%s of this log\n", peers[i].name, k,
-               k == 1 ? "" : "s");
+        printf("peer %s keeps %zu checkpoint%s of this log\n", peers[i].name, k, k == 1 ? "" : "s");
         (*asked)++;
     }
     arena_release(&a);

@@ -388,8 +388,8 @@ void xc_keep_witness(struct xc_client *c, struct store *s, const struct store_pa
     struct lia_err err;
     lia_err_clear(&err);
     if (audit_witness_keep(s, partner, c->received_cp, &err) != 0)
-        lia_log(LIA_LOG_WARN, "witness_refused", "\"peer\":\"%s\",\"why\":\"%s\"",
-                c->peer->name, err.msg);
+        lia_log(LIA_LOG_WARN, "witness_refused", "\"peer\":\"%s\",\"why\":\"%s\"", c->peer->name,
+                err.msg);
 }
 
 void xc_send_checkpoint(struct xc_client *c, struct store *s)

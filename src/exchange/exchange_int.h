@@ -33,8 +33,8 @@ struct xc_resp {
     long status;
     struct dbuf body;
     char content_type[160];
-    char added_last[64]; /* X-TAXII-Date-Added-Last, "" when absent */
-    long retry_after;    /* seconds, -1 when absent */
+    char added_last[64];                   /* X-TAXII-Date-Added-Last, "" when absent */
+    long retry_after;                      /* seconds, -1 when absent */
     char checkpoint[AUDIT_CHECKPOINT_MAX]; /* X-Liaison-Audit-Checkpoint, "" when absent */
 };
 

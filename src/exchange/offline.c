@@ -259,8 +259,8 @@ int exchange_import_file(struct store *s, const struct exchange_import *im,
     struct lia_err werr;
     lia_err_clear(&werr);
     if (rc == 0 && h.checkpoint[0] && audit_witness_keep(s, &from, h.checkpoint, &werr) != 0)
-        lia_log(LIA_LOG_WARN, "witness_refused", "\"partner\":\"%s\",\"why\":\"%s\"",
-                from.name, werr.msg);
+        lia_log(LIA_LOG_WARN, "witness_refused", "\"partner\":\"%s\",\"why\":\"%s\"", from.name,
+                werr.msg);
     if (rc == 0)
         exchange_progress_add(im->progress, res->received, blen);
     else

@@ -19,7 +19,8 @@ int exchange_fetch_witness(const struct store_peer *peer, const struct exchange_
         return rc;
     char *url = xc_resolve(peer->url, "/liaison/audit/witness");
     struct xc_resp r;
-    rc = url ? xc_request(&c, url, NULL, 0, &r, err) : lia_err_set(err, LIA_ENOMEM, "out of memory");
+    rc =
+        url ? xc_request(&c, url, NULL, 0, &r, err) : lia_err_set(err, LIA_ENOMEM, "out of memory");
     json_t *j = NULL;
     if (rc == 0) {
         if (r.status != 200)

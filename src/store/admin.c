@@ -274,8 +274,8 @@ int store_witness_put(struct store *s, const struct store_witness *w, bool *adde
     return rc;
 }
 
-int store_witness_list(struct store *s, int64_t partner, struct arena *a, struct store_witness **out,
-                       size_t *n, struct lia_err *err)
+int store_witness_list(struct store *s, int64_t partner, struct arena *a,
+                       struct store_witness **out, size_t *n, struct lia_err *err)
 {
     static struct sq q = SQ("SELECT partner, seq, hash, line, received FROM audit_witness"
                             " WHERE partner = ? ORDER BY seq, received");

@@ -344,8 +344,8 @@ struct store_witness {
 int store_witness_put(struct store *s, const struct store_witness *w, bool *added,
                       struct lia_err *err);
 /* The checkpoints kept from partner, by seq. */
-int store_witness_list(struct store *s, int64_t partner, struct arena *a, struct store_witness **out,
-                       size_t *n, struct lia_err *err);
+int store_witness_list(struct store *s, int64_t partner, struct arena *a,
+                       struct store_witness **out, size_t *n, struct lia_err *err);
 /* Calls fn for each entry from seq > after, in order, until fn returns non-zero. */
 int store_audit_scan(struct store *s, int64_t after,
                      int (*fn)(const struct store_audit_entry *e, void *ctx), void *ctx,

@@ -263,7 +263,7 @@ static void test_middle_removed_recomputed(void **state)
     anchored_verify(&x, &alone, &with_cp);
     assert_int_equal(alone, 0);
     assert_int_equal(with_cp, 6); /* one entry short of the checkpoint's */
-    append(x.u.s, 1); /* and one more written: 6 exists, with another hash */
+    append(x.u.s, 1);             /* and one more written: 6 exists, with another hash */
     anchored_verify(&x, &alone, &with_cp);
     assert_int_equal(alone, 0);
     assert_int_equal(with_cp, 6);
