@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rfi/rfi.h"
+
 int cli_error(int code, const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -48,6 +50,14 @@ int cli_open_store_at(const char *cmd, const char *dir, const char *location, in
      * data directory without one keeps unsigned heads). */
     if (dir && audit_signer_load(*out, dir, &err) != 0)
         audit_signer_set(NULL, NULL);
+    /* RFI responses stored before "action" became response_type (once per store). */
+    lia_err_clear(&err);
+    rc = rfi_upgrade_responses(*out, &err);
+    if (rc) {
+        store_close(*out);
+        *out = NULL;
+        return cli_error(cli_exit_for(rc), cmd, "renaming stored RFI responses: %s", err.msg);
+    }
     return 0;
 }
 

@@ -192,6 +192,28 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
     return marking ? flush(b, c, err) : 0; /* later objects' handling reads it */
 }
 
+/* An RFI response from a liaison before issue 27 says what it does in "action", a name
+ * STIX 2.1 reserves (3.8), which the validator refuses: it is renamed response_type and
+ * validated again, so that older peers' answers still arrive. Nothing else is rewritten.
+ * True when o was renamed (o->text is then the renamed object, in b->a). */
+static bool rename_legacy_response(struct ingest_batch *b, struct obj *o)
+{
+    json_t *old = json_object_get(o->obj, ACCESS_RFI_RESPONSE_OLD);
+    if (strcmp(str_member(o->obj, "type"), ACCESS_TYPE_RFI_RESPONSE) != 0 || !json_is_string(old) ||
+        json_object_get(o->obj, ACCESS_RFI_RESPONSE_TYPE))
+        return false;
+    json_object_set(o->obj, ACCESS_RFI_RESPONSE_TYPE, old);
+    json_object_del(o->obj, ACCESS_RFI_RESPONSE_OLD);
+    char *text = json_dumps(o->obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *copy = text ? arena_strndup(b->a, text, strlen(text)) : NULL;
+    free(text);
+    if (!copy)
+        return false;
+    o->text = copy;
+    o->len = strlen(copy);
+    return true;
+}
+
 /* Stores the chunk's objects and reports each. */
 static int store_chunk(struct ingest_batch *b, struct chunk *c, struct lia_err *err)
 {
@@ -207,6 +229,11 @@ static int store_chunk(struct ingest_batch *b, struct chunk *c, struct lia_err *
             o->valid = o->checked->rc == 0, o->info = o->checked->info;
         else
             o->valid = stix_validate_object(o->obj, &o->info, &why) == 0;
+        if (!o->valid && rename_legacy_response(b, o)) {
+            lia_err_clear(&why);
+            o->checked = NULL;
+            o->valid = stix_validate_object(o->obj, &o->info, &why) == 0;
+        }
         if (o->valid) {
             ids[n_ids++] = o->r.id = o->info.id;
             o->r.version = o->info.versioned ? o->info.modified : str_member(o->obj, "created");

@@ -191,7 +191,7 @@ static int respond(struct store *s, const struct access_principal *who, const st
     json_object_set_new(o, "created_by_ref", json_string(who->identity));
     json_object_set_new(o, "rfi_ref", json_string(jstr(req->obj, "id")));
     json_object_set_new(o, "requester_ref", json_string(jstr(req->obj, "created_by_ref")));
-    json_object_set_new(o, "action", json_string(verb));
+    json_object_set_new(o, ACCESS_RFI_RESPONSE_TYPE, json_string(verb));
     if (act->text)
         json_object_set_new(o, "text", json_string(act->text));
     if (act->reason)

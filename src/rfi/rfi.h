@@ -79,4 +79,8 @@ int rfi_list_json(struct store *s, const struct access_principal *who, const str
 int rfi_show_json(struct store *s, const struct access_principal *who, const char *id,
                   struct arena *a, struct audit_ticket *t, struct dbuf *out, struct lia_err *err);
 
+/* Renames "action" to response_type in every stored RFI response version (STIX 2.1 reserves
+ * "action"), once per store (the setting rfi_response_type_renamed), on record. */
+int rfi_upgrade_responses(struct store *s, struct lia_err *err);
+
 #endif

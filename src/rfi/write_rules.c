@@ -190,13 +190,14 @@ static int check_response(struct store_txn *t, struct store *s, const struct acc
     (void)s, (void)who, (void)coll, (void)is_new;
     static const char *const actions[] = {"acknowledge", "answer", "decline", NULL};
     const char *rfi = str(obj, "rfi_ref");
-    const char *action = str(obj, "action");
+    const char *action = str(obj, ACCESS_RFI_RESPONSE_TYPE);
     const char *by = str(obj, "created_by_ref");
     if (!rfi || strncmp(rfi, ACCESS_TYPE_RFI "--", strlen(ACCESS_TYPE_RFI) + 2) != 0 ||
         !stix_is_valid_id(rfi, strlen(rfi)))
         return lia_err_set(err, LIA_EINVAL, "a response needs rfi_ref, a liaison-rfi id");
     if (!one_of(action, actions))
-        return lia_err_set(err, LIA_EINVAL, "action must be acknowledge, answer or decline");
+        return lia_err_set(err, LIA_EINVAL,
+                           ACCESS_RFI_RESPONSE_TYPE " must be acknowledge, answer or decline");
     if (!strcmp(action, "answer") && !str(obj, "text") &&
         !json_array_size(json_object_get(obj, "object_refs")))
         return lia_err_set(err, LIA_EINVAL, "an answer needs text or object_refs");

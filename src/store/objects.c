@@ -548,3 +548,15 @@ int store_partner_rids(struct store_txn *t, const char *const *identities, size_
     }
     return 0;
 }
+
+int store_object_set_json(struct store_txn *t, int64_t date_added, const char *json,
+                          struct lia_err *err)
+{
+    static struct sq q = SQ("UPDATE object SET json = ? WHERE date_added = ?");
+    int64_t n = 0;
+    int rc =
+        store_do(t->conn, &q, SV(sv_text(json), sv_int(date_added)), &n, "rename property", err);
+    if (rc == 0 && n != 1)
+        return lia_err_set(err, LIA_ENOTFOUND, "no object version %lld", (long long)date_added);
+    return rc;
+}

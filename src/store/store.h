@@ -220,6 +220,11 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
                         const struct store_filter *f, bool with_json, struct arena *a,
                         struct store_page *out, struct lia_err *err);
 
+/* Replaces the stored text of the version keyed date_added, in t: only for a property renamed
+ * by an upgrade (rfi_upgrade_responses), never for content; the caller audits it. */
+int store_object_set_json(struct store_txn *t, int64_t date_added, const char *json,
+                          struct lia_err *err);
+
 /* Deletes the versions of object id in coll that f selects (ids/types ignored), after the
  * same policy gate as reads; *deleted gets the count (0 means "not found" to the caller) and
  * *gone (in a) each removed version's date_added and modified text, for the audit record. */
