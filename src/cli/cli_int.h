@@ -70,6 +70,8 @@ int cli_config_add_store(const char *conf, const char *location, struct lia_err 
 int cli_sync_start(struct store *s, const char *dir, size_t interval);
 void cli_sync_stop(void);
 /* Finds a partner by name or identity id; prints the error and returns its code. */
+/* A --since value: a plain date YYYY-MM-DD (its first instant, UTC) or an RFC 3339 time. */
+int cli_parse_since(const char *text, int64_t *us, struct lia_err *err);
 int cli_find_partner(struct store *s, const char *key, struct arena *a, struct store_partner *p);
 
 #endif

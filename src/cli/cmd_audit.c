@@ -371,11 +371,8 @@ int cli_audit_cmd(int argc, char **argv)
     struct show_ctx sc = {0};
     struct lia_err err;
     lia_err_clear(&err);
-    if (since) {
-        int digits;
-        if (stix_parse_timestamp(since, strlen(since), &sc.since, &digits, &err))
-            return cli_error(CLI_USAGE, "audit show", "--since: %s", err.msg);
-    }
+    if (since && cli_parse_since(since, &sc.since, &err))
+        return cli_error(CLI_USAGE, "audit show", "--since: %s", err.msg);
     struct store *s;
     /* Two connections: show names disclosed versions while it walks the log. */
     int rc = cli_open_store("audit", dir, 2, &s);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "rfi/rfi.h"
+#include "stix/stix.h"
 
 int cli_error(int code, const char *cmd, const char *fmt, ...)
 {
@@ -102,4 +103,23 @@ int cli_audit(struct store *s, const char *action, const char *detail, struct li
         return rc;
     }
     return store_commit(t, err);
+}
+
+int cli_parse_since(const char *text, int64_t *us, struct lia_err *err)
+{
+    char full[40];
+    const char *t = text;
+    if (strlen(text) == 10 && text[4] == '-' && text[7] == '-') {
+        snprintf(full, sizeof full, "%sT00:00:00Z", text);
+        t = full;
+    }
+    int digits;
+    struct lia_err why;
+    lia_err_clear(&why);
+    if (stix_parse_timestamp(t, strlen(t), us, &digits, &why) != 0)
+        return lia_err_set(err, LIA_EINVAL,
+                           "\"%.40s\" is not a date (YYYY-MM-DD) or an RFC 3339 time in UTC "
+                           "(2027-01-31T12:00:00Z)",
+                           text);
+    return 0;
 }

@@ -121,6 +121,18 @@ static void link_ids(struct chunk *c)
             sorted[i].o->prev = sorted[i - 1].o;
 }
 
+/* The objects as sent are the same JSON (the tree may have had created_by_ref added). */
+static bool same_text(const struct obj *x, const struct obj *y)
+{
+    if (x->len == y->len && memcmp(x->text, y->text, x->len) == 0)
+        return true;
+    json_t *a = json_loadb(x->text, x->len, 0, NULL), *b = json_loadb(y->text, y->len, 0, NULL);
+    bool same = a && b && json_equal(a, b);
+    json_decref(a);
+    json_decref(b);
+    return same;
+}
+
 /* The rules of one object, and its row; refusals are recorded in o->r. Non-zero only when
  * the transaction failed. */
 static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct store_creator held,
@@ -129,6 +141,16 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
     const struct stix_info *info = &o->info;
     struct lia_err why;
     lia_err_clear(&why);
+    /* An object without versions (an SCO) sent twice with one id and different content: the
+     * second is not a version of the first and would store nothing; say so. */
+    for (const struct obj *p = o->prev; p && !info->versioned; p = p->prev)
+        if (p->put && !same_text(p, o)) {
+            lia_err_set(&why, LIA_EINVAL,
+                        "%s came twice in this envelope with different content; it has no "
+                        "versions, so only the first was stored",
+                        info->id);
+            return refuse(b, o, &why, err);
+        }
     const struct ingest_rule *rule = NULL;
     bool marking = !strcmp(info->type, "marking-definition");
     int rc = ingest_rule_for(info->type, &rule, &why);

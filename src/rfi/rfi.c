@@ -32,6 +32,22 @@ static char *dump(struct arena *a, json_t *obj)
     return out;
 }
 
+int rfi_check_due(const char *due, struct lia_err *err)
+{
+    int64_t us;
+    int digits;
+    struct lia_err why;
+    lia_err_clear(&why);
+    if (stix_parse_timestamp(due, strlen(due), &us, &digits, &why) != 0)
+        return lia_err_set(err, LIA_EINVAL,
+                           "due: \"%.40s\" is not a date (YYYY-MM-DD, or an RFC 3339 time in UTC "
+                           "such as 2027-01-31T12:00:00Z)",
+                           due);
+    if (us < lia_now_us())
+        return lia_err_set(err, LIA_ECONFLICT, "the due date %s is in the past", due);
+    return 0;
+}
+
 /* A timestamp strictly after `after` (a version must move forward), millisecond precision. */
 static void version_time(const char *after, char out[32])
 {
@@ -91,12 +107,9 @@ int rfi_create(struct store *s, const struct access_principal *who,
     if (!strcmp(spec->to, who->identity))
         return lia_err_set(err, LIA_EINVAL, "a request cannot be addressed to its requester");
     if (spec->due) {
-        int64_t due;
-        int digits;
-        if (stix_parse_timestamp(spec->due, strlen(spec->due), &due, &digits, err) != 0)
-            return lia_err_set(err, LIA_EINVAL, "due: %s", err->msg);
-        if (due < lia_now_us())
-            return lia_err_set(err, LIA_EINVAL, "the due date %s is in the past", spec->due);
+        int rc = rfi_check_due(spec->due, err);
+        if (rc)
+            return rc;
     }
     struct store_collection col;
     int rc = request_collection(s, who, spec->collection, spec->to, a, &col, err);
@@ -242,6 +255,11 @@ static int change(struct store *s, const struct access_principal *who, const str
             json_object_set_new(o, "subject", json_string(act->subject));
         if (act->n_questions)
             json_object_set_new(o, "questions", string_array(act->questions, act->n_questions));
+        int rc = act->due ? rfi_check_due(act->due, err) : 0;
+        if (rc) {
+            json_decref(o);
+            return rc;
+        }
         if (act->due)
             json_object_set_new(o, "due", json_string(act->due));
     }

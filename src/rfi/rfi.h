@@ -53,6 +53,9 @@ void rfi_register_rules(void);
 
 /* Creates a request as principal who. On success *id (arena) is its id. A refusal by the
  * rules gives LIA_EFORBIDDEN / LIA_EINVAL with the reason. */
+/* LIA_EINVAL with the reason when due is not a timestamp; LIA_ECONFLICT when it is past. */
+int rfi_check_due(const char *due, struct lia_err *err);
+
 int rfi_create(struct store *s, const struct access_principal *who,
                const struct rfi_request_spec *spec, struct arena *a, const char **id,
                struct lia_err *err);

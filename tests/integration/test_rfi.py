@@ -104,7 +104,8 @@ class RfiTest(TaxiiCase):
         self.assertEqual(st, 200, j)
         show = run_cli("rfi", "show", "--data", self.d.path, rid).stdout
         self.assertIn("closed", show)
-        self.assertIn("graded B2 by sender", show)
+        self.assertIn("graded B2 by us", show)  # Algiers answered: its own claim
+        self.assertNotIn("(null)", show)
 
     def test_forbidden_moves(self):
         st, j = self.new_request()
