@@ -306,8 +306,10 @@ int cli_rfi(int argc, char **argv)
                                             .due = due_time(x.due, due),
                                             .tlp = tlp,
                                             .collection = x.collection};
-            const char *id;
-            rc = rfi_create(s, &who, &spec, &a, &id, &err);
+            const char *id, *warning;
+            rc = rfi_create(s, &who, &spec, &a, &id, &warning, &err);
+            if (rc == 0 && warning)
+                fprintf(stderr, "liaison rfi new: warning: %s\n", warning);
             if (rc == 0)
                 printf("%s\n", id);
             else

@@ -121,6 +121,37 @@ static void link_ids(struct chunk *c)
             sorted[i].o->prev = sorted[i - 1].o;
 }
 
+/* A TLP:RED object goes only to the recipients it names, and only to those cleared red: one
+ * naming a partner that is not would never reach it, silently. Stored, with the reason in its
+ * status entry (docs/markings.md). */
+static int warn_uncleared(struct ingest_batch *b, struct obj *o, const struct store_object *so,
+                          struct lia_err *err)
+{
+    const char *names[64];
+    int clearances[64];
+    size_t n = 0;
+    size_t k = so->n_red_to < 64 ? so->n_red_to : 64;
+    int rc =
+        store_partners_below(b->t, so->red_to, k, STORE_TLP_RED, b->a, names, clearances, &n, err);
+    if (rc || n == 0)
+        return rc;
+    struct dbuf m;
+    dbuf_init(&m, 4096);
+    rc = dbuf_puts(&m, "stored, but TLP:RED recipient");
+    rc = rc ? rc : dbuf_puts(&m, n > 1 ? "s " : " ");
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = dbuf_printf(&m, "%s%s (clearance %s)", i ? ", " : "", names[i],
+                         access_tlp_name(clearances[i]));
+    rc = rc ? rc
+            : dbuf_printf(&m,
+                          " will not receive it: a RED object reaches only partners cleared red "
+                          "(liaison partner set %s --clearance red)",
+                          names[0]);
+    o->r.message = rc || !m.ptr ? NULL : arena_strndup(b->a, m.ptr, m.len);
+    dbuf_release(&m);
+    return o->r.message ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+}
+
 /* The objects as sent are the same JSON (the tree may have had created_by_ref added). */
 static bool same_text(const struct obj *x, const struct obj *y)
 {
@@ -187,6 +218,8 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
         return refuse(b, o, why.code ? &why : err, err);
     if (rc)
         return why.code ? lia_err_set(err, rc, "%s", why.msg) : rc;
+    if (so->tlp == STORE_TLP_RED && so->n_red_to && (rc = warn_uncleared(b, o, so, err)) != 0)
+        return rc;
     so->id = info->id;
     so->spec_version = info->spec_version;
     so->created_us = info->created_us;

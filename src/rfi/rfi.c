@@ -87,10 +87,44 @@ static int request_collection(struct store *s, const struct access_principal *wh
     return rc;
 }
 
+/* The handling extension naming a RED request's or response's two parties as its RED
+ * recipients: without it a TLP:RED request reached nobody (docs/rfi.md). */
+static void red_parties(json_t *exts, const char *requester, const char *addressee)
+{
+    const char *both[2] = {requester, addressee};
+    json_t *h = json_object();
+    json_object_set_new(h, "extension_type", json_string("property-extension"));
+    json_object_set_new(h, "red_recipients", string_array(both, 2));
+    json_object_set_new(exts, ACCESS_EXT_HANDLING, h);
+}
+
+/* Why a party of a request marked tlp would never see it, or NULL. */
+static const char *uncleared(struct store *s, const struct access_principal *who,
+                             const struct store_partner *to, int tlp, struct arena *a)
+{
+    struct store_partner me;
+    struct lia_err e2;
+    if (to && to->clearance < tlp)
+        return arena_printf(a,
+                            "the request is TLP:%s but %s is cleared up to TLP:%s only: it will "
+                            "never see it (mark it lower, or liaison partner set %s --clearance "
+                            "%s)",
+                            access_tlp_name(tlp), to->name, access_tlp_name(to->clearance),
+                            to->name, access_tlp_name(tlp));
+    if (who->partner && store_partner_get(s, who->partner, NULL, NULL, a, &me, &e2) == 0 &&
+        me.clearance < tlp)
+        return arena_printf(a,
+                            "the request is TLP:%s but you (%s) are cleared up to TLP:%s only: "
+                            "you will not see it or its answers",
+                            access_tlp_name(tlp), me.name, access_tlp_name(me.clearance));
+    return NULL;
+}
+
 int rfi_create(struct store *s, const struct access_principal *who,
                const struct rfi_request_spec *spec, struct arena *a, const char **id,
-               struct lia_err *err)
+               const char **warning, struct lia_err *err)
 {
+    *warning = NULL;
     if (!who->identity)
         return lia_err_set(err, LIA_EINTERNAL, "this instance has no identity (run init)");
     if (!spec->to || !spec->subject || !*spec->subject)
@@ -142,14 +176,19 @@ int rfi_create(struct store *s, const struct access_principal *who,
     json_object_set_new(ext, "extension_type", json_string("new-sdo"));
     json_t *exts = json_object();
     json_object_set_new(exts, ACCESS_EXT_RFI, ext);
+    int tlp = spec->tlp >= 0 ? spec->tlp : STORE_TLP_AMBER;
+    if (tlp == STORE_TLP_RED)
+        red_parties(exts, who->identity, spec->to);
     json_object_set_new(o, "extensions", exts);
     char *text = dump(a, o);
     json_decref(o);
     if (!text)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
     rc = rfi_write(s, who, col.rid, text, "rfi.new", a, err);
-    if (rc == 0)
+    if (rc == 0) {
         *id = arena_strndup(a, newid, strlen(newid));
+        *warning = uncleared(s, who, to_self ? NULL : &p, tlp, a);
+    }
     return rc;
 }
 
@@ -218,6 +257,10 @@ static int respond(struct store *s, const struct access_principal *who, const st
     json_object_set_new(ext, "extension_type", json_string("new-sdo"));
     json_t *exts = json_object();
     json_object_set_new(exts, ACCESS_EXT_RFI_RESPONSE, ext);
+    json_t *handling =
+        json_object_get(json_object_get(req->obj, "extensions"), ACCESS_EXT_HANDLING);
+    if (handling) /* a RED request's answer goes to the same two parties */
+        json_object_set(exts, ACCESS_EXT_HANDLING, handling);
     json_object_set_new(o, "extensions", exts);
     char *text = dump(a, o);
     json_decref(o);

@@ -51,14 +51,16 @@ struct rfi_action {
  * refused. */
 void rfi_register_rules(void);
 
-/* Creates a request as principal who. On success *id (arena) is its id. A refusal by the
- * rules gives LIA_EFORBIDDEN / LIA_EINVAL with the reason. */
 /* LIA_EINVAL with the reason when due is not a timestamp; LIA_ECONFLICT when it is past. */
 int rfi_check_due(const char *due, struct lia_err *err);
 
+/* Creates a request as principal who. On success *id (arena) is its id, and *warning (arena,
+ * NULL when none) says why a party would not receive it: a marking above the addressee's or
+ * the requesting partner's clearance. A refusal by the rules gives LIA_EFORBIDDEN /
+ * LIA_EINVAL with the reason. A TLP:RED request names its two parties as its RED recipients. */
 int rfi_create(struct store *s, const struct access_principal *who,
                const struct rfi_request_spec *spec, struct arena *a, const char **id,
-               struct lia_err *err);
+               const char **warning, struct lia_err *err);
 
 /* Acts on request id: acknowledge/answer/decline (addressee), amend/withdraw/close
  * (requester). *written gets the id of the object written. */

@@ -220,6 +220,12 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
                         const struct store_filter *f, bool with_json, struct arena *a,
                         struct store_page *out, struct lia_err *err);
 
+/* In t: the names and clearances (in a) of the partners rids[0..n) whose clearance is below
+ * tlp, into names and clearances (room for n); *n_below how many. */
+int store_partners_below(struct store_txn *t, const int64_t *rids, size_t n, int tlp,
+                         struct arena *a, const char **names, int *clearances, size_t *n_below,
+                         struct lia_err *err);
+
 /* Replaces the stored text of the version keyed date_added, in t: only for a property renamed
  * by an upgrade (rfi_upgrade_responses), never for content; the caller audits it. */
 int store_object_set_json(struct store_txn *t, int64_t date_added, const char *json,

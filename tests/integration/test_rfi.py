@@ -260,5 +260,49 @@ class RfiTest(TaxiiCase):
         self.assertEqual(len([e for e in log if e["action"] == "objects.rename"]), 1)
 
 
+    def test_red_request_reaches_its_parties_and_warnings(self):
+        """27.6: a TLP:RED request reaches its two parties (before: nobody); a request marked
+        above a party's clearance, and a RED object naming an uncleared recipient, say so."""
+        p = run_cli("rfi", "new", "--data", self.d.path, "--to", "Third", "--subject",
+                    "Source identities", "--marking", "red", "--collection", "rfi")
+        rid = p.stdout.strip()
+        self.assertEqual(p.stderr, "")  # Third is cleared red: nothing to warn about
+        st, v = self.api("GET", "/liaison/rfi/" + rid, partner="Third")
+        self.assertEqual((st, v.get("tlp")), (200, "red"), v)
+        st, v = self.api("GET", "/liaison/rfi/" + rid, partner="US")
+        self.assertEqual(st, 404)
+        st, j = self.api("POST", "/liaison/rfi/%s/answer" % rid, {"text": "under RED"},
+                         partner="Third")
+        self.assertEqual(st, 200, j)
+        st, v = self.api("GET", "/liaison/rfi/" + rid, partner="Third")
+        self.assertEqual(v["status"], "answered")
+        self.assertIn("answered", run_cli("rfi", "show", "--data", self.d.path, rid).stdout)
+        # Marked above the addressee's clearance: made, with a warning (CLI and API).
+        p = run_cli("rfi", "new", "--data", self.d.path, "--to", "US", "--subject", "x",
+                    "--marking", "red", "--collection", "rfi")
+        self.assertIn("warning", p.stderr)
+        self.assertIn("US is cleared up to TLP:amber", p.stderr)
+        st, j = self.new_request(marking="red")
+        self.assertEqual(st, 201, j)
+        self.assertEqual(len(j["warnings"]), 1, j)
+        self.assertIn("you (US) are cleared up to TLP:amber", j["warnings"][0])
+        st, j = self.new_request(marking="green")
+        self.assertEqual(j["warnings"], [])
+        # A RED report naming an uncleared recipient: stored, and its status entry says why it
+        # will not arrive; one naming a cleared recipient says nothing.
+        def red(to):
+            return sdo("report", name="red for " + to, published="2026-11-01T00:00:00Z",
+                       object_refs=[self.actor["id"]], object_marking_refs=[TLP_RED],
+                       extensions={"extension-definition--b5fc933d-2a12-45ec-bf89-f6e3b754bcd0": {
+                           "extension_type": "property-extension",
+                           "red_recipients": [self.us if to == "US" else self.third]}})
+        st, _, j = self.s.post_objects("cells", [red("US"), red("Third")])
+        self.assertEqual(j["success_count"], 2, j)
+        msgs = {s["id"]: s.get("message") for s in j["successes"]}
+        self.assertEqual(len([m for m in msgs.values() if m]), 1, j)
+        warned = [m for m in msgs.values() if m][0]
+        self.assertIn("US (clearance amber) will not receive it", warned)
+
+
 if __name__ == "__main__":
     harness.main()
