@@ -114,6 +114,11 @@ int audit_ticket_withdraw(struct audit_recorder *r, struct audit_ticket *t, cons
 void audit_entry_recipient(const struct store_audit_entry *e, struct arena *a, const char **partner,
                            const char **peer);
 
+/* The detail of an "object.delete" entry: the versions gone[0..n) of id removed from
+ * collection, named by key and version (what audit_removed_load reads back). In a. */
+char *audit_delete_detail(struct arena *a, const char *collection, const char *id,
+                          const struct store_row *gone, size_t n);
+
 /* The versions deleted on record (from "object.delete" entries), to name keys whose rows are
  * gone: audit_removed_load reads them from the whole log. */
 struct audit_removed;

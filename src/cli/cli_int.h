@@ -52,7 +52,8 @@ int cli_watch(int argc, char **argv); /* cmd_watch.c */
 int cli_peer(int argc, char **argv);  /* cmd_peer.c */
 int cli_pull(int argc, char **argv);  /* cmd_sync.c */
 int cli_push(int argc, char **argv);
-int cli_export(int argc, char **argv); /* cmd_bundle.c */
+int cli_exchange(int argc, char **argv); /* cmd_exchange.c */
+int cli_export(int argc, char **argv);   /* cmd_bundle.c */
 int cli_import(int argc, char **argv);
 int cli_key(int argc, char **argv);
 int cli_migrate(int argc, char **argv);    /* cmd_storecopy.c */

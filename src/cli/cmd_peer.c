@@ -23,12 +23,15 @@ static void usage(FILE *out)
             "                        [--api-root R]\n"
             "       liaison peer list --data DIR\n"
             "       liaison peer show --data DIR NAME\n"
-            "       liaison peer remove --data DIR NAME\n\n"
+            "       liaison peer remove --data DIR NAME\n"
+            "       liaison peer set --data DIR NAME [--url URL] [--partner P] [--api-root R]\n"
+            "                        [--token T | --client-cert F --client-key F] [--ca F]\n\n"
             "A peer is a remote TAXII 2.1 server and the local partner it acts for (--partner,\n"
             "default: the partner named NAME). URL is its discovery URL (or, with --api-root,\n"
             "the base its API root is under). --token - reads the token from stdin. The token\n"
             "is stored, never shown. show prints each configured pull and push: when it last\n"
-            "succeeded, how far behind it is, its last error.\n");
+            "succeeded, how far behind it is, its last error. set changes what it names (a new\n"
+            "token, say) and keeps every exchange and how far it got.\n");
 }
 
 static int read_token(char *buf, size_t size)
@@ -335,6 +338,145 @@ static int remove_peer(int argc, char **argv)
     return rc ? cli_error(cli_exit_for(rc), "peer remove", "%s", err.msg) : CLI_OK;
 }
 
+static int set_peer(int argc, char **argv)
+{
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"url", required_argument, NULL, 'u'},
+                                         {"partner", required_argument, NULL, 'p'},
+                                         {"token", required_argument, NULL, 't'},
+                                         {"client-cert", required_argument, NULL, 'c'},
+                                         {"client-key", required_argument, NULL, 'k'},
+                                         {"ca", required_argument, NULL, 'a'},
+                                         {"api-root", required_argument, NULL, 'r'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *url = NULL, *partner = NULL, *token = NULL;
+    const char *cert = NULL, *key = NULL, *ca = NULL, *root = NULL;
+    int ch;
+    cli_reset_getopt();
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'u':
+            url = optarg;
+            break;
+        case 'p':
+            partner = optarg;
+            break;
+        case 't':
+            token = optarg;
+            break;
+        case 'c':
+            cert = optarg;
+            break;
+        case 'k':
+            key = optarg;
+            break;
+        case 'a':
+            ca = optarg;
+            break;
+        case 'r':
+            root = optarg;
+            break;
+        case 'h':
+            return usage(stdout), CLI_OK;
+        default:
+            return usage(stderr), CLI_USAGE;
+        }
+    }
+    if (!dir || optind != argc - 1)
+        return usage(stderr), CLI_USAGE;
+    const char *name = argv[optind];
+    if (!url && !partner && !token && !cert && !key && !ca && !root)
+        return cli_error(CLI_USAGE, "peer set", "nothing to change");
+    if (url && strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+        return cli_error(CLI_USAGE, "peer set", "--url must start with http:// or https://");
+    if (token && (cert || key))
+        return cli_error(CLI_USAGE, "peer set",
+                         "give either --token or --client-cert with --client-key");
+    if (!!cert != !!key)
+        return cli_error(CLI_USAGE, "peer set", "--client-cert and --client-key go together");
+    char tokbuf[4096] = "";
+    if (token && !strcmp(token, "-")) {
+        if (read_token(tokbuf, sizeof tokbuf))
+            return cli_error(CLI_USAGE, "peer set", "no token on stdin");
+        token = tokbuf;
+    }
+    char rcert[4096], rkey[4096], rca[4096];
+    if ((cert && !realpath(cert, rcert)) || (key && !realpath(key, rkey)) ||
+        (ca && !realpath(ca, rca))) {
+        sodium_memzero(tokbuf, sizeof tokbuf);
+        return cli_error(CLI_NOTFOUND, "peer set", "cannot find %s",
+                         cert && !realpath(cert, rcert) ? cert
+                         : key && !realpath(key, rkey)  ? key
+                                                        : ca);
+    }
+    struct store *s;
+    int rc = cli_open_store("peer set", dir, 1, &s);
+    if (rc) {
+        sodium_memzero(tokbuf, sizeof tokbuf);
+        return rc;
+    }
+    struct arena a;
+    arena_init(&a, 0);
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_peer peer;
+    struct store_partner p;
+    rc = store_peer_get(s, 0, name, &a, &peer, &err);
+    if (rc == 0 && partner) {
+        rc = cli_find_partner(s, partner, &a, &p);
+        if (rc) {
+            sodium_memzero(tokbuf, sizeof tokbuf);
+            arena_release(&a);
+            store_close(s);
+            return cli_exit_for(rc);
+        }
+        peer.partner = p.rid;
+    }
+    if (url)
+        peer.url = url;
+    if (root)
+        peer.api_root = root;
+    if (ca)
+        peer.ca = rca;
+    if (token) { /* one kind of credential at a time */
+        peer.token = token;
+        peer.client_cert = peer.client_key = NULL;
+    }
+    if (cert) {
+        peer.client_cert = rcert;
+        peer.client_key = rkey;
+        peer.token = NULL;
+    }
+    if (rc == 0)
+        rc = store_peer_set(s, &peer, &err);
+    sodium_memzero(tokbuf, sizeof tokbuf);
+    if (rc == 0) {
+        struct dbuf d;
+        dbuf_init(&d, 8192);
+        dbuf_puts(&d, "{\"peer\":");
+        dbuf_json_string(&d, name, strlen(name));
+        dbuf_printf(&d, ",\"changed\":[%s%s%s%s%s%s]}", url ? "\"url\"," : "",
+                    partner ? "\"partner\"," : "", root ? "\"api_root\"," : "", ca ? "\"ca\"," : "",
+                    token ? "\"token\"," : "", cert ? "\"certificate\"," : "");
+        /* no trailing comma in the list */
+        char *text = d.ptr;
+        size_t len = text ? strlen(text) : 0;
+        if (len > 3 && text[len - 3] == ',')
+            memmove(text + len - 3, text + len - 2, 3);
+        rc = cli_audit(s, "peer.update", text ? text : "{}", &err);
+        dbuf_release(&d);
+    }
+    if (rc == 0)
+        printf("peer %s updated; its exchanges keep their positions\n", name);
+    arena_release(&a);
+    store_close(s);
+    return rc ? cli_error(cli_exit_for(rc), "peer set", "%s", err.msg) : CLI_OK;
+}
+
 int cli_peer(int argc, char **argv)
 {
     if (argc < 2) {
@@ -354,6 +496,8 @@ int cli_peer(int argc, char **argv)
         return show(argc - 1, argv + 1);
     if (!strcmp(sub, "remove"))
         return remove_peer(argc - 1, argv + 1);
+    if (!strcmp(sub, "set"))
+        return set_peer(argc - 1, argv + 1);
     fprintf(stderr, "liaison peer: unknown subcommand '%s'\n", sub);
     usage(stderr);
     return CLI_USAGE;

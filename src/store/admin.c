@@ -285,3 +285,23 @@ int store_witness_list(struct store *s, int64_t partner, struct arena *a,
     *out = rows;
     return rc;
 }
+
+int store_collection_remove(struct store_txn *t, int64_t rid, int64_t *left, struct lia_err *err)
+{
+    static struct sq count = SQ("SELECT count(*) FROM object WHERE coll = ?");
+    static struct sq drops[] = {SQ("DELETE FROM grant_right WHERE coll = ?"),
+                                SQ("DELETE FROM checkpoint WHERE local_coll = ?"),
+                                SQ("DELETE FROM watch_event WHERE coll = ?"),
+                                SQ("DELETE FROM collection WHERE rid = ?")};
+    *left = 0;
+    int rc = store_one(t->conn, &count, SV(sv_int(rid)), store_row_int, NULL, left, "",
+                       "count objects", err);
+    if (rc == 0 && *left)
+        return lia_err_set(err, LIA_ECONFLICT, "the collection holds %lld object versions",
+                           (long long)*left);
+    int64_t gone = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof drops / sizeof drops[0]; i++)
+        rc = store_do(t->conn, &drops[i], SV(sv_int(rid)), i == 3 ? &gone : NULL,
+                      "remove collection", err);
+    return rc ? rc : gone ? 0 : lia_err_set(err, LIA_ENOTFOUND, "no such collection");
+}

@@ -89,14 +89,15 @@ int store_partner_update(struct store *s, int64_t rid, const char *field, const 
 {
 #define SET(col) SQ("UPDATE partner SET " col " = ? WHERE rid = ?")
     static struct sq set[] = {SET("disabled"),         SET("clearance"),    SET("pubkey"),
-                              SET("cert_fingerprint"), SET("cert_subject"), SET("trust")};
+                              SET("cert_fingerprint"), SET("cert_subject"), SET("trust"),
+                              SET("country")};
 #undef SET
-    static const char *const fields[] = {"disabled",         "clearance",    "pubkey",
-                                         "cert_fingerprint", "cert_subject", "trust"};
+    static const char *const fields[] = {"disabled",     "clearance", "pubkey", "cert_fingerprint",
+                                         "cert_subject", "trust",     "country"};
     size_t f = 0;
-    while (f < 6 && strcmp(fields[f], field) != 0)
+    while (f < 7 && strcmp(fields[f], field) != 0)
         f++;
-    if (f == 6)
+    if (f == 7)
         return lia_err_set(err, LIA_EINTERNAL, "store_partner_update: unknown field %s", field);
     /* The first two are integers: the decimal text the caller gives. */
     struct store_val v = f < 2 ? sv_int(value ? strtoll(value, NULL, 10) : 0) : sv_text(value);
@@ -144,6 +145,19 @@ int store_peer_add(struct store *s, const struct store_peer *p, int64_t *rid, st
     if (rc == LIA_ECONFLICT)
         return lia_err_set(err, LIA_ECONFLICT, "a peer named '%s' exists already", p->name);
     return rc;
+}
+
+int store_peer_set(struct store *s, const struct store_peer *p, struct lia_err *err)
+{
+    static struct sq q = SQ("UPDATE peer SET url = ?, api_root = ?, partner = ?, token = ?,"
+                            " client_cert = ?, client_key = ?, ca = ? WHERE rid = ?");
+    int64_t changed = 0;
+    int rc = store_run(s, &q,
+                       SV(sv_text(p->url), sv_text(p->api_root), sv_int(p->partner),
+                          sv_text(p->token), sv_text(p->client_cert), sv_text(p->client_key),
+                          sv_text(p->ca), sv_int(p->rid)),
+                       &changed, "update peer", err);
+    return rc ? rc : changed ? 0 : lia_err_set(err, LIA_ENOTFOUND, "no such peer");
 }
 
 int store_peer_get(struct store *s, int64_t rid, const char *key, struct arena *a,
@@ -274,4 +288,18 @@ int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t 
     }
     dbuf_release(&q);
     return rc;
+}
+
+int store_checkpoint_remove(struct store *s, int64_t peer, const char *direction,
+                            const char *remote_coll, int64_t local_coll, int64_t *removed,
+                            struct lia_err *err)
+{
+    static struct sq by_remote =
+        SQ("DELETE FROM checkpoint WHERE peer = ? AND direction = ? AND remote_coll = ?");
+    static struct sq by_local =
+        SQ("DELETE FROM checkpoint WHERE peer = ? AND direction = ? AND local_coll = ?");
+    return store_run(s, remote_coll ? &by_remote : &by_local,
+                     SV(sv_int(peer), sv_text(direction),
+                        remote_coll ? sv_text(remote_coll) : sv_int(local_coll)),
+                     removed, "remove exchange", err);
 }

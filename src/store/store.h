@@ -106,6 +106,9 @@ struct store_collection {
 int store_collection_add(struct store *s, const char *title, const char *description,
                          const char *alias, int default_tlp, struct arena *a,
                          struct store_collection *out, struct lia_err *err);
+/* In t: removes collection rid with its grants, the exchanges into or from it and its watch
+ * events, when it holds no object version (else LIA_ECONFLICT, *left of them). */
+int store_collection_remove(struct store_txn *t, int64_t rid, int64_t *left, struct lia_err *err);
 /* Lists the collections the policy may read or write, in creation order. */
 int store_collection_list(struct store *s, const struct store_policy *p, struct arena *a,
                           struct store_collection **out, size_t *n, struct lia_err *err);
@@ -387,6 +390,8 @@ int store_peer_list(struct store *s, struct arena *a, struct store_peer **out, s
                     struct lia_err *err);
 /* Removes the peer and its checkpoints (provenance rows stay: they are history). */
 int store_peer_remove(struct store *s, int64_t rid, struct lia_err *err);
+/* Replaces p->rid's URL, API root, partner and credentials; its checkpoints stay. */
+int store_peer_set(struct store *s, const struct store_peer *p, struct lia_err *err);
 
 struct store_checkpoint {
     int64_t peer;
@@ -411,6 +416,11 @@ int store_checkpoint_get(struct store *s, int64_t peer, const char *direction,
 /* Every checkpoint of peer (0: of every peer), by peer, direction and collection. */
 int store_checkpoint_list(struct store *s, int64_t peer, struct arena *a,
                           struct store_checkpoint **out, size_t *n, struct lia_err *err);
+/* Removes peer's exchanges of direction ("pull"/"push") with remote_coll, or (remote_coll NULL)
+ * with local_coll; *removed how many. */
+int store_checkpoint_remove(struct store *s, int64_t peer, const char *direction,
+                            const char *remote_coll, int64_t local_coll, int64_t *removed,
+                            struct lia_err *err);
 /* One provenance row per stored version (date_added): who sent it, when, the trust this side
  * gives that partner, and how ("pull" or "import"). peer 0 for imports. */
 int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t n, int64_t peer,
