@@ -110,10 +110,13 @@ static int parse(int argc, char **argv, bool is_pull, struct sync_args *sa)
 static void summary(struct exchange_progress *pr, const char *verb, const char *peer,
                     const char *from, const char *to, const struct exchange_result *r, int rc)
 {
-    char extra[512];
-    snprintf(extra, sizeof extra, "%s %s %s -> %s: %llu new, %llu already held, %llu refused%s",
+    char extra[600], theirs[96] = "";
+    if (r->theirs) /* a push does not echo the peer's own objects back */
+        snprintf(theirs, sizeof theirs, ", %llu of its own not sent back",
+                 (unsigned long long)r->theirs);
+    snprintf(extra, sizeof extra, "%s %s %s -> %s: %llu new, %llu already held, %llu refused%s%s",
              verb, peer, from, to, (unsigned long long)r->stored, (unsigned long long)r->existed,
-             (unsigned long long)r->refused, rc ? " (stopped: see the error)" : "");
+             (unsigned long long)r->refused, theirs, rc ? " (stopped: see the error)" : "");
     exchange_progress_done(pr, extra);
 }
 

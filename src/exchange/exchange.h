@@ -66,6 +66,7 @@ struct exchange_result {
     uint64_t existed;  /* versions that were already held */
     uint64_t refused;
     uint64_t bytes;
+    uint64_t theirs; /* push: versions the peer's partner created itself, not sent back */
 };
 
 /* Pulls what peer's collection remote_coll added since the checkpoint into local collection

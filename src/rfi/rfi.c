@@ -202,6 +202,25 @@ static const struct rfi_item *find(const struct rfi_set *set, const char *id)
     return NULL;
 }
 
+/* The requester (a partner) may read the collection that holds its request here: a request
+ * pulled from it lands in a collection it has no grant on, and the answer written beside it
+ * must reach it by its pull or our push (docs/rfi.md). The mirror of request_collection. */
+static int requester_may_read(struct store *s, const struct rfi_item *req, struct arena *a,
+                              struct lia_err *err)
+{
+    struct store_partner p;
+    struct lia_err e2;
+    const char *requester = jstr(req->obj, "created_by_ref");
+    if (!requester || store_partner_get(s, 0, "identity", requester, a, &p, &e2) != 0)
+        return 0; /* a local requester sees everything */
+    struct store_policy theirs = {.partner = p.rid, .clearance = p.clearance};
+    struct store_collection col;
+    int rc = store_collection_get(s, &theirs, req->coll_id, a, &col, &e2);
+    if (rc == 0 && col.can_read)
+        return 0;
+    return store_grant_set(s, req->coll, p.rid, true, rc == 0 && col.can_write, err);
+}
+
 static int respond(struct store *s, const struct access_principal *who, const struct rfi_item *req,
                    const struct rfi_action *act, struct arena *a, const char **written,
                    struct lia_err *err)
@@ -271,6 +290,8 @@ static int respond(struct store *s, const struct access_principal *who, const st
     int rc = rfi_write(s, who, req->coll, text, action, a, err);
     if (rc == 0)
         *written = arena_strndup(a, newid, strlen(newid));
+    if (rc == 0 && !who->partner)
+        rc = requester_may_read(s, req, a, err);
     return rc;
 }
 

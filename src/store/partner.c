@@ -303,3 +303,13 @@ int store_checkpoint_remove(struct store *s, int64_t peer, const char *direction
                         remote_coll ? sv_text(remote_coll) : sv_int(local_coll)),
                      removed, "remove exchange", err);
 }
+
+int store_provenance_partner(struct store *s, int64_t date_added, int64_t *partner,
+                             struct lia_err *err)
+{
+    static struct sq q = SQ("SELECT partner FROM provenance WHERE obj = ?");
+    *partner = 0;
+    int rc = store_get(s, &q, SV(sv_int(date_added)), store_row_int, NULL, partner, "",
+                       "read provenance", err);
+    return rc == LIA_ENOTFOUND ? 0 : rc;
+}

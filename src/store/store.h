@@ -426,6 +426,10 @@ int store_checkpoint_remove(struct store *s, int64_t peer, const char *direction
 int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t n, int64_t peer,
                          int64_t partner, int64_t received, const char *trust, const char *via,
                          struct lia_err *err);
+/* The partner that sent the version stored at date_added (pull, push, import); 0 when it was
+ * written here. */
+int store_provenance_partner(struct store *s, int64_t date_added, int64_t *partner,
+                             struct lia_err *err);
 
 /* Watches (src/watch/, watches.c; docs/watches.md): standing queries of a principal
  * (owner: a partner rowid, 0 for this instance's local principals) and the events they fired.
