@@ -44,7 +44,16 @@ static int read_token(char *buf, size_t size)
     return n ? 0 : -1;
 }
 
-static int add(int argc, char **argv)
+/* What peer add and peer set read from their options: given fields are set, the others NULL;
+ * credentials checked (one kind at a time), file paths made absolute, a token of "-" read from
+ * stdin into tok (the caller wipes it). */
+struct peer_opts {
+    const char *dir, *name, *url, *partner, *token, *cert, *key, *ca, *root;
+    char tok[4096], rcert[4096], rkey[4096], rca[4096];
+};
+
+/* 0, or the exit code after saying what is wrong; -1 for --help. */
+static int parse_peer_opts(int argc, char **argv, const char *cmd, bool add, struct peer_opts *o)
 {
     static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
                                          {"name", required_argument, NULL, 'n'},
@@ -57,73 +66,91 @@ static int add(int argc, char **argv)
                                          {"api-root", required_argument, NULL, 'r'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *name = NULL, *url = NULL, *partner = NULL, *token = NULL;
-    const char *cert = NULL, *key = NULL, *ca = NULL, *root = NULL;
+    memset(o, 0, sizeof *o);
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
         case 'd':
-            dir = optarg;
+            o->dir = optarg;
             break;
         case 'n':
-            name = optarg;
+            if (!add)
+                return usage(stderr), CLI_USAGE;
+            o->name = optarg;
             break;
         case 'u':
-            url = optarg;
+            o->url = optarg;
             break;
         case 'p':
-            partner = optarg;
+            o->partner = optarg;
             break;
         case 't':
-            token = optarg;
+            o->token = optarg;
             break;
         case 'c':
-            cert = optarg;
+            o->cert = optarg;
             break;
         case 'k':
-            key = optarg;
+            o->key = optarg;
             break;
         case 'a':
-            ca = optarg;
+            o->ca = optarg;
             break;
         case 'r':
-            root = optarg;
+            o->root = optarg;
             break;
         case 'h':
             usage(stdout);
-            return CLI_OK;
+            return -1;
         default:
             usage(stderr);
             return CLI_USAGE;
         }
     }
-    if (!dir || !name || !url || optind != argc)
+    if (!add && optind == argc - 1) /* peer set NAME */
+        o->name = argv[optind++];
+    if (!o->dir || !o->name || optind != argc || (add && !o->url))
         return usage(stderr), CLI_USAGE;
-    if (!cli_valid_name(name, " "))
+    if (add && !cli_valid_name(o->name, " "))
         return cli_error(
-            CLI_USAGE, "peer add",
+            CLI_USAGE, cmd,
             "--name must have 1-100 bytes without spaces, control characters, / \" or \\");
-    if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-        return cli_error(CLI_USAGE, "peer add", "--url must start with http:// or https://");
-    if (!token == !(cert || key))
-        return cli_error(CLI_USAGE, "peer add",
-                         "give either --token or --client-cert with --client-key");
-    if (!token && !(cert && key))
-        return cli_error(CLI_USAGE, "peer add", "--client-cert and --client-key go together");
-    char tokbuf[4096];
-    if (token && !strcmp(token, "-")) {
-        if (read_token(tokbuf, sizeof tokbuf))
-            return cli_error(CLI_USAGE, "peer add", "no token on stdin");
-        token = tokbuf;
+    if (!add && !o->url && !o->partner && !o->token && !o->cert && !o->key && !o->ca && !o->root)
+        return cli_error(CLI_USAGE, cmd, "nothing to change");
+    if (o->url && strncmp(o->url, "http://", 7) && strncmp(o->url, "https://", 8))
+        return cli_error(CLI_USAGE, cmd, "--url must start with http:// or https://");
+    if (o->token && (o->cert || o->key))
+        return cli_error(CLI_USAGE, cmd, "give either --token or --client-cert with --client-key");
+    if (add && !o->token && !o->cert && !o->key)
+        return cli_error(CLI_USAGE, cmd, "give either --token or --client-cert with --client-key");
+    if (!!o->cert != !!o->key)
+        return cli_error(CLI_USAGE, cmd, "--client-cert and --client-key go together");
+    if (o->token && !strcmp(o->token, "-")) {
+        if (read_token(o->tok, sizeof o->tok))
+            return cli_error(CLI_USAGE, cmd, "no token on stdin");
+        o->token = o->tok;
     }
-    char rcert[4096], rkey[4096], rca[4096];
-    if ((cert && !realpath(cert, rcert)) || (key && !realpath(key, rkey)) ||
-        (ca && !realpath(ca, rca)))
-        return cli_error(CLI_NOTFOUND, "peer add", "cannot find %s",
-                         cert && !realpath(cert, rcert) ? cert
-                         : key && !realpath(key, rkey)  ? key
-                                                        : ca);
+    const char *missing = o->cert && !realpath(o->cert, o->rcert) ? o->cert
+                          : o->key && !realpath(o->key, o->rkey)  ? o->key
+                          : o->ca && !realpath(o->ca, o->rca)     ? o->ca
+                                                                  : NULL;
+    if (missing) {
+        sodium_memzero(o->tok, sizeof o->tok);
+        return cli_error(CLI_NOTFOUND, cmd, "cannot find %s", missing);
+    }
+    return 0;
+}
+
+static int add(int argc, char **argv)
+{
+    struct peer_opts o;
+    int prc = parse_peer_opts(argc, argv, "peer add", true, &o);
+    if (prc)
+        return prc < 0 ? CLI_OK : prc;
+    const char *dir = o.dir, *name = o.name, *url = o.url, *partner = o.partner, *token = o.token;
+    const char *cert = o.cert, *key = o.key, *ca = o.ca, *root = o.root;
+    char *tokbuf = o.tok, *rcert = o.rcert, *rkey = o.rkey, *rca = o.rca;
     struct store *s;
     int rc = cli_open_store("peer add", dir, 1, &s);
     if (rc)
@@ -138,7 +165,7 @@ static int add(int argc, char **argv)
                             "for\n");
         arena_release(&a);
         store_close(s);
-        sodium_memzero(tokbuf, sizeof tokbuf);
+        sodium_memzero(tokbuf, sizeof o.tok);
         return cli_exit_for(rc);
     }
     struct lia_err err;
@@ -153,7 +180,7 @@ static int add(int argc, char **argv)
                               .ca = ca ? rca : NULL};
     int64_t rid;
     rc = store_peer_add(s, &peer, &rid, &err);
-    sodium_memzero(tokbuf, sizeof tokbuf);
+    sodium_memzero(tokbuf, sizeof o.tok);
     if (rc == 0) {
         struct dbuf d;
         dbuf_init(&d, 8192);
@@ -340,83 +367,17 @@ static int remove_peer(int argc, char **argv)
 
 static int set_peer(int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-                                         {"url", required_argument, NULL, 'u'},
-                                         {"partner", required_argument, NULL, 'p'},
-                                         {"token", required_argument, NULL, 't'},
-                                         {"client-cert", required_argument, NULL, 'c'},
-                                         {"client-key", required_argument, NULL, 'k'},
-                                         {"ca", required_argument, NULL, 'a'},
-                                         {"api-root", required_argument, NULL, 'r'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *url = NULL, *partner = NULL, *token = NULL;
-    const char *cert = NULL, *key = NULL, *ca = NULL, *root = NULL;
-    int ch;
-    cli_reset_getopt();
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'd':
-            dir = optarg;
-            break;
-        case 'u':
-            url = optarg;
-            break;
-        case 'p':
-            partner = optarg;
-            break;
-        case 't':
-            token = optarg;
-            break;
-        case 'c':
-            cert = optarg;
-            break;
-        case 'k':
-            key = optarg;
-            break;
-        case 'a':
-            ca = optarg;
-            break;
-        case 'r':
-            root = optarg;
-            break;
-        case 'h':
-            return usage(stdout), CLI_OK;
-        default:
-            return usage(stderr), CLI_USAGE;
-        }
-    }
-    if (!dir || optind != argc - 1)
-        return usage(stderr), CLI_USAGE;
-    const char *name = argv[optind];
-    if (!url && !partner && !token && !cert && !key && !ca && !root)
-        return cli_error(CLI_USAGE, "peer set", "nothing to change");
-    if (url && strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-        return cli_error(CLI_USAGE, "peer set", "--url must start with http:// or https://");
-    if (token && (cert || key))
-        return cli_error(CLI_USAGE, "peer set",
-                         "give either --token or --client-cert with --client-key");
-    if (!!cert != !!key)
-        return cli_error(CLI_USAGE, "peer set", "--client-cert and --client-key go together");
-    char tokbuf[4096] = "";
-    if (token && !strcmp(token, "-")) {
-        if (read_token(tokbuf, sizeof tokbuf))
-            return cli_error(CLI_USAGE, "peer set", "no token on stdin");
-        token = tokbuf;
-    }
-    char rcert[4096], rkey[4096], rca[4096];
-    if ((cert && !realpath(cert, rcert)) || (key && !realpath(key, rkey)) ||
-        (ca && !realpath(ca, rca))) {
-        sodium_memzero(tokbuf, sizeof tokbuf);
-        return cli_error(CLI_NOTFOUND, "peer set", "cannot find %s",
-                         cert && !realpath(cert, rcert) ? cert
-                         : key && !realpath(key, rkey)  ? key
-                                                        : ca);
-    }
+    struct peer_opts o;
+    int prc = parse_peer_opts(argc, argv, "peer set", false, &o);
+    if (prc)
+        return prc < 0 ? CLI_OK : prc;
+    const char *dir = o.dir, *name = o.name, *url = o.url, *partner = o.partner, *token = o.token;
+    const char *cert = o.cert, *ca = o.ca, *root = o.root;
+    char *tokbuf = o.tok, *rcert = o.rcert, *rkey = o.rkey, *rca = o.rca;
     struct store *s;
     int rc = cli_open_store("peer set", dir, 1, &s);
     if (rc) {
-        sodium_memzero(tokbuf, sizeof tokbuf);
+        sodium_memzero(tokbuf, sizeof o.tok);
         return rc;
     }
     struct arena a;
@@ -429,7 +390,7 @@ static int set_peer(int argc, char **argv)
     if (rc == 0 && partner) {
         rc = cli_find_partner(s, partner, &a, &p);
         if (rc) {
-            sodium_memzero(tokbuf, sizeof tokbuf);
+            sodium_memzero(tokbuf, sizeof o.tok);
             arena_release(&a);
             store_close(s);
             return cli_exit_for(rc);
@@ -453,7 +414,7 @@ static int set_peer(int argc, char **argv)
     }
     if (rc == 0)
         rc = store_peer_set(s, &peer, &err);
-    sodium_memzero(tokbuf, sizeof tokbuf);
+    sodium_memzero(tokbuf, sizeof o.tok);
     if (rc == 0) {
         struct dbuf d;
         dbuf_init(&d, 8192);

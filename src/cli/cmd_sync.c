@@ -138,12 +138,8 @@ static int pull_one(struct store *s, const struct store_peer *peer, const char *
     if (rc == 0 && !configured && !title) {
         /* The first pull of a collection named by hand: it must exist and be readable there,
          * before a local collection or an exchange that would fail forever is made. */
-        struct exchange_remote_collection *list;
-        size_t nr = 0;
         bool readable = false;
-        rc = exchange_remote_collections(peer, &sa->o, a, &list, &nr, &err);
-        for (size_t i = 0; rc == 0 && i < nr; i++)
-            readable = readable || (!strcmp(list[i].id, remote) && list[i].can_read);
+        rc = exchange_remote_readable(peer, &sa->o, remote, &readable, &err);
         if (rc == 0 && !readable)
             return cli_error(CLI_NOTFOUND, "pull",
                              "peer %s has no collection '%s' we may read: nothing pulled, "

@@ -89,6 +89,9 @@ struct exchange_remote_collection {
     const char *title;
     bool can_read, can_write;
 };
+/* Whether peer lets us read its collection remote (an id, or an alias liaison peers accept). */
+int exchange_remote_readable(const struct store_peer *peer, const struct exchange_opts *o,
+                             const char *remote, bool *readable, struct lia_err *err);
 int exchange_remote_collections(const struct store_peer *peer, const struct exchange_opts *o,
                                 struct arena *a, struct exchange_remote_collection **out, size_t *n,
                                 struct lia_err *err);
