@@ -35,6 +35,10 @@
 #define ACCESS_TYPE_RFI "liaison-rfi"
 #define ACCESS_TYPE_RFI_RESPONSE "liaison-rfi-response"
 #define ACCESS_EXT_RFI "extension-definition--8f27c1d4-fbfc-4282-b27c-0bd47ea43619"
+/* The property of a response that says what it does: acknowledge, answer or decline. It was
+ * "action" before issue 27: STIX 2.1 reserves that name (3.8). */
+#define ACCESS_RFI_RESPONSE_TYPE "response_type"
+#define ACCESS_RFI_RESPONSE_OLD "action"
 #define ACCESS_EXT_RFI_RESPONSE "extension-definition--4de4d126-9d7d-42f3-a891-2d3f78185723"
 #define ACCESS_EXT_GRADING "extension-definition--79cbf8a2-1d41-4b10-9682-2577872b23b7"
 

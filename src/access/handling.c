@@ -223,6 +223,14 @@ int access_object_handling(struct store_txn *t, json_t *obj, const char *const *
     o->n_groups = n_groups;
 
     json_t *ext = json_object_get(json_object_get(obj, "extensions"), ACCESS_EXT_HANDLING);
+    if (!ext && parties && o->tlp == STORE_TLP_RED) {
+        /* A RED request or response that names no RED recipients (written before issue 27)
+         * goes to its two parties, not to nobody. */
+        int rc =
+            store_partner_rids(t, parties, n_parties < 2 ? n_parties : 2, red, &o->n_red_to, err);
+        if (rc)
+            return rc;
+    }
     if (ext) {
         const char *ids[MAX_AUDIENCE];
         size_t nid;

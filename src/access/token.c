@@ -152,6 +152,21 @@ static int principal_of_partner(struct store *s, const struct store_partner *p, 
     return out->actor ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
 }
 
+/* Says in the server log why credentials were refused (the client is told only that they
+ * were), with the token id when it has the shape of one: never the secret. */
+static int refused(struct lia_err *err, const char *why, const char *token_id)
+{
+    bool id_ok = token_id && strlen(token_id) == 16;
+    for (size_t i = 0; id_ok && i < 16; i++) {
+        char c = token_id[i];
+        id_ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '_';
+    }
+    lia_log(LIA_LOG_INFO, "auth_refused", "\"why\":\"%s\",\"token\":\"%s\"", why,
+            id_ok ? token_id : "-");
+    return lia_err_set(err, LIA_EUNAUTH, "%s", bad_credentials);
+}
+
 static int authenticate_cert(struct store *s, const char *fingerprint, const char *subject,
                              struct arena *a, struct access_principal *out, struct lia_err *err)
 {
@@ -162,9 +177,11 @@ static int authenticate_cert(struct store *s, const char *fingerprint, const cha
     if (rc == LIA_ENOTFOUND && subject)
         rc = store_partner_get(s, 0, "subject", subject, a, &p, &lookup);
     if (rc == LIA_ENOTFOUND)
-        return lia_err_set(err, LIA_EUNAUTH, "%s", bad_credentials);
+        return refused(err, "unknown client certificate", NULL);
     if (rc)
         return lia_err_set(err, rc, "%s", lookup.msg);
+    if (p.disabled)
+        return refused(err, "the certificate's partner is disabled", NULL);
     return principal_of_partner(s, &p, a, out, err);
 }
 
@@ -176,29 +193,39 @@ int access_authenticate(struct store *s, const char *authorization, const char *
     if ((!authorization || !*authorization) && cert_fingerprint)
         return authenticate_cert(s, cert_fingerprint, cert_subject, a, out, err);
     char text[ACCESS_TOKEN_MAX + 8];
-    if (!authorization || token_from_header(authorization, text, sizeof text) != 0)
-        return lia_err_set(err, LIA_EUNAUTH, "%s", bad_credentials);
+    if (!authorization || !*authorization)
+        return refused(err, "no credentials", NULL);
+    if (token_from_header(authorization, text, sizeof text) != 0)
+        return refused(err, "malformed Authorization header", NULL);
     char *dot = strchr(text, '.');
     struct store_token tok;
     int rc = LIA_EUNAUTH;
+    const char *why = "not a liaison token (id.secret)";
     struct lia_err lookup;
     lia_err_clear(&lookup);
+    char id[17] = "";
     if (dot && dot - text == 16 && strlen(dot + 1) == 43) {
         *dot = '\0';
+        memcpy(id, text, sizeof id);
         rc = store_token_get(s, text, a, &tok, &lookup);
         if (rc == 0) {
             unsigned char h[32];
             hash_secret(dot + 1, strlen(dot + 1), h);
             bool ok = sodium_memcmp(h, tok.hash, sizeof h) == 0;
-            if (!ok || tok.revoked || (tok.expires && tok.expires <= lia_now_us()))
+            why = !ok                                            ? "wrong secret"
+                  : tok.revoked                                  ? "revoked"
+                  : (tok.expires && tok.expires <= lia_now_us()) ? "expired"
+                                                                 : NULL;
+            if (why)
                 rc = LIA_EUNAUTH;
         } else if (rc == LIA_ENOTFOUND) {
+            why = "unknown token";
             rc = LIA_EUNAUTH;
         }
     }
     sodium_memzero(text, sizeof text);
     if (rc == LIA_EUNAUTH)
-        return lia_err_set(err, LIA_EUNAUTH, "%s", bad_credentials);
+        return refused(err, why, id);
     if (rc)
         return lia_err_set(err, rc, "%s", lookup.msg);
     out->token_id = tok.id;
@@ -209,7 +236,9 @@ int access_authenticate(struct store *s, const char *authorization, const char *
         struct store_partner p;
         rc = store_partner_get(s, tok.partner, NULL, NULL, a, &p, &lookup);
         if (rc == LIA_ENOTFOUND)
-            return lia_err_set(err, LIA_EUNAUTH, "%s", bad_credentials);
+            return refused(err, "its partner was removed", id);
+        if (rc == 0 && p.disabled)
+            return refused(err, "its partner is disabled", id);
         if (rc)
             return lia_err_set(err, rc, "%s", lookup.msg);
         return principal_of_partner(s, &p, a, out, err);

@@ -158,5 +158,9 @@ void api_liaison_signin(struct api_call *c);
 void api_liaison_releases(struct api_call *c, const char **seg, size_t nseg);
 void api_liaison_review(struct api_call *c); /* GET /liaison/review: the review queue */
 void api_liaison_partners(struct api_call *c);
+/* liaison_audit.c: keeps the checkpoint a partner's request carries; GET
+ * /liaison/audit/witness. */
+void api_keep_witness(struct api_call *c);
+void api_liaison_audit(struct api_call *c, const char **seg, size_t nseg);
 
 #endif

@@ -120,12 +120,15 @@ static void create(struct api_call *c)
             spec.to = p.identity_id;
         lia_err_clear(&err);
     }
-    const char *id = NULL;
-    int rc = rfi_create(c->api->store, c->who, &spec, c->req->arena, &id, &err);
+    const char *id = NULL, *warning = NULL;
+    int rc = rfi_create(c->api->store, c->who, &spec, c->req->arena, &id, &warning, &err);
     json_decref(body);
     if (rc)
         return (void)fail_rfi(c, &err);
-    dbuf_printf(&c->resp->body, "{\"id\":\"%s\"}", id);
+    dbuf_printf(&c->resp->body, "{\"id\":\"%s\",\"warnings\":[", id);
+    if (warning)
+        dbuf_json_string(&c->resp->body, warning, strlen(warning));
+    dbuf_puts(&c->resp->body, "]}");
     answer_json(c, 201);
 }
 

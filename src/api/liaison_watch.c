@@ -65,6 +65,18 @@ static int text_list(struct api_call *c, json_t *body, const char *key, const ch
     return 0;
 }
 
+/* One text, or a list of them (any of which matches). */
+static int texts(struct api_call *c, json_t *body, const char *key, const char **out, size_t *n)
+{
+    json_t *v = json_object_get(body, key);
+    *n = 0;
+    if (json_is_string(v)) {
+        out[(*n)++] = json_string_value(v);
+        return 0;
+    }
+    return json_is_null(v) ? 0 : text_list(c, body, key, out, n);
+}
+
 static int opt_text(struct api_call *c, json_t *body, const char *key, const char **out)
 {
     json_t *v = json_object_get(body, key);
@@ -91,7 +103,8 @@ static void create(struct api_call *c)
     if (!json_is_object(body)) {
         api_fail(c, 400, "Bad request", "the body must be a JSON object");
     } else if (!opt_text(c, body, "name", &spec.name) &&
-               !opt_text(c, body, "name_like", &spec.name_like) &&
+               !texts(c, body, "name_like", spec.name_likes, &spec.n_name_likes) &&
+               !texts(c, body, "text_like", spec.text_likes, &spec.n_text_likes) &&
                !opt_text(c, body, "marking_at_most", &spec.marking_at_most) &&
                !opt_text(c, body, "webhook", &spec.webhook) &&
                !text_list(c, body, "types", spec.types, &spec.n_types) &&

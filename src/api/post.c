@@ -117,6 +117,7 @@ void api_objects_post(struct api_call *c, const struct store_collection *col)
     if (rc)
         return (void)api_fail_err(c, &err);
     api_metrics_objects(out.n_ok, out.n_bad);
+    api_keep_witness(c); /* a pushing partner's signed checkpoint (liaison_audit.c) */
     if (dbuf_puts(&c->resp->body, out.json))
         return (void)api_fail(c, 500, "Internal error", "status too large");
     c->resp->status = 202;

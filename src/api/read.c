@@ -74,21 +74,5 @@ int api_count_objects(struct api_call *c, const struct store_collection *col,
 char *api_delete_detail(struct api_call *c, const char *collection, const char *id,
                         const struct store_row *gone, size_t n)
 {
-    struct dbuf d;
-    dbuf_init(&d, 64 * 1024 * 1024);
-    int rc = dbuf_puts(&d, "{\"collection\":");
-    rc = rc ? rc : dbuf_json_string(&d, collection, strlen(collection));
-    rc = rc ? rc : dbuf_puts(&d, ",\"id\":");
-    rc = rc ? rc : dbuf_json_string(&d, id, strlen(id));
-    rc = rc ? rc : dbuf_printf(&d, ",\"versions\":%zu,\"removed\":[", n);
-    for (size_t i = 0; i < n && !rc; i++) {
-        const char *m = gone[i].modified ? gone[i].modified : "";
-        rc = dbuf_printf(&d, "%s[%lld,", i ? "," : "", (long long)gone[i].date_added);
-        rc = rc ? rc : dbuf_json_string(&d, m, strlen(m));
-        rc = rc ? rc : dbuf_puts(&d, "]");
-    }
-    rc = rc ? rc : dbuf_puts(&d, "]}");
-    char *out = rc ? NULL : arena_strndup(c->req->arena, d.ptr, d.len);
-    dbuf_release(&d);
-    return out;
+    return audit_delete_detail(c->req->arena, collection, id, gone, n);
 }

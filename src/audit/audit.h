@@ -8,7 +8,10 @@
  * audit_verify can name. The newest entry's seq and hash are also kept as
  * the store setting audit_head, written in the same transaction, so removing
  * entries from the end (truncation) is detected too. Entries are appended inside the caller's store
- * transaction: the entry exists exactly when the change does.
+ * transaction: the entry exists exactly when the change does. With the instance's signing key
+ * loaded (audit_signer_load), that head is a signed checkpoint (anchor.c), which partners keep
+ * and `audit verify --checkpoint` compares the log with: a cut, wiped or recomputed log no longer
+ * matches a checkpoint issued before.
  */
 #ifndef LIAISON_AUDIT_H
 #define LIAISON_AUDIT_H
@@ -111,6 +114,11 @@ int audit_ticket_withdraw(struct audit_recorder *r, struct audit_ticket *t, cons
 void audit_entry_recipient(const struct store_audit_entry *e, struct arena *a, const char **partner,
                            const char **peer);
 
+/* The detail of an "object.delete" entry: the versions gone[0..n) of id removed from
+ * collection, named by key and version (what audit_removed_load reads back). In a. */
+char *audit_delete_detail(struct arena *a, const char *collection, const char *id,
+                          const struct store_row *gone, size_t n);
+
 /* The versions deleted on record (from "object.delete" entries), to name keys whose rows are
  * gone: audit_removed_load reads them from the whole log. */
 struct audit_removed;
@@ -132,15 +140,62 @@ int audit_disclosure_resolve(struct store *s, const struct store_audit_entry *e,
                              struct audit_removed *removed, struct arena *a,
                              struct audit_disclosure *out, struct lia_err *err);
 
+/* Signed checkpoints (anchor.c): "liaison-audit-checkpoint/1 <instance> <seq> <hash hex>
+ * <time µs> <Ed25519 signature hex over everything before its space>". */
+#define AUDIT_CHECKPOINT_FORMAT "liaison-audit-checkpoint/1"
+#define AUDIT_CHECKPOINT_MAX 512
+/* The HTTP header that carries one between instances, either way. */
+#define AUDIT_CHECKPOINT_HEADER "X-Liaison-Audit-Checkpoint"
+struct audit_checkpoint {
+    char instance[128]; /* the signer's STIX identity id ("-" when it had none) */
+    int64_t seq;
+    unsigned char hash[32];
+    int64_t ts;
+    unsigned char sig[64];
+    char line[AUDIT_CHECKPOINT_MAX]; /* the checkpoint as text, without newline */
+    size_t signed_len;               /* bytes of line the signature covers */
+};
+/* Reads DIR/signing.key (hex, 64 bytes): the instance's Ed25519 secret key. The caller wipes
+ * it with sodium_memzero. */
+int audit_key_load(const char *dir, unsigned char sk[64], struct lia_err *err);
+/* From now on this process signs every head it appends with sk, as instance (NULL: stops). */
+void audit_signer_set(const unsigned char *sk, const char *instance);
+/* audit_signer_set with DIR/signing.key and the instance identity of s. */
+int audit_signer_load(struct store *s, const char *dir, struct lia_err *err);
+/* The head recorded for entry seq: a signed checkpoint, or "seq:hash" without a signer. */
+void audit_head_text(int64_t seq, const unsigned char hash[32], int64_t ts,
+                     char out[AUDIT_CHECKPOINT_MAX]);
+/* Parses one checkpoint line (a trailing newline is allowed); LIA_EINVAL saying why not. */
+int audit_checkpoint_parse(const char *text, size_t len, struct audit_checkpoint *cp,
+                           struct lia_err *err);
+bool audit_checkpoint_signed_by(const struct audit_checkpoint *cp, const unsigned char pk[32]);
+/* 64 hex digits into pk; -1 when hex is NULL or not that. */
+int audit_key_from_hex(const char *hex, unsigned char pk[32]);
+/* The latest signed checkpoint of s (in a); LIA_ENOTFOUND when the head is not signed. */
+int audit_checkpoint_current(struct store *s, struct arena *a, char **line, struct lia_err *err);
+/* Keeps a checkpoint partner p sent us, once verified against p's registered key
+ * (LIA_EFORBIDDEN when it has none or the signature fails; LIA_EINVAL when malformed). */
+int audit_witness_keep(struct store *s, const struct store_partner *p, const char *line,
+                       struct lia_err *err);
+
 struct audit_report {
     int64_t entries; /* entries checked */
     int64_t bad_seq; /* first entry at fault, 0 when the chain is intact */
-    char problem[256];
-    char head[96]; /* "seq:hash" of the last entry, to record outside the server */
+    char problem[320];
+    char head[96];      /* "seq:hash" of the last entry, to record outside the server */
+    bool head_signed;   /* the recorded head is a checkpoint signed by the key given */
+    size_t checkpoints; /* checkpoints the log was compared with */
 };
 
 /* Walks the whole chain. Returns 0 whether or not it is intact (see report->bad_seq);
  * non-zero only when the log cannot be read. */
 int audit_verify(struct store *s, struct audit_report *report, struct lia_err *err);
+/* audit_verify, and also: with pk (the instance's public key, read from outside the store),
+ * the recorded head must be a checkpoint it signed, and an empty log is a wiped one (init
+ * writes the first entry); each of cps[0..n) (signed by pk, checked by the caller) must name
+ * an entry that is still in the log with the same hash. */
+int audit_verify_anchored(struct store *s, const unsigned char *pk,
+                          const struct audit_checkpoint *cps, size_t n, struct audit_report *report,
+                          struct lia_err *err);
 
 #endif

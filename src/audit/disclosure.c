@@ -361,3 +361,25 @@ int audit_disclosure_resolve(struct store *s, const struct store_audit_entry *e,
     json_decref(d);
     return rc;
 }
+
+char *audit_delete_detail(struct arena *a, const char *collection, const char *id,
+                          const struct store_row *gone, size_t n)
+{
+    struct dbuf d;
+    dbuf_init(&d, 64 * 1024 * 1024);
+    int rc = dbuf_puts(&d, "{\"collection\":");
+    rc = rc ? rc : dbuf_json_string(&d, collection, strlen(collection));
+    rc = rc ? rc : dbuf_puts(&d, ",\"id\":");
+    rc = rc ? rc : dbuf_json_string(&d, id, strlen(id));
+    rc = rc ? rc : dbuf_printf(&d, ",\"versions\":%zu,\"removed\":[", n);
+    for (size_t i = 0; i < n && !rc; i++) {
+        const char *m = gone[i].modified ? gone[i].modified : "";
+        rc = dbuf_printf(&d, "%s[%lld,", i ? "," : "", (long long)gone[i].date_added);
+        rc = rc ? rc : dbuf_json_string(&d, m, strlen(m));
+        rc = rc ? rc : dbuf_puts(&d, "]");
+    }
+    rc = rc ? rc : dbuf_puts(&d, "]}");
+    char *out = rc ? NULL : arena_strndup(a, d.ptr, d.len);
+    dbuf_release(&d);
+    return out;
+}

@@ -75,7 +75,8 @@ int cli_watch(int argc, char **argv); /* cmd_watch.c */
 int cli_peer(int argc, char **argv);  /* cmd_peer.c */
 int cli_pull(int argc, char **argv);  /* cmd_sync.c */
 int cli_push(int argc, char **argv);
-int cli_export(int argc, char **argv); /* cmd_bundle.c */
+int cli_exchange(int argc, char **argv); /* cmd_exchange.c */
+int cli_export(int argc, char **argv);   /* cmd_bundle.c */
 int cli_import(int argc, char **argv);
 int cli_key(int argc, char **argv);
 int cli_migrate(int argc, char **argv); /* cmd_storecopy.c */
@@ -112,6 +113,8 @@ void cli_note_withheld(struct store *s, const char *cmd, int64_t coll);
 int cli_find_group(struct store *s, const char *cmd, const char *key, struct arena *a,
                    struct store_group *g);
 /* Finds a partner by name or identity id; prints the error and returns its code. */
+/* A --since value: a plain date YYYY-MM-DD (its first instant, UTC) or an RFC 3339 time. */
+int cli_parse_since(const char *text, int64_t *us, struct lia_err *err);
 int cli_find_partner(struct store *s, const char *key, struct arena *a, struct store_partner *p);
 
 #endif

@@ -148,8 +148,7 @@ int cli_export(int argc, char **argv)
     struct lia_err err;
     lia_err_clear(&err);
     int64_t since_us = 0;
-    int digits;
-    if (since && stix_parse_timestamp(since, strlen(since), &since_us, &digits, &err))
+    if (since && cli_parse_since(since, &since_us, &err))
         return cli_error(CLI_USAGE, "export", "--since: %s", err.msg);
     struct store *s;
     int rc = cli_open_store("export", dir, 2, &s);

@@ -178,6 +178,8 @@ int cli_init(int argc, char **argv)
         rc = store_meta_set(s, "instance_name", name, &err);
     if (rc == 0)
         rc = write_keys(dir, &err);
+    if (rc == 0) /* the first head is signed already */
+        rc = audit_signer_load(s, dir, &err);
     if (rc == 0 && !made.existed[0])
         rc = cli_config_write_default(conf, &err);
     if (rc == 0 && tls)

@@ -30,7 +30,9 @@ static void usage(FILE *out)
         "       liaison partner enable --data DIR PARTNER\n"
         "       liaison partner cert --data DIR --partner PARTNER (--fingerprint SHA256 | "
         "--subject DN)\n"
-        "       liaison partner key --data DIR --partner PARTNER (--set PUBKEY | --notice FILE)\n\n"
+        "       liaison partner key --data DIR --partner PARTNER (--set PUBKEY | --notice FILE)\n"
+        "       liaison partner set --data DIR PARTNER [--clearance LEVEL] [--trust A-F]\n"
+        "                           [--country CC]\n\n"
         "PARTNER is a partner's name or identity id. add prints the partner's identity id:\n"
         "--identity registers the partner's own instance identity (what `liaison key show`\n"
         "prints on its side), so that objects and requests between the two instances name\n"
@@ -41,7 +43,9 @@ static void usage(FILE *out)
         "`liaison release partner` changes it later).\n"
         "key --notice takes the partner's key rotation notice (`liaison key rotate` there):\n"
         "only when it is signed by the key registered here; the old key then still verifies\n"
-        "the partner's files until the date the notice states.\n");
+        "the partner's files until the date the notice states.\n"
+        "set changes its clearance, trust or country (on record); what it may read follows at\n"
+        "once.\n");
 }
 
 static void grant_usage(FILE *out)
@@ -361,6 +365,104 @@ static int one(const char *verb, int argc, char **argv)
     return rc ? cli_error(cli_exit_for(rc), "partner", "%s", err.msg) : CLI_OK;
 }
 
+static bool valid_country(const char *c)
+{
+    return strlen(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z';
+}
+
+/* partner set: clearance, trust, country. */
+static int set(int argc, char **argv)
+{
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"partner", required_argument, NULL, 'p'},
+                                         {"clearance", required_argument, NULL, 'C'},
+                                         {"trust", required_argument, NULL, 't'},
+                                         {"country", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *partner = NULL, *trust = NULL, *country = NULL, *level = NULL;
+    int ch;
+    cli_reset_getopt();
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'p':
+            partner = optarg;
+            break;
+        case 'C':
+            level = optarg;
+            break;
+        case 't':
+            trust = optarg;
+            break;
+        case 'c':
+            country = optarg;
+            break;
+        case 'h':
+            return usage(stdout), CLI_OK;
+        default:
+            return usage(stderr), CLI_USAGE;
+        }
+    }
+    if (!partner && optind < argc)
+        partner = argv[optind++];
+    if (!dir || !partner || optind != argc)
+        return usage(stderr), CLI_USAGE;
+    if (!level && !trust && !country)
+        return cli_error(CLI_USAGE, "partner set", "give --clearance, --trust or --country");
+    int clearance = level ? access_tlp_parse(level) : 0;
+    if (level && clearance < STORE_TLP_CLEAR)
+        return cli_error(CLI_USAGE, "partner set",
+                         "unknown clearance '%s' (clear, green, amber, amber+strict, red)", level);
+    if (trust && !(strlen(trust) == 1 && trust[0] >= 'A' && trust[0] <= 'F'))
+        return cli_error(CLI_USAGE, "partner set", "--trust expects one letter from A to F");
+    if (country && !valid_country(country))
+        return cli_error(CLI_USAGE, "partner set",
+                         "--country expects an ISO 3166-1 alpha-2 code such as DZ or US");
+    struct store *s;
+    int rc = cli_open_store("partner set", dir, 1, &s);
+    if (rc)
+        return rc;
+    struct arena a;
+    arena_init(&a, 0);
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_partner p;
+    rc = cli_find_partner(s, partner, &a, &p);
+    if (rc) {
+        arena_release(&a);
+        store_close(s);
+        return cli_exit_for(rc);
+    }
+    char num[8];
+    snprintf(num, sizeof num, "%d", clearance);
+    if (level)
+        rc = store_partner_update(s, p.rid, "clearance", num, &err);
+    if (rc == 0 && trust)
+        rc = store_partner_update(s, p.rid, "trust", trust, &err);
+    if (rc == 0 && country)
+        rc = store_partner_update(s, p.rid, "country", country, &err);
+    if (rc == 0) {
+        char *detail = arena_printf(
+            &a, "{\"partner\":\"%s\",\"clearance\":%s%s%s,\"trust\":%s%s%s,\"country\":%s%s%s}",
+            p.identity_id, level ? "\"" : "", level ? access_tlp_name(clearance) : "null",
+            level ? "\"" : "", trust ? "\"" : "", trust ? trust : "null", trust ? "\"" : "",
+            country ? "\"" : "", country ? country : "null", country ? "\"" : "");
+        rc = detail ? cli_audit(s, "partner.update", detail, &err)
+                    : lia_err_set(&err, LIA_ENOMEM, "out of memory");
+    }
+    if (rc == 0)
+        printf("Partner %s: %s%s%s%s%s%s.\n", p.name, level ? "clearance " : "",
+               level ? access_tlp_name(clearance) : "",
+               trust ? (level ? ", trust " : "trust ") : "", trust ? trust : "",
+               country ? (level || trust ? ", country " : "country ") : "", country ? country : "");
+    arena_release(&a);
+    store_close(s);
+    return rc ? cli_error(cli_exit_for(rc), "partner set", "%s", err.msg) : CLI_OK;
+}
+
 int cli_partner(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -372,6 +474,8 @@ int cli_partner(int argc, char **argv)
         return add(argc - 1, argv + 1);
     if (!strcmp(verb, "list"))
         return list(argc - 1, argv + 1);
+    if (!strcmp(verb, "set"))
+        return set(argc - 1, argv + 1);
     if (!strcmp(verb, "show") || !strcmp(verb, "disable") || !strcmp(verb, "enable") ||
         !strcmp(verb, "cert") || !strcmp(verb, "key"))
         return one(verb, argc - 1, argv + 1);

@@ -25,7 +25,10 @@ static void usage(FILE *out)
             "                        [--ca F] [--api-root R] [--timeout S] [--connect-timeout S]\n"
             "       liaison peer list --data DIR\n"
             "       liaison peer show --data DIR NAME\n"
-            "       liaison peer remove --data DIR NAME\n\n"
+            "       liaison peer remove --data DIR NAME\n"
+            "       liaison peer set --data DIR NAME [--url URL] [--partner P] [--api-root R]\n"
+            "                        [--token T | --basic USER | --client-cert F --client-key F]\n"
+            "                        [--ca F] [--timeout S] [--connect-timeout S]\n\n"
             "A peer is a remote TAXII 2.1 server and the local partner it acts for (--partner,\n"
             "default: the partner named NAME). URL is its discovery URL (or, with --api-root,\n"
             "the base its API root is under). --token - reads the token from stdin. --basic USER\n"
@@ -34,7 +37,8 @@ static void usage(FILE *out)
             "request, default 120 s from the command line, 60 s in scheduled sync) and\n"
             "--connect-timeout (default 10 s) are this peer's, 1 to 86400 seconds.\n"
             "show prints each configured pull and push: when it last succeeded, how far behind\n"
-            "it is, its last error.\n");
+            "it is, its last error. set changes what it names (a new token, say) and keeps every\n"
+            "exchange and how far it got.\n");
 }
 
 /* Whether an http(s) URL has a userinfo part (user[:password]@ before the host). */
@@ -61,7 +65,17 @@ static int read_token(char *buf, size_t size)
     return n ? 0 : -1;
 }
 
-static int add(int argc, char **argv)
+/* What peer add and peer set read from their options: given fields are set, the others NULL;
+ * credentials checked (one kind at a time), file paths made absolute, a token of "-" read from
+ * stdin into tok (the caller wipes it). */
+struct peer_opts {
+    const char *dir, *name, *url, *partner, *token, *cert, *key, *ca, *root, *user;
+    int64_t timeout, connect_timeout;
+    char tok[4096], rcert[4096], rkey[4096], rca[4096];
+};
+
+/* 0, or the exit code after saying what is wrong; -1 for --help. */
+static int parse_peer_opts(int argc, char **argv, const char *cmd, bool add, struct peer_opts *o)
 {
     static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
                                          {"name", required_argument, NULL, 'n'},
@@ -77,99 +91,117 @@ static int add(int argc, char **argv)
                                          {"connect-timeout", required_argument, NULL, 'C'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *name = NULL, *url = NULL, *partner = NULL, *token = NULL;
-    const char *cert = NULL, *key = NULL, *ca = NULL, *root = NULL, *user = NULL;
-    int64_t timeout = 0, connect_timeout = 0;
+    memset(o, 0, sizeof *o);
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
         case 'd':
-            dir = optarg;
+            o->dir = optarg;
             break;
         case 'n':
-            name = optarg;
+            if (!add)
+                return usage(stderr), CLI_USAGE;
+            o->name = optarg;
             break;
         case 'u':
-            url = optarg;
+            o->url = optarg;
             break;
         case 'p':
-            partner = optarg;
+            o->partner = optarg;
             break;
         case 't':
-            token = optarg;
+            o->token = optarg;
             break;
         case 'c':
-            cert = optarg;
+            o->cert = optarg;
             break;
         case 'k':
-            key = optarg;
+            o->key = optarg;
             break;
         case 'a':
-            ca = optarg;
+            o->ca = optarg;
             break;
         case 'r':
-            root = optarg;
+            o->root = optarg;
             break;
         case 'b':
-            user = optarg;
+            o->user = optarg;
             break;
         case 'T':
         case 'C':
             if (lia_parse_i64(optarg, strlen(optarg), 1, 86400,
-                              ch == 'T' ? &timeout : &connect_timeout))
-                return cli_error(CLI_USAGE, "peer add", "--%s expects 1 to 86400 seconds",
+                              ch == 'T' ? &o->timeout : &o->connect_timeout))
+                return cli_error(CLI_USAGE, cmd, "--%s expects 1 to 86400 seconds",
                                  ch == 'T' ? "timeout" : "connect-timeout");
             break;
         case 'h':
             usage(stdout);
-            return CLI_OK;
+            return -1;
         default:
             usage(stderr);
             return CLI_USAGE;
         }
     }
-    if (!dir || !name || !url || optind != argc)
+    if (!add && optind == argc - 1) /* peer set NAME */
+        o->name = argv[optind++];
+    if (!o->dir || !o->name || optind != argc || (add && !o->url))
         return usage(stderr), CLI_USAGE;
-    if (!cli_valid_name(name, " "))
+    if (add && !cli_valid_name(o->name, " "))
         return cli_error(
-            CLI_USAGE, "peer add",
+            CLI_USAGE, cmd,
             "--name must have 1-100 bytes without spaces, control characters, / \" or \\");
-    if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-        return cli_error(CLI_USAGE, "peer add", "--url must start with http:// or https://");
-    if (url_has_login(url) || (root && url_has_login(root)))
+    if (!add && !o->url && !o->partner && !o->token && !o->cert && !o->key && !o->ca && !o->root &&
+        !o->user && !o->timeout && !o->connect_timeout)
+        return cli_error(CLI_USAGE, cmd, "nothing to change");
+    if (o->url && strncmp(o->url, "http://", 7) && strncmp(o->url, "https://", 8))
+        return cli_error(CLI_USAGE, cmd, "--url must start with http:// or https://");
+    if ((o->url && url_has_login(o->url)) || (o->root && url_has_login(o->root)))
         /* Not the URL itself: it holds the secret. */
-        return cli_error(CLI_USAGE, "peer add",
+        return cli_error(CLI_USAGE, cmd,
                          "the URL holds a user name or password (user:password@): they would "
                          "show in every listing, message and audit entry. Give the URL without "
                          "them and log in with --basic USER (password on stdin) or --token -");
-    if (user && (token || cert || key))
-        return cli_error(CLI_USAGE, "peer add",
-                         "give one login: --token, --basic or --client-cert with --client-key");
-    if (user && !cli_valid_name(user, ":"))
-        return cli_error(CLI_USAGE, "peer add",
+    if (!!o->token + !!o->user + !!(o->cert || o->key) > 1)
+        return cli_error(
+            CLI_USAGE, cmd,
+            "give one login: --token, --basic USER or --client-cert with --client-key");
+    if (o->user && !cli_valid_name(o->user, ":"))
+        return cli_error(CLI_USAGE, cmd,
                          "--basic expects a user name of 1-100 bytes without ':' or control "
                          "characters");
-    if (!user && !token == !(cert || key))
-        return cli_error(CLI_USAGE, "peer add",
+    if (add && !o->token && !o->user && !o->cert && !o->key)
+        return cli_error(CLI_USAGE, cmd,
                          "give either --token, --basic USER or --client-cert with --client-key");
-    if (!user && !token && !(cert && key))
-        return cli_error(CLI_USAGE, "peer add", "--client-cert and --client-key go together");
-    char tokbuf[4096];
-    if ((token && !strcmp(token, "-")) || user) {
-        if (read_token(tokbuf, sizeof tokbuf))
-            return cli_error(CLI_USAGE, "peer add",
-                             user ? "no password on stdin (--basic reads it from there)"
-                                  : "no token on stdin");
-        token = tokbuf;
+    if (!!o->cert != !!o->key)
+        return cli_error(CLI_USAGE, cmd, "--client-cert and --client-key go together");
+    if ((o->token && !strcmp(o->token, "-")) || o->user) {
+        if (read_token(o->tok, sizeof o->tok))
+            return cli_error(CLI_USAGE, cmd,
+                             o->user ? "no password on stdin (--basic reads it from there)"
+                                     : "no token on stdin");
+        o->token = o->tok;
     }
-    char rcert[4096], rkey[4096], rca[4096];
-    if ((cert && !realpath(cert, rcert)) || (key && !realpath(key, rkey)) ||
-        (ca && !realpath(ca, rca)))
-        return cli_error(CLI_NOTFOUND, "peer add", "cannot find %s",
-                         cert && !realpath(cert, rcert) ? cert
-                         : key && !realpath(key, rkey)  ? key
-                                                        : ca);
+    const char *missing = o->cert && !realpath(o->cert, o->rcert) ? o->cert
+                          : o->key && !realpath(o->key, o->rkey)  ? o->key
+                          : o->ca && !realpath(o->ca, o->rca)     ? o->ca
+                                                                  : NULL;
+    if (missing) {
+        sodium_memzero(o->tok, sizeof o->tok);
+        return cli_error(CLI_NOTFOUND, cmd, "cannot find %s", missing);
+    }
+    return 0;
+}
+
+static int add(int argc, char **argv)
+{
+    struct peer_opts o;
+    int prc = parse_peer_opts(argc, argv, "peer add", true, &o);
+    if (prc)
+        return prc < 0 ? CLI_OK : prc;
+    const char *dir = o.dir, *name = o.name, *url = o.url, *partner = o.partner, *token = o.token;
+    const char *cert = o.cert, *key = o.key, *ca = o.ca, *root = o.root;
+    char *tokbuf = o.tok, *rcert = o.rcert, *rkey = o.rkey, *rca = o.rca;
     struct store *s;
     int rc = cli_open_store("peer add", dir, 1, &s);
     if (rc)
@@ -184,7 +216,7 @@ static int add(int argc, char **argv)
                             "for\n");
         arena_release(&a);
         store_close(s);
-        sodium_memzero(tokbuf, sizeof tokbuf);
+        sodium_memzero(tokbuf, sizeof o.tok);
         return cli_exit_for(rc);
     }
     struct lia_err err;
@@ -197,12 +229,12 @@ static int add(int argc, char **argv)
                               .client_cert = cert ? rcert : NULL,
                               .client_key = key ? rkey : NULL,
                               .ca = ca ? rca : NULL,
-                              .basic_user = user,
-                              .timeout_s = timeout,
-                              .connect_timeout_s = connect_timeout};
+                              .basic_user = o.user,
+                              .timeout_s = o.timeout,
+                              .connect_timeout_s = o.connect_timeout};
     int64_t rid;
     rc = store_peer_add(s, &peer, &rid, &err);
-    sodium_memzero(tokbuf, sizeof tokbuf);
+    sodium_memzero(tokbuf, sizeof o.tok);
     if (rc == 0) {
         struct dbuf d;
         dbuf_init(&d, 8192);
@@ -211,9 +243,9 @@ static int add(int argc, char **argv)
         dbuf_puts(&d, ",\"url\":");
         dbuf_json_string(&d, url, strlen(url));
         dbuf_printf(&d, ",\"partner\":\"%s\",\"auth\":\"%s\"", p.identity_id, auth_kind(&peer));
-        if (user) {
+        if (o.user) {
             dbuf_puts(&d, ",\"user\":");
-            dbuf_json_string(&d, user, strlen(user));
+            dbuf_json_string(&d, o.user, strlen(o.user));
         }
         dbuf_puts(&d, "}");
         rc = cli_audit(s, "peer.add", d.ptr, &err);
@@ -286,7 +318,8 @@ static int list(int argc, char **argv)
         struct store_partner p;
         const char *pname =
             store_partner_get(s, ps[i].partner, NULL, NULL, &a, &p, NULL) == 0 ? p.name : "?";
-        printf("%-20s %-10s %-12s %s\n", ps[i].name, pname, auth_kind(&ps[i]), ps[i].url);
+        printf("%-20s %-10s %-12s %s\n", ps[i].name, pname, ps[i].token ? "token" : "certificate",
+               ps[i].url);
     }
     arena_release(&a);
     store_close(s);
@@ -327,18 +360,8 @@ static int show(int argc, char **argv)
                "trust:       %s\nauth:        %s\nca:          %s\nadded:       %s\n",
                peer.name, peer.url, peer.api_root ? peer.api_root : "(discovery)", p.name,
                p.identity_id, p.trust ? p.trust : "-",
-               peer.basic_user ? "HTTP Basic"
-               : peer.token    ? "bearer token (stored, not shown)"
-                               : "client certificate",
+               peer.token ? "bearer token (stored, not shown)" : "client certificate",
                peer.ca ? peer.ca : "system", created);
-        if (peer.basic_user)
-            printf("login:       %s (password stored, not shown)\n", peer.basic_user);
-        printf("timeouts:    %s request, %s connect\n",
-               peer.timeout_s ? arena_printf(&a, "%lld s", (long long)peer.timeout_s)
-                              : "default (120 s; 60 s in scheduled sync)",
-               peer.connect_timeout_s
-                   ? arena_printf(&a, "%lld s", (long long)peer.connect_timeout_s)
-                   : "default (10 s)");
         if (peer.client_cert)
             printf("client cert: %s\n", peer.client_cert);
         printf("exchanges:   %zu\n", n);
@@ -400,6 +423,88 @@ static int remove_peer(int argc, char **argv)
     return rc ? cli_error(cli_exit_for(rc), "peer remove", "%s", err.msg) : CLI_OK;
 }
 
+static int set_peer(int argc, char **argv)
+{
+    struct peer_opts o;
+    int prc = parse_peer_opts(argc, argv, "peer set", false, &o);
+    if (prc)
+        return prc < 0 ? CLI_OK : prc;
+    const char *dir = o.dir, *name = o.name, *url = o.url, *partner = o.partner, *token = o.token;
+    const char *cert = o.cert, *ca = o.ca, *root = o.root;
+    char *tokbuf = o.tok, *rcert = o.rcert, *rkey = o.rkey, *rca = o.rca;
+    struct store *s;
+    int rc = cli_open_store("peer set", dir, 1, &s);
+    if (rc) {
+        sodium_memzero(tokbuf, sizeof o.tok);
+        return rc;
+    }
+    struct arena a;
+    arena_init(&a, 0);
+    struct lia_err err;
+    lia_err_clear(&err);
+    struct store_peer peer;
+    struct store_partner p;
+    rc = store_peer_get(s, 0, name, &a, &peer, &err);
+    if (rc == 0 && partner) {
+        rc = cli_find_partner(s, partner, &a, &p);
+        if (rc) {
+            sodium_memzero(tokbuf, sizeof o.tok);
+            arena_release(&a);
+            store_close(s);
+            return cli_exit_for(rc);
+        }
+        peer.partner = p.rid;
+    }
+    if (url)
+        peer.url = url;
+    if (root)
+        peer.api_root = root;
+    if (ca)
+        peer.ca = rca;
+    if (token) { /* one kind of credential at a time: a token, or a Basic login's password */
+        peer.token = token;
+        peer.basic_user = o.user;
+        peer.client_cert = peer.client_key = NULL;
+    }
+    if (cert) {
+        peer.client_cert = rcert;
+        peer.client_key = rkey;
+        peer.token = peer.basic_user = NULL;
+    }
+    if (o.timeout)
+        peer.timeout_s = o.timeout;
+    if (o.connect_timeout)
+        peer.connect_timeout_s = o.connect_timeout;
+    if (rc == 0)
+        rc = store_peer_set(s, &peer, &err);
+    sodium_memzero(tokbuf, sizeof o.tok);
+    if (rc == 0) {
+        struct dbuf d;
+        dbuf_init(&d, 8192);
+        dbuf_puts(&d, "{\"peer\":");
+        dbuf_json_string(&d, name, strlen(name));
+        dbuf_printf(&d, ",\"changed\":[%s%s%s%s%s%s%s%s]}", url ? "\"url\"," : "",
+                    partner ? "\"partner\"," : "", root ? "\"api_root\"," : "", ca ? "\"ca\"," : "",
+                    o.user  ? "\"basic\","
+                    : token ? "\"token\","
+                            : "",
+                    cert ? "\"certificate\"," : "", o.timeout ? "\"timeout\"," : "",
+                    o.connect_timeout ? "\"connect_timeout\"," : "");
+        /* no trailing comma in the list */
+        char *text = d.ptr;
+        size_t len = text ? strlen(text) : 0;
+        if (len > 3 && text[len - 3] == ',')
+            memmove(text + len - 3, text + len - 2, 3);
+        rc = cli_audit(s, "peer.update", text ? text : "{}", &err);
+        dbuf_release(&d);
+    }
+    if (rc == 0)
+        printf("peer %s updated; its exchanges keep their positions\n", name);
+    arena_release(&a);
+    store_close(s);
+    return rc ? cli_error(cli_exit_for(rc), "peer set", "%s", err.msg) : CLI_OK;
+}
+
 int cli_peer(int argc, char **argv)
 {
     if (argc < 2) {
@@ -419,6 +524,8 @@ int cli_peer(int argc, char **argv)
         return show(argc - 1, argv + 1);
     if (!strcmp(sub, "remove"))
         return remove_peer(argc - 1, argv + 1);
+    if (!strcmp(sub, "set"))
+        return set_peer(argc - 1, argv + 1);
     fprintf(stderr, "liaison peer: unknown subcommand '%s'\n", sub);
     usage(stderr);
     return CLI_USAGE;

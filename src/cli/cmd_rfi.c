@@ -194,7 +194,9 @@ static void print_party(const char *label, json_t *p)
            trust ? trust : "");
 }
 
-static void print_refs(json_t *refs)
+/* by: who claims the grading, as the reader says it ("sender", or "us" on the sender's own
+ * side). An ungraded object shows no grading. */
+static void print_refs(json_t *refs, const char *by)
 {
     size_t i;
     json_t *r;
@@ -203,11 +205,11 @@ static void print_refs(json_t *refs)
         json_t *g = json_object_get(r, "grading");
         const char *name = json_string_value(json_object_get(r, "name"));
         printf("    - %s %s", json_string_value(json_object_get(r, "id")), name ? name : "");
-        if (g)
-            printf("  [graded %s%s by sender, %s scale]",
-                   json_string_value(json_object_get(g, "source_reliability")),
-                   json_string_value(json_object_get(g, "information_credibility")),
-                   json_string_value(json_object_get(g, "scale")));
+        const char *src = json_string_value(json_object_get(g, "source_reliability"));
+        const char *info = json_string_value(json_object_get(g, "information_credibility"));
+        const char *scale = json_string_value(json_object_get(g, "scale"));
+        if (src && info)
+            printf("  [graded %s%s by %s, %s scale]", src, info, by, scale ? scale : "unnamed");
         printf("\n");
     }
 }
@@ -233,7 +235,7 @@ static void print_show(const char *json)
         printf("question   %zu. %s\n", i + 1, json_string_value(q));
     if (json_array_size(json_object_get(v, "about"))) {
         printf("about\n");
-        print_refs(json_object_get(v, "about"));
+        print_refs(json_object_get(v, "about"), "sender");
     }
     json_array_foreach(json_object_get(v, "responses"), i, q)
     {
@@ -246,7 +248,8 @@ static void print_show(const char *json)
             printf("  text     %s\n", text);
         if (reason)
             printf("  reason   %s\n", reason);
-        print_refs(json_object_get(q, "refs"));
+        bool ours = json_is_true(json_object_get(json_object_get(q, "by"), "self"));
+        print_refs(json_object_get(q, "refs"), ours ? "us" : "sender");
     }
     json_decref(v);
 }
@@ -267,18 +270,22 @@ int cli_rfi(int argc, char **argv)
     bool is_new = !strcmp(verb, "new"), is_list = !strcmp(verb, "list");
     if (!is_new && !is_list && !x.id)
         return cli_error(CLI_USAGE, "rfi", "%s needs a request id", verb);
+    char cmd[40], due[40];
+    snprintf(cmd, sizeof cmd, "rfi %s", verb);
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (x.due && rfi_check_due(due_time(x.due, due), &err) == LIA_EINVAL) /* usage, not refusal */
+        return cli_error(CLI_USAGE, cmd, "%s", err.msg);
+    lia_err_clear(&err);
     struct store *s;
     int rc = cli_open_store("rfi", x.dir, 2, &s);
     if (rc)
         return rc;
     struct arena a;
     arena_init(&a, 0);
-    struct lia_err err;
-    lia_err_clear(&err);
     struct access_principal who = cli_principal(s);
     struct dbuf out;
     dbuf_init(&out, 64 * 1024 * 1024);
-    char due[40];
     if (is_new) {
         struct store_partner p;
         int tlp = x.marking ? access_tlp_parse(x.marking) : STORE_TLP_AMBER;
@@ -299,8 +306,10 @@ int cli_rfi(int argc, char **argv)
                                             .due = due_time(x.due, due),
                                             .tlp = tlp,
                                             .collection = x.collection};
-            const char *id;
-            rc = rfi_create(s, &who, &spec, &a, &id, &err);
+            const char *id, *warning;
+            rc = rfi_create(s, &who, &spec, &a, &id, &warning, &err);
+            if (rc == 0 && warning)
+                fprintf(stderr, "liaison rfi new: warning: %s\n", warning);
             if (rc == 0)
                 printf("%s\n", id);
             else
@@ -312,7 +321,7 @@ int cli_rfi(int argc, char **argv)
         rc = is_list ? rfi_list_json(s, &who, &f, &a, NULL, &out, &err)
                      : rfi_show_json(s, &who, x.id, &a, NULL, &out, &err);
         if (rc)
-            rc = cli_error(cli_exit_for(rc), "rfi", "%s", err.msg);
+            rc = cli_error(cli_exit_for(rc), cmd, "%s", err.msg);
         else if (x.json)
             printf("%s\n", out.ptr);
         else if (is_list)
@@ -334,7 +343,7 @@ int cli_rfi(int argc, char **argv)
         if (rc == 0)
             printf("%s\n", written ? written : x.id);
         else
-            rc = cli_error(rc == LIA_EINVAL ? CLI_USAGE : cli_exit_for(rc), "rfi", "%s", err.msg);
+            rc = cli_error(rc == LIA_EINVAL ? CLI_USAGE : cli_exit_for(rc), cmd, "%s", err.msg);
     }
     dbuf_release(&out);
     arena_release(&a);

@@ -5,7 +5,9 @@
  * what `liaison serve` repeats every sync_interval and what `peer show`
  * reports. Exit 0 when the run completed, 1 when the peer was unreachable
  * or answered badly (after the retries), 3 for an unknown peer or
- * collection, 4 when the peer refused our credentials.
+ * collection, 4 when the peer refused our credentials or lets us read nothing.
+ * A pull of several exchanges runs each of them, whatever the others did, and
+ * ends with a summary; it exits with the first failure's code.
  */
 #include "cli/cli_int.h"
 
@@ -122,13 +124,16 @@ static int parse(int argc, char **argv, bool is_pull, struct sync_args *sa)
 static void summary(struct exchange_progress *pr, const char *verb, const char *peer,
                     const char *from, const char *to, const struct exchange_result *r, int rc)
 {
-    char extra[600], ours[80] = "";
+    char extra[700], ours[80] = "", theirs[96] = "";
     if (r->ours)
         snprintf(ours, sizeof ours, ", %llu our own (sent from here, not recorded again)",
                  (unsigned long long)r->ours);
-    snprintf(extra, sizeof extra, "%s %s %s -> %s: %llu new, %llu already held%s, %llu refused%s",
+    if (r->theirs) /* a push does not echo the peer's own objects back */
+        snprintf(theirs, sizeof theirs, ", %llu of its own not sent back",
+                 (unsigned long long)r->theirs);
+    snprintf(extra, sizeof extra, "%s %s %s -> %s: %llu new, %llu already held%s, %llu refused%s%s",
              verb, peer, from, to, (unsigned long long)r->stored, (unsigned long long)r->existed,
-             ours, (unsigned long long)r->refused, rc ? " (stopped: see the error)" : "");
+             ours, (unsigned long long)r->refused, theirs, rc ? " (stopped: see the error)" : "");
     exchange_progress_done(pr, extra);
 }
 
@@ -140,7 +145,26 @@ static int pull_one(struct store *s, const struct store_peer *peer, const char *
     lia_err_clear(&err);
     struct store_policy admin = {.all = true, .clearance = STORE_TLP_RED};
     struct store_collection col;
-    int rc = 0;
+    struct store_checkpoint *known;
+    size_t n_known = 0;
+    int rc = store_checkpoint_list(s, peer->rid, a, &known, &n_known, &err);
+    bool configured = false;
+    for (size_t i = 0; rc == 0 && i < n_known; i++)
+        configured = configured ||
+                     (!strcmp(known[i].direction, "pull") && !strcmp(known[i].remote_coll, remote));
+    if (rc == 0 && !configured && !title) {
+        /* The first pull of a collection named by hand: it must exist and be readable there,
+         * before a local collection or an exchange that would fail forever is made. */
+        bool readable = false;
+        rc = exchange_remote_readable(peer, &sa->o, remote, &readable, &err);
+        if (rc == 0 && !readable)
+            return cli_error(CLI_NOTFOUND, "pull",
+                             "peer %s has no collection '%s' we may read: nothing pulled, "
+                             "nothing configured",
+                             peer->name, remote);
+    }
+    if (rc)
+        return cli_error(cli_exit_for(rc), "pull", "%s", err.msg);
     if (into) {
         rc = store_collection_get(s, &admin, into, a, &col, &err);
         if (rc)
@@ -218,13 +242,15 @@ int cli_pull(int argc, char **argv)
         rc = pull_one(s, &peer, sa.coll, NULL, sa.other, &sa, &a);
     } else {
         struct store_checkpoint *cps;
-        size_t n, runs = 0;
+        size_t n, runs = 0, failed = 0;
+        int first = 0; /* every exchange runs; the first failure gives the exit code */
         rc = store_checkpoint_list(s, peer.rid, &a, &cps, &n, &err);
         for (size_t i = 0; rc == 0 && i < n; i++)
             if (!strcmp(cps[i].direction, "pull")) {
                 runs++;
                 int r = pull_one(s, &peer, cps[i].remote_coll, NULL, NULL, &sa, &a);
-                rc = r ? r : rc;
+                failed += r != 0;
+                first = first ? first : r;
             }
         if (rc == 0 && runs == 0) {
             struct exchange_remote_collection *rc_list;
@@ -242,12 +268,20 @@ int cli_pull(int argc, char **argv)
                                readable);
             for (size_t i = 0; rc == 0 && i < nr; i++)
                 if (rc_list[i].can_read) {
+                    runs++;
                     int r = pull_one(s, &peer, rc_list[i].id, rc_list[i].title, sa.other, &sa, &a);
-                    rc = r ? r : rc;
+                    failed += r != 0;
+                    first = first ? first : r;
                 }
-            if (rc == 0 && readable == 0)
-                fprintf(stderr, "liaison pull: peer %s lets us read no collection\n", peer.name);
+            if (rc == 0 && readable == 0) /* nothing was pulled, and nothing can be */
+                rc =
+                    cli_error(CLI_REFUSED, "pull",
+                              "peer %s lets us read no collection (ask it for a grant)", peer.name);
         }
+        if (rc == 0 && runs > 1)
+            fprintf(stderr, "liaison pull: %s: %zu of %zu exchanges succeeded%s\n", peer.name,
+                    runs - failed, runs, failed ? "; see the errors above" : "");
+        rc = rc ? rc : first;
     }
     arena_release(&a);
     store_close(s);

@@ -131,9 +131,12 @@ static int list(int argc, char **argv)
     struct lia_err err;
     lia_err_clear(&err);
     rc = store_token_list(s, &a, &toks, &n, &err);
+    struct store_partner *ps = NULL;
+    size_t np = 0;
+    rc = rc ? rc : store_partner_list(s, &a, &ps, &np, &err);
     if (rc == 0) {
-        printf("%-16s  %-8s  %-9s  %-24s  %-24s  %s\n", "ID", "KIND", "STATE", "CREATED", "EXPIRES",
-               "LABEL");
+        printf("%-16s  %-8s  %-16s  %-9s  %-24s  %-24s  %s\n", "ID", "KIND", "PARTNER", "STATE",
+               "CREATED", "EXPIRES", "LABEL");
         for (size_t i = 0; i < n; i++) {
             char created[32], expires[32] = "never";
             lia_format_ts(toks[i].created, 0, created);
@@ -142,11 +145,15 @@ static int list(int argc, char **argv)
             const char *state = toks[i].revoked                                      ? "revoked"
                                 : toks[i].expires && toks[i].expires <= lia_now_us() ? "expired"
                                                                                      : "active";
-            printf("%-16s  %-8s  %-9s  %-24s  %-24s  %s\n", toks[i].id,
+            const char *partner = "-"; /* whose token it is, by the partner's name */
+            for (size_t k = 0; k < np && toks[i].partner; k++)
+                if (ps[k].rid == toks[i].partner)
+                    partner = ps[k].name;
+            printf("%-16s  %-8s  %-16s  %-9s  %-24s  %-24s  %s\n", toks[i].id,
                    toks[i].admin     ? "admin"
                    : toks[i].partner ? "partner"
                                      : "local",
-                   state, created, expires, toks[i].label ? toks[i].label : "");
+                   partner, state, created, expires, toks[i].label ? toks[i].label : "");
         }
     }
     arena_release(&a);

@@ -20,15 +20,19 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: liaison watch add --data DIR --name N [--type T]... [--name-like TEXT]\n"
-            "                         [--location CC|REGION]... [--marking-at-most M]\n"
+            "usage: liaison watch add --data DIR --name N [--type T]... [--name-like TEXT]...\n"
+            "                         [--text-like TEXT]... [--location CC|REGION]...\n"
+            "                         [--marking-at-most M]\n"
             "                         [--webhook URL] [--partner P]\n"
             "       liaison watch list --data DIR [--partner P] [--json]\n"
             "       liaison watch remove --data DIR ID\n"
             "       liaison watch test --data DIR ID [--json]\n\n"
             "A watch fires once for each newly stored object version it selects and its owner\n"
             "may see: to its webhook (POST, signed) and to the owner's /liaison/events stream.\n"
-            "Names and aliases match after Arabic and Latin normalisation. T is a STIX type;\n"
+            "Each kind of filter narrows the watch; repeated values of one kind widen it (any\n"
+            "of them). --name-like matches names and aliases, --text-like names, aliases and\n"
+            "descriptions, after Arabic and Latin normalisation. A watch that could never fire\n"
+            "(a location filter on types without a country) is refused. T is a STIX type;\n"
             "CC a two-letter country code, REGION a STIX region (northern-africa...); M one of\n"
             "clear, green, amber, amber+strict, red. add prints the id and, with --webhook, the\n"
             "signing secret, once. test lists what stored objects the watch selects now,\n"
@@ -47,6 +51,7 @@ static int parse(int argc, char **argv, struct args *x)
                                          {"name", required_argument, NULL, 'n'},
                                          {"type", required_argument, NULL, 't'},
                                          {"name-like", required_argument, NULL, 'l'},
+                                         {"text-like", required_argument, NULL, 'x'},
                                          {"location", required_argument, NULL, 'L'},
                                          {"marking-at-most", required_argument, NULL, 'm'},
                                          {"webhook", required_argument, NULL, 'w'},
@@ -71,7 +76,14 @@ static int parse(int argc, char **argv, struct args *x)
             x->spec.types[x->spec.n_types++] = optarg;
             break;
         case 'l':
-            x->spec.name_like = optarg;
+            if (x->spec.n_name_likes == WATCH_MAX_VALUES)
+                return cli_error(-1, "watch", "at most %d --name-like options", WATCH_MAX_VALUES);
+            x->spec.name_likes[x->spec.n_name_likes++] = optarg;
+            break;
+        case 'x':
+            if (x->spec.n_text_likes == WATCH_MAX_VALUES)
+                return cli_error(-1, "watch", "at most %d --text-like options", WATCH_MAX_VALUES);
+            x->spec.text_likes[x->spec.n_text_likes++] = optarg;
             break;
         case 'L':
             if (x->spec.n_locations == WATCH_MAX_VALUES)

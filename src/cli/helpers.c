@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rfi/rfi.h"
+#include "stix/stix.h"
+
 int cli_error(int code, const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -64,6 +67,18 @@ int cli_open_store_at(const char *cmd, const char *dir, const char *location, in
     int rc = store_open(path, &opt, out, &err);
     if (rc)
         return cli_error(cli_exit_for(rc), cmd, "%s", err.msg);
+    /* Every head this process appends is signed when the instance's key is here (an older
+     * data directory without one keeps unsigned heads). */
+    if (dir && audit_signer_load(*out, dir, &err) != 0)
+        audit_signer_set(NULL, NULL);
+    /* RFI responses stored before "action" became response_type (once per store). */
+    lia_err_clear(&err);
+    rc = rfi_upgrade_responses(*out, &err);
+    if (rc) {
+        store_close(*out);
+        *out = NULL;
+        return cli_error(cli_exit_for(rc), cmd, "renaming stored RFI responses: %s", err.msg);
+    }
     return 0;
 }
 
@@ -177,5 +192,24 @@ int cli_parse_flags(int argc, char **argv, const struct cli_flag *f, size_t n, v
             return usage(stderr), CLI_USAGE;
         *slot = k < n ? argv[++i] : argv[i];
     }
+    return 0;
+}
+
+int cli_parse_since(const char *text, int64_t *us, struct lia_err *err)
+{
+    char full[40];
+    const char *t = text;
+    if (strlen(text) == 10 && text[4] == '-' && text[7] == '-') {
+        snprintf(full, sizeof full, "%sT00:00:00Z", text);
+        t = full;
+    }
+    int digits;
+    struct lia_err why;
+    lia_err_clear(&why);
+    if (stix_parse_timestamp(t, strlen(t), us, &digits, &why) != 0)
+        return lia_err_set(err, LIA_EINVAL,
+                           "\"%.40s\" is not a date (YYYY-MM-DD) or an RFC 3339 time in UTC "
+                           "(2027-01-31T12:00:00Z)",
+                           text);
     return 0;
 }

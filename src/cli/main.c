@@ -28,6 +28,7 @@ static const struct cli_command commands[] = {
     {"peer", cli_peer, "register the TAXII servers of partners to exchange with"},
     {"pull", cli_pull, "fetch what a peer added since the last pull"},
     {"push", cli_push, "send a peer what its partner may receive"},
+    {"exchange", cli_exchange, "list and remove the pulls and pushes configured with peers"},
     {"export", cli_export, "write a signed bundle file for a partner"},
     {"import", cli_import, "verify and store a partner's signed bundle file"},
     {"key", cli_key, "show this instance's public signing key"},

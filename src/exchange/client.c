@@ -66,6 +66,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
     header_value(line, len, "X-TAXII-Date-Added-Last", r->added_last, sizeof r->added_last);
     header_value(line, len, "Retry-After", retry, sizeof retry);
     header_value(line, len, "WWW-Authenticate", r->www_auth, sizeof r->www_auth);
+    header_value(line, len, AUDIT_CHECKPOINT_HEADER, r->checkpoint, sizeof r->checkpoint);
     int64_t v;
     if (retry[0] && lia_parse_i64(retry, strlen(retry), 0, 3600, &v) == 0)
         r->retry_after = (long)v;
@@ -168,15 +169,40 @@ static bool transient(CURLcode cc)
     }
 }
 
+static int request(struct xc_client *c, const char *url, const char *body, size_t len,
+                   struct curl_slist *post_headers, struct xc_resp *r, struct lia_err *err);
+
 int xc_request(struct xc_client *c, const char *url, const char *body, size_t len,
                struct xc_resp *r, struct lia_err *err)
+{
+    struct curl_slist *with_cp = NULL; /* the POST headers and our checkpoint */
+    if (body && c->send_cp[0]) {
+        for (struct curl_slist *i = c->post_headers; i; i = i->next)
+            with_cp = curl_slist_append(with_cp, i->data);
+        char h[AUDIT_CHECKPOINT_MAX + 64];
+        snprintf(h, sizeof h, AUDIT_CHECKPOINT_HEADER ": %s", c->send_cp);
+        with_cp = with_cp ? curl_slist_append(with_cp, h) : NULL;
+    }
+    int rc = request(c, url, body, len, with_cp ? with_cp : c->post_headers, r, err);
+    if (with_cp) {
+        for (struct curl_slist *i = with_cp; i; i = i->next) /* the token is in it */
+            sodium_memzero(i->data, strlen(i->data));
+        curl_slist_free_all(with_cp);
+    }
+    if (rc == 0 && r->checkpoint[0])
+        memcpy(c->received_cp, r->checkpoint, sizeof c->received_cp);
+    return rc;
+}
+
+static int request(struct xc_client *c, const char *url, const char *body, size_t len,
+                   struct curl_slist *post_headers, struct xc_resp *r, struct lia_err *err)
 {
     CURL *k = c->curl;
     curl_easy_setopt(k, CURLOPT_URL, url);
     curl_easy_setopt(k, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(k, CURLOPT_HEADERDATA, r);
     if (body) {
-        curl_easy_setopt(k, CURLOPT_HTTPHEADER, c->post_headers);
+        curl_easy_setopt(k, CURLOPT_HTTPHEADER, post_headers);
         curl_easy_setopt(k, CURLOPT_POST, 1L);
         curl_easy_setopt(k, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(k, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -189,7 +215,7 @@ int xc_request(struct xc_client *c, const char *url, const char *body, size_t le
     for (int attempt = 0;; attempt++) {
         dbuf_init(&r->body, c->o->max_response);
         r->status = 0;
-        r->content_type[0] = r->added_last[0] = r->www_auth[0] = '\0';
+        r->content_type[0] = r->added_last[0] = r->www_auth[0] = r->checkpoint[0] = '\0';
         r->retry_after = -1;
         CURLcode cc = curl_easy_perform(k);
         bool retry = false;
@@ -343,7 +369,7 @@ static char *with_slash(const char *base, const char *tail)
 }
 
 /* Resolves an api_roots entry (absolute URL or path) against the discovery URL. */
-static char *resolve(const char *discovery, const char *ref)
+char *xc_resolve(const char *discovery, const char *ref)
 {
     if (!strncmp(ref, "http://", 7) || !strncmp(ref, "https://", 8))
         return with_slash(ref, NULL);
@@ -371,7 +397,7 @@ int xc_find_root(struct xc_client *c, struct lia_err *err)
 {
     const struct store_peer *p = c->peer;
     if (p->api_root) {
-        c->root = resolve(p->url, p->api_root);
+        c->root = xc_resolve(p->url, p->api_root);
         return c->root ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
     }
     json_t *d = NULL;
@@ -383,7 +409,7 @@ int xc_find_root(struct xc_client *c, struct lia_err *err)
     if (!def && json_is_array(roots) && json_array_size(roots) > 0)
         def = json_string_value(json_array_get(roots, 0));
     if (def)
-        c->root = resolve(p->url, def);
+        c->root = xc_resolve(p->url, def);
     else if (json_object_get(d, "max_content_length"))
         c->root = with_slash(p->url, NULL); /* the URL was an API root already */
     json_decref(d);
@@ -392,4 +418,26 @@ int xc_find_root(struct xc_client *c, struct lia_err *err)
                            "peer %s: discovery at %s names no API root (give --api-root)", p->name,
                            p->url);
     return 0;
+}
+
+void xc_keep_witness(struct xc_client *c, struct store *s, const struct store_partner *partner)
+{
+    if (!c->received_cp[0])
+        return;
+    struct lia_err err;
+    lia_err_clear(&err);
+    if (audit_witness_keep(s, partner, c->received_cp, &err) != 0)
+        lia_log(LIA_LOG_WARN, "witness_refused", "\"peer\":\"%s\",\"why\":\"%s\"", c->peer->name,
+                err.msg);
+}
+
+void xc_send_checkpoint(struct xc_client *c, struct store *s)
+{
+    struct arena a;
+    arena_init(&a, 0);
+    char *line = NULL;
+    c->send_cp[0] = '\0';
+    if (audit_checkpoint_current(s, &a, &line, NULL) == 0 && strlen(line) < sizeof c->send_cp)
+        memcpy(c->send_cp, line, strlen(line) + 1);
+    arena_release(&a);
 }

@@ -69,6 +69,7 @@ struct exchange_result {
     uint64_t refused;
     uint64_t ours; /* pull: our own objects coming back (created here, or pushed by us) */
     uint64_t bytes;
+    uint64_t theirs; /* push: versions the peer's partner created itself, not sent back */
 };
 
 /* Pulls what peer's collection remote_coll added since the checkpoint into local collection
@@ -91,6 +92,9 @@ struct exchange_remote_collection {
     const char *title;
     bool can_read, can_write;
 };
+/* Whether peer lets us read its collection remote (an id, or an alias liaison peers accept). */
+int exchange_remote_readable(const struct store_peer *peer, const struct exchange_opts *o,
+                             const char *remote, bool *readable, struct lia_err *err);
 int exchange_remote_collections(const struct store_peer *peer, const struct exchange_opts *o,
                                 struct arena *a, struct exchange_remote_collection **out, size_t *n,
                                 struct lia_err *err);
@@ -118,6 +122,8 @@ struct exchange_header {
     int64_t bytes;
     char sha256[65];
     const char *rotation; /* build: a key rotation notice (JSON object) to carry, or NULL */
+    char checkpoint[512]; /* the sender's latest signed audit checkpoint, "" for none (older
+                             senders): its recipient keeps it (audit/anchor.c) */
 };
 
 /* Builds a signed file in out from a header (sender, created, collection, recipient, objects
@@ -130,6 +136,11 @@ int exchange_signed_build(const unsigned char secret_key[64], struct exchange_he
  * unsigned file. */
 int exchange_signed_verify(const char *text, size_t len, struct exchange_header *h,
                            const char **bundle, size_t *bundle_len, struct lia_err *err);
+
+/* The checkpoints of our audit log that peer keeps (GET /liaison/audit/witness on it, as the
+ * partner it knows us as), each line in a. */
+int exchange_fetch_witness(const struct store_peer *peer, const struct exchange_opts *o,
+                           struct arena *a, char ***lines, size_t *n, struct lia_err *err);
 
 /* Reads DIR/signing.key (hex, 64 bytes). The caller wipes it with sodium_memzero. */
 int exchange_load_secret_key(const char *dir, unsigned char sk[64], struct lia_err *err);

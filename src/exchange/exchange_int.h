@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "access/access.h"
+#include "audit/audit.h"
 #include "exchange/exchange.h"
 
 #define XC_TAXII "application/taxii+json;version=2.1"
@@ -21,6 +22,10 @@ struct xc_client {
     const struct store_peer *peer;
     const struct exchange_opts *o;
     char *root; /* the API root URL, ending in '/'; malloc'd */
+    /* Audit anchors (audit/anchor.c): the peer's latest signed checkpoint among its answers,
+     * and ours to send with the next POST ("" for none). */
+    char received_cp[AUDIT_CHECKPOINT_MAX];
+    char send_cp[AUDIT_CHECKPOINT_MAX];
 };
 
 /* One answer. body is bounded by o->max_response. */
@@ -31,6 +36,7 @@ struct xc_resp {
     char added_last[64]; /* X-TAXII-Date-Added-Last, "" when absent */
     char www_auth[200];  /* WWW-Authenticate (the login the peer asks for), "" when absent */
     long retry_after;    /* seconds, -1 when absent */
+    char checkpoint[AUDIT_CHECKPOINT_MAX]; /* X-Liaison-Audit-Checkpoint, "" when absent */
 };
 
 int xc_open(const struct store_peer *peer, const struct exchange_opts *o, struct xc_client *c,
@@ -43,6 +49,14 @@ int xc_request(struct xc_client *c, const char *url, const char *body, size_t le
                struct xc_resp *r, struct lia_err *err);
 /* GET url expecting 200 and a TAXII 2.1 JSON object. Caller json_decref()s *out. */
 int xc_get_json(struct xc_client *c, const char *url, json_t **out, struct lia_err *err);
+/* Keeps the checkpoint the peer's answers carried as a witness of partner's log (a failure is
+ * logged: the exchange itself succeeded). */
+void xc_keep_witness(struct xc_client *c, struct store *s, const struct store_partner *partner);
+/* Sends our latest signed checkpoint of s with the next POSTs. */
+void xc_send_checkpoint(struct xc_client *c, struct store *s);
+/* ref (absolute URL, absolute path or relative) against the discovery URL, ending in '/';
+ * malloc'd, NULL when out of memory. */
+char *xc_resolve(const char *discovery, const char *ref);
 /* Finds the API root (configured, or by discovery) and sets c->root. */
 int xc_find_root(struct xc_client *c, struct lia_err *err);
 /* Fills err with the peer's error answer (TAXII error message when there is one). */

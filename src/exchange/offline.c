@@ -85,6 +85,16 @@ int exchange_export_file(struct store *s, const struct exchange_export *e, uint6
     }
     if (rc == 0 && dbuf_puts(&bundle, "]}"))
         rc = lia_err_set(err, LIA_ETOOBIG, "export too large");
+    /* The disclosure is on record before the file exists (invariant 5), and the file carries
+     * our latest signed audit checkpoint, that record included (audit/anchor.c). */
+    struct audit_recorder recorder;
+    audit_recorder_init(&recorder, s);
+    if (rc == 0)
+        rc = audit_ticket_commit(&recorder, &ticket, err);
+    audit_recorder_release(&recorder);
+    if (rc == 0 && !audit_ticket_sendable(&ticket))
+        rc = lia_err_set(err, LIA_EINTERNAL, "the export's disclosure is not on record");
+    audit_ticket_release(&ticket);
     struct dbuf file;
     dbuf_init(&file, EXCHANGE_MAX_FILE + 65536);
     if (rc == 0) {
@@ -95,6 +105,9 @@ int exchange_export_file(struct store *s, const struct exchange_export *e, uint6
         snprintf(h.collection, sizeof h.collection, "%s", col.id);
         snprintf(h.recipient, sizeof h.recipient, "%s", p.identity_id);
         h.objects = (int64_t)*objects;
+        char *cp = NULL;
+        if (audit_checkpoint_current(s, &a, &cp, NULL) == 0)
+            snprintf(h.checkpoint, sizeof h.checkpoint, "%s", cp);
         struct dbuf notice;
         dbuf_init(&notice, 8192);
         rc = exchange_rotation_current(e->data_dir, sk, &notice, err);
@@ -106,15 +119,6 @@ int exchange_export_file(struct store *s, const struct exchange_export *e, uint6
     if (have_key)
         sodium_memzero(sk, sizeof sk);
     dbuf_release(&bundle);
-    /* The disclosure is on record before the file exists (invariant 5). */
-    struct audit_recorder recorder;
-    audit_recorder_init(&recorder, s);
-    if (rc == 0)
-        rc = audit_ticket_commit(&recorder, &ticket, err);
-    audit_recorder_release(&recorder);
-    if (rc == 0 && !audit_ticket_sendable(&ticket))
-        rc = lia_err_set(err, LIA_EINTERNAL, "the export's disclosure is not on record");
-    audit_ticket_release(&ticket);
     if (rc == 0)
         rc = lia_write_file(e->out_path, file.ptr, file.len, 0600, err);
     dbuf_release(&file);
@@ -309,6 +313,11 @@ int exchange_import_file(struct store *s, const struct exchange_import *im,
                                .ctx = &x};
     if (rc == 0)
         rc = exchange_receive(&b, res, err);
+    struct lia_err werr;
+    lia_err_clear(&werr);
+    if (rc == 0 && h.checkpoint[0] && audit_witness_keep(s, &from, h.checkpoint, &werr) != 0)
+        lia_log(LIA_LOG_WARN, "witness_refused", "\"partner\":\"%s\",\"why\":\"%s\"", from.name,
+                werr.msg);
     if (rc == 0)
         exchange_progress_add(im->progress, res->received, blen);
     else

@@ -407,6 +407,7 @@ int exchange_pull(struct store *s, const struct store_peer *peer, const char *re
         rc = xc_open(peer, o, &p.c, err);
     if (rc == 0) {
         rc = run(&p, err);
+        xc_keep_witness(&p.c, s, &p.partner); /* the peer's signed checkpoint, if it sent one */
         xc_close(&p.c);
     }
     if (rc != LIA_EBUSY && (rc == 0 || p.cp.peer))
@@ -454,4 +455,50 @@ int exchange_remote_collections(const struct store_peer *peer, const struct exch
     json_decref(j);
     xc_close(&c);
     return rc;
+}
+
+int exchange_remote_readable(const struct store_peer *peer, const struct exchange_opts *o,
+                             const char *remote, bool *readable, struct lia_err *err)
+{
+    /* Only a clear "no" counts: any other trouble is the pull's to report (its retries, its
+     * exit code), so *readable stays true then. */
+    *readable = true;
+    struct xc_client c;
+    struct lia_err quiet;
+    lia_err_clear(&quiet);
+    if (xc_open(peer, o, &c, &quiet) != 0)
+        return 0;
+    int rc = xc_find_root(&c, &quiet);
+    struct dbuf u;
+    dbuf_init(&u, 16384);
+    if (rc == 0 &&
+        (dbuf_printf(&u, "%scollections/", c.root) || xc_escape(&u, remote) || dbuf_puts(&u, "/")))
+        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    struct xc_resp r;
+    long status = 0;
+    if (rc == 0 && xc_request(&c, u.ptr, NULL, 0, &r, &quiet) == 0) {
+        status = r.status;
+        json_t *j =
+            r.status == 200 ? json_loadb(r.body.ptr ? r.body.ptr : "", r.body.len, 0, NULL) : NULL;
+        if (json_is_false(json_object_get(j, "can_read")))
+            *readable = false;
+        json_decref(j);
+        xc_resp_release(&r);
+    }
+    dbuf_release(&u);
+    xc_close(&c);
+    if (rc || (status != 404 && status != 403))
+        return rc == LIA_ENOMEM ? rc : 0;
+    /* Not found by that name: a server without single-collection reads lists it. */
+    struct arena a;
+    arena_init(&a, 0);
+    struct exchange_remote_collection *list;
+    size_t n = 0;
+    if (exchange_remote_collections(peer, o, &a, &list, &n, &quiet) == 0) {
+        *readable = false;
+        for (size_t i = 0; i < n; i++)
+            *readable = *readable || (!strcmp(list[i].id, remote) && list[i].can_read);
+    }
+    arena_release(&a);
+    return 0;
 }

@@ -135,6 +135,7 @@ static int send_envelope(struct push *p, const struct store_row *rows, size_t n,
     rc = rc ? rc : xc_escape(&u, p->remote);
     rc = rc ? rc : dbuf_puts(&u, "/objects/");
     struct xc_resp r;
+    xc_send_checkpoint(&p->c, p->s); /* our head, with this envelope's record in it */
     if (rc == 0)
         rc = xc_request(&p->c, u.ptr, body.ptr, body.len, &r, err);
     else
@@ -202,6 +203,47 @@ static int advance(struct push *p, int64_t last, size_t n, struct lia_err *err)
     return store_commit(t, err);
 }
 
+static bool contains(const char *hay, size_t n, const char *needle, size_t m)
+{
+    for (const char *p = hay; m <= n - (size_t)(p - hay);) {
+        const char *c = memchr(p, needle[0], n - (size_t)(p - hay) - m + 1);
+        if (!c)
+            return false;
+        if (!memcmp(c, needle, m))
+            return true;
+        p = c + 1;
+    }
+    return false;
+}
+
+/* The versions of page the peer's own partner created (created_by_ref): they came from it
+ * (a request it sent, pulled from it), so they are not sent back, where its creator rule would
+ * refuse each one as an echo every time. The others, in order, into *out (in a). */
+static size_t not_theirs(struct push *p, const struct store_page *page, struct arena *a,
+                         struct store_row **out)
+{
+    const char *me = p->partner.identity_id;
+    size_t n = 0, mlen = me ? strlen(me) : 0;
+    *out = page->n ? arena_alloc(a, page->n * sizeof **out) : NULL;
+    if (!*out)
+        return page->n ? (*out = page->rows, page->n) : 0;
+    for (size_t i = 0; i < page->n; i++) {
+        const struct store_row *r = &page->rows[i];
+        bool theirs = false;
+        if (mlen && r->json && contains(r->json, r->json_len, me, mlen)) { /* cheap test first */
+            json_t *o = json_loadb(r->json, r->json_len, 0, NULL);
+            const char *by = json_string_value(json_object_get(o, "created_by_ref"));
+            theirs = by && !strcmp(by, me);
+            json_decref(o);
+        }
+        if (theirs)
+            p->res->theirs++;
+        else
+            (*out)[n++] = *r;
+    }
+    return n;
+}
+
 static int run(struct push *p, struct lia_err *err)
 {
     int rc = xc_find_root(&p->c, err);
@@ -228,35 +270,39 @@ static int run(struct push *p, struct lia_err *err)
         struct store_page page;
         rc = store_query_objects(p->s, &p->who.policy, p->local->rid, &f, true, &a, &page, err);
         more = rc == 0 && page.more;
+        struct store_row *rows = NULL;
+        size_t n = rc == 0 ? not_theirs(p, &page, &a, &rows) : 0;
         size_t start = 0, size = strlen(ENVELOPE_OPEN) + strlen(ENVELOPE_CLOSE);
-        for (size_t i = 0; rc == 0 && i <= page.n; i++) {
-            bool flush = i == page.n;
-            size_t need = i < page.n ? page.rows[i].json_len + 1 : 0;
+        for (size_t i = 0; rc == 0 && i <= n; i++) {
+            bool flush = i == n;
+            size_t need = i < n ? rows[i].json_len + 1 : 0;
             if (!flush && size + need > p->max_body && i > start)
                 flush = true;
             if (flush && i > start) {
-                rc = send_envelope(p, page.rows + start, i - start, err);
+                rc = send_envelope(p, rows + start, i - start, err);
                 if (rc == 0)
-                    rc = advance(p, page.rows[i - 1].date_added, i - start, err);
+                    rc = advance(p, rows[i - 1].date_added, i - start, err);
                 start = i;
                 size = strlen(ENVELOPE_OPEN) + strlen(ENVELOPE_CLOSE);
             }
-            if (rc || i == page.n)
+            if (rc || i == n)
                 break;
             if (size + need > p->max_body) {
                 /* Alone over the peer's limit: it can never be sent. Say so, move on. */
                 char by[200];
                 snprintf(by, sizeof by, "peer %s", p->peer->name);
-                exchange_report(p->o, by, page.rows[i].id,
-                                page.rows[i].modified ? page.rows[i].modified : "",
+                exchange_report(p->o, by, rows[i].id, rows[i].modified ? rows[i].modified : "",
                                 "larger than the peer's max_content_length; not sent");
                 p->res->refused++;
-                rc = advance(p, page.rows[i].date_added, 0, err);
+                rc = advance(p, rows[i].date_added, 0, err);
                 start = i + 1;
                 continue;
             }
             size += need;
         }
+        if (rc == 0 && page.n &&
+            (n == 0 || rows[n - 1].date_added != page.rows[page.n - 1].date_added))
+            rc = advance(p, page.rows[page.n - 1].date_added, 0, err); /* past their own, too */
         if (rc == 0 && page.n)
             after = page.rows[page.n - 1].date_added;
         arena_release(&a);
@@ -293,6 +339,7 @@ int exchange_push(struct store *s, const struct store_peer *peer,
         rc = xc_open(peer, o, &p.c, err);
     if (rc == 0) {
         rc = run(&p, err);
+        xc_keep_witness(&p.c, s, &p.partner); /* the peer's signed checkpoint, if it sent one */
         xc_close(&p.c);
     }
     if (p.cp.peer)

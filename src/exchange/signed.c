@@ -26,6 +26,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "audit/audit.h"
+
 #define MAX_HEADER 8192
 #define SIG_PREFIX "ed25519 "
 
@@ -62,6 +64,10 @@ int exchange_signed_build(const unsigned char secret_key[64], struct exchange_he
     rc = rc ? rc : dbuf_json_string(out, h->collection, strlen(h->collection));
     rc = rc ? rc : dbuf_puts(out, ",\"recipient\":");
     rc = rc ? rc : dbuf_json_string(out, h->recipient, strlen(h->recipient));
+    if (h->checkpoint[0]) {
+        rc = rc ? rc : dbuf_puts(out, ",\"checkpoint\":");
+        rc = rc ? rc : dbuf_json_string(out, h->checkpoint, strlen(h->checkpoint));
+    }
     rc = rc ? rc
             : dbuf_printf(out, ",\"objects\":%lld,\"bytes\":%lld,\"sha256\":\"%s\"",
                           (long long)h->objects, (long long)h->bytes, h->sha256);
@@ -110,6 +116,9 @@ static int parse_header(const char *line, size_t n, struct exchange_header *h)
                 exchange_json_str(root, "collection", h->collection, sizeof h->collection) ||
                 exchange_json_str(root, "recipient", h->recipient, sizeof h->recipient) ||
                 exchange_json_str(root, "sha256", h->sha256, sizeof h->sha256)))
+        rc = -1;
+    if (!rc && json_object_get(root, "checkpoint") &&
+        exchange_json_str(root, "checkpoint", h->checkpoint, sizeof h->checkpoint))
         rc = -1;
     json_t *obj = json_object_get(root, "objects"), *bytes = json_object_get(root, "bytes");
     if (!rc && (!json_is_integer(obj) || !json_is_integer(bytes) || json_integer_value(obj) < 0 ||
@@ -183,21 +192,5 @@ int exchange_signed_verify(const char *text, size_t len, struct exchange_header 
 
 int exchange_load_secret_key(const char *dir, unsigned char sk[64], struct lia_err *err)
 {
-    char path[4200];
-    int n = snprintf(path, sizeof path, "%s/signing.key", dir);
-    if (n < 0 || (size_t)n >= sizeof path)
-        return lia_err_set(err, LIA_EINVAL, "data directory path too long");
-    char *text = NULL;
-    size_t len = 0;
-    int rc = lia_read_file(path, 4096, &text, &len, err);
-    if (rc)
-        return rc;
-    size_t got = 0;
-    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-        len--;
-    if (len != 128 || sodium_hex2bin(sk, 64, text, len, NULL, &got, NULL) || got != 64)
-        rc = lia_err_set(err, LIA_EINVAL, "%s is not a hex Ed25519 secret key", path);
-    sodium_memzero(text, len);
-    free(text);
-    return rc;
+    return audit_key_load(dir, sk, err);
 }

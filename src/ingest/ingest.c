@@ -248,6 +248,49 @@ static void link_ids(struct chunk *c)
             sorted[i].o->prev = sorted[i - 1].o;
 }
 
+/* A TLP:RED object goes only to the recipients it names, and only to those cleared red: one
+ * naming a partner that is not would never reach it, silently. Stored, with the reason in its
+ * status entry (docs/markings.md). */
+static int warn_uncleared(struct ingest_batch *b, struct obj *o, const struct store_object *so,
+                          struct lia_err *err)
+{
+    const char *names[64];
+    int clearances[64];
+    size_t n = 0;
+    size_t k = so->n_red_to < 64 ? so->n_red_to : 64;
+    int rc =
+        store_partners_below(b->t, so->red_to, k, STORE_TLP_RED, b->a, names, clearances, &n, err);
+    if (rc || n == 0)
+        return rc;
+    struct dbuf m;
+    dbuf_init(&m, 4096);
+    rc = dbuf_puts(&m, "stored, but TLP:RED recipient");
+    rc = rc ? rc : dbuf_puts(&m, n > 1 ? "s " : " ");
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = dbuf_printf(&m, "%s%s (clearance %s)", i ? ", " : "", names[i],
+                         access_tlp_name(clearances[i]));
+    rc = rc ? rc
+            : dbuf_printf(&m,
+                          " will not receive it: a RED object reaches only partners cleared red "
+                          "(liaison partner set %s --clearance red)",
+                          names[0]);
+    o->r.message = rc || !m.ptr ? NULL : arena_strndup(b->a, m.ptr, m.len);
+    dbuf_release(&m);
+    return o->r.message ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+}
+
+/* The objects as sent are the same JSON (the tree may have had created_by_ref added). */
+static bool same_text(const struct obj *x, const struct obj *y)
+{
+    if (x->len == y->len && memcmp(x->text, y->text, x->len) == 0)
+        return true;
+    json_t *a = json_loadb(x->text, x->len, 0, NULL), *b = json_loadb(y->text, y->len, 0, NULL);
+    bool same = a && b && json_equal(a, b);
+    json_decref(a);
+    json_decref(b);
+    return same;
+}
+
 /* The rules of one object, and its row; refusals are recorded in o->r. Non-zero only when
  * the transaction failed. */
 static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct store_creator held,
@@ -256,6 +299,16 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
     const struct stix_info *info = &o->info;
     struct lia_err why;
     lia_err_clear(&why);
+    /* An object without versions (an SCO) sent twice with one id and different content: the
+     * second is not a version of the first and would store nothing; say so. */
+    for (const struct obj *p = o->prev; p && !info->versioned; p = p->prev)
+        if (p->put && !same_text(p, o)) {
+            lia_err_set(&why, LIA_EINVAL,
+                        "%s came twice in this envelope with different content; it has no "
+                        "versions, so only the first was stored",
+                        info->id);
+            return refuse(b, o, &why, err);
+        }
     const struct ingest_rule *rule = NULL;
     bool marking = !strcmp(info->type, "marking-definition");
     int rc = ingest_rule_for(info->type, &rule, &why);
@@ -301,6 +354,8 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
         return refuse(b, o, why.code ? &why : err, err);
     if (rc)
         return why.code ? lia_err_set(err, rc, "%s", why.msg) : rc;
+    if (so->tlp == STORE_TLP_RED && so->n_red_to && (rc = warn_uncleared(b, o, so, err)) != 0)
+        return rc;
     so->id = info->id;
     so->spec_version = info->spec_version;
     so->created_us = info->created_us;
@@ -331,6 +386,28 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
     return marking ? flush(b, c, err) : 0; /* later objects' handling reads it */
 }
 
+/* An RFI response from a liaison before issue 27 says what it does in "action", a name
+ * STIX 2.1 reserves (3.8), which the validator refuses: it is renamed response_type and
+ * validated again, so that older peers' answers still arrive. Nothing else is rewritten.
+ * True when o was renamed (o->text is then the renamed object, in b->a). */
+static bool rename_legacy_response(struct ingest_batch *b, struct obj *o)
+{
+    json_t *old = json_object_get(o->obj, ACCESS_RFI_RESPONSE_OLD);
+    if (strcmp(str_member(o->obj, "type"), ACCESS_TYPE_RFI_RESPONSE) != 0 || !json_is_string(old) ||
+        json_object_get(o->obj, ACCESS_RFI_RESPONSE_TYPE))
+        return false;
+    json_object_set(o->obj, ACCESS_RFI_RESPONSE_TYPE, old);
+    json_object_del(o->obj, ACCESS_RFI_RESPONSE_OLD);
+    char *text = json_dumps(o->obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *copy = text ? arena_strndup(b->a, text, strlen(text)) : NULL;
+    free(text);
+    if (!copy)
+        return false;
+    o->text = copy;
+    o->len = strlen(copy);
+    return true;
+}
+
 /* Stores the chunk's objects and reports each. */
 static int store_chunk(struct ingest_batch *b, struct chunk *c, struct lia_err *err)
 {
@@ -346,6 +423,11 @@ static int store_chunk(struct ingest_batch *b, struct chunk *c, struct lia_err *
             o->valid = o->checked->rc == 0, o->info = o->checked->info;
         else
             o->valid = stix_validate_object(o->obj, &o->info, &why) == 0;
+        if (!o->valid && rename_legacy_response(b, o)) {
+            lia_err_clear(&why);
+            o->checked = NULL;
+            o->valid = stix_validate_object(o->obj, &o->info, &why) == 0;
+        }
         if (o->valid) {
             ids[n_ids++] = o->r.id = o->info.id;
             o->r.version = o->info.versioned ? o->info.modified : str_member(o->obj, "created");

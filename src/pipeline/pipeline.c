@@ -137,6 +137,11 @@ static void write_out(struct pipeline *p, struct pipeline_call *c)
         return;
     }
     pipeline_count(PIPELINE_DISCLOSED, sent->count);
+    /* Every answer to a partner carries our latest signed checkpoint, which it keeps as a
+     * witness of our log (audit/anchor.c): read after this answer's record is committed. */
+    char *line;
+    if (c->who.partner && audit_checkpoint_current(p->store, c->req->arena, &line, &err) == 0)
+        http_add_header(c->resp, AUDIT_CHECKPOINT_HEADER, line);
 }
 
 /* Sends an answer made before the request: kept by the cache (hit), or made ahead (c->kept). */

@@ -32,6 +32,22 @@ static char *dump(struct arena *a, json_t *obj)
     return out;
 }
 
+int rfi_check_due(const char *due, struct lia_err *err)
+{
+    int64_t us;
+    int digits;
+    struct lia_err why;
+    lia_err_clear(&why);
+    if (stix_parse_timestamp(due, strlen(due), &us, &digits, &why) != 0)
+        return lia_err_set(err, LIA_EINVAL,
+                           "due: \"%.40s\" is not a date (YYYY-MM-DD, or an RFC 3339 time in UTC "
+                           "such as 2027-01-31T12:00:00Z)",
+                           due);
+    if (us < lia_now_us())
+        return lia_err_set(err, LIA_ECONFLICT, "the due date %s is in the past", due);
+    return 0;
+}
+
 /* A timestamp strictly after `after` (a version must move forward), millisecond precision. */
 static void version_time(const char *after, char out[32])
 {
@@ -71,10 +87,44 @@ static int request_collection(struct store *s, const struct access_principal *wh
     return rc;
 }
 
+/* The handling extension naming a RED request's or response's two parties as its RED
+ * recipients: without it a TLP:RED request reached nobody (docs/rfi.md). */
+static void red_parties(json_t *exts, const char *requester, const char *addressee)
+{
+    const char *both[2] = {requester, addressee};
+    json_t *h = json_object();
+    json_object_set_new(h, "extension_type", json_string("property-extension"));
+    json_object_set_new(h, "red_recipients", string_array(both, 2));
+    json_object_set_new(exts, ACCESS_EXT_HANDLING, h);
+}
+
+/* Why a party of a request marked tlp would never see it, or NULL. */
+static const char *uncleared(struct store *s, const struct access_principal *who,
+                             const struct store_partner *to, int tlp, struct arena *a)
+{
+    struct store_partner me;
+    struct lia_err e2;
+    if (to && to->clearance < tlp)
+        return arena_printf(a,
+                            "the request is TLP:%s but %s is cleared up to TLP:%s only: it will "
+                            "never see it (mark it lower, or liaison partner set %s --clearance "
+                            "%s)",
+                            access_tlp_name(tlp), to->name, access_tlp_name(to->clearance),
+                            to->name, access_tlp_name(tlp));
+    if (who->partner && store_partner_get(s, who->partner, NULL, NULL, a, &me, &e2) == 0 &&
+        me.clearance < tlp)
+        return arena_printf(a,
+                            "the request is TLP:%s but you (%s) are cleared up to TLP:%s only: "
+                            "you will not see it or its answers",
+                            access_tlp_name(tlp), me.name, access_tlp_name(me.clearance));
+    return NULL;
+}
+
 int rfi_create(struct store *s, const struct access_principal *who,
                const struct rfi_request_spec *spec, struct arena *a, const char **id,
-               struct lia_err *err)
+               const char **warning, struct lia_err *err)
 {
+    *warning = NULL;
     if (!who->identity)
         return lia_err_set(err, LIA_EINTERNAL, "this instance has no identity (run init)");
     if (!spec->to || !spec->subject || !*spec->subject)
@@ -91,12 +141,9 @@ int rfi_create(struct store *s, const struct access_principal *who,
     if (!strcmp(spec->to, who->identity))
         return lia_err_set(err, LIA_EINVAL, "a request cannot be addressed to its requester");
     if (spec->due) {
-        int64_t due;
-        int digits;
-        if (stix_parse_timestamp(spec->due, strlen(spec->due), &due, &digits, err) != 0)
-            return lia_err_set(err, LIA_EINVAL, "due: %s", err->msg);
-        if (due < lia_now_us())
-            return lia_err_set(err, LIA_EINVAL, "the due date %s is in the past", spec->due);
+        int rc = rfi_check_due(spec->due, err);
+        if (rc)
+            return rc;
     }
     struct store_collection col;
     int rc = request_collection(s, who, spec->collection, spec->to, a, &col, err);
@@ -129,14 +176,19 @@ int rfi_create(struct store *s, const struct access_principal *who,
     json_object_set_new(ext, "extension_type", json_string("new-sdo"));
     json_t *exts = json_object();
     json_object_set_new(exts, ACCESS_EXT_RFI, ext);
+    int tlp = spec->tlp >= 0 ? spec->tlp : STORE_TLP_AMBER;
+    if (tlp == STORE_TLP_RED)
+        red_parties(exts, who->identity, spec->to);
     json_object_set_new(o, "extensions", exts);
     char *text = dump(a, o);
     json_decref(o);
     if (!text)
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
     rc = rfi_write(s, who, col.rid, text, "rfi.new", a, err);
-    if (rc == 0)
+    if (rc == 0) {
         *id = arena_strndup(a, newid, strlen(newid));
+        *warning = uncleared(s, who, to_self ? NULL : &p, tlp, a);
+    }
     return rc;
 }
 
@@ -148,6 +200,25 @@ static const struct rfi_item *find(const struct rfi_set *set, const char *id)
             return &set->items[i];
     }
     return NULL;
+}
+
+/* The requester (a partner) may read the collection that holds its request here: a request
+ * pulled from it lands in a collection it has no grant on, and the answer written beside it
+ * must reach it by its pull or our push (docs/rfi.md). The mirror of request_collection. */
+static int requester_may_read(struct store *s, const struct rfi_item *req, struct arena *a,
+                              struct lia_err *err)
+{
+    struct store_partner p;
+    struct lia_err e2;
+    const char *requester = jstr(req->obj, "created_by_ref");
+    if (!requester || store_partner_get(s, 0, "identity", requester, a, &p, &e2) != 0)
+        return 0; /* a local requester sees everything */
+    struct store_policy theirs = {.partner = p.rid, .clearance = p.clearance};
+    struct store_collection col;
+    int rc = store_collection_get(s, &theirs, req->coll_id, a, &col, &e2);
+    if (rc == 0 && col.can_read)
+        return 0;
+    return store_grant_set(s, req->coll, p.rid, true, rc == 0 && col.can_write, err);
 }
 
 static int respond(struct store *s, const struct access_principal *who, const struct rfi_item *req,
@@ -191,7 +262,7 @@ static int respond(struct store *s, const struct access_principal *who, const st
     json_object_set_new(o, "created_by_ref", json_string(who->identity));
     json_object_set_new(o, "rfi_ref", json_string(jstr(req->obj, "id")));
     json_object_set_new(o, "requester_ref", json_string(jstr(req->obj, "created_by_ref")));
-    json_object_set_new(o, "action", json_string(verb));
+    json_object_set_new(o, ACCESS_RFI_RESPONSE_TYPE, json_string(verb));
     if (act->text)
         json_object_set_new(o, "text", json_string(act->text));
     if (act->reason)
@@ -205,6 +276,10 @@ static int respond(struct store *s, const struct access_principal *who, const st
     json_object_set_new(ext, "extension_type", json_string("new-sdo"));
     json_t *exts = json_object();
     json_object_set_new(exts, ACCESS_EXT_RFI_RESPONSE, ext);
+    json_t *handling =
+        json_object_get(json_object_get(req->obj, "extensions"), ACCESS_EXT_HANDLING);
+    if (handling) /* a RED request's answer goes to the same two parties */
+        json_object_set(exts, ACCESS_EXT_HANDLING, handling);
     json_object_set_new(o, "extensions", exts);
     char *text = dump(a, o);
     json_decref(o);
@@ -215,6 +290,8 @@ static int respond(struct store *s, const struct access_principal *who, const st
     int rc = rfi_write(s, who, req->coll, text, action, a, err);
     if (rc == 0)
         *written = arena_strndup(a, newid, strlen(newid));
+    if (rc == 0 && !who->partner)
+        rc = requester_may_read(s, req, a, err);
     return rc;
 }
 
@@ -242,6 +319,11 @@ static int change(struct store *s, const struct access_principal *who, const str
             json_object_set_new(o, "subject", json_string(act->subject));
         if (act->n_questions)
             json_object_set_new(o, "questions", string_array(act->questions, act->n_questions));
+        int rc = act->due ? rfi_check_due(act->due, err) : 0;
+        if (rc) {
+            json_decref(o);
+            return rc;
+        }
         if (act->due)
             json_object_set_new(o, "due", json_string(act->due));
     }

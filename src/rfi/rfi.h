@@ -51,11 +51,16 @@ struct rfi_action {
  * refused. */
 void rfi_register_rules(void);
 
-/* Creates a request as principal who. On success *id (arena) is its id. A refusal by the
- * rules gives LIA_EFORBIDDEN / LIA_EINVAL with the reason. */
+/* LIA_EINVAL with the reason when due is not a timestamp; LIA_ECONFLICT when it is past. */
+int rfi_check_due(const char *due, struct lia_err *err);
+
+/* Creates a request as principal who. On success *id (arena) is its id, and *warning (arena,
+ * NULL when none) says why a party would not receive it: a marking above the addressee's or
+ * the requesting partner's clearance. A refusal by the rules gives LIA_EFORBIDDEN /
+ * LIA_EINVAL with the reason. A TLP:RED request names its two parties as its RED recipients. */
 int rfi_create(struct store *s, const struct access_principal *who,
                const struct rfi_request_spec *spec, struct arena *a, const char **id,
-               struct lia_err *err);
+               const char **warning, struct lia_err *err);
 
 /* Acts on request id: acknowledge/answer/decline (addressee), amend/withdraw/close
  * (requester). *written gets the id of the object written. */
@@ -78,5 +83,9 @@ int rfi_list_json(struct store *s, const struct access_principal *who, const str
  * invisible. */
 int rfi_show_json(struct store *s, const struct access_principal *who, const char *id,
                   struct arena *a, struct audit_ticket *t, struct dbuf *out, struct lia_err *err);
+
+/* Renames "action" to response_type in every stored RFI response version (STIX 2.1 reserves
+ * "action"), once per store (the setting rfi_response_type_renamed), on record. */
+int rfi_upgrade_responses(struct store *s, struct lia_err *err);
 
 #endif

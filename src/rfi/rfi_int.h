@@ -20,6 +20,10 @@ struct rfi_set {
 };
 
 /* Reads the latest version of every request and response visible to who. */
+/* What response r does (acknowledge, answer, decline): its response_type, or the reserved
+ * "action" of a response stored before issue 27 and not yet renamed. */
+const char *rfi_response_type(json_t *r);
+
 int rfi_load(struct store *s, const struct access_principal *who, struct arena *a,
              struct rfi_set *requests, struct rfi_set *responses, struct lia_err *err);
 void rfi_set_release(struct rfi_set *set);

@@ -6,6 +6,8 @@
  */
 #include "rfi/rfi_int.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ingest/ingest.h"
@@ -127,5 +129,104 @@ int rfi_write(struct store *s, const struct access_principal *who, int64_t coll,
                                .ctx = &w};
     rc = ingest_items(&spec, &it, 1, NULL, err);
     json_decref(it.obj);
+    return rc;
+}
+
+const char *rfi_response_type(json_t *r)
+{
+    json_t *v = json_object_get(r, ACCESS_RFI_RESPONSE_TYPE);
+    if (!json_is_string(v))
+        v = json_object_get(r, ACCESS_RFI_RESPONSE_OLD);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+#define RENAMED_SETTING "rfi_response_type_renamed"
+
+struct renamed {
+    int64_t *keys;
+    char **texts;
+    size_t n, cap;
+};
+
+/* The renamed text of each version of page that has "action", into r (in a). */
+static int rename_page(const struct store_page *page, struct renamed *r, struct arena *a,
+                       struct lia_err *err)
+{
+    int rc = 0;
+    for (size_t k = 0; k < page->n && rc == 0; k++) {
+        json_t *o = json_loadb(page->rows[k].json, page->rows[k].json_len, 0, NULL);
+        json_t *old = json_object_get(o, ACCESS_RFI_RESPONSE_OLD);
+        if (json_is_string(old) && !json_object_get(o, ACCESS_RFI_RESPONSE_TYPE)) {
+            json_object_set(o, ACCESS_RFI_RESPONSE_TYPE, old);
+            json_object_del(o, ACCESS_RFI_RESPONSE_OLD);
+            char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            if (r->n == r->cap) {
+                size_t cap = r->cap ? 2 * r->cap : 64;
+                int64_t *keys = arena_alloc(a, cap * sizeof *keys);
+                char **texts = arena_alloc(a, cap * sizeof *texts);
+                if (keys && texts && r->n) {
+                    memcpy(keys, r->keys, r->n * sizeof *keys);
+                    memcpy(texts, r->texts, r->n * sizeof *texts);
+                }
+                r->keys = keys, r->texts = texts, r->cap = cap;
+            }
+            char *copy = text && r->keys && r->texts ? arena_strndup(a, text, strlen(text)) : NULL;
+            free(text);
+            if (!copy) {
+                rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+            } else {
+                r->keys[r->n] = page->rows[k].date_added;
+                r->texts[r->n++] = copy;
+            }
+        }
+        json_decref(o);
+    }
+    return rc;
+}
+
+int rfi_upgrade_responses(struct store *s, struct lia_err *err)
+{
+    struct arena a;
+    arena_init(&a, 0);
+    char *done = NULL;
+    if (store_meta_get(s, RENAMED_SETTING, &a, &done, NULL) == 0) {
+        arena_release(&a);
+        return 0;
+    }
+    struct store_policy all = {.all = true};
+    struct store_collection *cols;
+    size_t ncols = 0;
+    struct renamed r = {0};
+    int rc = store_collection_list(s, &all, &a, &cols, &ncols, err);
+    static const char *const types[] = {ACCESS_TYPE_RFI_RESPONSE};
+    for (size_t i = 0; i < ncols && rc == 0; i++) { /* read first: a CLI has one connection */
+        struct store_filter f = {
+            .types = types, .n_types = 1, .version_sel = STORE_VER_ALL, .limit = 500};
+        for (bool more = true; more && rc == 0;) {
+            struct store_page page;
+            rc = store_query_objects(s, &all, cols[i].rid, &f, true, &a, &page, err);
+            rc = rc ? rc : rename_page(&page, &r, &a, err);
+            more = rc == 0 && page.more && page.n;
+            if (more)
+                f.after_key = page.rows[page.n - 1].date_added;
+        }
+    }
+    struct store_txn *t = NULL;
+    rc = rc ? rc : store_begin(s, &t, err);
+    for (size_t i = 0; i < r.n && rc == 0; i++)
+        rc = store_object_set_json(t, r.keys[i], r.texts[i], err);
+    char detail[200];
+    snprintf(detail, sizeof detail,
+             "{\"type\":\"" ACCESS_TYPE_RFI_RESPONSE "\",\"from\":\"" ACCESS_RFI_RESPONSE_OLD
+             "\",\"to\":\"" ACCESS_RFI_RESPONSE_TYPE "\",\"versions\":%zu}",
+             r.n);
+    if (rc == 0 && r.n)
+        rc = audit_append(t, "upgrade", "objects.rename", detail, err);
+    rc = rc ? rc : store_txn_meta_set(t, RENAMED_SETTING, "1", err);
+    if (t && rc)
+        store_rollback(t);
+    else if (t)
+        rc = store_commit(t, err);
+    arena_release(&a);
     return rc;
 }

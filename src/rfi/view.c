@@ -83,7 +83,7 @@ static const char *derive_status(json_t *req, const struct rfi_set *resps, json_
     if (state && !strcmp(state, "closed"))
         return "closed";
     if (*latest) {
-        const char *action = jstr(*latest, "action");
+        const char *action = rfi_response_type(*latest);
         if (action && !strcmp(action, "decline"))
             return "declined";
         if (action && !strcmp(action, "answer"))
@@ -213,10 +213,11 @@ static int put_view(struct store *s, const struct access_principal *who, const s
             rc = name_item(t, &resps->items[k]);
             rc = rc ? rc : dbuf_puts(b, first ? "{" : ",{");
             first = false;
+            /* the view's "action" is the response's response_type (docs/api.md) */
             static const char *const rf[] = {"id", "action", "text", "reason", "created", NULL};
             for (const char *const *kk = rf; *kk && !rc; kk++) {
                 rc = kk == rf ? 0 : dbuf_puts(b, ",");
-                rc = rc ? rc : put_str(b, *kk, jstr(r, *kk));
+                rc = rc ? rc : put_str(b, *kk, kk == rf + 1 ? rfi_response_type(r) : jstr(r, *kk));
             }
             rc = rc ? rc : dbuf_puts(b, ",");
             rc = rc ? rc : put_party(s, b, "by", jstr(r, "created_by_ref"), a);

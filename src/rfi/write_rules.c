@@ -81,6 +81,30 @@ static int visible_somewhere(struct store *s, const struct store_policy *p, cons
     return rc;
 }
 
+/* True when the version of id the requester sees here was created by the addressee, or came
+ * from it (pulled, pushed, imported): asking it about what it made or sent tells it nothing
+ * new, wherever this side keeps the copy (a collection pulled from it, which it has no grant
+ * on). */
+static int made_by(struct store *s, const struct store_policy *requester, const char *id,
+                   const char *addressee, int64_t addressee_rid, struct arena *a, bool *made,
+                   struct lia_err *err)
+{
+    struct store_row row;
+    const char *coll;
+    *made = false;
+    int rc = rfi_find_visible_row(s, requester, id, a, &row, &coll, err);
+    if (rc || !row.json)
+        return rc;
+    json_t *o = json_loadb(row.json, row.json_len, 0, NULL);
+    const char *by = json_string_value(json_object_get(o, "created_by_ref"));
+    *made = by && !strcmp(by, addressee);
+    json_decref(o);
+    int64_t from = 0;
+    if (!*made && (rc = store_provenance_partner(s, row.date_added, &from, err)) == 0)
+        *made = from && from == addressee_rid;
+    return rc;
+}
+
 /* True when identity is this instance or a registered partner. */
 static int known_party(struct store_txn *t, struct store *s, const char *identity, bool *known,
                        struct lia_err *err)
@@ -172,6 +196,12 @@ static int check_rfi(struct store_txn *t, struct store *s, const struct access_p
         for (size_t k = 0; k < n_views; k++) {
             bool seen = false;
             rc = visible_somewhere(s, &views[k], ref, a, &seen, err);
+            bool addressee_view = k == n_views - 1 && n == 1;
+            if (rc == 0 && !seen && addressee_view) {
+                struct store_policy mine =
+                    who->partner ? who->policy : (struct store_policy){.all = true};
+                rc = made_by(s, &mine, ref, addressee, rid, a, &seen, err);
+            }
             if (rc)
                 return rc;
             if (!seen)
@@ -190,13 +220,14 @@ static int check_response(struct store_txn *t, struct store *s, const struct acc
     (void)s, (void)who, (void)coll, (void)is_new;
     static const char *const actions[] = {"acknowledge", "answer", "decline", NULL};
     const char *rfi = str(obj, "rfi_ref");
-    const char *action = str(obj, "action");
+    const char *action = str(obj, ACCESS_RFI_RESPONSE_TYPE);
     const char *by = str(obj, "created_by_ref");
     if (!rfi || strncmp(rfi, ACCESS_TYPE_RFI "--", strlen(ACCESS_TYPE_RFI) + 2) != 0 ||
         !stix_is_valid_id(rfi, strlen(rfi)))
         return lia_err_set(err, LIA_EINVAL, "a response needs rfi_ref, a liaison-rfi id");
     if (!one_of(action, actions))
-        return lia_err_set(err, LIA_EINVAL, "action must be acknowledge, answer or decline");
+        return lia_err_set(err, LIA_EINVAL,
+                           ACCESS_RFI_RESPONSE_TYPE " must be acknowledge, answer or decline");
     if (!strcmp(action, "answer") && !str(obj, "text") &&
         !json_array_size(json_object_get(obj, "object_refs")))
         return lia_err_set(err, LIA_EINVAL, "an answer needs text or object_refs");

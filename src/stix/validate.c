@@ -423,17 +423,9 @@ static int check_encoded_members(json_t *o, const char *path, struct lia_err *er
 
 static const char *const reserved_names[] = {"action", "phone_number", "severity", "username"};
 
-/* liaison's own RFI responses carry a top-level "action" (issue 27 renames it and migrates
- * stored responses). Until then that one property of that one type is let through, so RFIs
- * keep working; docs/stix-validation.md lists it as a known violation of ours. */
-static bool reserved_allowed(const char *type, const char *name)
-{
-    return type && strcmp(type, "liaison-rfi-response") == 0 && strcmp(name, "action") == 0;
-}
-
 /* Names, reserved names, and no empty list or dictionary: for every member of o (the
  * object, or one extension's members). */
-static int check_member_names(json_t *o, const char *path, const char *type, struct lia_err *err)
+static int check_member_names(json_t *o, const char *path, struct lia_err *err)
 {
     const char *k;
     json_t *v;
@@ -449,7 +441,7 @@ static int check_member_names(json_t *o, const char *path, const char *type, str
         }
         for (size_t i = 0;
              strchr("apsu", k[0]) && i < sizeof reserved_names / sizeof reserved_names[0]; i++) {
-            if (strcmp(k, reserved_names[i]) == 0 && !reserved_allowed(type, k)) {
+            if (strcmp(k, reserved_names[i]) == 0) {
                 stix_path_key(sub, path, k);
                 return stix_refuse(err, STIX_RULE_RESERVED_NAME, sub,
                                    "\"%s\" is a reserved property name: it must not be used", k);
@@ -572,7 +564,7 @@ static int check_extensions(json_t *v, const char *type, bool sco, struct lia_er
                                "%s is an extension of %s objects, not of %s", k, pre->extends,
                                type);
         }
-        if (check_member_names(ext, path, NULL, err) || check_encoded_members(ext, path, err))
+        if (check_member_names(ext, path, err) || check_encoded_members(ext, path, err))
             return STIX_EINVALID;
         if (pre && stix_check_props(ext, path, pre, err))
             return STIX_EINVALID;
@@ -760,7 +752,7 @@ static int check_members(json_t *obj, const struct stix_type *t, bool sco, struc
     static const struct stix_prop any_refs = {"", STIX_P_REFS, false, "", NULL};
     const char *k;
     json_t *v;
-    if (check_member_names(obj, "", info->type, err))
+    if (check_member_names(obj, "", err))
         return STIX_EINVALID;
     json_object_foreach(obj, k, v)
     {

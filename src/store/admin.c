@@ -255,3 +255,55 @@ int store_audit_scan(struct store *s, int64_t after,
         store_release(s, c);
     return rc;
 }
+
+/* Checkpoints of partners' audit logs that they sent us (audit/anchor.c). */
+#define W(m, k) FIELD(struct store_witness, m, k)
+static const struct store_field witness_fields[] = {W(partner, 'i'), W(seq, 'i'), W(hash, 't'),
+                                                    W(line, 't'), W(received, 'i')};
+STORE_ROW_FN(witness_row, witness_fields)
+
+int store_witness_put(struct store *s, const struct store_witness *w, bool *added,
+                      struct lia_err *err)
+{
+    static struct sq q = SQ("INSERT INTO audit_witness(partner, seq, hash, line, received)"
+                            " VALUES(?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+    int64_t n = 0;
+    int rc = store_run(s, &q,
+                       SV(sv_int(w->partner), sv_int(w->seq), sv_text(w->hash), sv_text(w->line),
+                          sv_int(w->received)),
+                       &n, "keep checkpoint", err);
+    *added = rc == 0 && n > 0;
+    return rc;
+}
+
+int store_witness_list(struct store *s, int64_t partner, struct arena *a,
+                       struct store_witness **out, size_t *n, struct lia_err *err)
+{
+    static struct sq q = SQ("SELECT partner, seq, hash, line, received FROM audit_witness"
+                            " WHERE partner = ? ORDER BY seq, received");
+    void *rows;
+    int rc = store_list(s, &q, SV(sv_int(partner)), sizeof **out, witness_row, a, &rows, n,
+                        "list checkpoints", err);
+    *out = rows;
+    return rc;
+}
+
+int store_collection_remove(struct store_txn *t, int64_t rid, int64_t *left, struct lia_err *err)
+{
+    static struct sq count = SQ("SELECT count(*) FROM object WHERE coll = ?");
+    static struct sq drops[] = {SQ("DELETE FROM grant_right WHERE coll = ?"),
+                                SQ("DELETE FROM checkpoint WHERE local_coll = ?"),
+                                SQ("DELETE FROM watch_event WHERE coll = ?"),
+                                SQ("DELETE FROM collection WHERE rid = ?")};
+    *left = 0;
+    int rc = store_one(t->conn, &count, SV(sv_int(rid)), store_row_int, NULL, left, "",
+                       "count objects", err);
+    if (rc == 0 && *left)
+        return lia_err_set(err, LIA_ECONFLICT, "the collection holds %lld object versions",
+                           (long long)*left);
+    int64_t gone = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof drops / sizeof drops[0]; i++)
+        rc = store_do(t->conn, &drops[i], SV(sv_int(rid)), i == 3 ? &gone : NULL,
+                      "remove collection", err);
+    return rc ? rc : gone ? 0 : lia_err_set(err, LIA_ENOTFOUND, "no such collection");
+}

@@ -726,3 +726,49 @@ int store_partner_rids(struct store_txn *t, const char *const *identities, size_
     }
     return 0;
 }
+
+int store_object_set_json(struct store_txn *t, int64_t date_added, const char *json,
+                          struct lia_err *err)
+{
+    static struct sq q = SQ("UPDATE object SET json = ? WHERE date_added = ?");
+    int64_t n = 0;
+    int rc =
+        store_do(t->conn, &q, SV(sv_text(json), sv_int(date_added)), &n, "rename property", err);
+    if (rc == 0 && n != 1)
+        return lia_err_set(err, LIA_ENOTFOUND, "no object version %lld", (long long)date_added);
+    return rc;
+}
+
+struct cleared {
+    const char *name;
+    int64_t clearance;
+};
+
+int store_partners_below(struct store_txn *t, const int64_t *rids, size_t n, int tlp,
+                         struct arena *a, const char **names, int *clearances, size_t *n_below,
+                         struct lia_err *err)
+{
+    static struct sq q = SQ("SELECT name, clearance FROM partner WHERE rid = ?");
+    static const struct store_field f[] = {FIELD(struct cleared, name, 't'),
+                                           FIELD(struct cleared, clearance, 'i')};
+    *n_below = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct store_cur cur;
+        int rc = store_exec(t->conn, &q, SV(sv_int(rids[i])), &cur, "read partner", err);
+        struct cleared c = {0};
+        int step = rc ? rc : store_step(&cur, err);
+        if (step == 1)
+            rc =
+                store_decode(&cur, a, &c, f, 2) ? lia_err_set(err, LIA_ENOMEM, "out of memory") : 0;
+        else
+            rc = step;
+        store_end(&cur);
+        if (rc)
+            return rc;
+        if (step == 1 && c.clearance < tlp) {
+            names[*n_below] = c.name;
+            clearances[(*n_below)++] = (int)c.clearance;
+        }
+    }
+    return 0;
+}

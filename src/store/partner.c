@@ -89,14 +89,15 @@ int store_partner_update(struct store *s, int64_t rid, const char *field, const 
 {
 #define SET(col) SQ("UPDATE partner SET " col " = ? WHERE rid = ?")
     static struct sq set[] = {SET("disabled"),         SET("clearance"),    SET("pubkey"),
-                              SET("cert_fingerprint"), SET("cert_subject"), SET("trust")};
+                              SET("cert_fingerprint"), SET("cert_subject"), SET("trust"),
+                              SET("country")};
 #undef SET
-    static const char *const fields[] = {"disabled",         "clearance",    "pubkey",
-                                         "cert_fingerprint", "cert_subject", "trust"};
+    static const char *const fields[] = {"disabled",     "clearance", "pubkey", "cert_fingerprint",
+                                         "cert_subject", "trust",     "country"};
     size_t f = 0;
-    while (f < 6 && strcmp(fields[f], field) != 0)
+    while (f < 7 && strcmp(fields[f], field) != 0)
         f++;
-    if (f == 6)
+    if (f == 7)
         return lia_err_set(err, LIA_EINTERNAL, "store_partner_update: unknown field %s", field);
     /* The first two are integers: the decimal text the caller gives. */
     struct store_val v = f < 2 ? sv_int(value ? strtoll(value, NULL, 10) : 0) : sv_text(value);
@@ -165,12 +166,31 @@ static int peer_settings(struct store *s, struct store_peer *p, struct arena *a,
     return rc;
 }
 
+/* peer's settings rows (peer_setting) as p gives them, after removing those it had. */
+static int put_settings(struct store_txn *t, int64_t peer, const struct store_peer *p,
+                        struct lia_err *err)
+{
+    static struct sq drop = SQ("DELETE FROM peer_setting WHERE peer = ?");
+    static struct sq set = SQ("INSERT INTO peer_setting(peer, name, value) VALUES(?, ?, ?)");
+    int rc = store_do(t->conn, &drop, SV(sv_int(peer)), NULL, "peer settings", err);
+    char tv[2][24];
+    snprintf(tv[0], sizeof tv[0], "%lld", (long long)p->timeout_s);
+    snprintf(tv[1], sizeof tv[1], "%lld", (long long)p->connect_timeout_s);
+    const char *names[] = {"basic_user", "timeout", "connect_timeout"};
+    const char *values[] = {p->basic_user, p->timeout_s ? tv[0] : NULL,
+                            p->connect_timeout_s ? tv[1] : NULL};
+    for (size_t i = 0; i < 3 && rc == 0; i++)
+        if (values[i])
+            rc = store_do(t->conn, &set, SV(sv_int(peer), sv_text(names[i]), sv_text(values[i])),
+                          NULL, "peer settings", err);
+    return rc;
+}
+
 int store_peer_add(struct store *s, const struct store_peer *p, int64_t *rid, struct lia_err *err)
 {
     static struct sq q = SQ("INSERT INTO peer(name, url, api_root, partner, token, client_cert,"
                             " client_key, ca, created) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"
                             " RETURNING rid");
-    static struct sq set = SQ("INSERT INTO peer_setting(peer, name, value) VALUES(?, ?, ?)");
     struct store_txn *t;
     int rc = store_begin(s, &t, err);
     if (rc)
@@ -180,20 +200,35 @@ int store_peer_add(struct store *s, const struct store_peer *p, int64_t *rid, st
                       sv_text(p->token), sv_text(p->client_cert), sv_text(p->client_key),
                       sv_text(p->ca), sv_int(lia_now_us())),
                    store_row_int, NULL, rid, "", "add peer", err);
-    char tv[2][24];
-    snprintf(tv[0], sizeof tv[0], "%lld", (long long)p->timeout_s);
-    snprintf(tv[1], sizeof tv[1], "%lld", (long long)p->connect_timeout_s);
-    const char *names[] = {"basic_user", "timeout", "connect_timeout"};
-    const char *values[] = {p->basic_user, p->timeout_s ? tv[0] : NULL,
-                            p->connect_timeout_s ? tv[1] : NULL};
-    for (size_t i = 0; i < 3 && rc == 0; i++)
-        if (values[i])
-            rc = store_do(t->conn, &set, SV(sv_int(*rid), sv_text(names[i]), sv_text(values[i])),
-                          NULL, "add peer", err);
+    rc = rc ? rc : put_settings(t, *rid, p, err);
     if (rc) {
         store_rollback(t);
         if (rc == LIA_ECONFLICT)
             return lia_err_set(err, LIA_ECONFLICT, "a peer named '%s' exists already", p->name);
+        return rc;
+    }
+    return store_commit(t, err);
+}
+
+int store_peer_set(struct store *s, const struct store_peer *p, struct lia_err *err)
+{
+    static struct sq q = SQ("UPDATE peer SET url = ?, api_root = ?, partner = ?, token = ?,"
+                            " client_cert = ?, client_key = ?, ca = ? WHERE rid = ?");
+    struct store_txn *t;
+    int rc = store_begin(s, &t, err);
+    if (rc)
+        return rc;
+    int64_t changed = 0;
+    rc = store_do(t->conn, &q,
+                  SV(sv_text(p->url), sv_text(p->api_root), sv_int(p->partner), sv_text(p->token),
+                     sv_text(p->client_cert), sv_text(p->client_key), sv_text(p->ca),
+                     sv_int(p->rid)),
+                  &changed, "update peer", err);
+    if (rc == 0 && !changed)
+        rc = lia_err_set(err, LIA_ENOTFOUND, "no such peer");
+    rc = rc ? rc : put_settings(t, p->rid, p, err);
+    if (rc) {
+        store_rollback(t);
         return rc;
     }
     return store_commit(t, err);
@@ -372,4 +407,28 @@ int store_partner_key_old(struct store *s, const char *pubkey, int64_t now, int6
     *partner = k.partner;
     *until = k.until;
     return rc;
+}
+
+int store_checkpoint_remove(struct store *s, int64_t peer, const char *direction,
+                            const char *remote_coll, int64_t local_coll, int64_t *removed,
+                            struct lia_err *err)
+{
+    static struct sq by_remote =
+        SQ("DELETE FROM checkpoint WHERE peer = ? AND direction = ? AND remote_coll = ?");
+    static struct sq by_local =
+        SQ("DELETE FROM checkpoint WHERE peer = ? AND direction = ? AND local_coll = ?");
+    return store_run(s, remote_coll ? &by_remote : &by_local,
+                     SV(sv_int(peer), sv_text(direction),
+                        remote_coll ? sv_text(remote_coll) : sv_int(local_coll)),
+                     removed, "remove exchange", err);
+}
+
+int store_provenance_partner(struct store *s, int64_t date_added, int64_t *partner,
+                             struct lia_err *err)
+{
+    static struct sq q = SQ("SELECT partner FROM provenance WHERE obj = ?");
+    *partner = 0;
+    int rc = store_get(s, &q, SV(sv_int(date_added)), store_row_int, NULL, partner, "",
+                       "read provenance", err);
+    return rc == LIA_ENOTFOUND ? 0 : rc;
 }

@@ -147,6 +147,10 @@ static const struct store_table tables[] = {
      "seq i PRIMARY KEY, ts i NOT NULL, actor t NOT NULL, action t NOT NULL, detail t NOT NULL,"
      " prev b NOT NULL, hash b NOT NULL",
      "seq", NULL, 0, NULL},
+    {"audit_witness",
+     "partner i NOT NULL, seq i NOT NULL, hash t NOT NULL, line t NOT NULL, received i NOT NULL",
+     "partner, seq, hash COLLATE BINARY", "PRIMARY KEY(partner, seq, hash)", STORE_TABLE_NOROWID,
+     NULL},
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
 
@@ -428,6 +432,8 @@ static const struct migration migrations[] = {
      NULL},
     {20, "partner_key: partners' rotated signing keys and until when they verify", "partner_key",
      NULL, NULL, NULL},
+    {21, "audit_witness: the signed audit checkpoints partners sent of their logs (issue 27.2)",
+     "audit_witness", NULL, NULL, NULL},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -122,6 +122,9 @@ struct store_collection {
 int store_collection_add(struct store *s, const char *title, const char *description,
                          const char *alias, int default_tlp, struct arena *a,
                          struct store_collection *out, struct lia_err *err);
+/* In t: removes collection rid with its grants, the exchanges into or from it and its watch
+ * events, when it holds no object version (else LIA_ECONFLICT, *left of them). */
+int store_collection_remove(struct store_txn *t, int64_t rid, int64_t *left, struct lia_err *err);
 /* Lists the collections the policy may read or write, in creation order. */
 int store_collection_list(struct store *s, const struct store_policy *p, struct arena *a,
                           struct store_collection **out, size_t *n, struct lia_err *err);
@@ -283,6 +286,17 @@ struct store_facet {
 int store_facet_objects(struct store *s, const struct store_policy *p, int64_t coll,
                         const struct store_filter *f, int column, size_t max, struct arena *a,
                         struct store_facet **out, size_t *n, struct lia_err *err);
+
+/* In t: the names and clearances (in a) of the partners rids[0..n) whose clearance is below
+ * tlp, into names and clearances (room for n); *n_below how many. */
+int store_partners_below(struct store_txn *t, const int64_t *rids, size_t n, int tlp,
+                         struct arena *a, const char **names, int *clearances, size_t *n_below,
+                         struct lia_err *err);
+
+/* Replaces the stored text of the version keyed date_added, in t: only for a property renamed
+ * by an upgrade (rfi_upgrade_responses), never for content; the caller audits it. */
+int store_object_set_json(struct store_txn *t, int64_t date_added, const char *json,
+                          struct lia_err *err);
 
 /* Deletes the versions of object id in coll that f selects (ids/types ignored), after the
  * same policy gate as reads; *deleted gets the count (0 means "not found" to the caller) and
@@ -450,6 +464,22 @@ int store_audit_last(struct store_txn *t, int64_t *seq, unsigned char hash[32],
 #define STORE_AUDIT_HEAD "audit_head"
 int store_audit_insert(struct store_txn *t, const struct store_audit_entry *e, const char *head,
                        struct lia_err *err);
+
+/* Checkpoints of a partner's audit log it sent us (its witness: docs/security.md), one row per
+ * (partner, seq, hash): two of one seq with different hashes are both kept, as evidence. */
+struct store_witness {
+    int64_t partner;  /* partner rowid */
+    int64_t seq;      /* the entry the checkpoint names */
+    const char *hash; /* its hash, hex */
+    const char *line; /* the signed checkpoint as received */
+    int64_t received;
+};
+/* Keeps w unless the same (partner, seq, hash) is kept already (*added false). */
+int store_witness_put(struct store *s, const struct store_witness *w, bool *added,
+                      struct lia_err *err);
+/* The checkpoints kept from partner, by seq. */
+int store_witness_list(struct store *s, int64_t partner, struct arena *a,
+                       struct store_witness **out, size_t *n, struct lia_err *err);
 /* Calls fn for each entry from seq > after, in order, until fn returns non-zero. */
 int store_audit_scan(struct store *s, int64_t after,
                      int (*fn)(const struct store_audit_entry *e, void *ctx), void *ctx,
@@ -484,6 +514,8 @@ int store_peer_list(struct store *s, struct arena *a, struct store_peer **out, s
                     struct lia_err *err);
 /* Removes the peer, its settings and checkpoints (provenance rows stay: they are history). */
 int store_peer_remove(struct store *s, int64_t rid, struct lia_err *err);
+/* Replaces p->rid's URL, API root, partner and credentials; its checkpoints stay. */
+int store_peer_set(struct store *s, const struct store_peer *p, struct lia_err *err);
 
 struct store_checkpoint {
     int64_t peer;
@@ -517,11 +549,20 @@ int store_partner_key_rotate(struct store_txn *t, int64_t partner, const char *o
  * tells when it ends); LIA_ENOTFOUND when none. */
 int store_partner_key_old(struct store *s, const char *pubkey, int64_t now, int64_t *partner,
                           int64_t *until, struct lia_err *err);
+/* Removes peer's exchanges of direction ("pull"/"push") with remote_coll, or (remote_coll NULL)
+ * with local_coll; *removed how many. */
+int store_checkpoint_remove(struct store *s, int64_t peer, const char *direction,
+                            const char *remote_coll, int64_t local_coll, int64_t *removed,
+                            struct lia_err *err);
 /* One provenance row per stored version (date_added): who sent it, when, the trust this side
  * gives that partner, and how ("pull" or "import"). peer 0 for imports. */
 int store_provenance_put(struct store_txn *t, const int64_t *date_added, size_t n, int64_t peer,
                          int64_t partner, int64_t received, const char *trust, const char *via,
                          struct lia_err *err);
+/* The partner that sent the version stored at date_added (pull, push, import); 0 when it was
+ * written here. */
+int store_provenance_partner(struct store *s, int64_t date_added, int64_t *partner,
+                             struct lia_err *err);
 
 /* Watches (src/watch/, watches.c; docs/watches.md): standing queries of a principal
  * (owner: a partner rowid, 0 for this instance's local principals) and the events they fired.

@@ -7,7 +7,8 @@
  * every run of spaces and punctuation reduced to one space: "الدولة الإسلامية" and
  * "الدولة  الاسلاميه" are the same text here. A name-like text matches when it is a substring
  * of the normalised name, or of one alias (aliases, x_mitre_aliases), of the object: the data
- * decides which names meet, by listing them as aliases of one object.
+ * decides which names meet, by listing them as aliases of one object. Several name-like texts
+ * match when any does; a text-like text matches the description as well.
  *
  * Locations: a two-letter code matches an object whose "country" property is that code (a
  * location, or any object carrying one); a STIX region name matches an object whose "region"
@@ -143,6 +144,97 @@ static bool location_ok(const char *v)
     return is_country(v) || is_region(v);
 }
 
+/* Texts matched after normalisation, OR-ed: "key": one text (as watches before issue 27
+ * stored it) or a list of them. */
+static int add_texts(json_t *q, const char *key, const char *const *vals, size_t n,
+                     const char *what, struct lia_err *err)
+{
+    if (n > WATCH_MAX_VALUES)
+        return lia_err_set(err, LIA_EINVAL, "at most %d %s texts in one watch", WATCH_MAX_VALUES,
+                           what);
+    json_t *arr = n > 1 ? json_array() : NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(vals[i]);
+        char *needle = len && len <= WATCH_MAX_TEXT ? watch_normalize_name(vals[i], len) : NULL;
+        bool ok = needle && *needle;
+        free(needle);
+        if (!ok) {
+            json_decref(arr);
+            return lia_err_set(err, LIA_EINVAL,
+                               "%s must be 1-%d bytes of UTF-8 text with a letter or digit", what,
+                               WATCH_MAX_TEXT);
+        }
+        if (arr)
+            json_array_append_new(arr, json_string(vals[i]));
+        else
+            json_object_set_new(q, key, json_string(vals[i]));
+    }
+    if (arr)
+        json_object_set_new(q, key, arr);
+    return 0;
+}
+
+/* Types whose objects never have a name (nor aliases): a name-like filter on them alone could
+ * never fire. */
+static const char *const nameless[] = {
+    "artifact",
+    "directory",
+    "domain-name",
+    "email-addr",
+    "email-message",
+    "ipv4-addr",
+    "ipv6-addr",
+    "mac-addr",
+    "network-traffic",
+    "note",
+    "observed-data",
+    "opinion",
+    "process",
+    "relationship",
+    "sighting",
+    "url",
+    "windows-registry-key",
+    "x509-certificate",
+};
+
+static bool in_list(const char *t, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(t, list[i]))
+            return true;
+    return false;
+}
+
+/* A watch whose filters exclude each other is refused with the reason, rather than kept
+ * silent forever: the kinds of filter are AND-ed, so with types given, a location filter needs
+ * a type that has a country or region (location, or a custom type), and a name-like one a type
+ * that has a name. */
+static int can_fire(const struct watch_spec *spec, struct lia_err *err)
+{
+    if (!spec->n_types)
+        return 0;
+    bool located = false, named = false;
+    for (size_t i = 0; i < spec->n_types; i++) {
+        const char *t = spec->types[i];
+        bool custom = !stix_is_known_type(t) || !strncmp(t, "x-", 2);
+        located = located || custom || !strcmp(t, "location");
+        named = named || custom || !in_list(t, nameless, sizeof nameless / sizeof nameless[0]);
+    }
+    if (spec->n_locations && !located)
+        return lia_err_set(err, LIA_EINVAL,
+                           "this watch could never fire: a location filter selects objects with "
+                           "a country or region (type location), and none of its types has one "
+                           "(to follow %s in a country, watch the location objects, or drop "
+                           "--location)",
+                           spec->types[0]);
+    if (spec->n_name_likes && !named)
+        return lia_err_set(err, LIA_EINVAL,
+                           "this watch could never fire: objects of type %s%s have no name or "
+                           "aliases for name-like to match",
+                           spec->types[0], spec->n_types > 1 ? " (and its other types)" : "");
+    return 0;
+}
+
 int watch_query_build(const struct watch_spec *spec, char **json, struct lia_err *err)
 {
     json_t *q = json_object();
@@ -153,18 +245,12 @@ int watch_query_build(const struct watch_spec *spec, char **json, struct lia_err
     if (rc == 0)
         rc = add_list(q, "locations", spec->locations, spec->n_locations, location_ok,
                       "location (a two-letter country code or a STIX region)", true, err);
-    if (rc == 0 && spec->name_like) {
-        size_t len = strlen(spec->name_like);
-        char *needle =
-            len && len <= WATCH_MAX_TEXT ? watch_normalize_name(spec->name_like, len) : NULL;
-        if (!needle || !*needle)
-            rc = lia_err_set(err, LIA_EINVAL,
-                             "name-like must be 1-%d bytes of UTF-8 text with a letter or digit",
-                             WATCH_MAX_TEXT);
-        else
-            json_object_set_new(q, "name_like", json_string(spec->name_like));
-        free(needle);
-    }
+    if (rc == 0)
+        rc = add_texts(q, "name_like", spec->name_likes, spec->n_name_likes, "name-like", err);
+    if (rc == 0)
+        rc = add_texts(q, "text_like", spec->text_likes, spec->n_text_likes, "text-like", err);
+    if (rc == 0)
+        rc = can_fire(spec, err);
     if (rc == 0 && spec->marking_at_most) {
         int tlp = access_tlp_parse(spec->marking_at_most);
         if (tlp < STORE_TLP_CLEAR)
@@ -195,6 +281,23 @@ static size_t read_list(json_t *arr, const char **out)
     return n;
 }
 
+/* One text or a list of them (add_texts), normalised into out. -1 when out of memory. */
+static int read_texts(json_t *v, char **out, size_t *n)
+{
+    *n = 0;
+    json_t *one = json_is_string(v) ? v : NULL;
+    size_t count = one ? 1 : json_is_array(v) ? json_array_size(v) : 0;
+    for (size_t i = 0; i < count && *n < WATCH_MAX_VALUES; i++) {
+        json_t *e = one ? one : json_array_get(v, i);
+        if (!json_is_string(e))
+            continue;
+        if (!(out[*n] = watch_normalize_name(json_string_value(e), json_string_length(e))))
+            return -1;
+        (*n)++;
+    }
+    return 0;
+}
+
 int watch_query_parse(const char *json, struct watch_query *q, struct lia_err *err)
 {
     memset(q, 0, sizeof *q);
@@ -207,8 +310,8 @@ int watch_query_parse(const char *json, struct watch_query *q, struct lia_err *e
     }
     q->n_types = read_list(json_object_get(q->root, "types"), q->types);
     q->n_locations = read_list(json_object_get(q->root, "locations"), q->locations);
-    const char *like = json_string_value(json_object_get(q->root, "name_like"));
-    if (like && !(q->needle = watch_normalize_name(like, strlen(like)))) {
+    if (read_texts(json_object_get(q->root, "name_like"), q->needles, &q->n_needles) ||
+        read_texts(json_object_get(q->root, "text_like"), q->text_needles, &q->n_text_needles)) {
         watch_query_release(q);
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
     }
@@ -220,7 +323,10 @@ int watch_query_parse(const char *json, struct watch_query *q, struct lia_err *e
 
 void watch_query_release(struct watch_query *q)
 {
-    free(q->needle);
+    for (size_t i = 0; i < q->n_needles; i++)
+        free(q->needles[i]);
+    for (size_t i = 0; i < q->n_text_needles; i++)
+        free(q->text_needles[i]);
     json_decref(q->root);
     memset(q, 0, sizeof *q);
 }
@@ -277,5 +383,12 @@ bool watch_query_selects(const struct watch_query *q, const char *type, int tlp,
         if (!hit)
             return false;
     }
-    return !q->needle || any_name_matches(q->needle, obj);
+    bool name_hit = !q->n_needles;
+    for (size_t i = 0; i < q->n_needles && !name_hit; i++)
+        name_hit = any_name_matches(q->needles[i], obj);
+    bool text_hit = !q->n_text_needles;
+    for (size_t i = 0; i < q->n_text_needles && !text_hit; i++)
+        text_hit = any_name_matches(q->text_needles[i], obj) ||
+                   name_matches(q->text_needles[i], json_object_get(obj, "description"));
+    return name_hit && text_hit;
 }

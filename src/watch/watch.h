@@ -37,7 +37,10 @@ struct watch_spec {
     const char *name;
     const char *types[WATCH_MAX_VALUES];
     size_t n_types;
-    const char *name_like;                   /* NULL: any name */
+    const char *name_likes[WATCH_MAX_VALUES]; /* any of them in a name or alias; none: any */
+    size_t n_name_likes;
+    const char *text_likes[WATCH_MAX_VALUES]; /* any of them in a name, alias or description */
+    size_t n_text_likes;
     const char *locations[WATCH_MAX_VALUES]; /* ISO 3166-1 alpha-2 codes or STIX regions */
     size_t n_locations;
     const char *marking_at_most; /* TLP name ("green", "amber+strict"...), NULL: any */

@@ -11,11 +11,14 @@
 #include "watch/watch.h"
 
 /* A watch's filters, parsed from its stored query JSON. Strings point into the json_t the
- * query was parsed from, except needle (malloc'd; watch_query_release frees it). */
+ * query was parsed from, except the needles (malloc'd; watch_query_release frees them). */
 struct watch_query {
     const char *types[WATCH_MAX_VALUES];
     size_t n_types;
-    char *needle; /* normalised name-like text; NULL: any name */
+    char *needles[WATCH_MAX_VALUES]; /* normalised name-like texts (OR); none: any name */
+    size_t n_needles;
+    char *text_needles[WATCH_MAX_VALUES]; /* normalised text-like texts (OR); none: any */
+    size_t n_text_needles;
     const char *locations[WATCH_MAX_VALUES];
     size_t n_locations;
     int max_tlp; /* enum store_tlp; STORE_TLP_NONE: no limit */

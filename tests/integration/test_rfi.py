@@ -104,7 +104,8 @@ class RfiTest(TaxiiCase):
         self.assertEqual(st, 200, j)
         show = run_cli("rfi", "show", "--data", self.d.path, rid).stdout
         self.assertIn("closed", show)
-        self.assertIn("graded B2 by sender", show)
+        self.assertIn("graded B2 by us", show)  # Algiers answered: its own claim
+        self.assertNotIn("(null)", show)
 
     def test_forbidden_moves(self):
         st, j = self.new_request()
@@ -193,6 +194,114 @@ class RfiTest(TaxiiCase):
         run_cli("rfi", "answer", "--data", self.d.path, rid, "--text", "late but here")
         st, v = self.api("GET", "/liaison/rfi/" + rid)
         self.assertFalse(v["overdue"])
+
+
+    def stored(self, oid, coll="rfi"):
+        st, _, j = self.s.get_json(ROOT + "collections/%s/objects/%s/" % (coll, oid))
+        self.assertEqual(st, 200, j)
+        return j["objects"][0]
+
+    def responses_of(self, rid):
+        st, _, j = self.s.get_json(ROOT + "collections/rfi/objects/?match[type]=liaison-rfi-response")
+        return [o for o in j.get("objects", []) if o["rfi_ref"] == rid]
+
+    def test_response_type_not_action(self):
+        """27.5: STIX 2.1 reserves "action" (3.8); a response says response_type."""
+        st, j = self.new_request()
+        rid = j["id"]
+        run_cli("rfi", "answer", "--data", self.d.path, rid, "--text", "named right")
+        (resp,) = self.responses_of(rid)
+        self.assertEqual(resp["response_type"], "answer")
+        self.assertNotIn("action", resp)
+        # The validator lets "action" through on no type, ours included.
+        bad = dict(resp, id="liaison-rfi-response--%s" % uuid.uuid4(), action="answer")
+        st, _, j = self.s.post_objects("rfi", [bad])
+        self.assertEqual(j["failure_count"], 1, j)
+        self.assertIn("reserved", j["failures"][0]["message"])
+
+    def test_older_peer_says_action(self):
+        """A response from a liaison before 27.5 ("action") is renamed when it arrives."""
+        rid = run_cli("rfi", "new", "--data", self.d.path, "--to", "US", "--subject",
+                      "Couriers crossing at In Guezzam", "--collection", "rfi").stdout.strip()
+        old = {"type": "liaison-rfi-response", "spec_version": "2.1",
+               "id": "liaison-rfi-response--%s" % uuid.uuid4(), "created": "2026-11-30T00:00:00.000Z",
+               "modified": "2026-11-30T00:00:00.000Z", "rfi_ref": rid, "requester_ref": self.algiers,
+               "action": "answer", "text": "from an older liaison",
+               "extensions": {"extension-definition--4de4d126-9d7d-42f3-a891-2d3f78185723":
+                              {"extension_type": "new-sdo"}}}
+        st, _, j = self.s.post_objects("rfi", [old], token=self.tok["US"])
+        self.assertEqual((st, j["success_count"]), (202, 1), j)
+        got = self.stored(old["id"])
+        self.assertEqual(got["response_type"], "answer")
+        self.assertNotIn("action", got)
+        self.assertIn("answered", run_cli("rfi", "show", "--data", self.d.path, rid).stdout)
+
+    def test_stored_responses_renamed_once(self):
+        """Responses stored with "action" by an older version are renamed on upgrade, on record."""
+        st, j = self.new_request()
+        rid = j["id"]
+        run_cli("rfi", "decline", "--data", self.d.path, rid, "--reason", "not ours to share")
+        (resp,) = self.responses_of(rid)
+        # As an older liaison stored it.
+        self.d.sql("UPDATE object SET json = replace(json, '\"response_type\":', '\"action\":')"
+                   " WHERE id = '%s'" % resp["id"],
+                   "DELETE FROM meta WHERE key = 'rfi_response_type_renamed'")
+        self.assertEqual(self.stored(resp["id"])["action"], "decline")
+        self.assertIn("declined", run_cli("rfi", "show", "--data", self.d.path, rid).stdout)
+        # That command opened the store: the version is renamed, once, on record.
+        got = self.stored(resp["id"])
+        self.assertEqual((got.get("response_type"), "action" in got), ("decline", False))
+        log = [json.loads(l) for l in run_cli("audit", "show", "--data", self.d.path).stdout.splitlines()]
+        renames = [e for e in log if e["action"] == "objects.rename"]
+        self.assertEqual(len(renames), 1)
+        self.assertEqual(renames[0]["detail"]["versions"], 1)
+        run_cli("rfi", "list", "--data", self.d.path)
+        log = [json.loads(l) for l in run_cli("audit", "show", "--data", self.d.path).stdout.splitlines()]
+        self.assertEqual(len([e for e in log if e["action"] == "objects.rename"]), 1)
+
+
+    def test_red_request_reaches_its_parties_and_warnings(self):
+        """27.6: a TLP:RED request reaches its two parties (before: nobody); a request marked
+        above a party's clearance, and a RED object naming an uncleared recipient, say so."""
+        p = run_cli("rfi", "new", "--data", self.d.path, "--to", "Third", "--subject",
+                    "Source identities", "--marking", "red", "--collection", "rfi")
+        rid = p.stdout.strip()
+        self.assertEqual(p.stderr, "")  # Third is cleared red: nothing to warn about
+        st, v = self.api("GET", "/liaison/rfi/" + rid, partner="Third")
+        self.assertEqual((st, v.get("tlp")), (200, "red"), v)
+        st, v = self.api("GET", "/liaison/rfi/" + rid, partner="US")
+        self.assertEqual(st, 404)
+        st, j = self.api("POST", "/liaison/rfi/%s/answer" % rid, {"text": "under RED"},
+                         partner="Third")
+        self.assertEqual(st, 200, j)
+        st, v = self.api("GET", "/liaison/rfi/" + rid, partner="Third")
+        self.assertEqual(v["status"], "answered")
+        self.assertIn("answered", run_cli("rfi", "show", "--data", self.d.path, rid).stdout)
+        # Marked above the addressee's clearance: made, with a warning (CLI and API).
+        p = run_cli("rfi", "new", "--data", self.d.path, "--to", "US", "--subject", "x",
+                    "--marking", "red", "--collection", "rfi")
+        self.assertIn("warning", p.stderr)
+        self.assertIn("US is cleared up to TLP:amber", p.stderr)
+        st, j = self.new_request(marking="red")
+        self.assertEqual(st, 201, j)
+        self.assertEqual(len(j["warnings"]), 1, j)
+        self.assertIn("you (US) are cleared up to TLP:amber", j["warnings"][0])
+        st, j = self.new_request(marking="green")
+        self.assertEqual(j["warnings"], [])
+        # A RED report naming an uncleared recipient: stored, and its status entry says why it
+        # will not arrive; one naming a cleared recipient says nothing.
+        def red(to):
+            return sdo("report", name="red for " + to, published="2026-11-01T00:00:00Z",
+                       object_refs=[self.actor["id"]], object_marking_refs=[TLP_RED],
+                       extensions={"extension-definition--b5fc933d-2a12-45ec-bf89-f6e3b754bcd0": {
+                           "extension_type": "property-extension",
+                           "red_recipients": [self.us if to == "US" else self.third]}})
+        st, _, j = self.s.post_objects("cells", [red("US"), red("Third")])
+        self.assertEqual(j["success_count"], 2, j)
+        msgs = {s["id"]: s.get("message") for s in j["successes"]}
+        self.assertEqual(len([m for m in msgs.values() if m]), 1, j)
+        warned = [m for m in msgs.values() if m][0]
+        self.assertIn("US (clearance amber) will not receive it", warned)
 
 
 if __name__ == "__main__":

@@ -115,5 +115,44 @@ class RfiBetweenInstances(TaxiiCase):
         self.assertEqual(p.returncode, 4, p.stderr)
 
 
+    def test_z_documented_round_trip(self):
+        """27.8: docs/rfi.md, "Between two instances", command by command: no extra grant, and
+        the request echoed back is not reported as refused."""
+        a, w = self.alg.path, self.was.path
+        # Algiers' own object, which Washington already pulled.
+        actor = sdo("threat-actor", name="Katibat al-Furqan", threat_actor_types=["terrorist"],
+                    object_marking_refs=[GREEN])
+        self.assertEqual(self.alg_srv.post_objects("cells", [actor])[0], 202)
+        run_cli("pull", "--data", w, "algiers", "--collection", self.cells)
+        # 1. Washington asks about it (before: refused until it granted Algiers read on the
+        #    collection it pulled).
+        p = run_cli("rfi", "new", "--data", w, "--to", "Algiers", "--subject", "Al-Furqan links",
+                    "--about", actor["id"])
+        rid = p.stdout.strip()
+        w_rfi = [l.split()[0] for l in run_cli("collection", "list", "--data", w).stdout.splitlines()
+                 if " rfi " in " %s " % l][0]
+        tok = run_cli("token", "issue", "--data", w, "--partner", "Algiers").stdout.split()[-1]
+        # 2. Algiers registers Washington as a peer and pulls the request.
+        run_cli("peer", "add", "--data", a, "--name", "washington", "--url",
+                "http://127.0.0.1:%d/taxii2/" % self.was_srv.port, "--partner", "US", "--token", tok)
+        run_cli("pull", "--data", a, "washington", "--collection", w_rfi)
+        self.assertIn(rid, [r["id"] for r in json.loads(
+            run_cli("rfi", "list", "--data", a, "--incoming", "--json").stdout)])
+        local = [l.split()[3] for l in run_cli("exchange", "list", "--data", a,
+                                                "washington").stdout.splitlines()[1:]][0]
+        # 3. Algiers answers and pushes the answer back: nothing refused.
+        run_cli("rfi", "answer", "--data", a, rid, "--text", "Two cells in the south.")
+        p = run_cli("push", "--data", a, "washington", "--collection", local, "--to", w_rfi)
+        self.assertIn("1 new", p.stdout)
+        self.assertIn("0 refused", p.stdout)
+        self.assertRegex(p.stdout, r"\b[1-9]\d* of its own not sent back")  # the echo
+        # 4. Washington sees it answered.
+        v = json.loads(run_cli("rfi", "show", "--data", w, rid, "--json").stdout)
+        self.assertEqual(v["status"], "answered")
+        # Again: nothing new, nothing refused, every time.
+        p = run_cli("push", "--data", a, "washington", "--collection", local, "--to", w_rfi)
+        self.assertIn("0 refused", p.stdout)
+
+
 if __name__ == "__main__":
     harness.main()

@@ -432,5 +432,56 @@ class WatchTest(TaxiiCase):
         self.assertEqual(st, 406)
 
 
+    def dry_run(self, wid):
+        p = run_cli("watch", "test", "--data", self.d.path, wid, "--json")
+        return {m["id"] for m in json.loads(p.stdout)["matches"]}
+
+    def test_repeats_widen_text_like_reads_descriptions_and_dead_filters_refused(self):
+        """27.9: a repeated --name-like means any of them; --text-like also reads descriptions;
+        a watch that could never fire is refused with the reason."""
+        mark = uuid.uuid4().hex[:8]
+        a = sdo("intrusion-set", name="Katibat %s Nord" % mark, object_marking_refs=[TLP_GREEN])
+        b = sdo("intrusion-set", name="Harakat %s Sud" % mark, object_marking_refs=[TLP_GREEN])
+        c = sdo("intrusion-set", name="Unnamed cell %s" % mark,
+                description="recruits for Katibat %s Nord in the south" % mark,
+                object_marking_refs=[TLP_GREEN])
+        self.post([a, b, c])
+        both, _ = self.add_watch("--name", "either " + mark, "--name-like", "katibat " + mark,
+                                 "--name-like", "harakat " + mark)
+        self.assertEqual(self.dry_run(both), {a["id"], b["id"]})  # was: only the last, b
+        text, _ = self.add_watch("--name", "text " + mark, "--text-like", "katibat " + mark + " nord")
+        self.assertEqual(self.dry_run(text), {a["id"], c["id"]})
+        named, _ = self.add_watch("--name", "named " + mark, "--name-like", "katibat " + mark + " nord")
+        self.assertEqual(self.dry_run(named), {a["id"]})  # names only, never descriptions
+        listed = self.watches()[both]
+        self.assertIn("harakat", json.dumps(listed).lower())
+        for wid in (both, text, named):
+            run_cli("watch", "remove", "--data", self.d.path, wid)
+        # The API takes one text or a list.
+        st, j = self.api("POST", "/liaison/watches",
+                         {"name": "api " + mark, "name_like": ["katibat " + mark, "harakat " + mark],
+                          "text_like": "sud"})
+        self.assertEqual(st, 201, j)
+        run_cli("watch", "remove", "--data", self.d.path, j["id"])
+        # A country on intrusion-sets can never match: refused, with the reason.
+        p = run_cli("watch", "add", "--data", self.d.path, "--name", "never", "--type",
+                    "intrusion-set", "--location", "DZ", check=False)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("could never fire", p.stderr)
+        self.assertIn("country or region", p.stderr)
+        p = run_cli("watch", "add", "--data", self.d.path, "--name", "never", "--type", "ipv4-addr",
+                    "--name-like", "x" + mark, check=False)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("no name", p.stderr)
+        st, j = self.api("POST", "/liaison/watches", {"name": "never", "types": ["intrusion-set"],
+                                                      "locations": ["DZ"]}, partner="Paris")
+        self.assertEqual(st, 422, j)
+        self.assertIn("could never fire", j["description"])
+        # With a location type among them, it can.
+        ok, _ = self.add_watch("--name", "can " + mark, "--type", "intrusion-set", "--type",
+                               "location", "--location", "DZ")
+        run_cli("watch", "remove", "--data", self.d.path, ok)
+
+
 if __name__ == "__main__":
     harness.main()

@@ -125,13 +125,13 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
       await page.waitForFunction(() => document.getElementById('new-error').textContent.length > 0);
       assert((await s.json('GET', '/liaison/rfi?box=outgoing')).json.rfis.length === before + sent.length, 'nothing sent without the tick');
       await shot(page, `${n}-rfi-warning-${lang}-${size.width}`);
-      // green: no warning; red: warned even for a partner cleared for red (no recipient named)
+      // green: no warning; red to a partner cleared for red: none either, a RED request names
+      // its two parties as recipients (issue 27.6; before, it reached nobody)
       await page.selectOption('#new-marking', 'green');
       assert(await page.$eval('#new-warning', (e) => e.hidden), 'no warning at green');
       await page.selectOption('#new-to', w.partners.Paris);
       await page.selectOption('#new-marking', 'red');
-      await page.waitForSelector('#new-warning:not([hidden])');
-      assert((await page.textContent('#new-warning')).includes('Paris'), 'red to Paris is warned about');
+      assert(await page.$eval('#new-warning', (e) => e.hidden), 'no warning for red to Paris, cleared red');
       // sent anyway: the request's page says it is not delivered, the list flags it
       await page.selectOption('#new-to', w.partners.Sahel);
       await page.selectOption('#new-marking', 'amber');
@@ -150,13 +150,14 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
       assert(flagged.length === sent.length && sent.every((x) => flagged.includes(x)), 'only the requests Sahel cannot receive are flagged: ' + flagged);
       await shot(page, `${n}-rfi-undeliverable-list-${lang}-${size.width}`);
     }
-    // a red request sent anyway: its page reads the stored request, which names no recipient
+    // a red request to a partner cleared red names it as recipient: not flagged, and received
     const red = await s.json('POST', '/liaison/rfi', null, { to: 'Paris', subject: 'Red to Paris', questions: ['q'], priority: 'routine', marking: 'red' });
     assert(red.status === 201, 'red request: ' + JSON.stringify(red.json));
     await page.goto(s.base + '/inbox/' + red.json.id);
-    await page.waitForSelector('#rfi-undeliverable[data-why="red"]');
-    assert(!(await s.json('GET', '/liaison/rfi?box=incoming', w.tokens.Paris)).json.rfis.some((x) => x.id === red.json.id), 'Paris never receives it');
-    await shot(page, '29-rfi-red-undeliverable');
+    await page.waitForSelector('#rfi-questions, .rfi-questions, h1');
+    assert(!(await page.$('#rfi-undeliverable')), 'a RED request naming Paris is not flagged');
+    assert((await s.json('GET', '/liaison/rfi?box=incoming', w.tokens.Paris)).json.rfis.some((x) => x.id === red.json.id), 'Paris receives it');
+    await shot(page, '29-rfi-red-delivered');
     await presetLang(page, 'en');
     await page.setViewportSize(DESKTOP);
     await page.click('#sign-out');

@@ -18,13 +18,14 @@ const auto = (text) => bidi(text);
  * recipients; a request the gate will not release is still accepted and stored, and would
  * stay "Open" forever. The clearance is in the partner directory the caller may read (an
  * administrator's or local analyst's). obj is the stored request when there is one (its
- * named recipients are then read from it); before sending there is none, and a request made
- * here names no TLP:RED recipient (src/rfi/rfi.c writes only the TLP marking).
+ * named recipients are then read from it); before sending there is none, and a TLP:RED request
+ * made here names both its parties as recipients (src/rfi/rfi.c, issue 27.6): only one stored
+ * before that names none.
  */
 export function undeliverable(partner, tlp, obj) {
   if (!partner || !tlp || !partner.clearance) return null;
   if (tlpRank(tlp) > tlpRank(partner.clearance)) return { why: 'clearance', name: partner.name, clearance: partner.clearance, tlp };
-  if (tlp === 'red' && !(obj && redRecipients(obj).includes(partner.identity)))
+  if (tlp === 'red' && obj && !redRecipients(obj).includes(partner.identity))
     return { why: 'red', name: partner.name, clearance: partner.clearance, tlp, sent: !!obj };
   return null;
 }
