@@ -318,8 +318,7 @@ static int list(int argc, char **argv)
         struct store_partner p;
         const char *pname =
             store_partner_get(s, ps[i].partner, NULL, NULL, &a, &p, NULL) == 0 ? p.name : "?";
-        printf("%-20s %-10s %-12s %s\n", ps[i].name, pname, ps[i].token ? "token" : "certificate",
-               ps[i].url);
+        printf("%-20s %-10s %-12s %s\n", ps[i].name, pname, auth_kind(&ps[i]), ps[i].url);
     }
     arena_release(&a);
     store_close(s);
@@ -360,8 +359,18 @@ static int show(int argc, char **argv)
                "trust:       %s\nauth:        %s\nca:          %s\nadded:       %s\n",
                peer.name, peer.url, peer.api_root ? peer.api_root : "(discovery)", p.name,
                p.identity_id, p.trust ? p.trust : "-",
-               peer.token ? "bearer token (stored, not shown)" : "client certificate",
+               peer.basic_user ? "HTTP Basic"
+               : peer.token    ? "bearer token (stored, not shown)"
+                               : "client certificate",
                peer.ca ? peer.ca : "system", created);
+        if (peer.basic_user)
+            printf("login:       %s (password stored, not shown)\n", peer.basic_user);
+        printf("timeouts:    %s request, %s connect\n",
+               peer.timeout_s ? arena_printf(&a, "%lld s", (long long)peer.timeout_s)
+                              : "default (120 s; 60 s in scheduled sync)",
+               peer.connect_timeout_s
+                   ? arena_printf(&a, "%lld s", (long long)peer.connect_timeout_s)
+                   : "default (10 s)");
         if (peer.client_cert)
             printf("client cert: %s\n", peer.client_cert);
         printf("exchanges:   %zu\n", n);

@@ -143,7 +143,8 @@ class RfiBetweenInstances(TaxiiCase):
         # 3. Algiers answers and pushes the answer back: nothing refused.
         run_cli("rfi", "answer", "--data", a, rid, "--text", "Two cells in the south.")
         p = run_cli("push", "--data", a, "washington", "--collection", local, "--to", w_rfi)
-        self.assertIn("1 new", p.stdout)
+        # the answer, with the definitions it uses that Washington's collection lacked (27.4)
+        self.assertRegex(p.stdout, r"\b[1-9]\d* new")
         self.assertIn("0 refused", p.stdout)
         self.assertRegex(p.stdout, r"\b[1-9]\d* of its own not sent back")  # the echo
         # 4. Washington sees it answered.
@@ -152,6 +153,7 @@ class RfiBetweenInstances(TaxiiCase):
         # Again: nothing new, nothing refused, every time.
         p = run_cli("push", "--data", a, "washington", "--collection", local, "--to", w_rfi)
         self.assertIn("0 refused", p.stdout)
+        self.assertRegex(p.stdout, r"\b0 new")
 
 
 if __name__ == "__main__":
