@@ -36,6 +36,8 @@ void api_liaison_route(struct api_call *c, const char **seg, size_t nseg)
         return api_liaison_intake(c, seg, nseg);
     if (nseg >= 2 && (!strcmp(seg[1], "watches") || !strcmp(seg[1], "events")))
         return api_liaison_watches(c, seg, nseg);
+    if (nseg == 2 && !strcmp(seg[1], "flows"))
+        return api_liaison_flows(c);
     if (nseg == 2 && !strcmp(seg[1], "search"))
         return api_liaison_search(c);
     api_fail(c, 404, "Not found", "no such resource");

@@ -270,6 +270,7 @@ int cli_serve(int argc, char **argv)
     ac.contact = cfg.contact[0] ? cfg.contact : NULL;
     ac.web_root = cfg.web_root;
     ac.watch_max_per_principal = cfg.watch_max_per_principal;
+    ac.flows_max_rows = cfg.flows_max_rows;
     struct api *api = calloc(1, sizeof *api);
     rc = api ? api_init(api, s, &ac, &err) : lia_err_set(&err, LIA_ENOMEM, "out of memory");
     if (rc == 0)

@@ -52,6 +52,7 @@ struct cli_config {
     char log_level[16];
     size_t sync_interval;           /* seconds between scheduled exchanges with peers; 0 = off */
     size_t watch_max_per_principal; /* docs/watches.md */
+    size_t flows_max_rows;          /* docs/flows.md */
     size_t watch_poll_ms;
     size_t watch_keepalive;
     size_t sse_max_streams;

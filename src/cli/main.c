@@ -30,6 +30,7 @@ static const struct cli_command commands[] = {
     {"migrate", cli_migrate, "apply pending schema migrations to a PostgreSQL store"},
     {"store", cli_store, "copy a whole store between SQLite and PostgreSQL"},
     {"watch", cli_watch, "standing queries that fire on new intelligence"},
+    {"flows", cli_flows, "what is reported moving where: flow edges, with their sources"},
     {"intake", intake_cli_main, "turn a news article into a draft STIX bundle"},
     {"misp", cli_misp, "import MISP events and feeds; export a MISP feed for a partner"},
     {NULL, NULL, NULL},

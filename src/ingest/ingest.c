@@ -185,7 +185,8 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
         so->json = with;
         so->json_len = strlen(with);
     }
-    if (ingest_search_text(o->obj, info->type, b->a, &so->search_text))
+    if (ingest_search_text(o->obj, info->type, b->a, &so->search_text) ||
+        ingest_flow_rows(o->obj, info, b->a, so))
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
     o->put = true;
     o->slot = c->n_put++;

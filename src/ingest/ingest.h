@@ -96,4 +96,9 @@ struct ingest_rule {
  * unchecked. */
 int ingest_register(const struct ingest_rule *r);
 
+/* The containment index flows and locations are placed with (docs/flows.md), loaded on first
+ * use from the gazetteer directory; NULL when it cannot be loaded (logged once). */
+struct place_index;
+const struct place_index *ingest_places(void);
+
 #endif

@@ -34,5 +34,9 @@ int ingest_rule_for(const char *type, const struct ingest_rule **out, struct lia
 
 /* The normalised text search matches (search.c); *out NULL when there is none. */
 int ingest_search_text(json_t *obj, const char *type, struct arena *a, const char **out);
+/* The flow and place rows of a liaison-flow or a location (flow_rows.c) into so; 0 for any
+ * other type. LIA_ENOMEM only. */
+int ingest_flow_rows(json_t *obj, const struct stix_info *info, struct arena *a,
+                     struct store_object *so);
 
 #endif

@@ -464,3 +464,11 @@ int place_locate_json(const struct place_index *ix, json_t *location, struct pla
     };
     return place_locate(ix, &loc, m, err);
 }
+
+const char *place_default_dir(char *buf, size_t size)
+{
+    const char *env = getenv("LIAISON_GAZETTEER");
+    snprintf(buf, size, "%s%s", env && *env ? env : LIAISON_DATA_DIR,
+             env && *env ? "" : "/gazetteer");
+    return buf;
+}

@@ -49,6 +49,8 @@ struct place_index;
  * (a malformed line, an unknown type or parent; the message names file and line), LIA_ENOMEM. */
 int place_index_load(const char *dir, struct place_index **out, struct lia_err *err);
 void place_index_free(struct place_index *ix);
+/* The gazetteer directory: $LIAISON_GAZETTEER, else the data directory's gazetteer/. */
+const char *place_default_dir(char *buf, size_t size);
 size_t place_count(const struct place_index *ix);
 
 /* Look-ups; each returns PLACE_NONE when nothing matches. Codes and ov values are matched

@@ -9,9 +9,11 @@
  * share, only with `liaison migrate` (or init), under an advisory lock, so that nodes of two
  * versions never run against one schema.
  *
- * Versions: SQLite 3 (2: exchange, search and watch tables; 3: auth_gen, the version flags and
- * audience masks); PostgreSQL 4 (2: watches; 3: search; 4: the version flags and audience
- * masks, and search.obj renamed rowid, as SQLite's is called).
+ * Versions: SQLite 4 (2: exchange, search and watch tables; 3: auth_gen, the version flags and
+ * audience masks; 4: the flow and place tables); PostgreSQL 5 (2: watches; 3: search; 4: the
+ * version flags and audience masks, and search.obj renamed rowid, as SQLite's is called; 5:
+ * the flow and place tables). Flows stored before 4 / 5 are not in the flow tables: post them
+ * again to have them counted.
  */
 #include "store/store_int.h"
 
@@ -81,6 +83,22 @@ static const struct store_table tables[] = {
      " obj_modified i NOT NULL, summary t NOT NULL, created i NOT NULL, hook_state n NOT NULL,"
      " attempts n NOT NULL DEFAULT 0, next_attempt i NOT NULL DEFAULT 0, last_error t",
      "seq", "UNIQUE(watch, obj_date_added)", 0, NULL},
+    /* Flows (docs/flows.md): a liaison-flow version's rows, one per commodity, and the places
+     * it passes through (obj = object.date_added); where each location of a collection lies
+     * (obj: the location version that placed it, 0 when placed by its gazetteer id), and
+     * every place it lies within (place_in, keyed for "which of these lie within P"). */
+    {"flow",
+     "obj i NOT NULL, what t NOT NULL, src t NOT NULL, dst t NOT NULL, first_seen i NOT NULL,"
+     " last_seen i NOT NULL, grade t NOT NULL",
+     "obj, what COLLATE BINARY", "PRIMARY KEY(obj, what)", STORE_TABLE_NOROWID, NULL},
+    {"flow_via", "obj i NOT NULL, loc t NOT NULL", "obj, loc COLLATE BINARY",
+     "PRIMARY KEY(obj, loc)", STORE_TABLE_NOROWID, NULL},
+    {"place_of",
+     "coll i NOT NULL, loc t NOT NULL, obj i NOT NULL, place t NOT NULL, country t NOT NULL",
+     "coll, loc COLLATE BINARY", "PRIMARY KEY(coll, loc)", STORE_TABLE_NOROWID, NULL},
+    {"place_in", "coll i NOT NULL, loc t NOT NULL, place t NOT NULL",
+     "coll, place COLLATE BINARY, loc COLLATE BINARY", "PRIMARY KEY(coll, place, loc)",
+     STORE_TABLE_NOROWID, NULL},
     {"audit",
      "seq i PRIMARY KEY, ts i NOT NULL, actor t NOT NULL, action t NOT NULL, detail t NOT NULL,"
      " prev b NOT NULL, hash b NOT NULL",

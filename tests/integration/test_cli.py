@@ -274,7 +274,7 @@ class Cli(TaxiiCase):
         finally:
             s.stop()
         db = sqlite3.connect(os.path.join(d.path, "liaison.db"))
-        self.assertEqual(db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone(), ("3",))
+        self.assertEqual(db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone(), ("4",))
         self.assertEqual([r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'"
                                                    " AND tbl_name = 'object' AND name LIKE 'object_%'"
                                                    " ORDER BY name")],

@@ -609,7 +609,7 @@ static int pq_check(const char *location, bool full, struct store_checker *k, st
 
 const struct store_backend store_pg = {
     .name = "postgresql",
-    .schema_version = 4,
+    .schema_version = 5,
     /* The substring SQLite's trigram index finds: case-insensitive, no pattern syntax. */
     .search_match = " AND o.date_added IN (SELECT rowid FROM search WHERE lower(body) LIKE"
                     " lower(?) ESCAPE '\\')",

@@ -416,7 +416,7 @@ static int sl_check(const char *path, bool full, struct store_checker *k, struct
 
 const struct store_backend store_sqlite = {
     .name = "sqlite",
-    .schema_version = 3,
+    .schema_version = 4,
     .auth_cache = true,
     /* auth_gen is raised by triggers on every change to tokens, partners, collections and
      * grants, so that a connection may cache those rows (cache.c). */
