@@ -22,6 +22,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: liaison watch add --data DIR --name N [--type T]... [--name-like TEXT]\n"
             "                         [--location CC|REGION]... [--marking-at-most M]\n"
+            "                         [--into PLACE] [--what W]...\n"
             "                         [--webhook URL] [--partner P]\n"
             "       liaison watch list --data DIR [--partner P] [--json]\n"
             "       liaison watch remove --data DIR ID\n"
@@ -30,7 +31,10 @@ static void usage(FILE *out)
             "may see: to its webhook (POST, signed) and to the owner's /liaison/events stream.\n"
             "Names and aliases match after Arabic and Latin normalisation. T is a STIX type;\n"
             "CC a two-letter country code, REGION a STIX region (northern-africa...); M one of\n"
-            "clear, green, amber, amber+strict, red. add prints the id and, with --webhook, the\n"
+            "clear, green, amber, amber+strict, red. --into PLACE (a gazetteer key such as\n"
+            "region-sahel, an ISO 3166 code or a STIX region) selects flows (liaison-flow) into or\n"
+            "through it, places inside it included; --what W a commodity (weapons, money...).\n"
+            "add prints the id and, with --webhook, the\n"
             "signing secret, once. test lists what stored objects the watch selects now,\n"
             "without firing.\n");
 }
@@ -50,6 +54,8 @@ static int parse(int argc, char **argv, struct args *x)
                                          {"location", required_argument, NULL, 'L'},
                                          {"marking-at-most", required_argument, NULL, 'm'},
                                          {"webhook", required_argument, NULL, 'w'},
+                                         {"into", required_argument, NULL, 'i'},
+                                         {"what", required_argument, NULL, 'W'},
                                          {"partner", required_argument, NULL, 'p'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
@@ -83,6 +89,14 @@ static int parse(int argc, char **argv, struct args *x)
             break;
         case 'w':
             x->spec.webhook = optarg;
+            break;
+        case 'i':
+            x->spec.into = optarg;
+            break;
+        case 'W':
+            if (x->spec.n_what == WATCH_MAX_VALUES)
+                return cli_error(-1, "watch", "at most %d --what options", WATCH_MAX_VALUES);
+            x->spec.what[x->spec.n_what++] = optarg;
             break;
         case 'p':
             x->partner = optarg;

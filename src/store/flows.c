@@ -8,7 +8,8 @@
  * (`place_of`: its place and the country an edge names it by; `place_in`: every place it
  * lies within, itself included), from the location object when it is stored, or from its id
  * alone when it is a gazetteer id (intake's UUIDv5 ids: public knowledge). The query is one
- * statement: the collection's last flow versions the policy may see (store_where_sql), their
+ * statement: the collection's last flow versions the policy may see (store_where_sql, on the
+ * object table's page index alone: a flow row carries its id, version and creator), their
  * rows, and where their ends lie, each placement itself gated: a location placed from its
  * object places a flow for the caller only when the caller may see that location version, so
  * an answer never says more about a place than the objects the caller may read. "Into P" is
@@ -19,8 +20,9 @@
 int store_put_flow_rows(struct store_txn *t, int64_t coll, const struct store_object *o,
                         int64_t added, struct lia_err *err)
 {
-    static struct sq flow = SQ("INSERT INTO flow(obj, what, src, dst, first_seen, last_seen, grade)"
-                               " VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+    static struct sq flow =
+        SQ("INSERT INTO flow(obj, what, src, dst, first_seen, last_seen, grade, id, version,"
+           " source) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
     static struct sq via = SQ("INSERT INTO flow_via(obj, loc) VALUES(?, ?) ON CONFLICT DO NOTHING");
     static struct sq place_of =
         SQ("INSERT INTO place_of(coll, loc, obj, place, country) VALUES(?1, ?2, ?3, ?4, ?5)"
@@ -33,7 +35,8 @@ int store_put_flow_rows(struct store_txn *t, int64_t coll, const struct store_ob
         rc = store_do(t->conn, &flow,
                       SV(sv_int(added), sv_text(f->what[i]), sv_text(f->from_ref),
                          sv_text(f->to_ref), sv_int(f->first_seen), sv_int(f->last_seen),
-                         sv_text(f->grade ? f->grade : "")),
+                         sv_text(f->grade ? f->grade : ""), sv_text(o->id), sv_text(o->modified),
+                         sv_text(o->created_by_ref ? o->created_by_ref : "")),
                       NULL, "store flow", err);
     for (size_t i = 0; f && i < f->n_via && rc == 0; i++)
         rc = store_do(t->conn, &via, SV(sv_int(added), sv_text(f->via_refs[i])), NULL,
@@ -112,18 +115,18 @@ int store_query_flows(struct store *s, const struct store_policy *p, int64_t col
     const char *level = fq->by_place ? "place" : "country";
     int brc = rc ? 0
                  : dbuf_printf(&q,
-                               "SELECT o.date_added, o.id, o.modified_text, f.what,"
+                               "SELECT o.date_added, f.id, f.version, f.what,"
                                " ps.loc IS NOT NULL, coalesce(ps.%s, f.src), pd.loc IS NOT NULL,"
-                               " coalesce(pd.%s, f.dst), coalesce(o.created_by_ref, ''), f.grade,"
-                               " f.first_seen, f.last_seen FROM object o JOIN flow f ON"
+                               " coalesce(pd.%s, f.dst), f.source, f.grade, f.first_seen,"
+                               " f.last_seen FROM object o INDEXED BY object_page JOIN flow f ON"
                                " f.obj = o.date_added LEFT JOIN place_of ps ON ps.coll = o.coll"
                                " AND ps.loc = f.src",
                                level, level);
     brc = brc ? brc : placed_sql(&q, &b, p, default_tlp, "ps");
     brc = brc ? brc : dbuf_puts(&q, " LEFT JOIN place_of pd ON pd.coll = o.coll AND pd.loc = f.dst");
     brc = brc ? brc : placed_sql(&q, &b, p, default_tlp, "pd");
-    static const char *const flow_type[] = {"liaison-flow"};
-    struct store_filter f = {.types = flow_type, .n_types = 1, .version_sel = STORE_VER_LAST};
+    /* Only flows have flow rows: no type test (the type is not in the page index). */
+    struct store_filter f = {.version_sel = STORE_VER_LAST};
     brc = brc ? brc : store_where_sql(&q, &b, s, p, default_tlp, coll, &f, NULL);
     if (brc == 0 && fq->n_what) {
         brc = dbuf_puts(&q, " AND f.what IN (");
@@ -136,6 +139,10 @@ int store_query_flows(struct store *s, const struct store_policy *p, int64_t col
     if (brc == 0 && fq->since) {
         brc = dbuf_puts(&q, " AND f.last_seen >= ?");
         brc = brc ? brc : store_args_add(&b, sv_int(fq->since));
+    }
+    if (brc == 0 && fq->only) {
+        brc = dbuf_puts(&q, " AND o.date_added = ?");
+        brc = brc ? brc : store_args_add(&b, sv_int(fq->only));
     }
     if (brc == 0 && fq->source) {
         brc = dbuf_puts(&q, " AND o.created_by_ref = ?");

@@ -259,6 +259,7 @@ struct store_flow_query {
     const char *source;    /* only flows created by this identity, or NULL */
     const char *min_grade; /* only flows graded at least this well ("B2": A-B and 1-2), or NULL */
     size_t max_rows; /* LIA_ETOOBIG past it */
+    int64_t only;    /* only the flow version stored at this date_added (watches), or 0 */
 };
 struct store_flow_row {
     int64_t date_added;

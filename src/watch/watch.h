@@ -41,6 +41,12 @@ struct watch_spec {
     const char *locations[WATCH_MAX_VALUES]; /* ISO 3166-1 alpha-2 codes or STIX regions */
     size_t n_locations;
     const char *marking_at_most; /* TLP name ("green", "amber+strict"...), NULL: any */
+    /* Flows (docs/flows.md): a place a liaison-flow goes into or through, containment
+     * included (a gazetteer key, an ISO 3166 code or a STIX region), NULL: any; and what
+     * moves (flow-commodity-ov), none: anything. Either selects liaison-flow objects only. */
+    const char *into;
+    const char *what[WATCH_MAX_VALUES];
+    size_t n_what;
     const char *webhook;         /* http:// or https:// URL, NULL: none */
 };
 
