@@ -10,6 +10,7 @@ shown is on record. The CLI answers the same; bad parameters are refused and cha
 import json
 import os
 import sys
+import time
 import urllib.parse
 import uuid
 
@@ -247,6 +248,40 @@ class Story(TaxiiCase):
         p = run_cli("flows", "--data", W.alg.path, "--what", "cigarettes", check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("flow-commodity-ov", p.stderr)
+
+    def test_8_watch_into_mali_fires_once_per_new_flow(self):
+        def watches():
+            return {w["id"]: w for w in json.loads(run_cli("watch", "list", "--data", W.alg.path,
+                                                           "--json").stdout)}
+        ours = run_cli("watch", "add", "--data", W.alg.path, "--name", "into mali", "--type",
+                       "liaison-flow", "--into", "ML").stdout.split()[0]
+        theirs = run_cli("watch", "add", "--data", W.alg.path, "--name", "into mali", "--into",
+                         "country-ml", "--partner", "Washington").stdout.split()[0]
+        fuel = run_cli("watch", "add", "--data", W.alg.path, "--name", "fuel", "--what",
+                       "fuel").stdout.split()[0]
+        gao = gazetteer_location("city-2457163", "Gao", "ML")
+        algeria = location("Algeria", "DZ")
+        into_gao = flow(["fighters"], W.libya, gao, "B2", creator=W.us)  # Gao lies in Mali
+        via_mali = flow(["fuel"], algeria, W.niger, "C3", via=[W.nmali], creator=W.us)  # through
+        elsewhere = flow(["weapons"], W.libya, W.niger, "B2", creator=W.us)
+        hidden = flow(["money"], W.libya, gao, "C3", creator=W.us, object_marking_refs=[W.rel["id"]])
+        st, _, j = W.alg_srv.post_objects(W.coll, [gao, algeria, into_gao, via_mali, elsewhere, hidden])
+        self.assertEqual((st, j["failure_count"]), (202, 0), j)
+        W.alg_srv.post_objects(W.coll, [into_gao])  # the same version again: no new flow
+        deadline = time.time() + 15
+        while time.time() < deadline and watches()[ours]["events"] < 3:
+            time.sleep(0.1)
+        time.sleep(1.5)  # several engine passes: nothing more may come
+        w = watches()
+        self.assertEqual((w[ours]["events"], w[theirs]["events"], w[fuel]["events"]), (3, 2, 1))
+        # Bad watches: an unknown place, an unknown commodity, into without flows.
+        for args, word in ((["--into", "Atlantis"], "unknown place"),
+                           (["--into", "ML", "--what", "cigarettes"], "commodity"),
+                           (["--into", "ML", "--type", "report"], "liaison-flow")):
+            p = run_cli("watch", "add", "--data", W.alg.path, "--name", "bad", *args, check=False)
+            self.assertNotEqual(p.returncode, 0, args)
+            self.assertIn(word, p.stderr)
+        self.assertEqual(len(watches()), 3)
 
 
 if __name__ == "__main__":
