@@ -29,11 +29,7 @@ static int place_param(const char *name, const char *v, const char **key, struct
     const struct place_index *ix = ingest_places();
     if (!ix)
         return lia_err_set(err, LIA_EUNSUPPORTED, "the containment index cannot be loaded");
-    place_id p = place_by_key(ix, v);
-    if (p == PLACE_NONE && strlen(v) <= 8)
-        p = place_by_code(ix, v);
-    if (p == PLACE_NONE)
-        p = place_by_region_ov(ix, v);
+    place_id p = place_find(ix, v);
     if (p == PLACE_NONE)
         return lia_err_set(err, LIA_EINVAL,
                            "%s: unknown place '%.60s' (a gazetteer key such as region-sahel or "
@@ -41,16 +37,6 @@ static int place_param(const char *name, const char *v, const char **key, struct
                            name, v);
     *key = place_key(ix, p);
     return 0;
-}
-
-static bool commodity_ok(const char *w, size_t n)
-{
-    static const char *const ov[] = {"weapons", "ammunition", "explosives", "money", "fighters",
-                                     "fuel",    "drugs",      "people",     "other"};
-    for (size_t i = 0; i < sizeof ov / sizeof ov[0]; i++)
-        if (strlen(ov[i]) == n && !strncmp(ov[i], w, n))
-            return true;
-    return false;
 }
 
 static int parse(const struct api_flows_params *in, struct arena *a, struct store_flow_query *q,
@@ -66,7 +52,7 @@ static int parse(const struct api_flows_params *in, struct arena *a, struct stor
         size_t n = 0;
         for (const char *p = in->what; w;) {
             size_t len = strcspn(p, ",");
-            if (!commodity_ok(p, len) || n == 9)
+            if (!stix_is_flow_commodity(p, len) || n == 9)
                 return lia_err_set(err, LIA_EINVAL,
                                    "what: '%.*s' is not in flow-commodity-ov (weapons, ammunition,"
                                    " explosives, money, fighters, fuel, drugs, people, other)",

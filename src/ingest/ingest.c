@@ -138,8 +138,13 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
         rc = ingest_marking_check(b->t, o->obj, info, b->a, &why, err);
     seen_in_chunk(c, o, &held);
     const char *inject = NULL;
-    if (rc == 0)
+    /* liaison's own flow definition objects are the same text everywhere: whoever writes
+     * them (a partner whose flows need them) writes no one else's object. */
+    bool fixed = rc == 0 && stix_is_flow_definition(o->obj);
+    if (rc == 0 && !fixed)
         rc = ingest_creator_rule(b, info, &held, &inject, &why, err);
+    else if (fixed && held.found && held.modified_us == info->modified_us)
+        rc = LIA_ECONFLICT;
     if (rc == LIA_ECONFLICT) { /* exactly this version is held already: nothing to do */
         o->r.stored = true;
         return 0;

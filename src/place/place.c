@@ -472,3 +472,11 @@ const char *place_default_dir(char *buf, size_t size)
              env && *env ? "" : "/gazetteer");
     return buf;
 }
+
+place_id place_find(const struct place_index *ix, const char *text)
+{
+    place_id p = place_by_key(ix, text);
+    if (p == PLACE_NONE && strlen(text) <= 8)
+        p = place_by_code(ix, text);
+    return p == PLACE_NONE ? place_by_region_ov(ix, text) : p;
+}

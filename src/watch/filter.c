@@ -69,12 +69,7 @@ static bool is_region(const char *v)
 
 static bool is_commodity(const char *v)
 {
-    static const char *const ov[] = {"weapons", "ammunition", "explosives", "money", "fighters",
-                                     "fuel",    "drugs",      "people",     "other"};
-    for (size_t i = 0; i < sizeof ov / sizeof ov[0]; i++)
-        if (!strcmp(ov[i], v))
-            return true;
-    return false;
+    return stix_is_flow_commodity(v, strlen(v));
 }
 
 #define FLOW_TYPE "liaison-flow"
@@ -85,11 +80,7 @@ static int into_place(const char *v, const char **key, struct lia_err *err)
     const struct place_index *ix = ingest_places();
     if (!ix)
         return lia_err_set(err, LIA_EUNSUPPORTED, "the containment index cannot be loaded");
-    place_id p = place_by_key(ix, v);
-    if (p == PLACE_NONE && strlen(v) <= 8)
-        p = place_by_code(ix, v);
-    if (p == PLACE_NONE)
-        p = place_by_region_ov(ix, v);
+    place_id p = place_find(ix, v);
     if (p == PLACE_NONE)
         return lia_err_set(err, LIA_EINVAL,
                            "into: unknown place '%.60s' (a gazetteer key such as region-sahel, "

@@ -283,6 +283,29 @@ class Story(TaxiiCase):
             self.assertIn(word, p.stderr)
         self.assertEqual(len(watches()), 3)
 
+    def test_9_partner_posts_flows_with_their_definition(self):
+        # The gap of part 1: a partner's flows arrive with liaison's definition objects, which
+        # name liaison as creator. Those exact objects are accepted from anyone; an edited copy
+        # is still refused by the creator rule.
+        run_cli("collection", "add", "--data", W.alg.path, "--title", "Bamako's", "--alias", "bko")
+        run_cli("grant", "--data", W.alg.path, "--collection", "bko", "--partner", "Bamako", "--read",
+                "--write")
+        with open(os.path.join(os.environ.get("LIAISON_SOURCE", "."), "docs", "schemas",
+                               "liaison-flow-definition.json"), encoding="utf-8") as f:
+            defs = json.load(f)["objects"]
+        kidal = gazetteer_location("admin1-ml-9", "Kidal", "ML")
+        mine = flow(["fighters"], W.niger, kidal, "B3", creator=W.bamako)
+        for _ in range(2):  # the second time: held already
+            st, _, j = W.alg_srv.post_objects("bko", defs + [W.niger, kidal, mine], token=W.bamako_token)
+            self.assertEqual((st, j["failure_count"], j["success_count"]), (202, 0, 5), j)
+        edited = dict(defs[1], description="not liaison's text")
+        st, _, j = W.alg_srv.post_objects("bko", [edited], token=W.bamako_token)
+        self.assertEqual(j["failure_count"], 1, j)
+        self.assertIn("created_by_ref", j["failures"][0]["message"])
+        st, _, j = flows({"collection": "bko"}, token=W.bamako_token)
+        self.assertEqual([(e["from"], e["to"], e["what"]) for e in j["edges"]],
+                         [("country-ne", "country-ml", "fighters")])
+
 
 if __name__ == "__main__":
     main()
