@@ -119,7 +119,17 @@ struct answer {
     size_t n_partners;
     const char *self;
     bool names;
+    const struct store_collection *cols;
+    size_t n_cols;
 };
+
+static const char *collection_id(const struct answer *s, int64_t rid)
+{
+    for (size_t i = 0; i < s->n_cols; i++)
+        if (s->cols[i].rid == rid)
+            return s->cols[i].id;
+    return "";
+}
 
 static struct source *source_of(struct answer *s, const char *id)
 {
@@ -241,12 +251,16 @@ static int edge(struct answer *s, struct store_flow_row **e, size_t n, bool firs
         rc = rc ? rc : put_ts(b, "first_reported", added);
         rc = rc ? rc : dbuf_printf(b, ",\"corroborated_later\":%s}", later ? "true" : "false");
     }
-    rc = rc ? rc : dbuf_puts(b, "],\"ids\":[");
-    for (size_t i = 0, w = 0; i < n && rc == 0; i++) {
-        if (i && !strcmp(e[i]->id, e[i - 1]->id))
-            continue;
-        rc = dbuf_puts(b, w++ ? "," : "");
-        rc = rc ? rc : dbuf_json_string(b, e[i]->id, strlen(e[i]->id));
+    /* The ids behind the edge, and (in the same order) the collection each was read from. */
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        rc = dbuf_puts(b, pass ? "],\"collections\":[" : "],\"ids\":[");
+        for (size_t i = 0, w = 0; i < n && rc == 0; i++) {
+            if (i && !strcmp(e[i]->id, e[i - 1]->id))
+                continue;
+            const char *v = pass ? collection_id(s, e[i]->coll) : e[i]->id;
+            rc = dbuf_puts(b, w++ ? "," : "");
+            rc = rc ? rc : dbuf_json_string(b, v, strlen(v));
+        }
     }
     return rc ? rc : dbuf_puts(b, "]}");
 }
@@ -304,7 +318,8 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
     /* The same flow held in two collections is one report. */
     if (n_rows)
         qsort(rows, n_rows, sizeof *rows, by_edge);
-    struct answer s_ = {.out = out, .a = a, .names = p->partner == 0};
+    struct answer s_ = {
+        .out = out, .a = a, .names = p->partner == 0, .cols = cols, .n_cols = n_cols};
     if (s_.names) {
         char *self = NULL;
         struct store_partner *partners = NULL;

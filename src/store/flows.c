@@ -93,6 +93,7 @@ static int flow_row(struct store_cur *cur, struct arena *a, void *dst)
     r->grade = store_col_dup(cur, 9, a);
     r->first_seen = store_col_int(cur, 10);
     r->last_seen = store_col_int(cur, 11);
+    r->coll = store_col_int(cur, 12);
     return r->id && r->what && r->from && r->to && r->source && r->grade ? 0 : LIA_ETOOBIG;
 }
 
@@ -118,7 +119,7 @@ int store_query_flows(struct store *s, const struct store_policy *p, int64_t col
                                "SELECT o.date_added, f.id, f.version, f.what,"
                                " ps.loc IS NOT NULL, coalesce(ps.%s, f.src), pd.loc IS NOT NULL,"
                                " coalesce(pd.%s, f.dst), f.source, f.grade, f.first_seen,"
-                               " f.last_seen FROM object o INDEXED BY object_page JOIN flow f ON"
+                               " f.last_seen, o.coll FROM object o INDEXED BY object_page JOIN flow f ON"
                                " f.obj = o.date_added LEFT JOIN place_of ps ON ps.coll = o.coll"
                                " AND ps.loc = f.src",
                                level, level);

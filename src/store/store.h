@@ -269,6 +269,7 @@ struct store_flow_row {
     const char *source; /* created_by_ref, "" when none */
     const char *grade;  /* "" when none */
     int64_t first_seen, last_seen;
+    int64_t coll; /* the collection's rowid */
 };
 int store_query_flows(struct store *s, const struct store_policy *p, int64_t coll,
                       const struct store_flow_query *q, struct arena *a,

@@ -144,6 +144,8 @@ export const liaison = {
     jsonCall('/liaison/intake/publish', 'POST', { collection, marking, bundle }),
   /** Names, aliases and text, matched after Arabic normalisation on the server. */
   search: (params) => jsonCall('/liaison/search' + query(params), 'GET'),
+  /** Flow edges (docs/flows.md): into, out_of, through, what, since, source, min_grade. */
+  flows: (params) => jsonCall('/liaison/flows' + query(params), 'GET'),
   /** The caller's watches, each with how many times it fired (events). */
   watches: () => jsonCall('/liaison/watches', 'GET'),
 };

@@ -10,6 +10,7 @@ import inbox from './inbox.js';
 import intake from './intake.js';
 import search from './search.js';
 import find from './find.js';
+import map from './map.js';
 
 export const signinPage = signin;
-export const pages = [dashboard, collections, objects, object, graph, ...inbox, intake, search, find];
+export const pages = [dashboard, collections, objects, object, graph, ...inbox, intake, search, map, find];
