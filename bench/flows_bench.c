@@ -11,7 +11,9 @@
  * Baseline: walking the same N flow versions through the ordinary object gate
  * (store_query_objects, ids only, pages of 1,000), the cheapest way to merely list them.
  *
- *   bench_flows_bench [-n N] [-r R] [--keep DIR]
+ *   bench_flows_bench [-n N] [-r R] [--keep DIR | --reuse DIR]
+ *
+ * --keep DIR leaves the store in DIR; --reuse DIR times the queries on a store kept so.
  *
  * Prints one line per query: "query=... who=... cpu_ms=median wall_ms=median edges=E
  * ratio=cpu/baseline cpu". CPU time of the thread is the figure judged: the machine's cores
@@ -109,7 +111,9 @@ int main(int argc, char **argv)
 {
     size_t n_flows = 100000, runs = 9;
     const char *keep = NULL;
+    const char *reuse = NULL;
     static const struct option opts[] = {{"keep", required_argument, NULL, 'k'},
+                                         {"reuse", required_argument, NULL, 'u'},
                                          {NULL, 0, NULL, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "n:r:", opts, NULL)) != -1) {
@@ -119,6 +123,8 @@ int main(int argc, char **argv)
             runs = strtoul(optarg, NULL, 10);
         else if (ch == 'k')
             keep = optarg;
+        else if (ch == 'u')
+            keep = reuse = optarg;
         else
             return 2;
     }
@@ -126,7 +132,7 @@ int main(int argc, char **argv)
     if (!mkdtemp(dir))
         die("mkdtemp", NULL);
     snprintf(path, sizeof path, "%s/liaison.db", keep ? keep : dir);
-    struct store_options opt = {.pool_size = 2, .busy_timeout_ms = 5000, .create = true};
+    struct store_options opt = {.pool_size = 2, .busy_timeout_ms = 5000, .create = !reuse};
     struct lia_err err;
     lia_err_clear(&err);
     struct store *s;
@@ -134,15 +140,16 @@ int main(int argc, char **argv)
         die("store_open", &err);
     struct arena a;
     arena_init(&a, 0);
-    struct store_collection col;
-    if (store_collection_add(s, "flows", NULL, "flows", STORE_TLP_AMBER, &a, &col, &err))
+    struct store_collection col = {.rid = 1};
+    if (!reuse && store_collection_add(s, "flows", NULL, "flows", STORE_TLP_AMBER, &a, &col, &err))
         die("collection", &err);
     struct store_partner p = {.identity_id = "identity--00000000-0000-4000-8000-000000000001",
                               .identity_json = "{}",
                               .name = "P",
                               .clearance = STORE_TLP_AMBER};
-    int64_t prid;
-    if (store_partner_add(s, &p, &prid, &err) || store_grant_set(s, col.rid, prid, true, false, &err))
+    int64_t prid = 1;
+    if (!reuse &&
+        (store_partner_add(s, &p, &prid, &err) || store_grant_set(s, col.rid, prid, true, false, &err)))
         die("partner", &err);
     struct access_principal admin = {
         .actor = "local/bench", .admin = true, .policy = {.all = true, .clearance = STORE_TLP_RED}};
@@ -153,7 +160,7 @@ int main(int argc, char **argv)
     struct dbuf body;
     dbuf_init(&body, (size_t)1 << 30);
     dbuf_puts(&body, "{\"objects\":[");
-    for (size_t i = 0; i < N_GAZ + N_OWN; i++) {
+    for (size_t i = 0; i < N_GAZ + N_OWN && !reuse; i++) {
         if (i < N_GAZ)
             place_stix_id("location", gaz[i][0], loc[i]);
         else
@@ -167,9 +174,11 @@ int main(int argc, char **argv)
                     cc ? cc : "western-africa", "\"");
     }
     dbuf_puts(&body, "]}");
-    ingest_text(s, &admin, col.rid, &body);
+    if (!reuse)
+        ingest_text(s, &admin, col.rid, &body);
+    dbuf_reset(&body);
     double t0 = now_ms();
-    for (size_t i = 0; i < n_flows; i++) {
+    for (size_t i = 0; i < n_flows && !reuse; i++) {
         if (body.len == 0)
             dbuf_puts(&body, "{\"objects\":[");
         else

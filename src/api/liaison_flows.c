@@ -14,6 +14,7 @@
  */
 #include "api/api_int.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,17 +86,129 @@ static int parse(const struct api_flows_params *in, struct arena *a, struct stor
     return 0;
 }
 
-/* Edge order: from, to, what; then the version. */
+/* Strings made unique, so that equal strings are one pointer and order is a number: the rows
+ * of 100,000 flows repeat a few hundred places, nine commodities, a few sources and grades. */
+struct interner {
+    const char **slot; /* open addressing; NULL: empty */
+    uint32_t *num;     /* the number of the string in slot i (first come, first numbered) */
+    size_t cap, n;
+};
+
+static uint64_t hash_of(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int intern_init(struct interner *t, size_t want, struct arena *a)
+{
+    size_t cap = 64;
+    while (cap < 2 * want)
+        cap *= 2;
+    t->slot = arena_alloc(a, cap * sizeof *t->slot);
+    t->num = arena_alloc(a, cap * sizeof *t->num);
+    if (!t->slot || !t->num)
+        return LIA_ENOMEM;
+    memset(t->slot, 0, cap * sizeof *t->slot);
+    t->cap = cap, t->n = 0;
+    return 0;
+}
+
+/* The one pointer for s's text (s itself the first time), and its number in *num. The table
+ * holds at most want strings (intern_init), so it is never full. */
+static const char *intern(struct interner *t, const char *s, uint32_t *num)
+{
+    size_t i = (size_t)hash_of(s) & (t->cap - 1);
+    while (t->slot[i] && strcmp(t->slot[i], s))
+        i = (i + 1) & (t->cap - 1);
+    if (!t->slot[i])
+        t->slot[i] = s, t->num[i] = (uint32_t)t->n++;
+    *num = t->num[i];
+    return t->slot[i];
+}
+
+/* Ranks the strings of t in byte order: rank[number]. */
+static uint32_t *intern_ranks(const struct interner *t, struct arena *a)
+{
+    const char **by = arena_alloc(a, (t->n + 1) * sizeof *by);
+    uint32_t *rank = arena_alloc(a, (t->n + 1) * sizeof *rank);
+    if (!by || !rank)
+        return NULL;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slot[i])
+            by[t->num[i]] = t->slot[i];
+    /* Few strings: an insertion sort of their numbers by text. */
+    uint32_t *order = arena_alloc(a, (t->n + 1) * sizeof *order);
+    if (!order)
+        return NULL;
+    for (uint32_t i = 0; i < t->n; i++) {
+        uint32_t k = i;
+        for (; k > 0 && strcmp(by[order[k - 1]], by[i]) > 0; k--)
+            order[k] = order[k - 1];
+        order[k] = i;
+    }
+    for (uint32_t i = 0; i < t->n; i++)
+        rank[order[i]] = i;
+    return rank;
+}
+
+/* A row's place in the answer: edge (from, to, what by rank), source, flow, version. */
+struct keyed {
+    uint32_t from, to, what, source, id;
+    int64_t date_added;
+    struct store_flow_row *r;
+};
+
 static int by_edge(const void *x, const void *y)
 {
-    const struct store_flow_row *a = *(const struct store_flow_row *const *)x;
-    const struct store_flow_row *b = *(const struct store_flow_row *const *)y;
-    int c = strcmp(a->from, b->from);
-    c = c ? c : strcmp(a->to, b->to);
-    c = c ? c : strcmp(a->what, b->what);
-    c = c ? c : strcmp(a->source, b->source);
-    c = c ? c : strcmp(a->id, b->id);
-    return c ? c : (a->date_added > b->date_added) - (a->date_added < b->date_added);
+    const struct keyed *a = x, *b = y;
+    if (a->from != b->from)
+        return a->from < b->from ? -1 : 1;
+    if (a->to != b->to)
+        return a->to < b->to ? -1 : 1;
+    if (a->what != b->what)
+        return a->what < b->what ? -1 : 1;
+    if (a->source != b->source)
+        return a->source < b->source ? -1 : 1;
+    if (a->id != b->id)
+        return a->id < b->id ? -1 : 1;
+    return (a->date_added > b->date_added) - (a->date_added < b->date_added);
+}
+
+/* Interns the rows' strings (so that equal texts are equal pointers) and sorts them into
+ * edges: rows[] is rewritten in answer order. */
+static int sort_rows(struct store_flow_row **rows, size_t n, struct arena *a)
+{
+    struct interner words, ids;
+    struct keyed *k = arena_alloc(a, (n ? n : 1) * sizeof *k);
+    if (!k || intern_init(&words, 4 * n + 16, a) || intern_init(&ids, 2 * n + 16, a))
+        return LIA_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        struct store_flow_row *r = rows[i];
+        uint32_t ignored;
+        r->from = intern(&words, r->from, &k[i].from);
+        r->to = intern(&words, r->to, &k[i].to);
+        r->what = intern(&words, r->what, &k[i].what);
+        r->source = intern(&words, r->source, &k[i].source);
+        r->grade = intern(&words, r->grade, &ignored);
+        r->modified = r->modified ? intern(&words, r->modified, &ignored) : "";
+        r->id = intern(&ids, r->id, &k[i].id);
+        k[i].date_added = r->date_added;
+        k[i].r = r;
+    }
+    uint32_t *rank = intern_ranks(&words, a);
+    if (!rank)
+        return LIA_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        k[i].from = rank[k[i].from], k[i].to = rank[k[i].to];
+        k[i].what = rank[k[i].what], k[i].source = rank[k[i].source];
+    }
+    qsort(k, n, sizeof *k, by_edge);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = k[i].r;
+    return 0;
 }
 
 /* Grades compare as reliability, then credibility: "A2" is better than "B2" and than "A3". */
@@ -123,12 +236,12 @@ struct answer {
     size_t n_cols;
 };
 
-static const char *collection_id(const struct answer *s, int64_t rid)
+static size_t collection_index(const struct answer *s, int64_t rid)
 {
-    for (size_t i = 0; i < s->n_cols; i++)
-        if (s->cols[i].rid == rid)
-            return s->cols[i].id;
-    return "";
+    size_t i = 0;
+    while (i + 1 < s->n_cols && s->cols[i].rid != rid)
+        i++;
+    return i;
 }
 
 static struct source *source_of(struct answer *s, const char *id)
@@ -182,9 +295,10 @@ static int edge(struct answer *s, struct store_flow_row **e, size_t n, bool firs
     const char *grades[64];
     size_t counts[64], n_grades = 0;
     for (size_t i = 0; i < n; i++) {
-        bool new_id = i == 0 || strcmp(e[i]->id, e[i - 1]->id) || strcmp(e[i]->source, e[i - 1]->source);
+        /* Strings are interned (sort_rows): equal texts are one pointer. */
+        bool new_id = i == 0 || e[i]->id != e[i - 1]->id || e[i]->source != e[i - 1]->source;
         reports += new_id;
-        n_sources += i == 0 || strcmp(e[i]->source, e[i - 1]->source);
+        n_sources += i == 0 || e[i]->source != e[i - 1]->source;
         if (e[i]->first_seen && (!first_seen || e[i]->first_seen < first_seen))
             first_seen = e[i]->first_seen;
         if (e[i]->last_seen > last_seen)
@@ -192,7 +306,7 @@ static int edge(struct answer *s, struct store_flow_row **e, size_t n, bool firs
         if (better(e[i]->grade, best))
             best = e[i]->grade;
         size_t k = 0;
-        while (k < n_grades && strcmp(grades[k], e[i]->grade))
+        while (k < n_grades && grades[k] != e[i]->grade)
             k++;
         if (k == n_grades && n_grades < 64)
             grades[n_grades] = e[i]->grade, counts[n_grades++] = 0;
@@ -226,15 +340,15 @@ static int edge(struct answer *s, struct store_flow_row **e, size_t n, bool firs
         size_t sreports = 0;
         int64_t added = INT64_MAX;
         const char *sbest = "";
-        for (j = i; j < n && !strcmp(e[j]->source, e[i]->source); j++) {
-            sreports += j == i || strcmp(e[j]->id, e[j - 1]->id);
+        for (j = i; j < n && e[j]->source == e[i]->source; j++) {
+            sreports += j == i || e[j]->id != e[j - 1]->id;
             added = e[j]->date_added < added ? e[j]->date_added : added;
             if (better(e[j]->grade, sbest))
                 sbest = e[j]->grade;
         }
         bool later = false;
         for (size_t k = 0; k < n && !later; k++)
-            later = strcmp(e[k]->source, e[i]->source) && e[k]->date_added > added;
+            later = e[k]->source != e[i]->source && e[k]->date_added > added;
         struct source *src = source_of(s, e[i]->source);
         if (!src)
             return LIA_ENOMEM;
@@ -251,15 +365,18 @@ static int edge(struct answer *s, struct store_flow_row **e, size_t n, bool firs
         rc = rc ? rc : put_ts(b, "first_reported", added);
         rc = rc ? rc : dbuf_printf(b, ",\"corroborated_later\":%s}", later ? "true" : "false");
     }
-    /* The ids behind the edge, and (in the same order) the collection each was read from. */
+    /* The ids behind the edge, and (in the same order) where each was read from: its
+     * collection's place in the answer's "collections". */
     for (int pass = 0; pass < 2 && rc == 0; pass++) {
-        rc = dbuf_puts(b, pass ? "],\"collections\":[" : "],\"ids\":[");
+        rc = dbuf_puts(b, pass ? "],\"in\":[" : "],\"ids\":[");
         for (size_t i = 0, w = 0; i < n && rc == 0; i++) {
-            if (i && !strcmp(e[i]->id, e[i - 1]->id))
+            if (i && e[i]->id == e[i - 1]->id)
                 continue;
-            const char *v = pass ? collection_id(s, e[i]->coll) : e[i]->id;
             rc = dbuf_puts(b, w++ ? "," : "");
-            rc = rc ? rc : dbuf_json_string(b, v, strlen(v));
+            if (rc == 0 && pass)
+                rc = dbuf_printf(b, "%zu", collection_index(s, e[i]->coll));
+            else if (rc == 0)
+                rc = dbuf_json_string(b, e[i]->id, strlen(e[i]->id));
         }
     }
     return rc ? rc : dbuf_puts(b, "]}");
@@ -315,9 +432,8 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
         rc = lia_err_set(err, LIA_ENOTFOUND, "no such collection");
     if (rc)
         return rc;
-    /* The same flow held in two collections is one report. */
-    if (n_rows)
-        qsort(rows, n_rows, sizeof *rows, by_edge);
+    if (rc == 0 && sort_rows(rows, n_rows, a))
+        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
     struct answer s_ = {
         .out = out, .a = a, .names = p->partner == 0, .cols = cols, .n_cols = n_cols};
     if (s_.names) {
@@ -333,17 +449,15 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
     rc = rc ? rc : dbuf_printf(out, "{\"level\":\"%s\",\"edges\":[", q.by_place ? "place" : "country");
     size_t n_edges = 0;
     for (size_t i = 0, j; i < n_rows && rc == 0; i = j) {
-        for (j = i + 1; j < n_rows && !strcmp(rows[j]->from, rows[i]->from) &&
-                        !strcmp(rows[j]->to, rows[i]->to) && !strcmp(rows[j]->what, rows[i]->what);
+        for (j = i + 1; j < n_rows && rows[j]->from == rows[i]->from &&
+                        rows[j]->to == rows[i]->to && rows[j]->what == rows[i]->what;
              j++)
             ;
-        /* Drop the second copy of a version held in two collections. */
+        /* The same flow version held in two collections is one report. */
         size_t w = i;
         for (size_t k = i; k < j; k++)
-            if (k == i || strcmp(rows[k]->id, rows[w - 1]->id) ||
-                strcmp(rows[k]->source, rows[w - 1]->source) ||
-                strcmp(rows[k]->modified ? rows[k]->modified : "",
-                       rows[w - 1]->modified ? rows[w - 1]->modified : ""))
+            if (k == i || rows[k]->id != rows[w - 1]->id || rows[k]->source != rows[w - 1]->source ||
+                rows[k]->modified != rows[w - 1]->modified)
                 rows[w++] = rows[k];
         rc = edge(&s_, rows + i, w - i, n_edges++ == 0);
     }
@@ -360,6 +474,11 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
                               s_.src[i].edges, s_.src[i].corroborated,
                               s_.src[i].edges ? (double)s_.src[i].corroborated / (double)s_.src[i].edges
                                               : 0.0);
+    }
+    rc = rc ? rc : dbuf_puts(out, "],\"collections\":[");
+    for (size_t i = 0; i < n_cols && rc == 0; i++) {
+        rc = dbuf_puts(out, i ? "," : "");
+        rc = rc ? rc : dbuf_json_string(out, cols[i].id, strlen(cols[i].id));
     }
     rc = rc ? rc : dbuf_puts(out, "]}");
     if (rc && !err->code)

@@ -85,7 +85,7 @@ static const struct key keys[] = {
     SIZE(sync_interval, "0", 0, 604800,
          "seconds between runs of the configured pulls and pushes (0: off)"),
     SIZE(watch_max_per_principal, "100", 1, 100000, "watches one principal may have"),
-    SIZE(flows_max_rows, "1000000", 1000, 100000000,
+    SIZE(flows_max_rows, "1000000", 1, 100000000,
          "flow rows (a flow per commodity) one flows query may read"),
     SIZE(watch_poll_ms, "500", 10, 60000,
          "milliseconds between looks for new object versions to match"),

@@ -306,6 +306,21 @@ class Story(TaxiiCase):
         self.assertEqual([(e["from"], e["to"], e["what"]) for e in j["edges"]],
                          [("country-ne", "country-ml", "fighters")])
 
+    def test_zz_row_limit(self):
+        # flows_max_rows bounds the rows one query reads: past it 413, nothing half-answered.
+        W.alg_srv.stop()
+        lim = Server(W.alg, sets=["flows_max_rows=3"]).start()
+        try:
+            st, _, j = flows({}, server=lim)
+            self.assertEqual(st, 413, j)
+            self.assertIn("flows_max_rows", j["description"])
+            st, _, j = flows({"what": "money", "collection": "flows"}, server=lim)
+            self.assertEqual(st, 200, j)
+            self.assertEqual([e["what"] for e in j["edges"]], ["money"])
+        finally:
+            lim.stop()
+            W.alg_srv.start()
+
 
 if __name__ == "__main__":
     main()

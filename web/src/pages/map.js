@@ -88,7 +88,7 @@ function edgeLabel(e) {
   return t('map_edge', { what: t('commodity_' + e.what), from: placeName(e.from), to: placeName(e.to), n: e.reports, sources: e.n_sources });
 }
 
-function details(panel, e, ctx) {
+function details(panel, e, ctx, collections) {
   const me = ctx.session.me;
   fill(panel,
     h('h2', { id: 'map-details-title' }, edgeLabel(e)),
@@ -106,7 +106,7 @@ function details(panel, e, ctx) {
     })),
     h('h3', null, t('map_reports_title')),
     h('ul', { id: 'map-reports' }, e.ids.map((id, i) => h('li', null,
-      h('a', { href: '/collections/' + encodeURIComponent(e.collections[i]) + '/objects/' + encodeURIComponent(id), 'data-link': true, 'data-id': id }, id)))));
+      h('a', { href: '/collections/' + encodeURIComponent(collections[e.in[i]]) + '/objects/' + encodeURIComponent(id), 'data-link': true, 'data-id': id }, id)))));
   panel.hidden = false;
   panel.focus();
 }
@@ -152,7 +152,8 @@ function drawMap(svgBox, edges, onPick) {
 
 function legend() {
   return h('ul', { class: 'map-legend', id: 'map-legend', 'aria-label': t('map_legend') }, COMMODITIES.map((c) =>
-    h('li', null, h('span', { class: 'swatch', style: 'background:' + COLOURS[c], 'aria-hidden': 'true' }), t('commodity_' + c))));
+    h('li', { 'data-what': c }, s('svg', { class: 'swatch', viewBox: '0 0 24 8', width: 24, height: 8, 'aria-hidden': 'true' },
+      s('rect', { width: 24, height: 8, rx: 2, fill: COLOURS[c] })), t('commodity_' + c))));
 }
 
 function select(id, label, value, options) {
@@ -216,7 +217,7 @@ export default {
     }
     const edges = res.edges;
     const svgBox = h('div', { class: 'map-svg' });
-    const pick = (e) => details(panel, e, ctx);
+    const pick = (e) => details(panel, e, ctx, res.collections);
     fill(area,
       h('p', { class: 'count', id: 'map-count' }, t('map_count', { n: edges.length })),
       svgBox, legend(),
