@@ -61,23 +61,29 @@ static void die(const char *what, const struct lia_err *err)
 #define N_GAZ 40
 #define N_OWN 20
 static const char *const gaz[N_GAZ][2] = {
-    {"country-ly", "LY"},   {"country-ml", "ML"},   {"country-ne", "NE"},
-    {"country-dz", "DZ"},   {"country-td", "TD"},   {"country-bf", "BF"},
-    {"country-mr", "MR"},   {"country-ng", "NG"},   {"country-sd", "SD"},
-    {"country-tn", "TN"},   {"country-eg", "EG"},   {"country-ma", "MA"},
-    {"country-sn", "SN"},   {"country-cm", "CM"},   {"country-gh", "GH"},
-    {"country-ci", "CI"},   {"country-bj", "BJ"},   {"country-tg", "TG"},
-    {"country-gn", "GN"},   {"country-sy", "SY"},   {"country-iq", "IQ"},
-    {"country-tr", "TR"},   {"country-fr", "FR"},   {"country-it", "IT"},
-    {"country-es", "ES"},   {"country-so", "SO"},   {"country-ke", "KE"},
-    {"country-et", "ET"},   {"country-ye", "YE"},   {"country-sa", "SA"},
-    {"country-af", "AF"},   {"country-pk", "PK"},   {"country-cf", "CF"},
-    {"country-ss", "SS"},   {"country-er", "ER"},   {"country-dj", "DJ"},
-    {"region-northern-mali", "ML"}, {"region-sahel", NULL}, {"region-maghreb", NULL},
-    {"region-lake-chad-basin", NULL}};
+    {"country-ly", "LY"},           {"country-ml", "ML"},
+    {"country-ne", "NE"},           {"country-dz", "DZ"},
+    {"country-td", "TD"},           {"country-bf", "BF"},
+    {"country-mr", "MR"},           {"country-ng", "NG"},
+    {"country-sd", "SD"},           {"country-tn", "TN"},
+    {"country-eg", "EG"},           {"country-ma", "MA"},
+    {"country-sn", "SN"},           {"country-cm", "CM"},
+    {"country-gh", "GH"},           {"country-ci", "CI"},
+    {"country-bj", "BJ"},           {"country-tg", "TG"},
+    {"country-gn", "GN"},           {"country-sy", "SY"},
+    {"country-iq", "IQ"},           {"country-tr", "TR"},
+    {"country-fr", "FR"},           {"country-it", "IT"},
+    {"country-es", "ES"},           {"country-so", "SO"},
+    {"country-ke", "KE"},           {"country-et", "ET"},
+    {"country-ye", "YE"},           {"country-sa", "SA"},
+    {"country-af", "AF"},           {"country-pk", "PK"},
+    {"country-cf", "CF"},           {"country-ss", "SS"},
+    {"country-er", "ER"},           {"country-dj", "DJ"},
+    {"region-northern-mali", "ML"}, {"region-sahel", NULL},
+    {"region-maghreb", NULL},       {"region-lake-chad-basin", NULL}};
 static const char *const own_cc[] = {"LY", "ML", "NE", "DZ", "TD"};
-static const char *const what[] = {"weapons", "ammunition", "explosives", "money", "fighters",
-                                   "fuel",    "drugs",      "people"};
+static const char *const what[] = {"weapons",  "ammunition", "explosives", "money",
+                                   "fighters", "fuel",       "drugs",      "people"};
 #define TLP_RED "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
 #define FLOW_EXT "extension-definition--b708057e-3178-4c8c-a463-32ad8e683cd7"
 
@@ -148,8 +154,8 @@ int main(int argc, char **argv)
                               .name = "P",
                               .clearance = STORE_TLP_AMBER};
     int64_t prid = 1;
-    if (!reuse &&
-        (store_partner_add(s, &p, &prid, &err) || store_grant_set(s, col.rid, prid, true, false, &err)))
+    if (!reuse && (store_partner_add(s, &p, &prid, &err) ||
+                   store_grant_set(s, col.rid, prid, true, false, &err)))
         die("partner", &err);
     struct access_principal admin = {
         .actor = "local/bench", .admin = true, .policy = {.all = true, .clearance = STORE_TLP_RED}};
@@ -190,17 +196,19 @@ int main(int argc, char **argv)
         char via[120] = "";
         if (rnd(3) == 0)
             snprintf(via, sizeof via, ",\"via_refs\":[\"%s\"]", loc[rnd(N_GAZ + N_OWN)]);
-        dbuf_printf(&body,
-                    "{\"type\":\"liaison-flow\",\"spec_version\":\"2.1\",\"id\":\"liaison-flow--"
-                    "%08zx-0000-4000-8000-%012u\",\"created\":\"2026-01-01T00:00:00.000Z\","
-                    "\"modified\":\"2026-01-01T00:00:00.000Z\",\"commodities\":[%s],"
-                    "\"from_ref\":\"%s\",\"to_ref\":\"%s\"%s,\"first_seen\":\"2025-%02u-01T00:00:00Z\","
-                    "\"extensions\":{\"" FLOW_EXT "\":{\"extension_type\":\"new-sdo\"},\"" ACCESS_EXT_GRADING
-                    "\":{\"extension_type\":\"property-extension\",\"scale\":\"admiralty\","
-                    "\"source_reliability\":\"%c\",\"information_credibility\":\"%c\"}}%s}",
-                    i, rnd(1000000), commodities, loc[rnd(N_GAZ + N_OWN)],
-                    loc[rnd(N_GAZ + N_OWN)], via, 1 + rnd(12), 'A' + rnd(6), '1' + rnd(6),
-                    rnd(5) == 0 ? ",\"object_marking_refs\":[\"" TLP_RED "\"]" : "");
+        dbuf_printf(
+            &body,
+            "{\"type\":\"liaison-flow\",\"spec_version\":\"2.1\",\"id\":\"liaison-flow--"
+            "%08zx-0000-4000-8000-%012u\",\"created\":\"2026-01-01T00:00:00.000Z\","
+            "\"modified\":\"2026-01-01T00:00:00.000Z\",\"commodities\":[%s],"
+            "\"from_ref\":\"%s\",\"to_ref\":\"%s\"%s,\"first_seen\":\"2025-%02u-01T00:00:00Z\","
+            "\"extensions\":{\"" FLOW_EXT
+            "\":{\"extension_type\":\"new-sdo\"},\"" ACCESS_EXT_GRADING
+            "\":{\"extension_type\":\"property-extension\",\"scale\":\"admiralty\","
+            "\"source_reliability\":\"%c\",\"information_credibility\":\"%c\"}}%s}",
+            i, rnd(1000000), commodities, loc[rnd(N_GAZ + N_OWN)], loc[rnd(N_GAZ + N_OWN)], via,
+            1 + rnd(12), 'A' + rnd(6), '1' + rnd(6),
+            rnd(5) == 0 ? ",\"object_marking_refs\":[\"" TLP_RED "\"]" : "");
         if ((i + 1) % 5000 == 0 || i + 1 == n_flows) {
             dbuf_puts(&body, "]}");
             ingest_text(s, &admin, col.rid, &body);

@@ -324,7 +324,8 @@ static int edge(struct answer *s, struct store_flow_row **e, size_t n, bool firs
     rc = rc ? rc : put_str(b, "to", r0->to);
     rc = rc ? rc : put_str(b, "what", r0->what);
     rc = rc ? rc
-            : dbuf_printf(b, ",\"from_placed\":%s,\"to_placed\":%s,\"reports\":%zu,\"n_sources\":%zu",
+            : dbuf_printf(b,
+                          ",\"from_placed\":%s,\"to_placed\":%s,\"reports\":%zu,\"n_sources\":%zu",
                           r0->from_placed ? "true" : "false", r0->to_placed ? "true" : "false",
                           reports, n_sources);
     rc = rc ? rc : dbuf_printf(b, ",\"corroborated\":%s", n_sources > 1 ? "true" : "false");
@@ -421,9 +422,8 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
         for (size_t k = 0; k < n && rc == 0; k++) {
             rows[n_rows++] = &got[k];
             if (named && (k == 0 || got[k].date_added != got[k - 1].date_added))
-                named[n_named++] = (struct store_row){.date_added = got[k].date_added,
-                                                      .id = got[k].id,
-                                                      .modified = got[k].modified};
+                named[n_named++] = (struct store_row){
+                    .date_added = got[k].date_added, .id = got[k].id, .modified = got[k].modified};
         }
         if (rc == 0 && t && n_named)
             rc = audit_ticket_add(t, cols[i].id, "flows", named, n_named, err);
@@ -446,7 +446,8 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
         rc = store_partner_list(s, a, &partners, &s_.n_partners, err);
         s_.partners = partners;
     }
-    rc = rc ? rc : dbuf_printf(out, "{\"level\":\"%s\",\"edges\":[", q.by_place ? "place" : "country");
+    rc = rc ? rc
+            : dbuf_printf(out, "{\"level\":\"%s\",\"edges\":[", q.by_place ? "place" : "country");
     size_t n_edges = 0;
     for (size_t i = 0, j; i < n_rows && rc == 0; i = j) {
         for (j = i + 1; j < n_rows && rows[j]->from == rows[i]->from &&
@@ -456,7 +457,8 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
         /* The same flow version held in two collections is one report. */
         size_t w = i;
         for (size_t k = i; k < j; k++)
-            if (k == i || rows[k]->id != rows[w - 1]->id || rows[k]->source != rows[w - 1]->source ||
+            if (k == i || rows[k]->id != rows[w - 1]->id ||
+                rows[k]->source != rows[w - 1]->source ||
                 rows[k]->modified != rows[w - 1]->modified)
                 rows[w++] = rows[k];
         rc = edge(&s_, rows + i, w - i, n_edges++ == 0);
@@ -472,8 +474,9 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
         rc = rc ? rc
                 : dbuf_printf(out, ",\"edges\":%zu,\"corroborated_later\":%zu,\"rate\":%.3f}",
                               s_.src[i].edges, s_.src[i].corroborated,
-                              s_.src[i].edges ? (double)s_.src[i].corroborated / (double)s_.src[i].edges
-                                              : 0.0);
+                              s_.src[i].edges
+                                  ? (double)s_.src[i].corroborated / (double)s_.src[i].edges
+                                  : 0.0);
     }
     rc = rc ? rc : dbuf_puts(out, "],\"collections\":[");
     for (size_t i = 0; i < n_cols && rc == 0; i++) {

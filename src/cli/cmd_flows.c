@@ -29,33 +29,64 @@ static void usage(FILE *out)
 
 int cli_flows(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},       {"into", required_argument, NULL, 'i'},
-        {"out-of", required_argument, NULL, 'o'},     {"through", required_argument, NULL, 't'},
-        {"what", required_argument, NULL, 'w'},       {"since", required_argument, NULL, 's'},
-        {"source", required_argument, NULL, 'S'},     {"min-grade", required_argument, NULL, 'g'},
-        {"level", required_argument, NULL, 'l'},      {"collection", required_argument, NULL, 'c'},
-        {"partner", required_argument, NULL, 'p'},    {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"into", required_argument, NULL, 'i'},
+                                         {"out-of", required_argument, NULL, 'o'},
+                                         {"through", required_argument, NULL, 't'},
+                                         {"what", required_argument, NULL, 'w'},
+                                         {"since", required_argument, NULL, 's'},
+                                         {"source", required_argument, NULL, 'S'},
+                                         {"min-grade", required_argument, NULL, 'g'},
+                                         {"level", required_argument, NULL, 'l'},
+                                         {"collection", required_argument, NULL, 'c'},
+                                         {"partner", required_argument, NULL, 'p'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     struct api_flows_params in = {0};
     const char *dir = NULL, *partner = NULL;
     int ch;
     cli_reset_getopt();
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': dir = optarg; break;
-        case 'i': in.into = optarg; break;
-        case 'o': in.out_of = optarg; break;
-        case 't': in.through = optarg; break;
-        case 'w': in.what = optarg; break;
-        case 's': in.since = optarg; break;
-        case 'S': in.source = optarg; break;
-        case 'g': in.min_grade = optarg; break;
-        case 'l': in.level = optarg; break;
-        case 'c': in.collection = optarg; break;
-        case 'p': partner = optarg; break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'i':
+            in.into = optarg;
+            break;
+        case 'o':
+            in.out_of = optarg;
+            break;
+        case 't':
+            in.through = optarg;
+            break;
+        case 'w':
+            in.what = optarg;
+            break;
+        case 's':
+            in.since = optarg;
+            break;
+        case 'S':
+            in.source = optarg;
+            break;
+        case 'g':
+            in.min_grade = optarg;
+            break;
+        case 'l':
+            in.level = optarg;
+            break;
+        case 'c':
+            in.collection = optarg;
+            break;
+        case 'p':
+            partner = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!dir || optind != argc) {
@@ -95,7 +126,9 @@ int cli_flows(int argc, char **argv)
     arena_release(&a);
     store_close(s);
     if (rc)
-        return cli_error(rc == LIA_EINVAL ? CLI_USAGE : rc == LIA_ENOTFOUND ? CLI_NOTFOUND : CLI_FAIL,
+        return cli_error(rc == LIA_EINVAL      ? CLI_USAGE
+                         : rc == LIA_ENOTFOUND ? CLI_NOTFOUND
+                                               : CLI_FAIL,
                          "flows", "%s", err.msg);
     return CLI_OK;
 }

@@ -32,11 +32,10 @@ static void usage(FILE *out)
             "Names and aliases match after Arabic and Latin normalisation. T is a STIX type;\n"
             "CC a two-letter country code, REGION a STIX region (northern-africa...); M one of\n"
             "clear, green, amber, amber+strict, red. --into PLACE (a gazetteer key such as\n"
-            "region-sahel, an ISO 3166 code or a STIX region) selects flows (liaison-flow) into or\n"
-            "through it, places inside it included; --what W a commodity (weapons, money...).\n"
-            "add prints the id and, with --webhook, the\n"
-            "signing secret, once. test lists what stored objects the watch selects now,\n"
-            "without firing.\n");
+            "region-sahel, an ISO 3166 code or a STIX region) selects flows (liaison-flow)\n"
+            "into or through it, places inside it included; --what W a commodity (weapons,\n"
+            "money...). add prints the id and, with --webhook, the signing secret, once. test\n"
+            "lists what stored objects the watch selects now, without firing.\n");
 }
 
 struct args {

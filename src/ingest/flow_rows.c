@@ -111,8 +111,8 @@ int ingest_flow_rows(json_t *obj, const struct stix_info *info, struct arena *a,
         return rc;
     }
     struct store_flow *f = arena_alloc(a, sizeof *f);
-    struct store_placed *p = arena_alloc(a, (json_array_size(json_object_get(obj, "via_refs")) + 2) *
-                                                sizeof *p);
+    struct store_placed *p =
+        arena_alloc(a, (json_array_size(json_object_get(obj, "via_refs")) + 2) * sizeof *p);
     if (!f || !p)
         return LIA_ENOMEM;
     memset(f, 0, sizeof *f);

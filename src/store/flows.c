@@ -39,8 +39,8 @@ int store_put_flow_rows(struct store_txn *t, int64_t coll, const struct store_ob
                          sv_text(o->created_by_ref ? o->created_by_ref : "")),
                       NULL, "store flow", err);
     for (size_t i = 0; f && i < f->n_via && rc == 0; i++)
-        rc = store_do(t->conn, &via, SV(sv_int(added), sv_text(f->via_refs[i])), NULL,
-                      "store flow", err);
+        rc = store_do(t->conn, &via, SV(sv_int(added), sv_text(f->via_refs[i])), NULL, "store flow",
+                      err);
     for (size_t i = 0; i < o->n_placed && rc == 0; i++) {
         const struct store_placed *p = &o->placed[i];
         rc = store_do(t->conn, &place_of,
@@ -62,8 +62,10 @@ static int placed_sql(struct dbuf *q, struct store_args *b, const struct store_p
 {
     if (p->all)
         return 0;
-    int rc = dbuf_printf(q, " AND (%s.obj = 0 OR EXISTS(SELECT 1 FROM object l WHERE"
-                            " l.date_added = %s.obj", x, x);
+    int rc = dbuf_printf(q,
+                         " AND (%s.obj = 0 OR EXISTS(SELECT 1 FROM object l WHERE"
+                         " l.date_added = %s.obj",
+                         x, x);
     rc = rc ? rc : store_policy_sql(q, b, p, default_tlp, "l");
     return rc ? rc : dbuf_puts(q, "))");
 }
@@ -114,17 +116,19 @@ int store_query_flows(struct store *s, const struct store_policy *p, int64_t col
     struct store_args b;
     store_args_init(&b, a);
     const char *level = fq->by_place ? "place" : "country";
-    int brc = rc ? 0
-                 : dbuf_printf(&q,
-                               "SELECT o.date_added, f.id, f.version, f.what,"
-                               " ps.loc IS NOT NULL, coalesce(ps.%s, f.src), pd.loc IS NOT NULL,"
-                               " coalesce(pd.%s, f.dst), f.source, f.grade, f.first_seen,"
-                               " f.last_seen, o.coll FROM object o INDEXED BY object_page JOIN flow f ON"
-                               " f.obj = o.date_added LEFT JOIN place_of ps ON ps.coll = o.coll"
-                               " AND ps.loc = f.src",
-                               level, level);
+    int brc =
+        rc ? 0
+           : dbuf_printf(&q,
+                         "SELECT o.date_added, f.id, f.version, f.what,"
+                         " ps.loc IS NOT NULL, coalesce(ps.%s, f.src), pd.loc IS NOT NULL,"
+                         " coalesce(pd.%s, f.dst), f.source, f.grade, f.first_seen,"
+                         " f.last_seen, o.coll FROM object o INDEXED BY object_page JOIN flow f ON"
+                         " f.obj = o.date_added LEFT JOIN place_of ps ON ps.coll = o.coll"
+                         " AND ps.loc = f.src",
+                         level, level);
     brc = brc ? brc : placed_sql(&q, &b, p, default_tlp, "ps");
-    brc = brc ? brc : dbuf_puts(&q, " LEFT JOIN place_of pd ON pd.coll = o.coll AND pd.loc = f.dst");
+    brc =
+        brc ? brc : dbuf_puts(&q, " LEFT JOIN place_of pd ON pd.coll = o.coll AND pd.loc = f.dst");
     brc = brc ? brc : placed_sql(&q, &b, p, default_tlp, "pd");
     /* Only flows have flow rows: no type test (the type is not in the page index). */
     struct store_filter f = {.version_sel = STORE_VER_LAST};
@@ -175,8 +179,8 @@ int store_query_flows(struct store *s, const struct store_policy *p, int64_t col
     size_t got = 0;
     void *rows = NULL;
     if (rc == 0)
-        rc = store_list_text(c, q.ptr, q.len, &b, sizeof **out, flow_row, a, &rows, &got,
-                             "flows", err);
+        rc = store_list_text(c, q.ptr, q.len, &b, sizeof **out, flow_row, a, &rows, &got, "flows",
+                             err);
     if (rc == 0 && got > fq->max_rows)
         rc = lia_err_set(err, LIA_ETOOBIG,
                          "more than %zu flow rows match (flows_max_rows): narrow the query",

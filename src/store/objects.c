@@ -68,7 +68,7 @@ static int access_row(struct store_cur *cur, struct arena *a, void *dst)
 
 /* Reads the collection's default TLP and whether policy p may read (or write) it. */
 int store_collection_access(struct store *s, struct store_conn *c, const struct store_policy *p,
-                             int64_t coll, bool need_write, int *default_tlp, struct lia_err *err)
+                            int64_t coll, bool need_write, int *default_tlp, struct lia_err *err)
 {
     static struct sq q = SQ("SELECT c.default_tlp, coalesce(g.can_read, 0),"
                             " coalesce(g.can_write, 0) FROM collection c LEFT JOIN grant_right g"

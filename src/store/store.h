@@ -155,9 +155,9 @@ struct store_flow {
  * (from_object), or, for a location named by the gazetteer id intake gives it, when a flow
  * names it (by its id alone: public). */
 struct store_placed {
-    const char *loc;     /* the location id */
-    const char *place;   /* its gazetteer key */
-    const char *country; /* the country it lies in, or place when it lies in no single one */
+    const char *loc;           /* the location id */
+    const char *place;         /* its gazetteer key */
+    const char *country;       /* the country it lies in, or place when it lies in no single one */
     const char *const *within; /* every place it lies within, place itself included */
     size_t n_within;
     bool from_object;
@@ -254,12 +254,12 @@ struct store_flow_query {
     const char *into, *out_of, *through; /* gazetteer keys, or NULL */
     const char *const *what;
     size_t n_what;
-    int64_t since;  /* us: rows whose last_seen is at or after it; 0: all */
-    bool by_place;  /* edges between the places themselves, not their countries */
+    int64_t since;         /* us: rows whose last_seen is at or after it; 0: all */
+    bool by_place;         /* edges between the places themselves, not their countries */
     const char *source;    /* only flows created by this identity, or NULL */
     const char *min_grade; /* only flows graded at least this well ("B2": A-B and 1-2), or NULL */
-    size_t max_rows; /* LIA_ETOOBIG past it */
-    int64_t only;    /* only the flow version stored at this date_added (watches), or 0 */
+    size_t max_rows;       /* LIA_ETOOBIG past it */
+    int64_t only;          /* only the flow version stored at this date_added (watches), or 0 */
 };
 struct store_flow_row {
     int64_t date_added;

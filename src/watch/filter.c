@@ -204,8 +204,9 @@ int watch_query_build(const struct watch_spec *spec, char **json, struct lia_err
         for (size_t i = 0; i < spec->n_types && !flows; i++)
             flows = !strcmp(spec->types[i], FLOW_TYPE);
         if (!flows)
-            rc = lia_err_set(err, LIA_EINVAL, "into and what select flows: the types must "
-                                              "include " FLOW_TYPE);
+            rc = lia_err_set(err, LIA_EINVAL,
+                             "into and what select flows: the types must "
+                             "include " FLOW_TYPE);
     }
     if (rc == 0 && spec->marking_at_most) {
         int tlp = access_tlp_parse(spec->marking_at_most);

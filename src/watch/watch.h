@@ -47,7 +47,7 @@ struct watch_spec {
     const char *into;
     const char *what[WATCH_MAX_VALUES];
     size_t n_what;
-    const char *webhook;         /* http:// or https:// URL, NULL: none */
+    const char *webhook; /* http:// or https:// URL, NULL: none */
 };
 
 /* The policy the store applies for owner: local (0) sees all; a partner its grants and

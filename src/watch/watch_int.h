@@ -18,7 +18,7 @@ struct watch_query {
     char *needle; /* normalised name-like text; NULL: any name */
     const char *locations[WATCH_MAX_VALUES];
     size_t n_locations;
-    int max_tlp; /* enum store_tlp; STORE_TLP_NONE: no limit */
+    int max_tlp;      /* enum store_tlp; STORE_TLP_NONE: no limit */
     const char *into; /* a gazetteer key, NULL: any */
     const char *what[WATCH_MAX_VALUES];
     size_t n_what;
