@@ -94,12 +94,8 @@ int cli_flows(int argc, char **argv)
         return CLI_USAGE;
     }
     struct cli_config cfg;
-    cli_config_defaults(&cfg);
-    char conf[4200];
-    snprintf(conf, sizeof conf, "%s/liaison.conf", dir);
+    cli_config_of_data(dir, &cfg);
     struct lia_err err;
-    lia_err_clear(&err);
-    cli_config_load(&cfg, conf, true, &err); /* a bad file: serve says so; use the defaults */
     lia_err_clear(&err);
     struct store *s;
     int rc = cli_open_store("flows", dir, 1, &s);

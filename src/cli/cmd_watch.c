@@ -117,12 +117,7 @@ static int parse(int argc, char **argv, struct args *x)
 static size_t max_per_principal(const char *dir)
 {
     struct cli_config cfg;
-    cli_config_defaults(&cfg);
-    char conf[4200];
-    snprintf(conf, sizeof conf, "%s/liaison.conf", dir);
-    struct lia_err err;
-    lia_err_clear(&err);
-    cli_config_load(&cfg, conf, true, &err); /* a bad file: serve says so; use the defaults */
+    cli_config_of_data(dir, &cfg);
     return cfg.watch_max_per_principal;
 }
 

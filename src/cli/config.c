@@ -239,3 +239,13 @@ int cli_config_write_default(const char *path, struct lia_err *err)
     dbuf_release(&b);
     return rc;
 }
+
+void cli_config_of_data(const char *dir, struct cli_config *cfg)
+{
+    cli_config_defaults(cfg);
+    char conf[4200];
+    snprintf(conf, sizeof conf, "%s/liaison.conf", dir);
+    struct lia_err err;
+    lia_err_clear(&err);
+    cli_config_load(cfg, conf, true, &err);
+}

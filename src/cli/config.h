@@ -69,6 +69,9 @@ void cli_config_defaults(struct cli_config *cfg);
 int cli_config_set(struct cli_config *cfg, const char *key, const char *value, struct lia_err *err);
 /* Reads a config file; a missing file is not an error when optional. */
 int cli_config_load(struct cli_config *cfg, const char *path, bool optional, struct lia_err *err);
+/* The settings of data directory dir (its liaison.conf, when there is one) for a command
+ * beside the server: a bad file leaves the defaults (serve says what is wrong with it). */
+void cli_config_of_data(const char *dir, struct cli_config *cfg);
 /* Applies command-line overrides, each "KEY=VALUE" (--set), in order. */
 int cli_config_apply_sets(struct cli_config *cfg, const char *const *sets, size_t n,
                           struct lia_err *err);

@@ -120,7 +120,8 @@ int store_query_flows(struct store *s, const struct store_policy *p, int64_t col
         rc ? 0
            : dbuf_printf(&q,
                          "SELECT o.date_added, f.id, f.version, f.what,"
-                         " ps.loc IS NOT NULL, coalesce(ps.%s, f.src), pd.loc IS NOT NULL,"
+                         " CASE WHEN ps.loc IS NULL THEN 0 ELSE 1 END, coalesce(ps.%s, f.src),"
+                         " CASE WHEN pd.loc IS NULL THEN 0 ELSE 1 END,"
                          " coalesce(pd.%s, f.dst), f.source, f.grade, f.first_seen,"
                          " f.last_seen, o.coll FROM object o INDEXED BY object_page JOIN flow f ON"
                          " f.obj = o.date_added LEFT JOIN place_of ps ON ps.coll = o.coll"

@@ -43,6 +43,8 @@ try {
       ...['stored', 'reused', 'refused'].map((x) => 'res_' + x),
       ...['auto', 'ar', 'en'].map((x) => 'lang_' + x),
       ...['added', 'removed', 'changed'].map((x) => 'diff_' + x),
+      ...['weapons', 'ammunition', 'explosives', 'money', 'fighters', 'fuel', 'drugs', 'people', 'other'].map((x) => 'commodity_' + x),
+      ...['sahel', 'northern_mali', 'maghreb', 'lake_chad_basin', 'sahara'].map((x) => 'place_region_' + x),
       ...['diamond', 'hexagon', 'triangle', 'rectangle', 'round_rectangle', 'vee', 'octagon', 'star', 'tag', 'round_tag', 'ellipse'].map((x) => 'shape_' + x),
     ];
     const prefixes = [...code.matchAll(/\bt\('([a-z_]+_)' \+/g)].map((m) => m[1]);
