@@ -407,9 +407,9 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
         rc = store_query_flows(s, p, cols[i].rid, &q, a, &got, &n, err);
         if (rc == 0 && n_rows + n > cap) {
             size_t ncap = (n_rows + n) * 2;
-            struct store_flow_row **grown = arena_alloc(a, ncap * sizeof *grown);
+            struct store_flow_row **grown = arena_alloc(a, ncap * sizeof(struct store_flow_row *));
             if (grown && n_rows)
-                memcpy(grown, rows, n_rows * sizeof *grown);
+                memcpy(grown, rows, n_rows * sizeof(struct store_flow_row *));
             rows = grown, cap = ncap;
             if (!rows)
                 rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
