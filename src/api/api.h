@@ -42,6 +42,7 @@ struct api_config {
     size_t session_minutes;         /* a sign-in session's life (docs/people.md) */
     size_t signin_max_failures;     /* failed sign-ins in a row before a lock-out */
     size_t signin_lockout_seconds;  /* how long a lock-out lasts */
+    size_t flows_max_rows;          /* flow rows one flows query may read (docs/flows.md) */
 };
 
 struct watch_engine;
@@ -55,6 +56,17 @@ struct api {
     struct audit_recorder recorder; /* commits disclosure records, in groups */
     struct pipeline pipe;           /* every request runs through it (handle.c) */
 };
+
+/* The flows query (docs/flows.md), for GET /liaison/flows and `liaison flows`: the parameters
+ * as given (each NULL when absent), answered as JSON into out through policy p; every flow
+ * version counted is named in t (NULL: a local principal). LIA_EINVAL (a bad parameter, the
+ * message says which), LIA_ENOTFOUND (collection), LIA_ETOOBIG (past max_rows). */
+struct api_flows_params {
+    const char *into, *out_of, *through, *what, *since, *source, *min_grade, *level, *collection;
+};
+int api_flows_answer(struct store *s, const struct store_policy *p,
+                     const struct api_flows_params *in, size_t max_rows, struct arena *a,
+                     struct audit_ticket *t, struct dbuf *out, struct lia_err *err);
 
 /* Loads what the API keeps in the store (the next-token key). */
 int api_init(struct api *api, struct store *s, const struct api_config *cfg, struct lia_err *err);

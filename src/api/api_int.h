@@ -124,6 +124,8 @@ void api_metrics_request(int status, size_t in, size_t out, int64_t us);
 void api_metrics_objects(size_t stored, size_t refused);
 void api_metrics(struct api_call *c);
 
+/* GET /liaison/flows (liaison_flows.c). */
+void api_liaison_flows(struct api_call *c);
 /* GET /liaison/search (liaison_search.c). */
 void api_liaison_search(struct api_call *c);
 /* GET /liaison/browse/{collection} and /liaison/audience/{collection}/{id} (liaison_desk.c). */

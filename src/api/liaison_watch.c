@@ -107,6 +107,8 @@ static void create(struct api_call *c)
                !texts(c, body, "text_like", spec.text_likes, &spec.n_text_likes) &&
                !opt_text(c, body, "marking_at_most", &spec.marking_at_most) &&
                !opt_text(c, body, "webhook", &spec.webhook) &&
+               !opt_text(c, body, "into", &spec.into) &&
+               !text_list(c, body, "what", spec.what, &spec.n_what) &&
                !text_list(c, body, "types", spec.types, &spec.n_types) &&
                !text_list(c, body, "locations", spec.locations, &spec.n_locations)) {
         const char *id = NULL, *secret = NULL;

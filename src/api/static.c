@@ -48,6 +48,7 @@ static const struct {
     {"mjs", "text/javascript; charset=utf-8"},
     {"css", "text/css; charset=utf-8"},
     {"json", "application/json"},
+    {"geojson", "application/geo+json"},
     {"map", "application/json"},
     {"webmanifest", "application/manifest+json"},
     {"svg", "image/svg+xml"},

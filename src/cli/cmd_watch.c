@@ -22,7 +22,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: liaison watch add --data DIR --name N [--type T]... [--name-like TEXT]...\n"
             "                         [--text-like TEXT]... [--location CC|REGION]...\n"
-            "                         [--marking-at-most M]\n"
+            "                         [--marking-at-most M] [--into PLACE] [--what W]...\n"
             "                         [--webhook URL] [--partner P]\n"
             "       liaison watch list --data DIR [--partner P] [--json]\n"
             "       liaison watch remove --data DIR ID\n"
@@ -34,9 +34,11 @@ static void usage(FILE *out)
             "descriptions, after Arabic and Latin normalisation. A watch that could never fire\n"
             "(a location filter on types without a country) is refused. T is a STIX type;\n"
             "CC a two-letter country code, REGION a STIX region (northern-africa...); M one of\n"
-            "clear, green, amber, amber+strict, red. add prints the id and, with --webhook, the\n"
-            "signing secret, once. test lists what stored objects the watch selects now,\n"
-            "without firing.\n");
+            "clear, green, amber, amber+strict, red. --into PLACE (a gazetteer key such as\n"
+            "region-sahel, an ISO 3166 code or a STIX region) selects flows (liaison-flow)\n"
+            "into or through it, places inside it included; --what W a commodity (weapons,\n"
+            "money...). add prints the id and, with --webhook, the signing secret, once. test\n"
+            "lists what stored objects the watch selects now, without firing.\n");
 }
 
 struct args {
@@ -55,6 +57,8 @@ static int parse(int argc, char **argv, struct args *x)
                                          {"location", required_argument, NULL, 'L'},
                                          {"marking-at-most", required_argument, NULL, 'm'},
                                          {"webhook", required_argument, NULL, 'w'},
+                                         {"into", required_argument, NULL, 'i'},
+                                         {"what", required_argument, NULL, 'W'},
                                          {"partner", required_argument, NULL, 'p'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
@@ -96,6 +100,14 @@ static int parse(int argc, char **argv, struct args *x)
         case 'w':
             x->spec.webhook = optarg;
             break;
+        case 'i':
+            x->spec.into = optarg;
+            break;
+        case 'W':
+            if (x->spec.n_what == WATCH_MAX_VALUES)
+                return cli_error(-1, "watch", "at most %d --what options", WATCH_MAX_VALUES);
+            x->spec.what[x->spec.n_what++] = optarg;
+            break;
         case 'p':
             x->partner = optarg;
             break;
@@ -116,12 +128,7 @@ static int parse(int argc, char **argv, struct args *x)
 static size_t max_per_principal(const char *dir)
 {
     struct cli_config cfg;
-    cli_config_defaults(&cfg);
-    char conf[4200];
-    snprintf(conf, sizeof conf, "%s/liaison.conf", dir);
-    struct lia_err err;
-    lia_err_clear(&err);
-    cli_config_load(&cfg, conf, true, &err); /* a bad file: serve says so; use the defaults */
+    cli_config_of_data(dir, &cfg);
     return cfg.watch_max_per_principal;
 }
 

@@ -89,6 +89,8 @@ static const struct key keys[] = {
     SIZE(signin_max_failures, "5", 1, 1000,
          "failed sign-ins in a row after which a person is locked out"),
     SIZE(signin_lockout_seconds, "900", 1, 604800, "how long a locked-out person must wait"),
+    SIZE(flows_max_rows, "1000000", 1, 100000000,
+         "flow rows (a flow per commodity) one flows query may read"),
     SIZE(watch_poll_ms, "500", 10, 60000,
          "milliseconds between looks for new object versions to match"),
     SIZE(watch_keepalive, "15", 1, 3600,
@@ -243,4 +245,14 @@ int cli_config_write_default(const char *path, struct lia_err *err)
         rc = lia_err_set(err, rc, "default configuration larger than 64 KiB");
     dbuf_release(&b);
     return rc;
+}
+
+void cli_config_of_data(const char *dir, struct cli_config *cfg)
+{
+    cli_config_defaults(cfg);
+    char conf[4200];
+    snprintf(conf, sizeof conf, "%s/liaison.conf", dir);
+    struct lia_err err;
+    lia_err_clear(&err);
+    cli_config_load(cfg, conf, true, &err);
 }

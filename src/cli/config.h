@@ -55,6 +55,7 @@ struct cli_config {
     size_t session_minutes;         /* docs/people.md */
     size_t signin_max_failures;
     size_t signin_lockout_seconds;
+    size_t flows_max_rows; /* docs/flows.md */
     size_t watch_poll_ms;
     size_t watch_keepalive;
     size_t sse_max_streams;
@@ -72,6 +73,9 @@ void cli_config_defaults(struct cli_config *cfg);
 int cli_config_set(struct cli_config *cfg, const char *key, const char *value, struct lia_err *err);
 /* Reads a config file; a missing file is not an error when optional. */
 int cli_config_load(struct cli_config *cfg, const char *path, bool optional, struct lia_err *err);
+/* The settings of data directory dir (its liaison.conf, when there is one) for a command
+ * beside the server: a bad file leaves the defaults (serve says what is wrong with it). */
+void cli_config_of_data(const char *dir, struct cli_config *cfg);
 /* Applies command-line overrides, each "KEY=VALUE" (--set), in order. */
 int cli_config_apply_sets(struct cli_config *cfg, const char *const *sets, size_t n,
                           struct lia_err *err);

@@ -37,6 +37,7 @@ static const struct cli_command commands[] = {
     {"restore", cli_restore, "restore a backup file into a new data directory, verified"},
     {"store", cli_store, "copy a whole store between SQLite and PostgreSQL"},
     {"watch", cli_watch, "standing queries that fire on new intelligence"},
+    {"flows", cli_flows, "what is reported moving where: flow edges, with their sources"},
     {"intake", intake_cli_main, "turn a news article into a draft STIX bundle"},
     {"misp", cli_misp, "import MISP events and feeds; export a MISP feed for a partner"},
     {NULL, NULL, NULL},

@@ -105,5 +105,9 @@ int ingest_register(const struct ingest_rule *r);
 int ingest_revoke(struct store *s, const struct access_principal *who,
                   const struct store_collection *col, const char *id, const char *reason,
                   size_t *removed, struct lia_err *err);
+/* The containment index flows and locations are placed with (docs/flows.md), loaded on first
+ * use from the gazetteer directory; NULL when it cannot be loaded (logged once). */
+struct place_index;
+const struct place_index *ingest_places(void);
 
 #endif

@@ -464,3 +464,19 @@ int place_locate_json(const struct place_index *ix, json_t *location, struct pla
     };
     return place_locate(ix, &loc, m, err);
 }
+
+const char *place_default_dir(char *buf, size_t size)
+{
+    const char *env = getenv("LIAISON_GAZETTEER");
+    snprintf(buf, size, "%s%s", env && *env ? env : LIAISON_DATA_DIR,
+             env && *env ? "" : "/gazetteer");
+    return buf;
+}
+
+place_id place_find(const struct place_index *ix, const char *text)
+{
+    place_id p = place_by_key(ix, text);
+    if (p == PLACE_NONE && strlen(text) <= 8)
+        p = place_by_code(ix, text);
+    return p == PLACE_NONE ? place_by_region_ov(ix, text) : p;
+}

@@ -49,6 +49,8 @@ struct place_index;
  * (a malformed line, an unknown type or parent; the message names file and line), LIA_ENOMEM. */
 int place_index_load(const char *dir, struct place_index **out, struct lia_err *err);
 void place_index_free(struct place_index *ix);
+/* The gazetteer directory: $LIAISON_GAZETTEER, else the data directory's gazetteer/. */
+const char *place_default_dir(char *buf, size_t size);
 size_t place_count(const struct place_index *ix);
 
 /* Look-ups; each returns PLACE_NONE when nothing matches. Codes and ov values are matched
@@ -58,6 +60,9 @@ place_id place_by_code(const struct place_index *ix, const char *code); /* ML, M
 place_id place_by_region_ov(const struct place_index *ix, const char *ov);
 /* The place whose gazetteer key gives this STIX id (location--<UUIDv5>), as intake makes. */
 place_id place_by_stix_id(const struct place_index *ix, const char *id);
+/* A place as a user names it in a query or a watch: a gazetteer key, else a code, else a
+ * region-ov value. */
+place_id place_find(const struct place_index *ix, const char *text);
 
 const char *place_key(const struct place_index *ix, place_id p);
 const char *place_code(const struct place_index *ix, place_id p); /* "" when none */

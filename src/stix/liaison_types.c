@@ -15,6 +15,7 @@
  */
 #include "stix/stix_internal.h"
 
+#include <pthread.h>
 #include <string.h>
 
 const char stix_flow_identity_json[] =
@@ -230,4 +231,22 @@ const struct stix_type *stix_liaison_type_lookup(const char *name)
 bool stix_is_liaison_type(const char *name)
 {
     return stix_liaison_type_lookup(name) != NULL;
+}
+
+static json_t *definitions[2];
+static pthread_once_t definitions_once = PTHREAD_ONCE_INIT;
+
+static void load_definitions(void)
+{
+    definitions[0] = json_loads(stix_flow_identity_json, 0, NULL);
+    definitions[1] = json_loads(stix_flow_extension_json, 0, NULL);
+}
+
+bool stix_is_flow_definition(json_t *obj)
+{
+    pthread_once(&definitions_once, load_definitions);
+    for (int i = 0; i < 2; i++)
+        if (definitions[i] && json_equal(obj, definitions[i]))
+            return true;
+    return false;
 }

@@ -160,6 +160,9 @@ bool stix_is_known_type(const char *name);
  * that carries flows carries these with them. */
 extern const char stix_flow_identity_json[];
 extern const char stix_flow_extension_json[];
+/* True when obj is one of those two objects, exactly (the same JSON value): any writer may
+ * store them, whoever it is, since every instance holds the same text (docs/flows.md). */
+bool stix_is_flow_definition(json_t *obj);
 /* What moves (flow-commodity-ov): the values version 1.0.0 knows, "other" last. */
 const char *const *stix_flow_commodities(size_t *n);
 /* True when s (n bytes) is one of them. */

@@ -69,8 +69,8 @@ static int access_row(struct store_cur *cur, struct arena *a, void *dst)
 }
 
 /* Reads the collection's default TLP and whether policy p may read (or write) it. */
-static int collection_access(struct store *s, struct store_conn *c, const struct store_policy *p,
-                             int64_t coll, bool need_write, int *default_tlp, struct lia_err *err)
+int store_collection_access(struct store *s, struct store_conn *c, const struct store_policy *p,
+                            int64_t coll, bool need_write, int *default_tlp, struct lia_err *err)
 {
     static struct sq q = SQ("SELECT c.default_tlp, " STORE_RIGHT("read", "?1") ", " STORE_RIGHT(
         "write", "?1") " FROM collection c LEFT JOIN grant_right g"
@@ -130,7 +130,7 @@ static int query_begin(struct store *s, const struct store_policy *p, int64_t co
         return rc;
     }
     *default_tlp = STORE_TLP_AMBER;
-    rc = collection_access(s, *c, p, coll, false, default_tlp, err);
+    rc = store_collection_access(s, *c, p, coll, false, default_tlp, err);
     dbuf_init(q, 256 * 1024);
     store_args_init(b, a);
     return rc;
@@ -463,6 +463,9 @@ int store_put_objects(struct store_txn *t, int64_t coll, const struct store_obje
     for (size_t i = 0; i < n && rc == 0 && !be->put_many; i++)
         rc = put_one(t, coll, &o[i], rel[i] & PUT_FIRST, &out[i], err);
     free(rel);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (out[i].result == STORE_PUT_NEW && (o[i].flow || o[i].n_placed))
+            rc = store_put_flow_rows(t, coll, &o[i], out[i].date_added, err);
     /* The search rows last: on SQLite any other writing statement between two of them makes
      * the search table flush its pending terms. */
     for (size_t i = 0; i < n && rc == 0 && !be->put_many; i++)
@@ -506,13 +509,17 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
     static struct sq del_search = SQ("DELETE FROM search WHERE rowid = ?");
     static struct sq del_object = SQ("DELETE FROM object WHERE date_added = ?");
     static struct sq del_use = SQ("DELETE FROM def_use WHERE obj = ?");
-    static struct sq *const del[] = {&del_audience, &del_search, &del_use, &del_object};
+    static struct sq del_flow = SQ("DELETE FROM flow WHERE obj = ?");
+    static struct sq del_via = SQ("DELETE FROM flow_via WHERE obj = ?");
+    static struct sq del_place = SQ("DELETE FROM place_of WHERE obj = ?");
+    static struct sq *const del[] = {&del_audience, &del_search, &del_use,   &del_flow,
+                                     &del_via,      &del_place,  &del_object};
     static struct sq reflag =
         SQ("UPDATE object SET" STORE_VERSION_FLAGS " WHERE coll = ? AND id = ?");
     *gone = NULL;
     *deleted = 0;
     int default_tlp = STORE_TLP_AMBER;
-    int rc = collection_access(t->store, t->conn, p, coll, true, &default_tlp, err);
+    int rc = store_collection_access(t->store, t->conn, p, coll, true, &default_tlp, err);
     struct dbuf q;
     dbuf_init(&q, 64 * 1024);
     struct store_args b;
@@ -536,7 +543,7 @@ int store_delete_object(struct store_txn *t, const struct store_policy *p, int64
     struct store_row *r = rows;
     for (size_t i = 0; i < *deleted && rc == 0; i++) {
         r[i].id = id;
-        for (int k = 0; k < 4 && rc == 0; k++)
+        for (size_t k = 0; k < sizeof del / sizeof del[0] && rc == 0; k++)
             rc = store_do(t->conn, del[k], SV(sv_int(r[i].date_added)), NULL, "delete object", err);
     }
     /* The versions left: their neighbours changed. */

@@ -159,6 +159,29 @@ bool store_writing(struct store *s);
 int store_commit(struct store_txn *t, struct lia_err *err); /* frees t, also on failure */
 void store_rollback(struct store_txn *t);                   /* frees t */
 
+/* A liaison-flow as the flows query reads it (docs/flows.md): one row per commodity. */
+struct store_flow {
+    const char *const *what; /* commodities */
+    size_t n_what;
+    const char *from_ref, *to_ref; /* location ids */
+    const char *const *via_refs;
+    size_t n_via;
+    int64_t first_seen, last_seen; /* us; last_seen is last_seen, else first_seen, else created */
+    const char *grade;             /* "B2" from the grading extension, or "" */
+};
+
+/* Where a location lies: stored for the collection when the location object is stored
+ * (from_object), or, for a location named by the gazetteer id intake gives it, when a flow
+ * names it (by its id alone: public). */
+struct store_placed {
+    const char *loc;           /* the location id */
+    const char *place;         /* its gazetteer key */
+    const char *country;       /* the country it lies in, or place when it lies in no single one */
+    const char *const *within; /* every place it lies within, place itself included */
+    size_t n_within;
+    bool from_object;
+};
+
 struct store_object {
     const char *id;
     const char *type;
@@ -184,6 +207,9 @@ struct store_object {
     bool unknown_group;          /* unknown_marking is a group marking of another service */
     const char *search_text;     /* normalised names, aliases and text to search, or NULL */
     bool first; /* no version of id is in the collection (looked up in this transaction) */
+    const struct store_flow *flow;     /* a liaison-flow's rows for the flows query, or NULL */
+    const struct store_placed *placed; /* locations this object places (docs/flows.md) */
+    size_t n_placed;
 };
 
 enum store_put_result { STORE_PUT_NEW = 1, STORE_PUT_EXISTS = 2 };
@@ -297,6 +323,35 @@ int store_partners_below(struct store_txn *t, const int64_t *rids, size_t n, int
  * by an upgrade (rfi_upgrade_responses), never for content; the caller audits it. */
 int store_object_set_json(struct store_txn *t, int64_t date_added, const char *json,
                           struct lia_err *err);
+
+/* The flows query (docs/flows.md): every row of the last versions of the flows of coll the
+ * policy may see and q selects, one per commodity. A location is placed for the caller only
+ * when it was placed by its gazetteer id or the caller may see the location version that
+ * placed it; otherwise from/to hold the location id and *_placed is false. */
+struct store_flow_query {
+    const char *into, *out_of, *through; /* gazetteer keys, or NULL */
+    const char *const *what;
+    size_t n_what;
+    int64_t since;         /* us: rows whose last_seen is at or after it; 0: all */
+    bool by_place;         /* edges between the places themselves, not their countries */
+    const char *source;    /* only flows created by this identity, or NULL */
+    const char *min_grade; /* only flows graded at least this well ("B2": A-B and 1-2), or NULL */
+    size_t max_rows;       /* LIA_ETOOBIG past it */
+    int64_t only;          /* only the flow version stored at this date_added (watches), or 0 */
+};
+struct store_flow_row {
+    int64_t date_added;
+    const char *id, *modified, *what;
+    const char *from, *to; /* gazetteer keys, or location ids when not placed */
+    bool from_placed, to_placed;
+    const char *source; /* created_by_ref, "" when none */
+    const char *grade;  /* "" when none */
+    int64_t first_seen, last_seen;
+    int64_t coll; /* the collection's rowid */
+};
+int store_query_flows(struct store *s, const struct store_policy *p, int64_t coll,
+                      const struct store_flow_query *q, struct arena *a,
+                      struct store_flow_row **out, size_t *n, struct lia_err *err);
 
 /* Deletes the versions of object id in coll that f selects (ids/types ignored), after the
  * same policy gate as reads; *deleted gets the count (0 means "not found" to the caller) and

@@ -279,6 +279,13 @@ enum { PUT_FIRST = 1, PUT_LATER = 2, PUT_EARLIER = 4 };
  * (128 bits) of its exact text, in lowercase hex (objects.c). */
 #define STORE_DIGEST_HEX 33
 void store_digest(const char *json, size_t len, char out[STORE_DIGEST_HEX]);
+/* Reads the collection's default TLP and whether policy p may read (or write) it
+ * (LIA_ENOTFOUND when not: "no such collection"). */
+int store_collection_access(struct store *s, struct store_conn *c, const struct store_policy *p,
+                            int64_t coll, bool need_write, int *default_tlp, struct lia_err *err);
+/* The flow and place rows of o, stored as row added of coll (flows.c). */
+int store_put_flow_rows(struct store_txn *t, int64_t coll, const struct store_object *o,
+                        int64_t added, struct lia_err *err);
 
 /* meta's value of key ?1; meta's key ?1 set to ?2 (admin.c). */
 extern struct sq store_meta_get_sql, store_meta_set_sql;

@@ -127,6 +127,8 @@ static int match_version(struct watch_engine *e, struct loaded *ls, size_t nw,
         bool visible = false;
         rc = watch_visible(e->s, &l->policy, v->coll, v->id, v->modified_us, v->date_added,
                            &visible, err);
+        if (rc == 0 && visible && l->q.into)
+            rc = watch_flow_into(e->s, &l->policy, &l->q, v->coll, v->date_added, &visible, err);
         if (rc || !visible)
             continue;
         struct dbuf sum;

@@ -22,6 +22,8 @@
 #include <strings.h>
 
 #include "access/access.h"
+#include "ingest/ingest.h"
+#include "place/place.h"
 #include "stix/stix.h"
 #include "text/text.h"
 
@@ -66,6 +68,29 @@ static bool is_region(const char *v)
     return false;
 }
 
+static bool is_commodity(const char *v)
+{
+    return stix_is_flow_commodity(v, strlen(v));
+}
+
+#define FLOW_TYPE "liaison-flow"
+
+/* A watch's into place: its gazetteer key, or LIA_EINVAL. */
+static int into_place(const char *v, const char **key, struct lia_err *err)
+{
+    const struct place_index *ix = ingest_places();
+    if (!ix)
+        return lia_err_set(err, LIA_EUNSUPPORTED, "the containment index cannot be loaded");
+    place_id p = place_find(ix, v);
+    if (p == PLACE_NONE)
+        return lia_err_set(err, LIA_EINVAL,
+                           "into: unknown place '%.60s' (a gazetteer key such as region-sahel, "
+                           "an ISO 3166 code, or a STIX region)",
+                           v);
+    *key = place_key(ix, p);
+    return 0;
+}
+
 static bool is_country(const char *v)
 {
     return strlen(v) == 2 && isalpha((unsigned char)v[0]) && isalpha((unsigned char)v[1]);
@@ -73,8 +98,7 @@ static bool is_country(const char *v)
 
 static bool known_type(const char *t)
 {
-    if (stix_is_known_type(t) || !strcmp(t, ACCESS_TYPE_RFI) ||
-        !strcmp(t, ACCESS_TYPE_RFI_RESPONSE))
+    if (stix_is_known_type(t) || stix_is_liaison_type(t))
         return true;
     /* custom object types (STIX 2.1 section 11.1) */
     return !strncmp(t, "x-", 2) && stix_is_valid_type(t, strlen(t));
@@ -250,6 +274,25 @@ int watch_query_build(const struct watch_spec *spec, char **json, struct lia_err
     if (rc == 0)
         rc = add_texts(q, "text_like", spec->text_likes, spec->n_text_likes, "text-like", err);
     if (rc == 0)
+        rc = add_list(q, "what", spec->what, spec->n_what, is_commodity,
+                      "commodity (flow-commodity-ov)", false, err);
+    if (rc == 0 && spec->into) {
+        const char *key = NULL;
+        rc = into_place(spec->into, &key, err);
+        if (rc == 0)
+            json_object_set_new(q, "into", json_string(key));
+    }
+    if (rc == 0 && (spec->into || spec->n_what)) {
+        /* They select flows: a type list, when given, must let flows in. */
+        bool flows = spec->n_types == 0;
+        for (size_t i = 0; i < spec->n_types && !flows; i++)
+            flows = !strcmp(spec->types[i], FLOW_TYPE);
+        if (!flows)
+            rc = lia_err_set(err, LIA_EINVAL,
+                             "into and what select flows: the types must "
+                             "include " FLOW_TYPE);
+    }
+    if (rc == 0)
         rc = can_fire(spec, err);
     if (rc == 0 && spec->marking_at_most) {
         int tlp = access_tlp_parse(spec->marking_at_most);
@@ -310,6 +353,8 @@ int watch_query_parse(const char *json, struct watch_query *q, struct lia_err *e
     }
     q->n_types = read_list(json_object_get(q->root, "types"), q->types);
     q->n_locations = read_list(json_object_get(q->root, "locations"), q->locations);
+    q->n_what = read_list(json_object_get(q->root, "what"), q->what);
+    q->into = json_string_value(json_object_get(q->root, "into"));
     if (read_texts(json_object_get(q->root, "name_like"), q->needles, &q->n_needles) ||
         read_texts(json_object_get(q->root, "text_like"), q->text_needles, &q->n_text_needles)) {
         watch_query_release(q);
@@ -376,6 +421,20 @@ bool watch_query_selects(const struct watch_query *q, const char *type, int tlp,
     }
     if (q->max_tlp != STORE_TLP_NONE && tlp > q->max_tlp)
         return false;
+    if ((q->into || q->n_what) && strcmp(type, FLOW_TYPE))
+        return false;
+    if (q->n_what) {
+        bool hit = false;
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(obj, "commodities"), i, v)
+        {
+            for (size_t k = 0; k < q->n_what && !hit && json_is_string(v); k++)
+                hit = !strcmp(q->what[k], json_string_value(v));
+        }
+        if (!hit)
+            return false;
+    }
     if (q->n_locations) {
         bool hit = false;
         for (size_t i = 0; i < q->n_locations && !hit; i++)
@@ -391,4 +450,29 @@ bool watch_query_selects(const struct watch_query *q, const char *type, int tlp,
         text_hit = any_name_matches(q->text_needles[i], obj) ||
                    name_matches(q->text_needles[i], json_object_get(obj, "description"));
     return name_hit && text_hit;
+}
+
+int watch_flow_into(struct store *s, const struct store_policy *p, const struct watch_query *q,
+                    int64_t coll, int64_t date_added, bool *hit, struct lia_err *err)
+{
+    *hit = !q->into;
+    struct arena a;
+    arena_init(&a, 0);
+    int rc = 0;
+    for (int through = 0; through < 2 && !*hit && rc == 0; through++) {
+        struct store_flow_query fq = {.into = through ? NULL : q->into,
+                                      .through = through ? q->into : NULL,
+                                      .only = date_added,
+                                      .max_rows = 64};
+        struct store_flow_row *rows;
+        size_t n = 0;
+        rc = store_query_flows(s, p, coll, &fq, &a, &rows, &n, err);
+        if (rc == LIA_ENOTFOUND) { /* a collection the owner may not read */
+            lia_err_clear(err);
+            rc = 0;
+        }
+        *hit = n > 0;
+    }
+    arena_release(&a);
+    return rc;
 }

@@ -224,7 +224,10 @@ static int test_collection(struct store *s, const struct store_policy *p,
             int tlp = access_object_tlp(obj);
             if (tlp == STORE_TLP_NONE)
                 tlp = coll->default_tlp;
-            if (type && watch_query_selects(q, type, tlp, obj)) {
+            bool hit = type && watch_query_selects(q, type, tlp, obj);
+            if (hit && q->into)
+                rc = watch_flow_into(s, p, q, coll->rid, page.rows[i].date_added, &hit, err);
+            if (hit && rc == 0) {
                 if (*found == limit) {
                     *truncated = true;
                 } else {

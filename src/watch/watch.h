@@ -44,7 +44,13 @@ struct watch_spec {
     const char *locations[WATCH_MAX_VALUES]; /* ISO 3166-1 alpha-2 codes or STIX regions */
     size_t n_locations;
     const char *marking_at_most; /* TLP name ("green", "amber+strict"...), NULL: any */
-    const char *webhook;         /* http:// or https:// URL, NULL: none */
+    /* Flows (docs/flows.md): a place a liaison-flow goes into or through, containment
+     * included (a gazetteer key, an ISO 3166 code or a STIX region), NULL: any; and what
+     * moves (flow-commodity-ov), none: anything. Either selects liaison-flow objects only. */
+    const char *into;
+    const char *what[WATCH_MAX_VALUES];
+    size_t n_what;
+    const char *webhook; /* http:// or https:// URL, NULL: none */
 };
 
 /* The policy the store applies for owner: local (0) sees all; a partner its grants and

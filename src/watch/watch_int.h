@@ -21,7 +21,10 @@ struct watch_query {
     size_t n_text_needles;
     const char *locations[WATCH_MAX_VALUES];
     size_t n_locations;
-    int max_tlp; /* enum store_tlp; STORE_TLP_NONE: no limit */
+    int max_tlp;      /* enum store_tlp; STORE_TLP_NONE: no limit */
+    const char *into; /* a gazetteer key, NULL: any */
+    const char *what[WATCH_MAX_VALUES];
+    size_t n_what;
     json_t *root;
 };
 
@@ -33,6 +36,11 @@ void watch_query_release(struct watch_query *q);
 
 /* True when the filters of q select the object version obj of type with effective tlp. */
 bool watch_query_selects(const struct watch_query *q, const char *type, int tlp, json_t *obj);
+
+/* For a watch with an into place: whether the flow version stored at date_added in coll goes
+ * into or through q->into, as policy p may see it (its places placed for p: store_query_flows). */
+int watch_flow_into(struct store *s, const struct store_policy *p, const struct watch_query *q,
+                    int64_t coll, int64_t date_added, bool *hit, struct lia_err *err);
 
 /* Normalises text for name matching: text_normalize, then runs of spaces and punctuation
  * become one space, trimmed. Returns a malloc'd string, or NULL when out of memory. */

@@ -46,6 +46,8 @@ try {
       ...['clearance', 'collection', 'marking', 'disabled', 'unknown'].map((x) => 'why_' + x),
       ...['type', 'tlp', 'source', 'collection'].map((x) => 'facet_' + x),
       ...['added_asc', 'added_desc', 'modified_desc', 'modified_asc'].map((x) => 'sort_' + x),
+      ...['weapons', 'ammunition', 'explosives', 'money', 'fighters', 'fuel', 'drugs', 'people', 'other'].map((x) => 'commodity_' + x),
+      ...['sahel', 'northern_mali', 'maghreb', 'lake_chad_basin', 'sahara'].map((x) => 'place_region_' + x),
       ...['diamond', 'hexagon', 'triangle', 'rectangle', 'round_rectangle', 'vee', 'octagon', 'star', 'tag', 'round_tag', 'ellipse'].map((x) => 'shape_' + x),
     ];
     const prefixes = [...code.matchAll(/\bt\('([a-z_]+_)' \+/g)].map((m) => m[1]);

@@ -158,6 +158,8 @@ export const liaison = {
   audiencePreview: (cid, obj) => jsonCall('/liaison/audience/' + enc(cid), 'POST', obj),
   /** Which partners the gate gives the object to, and why not the others (local callers only). */
   audience: (cid, oid) => jsonCall('/liaison/audience/' + enc(cid) + '/' + enc(oid), 'GET'),
+  /** Flow edges (docs/flows.md): into, out_of, through, what, since, source, min_grade. */
+  flows: (params) => jsonCall('/liaison/flows' + query(params), 'GET'),
   /** The caller's watches, each with how many times it fired (events). */
   watches: () => jsonCall('/liaison/watches', 'GET'),
   /** What one watch fired for, newest first ({watch, events, before?}). */

@@ -12,6 +12,7 @@ import search from './search.js';
 import find from './find.js';
 import watch from './watch.js';
 import edit from './edit.js';
+import map from './map.js';
 
 export const signinPage = signin;
-export const pages = [dashboard, collections, objects, object, graph, ...inbox, intake, search, find, watch, edit];
+export const pages = [dashboard, collections, objects, object, graph, ...inbox, intake, search, map, find, watch, edit];
