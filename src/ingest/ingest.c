@@ -320,8 +320,13 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
     /* A definition of an extension is a shared schema document: a version the collection holds
      * already is that version, whoever sends it again (an intake draft carries liaison's
      * mentions definition; a page carries the definitions its objects use). */
+    bool resent = false;
     if (rc == 0 && held.found && held.modified_us == info->modified_us &&
-        !strcmp(info->type, "extension-definition")) {
+        !strcmp(info->type, "extension-definition") &&
+        (rc = store_version_same(b->t, b->spec->coll, info->id, info->modified_us, o->text, o->len,
+                                 &resent, err)) != 0)
+        return rc;
+    if (resent) { /* exactly that text: an edited copy goes on to the creator rule below */
         o->r.stored = true;
         return 0;
     }

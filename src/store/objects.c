@@ -348,6 +348,24 @@ void store_digest(const char *json, size_t len, char out[STORE_DIGEST_HEX])
     sodium_bin2hex(out, STORE_DIGEST_HEX, d, sizeof d);
 }
 
+int store_version_same(struct store_txn *t, int64_t coll, const char *id, int64_t modified_us,
+                       const char *json, size_t len, bool *same, struct lia_err *err)
+{
+    static struct sq q =
+        SQ("SELECT digest FROM object WHERE coll = ? AND id = ? AND modified = ? AND digest = ?");
+    char digest[STORE_DIGEST_HEX];
+    store_digest(json, len, digest);
+    char *found = NULL;
+    struct arena a;
+    arena_init(&a, 0);
+    int rc =
+        store_one(t->conn, &q, SV(sv_int(coll), sv_text(id), sv_int(modified_us), sv_text(digest)),
+                  store_row_str, &a, &found, "", "read version", err);
+    *same = rc == 0;
+    arena_release(&a);
+    return rc == LIA_ENOTFOUND ? 0 : rc;
+}
+
 #define PUT_COLUMNS                                                                                \
     "INSERT INTO object(date_added, coll, id, type, spec_version, created, modified,"              \
     " modified_text, created_by_ref, tlp, restricted, json, rel_mask, red_mask, digest,"           \

@@ -461,6 +461,10 @@ int store_group_grant_set(struct store *s, int64_t coll, int64_t grp, bool read,
 int store_group_of_marking(struct store_txn *t, const char *marking, struct arena *a, int64_t *rid,
                            const char **definition, struct lia_err *err);
 
+/* Whether coll holds version modified_us of id with exactly the text json (by its digest:
+ * BLAKE2b of the stored text, written with every version). */
+int store_version_same(struct store_txn *t, int64_t coll, const char *id, int64_t modified_us,
+                       const char *json, size_t len, bool *same, struct lia_err *err);
 /* Inside a write: the object version stored under date_added uses the definitions defs[0..n)
  * (extension-definition ids): a derived definition row of its collection is visible to whoever
  * may see one of its users. */
