@@ -245,6 +245,7 @@ int cli_serve(int argc, char **argv)
         free(ca_pem);
         return rc;
     }
+    store_set_digest_sample(s, (unsigned)cfg.digest_sample);
     struct lia_err ckerr;
     lia_err_clear(&ckerr);
     if (store_background_checkpoints(s, &ckerr)) /* requests then never checkpoint */

@@ -63,6 +63,8 @@ static const struct key keys[] = {
     SIZE(readahead_bytes, "16777216", 0, 1073741824,
          "bytes of next pages made while paging clients read the last one (0: no read-ahead)"),
     SIZE(readahead_threads, "1", 0, 16, "threads making next pages ahead (0: no read-ahead)"),
+    SIZE(digest_sample, "64", 0, 1000000,
+         "check one object version in N served against its digest (1: every one; 0: none)"),
     SIZE(max_connections, "512", 1, 100000, "simultaneous connections"),
     SIZE(per_ip_connections, "64", 0, 100000,
          "simultaneous connections per client address (0: no limit)"),

@@ -90,6 +90,35 @@ int store_collection_access(struct store *s, struct store_conn *c, const struct 
     return 0;
 }
 
+void store_set_digest_sample(struct store *s, unsigned n)
+{
+    atomic_store(&s->digest_sample, n);
+}
+
+/* Whether row r (read with its text; column 5 its digest) is one of the sample to check, and
+ * if so whether its text still has the digest taken when it was written. */
+static int check_digest(struct store *s, struct store_cur *cur, const struct store_row *r,
+                        struct arena *a, struct lia_err *err)
+{
+    unsigned every = atomic_load(&s->digest_sample);
+    if (!every || atomic_fetch_add(&s->digest_tick, 1) % every != 0)
+        return 0;
+    const char *want = store_col_dup(cur, 5, a);
+    if (!want || strlen(want) != STORE_DIGEST_HEX - 1)
+        return 0; /* no digest (written before it was taken, and not filled): nothing to compare */
+    char got[STORE_DIGEST_HEX];
+    store_digest(r->json, r->json_len, got);
+    if (memcmp(got, want, STORE_DIGEST_HEX - 1) == 0)
+        return 0;
+    lia_log(LIA_LOG_ERROR, "object_damaged", "\"id\":\"%.200s\",\"date_added\":%lld", r->id,
+            (long long)r->date_added);
+    return lia_err_set(err, LIA_EIO,
+                       "object %.200s (version %.40s) differs from the digest taken when it was "
+                       "written: the store is damaged; nothing of it was served. Run `liaison "
+                       "store check` and restore from a backup (docs/backup.md)",
+                       r->id, r->modified ? r->modified : "?");
+}
+
 static int page_row(struct store_cur *cur, struct arena *a, struct store_row *r, bool with_json)
 {
     r->date_added = store_col_int(cur, 0);
@@ -262,7 +291,8 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
         rc = dbuf_printf(&q,
                          "SELECT o.date_added, o.id, o.modified_text, o.spec_version%s FROM"
                          " object o%s",
-                         with_json ? ", o.json" : "", f->n_ids ? " INDEXED BY object_version" : "");
+                         with_json ? ", o.json, o.digest" : "",
+                         f->n_ids ? " INDEXED BY object_version" : "");
     /* The plain read of one object (GET .../objects/ID/ with no other filter): its last
      * version the policy lets the caller see is the first row of that object's versions,
      * newest first, that passes the same policy predicate: the same answer as the general
@@ -308,7 +338,9 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
         }
         if (!out->rows || page_row(&cur, a, &out->rows[out->n], with_json))
             rc = lia_err_set(err, LIA_ETOOBIG, "page too large for the request's memory limit");
-        else
+        else if (with_json && (rc = check_digest(s, &cur, &out->rows[out->n], a, err)) == 0)
+            out->n++;
+        else if (!with_json)
             out->n++;
     }
     store_end(&cur);

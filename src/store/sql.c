@@ -537,6 +537,7 @@ int store_open(const char *path, const struct store_options *opt, struct store *
     if (s->pool_size > STORE_POOL_MAX)
         s->pool_size = STORE_POOL_MAX;
     s->timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000;
+    atomic_store(&s->digest_sample, STORE_DIGEST_SAMPLE);
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->write_lock, NULL);
     pthread_cond_init(&s->cond, NULL);

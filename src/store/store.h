@@ -47,6 +47,11 @@ struct store_options {
 int store_open(const char *path, const struct store_options *opt, struct store **out,
                struct lia_err *err);
 void store_close(struct store *s);
+/* Reads of object text check one version in n (default STORE_DIGEST_SAMPLE; 0: none) against
+ * the digest taken when it was written: a mismatch fails the read with LIA_EIO naming the
+ * version and `liaison store check`, so changed bytes are never served silently (issue 16). */
+#define STORE_DIGEST_SAMPLE 64
+void store_set_digest_sample(struct store *s, unsigned n);
 /* Writes a consistent copy of the whole store, as of one moment, into the new (or empty) file
  * path while other connections and processes keep writing (SQLite: VACUUM INTO). PostgreSQL:
  * LIA_EUNSUPPORTED, naming pg_dump (docs/backup.md). */

@@ -104,6 +104,9 @@ struct store {
     char *redacted;   /* for messages */
     int schema_found; /* the schema version the store had when opened */
     int pool_size, timeout_ms;
+    /* One object version in digest_sample read with its text is checked against its digest
+     * (0: none); digest_tick counts them (objects.c, store_set_digest_sample). */
+    atomic_uint digest_sample, digest_tick;
     pthread_mutex_t lock, write_lock;
     pthread_cond_t cond;
     atomic_int waiters;

@@ -188,6 +188,40 @@ class Check(TaxiiCase):
         s.errlog.close()
         self.assertIn("refusing to serve a damaged store", str(cm.exception))
 
+    def test_changed_object_byte_is_never_served(self):
+        """Damage that comes after serve's start-up check: reads check a sample of what they
+        serve against the digests (digest_sample; 1 = every version), and a changed version
+        fails the read (500, logged as object_damaged) instead of going out."""
+        d = self.make(30)
+        db = os.path.join(d.path, "liaison.db")
+        with open(db, "r+b") as f:
+            data = f.read()
+            at = data.find(b"d" * 400)
+            self.assertNotEqual(at, -1)
+            while at != -1:  # every copy of the text (the search index's too)
+                f.seek(at + 100)
+                f.write(b"e")
+                at = data.find(b"d" * 400, at + 400)
+        path = ROOT + "collections/c/objects/?limit=100"
+        s = Server(d, sets=["store_check=none", "digest_sample=1"]).start()
+        try:
+            st, _, body = s.request("GET", path)
+        finally:
+            s.stop()
+        log = s.stderr_text
+        self.assertEqual(st, 500, body[:300])
+        self.assertNotIn(b"d" * 100 + b"e", body)
+        self.assertIn("object_damaged", log)
+        self.assertIn("differs from the digest", log)
+        # an operator may turn the check off: then the changed bytes go out as stored
+        s = Server(d, sets=["store_check=none", "digest_sample=0"]).start()
+        try:
+            st, _, body = s.request("GET", path)
+        finally:
+            s.stop()
+        self.assertEqual(st, 200)
+        self.assertIn(b"d" * 100 + b"e", body)
+
 
 class WalBound(TaxiiCase):
     def test_wal_bounded_after_a_burst(self):
