@@ -133,6 +133,8 @@ static void member_change(struct api_call *c, const struct store_group *g, const
                                   "give partner: a partner's name or identity id");
         }
     }
+    if (!key) /* DELETE .../members/{partner} always names one */
+        return (void)api_fail(c, 404, "Not found", "no such member");
     struct lia_err err;
     lia_err_clear(&err);
     struct store_partner p;

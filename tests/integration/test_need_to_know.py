@@ -545,7 +545,7 @@ class World:
             raise AssertionError("%s: expected %d successes and %d failures, got %s" % (
                 ctx, len(good), len(bad), json.dumps(j)[:3000]))
         order = {id(o): i for i, o in enumerate(objs)}
-        coll.versions += sorted(good, key=lambda v: order[id(v.posted)])
+        coll.versions += self.with_carried(coll, sorted(good, key=lambda v: order[id(v.posted)]))
         self.statuses.append((j["id"], p, j))
 
     def learn_date_added(self):
@@ -555,8 +555,13 @@ class World:
             want = [(v.id, v.mod_us) for v in c.versions]
             seen = [(m["id"], ts_us(m["version"])) for m in got]
             if seen != want:
-                raise AssertionError("seed %d: admin manifest of %s is not the posting order:\n"
-                                     "want %s\ngot  %s" % (self.seed, c.alias, want[:20], seen[:20]))
+                first = next((i for i, (a, b) in enumerate(zip(want, seen)) if a != b),
+                             min(len(want), len(seen)))
+                raise AssertionError("seed %d: admin manifest of %s is not the posting order "
+                                     "(%d wanted, %d listed; first difference at %d):\n"
+                                     "want %s\ngot  %s" % (self.seed, c.alias, len(want), len(seen),
+                                                            first, want[first:first + 5],
+                                                            seen[first:first + 5]))
             for v, m in zip(c.versions, got):
                 v.date_added = ts_us(m["date_added"])
             das = [v.date_added for v in c.versions]
