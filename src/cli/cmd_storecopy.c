@@ -183,7 +183,9 @@ static int store_copy(const char *from, const char *to)
     if (rc == 0)
         rc = open_at(to, true, &dst, &err);
     const char *const *tables = store_copy_tables();
-    for (size_t i = 0; tables[i] && rc == 0; i++) {
+    if (rc == 0 && !tables)
+        rc = lia_err_set(&err, LIA_EINTERNAL, "the schema has more tables than copy can hold");
+    for (size_t i = 0; tables && tables[i] && rc == 0; i++) {
         bool any = false;
         if (!strcmp(tables[i], "meta"))
             continue; /* a fresh store has settings of its own; the copy replaces them */

@@ -13,18 +13,24 @@
 
 #define MAX_COLS 16
 
+/* Room for every table of the schema descriptor; store_copy_tables answers NULL (and copy
+ * refuses) if the descriptor ever outgrows it, rather than leaving tables out. */
+#define COPY_MAX_TABLES 96
 static struct {
     pthread_once_t once;
-    struct sq insert[32];
-    char text[32][600], select[32][600], kinds[32][MAX_COLS + 1];
-    const char *names[33];
+    bool too_many;
+    struct sq insert[COPY_MAX_TABLES];
+    char text[COPY_MAX_TABLES][600], select[COPY_MAX_TABLES][600],
+        kinds[COPY_MAX_TABLES][MAX_COLS + 1];
+    const char *names[COPY_MAX_TABLES + 1];
 } copy = {.once = PTHREAD_ONCE_INIT};
 
 static void copy_setup(void)
 {
     size_t n;
     const struct store_table *t = store_tables(&n);
-    for (size_t i = 0; i < n && i < 32; i++) {
+    copy.too_many = n > COPY_MAX_TABLES;
+    for (size_t i = 0; i < n && i < COPY_MAX_TABLES; i++) {
         char cols[512];
         copy.names[i] = t[i].name;
         store_table_columns(&t[i], cols, sizeof cols, copy.kinds[i], sizeof copy.kinds[i]);
@@ -42,15 +48,23 @@ static void copy_setup(void)
     }
 }
 
+size_t store_table_count(void)
+{
+    size_t n = 0;
+    store_tables(&n);
+    return n;
+}
+
 const char *const *store_copy_tables(void)
 {
     pthread_once(&copy.once, copy_setup);
-    return copy.names;
+    return copy.too_many ? NULL : copy.names;
 }
 
 static int find_table(const char *name, size_t *index, struct lia_err *err)
 {
-    store_copy_tables();
+    if (!store_copy_tables())
+        return lia_err_set(err, LIA_EINTERNAL, "copy: more tables than COPY_MAX_TABLES (copy.c)");
     for (size_t i = 0; copy.names[i]; i++)
         if (!strcmp(copy.names[i], name)) {
             *index = i;

@@ -756,6 +756,8 @@ struct store_copy_value {
 };
 /* The tables in copy order, NULL-terminated. */
 const char *const *store_copy_tables(void);
+/* How many tables the schema descriptor has (store_copy_tables lists every one). */
+size_t store_table_count(void);
 /* Calls fn with each row of table in key order, until fn returns non-zero (returned). */
 int store_copy_read(struct store *s, const char *table,
                     int (*fn)(const struct store_copy_value *row, size_t n, void *ctx), void *ctx,
