@@ -251,11 +251,13 @@ int store_gate_preview(struct store *s, const struct store_policy *p, int64_t co
     }
     rc = rc ? rc
             : dbuf_puts(&q, "SELECT count(*) FROM (SELECT ? AS tlp, ? AS restricted, ? AS rel_mask,"
-                            " ? AS red_mask) o WHERE 1 = 1");
+                            " ? AS red_mask, 0 AS date_added, ? AS id, ? AS coll) o WHERE 1 = 1");
     rc = rc ? rc : store_args_add(&b, sv_int(o->tlp));
-    rc = rc ? rc : store_args_add(&b, sv_int(o->has_rel ? RESTRICTED_REL : 0));
+    rc = rc ? rc : store_args_add(&b, sv_int(store_restricted(o)));
     rc = rc ? rc : store_args_add(&b, sv_int(store_audience_mask(o->rel_to, o->n_rel_to)));
     rc = rc ? rc : store_args_add(&b, sv_int(store_audience_mask(o->red_to, o->n_red_to)));
+    rc = rc ? rc : store_args_add(&b, sv_text(o->id ? o->id : ""));
+    rc = rc ? rc : store_args_add(&b, sv_int(coll));
     rc = rc ? rc : store_policy_sql(&q, &b, p, default_tlp, "o");
     if (rc && !err->code)
         rc = lia_err_set(err, rc, "cannot build the preview");
