@@ -166,13 +166,14 @@ static int peer_settings(struct store *s, struct store_peer *p, struct arena *a,
     return rc;
 }
 
+static struct sq drop_settings = SQ("DELETE FROM peer_setting WHERE peer = ?");
+
 /* peer's settings rows (peer_setting) as p gives them, after removing those it had. */
 static int put_settings(struct store_txn *t, int64_t peer, const struct store_peer *p,
                         struct lia_err *err)
 {
-    static struct sq drop = SQ("DELETE FROM peer_setting WHERE peer = ?");
     static struct sq set = SQ("INSERT INTO peer_setting(peer, name, value) VALUES(?, ?, ?)");
-    int rc = store_do(t->conn, &drop, SV(sv_int(peer)), NULL, "peer settings", err);
+    int rc = store_do(t->conn, &drop_settings, SV(sv_int(peer)), NULL, "peer settings", err);
     char tv[2][24];
     snprintf(tv[0], sizeof tv[0], "%lld", (long long)p->timeout_s);
     snprintf(tv[1], sizeof tv[1], "%lld", (long long)p->connect_timeout_s);
@@ -262,7 +263,6 @@ int store_peer_list(struct store *s, struct arena *a, struct store_peer **out, s
 int store_peer_remove(struct store *s, int64_t rid, struct lia_err *err)
 {
     static struct sq checkpoints = SQ("DELETE FROM checkpoint WHERE peer = ?");
-    static struct sq settings = SQ("DELETE FROM peer_setting WHERE peer = ?");
     static struct sq peer = SQ("DELETE FROM peer WHERE rid = ?");
     struct store_txn *t;
     int rc = store_begin(s, &t, err);
@@ -270,7 +270,7 @@ int store_peer_remove(struct store *s, int64_t rid, struct lia_err *err)
         return rc;
     int64_t changed = 0;
     rc = store_do(t->conn, &checkpoints, SV(sv_int(rid)), NULL, "remove peer", err);
-    rc = rc ? rc : store_do(t->conn, &settings, SV(sv_int(rid)), NULL, "remove peer", err);
+    rc = rc ? rc : store_do(t->conn, &drop_settings, SV(sv_int(rid)), NULL, "remove peer", err);
     rc = rc ? rc : store_do(t->conn, &peer, SV(sv_int(rid)), &changed, "remove peer", err);
     if (rc == 0 && !changed)
         rc = lia_err_set(err, LIA_ENOTFOUND, "no such peer");
