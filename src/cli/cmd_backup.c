@@ -442,7 +442,7 @@ static int do_restore(const char *file, const char *dir)
         }
     }
     for (size_t i = 0; i < n && rc == 0; i++) {
-        snprintf(w.tmp[i], sizeof w.tmp[i], "%s/.%s.restoring", dir, parts[i].name);
+        snprintf(w.tmp[i], sizeof w.tmp[i], "%.4000s/.%.255s.restoring", dir, parts[i].name);
         int fd = open(w.tmp[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0) {
             rc = lia_err_set(&err, LIA_EIO, "cannot create %s: %s", w.tmp[i], strerror(errno));

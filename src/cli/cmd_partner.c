@@ -436,7 +436,7 @@ static int set(int argc, char **argv)
         store_close(s);
         return cli_exit_for(rc);
     }
-    char num[8];
+    char num[16];
     snprintf(num, sizeof num, "%d", clearance);
     if (level)
         rc = store_partner_update(s, p.rid, "clearance", num, &err);
