@@ -71,10 +71,11 @@ int cli_grant(int argc, char **argv);
 int cli_revoke(int argc, char **argv);
 int cli_audit_cmd(int argc, char **argv);
 int cli_rfi(int argc, char **argv);
-int cli_watch(int argc, char **argv); /* cmd_watch.c */
-int cli_flows(int argc, char **argv); /* cmd_flows.c */
-int cli_peer(int argc, char **argv);  /* cmd_peer.c */
-int cli_pull(int argc, char **argv);  /* cmd_sync.c */
+int cli_watch(int argc, char **argv);         /* cmd_watch.c */
+int cli_flows(int argc, char **argv);         /* cmd_flows.c */
+int cli_corroboration(int argc, char **argv); /* cmd_corroboration.c */
+int cli_peer(int argc, char **argv);          /* cmd_peer.c */
+int cli_pull(int argc, char **argv);          /* cmd_sync.c */
 int cli_push(int argc, char **argv);
 int cli_exchange(int argc, char **argv); /* cmd_exchange.c */
 int cli_export(int argc, char **argv);   /* cmd_bundle.c */
