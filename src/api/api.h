@@ -68,6 +68,18 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
                      const struct api_flows_params *in, size_t max_rows, struct arena *a,
                      struct audit_ticket *t, struct dbuf *out, struct lia_err *err);
 
+/* Corroboration of an entity (docs/flows.md): for the object id of collection (a location,
+ * intrusion-set, threat-actor or identity), the objects of the collections policy p may read
+ * that refer to it by id or name it (its name or an alias, compared after the watch name
+ * normalisation), grouped by source with their grading, our trust in the source and how many
+ * of each source's reports another source corroborated later. Names and trust are given only
+ * when p is a local principal's. At most max_rows objects are read (flows_max_rows). Every
+ * version read is named in t (NULL: a local principal). LIA_EINVAL (not an entity type, bad
+ * id), LIA_ENOTFOUND (collection or object), LIA_ETOOBIG. */
+int api_corroboration_answer(struct store *s, const struct store_policy *p, const char *collection,
+                             const char *id, size_t max_rows, struct arena *a,
+                             struct audit_ticket *t, struct dbuf *out, struct lia_err *err);
+
 /* Loads what the API keeps in the store (the next-token key). */
 int api_init(struct api *api, struct store *s, const struct api_config *cfg, struct lia_err *err);
 

@@ -93,6 +93,13 @@ int api_read_objects(struct api_call *c, const struct store_collection *col, con
  * be given a version of object id in col by the one gate: 1 and *modified (the version it would
  * get; "" for an object without versions), or 0; negative with err (LIA_ENOTFOUND: p has no
  * right on col). What the caller learns is about p, not a disclosure to p. */
+/* store_query_objects for an answer built outside a request (shared with the CLI): policy p,
+ * every version read named in t (NULL: a local principal) under endpoint. */
+int api_read_rows(struct store *s, const struct store_policy *p, const struct store_collection *col,
+                  const char *endpoint, const struct store_filter *f, struct arena *a,
+                  struct audit_ticket *t, struct store_page *page, struct lia_err *err);
+/* GET /liaison/corroboration/{collection}/{id} (liaison_corroboration.c). */
+void api_liaison_corroboration(struct api_call *c, const char **seg, size_t nseg);
 int api_gate_probe(struct api_call *c, const struct store_policy *p,
                    const struct store_collection *col, const char *id, const char **modified,
                    struct lia_err *err);

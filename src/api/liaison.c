@@ -50,6 +50,8 @@ void api_liaison_route(struct api_call *c, const char **seg, size_t nseg)
         return api_liaison_audit(c, seg, nseg);
     if (nseg == 2 && !strcmp(seg[1], "flows"))
         return api_liaison_flows(c);
+    if (nseg >= 2 && !strcmp(seg[1], "corroboration"))
+        return api_liaison_corroboration(c, seg, nseg);
     if (nseg == 2 && !strcmp(seg[1], "search"))
         return api_liaison_search(c);
     if (nseg >= 2 && !strcmp(seg[1], "groups"))

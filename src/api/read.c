@@ -44,6 +44,16 @@ int api_read_objects(struct api_call *c, const struct store_collection *col, con
     return 0;
 }
 
+int api_read_rows(struct store *s, const struct store_policy *p, const struct store_collection *col,
+                  const char *endpoint, const struct store_filter *f, struct arena *a,
+                  struct audit_ticket *t, struct store_page *page, struct lia_err *err)
+{
+    int rc = store_query_objects(s, p, col->rid, f, true, a, page, err);
+    if (rc == 0 && t && page->n)
+        rc = audit_ticket_add(t, col->id, endpoint, page->rows, page->n, err);
+    return rc;
+}
+
 int api_gate_probe(struct api_call *c, const struct store_policy *p,
                    const struct store_collection *col, const char *id, const char **modified,
                    struct lia_err *err)

@@ -17,6 +17,10 @@ int cli_error(int code, const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Opens DIR's store; prints the error and returns an exit code on failure. */
 int cli_open_store(const char *cmd, const char *dir, int pool, struct store **out);
+/* Prints a JSON answer (rc 0) or err's message, releases out, a and s, and returns the exit
+ * code: LIA_EINVAL usage (2), LIA_ENOTFOUND not found (3), else failure. */
+int cli_print_answer(const char *cmd, int rc, struct dbuf *out, struct arena *a, struct store *s,
+                     const struct lia_err *err);
 /* The same for an explicit store location (a URL or path; NULL or "": DIR's, store.h's
  * store_location_for_dir). Messages never show a password of the location. */
 int cli_open_store_at(const char *cmd, const char *dir, const char *location, int pool,
@@ -71,10 +75,11 @@ int cli_grant(int argc, char **argv);
 int cli_revoke(int argc, char **argv);
 int cli_audit_cmd(int argc, char **argv);
 int cli_rfi(int argc, char **argv);
-int cli_watch(int argc, char **argv); /* cmd_watch.c */
-int cli_flows(int argc, char **argv); /* cmd_flows.c */
-int cli_peer(int argc, char **argv);  /* cmd_peer.c */
-int cli_pull(int argc, char **argv);  /* cmd_sync.c */
+int cli_watch(int argc, char **argv);         /* cmd_watch.c */
+int cli_flows(int argc, char **argv);         /* cmd_flows.c */
+int cli_corroboration(int argc, char **argv); /* cmd_corroboration.c */
+int cli_peer(int argc, char **argv);          /* cmd_peer.c */
+int cli_pull(int argc, char **argv);          /* cmd_sync.c */
 int cli_push(int argc, char **argv);
 int cli_exchange(int argc, char **argv); /* cmd_exchange.c */
 int cli_export(int argc, char **argv);   /* cmd_bundle.c */

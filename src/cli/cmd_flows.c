@@ -116,15 +116,5 @@ int cli_flows(int argc, char **argv)
     struct dbuf out;
     dbuf_init(&out, (size_t)1 << 32);
     rc = api_flows_answer(s, &p, &in, cfg.flows_max_rows, &a, NULL, &out, &err);
-    if (rc == 0)
-        printf("%.*s\n", (int)out.len, out.ptr);
-    dbuf_release(&out);
-    arena_release(&a);
-    store_close(s);
-    if (rc)
-        return cli_error(rc == LIA_EINVAL      ? CLI_USAGE
-                         : rc == LIA_ENOTFOUND ? CLI_NOTFOUND
-                                               : CLI_FAIL,
-                         "flows", "%s", err.msg);
-    return CLI_OK;
+    return cli_print_answer("flows", rc, &out, &a, s, &err);
 }

@@ -213,3 +213,19 @@ int cli_parse_since(const char *text, int64_t *us, struct lia_err *err)
                            text);
     return 0;
 }
+
+int cli_print_answer(const char *cmd, int rc, struct dbuf *out, struct arena *a, struct store *s,
+                     const struct lia_err *err)
+{
+    if (rc == 0)
+        printf("%.*s\n", (int)out->len, out->ptr);
+    dbuf_release(out);
+    arena_release(a);
+    store_close(s);
+    if (rc)
+        return cli_error(rc == LIA_EINVAL      ? CLI_USAGE
+                         : rc == LIA_ENOTFOUND ? CLI_NOTFOUND
+                                               : CLI_FAIL,
+                         cmd, "%s", err->msg);
+    return CLI_OK;
+}

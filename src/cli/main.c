@@ -38,6 +38,7 @@ static const struct cli_command commands[] = {
     {"store", cli_store, "copy a whole store between SQLite and PostgreSQL"},
     {"watch", cli_watch, "standing queries that fire on new intelligence"},
     {"flows", cli_flows, "what is reported moving where: flow edges, with their sources"},
+    {"corroboration", cli_corroboration, "who else reports an entity, graded, per source"},
     {"intake", intake_cli_main, "turn a news article into a draft STIX bundle"},
     {"misp", cli_misp, "import MISP events and feeds; export a MISP feed for a partner"},
     {NULL, NULL, NULL},

@@ -57,6 +57,11 @@ struct watch_spec {
  * clearance. LIA_ENOTFOUND when the partner is gone or disabled. */
 int watch_owner_policy(struct store *s, int64_t owner, struct store_policy *p, struct lia_err *err);
 
+/* Normalises text for name matching: text_normalize, then runs of spaces and punctuation
+ * become one space, trimmed. Returns a malloc'd string, or NULL when out of memory. Also what
+ * the corroboration of an entity compares names and aliases with (docs/flows.md). */
+char *watch_normalize_name(const char *text, size_t len);
+
 /* Validates spec (LIA_EINVAL naming the bad value) and stores it as a watch of owner, at most
  * max per owner (LIA_ETOOBIG). *id gets the new id and *secret the webhook signing secret —
  * shown to the caller once, NULL without a webhook — both in arena a. */

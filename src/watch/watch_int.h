@@ -42,10 +42,6 @@ bool watch_query_selects(const struct watch_query *q, const char *type, int tlp,
 int watch_flow_into(struct store *s, const struct store_policy *p, const struct watch_query *q,
                     int64_t coll, int64_t date_added, bool *hit, struct lia_err *err);
 
-/* Normalises text for name matching: text_normalize, then runs of spaces and punctuation
- * become one space, trimmed. Returns a malloc'd string, or NULL when out of memory. */
-char *watch_normalize_name(const char *text, size_t len);
-
 /* Asks the one gate whether policy p may see the version of id stored at date_added in coll
  * (modified_us identifies the version). A collection p may not read is "not visible". */
 int watch_visible(struct store *s, const struct store_policy *p, int64_t coll, const char *id,
