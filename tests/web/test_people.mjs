@@ -139,6 +139,30 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
     await shot(page, '73-review');
   });
 
+  await step('the review actions refuse bad input and leave the object as it was', async () => {
+    const o = w.obj.aqim.id;
+    const url = (verb) => `/liaison/review/cells/${o}/${verb}`;
+    const cases = [
+      [people.amina, 'extend', { days: 30 }, 400],                 // no reason
+      [people.amina, 'extend', { days: 0, reason: 'x' }, 422],     // days out of range
+      [people.amina, 'extend', { days: '30', reason: 'x' }, 422],  // days not a number
+      [people.amina, 'delete', { reason: 'not mine to delete' }, 403], // an analyst
+      [people.salma, 'delete', {}, 400],                           // no reason
+      [undefined, 'delete', { reason: 'automation' }, 403],         // the automation token
+      [w.tokens.Paris, 'delete', { reason: 'a partner' }, 404],
+    ];
+    for (const [tok, verb, body, want] of cases) {
+      const r = await s.json('POST', url(verb), tok, body);
+      assert(r.status === want, `${verb} ${JSON.stringify(body)}: ${r.status} ${JSON.stringify(r.json)}, wanted ${want}`);
+    }
+    const g = await s.json('GET', url('extend'), people.salma);
+    assert(g.status === 405, 'GET is not allowed: ' + g.status);
+    const nope = await s.json('POST', `/liaison/review/cells/threat-actor--00000000-0000-4000-8000-000000000000/delete`, people.salma, { reason: 'x' });
+    assert(nope.status === 404, 'an unknown object: ' + nope.status);
+    const still = await s.api('GET', `/taxii2/default/collections/cells/objects/${o}/`);
+    assert(still.status === 200 && still.json.objects[0].name === w.obj.aqim.name && !still.json.objects[0].revoked, 'unchanged');
+  });
+
   await step('no console problems but the refusals', async () => {
     assert(seen.problems.filter((p) => !/status of (401|403|429)/.test(p)).length === 0, 'console problems:\n' + seen.problems.join('\n'));
   });
