@@ -165,7 +165,8 @@ void api_liaison_whoami(struct api_call *c);
  * (no principal: a name, a password and a TOTP code make a session), and /liaison/releases. */
 void api_liaison_signin(struct api_call *c);
 void api_liaison_releases(struct api_call *c, const char **seg, size_t nseg);
-void api_liaison_review(struct api_call *c); /* GET /liaison/review: the review queue */
+/* GET /liaison/review: the review queue; POST /liaison/review/COLL/ID/extend|delete */
+void api_liaison_review(struct api_call *c, const char **seg, size_t nseg);
 void api_liaison_partners(struct api_call *c);
 /* liaison_audit.c: keeps the checkpoint a partner's request carries; GET
  * /liaison/audit/witness. */

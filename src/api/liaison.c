@@ -42,8 +42,8 @@ void api_liaison_route(struct api_call *c, const char **seg, size_t nseg)
         return api_liaison_neighbours(c, seg, nseg);
     if (nseg >= 2 && !strcmp(seg[1], "audience"))
         return api_liaison_audience(c, seg, nseg);
-    if (nseg == 2 && !strcmp(seg[1], "review"))
-        return api_liaison_review(c);
+    if (nseg >= 2 && !strcmp(seg[1], "review"))
+        return api_liaison_review(c, seg, nseg);
     if (nseg >= 2 && !strcmp(seg[1], "releases"))
         return api_liaison_releases(c, seg, nseg);
     if (nseg >= 2 && !strcmp(seg[1], "audit"))

@@ -8,6 +8,8 @@
  *   POST /liaison/releases/KEY/approve   {"reason"?}
  *   POST /liaison/releases/KEY/reject    {"reason"}
  *   GET  /liaison/review            ?collection=C&all=true: the review queue
+ *   POST /liaison/review/COLL/ID/extend  {"days", "reason"}: review date moved to now + days
+ *   POST /liaison/review/COLL/ID/delete  {"reason"}: revoked (ours) or our copy deleted
  *
  * Sign-in needs no token (it makes one) and runs outside the pipeline: it reads no object.
  * Its failures count against the client address like any failed authentication, and against
@@ -16,6 +18,7 @@
  * know. Decisions need a person's token (a session), never the automation token.
  */
 #include "api/api_int.h"
+#include "ingest/ingest.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -229,11 +232,77 @@ static void put_time(struct dbuf *b, const char *key, int64_t us)
     dbuf_printf(b, us ? ",\"%s\":\"%s\"" : ",\"%s\":null", key, t);
 }
 
-void api_liaison_review(struct api_call *c)
+/* Extend or delete one object of the queue, as the person whose session this is (the same
+ * rules and records as `liaison review extend|delete --as`, docs/people.md). */
+static void review_act(struct api_call *c, const char *coll, const char *id, bool extend)
+{
+    json_t *body = NULL;
+    const char *reason = NULL;
+    if (json_body(c, &body) || member(c, body, "reason", &reason)) {
+        json_decref(body);
+        return;
+    }
+    json_t *days = json_object_get(body, "days");
+    if (extend && (!json_is_integer(days) || json_integer_value(days) < 1 ||
+                   json_integer_value(days) > 36500)) {
+        json_decref(body);
+        return (void)api_fail(c, 422, "Unprocessable request", "days is a number from 1 to 36500");
+    }
+    const struct access_principal *w = c->who;
+    struct access_decider who = {w->person, w->person_name, w->role, w->actor, "api"};
+    struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+    struct store_collection col;
+    struct lia_err err;
+    lia_err_clear(&err);
+    size_t n = 0;
+    bool revoked = false;
+    int rc = access_decider_check(&who, !extend,
+                                  extend ? "extending a review" : "deleting an object", &err);
+    rc = rc ? rc : store_collection_get(c->api->store, &all, coll, c->req->arena, &col, &err);
+    if (rc == 0 && extend)
+        rc = access_review_extend(
+            c->api->store, &who, &col, id,
+            lia_now_us() + json_integer_value(days) * 86400 * INT64_C(1000000), reason, &err);
+    else if (rc == 0 && (!reason || !*reason || strlen(reason) > 1000))
+        rc = lia_err_set(&err, LIA_EINVAL,
+                         "give a reason of at most 1000 bytes (it goes on record)");
+    else if (rc == 0) {
+        rc = ingest_revoke(c->api->store, w, &col, id, reason, &n, &err);
+        revoked = rc == 0;
+        if (rc == LIA_EUNSUPPORTED) {
+            lia_err_clear(&err);
+            rc = access_review_delete(c->api->store, &who, &col, id, reason, &n, &err);
+        }
+    }
+    json_decref(body);
+    if (rc)
+        return (void)fail(c, &err);
+    struct dbuf *b = &c->resp->body;
+    dbuf_printf(b, "{\"collection\":\"%s\",\"id\":", col.id);
+    dbuf_json_string(b, id, strlen(id));
+    dbuf_printf(b, ",\"done\":\"%s\",\"versions\":%zu}",
+                extend    ? "extended"
+                : revoked ? "revoked"
+                          : "deleted",
+                n);
+    answer_json(c, 200);
+}
+
+void api_liaison_review(struct api_call *c, const char **seg, size_t nseg)
 {
     static const char *const params[] = {"collection", "all", NULL};
     if (c->who->partner)
         return (void)api_fail(c, 404, "Not found", "no such resource");
+    if (nseg == 5 && !strcmp(c->req->method, "POST") &&
+        (!strcmp(seg[4], "extend") || !strcmp(seg[4], "delete")))
+        return review_act(c, seg[2], seg[3], !strcmp(seg[4], "extend"));
+    if (nseg != 2 && !(nseg == 5 && (!strcmp(seg[4], "extend") || !strcmp(seg[4], "delete"))))
+        return (void)api_fail(c, 404, "Not found", "no such resource");
+    if (nseg == 5) {
+        api_fail(c, 405, "Method not allowed", "%s is not allowed here", c->req->method);
+        http_add_header(c->resp, "Allow", "POST");
+        return;
+    }
     if (strcmp(c->req->method, "GET") != 0) {
         api_fail(c, 405, "Method not allowed", "%s is not allowed here", c->req->method);
         http_add_header(c->resp, "Allow", "GET");

@@ -48,6 +48,8 @@ try {
       ...['added_asc', 'added_desc', 'modified_desc', 'modified_asc'].map((x) => 'sort_' + x),
       ...['weapons', 'ammunition', 'explosives', 'money', 'fighters', 'fuel', 'drugs', 'people', 'other'].map((x) => 'commodity_' + x),
       ...['sahel', 'northern_mali', 'maghreb', 'lake_chad_basin', 'sahara'].map((x) => 'place_region_' + x),
+      ...['analyst', 'releaser', 'admin'].map((x) => 'role_person_' + x),
+      ...['due', 'at_limit', 'kept'].map((x) => 'review_state_' + x),
       ...['diamond', 'hexagon', 'triangle', 'rectangle', 'round_rectangle', 'vee', 'octagon', 'star', 'tag', 'round_tag', 'ellipse'].map((x) => 'shape_' + x),
     ];
     const prefixes = [...code.matchAll(/\bt\('([a-z_]+_)' \+/g)].map((m) => m[1]);

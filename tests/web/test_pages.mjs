@@ -33,6 +33,15 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
   const daesh = published.find((o) => o.type === 'threat-actor' && (o.aliases || []).includes('داعش'));
   assert(report && daesh, 'the draft has a report and داعش');
 
+  // A version held for four eyes (a person's AMBER+STRICT write) and objects past review.
+  const code = lastLine(cli('user', 'add', '--data', s.data, '--name', 'amina', '--role', 'analyst'));
+  const amina = await s.json('POST', '/liaison/signin', '', { name: 'amina', code, new_password: 'a long passphrase for the desk' });
+  assert(amina.status === 200, 'sign-in: ' + amina.status);
+  await s.post('cells', [{ type: 'threat-actor', spec_version: '2.1', id: 'threat-actor--6b1f0c39-3f8e-4e7a-9d43-0c1d2e3f4a5b',
+    created: '2026-03-01T00:00:00.000Z', modified: '2026-03-01T00:00:00.000Z', name: 'Logistics cell Menaka (خلية ميناكا)', threat_actor_types: ['terrorist'],
+    object_marking_refs: ['marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003'] }], amina.json.token);
+  cli('review', 'policy', '--data', s.data, '--collection', 'sahel', '--every', '1s', '--retain', '1825d');
+
   for (let i = 0; i < 100 && !((await s.json('GET', '/liaison/watches')).json.watches[0].events >= 1); i++)
     await new Promise((r) => setTimeout(r, 100));
 
@@ -67,6 +76,8 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
     ['search', '/search?q=' + encodeURIComponent('الاسلامية'), '#search-results tbody tr'],
     ['object-form', '/collections/cells/new?type=report', '#fld-object_refs'],
     ['watch', `/watches/${watch.json.id}`, `#fired tr[data-id="${daesh.id}"]`],
+    ['releases', '/releases', '#releases tbody tr'],
+    ['review', '/review', '#review tbody tr'],
     ['not-found', '/collections/cells/objects/threat-actor--00000000-0000-4000-8000-000000000000', '#page-error'],
   ];
   const report_ = { pages: 0, moderate: 0, minor: 0, widest: 0, header: 0 };

@@ -38,6 +38,19 @@ export function setToken(tok) {
 }
 export function dropToken() {
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(PERSON_KEY);
+}
+// The person a session token of POST /liaison/signin acts as ({name, role}), kept beside it.
+const PERSON_KEY = 'liaison.person';
+export function setPerson(p) {
+  sessionStorage.setItem(PERSON_KEY, JSON.stringify(p));
+}
+export function getPerson() {
+  try {
+    return JSON.parse(sessionStorage.getItem(PERSON_KEY) || 'null');
+  } catch {
+    return null;
+  }
 }
 
 let onUnauthorized = () => {};
@@ -163,5 +176,16 @@ export const liaison = {
   /** The caller's watches, each with how many times it fired (events). */
   watches: () => jsonCall('/liaison/watches', 'GET'),
   /** What one watch fired for, newest first ({watch, events, before?}). */
+  /** A person's session (docs/people.md): {token, expires, name, role}; no token is sent. */
+  signin: (body) => call('/liaison/signin', { method: 'POST', accept: JSON_TYPE, contentType: JSON_TYPE, body, token: '' }),
+  /** Versions held for a second person's approval (state pending|approved|rejected|all). */
+  releases: (params) => jsonCall('/liaison/releases' + query(params), 'GET'),
+  /** verb: approve or reject ({reason}). */
+  releaseDecide: (key, verb, reason) => jsonCall('/liaison/releases/' + enc(key) + '/' + enc(verb), 'POST', { reason }),
+  /** Objects due for review or at their retention limit ({objects}). */
+  review: (params) => jsonCall('/liaison/review' + query(params), 'GET'),
+  /** verb: extend ({days, reason}) or delete ({reason}). */
+  reviewAct: (cid, id, verb, body) =>
+    jsonCall('/liaison/review/' + enc(cid) + '/' + enc(id) + '/' + enc(verb), 'POST', body),
   watchEvents: (id, params) => jsonCall('/liaison/watches/' + enc(id) + '/events' + query(params), 'GET'),
 };

@@ -3,7 +3,7 @@
 import './style.css';
 import { h, fill, bidi } from './dom.js';
 import { t, setLang, applyLang, currentLang, fmtDate } from './i18n.js';
-import { getToken, dropToken, liaison, whenUnauthorized, serverNow } from './api.js';
+import { getToken, dropToken, getPerson, liaison, whenUnauthorized, serverNow } from './api.js';
 import { pages, signinPage } from './pages/index.js';
 import { showError } from './ui.js';
 import { searchBox } from './pages/search.js';
@@ -73,8 +73,10 @@ function roleLine(me) {
     parts.push(h('span', { class: 'role-kind' }, t('role_partner')), ' ', bidi(me.name, { class: 'role-name' }));
     if (me.country) parts.push(' (', me.country, ')');
   } else {
-    parts.push(h('span', { class: 'role-kind' }, t(me.kind === 'admin' ? 'role_admin' : 'role_local')));
-    if (me.name) parts.push(' · ', bidi(me.name, { class: 'role-name' }));
+    const person = getPerson();
+    if (person) parts.push(h('span', { class: 'role-kind', id: 'role-person' }, t('role_person_' + person.role)), ' ', bidi(person.name, { class: 'role-name' }));
+    else parts.push(h('span', { class: 'role-kind' }, t(me.kind === 'admin' ? 'role_admin' : 'role_local')));
+    if (me.name && !person) parts.push(' · ', bidi(me.name, { class: 'role-name' }));
   }
   parts.push(' · ', t('clearance'), ' ', h('span', { class: 'tlp tlp-' + me.clearance.replace('+', '-') }, 'TLP:' + me.clearance.toUpperCase()));
   if (me.trust) parts.push(' · ', t('trust'), ' ', h('span', { class: 'trust' }, me.trust));

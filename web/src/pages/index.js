@@ -13,6 +13,7 @@ import find from './find.js';
 import watch from './watch.js';
 import edit from './edit.js';
 import map from './map.js';
+import people from './people.js';
 
 export const signinPage = signin;
-export const pages = [dashboard, collections, objects, object, graph, ...inbox, intake, search, map, find, watch, edit];
+export const pages = [dashboard, collections, objects, object, graph, ...inbox, intake, search, map, ...people, find, watch, edit];

@@ -2,8 +2,50 @@
 // sessionStorage for this tab. The form never submits anywhere: no URL ever holds it.
 import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
-import { liaison, setToken } from '../api.js';
+import { liaison, setToken, setPerson } from '../api.js';
 import { errorText } from '../ui.js';
+
+// Sign in as a person (docs/people.md): name, password and, once enrolled, a TOTP code, sent
+// to POST /liaison/signin; the session token it answers is then used as a pasted token is.
+function personForm(ctx) {
+  const field = (id, label, attrs) => [h('label', { for: id }, label),
+    h('input', { id, name: id, dir: 'ltr', spellcheck: 'false', ...attrs })];
+  const [nl, name] = field('person-name', t('person_name'), { type: 'text', autocomplete: 'username', required: true });
+  const [pl, pass] = field('person-password', t('person_password'), { type: 'password', autocomplete: 'current-password', required: true });
+  const [tl, totp] = field('person-totp', t('person_totp'), {
+    type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', 'aria-describedby': 'person-totp-help' });
+  const msg = h('p', { class: 'form-error', id: 'person-error', role: 'alert' });
+  const button = h('button', { type: 'submit', id: 'person-submit' }, t('sign_in'));
+  const form = h('form', { class: 'signin', id: 'person-signin', method: 'post', action: '#' },
+    h('h2', null, t('person_sign_in')), nl, name, pl, pass, tl, totp,
+    h('p', { class: 'help', id: 'person-totp-help' }, t('person_totp_help')), msg, button);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!name.value.trim() || !pass.value) {
+      msg.textContent = t('person_empty');
+      return;
+    }
+    button.disabled = true;
+    msg.textContent = t('signing_in');
+    const body = { name: name.value.trim(), password: pass.value };
+    if (totp.value.trim()) body.totp = totp.value.trim();
+    try {
+      const s = await liaison.signin(body);
+      pass.value = '';
+      totp.value = '';
+      await liaison.whoami(s.token);
+      setToken(s.token);
+      setPerson({ name: s.name, role: s.role });
+      await ctx.signedIn();
+    } catch (err) {
+      pass.value = '';
+      msg.textContent = err.status === 401 ? t('person_bad')
+        : err.status === 429 ? t('person_locked', { n: err.retryAfter || '?' }) : errorText(err);
+      button.disabled = false;
+    }
+  });
+  return form;
+}
 
 export default {
   async render(main, params, ctx) {
@@ -39,7 +81,7 @@ export default {
         button.disabled = false;
       }
     });
-    fill(main, form);
+    fill(main, form, personForm(ctx));
     input.focus();
   },
 };
