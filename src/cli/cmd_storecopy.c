@@ -198,9 +198,11 @@ static int store_copy(const char *from, const char *to)
                              tables[i]);
     }
     size_t n_tables = 0;
-    while (tables[n_tables])
+    while (tables && tables[n_tables])
         n_tables++;
-    struct table_sum sums[64];
+    struct table_sum sums[128];
+    if (rc == 0 && n_tables > sizeof sums / sizeof sums[0])
+        rc = lia_err_set(&err, LIA_EINTERNAL, "the schema has more tables than copy can sum");
     struct store_txn *t = NULL;
     if (rc == 0)
         rc = store_begin(dst, &t, &err);
