@@ -259,6 +259,14 @@ int store_gate_preview(struct store *s, const struct store_policy *p, int64_t co
     rc = rc ? rc : store_args_add(&b, sv_text(o->id ? o->id : ""));
     rc = rc ? rc : store_args_add(&b, sv_int(coll));
     rc = rc ? rc : store_policy_sql(&q, &b, p, default_tlp, "o");
+    /* The draft has no audience rows for the policy's group condition to read: it is said
+     * here, as policy.c says it (a member of every group, now; group 0 has no member). */
+    for (size_t i = 0; rc == 0 && !p->all && i < o->n_groups; i++) {
+        rc = dbuf_puts(&q, " AND EXISTS(SELECT 1 FROM group_member gm WHERE gm.grp = ?"
+                           " AND gm.partner = ?)");
+        rc = rc ? rc : store_args_add(&b, sv_int(o->groups[i]));
+        rc = rc ? rc : store_args_add(&b, sv_int(p->partner));
+    }
     if (rc && !err->code)
         rc = lia_err_set(err, rc, "cannot build the preview");
     int64_t *rows = NULL;

@@ -27,6 +27,9 @@ class DeskApiTest(TaxiiCase):
         cls.ident["N"] = run_cli("partner", "add", "--data", d.path, "--name", "N",
                                  "--clearance", "red").stdout.strip()
         run_cli("partner", "disable", "--data", d.path, "D")
+        # A sharing group whose only member is Am (docs/groups.md).
+        cls.group = run_cli("group", "add", "--data", d.path, "--name", "circle").stdout.strip()
+        run_cli("group", "member", "add", "--data", d.path, "--group", cls.group, "--partner", "Am")
         cls.s = harness.Server(d).start()
         rel = {"type": "marking-definition", "spec_version": "2.1",
                "id": "marking-definition--7d3f0a6e-98c1-4d1e-bd43-3f2b51a0c001",
@@ -246,6 +249,7 @@ class DeskApiTest(TaxiiCase):
                 extensions={HANDLING: {"extension_type": "property-extension",
                                        "red_recipients": [self.ident["R"]]}}),
             sdo("campaign", name="p rel", object_marking_refs=[GREEN, rel_id]),
+            sdo("campaign", name="p group", object_marking_refs=[GREEN, self.group]),
             sdo("campaign", name="p unknown",
                 object_marking_refs=[GREEN, "marking-definition--00000000-0000-4000-8000-000000000000"]),
         ]
@@ -257,17 +261,20 @@ class DeskApiTest(TaxiiCase):
         # nothing was stored by the previews
         st, j = self.browse(type="campaign", text="p green")
         self.assertEqual(j["total"], 0)
-        st, _, b = self.s.post_objects("a", drafts[:5])
+        st, _, b = self.s.post_objects("a", drafts[:6])
         self.assertEqual(st, 202, b)
-        for d, pv in zip(drafts[:5], previews):
+        for d, pv in zip(drafts[:6], previews):
             after, _ = self.audience(d["id"])
             self.assertEqual(pv, after, d["name"])
         self.assertEqual(previews[0]["G"], (True, None))
         self.assertEqual(previews[1]["G"], (False, "clearance"))
         self.assertEqual(previews[3]["Am"], (False, "marking"))
         self.assertEqual(previews[4]["Am"], (True, None))
+        # released to a group: its members only (Am), whatever their clearance allows
+        self.assertEqual((previews[5]["G"], previews[5]["Am"], previews[5]["R"]),
+                         ((False, "marking"), (True, None), (False, "marking")))
         # a marking the store does not hold releases to nobody
-        self.assertTrue(all(not v for v, _ in previews[5].values()), previews[5])
+        self.assertTrue(all(not v for v, _ in previews[6].values()), previews[6])
         # refused: a partner; a body that is not an object with an id
         st, j = self.preview(drafts[0], token=self.tok["Am"])
         self.assertEqual(st, 403, j)
