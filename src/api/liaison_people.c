@@ -263,17 +263,8 @@ static void review_act(struct api_call *c, const char *coll, const char *id, boo
         rc = access_review_extend(
             c->api->store, &who, &col, id,
             lia_now_us() + json_integer_value(days) * 86400 * INT64_C(1000000), reason, &err);
-    else if (rc == 0 && (!reason || !*reason || strlen(reason) > 1000))
-        rc = lia_err_set(&err, LIA_EINVAL,
-                         "give a reason of at most 1000 bytes (it goes on record)");
-    else if (rc == 0) {
-        rc = ingest_revoke(c->api->store, w, &col, id, reason, &n, &err);
-        revoked = rc == 0;
-        if (rc == LIA_EUNSUPPORTED) {
-            lia_err_clear(&err);
-            rc = access_review_delete(c->api->store, &who, &col, id, reason, &n, &err);
-        }
-    }
+    else if (rc == 0)
+        rc = ingest_review_remove(c->api->store, w, &who, &col, id, reason, &n, &revoked, &err);
     json_decref(body);
     if (rc)
         return (void)fail(c, &err);

@@ -207,9 +207,6 @@ static int decide(bool extend, const struct args *a, struct store *s, struct are
      * copy is deleted. */
     size_t n = 0;
     rc = access_decider_check(&who, true, "deleting an object", err);
-    if (rc == 0 && (!a->reason || !*a->reason || strlen(a->reason) > 1000))
-        rc =
-            lia_err_set(err, LIA_EINVAL, "give a reason of at most 1000 bytes (it goes on record)");
     struct access_principal as = {.actor = who.actor,
                                   .identity = access_instance_identity(s),
                                   .admin = true,
@@ -218,14 +215,7 @@ static int decide(bool extend, const struct args *a, struct store *s, struct are
                                   .role = who.role,
                                   .policy = {.all = true, .clearance = STORE_TLP_RED}};
     bool revoked = false;
-    if (rc == 0) {
-        rc = ingest_revoke(s, &as, &col, a->id, a->reason, &n, err);
-        revoked = rc == 0;
-    }
-    if (rc == LIA_EUNSUPPORTED) {
-        lia_err_clear(err);
-        rc = access_review_delete(s, &who, &col, a->id, a->reason, &n, err);
-    }
+    rc = rc ? rc : ingest_review_remove(s, &as, &who, &col, a->id, a->reason, &n, &revoked, err);
     if (rc == 0 && revoked)
         printf("%s: revoked by %s; its content is deleted, partners receive the revocation.\n",
                a->id, who.name);

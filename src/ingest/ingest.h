@@ -105,6 +105,14 @@ int ingest_register(const struct ingest_rule *r);
 int ingest_revoke(struct store *s, const struct access_principal *who,
                   const struct store_collection *col, const char *id, const char *reason,
                   size_t *removed, struct lia_err *err);
+/* Removes object id of col at review, as `liaison review delete` and POST
+ * /liaison/review/COLL/ID/delete do: revoked when it is ours (ingest_revoke, as: the
+ * instance's administrator acting for who), else our copy deleted (access_review_delete).
+ * reason (1 to 1000 bytes) goes on record; *n: versions removed; *revoked: which of the two. */
+int ingest_review_remove(struct store *s, const struct access_principal *as,
+                         const struct access_decider *who, const struct store_collection *col,
+                         const char *id, const char *reason, size_t *n, bool *revoked,
+                         struct lia_err *err);
 /* The containment index flows and locations are placed with (docs/flows.md), loaded on first
  * use from the gazetteer directory; NULL when it cannot be loaded (logged once). */
 struct place_index;

@@ -106,3 +106,22 @@ int ingest_revoke(struct store *s, const struct access_principal *who,
     arena_release(&a);
     return rc;
 }
+
+int ingest_review_remove(struct store *s, const struct access_principal *as,
+                         const struct access_decider *who, const struct store_collection *col,
+                         const char *id, const char *reason, size_t *n, bool *revoked,
+                         struct lia_err *err)
+{
+    *n = 0;
+    *revoked = false;
+    if (!reason || !*reason || strlen(reason) > 1000)
+        return lia_err_set(err, LIA_EINVAL,
+                           "give a reason of at most 1000 bytes (it goes on record)");
+    int rc = ingest_revoke(s, as, col, id, reason, n, err);
+    *revoked = rc == 0;
+    if (rc == LIA_EUNSUPPORTED) {
+        lia_err_clear(err);
+        rc = access_review_delete(s, who, col, id, reason, n, err);
+    }
+    return rc;
+}
