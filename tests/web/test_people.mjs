@@ -3,8 +3,10 @@
 // refused approving it as an analyst and as its own author, a rejection needs a reason, a
 // second person (a releaser) approves it and the partner then reads it through TAXII; the
 // review queue lists an object past its review date, an extension needs a reason and takes
-// it off the queue, a deletion needs the confirmation and revokes the object. Screenshots 70-75.
-import { randomUUID } from 'node:crypto';
+// it off the queue, a deletion needs the confirmation and revokes the object; a person enrolled
+// in TOTP signs in with the authenticator's code only (none, a wrong one, a replay refused).
+// Screenshots 70-76.
+import { randomUUID, createHmac } from 'node:crypto';
 import { run, step, assert, cli, shot, setLang } from './lib.mjs';
 
 const AMBER_STRICT = 'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003';
@@ -161,6 +163,52 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
     assert(nope.status === 404, 'an unknown object: ' + nope.status);
     const still = await s.api('GET', `/taxii2/default/collections/cells/objects/${o}/`);
     assert(still.status === 200 && still.json.objects[0].name === w.obj.aqim.name && !still.json.objects[0].revoked, 'unchanged');
+  });
+
+  // RFC 6238 (SHA-1, 6 digits, 30 s) from the base32 key `user totp` prints: what an
+  // authenticator app shows at time ms.
+  const totpAt = (key, ms) => {
+    let bits = '';
+    for (const ch of key.replace(/=+$/, '')) bits += 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(ch).toString(2).padStart(5, '0');
+    const secret = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+    const counter = Buffer.alloc(8);
+    counter.writeBigUInt64BE(BigInt(Math.floor(ms / 30000)));
+    const mac = createHmac('sha1', secret).update(counter).digest();
+    const o = mac[19] & 15;
+    return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+  };
+
+  await step('a person enrolled in TOTP signs in with the code, never without it or with it twice', async () => {
+    const code = lastLine(cli('user', 'add', '--data', d, '--name', 'yusuf', '--role', 'releaser'));
+    const first = await s.json('POST', '/liaison/signin', '', { name: 'yusuf', code, new_password: PASSWORD });
+    assert(first.status === 200, 'first sign-in of yusuf: ' + first.status);
+    const key = lastLine(cli('user', 'totp', '--data', d, '--name', 'yusuf'));
+    assert(/^[A-Z2-7]{16,}=*$/.test(key), 'a base32 key: ' + key);
+    await page.goto(s.base + '/');
+    await page.click('#sign-out'); // salma's session, from the steps above
+    await page.waitForSelector('#person-name');
+    const attempt = async (totp) => {
+      await page.goto(s.base + '/signin');
+      await page.fill('#person-name', 'yusuf');
+      await page.fill('#person-password', PASSWORD);
+      await page.fill('#person-totp', totp);
+      await page.click('#person-submit');
+      await page.waitForFunction(() => document.querySelector('#role-person')
+        || /refused|locked/i.test(document.querySelector('#person-error').textContent));
+      return (await page.$('#role-person')) !== null;
+    };
+    assert(!(await attempt('')), 'no code: refused');
+    const now = Date.now();
+    const wrong = String((Number(totpAt(key, now)) + 500000) % 1000000).padStart(6, '0');
+    assert(!(await attempt(wrong)), 'a wrong code: refused');
+    const good = totpAt(key, now);
+    assert(await attempt(good), 'the code of the authenticator signs in');
+    assert((await page.textContent('#role')).includes('yusuf'), 'the header names yusuf');
+    await shot(page, '76-signed-in-with-totp');
+    await page.click('#sign-out');
+    // the same step again (a code seen over a shoulder or replayed): refused
+    const replay = await s.json('POST', '/liaison/signin', '', { name: 'yusuf', password: PASSWORD, totp: good });
+    assert(replay.status === 401, 'a replayed code is refused: ' + replay.status);
   });
 
   await step('no console problems but the refusals', async () => {
