@@ -344,6 +344,8 @@ struct store_flow_query {
     size_t max_rows;       /* LIA_ETOOBIG past it */
     int64_t only;          /* only the flow version stored at this date_added (watches), or 0 */
 };
+/* In the rows of one call, from, to, what, source and grade are interned (lia_intern): equal
+ * texts are one pointer. */
 struct store_flow_row {
     int64_t date_added;
     const char *id, *modified, *what;

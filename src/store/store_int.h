@@ -219,6 +219,8 @@ int store_step(struct store_cur *cur, struct lia_err *err);
 void store_end(struct store_cur *cur);
 int64_t store_col_int(struct store_cur *cur, int col);
 char *store_col_dup(struct store_cur *cur, int col, struct arena *a); /* NULL for SQL NULL */
+/* The column's text, valid until the next step (NULL for SQL NULL). */
+const char *store_col_text(struct store_cur *cur, int col, size_t *len);
 char *store_col_dupn(struct store_cur *cur, int col, struct arena *a, size_t *len);
 void store_col_bytes(struct store_cur *cur, int col, unsigned char *out, size_t n);
 
