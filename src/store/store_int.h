@@ -289,6 +289,9 @@ void store_digest(const char *json, size_t len, char out[STORE_DIGEST_HEX]);
 int store_collection_access(struct store *s, struct store_conn *c, const struct store_policy *p,
                             int64_t coll, bool need_write, int *default_tlp, struct lia_err *err);
 /* The flow and place rows of o, stored as row added of coll (flows.c). */
+/* Migration 28: the flow and place rows of the versions stored before the flow tables
+ * (flow_rows.c). */
+int store_fill_flow_rows(struct store_txn *t, struct lia_err *err);
 int store_put_flow_rows(struct store_txn *t, int64_t coll, const struct store_object *o,
                         int64_t added, struct lia_err *err);
 
