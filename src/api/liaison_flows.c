@@ -140,20 +140,44 @@ static int count_sort(struct keyed **k, struct keyed **tmp, size_t n, size_t off
  * id twice and the ids need no numbers of their own: four stable counting passes on the
  * ranks (source, what, to, from) give by_edge's order. Rows of several collections (the
  * same id may be in two) are numbered and compared (qsort, by_edge). */
+/* A memo in front of the interner: the store interns the words of one collection's rows
+ * (equal texts are one pointer), so a pointer seen before has its number without hashing its
+ * text. Direct-mapped; a miss interns the text. */
+#define MEMO_BITS 12
+struct memo {
+    const char *p, *canon;
+    uint32_t num;
+};
+
+static const char *word_of(struct lia_interner *words, struct memo *m, const char *s, uint32_t *num)
+{
+    struct memo *e = &m[((uint64_t)(uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> (64 - MEMO_BITS)];
+    if (e->p != s) {
+        const char *c = lia_intern(words, s, strlen(s), false, &e->num);
+        if (!c)
+            return NULL;
+        e->p = s, e->canon = c;
+    }
+    if (num)
+        *num = e->num;
+    return e->canon;
+}
+
 static int sort_rows(struct store_flow_row **rows, size_t n, bool one_collection, struct arena *a)
 {
     struct lia_interner words, ids;
     struct keyed *k = arena_alloc(a, (n ? n : 1) * sizeof *k);
-    if (!k || lia_intern_init(&words, 1024, a) ||
+    struct memo *m = arena_alloc(a, ((size_t)1 << MEMO_BITS) * sizeof *m); /* zeroed */
+    if (!k || !m || lia_intern_init(&words, 1024, a) ||
         (!one_collection && lia_intern_init(&ids, 2 * n + 2, a)))
         return LIA_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         struct store_flow_row *r = rows[i];
-        r->from = lia_intern(&words, r->from, strlen(r->from), false, &k[i].from);
-        r->to = lia_intern(&words, r->to, strlen(r->to), false, &k[i].to);
-        r->what = lia_intern(&words, r->what, strlen(r->what), false, &k[i].what);
-        r->source = lia_intern(&words, r->source, strlen(r->source), false, &k[i].source);
-        r->grade = lia_intern(&words, r->grade, strlen(r->grade), false, NULL);
+        r->from = word_of(&words, m, r->from, &k[i].from);
+        r->to = word_of(&words, m, r->to, &k[i].to);
+        r->what = word_of(&words, m, r->what, &k[i].what);
+        r->source = word_of(&words, m, r->source, &k[i].source);
+        r->grade = word_of(&words, m, r->grade, NULL);
         r->modified = r->modified ? r->modified : "";
         if (one_collection)
             k[i].id = (uint32_t)i;

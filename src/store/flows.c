@@ -261,8 +261,10 @@ int store_query_flows(struct store *s, const struct store_policy *p, int64_t col
         }
         struct store_flow_row *r = &rows[got++];
         r->date_added = store_col_int(&cur, 0);
-        r->id = store_col_dup(&cur, 1, a);
-        r->modified = store_col_dup(&cur, 2, a);
+        /* A flow's rows (one per commodity) come together: its id and version once. */
+        bool again = got > 1 && r[-1].date_added == r->date_added;
+        r->id = again ? r[-1].id : store_col_dup(&cur, 1, a);
+        r->modified = again ? r[-1].modified : store_col_dup(&cur, 2, a);
         r->what = word(&cur, 3, &words);
         r->from = end_of(&cur, 4, &places, fq->by_place, &words, &r->from_placed);
         r->to = end_of(&cur, 5, &places, fq->by_place, &words, &r->to_placed);
