@@ -293,6 +293,12 @@ static int put_ts(struct dbuf *b, const char *key, int64_t us)
     return rc ? rc : dbuf_append(b, "\"", 1);
 }
 
+static int put_bool(struct dbuf *b, const char *key, bool v)
+{
+    int rc = put_key(b, key);
+    return rc ? rc : v ? dbuf_append(b, "true", 4) : dbuf_append(b, "false", 5);
+}
+
 /* A count in decimal. */
 static int put_num(struct dbuf *b, size_t v)
 {
@@ -344,12 +350,13 @@ static int edge(struct answer *s, struct store_flow_row **e, size_t n, bool firs
     rc = rc ? rc : dbuf_json_string(b, r0->from, strlen(r0->from));
     rc = rc ? rc : put_str(b, "to", r0->to);
     rc = rc ? rc : put_str(b, "what", r0->what);
-    rc = rc ? rc
-            : dbuf_printf(b,
-                          ",\"from_placed\":%s,\"to_placed\":%s,\"reports\":%zu,\"n_sources\":%zu",
-                          r0->from_placed ? "true" : "false", r0->to_placed ? "true" : "false",
-                          reports, n_sources);
-    rc = rc ? rc : dbuf_printf(b, ",\"corroborated\":%s", n_sources > 1 ? "true" : "false");
+    rc = rc ? rc : put_bool(b, "from_placed", r0->from_placed);
+    rc = rc ? rc : put_bool(b, "to_placed", r0->to_placed);
+    rc = rc ? rc : put_key(b, "reports");
+    rc = rc ? rc : put_num(b, reports);
+    rc = rc ? rc : put_key(b, "n_sources");
+    rc = rc ? rc : put_num(b, n_sources);
+    rc = rc ? rc : put_bool(b, "corroborated", n_sources > 1);
     rc = rc ? rc : put_ts(b, "first_seen", first_seen);
     rc = rc ? rc : put_ts(b, "last_seen", last_seen);
     rc = rc ? rc : put_str(b, "best_grade", *best ? best : NULL);
@@ -382,10 +389,12 @@ static int edge(struct answer *s, struct store_flow_row **e, size_t n, bool firs
             rc = put_str(b, "name", src->name);
             rc = rc ? rc : put_str(b, "trust", src->trust);
         }
-        rc = rc ? rc : dbuf_printf(b, ",\"reports\":%zu", sreports);
+        rc = rc ? rc : put_key(b, "reports");
+        rc = rc ? rc : put_num(b, sreports);
         rc = rc ? rc : put_str(b, "best_grade", *sbest ? sbest : NULL);
         rc = rc ? rc : put_ts(b, "first_reported", added);
-        rc = rc ? rc : dbuf_printf(b, ",\"corroborated_later\":%s}", later ? "true" : "false");
+        rc = rc ? rc : put_bool(b, "corroborated_later", later);
+        rc = rc ? rc : dbuf_append(b, "}", 1);
     }
     /* The ids behind the edge, and (in the same order) where each was read from: its
      * collection's place in the answer's "collections". */
