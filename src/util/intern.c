@@ -85,23 +85,32 @@ const char *lia_intern_find(const struct lia_interner *t, const char *s, size_t 
     return t->slot[i];
 }
 
-static int by_text(const void *x, const void *y)
+struct ranked {
+    const char *s;
+    size_t len;
+    uint32_t num;
+};
+
+/* Byte order: the common prefix, then the shorter first. */
+static int by_bytes(const void *x, const void *y)
 {
-    return strcmp(*(const char *const *)x, *(const char *const *)y);
+    const struct ranked *a = x, *b = y;
+    int c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+    return c ? c : (a->len > b->len) - (a->len < b->len);
 }
 
 uint32_t *lia_intern_ranks(const struct lia_interner *t, struct arena *a)
 {
-    const char **sorted = arena_alloc(a, (t->n + 1) * sizeof *sorted);
+    struct ranked *v = arena_alloc(a, (t->n + 1) * sizeof *v);
     uint32_t *rank = arena_alloc(a, (t->n + 1) * sizeof *rank);
-    if (!sorted || !rank)
+    if (!v || !rank)
         return NULL;
     size_t k = 0;
     for (size_t i = 0; i < t->cap; i++)
         if (t->slot[i])
-            sorted[k++] = t->slot[i];
-    qsort(sorted, k, sizeof *sorted, by_text);
+            v[k++] = (struct ranked){t->slot[i], t->len[i], t->num[i]};
+    qsort(v, k, sizeof *v, by_bytes);
     for (size_t r = 0; r < k; r++)
-        rank[t->num[slot_of(t, sorted[r], strlen(sorted[r]))]] = (uint32_t)r;
+        rank[v[r].num] = (uint32_t)r;
     return rank;
 }

@@ -90,7 +90,7 @@ int lia_intern_init(struct lia_interner *t, size_t cap, struct arena *a);
 const char *lia_intern(struct lia_interner *t, const char *s, size_t n, bool copy, uint32_t *num);
 /* The same without adding: NULL when s[0..n) is not interned. */
 const char *lia_intern_find(const struct lia_interner *t, const char *s, size_t n, uint32_t *num);
-/* rank[number]: the strings' places in byte order (NUL-terminated strings only). */
+/* rank[number]: the strings' places in byte order. */
 uint32_t *lia_intern_ranks(const struct lia_interner *t, struct arena *a);
 
 /* Growable byte buffer with a hard maximum (a denial-of-service guard). */
