@@ -309,6 +309,8 @@ int main(int argc, char **argv)
         snprintf(cmd, sizeof cmd, "%s/liaison.db-gen", dir);
         unlink(cmd);
         rmdir(dir);
+    } else {
+        rmdir(dir); /* made, unused: the store is in DIR */
     }
     return 0;
 }
