@@ -11,9 +11,11 @@
  * Baseline: walking the same N flow versions through the ordinary object gate
  * (store_query_objects, ids only, pages of 1,000), the cheapest way to merely list them.
  *
- *   bench_flows_bench [-n N] [-r R] [--keep DIR | --reuse DIR]
+ *   bench_flows_bench [-n N] [-r R] [--keep DIR | --reuse DIR] [--only QUERY]
  *
- * --keep DIR leaves the store in DIR; --reuse DIR times the queries on a store kept so.
+ * --keep DIR leaves the store in DIR; --reuse DIR times the queries on a store kept so;
+ * --only QUERY times that query alone (its name as printed: "all", "into=region-sahel"), for
+ * a profiler: no baseline, ratios against 1 ms.
  *
  * Prints one line per query: "query=... who=... cpu_ms=median wall_ms=median edges=E
  * ratio=cpu/baseline cpu". CPU time of the thread is the figure judged: the machine's cores
@@ -117,9 +119,10 @@ int main(int argc, char **argv)
 {
     size_t n_flows = 100000, runs = 9;
     const char *keep = NULL;
-    const char *reuse = NULL;
+    const char *reuse = NULL, *only = NULL;
     static const struct option opts[] = {{"keep", required_argument, NULL, 'k'},
                                          {"reuse", required_argument, NULL, 'u'},
+                                         {"only", required_argument, NULL, 'o'},
                                          {NULL, 0, NULL, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "n:r:", opts, NULL)) != -1) {
@@ -131,6 +134,8 @@ int main(int argc, char **argv)
             keep = optarg;
         else if (ch == 'u')
             keep = reuse = optarg;
+        else if (ch == 'o')
+            only = optarg;
         else
             return 2;
     }
@@ -219,8 +224,8 @@ int main(int argc, char **argv)
     struct store_policy partner = {.partner = prid, .clearance = STORE_TLP_AMBER};
     const struct store_policy *who[2] = {&admin.policy, &partner};
     const char *who_name[2] = {"admin", "partner"};
-    double base[2];
-    for (int w = 0; w < 2; w++) {
+    double base[2] = {1, 1};
+    for (int w = 0; w < 2 && !only; w++) { /* --only: no baseline (a profile of the query) */
         double *t = calloc(runs, sizeof *t), *wall = calloc(runs, sizeof *wall);
         for (size_t r = 0; r < runs; r++) {
             double s0 = cpu_ms(), w0 = now_ms();
@@ -264,7 +269,7 @@ int main(int argc, char **argv)
          {.into = "region-sahel", .level = "place", .min_grade = "B2"}},
     };
     for (size_t k = 0; k < sizeof q / sizeof q[0]; k++)
-        for (int w = 0; w < 2; w++) {
+        for (int w = 0; w < 2 && (!only || !strcmp(only, q[k].name)); w++) {
             double *t = calloc(runs, sizeof *t), *wall = calloc(runs, sizeof *wall);
             size_t edges = 0, bytes = 0;
             for (size_t r = 0; r < runs; r++) {
@@ -304,6 +309,8 @@ int main(int argc, char **argv)
         snprintf(cmd, sizeof cmd, "%s/liaison.db-gen", dir);
         unlink(cmd);
         rmdir(dir);
+    } else {
+        rmdir(dir); /* made, unused: the store is in DIR */
     }
     return 0;
 }

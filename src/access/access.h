@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "stix/stix.h"
 #include "store/store.h"
 #include "util/util.h"
 
@@ -40,7 +41,7 @@
 #define ACCESS_RFI_RESPONSE_TYPE "response_type"
 #define ACCESS_RFI_RESPONSE_OLD "action"
 #define ACCESS_EXT_RFI_RESPONSE "extension-definition--4de4d126-9d7d-42f3-a891-2d3f78185723"
-#define ACCESS_EXT_GRADING "extension-definition--79cbf8a2-1d41-4b10-9682-2577872b23b7"
+#define ACCESS_EXT_GRADING STIX_EXT_GRADING
 
 struct access_principal {
     const char *actor; /* for the audit log and logs: "local/<token>", "partner:<name>/<token>" */

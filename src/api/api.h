@@ -79,6 +79,12 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
 int api_corroboration_answer(struct store *s, const struct store_policy *p, const char *collection,
                              const char *id, size_t max_rows, struct arena *a,
                              struct audit_ticket *t, struct dbuf *out, struct lia_err *err);
+/* Per partner (or the one named, LIA_ENOTFOUND when there is none), across every location,
+ * intrusion-set and threat-actor: how many of its objects report on one, and how many of those
+ * another source reported later (the per-entity rule) (GET /liaison/corroboration?partner=). */
+int api_corroboration_partners(struct store *s, const struct store_policy *p, const char *partner,
+                               size_t max_rows, struct arena *a, struct audit_ticket *t,
+                               struct dbuf *out, struct lia_err *err);
 
 /* Loads what the API keeps in the store (the next-token key). */
 int api_init(struct api *api, struct store *s, const struct api_config *cfg, struct lia_err *err);

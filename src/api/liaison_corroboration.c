@@ -207,13 +207,20 @@ static int put_str(struct dbuf *b, const char *key, const char *v)
     return rc ? rc : v ? dbuf_json_string(b, v, strlen(v)) : dbuf_puts(b, "null");
 }
 
+/* The rule (docs/flows.md): a report on the entity is corroborated later when another source
+ * has a report on the same entity stored after it. */
+static void mark_later(struct answer *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        for (size_t k = 0; k < s->n && !s->r[i].later; k++)
+            s->r[i].later = strcmp(s->r[k].source, s->r[i].source) && s->r[k].added > s->r[i].added;
+}
+
 static int write_answer(struct answer *s, const struct store_collection *cols, size_t n_cols,
                         const char *coll_id, struct dbuf *out)
 {
     bool names = s->p->partner == 0;
-    for (size_t i = 0; i < s->n; i++)
-        for (size_t k = 0; k < s->n && !s->r[i].later; k++)
-            s->r[i].later = strcmp(s->r[k].source, s->r[i].source) && s->r[k].added > s->r[i].added;
+    mark_later(s);
     int rc = dbuf_puts(out, "{\"entity\":{\"id\":");
     rc = rc ? rc : dbuf_json_string(out, s->id, strlen(s->id));
     rc = rc ? rc : put_str(out, "type", s->type);
@@ -275,6 +282,70 @@ static int write_answer(struct answer *s, const struct store_collection *cols, s
     return rc ? rc : dbuf_puts(out, "]}");
 }
 
+/* The entity of st: its type and names, from its stored version; LIA_EINVAL when it is not
+ * of an entity type. */
+static int entity_of(struct answer *st, const struct store_row *row, struct lia_err *err)
+{
+    json_t *obj = json_loadb(row->json, row->json_len, 0, NULL);
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    const char *const *et = entity_types;
+    while (type && *et && strcmp(*et, type))
+        et++;
+    if (!type || !*et) {
+        json_decref(obj);
+        return lia_err_set(err, LIA_EINVAL,
+                           "%.60s: corroboration is for a location, intrusion-set, threat-actor"
+                           " or identity",
+                           st->id);
+    }
+    st->type = *et;
+    int rc = names_of(obj, &st->entity, st->a);
+    json_decref(obj);
+    return rc ? lia_err_set(err, rc, "out of memory") : 0;
+}
+
+/* Every report on st's entity in the collections the caller may read (st->r). */
+static int gather(struct answer *st, const struct store_collection *cols, size_t n_cols,
+                  struct lia_err *err)
+{
+    const char *ids[1] = {st->id};
+    const char *types[1] = {st->type};
+    int rc = 0;
+    for (size_t i = 0; i < n_cols && rc == 0; i++) {
+        if (!cols[i].can_read)
+            continue;
+        struct store_filter same = {.ids = ids, .n_ids = 1};
+        struct store_filter refs = {.refers_to = st->id};
+        rc = walk(st, &cols[i], i, &same, "id", err);
+        rc = rc ? rc : walk(st, &cols[i], i, &refs, "ref", err);
+        /* The store's text condition (the search text, normalised the same way but keeping
+         * punctuation) narrows to objects holding the name's longest word; the names are then
+         * compared whole. It needs three bytes: shorter names meet by id only. */
+        for (size_t k = 0; k < st->entity.n && rc == 0; k++) {
+            const char *w = longest_word(st->entity.norm[k], st->a);
+            if (!w || strlen(w) < 3)
+                continue;
+            struct store_filter named = {.types = types, .n_types = 1, .text_match = w};
+            rc = walk(st, &cols[i], i, &named, NULL, err);
+        }
+    }
+    return rc;
+}
+
+/* The partners (and this instance's identity) the answers name, into st. */
+static int who_is_who(struct answer *st, struct lia_err *err)
+{
+    struct store_partner *partners = NULL;
+    int rc = store_partner_list(st->s, st->a, &partners, &st->n_partners, err);
+    st->partners = partners;
+    char *self = NULL;
+    struct lia_err ignored;
+    lia_err_clear(&ignored);
+    if (rc == 0 && store_meta_get(st->s, "instance_identity", st->a, &self, &ignored) == 0)
+        st->self = self;
+    return rc;
+}
+
 int api_corroboration_answer(struct store *s, const struct store_policy *p, const char *collection,
                              const char *id, size_t max_rows, struct arena *a,
                              struct audit_ticket *t, struct dbuf *out, struct lia_err *err)
@@ -293,14 +364,7 @@ int api_corroboration_answer(struct store *s, const struct store_policy *p, cons
     if (at == n_cols)
         return lia_err_set(err, LIA_ENOTFOUND, "no such collection");
     struct answer st = {.s = s, .p = p, .a = a, .t = t, .id = id, .max_rows = max_rows};
-    struct store_partner *partners = NULL;
-    rc = store_partner_list(s, a, &partners, &st.n_partners, err);
-    st.partners = partners;
-    char *self = NULL;
-    struct lia_err ignored;
-    lia_err_clear(&ignored);
-    if (rc == 0 && store_meta_get(s, "instance_identity", a, &self, &ignored) == 0)
-        st.self = self;
+    rc = who_is_who(&st, err);
     /* The entity: the last version of id the caller may see in the collection. */
     const char *ids[1] = {id};
     struct store_filter f = {.ids = ids, .n_ids = 1, .limit = 1, .version_sel = STORE_VER_LAST};
@@ -310,43 +374,155 @@ int api_corroboration_answer(struct store *s, const struct store_policy *p, cons
         return rc;
     if (page.n == 0)
         return lia_err_set(err, LIA_ENOTFOUND, "no such object");
-    json_t *obj = json_loadb(page.rows[0].json, page.rows[0].json_len, 0, NULL);
-    const char *type = json_string_value(json_object_get(obj, "type"));
-    const char *const *et = entity_types;
-    while (type && *et && strcmp(*et, type))
-        et++;
-    if (!type || !*et) {
-        json_decref(obj);
-        return lia_err_set(err, LIA_EINVAL,
-                           "%.60s: corroboration is for a location, intrusion-set, threat-actor"
-                           " or identity",
-                           id);
+    rc = entity_of(&st, &page.rows[0], err);
+    rc = rc ? rc : gather(&st, cols, n_cols, err);
+    rc = rc ? rc : write_answer(&st, cols, n_cols, cols[at].id, out);
+    if (rc && !err->code)
+        rc = lia_err_set(err, LIA_ETOOBIG, "the answer does not fit the response limit");
+    return rc;
+}
+
+/* Per partner, across every entity (issue 19 point 4: "how often its reports were later
+ * corroborated by others"): its objects that report on an entity (as the per-entity answer
+ * finds them), and of those, the ones corroborated later on at least one of the entities they
+ * report on (the per-entity rule, mark_later). An object counts once however many entities it
+ * is about. */
+struct tally {
+    const struct store_partner *partner;
+    struct lia_interner seen; /* "id version" of each object counted */
+    bool *later;              /* by the number seen gives it */
+    size_t cap_later;
+    size_t entities; /* entities it reports on */
+};
+
+static int tally_add(struct tally *y, const struct report *r, struct arena *a)
+{
+    char *key = arena_printf(a, "%s %s", r->id, r->modified);
+    uint32_t num;
+    if (!key || !lia_intern(&y->seen, key, strlen(key), false, &num))
+        return LIA_ENOMEM;
+    if (num >= y->cap_later) {
+        size_t cap = y->cap_later ? 2 * y->cap_later : 64;
+        bool *grown = arena_alloc(a, cap * sizeof *grown); /* zeroed */
+        if (!grown)
+            return LIA_ENOMEM;
+        if (y->cap_later)
+            memcpy(grown, y->later, y->cap_later * sizeof *grown);
+        y->later = grown, y->cap_later = cap;
     }
-    st.type = *et;
-    rc = names_of(obj, &st.entity, a);
-    json_decref(obj);
+    y->later[num] = y->later[num] || r->later;
+    return 0;
+}
+
+/* One entity (row of collection col) folded into the tallies: its reports gathered and
+ * marked in a scratch arena, each partner's kept in a. */
+static int tally_entity(struct answer *base, const struct store_row *row,
+                        const struct store_collection *cols, size_t n_cols, struct tally *y,
+                        size_t n_y, struct lia_err *err)
+{
+    struct arena scratch;
+    arena_init(&scratch, 0);
+    struct answer st = *base;
+    st.a = &scratch;
+    st.id = row->id;
+    st.r = NULL, st.n = st.cap = 0;
+    int rc = entity_of(&st, row, err);
+    rc = rc ? rc : gather(&st, cols, n_cols, err);
+    if (rc == 0)
+        mark_later(&st);
+    for (size_t k = 0; k < n_y && rc == 0; k++) {
+        bool any = false;
+        for (size_t i = 0; i < st.n && rc == 0; i++)
+            if (!strcmp(st.r[i].source, y[k].partner->identity_id)) {
+                any = true;
+                if (tally_add(&y[k], &st.r[i], base->a))
+                    rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+            }
+        y[k].entities += any;
+    }
+    base->read = st.read;
+    arena_release(&scratch);
+    return rc;
+}
+
+int api_corroboration_partners(struct store *s, const struct store_policy *p, const char *partner,
+                               size_t max_rows, struct arena *a, struct audit_ticket *t,
+                               struct dbuf *out, struct lia_err *err)
+{
+    struct answer st = {.s = s, .p = p, .a = a, .t = t, .max_rows = max_rows};
+    int rc = who_is_who(&st, err);
     if (rc)
-        return lia_err_set(err, rc, "out of memory");
-    const char *types[1] = {st.type};
-    for (size_t i = 0; i < n_cols && rc == 0; i++) {
-        if (!cols[i].can_read)
+        return rc;
+    struct tally *y = arena_alloc(a, (st.n_partners + 1) * sizeof *y);
+    size_t n_y = 0;
+    for (size_t i = 0; y && i < st.n_partners; i++)
+        if (!partner || !strcmp(partner, st.partners[i].name)) {
+            y[n_y] = (struct tally){.partner = &st.partners[i]};
+            if (lia_intern_init(&y[n_y++].seen, 64, a))
+                y = NULL;
+        }
+    if (!y)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    if (partner && n_y == 0)
+        return lia_err_set(err, LIA_ENOTFOUND, "no such partner '%.60s' (liaison partner list)",
+                           partner);
+    struct store_collection *cols = NULL;
+    size_t n_cols = 0, n_entities = 0;
+    rc = store_collection_list(s, p, a, &cols, &n_cols, err);
+    /* Every entity once (the same id in two collections: the first), identities left out:
+     * every object its creator made names an identity (created_by_ref), which would make each
+     * later object of another source "corroborate" all of a partner's earlier ones. */
+    static const char *const types[] = {"location", "intrusion-set", "threat-actor"};
+    struct lia_interner done;
+    if (rc == 0 && lia_intern_init(&done, 64, a))
+        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    for (size_t c = 0; c < n_cols && rc == 0; c++) {
+        if (!cols[c].can_read)
             continue;
-        struct store_filter same = {.ids = ids, .n_ids = 1};
-        struct store_filter refs = {.refers_to = id};
-        rc = walk(&st, &cols[i], i, &same, "id", err);
-        rc = rc ? rc : walk(&st, &cols[i], i, &refs, "ref", err);
-        /* The store's text condition (the search text, normalised the same way but keeping
-         * punctuation) narrows to objects holding the name's longest word; the names are then
-         * compared whole. It needs three bytes: shorter names meet by id only. */
-        for (size_t k = 0; k < st.entity.n && rc == 0; k++) {
-            const char *w = longest_word(st.entity.norm[k], a);
-            if (!w || strlen(w) < 3)
-                continue;
-            struct store_filter named = {.types = types, .n_types = 1, .text_match = w};
-            rc = walk(&st, &cols[i], i, &named, NULL, err);
+        struct store_filter f = {
+            .types = types, .n_types = 3, .limit = PAGE, .version_sel = STORE_VER_LAST};
+        for (bool more = true; more && rc == 0;) {
+            struct arena pa;
+            arena_init(&pa, 0);
+            struct store_page page;
+            rc = api_read_rows(s, p, &cols[c], "corroboration", &f, &pa, t, &page, err);
+            st.read += rc ? 0 : page.n;
+            if (rc == 0 && st.read > max_rows)
+                rc = lia_err_set(err, LIA_ETOOBIG,
+                                 "more than %zu objects to compare (flows_max_rows)", max_rows);
+            for (size_t i = 0; i < page.n && rc == 0; i++) {
+                size_t before = done.n;
+                const char *id = page.rows[i].id;
+                if (!lia_intern(&done, id, strlen(id), true, NULL))
+                    rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+                else if (done.n > before) {
+                    n_entities++;
+                    rc = tally_entity(&st, &page.rows[i], cols, n_cols, y, n_y, err);
+                }
+            }
+            more = rc == 0 && page.more && page.n;
+            if (more)
+                f.after_key = page.rows[page.n - 1].date_added;
+            arena_release(&pa);
         }
     }
-    rc = rc ? rc : write_answer(&st, cols, n_cols, cols[at].id, out);
+    rc = rc ? rc : dbuf_puts(out, "{\"partners\":[");
+    for (size_t k = 0; k < n_y && rc == 0; k++) {
+        size_t later = 0, reports = y[k].seen.n;
+        for (size_t i = 0; i < reports; i++)
+            later += y[k].later[i];
+        rc = dbuf_puts(out, k ? ",{\"partner\":" : "{\"partner\":");
+        rc = rc ? rc : dbuf_json_string(out, y[k].partner->name, strlen(y[k].partner->name));
+        rc = rc ? rc : put_str(out, "identity", y[k].partner->identity_id);
+        rc = rc ? rc : put_str(out, "trust", y[k].partner->trust);
+        rc = rc ? rc
+                : dbuf_printf(out, ",\"entities\":%zu,\"reports\":%zu,\"corroborated_later\":%zu",
+                              y[k].entities, reports, later);
+        rc = rc        ? rc
+             : reports ? dbuf_printf(out, ",\"rate\":%.3f}", (double)later / (double)reports)
+                       : dbuf_puts(out, ",\"rate\":null}");
+    }
+    rc = rc ? rc : dbuf_printf(out, "],\"n_entities\":%zu}", n_entities);
     if (rc && !err->code)
         rc = lia_err_set(err, LIA_ETOOBIG, "the answer does not fit the response limit");
     return rc;
@@ -359,22 +535,27 @@ void api_liaison_corroboration(struct api_call *c, const char **seg, size_t nseg
         http_add_header(c->resp, "Allow", "GET");
         return (void)api_fail(c, 405, "Method not allowed", "use GET");
     }
-    if (nseg != 4)
+    static const char *const per_partner[] = {"partner", NULL};
+    if (nseg != 4 && nseg != 2)
         return (void)api_fail(c, 404, "Not found",
-                              "use GET /liaison/corroboration/{collection}/{id}");
+                              "use GET /liaison/corroboration/{collection}/{id} or "
+                              "GET /liaison/corroboration?partner=NAME");
     if (c->who->partner)
         return (void)api_fail(c, 403, "Forbidden",
                               "who else reports an entity is for this instance's analysts");
-    if (api_check_params(c, no_params))
+    if (api_check_params(c, nseg == 2 ? per_partner : no_params))
         return;
     struct audit_ticket *t;
     if (api_ticket(c, &t) != 0)
         return;
     struct lia_err err;
     lia_err_clear(&err);
-    if (api_corroboration_answer(c->api->store, &c->who->policy, seg[2], seg[3],
-                                 c->api->cfg.flows_max_rows, c->req->arena, t, &c->resp->body,
-                                 &err))
+    if (nseg == 2 ? api_corroboration_partners(c->api->store, &c->who->policy,
+                                               api_param(c, "partner"), c->api->cfg.flows_max_rows,
+                                               c->req->arena, t, &c->resp->body, &err)
+                  : api_corroboration_answer(c->api->store, &c->who->policy, seg[2], seg[3],
+                                             c->api->cfg.flows_max_rows, c->req->arena, t,
+                                             &c->resp->body, &err))
         return (void)api_fail_err(c, &err);
     c->resp->status = 200;
     c->resp->content_type = "application/json";

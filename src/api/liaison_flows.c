@@ -14,6 +14,7 @@
  */
 #include "api/api_int.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,74 +87,6 @@ static int parse(const struct api_flows_params *in, struct arena *a, struct stor
     return 0;
 }
 
-/* Strings made unique, so that equal strings are one pointer and order is a number: the rows
- * of 100,000 flows repeat a few hundred places, nine commodities, a few sources and grades. */
-struct interner {
-    const char **slot; /* open addressing; NULL: empty */
-    uint32_t *num;     /* the number of the string in slot i (first come, first numbered) */
-    size_t cap, n;
-};
-
-static uint64_t hash_of(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static int intern_init(struct interner *t, size_t want, struct arena *a)
-{
-    size_t cap = 64;
-    while (cap < 2 * want)
-        cap *= 2;
-    t->slot = arena_alloc(a, cap * sizeof *t->slot);
-    t->num = arena_alloc(a, cap * sizeof *t->num);
-    if (!t->slot || !t->num)
-        return LIA_ENOMEM;
-    memset(t->slot, 0, cap * sizeof *t->slot);
-    t->cap = cap, t->n = 0;
-    return 0;
-}
-
-/* The one pointer for s's text (s itself the first time), and its number in *num. The table
- * holds at most want strings (intern_init), so it is never full. */
-static const char *intern(struct interner *t, const char *s, uint32_t *num)
-{
-    size_t i = (size_t)hash_of(s) & (t->cap - 1);
-    while (t->slot[i] && strcmp(t->slot[i], s))
-        i = (i + 1) & (t->cap - 1);
-    if (!t->slot[i])
-        t->slot[i] = s, t->num[i] = (uint32_t)t->n++;
-    *num = t->num[i];
-    return t->slot[i];
-}
-
-/* Ranks the strings of t in byte order: rank[number]. */
-static uint32_t *intern_ranks(const struct interner *t, struct arena *a)
-{
-    const char **by = arena_alloc(a, (t->n + 1) * sizeof *by);
-    uint32_t *rank = arena_alloc(a, (t->n + 1) * sizeof *rank);
-    if (!by || !rank)
-        return NULL;
-    for (size_t i = 0; i < t->cap; i++)
-        if (t->slot[i])
-            by[t->num[i]] = t->slot[i];
-    /* Few strings: an insertion sort of their numbers by text. */
-    uint32_t *order = arena_alloc(a, (t->n + 1) * sizeof *order);
-    if (!order)
-        return NULL;
-    for (uint32_t i = 0; i < t->n; i++) {
-        uint32_t k = i;
-        for (; k > 0 && strcmp(by[order[k - 1]], by[i]) > 0; k--)
-            order[k] = order[k - 1];
-        order[k] = i;
-    }
-    for (uint32_t i = 0; i < t->n; i++)
-        rank[order[i]] = i;
-    return rank;
-}
-
 /* A row's place in the answer: edge (from, to, what by rank), source, flow, version. */
 struct keyed {
     uint32_t from, to, what, source, id;
@@ -177,35 +110,101 @@ static int by_edge(const void *x, const void *y)
     return (a->date_added > b->date_added) - (a->date_added < b->date_added);
 }
 
-/* Interns the rows' strings (so that equal texts are equal pointers) and sorts them into
- * edges: rows[] is rewritten in answer order. */
-static int sort_rows(struct store_flow_row **rows, size_t n, struct arena *a)
+/* Stable counting sort of k[0..n) by the field at offset off (a rank below nk), through tmp. */
+static int count_sort(struct keyed **k, struct keyed **tmp, size_t n, size_t off, size_t nk,
+                      struct arena *a)
 {
-    struct interner words, ids;
+    size_t *at = arena_alloc(a, (nk + 1) * sizeof *at); /* zeroed */
+    if (!at)
+        return LIA_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v;
+        memcpy(&v, (const char *)&(*k)[i] + off, sizeof v);
+        at[v + 1]++;
+    }
+    for (size_t v = 1; v <= nk; v++)
+        at[v] += at[v - 1];
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v;
+        memcpy(&v, (const char *)&(*k)[i] + off, sizeof v);
+        (*tmp)[at[v]++] = (*k)[i];
+    }
+    struct keyed *swap = *k;
+    *k = *tmp, *tmp = swap;
+    return 0;
+}
+
+/* Interns the rows' strings (so that equal texts are equal pointers, across collections:
+ * lia_intern) and sorts them into edges: rows[] is rewritten in answer order. Rows of one
+ * collection come in date_added order, one per flow and commodity, so an edge never holds an
+ * id twice and the ids need no numbers of their own: four stable counting passes on the
+ * ranks (source, what, to, from) give by_edge's order. Rows of several collections (the
+ * same id may be in two) are numbered and compared (qsort, by_edge). */
+/* A memo in front of the interner: the store interns the words of one collection's rows
+ * (equal texts are one pointer), so a pointer seen before has its number without hashing its
+ * text. Direct-mapped; a miss interns the text. */
+#define MEMO_BITS 12
+struct memo {
+    const char *p, *canon;
+    uint32_t num;
+};
+
+static const char *word_of(struct lia_interner *words, struct memo *m, const char *s, uint32_t *num)
+{
+    struct memo *e = &m[((uint64_t)(uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> (64 - MEMO_BITS)];
+    if (e->p != s) {
+        const char *c = lia_intern(words, s, strlen(s), false, &e->num);
+        if (!c)
+            return NULL;
+        e->p = s, e->canon = c;
+    }
+    if (num)
+        *num = e->num;
+    return e->canon;
+}
+
+static int sort_rows(struct store_flow_row **rows, size_t n, bool one_collection, struct arena *a)
+{
+    struct lia_interner words, ids;
     struct keyed *k = arena_alloc(a, (n ? n : 1) * sizeof *k);
-    if (!k || intern_init(&words, 4 * n + 16, a) || intern_init(&ids, 2 * n + 16, a))
+    struct memo *m = arena_alloc(a, ((size_t)1 << MEMO_BITS) * sizeof *m); /* zeroed */
+    if (!k || !m || lia_intern_init(&words, 1024, a) ||
+        (!one_collection && lia_intern_init(&ids, 2 * n + 2, a)))
         return LIA_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         struct store_flow_row *r = rows[i];
-        uint32_t ignored;
-        r->from = intern(&words, r->from, &k[i].from);
-        r->to = intern(&words, r->to, &k[i].to);
-        r->what = intern(&words, r->what, &k[i].what);
-        r->source = intern(&words, r->source, &k[i].source);
-        r->grade = intern(&words, r->grade, &ignored);
-        r->modified = r->modified ? intern(&words, r->modified, &ignored) : "";
-        r->id = intern(&ids, r->id, &k[i].id);
+        r->from = word_of(&words, m, r->from, &k[i].from);
+        r->to = word_of(&words, m, r->to, &k[i].to);
+        r->what = word_of(&words, m, r->what, &k[i].what);
+        r->source = word_of(&words, m, r->source, &k[i].source);
+        r->grade = word_of(&words, m, r->grade, NULL);
+        r->modified = r->modified ? r->modified : "";
+        if (one_collection)
+            k[i].id = (uint32_t)i;
+        else
+            r->id = lia_intern(&ids, r->id, strlen(r->id), false, &k[i].id);
+        if (!r->from || !r->to || !r->what || !r->source || !r->grade || !r->id)
+            return LIA_ENOMEM;
         k[i].date_added = r->date_added;
         k[i].r = r;
     }
-    uint32_t *rank = intern_ranks(&words, a);
+    uint32_t *rank = lia_intern_ranks(&words, a);
     if (!rank)
         return LIA_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         k[i].from = rank[k[i].from], k[i].to = rank[k[i].to];
         k[i].what = rank[k[i].what], k[i].source = rank[k[i].source];
     }
-    qsort(k, n, sizeof *k, by_edge);
+    if (one_collection) {
+        struct keyed *tmp = arena_alloc(a, (n ? n : 1) * sizeof *tmp);
+        static const size_t by[] = {offsetof(struct keyed, source), offsetof(struct keyed, what),
+                                    offsetof(struct keyed, to), offsetof(struct keyed, from)};
+        for (size_t p = 0; p < 4; p++)
+            if (!tmp || count_sort(&k, &tmp, n, by[p], words.n, a))
+                return LIA_ENOMEM;
+    } else {
+        qsort(k, n, sizeof *k, by_edge);
+    }
     for (size_t i = 0; i < n; i++)
         rows[i] = k[i].r;
     return 0;
@@ -268,19 +267,47 @@ static struct source *source_of(struct answer *s, const char *id)
     return n;
 }
 
+/* ,"key": (without printf: written tens of thousands of times for a broad answer) */
+static int put_key(struct dbuf *b, const char *key)
+{
+    int rc = dbuf_append(b, ",\"", 2);
+    rc = rc ? rc : dbuf_puts(b, key);
+    return rc ? rc : dbuf_append(b, "\":", 2);
+}
+
 static int put_str(struct dbuf *b, const char *key, const char *v)
 {
-    int rc = dbuf_printf(b, ",\"%s\":", key);
-    return rc ? rc : v ? dbuf_json_string(b, v, strlen(v)) : dbuf_puts(b, "null");
+    int rc = put_key(b, key);
+    return rc ? rc : v ? dbuf_json_string(b, v, strlen(v)) : dbuf_append(b, "null", 4);
 }
 
 static int put_ts(struct dbuf *b, const char *key, int64_t us)
 {
     char ts[32];
-    if (!us)
-        return dbuf_printf(b, ",\"%s\":null", key);
+    int rc = put_key(b, key);
+    if (rc || !us)
+        return rc ? rc : dbuf_append(b, "null", 4);
     lia_format_ts(us, 3, ts);
-    return dbuf_printf(b, ",\"%s\":\"%s\"", key, ts);
+    rc = dbuf_append(b, "\"", 1);
+    rc = rc ? rc : dbuf_puts(b, ts);
+    return rc ? rc : dbuf_append(b, "\"", 1);
+}
+
+static int put_bool(struct dbuf *b, const char *key, bool v)
+{
+    int rc = put_key(b, key);
+    return rc ? rc : v ? dbuf_append(b, "true", 4) : dbuf_append(b, "false", 5);
+}
+
+/* A count in decimal. */
+static int put_num(struct dbuf *b, size_t v)
+{
+    char d[24];
+    size_t i = sizeof d;
+    do
+        d[--i] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return dbuf_append(b, d + i, sizeof d - i);
 }
 
 /* Writes the edge of rows e[0..n) (one edge, sorted by source then id). */
@@ -323,12 +350,13 @@ static int edge(struct answer *s, struct store_flow_row **e, size_t n, bool firs
     rc = rc ? rc : dbuf_json_string(b, r0->from, strlen(r0->from));
     rc = rc ? rc : put_str(b, "to", r0->to);
     rc = rc ? rc : put_str(b, "what", r0->what);
-    rc = rc ? rc
-            : dbuf_printf(b,
-                          ",\"from_placed\":%s,\"to_placed\":%s,\"reports\":%zu,\"n_sources\":%zu",
-                          r0->from_placed ? "true" : "false", r0->to_placed ? "true" : "false",
-                          reports, n_sources);
-    rc = rc ? rc : dbuf_printf(b, ",\"corroborated\":%s", n_sources > 1 ? "true" : "false");
+    rc = rc ? rc : put_bool(b, "from_placed", r0->from_placed);
+    rc = rc ? rc : put_bool(b, "to_placed", r0->to_placed);
+    rc = rc ? rc : put_key(b, "reports");
+    rc = rc ? rc : put_num(b, reports);
+    rc = rc ? rc : put_key(b, "n_sources");
+    rc = rc ? rc : put_num(b, n_sources);
+    rc = rc ? rc : put_bool(b, "corroborated", n_sources > 1);
     rc = rc ? rc : put_ts(b, "first_seen", first_seen);
     rc = rc ? rc : put_ts(b, "last_seen", last_seen);
     rc = rc ? rc : put_str(b, "best_grade", *best ? best : NULL);
@@ -361,10 +389,12 @@ static int edge(struct answer *s, struct store_flow_row **e, size_t n, bool firs
             rc = put_str(b, "name", src->name);
             rc = rc ? rc : put_str(b, "trust", src->trust);
         }
-        rc = rc ? rc : dbuf_printf(b, ",\"reports\":%zu", sreports);
+        rc = rc ? rc : put_key(b, "reports");
+        rc = rc ? rc : put_num(b, sreports);
         rc = rc ? rc : put_str(b, "best_grade", *sbest ? sbest : NULL);
         rc = rc ? rc : put_ts(b, "first_reported", added);
-        rc = rc ? rc : dbuf_printf(b, ",\"corroborated_later\":%s}", later ? "true" : "false");
+        rc = rc ? rc : put_bool(b, "corroborated_later", later);
+        rc = rc ? rc : dbuf_append(b, "}", 1);
     }
     /* The ids behind the edge, and (in the same order) where each was read from: its
      * collection's place in the answer's "collections". */
@@ -373,9 +403,9 @@ static int edge(struct answer *s, struct store_flow_row **e, size_t n, bool firs
         for (size_t i = 0, w = 0; i < n && rc == 0; i++) {
             if (i && e[i]->id == e[i - 1]->id)
                 continue;
-            rc = dbuf_puts(b, w++ ? "," : "");
+            rc = w++ ? dbuf_append(b, ",", 1) : 0;
             if (rc == 0 && pass)
-                rc = dbuf_printf(b, "%zu", collection_index(s, e[i]->coll));
+                rc = put_num(b, collection_index(s, e[i]->coll));
             else if (rc == 0)
                 rc = dbuf_json_string(b, e[i]->id, strlen(e[i]->id));
         }
@@ -390,7 +420,7 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
     struct store_flow_query q = {.max_rows = max_rows};
     int rc = parse(in, a, &q, err);
     struct store_collection *cols = NULL;
-    size_t n_cols = 0, n_rows = 0, cap = 0;
+    size_t n_cols = 0, n_rows = 0, cap = 0, n_read = 0; /* n_read: collections with rows */
     rc = rc ? rc : store_collection_list(s, p, a, &cols, &n_cols, err);
     struct store_flow_row **rows = NULL;
     bool found = !in->collection;
@@ -405,6 +435,7 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
         size_t n;
         q.max_rows = max_rows - n_rows;
         rc = store_query_flows(s, p, cols[i].rid, &q, a, &got, &n, err);
+        n_read += rc == 0 && n > 0;
         if (rc == 0 && n_rows + n > cap) {
             size_t ncap = (n_rows + n) * 2;
             struct store_flow_row **grown = arena_alloc(a, ncap * sizeof(struct store_flow_row *));
@@ -432,7 +463,7 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
         rc = lia_err_set(err, LIA_ENOTFOUND, "no such collection");
     if (rc)
         return rc;
-    if (rc == 0 && sort_rows(rows, n_rows, a))
+    if (rc == 0 && sort_rows(rows, n_rows, n_read < 2, a))
         rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
     struct answer s_ = {
         .out = out, .a = a, .names = p->partner == 0, .cols = cols, .n_cols = n_cols};
@@ -459,7 +490,7 @@ int api_flows_answer(struct store *s, const struct store_policy *p,
         for (size_t k = i; k < j; k++)
             if (k == i || rows[k]->id != rows[w - 1]->id ||
                 rows[k]->source != rows[w - 1]->source ||
-                rows[k]->modified != rows[w - 1]->modified)
+                strcmp(rows[k]->modified, rows[w - 1]->modified))
                 rows[w++] = rows[k];
         rc = edge(&s_, rows + i, w - i, n_edges++ == 0);
     }

@@ -387,7 +387,7 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
         so->json_len = strlen(with);
     }
     if (ingest_search_text(o->obj, info->type, b->a, &so->search_text) ||
-        ingest_flow_rows(o->obj, info, b->a, so))
+        store_flow_rows(o->obj, info, b->a, so))
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
     if ((rc = carry_definitions(b, c, o->obj, err)) != 0 ||
         (rc = carry_extensions(b, c, o, err)) != 0)
@@ -666,4 +666,9 @@ int ingest_body(const struct ingest_spec *spec, const char *body, size_t len,
         rc = ingest_items(spec, env.items, env.n_items, out, err);
     stix_envelope_release_later(&env);
     return rc;
+}
+
+const struct place_index *ingest_places(void)
+{
+    return store_places();
 }

@@ -51,9 +51,5 @@ int ingest_revocation_prune(struct ingest_batch *b, const struct stix_info *info
 
 /* The normalised text search matches (search.c); *out NULL when there is none. */
 int ingest_search_text(json_t *obj, const char *type, struct arena *a, const char **out);
-/* The flow and place rows of a liaison-flow or a location (flow_rows.c) into so; 0 for any
- * other type. LIA_ENOMEM only. */
-int ingest_flow_rows(json_t *obj, const struct stix_info *info, struct arena *a,
-                     struct store_object *so);
 
 #endif

@@ -150,6 +150,8 @@ bool stix_is_known_type(const char *name);
 /* The flow: a new SDO type liaison defines by extension (docs/flows.md, schema
  * docs/schemas/liaison-flow.json). stix_validate_object applies its rules (flow-*). */
 #define STIX_FLOW_TYPE "liaison-flow"
+/* The grading property-extension (docs/rfi.md): access/ checks it, the store indexes it. */
+#define STIX_EXT_GRADING "extension-definition--79cbf8a2-1d41-4b10-9682-2577872b23b7"
 #define STIX_FLOW_EXTENSION_ID "extension-definition--b708057e-3178-4c8c-a463-32ad8e683cd7"
 /* The "liaison" system identity that defines liaison's extensions (created_by_ref of the
  * flow extension-definition). */

@@ -70,33 +70,97 @@ static int placed_sql(struct dbuf *q, struct store_args *b, const struct store_p
     return rc ? rc : dbuf_puts(q, "))");
 }
 
-/* " AND the location in column col lies within place" (its placement gated). */
-static int within_sql(struct dbuf *q, struct store_args *b, const char *x, const char *place)
+/* "(SELECT the locations of coll placed for the caller within place)": computed once per
+ * statement (it names no column of the outer query), so "into the Sahel" is one probe of
+ * that list per row, not a walk. */
+static int within_list_sql(struct dbuf *q, struct store_args *b, const struct store_policy *p,
+                           int default_tlp, int64_t coll, const char *place)
 {
-    int rc = dbuf_printf(q,
-                         " AND %s.loc IS NOT NULL AND EXISTS(SELECT 1 FROM place_in w WHERE"
-                         " w.coll = o.coll AND w.place = ? AND w.loc = %s.loc)",
-                         x, x);
-    return rc ? rc : store_args_add(b, sv_text(place));
+    int rc = dbuf_puts(q, "(SELECT w.loc FROM place_in w JOIN place_of wp ON wp.coll = w.coll"
+                          " AND wp.loc = w.loc WHERE w.coll = ? AND w.place = ?");
+    rc = rc ? rc : store_args_add(b, sv_int(coll));
+    rc = rc ? rc : store_args_add(b, sv_text(place));
+    rc = rc ? rc : placed_sql(q, b, p, default_tlp, "wp");
+    return rc ? rc : dbuf_puts(q, ")");
 }
 
-static int flow_row(struct store_cur *cur, struct arena *a, void *dst)
+/* Where the locations of a collection lie for the caller (place_of rows placed for it), read
+ * once per query, so that each flow row's two ends are two look-ups in memory rather than two
+ * gated probes in SQL. locs numbers the location ids; at[number] is where that one lies. */
+struct placement {
+    const char *loc, *place, *country;
+};
+struct placements {
+    struct lia_interner locs;
+    struct placement *at;
+};
+
+static const struct store_field placement_fields[] = {FIELD(struct placement, loc, 't'),
+                                                      FIELD(struct placement, place, 't'),
+                                                      FIELD(struct placement, country, 't')};
+STORE_ROW_FN(placement_row, placement_fields)
+
+/* Reads the placements into t; their place and country texts interned in words. */
+static int load_placements(struct store_conn *c, const struct store_policy *p, int default_tlp,
+                           int64_t coll, int64_t only, struct arena *a, struct lia_interner *words,
+                           struct placements *t, struct lia_err *err)
 {
-    struct store_flow_row *r = dst;
-    r->date_added = store_col_int(cur, 0);
-    r->id = store_col_dup(cur, 1, a);
-    r->modified = store_col_dup(cur, 2, a);
-    r->what = store_col_dup(cur, 3, a);
-    r->from_placed = store_col_int(cur, 4) != 0;
-    r->from = store_col_dup(cur, 5, a);
-    r->to_placed = store_col_int(cur, 6) != 0;
-    r->to = store_col_dup(cur, 7, a);
-    r->source = store_col_dup(cur, 8, a);
-    r->grade = store_col_dup(cur, 9, a);
-    r->first_seen = store_col_int(cur, 10);
-    r->last_seen = store_col_int(cur, 11);
-    r->coll = store_col_int(cur, 12);
-    return r->id && r->what && r->from && r->to && r->source && r->grade ? 0 : LIA_ETOOBIG;
+    struct dbuf q;
+    dbuf_init(&q, 16 * 1024);
+    struct store_args b;
+    store_args_init(&b, a);
+    int brc = dbuf_puts(&q, "SELECT po.loc, po.place, po.country FROM place_of po WHERE"
+                            " po.coll = ?");
+    brc = brc ? brc : store_args_add(&b, sv_int(coll));
+    if (brc == 0 && only) { /* one flow version (watches): its two ends only */
+        brc = dbuf_puts(&q, " AND po.loc IN (SELECT src FROM flow WHERE obj = ? UNION ALL"
+                            " SELECT dst FROM flow WHERE obj = ?)");
+        brc = brc ? brc : store_args_add(&b, sv_int(only));
+        brc = brc ? brc : store_args_add(&b, sv_int(only));
+    }
+    brc = brc ? brc : placed_sql(&q, &b, p, default_tlp, "po");
+    struct placement *rows = NULL;
+    size_t n = 0;
+    int rc = brc ? lia_err_set(err, brc, "cannot build the placements query")
+                 : store_list_text(c, q.ptr, q.len, &b, sizeof *rows, placement_row, a,
+                                   (void **)&rows, &n, "flows", err);
+    dbuf_release(&q);
+    if (rc)
+        return rc;
+    t->at = rows; /* (coll, loc) is place_of's key: the k-th location is numbered k */
+    if (lia_intern_init(&t->locs, 2 * n + 2, a))
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    for (size_t k = 0; k < n; k++) {
+        struct placement *r = &rows[k];
+        uint32_t num = 0;
+        if (!r->loc || !r->place || !r->country ||
+            !lia_intern(&t->locs, r->loc, strlen(r->loc), false, &num) ||
+            !(r->place = lia_intern(words, r->place, strlen(r->place), false, NULL)) ||
+            !(r->country = lia_intern(words, r->country, strlen(r->country), false, NULL)))
+            return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* One end of a flow row: its place (or country) when placed for the caller, else its id. */
+static const char *end_of(struct store_cur *cur, int col, const struct placements *t, bool place,
+                          struct lia_interner *words, bool *placed)
+{
+    size_t n = 0;
+    uint32_t num;
+    const char *loc = store_col_text(cur, col, &n);
+    *placed = lia_intern_find(&t->locs, loc, n, &num) != NULL;
+    if (*placed)
+        return place ? t->at[num].place : t->at[num].country;
+    return lia_intern(words, loc, n, true, NULL);
+}
+
+/* A text column, interned in words. */
+static const char *word(struct store_cur *cur, int col, struct lia_interner *words)
+{
+    size_t n = 0;
+    const char *v = store_col_text(cur, col, &n);
+    return lia_intern(words, v, n, true, NULL);
 }
 
 int store_query_flows(struct store *s, const struct store_policy *p, int64_t coll,
@@ -111,26 +175,19 @@ int store_query_flows(struct store *s, const struct store_policy *p, int64_t col
         return rc;
     int default_tlp = STORE_TLP_AMBER;
     rc = store_collection_access(s, c, p, coll, false, &default_tlp, err);
+    struct placements places = {0};
+    struct lia_interner words;
+    if (rc == 0 && lia_intern_init(&words, 256, a))
+        rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    rc = rc ? rc : load_placements(c, p, default_tlp, coll, fq->only, a, &words, &places, err);
     struct dbuf q;
     dbuf_init(&q, 64 * 1024);
     struct store_args b;
     store_args_init(&b, a);
-    const char *level = fq->by_place ? "place" : "country";
-    int brc =
-        rc ? 0
-           : dbuf_printf(&q,
-                         "SELECT o.date_added, f.id, f.version, f.what,"
-                         " CASE WHEN ps.loc IS NULL THEN 0 ELSE 1 END, coalesce(ps.%s, f.src),"
-                         " CASE WHEN pd.loc IS NULL THEN 0 ELSE 1 END,"
-                         " coalesce(pd.%s, f.dst), f.source, f.grade, f.first_seen,"
-                         " f.last_seen, o.coll FROM object o INDEXED BY object_page JOIN flow f ON"
-                         " f.obj = o.date_added LEFT JOIN place_of ps ON ps.coll = o.coll"
-                         " AND ps.loc = f.src",
-                         level, level);
-    brc = brc ? brc : placed_sql(&q, &b, p, default_tlp, "ps");
-    brc =
-        brc ? brc : dbuf_puts(&q, " LEFT JOIN place_of pd ON pd.coll = o.coll AND pd.loc = f.dst");
-    brc = brc ? brc : placed_sql(&q, &b, p, default_tlp, "pd");
+    int brc = rc ? 0
+                 : dbuf_puts(&q, "SELECT o.date_added, f.id, f.version, f.what, f.src, f.dst,"
+                                 " f.source, f.grade, f.first_seen, f.last_seen FROM object o"
+                                 " INDEXED BY object_page JOIN flow f ON f.obj = o.date_added");
     /* Only flows have flow rows: no type test (the type is not in the page index). */
     struct store_filter f = {.version_sel = STORE_VER_LAST};
     brc = brc ? brc : store_where_sql(&q, &b, s, p, default_tlp, coll, &f, NULL);
@@ -151,7 +208,7 @@ int store_query_flows(struct store *s, const struct store_policy *p, int64_t col
         brc = brc ? brc : store_args_add(&b, sv_int(fq->only));
     }
     if (brc == 0 && fq->source) {
-        brc = dbuf_puts(&q, " AND o.created_by_ref = ?");
+        brc = dbuf_puts(&q, " AND f.source = ?");
         brc = brc ? brc : store_args_add(&b, sv_text(fq->source));
     }
     if (brc == 0 && fq->min_grade) {
@@ -160,32 +217,66 @@ int store_query_flows(struct store *s, const struct store_policy *p, int64_t col
         brc = brc ? brc : store_args_add(&b, sv_textn(fq->min_grade, 1));
         brc = brc ? brc : store_args_add(&b, sv_textn(fq->min_grade + 1, 1));
     }
-    if (brc == 0 && fq->into)
-        brc = within_sql(&q, &b, "pd", fq->into);
-    if (brc == 0 && fq->out_of)
-        brc = within_sql(&q, &b, "ps", fq->out_of);
+    if (brc == 0 && fq->into) {
+        brc = dbuf_puts(&q, " AND f.dst IN ");
+        brc = brc ? brc : within_list_sql(&q, &b, p, default_tlp, coll, fq->into);
+    }
+    if (brc == 0 && fq->out_of) {
+        brc = dbuf_puts(&q, " AND f.src IN ");
+        brc = brc ? brc : within_list_sql(&q, &b, p, default_tlp, coll, fq->out_of);
+    }
     if (brc == 0 && fq->through) {
-        brc = dbuf_puts(&q, " AND EXISTS(SELECT 1 FROM flow_via v JOIN place_of pv ON"
-                            " pv.coll = o.coll AND pv.loc = v.loc JOIN place_in w ON"
-                            " w.coll = o.coll AND w.place = ? AND w.loc = v.loc"
-                            " WHERE v.obj = o.date_added");
-        brc = brc ? brc : store_args_add(&b, sv_text(fq->through));
-        brc = brc ? brc : placed_sql(&q, &b, p, default_tlp, "pv");
+        brc = dbuf_puts(&q, " AND EXISTS(SELECT 1 FROM flow_via v WHERE v.obj = o.date_added"
+                            " AND v.loc IN ");
+        brc = brc ? brc : within_list_sql(&q, &b, p, default_tlp, coll, fq->through);
         brc = brc ? brc : dbuf_puts(&q, ")");
     }
     brc = brc ? brc : dbuf_puts(&q, " ORDER BY o.date_added, f.what LIMIT ?");
     brc = brc ? brc : store_args_add(&b, sv_int((int64_t)fq->max_rows + 1));
     if (rc == 0 && brc)
         rc = lia_err_set(err, brc, "cannot build the flows query");
-    size_t got = 0;
-    void *rows = NULL;
+    struct store_cur cur = {0};
     if (rc == 0)
-        rc = store_list_text(c, q.ptr, q.len, &b, sizeof **out, flow_row, a, &rows, &got, "flows",
-                             err);
-    if (rc == 0 && got > fq->max_rows)
-        rc = lia_err_set(err, LIA_ETOOBIG,
-                         "more than %zu flow rows match (flows_max_rows): narrow the query",
-                         fq->max_rows);
+        rc = store_exec_text(c, q.ptr, q.len, &b, false, &cur, "flows", err);
+    struct store_flow_row *rows = NULL;
+    size_t got = 0, cap = 0;
+    while (rc == 0 && (rc = store_step(&cur, err)) == 1) {
+        rc = 0;
+        if (got == fq->max_rows) {
+            rc = lia_err_set(err, LIA_ETOOBIG,
+                             "more than %zu flow rows match (flows_max_rows): narrow the query",
+                             fq->max_rows);
+            break;
+        }
+        if (got == cap) {
+            cap = cap ? 2 * cap : 256;
+            struct store_flow_row *grown = arena_alloc(a, cap * sizeof *grown);
+            if (!grown) {
+                rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+                break;
+            }
+            if (got)
+                memcpy(grown, rows, got * sizeof *grown);
+            rows = grown;
+        }
+        struct store_flow_row *r = &rows[got++];
+        r->date_added = store_col_int(&cur, 0);
+        /* A flow's rows (one per commodity) come together: its id and version once. */
+        bool again = got > 1 && r[-1].date_added == r->date_added;
+        r->id = again ? r[-1].id : store_col_dup(&cur, 1, a);
+        r->modified = again ? r[-1].modified : store_col_dup(&cur, 2, a);
+        r->what = word(&cur, 3, &words);
+        r->from = end_of(&cur, 4, &places, fq->by_place, &words, &r->from_placed);
+        r->to = end_of(&cur, 5, &places, fq->by_place, &words, &r->to_placed);
+        r->source = word(&cur, 6, &words);
+        r->grade = word(&cur, 7, &words);
+        r->first_seen = store_col_int(&cur, 8);
+        r->last_seen = store_col_int(&cur, 9);
+        r->coll = coll;
+        if (!r->id || !r->what || !r->from || !r->to || !r->source || !r->grade)
+            rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+    }
+    store_end(&cur);
     dbuf_release(&q);
     store_release(s, c);
     if (rc == 0) {

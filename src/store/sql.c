@@ -185,6 +185,11 @@ int64_t store_col_int(struct store_cur *cur, int col)
     return BE(cur)->col_int(cur, col);
 }
 
+const char *store_col_text(struct store_cur *cur, int col, size_t *len)
+{
+    return BE(cur)->col_text(cur, col, len);
+}
+
 char *store_col_dupn(struct store_cur *cur, int col, struct arena *a, size_t *len)
 {
     const char *t = BE(cur)->col_text(cur, col, len);

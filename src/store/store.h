@@ -329,6 +329,17 @@ int store_partners_below(struct store_txn *t, const int64_t *rids, size_t n, int
 int store_object_set_json(struct store_txn *t, int64_t date_added, const char *json,
                           struct lia_err *err);
 
+/* The containment index flows and locations are placed with (docs/flows.md), loaded on first
+ * use from the gazetteer directory; NULL when it cannot be loaded (logged once). */
+struct place_index;
+const struct place_index *store_places(void);
+/* The flow and place rows of a liaison-flow or a location version (flow_rows.c) into so, as
+ * store_put_objects writes them beside it; 0 for any other type. LIA_ENOMEM only. */
+struct json_t;
+struct stix_info;
+int store_flow_rows(struct json_t *obj, const struct stix_info *info, struct arena *a,
+                    struct store_object *so);
+
 /* The flows query (docs/flows.md): every row of the last versions of the flows of coll the
  * policy may see and q selects, one per commodity. A location is placed for the caller only
  * when it was placed by its gazetteer id or the caller may see the location version that
@@ -344,6 +355,8 @@ struct store_flow_query {
     size_t max_rows;       /* LIA_ETOOBIG past it */
     int64_t only;          /* only the flow version stored at this date_added (watches), or 0 */
 };
+/* In the rows of one call, from, to, what, source and grade are interned (lia_intern): equal
+ * texts are one pointer. */
 struct store_flow_row {
     int64_t date_added;
     const char *id, *modified, *what;

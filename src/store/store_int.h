@@ -219,6 +219,8 @@ int store_step(struct store_cur *cur, struct lia_err *err);
 void store_end(struct store_cur *cur);
 int64_t store_col_int(struct store_cur *cur, int col);
 char *store_col_dup(struct store_cur *cur, int col, struct arena *a); /* NULL for SQL NULL */
+/* The column's text, valid until the next step (NULL for SQL NULL). */
+const char *store_col_text(struct store_cur *cur, int col, size_t *len);
 char *store_col_dupn(struct store_cur *cur, int col, struct arena *a, size_t *len);
 void store_col_bytes(struct store_cur *cur, int col, unsigned char *out, size_t n);
 
@@ -287,6 +289,9 @@ void store_digest(const char *json, size_t len, char out[STORE_DIGEST_HEX]);
 int store_collection_access(struct store *s, struct store_conn *c, const struct store_policy *p,
                             int64_t coll, bool need_write, int *default_tlp, struct lia_err *err);
 /* The flow and place rows of o, stored as row added of coll (flows.c). */
+/* Migration 28: the flow and place rows of the versions stored before the flow tables
+ * (flow_rows.c). */
+int store_fill_flow_rows(struct store_txn *t, struct lia_err *err);
 int store_put_flow_rows(struct store_txn *t, int64_t coll, const struct store_object *o,
                         int64_t added, struct lia_err *err);
 

@@ -75,6 +75,24 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void arena_release(struct arena *a);
 
+/* Interned strings (intern.c): equal texts become one pointer and a number, first come
+ * first numbered, in the arena a. cap: the slots to start with (grown as needed). */
+struct lia_interner {
+    const char **slot; /* NULL: empty */
+    size_t *len;
+    uint32_t *num;
+    size_t cap, n;
+    struct arena *a;
+};
+int lia_intern_init(struct lia_interner *t, size_t cap, struct arena *a);
+/* The one pointer for s[0..n) (copied into the arena the first time when copy, else s itself,
+ * which must then live as long), its number in *num (may be NULL); NULL when out of memory. */
+const char *lia_intern(struct lia_interner *t, const char *s, size_t n, bool copy, uint32_t *num);
+/* The same without adding: NULL when s[0..n) is not interned. */
+const char *lia_intern_find(const struct lia_interner *t, const char *s, size_t n, uint32_t *num);
+/* rank[number]: the strings' places in byte order. */
+uint32_t *lia_intern_ranks(const struct lia_interner *t, struct arena *a);
+
 /* Growable byte buffer with a hard maximum (a denial-of-service guard). */
 struct dbuf {
     char *ptr;

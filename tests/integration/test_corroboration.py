@@ -7,7 +7,10 @@ reports by source with their grading and our trust, says how each matched (the s
 reference, the name or an alias after normalisation: a group "Islamic State Somalia" does not
 match), and gives per source how many of its reports another source reported later. A partner
 is refused; an unknown id, a bad collection, a non-entity and a bad id are refused and change
-nothing; the CLI answers the same."""
+nothing; the CLI answers the same. Per partner, across every entity (GET
+/liaison/corroboration?partner=NAME, `liaison corroboration --partner NAME`): Washington's three
+objects (its group, its relationship, and a threat-actor nobody else reports, pushed last), two
+of them corroborated later by Algiers; Bamako, which reported nothing, none."""
 import json
 import os
 import sys
@@ -57,6 +60,7 @@ class World:
                 "--write")
         self.was_token = run_cli("token", "issue", "--data", d, "--partner",
                                  "Washington").stdout.strip().splitlines()[-1]
+        run_cli("partner", "add", "--data", d, "--name", "Bamako", "--clearance", "amber", "--trust", "C")
         self.srv = Server(self.data).start()
         self.us = self.srv.get_json("/liaison/whoami")[2]["identity"]
         self.isgs = obj("intrusion-set", "B2", self.us, name="Islamic State in the Greater Sahara",
@@ -71,6 +75,8 @@ class World:
         self.report = obj("report", "C3", self.us, name="ISGS in Menaka", published=T,
                           object_refs=[self.isgs["id"]])
         self.post([self.report])
+        self.w_katiba = obj("threat-actor", "A3", self.washington, name="Katiba Macina")
+        self.post([self.w_katiba], token=self.was_token)
 
     def post(self, objects, token=None):
         st, _, j = self.srv.post_objects(self.coll, objects, token=token)
@@ -150,6 +156,39 @@ class Corroboration(TaxiiCase):
             self.assertEqual(p.returncode, code, (args, p.stderr))
         self.assertEqual(corroboration("groups", W.isgs["id"])[2], before)
 
+    def test_5_per_partner_across_every_entity(self):
+        # Washington: its group (corroborated later by Algiers' report on the group it names by
+        # alias), its relationship (the same), its threat-actor (nobody else): 2 of 3. It
+        # reports on Algiers' group, Menaka, its own group and its threat-actor.
+        st, _, j = W.srv.get_json("/liaison/corroboration?partner=Washington")
+        self.assertEqual(st, 200, j)
+        self.assertEqual(j["n_entities"], 5)
+        self.assertEqual(j["partners"], [{"partner": "Washington", "identity": W.washington,
+                                          "trust": "A", "entities": 4, "reports": 3,
+                                          "corroborated_later": 2, "rate": 0.667}])
+        st, _, j = W.srv.get_json("/liaison/corroboration")
+        self.assertEqual(st, 200, j)
+        got = {p["partner"]: (p["reports"], p["corroborated_later"], p["rate"]) for p in j["partners"]}
+        self.assertEqual(got, {"Washington": (3, 2, 0.667), "Bamako": (0, 0, None)})
+        p = run_cli("corroboration", "--data", W.data.path, "--partner", "Washington")
+        self.assertEqual(json.loads(p.stdout), W.srv.get_json("/liaison/corroboration?partner=Washington")[2])
+        p = run_cli("corroboration", "--data", W.data.path, "--partners")
+        self.assertEqual(json.loads(p.stdout), j)
+
+    def test_6_per_partner_bad_input(self):
+        st, _, j = W.srv.get_json("/liaison/corroboration?partner=Washington", token=W.was_token)
+        self.assertEqual(st, 403, j)
+        st, _, j = W.srv.get_json("/liaison/corroboration?partner=Nobody")
+        self.assertEqual(st, 404, j)
+        self.assertIn("no such partner", j["description"])
+        st, _, j = W.srv.get_json("/liaison/corroboration?who=Washington")
+        self.assertEqual(st, 400, j)
+        for args, code in ((["--partner", "Nobody"], 3),
+                           (["--partner", "Washington", "--collection", "groups"], 2),
+                           (["--partner", "Washington", "--partners"], 2),
+                           (["--partner", "Washington", W.isgs["id"]], 2)):
+            p = run_cli("corroboration", "--data", W.data.path, *args, check=False)
+            self.assertEqual(p.returncode, code, (args, p.stderr))
 
 if __name__ == "__main__":
     main()

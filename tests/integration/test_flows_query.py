@@ -322,5 +322,44 @@ class Story(TaxiiCase):
             W.alg_srv.start()
 
 
+class OldStore(TaxiiCase):
+    """Flows stored before migration 22 (a store whose flow tables are empty, as an older
+    liaison left them) are indexed by migration 28: `liaison migrate` fills the tables from the
+    stored objects, and the flows query then answers with them."""
+
+    def test_migration_28_indexes_old_flows(self):
+        d = DataDir()
+        self.addCleanup(d.cleanup)
+        coll = d.collection("Old", "old")
+        libya = gazetteer_location("country-ly", "Libya", "LY")
+        gao = location("Gao", "ML")
+        gao["administrative_area"] = "ML-7"
+        niger = location("Niger", "NE")
+        old = flow(["weapons"], libya, gao, "B2", via=[niger])
+        srv = Server(d).start()
+        try:
+            st, _, j = srv.post_objects(coll, [libya, gao, niger, old])
+            self.assertEqual((st, j["failure_count"]), (202, 0), j)
+        finally:
+            srv.stop()
+        # As an older liaison left it: the objects, no flow or place rows, schema version 25.
+        d.sql("DELETE FROM flow", "DELETE FROM flow_via", "DELETE FROM place_of",
+              "DELETE FROM place_in", "UPDATE meta SET value = '25' WHERE key = 'schema_version'")
+        p = run_cli("flows", "--data", d.path, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("liaison migrate", p.stderr)
+        p = run_cli("migrate", "--data", d.path)
+        self.assertRegex(p.stdout, r"migrated from schema version 25 to \d+")
+        for args, edge in ((["--into", "ML"], ("country-ly", "country-ml")),
+                           (["--through", "NE", "--level", "place"], ("country-ly", "admin1-ml-7"))):
+            j = json.loads(run_cli("flows", "--data", d.path, *args).stdout)
+            self.assertEqual([(e["from"], e["to"], e["what"], e["ids"], e["to_placed"])
+                              for e in j["edges"]], [edge + ("weapons", [old["id"]], True)], args)
+        # Run again (a store migrated already): nothing to do, nothing doubled.
+        self.assertIn("nothing to do", run_cli("migrate", "--data", d.path).stdout)
+        j = json.loads(run_cli("flows", "--data", d.path).stdout)
+        self.assertEqual([e["reports"] for e in j["edges"]], [1])
+
+
 if __name__ == "__main__":
     main()

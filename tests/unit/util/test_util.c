@@ -107,12 +107,63 @@ static void test_arena_limit(void **state)
     arena_release(&a);
 }
 
+/* Interning (intern.c): equal texts are one pointer and one number, first come first
+ * numbered, across growth of the table; ranks are byte order; a copy outlives its source. */
+static void test_intern(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a, 0);
+    struct lia_interner t;
+    assert_int_equal(lia_intern_init(&t, 4, &a), 0);
+    char buf[32];
+    const char *first[300];
+    for (int i = 0; i < 300; i++) { /* grows from 16 slots several times */
+        snprintf(buf, sizeof buf, "word-%03d", 299 - i);
+        uint32_t num;
+        first[i] = lia_intern(&t, buf, strlen(buf), true, &num);
+        assert_non_null(first[i]);
+        assert_int_equal(num, (uint32_t)i);
+    }
+    memset(buf, 'x', sizeof buf); /* the copies are the interner's own */
+    for (int i = 0; i < 300; i++) {
+        char again[32];
+        snprintf(again, sizeof again, "word-%03d", 299 - i);
+        uint32_t num;
+        assert_ptr_equal(lia_intern(&t, again, strlen(again), false, &num), first[i]);
+        assert_int_equal(num, (uint32_t)i);
+        assert_ptr_equal(lia_intern_find(&t, again, strlen(again), NULL), first[i]);
+    }
+    assert_int_equal(t.n, 300);
+    assert_null(lia_intern_find(&t, "word-300", 8, NULL));
+    assert_null(lia_intern_find(&t, "word-0", 6, NULL)); /* a prefix is another text */
+    uint32_t *rank = lia_intern_ranks(&t, &a);
+    assert_non_null(rank);
+    for (int i = 0; i < 300; i++) /* numbered in reverse order of their text */
+        assert_int_equal(rank[i], (uint32_t)(299 - i));
+    /* Byte order with lengths: "ab" < "ab\0" < "abc" < "b". */
+    struct lia_interner u;
+    assert_int_equal(lia_intern_init(&u, 16, &a), 0);
+    static const char *const texts[] = {"b", "abc", "ab\0", "ab"};
+    static const size_t lens[] = {1, 3, 3, 2};
+    for (int i = 0; i < 4; i++)
+        assert_non_null(lia_intern(&u, texts[i], lens[i], true, NULL));
+    rank = lia_intern_ranks(&u, &a);
+    assert_non_null(rank);
+    assert_int_equal(rank[0], 3);
+    assert_int_equal(rank[1], 2);
+    assert_int_equal(rank[2], 1);
+    assert_int_equal(rank[3], 0);
+    arena_release(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dbuf_limit), cmocka_unit_test(test_json_string),
         cmocka_unit_test(test_b64url),     cmocka_unit_test(test_parse_i64),
         cmocka_unit_test(test_format_ts),  cmocka_unit_test(test_arena_limit),
+        cmocka_unit_test(test_intern),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,14 +8,18 @@
  * The containment index is loaded once per process, on the first flow or location, from the
  * gazetteer directory (LIAISON_GAZETTEER, else the data directory); should it fail to load,
  * objects are still stored, unplaced, and the failure is logged once.
+ *
+ * Here in the store (not in ingest/, which calls it for every version it stores) so that
+ * migration 28 computes the same rows for the flows and locations stored before the flow
+ * tables existed (schema.c).
  */
-#include "ingest/ingest_int.h"
+#include "store/store_int.h"
 
 #include <pthread.h>
 #include <string.h>
 
-#include "access/access.h"
 #include "place/place.h"
+#include "stix/stix.h"
 
 static pthread_once_t places_once = PTHREAD_ONCE_INIT;
 static struct place_index *places;
@@ -31,7 +35,7 @@ static void load_places(void)
     }
 }
 
-const struct place_index *ingest_places(void)
+const struct place_index *store_places(void)
 {
     pthread_once(&places_once, load_places);
     return places;
@@ -92,13 +96,13 @@ static const char *const *strings(json_t *arr, struct arena *a, size_t *n)
     return out;
 }
 
-int ingest_flow_rows(json_t *obj, const struct stix_info *info, struct arena *a,
-                     struct store_object *so)
+int store_flow_rows(json_t *obj, const struct stix_info *info, struct arena *a,
+                    struct store_object *so)
 {
     bool flow = !strcmp(info->type, "liaison-flow");
     if (!flow && strcmp(info->type, "location"))
         return 0;
-    const struct place_index *ix = ingest_places();
+    const struct place_index *ix = store_places();
     if (!flow) { /* a location: where it lies, when it can be placed */
         struct place_match m;
         struct store_placed *p = arena_alloc(a, sizeof *p);
@@ -126,7 +130,7 @@ int ingest_flow_rows(json_t *obj, const struct stix_info *info, struct arena *a,
     f->last_seen = seen(obj, "last_seen");
     if (!f->last_seen)
         f->last_seen = f->first_seen ? f->first_seen : info->created_us;
-    json_t *g = json_object_get(json_object_get(obj, "extensions"), ACCESS_EXT_GRADING);
+    json_t *g = json_object_get(json_object_get(obj, "extensions"), STIX_EXT_GRADING);
     const char *sr = json_string_value(json_object_get(g, "source_reliability"));
     const char *ic = json_string_value(json_object_get(g, "information_credibility"));
     f->grade = sr && ic ? arena_printf(a, "%s%s", sr, ic) : "";
@@ -144,4 +148,67 @@ int ingest_flow_rows(json_t *obj, const struct stix_info *info, struct arena *a,
     }
     so->placed = p, so->n_placed = n;
     return 0;
+}
+
+struct stored_row {
+    int64_t added, coll;
+    const char *id, *type, *modified, *created_by_ref, *json;
+};
+static const struct store_field stored_fields[] = {
+    FIELD(struct stored_row, added, 'i'),    FIELD(struct stored_row, coll, 'i'),
+    FIELD(struct stored_row, id, 't'),       FIELD(struct stored_row, type, 't'),
+    FIELD(struct stored_row, modified, 't'), FIELD(struct stored_row, created_by_ref, 't'),
+    FIELD(struct stored_row, json, 't')};
+STORE_ROW_FN(stored_row, stored_fields)
+
+/* Migration 28 (schema.c): the flow and place rows of every flow and location version already
+ * stored, in the order they were stored (a location's later version places it, as when it
+ * was written), computed as store_put_objects computes them. Rows already there are kept (a
+ * flow's rows are inserted once; a placement is the same again), so a store whose later
+ * flows have their rows is completed, not doubled. Five hundred versions at a time. */
+int store_fill_flow_rows(struct store_txn *t, struct lia_err *err)
+{
+    static const char next[] = "SELECT date_added, coll, id, type, modified_text, created_by_ref, "
+                               "json FROM object WHERE date_added > ? AND type IN"
+                               " ('liaison-flow', 'location') ORDER BY date_added LIMIT 500";
+    int64_t after = INT64_MIN;
+    int rc = 0;
+    for (size_t n = 1; n && rc == 0;) {
+        struct arena a;
+        arena_init(&a, 0);
+        struct stored_row *rows = NULL;
+        struct store_args b;
+        store_args_init(&b, &a);
+        rc = store_args_add(&b, sv_int(after));
+        rc = rc ? rc
+                : store_list_text(t->conn, next, sizeof next - 1, &b, sizeof *rows, stored_row, &a,
+                                  (void **)&rows, &n, "flow rows", err);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            after = rows[i].added;
+            json_t *obj = rows[i].json ? json_loads(rows[i].json, 0, NULL) : NULL;
+            if (!obj || !rows[i].id || !rows[i].type) {
+                json_decref(obj);
+                rc = lia_err_set(err, LIA_EIO, "the stored version %lld is not a JSON object",
+                                 (long long)rows[i].added);
+                break;
+            }
+            struct stix_info info = {.id = rows[i].id, .type = rows[i].type};
+            json_t *created = json_object_get(obj, "created");
+            int digits;
+            if (json_is_string(created) &&
+                stix_parse_timestamp(json_string_value(created), json_string_length(created),
+                                     &info.created_us, &digits, NULL))
+                info.created_us = 0;
+            struct store_object so;
+            memset(&so, 0, sizeof so);
+            so.id = rows[i].id, so.type = rows[i].type, so.modified = rows[i].modified;
+            so.created_by_ref = rows[i].created_by_ref;
+            if (store_flow_rows(obj, &info, &a, &so))
+                rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
+            rc = rc ? rc : store_put_flow_rows(t, rows[i].coll, &so, rows[i].added, err);
+            json_decref(obj);
+        }
+        arena_release(&a);
+    }
+    return rc;
 }
