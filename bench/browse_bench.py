@@ -214,8 +214,8 @@ def main():
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
         if db_url:
-            psql(PG.rstrip("/") + "/postgres", "DROP DATABASE IF EXISTS liaison_browse_%d"
-                 % os.getpid())
+            psql(PG.rstrip("/") + "/postgres",
+                 "DROP DATABASE IF EXISTS liaison_browse_%d WITH (FORCE)" % os.getpid())
         shutil.rmtree(tmp, ignore_errors=True)
 
 
