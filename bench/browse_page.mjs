@@ -13,7 +13,8 @@
 //                              reads the collection and the page)
 //   browser.<name>_ms          the case as the filter form's Apply shows it (the app moves to
 //                              the new address without reloading: the collection and the page)
-//   browser.<name>.next_ms, .prev_ms   then its "Next page" and "Previous page", once each
+//   browser.<name>.next_ms, .prev_ms   then its "Next page" and "Previous page" (back to
+//                              the first page), REPEAT times each
 // The JS and CSS come from the browser's cache, as they would for an analyst; every answer of
 // the API is made by the server each time.
 import { createRequire } from 'node:module';
@@ -81,20 +82,25 @@ try {
     const total = await page.$eval('#count', (c) => c.dataset.total);
     console.log(`browser.${name}_ms=${ms.toFixed(1)} total=${total}`);
     if (await page.$('#next-page')) {
+      // "Next page", then "Previous page" back to the first: REPEAT times each.
       const first = await page.$eval('#count', (c) => c.dataset.position);
-      let t0 = performance.now();
-      await page.click('#next-page');
-      await page.waitForFunction((p) => {
-        const c = document.getElementById('count');
-        return c && c.dataset.position !== p;
-      }, first, { polling: 'raf', timeout: 60000 });
-      console.log(`browser.${name}.next_ms=${(performance.now() - t0).toFixed(1)}`);
-      if (await page.$('#prev-page')) {
+      const next = [];
+      const prev = [];
+      for (let i = 0; i < repeat; i++) {
+        let t0 = performance.now();
+        await page.click('#next-page');
+        await page.waitForFunction((p) => {
+          const c = document.getElementById('count');
+          return c && c.dataset.position !== p;
+        }, first, { polling: 'raf', timeout: 60000 });
+        next.push(performance.now() - t0);
         t0 = performance.now();
         await page.click('#prev-page');
         await drawn(page, first);
-        console.log(`browser.${name}.prev_ms=${(performance.now() - t0).toFixed(1)}`);
+        prev.push(performance.now() - t0);
       }
+      console.log(`browser.${name}.next_ms=${median(next).toFixed(1)}`);
+      console.log(`browser.${name}.prev_ms=${median(prev).toFixed(1)}`);
     }
   }
   if (problems.length) console.log('browser_errors=' + JSON.stringify(problems.slice(0, 5)));
