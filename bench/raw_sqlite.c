@@ -39,7 +39,7 @@ static const char *schema_sql =
     "  red_mask INTEGER NOT NULL DEFAULT 0);"
     "CREATE UNIQUE INDEX IF NOT EXISTS object_version ON object(coll, id, modified);"
     "CREATE INDEX IF NOT EXISTS object_page ON object(coll, date_added, tlp, restricted,"
-    "  superseded, preceded, rel_mask, red_mask);";
+    "  superseded, preceded, rel_mask, red_mask, type, modified, created_by_ref);";
 
 /* Copied from src/store/sqlite.c (conn_open). */
 static const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"

@@ -137,12 +137,14 @@ static bool browsing(const struct store_filter *f)
            f->descending || f->cursor || f->refers_to;
 }
 
-static const char *order_sql(const struct store_filter *f)
+/* The ORDER BY of a page, on the rows of table alias a. */
+static int order_sql(struct dbuf *q, const struct store_filter *f, const char *a)
 {
     if (f->order == STORE_ORDER_MODIFIED)
-        return f->descending ? " ORDER BY o.modified DESC, o.date_added DESC"
-                             : " ORDER BY o.modified, o.date_added";
-    return f->descending ? " ORDER BY o.date_added DESC" : " ORDER BY o.date_added";
+        return f->descending
+                   ? dbuf_printf(q, " ORDER BY %s.modified DESC, %s.date_added DESC", a, a)
+                   : dbuf_printf(q, " ORDER BY %s.modified, %s.date_added", a, a);
+    return dbuf_printf(q, " ORDER BY %s.date_added%s", a, f->descending ? " DESC" : "");
 }
 
 /* The start of every read of objects: a connection (*c NULL when none could be had: then
@@ -295,14 +297,23 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
     int rc = query_begin(s, p, coll, a, &c, &default_tlp, &q, &b, err);
     if (rc < 0 && !c)
         return rc;
+    /* A page in modified order is chosen among all the rows the filter selects: the keys are
+     * sorted in the page index (which holds modified and every column of the WHERE clause),
+     * and only the page's rows are then read, rather than every row's text carried through
+     * the sort. */
+    bool by_keys = f->order == STORE_ORDER_MODIFIED;
+    const char *alias = by_keys ? "sel" : "o";
     /* Without statistics SQLite would rather walk the collection in date_added order than
      * look ids up; a few ids are far cheaper found directly and sorted. */
     if (rc == 0)
-        rc = dbuf_printf(&q,
-                         "SELECT o.date_added, o.id, o.modified_text, o.spec_version%s FROM"
-                         " object o%s",
-                         with_json ? ", o.json, o.digest" : "",
-                         f->n_ids ? " INDEXED BY object_version" : "");
+        rc = dbuf_printf(&q, "SELECT %s.date_added, %s.id, %s.modified_text, %s.spec_version",
+                         alias, alias, alias, alias);
+    if (rc == 0 && with_json)
+        rc = dbuf_printf(&q, ", %s.json, %s.digest", alias, alias);
+    if (rc == 0 && by_keys)
+        rc = dbuf_puts(&q, " FROM object sel WHERE sel.date_added IN (SELECT o.date_added");
+    if (rc == 0)
+        rc = dbuf_printf(&q, " FROM object o%s", f->n_ids ? " INDEXED BY object_version" : "");
     /* The plain read of one object (GET .../objects/ID/ with no other filter): its last
      * version the policy lets the caller see is the first row of that object's versions,
      * newest first, that passes the same policy predicate: the same answer as the general
@@ -319,9 +330,13 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
         rc = rc ? rc : dbuf_puts(&q, " ORDER BY o.modified DESC LIMIT 1");
     } else if (rc == 0) {
         rc = store_where_sql(&q, &b, s, p, default_tlp, coll, f, NULL);
-        rc = rc ? rc : dbuf_puts(&q, order_sql(f));
+        rc = rc ? rc : order_sql(&q, f, "o");
         rc = rc ? rc : dbuf_puts(&q, " LIMIT ?");
         rc = rc ? rc : store_args_add(&b, sv_int((int64_t)f->limit + 1));
+        if (by_keys) {
+            rc = rc ? rc : dbuf_puts(&q, ")");
+            rc = rc ? rc : order_sql(&q, f, alias);
+        }
     }
     if (rc == LIA_ETOOBIG)
         rc = lia_err_set(err, LIA_ETOOBIG, "query has too many terms");

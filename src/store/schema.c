@@ -175,12 +175,16 @@ static const struct store_table tables[] = {
 #define N_TABLES (sizeof tables / sizeof tables[0])
 
 /* Pages walk a collection in date_added order; the policy and version columns in the page
- * index let the walk reject rows a caller may not see without reading them. */
+ * index let the walk reject rows a caller may not see without reading them, and the desk's
+ * filter and sort columns (type, modified, created_by_ref) let a filtered walk, a count and a
+ * sort by modified read the index alone (migration 26; bench/RESULTS.md, "Collection
+ * browser"): one index written in date_added order, appended to, not a second one. */
+#define OBJECT_PAGE_INDEX                                                                          \
+    "CREATE INDEX IF NOT EXISTS object_page ON object(coll, date_added, tlp, restricted,"          \
+    " superseded, preceded, rel_mask, red_mask, type, modified, created_by_ref);"
 static const char *const indexes =
     "CREATE UNIQUE INDEX IF NOT EXISTS object_version ON object(coll, id, modified);"
-    "DROP INDEX IF EXISTS object_coll;"
-    "CREATE INDEX IF NOT EXISTS object_page ON object(coll, date_added, tlp, restricted,"
-    " superseded, preceded, rel_mask, red_mask);"
+    "DROP INDEX IF EXISTS object_coll;" OBJECT_PAGE_INDEX
     "CREATE INDEX IF NOT EXISTS object_marking ON object(id, type)"
     " WHERE type = 'marking-definition';"
     "CREATE INDEX IF NOT EXISTS object_rfi ON object(id, type) WHERE type = 'liaison-rfi';"
@@ -460,9 +464,12 @@ static const struct migration migrations[] = {
     {23, "flow_via: the places each flow passes through", "flow_via", NULL, NULL, NULL},
     {24, "place_of: where each location of a collection lies", "place_of", NULL, NULL, NULL},
     {25, "place_in: every place a location lies within", "place_in", NULL, NULL, NULL},
-    /* 26, 27: assigned to other branches of this round; their entries replace these when
-     * merged (a placeholder changes nothing). */
-    {26, "(reserved: another branch's migration)", NULL, NULL, NULL, NULL},
+    {26,
+     "object_page: also type, modified and created_by_ref, so that the desk's filters, counts"
+     " and sort read the page index, not the rows (issue 21)",
+     NULL, NULL, "DROP INDEX IF EXISTS object_page;" OBJECT_PAGE_INDEX, NULL},
+    /* 27: assigned to another branch of this round; its entry replaces this one when merged
+     * (a placeholder changes nothing). */
     {27, "(reserved: another branch's migration)", NULL, NULL, NULL, NULL},
     {28, "flow rows of the flows and locations stored before migration 22 (issue 19)", NULL, NULL,
      NULL, store_fill_flow_rows},

@@ -74,6 +74,19 @@ class DeskApiTest(TaxiiCase):
                        object_marking_refs=[GREEN])
         st, _, b = cls.s.post_objects("a", [cls.rel, cls.red_rel, cls.note])
         assert st == 202, b
+        # Collection t: 12 notes, three to each modified time (ties broken by date_added: the
+        # order they were posted in), every other one amber; G reads t.
+        d.collection("T", "t")
+        run_cli("grant", "--data", d.path, "--collection", "t", "--partner", "G", "--read")
+        cls.ties = []
+        for i in range(12):
+            o = sdo("note", content="tie %02d" % i, object_refs=[cls.green["id"]],
+                    modified="2024-03-%02dT00:00:00.000Z" % (4 - i // 3),
+                    created="2024-01-01T00:00:00.000Z",
+                    object_marking_refs=[GREEN if i % 2 == 0 else AMBER])
+            st, _, b = cls.s.post_objects("t", [o])
+            assert st == 202, b
+            cls.ties.append(o)
 
     @classmethod
     def tearDownClass(cls):
@@ -122,6 +135,48 @@ class DeskApiTest(TaxiiCase):
         self.assertEqual(self.names(j), ["ind 00", "ind 01", "ind 02"])
         st, j = self.browse(type="indicator", order="desc", limit=3)
         self.assertEqual(self.names(j), ["ind 29", "ind 28", "ind 27"])
+
+    def walk(self, token=None, **q):
+        """Every page of a browse, forward with next then back with prev: (contents, positions
+        forward, the pages read back)."""
+        st, j = self.get("/liaison/browse/t", token=token, **q)
+        self.assertEqual(st, 200, j)
+        pages, positions = [[o["content"] for o in j["objects"]]], [j["position"]]
+        total = j["total"]
+        while "next" in j:
+            st, j = self.get("/liaison/browse/t", token=token, next=j["next"], **q)
+            self.assertEqual((st, j["total"]), (200, total), j)
+            pages.append([o["content"] for o in j["objects"]])
+            positions.append(j["position"])
+        back = [pages[-1]]
+        while "prev" in j:
+            st, j = self.get("/liaison/browse/t", token=token, prev=j["prev"], **q)
+            self.assertEqual(st, 200, j)
+            back.insert(0, [o["content"] for o in j["objects"]])
+        self.assertEqual(j["position"], 1)
+        return total, pages, positions, back
+
+    def test_sort_by_modified_ties_both_ways_and_partner(self):
+        # Oldest modified first, ties in the order stored; pages of 5 both ways (the page is
+        # chosen among the keys of the page index, then read: the same rows and order).
+        oldest = sorted(range(12), key=lambda i: (-(i // 3), i))
+        for token, seen in ((None, oldest), (self.tok["G"], [i for i in oldest if i % 2 == 0])):
+            want = ["tie %02d" % i for i in seen]
+            total, pages, positions, back = self.walk(token, sort="modified", limit=5)
+            self.assertEqual((total, sum(pages, [])), (len(want), want), token)
+            self.assertEqual(positions, list(range(1, len(want) + 1, 5)))
+            self.assertEqual(back, pages)
+            newest = sorted(seen, key=lambda i: (i // 3, -i))
+            total, pages, _, back = self.walk(token, sort="modified", order="desc", limit=5)
+            self.assertEqual(sum(pages, []), ["tie %02d" % i for i in newest], token)
+            self.assertEqual(back, pages)
+        # a green partner sorted by modified meets the last version it may see, not a newer
+        # amber one, and nothing amber
+        st, j = self.browse(token=self.tok["G"], sort="modified", order="desc", limit=100)
+        got = {o["id"]: o["modified"] for o in j["objects"]}
+        self.assertEqual(got[self.versioned["id"]], "2024-01-01T00:00:00.000Z")
+        self.assertEqual(j["total"], len(got))
+        self.assertFalse({self.amber["id"], self.red["id"], self.relto["id"]} & set(got))
 
     def test_filters(self):
         st, j = self.browse(type="indicator", tlp="green", limit=100)
@@ -174,6 +229,18 @@ class DeskApiTest(TaxiiCase):
             st, e = self.browse(**q)
             self.assertEqual(st, 400, (q, e))
             self.assertIn("description", e)
+        # each error names what is wrong, in words a user can act on
+        for q, words in (({"sort": "name"}, "sort is added or modified"),
+                         ({"sort": "MODIFIED"}, "sort is added or modified"),
+                         ({"order": "newest"}, "order is asc or desc"),
+                         ({"modified_from": "yesterday"}, "modified_from"),
+                         ({"modified_to": "2024-02-30"}, "modified_to"),
+                         ({"modified_from": "2024-01-01T25:00:00Z"}, "modified_from"),
+                         ({"modified_from": "2024-02-01", "modified_to": "2024-01-01"},
+                          "modified_from is after modified_to")):
+            st, e = self.browse(**q)
+            self.assertEqual(st, 400, (q, e))
+            self.assertIn(words, e["description"], q)
         st, e = self.get("/liaison/browse/nope")
         self.assertEqual(st, 404)
         st, _, _ = self.s.request("POST", "/liaison/browse/a", body=b"{}")

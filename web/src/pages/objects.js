@@ -26,7 +26,15 @@ export default {
     const f = { type: q.get('type') || '', tlp: q.get('tlp') || '', partner: q.get('partner') || '', after: q.get('after') || '',
       text: q.get('text') || '', from: q.get('from') || '', to: q.get('to') || '', sort: q.get('sort') || 'added_asc',
       per: PER_PAGE.includes(q.get('per')) ? q.get('per') : '50' };
+    const [sortBy, order] = (SORTS.includes(f.sort) ? f.sort : 'added_asc').split('_');
+    const params = { limit: f.per, type: f.type, tlp: f.tlp, creator: f.partner, text: f.text,
+      modified_from: f.from, modified_to: f.to, sort: sortBy, order };
+    // a day from the form, or an exact time (the dashboard's "new since my last visit")
+    if (f.after) params.added_after = /^\d{4}-\d{2}-\d{2}$/.test(f.after) ? f.after + 'T00:00:00.000Z' : f.after;
     fill(main, loading());
+    // The first page is asked for with the collection, not after it: one round trip less.
+    const firstPage = liaison.browse(cid, params);
+    firstPage.catch(() => {}); // its error is shown when it is awaited, below
     const [coll, defs] = await Promise.all([taxii.collection(cid),
       taxii.objects(cid, { 'match[type]': 'marking-definition', limit: 200 }).catch(() => null)]);
     if (!ctx.isCurrent()) return;
@@ -97,16 +105,11 @@ export default {
       coll.description ? h('p', { class: 'desc' }, bidi(coll.description)) : null,
       form, h('p', { class: 'bulk', id: 'bulk' }, exportBtn, ' ', clearBtn), table, pager);
 
-    const [sortBy, order] = (SORTS.includes(f.sort) ? f.sort : 'added_asc').split('_');
-    const params = { limit: f.per, type: f.type, tlp: f.tlp, creator: f.partner, text: f.text,
-      modified_from: f.from, modified_to: f.to, sort: sortBy, order };
-    // a day from the form, or an exact time (the dashboard's "new since my last visit")
-    if (f.after) params.added_after = /^\d{4}-\d{2}-\d{2}$/.test(f.after) ? f.after + 'T00:00:00.000Z' : f.after;
 
     const showPage = async (cursor) => {
       fill(table, loading());
       fill(pager);
-      const page = await liaison.browse(cid, { ...params, ...cursor });
+      const page = await (cursor ? liaison.browse(cid, { ...params, ...cursor }) : firstPage);
       if (!ctx.isCurrent()) return;
       const rows = page.objects || [];
       fill(table,
@@ -142,6 +145,6 @@ export default {
       }
       if (page.next) pager.append(h('button', { type: 'button', id: 'next-page', onclick: () => showPage({ next: page.next }) }, t('next_page')));
     };
-    await showPage({});
+    await showPage(null);
   },
 };
