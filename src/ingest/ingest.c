@@ -386,9 +386,18 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
         so->json = with;
         so->json_len = strlen(with);
     }
-    if (ingest_search_text(o->obj, info->type, b->a, &so->search_text) ||
-        ingest_flow_rows(o->obj, info, b->a, so))
+    /* Worked out by the parsing thread when the object is the one it parsed (prepare.c). */
+    const struct ingest_prepared *pre = o->checked && !rule ? o->checked->slot : NULL;
+    if (pre) {
+        so->search_text = pre->search_text;
+        so->flow = pre->flow;
+        so->placed = pre->placed;
+        so->n_placed = pre->n_placed;
+        so->digest = so->json == o->text ? pre->digest : NULL;
+    } else if (ingest_search_text(o->obj, info->type, b->a, &so->search_text) ||
+               ingest_flow_rows(o->obj, info, b->a, so)) {
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    }
     if ((rc = carry_definitions(b, c, o->obj, err)) != 0 ||
         (rc = carry_extensions(b, c, o, err)) != 0)
         return rc;
@@ -648,7 +657,8 @@ int ingest_body(const struct ingest_spec *spec, const char *body, size_t len,
     struct source src = {.get = stream_item, .done = stream_done};
     bool again = true;
     if (body && !store_writing(spec->store) && !has_bytes(body, len, marking, sizeof marking - 1) &&
-        stix_stream_start(body, len, limits, true, &src.stream, &src.n) == 0) {
+        stix_stream_start(body, len, limits, true, &ingest_prepare_work, &src.stream, &src.n) ==
+            0) {
         rc = batch_run(spec, &src, out, &again, err);
         if (src.stream)
             stix_stream_abort(src.stream);

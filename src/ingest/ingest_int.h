@@ -56,4 +56,15 @@ int ingest_search_text(json_t *obj, const char *type, struct arena *a, const cha
 int ingest_flow_rows(json_t *obj, const struct stix_info *info, struct arena *a,
                      struct store_object *so);
 
+/* What a parsing thread worked out for a streamed object (prepare.c), for accept() to use
+ * when the object it stores is the one parsed. */
+struct ingest_prepared {
+    const char *search_text;
+    const struct store_flow *flow;
+    const struct store_placed *placed;
+    size_t n_placed;
+    char digest[STORE_DIGEST_HEX]; /* of the object's text as sent */
+};
+extern const struct stix_stream_work ingest_prepare_work;
+
 #endif
