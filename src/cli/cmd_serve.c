@@ -226,6 +226,8 @@ int cli_serve(int argc, char **argv)
         hc.tls_client_ca_pem = ca_pem;
     }
 
+    /* Before the server's threads: it changes jansson's allocation functions (parse_arena.c). */
+    stix_set_parse_arena(cfg.parse_arena_bytes);
     int rc = strcmp(cfg.store_check, "none")
                  ? cli_store_check_before_serve(dir, cfg.store, check_full)
                  : CLI_OK;
@@ -254,7 +256,6 @@ int cli_serve(int argc, char **argv)
     ac.max_content_length = cfg.max_content_length;
     ac.stix.max_depth = cfg.max_json_depth;
     ac.stix.max_string = cfg.max_string_length;
-    stix_set_parse_arena(cfg.parse_arena_bytes);
     ac.stix.max_objects = cfg.max_objects_per_bundle;
     ac.default_page_size = cfg.default_page_size;
     ac.max_page_size = cfg.max_page_size;

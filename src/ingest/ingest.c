@@ -388,6 +388,8 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
     }
     /* Worked out by the parsing thread when the object is the one it parsed (prepare.c). */
     const struct ingest_prepared *pre = o->checked && !rule ? o->checked->slot : NULL;
+    if (pre && !arena_charge(b->a, pre->bytes)) /* as if made here: request_memory bounds it */
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
     if (pre) {
         so->search_text = pre->search_text;
         so->flow = pre->flow;

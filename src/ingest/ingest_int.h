@@ -64,6 +64,7 @@ struct ingest_prepared {
     const struct store_placed *placed;
     size_t n_placed;
     char digest[STORE_DIGEST_HEX]; /* of the object's text as sent */
+    size_t bytes;                  /* the memory it took, charged to the batch's arena */
 };
 extern const struct stix_stream_work ingest_prepare_work;
 

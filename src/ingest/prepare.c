@@ -8,6 +8,7 @@
  * no registered rule (a rule may read the transaction or change the object), and the digest
  * only for the text as sent (not one given a created_by_ref). Anywhere else it works them out
  * itself, as it does for objects that come any other way; the rows stored are the same.
+ * The memory it took counts toward the batch's arena (request_memory) as if it came from it.
  */
 #include "ingest/ingest_int.h"
 
@@ -16,6 +17,7 @@ static bool prepare(json_t *obj, const struct stix_info *info, const char *text,
 {
     struct ingest_prepared *p = slot;
     struct store_object so = {0};
+    size_t before = a->used;
     if (ingest_search_text(obj, info->type, a, &p->search_text) ||
         ingest_flow_rows(obj, info, a, &so))
         return false; /* out of its memory: the storing thread does it */
@@ -23,6 +25,7 @@ static bool prepare(json_t *obj, const struct stix_info *info, const char *text,
     p->placed = so.placed;
     p->n_placed = so.n_placed;
     store_digest(text, len, p->digest);
+    p->bytes = a->used - before;
     return true;
 }
 

@@ -80,6 +80,8 @@ static void reserve(void)
 void stix_set_parse_arena(size_t bytes)
 {
     wanted = bytes;
+    if (bytes) /* the server calls this before its threads start: jansson's functions change then */
+        pthread_once(&once, reserve);
 }
 
 bool stix_arena_ready(void)
