@@ -269,57 +269,75 @@ static json_t *read_number(struct reader *r)
 
 static json_t *read_value(struct reader *r);
 
+/* Steps into the container whose opening byte r->p is at: 0 when it is empty (and closed
+ * again), 1 when a member follows, -1 when it is nested too deep. */
+static int enter(struct reader *r, unsigned char close)
+{
+    if (++r->depth > MAX_DEPTH)
+        return -1;
+    r->p++;
+    skip_ws(r);
+    if (r->p < r->end && *r->p == close) {
+        r->p++;
+        r->depth--;
+        return 0;
+    }
+    return 1;
+}
+
+/* After a member: 1 at a comma (another follows), 0 at close (the container ends), else -1. */
+static int next(struct reader *r, unsigned char close)
+{
+    skip_ws(r);
+    if (r->p < r->end && *r->p == ',') {
+        r->p++;
+        skip_ws(r);
+        return 1;
+    }
+    if (r->p < r->end && *r->p == close) {
+        r->p++;
+        r->depth--;
+        return 0;
+    }
+    return -1;
+}
+
+/* One member of an object: its key, a colon and its value, set in o. */
+static bool read_member(struct reader *r, json_t *o)
+{
+    const char *key;
+    size_t klen;
+    if (r->p >= r->end || *r->p != '"' || !read_string(r, &key, &klen))
+        return false;
+    if (json_object_getn(o, key, klen))
+        return false;  /* a duplicate key: jansson words it */
+    char *copy = NULL; /* a key with escapes is in r->buf, which the value may reuse */
+    if (key == r->buf) {
+        if (!(copy = malloc(klen + 1)))
+            return false;
+        memcpy(copy, key, klen);
+        key = copy;
+    }
+    skip_ws(r);
+    json_t *v = NULL;
+    if (r->p < r->end && *r->p == ':') {
+        r->p++;
+        skip_ws(r);
+        v = read_value(r);
+    }
+    int rc = v ? json_object_setn_new_nocheck(o, key, klen, v) : -1;
+    free(copy);
+    return rc == 0;
+}
+
 static json_t *read_object(struct reader *r)
 {
     json_t *o = json_object();
-    if (!o || ++r->depth > MAX_DEPTH)
-        goto fail;
-    r->p++;
-    skip_ws(r);
-    if (r->p < r->end && *r->p == '}') {
-        r->p++;
-        r->depth--;
+    int more = o ? enter(r, '}') : -1;
+    while (more == 1)
+        more = read_member(r, o) ? next(r, '}') : -1;
+    if (more == 0)
         return o;
-    }
-    for (;;) {
-        const char *key;
-        size_t klen;
-        if (r->p >= r->end || *r->p != '"' || !read_string(r, &key, &klen))
-            goto fail;
-        if (json_object_getn(o, key, klen))
-            goto fail;     /* a duplicate key: jansson words it */
-        char *copy = NULL; /* a key with escapes is in r->buf, which the value may reuse */
-        if (key == r->buf) {
-            if (!(copy = malloc(klen + 1)))
-                goto fail;
-            memcpy(copy, key, klen);
-            key = copy;
-        }
-        skip_ws(r);
-        json_t *v = NULL;
-        if (r->p < r->end && *r->p == ':') {
-            r->p++;
-            skip_ws(r);
-            v = read_value(r);
-        }
-        int rc = v ? json_object_setn_new_nocheck(o, key, klen, v) : -1;
-        free(copy);
-        if (rc)
-            goto fail;
-        skip_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            skip_ws(r);
-            continue;
-        }
-        if (r->p < r->end && *r->p == '}') {
-            r->p++;
-            r->depth--;
-            return o;
-        }
-        goto fail;
-    }
-fail:
     json_decref(o);
     return NULL;
 }
@@ -327,33 +345,13 @@ fail:
 static json_t *read_array(struct reader *r)
 {
     json_t *a = json_array();
-    if (!a || ++r->depth > MAX_DEPTH)
-        goto fail;
-    r->p++;
-    skip_ws(r);
-    if (r->p < r->end && *r->p == ']') {
-        r->p++;
-        r->depth--;
-        return a;
-    }
-    for (;;) {
+    int more = a ? enter(r, ']') : -1;
+    while (more == 1) {
         json_t *v = read_value(r);
-        if (!v || json_array_append_new(a, v))
-            goto fail;
-        skip_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            skip_ws(r);
-            continue;
-        }
-        if (r->p < r->end && *r->p == ']') {
-            r->p++;
-            r->depth--;
-            return a;
-        }
-        goto fail;
+        more = v && json_array_append_new(a, v) == 0 ? next(r, ']') : -1;
     }
-fail:
+    if (more == 0)
+        return a;
     json_decref(a);
     return NULL;
 }
