@@ -48,12 +48,13 @@ static _Atomic uintptr_t lo, hi; /* the reserved range; empty until reserved */
 
 static struct {
     pthread_mutex_t lock;
+    char *base;   /* the reserved range: set once, before any chunk is handed out */
     size_t fresh; /* chunks [fresh, n) never handed out */
     size_t n;     /* chunks in the range */
     char *warm;   /* released chunks with pages, each linked through its first word */
     size_t n_warm;
     char *cold; /* released chunks whose pages were given back */
-} pool = {PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, 0, NULL};
+} pool = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0, NULL};
 
 static _Thread_local struct stix_arena *current;
 
@@ -70,6 +71,7 @@ static void reserve(void)
     if (p == MAP_FAILED)
         return;
     POISON(p, bytes);
+    pool.base = p;
     pool.n = bytes / CHUNK;
     atomic_store_explicit(&lo, (uintptr_t)p, memory_order_relaxed);
     atomic_store_explicit(&hi, (uintptr_t)p + bytes, memory_order_release); /* lo is set */
@@ -113,7 +115,7 @@ static char *chunk_get(void)
         UNPOISON(c, sizeof(char *));
         pool.cold = *(char **)c;
     } else if (pool.fresh < pool.n) {
-        c = (char *)atomic_load(&lo) + pool.fresh++ * CHUNK;
+        c = pool.base + pool.fresh++ * CHUNK;
     }
     pthread_mutex_unlock(&pool.lock);
     if (c)
