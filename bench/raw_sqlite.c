@@ -199,6 +199,10 @@ int main(int argc, char **argv)
         if (sqlite3_open_v2(path, &ck.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK)
             die(ck.db, "open checkpoint connection");
+        /* One read first, or the connection does not know the log and checkpoints nothing
+         * (as src/store/sqlite/checkpoint.c). */
+        if (sqlite3_exec(ck.db, "PRAGMA schema_version", NULL, NULL, NULL) != SQLITE_OK)
+            die(ck.db, "read through the checkpoint connection");
         sqlite3_wal_autocheckpoint(db, 0);
         sqlite3_wal_hook(db, wal_hook, NULL);
         if (pthread_create(&ckth, NULL, ckpt_main, NULL) != 0)

@@ -116,6 +116,15 @@ static int add_group(int64_t *groups, size_t *n, int64_t grp)
     return 0;
 }
 
+/* v[0..n) in a (one element at least, so never NULL but when out of memory). */
+static const int64_t *keep(struct arena *a, const int64_t *v, size_t n)
+{
+    int64_t *k = arena_alloc(a, (n ? n : 1) * sizeof *k);
+    if (k && n)
+        memcpy(k, v, n * sizeof *k);
+    return k;
+}
+
 int access_object_handling(struct store_txn *t, json_t *obj, const char *const *parties,
                            size_t n_parties, struct arena *a, struct store_object *o,
                            struct lia_err *err)
@@ -125,13 +134,10 @@ int access_object_handling(struct store_txn *t, json_t *obj, const char *const *
     o->unknown_marking = NULL;
     o->unknown_group = false;
     o->n_rel_to = o->n_red_to = 0;
-    int64_t *rel = arena_alloc(a, MAX_AUDIENCE * sizeof *rel);
-    int64_t *red = arena_alloc(a, MAX_AUDIENCE * sizeof *red);
-    int64_t *groups = arena_alloc(a, MAX_AUDIENCE * sizeof *groups);
-    if (!rel || !red || !groups)
-        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    /* Worked out here, then kept in a at their size (most objects name no one). */
+    int64_t rel[MAX_AUDIENCE], red[MAX_AUDIENCE], groups[MAX_AUDIENCE];
     size_t n_rel = 0, n_groups = 0;
-    o->groups = groups;
+    o->rel_to = o->red_to = o->groups = NULL;
     o->n_groups = 0;
     /* An extension-definition goes with the objects that use it, under their markings (issue
      * 27.4): the store shows it where one of its users in the collection is visible. */
@@ -218,7 +224,6 @@ int access_object_handling(struct store_txn *t, json_t *obj, const char *const *
             intersect(rel, &n_rel, rids, n_rids);
         }
     }
-    o->rel_to = rel;
     o->n_rel_to = n_rel;
     o->n_groups = n_groups;
 
@@ -241,7 +246,11 @@ int access_object_handling(struct store_txn *t, json_t *obj, const char *const *
         if (rc)
             return rc;
     }
-    o->red_to = red;
+    o->rel_to = keep(a, rel, o->n_rel_to);
+    o->red_to = keep(a, red, o->n_red_to);
+    o->groups = keep(a, groups, o->n_groups);
+    if (!o->rel_to || !o->red_to || !o->groups)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
     return 0;
 }
 

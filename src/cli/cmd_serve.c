@@ -226,6 +226,8 @@ int cli_serve(int argc, char **argv)
         hc.tls_client_ca_pem = ca_pem;
     }
 
+    /* Before the server's threads: it changes jansson's allocation functions (parse_arena.c). */
+    stix_set_parse_arena(cfg.parse_arena_bytes);
     int rc = strcmp(cfg.store_check, "none")
                  ? cli_store_check_before_serve(dir, cfg.store, check_full)
                  : CLI_OK;

@@ -62,6 +62,9 @@ static const struct key keys[] = {
          "milliseconds a cached answer may be replayed at most, even when nothing changed"),
     SIZE(readahead_bytes, "16777216", 0, 1073741824,
          "bytes of next pages made while paging clients read the last one (0: no read-ahead)"),
+    SIZE(parse_arena_bytes, "268435456", 0, 17179869184,
+         "address space for the trees of large POSTed envelopes, built in bump arenas "
+         "(0: plain malloc)"),
     SIZE(readahead_threads, "1", 0, 16, "threads making next pages ahead (0: no read-ahead)"),
     SIZE(digest_sample, "64", 0, 1000000,
          "check one object version in N served against its digest (1: every one; 0: none)"),

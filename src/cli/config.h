@@ -34,6 +34,7 @@ struct cli_config {
     size_t response_cache_bytes;
     size_t response_cache_ms;
     size_t readahead_bytes;
+    size_t parse_arena_bytes;
     size_t readahead_threads;
     size_t digest_sample; /* store_set_digest_sample */
     size_t max_connections;

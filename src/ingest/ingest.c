@@ -386,9 +386,20 @@ static int accept(struct ingest_batch *b, struct chunk *c, struct obj *o, struct
         so->json = with;
         so->json_len = strlen(with);
     }
-    if (ingest_search_text(o->obj, info->type, b->a, &so->search_text) ||
-        store_flow_rows(o->obj, info, b->a, so))
+    /* Worked out by the parsing thread when the object is the one it parsed (prepare.c). */
+    const struct ingest_prepared *pre = o->checked && !rule ? o->checked->slot : NULL;
+    if (pre && !arena_charge(b->a, pre->bytes)) /* as if made here: request_memory bounds it */
         return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    if (pre) {
+        so->search_text = pre->search_text;
+        so->flow = pre->flow;
+        so->placed = pre->placed;
+        so->n_placed = pre->n_placed;
+        so->digest = so->json == o->text ? pre->digest : NULL;
+    } else if (ingest_search_text(o->obj, info->type, b->a, &so->search_text) ||
+               store_flow_rows(o->obj, info, b->a, so)) {
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    }
     if ((rc = carry_definitions(b, c, o->obj, err)) != 0 ||
         (rc = carry_extensions(b, c, o, err)) != 0)
         return rc;
@@ -641,14 +652,20 @@ int ingest_body(const struct ingest_spec *spec, const char *body, size_t len,
     int rc = 0;
     if (spec->col && (rc = ingest_may_write(spec->who, spec->col, err)) != 0)
         return rc;
-    /* A large envelope without marking-definitions is stored while it is parsed, unless other
-     * writes are under way: then it is parsed first, and holds the write lock only to store
-     * (parsing under the lock would make the others wait for it). */
+    /* A large envelope without marking-definitions is stored while it is parsed; when other
+     * writes are under way it is parsed (and validated, and prepared) first, and holds the
+     * write lock only to store (parsing under the lock would make the others wait for it). */
     static const char marking[] = "\"marking-definition\"";
     struct source src = {.get = stream_item, .done = stream_done};
-    bool again = true;
-    if (body && !store_writing(spec->store) && !has_bytes(body, len, marking, sizeof marking - 1) &&
-        stix_stream_start(body, len, limits, true, &src.stream, &src.n) == 0) {
+    bool again = true, busy = store_writing(spec->store);
+    if (body && !has_bytes(body, len, marking, sizeof marking - 1) &&
+        stix_stream_start(body, len, limits, true, &ingest_prepare_work, &src.stream, &src.n) ==
+            0) {
+        for (size_t i = 0; busy && i < src.n; i++) {
+            const char *text;
+            size_t n;
+            stix_stream_item(src.stream, i, &text, &n, NULL); /* waits for item i */
+        }
         rc = batch_run(spec, &src, out, &again, err);
         if (src.stream)
             stix_stream_abort(src.stream);

@@ -52,4 +52,16 @@ int ingest_revocation_prune(struct ingest_batch *b, const struct stix_info *info
 /* The normalised text search matches (search.c); *out NULL when there is none. */
 int ingest_search_text(json_t *obj, const char *type, struct arena *a, const char **out);
 
+/* What a parsing thread worked out for a streamed object (prepare.c), for accept() to use
+ * when the object it stores is the one parsed. */
+struct ingest_prepared {
+    const char *search_text;
+    const struct store_flow *flow;
+    const struct store_placed *placed;
+    size_t n_placed;
+    char digest[STORE_DIGEST_HEX]; /* of the object's text as sent */
+    size_t bytes;                  /* the memory it took, charged to the batch's arena */
+};
+extern const struct stix_stream_work ingest_prepare_work;
+
 #endif

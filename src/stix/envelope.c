@@ -276,7 +276,7 @@ int stix_parse_envelope(const char *text, size_t len, const struct stix_limits *
     struct stix_json_limits lim = stix_effective_limits(limits);
     struct stix_stream *st;
     size_t n;
-    if (stix_stream_start(text, len, limits, false, &st, &n) == 0) {
+    if (stix_stream_start(text, len, limits, false, NULL, &st, &n) == 0) {
         int prc = stix_stream_finish(st, env, err);
         if (prc != -1)
             return prc;
@@ -310,6 +310,7 @@ struct reap {
     struct reap *next;
     json_t *root;
     struct stix_item *items;
+    struct stix_arena *arenas;
 };
 
 static struct {
@@ -333,6 +334,7 @@ static void *reaper_main(void *arg)
         while (r) {
             struct reap *next = r->next;
             json_decref(r->root);
+            stix_arenas_free(r->arenas); /* after the tree built in them */
             free(r->items);
             free(r);
             r = next;
@@ -364,6 +366,7 @@ void stix_envelope_release_later(struct stix_envelope *env)
     if (r && reaper.started) {
         r->root = env->root;
         r->items = env->items;
+        r->arenas = env->arenas;
         r->next = reaper.head;
         reaper.head = r;
         pthread_cond_signal(&reaper.cond);
@@ -390,5 +393,6 @@ void stix_envelope_release(struct stix_envelope *env)
         return;
     free(env->items);
     json_decref(env->root);
+    stix_arenas_free(env->arenas);
     memset(env, 0, sizeof *env);
 }

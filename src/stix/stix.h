@@ -47,11 +47,13 @@ struct stix_item {
     size_t len;
 };
 
+struct stix_arena;
 struct stix_envelope {
     json_t *root; /* owned; freed by stix_envelope_release */
     bool is_bundle;
     struct stix_item *items; /* malloc'd array of n_items */
     size_t n_items;
+    struct stix_arena *arenas; /* owned: where the items' trees were built, or NULL (stream.c) */
 };
 
 /* Parses text as an envelope or bundle. On error env is left empty. Limits crossed give
@@ -68,6 +70,10 @@ void stix_reaper_drain(void);
 /* The size from which envelopes are split (64 objects and 64 KiB): lower for tests and the
  * fuzzer, which compare the split parse with the whole one on small inputs. */
 void stix_set_split_thresholds(size_t min_items, size_t min_bytes);
+/* Address space for the trees of envelopes parsed on two cores, which are then built in
+ * bump arenas, not value by value with malloc (parse_arena.c; config parse_arena_bytes).
+ * 0: plain malloc. Takes effect before the first such parse; 0 switches it off at any time. */
+void stix_set_parse_arena(size_t bytes);
 /* Envelopes parsed on two cores so far (large ones: json.c, parse_parallel). */
 unsigned long stix_parallel_parses(void);
 
@@ -127,9 +133,21 @@ struct stix_checked {
     int rc;
     struct stix_info info;
     struct lia_err why;
+    void *slot; /* the item's slot of work (below) when work->fn filled it, else NULL */
+};
+/* Work a caller has the parsing threads do on each valid item, after validating it, so that
+ * it is off the caller's thread (ingest: its search text, digest, flow rows). fn fills slot
+ * (size bytes, zeroed) with memory from a, its thread's own arena, which lives until the stream
+ * is finished or aborted, and returns true; false leaves the slot unused (the caller then does
+ * the work itself). fn must not change obj. */
+struct stix_stream_work {
+    size_t size;
+    bool (*fn)(json_t *obj, const struct stix_info *info, const char *text, size_t len, void *slot,
+               struct arena *a);
 };
 int stix_stream_start(const char *text, size_t len, const struct stix_limits *limits, bool validate,
-                      struct stix_stream **out, size_t *n_items);
+                      const struct stix_stream_work *work, struct stix_stream **out,
+                      size_t *n_items);
 json_t *stix_stream_item(struct stix_stream *s, size_t i, const char **text, size_t *len,
                          const struct stix_checked **checked);
 int stix_stream_finish(struct stix_stream *s, struct stix_envelope *env, struct lia_err *err);

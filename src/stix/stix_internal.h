@@ -271,4 +271,23 @@ int stix_check_envelope_root(json_t *root, struct stix_envelope *env, bool eleme
  * 0 when there is no such array, the scan runs off the text, or there are more than max. */
 size_t stix_scan_spans(const char *t, size_t n, struct stix_span **out, size_t max);
 
+/* A parse arena (parse_arena.c): chunks of the reserved range, linked through their first
+ * word, and the free room of the newest. Zeroed: empty. */
+struct stix_arena {
+    char *chunks, *at, *end;
+};
+/* Whether arenas may be used (the range is reserved; reserves it on first call). */
+bool stix_arena_ready(void);
+/* jansson allocates from a (NULL: the heap) on this thread until the next call. */
+void stix_arena_use(struct stix_arena *a);
+/* Gives a's chunks back; every tree built in it must have been released (json_decref). */
+void stix_arena_release(struct stix_arena *a);
+/* The arenas of the two parsing threads (stream.c): released, and the array freed. */
+void stix_arenas_free(struct stix_arena *a);
+
+/* The element text[0..len) as a JSON object, read the fast way (fast_parse.c), or NULL when
+ * it is not one this reader takes: then json_loadb decides. What it returns, json_loadb with
+ * JSON_REJECT_DUPLICATES would have returned too. */
+json_t *stix_fast_parse_object(const char *text, size_t len);
+
 #endif

@@ -62,7 +62,11 @@ struct stix_stream {
     pthread_t th[2];
     int threads;
     bool stop;
-    bool validate; /* also run stix_validate_object on each item */
+    bool validate;                /* also run stix_validate_object on each item */
+    struct stix_arena *arenas;    /* the two threads' (parse_arena.c), or NULL: the heap */
+    struct stix_stream_work work; /* size 0: none */
+    unsigned char *slots;         /* n slots of work.size bytes */
+    struct arena work_a[2];       /* each thread's, for its work */
 };
 
 struct stream_worker {
@@ -81,8 +85,13 @@ static void *stream_main(void *arg)
         if (stop)
             break;
         json_error_t je;
-        json_t *o = json_loadb(s->text + s->spans[i].start, s->spans[i].end - s->spans[i].start,
-                               JSON_REJECT_DUPLICATES, &je);
+        stix_arena_use(s->arenas ? &s->arenas[w->first] : NULL);
+        const char *at = s->text + s->spans[i].start;
+        size_t len = s->spans[i].end - s->spans[i].start;
+        json_t *o = stix_fast_parse_object(at, len); /* what it does not take, jansson decides */
+        if (!o)
+            o = json_loadb(at, len, JSON_REJECT_DUPLICATES, &je);
+        stix_arena_use(NULL); /* only the parse: nothing else may take arena memory */
         bool ok = json_is_object(o);
         if (!ok) {
             json_decref(o);
@@ -91,6 +100,11 @@ static void *stream_main(void *arg)
             struct stix_checked *ck = &s->checked[i];
             lia_err_clear(&ck->why);
             ck->rc = stix_validate_object(o, &ck->info, &ck->why);
+            void *slot = s->slots ? s->slots + i * s->work.size : NULL;
+            if (ck->rc == 0 && slot &&
+                s->work.fn(o, &ck->info, s->text + s->spans[i].start,
+                           s->spans[i].end - s->spans[i].start, slot, &s->work_a[w->first]))
+                ck->slot = slot;
         }
         pthread_mutex_lock(&s->lock);
         s->objs[i] = o;
@@ -119,13 +133,18 @@ static void stream_free(struct stix_stream *s)
     free(s->state);
     free(s->spans);
     json_decref(s->root);
+    stix_arenas_free(s->arenas); /* after every tree built in them */
+    free(s->slots);
+    arena_release(&s->work_a[0]);
+    arena_release(&s->work_a[1]);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
     free(s);
 }
 
 int stix_stream_start(const char *text, size_t len, const struct stix_limits *limits, bool validate,
-                      struct stix_stream **out, size_t *n_items)
+                      const struct stix_stream_work *work, struct stix_stream **out,
+                      size_t *n_items)
 {
     *out = NULL;
     *n_items = 0;
@@ -155,8 +174,16 @@ int stix_stream_start(const char *text, size_t len, const struct stix_limits *li
     s->objs = calloc(n, sizeof(json_t *));
     s->checked = calloc(n, sizeof *s->checked);
     s->state = calloc(n, 1);
+    s->arenas = stix_arena_ready() ? calloc(2, sizeof *s->arenas) : NULL;
+    /* The work's memory is bounded by the text's size; past that, the caller does it. */
+    for (int t = 0; t < 2; t++)
+        arena_init(&s->work_a[t], 2 * len + (1u << 20));
+    if (validate && work && work->size && work->fn) {
+        s->work = *work;
+        s->slots = calloc(n, work->size);
+    }
     size_t k = 0, at = 0;
-    bool ok = s->objs && s->state && s->checked;
+    bool ok = s->objs && s->state && s->checked && (!s->work.size || s->slots);
     for (size_t i = 0; ok && i < n; i++) {
         memcpy(skel + k, text + at, spans[i].start - at);
         k += spans[i].start - at;
@@ -264,6 +291,8 @@ int stix_stream_finish(struct stix_stream *s, struct stix_envelope *env, struct 
             env->n_items = n;
             env->root = s->root;
             s->root = NULL;
+            env->arenas = s->arenas;
+            s->arenas = NULL;
             atomic_fetch_add(&parallel_parses, 1);
         }
     }

@@ -462,8 +462,8 @@ static int put_one(struct store_txn *t, int64_t coll, const struct store_object 
     static struct sq audience = SQ("INSERT INTO audience(obj, kind, partner) VALUES(?, ?, ?)"
                                    " ON CONFLICT DO NOTHING");
     int64_t added = out->date_added, changes = 0;
-    char digest[STORE_DIGEST_HEX];
-    store_digest(o->json, o->json_len, digest);
+    char own[STORE_DIGEST_HEX];
+    const char *digest = o->digest ? o->digest : (store_digest(o->json, o->json_len, own), own);
     int rc =
         store_do(t->conn, first ? &put_first : &put,
                  SV(sv_int(added), sv_int(coll), sv_text(o->id), sv_text(o->type),

@@ -211,13 +211,19 @@ struct store_object {
     const char *unknown_marking; /* set by access/: a marking ref it could not resolve */
     bool unknown_group;          /* unknown_marking is a group marking of another service */
     const char *search_text;     /* normalised names, aliases and text to search, or NULL */
-    bool first; /* no version of id is in the collection (looked up in this transaction) */
+    const char *digest; /* store_digest of json when worked out already (ingest), else NULL */
+    bool first;         /* no version of id is in the collection (looked up in this transaction) */
     const struct store_flow *flow;     /* a liaison-flow's rows for the flows query, or NULL */
     const struct store_placed *placed; /* locations this object places (docs/flows.md) */
     size_t n_placed;
 };
 
 enum store_put_result { STORE_PUT_NEW = 1, STORE_PUT_EXISTS = 2 };
+
+/* An object version's digest, taken when it is written and checked by store_check: BLAKE2b
+ * (128 bits) of its exact text, in lowercase hex (objects.c). */
+#define STORE_DIGEST_HEX 33
+void store_digest(const char *json, size_t len, char out[STORE_DIGEST_HEX]);
 
 /* Stores one object version in collection coll. A version that is already there (same id and
  * modified) is left alone and reported as STORE_PUT_EXISTS. *date_added gets the version's

@@ -280,10 +280,6 @@ int64_t store_next_added(struct store_txn *t);
  * collection; another version of its id later / earlier comes in the same batch. */
 enum { PUT_FIRST = 1, PUT_LATER = 2, PUT_EARLIER = 4 };
 
-/* An object version's digest, taken when it is written and checked by store_check: BLAKE2b
- * (128 bits) of its exact text, in lowercase hex (objects.c). */
-#define STORE_DIGEST_HEX 33
-void store_digest(const char *json, size_t len, char out[STORE_DIGEST_HEX]);
 /* Reads the collection's default TLP and whether policy p may read (or write) it
  * (LIA_ENOTFOUND when not: "no such collection"). */
 int store_collection_access(struct store *s, struct store_conn *c, const struct store_policy *p,

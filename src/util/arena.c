@@ -60,6 +60,16 @@ void *arena_alloc(struct arena *a, size_t n)
     return p;
 }
 
+bool arena_charge(struct arena *a, size_t n)
+{
+    if (a->max && (n > a->max || a->used > a->max - n)) {
+        a->refused = true;
+        return false;
+    }
+    a->used += n;
+    return true;
+}
+
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
     char *p = arena_alloc(a, n + 1);

@@ -72,6 +72,9 @@ void arena_init(struct arena *a, size_t max);
 /* Returns zeroed memory owned by the arena, or NULL when out of memory or over max. */
 void *arena_alloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
+/* Counts n bytes that another thread allocated elsewhere for the arena's owner toward max,
+ * as if they came from the arena; false (refused set) when that would cross max. */
+bool arena_charge(struct arena *a, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void arena_release(struct arena *a);
 

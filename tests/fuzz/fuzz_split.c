@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     stix_set_split_thresholds(1, 0);
     struct stix_stream *st;
     size_t n;
-    if (stix_stream_start(text, size, &lim, true, &st, &n) == 0) {
+    if (stix_stream_start(text, size, &lim, true, NULL, &st, &n) == 0) {
         bool broken = false;
         for (size_t i = 0; i < n && !broken; i++) {
             const char *t;

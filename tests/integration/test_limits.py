@@ -76,8 +76,9 @@ class Limits(TaxiiCase):
         before = s.manifest_all("lim")
         self.assertTaxiiError(s.request("GET", OBJECTS + "?limit=1000"), 413, "smaller limit")
         self.assertOk(s.request("GET", OBJECTS + "?limit=5"))
-        # a bundle whose processing needs more than request_memory: 413, nothing stored
-        big = [sdo("malware", description="y" * 2000) for _ in range(400)]
+        # a bundle whose processing needs more than request_memory (600 names of 2,000
+        # characters to index for search): 413, nothing stored
+        big = [sdo("malware", name="y" * 2000) for _ in range(600)]
         self.assertTaxiiError(s.request("POST", OBJECTS, body={"objects": big}), 413, "request_memory")
         self.assertEqual(s.manifest_all("lim"), before)
 

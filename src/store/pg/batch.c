@@ -167,8 +167,8 @@ int pg_put_many(struct store_txn *t, int64_t coll, const struct store_object *o,
             rc = !is_text[c] ? elem_int(&a[c], nums[c])
                  : c == JSON ? elem_text(&a[c], x->json, x->json_len)
                              : elem_text(&a[c], texts[c], texts[c] ? strlen(texts[c]) : 0);
-        char digest[STORE_DIGEST_HEX];
-        store_digest(x->json, x->json_len, digest);
+        char own[STORE_DIGEST_HEX];
+        const char *digest = x->digest ? x->digest : (store_digest(x->json, x->json_len, own), own);
         rc = rc ? rc : elem_text(&a[DIGEST], digest, STORE_DIGEST_HEX - 1);
         for (int kind = AUDIENCE_REL; kind <= AUDIENCE_GROUP && rc == 0; kind++) {
             const int64_t *who = kind == AUDIENCE_REL   ? x->rel_to

@@ -90,6 +90,15 @@ int sqlite_checkpoints(struct store *s, struct lia_err *err)
         return rc;
     }
     sqlite3_busy_timeout(k->db, 0); /* PASSIVE: never wait */
+    /* A connection that has read nothing does not know the database is in WAL mode, and its
+     * checkpoints do nothing (they report a log of -1 frames): one read opens the log. */
+    rc = sqlite3_exec(k->db, "PRAGMA schema_version", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        rc = sqlite_fail(k->db, rc, err, "read through the checkpoint connection");
+        sqlite3_close(k->db);
+        free(k);
+        return rc;
+    }
     /* No signal for this thread: the server's own threads take them. */
     sigset_t all, old;
     sigfillset(&all);

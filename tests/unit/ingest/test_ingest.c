@@ -248,7 +248,7 @@ static void test_memory_bound(void **state)
         add_obj(&w, "indicator", id, "2024-01-01T00:00:00.000Z", NULL);
     }
     struct arena a;
-    arena_init(&a, 256 * 1024);
+    arena_init(&a, 16 * 1024); /* 400 objects' results and rows need more */
     assert_int_equal(ingest(&w, &w.admin, &a), LIA_ENOMEM);
     arena_release(&a);
     struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
