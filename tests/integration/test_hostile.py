@@ -23,6 +23,7 @@ import json
 import os
 import re
 import resource
+import select
 import socket
 import threading
 import time
@@ -357,14 +358,35 @@ class ConnectionsTest(TaxiiCase):
         answers = parse_responses(got or b"")
         return answers[0][0] if answers else None
 
+    def closed_without_answer(self, socks, wait=15.0, settle=1.0):
+        """The sockets of socks the server closed without answering: waits up to wait for a
+        first one, then settle more for any other."""
+        closed, answered = [], []
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            open_ = [c for c in socks if c not in closed and c not in answered]
+            ready, _, _ = select.select(open_, [], [], 0.2)
+            for c in ready:
+                try:
+                    got = c.recv(65536)
+                except ConnectionResetError:
+                    got = b""
+                (closed if got == b"" else answered).append(c)
+            if closed and deadline > time.monotonic() + settle:
+                deadline = time.monotonic() + settle
+        return closed, answered
+
     def test_per_address_limit_on_by_default(self):
         d, s = self.server("header_timeout=30")
         first = self.held(s.port, "127.0.0.1", 64)
         time.sleep(0.3)
-        extra = self.held(s.port, "127.0.0.1", 1)[0]
-        self.assertTrue(self.refused(extra), "connection 65 from one address was kept")
+        extra = self.held(s.port, "127.0.0.1", 1)
+        # Which one of the 65 is refused depends on the order the server's threads accept
+        # them in (a loaded machine may take the 65th before the 64th): exactly one is.
+        closed, answered = self.closed_without_answer(first + extra)
+        self.assertEqual((len(closed), answered), (1, []),
+                         "65 connections from one address: one is refused, 64 are kept")
         self.assertEqual(self.get(s, "127.0.0.2", d.admin), 200, "another address is served")
-        self.assertEqual(len(first), 64)
 
     def test_reserved_slots_for_authenticated_addresses(self):
         d, s = self.server("max_connections=24", "reserved_connections=8",
