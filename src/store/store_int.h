@@ -154,9 +154,11 @@ bool store_is_pg(const char *location);
 
 struct store_backend {
     const char *name;
-    bool auth_cache;           /* auth_gen and its triggers: the connection cache (cache.c) */
-    const char *schema_extra;  /* DDL after the tables */
-    const char *search_match;  /* " AND <o's search text matches the LIKE pattern ?>" */
+    bool auth_cache;          /* auth_gen and its triggers: the connection cache (cache.c) */
+    const char *schema_extra; /* DDL after the tables */
+    /* " AND <o's search text matches the LIKE pattern ? (policy.c, like_pattern) and holds
+     * the text ? itself>" */
+    const char *search_match;
     const char *text_contains; /* " AND <o's stored JSON text contains the text ?>" */
     int (*open)(struct store *s, const struct store_options *o, struct lia_err *err);
     void (*close)(struct store *s);

@@ -127,6 +127,17 @@ class SearchTest(TaxiiCase):
         st, j = self.search(q="isis", limit="1", next=j["next"])
         self.assertNotIn("facets", j)
 
+    def test_like_metacharacters_are_literal(self):
+        # %, _ and \ in q match themselves, never "any text" or "any character"
+        objs = [sdo("malware", name=n, is_family=False, object_marking_refs=[GREEN])
+                for n in ("Promo 50%off", "Promo 50xoff", "Drop snake_case", "Drop snakexcase",
+                          "Path c:\\temp\\drop", "Path c:xtempxdrop")]
+        self.s.post_objects("b", objs)
+        for q, want in (("50%off", 0), ("snake_case", 2), ("c:\\temp\\", 4), ("50xoff", 1)):
+            st, j = self.search(q=q)
+            self.assertEqual(st, 200, j)
+            self.assertEqual(self.ids(j), {objs[want]["id"]}, q)
+
     def test_bad_queries(self):
         for q in ({}, {"q": "ab"}, {"q": "x" * 600}, {"q": "isis", "foo": "1"}, {"q": "isis", "limit": "0"},
                   {"q": "isis", "type": "Bad Type"}, {"q": "isis", "tlp": "pink"},

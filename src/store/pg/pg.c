@@ -621,8 +621,10 @@ const struct store_backend store_pg = {
     .name = "postgresql",
     /* The substring SQLite's trigram index finds: case-insensitive, no pattern syntax. */
     .text_contains = " AND strpos(o.json, ?) > 0",
+    /* The LIKE is what the trigram index on lower(body) (migration 27) answers; strpos keeps
+     * it literal. */
     .search_match = " AND o.date_added IN (SELECT rowid FROM search WHERE lower(body) LIKE"
-                    " lower(?) ESCAPE '\\')",
+                    " lower(?) AND strpos(lower(body), lower(?)) > 0)",
     .open = pg_open,
     .close = pg_close,
     .connect = pq_connect,

@@ -446,7 +446,9 @@ const struct store_backend store_sqlite = {
     AUTH_GEN3("token") AUTH_GEN3("partner") AUTH_GEN3("collection") AUTH_GEN3("grant_right")
         AUTH_GEN3("sharing_group") AUTH_GEN3("group_member") AUTH_GEN3("group_grant"),
     /* Substring search over the normalised text: LIKE on the trigram index. */
-    .search_match = " AND o.date_added IN (SELECT rowid FROM search WHERE body LIKE ? ESCAPE '\\')",
+    /* The LIKE (no ESCAPE) is what the trigram index answers; instr keeps it literal. */
+    .search_match = " AND o.date_added IN (SELECT rowid FROM search WHERE body LIKE ?"
+                    " AND instr(lower(body), lower(?)) > 0)",
     .text_contains = " AND instr(o.json, ?) > 0",
     .open = sl_open,
     .close = sl_close,
