@@ -137,11 +137,14 @@ static bool browsing(const struct store_filter *f)
            f->descending || f->cursor || f->refers_to;
 }
 
-static const char *order_sql(const struct store_filter *f)
+static const char *order_sql(const struct store *s, const struct store_filter *f)
 {
     if (f->order == STORE_ORDER_MODIFIED)
         return f->descending ? " ORDER BY o.modified DESC, o.date_added DESC"
                              : " ORDER BY o.modified, o.date_added";
+    /* The same order: s.rowid = o.date_added; the index gives its matches in it. */
+    if (store_search_joined(s, f))
+        return f->descending ? " ORDER BY s.rowid DESC" : " ORDER BY s.rowid";
     return f->descending ? " ORDER BY o.date_added DESC" : " ORDER BY o.date_added";
 }
 
@@ -165,11 +168,12 @@ static int query_begin(struct store *s, const struct store_policy *p, int64_t co
     return rc;
 }
 
-/* Runs "SELECT <what> FROM object o WHERE <f and p> <tail>" on coll, each row through fn into
+/* Runs "<head>SELECT <what> FROM object o WHERE <f and p> <tail>" on coll, each row through fn into
  * an arena array of size-byte elements: the one WHERE clause of the gate, for counts. */
 static int aggregate(struct store *s, const struct store_policy *p, int64_t coll,
-                     const struct store_filter *f, const char *what, const char *tail, size_t size,
-                     store_row_fn fn, struct arena *a, void **out, size_t *n, struct lia_err *err)
+                     const struct store_filter *f, const char *head, const char *what,
+                     const char *tail, size_t size, store_row_fn fn, struct arena *a, void **out,
+                     size_t *n, struct lia_err *err)
 {
     *out = NULL;
     *n = 0;
@@ -180,7 +184,7 @@ static int aggregate(struct store *s, const struct store_policy *p, int64_t coll
     int rc = query_begin(s, p, coll, a, &c, &default_tlp, &q, &b, err);
     if (rc < 0 && !c)
         return rc;
-    rc = rc ? rc : dbuf_printf(&q, "SELECT %s FROM object o", what);
+    rc = rc ? rc : dbuf_printf(&q, "%sSELECT %s%s", head, what, store_from_sql(s, f));
     rc = rc ? rc : store_where_sql(&q, &b, s, p, default_tlp, coll, f, NULL);
     rc = rc ? rc : dbuf_puts(&q, tail);
     if (rc == LIA_ETOOBIG)
@@ -201,8 +205,8 @@ int store_count_objects(struct store *s, const struct store_policy *p, int64_t c
     arena_init(&a, 1024 * 1024);
     void *rows;
     size_t n;
-    int rc = aggregate(s, p, coll, f, "count(*)", "", sizeof(int64_t), store_row_int, &a, &rows, &n,
-                       err);
+    int rc = aggregate(s, p, coll, f, "", "count(*)", "", sizeof(int64_t), store_row_int, &a, &rows,
+                       &n, err);
     *total = rc == 0 && n == 1 ? *(int64_t *)rows : 0;
     arena_release(&a);
     return rc;
@@ -227,7 +231,28 @@ int store_facet_objects(struct store *s, const struct store_policy *p, int64_t c
     snprintf(tail, sizeof tail, " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %zu", max);
     void *rows;
     int rc =
-        aggregate(s, p, coll, f, what[column], tail, sizeof **out, facet_row, a, &rows, n, err);
+        aggregate(s, p, coll, f, "", what[column], tail, sizeof **out, facet_row, a, &rows, n, err);
+    *out = rows;
+    return rc;
+}
+
+static const struct store_field sample_fields[] = {
+    FIELD(struct store_facet_row, type, 't'), FIELD(struct store_facet_row, tlp, 't'),
+    FIELD(struct store_facet_row, creator, 't'), FIELD(struct store_facet_row, count, 'i')};
+STORE_ROW_FN(sample_row, sample_fields)
+
+int store_facet_sample(struct store *s, const struct store_policy *p, int64_t coll,
+                       const struct store_filter *f, size_t max_rows, struct arena *a,
+                       struct store_facet_row **out, size_t *n, struct lia_err *err)
+{
+    char tail[96];
+    snprintf(tail, sizeof tail, "%s LIMIT %zu) x GROUP BY 1, 2, 3",
+             store_search_joined(s, f) ? " ORDER BY s.rowid DESC" : " ORDER BY o.date_added DESC",
+             max_rows);
+    void *rows;
+    int rc = aggregate(s, p, coll, f, "SELECT type, tlp, creator, count(*) FROM (",
+                       "o.type AS type, CAST(o.tlp AS TEXT) AS tlp, o.created_by_ref AS creator",
+                       tail, sizeof **out, sample_row, a, &rows, n, err);
     *out = rows;
     return rc;
 }
@@ -290,10 +315,8 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
     /* Without statistics SQLite would rather walk the collection in date_added order than
      * look ids up; a few ids are far cheaper found directly and sorted. */
     if (rc == 0)
-        rc = dbuf_printf(&q,
-                         "SELECT o.date_added, o.id, o.modified_text, o.spec_version%s FROM"
-                         " object o%s",
-                         with_json ? ", o.json, o.digest" : "",
+        rc = dbuf_printf(&q, "SELECT o.date_added, o.id, o.modified_text, o.spec_version%s%s%s",
+                         with_json ? ", o.json, o.digest" : "", store_from_sql(s, f),
                          f->n_ids ? " INDEXED BY object_version" : "");
     /* The plain read of one object (GET .../objects/ID/ with no other filter): its last
      * version the policy lets the caller see is the first row of that object's versions,
@@ -311,7 +334,7 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
         rc = rc ? rc : dbuf_puts(&q, " ORDER BY o.modified DESC LIMIT 1");
     } else if (rc == 0) {
         rc = store_where_sql(&q, &b, s, p, default_tlp, coll, f, NULL);
-        rc = rc ? rc : dbuf_puts(&q, order_sql(f));
+        rc = rc ? rc : dbuf_puts(&q, order_sql(s, f));
         rc = rc ? rc : dbuf_puts(&q, " LIMIT ?");
         rc = rc ? rc : store_args_add(&b, sv_int((int64_t)f->limit + 1));
     }

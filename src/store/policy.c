@@ -200,6 +200,16 @@ static int browse_sql(struct dbuf *q, struct store_args *b, struct store *s,
     return rc;
 }
 
+bool store_search_joined(const struct store *s, const struct store_filter *f)
+{
+    return s->be->search_from && f->text_match && !f->n_ids;
+}
+
+const char *store_from_sql(const struct store *s, const struct store_filter *f)
+{
+    return store_search_joined(s, f) ? s->be->search_from : " FROM object o";
+}
+
 int store_where_sql(struct dbuf *q, struct store_args *b, struct store *s,
                     const struct store_policy *p, int default_tlp, int64_t coll,
                     const struct store_filter *f, const char *id)
@@ -220,7 +230,11 @@ int store_where_sql(struct dbuf *q, struct store_args *b, struct store *s,
         rc = in_list_text(q, b, "o.spec_version", f->spec_versions, f->n_spec_versions);
     if (rc == 0 && f->text_match) {
         char *pattern = like_pattern(f->text_match, b->a);
-        rc = pattern ? dbuf_puts(q, s->be->search_match) : LIA_ENOMEM;
+        bool joined = !id && store_search_joined(s, f);
+        rc = pattern ? dbuf_puts(q, joined ? s->be->search_joined : s->be->search_match)
+                     : LIA_ENOMEM;
+        if (rc == 0 && joined)
+            rc = store_args_add(b, sv_int(after));
         rc = rc ? rc : store_args_add(b, sv_text(pattern));
         rc = rc ? rc : store_args_add(b, sv_text(f->text_match));
     }
