@@ -105,8 +105,9 @@ static int facet_put(struct dbuf *b, const char *name, struct facet *fc, bool tl
 
 /* The facets of a search: how many of the matching objects the caller may see have each type,
  * TLP, source (creator) and collection, counted by the store through the same gate, in one
- * pass per collection over at most search_facet_rows matches in all (the newest of each
- * collection, in collection order): past it "facets_partial" says the counts are of those. */
+ * pass per collection over at most search_facet_rows matches in all, collection after
+ * collection (store_facet_sample says which of a collection's): past it "facets_partial" says
+ * the counts are of those. The results themselves are never bounded so. */
 static int put_facets(struct api_call *c, const struct store_collection *cols, size_t n,
                       const char *only, const struct store_filter *f, struct dbuf *b)
 {
@@ -114,7 +115,7 @@ static int put_facets(struct api_call *c, const struct store_collection *cols, s
     struct arena *a = c->req->arena;
     struct lia_err err;
     lia_err_clear(&err);
-    size_t budget = c->api->cfg.search_facet_rows ? c->api->cfg.search_facet_rows : 10000;
+    size_t budget = c->api->cfg.search_facet_rows ? c->api->cfg.search_facet_rows : 1000;
     bool partial = false;
     for (size_t i = 0; i < n && !partial; i++) {
         if (!cols[i].can_read ||

@@ -245,10 +245,11 @@ int store_facet_sample(struct store *s, const struct store_policy *p, int64_t co
                        const struct store_filter *f, size_t max_rows, struct arena *a,
                        struct store_facet_row **out, size_t *n, struct lia_err *err)
 {
+    /* Newest first where the index gives them so (SQLite's search); elsewhere the first the
+     * plan finds: on PostgreSQL, ordering the matches of a common word costs every match. */
     char tail[96];
     snprintf(tail, sizeof tail, "%s LIMIT %zu) x GROUP BY 1, 2, 3",
-             store_search_joined(s, f) ? " ORDER BY s.rowid DESC" : " ORDER BY o.date_added DESC",
-             max_rows);
+             store_search_joined(s, f) ? " ORDER BY s.rowid DESC" : "", max_rows);
     void *rows;
     int rc = aggregate(s, p, coll, f, "SELECT type, tlp, creator, count(*) FROM (",
                        "o.type AS type, CAST(o.tlp AS TEXT) AS tlp, o.created_by_ref AS creator",

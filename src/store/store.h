@@ -317,9 +317,10 @@ struct store_facet {
 int store_facet_objects(struct store *s, const struct store_policy *p, int64_t coll,
                         const struct store_filter *f, int column, size_t max, struct arena *a,
                         struct store_facet **out, size_t *n, struct lia_err *err);
-/* The facets of a search in one pass: the newest max_rows objects of coll that f selects and
- * p may see (the same gate as a page), counted by type, TLP rank (as text; NULL: none) and
- * creator. The counts add up to max_rows at most: when they reach it, there may be more. */
+/* The facets of a search in one pass: at most max_rows objects of coll that f selects and p
+ * may see (the same gate as a page; on SQLite the newest, on PostgreSQL the first its plan
+ * finds), counted by type, TLP rank (as text; NULL: none) and creator. The counts add up to
+ * max_rows at most: when they reach it, there may be more. */
 struct store_facet_row {
     const char *type, *tlp, *creator;
     int64_t count;
