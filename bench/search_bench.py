@@ -222,9 +222,9 @@ def backend(binary, build, kind, n, runs):
     finally:
         if srv:
             srv.stop()
-        if os.environ.get("SEARCH_KEEP") == "1" or reuse:
+        if os.environ.get("SEARCH_KEEP") == "1" and not reuse:
             print("kept %s%s" % (tmp, " and database " + pgdb if pgdb else ""))
-        else:
+        else:  # a reused directory is the caller's; tmp was not used
             shutil.rmtree(tmp, ignore_errors=True)
             if pgdb:
                 subprocess.run(["psql", "-q", pg_admin, "-c",

@@ -15,8 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/api.h"
-#include "ingest/ingest.h"
+#include "bench_ingest.h"
 #include "stixgen.h"
 
 static double now_s(void)
@@ -30,26 +29,6 @@ static void die(const char *what, const struct lia_err *err)
 {
     fprintf(stderr, "bench_search_load: %s: %s\n", what, err ? err->msg : "");
     exit(1);
-}
-
-/* Stores the envelope in body (then empties it). */
-static void ingest_envelope(struct store *s, const struct access_principal *who, int64_t coll,
-                            struct dbuf *body)
-{
-    struct stix_limits lim = {.max_depth = 64, .max_string = 1 << 20, .max_objects = 1000000};
-    struct stix_envelope env;
-    struct lia_err err;
-    lia_err_clear(&err);
-    if (stix_parse_envelope(body->ptr, body->len, &lim, &env, &err))
-        die("parse", &err);
-    struct ingest_spec spec = {.store = s, .who = who, .coll = coll, .action = "objects.add"};
-    struct ingest_tally n;
-    if (ingest_items(&spec, env.items, env.n_items, &n, &err))
-        die("ingest", &err);
-    if (n.refused)
-        die("ingest refused objects", NULL);
-    stix_envelope_release(&env);
-    dbuf_reset(body);
 }
 
 int main(int argc, char **argv)
@@ -102,7 +81,7 @@ int main(int argc, char **argv)
         dbuf_append(&body, o.json, o.len);
         if ((i + 1) % per == 0 || i + 1 == n) {
             dbuf_puts(&body, "]}");
-            ingest_envelope(s, &admin, col.rid, &body);
+            bench_ingest_envelope("bench_search_load", s, &admin, col.rid, &body);
         }
     }
     double t = now_s() - t0;
