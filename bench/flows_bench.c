@@ -32,6 +32,8 @@
 #include "ingest/ingest.h"
 #include "place/place.h"
 
+#include "bench_ingest.h"
+
 static double now_ms(void)
 {
     struct timespec ts;
@@ -94,25 +96,6 @@ static unsigned rnd(unsigned n)
 {
     rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
     return (unsigned)(rng % n);
-}
-
-static void ingest_text(struct store *s, const struct access_principal *who, int64_t coll,
-                        struct dbuf *body)
-{
-    struct stix_limits lim = {.max_depth = 64, .max_string = 1 << 20, .max_objects = 1000000};
-    struct stix_envelope env;
-    struct lia_err err;
-    lia_err_clear(&err);
-    if (stix_parse_envelope(body->ptr, body->len, &lim, &env, &err))
-        die("parse", &err);
-    struct ingest_spec spec = {.store = s, .who = who, .coll = coll, .action = "objects.add"};
-    struct ingest_tally n;
-    if (ingest_items(&spec, env.items, env.n_items, &n, &err))
-        die("ingest", &err);
-    if (n.refused)
-        die("ingest refused objects", NULL);
-    stix_envelope_release(&env);
-    dbuf_reset(body);
 }
 
 int main(int argc, char **argv)
@@ -186,7 +169,7 @@ int main(int argc, char **argv)
     }
     dbuf_puts(&body, "]}");
     if (!reuse)
-        ingest_text(s, &admin, col.rid, &body);
+        bench_ingest_envelope("flows_bench", s, &admin, col.rid, &body);
     dbuf_reset(&body);
     double t0 = now_ms();
     for (size_t i = 0; i < n_flows && !reuse; i++) {
@@ -216,7 +199,7 @@ int main(int argc, char **argv)
             rnd(5) == 0 ? ",\"object_marking_refs\":[\"" TLP_RED "\"]" : "");
         if ((i + 1) % 5000 == 0 || i + 1 == n_flows) {
             dbuf_puts(&body, "]}");
-            ingest_text(s, &admin, col.rid, &body);
+            bench_ingest_envelope("flows_bench", s, &admin, col.rid, &body);
         }
     }
     fprintf(stderr, "stored %zu flows in %.1f s\n", n_flows, (now_ms() - t0) / 1e3);

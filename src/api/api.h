@@ -43,6 +43,7 @@ struct api_config {
     size_t signin_max_failures;     /* failed sign-ins in a row before a lock-out */
     size_t signin_lockout_seconds;  /* how long a lock-out lasts */
     size_t flows_max_rows;          /* flow rows one flows query may read (docs/flows.md) */
+    size_t search_facet_rows;       /* matches one search's facets count (docs/api.md) */
 };
 
 struct watch_engine;

@@ -43,30 +43,52 @@ int api_search_text(struct api_call *c, const char *q, const char *name, char **
     return *out ? 0 : api_fail(c, 413, "Too large", "%s is too long", name);
 }
 
-/* A facet's counts, merged across collections. */
+/* A facet's counts, merged across collections (at most as many values as rows counted). */
 struct facet {
-    const char *value[FACET_MAX];
-    int64_t count[FACET_MAX];
-    size_t n;
+    const char **value;
+    int64_t *count;
+    size_t n, cap;
 };
 
-static void facet_add(struct facet *fc, const char *value, int64_t count)
+static int facet_add(struct arena *a, struct facet *fc, const char *value, int64_t count)
 {
     for (size_t i = 0; i < fc->n; i++)
         if ((!value && !fc->value[i]) || (value && fc->value[i] && !strcmp(value, fc->value[i]))) {
             fc->count[i] += count;
-            return;
+            return 0;
         }
-    if (fc->n < FACET_MAX) {
-        fc->value[fc->n] = value;
-        fc->count[fc->n++] = count;
+    if (fc->n == fc->cap) {
+        size_t cap = fc->cap ? fc->cap * 2 : 16;
+        const char **v = arena_alloc(a, cap * sizeof *v);
+        int64_t *k = arena_alloc(a, cap * sizeof *k);
+        if (!v || !k)
+            return -1;
+        if (fc->n) {
+            memcpy(v, fc->value, fc->n * sizeof *v);
+            memcpy(k, fc->count, fc->n * sizeof *k);
+        }
+        fc->value = v, fc->count = k, fc->cap = cap;
     }
+    fc->value[fc->n] = value;
+    fc->count[fc->n++] = count;
+    return 0;
 }
 
-static int facet_put(struct dbuf *b, const char *name, const struct facet *fc, bool tlp)
+/* The FACET_MAX most frequent values, most first (then by value), as JSON. */
+static int facet_put(struct dbuf *b, const char *name, struct facet *fc, bool tlp)
 {
+    for (size_t i = 1; i < fc->n; i++) /* insertion sort: counts descending, values ascending */
+        for (size_t j = i; j > 0; j--) {
+            int64_t d = fc->count[j] - fc->count[j - 1];
+            const char *x = fc->value[j], *y = fc->value[j - 1];
+            if (d < 0 || (d == 0 && (!x || (y && strcmp(x, y) >= 0))))
+                break;
+            int64_t k = fc->count[j];
+            fc->value[j] = y, fc->count[j] = fc->count[j - 1];
+            fc->value[j - 1] = x, fc->count[j - 1] = k;
+        }
     int rc = dbuf_printf(b, "%s\"%s\":[", strcmp(name, "type") ? "," : "", name);
-    for (size_t i = 0; i < fc->n && rc == 0; i++) {
+    for (size_t i = 0; i < fc->n && i < FACET_MAX && rc == 0; i++) {
         const char *v = fc->value[i];
         if (tlp) {
             int64_t rank = STORE_TLP_NONE;
@@ -82,38 +104,48 @@ static int facet_put(struct dbuf *b, const char *name, const struct facet *fc, b
 }
 
 /* The facets of a search: how many of the matching objects the caller may see have each type,
- * TLP, source (creator) and collection, counted by the store through the same gate. */
+ * TLP, source (creator) and collection, counted by the store through the same gate, in one
+ * pass per collection over at most search_facet_rows matches in all, collection after
+ * collection (store_facet_sample says which of a collection's): past it "facets_partial" says
+ * the counts are of those. The results themselves are never bounded so. */
 static int put_facets(struct api_call *c, const struct store_collection *cols, size_t n,
                       const char *only, const struct store_filter *f, struct dbuf *b)
 {
-    struct facet fc[3] = {0}, coll = {0};
+    struct facet fc[4] = {0}; /* type, TLP, creator, collection */
+    struct arena *a = c->req->arena;
     struct lia_err err;
     lia_err_clear(&err);
-    for (size_t i = 0; i < n; i++) {
+    size_t budget = c->api->cfg.search_facet_rows ? c->api->cfg.search_facet_rows : 1000;
+    bool partial = false;
+    for (size_t i = 0; i < n && !partial; i++) {
         if (!cols[i].can_read ||
             (only && strcmp(only, cols[i].id) && (!cols[i].alias || strcmp(only, cols[i].alias))))
             continue;
+        struct store_facet_row *rows;
+        size_t m;
+        if (store_facet_sample(c->api->store, &c->who->policy, cols[i].rid, f, budget, a, &rows, &m,
+                               &err))
+            return api_fail_err(c, &err);
         int64_t total = 0;
-        if (api_count_objects(c, &cols[i], f, &total))
-            return -1;
-        if (total)
-            facet_add(&coll, cols[i].id, total);
-        for (int k = STORE_FACET_TYPE; k <= STORE_FACET_CREATOR && total; k++) {
-            struct store_facet *rows;
-            size_t m;
-            if (store_facet_objects(c->api->store, &c->who->policy, cols[i].rid, f, k, FACET_MAX,
-                                    c->req->arena, &rows, &m, &err))
-                return api_fail_err(c, &err);
-            for (size_t r = 0; r < m; r++)
-                facet_add(&fc[k], rows[r].value, rows[r].count);
+        for (size_t r = 0; r < m; r++) {
+            total += rows[r].count;
+            if (facet_add(a, &fc[0], rows[r].type, rows[r].count) ||
+                facet_add(a, &fc[1], rows[r].tlp, rows[r].count) ||
+                facet_add(a, &fc[2], rows[r].creator, rows[r].count))
+                return api_fail(c, 413, "Too large", "the facets do not fit the request's memory");
         }
+        if (total && facet_add(a, &fc[3], cols[i].id, total))
+            return api_fail(c, 413, "Too large", "the facets do not fit the request's memory");
+        partial = (size_t)total >= budget;
+        budget -= (size_t)total;
     }
     int rc = dbuf_puts(b, ",\"facets\":{");
-    rc = rc ? rc : facet_put(b, "type", &fc[STORE_FACET_TYPE], false);
-    rc = rc ? rc : facet_put(b, "tlp", &fc[STORE_FACET_TLP], true);
-    rc = rc ? rc : facet_put(b, "source", &fc[STORE_FACET_CREATOR], false);
-    rc = rc ? rc : facet_put(b, "collection", &coll, false);
-    return rc ? rc : dbuf_puts(b, "}");
+    rc = rc ? rc : facet_put(b, "type", &fc[0], false);
+    rc = rc ? rc : facet_put(b, "tlp", &fc[1], true);
+    rc = rc ? rc : facet_put(b, "source", &fc[2], false);
+    rc = rc ? rc : facet_put(b, "collection", &fc[3], false);
+    rc = rc ? rc : dbuf_puts(b, "}");
+    return rc ? rc : dbuf_printf(b, ",\"facets_partial\":%s", partial ? "true" : "false");
 }
 
 /* Which of the page's objects (rows of cols[i]) other readable collections also hold in a

@@ -279,6 +279,7 @@ int cli_serve(int argc, char **argv)
     ac.signin_max_failures = cfg.signin_max_failures;
     ac.signin_lockout_seconds = cfg.signin_lockout_seconds;
     ac.flows_max_rows = cfg.flows_max_rows;
+    ac.search_facet_rows = cfg.search_facet_rows;
     struct api *api = calloc(1, sizeof *api);
     rc = api ? api_init(api, s, &ac, &err) : lia_err_set(&err, LIA_ENOMEM, "out of memory");
     if (rc == 0)

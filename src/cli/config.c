@@ -96,6 +96,8 @@ static const struct key keys[] = {
     SIZE(signin_lockout_seconds, "900", 1, 604800, "how long a locked-out person must wait"),
     SIZE(flows_max_rows, "1000000", 1, 100000000,
          "flow rows (a flow per commodity) one flows query may read"),
+    SIZE(search_facet_rows, "1000", 1, 100000000,
+         "matching objects one search's facets count (past it they are partial)"),
     SIZE(watch_poll_ms, "500", 10, 60000,
          "milliseconds between looks for new object versions to match"),
     SIZE(watch_keepalive, "15", 1, 3600,

@@ -57,7 +57,8 @@ struct cli_config {
     size_t session_minutes;         /* docs/people.md */
     size_t signin_max_failures;
     size_t signin_lockout_seconds;
-    size_t flows_max_rows; /* docs/flows.md */
+    size_t flows_max_rows;    /* docs/flows.md */
+    size_t search_facet_rows; /* docs/api.md, "Search" */
     size_t watch_poll_ms;
     size_t watch_keepalive;
     size_t sse_max_streams;

@@ -138,12 +138,16 @@ static bool browsing(const struct store_filter *f)
 }
 
 /* The ORDER BY of a page, on the rows of table alias a. */
-static int order_sql(struct dbuf *q, const struct store_filter *f, const char *a)
+static int order_sql(struct dbuf *q, const struct store *s, const struct store_filter *f,
+                     const char *a)
 {
     if (f->order == STORE_ORDER_MODIFIED)
         return f->descending
                    ? dbuf_printf(q, " ORDER BY %s.modified DESC, %s.date_added DESC", a, a)
                    : dbuf_printf(q, " ORDER BY %s.modified, %s.date_added", a, a);
+    /* The same order: s.rowid = o.date_added; the index gives its matches in it. */
+    if (!strcmp(a, "o") && store_search_joined(s, f))
+        return dbuf_puts(q, f->descending ? " ORDER BY s.rowid DESC" : " ORDER BY s.rowid");
     return dbuf_printf(q, " ORDER BY %s.date_added%s", a, f->descending ? " DESC" : "");
 }
 
@@ -167,11 +171,12 @@ static int query_begin(struct store *s, const struct store_policy *p, int64_t co
     return rc;
 }
 
-/* Runs "SELECT <what> FROM object o WHERE <f and p> <tail>" on coll, each row through fn into
+/* Runs "<head>SELECT <what> FROM object o WHERE <f and p> <tail>" on coll, each row through fn into
  * an arena array of size-byte elements: the one WHERE clause of the gate, for counts. */
 static int aggregate(struct store *s, const struct store_policy *p, int64_t coll,
-                     const struct store_filter *f, const char *what, const char *tail, size_t size,
-                     store_row_fn fn, struct arena *a, void **out, size_t *n, struct lia_err *err)
+                     const struct store_filter *f, const char *head, const char *what,
+                     const char *tail, size_t size, store_row_fn fn, struct arena *a, void **out,
+                     size_t *n, struct lia_err *err)
 {
     *out = NULL;
     *n = 0;
@@ -182,7 +187,7 @@ static int aggregate(struct store *s, const struct store_policy *p, int64_t coll
     int rc = query_begin(s, p, coll, a, &c, &default_tlp, &q, &b, err);
     if (rc < 0 && !c)
         return rc;
-    rc = rc ? rc : dbuf_printf(&q, "SELECT %s FROM object o", what);
+    rc = rc ? rc : dbuf_printf(&q, "%sSELECT %s%s", head, what, store_from_sql(s, f));
     rc = rc ? rc : store_where_sql(&q, &b, s, p, default_tlp, coll, f, NULL);
     rc = rc ? rc : dbuf_puts(&q, tail);
     if (rc == LIA_ETOOBIG)
@@ -203,8 +208,8 @@ int store_count_objects(struct store *s, const struct store_policy *p, int64_t c
     arena_init(&a, 1024 * 1024);
     void *rows;
     size_t n;
-    int rc = aggregate(s, p, coll, f, "count(*)", "", sizeof(int64_t), store_row_int, &a, &rows, &n,
-                       err);
+    int rc = aggregate(s, p, coll, f, "", "count(*)", "", sizeof(int64_t), store_row_int, &a, &rows,
+                       &n, err);
     *total = rc == 0 && n == 1 ? *(int64_t *)rows : 0;
     arena_release(&a);
     return rc;
@@ -229,7 +234,29 @@ int store_facet_objects(struct store *s, const struct store_policy *p, int64_t c
     snprintf(tail, sizeof tail, " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %zu", max);
     void *rows;
     int rc =
-        aggregate(s, p, coll, f, what[column], tail, sizeof **out, facet_row, a, &rows, n, err);
+        aggregate(s, p, coll, f, "", what[column], tail, sizeof **out, facet_row, a, &rows, n, err);
+    *out = rows;
+    return rc;
+}
+
+static const struct store_field sample_fields[] = {
+    FIELD(struct store_facet_row, type, 't'), FIELD(struct store_facet_row, tlp, 't'),
+    FIELD(struct store_facet_row, creator, 't'), FIELD(struct store_facet_row, count, 'i')};
+STORE_ROW_FN(sample_row, sample_fields)
+
+int store_facet_sample(struct store *s, const struct store_policy *p, int64_t coll,
+                       const struct store_filter *f, size_t max_rows, struct arena *a,
+                       struct store_facet_row **out, size_t *n, struct lia_err *err)
+{
+    /* Newest first where the index gives them so (SQLite's search); elsewhere the first the
+     * plan finds: on PostgreSQL, ordering the matches of a common word costs every match. */
+    char tail[96];
+    snprintf(tail, sizeof tail, "%s LIMIT %zu) x GROUP BY 1, 2, 3",
+             store_search_joined(s, f) ? " ORDER BY s.rowid DESC" : "", max_rows);
+    void *rows;
+    int rc = aggregate(s, p, coll, f, "SELECT type, tlp, creator, count(*) FROM (",
+                       "o.type AS type, CAST(o.tlp AS TEXT) AS tlp, o.created_by_ref AS creator",
+                       tail, sizeof **out, sample_row, a, &rows, n, err);
     *out = rows;
     return rc;
 }
@@ -313,7 +340,8 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
     if (rc == 0 && by_keys)
         rc = dbuf_puts(&q, " FROM object sel WHERE sel.date_added IN (SELECT o.date_added");
     if (rc == 0)
-        rc = dbuf_printf(&q, " FROM object o%s", f->n_ids ? " INDEXED BY object_version" : "");
+        rc = dbuf_printf(&q, "%s%s", store_from_sql(s, f),
+                         f->n_ids ? " INDEXED BY object_version" : "");
     /* The plain read of one object (GET .../objects/ID/ with no other filter): its last
      * version the policy lets the caller see is the first row of that object's versions,
      * newest first, that passes the same policy predicate: the same answer as the general
@@ -330,12 +358,12 @@ int store_query_objects(struct store *s, const struct store_policy *p, int64_t c
         rc = rc ? rc : dbuf_puts(&q, " ORDER BY o.modified DESC LIMIT 1");
     } else if (rc == 0) {
         rc = store_where_sql(&q, &b, s, p, default_tlp, coll, f, NULL);
-        rc = rc ? rc : order_sql(&q, f, "o");
+        rc = rc ? rc : order_sql(&q, s, f, "o");
         rc = rc ? rc : dbuf_puts(&q, " LIMIT ?");
         rc = rc ? rc : store_args_add(&b, sv_int((int64_t)f->limit + 1));
         if (by_keys) {
             rc = rc ? rc : dbuf_puts(&q, ")");
-            rc = rc ? rc : order_sql(&q, f, alias);
+            rc = rc ? rc : order_sql(&q, s, f, alias);
         }
     }
     if (rc == LIA_ETOOBIG)

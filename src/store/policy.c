@@ -134,19 +134,19 @@ static int in_list_text(struct dbuf *q, struct store_args *b, const char *col,
     return rc ? rc : dbuf_puts(q, ")");
 }
 
-/* The LIKE pattern that finds text anywhere: %text% with %, _ and \ escaped. */
+/* The LIKE pattern that finds text anywhere, with no ESCAPE clause: %text% with each %, _ and \
+ * of the text standing as _ (any one character). SQLite's trigram index serves a LIKE only
+ * without ESCAPE (FTS5 is offered two-argument LIKE alone); the pattern finds a superset, and
+ * search_match's second test, the text itself as a substring, keeps the match literal. */
 static char *like_pattern(const char *text, struct arena *a)
 {
     size_t n = strlen(text), k = 0;
-    char *p = a ? arena_alloc(a, 2 * n + 3) : NULL;
+    char *p = a ? arena_alloc(a, n + 3) : NULL;
     if (!p)
         return NULL;
     p[k++] = '%';
-    for (size_t i = 0; i < n; i++) {
-        if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
-            p[k++] = '\\';
-        p[k++] = text[i];
-    }
+    for (size_t i = 0; i < n; i++)
+        p[k++] = text[i] == '%' || text[i] == '\\' ? '_' : text[i];
     p[k++] = '%';
     p[k] = '\0';
     return p;
@@ -200,6 +200,16 @@ static int browse_sql(struct dbuf *q, struct store_args *b, struct store *s,
     return rc;
 }
 
+bool store_search_joined(const struct store *s, const struct store_filter *f)
+{
+    return s->be->search_from && f->text_match && !f->n_ids;
+}
+
+const char *store_from_sql(const struct store *s, const struct store_filter *f)
+{
+    return store_search_joined(s, f) ? s->be->search_from : " FROM object o";
+}
+
 int store_where_sql(struct dbuf *q, struct store_args *b, struct store *s,
                     const struct store_policy *p, int default_tlp, int64_t coll,
                     const struct store_filter *f, const char *id)
@@ -220,8 +230,13 @@ int store_where_sql(struct dbuf *q, struct store_args *b, struct store *s,
         rc = in_list_text(q, b, "o.spec_version", f->spec_versions, f->n_spec_versions);
     if (rc == 0 && f->text_match) {
         char *pattern = like_pattern(f->text_match, b->a);
-        rc = pattern ? dbuf_puts(q, s->be->search_match) : LIA_ENOMEM;
+        bool joined = !id && store_search_joined(s, f);
+        rc = pattern ? dbuf_puts(q, joined ? s->be->search_joined : s->be->search_match)
+                     : LIA_ENOMEM;
+        if (rc == 0 && joined)
+            rc = store_args_add(b, sv_int(after));
         rc = rc ? rc : store_args_add(b, sv_text(pattern));
+        rc = rc ? rc : store_args_add(b, sv_text(f->text_match));
     }
     if (rc == 0)
         rc = browse_sql(q, b, s, f);

@@ -323,6 +323,17 @@ struct store_facet {
 int store_facet_objects(struct store *s, const struct store_policy *p, int64_t coll,
                         const struct store_filter *f, int column, size_t max, struct arena *a,
                         struct store_facet **out, size_t *n, struct lia_err *err);
+/* The facets of a search in one pass: at most max_rows objects of coll that f selects and p
+ * may see (the same gate as a page; on SQLite the newest, on PostgreSQL the first its plan
+ * finds), counted by type, TLP rank (as text; NULL: none) and creator. The counts add up to
+ * max_rows at most: when they reach it, there may be more. */
+struct store_facet_row {
+    const char *type, *tlp, *creator;
+    int64_t count;
+};
+int store_facet_sample(struct store *s, const struct store_policy *p, int64_t coll,
+                       const struct store_filter *f, size_t max_rows, struct arena *a,
+                       struct store_facet_row **out, size_t *n, struct lia_err *err);
 
 /* In t: the names and clearances (in a) of the partners rids[0..n) whose clearance is below
  * tlp, into names and clearances (room for n); *n_below how many. */

@@ -149,14 +149,27 @@ struct store_checker {
     struct store_check_report *out;
 };
 void store_check_problem(struct store_checker *k, const char *what);
+/* Whether a query of f (not one version by id, not a list of ids) reads the search index
+ * first (store_backend.search_from). */
+bool store_search_joined(const struct store *s, const struct store_filter *f);
+/* " FROM object o", or the backend's search_from when store_search_joined. */
+const char *store_from_sql(const struct store *s, const struct store_filter *f);
+
 /* location names a PostgreSQL database (a postgres:// or postgresql:// URL). */
 bool store_is_pg(const char *location);
 
 struct store_backend {
     const char *name;
-    bool auth_cache;           /* auth_gen and its triggers: the connection cache (cache.c) */
-    const char *schema_extra;  /* DDL after the tables */
-    const char *search_match;  /* " AND <o's search text matches the LIKE pattern ?>" */
+    bool auth_cache;          /* auth_gen and its triggers: the connection cache (cache.c) */
+    const char *schema_extra; /* DDL after the tables */
+    /* " AND <o's search text matches the LIKE pattern ? (policy.c, like_pattern) and holds
+     * the text ? itself>" */
+    const char *search_match;
+    /* NULL, or a search read from the search index's side (SQLite: FTS5 gives its matches in
+     * rowid = date_added order, so a page stops after its rows): search_from replaces
+     * " FROM object o", search_joined (" AND <s.rowid > ?, then as search_match on s>") the
+     * search_match, and the page is ordered by s.rowid (store_search_joined). */
+    const char *search_from, *search_joined;
     const char *text_contains; /* " AND <o's stored JSON text contains the text ?>" */
     int (*open)(struct store *s, const struct store_options *o, struct lia_err *err);
     void (*close)(struct store *s);

@@ -122,10 +122,22 @@ class SearchTest(TaxiiCase):
         self.assertEqual(self.ids(j), {self.actor["id"], self.secret["id"]})
         st, j = self.search(token=self.g, q="الاسلامية", tlp="red")
         self.assertEqual((j["results"], self.facets(j)["tlp"]), ([], {}))
+        self.assertFalse(j["facets_partial"])
         # a next page has no facets
         st, j = self.search(q="isis", limit="1")
         st, j = self.search(q="isis", limit="1", next=j["next"])
         self.assertNotIn("facets", j)
+
+    def test_like_metacharacters_are_literal(self):
+        # %, _ and \ in q match themselves, never "any text" or "any character"
+        objs = [sdo("malware", name=n, is_family=False, object_marking_refs=[GREEN])
+                for n in ("Promo 50%off", "Promo 50xoff", "Drop snake_case", "Drop snakexcase",
+                          "Path c:\\temp\\drop", "Path c:xtempxdrop")]
+        self.s.post_objects("b", objs)
+        for q, want in (("50%off", 0), ("snake_case", 2), ("c:\\temp\\", 4), ("50xoff", 1)):
+            st, j = self.search(q=q)
+            self.assertEqual(st, 200, j)
+            self.assertEqual(self.ids(j), {objs[want]["id"]}, q)
 
     def test_bad_queries(self):
         for q in ({}, {"q": "ab"}, {"q": "x" * 600}, {"q": "isis", "foo": "1"}, {"q": "isis", "limit": "0"},
@@ -133,6 +145,36 @@ class SearchTest(TaxiiCase):
                   {"q": "isis", "creator": "nobody"}):
             st, j = self.search(**q)
             self.assertEqual(st, 400, (q, j))
+
+
+class FacetBoundTest(TaxiiCase):
+    """search_facet_rows bounds the matches the facets count: the newest ones, and the answer
+    says so; the results themselves are not bounded."""
+
+    def test_partial_facets(self):
+        d = harness.DataDir()
+        s = harness.Server(d, sets=["search_facet_rows=2"]).start()
+        try:
+            d.collection("A", "a")
+            d.collection("B", "b")
+            objs = [sdo("malware", name="Bound %d" % i, is_family=False, object_marking_refs=[GREEN])
+                    for i in range(3)]
+            s.post_objects("a", objs[:2])
+            s.post_objects("b", objs[2:])  # the newest, in the second collection
+            st, hd, b = s.request("GET", "/liaison/search?q=bound")
+            j = json.loads(b)
+            self.assertEqual(st, 200, j)
+            self.assertEqual(len(j["results"]), 3)
+            self.assertTrue(j["facets_partial"])
+            self.assertEqual(j["facets"]["type"], [{"value": "malware", "count": 2}])
+            self.assertEqual(sum(f["count"] for f in j["facets"]["collection"]), 2)
+            st, hd, b = s.request("GET", "/liaison/search?q=bound&collection=b")
+            j = json.loads(b)
+            self.assertFalse(j["facets_partial"])
+            self.assertEqual(j["facets"]["type"], [{"value": "malware", "count": 1}])
+        finally:
+            s.stop()
+            d.cleanup()
 
 
 if __name__ == "__main__":

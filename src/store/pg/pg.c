@@ -254,6 +254,14 @@ static int dyn_prepare(struct store_conn *c, const struct dbuf *text, const stru
     return rc;
 }
 
+/* In a statement's text: plan it for the values of each run. A prepared statement's plan
+ * becomes generic (made without the values) after five runs when PostgreSQL judges it no
+ * dearer; for a search, whose best plan depends on how common the text is (walk the search
+ * table in order for a common word, its trigram index for a rare one), the generic plan read
+ * all 719,000 search rows of a 1M-object store for a text found nowhere: 2.2 s instead of
+ * 5 ms (bench/RESULTS.md, "Search on 1,000,000 objects"). */
+#define PG_PLAN_EACH_TIME "/* planned for its values */"
+
 static int pq_exec(struct store_cur *cur, struct sq *q, const char *sql, size_t len,
                    const struct store_val *v, int n, bool stream, const char *what,
                    struct lia_err *err)
@@ -276,17 +284,21 @@ static int pq_exec(struct store_cur *cur, struct sq *q, const char *sql, size_t 
             k->prepared[q->id] = true;
         PQclear(r);
     }
-    if (rc == 0 && !q)
+    /* A statement that asks to be planned for its values is sent unnamed, never prepared. */
+    bool each = rc == 0 && !q && strstr(text.ptr, PG_PLAN_EACH_TIME);
+    if (rc == 0 && !q && !each)
         rc = dyn_prepare(cur->conn, &text, &p, n, name, what, err);
     cur->what = what;
     cur->row = -1;
     cur->flags = stream;
     if (rc == 0 && stream) {
-        if (!PQsendQueryPrepared(k->db, name, n, p.v, p.len, p.fmt, 0) ||
+        if (!(each ? PQsendQueryParams(k->db, text.ptr, n, p.types, p.v, p.len, p.fmt, 0)
+                   : PQsendQueryPrepared(k->db, name, n, p.v, p.len, p.fmt, 0)) ||
             !PQsetSingleRowMode(k->db))
             rc = pg_fail(s, k->db, NULL, what, err);
     } else if (rc == 0) {
-        PGresult *r = PQexecPrepared(k->db, name, n, p.v, p.len, p.fmt, 0);
+        PGresult *r = each ? PQexecParams(k->db, text.ptr, n, p.types, p.v, p.len, p.fmt, 0)
+                           : PQexecPrepared(k->db, name, n, p.v, p.len, p.fmt, 0);
         ExecStatusType st = PQresultStatus(r);
         if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
             rc = pg_fail(s, k->db, r, what, err);
@@ -621,8 +633,10 @@ const struct store_backend store_pg = {
     .name = "postgresql",
     /* The substring SQLite's trigram index finds: case-insensitive, no pattern syntax. */
     .text_contains = " AND strpos(o.json, ?) > 0",
+    /* The LIKE is what the trigram index on lower(body) (migration 27) answers; strpos keeps
+     * it literal. */
     .search_match = " AND o.date_added IN (SELECT rowid FROM search WHERE lower(body) LIKE"
-                    " lower(?) ESCAPE '\\')",
+                    " lower(?) AND strpos(lower(body), lower(?)) > 0) " PG_PLAN_EACH_TIME,
     .open = pg_open,
     .close = pg_close,
     .connect = pq_connect,

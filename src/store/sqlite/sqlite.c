@@ -446,7 +446,13 @@ const struct store_backend store_sqlite = {
     AUTH_GEN3("token") AUTH_GEN3("partner") AUTH_GEN3("collection") AUTH_GEN3("grant_right")
         AUTH_GEN3("sharing_group") AUTH_GEN3("group_member") AUTH_GEN3("group_grant"),
     /* Substring search over the normalised text: LIKE on the trigram index. */
-    .search_match = " AND o.date_added IN (SELECT rowid FROM search WHERE body LIKE ? ESCAPE '\\')",
+    /* The LIKE (no ESCAPE) is what the trigram index answers; instr keeps it literal. Looking
+     * up given versions, each one's row is checked; otherwise the search table is read first,
+     * in rowid (date_added) order, and each match looked up (bench/RESULTS.md, "Search"). */
+    .search_match = " AND EXISTS(SELECT 1 FROM search x WHERE x.rowid = o.date_added AND"
+                    " x.body LIKE ? AND instr(lower(x.body), lower(?)) > 0)",
+    .search_from = " FROM search s CROSS JOIN object o ON o.date_added = s.rowid",
+    .search_joined = " AND s.rowid > ? AND s.body LIKE ? AND instr(lower(s.body), lower(?)) > 0",
     .text_contains = " AND instr(o.json, ?) > 0",
     .open = sl_open,
     .close = sl_close,

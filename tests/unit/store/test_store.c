@@ -372,6 +372,40 @@ static void test_paging_and_search(void **state)
     unit_store_close(&w.u);
 }
 
+/* A search text holding LIKE's metacharacters (%, _ and \\) matches them literally on both
+ * backends: the index's pattern stands them as any character, the text itself decides. */
+static void test_search_metacharacters(void **state)
+{
+    (void)state;
+    struct world w;
+    setup_world(&w);
+    static const char *const texts[] = {"rate 50%off now", "rate 50xoff now", "snake_case here",
+                                        "snakexcase here", "c:\\temp\\drop",  "c:xtempxdrop",
+                                        "percent % alone", "under _ alone"};
+    char id[80];
+    for (int i = 0; i < 8; i++) {
+        snprintf(id, sizeof id, "indicator--00000000-0000-4000-8000-%012d", i + 300);
+        put(&w, id, 1000, STORE_TLP_GREEN, NULL, 0, false, NULL, 0, texts[i]);
+    }
+    struct store_policy all = {.all = true, .clearance = STORE_TLP_RED};
+    static const struct {
+        const char *q;
+        int want; /* index of the one text found */
+    } cases[] = {{"50%off", 0},   {"50xoff", 1}, {"snake_case", 2}, {"snakexcase", 3},
+                 {"\\temp\\", 4}, {"xtempx", 5}, {"t % a", 6},      {"r _ a", 7}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        struct store_filter f = {.text_match = cases[k].q};
+        const char *ids[8];
+        assert_int_equal(query(&w, &all, &f, ids, NULL), 1);
+        snprintf(id, sizeof id, "indicator--00000000-0000-4000-8000-%012d", cases[k].want + 300);
+        assert_memory_equal(ids[0], id, strlen(id));
+    }
+    /* Case: the stored text is normalised (lower case); LIKE's ASCII case folding is kept. */
+    struct store_filter upper = {.text_match = "SNAKE_CASE"};
+    assert_int_equal(query(&w, &all, &upper, NULL, NULL), 1);
+    unit_store_close(&w.u);
+}
+
 /* The generation of s, waiting (PostgreSQL) up to 5 s for its listening session to be up. */
 static bool gen_of(struct store *s, uint64_t *g)
 {
@@ -648,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_audience_masks_and_rows),
         cmocka_unit_test(test_versions_among_visible),
         cmocka_unit_test(test_paging_and_search),
+        cmocka_unit_test(test_search_metacharacters),
         cmocka_unit_test(test_browse_and_count),
         cmocka_unit_test(test_facets_and_neighbours),
         cmocka_unit_test(test_generation),
