@@ -135,7 +135,7 @@ export class Server {
     this.port = this.port || await freePort();
     this.base = `http://127.0.0.1:${this.port}`;
     this.proc = spawn(BIN, ['serve', '--data', this.data, '--listen', `127.0.0.1:${this.port}`,
-      '--set', 'rate_limit=0', '--set', `web_root=${WEB_ROOT}`], { env: sanitizerEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+      '--set', 'rate_limit=0', '--set', `web_root=${WEB_ROOT}`, ...(this.sets || []).flatMap((x) => ['--set', x])], { env: sanitizerEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr.on('data', (d) => { this.stderr += d.toString(); });
     const deadline = Date.now() + 30000;
     while (Date.now() < deadline) {

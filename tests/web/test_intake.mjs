@@ -101,6 +101,20 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
     const rows = await page.$$eval('#search-results tbody tr', (els) => els.map((e) => e.dataset.id));
     assert(rows.length === ta[1] && rows.includes(actor.id), `the threat-actor facet said ${ta[1]}, the narrowed search lists ${rows}`);
     assert((await page.textContent('#facet-tlp')).includes('TLP:GREEN'), 'the TLP facet in words');
+    assert(!(await page.$('#facets-partial')), 'every match counted: no partial note');
+    // With facets counted over one match only (search_facet_rows=1), the page says so, and
+    // the results still list every match.
+    await s.halt();
+    s.sets = ['search_facet_rows=1'];
+    await s.start();
+    await page.goto(s.base + '/search?q=' + encodeURIComponent('الاسلامية'));
+    await page.waitForSelector('#facets-partial');
+    const counted = await page.$$eval('#facet-type a.facet .count', (els) => els.reduce((n, e) => n + Number(e.textContent), 0));
+    const listed = await page.$$eval('#search-results tbody tr', (els) => els.length);
+    assert(counted === 1 && listed > 1, `partial facets count ${counted}, the results list ${listed}`);
+    await s.halt();
+    s.sets = [];
+    await s.start();
     await page.goto(s.base + '/search?q=' + encodeURIComponent('الجزائر') + '&limit=1');
     await page.waitForSelector('#search-results tr');
     const first = await page.$eval('#search-results tr[data-id]', (e) => e.dataset.id);

@@ -52,7 +52,11 @@ export default {
       }
       if (!ctx.isCurrent()) return;
       const rows = (res && res.results) || [];
-      if (res && res.facets) fill(facetArea, facets(res.facets));
+      if (res && res.facets) {
+        fill(facetArea, facets(res.facets));
+        // Counted over the first search_facet_rows matches only (docs/api.md): said, not hidden.
+        if (res.facets_partial) facetArea.append(h('p', { class: 'help', id: 'facets-partial' }, t('facets_partial')));
+      }
       fill(area,
         h('p', { class: 'count', id: 'search-count' }, t('search_count', { n: rows.length, page: pageNo })),
         rows.length === 0 ? h('p', { class: 'empty', id: 'search-empty' }, t('no_results')) :
