@@ -228,6 +228,7 @@ int cli_serve(int argc, char **argv)
 
     /* Before the server's threads: it changes jansson's allocation functions (parse_arena.c). */
     stix_set_parse_arena(cfg.parse_arena_bytes);
+    stix_set_fast_parse(cfg.fast_parse);
     int rc = strcmp(cfg.store_check, "none")
                  ? cli_store_check_before_serve(dir, cfg.store, check_full)
                  : CLI_OK;

@@ -62,6 +62,9 @@ static const struct key keys[] = {
          "milliseconds a cached answer may be replayed at most, even when nothing changed"),
     SIZE(readahead_bytes, "16777216", 0, 1073741824,
          "bytes of next pages made while paging clients read the last one (0: no read-ahead)"),
+    BOOL(fast_parse, "true",
+         "read POSTed envelope elements with liaison's strict fast reader before jansson (speed "
+         "only)"),
     SIZE(parse_arena_bytes, "268435456", 0, 17179869184,
          "address space for the trees of large POSTed envelopes, built in bump arenas "
          "(0: plain malloc)"),

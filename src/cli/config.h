@@ -35,6 +35,7 @@ struct cli_config {
     size_t response_cache_ms;
     size_t readahead_bytes;
     size_t parse_arena_bytes;
+    bool fast_parse;
     size_t readahead_threads;
     size_t digest_sample; /* store_set_digest_sample */
     size_t max_connections;

@@ -74,6 +74,9 @@ void stix_set_split_thresholds(size_t min_items, size_t min_bytes);
  * bump arenas, not value by value with malloc (parse_arena.c; config parse_arena_bytes).
  * 0: plain malloc. Takes effect before the first such parse; 0 switches it off at any time. */
 void stix_set_parse_arena(size_t bytes);
+/* Whether the parsing threads try stix_fast_parse_object before jansson (fast_parse.c; config
+ * fast_parse, default on). Off: jansson reads every element. The trees are the same. */
+void stix_set_fast_parse(bool on);
 /* Envelopes parsed on two cores so far (large ones: json.c, parse_parallel). */
 unsigned long stix_parallel_parses(void);
 

@@ -21,6 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* stix_set_fast_parse: speed machinery only, on and off measured in bench/ (bench/ingest_ab). */
+static atomic_bool fast_parse_on = true;
+
+void stix_set_fast_parse(bool on)
+{
+    atomic_store(&fast_parse_on, on);
+}
+
 static size_t split_min_items = 64, split_min_bytes = 64 * 1024;
 
 void stix_set_split_thresholds(size_t min_items, size_t min_bytes)
@@ -88,7 +96,8 @@ static void *stream_main(void *arg)
         stix_arena_use(s->arenas ? &s->arenas[w->first] : NULL);
         const char *at = s->text + s->spans[i].start;
         size_t len = s->spans[i].end - s->spans[i].start;
-        json_t *o = stix_fast_parse_object(at, len); /* what it does not take, jansson decides */
+        /* what it does not take, jansson decides */
+        json_t *o = atomic_load(&fast_parse_on) ? stix_fast_parse_object(at, len) : NULL;
         if (!o)
             o = json_loadb(at, len, JSON_REJECT_DUPLICATES, &je);
         stix_arena_use(NULL); /* only the parse: nothing else may take arena memory */
