@@ -232,6 +232,44 @@ await run(import.meta.url, async ({ s, w, b, page, seen }) => {
     await presetLang(page, 'en');
   });
 
+  await step('a flow through its form: what moves, from where to where; a non-location end refused at its field', async () => {
+    const flows = async () => (await s.api('GET', '/liaison/browse/cells?type=liaison-flow')).json.total;
+    const before = await flows();
+    await page.goto(s.base + '/collections/cells/new?type=liaison-flow');
+    await page.waitForSelector('#fld-commodities');
+    await page.click('#form-save');
+    assert((await page.textContent('#fld-commodities-error')).includes('required'), 'what moves is required, said at the field');
+    assert((await page.textContent('#fld-from_ref-error')).includes('required'), 'where from is required');
+    await page.fill('#fld-name', 'Weapons and fighters, Algeria to Mali');
+    await page.selectOption('#fld-commodities', ['weapons', 'fighters']);
+    const pick = async (key, id) => {
+      await page.fill(`#fld-${key}-q`, id);
+      await page.press(`#fld-${key}-q`, 'Enter');
+      await page.waitForSelector(`#fld-${key}-chosen li[data-id="${id}"]`);
+    };
+    await pick('from_ref', w.obj.aqim.id); // a threat actor is not a place
+    await pick('to_ref', w.obj.mali.id);
+    await page.fill('#fld-estimate', '40');
+    await page.fill('#fld-estimate-unit', 'rifles');
+    await page.selectOption('#fld-tlp', 'green');
+    await page.click('#form-save');
+    await page.waitForSelector('#fld-from_ref-error .server-words');
+    assert(await flows() === before, 'nothing stored');
+    await page.click(`#fld-from_ref-chosen li[data-id="${w.obj.aqim.id}"] button.remove`);
+    await pick('from_ref', w.obj.algeria.id);
+    await page.click('#form-save');
+    await page.waitForSelector('#obj-audience');
+    const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+    const o = (await s.api('GET', `/taxii2/default/collections/cells/objects/${id}/`)).json.objects[0];
+    assert(o.type === 'liaison-flow' && o.from_ref === w.obj.algeria.id && o.to_ref === w.obj.mali.id, 'the flow as the form said: ' + JSON.stringify(o));
+    assert(JSON.stringify(o.commodities) === JSON.stringify(['weapons', 'fighters']), 'what moves: ' + o.commodities);
+    assert(o.estimate && o.estimate.quantity === 40 && o.estimate.unit === 'rifles', 'the estimate: ' + JSON.stringify(o.estimate));
+    assert(Object.values(o.extensions || {}).some((e) => e.extension_type === 'new-sdo'), 'it names its definition');
+    const edges = (await s.api('GET', '/liaison/flows?into=ML')).json.edges || [];
+    assert(edges.some((e) => e.from === 'country-dz' && e.what === 'weapons'), 'the flows query counts it: ' + JSON.stringify(edges.slice(0, 3)));
+    await shot(page, '19-flow-created');
+  });
+
   await step('an object shows its properties and every version', async () => {
     await page.goto(s.base + `/collections/cells/objects/${w.obj.report1.id}`);
     await page.waitForSelector('#versions li');

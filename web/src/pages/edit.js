@@ -14,6 +14,8 @@ import { objectPicker } from '../picker.js';
 
 // What each form asks: key, kind (text, lines, area, select, date, refs, ref), required, options.
 const F = (key, kind, required, options) => ({ key, kind, required: !!required, options });
+const COMMODITIES = ['weapons', 'ammunition', 'explosives', 'money', 'fighters', 'fuel', 'drugs', 'people', 'other'];
+const FLOW_EXT = 'extension-definition--b708057e-3178-4c8c-a463-32ad8e683cd7'; // src/stix/stix.h
 export const FORMS = {
   'threat-actor': [F('name', 'text', 1), F('aliases', 'lines'), F('threat_actor_types', 'select', 0,
     ['terrorist', 'crime-syndicate', 'criminal', 'nation-state', 'activist', 'unknown']), F('description', 'area')],
@@ -30,7 +32,13 @@ export const FORMS = {
     F('source_ref', 'ref', 1), F('target_ref', 'ref', 1), F('description', 'area')],
   opinion: [F('opinion', 'select', 1, ['strongly-agree', 'agree', 'neutral', 'disagree', 'strongly-disagree']), F('explanation', 'area'),
     F('object_refs', 'refs', 1)],
+  // A flow (docs/flows.md): what moves, from where to where, through where, carried by whom.
+  'liaison-flow': [F('name', 'text'), F('commodities', 'multi', 1, COMMODITIES), F('other_commodities', 'lines'),
+    F('from_ref', 'ref', 1), F('to_ref', 'ref', 1), F('via_refs', 'refs'), F('carrier_refs', 'refs'),
+    F('first_seen', 'date'), F('last_seen', 'date'), F('estimate', 'estimate'), F('description', 'area')],
 };
+// A new object of a type STIX does not define names its extension-definition (STIX 2.1 §7.3).
+const NEW_SDO_EXT = { 'liaison-flow': FLOW_EXT };
 const LIST_SELECTS = new Set(['threat_actor_types', 'report_types']);
 
 export function uuid4() {
@@ -65,6 +73,23 @@ function field(f, value) {
       f.required ? null : h('option', { value: '' }, t('none')),
       f.options.map((o) => h('option', { value: o, selected: o === cur ? true : null }, vocab(o))));
     get = () => (input.value ? (LIST_SELECTS.has(f.key) ? [input.value] : input.value) : undefined);
+  } else if (f.kind === 'multi') {
+    const cur = new Set([].concat(value || []));
+    input = h('select', { id, name: f.key, multiple: true, size: Math.min(f.options.length, 9), 'aria-describedby': id + '-error' },
+      f.options.map((o) => h('option', { value: o, selected: cur.has(o) ? true : null }, vocab(o))));
+    get = () => { const v = [...input.selectedOptions].map((o) => o.value); return v.length ? v : undefined; };
+  } else if (f.kind === 'estimate') {
+    // {"quantity": number >= 0, "unit": text}: both or neither (the server says which is wrong).
+    const qty = h('input', { type: 'number', id, name: f.key + '-quantity', min: '0', step: 'any', inputmode: 'decimal',
+      value: value && value.quantity !== undefined ? String(value.quantity) : '', 'aria-describedby': id + '-error' });
+    const unit = h('input', { type: 'text', id: id + '-unit', name: f.key + '-unit', dir: 'auto', value: (value && value.unit) || '',
+      'aria-label': t('estimate_unit'), placeholder: t('estimate_unit') });
+    input = h('span', { class: 'estimate' }, qty, ' ', unit);
+    get = () => {
+      const q = qty.value.trim(), u = unit.value.trim();
+      if (!q && !u) return undefined;
+      return { quantity: q === '' ? undefined : Number(q), unit: u || undefined };
+    };
   } else if (f.kind === 'date') {
     input = h('input', { type: 'date', id, name: f.key, value: value ? value.slice(0, 10) : '', 'aria-describedby': id + '-error' });
     get = () => (input.value ? input.value + 'T00:00:00.000Z' : undefined);
@@ -136,6 +161,7 @@ export default {
     const build = (mark) => {
       let missing = false;
       const obj = old ? { ...old } : { type, spec_version: '2.1', id: newId };
+      if (!old && NEW_SDO_EXT[type]) obj.extensions = { [NEW_SDO_EXT[type]]: { extension_type: 'new-sdo' } };
       for (const x of fields) {
         const v = x.get();
         if (mark) x.err.textContent = '';
