@@ -147,7 +147,7 @@ int main(int argc, char **argv)
         die("partner", &err);
     struct access_principal admin = {
         .actor = "local/bench", .admin = true, .policy = {.all = true, .clearance = STORE_TLP_RED}};
-    if (!ingest_places())
+    if (!store_places())
         die("containment index", NULL);
 
     char loc[N_GAZ + N_OWN][80];

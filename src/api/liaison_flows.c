@@ -28,7 +28,7 @@ static int place_param(const char *name, const char *v, const char **key, struct
     *key = NULL;
     if (!v)
         return 0;
-    const struct place_index *ix = ingest_places();
+    const struct place_index *ix = store_places();
     if (!ix)
         return lia_err_set(err, LIA_EUNSUPPORTED, "the containment index cannot be loaded");
     place_id p = place_find(ix, v);

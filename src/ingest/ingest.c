@@ -684,8 +684,3 @@ int ingest_body(const struct ingest_spec *spec, const char *body, size_t len,
     stix_envelope_release_later(&env);
     return rc;
 }
-
-const struct place_index *ingest_places(void)
-{
-    return store_places();
-}

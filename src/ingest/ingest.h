@@ -113,9 +113,5 @@ int ingest_review_remove(struct store *s, const struct access_principal *as,
                          const struct access_decider *who, const struct store_collection *col,
                          const char *id, const char *reason, size_t *n, bool *revoked,
                          struct lia_err *err);
-/* The containment index flows and locations are placed with (docs/flows.md), loaded on first
- * use from the gazetteer directory; NULL when it cannot be loaded (logged once). */
-struct place_index;
-const struct place_index *ingest_places(void);
 
 #endif

@@ -78,7 +78,7 @@ static bool is_commodity(const char *v)
 /* A watch's into place: its gazetteer key, or LIA_EINVAL. */
 static int into_place(const char *v, const char **key, struct lia_err *err)
 {
-    const struct place_index *ix = ingest_places();
+    const struct place_index *ix = store_places();
     if (!ix)
         return lia_err_set(err, LIA_EUNSUPPORTED, "the containment index cannot be loaded");
     place_id p = place_find(ix, v);

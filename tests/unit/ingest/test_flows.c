@@ -84,7 +84,7 @@ static void setup(struct world *w)
     w->admin = (struct access_principal){
         .actor = "local/test", .admin = true, .policy = {.all = true, .clearance = STORE_TLP_RED}};
     w->partner = (struct store_policy){.partner = w->p, .clearance = STORE_TLP_AMBER};
-    assert_non_null(ingest_places());
+    assert_non_null(store_places());
     place_stix_id("location", "country-ly", w->libya);
     place_stix_id("location", "city-2457163", w->gao); /* Gao */
     snprintf(w->niger, sizeof w->niger, "location--00000000-0000-4000-8000-00000000000e");
@@ -157,7 +157,7 @@ static void test_containment_and_levels(void **state)
         assert_string_equal(
             rows(&w, &all,
                  (struct store_flow_query){
-                     .into = place_key(ingest_places(), place_find(ingest_places(), places[i]))}),
+                     .into = place_key(store_places(), place_find(store_places(), places[i]))}),
             i < 2 ? "country-ly>country-ml:fighters:1 country-ly>country-ml:weapons:1 "
                     "country-ly>country-ne:money:2"
                   : "country-ly>country-ml:fighters:1 country-ly>country-ml:weapons:1");
