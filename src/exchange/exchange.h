@@ -177,10 +177,12 @@ struct exchange_export_counts {
     uint64_t picks; /* distinct versions asked for by name */
     uint64_t withheld_clearance, withheld_marking, withheld_unknown;
 };
-/* Writes the signed file of what the partner may receive (through the one gate) and audits
- * the disclosure before the file exists. LIA_ENOTFOUND when the partner has no read right on
- * the collection (or either does not exist), LIA_EINVAL for a malformed pick, LIA_ENOKEY
- * ... see exchange_load_secret_key for a missing key. */
+/* Writes the signed file of what the partner may receive (through the one gate) to out_path
+ * or out, and audits the disclosure before the file exists; with preview, only counts. The
+ * secret key is read from data_dir and wiped before returning. LIA_ENOTFOUND when the partner
+ * has no read right on the collection (or either does not exist), LIA_EINVAL for a malformed
+ * pick, LIA_EUNSUPPORTED when data_dir holds no signing key, LIA_ETOOBIG past the file's or
+ * out's limit. */
 int exchange_export_file(struct store *s, const struct exchange_export *e,
                          struct exchange_export_counts *n, struct lia_err *err);
 

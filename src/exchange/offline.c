@@ -5,6 +5,12 @@
  * Export reads through the one gate with the recipient's policy (every
  * version it may see, nothing filtered afterwards), audits the disclosure in
  * the transaction before the file is written, and signs with DIR/signing.key.
+ * The desk's selection (versions named by id and modified, POST
+ * /liaison/export) is read the same way: the gate's page of those ids, of
+ * which only the named versions are kept, so a selection narrows what the
+ * gate releases and never adds to it. Why each named version the gate did not
+ * release was withheld is asked of the gate again (clearance red, then an
+ * administrator's policy), as the desk's audience does.
  *
  * Import reads the whole file (bounded by EXCHANGE_MAX_FILE), verifies the
  * signature and digest, and finds the sending partner by the public key
