@@ -182,10 +182,9 @@ static void preview(struct api_call *c, const struct export_ask *q,
         /* In a group, a member without the right is listed as such; alone, it is refused. */
         if (erc && (erc != LIA_ENOTFOUND || !group))
             return (void)fail_export(c, &ps[i], col->id, &err);
-        if (erc)
-            memset(&k, 0, sizeof k);
-        else
-            selected = k.picks;
+        if (erc) /* nothing counted for it but the selection */
+            k = (struct exchange_export_counts){.picks = k.picks};
+        selected = k.picks;
         rc = dbuf_puts(b, i ? "," : ",\"recipients\":[");
         rc = rc ? rc : put_recipient(b, &ps[i], erc == 0, &k);
     }

@@ -90,53 +90,79 @@ static struct pick *pick_of(struct pick *p, size_t n, const struct store_row *r)
     return NULL;
 }
 
-/* What a page of the export's reading is handed to. */
-typedef int (*take_fn)(void *ctx, const struct store_row *rows, size_t n, struct lia_err *err);
+/* What a page of the export's reading is handed to (its rows may be reordered and cut). */
+typedef int (*page_fn)(void *ctx, struct store_row *rows, size_t n, struct lia_err *err);
+
+/* Every version of coll that pol releases and f selects (its after_key and limit set here),
+ * a page of 1,000 at a time, each handed to fn. */
+static int read_pages(struct store *s, const struct store_policy *pol, int64_t coll,
+                      struct store_filter f, bool with_json, page_fn fn, void *ctx,
+                      struct lia_err *err)
+{
+    bool more = true;
+    int rc = 0;
+    f.after_key = 0;
+    f.limit = 1000;
+    while (rc == 0 && more) {
+        struct arena pa;
+        arena_init(&pa, 0);
+        struct store_page page;
+        rc = store_query_objects(s, pol, coll, &f, with_json, &pa, &page, err);
+        more = rc == 0 && page.more;
+        if (rc == 0 && page.n)
+            f.after_key = page.rows[page.n - 1].date_added;
+        rc = rc ? rc : fn(ctx, page.rows, page.n, err);
+        arena_release(&pa);
+    }
+    return rc;
+}
 
 #define PICKS_PER_QUERY 64
+
+/* One query's picks: the rows that are picks are marked `as` and handed on to take. */
+struct picks_chunk {
+    struct pick *p;
+    size_t n;
+    int as;
+    page_fn take;
+    void *ctx;
+};
+
+static int picks_page(void *ctx, struct store_row *rows, size_t n, struct lia_err *err)
+{
+    struct picks_chunk *c = ctx;
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct pick *hit = pick_of(c->p, c->n, &rows[i]);
+        if (hit) {
+            hit->state = c->as;
+            rows[kept++] = rows[i];
+        }
+    }
+    return c->take && kept ? c->take(c->ctx, rows, kept, err) : 0;
+}
 
 /* Reads through policy pol the open picks of p[0..n) from collection coll, a few ids per query
  * (every version of those ids, kept only when picked), marks each found `as`, and hands the
  * rows found to take (when not NULL) page by page. */
 static int picks_read(struct store *s, const struct store_policy *pol, int64_t coll, struct pick *p,
-                      size_t n, int as, take_fn take, void *ctx, struct lia_err *err)
+                      size_t n, int as, page_fn take, void *ctx, struct lia_err *err)
 {
     int rc = 0;
     for (size_t at = 0; at < n && rc == 0; at += PICKS_PER_QUERY) {
-        size_t m = n - at < PICKS_PER_QUERY ? n - at : PICKS_PER_QUERY;
-        struct pick *c = p + at;
+        struct picks_chunk c = {.p = p + at,
+                                .n = n - at < PICKS_PER_QUERY ? n - at : PICKS_PER_QUERY,
+                                .as = as,
+                                .take = take,
+                                .ctx = ctx};
         const char *ids[PICKS_PER_QUERY];
         size_t k = 0;
-        for (size_t i = 0; i < m; i++)
-            if (c[i].state == PICK_OPEN && (k == 0 || strcmp(ids[k - 1], c[i].id)))
-                ids[k++] = c[i].id;
-        int64_t after = 0;
-        bool more = k > 0;
-        while (rc == 0 && more) {
-            struct arena pa;
-            arena_init(&pa, 0);
-            struct store_filter f = {.ids = ids,
-                                     .n_ids = k,
-                                     .after_key = after,
-                                     .version_sel = STORE_VER_ALL,
-                                     .limit = 1000};
-            struct store_page page;
-            rc = store_query_objects(s, pol, coll, &f, take != NULL, &pa, &page, err);
-            if (rc == 0 && page.n)
-                after = page.rows[page.n - 1].date_added;
-            size_t kept = 0;
-            for (size_t i = 0; rc == 0 && i < page.n; i++) {
-                struct pick *hit = pick_of(c, m, &page.rows[i]);
-                if (hit) {
-                    hit->state = as;
-                    page.rows[kept++] = page.rows[i];
-                }
-            }
-            more = rc == 0 && page.more;
-            if (rc == 0 && take && kept)
-                rc = take(ctx, page.rows, kept, err);
-            arena_release(&pa);
-        }
+        for (size_t i = 0; i < c.n; i++)
+            if (c.p[i].state == PICK_OPEN && (k == 0 || strcmp(ids[k - 1], c.p[i].id)))
+                ids[k++] = c.p[i].id;
+        struct store_filter f = {.ids = ids, .n_ids = k, .version_sel = STORE_VER_ALL};
+        if (k)
+            rc = read_pages(s, pol, coll, f, take != NULL, picks_page, &c, err);
     }
     return rc;
 }
@@ -150,7 +176,7 @@ struct export_run {
     uint64_t objects;
 };
 
-static int export_take(void *ctx, const struct store_row *rows, size_t n, struct lia_err *err)
+static int export_take(void *ctx, struct store_row *rows, size_t n, struct lia_err *err)
 {
     struct export_run *x = ctx;
     for (size_t i = 0; i < n && !x->e->preview; i++) {
@@ -163,31 +189,6 @@ static int export_take(void *ctx, const struct store_row *rows, size_t n, struct
     }
     x->objects += n;
     return x->e->preview ? 0 : audit_ticket_add(&x->ticket, x->col->id, "export", rows, n, err);
-}
-
-/* Every version of the collection added after e->since that pol releases, page by page. */
-static int since_read(struct store *s, const struct store_policy *pol, struct export_run *x,
-                      struct lia_err *err)
-{
-    int64_t after = 0;
-    bool more = true;
-    int rc = 0;
-    while (rc == 0 && more) {
-        struct arena pa;
-        arena_init(&pa, 0);
-        struct store_filter f = {.added_after = x->e->since,
-                                 .after_key = after,
-                                 .version_sel = STORE_VER_ALL,
-                                 .limit = 1000};
-        struct store_page page;
-        rc = store_query_objects(s, pol, x->col->rid, &f, !x->e->preview, &pa, &page, err);
-        rc = rc ? rc : export_take(x, page.rows, page.n, err);
-        more = rc == 0 && page.more;
-        if (rc == 0 && page.n)
-            after = page.rows[page.n - 1].date_added;
-        arena_release(&pa);
-    }
-    return rc;
 }
 
 /* Why the picks the recipient was not given were withheld, asked of the gate itself: given
@@ -240,18 +241,19 @@ int exchange_export_file(struct store *s, const struct exchange_export *e,
     memset(n, 0, sizeof *n);
     struct arena a;
     arena_init(&a, 0);
-    struct store_partner p;
-    int rc = store_partner_get(s, e->partner, NULL, NULL, &a, &p, err);
+    /* The picks first: a malformed one is said before anything else. */
+    struct pick *picks = NULL;
+    size_t n_picks = 0;
+    int rc = e->picks ? picks_make(e, &a, &picks, &n_picks, err) : 0;
+    n->picks = n_picks;
+    struct store_partner p = {0};
+    rc = rc ? rc : store_partner_get(s, e->partner, NULL, NULL, &a, &p, err);
     struct store_policy pol = {.all = false, .partner = e->partner, .clearance = p.clearance};
     struct store_collection col;
     if (rc == 0 && store_collection_get(s, &pol, e->collection, &a, &col, err) != 0)
         rc = lia_err_set(err, LIA_ENOTFOUND,
                          "partner %s may not read collection %s (grant it --read first)", p.name,
                          e->collection);
-    struct pick *picks = NULL;
-    size_t n_picks = 0;
-    if (rc == 0 && e->picks)
-        rc = picks_make(e, &a, &picks, &n_picks, err);
     char *instance = NULL;
     if (rc == 0)
         rc = store_meta_get(s, "instance_identity", &a, &instance, err);
@@ -282,23 +284,20 @@ int exchange_export_file(struct store *s, const struct exchange_export *e,
     if (rc == 0 && e->picks) {
         rc = picks_read(s, &pol, col.rid, picks, n_picks, PICK_SENT, export_take, &x, err);
         rc = rc ? rc : withheld_count(s, &pol, col.rid, picks, n_picks, n, err);
-        n->picks = n_picks;
     } else if (rc == 0) {
-        rc = since_read(s, &pol, &x, err);
+        struct store_filter f = {.added_after = e->since, .version_sel = STORE_VER_ALL};
+        rc = read_pages(s, &pol, col.rid, f, !e->preview, export_take, &x, err);
     }
     n->objects = x.objects;
     if (rc == 0 && !e->preview && dbuf_puts(&x.bundle, "]}"))
         rc = lia_err_set(err, LIA_ETOOBIG, "export too large");
     /* The disclosure is on record before the file exists (invariant 5), and the file carries
      * our latest signed audit checkpoint, that record included (audit/anchor.c). */
-    struct audit_recorder own;
-    struct audit_recorder *recorder = e->recorder ? e->recorder : &own;
-    if (!e->recorder)
-        audit_recorder_init(&own, s);
+    struct audit_recorder own; /* when the caller has none (the CLI) */
+    audit_recorder_init(&own, s);
     if (rc == 0 && !e->preview)
-        rc = audit_ticket_commit(recorder, &x.ticket, err);
-    if (!e->recorder)
-        audit_recorder_release(&own);
+        rc = audit_ticket_commit(e->recorder ? e->recorder : &own, &x.ticket, err);
+    audit_recorder_release(&own);
     if (rc == 0 && !audit_ticket_sendable(&x.ticket))
         rc = lia_err_set(err, LIA_EINTERNAL, "the export's disclosure is not on record");
     audit_ticket_release(&x.ticket);
