@@ -86,7 +86,7 @@ class DeskExport(TaxiiCase):
                         "id": "ipv4-addr--%s" % uuid.uuid4(), "value": "198.51.100.7",
                         "object_marking_refs": [TLP["green"]]}
         o["green_v2"] = dict(o["green"], modified="2024-03-01T00:00:00.000Z", name="routes, v2")
-        cls.srv = harness.Server(cls.alg, sets=["export_max_objects=8"]).start()
+        cls.srv = harness.Server(cls.alg, sets=["export_max_objects=9"]).start()
         st, _, j = cls.srv.post_objects(cls.cells, [cls.rel_was] + list(o.values()))
         assert st == 202 and j["failure_count"] == 0, j
         # The selection: the older green version only, and one of each kind withheld.
@@ -127,11 +127,14 @@ class DeskExport(TaxiiCase):
 
     def test_1_preview_says_what_is_withheld_and_writes_nothing(self):
         before = self.audit_lines()
+        # The same version with its timestamp written another way.
+        same_version = {"id": self.o["clear"]["id"], "modified": "2024-01-01T00:00:00Z"}
         st, _, b = self.export({"for": "Bamako", "collection": "cells",
-                                "objects": self.selection + [self.selection[0]], "preview": True})
+                                "objects": self.selection + [self.selection[0], same_version],
+                                "preview": True})
         self.assertEqual(st, 200, b)
         j = json.loads(b)
-        self.assertEqual(j["selected"], 7)  # the repeated one counts once
+        self.assertEqual(j["selected"], 7)  # a version named again counts once
         self.assertEqual(len(j["recipients"]), 1)
         r = j["recipients"][0]
         self.assertEqual((r["name"], r["clearance"], r["granted"], r["objects"]),
@@ -211,7 +214,7 @@ class DeskExport(TaxiiCase):
                                                "modified": "yesterday"}]), {}, 400, "modified"),
             ("empty", dict(ok, objects=[]), {}, 400, "empty"),
             ("preview not boolean", dict(ok, preview="yes"), {}, 400, None),
-            ("too many", dict(ok, objects=[pick(self.o["clear"])] * 9), {}, 413,
+            ("too many", dict(ok, objects=[pick(self.o["clear"])] * 10), {}, 413,
              "export_max_objects"),
             ("media type", ok, {"content_type": "text/plain"}, 415, None),
         ]
