@@ -44,6 +44,8 @@ struct api_config {
     size_t signin_lockout_seconds;  /* how long a lock-out lasts */
     size_t flows_max_rows;          /* flow rows one flows query may read (docs/flows.md) */
     size_t search_facet_rows;       /* matches one search's facets count (docs/api.md) */
+    size_t export_max_objects;      /* versions one POST /liaison/export may name */
+    const char *data_dir;           /* where signing.key is, read per signed export; NULL: none */
 };
 
 struct watch_engine;

@@ -141,6 +141,8 @@ void api_liaison_audience(struct api_call *c, const char **seg, size_t nseg);
 /* GET /liaison/neighbours/{collection}/{id} (liaison_desk.c). */
 void api_liaison_neighbours(struct api_call *c, const char **seg, size_t nseg);
 void api_liaison_groups(struct api_call *c, const char **seg, size_t nseg); /* liaison_groups.c */
+/* POST /liaison/export: a signed bundle file of a selection (liaison_export.c). */
+void api_liaison_export(struct api_call *c, const char **seg, size_t nseg);
 /* The request's body as a JSON object (liaison_rfi.c); NULL after answering 415 or 400. */
 json_t *api_json_body(struct api_call *c);
 /* /liaison/intake... (liaison_intake.c); seg[1] == "intake". */

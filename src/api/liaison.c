@@ -54,6 +54,8 @@ void api_liaison_route(struct api_call *c, const char **seg, size_t nseg)
         return api_liaison_corroboration(c, seg, nseg);
     if (nseg == 2 && !strcmp(seg[1], "search"))
         return api_liaison_search(c);
+    if (nseg >= 2 && !strcmp(seg[1], "export"))
+        return api_liaison_export(c, seg, nseg);
     if (nseg >= 2 && !strcmp(seg[1], "groups"))
         return api_liaison_groups(c, seg, nseg);
     api_fail(c, 404, "Not found", "no such resource");

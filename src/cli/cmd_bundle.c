@@ -79,7 +79,7 @@ static int export_group(struct store *s, const struct store_group *g, const char
                                     .out_path = path,
                                     .data_dir = dir,
                                     .progress = &pr};
-        uint64_t objects = 0;
+        struct exchange_export_counts objects;
         if (!path)
             return cli_error(CLI_FAIL, "export", "out of memory");
         if ((rc = exchange_export_file(s, &e, &objects, &err)) != 0)
@@ -180,7 +180,7 @@ int cli_export(int argc, char **argv)
                                 .out_path = out,
                                 .data_dir = dir,
                                 .progress = &pr};
-    uint64_t n = 0;
+    struct exchange_export_counts n;
     rc = exchange_export_file(s, &e, &n, &err);
     if (rc == 0) {
         char extra[300];

@@ -281,6 +281,8 @@ int cli_serve(int argc, char **argv)
     ac.signin_lockout_seconds = cfg.signin_lockout_seconds;
     ac.flows_max_rows = cfg.flows_max_rows;
     ac.search_facet_rows = cfg.search_facet_rows;
+    ac.export_max_objects = cfg.export_max_objects;
+    ac.data_dir = dir; /* the signing key is read per export, and wiped after */
     struct api *api = calloc(1, sizeof *api);
     rc = api ? api_init(api, s, &ac, &err) : lia_err_set(&err, LIA_ENOMEM, "out of memory");
     if (rc == 0)

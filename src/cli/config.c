@@ -101,6 +101,8 @@ static const struct key keys[] = {
          "flow rows (a flow per commodity) one flows query may read"),
     SIZE(search_facet_rows, "1000", 1, 100000000,
          "matching objects one search's facets count (past it they are partial)"),
+    SIZE(export_max_objects, "5000", 1, 1000000,
+         "object versions one signed export of the desk (POST /liaison/export) may name"),
     SIZE(watch_poll_ms, "500", 10, 60000,
          "milliseconds between looks for new object versions to match"),
     SIZE(watch_keepalive, "15", 1, 3600,

@@ -58,8 +58,9 @@ struct cli_config {
     size_t session_minutes;         /* docs/people.md */
     size_t signin_max_failures;
     size_t signin_lockout_seconds;
-    size_t flows_max_rows;    /* docs/flows.md */
-    size_t search_facet_rows; /* docs/api.md, "Search" */
+    size_t flows_max_rows;     /* docs/flows.md */
+    size_t search_facet_rows;  /* docs/api.md, "Search" */
+    size_t export_max_objects; /* docs/api.md, "Signed export" */
     size_t watch_poll_ms;
     size_t watch_keepalive;
     size_t sse_max_streams;

@@ -145,18 +145,46 @@ int exchange_fetch_witness(const struct store_peer *peer, const struct exchange_
 /* Reads DIR/signing.key (hex, 64 bytes). The caller wipes it with sodium_memzero. */
 int exchange_load_secret_key(const char *dir, unsigned char sk[64], struct lia_err *err);
 
+/* One version an export is asked for by name (the desk's bulk selection): id and modified as
+ * the object carries it (RFC 3339); modified NULL for an object without versions (an SCO). */
+struct exchange_pick {
+    const char *id;
+    const char *modified;
+};
+
 struct exchange_export {
     const char *collection; /* id or alias */
     int64_t partner;        /* the recipient */
     int64_t since;          /* only versions added after this (microseconds); 0 = all */
-    const char *out_path;
-    const char *data_dir; /* where signing.key is */
+    /* The versions asked for by name (deduplicated here): each goes in the file only as the
+     * recipient's gate releases it; none: every version of the collection added after since. */
+    const struct exchange_pick *picks;
+    size_t n_picks;
+    bool preview;         /* count only: nothing on record, no file */
+    const char *out_path; /* where the file is written; NULL: into out */
+    struct dbuf *out;
+    const char *data_dir;            /* where signing.key is */
+    const char *actor;               /* who exports, on record; NULL: "cli" */
+    struct audit_recorder *recorder; /* commits the disclosure; NULL: one of its own */
     struct exchange_progress *progress;
 };
-/* Writes the signed file of what the partner may receive (through the one gate) and audits
- * the disclosure. *objects gets the count. */
-int exchange_export_file(struct store *s, const struct exchange_export *e, uint64_t *objects,
-                         struct lia_err *err);
+/* What an export gave: versions in the file, and of the picks those withheld, by the gate's
+ * reason (asked of the gate itself, as the desk's audience is): above the recipient's
+ * clearance; its markings (REL TO, TLP:RED recipients, a sharing group) do not name the
+ * recipient; not in the collection at all. */
+struct exchange_export_counts {
+    uint64_t objects;
+    uint64_t picks; /* distinct versions asked for by name */
+    uint64_t withheld_clearance, withheld_marking, withheld_unknown;
+};
+/* Writes the signed file of what the partner may receive (through the one gate) to out_path
+ * or out, and audits the disclosure before the file exists; with preview, only counts. The
+ * secret key is read from data_dir and wiped before returning. LIA_ENOTFOUND when the partner
+ * has no read right on the collection (or either does not exist), LIA_EINVAL for a malformed
+ * pick, LIA_EUNSUPPORTED when data_dir holds no signing key, LIA_ETOOBIG past the file's or
+ * out's limit. */
+int exchange_export_file(struct store *s, const struct exchange_export *e,
+                         struct exchange_export_counts *n, struct lia_err *err);
 
 /* Key rotation (rotation.c; docs/exchange.md "Key rotation"). A notice says that sender
  * replaces old_key by new_key and that files signed with old_key stay valid until `until`;

@@ -5,6 +5,12 @@
  * Export reads through the one gate with the recipient's policy (every
  * version it may see, nothing filtered afterwards), audits the disclosure in
  * the transaction before the file is written, and signs with DIR/signing.key.
+ * The desk's selection (versions named by id and modified, POST
+ * /liaison/export) is read the same way: the gate's page of those ids, of
+ * which only the named versions are kept, so a selection narrows what the
+ * gate releases and never adds to it. Why each named version the gate did not
+ * release was withheld is asked of the gate again (clearance red, then an
+ * administrator's policy), as the desk's audience does.
  *
  * Import reads the whole file (bounded by EXCHANGE_MAX_FILE), verifies the
  * signature and digest, and finds the sending partner by the public key
@@ -24,14 +30,224 @@
 #include "audit/audit.h"
 #include "stix/stix.h"
 
-int exchange_export_file(struct store *s, const struct exchange_export *e, uint64_t *objects,
-                         struct lia_err *err)
+/* A version asked for by name, and what became of it. */
+enum { PICK_OPEN, PICK_SENT, PICK_CLEARANCE, PICK_MARKING };
+struct pick {
+    const char *id;
+    const char *modified; /* as given; NULL: an object without versions */
+    int64_t at;           /* modified in microseconds; 0 without */
+    int state;
+};
+
+static int pick_cmp(const void *x, const void *y)
 {
-    *objects = 0;
+    const struct pick *a = x, *b = y;
+    int c = strcmp(a->id, b->id);
+    return c ? c : (a->at > b->at) - (a->at < b->at);
+}
+
+/* The picks checked, sorted and without repeats, in a. */
+static int picks_make(const struct exchange_export *e, struct arena *a, struct pick **out,
+                      size_t *n, struct lia_err *err)
+{
+    struct pick *p = arena_alloc(a, (e->n_picks ? e->n_picks : 1) * sizeof *p);
+    if (!p)
+        return lia_err_set(err, LIA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < e->n_picks; i++) {
+        const struct exchange_pick *q = &e->picks[i];
+        if (!q->id || !stix_is_valid_id(q->id, strlen(q->id)))
+            return lia_err_set(err, LIA_EINVAL, "objects[%zu]: '%.100s' is not a STIX id", i,
+                               q->id ? q->id : "");
+        p[i] = (struct pick){.id = q->id, .modified = q->modified};
+        int digits;
+        if (q->modified &&
+            stix_parse_timestamp(q->modified, strlen(q->modified), &p[i].at, &digits, err))
+            return lia_err_set(err, LIA_EINVAL, "objects[%zu].modified: %s", i, err->msg);
+    }
+    qsort(p, e->n_picks, sizeof *p, pick_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < e->n_picks; i++)
+        if (k == 0 || pick_cmp(&p[k - 1], &p[i]) != 0)
+            p[k++] = p[i];
+    *out = p;
+    *n = k;
+    return 0;
+}
+
+/* The open pick of p[0..n) that row r is, or NULL. */
+static struct pick *pick_of(struct pick *p, size_t n, const struct store_row *r)
+{
+    int64_t at = 0;
+    int digits;
+    struct lia_err ignored;
+    if (r->modified &&
+        stix_parse_timestamp(r->modified, strlen(r->modified), &at, &digits, &ignored))
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (p[i].state == PICK_OPEN && !strcmp(p[i].id, r->id) && p[i].at == at &&
+            !p[i].modified == !r->modified)
+            return &p[i];
+    return NULL;
+}
+
+/* What a page of the export's reading is handed to (its rows may be reordered and cut). */
+typedef int (*page_fn)(void *ctx, struct store_row *rows, size_t n, struct lia_err *err);
+
+/* Every version of coll that pol releases and f selects (its after_key and limit set here),
+ * a page of 1,000 at a time, each handed to fn. */
+static int read_pages(struct store *s, const struct store_policy *pol, int64_t coll,
+                      struct store_filter f, bool with_json, page_fn fn, void *ctx,
+                      struct lia_err *err)
+{
+    bool more = true;
+    int rc = 0;
+    f.after_key = 0;
+    f.limit = 1000;
+    while (rc == 0 && more) {
+        struct arena pa;
+        arena_init(&pa, 0);
+        struct store_page page;
+        rc = store_query_objects(s, pol, coll, &f, with_json, &pa, &page, err);
+        more = rc == 0 && page.more;
+        if (rc == 0 && page.n)
+            f.after_key = page.rows[page.n - 1].date_added;
+        rc = rc ? rc : fn(ctx, page.rows, page.n, err);
+        arena_release(&pa);
+    }
+    return rc;
+}
+
+#define PICKS_PER_QUERY 64
+
+/* One query's picks: the rows that are picks are marked `as` and handed on to take. */
+struct picks_chunk {
+    struct pick *p;
+    size_t n;
+    int as;
+    page_fn take;
+    void *ctx;
+};
+
+static int picks_page(void *ctx, struct store_row *rows, size_t n, struct lia_err *err)
+{
+    struct picks_chunk *c = ctx;
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct pick *hit = pick_of(c->p, c->n, &rows[i]);
+        if (hit) {
+            hit->state = c->as;
+            rows[kept++] = rows[i];
+        }
+    }
+    return c->take && kept ? c->take(c->ctx, rows, kept, err) : 0;
+}
+
+/* Reads through policy pol the open picks of p[0..n) from collection coll, a few ids per query
+ * (every version of those ids, kept only when picked), marks each found `as`, and hands the
+ * rows found to take (when not NULL) page by page. */
+static int picks_read(struct store *s, const struct store_policy *pol, int64_t coll, struct pick *p,
+                      size_t n, int as, page_fn take, void *ctx, struct lia_err *err)
+{
+    int rc = 0;
+    for (size_t at = 0; at < n && rc == 0; at += PICKS_PER_QUERY) {
+        struct picks_chunk c = {.p = p + at,
+                                .n = n - at < PICKS_PER_QUERY ? n - at : PICKS_PER_QUERY,
+                                .as = as,
+                                .take = take,
+                                .ctx = ctx};
+        const char *ids[PICKS_PER_QUERY];
+        size_t k = 0;
+        for (size_t i = 0; i < c.n; i++)
+            if (c.p[i].state == PICK_OPEN && (k == 0 || strcmp(ids[k - 1], c.p[i].id)))
+                ids[k++] = c.p[i].id;
+        struct store_filter f = {.ids = ids, .n_ids = k, .version_sel = STORE_VER_ALL};
+        if (k)
+            rc = read_pages(s, pol, coll, f, take != NULL, picks_page, &c, err);
+    }
+    return rc;
+}
+
+/* The file as it is made: every version the gate released, named in the ticket. */
+struct export_run {
+    const struct exchange_export *e;
+    const struct store_collection *col;
+    struct dbuf bundle;
+    struct audit_ticket ticket;
+    uint64_t objects;
+};
+
+static int export_take(void *ctx, struct store_row *rows, size_t n, struct lia_err *err)
+{
+    struct export_run *x = ctx;
+    for (size_t i = 0; i < n && !x->e->preview; i++) {
+        int w = dbuf_puts(&x->bundle, x->objects + i ? "," : "");
+        w = w ? w : dbuf_append(&x->bundle, rows[i].json, rows[i].json_len);
+        if (w)
+            return lia_err_set(err, LIA_ETOOBIG, "export larger than %zu bytes",
+                               (size_t)EXCHANGE_MAX_FILE);
+        exchange_progress_add(x->e->progress, 1, rows[i].json_len);
+    }
+    x->objects += n;
+    return x->e->preview ? 0 : audit_ticket_add(&x->ticket, x->col->id, "export", rows, n, err);
+}
+
+/* Why the picks the recipient was not given were withheld, asked of the gate itself: given
+ * with clearance red (its clearance), seen by an administrator (the markings), or neither (not
+ * in the collection). */
+static int withheld_count(struct store *s, const struct store_policy *pol, int64_t coll,
+                          struct pick *p, size_t n, struct exchange_export_counts *out,
+                          struct lia_err *err)
+{
+    struct store_policy red = *pol, all = {.all = true, .clearance = STORE_TLP_RED};
+    red.clearance = STORE_TLP_RED;
+    int rc = picks_read(s, &red, coll, p, n, PICK_CLEARANCE, NULL, NULL, err);
+    rc = rc ? rc : picks_read(s, &all, coll, p, n, PICK_MARKING, NULL, NULL, err);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        out->withheld_clearance += p[i].state == PICK_CLEARANCE;
+        out->withheld_marking += p[i].state == PICK_MARKING;
+        out->withheld_unknown += p[i].state == PICK_OPEN;
+    }
+    return rc;
+}
+
+/* The signed file of the bundle made, with our latest checkpoint and key rotation notice. */
+static int export_sign(struct store *s, const struct export_run *x, const struct store_partner *p,
+                       const char *instance, const unsigned char sk[64], struct arena *a,
+                       struct dbuf *file, struct lia_err *err)
+{
+    struct exchange_header h;
+    memset(&h, 0, sizeof h);
+    snprintf(h.sender, sizeof h.sender, "%s", instance);
+    lia_format_ts(lia_now_us(), 6, h.created);
+    snprintf(h.collection, sizeof h.collection, "%s", x->col->id);
+    snprintf(h.recipient, sizeof h.recipient, "%s", p->identity_id);
+    h.objects = (int64_t)x->objects;
+    char *cp = NULL;
+    if (audit_checkpoint_current(s, a, &cp, NULL) == 0)
+        snprintf(h.checkpoint, sizeof h.checkpoint, "%s", cp);
+    struct dbuf notice;
+    dbuf_init(&notice, 8192);
+    int rc = exchange_rotation_current(x->e->data_dir, sk, &notice, err);
+    if (rc == 0 && notice.len)
+        h.rotation = notice.ptr;
+    rc = rc ? rc : exchange_signed_build(sk, &h, x->bundle.ptr, x->bundle.len, file, err);
+    dbuf_release(&notice);
+    return rc;
+}
+
+int exchange_export_file(struct store *s, const struct exchange_export *e,
+                         struct exchange_export_counts *n, struct lia_err *err)
+{
+    memset(n, 0, sizeof *n);
     struct arena a;
     arena_init(&a, 0);
-    struct store_partner p;
-    int rc = store_partner_get(s, e->partner, NULL, NULL, &a, &p, err);
+    /* The picks first: a malformed one is said before anything else. */
+    struct pick *picks = NULL;
+    size_t n_picks = 0;
+    int rc = e->picks ? picks_make(e, &a, &picks, &n_picks, err) : 0;
+    n->picks = n_picks;
+    struct store_partner p = {0};
+    rc = rc ? rc : store_partner_get(s, e->partner, NULL, NULL, &a, &p, err);
     struct store_policy pol = {.all = false, .partner = e->partner, .clearance = p.clearance};
     struct store_collection col;
     if (rc == 0 && store_collection_get(s, &pol, e->collection, &a, &col, err) != 0)
@@ -43,83 +259,57 @@ int exchange_export_file(struct store *s, const struct exchange_export *e, uint6
         rc = store_meta_get(s, "instance_identity", &a, &instance, err);
     unsigned char sk[64];
     bool have_key = false;
-    if (rc == 0)
-        have_key = (rc = exchange_load_secret_key(e->data_dir, sk, err)) == 0;
-    struct dbuf bundle;
-    dbuf_init(&bundle, EXCHANGE_MAX_FILE);
+    if (rc == 0) {
+        if (!e->data_dir)
+            rc = lia_err_set(err, LIA_ENOTFOUND, "no data directory to read signing.key from");
+        else
+            have_key = (rc = exchange_load_secret_key(e->data_dir, sk, err)) == 0;
+        if (rc == LIA_ENOTFOUND)
+            rc = lia_err_set(err, LIA_EUNSUPPORTED,
+                             "this instance has no signing key (%s/signing.key, which `liaison "
+                             "init` makes), so it cannot sign a bundle file",
+                             e->data_dir ? e->data_dir : "DIR");
+    }
+    struct export_run x = {.e = e, .col = &col};
+    dbuf_init(&x.bundle, EXCHANGE_MAX_FILE);
     char bid[64];
     stix_new_id("bundle", bid, sizeof bid);
-    if (rc == 0 && dbuf_printf(&bundle, "{\"type\":\"bundle\",\"id\":\"%s\",\"objects\":[", bid))
+    if (rc == 0 && !e->preview &&
+        dbuf_printf(&x.bundle, "{\"type\":\"bundle\",\"id\":\"%s\",\"objects\":[", bid))
         rc = lia_err_set(err, LIA_ENOMEM, "out of memory");
     /* What the file discloses, named as it is read (audit/ticket.c). */
-    struct audit_ticket ticket = {0};
-    if (rc == 0)
-        rc = audit_ticket_init(&ticket, AUDIT_ROUTE_EXPORT, "cli", p.identity_id, err);
-    int64_t after = 0;
-    bool more = rc == 0;
-    while (rc == 0 && more) {
-        struct arena pa;
-        arena_init(&pa, 0);
-        struct store_filter f = {.added_after = e->since,
-                                 .after_key = after,
-                                 .version_sel = STORE_VER_ALL,
-                                 .limit = 1000};
-        struct store_page page;
-        rc = store_query_objects(s, &pol, col.rid, &f, true, &pa, &page, err);
-        for (size_t i = 0; rc == 0 && i < page.n; i++) {
-            const struct store_row *r = &page.rows[i];
-            int w = dbuf_puts(&bundle, *objects ? "," : "");
-            w = w ? w : dbuf_append(&bundle, r->json, r->json_len);
-            if (w)
-                rc = lia_err_set(err, LIA_ETOOBIG, "export larger than %zu bytes",
-                                 (size_t)EXCHANGE_MAX_FILE);
-            (*objects)++;
-            exchange_progress_add(e->progress, 1, r->json_len);
-        }
-        if (rc == 0)
-            rc = audit_ticket_add(&ticket, col.id, "export", page.rows, page.n, err);
-        more = rc == 0 && page.more;
-        if (rc == 0 && page.n)
-            after = page.rows[page.n - 1].date_added;
-        arena_release(&pa);
+    if (rc == 0 && !e->preview)
+        rc = audit_ticket_init(&x.ticket, AUDIT_ROUTE_EXPORT, e->actor ? e->actor : "cli",
+                               p.identity_id, err);
+    if (rc == 0 && e->picks) {
+        rc = picks_read(s, &pol, col.rid, picks, n_picks, PICK_SENT, export_take, &x, err);
+        rc = rc ? rc : withheld_count(s, &pol, col.rid, picks, n_picks, n, err);
+    } else if (rc == 0) {
+        struct store_filter f = {.added_after = e->since, .version_sel = STORE_VER_ALL};
+        rc = read_pages(s, &pol, col.rid, f, !e->preview, export_take, &x, err);
     }
-    if (rc == 0 && dbuf_puts(&bundle, "]}"))
+    n->objects = x.objects;
+    if (rc == 0 && !e->preview && dbuf_puts(&x.bundle, "]}"))
         rc = lia_err_set(err, LIA_ETOOBIG, "export too large");
     /* The disclosure is on record before the file exists (invariant 5), and the file carries
      * our latest signed audit checkpoint, that record included (audit/anchor.c). */
-    struct audit_recorder recorder;
-    audit_recorder_init(&recorder, s);
-    if (rc == 0)
-        rc = audit_ticket_commit(&recorder, &ticket, err);
-    audit_recorder_release(&recorder);
-    if (rc == 0 && !audit_ticket_sendable(&ticket))
+    struct audit_recorder own; /* when the caller has none (the CLI) */
+    audit_recorder_init(&own, s);
+    if (rc == 0 && !e->preview)
+        rc = audit_ticket_commit(e->recorder ? e->recorder : &own, &x.ticket, err);
+    audit_recorder_release(&own);
+    if (rc == 0 && !audit_ticket_sendable(&x.ticket))
         rc = lia_err_set(err, LIA_EINTERNAL, "the export's disclosure is not on record");
-    audit_ticket_release(&ticket);
+    audit_ticket_release(&x.ticket);
     struct dbuf file;
     dbuf_init(&file, EXCHANGE_MAX_FILE + 65536);
-    if (rc == 0) {
-        struct exchange_header h;
-        memset(&h, 0, sizeof h);
-        snprintf(h.sender, sizeof h.sender, "%s", instance);
-        lia_format_ts(lia_now_us(), 6, h.created);
-        snprintf(h.collection, sizeof h.collection, "%s", col.id);
-        snprintf(h.recipient, sizeof h.recipient, "%s", p.identity_id);
-        h.objects = (int64_t)*objects;
-        char *cp = NULL;
-        if (audit_checkpoint_current(s, &a, &cp, NULL) == 0)
-            snprintf(h.checkpoint, sizeof h.checkpoint, "%s", cp);
-        struct dbuf notice;
-        dbuf_init(&notice, 8192);
-        rc = exchange_rotation_current(e->data_dir, sk, &notice, err);
-        if (rc == 0 && notice.len)
-            h.rotation = notice.ptr;
-        rc = rc ? rc : exchange_signed_build(sk, &h, bundle.ptr, bundle.len, &file, err);
-        dbuf_release(&notice);
-    }
+    struct dbuf *into = e->out_path ? &file : e->out;
+    if (rc == 0 && !e->preview)
+        rc = export_sign(s, &x, &p, instance, sk, &a, into, err);
     if (have_key)
         sodium_memzero(sk, sizeof sk);
-    dbuf_release(&bundle);
-    if (rc == 0)
+    dbuf_release(&x.bundle);
+    if (rc == 0 && !e->preview && e->out_path)
         rc = lia_write_file(e->out_path, file.ptr, file.len, 0600, err);
     dbuf_release(&file);
     arena_release(&a);

@@ -59,8 +59,11 @@ export function whenUnauthorized(fn) {
   onUnauthorized = fn;
 }
 
-/** One request. Resolves to the parsed JSON body; rejects with ApiError. */
-export async function call(path, { method = 'GET', accept = TAXII, body, contentType, token } = {}) {
+/**
+ * One request. Resolves to the parsed JSON body (with file: {blob, headers}, for a download);
+ * rejects with ApiError.
+ */
+export async function call(path, { method = 'GET', accept = TAXII, body, contentType, token, file = false } = {}) {
   const tok = token ?? getToken();
   const headers = { Accept: accept };
   if (tok) headers.Authorization = 'Bearer ' + tok;
@@ -75,6 +78,10 @@ export async function call(path, { method = 'GET', accept = TAXII, body, content
       cache: 'no-store',
       referrerPolicy: 'no-referrer',
     });
+    if (file && res.ok) {
+      const blob = await res.blob();
+      return { blob, headers: res.headers };
+    }
     text = await res.text();
   } catch {
     // fetch rejects only when no answer came (server down, network cut): said as such, never
@@ -187,5 +194,14 @@ export const liaison = {
   /** verb: extend ({days, reason}) or delete ({reason}). */
   reviewAct: (cid, id, verb, body) =>
     jsonCall('/liaison/review/' + enc(cid) + '/' + enc(id) + '/' + enc(verb), 'POST', body),
+  /** Sharing groups: every one, with its members, for an administrator. */
+  groups: () => jsonCall('/liaison/groups', 'GET'),
+  /**
+   * A signed bundle file of chosen versions for a partner ({for, collection, objects, preview}):
+   * preview answers {selected, recipients: [{name, objects, withheld}]}; otherwise {blob,
+   * headers}, the file.
+   */
+  exportSigned: (body) => (body.preview ? jsonCall('/liaison/export', 'POST', body)
+    : call('/liaison/export', { method: 'POST', accept: 'application/octet-stream', contentType: JSON_TYPE, body, file: true })),
   watchEvents: (id, params) => jsonCall('/liaison/watches/' + enc(id) + '/events' + query(params), 'GET'),
 };

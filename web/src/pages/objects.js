@@ -8,6 +8,7 @@ import { taxii, liaison } from '../api.js';
 import { tlpOf, TLP_LEVELS } from '../stix.js';
 import { loading, markingBadges, creator, grading, nameCell, typeLabel, foldable } from '../ui.js';
 import { uuid4 } from './edit.js';
+import { signedExportPanel } from '../signedexport.js';
 
 const PER_PAGE = ['10', '50', '200'];
 const SORTS = ['added_asc', 'added_desc', 'modified_desc', 'modified_asc'];
@@ -78,9 +79,13 @@ export default {
     const chosen = new Map();
     const exportBtn = h('button', { type: 'button', id: 'export-selected', disabled: true }, t('export_selected', { n: 0 }));
     const clearBtn = h('button', { type: 'button', id: 'clear-selected', disabled: true }, t('clear_selected'));
+    // An administrator may also make the signed file for a partner (signedexport.js).
+    const me = ctx.session.me;
+    const signed = me.kind === 'admin' && !me.read_only ? signedExportPanel(cid, chosen, ctx) : null;
     const showChosen = () => {
       exportBtn.textContent = t('export_selected', { n: chosen.size });
       exportBtn.disabled = clearBtn.disabled = chosen.size === 0;
+      if (signed) signed.update();
     };
     // A STIX 2.1 bundle of the chosen versions, saved by the browser (nothing leaves it).
     exportBtn.addEventListener('click', () => {
@@ -103,7 +108,7 @@ export default {
       coll.can_write && !ctx.session.me.read_only
         ? h('p', { class: 'obj-actions' }, h('a', { href: '/collections/' + encodeURIComponent(cid) + '/new', 'data-link': true, class: 'button', id: 'new-object' }, t('new_object'))) : null,
       coll.description ? h('p', { class: 'desc' }, bidi(coll.description)) : null,
-      form, h('p', { class: 'bulk', id: 'bulk' }, exportBtn, ' ', clearBtn), table, pager);
+      form, h('p', { class: 'bulk', id: 'bulk' }, exportBtn, ' ', clearBtn), signed ? signed.element : null, table, pager);
 
 
     const showPage = async (cursor) => {
