@@ -11,7 +11,10 @@
  * versions, never grants them. The preview ("preview": true) answers what the file would
  * hold, per recipient, and why the rest is withheld, without writing anything:
  *   {"for", "group"?, "collection", "selected", "recipients": [{"name", "identity",
- *    "clearance", "granted", "objects", "withheld": {"clearance", "marking", "unknown"}}]}
+ *    "clearance", "granted", "disabled", "objects", "definitions",
+ *    "withheld": {"clearance", "marking", "unknown"}}]}
+ * "definitions" counts the marking-definitions (REL TO, groups) the released versions name,
+ * which travel with them though not selected, as the gate releases them.
  * A group's preview lists each current member; its files are asked for one member at a time
  * (one file, one recipient, one disclosure record: as `liaison export --for GROUP` writes one
  * file per member). The file answers as a download (Content-Disposition: attachment) with the
@@ -129,8 +132,10 @@ static int fail_export(struct api_call *c, const struct store_partner *p, const 
     if (err->code == LIA_ENOTFOUND)
         return api_fail(c, 422, "Unprocessable request",
                         "partner %s may not read collection %s: grant it read first (`liaison "
-                        "collection grant`); nothing exported",
-                        p->name, coll);
+                        "grant --collection %s --partner %s --read`); nothing exported",
+                        p->name, coll, coll, p->name);
+    if (err->code == LIA_ECONFLICT)
+        return api_fail(c, 422, "Unprocessable request", "%s", err->msg);
     if (err->code == LIA_EUNSUPPORTED)
         return api_fail(c, 409, "Conflict", "%s", err->msg);
     return api_fail_err(c, err);
@@ -145,10 +150,12 @@ static int put_recipient(struct dbuf *b, const struct store_partner *p, bool gra
     rc = rc ? rc : dbuf_json_string(b, p->identity_id, strlen(p->identity_id));
     return rc ? rc
               : dbuf_printf(b,
-                            ",\"clearance\":\"%s\",\"granted\":%s,\"objects\":%llu,\"withheld\":"
+                            ",\"clearance\":\"%s\",\"granted\":%s,\"disabled\":%s,\"objects\":%llu,"
+                            "\"definitions\":%llu,\"withheld\":"
                             "{\"clearance\":%llu,\"marking\":%llu,\"unknown\":%llu}}",
                             access_tlp_name(p->clearance), granted ? "true" : "false",
-                            (unsigned long long)n->objects,
+                            p->disabled ? "true" : "false", (unsigned long long)n->objects,
+                            (unsigned long long)n->carried,
                             (unsigned long long)n->withheld_clearance,
                             (unsigned long long)n->withheld_marking,
                             (unsigned long long)n->withheld_unknown);
@@ -241,6 +248,9 @@ static void download(struct api_call *c, const struct export_ask *q,
     http_add_header(c->resp, "Content-Disposition", disp);
     http_add_header(c->resp, "X-Liaison-Export-Objects", objects);
     http_add_header(c->resp, "X-Liaison-Export-Withheld", withheld);
+    const char *carried = arena_printf(c->req->arena, "%llu", (unsigned long long)k.carried);
+    if (carried)
+        http_add_header(c->resp, "X-Liaison-Export-Definitions", carried);
     c->resp->status = 200;
     c->resp->content_type = "application/octet-stream";
 }
@@ -269,7 +279,10 @@ static void answer(struct api_call *c, const struct export_ask *q)
                               "name (the preview lists them)",
                               group);
     if (ps[0].disabled)
-        return (void)api_fail(c, 409, "Conflict", "partner %s is disabled", ps[0].name);
+        return (void)api_fail(c, 409, "Conflict",
+                              "partner %s is disabled: nothing goes to it until `liaison partner "
+                              "enable` (nothing exported)",
+                              ps[0].name);
     download(c, q, &col, &ps[0]);
 }
 

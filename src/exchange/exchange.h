@@ -173,15 +173,16 @@ struct exchange_export {
  * clearance; its markings (REL TO, TLP:RED recipients, a sharing group) do not name the
  * recipient; not in the collection at all. */
 struct exchange_export_counts {
-    uint64_t objects;
-    uint64_t picks; /* distinct versions asked for by name */
+    uint64_t objects; /* versions in the file (with picks: of those named) */
+    uint64_t picks;   /* distinct versions asked for by name */
+    uint64_t carried; /* with picks: marking-definitions they name, added (REL TO, groups) */
     uint64_t withheld_clearance, withheld_marking, withheld_unknown;
 };
 /* Writes the signed file of what the partner may receive (through the one gate) to out_path
  * or out, and audits the disclosure before the file exists; with preview, only counts. The
  * secret key is read from data_dir and wiped before returning. LIA_ENOTFOUND when the partner
  * has no read right on the collection (or either does not exist), LIA_EINVAL for a malformed
- * pick, LIA_EUNSUPPORTED when data_dir holds no signing key, LIA_ETOOBIG past the file's or
+ * pick, LIA_ECONFLICT when picks were named and none may go to the partner, LIA_EUNSUPPORTED when data_dir holds no signing key, LIA_ETOOBIG past the file's or
  * out's limit. */
 int exchange_export_file(struct store *s, const struct exchange_export *e,
                          struct exchange_export_counts *n, struct lia_err *err);

@@ -60,9 +60,12 @@ static int picks_make(const struct exchange_export *e, struct arena *a, struct p
                                q->id ? q->id : "");
         p[i] = (struct pick){.id = q->id, .modified = q->modified};
         int digits;
+        struct lia_err why;
+        lia_err_clear(&why);
         if (q->modified &&
-            stix_parse_timestamp(q->modified, strlen(q->modified), &p[i].at, &digits, err))
-            return lia_err_set(err, LIA_EINVAL, "objects[%zu].modified: %s", i, err->msg);
+            stix_parse_timestamp(q->modified, strlen(q->modified), &p[i].at, &digits, &why))
+            return lia_err_set(err, LIA_EINVAL, "objects[%zu].modified '%.40s': %s", i,
+                               q->modified, why.msg);
     }
     qsort(p, e->n_picks, sizeof *p, pick_cmp);
     size_t k = 0;
@@ -72,6 +75,13 @@ static int picks_make(const struct exchange_export *e, struct arena *a, struct p
     *out = p;
     *n = k;
     return 0;
+}
+
+/* An object with one version only: an SCO (no version stored), or a marking-definition (its
+ * version stored is its created; it has no modified, so the desk names it with none). */
+static bool unversioned(const struct store_row *r)
+{
+    return !r->modified || !strncmp(r->id, "marking-definition--", 20);
 }
 
 /* The open pick of p[0..n) that row r is, or NULL. */
@@ -84,8 +94,8 @@ static struct pick *pick_of(struct pick *p, size_t n, const struct store_row *r)
         stix_parse_timestamp(r->modified, strlen(r->modified), &at, &digits, &ignored))
         return NULL;
     for (size_t i = 0; i < n; i++)
-        if (p[i].state == PICK_OPEN && !strcmp(p[i].id, r->id) && p[i].at == at &&
-            !p[i].modified == !r->modified)
+        if (p[i].state == PICK_OPEN && !strcmp(p[i].id, r->id) &&
+            (p[i].modified ? r->modified && p[i].at == at : unversioned(r)))
             return &p[i];
     return NULL;
 }
@@ -167,6 +177,55 @@ static int picks_read(struct store *s, const struct store_policy *pol, int64_t c
     return rc;
 }
 
+/* The marking-definitions the chosen versions name (TLP's aside): they travel with them, as
+ * in a whole collection's file, or the recipient could not apply the REL TO and group markings
+ * they say. Bounded: one selection names at most EXPORT_MAX_REFS distinct definitions. */
+#define EXPORT_MAX_REFS 256
+struct export_refs {
+    struct arena *a;
+    const char *ids[EXPORT_MAX_REFS];
+    size_t n;
+};
+
+static int ref_add(struct export_refs *r, json_t *ref, struct lia_err *err)
+{
+    const char *id = json_string_value(ref);
+    if (!id || strncmp(id, "marking-definition--", 20) || access_tlp_of_marking(id) != STORE_TLP_NONE)
+        return 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (!strcmp(r->ids[i], id))
+            return 0;
+    if (r->n == EXPORT_MAX_REFS)
+        return lia_err_set(err, LIA_ETOOBIG,
+                           "the selection names more than %d marking-definitions; export fewer "
+                           "objects at a time",
+                           EXPORT_MAX_REFS);
+    r->ids[r->n] = arena_printf(r->a, "%s", id);
+    return r->ids[r->n++] ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+}
+
+/* Adds the definitions row names in object_marking_refs and granular_markings. */
+static int refs_of_row(struct export_refs *r, const struct store_row *row, struct lia_err *err)
+{
+    json_error_t je;
+    json_t *o = json_loadb(row->json, row->json_len, 0, &je);
+    if (!o)
+        return lia_err_set(err, LIA_EINTERNAL, "stored version of %s does not parse", row->id);
+    size_t i;
+    json_t *v;
+    int rc = 0;
+    json_array_foreach(json_object_get(o, "object_marking_refs"), i, v)
+    {
+        rc = rc ? rc : ref_add(r, v, err);
+    }
+    json_array_foreach(json_object_get(o, "granular_markings"), i, v)
+    {
+        rc = rc ? rc : ref_add(r, json_object_get(v, "marking_ref"), err);
+    }
+    json_decref(o);
+    return rc;
+}
+
 /* The file as it is made: every version the gate released, named in the ticket. */
 struct export_run {
     const struct exchange_export *e;
@@ -174,11 +233,17 @@ struct export_run {
     struct dbuf bundle;
     struct audit_ticket ticket;
     uint64_t objects;
+    struct export_refs *refs; /* when not NULL, the definitions the rows name are kept here */
 };
 
 static int export_take(void *ctx, struct store_row *rows, size_t n, struct lia_err *err)
 {
     struct export_run *x = ctx;
+    for (size_t i = 0; i < n && x->refs; i++) {
+        int rc = refs_of_row(x->refs, &rows[i], err);
+        if (rc)
+            return rc;
+    }
     for (size_t i = 0; i < n && !x->e->preview; i++) {
         int w = dbuf_puts(&x->bundle, x->objects + i ? "," : "");
         w = w ? w : dbuf_append(&x->bundle, rows[i].json, rows[i].json_len);
@@ -208,6 +273,26 @@ static int withheld_count(struct store *s, const struct store_policy *pol, int64
         out->withheld_unknown += p[i].state == PICK_OPEN;
     }
     return rc;
+}
+
+/* The definitions refs holds that the selection did not name, as the gate releases them to
+ * the recipient, added to the file (one the gate withholds stays out: the recipient then
+ * releases what names it to no one, never to more). */
+static int carry_definitions(struct store *s, const struct store_policy *pol, int64_t coll,
+                             const struct pick *picks, size_t n_picks, struct export_refs *refs,
+                             struct export_run *x, struct lia_err *err)
+{
+    struct pick more[EXPORT_MAX_REFS];
+    size_t k = 0;
+    for (size_t i = 0; i < refs->n; i++) {
+        bool named = false;
+        for (size_t j = 0; j < n_picks && !named; j++)
+            named = !strcmp(picks[j].id, refs->ids[i]);
+        if (!named)
+            more[k++] = (struct pick){.id = refs->ids[i], .state = PICK_OPEN};
+    }
+    qsort(more, k, sizeof *more, pick_cmp);
+    return k ? picks_read(s, pol, coll, more, k, PICK_SENT, export_take, x, err) : 0;
 }
 
 /* The signed file of the bundle made, with our latest checkpoint and key rotation notice. */
@@ -282,13 +367,28 @@ int exchange_export_file(struct store *s, const struct exchange_export *e,
         rc = audit_ticket_init(&x.ticket, AUDIT_ROUTE_EXPORT, e->actor ? e->actor : "cli",
                                p.identity_id, err);
     if (rc == 0 && e->picks) {
+        struct export_refs refs = {.a = &a};
+        x.refs = &refs;
         rc = picks_read(s, &pol, col.rid, picks, n_picks, PICK_SENT, export_take, &x, err);
         rc = rc ? rc : withheld_count(s, &pol, col.rid, picks, n_picks, n, err);
+        n->objects = x.objects;
+        x.refs = NULL;
+        rc = rc ? rc : carry_definitions(s, &pol, col.rid, picks, n_picks, &refs, &x, err);
+        n->carried = x.objects - n->objects;
+        if (rc == 0 && !e->preview && n->objects == 0)
+            rc = lia_err_set(err, LIA_ECONFLICT,
+                             "none of the %zu versions selected may go to %s (withheld: %llu "
+                             "above its clearance, %llu whose markings do not name it, %llu not "
+                             "in the collection); nothing exported",
+                             n_picks, p.name, (unsigned long long)n->withheld_clearance,
+                             (unsigned long long)n->withheld_marking,
+                             (unsigned long long)n->withheld_unknown);
     } else if (rc == 0) {
         struct store_filter f = {.added_after = e->since, .version_sel = STORE_VER_ALL};
         rc = read_pages(s, &pol, col.rid, f, !e->preview, export_take, &x, err);
     }
-    n->objects = x.objects;
+    if (!e->picks)
+        n->objects = x.objects;
     if (rc == 0 && !e->preview && dbuf_puts(&x.bundle, "]}"))
         rc = lia_err_set(err, LIA_ETOOBIG, "export too large");
     /* The disclosure is on record before the file exists (invariant 5), and the file carries

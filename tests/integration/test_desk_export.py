@@ -240,6 +240,66 @@ class DeskExport(TaxiiCase):
         self.assertEqual(self.audit_lines(), before)
         self.assertEqual(self.manifest(), self.stored)
 
+    def test_4_definitions_travel_with_what_names_them(self):
+        # A REL TO naming Bamako: an object under it carries its definition to Bamako.
+        rel_bko = dict(self.rel_was, id="marking-definition--%s" % uuid.uuid4(), name="REL TO Bamako",
+                       extensions={RELEASABILITY: {"extension_type": "property-extension",
+                                                   "rel_to": [self.id["Bamako"]]}})
+        for_bko = report("for Bamako only", [TLP["green"], rel_bko["id"]])
+        st, _, j = self.srv.post_objects(self.cells, [rel_bko, for_bko])
+        self.assertEqual((st, j["failure_count"]), (202, 0), j)
+        ask = {"for": "Bamako", "collection": "cells", "preview": True}
+        # A marking-definition has no modified: the page names it with null.
+        st, _, b = self.export(dict(ask, objects=[{"id": rel_bko["id"], "modified": None}]))
+        r = json.loads(b)["recipients"][0]
+        self.assertEqual((st, r["objects"], r["withheld"]["unknown"]), (200, 1, 0), b)
+        st, _, b = self.export(dict(ask, objects=[pick(for_bko)]))
+        r = json.loads(b)["recipients"][0]
+        self.assertEqual((st, r["objects"], r["definitions"], r["disabled"]), (200, 1, 1, False), b)
+        before = self.exports_listed()
+        st, hd, data = self.export({"for": "Bamako", "collection": "cells", "objects": [pick(for_bko)]})
+        self.assertEqual(st, 200, data[:300])
+        self.assertEqual((hd["X-Liaison-Export-Objects"], hd["X-Liaison-Export-Definitions"]), ("1", "1"))
+        _, bundle = signed_parts(data)
+        self.assertEqual({o["id"] for o in bundle["objects"]}, {for_bko["id"], rel_bko["id"]})
+        # The definition is on the disclosure record too; a REL TO naming another stays home.
+        self.assertEqual(self.exports_listed() - before,
+                         {(for_bko["id"], for_bko["modified"]), (rel_bko["id"], rel_bko["created"])})
+        self.assertNotIn(self.rel_was["id"].encode(), data)
+        run_cli("audit", "verify", "--data", self.alg.path)
+
+    def test_5_nothing_to_send_is_said_not_signed(self):
+        before = self.audit_lines()
+        nowhere = {"for": "Bamako", "collection": "cells",
+                   "objects": [pick(self.o["amber"]),
+                               {"id": "report--%s" % uuid.uuid4(), "modified": None}]}
+        st, _, b = self.export(nowhere)
+        d = json.loads(b)["description"]
+        self.assertEqual(st, 422, b)
+        self.assertIn("none of the 2 versions selected may go to Bamako", d)
+        self.assertIn("1 above its clearance", d)
+        # A bad timestamp is named once, with what was given.
+        st, _, b = self.export({"for": "Bamako", "collection": "cells",
+                                "objects": [{"id": self.o["clear"]["id"], "modified": "yesterday"}]})
+        d = json.loads(b)["description"]
+        self.assertEqual(st, 400, b)
+        self.assertIn("'yesterday'", d)
+        self.assertEqual(d.count("objects[0]"), 1, d)
+        # A disabled partner: the preview says so, the file is refused naming the way back.
+        run_cli("partner", "disable", "--data", self.alg.path, "Washington")
+        try:
+            ask = {"for": "Washington", "collection": "cells", "objects": [pick(self.o["clear"])]}
+            st, _, b = self.export(dict(ask, preview=True))
+            self.assertEqual((st, json.loads(b)["recipients"][0]["disabled"]), (200, True), b)
+            st, _, b = self.export(ask)
+            self.assertEqual(st, 409, b)
+            self.assertIn("partner enable", json.loads(b)["description"])
+        finally:
+            run_cli("partner", "enable", "--data", self.alg.path, "Washington")
+        # Only the disable and enable themselves are on record: nothing was disclosed.
+        added = [json.loads(x)["action"] for x in self.audit_lines()[len(before):]]
+        self.assertEqual(added, ["partner.update", "partner.update"])
+
 
 if __name__ == "__main__":
     harness.main()

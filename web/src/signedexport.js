@@ -43,7 +43,7 @@ function save(file, fallback) {
 export function signedExportPanel(cid, chosen, ctx) {
   const pick = h('select', { id: 'export-for', name: 'export-for' },
     h('option', { value: '' }, t('export_for_pick')));
-  const partners = [...ctx.session.partners.values()].map((p) => p.name).sort();
+  const partners = [...ctx.session.partners.values()].filter((p) => !p.disabled).map((p) => p.name).sort();
   pick.append(h('optgroup', { label: t('export_partners') }, partners.map((n) => h('option', { value: n }, n))));
   const groups = h('optgroup', { label: t('export_groups') });
   pick.append(groups);
@@ -88,11 +88,13 @@ export function signedExportPanel(cid, chosen, ctx) {
       const why = withheldWords(r.withheld);
       const withheld = j.selected - r.objects;
       return h('li', { 'data-partner': r.name, 'data-objects': r.objects, 'data-withheld': withheld },
-        r.granted
-          ? [withName('export_summary', { n: r.objects, total: j.selected }, r.name),
-            withheld ? ['. ', h('strong', { class: 'export-withheld' }, t('export_withheld', { n: withheld })), why] : '. ' + t('export_none_withheld'),
-            ' ', downloadButton(r, body)]
-          : [bidi(r.name), t('list_sep'), t('export_not_granted')]);
+        r.disabled ? [bidi(r.name), t('list_sep'), t('export_disabled')]
+          : r.granted
+            ? [withName('export_summary', { n: r.objects, total: j.selected }, r.name),
+              withheld ? ['. ', h('strong', { class: 'export-withheld' }, t('export_withheld', { n: withheld })), why] : '. ' + t('export_none_withheld'),
+              r.definitions ? ['. ', t('export_definitions', { n: r.definitions })] : null,
+              ' ', downloadButton(r, body)]
+            : [bidi(r.name), t('list_sep'), t('export_not_granted')]);
     })));
   });
   return {
