@@ -59,6 +59,33 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
   };
   const row = (o) => `#releases tr[data-id="${o.id}"]`;
 
+  await step('a new person signs in the first time on the page with the one-time code', async () => {
+    const code = lastLine(cli('user', 'add', '--data', d, '--name', 'nadia', '--role', 'analyst'));
+    const first = async (c, p1, p2) => {
+      await page.goto(s.base + '/signin');
+      await page.fill('#person-name', 'nadia');
+      await page.check('#person-first');
+      assert(await page.isHidden('#person-password'), 'the password field gives way to the code');
+      await page.fill('#person-code', c);
+      await page.fill('#person-new', p1);
+      await page.fill('#person-new2', p2);
+      await page.click('#person-submit');
+    };
+    await first(code, PASSWORD, PASSWORD + 'x');
+    await page.waitForFunction(() => /differ/.test(document.querySelector('#person-error').textContent));
+    await first('not-the-code', PASSWORD, PASSWORD);
+    await page.waitForFunction(() => /one-time code is wrong/.test(document.querySelector('#person-error').textContent));
+    await first(code, PASSWORD, PASSWORD);
+    await page.waitForSelector('#role-person');
+    assert((await page.textContent('#role')).includes('nadia'), 'signed in as nadia');
+    await page.click('#sign-out');
+    // the code is spent; the new password is hers from now on
+    await first(code, PASSWORD, PASSWORD);
+    await page.waitForFunction(() => /refused/.test(document.querySelector('#person-error').textContent));
+    await signInAs('nadia');
+    await page.click('#sign-out');
+  });
+
   await step('an analyst signs in and is refused approving', async () => {
     await signInAs('amina');
     await page.click('nav a[href="/releases"]');
