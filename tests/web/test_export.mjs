@@ -128,6 +128,22 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
     await page.setViewportSize(DESKTOP);
   });
 
+  await step('a REL TO definition is at TLP:CLEAR in the list, and chosen alone it is sent as it is', async () => {
+    await page.goto(s.base + '/collections/cells?type=marking-definition');
+    await page.waitForSelector('#objects tbody tr');
+    const defs = await page.$$eval('#objects tbody tr', (els) => els.map((e) => [e.dataset.id, (e.querySelector('.tlp') || {}).dataset]));
+    assert(defs.length > 0 && defs.every(([id, d]) => id.startsWith('marking-definition--') && d && d.tlp === 'clear'),
+      'definitions at CLEAR, never the collection default: ' + JSON.stringify(defs));
+    const def = defs[0][0];
+    await page.check(`tr[data-id="${def}"] input.pick`);
+    await page.selectOption('#export-for', 'Paris');
+    await page.click('#export-signed');
+    const li = await page.waitForSelector('#export-preview li[data-partner="Paris"]');
+    const text = await li.textContent();
+    assert(!/not in this collection/.test(text), 'a definition (no modified) is found: ' + text);
+    await page.click('#clear-selected');
+  });
+
   await step('a partner and a read-only administrator do not see the control', async () => {
     const ro = lastLine(cli('token', 'issue', '--data', s.data, '--admin', '--read-only'));
     for (const tok of [w.tokens.Sahel, ro]) {

@@ -52,7 +52,9 @@ export function tlpBadge(level) {
 
 /** Every marking, plainly: the TLP badge, then other markings (named when known). */
 export function markingBadges(o, markingNames) {
-  const out = [tlpBadge(tlpOf(o))];
+  // A REL TO or group definition is at CLEAR unless marked, never at the collection's default
+  // (docs/markings.md).
+  const out = [tlpBadge(tlpOf(o) || (o.type === 'marking-definition' ? 'clear' : null))];
   for (const id of otherMarkings(o)) {
     const name = markingNames && markingNames.get(id);
     out.push(' ', h('span', { class: 'marking', title: id }, name ? bidi(name) : t('other_marking')));
