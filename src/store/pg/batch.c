@@ -4,7 +4,9 @@
  * has a fixed text, prepared once per session (no parsing or planning per batch): the rows,
  * inserted with ON CONFLICT DO NOTHING; the older and newer versions already stored, flagged;
  * the search and audience rows of those inserted; and for each row whether it was new and its
- * date_added (its own, or that of the version stored before).
+ * date_added (its own, or that of the version stored before). Then, in a second statement
+ * when there are any, the flow and place rows of the versions that were new (flows.c writes
+ * them one row per statement elsewhere).
  *
  * All parts of one statement see the table as it was before it, so the version flags among
  * rows of the same batch come from objects.c (PUT_LATER, PUT_EARLIER), those against stored
@@ -86,6 +88,138 @@ static void array_done(struct array *a, bool text)
     memcpy(a->b.ptr, h, sizeof h);
 }
 
+static int arrays_init(struct array *a, int n)
+{
+    int rc = 0;
+    for (int c = 0; c < n; c++) {
+        memset(&a[c], 0, sizeof a[c]);
+        dbuf_init(&a[c].b, 1u << 30);
+        rc = rc ? rc : dbuf_append(&a[c].b, "01234567890123456789", 20);
+    }
+    return rc;
+}
+
+/* Each array as a statement value of its type (text or bigint[]). */
+static void arrays_done(struct array *a, int n, const bool *text, struct store_val *v)
+{
+    for (int c = 0; c < n; c++) {
+        array_done(&a[c], text[c]);
+        v[c] = sv_blob(a[c].b.ptr, a[c].b.len);
+        v[c].pgtype = text[c] ? TEXTARRAYOID : INT8ARRAYOID;
+    }
+}
+
+static void arrays_release(struct array *a, int n)
+{
+    for (int c = 0; c < n; c++)
+        dbuf_release(&a[c].b);
+}
+
+static int elem_str(struct array *a, const char *s)
+{
+    return elem_text(a, s, s ? strlen(s) : 0);
+}
+
+/* The flow and place rows of the new versions among o (flows.c's store_put_flow_rows for each,
+ * in order, in one statement): a flow's rows and the places it passes through; where each
+ * location lies (the last placement of a location in the batch is the one kept, as when each
+ * replaced the one before) and every place it lies within. */
+enum {
+    F_OBJ,
+    F_WHAT,
+    F_SRC,
+    F_DST,
+    F_FIRST,
+    F_LAST,
+    F_GRADE,
+    F_ID,
+    F_VERSION,
+    F_SOURCE,
+    V_OBJ,
+    V_LOC,
+    P_LOC,
+    P_OBJ,
+    P_PLACE,
+    P_COUNTRY,
+    I_LOC,
+    I_PLACE,
+    N_FLOW_ARRAYS
+};
+static const bool flow_text[N_FLOW_ARRAYS] = {
+    [F_WHAT] = 1,    [F_SRC] = 1,    [F_DST] = 1,  [F_GRADE] = 1, [F_ID] = 1,
+    [F_VERSION] = 1, [F_SOURCE] = 1, [V_LOC] = 1,  [P_LOC] = 1,   [P_PLACE] = 1,
+    [P_COUNTRY] = 1, [I_LOC] = 1,    [I_PLACE] = 1};
+
+static struct sq put_flows = SQ(
+    "WITH f AS (INSERT INTO flow(obj, what, src, dst, first_seen, last_seen, grade, id, version,"
+    " source) SELECT * FROM unnest(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO "
+    "NOTHING),"
+    " v AS (INSERT INTO flow_via(obj, loc) SELECT * FROM unnest(?11, ?12) ON CONFLICT DO NOTHING),"
+    " p AS (INSERT INTO place_of(coll, loc, obj, place, country) SELECT DISTINCT ON (x.loc) ?19,"
+    " x.loc, x.obj, x.place, x.country FROM unnest(?13, ?14, ?15, ?16) WITH ORDINALITY"
+    " AS x(loc, obj, place, country, ord) ORDER BY x.loc, x.ord DESC ON CONFLICT(coll, loc)"
+    " DO UPDATE SET obj = excluded.obj, place = excluded.place, country = excluded.country)"
+    " INSERT INTO place_in(coll, loc, place) SELECT ?19, y.loc, y.place FROM unnest(?17, ?18)"
+    " AS y(loc, place) ON CONFLICT DO NOTHING");
+
+static int flow_rows(struct array *a, int64_t added, const struct store_object *o)
+{
+    int rc = 0;
+    const struct store_flow *f = o->flow;
+    for (size_t i = 0; f && i < f->n_what && rc == 0; i++) {
+        rc = elem_int(&a[F_OBJ], added);
+        rc = rc ? rc : elem_str(&a[F_WHAT], f->what[i]);
+        rc = rc ? rc : elem_str(&a[F_SRC], f->from_ref);
+        rc = rc ? rc : elem_str(&a[F_DST], f->to_ref);
+        rc = rc ? rc : elem_int(&a[F_FIRST], f->first_seen);
+        rc = rc ? rc : elem_int(&a[F_LAST], f->last_seen);
+        rc = rc ? rc : elem_str(&a[F_GRADE], f->grade ? f->grade : "");
+        rc = rc ? rc : elem_str(&a[F_ID], o->id);
+        rc = rc ? rc : elem_str(&a[F_VERSION], o->modified);
+        rc = rc ? rc : elem_str(&a[F_SOURCE], o->created_by_ref ? o->created_by_ref : "");
+    }
+    for (size_t i = 0; f && i < f->n_via && rc == 0; i++) {
+        rc = elem_int(&a[V_OBJ], added);
+        rc = rc ? rc : elem_str(&a[V_LOC], f->via_refs[i]);
+    }
+    for (size_t i = 0; i < o->n_placed && rc == 0; i++) {
+        const struct store_placed *p = &o->placed[i];
+        rc = elem_str(&a[P_LOC], p->loc);
+        rc = rc ? rc : elem_int(&a[P_OBJ], p->from_object ? added : 0);
+        rc = rc ? rc : elem_str(&a[P_PLACE], p->place);
+        rc = rc ? rc : elem_str(&a[P_COUNTRY], p->country);
+        for (size_t k = 0; k < p->n_within && rc == 0; k++) {
+            rc = elem_str(&a[I_LOC], p->loc);
+            rc = rc ? rc : elem_str(&a[I_PLACE], p->within[k]);
+        }
+    }
+    return rc;
+}
+
+static int pg_put_flows(struct store_txn *t, int64_t coll, const struct store_object *o, size_t n,
+                        const struct store_put *out, struct lia_err *err)
+{
+    size_t rows = 0;
+    for (size_t i = 0; i < n; i++)
+        rows += out[i].result == STORE_PUT_NEW && (o[i].flow || o[i].n_placed);
+    if (rows == 0)
+        return 0;
+    struct array a[N_FLOW_ARRAYS];
+    int rc = arrays_init(a, N_FLOW_ARRAYS);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (out[i].result == STORE_PUT_NEW)
+            rc = flow_rows(a, out[i].date_added, &o[i]);
+    struct store_val v[N_FLOW_ARRAYS + 1];
+    arrays_done(a, N_FLOW_ARRAYS, flow_text, v);
+    v[N_FLOW_ARRAYS] = sv_int(coll);
+    if (rc)
+        rc = lia_err_set(err, rc, "store: store flows: batch too large");
+    else
+        rc = store_do(t->conn, &put_flows, v, N_FLOW_ARRAYS + 1, NULL, "store flows", err);
+    arrays_release(a, N_FLOW_ARRAYS);
+    return rc;
+}
+
 #define FLAG(name, bit, cmp)                                                                       \
     " CASE WHEN (w.rel & " bit ") <> 0 THEN 1 WHEN (w.rel & 1) <> 0 THEN 0 WHEN EXISTS(SELECT 1"   \
     " FROM object n WHERE n.coll = ?20 AND n.id = w.id AND n.modified " cmp " w.modified)"         \
@@ -141,12 +275,7 @@ int pg_put_many(struct store_txn *t, int64_t coll, const struct store_object *o,
                 const unsigned char *rel, struct store_put *out, struct lia_err *err)
 {
     struct array a[N_ARRAYS];
-    int rc = 0;
-    for (int c = 0; c < N_ARRAYS; c++) {
-        memset(&a[c], 0, sizeof a[c]);
-        dbuf_init(&a[c].b, 1u << 30);
-        rc = rc ? rc : dbuf_append(&a[c].b, "01234567890123456789", 20);
-    }
+    int rc = arrays_init(a, N_ARRAYS);
     for (size_t i = 0; i < n && rc == 0; i++) {
         const struct store_object *x = &o[i];
         int64_t nums[] = {[K] = out[i].date_added,
@@ -185,11 +314,7 @@ int pg_put_many(struct store_txn *t, int64_t coll, const struct store_object *o,
         }
     }
     struct store_val v[N_ARRAYS + 1];
-    for (int c = 0; c < N_ARRAYS; c++) {
-        array_done(&a[c], is_text[c]);
-        v[c] = sv_blob(a[c].b.ptr, a[c].b.len);
-        v[c].pgtype = is_text[c] ? TEXTARRAYOID : INT8ARRAYOID;
-    }
+    arrays_done(a, N_ARRAYS, is_text, v);
     v[N_ARRAYS] = sv_int(coll);
     struct store_cur cur = {0};
     if (rc)
@@ -208,7 +333,6 @@ int pg_put_many(struct store_txn *t, int64_t coll, const struct store_object *o,
         ((struct pg_conn *)t->conn->be)->changes += out[i].result == STORE_PUT_NEW;
     }
     store_end(&cur);
-    for (int c = 0; c < N_ARRAYS; c++)
-        dbuf_release(&a[c].b);
-    return rc;
+    arrays_release(a, N_ARRAYS);
+    return rc ? rc : pg_put_flows(t, coll, o, n, out, err);
 }
