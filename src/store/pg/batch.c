@@ -1,12 +1,12 @@
 /*
  * A batch of object versions in one PostgreSQL statement (one round trip) instead of a few
  * per object. Each column of the batch travels as one array in binary form, so the statement
- * has a fixed text, prepared once per session (no parsing or planning per batch): the rows,
- * inserted with ON CONFLICT DO NOTHING; the older and newer versions already stored, flagged;
- * the search and audience rows of those inserted; and for each row whether it was new and its
- * date_added (its own, or that of the version stored before). Then, in a second statement
- * when there are any, the flow and place rows of the versions that were new (flows.c writes
- * them one row per statement elsewhere).
+ * has a fixed text, prepared once per session (no parsing or planning per batch): the rows
+ * (a first version alone in the batch inserted plainly, others with ON CONFLICT DO NOTHING); the
+ * older and newer versions already stored, flagged; the search and audience rows of those inserted;
+ * and for each row whether it was new and its date_added (its own, or that of the version stored
+ * before). Then, in a second statement when there are any, the flow and place rows of the versions
+ * that were new (flows.c writes them one row per statement elsewhere).
  *
  * All parts of one statement see the table as it was before it, so the version flags among
  * rows of the same batch come from objects.c (PUT_LATER, PUT_EARLIER), those against stored
@@ -220,62 +220,87 @@ static int pg_put_flows(struct store_txn *t, int64_t coll, const struct store_ob
     return rc;
 }
 
-#define FLAG(name, bit, cmp)                                                                       \
+/* A row's superseded or preceded flag: from the batch (bit), none for a first version, else
+ * whether a stored version is newer (cmp ">") or older ("<"). */
+#define FLAG(bit, cmp)                                                                             \
     " CASE WHEN (w.rel & " bit ") <> 0 THEN 1 WHEN (w.rel & 1) <> 0 THEN 0 WHEN EXISTS(SELECT 1"   \
     " FROM object n WHERE n.coll = ?20 AND n.id = w.id AND n.modified " cmp " w.modified)"         \
     " THEN 1 ELSE 0 END"
+#define OBJECT_ROW                                                                                 \
+    "INSERT INTO object(date_added, coll, id, type, spec_version, created, modified,"              \
+    " modified_text, created_by_ref, tlp, restricted, json, rel_mask, red_mask, digest,"           \
+    " superseded, preceded) SELECT k, ?20, id, type, spec_version, created, modified,"             \
+    " modified_text, created_by_ref, tlp, restricted, json, rel_mask, red_mask, digest,"
+/* PUT_ALONE: a first version (no version of its id stored) and the only row of its id in
+ * the batch: nothing it could conflict with, so a plain insert (no arbiter probe, no
+ * speculative insertion), with no neighbours to flag. */
+#define PUT_ALONE 8
 
-static struct sq put =
-    SQ("WITH w AS MATERIALIZED (SELECT * FROM unnest(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-       " ?12, ?13, ?14, ?15, ?19) AS w(k, id, type, spec_version, created, modified, modified_text,"
-       " created_by_ref, tlp, restricted, json, rel_mask, red_mask, rel, body, digest)),"
-       " ins AS (INSERT INTO object(date_added, coll, id, type, spec_version, created, modified,"
-       " modified_text, created_by_ref, tlp, restricted, json, rel_mask, red_mask, digest,"
-       " superseded, preceded) SELECT k, ?20, id, type, spec_version, created, modified,"
-       " modified_text, created_by_ref, tlp, restricted, json, rel_mask, red_mask, digest," FLAG(
-           "superseded", "2",
-           ">") "," FLAG("preceded", "4",
-                         "<") " FROM w ORDER BY k ON CONFLICT(coll, id, modified) DO NOTHING"
-                              " RETURNING date_added),"
-                              /* Versions stored before: superseded by the newest new one, preceded
-                                 by the oldest. */
-                              " mark AS (UPDATE object o SET superseded = CASE WHEN o.modified < "
-                              "x.hi THEN 1"
-                              " ELSE o.superseded END, preceded = CASE WHEN o.modified > x.lo THEN "
-                              "1 ELSE o.preceded END"
-                              " FROM (SELECT w.id, min(w.modified) AS lo, max(w.modified) AS hi "
-                              "FROM w JOIN ins"
-                              " ON ins.date_added = w.k WHERE (w.rel & 1) = 0 GROUP BY w.id) x "
-                              "WHERE o.coll = ?20"
-                              " AND o.id = x.id AND ((o.modified < x.hi AND o.superseded = 0) OR "
-                              "(o.modified > x.lo"
-                              " AND o.preceded = 0))),"
-                              " txt AS (INSERT INTO search(rowid, body) SELECT k, body FROM w "
-                              "WHERE body IS NOT NULL"
-                              " AND k IN (SELECT date_added FROM ins)),"
-                              " aud AS (INSERT INTO audience(obj, kind, partner) SELECT a.obj, "
-                              "a.kind, a.partner"
-                              " FROM unnest(?16, ?17, ?18) AS a(obj, kind, partner) WHERE a.obj IN "
-                              "(SELECT date_added"
-                              " FROM ins) ON CONFLICT DO NOTHING)"
-                              /* Each row: new or not, and its date_added (a version stored before,
-                               * or the same one earlier in this batch). */
-                              " SELECT CASE WHEN ins.date_added IS NULL THEN 0 ELSE 1 END,"
-                              " coalesce(ins.date_added, o.date_added, d.k) FROM w LEFT JOIN ins "
-                              "ON ins.date_added = w.k"
-                              " LEFT JOIN object o ON ins.date_added IS NULL AND o.coll = ?20 AND "
-                              "o.id = w.id"
-                              " AND o.modified = w.modified LEFT JOIN (SELECT w2.id, w2.modified, "
-                              "w2.k FROM w w2 JOIN ins"
-                              " i2 ON i2.date_added = w2.k) d ON ins.date_added IS NULL AND d.id = "
-                              "w.id"
-                              " AND d.modified = w.modified ORDER BY w.k");
+#define NEWER_STORED FLAG("2", ">")
+#define OLDER_STORED FLAG("4", "<")
+
+static struct sq put = SQ(
+    "WITH w AS MATERIALIZED (SELECT * FROM unnest(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+    " ?12, ?13, ?14, ?15, ?19) AS w(k, id, type, spec_version, created, modified, modified_text,"
+    " created_by_ref, tlp, restricted, json, rel_mask, red_mask, rel, body, digest)),"
+    " alone AS (" OBJECT_ROW " 0, 0 FROM w WHERE (w.rel & 8) <> 0 ORDER BY k RETURNING date_added),"
+    " other AS (" OBJECT_ROW NEWER_STORED "," OLDER_STORED " FROM w WHERE (w.rel & 8) = 0"
+    " ORDER BY k ON CONFLICT(coll, id, modified) DO NOTHING RETURNING date_added),"
+    " ins AS (SELECT date_added FROM alone UNION ALL SELECT date_added FROM other),"
+    /* Versions stored before: superseded by the newest new one, preceded by the oldest. */
+    " mark AS (UPDATE object o SET superseded = CASE WHEN o.modified < x.hi THEN 1"
+    " ELSE o.superseded END, preceded = CASE WHEN o.modified > x.lo THEN 1 ELSE o.preceded"
+    " END FROM (SELECT w.id, min(w.modified) AS lo, max(w.modified) AS hi FROM w JOIN other"
+    " ON other.date_added = w.k WHERE (w.rel & 1) = 0 GROUP BY w.id) x WHERE o.coll = ?20"
+    " AND o.id = x.id AND ((o.modified < x.hi AND o.superseded = 0) OR (o.modified > x.lo"
+    " AND o.preceded = 0))),"
+    " txt AS (INSERT INTO search(rowid, body) SELECT k, body FROM w WHERE body IS NOT NULL"
+    " AND k IN (SELECT date_added FROM ins)),"
+    " aud AS (INSERT INTO audience(obj, kind, partner) SELECT a.obj, a.kind, a.partner"
+    " FROM unnest(?16, ?17, ?18) AS a(obj, kind, partner) WHERE a.obj IN"
+    " (SELECT date_added FROM ins) ON CONFLICT DO NOTHING)"
+    /* Each row: new or not, and its date_added: its own, else (looked up only then) that of
+     * the version stored before, else of the same one earlier in this batch. */
+    " SELECT CASE WHEN ins.date_added IS NULL THEN 0 ELSE 1 END, coalesce(ins.date_added,"
+    " (SELECT o.date_added FROM object o WHERE o.coll = ?20 AND o.id = w.id"
+    " AND o.modified = w.modified), (SELECT w2.k FROM w w2 JOIN ins i2"
+    " ON i2.date_added = w2.k WHERE w2.id = w.id AND w2.modified = w.modified LIMIT 1))"
+    " FROM w LEFT JOIN ins ON ins.date_added = w.k ORDER BY w.k");
+_Static_assert(PUT_ALONE == 8 && PUT_FIRST == 1, "the bits in the statement");
+
+/* The rows alone in the batch: the first version of an id no other row has. */
+static int by_id(const void *a, const void *b)
+{
+    return strcmp((*(const struct store_object *const *)a)->id,
+                  (*(const struct store_object *const *)b)->id);
+}
+
+static int alone(const struct store_object *o, size_t n, const unsigned char *rel,
+                 unsigned char *out)
+{
+    const struct store_object **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!sorted)
+        return LIA_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = &o[i];
+    qsort(sorted, n, sizeof *sorted, by_id);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = (size_t)(sorted[i] - o);
+        bool single = (i == 0 || strcmp(sorted[i - 1]->id, sorted[i]->id) != 0) &&
+                      (i + 1 == n || strcmp(sorted[i + 1]->id, sorted[i]->id) != 0);
+        out[k] = (unsigned char)(rel[k] | (single && (rel[k] & PUT_FIRST) ? PUT_ALONE : 0));
+    }
+    free(sorted);
+    return 0;
+}
 
 int pg_put_many(struct store_txn *t, int64_t coll, const struct store_object *o, size_t n,
                 const unsigned char *rel, struct store_put *out, struct lia_err *err)
 {
     struct array a[N_ARRAYS];
     int rc = arrays_init(a, N_ARRAYS);
+    unsigned char *flags = malloc(n ? n : 1);
+    rc = rc ? rc : !flags ? LIA_ENOMEM : alone(o, n, rel, flags);
     for (size_t i = 0; i < n && rc == 0; i++) {
         const struct store_object *x = &o[i];
         int64_t nums[] = {[K] = out[i].date_added,
@@ -285,7 +310,7 @@ int pg_put_many(struct store_txn *t, int64_t coll, const struct store_object *o,
                           [RESTRICTED] = store_restricted(x),
                           [RELM] = store_audience_mask(x->rel_to, x->n_rel_to),
                           [REDM] = store_audience_mask(x->red_to, x->n_red_to),
-                          [REL] = rel[i]};
+                          [REL] = flags[i]};
         const char *texts[] = {[ID] = x->id,
                                [TYPE] = x->type,
                                [SPEC] = x->spec_version ? x->spec_version : "2.1",
@@ -334,5 +359,6 @@ int pg_put_many(struct store_txn *t, int64_t coll, const struct store_object *o,
     }
     store_end(&cur);
     arrays_release(a, N_ARRAYS);
+    free(flags);
     return rc ? rc : pg_put_flows(t, coll, o, n, out, err);
 }
