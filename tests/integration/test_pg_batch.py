@@ -92,7 +92,21 @@ def envelopes(who):
     beta = [sdo("malware", id_="malware--" + uid(900), created=ts(1), modified=ts(2), name="beta's version"),
             sdo("malware", id_="malware--" + uid(900), created=ts(1), modified=ts(1), name="alpha's"),
             sdo("indicator", id_="indicator--" + uid(902), name="beta ind", object_marking_refs=[rel["id"]])]
-    return [("admin", first), ("admin", second), ("Alpha", alpha), ("Beta", beta)]
+    # An extension-definition the store holds in another collection, sent again after a
+    # marking-definition that uses it: the marking carries the held definition into the
+    # collection (ingest.c, carry_one), then the envelope's own copy, the same version, comes.
+    marking = {"type": "marking-definition", "spec_version": "2.1", "id": "marking-definition--" + uid(32),
+               "created": T, "name": "ranked", "extensions": {EXTDEF["id"]: {
+                   "extension_type": "property-extension", "x_rank": 1}}}
+    third = [marking, EXTDEF] + [sdo("indicator", id_="indicator--" + uid(1000 + i), name="ranked %d" % i,
+                                     object_marking_refs=[marking["id"]]) for i in range(5)]
+    return [("admin", first), ("admin", second), ("Alpha", alpha), ("Beta", beta), ("admin", third)]
+
+
+EXTDEF = {"type": "extension-definition", "spec_version": "2.1",
+          "id": "extension-definition--" + uid(30), "created": T, "modified": T,
+          "created_by_ref": "identity--" + uid(31), "name": "rank", "schema": "https://example.org/rank",
+          "version": "1.0", "extension_types": ["property-extension"]}
 
 
 class Store:
@@ -111,6 +125,9 @@ class Store:
             self.tokens[name] = run_cli("token", "issue", "--data", self.d.path, "--partner",
                                         name).stdout.strip().splitlines()[-1]
         self.s = Server(self.d).start()
+        self.d.collection("Definitions", "defs")
+        st, _, j = self.s.post_objects("defs", [EXTDEF])
+        assert st == 202 and j["success_count"] == 1, j
 
     def norm(self, value):
         text = json.dumps(value, sort_keys=True, ensure_ascii=False)

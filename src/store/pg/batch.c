@@ -2,11 +2,11 @@
  * A batch of object versions in one PostgreSQL statement (one round trip) instead of a few
  * per object. Each column of the batch travels as one array in binary form, so the statement
  * has a fixed text, prepared once per session (no parsing or planning per batch): the rows
- * (a first version alone in the batch inserted plainly, others with ON CONFLICT DO NOTHING); the
- * older and newer versions already stored, flagged; the search and audience rows of those inserted;
- * and for each row whether it was new and its date_added (its own, or that of the version stored
- * before). Then, in a second statement when there are any, the flow and place rows of the versions
- * that were new (flows.c writes them one row per statement elsewhere).
+ * (a first version alone in the batch inserted where absent, others with ON CONFLICT DO NOTHING);
+ * the older and newer versions already stored, flagged; the search and audience rows of those
+ * inserted; and for each row whether it was new and its date_added (its own, or that of the version
+ * stored before). Then, in a second statement when there are any, the flow and place rows of the
+ * versions that were new (flows.c writes them one row per statement elsewhere).
  *
  * All parts of one statement see the table as it was before it, so the version flags among
  * rows of the same batch come from objects.c (PUT_LATER, PUT_EARLIER), those against stored
@@ -231,41 +231,46 @@ static int pg_put_flows(struct store_txn *t, int64_t coll, const struct store_ob
     " modified_text, created_by_ref, tlp, restricted, json, rel_mask, red_mask, digest,"           \
     " superseded, preceded) SELECT k, ?20, id, type, spec_version, created, modified,"             \
     " modified_text, created_by_ref, tlp, restricted, json, rel_mask, red_mask, digest,"
-/* PUT_ALONE: a first version (no version of its id stored) and the only row of its id in
- * the batch: nothing it could conflict with, so a plain insert (no arbiter probe, no
- * speculative insertion), with no neighbours to flag. */
+/* PUT_ALONE: a first version (no version of its id found stored) and the only row of its id
+ * in the batch: nothing in the batch can conflict with it, so it is inserted without ON
+ * CONFLICT's speculative insertion, and with no neighbours to flag. Stored rows are still
+ * probed (NOT EXISTS, the same index probe as ON CONFLICT's): a definition carried into the
+ * collection (ingest.c, carry_one) is flagged first although the same version may have
+ * been stored from the envelope just before. Under the write lock no one else inserts. */
 #define PUT_ALONE 8
 
 #define NEWER_STORED FLAG("2", ">")
 #define OLDER_STORED FLAG("4", "<")
 
-static struct sq put = SQ(
-    "WITH w AS MATERIALIZED (SELECT * FROM unnest(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-    " ?12, ?13, ?14, ?15, ?19) AS w(k, id, type, spec_version, created, modified, modified_text,"
-    " created_by_ref, tlp, restricted, json, rel_mask, red_mask, rel, body, digest)),"
-    " alone AS (" OBJECT_ROW " 0, 0 FROM w WHERE (w.rel & 8) <> 0 ORDER BY k RETURNING date_added),"
-    " other AS (" OBJECT_ROW NEWER_STORED "," OLDER_STORED " FROM w WHERE (w.rel & 8) = 0"
-    " ORDER BY k ON CONFLICT(coll, id, modified) DO NOTHING RETURNING date_added),"
-    " ins AS (SELECT date_added FROM alone UNION ALL SELECT date_added FROM other),"
-    /* Versions stored before: superseded by the newest new one, preceded by the oldest. */
-    " mark AS (UPDATE object o SET superseded = CASE WHEN o.modified < x.hi THEN 1"
-    " ELSE o.superseded END, preceded = CASE WHEN o.modified > x.lo THEN 1 ELSE o.preceded"
-    " END FROM (SELECT w.id, min(w.modified) AS lo, max(w.modified) AS hi FROM w JOIN other"
-    " ON other.date_added = w.k WHERE (w.rel & 1) = 0 GROUP BY w.id) x WHERE o.coll = ?20"
-    " AND o.id = x.id AND ((o.modified < x.hi AND o.superseded = 0) OR (o.modified > x.lo"
-    " AND o.preceded = 0))),"
-    " txt AS (INSERT INTO search(rowid, body) SELECT k, body FROM w WHERE body IS NOT NULL"
-    " AND k IN (SELECT date_added FROM ins)),"
-    " aud AS (INSERT INTO audience(obj, kind, partner) SELECT a.obj, a.kind, a.partner"
-    " FROM unnest(?16, ?17, ?18) AS a(obj, kind, partner) WHERE a.obj IN"
-    " (SELECT date_added FROM ins) ON CONFLICT DO NOTHING)"
-    /* Each row: new or not, and its date_added: its own, else (looked up only then) that of
-     * the version stored before, else of the same one earlier in this batch. */
-    " SELECT CASE WHEN ins.date_added IS NULL THEN 0 ELSE 1 END, coalesce(ins.date_added,"
-    " (SELECT o.date_added FROM object o WHERE o.coll = ?20 AND o.id = w.id"
-    " AND o.modified = w.modified), (SELECT w2.k FROM w w2 JOIN ins i2"
-    " ON i2.date_added = w2.k WHERE w2.id = w.id AND w2.modified = w.modified LIMIT 1))"
-    " FROM w LEFT JOIN ins ON ins.date_added = w.k ORDER BY w.k");
+static struct sq put =
+    SQ("WITH w AS MATERIALIZED (SELECT * FROM unnest(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+       " ?12, ?13, ?14, ?15, ?19) AS w(k, id, type, spec_version, created, modified, modified_text,"
+       " created_by_ref, tlp, restricted, json, rel_mask, red_mask, rel, body, digest)),"
+       " alone AS (" OBJECT_ROW " 0, 0 FROM w WHERE (w.rel & 8) <> 0 AND NOT EXISTS(SELECT 1"
+       " FROM object n WHERE n.coll = ?20 AND n.id = w.id AND n.modified = w.modified)"
+       " ORDER BY k RETURNING date_added),"
+       " other AS (" OBJECT_ROW NEWER_STORED "," OLDER_STORED " FROM w WHERE (w.rel & 8) = 0"
+       " ORDER BY k ON CONFLICT(coll, id, modified) DO NOTHING RETURNING date_added),"
+       " ins AS (SELECT date_added FROM alone UNION ALL SELECT date_added FROM other),"
+       /* Versions stored before: superseded by the newest new one, preceded by the oldest. */
+       " mark AS (UPDATE object o SET superseded = CASE WHEN o.modified < x.hi THEN 1"
+       " ELSE o.superseded END, preceded = CASE WHEN o.modified > x.lo THEN 1 ELSE o.preceded"
+       " END FROM (SELECT w.id, min(w.modified) AS lo, max(w.modified) AS hi FROM w JOIN other"
+       " ON other.date_added = w.k WHERE (w.rel & 1) = 0 GROUP BY w.id) x WHERE o.coll = ?20"
+       " AND o.id = x.id AND ((o.modified < x.hi AND o.superseded = 0) OR (o.modified > x.lo"
+       " AND o.preceded = 0))),"
+       " txt AS (INSERT INTO search(rowid, body) SELECT k, body FROM w WHERE body IS NOT NULL"
+       " AND k IN (SELECT date_added FROM ins)),"
+       " aud AS (INSERT INTO audience(obj, kind, partner) SELECT a.obj, a.kind, a.partner"
+       " FROM unnest(?16, ?17, ?18) AS a(obj, kind, partner) WHERE a.obj IN"
+       " (SELECT date_added FROM ins) ON CONFLICT DO NOTHING)"
+       /* Each row: new or not, and its date_added: its own, else (looked up only then) that of
+        * the version stored before, else of the same one earlier in this batch. */
+       " SELECT CASE WHEN ins.date_added IS NULL THEN 0 ELSE 1 END, coalesce(ins.date_added,"
+       " (SELECT o.date_added FROM object o WHERE o.coll = ?20 AND o.id = w.id"
+       " AND o.modified = w.modified), (SELECT w2.k FROM w w2 JOIN ins i2"
+       " ON i2.date_added = w2.k WHERE w2.id = w.id AND w2.modified = w.modified LIMIT 1))"
+       " FROM w LEFT JOIN ins ON ins.date_added = w.k ORDER BY w.k");
 _Static_assert(PUT_ALONE == 8 && PUT_FIRST == 1, "the bits in the statement");
 
 /* The rows alone in the batch: the first version of an id no other row has. */
