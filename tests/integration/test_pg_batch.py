@@ -9,7 +9,10 @@ versions older and newer than those held, a version held already, a version by a
 creator (refused), a marking-definition and objects referring to it (REL TO: audience rows),
 a TLP:RED object, an SCO sent twice with the same and with other content, locations placed
 twice in one envelope (the later placement in the envelope wins, not the later version), and
-flows through places (flow, flow_via, place_of, place_in rows). Each store's partner
+flows through places (flow, flow_via, place_of, place_in rows), and a marking-definition
+that carries a definition held in another collection into this one just before the
+envelope's own copy of it comes (the same version twice, one of them flagged first). Each
+store's partner
 identities differ; answers are compared with them replaced by the partners' names.
 
 Needs LIAISON_TEST_PG (.ci/run sets it); skipped, saying so, without it."""
