@@ -152,8 +152,8 @@ static const bool flow_text[N_FLOW_ARRAYS] = {
 
 static struct sq put_flows = SQ(
     "WITH f AS (INSERT INTO flow(obj, what, src, dst, first_seen, last_seen, grade, id, version,"
-    " source) SELECT * FROM unnest(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO "
-    "NOTHING),"
+    " source) SELECT * FROM unnest(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    " ON CONFLICT DO NOTHING),"
     " v AS (INSERT INTO flow_via(obj, loc) SELECT * FROM unnest(?11, ?12) ON CONFLICT DO NOTHING),"
     " p AS (INSERT INTO place_of(coll, loc, obj, place, country) SELECT DISTINCT ON (x.loc) ?19,"
     " x.loc, x.obj, x.place, x.country FROM unnest(?13, ?14, ?15, ?16) WITH ORDINALITY"
