@@ -274,25 +274,28 @@ static struct sq put =
 _Static_assert(PUT_ALONE == 8 && PUT_FIRST == 1, "the bits in the statement");
 
 /* The rows alone in the batch: the first version of an id no other row has. */
+struct one_row {
+    const struct store_object *o;
+};
+
 static int by_id(const void *a, const void *b)
 {
-    return strcmp((*(const struct store_object *const *)a)->id,
-                  (*(const struct store_object *const *)b)->id);
+    return strcmp(((const struct one_row *)a)->o->id, ((const struct one_row *)b)->o->id);
 }
 
 static int alone(const struct store_object *o, size_t n, const unsigned char *rel,
                  unsigned char *out)
 {
-    const struct store_object **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    struct one_row *sorted = malloc((n ? n : 1) * sizeof *sorted);
     if (!sorted)
         return LIA_ENOMEM;
     for (size_t i = 0; i < n; i++)
-        sorted[i] = &o[i];
+        sorted[i].o = &o[i];
     qsort(sorted, n, sizeof *sorted, by_id);
     for (size_t i = 0; i < n; i++) {
-        size_t k = (size_t)(sorted[i] - o);
-        bool single = (i == 0 || strcmp(sorted[i - 1]->id, sorted[i]->id) != 0) &&
-                      (i + 1 == n || strcmp(sorted[i + 1]->id, sorted[i]->id) != 0);
+        size_t k = (size_t)(sorted[i].o - o);
+        bool single = (i == 0 || strcmp(sorted[i - 1].o->id, sorted[i].o->id) != 0) &&
+                      (i + 1 == n || strcmp(sorted[i + 1].o->id, sorted[i].o->id) != 0);
         out[k] = (unsigned char)(rel[k] | (single && (rel[k] & PUT_FIRST) ? PUT_ALONE : 0));
     }
     free(sorted);
