@@ -566,7 +566,7 @@ int store_put_objects(struct store_txn *t, int64_t coll, const struct store_obje
     for (size_t i = 0; i < n && rc == 0 && !be->put_many; i++)
         rc = put_one(t, coll, &o[i], rel[i] & PUT_FIRST, &out[i], err);
     free(rel);
-    for (size_t i = 0; i < n && rc == 0; i++)
+    for (size_t i = 0; i < n && rc == 0 && !be->put_many; i++) /* put_many writes them too */
         if (out[i].result == STORE_PUT_NEW && (o[i].flow || o[i].n_placed))
             rc = store_put_flow_rows(t, coll, &o[i], out[i].date_added, err);
     /* The search rows last: on SQLite any other writing statement between two of them makes

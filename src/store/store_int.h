@@ -195,8 +195,9 @@ struct store_backend {
     int (*commit)(struct store_txn *t, bool quiet, struct lia_err *err);
     void (*rollback)(struct store_txn *t);
     int64_t (*changes)(struct store_conn *c); /* rows changed on c so far */
-    /* Stores o[0..n) (date_added already in out[i].date_added) in one statement; NULL: one
-     * at a time (objects.c). rel[i]: PUT_FIRST, PUT_LATER, PUT_EARLIER. */
+    /* Stores o[0..n) (date_added already in out[i].date_added) with their audience, search,
+     * flow and place rows in a few statements; NULL: one at a time (objects.c). rel[i]:
+     * PUT_FIRST, PUT_LATER, PUT_EARLIER. */
     int (*put_many)(struct store_txn *t, int64_t coll, const struct store_object *o, size_t n,
                     const unsigned char *rel, struct store_put *out, struct lia_err *err);
     bool (*generation)(struct store *s, uint64_t *gen);
