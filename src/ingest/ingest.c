@@ -14,10 +14,10 @@
  * storing its objects one at a time, in that order, would store, in a few statements.
  *
  * Marking-definitions first: objects of the same batch may refer to them. A large envelope
- * text without one is stored while two threads parse and validate it (stix_stream_*), in
- * the order of its objects; one that holds a marking-definition (or an object that does not
- * parse) takes the whole parse and the two passes (docs/architecture.md, "The path of a
- * POST").
+ * text without one (nor an extension-definition) is stored while two threads parse and
+ * validate it (stix_stream_*), in the order of its objects; one that holds a definition (or
+ * an object that does not parse) takes the whole parse and the two passes (docs/architecture.md,
+ * "The path of a POST").
  */
 #include "ingest/ingest_int.h"
 
@@ -618,9 +618,12 @@ static bool stream_item(struct source *src, size_t i, struct stix_item *it,
                         const struct stix_checked **checked)
 {
     it->obj = stix_stream_item(src->stream, i, &it->text, &it->len, checked);
-    /* An object that does not parse, or a marking-definition spelled with escapes: the whole
-     * parse and the two passes decide. */
-    return it->obj && strcmp(str_member(it->obj, "type"), "marking-definition") != 0;
+    /* An object that does not parse, or a definition (spelled with escapes, so the scan for
+     * its type missed it): the whole parse and the two passes decide; a stream has one pass,
+     * which takes no definition. */
+    const char *type = it->obj ? str_member(it->obj, "type") : "";
+    return it->obj && strcmp(type, "marking-definition") != 0 &&
+           strcmp(type, "extension-definition") != 0;
 }
 
 static bool stream_done(struct source *src)
@@ -652,13 +655,15 @@ int ingest_body(const struct ingest_spec *spec, const char *body, size_t len,
     int rc = 0;
     if (spec->col && (rc = ingest_may_write(spec->who, spec->col, err)) != 0)
         return rc;
-    /* A large envelope without marking-definitions is stored while it is parsed; when other
-     * writes are under way it is parsed (and validated, and prepared) first, and holds the
-     * write lock only to store (parsing under the lock would make the others wait for it). */
+    /* A large envelope without definitions (marking or extension) is stored while it is parsed;
+     * when other writes are under way it is parsed (and validated, and prepared) first, and holds
+     * the write lock only to store (parsing under the lock would make the others wait for it). */
     static const char marking[] = "\"marking-definition\"";
+    static const char extension[] = "\"extension-definition\"";
     struct source src = {.get = stream_item, .done = stream_done};
     bool again = true, busy = store_writing(spec->store);
     if (body && !has_bytes(body, len, marking, sizeof marking - 1) &&
+        !has_bytes(body, len, extension, sizeof extension - 1) &&
         stix_stream_start(body, len, limits, true, &ingest_prepare_work, &src.stream, &src.n) ==
             0) {
         for (size_t i = 0; busy && i < src.n; i++) {

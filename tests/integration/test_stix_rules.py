@@ -144,6 +144,25 @@ class StixRules(TaxiiCase):
         _, _, j = S.get_json("/taxii2/default/collections/%s/objects/%s/" % (CID, TLP2_GREEN))
         self.assertNotIn("description", j["objects"][0])
 
+    def test_extension_definition_in_a_large_envelope(self):
+        # A large envelope is stored while it is parsed, in one pass that takes no definition:
+        # one holding an extension-definition must take the two passes, not lose it silently.
+        ext = sdo("extension-definition", name="acme scores", schema="https://acme.example/s",
+                  version="1.0.0", extension_types=["property-extension"],
+                  created_by_ref="identity--%s" % uuid.uuid4())
+        ext["id"] = "extension-definition--%s" % uuid.uuid4()
+        many = [sdo("indicator", pattern="[file:size = %d]" % i, pattern_type="stix",
+                    valid_from=TS, description="x" * 1000) for i in range(80)]
+        many[0]["extensions"] = {ext["id"]: {"extension_type": "property-extension", "score": 3}}
+        body = [many[0], ext] + many[1:]
+        self.assertGreater(len(str(body)), 64 * 1024)
+        st, _, j = S.post_objects(CID, body)
+        self.assertEqual(st, 202, j)
+        self.assertEqual((j["total_count"], j["success_count"], j["failure_count"]), (81, 81, 0), j)
+        st, _, got = S.get_json("/taxii2/default/collections/%s/objects/%s/" % (CID, ext["id"]))
+        self.assertEqual(st, 200, got)
+        self.assertEqual(got["objects"][0]["name"], "acme scores")
+
 
 if __name__ == "__main__":
     main()
