@@ -182,8 +182,8 @@ struct exchange_export_counts {
  * or out, and audits the disclosure before the file exists; with preview, only counts. The
  * secret key is read from data_dir and wiped before returning. LIA_ENOTFOUND when the partner
  * has no read right on the collection (or either does not exist), LIA_EINVAL for a malformed
- * pick, LIA_ECONFLICT when picks were named and none may go to the partner, LIA_EUNSUPPORTED when data_dir holds no signing key, LIA_ETOOBIG past the file's or
- * out's limit. */
+ * pick, LIA_ECONFLICT when picks were named and none may go to the partner, LIA_EUNSUPPORTED when
+ * data_dir holds no signing key, LIA_ETOOBIG past the file's or out's limit. */
 int exchange_export_file(struct store *s, const struct exchange_export *e,
                          struct exchange_export_counts *n, struct lia_err *err);
 

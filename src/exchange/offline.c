@@ -64,8 +64,8 @@ static int picks_make(const struct exchange_export *e, struct arena *a, struct p
         lia_err_clear(&why);
         if (q->modified &&
             stix_parse_timestamp(q->modified, strlen(q->modified), &p[i].at, &digits, &why))
-            return lia_err_set(err, LIA_EINVAL, "objects[%zu].modified '%.40s': %s", i,
-                               q->modified, why.msg);
+            return lia_err_set(err, LIA_EINVAL, "objects[%zu].modified '%.40s': %s", i, q->modified,
+                               why.msg);
     }
     qsort(p, e->n_picks, sizeof *p, pick_cmp);
     size_t k = 0;
@@ -190,7 +190,8 @@ struct export_refs {
 static int ref_add(struct export_refs *r, json_t *ref, struct lia_err *err)
 {
     const char *id = json_string_value(ref);
-    if (!id || strncmp(id, "marking-definition--", 20) || access_tlp_of_marking(id) != STORE_TLP_NONE)
+    if (!id || strncmp(id, "marking-definition--", 20) ||
+        access_tlp_of_marking(id) != STORE_TLP_NONE)
         return 0;
     for (size_t i = 0; i < r->n; i++)
         if (!strcmp(r->ids[i], id))
@@ -291,8 +292,10 @@ static int carry_definitions(struct store *s, const struct store_policy *pol, in
         if (!named)
             more[k++] = (struct pick){.id = refs->ids[i], .state = PICK_OPEN};
     }
+    if (k == 0)
+        return 0;
     qsort(more, k, sizeof *more, pick_cmp);
-    return k ? picks_read(s, pol, coll, more, k, PICK_SENT, export_take, x, err) : 0;
+    return picks_read(s, pol, coll, more, k, PICK_SENT, export_take, x, err);
 }
 
 /* The signed file of the bundle made, with our latest checkpoint and key rotation notice. */
