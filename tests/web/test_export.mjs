@@ -144,6 +144,22 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
     await page.click('#clear-selected');
   });
 
+  await step('the ticks survive a filter and a language switch, not another sign-in', async () => {
+    await page.goto(s.base + '/collections/cells?per=10');
+    await page.waitForSelector('#objects tbody tr');
+    await page.check(`tr[data-id="${o.aqim.id}"] input.pick`);
+    await page.selectOption('#f-per', '50');
+    await page.click('#f-apply');
+    await page.waitForSelector(`tr[data-id="${o.aqim.id}"] input.pick:checked`);
+    await page.click('#lang-switch');
+    await page.waitForFunction(() => document.documentElement.lang === 'ar');
+    assert(await page.isChecked(`tr[data-id="${o.aqim.id}"] input.pick`), 'still ticked in Arabic');
+    assert(!(await page.$eval('#export-selected', (e) => e.disabled)), 'the export still has it');
+    await page.click('#lang-switch');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    assert((await page.textContent('#export-selected')).includes('1'), 'one chosen: ' + await page.textContent('#export-selected'));
+  });
+
   await step('a partner and a read-only administrator do not see the control', async () => {
     const ro = lastLine(cli('token', 'issue', '--data', s.data, '--admin', '--read-only'));
     for (const tok of [w.tokens.Sahel, ro]) {
@@ -152,6 +168,7 @@ await run(import.meta.url, async ({ s, w, page, seen }) => {
       await page.goto(s.base + '/collections/cells');
       await page.waitForSelector('#objects tbody tr');
       assert(await page.$('#export-selected'), 'the plain export stays');
+      assert(await page.$eval('#export-selected', (e) => e.disabled), 'another sign-in inherits no ticks');
       assert(!(await page.$('#signed-export')), 'no signed export for this token');
     }
     assert(!seen.problems.length, 'no script errors or CSP violations: ' + seen.problems);

@@ -4,7 +4,7 @@
 // modified range; the total and the page's position; pages both ways.
 import { h, fill, bidi } from '../dom.js';
 import { t, fmtDate, fmtNumber, typeName } from '../i18n.js';
-import { taxii, liaison } from '../api.js';
+import { taxii, liaison, getToken } from '../api.js';
 import { tlpOf, TLP_LEVELS } from '../stix.js';
 import { loading, markingBadges, creator, grading, nameCell, typeLabel, foldable } from '../ui.js';
 import { uuid4 } from './edit.js';
@@ -14,6 +14,20 @@ const PER_PAGE = ['10', '50', '200'];
 const SORTS = ['added_asc', 'added_desc', 'modified_desc', 'modified_asc'];
 const TYPES = ['threat-actor', 'intrusion-set', 'location', 'identity', 'report', 'relationship',
   'indicator', 'malware', 'campaign', 'grouping', 'note', 'marking-definition'];
+
+// The rows chosen in each collection, kept while this tab keeps the same sign-in: across
+// pages, filters, sorts and a language switch. Another sign-in (another token) starts empty,
+// so nobody inherits what the person before chose.
+const selections = { token: null, byColl: new Map() };
+function selectionOf(cid) {
+  const tok = getToken();
+  if (selections.token !== tok) {
+    selections.token = tok;
+    selections.byColl = new Map();
+  }
+  if (!selections.byColl.has(cid)) selections.byColl.set(cid, new Map());
+  return selections.byColl.get(cid);
+}
 
 function select(id, value, options) {
   return h('select', { id, name: id },
@@ -75,8 +89,8 @@ export default {
     });
 
     const table = h('div', { id: 'objects-area' });
-    // Objects chosen for export, kept across pages: id -> the version shown.
-    const chosen = new Map();
+    // Objects chosen for export, kept across pages and filters: id -> the version shown.
+    const chosen = selectionOf(cid);
     const exportBtn = h('button', { type: 'button', id: 'export-selected', disabled: true }, t('export_selected', { n: 0 }));
     const clearBtn = h('button', { type: 'button', id: 'clear-selected', disabled: true }, t('clear_selected'));
     // An administrator may also make the signed file for a partner (signedexport.js).
@@ -102,6 +116,7 @@ export default {
       for (const box of table.querySelectorAll('input.pick')) box.checked = false;
       showChosen();
     });
+    showChosen();
     const pager = h('div', { class: 'pager' });
     fill(main,
       h('h1', null, bidi(coll.title)),
