@@ -146,6 +146,12 @@ int access_tlp_of_marking(const char *id);
 const char *access_tlp_marking_id(int rank);
 /* The most restrictive TLP among an object's object-level and granular markings. */
 int access_object_tlp(json_t *obj);
+/* The definitions that travel with obj (docs/groups.md, docs/exchange.md): each marking ref
+ * that is not TLP's (object_marking_refs, then granular_markings), then each
+ * extension-definition obj's extensions name. fn is called with each (marking: which kind)
+ * until it answers non-zero, which is returned. */
+typedef int (*access_definition_fn)(void *ctx, const char *id, bool marking);
+int access_each_definition(json_t *obj, access_definition_fn fn, void *ctx);
 const char *access_tlp_name(int rank);
 /* "clear", "green", "amber", "amber+strict", "red" (and "white"); < STORE_TLP_NONE if unknown. */
 int access_tlp_parse(const char *name);

@@ -64,6 +64,32 @@ int access_object_tlp(json_t *obj)
     return tlp;
 }
 
+int access_each_definition(json_t *obj, access_definition_fn fn, void *ctx)
+{
+    int rc = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(obj, "object_marking_refs"), i, v)
+    {
+        const char *ref = json_string_value(v);
+        if (rc == 0 && ref && access_tlp_of_marking(ref) == STORE_TLP_NONE)
+            rc = fn(ctx, ref, true);
+    }
+    json_array_foreach(json_object_get(obj, "granular_markings"), i, v)
+    {
+        const char *ref = json_string_value(json_object_get(v, "marking_ref"));
+        if (rc == 0 && ref && access_tlp_of_marking(ref) == STORE_TLP_NONE)
+            rc = fn(ctx, ref, true);
+    }
+    const char *key;
+    json_object_foreach(json_object_get(obj, "extensions"), key, v)
+    {
+        if (rc == 0 && strncmp(key, "extension-definition--", 22) == 0)
+            rc = fn(ctx, key, false);
+    }
+    return rc;
+}
+
 const char *access_tlp_name(int rank)
 {
     static const char *names[] = {"clear", "green", "amber", "amber+strict", "red"};

@@ -13,7 +13,7 @@
  *   {"for", "group"?, "collection", "selected", "recipients": [{"name", "identity",
  *    "clearance", "granted", "disabled", "objects", "definitions",
  *    "withheld": {"clearance", "marking", "unknown"}}]}
- * "definitions" counts the marking-definitions (REL TO, groups) the released versions name,
+ * "definitions" counts the marking- and extension-definitions the released versions name,
  * which travel with them though not selected, as the gate releases them.
  * A group's preview lists each current member; its files are asked for one member at a time
  * (one file, one recipient, one disclosure record: as `liaison export --for GROUP` writes one

@@ -37,6 +37,7 @@ struct pick {
     const char *modified; /* as given; NULL: an object without versions */
     int64_t at;           /* modified in microseconds; 0 without */
     int state;
+    bool any; /* a definition carried along: every version of it the gate releases */
 };
 
 static int pick_cmp(const void *x, const void *y)
@@ -95,7 +96,7 @@ static struct pick *pick_of(struct pick *p, size_t n, const struct store_row *r)
         return NULL;
     for (size_t i = 0; i < n; i++)
         if (p[i].state == PICK_OPEN && !strcmp(p[i].id, r->id) &&
-            (p[i].modified ? r->modified && p[i].at == at : unversioned(r)))
+            (p[i].any || (p[i].modified ? r->modified && p[i].at == at : unversioned(r))))
             return &p[i];
     return NULL;
 }
@@ -145,7 +146,7 @@ static int picks_page(void *ctx, struct store_row *rows, size_t n, struct lia_er
     for (size_t i = 0; i < n; i++) {
         struct pick *hit = pick_of(c->p, c->n, &rows[i]);
         if (hit) {
-            hit->state = c->as;
+            hit->state = hit->any ? hit->state : c->as;
             rows[kept++] = rows[i];
         }
     }
@@ -177,54 +178,46 @@ static int picks_read(struct store *s, const struct store_policy *pol, int64_t c
     return rc;
 }
 
-/* The marking-definitions the chosen versions name (TLP's aside): they travel with them, as
- * in a whole collection's file, or the recipient could not apply the REL TO and group markings
- * they say. Bounded: one selection names at most EXPORT_MAX_REFS distinct definitions. */
+/* The definitions the chosen versions name (access_each_definition: marking-definitions other
+ * than TLP's, and extension-definitions): they travel with them, as in a whole collection's
+ * file, or the recipient could not apply the REL TO and group markings they say, nor read the
+ * extensions. Bounded: one selection names at most EXPORT_MAX_REFS distinct definitions. */
 #define EXPORT_MAX_REFS 256
 struct export_refs {
     struct arena *a;
     const char *ids[EXPORT_MAX_REFS];
     size_t n;
+    bool too_many;
 };
 
-static int ref_add(struct export_refs *r, json_t *ref, struct lia_err *err)
+static int ref_add(void *ctx, const char *id, bool marking)
 {
-    const char *id = json_string_value(ref);
-    if (!id || strncmp(id, "marking-definition--", 20) ||
-        access_tlp_of_marking(id) != STORE_TLP_NONE)
-        return 0;
+    struct export_refs *r = ctx;
+    (void)marking;
     for (size_t i = 0; i < r->n; i++)
         if (!strcmp(r->ids[i], id))
             return 0;
     if (r->n == EXPORT_MAX_REFS)
-        return lia_err_set(err, LIA_ETOOBIG,
-                           "the selection names more than %d marking-definitions; export fewer "
-                           "objects at a time",
-                           EXPORT_MAX_REFS);
+        return r->too_many = true, LIA_ETOOBIG;
     r->ids[r->n] = arena_printf(r->a, "%s", id);
-    return r->ids[r->n++] ? 0 : lia_err_set(err, LIA_ENOMEM, "out of memory");
+    return r->ids[r->n++] ? 0 : LIA_ENOMEM;
 }
 
-/* Adds the definitions row names in object_marking_refs and granular_markings. */
+/* Adds the definitions row names. */
 static int refs_of_row(struct export_refs *r, const struct store_row *row, struct lia_err *err)
 {
     json_error_t je;
     json_t *o = json_loadb(row->json, row->json_len, 0, &je);
     if (!o)
         return lia_err_set(err, LIA_EINTERNAL, "stored version of %s does not parse", row->id);
-    size_t i;
-    json_t *v;
-    int rc = 0;
-    json_array_foreach(json_object_get(o, "object_marking_refs"), i, v)
-    {
-        rc = rc ? rc : ref_add(r, v, err);
-    }
-    json_array_foreach(json_object_get(o, "granular_markings"), i, v)
-    {
-        rc = rc ? rc : ref_add(r, json_object_get(v, "marking_ref"), err);
-    }
+    int rc = access_each_definition(o, ref_add, r);
     json_decref(o);
-    return rc;
+    if (rc && r->too_many)
+        return lia_err_set(err, LIA_ETOOBIG,
+                           "the selection names more than %d definitions; export fewer objects "
+                           "at a time",
+                           EXPORT_MAX_REFS);
+    return rc ? lia_err_set(err, LIA_ENOMEM, "out of memory") : 0;
 }
 
 /* The file as it is made: every version the gate released, named in the ticket. */
@@ -276,8 +269,8 @@ static int withheld_count(struct store *s, const struct store_policy *pol, int64
     return rc;
 }
 
-/* The definitions refs holds that the selection did not name, as the gate releases them to
- * the recipient, added to the file (one the gate withholds stays out: the recipient then
+/* The definitions refs holds that the selection did not name, every version the gate releases
+ * to the recipient, added to the file (one the gate withholds stays out: the recipient then
  * releases what names it to no one, never to more). */
 static int carry_definitions(struct store *s, const struct store_policy *pol, int64_t coll,
                              const struct pick *picks, size_t n_picks, struct export_refs *refs,
@@ -290,7 +283,7 @@ static int carry_definitions(struct store *s, const struct store_policy *pol, in
         for (size_t j = 0; j < n_picks && !named; j++)
             named = !strcmp(picks[j].id, refs->ids[i]);
         if (!named)
-            more[k++] = (struct pick){.id = refs->ids[i], .state = PICK_OPEN};
+            more[k++] = (struct pick){.id = refs->ids[i], .state = PICK_OPEN, .any = true};
     }
     if (k == 0)
         return 0;

@@ -155,27 +155,25 @@ static int carry_one(struct ingest_batch *b, struct chunk *c, const char *ref, c
  * collection does not hold yet is stored there too, limited by its own handling (a REL TO list
  * or a group reads it; no collection default), so that every route that gives a party the
  * object can give it what the object's markings mean, and gives it no one else. */
+struct carry_ctx {
+    struct ingest_batch *b;
+    struct chunk *c;
+    struct lia_err *err;
+};
+
+/* Extension-definitions are carried by carry_extensions, which also names the uses. */
+static int carry_marking(void *ctx, const char *ref, bool marking)
+{
+    struct carry_ctx *x = ctx;
+    return marking && !carried(x->b, ref) ? carry_one(x->b, x->c, ref, "marking-definition", x->err)
+                                          : 0;
+}
+
 static int carry_definitions(struct ingest_batch *b, struct chunk *c, json_t *obj,
                              struct lia_err *err)
 {
-    if (!b->spec->coll)
-        return 0;
-    int rc = 0;
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(obj, "object_marking_refs"), i, v)
-    {
-        const char *ref = json_string_value(v);
-        if (rc == 0 && ref && access_tlp_of_marking(ref) == STORE_TLP_NONE && !carried(b, ref))
-            rc = carry_one(b, c, ref, "marking-definition", err);
-    }
-    json_array_foreach(json_object_get(obj, "granular_markings"), i, v)
-    {
-        const char *ref = json_string_value(json_object_get(v, "marking_ref"));
-        if (rc == 0 && ref && access_tlp_of_marking(ref) == STORE_TLP_NONE && !carried(b, ref))
-            rc = carry_one(b, c, ref, "marking-definition", err);
-    }
-    return rc;
+    struct carry_ctx x = {.b = b, .c = c, .err = err};
+    return b->spec->coll ? access_each_definition(obj, carry_marking, &x) : 0;
 }
 
 /* The extension-definitions o uses travel with it the same way, each shown where one of its

@@ -267,6 +267,19 @@ class DeskExport(TaxiiCase):
                          {(for_bko["id"], for_bko["modified"]), (rel_bko["id"], rel_bko["created"])})
         self.assertNotIn(self.rel_was["id"].encode(), data)
         run_cli("audit", "verify", "--data", self.alg.path)
+        # An extension-definition travels with the object that uses it, the same way.
+        ext = sdo("extension-definition", name="cell scores", schema="https://example.org/s",
+                  version="1.0.0", extension_types=["property-extension"],
+                  created_by_ref=self.id["Bamako"], object_marking_refs=[TLP["green"]])
+        ext["id"] = "extension-definition--%s" % uuid.uuid4()
+        scored = report("scored cell", [TLP["green"]])
+        scored["extensions"] = {ext["id"]: {"extension_type": "property-extension", "score": 2}}
+        st, _, j = self.srv.post_objects(self.cells, [ext, scored])
+        self.assertEqual((st, j["failure_count"]), (202, 0), j)
+        st, hd, data = self.export({"for": "Bamako", "collection": "cells", "objects": [pick(scored)]})
+        self.assertEqual((st, hd["X-Liaison-Export-Definitions"]), (200, "1"), data[:300])
+        _, bundle = signed_parts(data)
+        self.assertEqual({o["id"] for o in bundle["objects"]}, {scored["id"], ext["id"]})
 
     def test_5_nothing_to_send_is_said_not_signed(self):
         before = self.audit_lines()
